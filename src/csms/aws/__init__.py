@@ -1,0 +1,1 @@
+"""Adapters to AWS services. Only this package imports boto3."""

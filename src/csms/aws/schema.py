@@ -1,0 +1,27 @@
+"""DynamoDB table layouts, shared by the CDK app and the local stack.
+
+The ``connections`` table holds two kinds of item under one partition key:
+
+- ``conn#{connectionId}``: the charger behind a live WebSocket connection (read and
+  touched on every frame);
+- ``cp#{chargePointId}``: the charger's *current* connection id (replaced by a newer
+  ``$connect``, deleted by ``$disconnect`` only if it still names the closing connection).
+
+Both carry a ``ttl`` (epoch seconds) so records of connections whose ``$disconnect`` never
+arrived expire on their own.
+"""
+
+from typing import Any, Final
+
+PARTITION_KEY: Final = "pk"
+TTL_ATTRIBUTE: Final = "ttl"
+
+
+def connections_table_definition(table_name: str) -> dict[str, Any]:
+    """Arguments for ``dynamodb.create_table`` that match the table the CDK app deploys."""
+    return {
+        "TableName": table_name,
+        "KeySchema": [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }

@@ -1,0 +1,37 @@
+"""Names shared by the functions, the local stack and the CDK app.
+
+Anything that both ``infra/`` and ``src/csms`` must agree on lives here, so a rename
+happens in one place.
+"""
+
+from typing import Final
+
+#: The OCPP-J subprotocols we can speak, best first. OCPP 2.0.1 will join this list.
+SUPPORTED_SUBPROTOCOLS: Final = ("ocpp1.6",)
+
+#: Header in which the front door (CloudFront Function in AWS, the gateway emulator
+#: locally) passes the charge point id taken from the URL path ``/ocpp/{chargePointId}``.
+CHARGE_POINT_ID_HEADER: Final = "X-Csms-Charge-Point-Id"
+
+#: Header carrying the shared secret that only the front door knows. ``$connect`` trusts
+#: CHARGE_POINT_ID_HEADER only when this header matches, so a client that connects to the
+#: execute-api URL directly cannot claim another charger's identity.
+ORIGIN_VERIFY_HEADER: Final = "X-Csms-Origin-Verify"
+
+#: URL path prefix chargers connect to: ``wss://host/ocpp/{chargePointId}``.
+OCPP_PATH_PREFIX: Final = "/ocpp/"
+
+#: API Gateway WebSocket limits (see docs: "Quotas for WebSocket APIs").
+MAX_FRAME_BYTES: Final = 32 * 1024
+MAX_MESSAGE_BYTES: Final = 128 * 1024
+IDLE_TIMEOUT_SECONDS: Final = 10 * 60
+MAX_CONNECTION_SECONDS: Final = 2 * 60 * 60
+
+#: OCPP says the charger decides, but API Gateway closes idle sockets after 10 minutes,
+#: so we never hand out an interval that would let the connection idle out.
+MAX_HEARTBEAT_INTERVAL_SECONDS: Final = 300
+
+DEFAULT_TENANT: Final = "default"
+
+#: Function names (directories under ``functions/``) and their API Gateway route keys.
+ROUTE_FUNCTIONS: Final = {"$connect": "connect", "$default": "message", "$disconnect": "disconnect"}
