@@ -34,7 +34,8 @@ class Settings(BaseSettings):
         description="On AWS: Secrets Manager secret with the Aurora credentials "
         "(host, port, username, password, dbname). Used when database_url is unset.",
     )
-    database_pool_size: int = Field(default=1, ge=1, le=50)
+    database_pool_size: int = Field(default=1, ge=1, le=100, description="1 on Lambda (one request per container).")
+    database_max_overflow: int = Field(default=0, ge=0, le=100)
 
     # --- DynamoDB / AWS -----------------------------------------------------------------
     connections_table: str = "csms-connections"

@@ -1,1 +1,1 @@
-"""data"""
+"""PostgreSQL persistence. Only this package imports SQLAlchemy."""

@@ -1,1 +1,1 @@
-"""services"""
+"""Business logic grouped by OCPP functional block, independent of the protocol version."""

@@ -1,0 +1,13 @@
+"""$disconnect: mark the charger offline if this was its current connection."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from csms.app import disconnect
+from csms.observability import logger
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return disconnect.handle(event, context)

@@ -1,0 +1,13 @@
+"""$default: answer every OCPP frame a charger sends."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from csms.app import message
+from csms.observability import logger
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return message.handle(event, context)

@@ -1,0 +1,117 @@
+"""$connect: admit a charger (subprotocol, identity, Basic auth) and record its connection."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from csms.clock import Clock, SystemClock
+from csms.constants import CHARGE_POINT_ID_HEADER, ORIGIN_VERIFY_HEADER, SUPPORTED_SUBPROTOCOLS
+from csms.observability import bind_invocation, reset_invocation
+from csms.ports import ConnectionRecord, ConnectionStore, FrameSender
+from csms.security import parse_basic_auth
+from csms.services.admission import AdmissionService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectDeps:
+    admission: AdmissionService
+    connections: ConnectionStore
+    sender: Callable[[dict[str, Any]], FrameSender]
+    clock: Clock
+    origin_verify_secret: str | None
+
+
+def default_deps() -> ConnectDeps:
+    from csms.app import wiring
+
+    return ConnectDeps(
+        wiring.admission(),
+        wiring.connections(),
+        wiring.sender,
+        SystemClock(),
+        wiring.settings().origin_verify_secret,
+    )
+
+
+def choose_subprotocol(offered: str | None) -> str | None:
+    """Our best subprotocol among those the charger offered (comma separated), if any."""
+    tokens = {token.strip() for token in (offered or "").split(",") if token.strip()}
+    return next((protocol for protocol in SUPPORTED_SUBPROTOCOLS if protocol in tokens), None)
+
+
+def _refuse(status: int, reason: str, **fields: Any) -> dict[str, Any]:
+    log.warning("connection refused", extra={"status": status, "reason": reason, **fields})
+    return {"statusCode": status}
+
+
+def handle(event: dict[str, Any], context: Any, deps: ConnectDeps | None = None) -> dict[str, Any]:
+    """Answer the WebSocket handshake: 200 with the subprotocol, or a refusal status."""
+    reset_invocation()
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    request_context = event.get("requestContext", {})
+    connection_id = str(request_context.get("connectionId", ""))
+    source_ip = request_context.get("identity", {}).get("sourceIp")
+    charge_point_id = headers.get(CHARGE_POINT_ID_HEADER.lower(), "")
+    bind_invocation(charge_point_id=charge_point_id or None, connection_id=connection_id)
+    try:
+        deps = deps or default_deps()
+        secret = deps.origin_verify_secret
+        if secret is not None and not hmac.compare_digest(
+            headers.get(ORIGIN_VERIFY_HEADER.lower(), "").encode(), secret.encode()
+        ):
+            # Someone connected to the execute-api URL directly: the id header is not ours.
+            return _refuse(403, "request did not come through the front door", source_ip=source_ip)
+        if not charge_point_id:
+            return _refuse(404, "no charge point id in the URL", source_ip=source_ip)
+        protocol = choose_subprotocol(headers.get("sec-websocket-protocol"))
+        if protocol is None:
+            return _refuse(
+                400,
+                "no supported subprotocol offered",
+                offered=headers.get("sec-websocket-protocol"),
+                supported=list(SUPPORTED_SUBPROTOCOLS),
+            )
+        credentials = parse_basic_auth(headers.get("authorization"))
+        now = deps.clock.now()
+        admission = deps.admission.admit(charge_point_id, credentials, now)
+        if admission.refusal is not None:
+            # Never log the secret itself: only whether one was presented and for whom.
+            return _refuse(
+                admission.refusal.http_status,
+                admission.refusal.value,
+                source_ip=source_ip,
+                credentials_presented=credentials is not None,
+                username_matches=credentials is not None and credentials.username == charge_point_id,
+            )
+        charge_point = admission.charge_point
+        assert charge_point is not None
+        previous = deps.connections.register(
+            ConnectionRecord(
+                connection_id=connection_id,
+                charge_point_id=charge_point_id,
+                tenant_id=charge_point.tenant_id,
+                protocol=protocol,
+                connected_at=now,
+                registration_status=charge_point.registration_status,
+            )
+        )
+    except Exception:
+        log.exception("connect failed")
+        return {"statusCode": 500}
+    if previous is not None:
+        # OCPP allows one connection per charger; the old one is a zombie. Best effort.
+        try:
+            deps.sender(event).close(previous)
+        except Exception:
+            log.exception("could not close the superseded connection", extra={"previous": previous})
+    log.info(
+        "charger connected",
+        extra={"protocol": protocol, "tenant_id": charge_point.tenant_id, "replaced": previous, "source_ip": source_ip},
+    )
+    return {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": protocol}}

@@ -1,0 +1,135 @@
+"""$default: every frame a charger sends.
+
+Always returns 200 to API Gateway: the answer to the charger goes through @connections,
+and nothing (not even a failing database) may surface as a non-OCPP frame.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+from csms.clock import Clock, SystemClock
+from csms.domain import ChargerContext
+from csms.errors import ConnectionGone
+from csms.observability import bind_invocation, reset_invocation
+from csms.ocpp16 import frames
+from csms.ocpp16.dispatcher import Dispatcher
+from csms.ocpp16.errors import ErrorCode
+from csms.ports import ConnectionStore, FrameSender
+
+log = logging.getLogger(__name__)
+OK = {"statusCode": 200}
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeps:
+    connections: ConnectionStore
+    dispatcher: Dispatcher
+    sender: Callable[[dict[str, Any]], FrameSender]
+    clock: Clock
+
+
+def default_deps() -> MessageDeps:
+    from csms.app import wiring
+
+    return MessageDeps(wiring.connections(), wiring.dispatcher(), wiring.sender, SystemClock())
+
+
+def _body(event: dict[str, Any]) -> str:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        # OCPP-J uses text frames only; decode binary ones anyway and let parsing judge.
+        try:
+            return base64.b64decode(body).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+    return str(body)
+
+
+def handle(event: dict[str, Any], context: Any, deps: MessageDeps | None = None) -> dict[str, Any]:
+    """Answer one inbound frame. Never raises."""
+    started = perf_counter()
+    reset_invocation()
+    connection_id = str(event.get("requestContext", {}).get("connectionId", ""))
+    text = _body(event)
+    try:
+        deps = deps or default_deps()
+        now = deps.clock.now()
+        record = deps.connections.touch(connection_id, now)
+    except Exception:
+        log.exception("cannot look up the connection", extra={"connection_id": connection_id})
+        _answer_unattributed(event, deps, connection_id, text, "temporarily unable to process, retry later")
+        return OK
+    if record is None:
+        # The connection record is gone (expired or lost): we cannot tell who is speaking.
+        # Answer, then close, so the charger reconnects and registers afresh.
+        log.warning("frame on an unregistered connection", extra={"connection_id": connection_id})
+        _answer_unattributed(event, deps, connection_id, text, "connection not registered, reconnect")
+        _close_quietly(deps, event, connection_id)
+        return OK
+
+    ctx = ChargerContext(
+        charge_point_id=record.charge_point_id,
+        tenant_id=record.tenant_id,
+        connection_id=connection_id,
+        registration_status=record.registration_status,
+    )
+    outcome = deps.dispatcher.dispatch(text, ctx, now)
+    bind_invocation(
+        charge_point_id=ctx.charge_point_id, connection_id=connection_id, ocpp_unique_id=outcome.unique_id
+    )
+    log.info("frame in", extra={"direction": "in", "message_type": outcome.message_type, "action": outcome.action, "bytes": len(text)})
+    sent = "none"
+    if outcome.reply is not None:
+        try:
+            deps.sender(event).send(connection_id, outcome.reply)
+            sent = "sent"
+        except ConnectionGone:
+            sent = "gone"
+        except Exception:
+            log.exception("could not send the answer")
+            sent = "failed"
+    log.info(
+        "frame out" if outcome.reply is not None else "frame handled",
+        extra={
+            "direction": "out",
+            "action": outcome.action,
+            "outcome": outcome.result,
+            "delivery": sent,
+            "latency_ms": round((perf_counter() - started) * 1000, 2),
+        },
+    )
+    return OK
+
+
+def _answer_unattributed(
+    event: dict[str, Any], deps: MessageDeps | None, connection_id: str, text: str, reason: str
+) -> None:
+    """Answer a CALL we cannot process with InternalError, so the charger retries it."""
+    if deps is None:
+        return
+    try:
+        frame = frames.parse(text)
+    except frames.FrameError:
+        return
+    if not isinstance(frame, frames.Call):
+        return
+    try:
+        deps.sender(event).send(
+            connection_id, frames.call_error(frame.unique_id, ErrorCode.INTERNAL_ERROR, reason)
+        )
+    except Exception:
+        log.exception("could not send the error answer")
+
+
+def _close_quietly(deps: MessageDeps, event: dict[str, Any], connection_id: str) -> None:
+    try:
+        deps.sender(event).close(connection_id)
+    except Exception:
+        log.exception("could not close the connection")

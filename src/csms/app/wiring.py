@@ -1,0 +1,93 @@
+"""The composition root: builds each collaborator once per process (Lambda container).
+
+Imports are local to each factory so a function only pays for what it uses at cold start
+(the disconnect function never imports SQLAlchemy).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from csms.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from csms.aws.connections import DynamoConnectionStore
+    from csms.aws.gateway import ApiGatewaySender
+    from csms.data.database import PgDatabase
+    from csms.ocpp16.dispatcher import Dispatcher
+    from csms.services.admission import AdmissionService
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+@cache
+def database() -> PgDatabase:
+    from csms.data.database import PgDatabase, make_engine
+
+    s = settings()
+    url = s.database_url
+    if url is None and s.database_secret_arn:
+        from csms.aws.clients import database_url_from_secret
+
+        url = database_url_from_secret(s.database_secret_arn, s.aws_region)
+    if url is None:
+        raise RuntimeError("no database configured: set DATABASE_URL (or CSMS_DATABASE_SECRET_ARN on AWS)")
+    return PgDatabase(make_engine(url, pool_size=s.database_pool_size, max_overflow=s.database_max_overflow))
+
+
+@cache
+def connections() -> DynamoConnectionStore:
+    from csms.aws.clients import client
+    from csms.aws.connections import DynamoConnectionStore
+
+    s = settings()
+    return DynamoConnectionStore(client("dynamodb", s.aws_region), s.connections_table)
+
+
+def management_endpoint(event: dict[str, Any]) -> str:
+    """Where @connections lives: configured, or derived from the event like AWS's samples."""
+    configured = settings().ws_management_endpoint
+    if configured:
+        return configured
+    context = event.get("requestContext", {})
+    return f"https://{context.get('domainName')}/{context.get('stage')}"
+
+
+def sender(event: dict[str, Any]) -> ApiGatewaySender:
+    from csms.aws.clients import client
+    from csms.aws.gateway import ApiGatewaySender
+
+    return ApiGatewaySender(client("apigatewaymanagementapi", settings().aws_region, management_endpoint(event)))
+
+
+@cache
+def dispatcher() -> Dispatcher:
+    from csms.ocpp16.dispatcher import Dispatcher
+    from csms.ocpp16.registry import Services
+    from csms.services.authorization import AuthorizationService
+    from csms.services.core import ChargePointService, DataTransferService
+    from csms.services.transactions import TransactionService
+    from csms.vendors import load as load_vendor_extensions
+
+    s = settings()
+    db = database()
+    load_vendor_extensions()
+    return Dispatcher(
+        Services(
+            charge_points=ChargePointService(db, connections(), s.heartbeat_interval),
+            authorization=AuthorizationService(db),
+            transactions=TransactionService(db),
+            data_transfer=DataTransferService(s.data_transfer_vendors),
+        )
+    )
+
+
+@cache
+def admission() -> AdmissionService:
+    from csms.services.admission import AdmissionService
+
+    s = settings()
+    return AdmissionService(database(), allow_unknown=s.allow_unknown_chargers, default_tenant=s.default_tenant)

@@ -1,0 +1,135 @@
+"""DynamoDB-backed connection store (see csms.aws.schema for the item layout)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from csms.aws.schema import PARTITION_KEY, TTL_ATTRIBUTE
+from csms.constants import MAX_CONNECTION_SECONDS
+from csms.domain import RegistrationStatus
+from csms.ports import ConnectionRecord
+
+#: A record outlives its connection's hard maximum by this much before DynamoDB may expire it.
+_TTL_SLACK = timedelta(hours=1)
+
+
+def _conn_key(connection_id: str) -> dict[str, Any]:
+    return {PARTITION_KEY: {"S": f"conn#{connection_id}"}}
+
+
+def _cp_key(charge_point_id: str) -> dict[str, Any]:
+    return {PARTITION_KEY: {"S": f"cp#{charge_point_id}"}}
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _record(item: dict[str, Any]) -> ConnectionRecord:
+    return ConnectionRecord(
+        connection_id=item["connection_id"]["S"],
+        charge_point_id=item["charge_point_id"]["S"],
+        tenant_id=item["tenant_id"]["S"],
+        protocol=item["protocol"]["S"],
+        connected_at=datetime.fromisoformat(item["connected_at"]["S"]),
+        registration_status=RegistrationStatus(item["registration_status"]["S"]),
+        last_seen=datetime.fromisoformat(item["last_seen"]["S"]) if "last_seen" in item else None,
+    )
+
+
+class DynamoConnectionStore:
+    """The production :class:`csms.ports.ConnectionStore` (low-level client: fastest path)."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def register(self, record: ConnectionRecord) -> str | None:
+        expires = int((record.connected_at + timedelta(seconds=MAX_CONNECTION_SECONDS) + _TTL_SLACK).timestamp())
+        attributes = {
+            "connection_id": {"S": record.connection_id},
+            "charge_point_id": {"S": record.charge_point_id},
+            "tenant_id": {"S": record.tenant_id},
+            "protocol": {"S": record.protocol},
+            "connected_at": {"S": _iso(record.connected_at)},
+            "last_seen": {"S": _iso(record.connected_at)},
+            "registration_status": {"S": record.registration_status.value},
+            TTL_ATTRIBUTE: {"N": str(expires)},
+        }
+        self._client.put_item(TableName=self._table, Item={**_conn_key(record.connection_id), **attributes})
+        previous = self._client.put_item(
+            TableName=self._table,
+            Item={**_cp_key(record.charge_point_id), **attributes},
+            ReturnValues="ALL_OLD",
+        ).get("Attributes")
+        if previous and previous["connection_id"]["S"] != record.connection_id:
+            return str(previous["connection_id"]["S"])
+        return None
+
+    def touch(self, connection_id: str, at: datetime) -> ConnectionRecord | None:
+        # One round trip both finds the charger behind the connection and records liveness.
+        try:
+            item = self._client.update_item(
+                TableName=self._table,
+                Key=_conn_key(connection_id),
+                UpdateExpression="SET last_seen = :now",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY},
+                ExpressionAttributeValues={":now": {"S": _iso(at)}},
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _record(item)
+
+    def set_registration_status(self, connection_id: str, status: RegistrationStatus) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_conn_key(connection_id),
+                UpdateExpression="SET registration_status = :s",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY},
+                ExpressionAttributeValues={":s": {"S": status.value}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            pass  # the connection closed meanwhile; the next one reads the status afresh
+
+    def unregister(self, connection_id: str) -> bool:
+        old = self._client.delete_item(
+            TableName=self._table, Key=_conn_key(connection_id), ReturnValues="ALL_OLD"
+        ).get("Attributes")
+        if not old:
+            return False
+        # Only if it is still the charger's current connection: a $disconnect that arrives
+        # after a quick reconnect must not mark the reconnected charger offline.
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=_cp_key(old["charge_point_id"]["S"]),
+                ConditionExpression="connection_id = :cid",
+                ExpressionAttributeValues={":cid": {"S": connection_id}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def current_connection(self, charge_point_id: str) -> str | None:
+        item = self._client.get_item(TableName=self._table, Key=_cp_key(charge_point_id), ConsistentRead=True).get(
+            "Item"
+        )
+        return str(item["connection_id"]["S"]) if item else None
+
+    def charger_of(self, connection_id: str) -> str | None:
+        """The charger id behind a connection (None if unknown)."""
+        item = self._client.get_item(TableName=self._table, Key=_conn_key(connection_id)).get("Item")
+        return str(item["charge_point_id"]["S"]) if item else None
+
+    def ping(self) -> bool:
+        """True if the table answers (health checks)."""
+        try:
+            self._client.describe_table(TableName=self._table)
+        except Exception:
+            return False
+        return True

@@ -1,0 +1,26 @@
+"""Sending frames to chargers through API Gateway's @connections API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from csms.errors import ConnectionGone
+
+
+class ApiGatewaySender:
+    """The production :class:`csms.ports.FrameSender`."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def send(self, connection_id: str, frame: str) -> None:
+        try:
+            self._client.post_to_connection(ConnectionId=connection_id, Data=frame.encode("utf-8"))
+        except self._client.exceptions.GoneException as exc:
+            raise ConnectionGone(connection_id) from exc
+
+    def close(self, connection_id: str) -> None:
+        try:
+            self._client.delete_connection(ConnectionId=connection_id)
+        except self._client.exceptions.GoneException:
+            pass

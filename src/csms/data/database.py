@@ -1,0 +1,63 @@
+"""Engine and unit of work. One engine per process (per Lambda container)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from csms.data.repositories import PgUnitOfWork
+from csms.errors import StorageUnavailable
+from csms.ports import UnitOfWork
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+def make_engine(url: str, *, pool_size: int = 1, max_overflow: int = 0) -> Engine:
+    """An engine suited to Lambda: a tiny pool, UTC sessions, fail fast when unreachable.
+
+    No pre-ping (it would cost a round trip per frame); a connection that died while the
+    container was frozen is detected on use and the unit of work is retried once instead.
+    """
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=300,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5, "options": "-c timezone=UTC"},
+    )
+
+
+class PgDatabase:
+    """The production :class:`csms.ports.Database`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def run(self, work: Callable[[UnitOfWork], T]) -> T:
+        for attempt in (1, 2):
+            try:
+                with self.engine.begin() as connection:
+                    return work(PgUnitOfWork(connection))
+            except DBAPIError as exc:
+                if exc.connection_invalidated and attempt == 1:
+                    log.warning("database connection was dropped; retrying once")
+                    continue
+                if isinstance(exc, OperationalError | InterfaceError):
+                    raise StorageUnavailable(f"database unavailable: {exc.orig!r}") from exc
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def ping(self) -> bool:
+        """True if a trivial query succeeds (health checks)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except DBAPIError:
+            return False
+        return True

@@ -1,0 +1,172 @@
+"""The relational schema as SQLAlchemy Core tables (the queries' view of it).
+
+The schema itself is owned by the Alembic migrations in ``migrations/versions``; a test
+checks that a migrated database matches these definitions.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+TS = DateTime(timezone=True)
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+charge_points = Table(
+    "charge_points",
+    metadata,
+    # Globally unique: a charger presents only its id in the URL, so the id alone must
+    # identify it (and hence its tenant).
+    Column("id", Text, primary_key=True),
+    Column("tenant_id", Text, ForeignKey("tenants.id"), nullable=False),
+    Column("password_hash", Text),
+    Column("registration_status", Text, nullable=False),
+    Column("vendor", Text),
+    Column("model", Text),
+    Column("serial_number", Text),
+    Column("charge_box_serial_number", Text),
+    Column("firmware_version", Text),
+    Column("iccid", Text),
+    Column("imsi", Text),
+    Column("meter_type", Text),
+    Column("meter_serial_number", Text),
+    Column("last_boot_at", TS),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+connectors = Table(
+    "connectors",
+    metadata,
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, ForeignKey("charge_points.id", ondelete="CASCADE"), nullable=False),
+    Column("connector_id", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("error_code", Text, nullable=False),
+    Column("info", Text),
+    Column("vendor_id", Text),
+    Column("vendor_error_code", Text),
+    Column("status_timestamp", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    PrimaryKeyConstraint("charge_point_id", "connector_id"),
+)
+
+connector_status_history = Table(
+    "connector_status_history",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, ForeignKey("charge_points.id", ondelete="CASCADE"), nullable=False),
+    Column("connector_id", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("error_code", Text, nullable=False),
+    Column("info", Text),
+    Column("vendor_id", Text),
+    Column("vendor_error_code", Text),
+    Column("status_timestamp", TS, nullable=False),
+    Column("received_at", TS, nullable=False),
+)
+
+id_tags = Table(
+    "id_tags",
+    metadata,
+    Column("tenant_id", Text, ForeignKey("tenants.id"), nullable=False),
+    Column("id_tag", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("expiry_date", TS),
+    Column("parent_id_tag", Text),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id_tag"),
+)
+
+transactions = Table(
+    "transactions",
+    metadata,
+    # The OCPP transactionId: a 32-bit integer allocated by PostgreSQL.
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, ForeignKey("charge_points.id"), nullable=False),
+    Column("connector_id", Integer, nullable=False),
+    Column("id_tag", Text, nullable=False),
+    Column("start_auth_status", Text, nullable=False),
+    Column("meter_start", BigInteger, nullable=False),
+    Column("start_timestamp", TS, nullable=False),
+    Column("reservation_id", Integer),
+    Column("meter_stop", BigInteger),
+    Column("stop_timestamp", TS),
+    Column("stop_reason", Text),
+    Column("stop_id_tag", Text),
+    Column("transaction_data", JSONB),
+    Column("started_received_at", TS, nullable=False),
+    Column("stopped_received_at", TS),
+)
+
+unknown_transaction_stops = Table(
+    "unknown_transaction_stops",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, nullable=False),
+    Column("transaction_id", Integer, nullable=False),
+    Column("id_tag", Text),
+    Column("meter_stop", BigInteger, nullable=False),
+    Column("stop_timestamp", TS, nullable=False),
+    Column("reason", Text),
+    Column("transaction_data", JSONB),
+    Column("received_at", TS, nullable=False),
+)
+
+meter_samples = Table(
+    "meter_samples",
+    metadata,
+    # Time-partitioned (or a TimescaleDB hypertable): no surrogate key, the natural key
+    # (charger, connector, time, measurand, phase, location, context) dedupes retries.
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, nullable=False),
+    Column("connector_id", Integer, nullable=False),
+    Column("transaction_id", Integer),
+    Column("timestamp", TS, nullable=False),
+    Column("measurand", Text, nullable=False),
+    Column("phase", Text, nullable=False, server_default=""),  # "" = no phase
+    Column("unit", Text, nullable=False),
+    Column("context", Text, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("format", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("numeric_value", Float),
+    Column("received_at", TS, nullable=False),
+)
+
+__all__ = [
+    "charge_points",
+    "connector_status_history",
+    "connectors",
+    "id_tags",
+    "meter_samples",
+    "metadata",
+    "tenants",
+    "transactions",
+    "unknown_transaction_stops",
+]

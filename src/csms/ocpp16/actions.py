@@ -1,0 +1,198 @@
+"""Handlers for every CALL a charge point sends in the Core profile (OCPP 1.6 §4).
+
+Each handler turns the validated 1.6 payload into domain types, calls one service and
+builds the 1.6 answer with the ``ocpp`` library's dataclasses. Grouped by functional
+block; registered in :data:`csms.ocpp16.registry.INBOUND`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from ocpp.v16 import call_result
+from ocpp.v16.enums import Action
+
+from csms.domain import (
+    BootInfo,
+    ChargerContext,
+    ConnectorStatus,
+    IdTagInfo,
+    MeterSample,
+    TransactionStart,
+    TransactionStop,
+)
+from csms.ocpp16.errors import ErrorCode, OcppError
+from csms.ocpp16.registry import Services, on
+from csms.ocpp16.schemas import parse_datetime
+
+
+def ocpp_datetime(value: datetime) -> str:
+    """UTC with millisecond precision and a 'Z', the form every 1.6 charger parses."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _payload(result: Any) -> dict[str, Any]:
+    """A call_result dataclass as a camelCase payload without absent optional fields."""
+    return _camel(asdict(result))
+
+
+def _camel(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_camel_key(k): _camel(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
+def _camel_key(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _id_tag_info(info: IdTagInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": info.status.value}
+    if info.expiry_date is not None:
+        out["expiryDate"] = ocpp_datetime(info.expiry_date)
+    if info.parent_id_tag is not None:
+        out["parentIdTag"] = info.parent_id_tag
+    return out
+
+
+def _samples(meter_values: list[dict[str, Any]]) -> list[MeterSample]:
+    samples = []
+    for meter_value in meter_values:
+        timestamp = parse_datetime(meter_value["timestamp"])
+        for sampled in meter_value["sampledValue"]:
+            samples.append(
+                MeterSample(
+                    timestamp=timestamp,
+                    value=sampled["value"],
+                    measurand=sampled.get("measurand", "Energy.Active.Import.Register"),
+                    phase=sampled.get("phase"),
+                    unit=sampled.get("unit", "Wh"),
+                    context=sampled.get("context", "Sample.Periodic"),
+                    location=sampled.get("location", "Outlet"),
+                    format=sampled.get("format", "Raw"),
+                )
+            )
+    return samples
+
+
+# --- Core: charge point lifecycle ----------------------------------------------------------
+
+
+@on(Action.boot_notification, before_acceptance=True)
+def boot_notification(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+    result = services.charge_points.boot(
+        ctx,
+        BootInfo(
+            vendor=p["chargePointVendor"],
+            model=p["chargePointModel"],
+            serial_number=p.get("chargePointSerialNumber"),
+            charge_box_serial_number=p.get("chargeBoxSerialNumber"),
+            firmware_version=p.get("firmwareVersion"),
+            iccid=p.get("iccid"),
+            imsi=p.get("imsi"),
+            meter_type=p.get("meterType"),
+            meter_serial_number=p.get("meterSerialNumber"),
+        ),
+        now,
+    )
+    return _payload(
+        call_result.BootNotification(current_time=ocpp_datetime(now), interval=result.interval, status=result.status)
+    )
+
+
+@on(Action.heartbeat, before_acceptance=True)
+def heartbeat(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return _payload(call_result.Heartbeat(current_time=ocpp_datetime(services.charge_points.heartbeat(ctx, now))))
+
+
+@on(Action.status_notification)
+def status_notification(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+    if p["connectorId"] < 0:
+        raise OcppError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be >= 0", {"field": "connectorId"})
+    timestamp = parse_datetime(p["timestamp"]) if "timestamp" in p else now
+    services.charge_points.status_notification(
+        ctx,
+        ConnectorStatus(
+            connector_id=p["connectorId"],
+            status=p["status"],
+            error_code=p["errorCode"],
+            timestamp=timestamp,
+            info=p.get("info"),
+            vendor_id=p.get("vendorId"),
+            vendor_error_code=p.get("vendorErrorCode"),
+        ),
+        now,
+    )
+    return _payload(call_result.StatusNotification())
+
+
+@on(Action.data_transfer)
+def data_transfer(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+    result = services.data_transfer.transfer(ctx, p["vendorId"], p.get("messageId"), p.get("data"))
+    return _payload(call_result.DataTransfer(status=result.status.value, data=result.data))
+
+
+# --- Authorization ---------------------------------------------------------------------------
+
+
+@on(Action.authorize)
+def authorize(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+    info = services.authorization.authorize(ctx, p["idTag"], now)
+    return {"idTagInfo": _id_tag_info(info)}
+
+
+# --- Transactions ------------------------------------------------------------------------------
+
+
+@on(Action.start_transaction)
+def start_transaction(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+    if p["connectorId"] < 1:
+        raise OcppError(
+            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be > 0 for a transaction", {"field": "connectorId"}
+        )
+    result = services.transactions.start(
+        ctx,
+        TransactionStart(
+            connector_id=p["connectorId"],
+            id_tag=p["idTag"],
+            meter_start=p["meterStart"],
+            timestamp=parse_datetime(p["timestamp"]),
+            reservation_id=p.get("reservationId"),
+        ),
+        now,
+    )
+    return {"transactionId": result.transaction.id, "idTagInfo": _id_tag_info(result.id_tag_info)}
+
+
+@on(Action.stop_transaction)
+def stop_transaction(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+    raw_data = p.get("transactionData")
+    result = services.transactions.stop(
+        ctx,
+        TransactionStop(
+            transaction_id=p["transactionId"],
+            meter_stop=p["meterStop"],
+            timestamp=parse_datetime(p["timestamp"]),
+            reason=p.get("reason"),
+            id_tag=p.get("idTag"),
+            transaction_data=tuple(_samples(raw_data)) if raw_data else (),
+            raw_transaction_data=raw_data,
+        ),
+        now,
+    )
+    if result.id_tag_info is None:
+        return {}
+    return {"idTagInfo": _id_tag_info(result.id_tag_info)}
+
+
+@on(Action.meter_values)
+def meter_values(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+    if p["connectorId"] < 0:
+        raise OcppError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be >= 0", {"field": "connectorId"})
+    services.transactions.meter_values(ctx, p["connectorId"], p.get("transactionId"), _samples(p["meterValue"]), now)
+    return _payload(call_result.MeterValues())

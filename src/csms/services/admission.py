@@ -1,0 +1,76 @@
+"""Security functional block: which chargers may open a connection, and with what identity."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from csms.domain import ChargePoint
+from csms.ports import Database, UnitOfWork
+from csms.security import BasicCredentials, verify_password
+
+log = logging.getLogger(__name__)
+
+#: What we accept as a charge point identity: it travels in a URL path segment, so no '/',
+#: and OCPP 2.0.1 caps it at 48 characters (1.6 chargers in the field stay well within).
+CHARGE_POINT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:*+@=|-]{0,47}$")
+
+
+class Refusal(StrEnum):
+    """Why a connection attempt was refused, with the HTTP status the handshake gets."""
+
+    UNKNOWN_CHARGER = "unknown charger"
+    BAD_CREDENTIALS = "missing or wrong credentials"
+    INVALID_ID = "invalid charge point id"
+
+    @property
+    def http_status(self) -> int:
+        # OCPP-J 1.6 §3.1.1: an unrecognised charge point id SHOULD get 404.
+        return {"unknown charger": 404, "missing or wrong credentials": 401, "invalid charge point id": 400}[
+            self.value
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    charge_point: ChargePoint | None
+    refusal: Refusal | None = None
+
+
+class AdmissionService:
+    def __init__(self, db: Database, *, allow_unknown: bool, default_tenant: str) -> None:
+        self._db = db
+        self._allow_unknown = allow_unknown
+        self._default_tenant = default_tenant
+
+    def admit(self, charge_point_id: str, credentials: BasicCredentials | None, now: datetime) -> Admission:
+        """Decide whether ``charge_point_id`` may connect with ``credentials``.
+
+        A charger provisioned with a password must present HTTP Basic auth whose username is
+        its own id (Security Profiles 1 and 2). Unknown chargers are refused unless the
+        deployment admits them, in which case they are registered as Pending.
+        """
+        if not CHARGE_POINT_ID_PATTERN.match(charge_point_id):
+            return Admission(None, Refusal.INVALID_ID)
+
+        def work(uow: UnitOfWork) -> ChargePoint | None:
+            found = uow.charge_points.get(charge_point_id)
+            if found is None and self._allow_unknown:
+                found = uow.charge_points.register_pending(charge_point_id, self._default_tenant, now)
+                log.info("unknown charger registered as Pending", extra={"charge_point_id": charge_point_id})
+            return found
+
+        charge_point = self._db.run(work)
+        if charge_point is None:
+            return Admission(None, Refusal.UNKNOWN_CHARGER)
+        if charge_point.password_hash is not None:
+            if credentials is None:
+                return Admission(charge_point, Refusal.BAD_CREDENTIALS)
+            if credentials.username != charge_point_id or not verify_password(
+                credentials.password, charge_point.password_hash
+            ):
+                return Admission(charge_point, Refusal.BAD_CREDENTIALS)
+        return Admission(charge_point)

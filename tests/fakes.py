@@ -1,0 +1,222 @@
+"""In-memory implementations of the ports, for unit tests (no network, no database)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from itertools import count
+from typing import Any, TypeVar
+
+from csms.domain import (
+    AuthorizationStatus,
+    BootInfo,
+    ChargePoint,
+    ConnectorStatus,
+    IdTag,
+    MeterSample,
+    RegistrationStatus,
+    StoppedTransaction,
+    Transaction,
+    TransactionStart,
+    TransactionStop,
+)
+from csms.errors import AlreadyExists, ConnectionGone, StorageUnavailable
+from csms.ports import ConnectionRecord
+
+T = TypeVar("T")
+
+
+class FakeUnitOfWork:
+    def __init__(self) -> None:
+        self.tenant_ids: set[str] = set()
+        self.chargers: dict[str, ChargePoint] = {}
+        self.boots: dict[str, BootInfo] = {}
+        self.connector_latest: dict[tuple[str, int], ConnectorStatus] = {}
+        self.status_history: list[ConnectorStatus] = []
+        self.tags: dict[tuple[str, str], IdTag] = {}
+        self.txs: dict[int, Transaction] = {}
+        self.unknown_stops: list[TransactionStop] = []
+        self.samples: dict[tuple[Any, ...], tuple[int | None, MeterSample]] = {}
+        self._ids = count(1)
+        # The repositories are this object itself: one namespace keeps the fake short.
+        self.tenants = self
+        self.charge_points = _ChargePoints(self)
+        self.connectors = self
+        self.id_tags = _IdTags(self)
+        self.transactions = self
+        self.meter_values = self
+
+    # tenants
+    def ensure(self, tenant_id: str, at: datetime) -> None:
+        self.tenant_ids.add(tenant_id)
+
+    # connectors
+    def record_status(self, tenant_id: str, charge_point_id: str, status: ConnectorStatus, received_at: datetime) -> bool:
+        if status not in self.status_history:
+            self.status_history.append(status)
+        key = (charge_point_id, status.connector_id)
+        current = self.connector_latest.get(key)
+        if current is not None and current.timestamp > status.timestamp:
+            return False
+        self.connector_latest[key] = status
+        return True
+
+    # transactions
+    def start(
+        self, tenant_id: str, charge_point_id: str, start: TransactionStart, auth_status: AuthorizationStatus, received_at: datetime
+    ) -> Transaction:
+        for tx in self.txs.values():
+            if (tx.charge_point_id, tx.connector_id, tx.id_tag, tx.meter_start, tx.start_timestamp) == (
+                charge_point_id, start.connector_id, start.id_tag, start.meter_start, start.timestamp,
+            ):
+                return tx
+        tx = Transaction(
+            id=next(self._ids), tenant_id=tenant_id, charge_point_id=charge_point_id, connector_id=start.connector_id,
+            id_tag=start.id_tag, meter_start=start.meter_start, start_timestamp=start.timestamp,
+            reservation_id=start.reservation_id,
+        )
+        self.txs[tx.id] = tx
+        return tx
+
+    def has_open_transaction(self, tenant_id: str, id_tag: str, excluding_id: int | None = None) -> bool:
+        return any(
+            tx.tenant_id == tenant_id and tx.id_tag == id_tag and tx.stop_timestamp is None and tx.id != excluding_id
+            for tx in self.txs.values()
+        )
+
+    def stop(self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime) -> StoppedTransaction:
+        tx = self.txs.get(stop.transaction_id)
+        if tx is None or tx.charge_point_id != charge_point_id:
+            self.unknown_stops.append(stop)
+            return StoppedTransaction(transaction=None, unknown=True)
+        if tx.stop_timestamp is None:
+            tx = replace(tx, meter_stop=stop.meter_stop, stop_timestamp=stop.timestamp, stop_reason=stop.reason, stop_id_tag=stop.id_tag)
+            self.txs[tx.id] = tx
+        return StoppedTransaction(transaction=tx)
+
+    # meter values
+    def add_samples(
+        self, tenant_id: str, charge_point_id: str, connector_id: int, transaction_id: int | None,
+        samples: Sequence[MeterSample], received_at: datetime,
+    ) -> int:
+        new = 0
+        for s in samples:
+            key = (charge_point_id, connector_id, s.timestamp, s.measurand, s.phase, s.location, s.context)
+            if key not in self.samples:
+                self.samples[key] = (transaction_id, s)
+                new += 1
+        return new
+
+
+class _ChargePoints:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, charge_point_id: str) -> ChargePoint | None:
+        return self._uow.chargers.get(charge_point_id)
+
+    def add(self, charge_point: ChargePoint, at: datetime) -> None:
+        if charge_point.id in self._uow.chargers:
+            raise AlreadyExists(charge_point.id)
+        self._uow.chargers[charge_point.id] = charge_point
+
+    def list(self, tenant_id: str | None = None) -> list[ChargePoint]:
+        return [c for c in self._uow.chargers.values() if tenant_id in (None, c.tenant_id)]
+
+    def remove(self, charge_point_id: str, tenant_id: str | None = None) -> bool:
+        return self._uow.chargers.pop(charge_point_id, None) is not None
+
+    def record_boot(self, charge_point_id: str, info: BootInfo, at: datetime) -> None:
+        self._uow.boots[charge_point_id] = info
+
+    def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargePoint:
+        return self._uow.chargers.setdefault(
+            charge_point_id, ChargePoint(charge_point_id, tenant_id, RegistrationStatus.PENDING)
+        )
+
+
+class _IdTags:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, tenant_id: str, id_tag: str) -> IdTag | None:
+        return self._uow.tags.get((tenant_id, id_tag))
+
+    def add(self, tag: IdTag, at: datetime) -> None:
+        if (tag.tenant_id, tag.id_tag) in self._uow.tags:
+            raise AlreadyExists(tag.id_tag)
+        self._uow.tags[(tag.tenant_id, tag.id_tag)] = tag
+
+    def list(self, tenant_id: str | None = None) -> list[IdTag]:
+        return [t for t in self._uow.tags.values() if tenant_id in (None, t.tenant_id)]
+
+
+class FakeDatabase:
+    """Runs work against one in-memory unit of work; can be switched to 'down'."""
+
+    def __init__(self) -> None:
+        self.uow = FakeUnitOfWork()
+        self.down = False
+
+    def run(self, work: Callable[[Any], T]) -> T:
+        if self.down:
+            raise StorageUnavailable("database is down (fake)")
+        return work(self.uow)
+
+
+class FakeConnectionStore:
+    def __init__(self) -> None:
+        self.records: dict[str, ConnectionRecord] = {}
+        self.current: dict[str, str] = {}
+        self.fail = False
+
+    def register(self, record: ConnectionRecord) -> str | None:
+        self.records[record.connection_id] = record
+        previous = self.current.get(record.charge_point_id)
+        self.current[record.charge_point_id] = record.connection_id
+        return previous if previous != record.connection_id else None
+
+    def touch(self, connection_id: str, at: datetime) -> ConnectionRecord | None:
+        if self.fail:
+            raise RuntimeError("dynamodb is down (fake)")
+        record = self.records.get(connection_id)
+        if record is None:
+            return None
+        record = replace(record, last_seen=at)
+        self.records[connection_id] = record
+        return record
+
+    def set_registration_status(self, connection_id: str, status: RegistrationStatus) -> None:
+        if connection_id in self.records:
+            self.records[connection_id] = replace(self.records[connection_id], registration_status=status)
+
+    def unregister(self, connection_id: str) -> bool:
+        record = self.records.pop(connection_id, None)
+        if record is None or self.current.get(record.charge_point_id) != connection_id:
+            return False
+        del self.current[record.charge_point_id]
+        return True
+
+    def current_connection(self, charge_point_id: str) -> str | None:
+        return self.current.get(charge_point_id)
+
+
+class RecordingSender:
+    """Records frames per connection; connections in ``gone`` raise ConnectionGone."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.closed: list[str] = []
+        self.gone: set[str] = set()
+
+    def send(self, connection_id: str, frame: str) -> None:
+        if connection_id in self.gone:
+            raise ConnectionGone(connection_id)
+        self.sent.append((connection_id, frame))
+
+    def close(self, connection_id: str) -> None:
+        self.closed.append(connection_id)
+
+    def __call__(self, event: dict[str, Any]) -> RecordingSender:
+        return self
