@@ -79,7 +79,11 @@ class Settings(BaseSettings):
     tracing: bool = Field(default=False, description="Create the X-Ray tracer (costs ~300 ms of cold start).")
 
     # --- Local stack --------------------------------------------------------------------
-    state_dir: Path = Field(default=Path(".csms"), description="Where `csms dev` keeps its PostgreSQL data.")
+    state_dir: Path | None = Field(
+        default=None,
+        description="Where `csms dev` and the CLI keep the embedded PostgreSQL. Default: `.csms/` in "
+        "the source checkout, else ~/.local/state/csms.",
+    )
 
     @field_validator("data_transfer_vendors", mode="before")
     @classmethod
@@ -87,6 +91,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(v.strip() for v in value.split(",") if v.strip())
         return value
+
+
+def default_state_dir() -> Path:
+    """`.csms/` at the root of the source checkout (so every command finds the same
+    database wherever it is run from), or the user's state directory for an installed
+    package."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "functions").is_dir():
+        return checkout / ".csms"
+    return Path.home() / ".local" / "state" / "csms"
 
 
 @lru_cache(maxsize=1)

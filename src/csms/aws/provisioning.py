@@ -1,0 +1,96 @@
+"""Create the AWS resources that the CDK app owns on AWS, for stacks that have no CDK.
+
+Used by ``csms dev`` and the integration tests against moto, and usable against any
+DynamoDB endpoint (LocalStack, DynamoDB Local) or real AWS.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+import boto3  # type: ignore[import-untyped, unused-ignore]  # no stubs installed (see pyproject)
+
+from csms.aws.schema import TTL_ATTRIBUTE, connections_table_definition
+
+logger = logging.getLogger(__name__)
+
+LOCAL_CREDENTIALS: Final = ("testing", "testing")
+"""Access key id and secret given to local endpoints, which accept any credentials."""
+
+DynamoDBClient = Any
+"""A boto3 DynamoDB client (boto3 ships no type information)."""
+
+_WAIT: Final = {"Delay": 1, "MaxAttempts": 120}
+
+
+class ProvisioningError(RuntimeError):
+    """A resource exists in a shape we cannot reconcile without losing data or settings."""
+
+
+def dynamodb_client(endpoint_url: str | None, region: str) -> DynamoDBClient:
+    """A DynamoDB client for ``endpoint_url``, or for AWS itself when it is ``None``.
+
+    With an endpoint (moto, LocalStack) the client gets :data:`LOCAL_CREDENTIALS`, so it
+    never needs (or leaks) real ones. Without one it uses boto3's default chain, which also
+    honours ``AWS_ENDPOINT_URL_DYNAMODB`` for an endpoint that wants real credentials.
+    """
+    if endpoint_url is None:
+        session = boto3.session.Session(region_name=region)
+    else:
+        key_id, secret = LOCAL_CREDENTIALS
+        session = boto3.session.Session(
+            region_name=region, aws_access_key_id=key_id, aws_secret_access_key=secret
+        )
+    return session.client("dynamodb", endpoint_url=endpoint_url)
+
+
+def ensure_connections_table(
+    endpoint_url: str | None,
+    table_name: str,
+    region: str,
+    *,
+    client: DynamoDBClient | None = None,
+) -> None:
+    """Create the connections table unless it exists, wait until ACTIVE, enable TTL.
+
+    Idempotent. The layout is :func:`csms.aws.schema.connections_table_definition`, the one
+    the CDK app deploys; an existing table is not compared with it.
+
+    Args:
+        endpoint_url: DynamoDB endpoint; ``None`` for AWS (see :func:`dynamodb_client`).
+        table_name: The table to create.
+        region: AWS region (moto and LocalStack keep one namespace per region).
+        client: A ready DynamoDB client; replaces ``endpoint_url`` and ``region``.
+
+    Raises:
+        ProvisioningError: TTL is already enabled on a different attribute.
+    """
+    ddb = client if client is not None else dynamodb_client(endpoint_url, region)
+    try:
+        ddb.create_table(**connections_table_definition(table_name))
+        logger.info("Created DynamoDB table %s.", table_name)
+    except ddb.exceptions.ResourceInUseException:
+        pass  # exists already (or is being created): the waiter below covers both
+    # Moto answers ACTIVE at once; on AWS an on-demand table takes a few seconds. The waiter
+    # checks before its first sleep, so the 1 s delay costs nothing when it is ready.
+    ddb.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig=_WAIT)
+    _ensure_ttl(ddb, table_name)
+
+
+def _ensure_ttl(ddb: DynamoDBClient, table_name: str) -> None:
+    description = ddb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+    status = description.get("TimeToLiveStatus", "DISABLED")
+    attribute = description.get("AttributeName")
+    if status in ("ENABLED", "ENABLING"):
+        if attribute != TTL_ATTRIBUTE:
+            # Switching attributes means disabling first, and AWS then blocks changes for
+            # up to an hour: a decision for a human, not for a dev command.
+            raise ProvisioningError(
+                f"Table {table_name} has TTL on {attribute!r}, expected {TTL_ATTRIBUTE!r}."
+            )
+        return
+    ddb.update_time_to_live(
+        TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+    )
+    logger.info("Enabled TTL on %s.%s.", table_name, TTL_ATTRIBUTE)

@@ -1,0 +1,266 @@
+"""The ``csms`` command: the local stack and provisioning from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import csms
+from csms.constants import DEFAULT_TENANT
+
+if TYPE_CHECKING:
+    from csms.data.database import PgDatabase
+
+
+def _parse_expiry(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="csms", description="Serverless OCPP 1.6J Central System.")
+    parser.add_argument("--version", action="version", version=f"csms {csms.__version__}")
+    parser.add_argument(
+        "--state-dir", type=Path, help="where the embedded PostgreSQL lives (default: .csms/ in the checkout)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    dev = commands.add_parser("dev", help="run the whole product locally until Ctrl-C")
+    dev.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    dev.add_argument("--port", type=int, default=8180, help="port for chargers and HTTP (default 8180)")
+    dev.add_argument(
+        "--allow-unknown-chargers",
+        action="store_true",
+        help="admit chargers that were never provisioned, as Pending (CSMS_ALLOW_UNKNOWN_CHARGERS)",
+    )
+    dev.add_argument(
+        "--aws",
+        choices=("moto", "env"),
+        default=None,
+        help="AWS services: moto (default) or env = boto3's own configuration (AWS_ENDPOINT_URL for "
+        "LocalStack, or real credentials); env is the default when AWS_ENDPOINT_URL is set",
+    )
+    dev.add_argument("--log-level", default="INFO")
+    dev.add_argument("--json-logs", action="store_true", help="JSON log lines as on Lambda")
+
+    chargers = commands.add_parser("chargers", help="provision charge points").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    add = chargers.add_parser("add", help="provision a charge point")
+    add.add_argument("id", help="charge point id: the last segment of the charger's URL")
+    secret = add.add_mutually_exclusive_group()
+    secret.add_argument("--password", help="HTTP Basic auth password (Security Profile 1/2); stored hashed")
+    secret.add_argument("--generate-password", action="store_true", help="generate a password and print it once")
+    add.add_argument("--tenant", default=DEFAULT_TENANT)
+    listing = chargers.add_parser("list", help="list charge points")
+    listing.add_argument("--tenant")
+    remove = chargers.add_parser("remove", help="remove a charge point (one without transactions)")
+    remove.add_argument("id")
+    remove.add_argument("--tenant")
+
+    idtags = commands.add_parser("idtags", help="provision id tags").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    tag_add = idtags.add_parser("add", help="add an id tag")
+    tag_add.add_argument("tag", help="the idTag (max 20 characters)")
+    tag_add.add_argument("--status", default="Accepted", choices=("Accepted", "Blocked", "Expired", "Invalid"))
+    tag_add.add_argument("--expiry", type=_parse_expiry, help="expiry date, ISO 8601 (UTC if no zone)")
+    tag_add.add_argument("--parent", help="parent idTag (group)")
+    tag_add.add_argument("--tenant", default=DEFAULT_TENANT)
+    tag_list = idtags.add_parser("list", help="list id tags")
+    tag_list.add_argument("--tenant")
+
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    db.add_parser("upgrade", help="apply migrations (csms dev does this on start)")
+    db.add_parser("url", help="print the database URL the commands use")
+    return parser
+
+
+@contextmanager
+def _database(state_dir: Path | None) -> Iterator[tuple[PgDatabase, str]]:
+    """The same database ``csms dev`` uses: DATABASE_URL, or the embedded one (started for
+    the duration of the command if ``csms dev`` is not running)."""
+    from csms.data.database import PgDatabase, make_engine
+    from csms.data.migrate import upgrade
+    from csms.settings import default_state_dir, get_settings
+
+    settings = get_settings()
+    postgres = None
+    url = settings.database_url
+    if url is None:
+        from csms.local.postgres import EmbeddedPostgres
+        from csms.local.stack import DATABASE_NAME
+
+        postgres = EmbeddedPostgres((state_dir or settings.state_dir or default_state_dir()) / "pgdata")
+        already_running = (postgres.data_dir / "postmaster.pid").exists()
+        postgres.start()
+        url = postgres.create_database(DATABASE_NAME)
+        if already_running:
+            postgres = None  # csms dev owns it: leave it running
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        yield PgDatabase(engine), url
+    finally:
+        engine.dispose()
+        if postgres is not None:
+            postgres.stop()
+
+
+def _table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    cells = [[("" if v is None else str(v)) for v in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+
+
+def _iso(value: datetime | None) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else ""
+
+
+def _run_chargers(args: argparse.Namespace) -> int:
+    from csms.services.provisioning import ProvisioningService
+
+    now = datetime.now(UTC)
+    with _database(args.state_dir) as (db, _):
+        service = ProvisioningService(db)
+        if args.action == "add":
+            added = service.add_charger(
+                args.id, args.tenant, now, password=args.password, generate=args.generate_password
+            )
+            auth = "Basic auth required" if added.charge_point.password_hash else "no password"
+            print(f"added charge point {added.charge_point.id} (tenant {added.charge_point.tenant_id}, {auth})")
+            if added.generated_password:
+                print(f"password (shown once): {added.generated_password}")
+            if args.password is not None and len(args.password) < 16:
+                print("warning: OCPP 1.6 security profiles call for passwords of 16-40 characters", file=sys.stderr)
+        elif args.action == "list":
+            rows = [
+                (c.id, c.tenant_id, c.registration_status.value, "yes" if c.password_hash else "no",
+                 c.vendor, c.model, c.firmware_version, _iso(c.last_boot_at))
+                for c in service.list_chargers(args.tenant)
+            ]
+            print(_table(rows, ("ID", "TENANT", "STATUS", "PASSWORD", "VENDOR", "MODEL", "FIRMWARE", "LAST BOOT")))
+        elif args.action == "remove":
+            service.remove_charger(args.id, args.tenant)
+            print(f"removed charge point {args.id}")
+    return 0
+
+
+def _run_idtags(args: argparse.Namespace) -> int:
+    from csms.domain import AuthorizationStatus
+    from csms.services.provisioning import ProvisioningService
+
+    now = datetime.now(UTC)
+    with _database(args.state_dir) as (db, _):
+        service = ProvisioningService(db)
+        if args.action == "add":
+            tag = service.add_id_tag(
+                args.tag,
+                args.tenant,
+                now,
+                status=AuthorizationStatus(args.status),
+                expiry_date=args.expiry,
+                parent_id_tag=args.parent,
+            )
+            print(f"added id tag {tag.id_tag} (tenant {tag.tenant_id}, {tag.status.value})")
+        else:
+            rows = [
+                (t.id_tag, t.tenant_id, t.status.value, _iso(t.expiry_date), t.parent_id_tag)
+                for t in service.list_id_tags(args.tenant)
+            ]
+            print(_table(rows, ("ID TAG", "TENANT", "STATUS", "EXPIRY", "PARENT")))
+    return 0
+
+
+def _run_db(args: argparse.Namespace) -> int:
+    from csms.data.migrate import current_revision
+
+    with _database(args.state_dir) as (db, url):
+        if args.action == "upgrade":
+            print(f"database at revision {current_revision(db.engine)}")
+        else:
+            print(url)
+    return 0
+
+
+def _run_dev(args: argparse.Namespace) -> int:
+    import os
+
+    from csms.local.stack import LocalStack, StackConfig
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)-7s %(name)s  %(message)s")
+    for noisy in ("aiohttp.access", "werkzeug", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from csms.settings import get_settings
+
+    settings = get_settings()
+    aws = args.aws or ("env" if os.environ.get("AWS_ENDPOINT_URL") else "moto")
+    stack = LocalStack(
+        StackConfig(
+            host=args.host,
+            port=args.port,
+            state_dir=args.state_dir or settings.state_dir,
+            database_url=settings.database_url,
+            aws=aws,
+            allow_unknown_chargers=args.allow_unknown_chargers or settings.allow_unknown_chargers,
+            log_format="json" if args.json_logs else "console",
+            log_level=args.log_level.upper(),
+        )
+    )
+
+    async def serve() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        await stack.start()
+        try:
+            print(
+                f"\ncsms {csms.__version__} is running\n"
+                f"  chargers connect to  {stack.charger_url()}  (subprotocol ocpp1.6)\n"
+                f"  health               http://{args.host}:{stack.config.port}/health\n"
+                f"  database             {stack.database_url}\n"
+                f"  AWS services         {'moto at ' + str(stack.aws_endpoint) if aws == 'moto' else 'from the environment'}\n"
+                f"  provision a charger  csms chargers add CP-1   |   an id tag: csms idtags add TAG-1\n"
+                "Ctrl-C stops everything.\n",
+                flush=True,
+            )
+            await stopping.wait()
+        finally:
+            print("stopping...", flush=True)
+            await stack.stop()
+
+    asyncio.run(serve())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``csms`` console script."""
+    args = build_parser().parse_args(argv)
+    from csms.errors import AlreadyExists, InvalidInput, NotFound
+
+    runners = {"dev": _run_dev, "chargers": _run_chargers, "idtags": _run_idtags, "db": _run_db}
+    try:
+        return runners[args.command](args)
+    except (AlreadyExists, InvalidInput, NotFound) as exc:
+        print(f"csms: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

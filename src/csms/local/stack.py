@@ -1,0 +1,260 @@
+"""The whole product on one machine: PostgreSQL, moto, the gateway emulator, the functions.
+
+:class:`LocalStack` plays the part of AWS: it provisions the resources the CDK app would
+(a database with migrations applied, the DynamoDB table), sets each function's
+environment the way Lambda would, loads the real ``functions/*/handler.py`` and puts the
+API Gateway emulator in front of them. It is used by ``csms dev``, the integration tests
+and the load tests alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+import csms
+from csms.constants import OCPP_PATH_PREFIX, ROUTE_FUNCTIONS, SUPPORTED_SUBPROTOCOLS
+
+log = logging.getLogger(__name__)
+
+FUNCTIONS_DIR = Path(csms.__file__).resolve().parents[2] / "functions"
+DATABASE_NAME = "csms"
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+@dataclass
+class StackConfig:
+    host: str = "127.0.0.1"
+    port: int = 8180
+    state_dir: Path | None = None
+    #: An existing PostgreSQL (DATABASE_URL); None = the embedded one in state_dir.
+    database_url: str | None = None
+    #: "moto" = in-process moto server; "env" = whatever boto3 is configured for
+    #: (AWS_ENDPOINT_URL for LocalStack, or real AWS credentials).
+    aws: str = "moto"
+    allow_unknown_chargers: bool = False
+    durable_database: bool = True
+    log_format: str = "console"
+    log_level: str = "INFO"
+    #: Extra environment for the functions (CSMS_* settings).
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def load_handler(function: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """``lambda_handler`` of ``functions/<function>/handler.py``, loaded like Lambda does."""
+    path = FUNCTIONS_DIR / function / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"csms_functions_{function}", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}: run from a source checkout (pip install -e .)")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.lambda_handler  # type: ignore[no-any-return]
+
+
+class LocalStack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.database_url: str | None = None
+        self.aws_endpoint: str | None = None
+        self._postgres: Any = None
+        self._moto: Any = None
+        self._gateway: Any = None
+        self._stop_postgres = False
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def provision(self) -> None:
+        """Start/attach the database and AWS services, apply migrations, set the env."""
+        from csms.settings import default_state_dir
+
+        cfg = self.config
+        state_dir = cfg.state_dir or default_state_dir()
+        if cfg.port == 0:
+            cfg.port = free_port(cfg.host)
+        self.database_url = cfg.database_url or self._start_postgres(state_dir)
+        self._migrate(self.database_url)
+        self.aws_endpoint = self._start_aws()
+        self._configure_functions()
+
+    async def start(self) -> None:
+        """Provision everything, then serve chargers (blocking work runs in a thread)."""
+        await asyncio.to_thread(self.provision)
+        from csms.local.gateway import LocalGateway
+
+        handlers = {route: load_handler(function) for route, function in ROUTE_FUNCTIONS.items()}
+        self._gateway = LocalGateway(
+            handlers,
+            host=self.config.host,
+            port=self.config.port,
+            origin_verify_secret=os.environ["CSMS_ORIGIN_VERIFY_SECRET"],
+            max_workers=64,
+        )
+        self._gateway.app.router.add_get("/", self._index)
+        self._gateway.app.router.add_get("/health", self._health)
+        await self._gateway.start()
+
+    async def stop(self) -> None:
+        """Stop everything this stack started, in reverse order."""
+        if self._gateway is not None:
+            await self._gateway.stop()
+            self._gateway = None
+        await asyncio.to_thread(self._release)
+
+    def _release(self) -> None:
+        from csms.app import wiring
+
+        if wiring.database.cache_info().currsize:
+            wiring.database().engine.dispose()
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+        if self._postgres is not None and self._stop_postgres:
+            self._postgres.stop()
+        self._postgres = None
+
+    @property
+    def gateway(self) -> Any:
+        """The running :class:`csms.local.gateway.LocalGateway`."""
+        return self._gateway
+
+    # --- pieces ---------------------------------------------------------------------------
+
+    def _start_postgres(self, state_dir: Path) -> str:
+        from csms.local.postgres import EmbeddedPostgres
+
+        self._postgres = EmbeddedPostgres(state_dir / "pgdata", durable=self.config.durable_database)
+        # A server already running in the state dir (another csms process) is shared, and
+        # left running when we stop.
+        self._stop_postgres = not (self._postgres.data_dir / "postmaster.pid").exists()
+        self._postgres.start()
+        return str(self._postgres.create_database(DATABASE_NAME))
+
+    @staticmethod
+    def _migrate(url: str) -> None:
+        from csms.data.database import make_engine
+        from csms.data.migrate import upgrade
+
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+
+    def _start_aws(self) -> str | None:
+        from csms.aws.provisioning import ensure_connections_table
+
+        table = self.config.environment.get("CSMS_CONNECTIONS_TABLE", "csms-connections")
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        if self.config.aws == "moto":
+            from csms.local.aws import LocalAws
+
+            self._moto = LocalAws()
+            endpoint = self._moto.start()
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+            for key, value in DUMMY_CREDENTIALS.items():
+                os.environ[key] = value
+            os.environ.pop("AWS_PROFILE", None)
+            os.environ.pop("AWS_SESSION_TOKEN", None)
+        else:
+            endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+        os.environ.setdefault("AWS_REGION", region)
+        ensure_connections_table(endpoint, table, region)
+        return endpoint
+
+    def _configure_functions(self) -> None:
+        """The functions' environment, as the CDK app sets it on Lambda."""
+        cfg = self.config
+        assert self.database_url is not None
+        env = {
+            "DATABASE_URL": self.database_url,
+            "CSMS_WS_MANAGEMENT_ENDPOINT": f"http://{cfg.host}:{cfg.port}/local",
+            "CSMS_ORIGIN_VERIFY_SECRET": secrets.token_urlsafe(24),
+            "CSMS_ALLOW_UNKNOWN_CHARGERS": "true" if cfg.allow_unknown_chargers else "false",
+            # One process serves every concurrent invocation here, unlike Lambda.
+            "CSMS_DATABASE_POOL_SIZE": "20",
+            "CSMS_DATABASE_MAX_OVERFLOW": "40",
+            "CSMS_LOG_FORMAT": cfg.log_format,
+            "CSMS_LOG_LEVEL": cfg.log_level,
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            **cfg.environment,
+        }
+        os.environ.update(env)
+        # Settings are read once per process: start from this environment.
+        from csms.app import wiring
+        from csms.settings import get_settings
+
+        get_settings.cache_clear()
+        for factory in (wiring.database, wiring.connections, wiring.dispatcher, wiring.admission):
+            factory.cache_clear()
+
+    # --- HTTP endpoints of the local server ----------------------------------------------------
+
+    def charger_url(self, charge_point_id: str = "{chargePointId}") -> str:
+        return f"ws://{self.config.host}:{self.config.port}{OCPP_PATH_PREFIX}{charge_point_id}"
+
+    async def _index(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "name": "csms",
+                "description": "Serverless OCPP Central System: local stack (API Gateway WebSocket emulator "
+                "in front of the same Lambda handlers that run on AWS)",
+                "version": csms.__version__,
+                "ocpp": {"url": self.charger_url(), "subprotocols": list(SUPPORTED_SUBPROTOCOLS)},
+                "health": "/health",
+            }
+        )
+
+    async def _health(self, request: web.Request) -> web.Response:
+        from csms.app import wiring
+
+        database_ok, dynamodb_ok = await asyncio.gather(
+            asyncio.to_thread(lambda: wiring.database().ping()),
+            asyncio.to_thread(lambda: wiring.connections().ping()),
+        )
+        healthy = database_ok and dynamodb_ok
+        return web.json_response(
+            {
+                "status": "ok" if healthy else "degraded",
+                "version": csms.__version__,
+                "database": {"reachable": database_ok},
+                "dynamodb": {"reachable": dynamodb_ok},
+                "chargers": {"connected": self._gateway.connection_count() if self._gateway else 0},
+            },
+            status=200 if healthy else 503,
+        )
+
+
+class BackgroundStack:
+    """A :class:`LocalStack` served from its own thread and event loop (tests, benchmarks)."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.stack = LocalStack(config)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="csms-local-stack", daemon=True)
+
+    def start(self) -> LocalStack:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.stack.start(), self._loop).result(timeout=120)
+        return self.stack
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.stack.stop(), self._loop).result(timeout=60)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)

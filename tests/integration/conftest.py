@@ -1,0 +1,123 @@
+"""Integration fixtures: one real PostgreSQL and one local stack for the whole session.
+
+The stack (gateway emulator + the real handlers + moto) serves from its own thread on a
+free loopback port; tests talk to it with real WebSocket clients and read PostgreSQL
+directly to check what landed. Set TEST_DATABASE_URL to use an existing server instead of
+the embedded one (a database ``csms_test`` is created there).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from csms.data.database import PgDatabase, make_engine
+from csms.local.stack import BackgroundStack, LocalStack, StackConfig
+from csms.services.provisioning import ProvisioningService
+
+pytestmark = pytest.mark.integration
+
+TABLES = (
+    "meter_samples",
+    "unknown_transaction_stops",
+    "transactions",
+    "connector_status_history",
+    "connectors",
+    "id_tags",
+    "charge_points",
+    "tenants",
+)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        admin = create_engine(external, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS csms_test WITH (FORCE)"))
+            conn.execute(text("CREATE DATABASE csms_test"))
+        admin.dispose()
+        yield external.rsplit("/", 1)[0] + "/csms_test"
+        return
+    from csms.local.postgres import EmbeddedPostgres
+
+    postgres = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "pgdata", durable=False)
+    postgres.start()
+    try:
+        yield postgres.create_database("csms_test")
+    finally:
+        postgres.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(database_url: str) -> Iterator[LocalStack]:
+    background = BackgroundStack(
+        StackConfig(port=0, database_url=database_url, durable_database=False, log_level="WARNING")
+    )
+    started = background.start()
+    try:
+        yield started
+    finally:
+        background.stop()
+
+
+@pytest.fixture(scope="session")
+def engine(stack: LocalStack) -> Iterator[Engine]:
+    assert stack.database_url is not None
+    engine = make_engine(stack.database_url, pool_size=2)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def clean_database(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def provisioning(engine: Engine) -> ProvisioningService:
+    return ProvisioningService(PgDatabase(engine))
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def reconfigure() -> Iterator[object]:
+    """Change the functions' environment for one test, as a redeploy would."""
+    from csms.app import wiring
+    from csms.settings import get_settings
+
+    saved: dict[str, str | None] = {}
+
+    def apply(**env: str) -> None:
+        for key, value in env.items():
+            saved.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+        get_settings.cache_clear()
+        wiring.admission.cache_clear()
+        wiring.dispatcher.cache_clear()
+
+    yield apply
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    get_settings.cache_clear()
+    wiring.admission.cache_clear()
+    wiring.dispatcher.cache_clear()
+
+
+def rows(engine: Engine, sql: str, **params: object) -> list[dict[str, object]]:
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(text(sql), params)]

@@ -1,0 +1,1 @@
+"""Tests of the local stack: embedded PostgreSQL, moto, the gateway emulator."""
