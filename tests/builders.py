@@ -60,7 +60,11 @@ def a_sampled_value(**overrides: Any) -> dict[str, Any]:
 def a_meter_values(samples: int = 1, transaction_id: int | None = None, **overrides: Any) -> dict[str, Any]:
     measurands = ["Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Voltage", "SoC"]
     values = [
-        a_sampled_value(value=str(1000 + i), measurand=measurands[i % len(measurands)], phase=f"L{i // 5 + 1}" if i >= 5 else None)
+        a_sampled_value(
+            value=str(1000 + i),
+            measurand=measurands[i % len(measurands)],
+            phase=f"L{i // 5 + 1}" if i >= 5 else None,
+        )
         for i in range(samples)
     ]
     return _with(

@@ -52,7 +52,9 @@ class FakeUnitOfWork:
         self.tenant_ids.add(tenant_id)
 
     # connectors
-    def record_status(self, tenant_id: str, charge_point_id: str, status: ConnectorStatus, received_at: datetime) -> bool:
+    def record_status(
+        self, tenant_id: str, charge_point_id: str, status: ConnectorStatus, received_at: datetime
+    ) -> bool:
         if status not in self.status_history:
             self.status_history.append(status)
         key = (charge_point_id, status.connector_id)
@@ -64,16 +66,30 @@ class FakeUnitOfWork:
 
     # transactions
     def start(
-        self, tenant_id: str, charge_point_id: str, start: TransactionStart, auth_status: AuthorizationStatus, received_at: datetime
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        start: TransactionStart,
+        auth_status: AuthorizationStatus,
+        received_at: datetime,
     ) -> Transaction:
         for tx in self.txs.values():
             if (tx.charge_point_id, tx.connector_id, tx.id_tag, tx.meter_start, tx.start_timestamp) == (
-                charge_point_id, start.connector_id, start.id_tag, start.meter_start, start.timestamp,
+                charge_point_id,
+                start.connector_id,
+                start.id_tag,
+                start.meter_start,
+                start.timestamp,
             ):
                 return tx
         tx = Transaction(
-            id=next(self._ids), tenant_id=tenant_id, charge_point_id=charge_point_id, connector_id=start.connector_id,
-            id_tag=start.id_tag, meter_start=start.meter_start, start_timestamp=start.timestamp,
+            id=next(self._ids),
+            tenant_id=tenant_id,
+            charge_point_id=charge_point_id,
+            connector_id=start.connector_id,
+            id_tag=start.id_tag,
+            meter_start=start.meter_start,
+            start_timestamp=start.timestamp,
             reservation_id=start.reservation_id,
         )
         self.txs[tx.id] = tx
@@ -81,24 +97,40 @@ class FakeUnitOfWork:
 
     def has_open_transaction(self, tenant_id: str, id_tag: str, excluding_id: int | None = None) -> bool:
         return any(
-            tx.tenant_id == tenant_id and tx.id_tag == id_tag and tx.stop_timestamp is None and tx.id != excluding_id
+            tx.tenant_id == tenant_id
+            and tx.id_tag == id_tag
+            and tx.stop_timestamp is None
+            and tx.id != excluding_id
             for tx in self.txs.values()
         )
 
-    def stop(self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime) -> StoppedTransaction:
+    def stop(
+        self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime
+    ) -> StoppedTransaction:
         tx = self.txs.get(stop.transaction_id)
         if tx is None or tx.charge_point_id != charge_point_id:
             self.unknown_stops.append(stop)
             return StoppedTransaction(transaction=None, unknown=True)
         if tx.stop_timestamp is None:
-            tx = replace(tx, meter_stop=stop.meter_stop, stop_timestamp=stop.timestamp, stop_reason=stop.reason, stop_id_tag=stop.id_tag)
+            tx = replace(
+                tx,
+                meter_stop=stop.meter_stop,
+                stop_timestamp=stop.timestamp,
+                stop_reason=stop.reason,
+                stop_id_tag=stop.id_tag,
+            )
             self.txs[tx.id] = tx
         return StoppedTransaction(transaction=tx)
 
     # meter values
     def add_samples(
-        self, tenant_id: str, charge_point_id: str, connector_id: int, transaction_id: int | None,
-        samples: Sequence[MeterSample], received_at: datetime,
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        connector_id: int,
+        transaction_id: int | None,
+        samples: Sequence[MeterSample],
+        received_at: datetime,
     ) -> int:
         new = 0
         for s in samples:

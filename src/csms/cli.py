@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("id", help="charge point id: the last segment of the charger's URL")
     secret = add.add_mutually_exclusive_group()
     secret.add_argument("--password", help="HTTP Basic auth password (Security Profile 1/2); stored hashed")
-    secret.add_argument("--generate-password", action="store_true", help="generate a password and print it once")
+    secret.add_argument(
+        "--generate-password", action="store_true", help="generate a password and print it once"
+    )
     add.add_argument("--tenant", default=DEFAULT_TENANT)
     listing = chargers.add_parser("list", help="list charge points")
     listing.add_argument("--tenant")
@@ -74,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tag_add = idtags.add_parser("add", help="add an id tag")
     tag_add.add_argument("tag", help="the idTag (max 20 characters)")
-    tag_add.add_argument("--status", default="Accepted", choices=("Accepted", "Blocked", "Expired", "Invalid"))
+    tag_add.add_argument(
+        "--status", default="Accepted", choices=("Accepted", "Blocked", "Expired", "Invalid")
+    )
     tag_add.add_argument("--expiry", type=_parse_expiry, help="expiry date, ISO 8601 (UTC if no zone)")
     tag_add.add_argument("--parent", help="parent idTag (group)")
     tag_add.add_argument("--tenant", default=DEFAULT_TENANT)
@@ -123,7 +127,9 @@ def _database(state_dir: Path | None) -> Iterator[tuple[PgDatabase, str]]:
 def _table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     cells = [[("" if v is None else str(v)) for v in row] for row in [header, *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
 
 
 def _iso(value: datetime | None) -> str:
@@ -141,18 +147,35 @@ def _run_chargers(args: argparse.Namespace) -> int:
                 args.id, args.tenant, now, password=args.password, generate=args.generate_password
             )
             auth = "Basic auth required" if added.charge_point.password_hash else "no password"
-            print(f"added charge point {added.charge_point.id} (tenant {added.charge_point.tenant_id}, {auth})")
+            print(
+                f"added charge point {added.charge_point.id} (tenant {added.charge_point.tenant_id}, {auth})"
+            )
             if added.generated_password:
                 print(f"password (shown once): {added.generated_password}")
             if args.password is not None and len(args.password) < 16:
-                print("warning: OCPP 1.6 security profiles call for passwords of 16-40 characters", file=sys.stderr)
+                print(
+                    "warning: OCPP 1.6 security profiles call for passwords of 16-40 characters",
+                    file=sys.stderr,
+                )
         elif args.action == "list":
             rows = [
-                (c.id, c.tenant_id, c.registration_status.value, "yes" if c.password_hash else "no",
-                 c.vendor, c.model, c.firmware_version, _iso(c.last_boot_at))
+                (
+                    c.id,
+                    c.tenant_id,
+                    c.registration_status.value,
+                    "yes" if c.password_hash else "no",
+                    c.vendor,
+                    c.model,
+                    c.firmware_version,
+                    _iso(c.last_boot_at),
+                )
                 for c in service.list_chargers(args.tenant)
             ]
-            print(_table(rows, ("ID", "TENANT", "STATUS", "PASSWORD", "VENDOR", "MODEL", "FIRMWARE", "LAST BOOT")))
+            print(
+                _table(
+                    rows, ("ID", "TENANT", "STATUS", "PASSWORD", "VENDOR", "MODEL", "FIRMWARE", "LAST BOOT")
+                )
+            )
         elif args.action == "remove":
             service.remove_charger(args.id, args.tenant)
             print(f"removed charge point {args.id}")
@@ -201,7 +224,9 @@ def _run_dev(args: argparse.Namespace) -> int:
 
     from csms.local.stack import LocalStack, StackConfig
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)-7s %(name)s  %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)-7s %(name)s  %(message)s"
+    )
     for noisy in ("aiohttp.access", "werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from csms.settings import get_settings
@@ -227,13 +252,14 @@ def _run_dev(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
         await stack.start()
+        aws_description = f"moto at {stack.aws_endpoint}" if aws == "moto" else "from the environment"
         try:
             print(
                 f"\ncsms {csms.__version__} is running\n"
                 f"  chargers connect to  {stack.charger_url()}  (subprotocol ocpp1.6)\n"
                 f"  health               http://{args.host}:{stack.config.port}/health\n"
                 f"  database             {stack.database_url}\n"
-                f"  AWS services         {'moto at ' + str(stack.aws_endpoint) if aws == 'moto' else 'from the environment'}\n"
+                f"  AWS services         {aws_description}\n"
                 f"  provision a charger  csms chargers add CP-1   |   an id tag: csms idtags add TAG-1\n"
                 "Ctrl-C stops everything.\n",
                 flush=True,

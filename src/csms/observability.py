@@ -44,7 +44,7 @@ def _console(record: dict[str, Any]) -> str:
         for key, value in record.items()
         if key not in _CONSOLE_SKIP and value is not None
     )
-    return f"{clock} {str(record.get('level', '')):<7} {record.get('message', '')}  {fields}".rstrip()
+    return f"{clock} {record.get('level', '')!s:<7} {record.get('message', '')}  {fields}".rstrip()
 
 
 # Named after the package so every `logging.getLogger("csms.…")` propagates into it.

@@ -109,12 +109,18 @@ class MeterValueRepository(Protocol):
 class UnitOfWork(Protocol):
     """Repositories sharing one database transaction."""
 
-    tenants: TenantRepository
-    charge_points: ChargePointRepository
-    connectors: ConnectorRepository
-    id_tags: IdTagRepository
-    transactions: TransactionRepository
-    meter_values: MeterValueRepository
+    @property
+    def tenants(self) -> TenantRepository: ...
+    @property
+    def charge_points(self) -> ChargePointRepository: ...
+    @property
+    def connectors(self) -> ConnectorRepository: ...
+    @property
+    def id_tags(self) -> IdTagRepository: ...
+    @property
+    def transactions(self) -> TransactionRepository: ...
+    @property
+    def meter_values(self) -> MeterValueRepository: ...
 
 
 class Database(Protocol):

@@ -34,13 +34,16 @@ class Settings(BaseSettings):
         description="On AWS: Secrets Manager secret with the Aurora credentials "
         "(host, port, username, password, dbname). Used when database_url is unset.",
     )
-    database_pool_size: int = Field(default=1, ge=1, le=100, description="1 on Lambda (one request per container).")
+    database_pool_size: int = Field(
+        default=1, ge=1, le=100, description="1 on Lambda (one request per container)."
+    )
     database_max_overflow: int = Field(default=0, ge=0, le=100)
 
     # --- DynamoDB / AWS -----------------------------------------------------------------
     connections_table: str = "csms-connections"
     aws_region: str = Field(
-        default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION", "CSMS_AWS_REGION")
+        default="us-east-1",
+        validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION", "CSMS_AWS_REGION"),
     )
     ws_management_endpoint: str | None = Field(
         default=None,

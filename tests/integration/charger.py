@@ -52,7 +52,9 @@ class SimulatedCharger(ChargePoint):  # type: ignore[misc]
 
 
 @asynccontextmanager
-async def connected(stack: LocalStack, charge_point_id: str, **kwargs: Any) -> AsyncIterator[SimulatedCharger]:
+async def connected(
+    stack: LocalStack, charge_point_id: str, **kwargs: Any
+) -> AsyncIterator[SimulatedCharger]:
     socket = await open_socket(stack, charge_point_id, **kwargs)
     charger = SimulatedCharger(charge_point_id, socket)
     listener = asyncio.create_task(charger.start())

@@ -29,14 +29,18 @@ async def refused_status(coro: object) -> int:
     return refused.value.response.status_code
 
 
-async def test_the_handshake_echoes_exactly_ocpp16(stack: LocalStack, provisioning: ProvisioningService, now: datetime) -> None:
+async def test_the_handshake_echoes_exactly_ocpp16(
+    stack: LocalStack, provisioning: ProvisioningService, now: datetime
+) -> None:
     provisioning.add_charger("CP-P", "default", now)
     socket = await open_socket(stack, "CP-P", subprotocols=["ocpp2.0.1", "ocpp1.6"])
     assert socket.subprotocol == "ocpp1.6"
     await socket.close()
 
 
-async def test_other_subprotocols_are_refused_with_400(stack: LocalStack, provisioning: ProvisioningService, now: datetime) -> None:
+async def test_other_subprotocols_are_refused_with_400(
+    stack: LocalStack, provisioning: ProvisioningService, now: datetime
+) -> None:
     provisioning.add_charger("CP-P", "default", now)
     assert await refused_status(open_socket(stack, "CP-P", subprotocols=["ocpp2.0.1"])) == 400
     assert await refused_status(open_socket(stack, "CP-P", subprotocols=[])) == 400
@@ -53,15 +57,17 @@ async def test_unknown_chargers_register_as_pending_when_allowed(
     reconfigure(CSMS_ALLOW_UNKNOWN_CHARGERS="true")  # type: ignore[operator]
     # When one connects and boots
     socket = await open_socket(stack, "NEWCOMER")
-    boot = await raw_exchange(socket, json.dumps([2, "b1", "BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"}]))
+    boot = await raw_exchange(
+        socket, json.dumps([2, "b1", "BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"}])
+    )
     # Then it is Pending, and may do nothing else until accepted
     assert boot[2]["status"] == "Pending"
     reply = await raw_exchange(socket, json.dumps([2, "a1", "Authorize", {"idTag": "X"}]))
     assert reply[:3] == [4, "a1", "SecurityError"]
     await socket.close()
-    assert rows(engine, "SELECT tenant_id, registration_status, vendor FROM charge_points WHERE id = 'NEWCOMER'") == [
-        {"tenant_id": "default", "registration_status": "Pending", "vendor": "V"}
-    ]
+    assert rows(
+        engine, "SELECT tenant_id, registration_status, vendor FROM charge_points WHERE id = 'NEWCOMER'"
+    ) == [{"tenant_id": "default", "registration_status": "Pending", "vendor": "V"}]
 
 
 async def test_basic_auth_is_required_for_chargers_with_a_password(

@@ -53,17 +53,27 @@ async def test_boot_and_heartbeat(stack: LocalStack, engine: Engine, charger: st
     (stored,) = rows(
         engine,
         "SELECT vendor, model, serial_number, charge_box_serial_number, firmware_version, iccid, imsi, "
-        "meter_type, meter_serial_number, last_boot_at IS NOT NULL AS booted FROM charge_points WHERE id = :id",
+        "meter_type, meter_serial_number, last_boot_at IS NOT NULL AS booted "
+        "FROM charge_points WHERE id = :id",
         id=charger,
     )
     assert stored == {
-        "vendor": "Acme", "model": "Fast-22", "serial_number": "SN-9", "charge_box_serial_number": "BOX-9",
-        "firmware_version": "4.2", "iccid": "8944", "imsi": "2620", "meter_type": "ABB",
-        "meter_serial_number": "M-9", "booted": True,
+        "vendor": "Acme",
+        "model": "Fast-22",
+        "serial_number": "SN-9",
+        "charge_box_serial_number": "BOX-9",
+        "firmware_version": "4.2",
+        "iccid": "8944",
+        "imsi": "2620",
+        "meter_type": "ABB",
+        "meter_serial_number": "M-9",
+        "booted": True,
     }
 
 
-async def test_status_notifications_out_of_order_keep_the_newest(stack: LocalStack, engine: Engine, charger: str) -> None:
+async def test_status_notifications_out_of_order_keep_the_newest(
+    stack: LocalStack, engine: Engine, charger: str
+) -> None:
     socket = await open_socket(stack, charger)
     # Given a newer status processed before an older one (frames race on API Gateway)
     newer = a_status_notification(status="Charging", timestamp="2026-11-21T10:05:00Z", info="plugged")
@@ -72,20 +82,43 @@ async def test_status_notifications_out_of_order_keep_the_newest(stack: LocalSta
     assert (await raw_exchange(socket, json.dumps([2, "s2", "StatusNotification", older])))[0] == 3
     # and the charger itself (connector 0) reports a fault with vendor details
     fault = a_status_notification(
-        connectorId=0, status="Faulted", errorCode="OtherError", vendorId="acme", vendorErrorCode="E42",
+        connectorId=0,
+        status="Faulted",
+        errorCode="OtherError",
+        vendorId="acme",
+        vendorErrorCode="E42",
         timestamp="2026-11-21T10:06:00Z",
     )
     assert (await raw_exchange(socket, json.dumps([2, "s3", "StatusNotification", fault])))[0] == 3
     await socket.close()
     # Then the latest status per connector is the newest, and history keeps both
-    assert rows(engine, "SELECT connector_id, status, error_code, info, vendor_id, vendor_error_code, tenant_id "
-                "FROM connectors ORDER BY connector_id") == [
-        {"connector_id": 0, "status": "Faulted", "error_code": "OtherError", "info": None, "vendor_id": "acme",
-         "vendor_error_code": "E42", "tenant_id": "acme"},
-        {"connector_id": 1, "status": "Charging", "error_code": "NoError", "info": "plugged", "vendor_id": None,
-         "vendor_error_code": None, "tenant_id": "acme"},
+    assert rows(
+        engine,
+        "SELECT connector_id, status, error_code, info, vendor_id, vendor_error_code, tenant_id "
+        "FROM connectors ORDER BY connector_id",
+    ) == [
+        {
+            "connector_id": 0,
+            "status": "Faulted",
+            "error_code": "OtherError",
+            "info": None,
+            "vendor_id": "acme",
+            "vendor_error_code": "E42",
+            "tenant_id": "acme",
+        },
+        {
+            "connector_id": 1,
+            "status": "Charging",
+            "error_code": "NoError",
+            "info": "plugged",
+            "vendor_id": None,
+            "vendor_error_code": None,
+            "tenant_id": "acme",
+        },
     ]
-    history = rows(engine, "SELECT status FROM connector_status_history WHERE connector_id = 1 ORDER BY status_timestamp")
+    history = rows(
+        engine, "SELECT status FROM connector_status_history WHERE connector_id = 1 ORDER BY status_timestamp"
+    )
     assert [h["status"] for h in history] == ["Preparing", "Charging"]
 
 
@@ -106,33 +139,72 @@ async def test_authorize_good_bad_and_unknown_tags(stack: LocalStack, charger: s
 async def test_a_full_transaction_with_meter_values(stack: LocalStack, engine: Engine, charger: str) -> None:
     async with connected(stack, charger) as cp:
         started = await cp.call(
-            call.StartTransaction(connector_id=1, id_tag="TAG1", meter_start=1000, timestamp="2026-11-21T10:00:00Z", reservation_id=7)
+            call.StartTransaction(
+                connector_id=1,
+                id_tag="TAG1",
+                meter_start=1000,
+                timestamp="2026-11-21T10:00:00Z",
+                reservation_id=7,
+            )
         )
         tx = started.transaction_id
-        await cp.call(call.MeterValues(connector_id=1, transaction_id=tx, meter_value=a_meter_values(samples=10)["meterValue"]))
+        await cp.call(
+            call.MeterValues(
+                connector_id=1, transaction_id=tx, meter_value=a_meter_values(samples=10)["meterValue"]
+            )
+        )
         stopped = await cp.call(
             call.StopTransaction(
-                meter_stop=5000, timestamp="2026-11-21T11:00:00Z", transaction_id=tx, reason="EVDisconnected", id_tag="TAG1",
-                transaction_data=[{"timestamp": "2026-11-21T11:00:00Z", "sampledValue": [{"value": "5000", "context": "Transaction.End"}]}],
+                meter_stop=5000,
+                timestamp="2026-11-21T11:00:00Z",
+                transaction_id=tx,
+                reason="EVDisconnected",
+                id_tag="TAG1",
+                transaction_data=[
+                    {
+                        "timestamp": "2026-11-21T11:00:00Z",
+                        "sampledValue": [{"value": "5000", "context": "Transaction.End"}],
+                    }
+                ],
             )
         )
     assert started.id_tag_info == {"status": "Accepted", "parent_id_tag": "FLEET"}
     assert stopped.id_tag_info == {"status": "Accepted", "parent_id_tag": "FLEET"}
-    (transaction,) = rows(engine, "SELECT id, tenant_id, connector_id, id_tag, meter_start, meter_stop, reservation_id, "
-                          "stop_reason, stop_id_tag, start_timestamp, stop_timestamp FROM transactions")
+    (transaction,) = rows(
+        engine,
+        "SELECT id, tenant_id, connector_id, id_tag, meter_start, meter_stop, reservation_id, "
+        "stop_reason, stop_id_tag, start_timestamp, stop_timestamp FROM transactions",
+    )
     assert transaction["id"] == tx
-    assert (transaction["tenant_id"], transaction["meter_start"], transaction["meter_stop"], transaction["reservation_id"]) == ("acme", 1000, 5000, 7)
+    assert (
+        transaction["tenant_id"],
+        transaction["meter_start"],
+        transaction["meter_stop"],
+        transaction["reservation_id"],
+    ) == ("acme", 1000, 5000, 7)
     assert (transaction["stop_reason"], transaction["stop_id_tag"]) == ("EVDisconnected", "TAG1")
     assert transaction["stop_timestamp"] - transaction["start_timestamp"] == timedelta(hours=1)  # type: ignore[operator]
-    samples = rows(engine, "SELECT measurand, phase, context, value, numeric_value, transaction_id FROM meter_samples ORDER BY context, value")
+    samples = rows(
+        engine,
+        "SELECT measurand, phase, context, value, numeric_value, transaction_id "
+        "FROM meter_samples ORDER BY context, value",
+    )
     assert len(samples) == 11
     assert all(s["transaction_id"] == tx for s in samples)
-    assert samples[0] == {"measurand": "Energy.Active.Import.Register", "phase": "", "context": "Sample.Periodic",
-                          "value": "1000", "numeric_value": 1000.0, "transaction_id": tx}
+    assert samples[0] == {
+        "measurand": "Energy.Active.Import.Register",
+        "phase": "",
+        "context": "Sample.Periodic",
+        "value": "1000",
+        "numeric_value": 1000.0,
+        "transaction_id": tx,
+    }
     assert samples[-1]["context"] == "Transaction.End"
 
 
-async def test_retried_start_stop_and_meter_values_change_nothing(stack: LocalStack, engine: Engine, charger: str) -> None:
+async def test_retried_start_stop_and_meter_values_change_nothing(
+    stack: LocalStack, engine: Engine, charger: str
+) -> None:
     socket = await open_socket(stack, charger)
     start = json.dumps([2, "st-1", "StartTransaction", a_start_transaction()])
     first = await raw_exchange(socket, start)
@@ -152,7 +224,9 @@ async def test_retried_start_stop_and_meter_values_change_nothing(stack: LocalSt
     assert rows(engine, "SELECT count(*) AS n FROM unknown_transaction_stops") == [{"n": 0}]
 
 
-async def test_concurrent_duplicate_starts_get_one_transaction(stack: LocalStack, engine: Engine, charger: str) -> None:
+async def test_concurrent_duplicate_starts_get_one_transaction(
+    stack: LocalStack, engine: Engine, charger: str
+) -> None:
     # Frames are separate invocations: a charger's retry can race its original.
     socket = await open_socket(stack, charger)
     payload = a_start_transaction()
@@ -164,29 +238,73 @@ async def test_concurrent_duplicate_starts_get_one_transaction(stack: LocalStack
     assert rows(engine, "SELECT count(*) AS n FROM transactions") == [{"n": 1}]
 
 
-async def test_stop_of_an_unknown_transaction_is_acknowledged_and_recorded(stack: LocalStack, engine: Engine, charger: str) -> None:
+async def test_stop_of_an_unknown_transaction_is_acknowledged_and_recorded(
+    stack: LocalStack, engine: Engine, charger: str
+) -> None:
     async with connected(stack, charger) as cp:
-        answer = await cp.call(call.StopTransaction(meter_stop=10, timestamp="2026-11-21T11:00:00Z", transaction_id=424242))
-        again = await cp.call(call.StopTransaction(meter_stop=10, timestamp="2026-11-21T11:00:00Z", transaction_id=424242))
-    assert answer.id_tag_info is None and again.id_tag_info is None
-    assert rows(engine, "SELECT tenant_id, charge_point_id, transaction_id, meter_stop FROM unknown_transaction_stops") == [
-        {"tenant_id": "acme", "charge_point_id": CP, "transaction_id": 424242, "meter_stop": 10}
-    ]
+        answer = await cp.call(
+            call.StopTransaction(meter_stop=10, timestamp="2026-11-21T11:00:00Z", transaction_id=424242)
+        )
+        again = await cp.call(
+            call.StopTransaction(meter_stop=10, timestamp="2026-11-21T11:00:00Z", transaction_id=424242)
+        )
+    assert answer.id_tag_info is None
+    assert again.id_tag_info is None
+    assert rows(
+        engine, "SELECT tenant_id, charge_point_id, transaction_id, meter_stop FROM unknown_transaction_stops"
+    ) == [{"tenant_id": "acme", "charge_point_id": CP, "transaction_id": 424242, "meter_stop": 10}]
 
 
 async def test_meter_values_without_transaction(stack: LocalStack, engine: Engine, charger: str) -> None:
     async with connected(stack, charger) as cp:
-        await cp.call(call.MeterValues(connector_id=0, meter_value=[{"timestamp": "2026-11-21T09:00:00Z", "sampledValue": [
-            {"value": "230.1", "measurand": "Voltage", "phase": "L1-N", "unit": "V", "location": "Inlet"},
-            {"value": "0xDEADBEEF", "format": "SignedData"},
-        ]}]))
-    samples = rows(engine, "SELECT connector_id, transaction_id, measurand, phase, unit, location, format, value, numeric_value "
-                   "FROM meter_samples ORDER BY measurand")
+        await cp.call(
+            call.MeterValues(
+                connector_id=0,
+                meter_value=[
+                    {
+                        "timestamp": "2026-11-21T09:00:00Z",
+                        "sampledValue": [
+                            {
+                                "value": "230.1",
+                                "measurand": "Voltage",
+                                "phase": "L1-N",
+                                "unit": "V",
+                                "location": "Inlet",
+                            },
+                            {"value": "0xDEADBEEF", "format": "SignedData"},
+                        ],
+                    }
+                ],
+            )
+        )
+    samples = rows(
+        engine,
+        "SELECT connector_id, transaction_id, measurand, phase, unit, location, format, value, numeric_value "
+        "FROM meter_samples ORDER BY measurand",
+    )
     assert samples == [
-        {"connector_id": 0, "transaction_id": None, "measurand": "Energy.Active.Import.Register", "phase": "", "unit": "Wh",
-         "location": "Outlet", "format": "SignedData", "value": "0xDEADBEEF", "numeric_value": None},
-        {"connector_id": 0, "transaction_id": None, "measurand": "Voltage", "phase": "L1-N", "unit": "V",
-         "location": "Inlet", "format": "Raw", "value": "230.1", "numeric_value": 230.1},
+        {
+            "connector_id": 0,
+            "transaction_id": None,
+            "measurand": "Energy.Active.Import.Register",
+            "phase": "",
+            "unit": "Wh",
+            "location": "Outlet",
+            "format": "SignedData",
+            "value": "0xDEADBEEF",
+            "numeric_value": None,
+        },
+        {
+            "connector_id": 0,
+            "transaction_id": None,
+            "measurand": "Voltage",
+            "phase": "L1-N",
+            "unit": "V",
+            "location": "Inlet",
+            "format": "Raw",
+            "value": "230.1",
+            "numeric_value": 230.1,
+        },
     ]
 
 
@@ -204,11 +322,16 @@ async def test_data_transfer(stack: LocalStack, charger: str) -> None:
         ("this is not json", [4, "-1", "FormationViolation"]),
         ('[2, "m1", "BootNotification", {"chargePointVendor": "A"}]', [4, "m1", "ProtocolError"]),
         ('[2, "m2", "NoSuchAction", {}]', [4, "m2", "NotImplemented"]),
-        ('[2, "m3", "StatusNotification", {"connectorId": "x", "errorCode": "NoError", "status": "Available"}]',
-         [4, "m3", "TypeConstraintViolation"]),
+        (
+            '[2, "m3", "StatusNotification", '
+            '{"connectorId": "x", "errorCode": "NoError", "status": "Available"}]',
+            [4, "m3", "TypeConstraintViolation"],
+        ),
         ('[2, "m4", "Heartbeat", {"unexpected": true}]', [4, "m4", "FormationViolation"]),
-        ('[2, "m5", "StatusNotification", {"connectorId": 1, "errorCode": "Oops", "status": "Available"}]',
-         [4, "m5", "PropertyConstraintViolation"]),
+        (
+            '[2, "m5", "StatusNotification", {"connectorId": 1, "errorCode": "Oops", "status": "Available"}]',
+            [4, "m5", "PropertyConstraintViolation"],
+        ),
     ],
 )
 async def test_malformed_frames_get_a_call_error_and_the_connection_stays_usable(

@@ -42,20 +42,41 @@ async def test_sixty_chargers_connected_at_once(
             boot = await cp.call(call.BootNotification(charge_point_model="M", charge_point_vendor=cp_id))
             assert boot.status == "Accepted"
             await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing"))
-            start = await cp.call(call.StartTransaction(connector_id=1, id_tag=f"TAG-{i:03d}", meter_start=0, timestamp="2026-11-21T10:00:00Z"))
+            start = await cp.call(
+                call.StartTransaction(
+                    connector_id=1, id_tag=f"TAG-{i:03d}", meter_start=0, timestamp="2026-11-21T10:00:00Z"
+                )
+            )
             assert start.id_tag_info["status"] == "Accepted"
-            await cp.call(call.MeterValues(connector_id=1, transaction_id=start.transaction_id, meter_value=a_meter_values(samples=3)["meterValue"]))
-            await cp.call(call.StopTransaction(meter_stop=100 + i, timestamp="2026-11-21T11:00:00Z", transaction_id=start.transaction_id))
+            await cp.call(
+                call.MeterValues(
+                    connector_id=1,
+                    transaction_id=start.transaction_id,
+                    meter_value=a_meter_values(samples=3)["meterValue"],
+                )
+            )
+            await cp.call(
+                call.StopTransaction(
+                    meter_stop=100 + i, timestamp="2026-11-21T11:00:00Z", transaction_id=start.transaction_id
+                )
+            )
             await cp.call(call.Heartbeat())
             return int(start.transaction_id)
 
     transaction_ids = await asyncio.gather(*(session(i, cp_id) for i, cp_id in enumerate(ids)))
     assert len(set(transaction_ids)) == CHARGERS
     assert rows(engine, "SELECT count(*) AS n FROM charge_points WHERE vendor = id") == [{"n": CHARGERS}]
-    assert rows(engine, "SELECT count(*) AS n FROM transactions WHERE meter_stop IS NOT NULL") == [{"n": CHARGERS}]
+    assert rows(engine, "SELECT count(*) AS n FROM transactions WHERE meter_stop IS NOT NULL") == [
+        {"n": CHARGERS}
+    ]
     assert rows(engine, "SELECT count(*) AS n FROM meter_samples") == [{"n": 3 * CHARGERS}]
-    assert rows(engine, "SELECT count(*) AS n FROM connectors WHERE status = 'Preparing'") == [{"n": CHARGERS}]
+    assert rows(engine, "SELECT count(*) AS n FROM connectors WHERE status = 'Preparing'") == [
+        {"n": CHARGERS}
+    ]
     # each transaction belongs to the charger that started it
-    owners = rows(engine, "SELECT count(*) AS n FROM transactions t JOIN id_tags g ON g.id_tag = t.id_tag "
-                  "WHERE substr(t.charge_point_id, 7) = substr(g.id_tag, 5)")
+    owners = rows(
+        engine,
+        "SELECT count(*) AS n FROM transactions t JOIN id_tags g ON g.id_tag = t.id_tag "
+        "WHERE substr(t.charge_point_id, 7) = substr(g.id_tag, 5)",
+    )
     assert owners == [{"n": CHARGERS}]

@@ -35,7 +35,9 @@ def db() -> FakeDatabase:
     db.uow.chargers[CP] = ChargePoint(CP, "t1", RegistrationStatus.ACCEPTED)
     db.uow.tags[("t1", "TAG1")] = IdTag("t1", "TAG1", AuthorizationStatus.ACCEPTED, parent_id_tag="GROUP")
     db.uow.tags[("t1", "BLOCKED")] = IdTag("t1", "BLOCKED", AuthorizationStatus.BLOCKED)
-    db.uow.tags[("t1", "OLD")] = IdTag("t1", "OLD", AuthorizationStatus.ACCEPTED, expiry_date=NOW - timedelta(days=1))
+    db.uow.tags[("t1", "OLD")] = IdTag(
+        "t1", "OLD", AuthorizationStatus.ACCEPTED, expiry_date=NOW - timedelta(days=1)
+    )
     return db
 
 
@@ -58,7 +60,9 @@ def dispatcher(db: FakeDatabase, connections: FakeConnectionStore) -> Dispatcher
 
 
 def ctx(status: RegistrationStatus = RegistrationStatus.ACCEPTED) -> ChargerContext:
-    return ChargerContext(charge_point_id=CP, tenant_id="t1", connection_id="conn-1", registration_status=status)
+    return ChargerContext(
+        charge_point_id=CP, tenant_id="t1", connection_id="conn-1", registration_status=status
+    )
 
 
 def answer(dispatcher: Dispatcher, frame: str, context: ChargerContext | None = None) -> list[Any]:
@@ -70,18 +74,26 @@ def answer(dispatcher: Dispatcher, frame: str, context: ChargerContext | None = 
 # --- Core actions -----------------------------------------------------------------------------
 
 
-def test_boot_notification_is_accepted_with_interval_and_stores_boot_info(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+def test_boot_notification_is_accepted_with_interval_and_stores_boot_info(
+    dispatcher: Dispatcher, db: FakeDatabase
+) -> None:
     # When
     reply = answer(dispatcher, call("BootNotification", a_boot_notification(), "b1"))
     # Then
-    assert reply == [3, "b1", {"currentTime": "2026-11-21T12:00:00.123Z", "interval": 300, "status": "Accepted"}]
+    assert reply == [
+        3,
+        "b1",
+        {"currentTime": "2026-11-21T12:00:00.123Z", "interval": 300, "status": "Accepted"},
+    ]
     assert db.uow.boots[CP].vendor == "Acme"
     assert db.uow.boots[CP].meter_serial_number == "M-1"
 
 
 def test_boot_of_a_pending_charger_answers_pending(dispatcher: Dispatcher, db: FakeDatabase) -> None:
     db.uow.chargers[CP] = ChargePoint(CP, "t1", RegistrationStatus.PENDING)
-    reply = answer(dispatcher, call("BootNotification", a_boot_notification()), ctx(RegistrationStatus.PENDING))
+    reply = answer(
+        dispatcher, call("BootNotification", a_boot_notification()), ctx(RegistrationStatus.PENDING)
+    )
     assert reply[2]["status"] == "Pending"
 
 
@@ -99,17 +111,25 @@ def test_boot_of_an_accepted_charger_updates_the_connection_status(
 
 
 def test_heartbeat_answers_the_current_time(dispatcher: Dispatcher) -> None:
-    assert answer(dispatcher, call("Heartbeat", {}, "h1")) == [3, "h1", {"currentTime": "2026-11-21T12:00:00.123Z"}]
+    assert answer(dispatcher, call("Heartbeat", {}, "h1")) == [
+        3,
+        "h1",
+        {"currentTime": "2026-11-21T12:00:00.123Z"},
+    ]
 
 
 def test_status_notification_stores_the_status(dispatcher: Dispatcher, db: FakeDatabase) -> None:
-    reply = answer(dispatcher, call("StatusNotification", a_status_notification(status="Charging", info="ok")))
+    reply = answer(
+        dispatcher, call("StatusNotification", a_status_notification(status="Charging", info="ok"))
+    )
     assert reply[2] == {}
     assert db.uow.connector_latest[(CP, 1)].status == "Charging"
     assert db.uow.connector_latest[(CP, 1)].info == "ok"
 
 
-def test_status_notification_without_timestamp_uses_the_time_of_receipt(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+def test_status_notification_without_timestamp_uses_the_time_of_receipt(
+    dispatcher: Dispatcher, db: FakeDatabase
+) -> None:
     answer(dispatcher, call("StatusNotification", a_status_notification(timestamp=None)))
     assert db.uow.connector_latest[(CP, 1)].timestamp == NOW
 
@@ -124,7 +144,9 @@ def test_authorize_known_blocked_expired_and_unknown_tags(dispatcher: Dispatcher
     assert answer(dispatcher, call("Authorize", {"idTag": "NOPE"}))[2] == {"idTagInfo": {"status": "Invalid"}}
 
 
-def test_start_transaction_allocates_an_id_and_a_retry_gets_the_same(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+def test_start_transaction_allocates_an_id_and_a_retry_gets_the_same(
+    dispatcher: Dispatcher, db: FakeDatabase
+) -> None:
     first = answer(dispatcher, call("StartTransaction", a_start_transaction(), "s1"))
     again = answer(dispatcher, call("StartTransaction", a_start_transaction(), "s2"))
     assert first[2]["idTagInfo"]["status"] == "Accepted"
@@ -138,7 +160,9 @@ def test_a_second_session_with_the_same_tag_is_concurrent(dispatcher: Dispatcher
     assert second[2]["idTagInfo"]["status"] == "ConcurrentTx"
 
 
-def test_start_with_an_invalid_tag_is_recorded_but_answered_invalid(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+def test_start_with_an_invalid_tag_is_recorded_but_answered_invalid(
+    dispatcher: Dispatcher, db: FakeDatabase
+) -> None:
     reply = answer(dispatcher, call("StartTransaction", a_start_transaction(idTag="NOPE")))
     assert reply[2]["idTagInfo"] == {"status": "Invalid"}
     assert reply[2]["transactionId"] in db.uow.txs
@@ -159,7 +183,9 @@ def test_stop_without_id_tag_answers_an_empty_payload(dispatcher: Dispatcher) ->
     assert answer(dispatcher, call("StopTransaction", a_stop_transaction(tx_id, idTag=None)))[2] == {}
 
 
-def test_stop_of_an_unknown_transaction_is_acknowledged_and_recorded(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+def test_stop_of_an_unknown_transaction_is_acknowledged_and_recorded(
+    dispatcher: Dispatcher, db: FakeDatabase
+) -> None:
     reply = answer(dispatcher, call("StopTransaction", a_stop_transaction(999)))
     assert reply[0] == 3
     assert [s.transaction_id for s in db.uow.unknown_stops] == [999]
@@ -173,23 +199,34 @@ def test_meter_values_are_stored_once(dispatcher: Dispatcher, db: FakeDatabase) 
 
 
 def test_meter_values_resolve_ocpp_defaults(dispatcher: Dispatcher, db: FakeDatabase) -> None:
-    payload = {"connectorId": 0, "meterValue": [{"timestamp": "2026-11-21T10:00:00Z", "sampledValue": [{"value": "7"}]}]}
+    payload = {
+        "connectorId": 0,
+        "meterValue": [{"timestamp": "2026-11-21T10:00:00Z", "sampledValue": [{"value": "7"}]}],
+    }
     answer(dispatcher, call("MeterValues", payload))
     ((tx_id, sample),) = db.uow.samples.values()
     assert tx_id is None
     assert (sample.measurand, sample.unit, sample.context, sample.location, sample.format) == (
-        "Energy.Active.Import.Register", "Wh", "Sample.Periodic", "Outlet", "Raw",
+        "Energy.Active.Import.Register",
+        "Wh",
+        "Sample.Periodic",
+        "Outlet",
+        "Raw",
     )
 
 
 def test_data_transfer_routes_by_vendor(dispatcher: Dispatcher) -> None:
-    echo = answer(dispatcher, call("DataTransfer", {"vendorId": "csms.echo", "messageId": "Echo", "data": "hi"}))
+    echo = answer(
+        dispatcher, call("DataTransfer", {"vendorId": "csms.echo", "messageId": "Echo", "data": "hi"})
+    )
     assert echo[2] == {"status": "Accepted", "data": "hi"}
     assert answer(dispatcher, call("DataTransfer", {"vendorId": "csms.echo", "messageId": "X"}))[2] == {
         "status": "UnknownMessageId"
     }
     assert answer(dispatcher, call("DataTransfer", {"vendorId": "com.known"}))[2] == {"status": "Accepted"}
-    assert answer(dispatcher, call("DataTransfer", {"vendorId": "com.other"}))[2] == {"status": "UnknownVendorId"}
+    assert answer(dispatcher, call("DataTransfer", {"vendorId": "com.other"}))[2] == {
+        "status": "UnknownVendorId"
+    }
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -210,25 +247,50 @@ def test_data_transfer_routes_by_vendor(dispatcher: Dispatcher) -> None:
         (call("FooBar", {}), "uid-1", "NotImplemented"),
         (call("Reset", {"type": "Soft"}), "uid-1", "NotSupported"),
         (call("BootNotification", {"chargePointVendor": "A"}), "uid-1", "ProtocolError"),
-        (call("StatusNotification", a_status_notification(connectorId="one")), "uid-1", "TypeConstraintViolation"),
+        (
+            call("StatusNotification", a_status_notification(connectorId="one")),
+            "uid-1",
+            "TypeConstraintViolation",
+        ),
         (call("Authorize", {"idTag": "X" * 21}), "uid-1", "TypeConstraintViolation"),
-        (call("StatusNotification", a_status_notification(timestamp="yesterday")), "uid-1", "TypeConstraintViolation"),
-        (call("StatusNotification", a_status_notification(status="Sleeping")), "uid-1", "PropertyConstraintViolation"),
-        (call("StatusNotification", a_status_notification(connectorId=-1)), "uid-1", "PropertyConstraintViolation"),
-        (call("StartTransaction", a_start_transaction(connectorId=0)), "uid-1", "PropertyConstraintViolation"),
+        (
+            call("StatusNotification", a_status_notification(timestamp="yesterday")),
+            "uid-1",
+            "TypeConstraintViolation",
+        ),
+        (
+            call("StatusNotification", a_status_notification(status="Sleeping")),
+            "uid-1",
+            "PropertyConstraintViolation",
+        ),
+        (
+            call("StatusNotification", a_status_notification(connectorId=-1)),
+            "uid-1",
+            "PropertyConstraintViolation",
+        ),
+        (
+            call("StartTransaction", a_start_transaction(connectorId=0)),
+            "uid-1",
+            "PropertyConstraintViolation",
+        ),
         (call("Heartbeat", {"extra": 1}), "uid-1", "FormationViolation"),
         (call("MeterValues", a_meter_values(meterValue=[])), "uid-1", "OccurenceConstraintViolation"),
     ],
 )
-def test_bad_frames_get_the_right_call_error(dispatcher: Dispatcher, frame: str, unique_id: str, code: str) -> None:
+def test_bad_frames_get_the_right_call_error(
+    dispatcher: Dispatcher, frame: str, unique_id: str, code: str
+) -> None:
     reply = answer(dispatcher, frame)
     assert reply[:3] == [4, unique_id, code]
-    assert isinstance(reply[3], str) and reply[3]
+    assert isinstance(reply[3], str)
+    assert reply[3]
     assert isinstance(reply[4], dict)
 
 
 def test_a_pending_charger_may_only_boot(dispatcher: Dispatcher) -> None:
-    reply = answer(dispatcher, call("StartTransaction", a_start_transaction()), ctx(RegistrationStatus.PENDING))
+    reply = answer(
+        dispatcher, call("StartTransaction", a_start_transaction()), ctx(RegistrationStatus.PENDING)
+    )
     assert reply[2] == "SecurityError"
 
 
@@ -241,7 +303,9 @@ def test_storage_failure_is_never_acknowledged(dispatcher: Dispatcher, db: FakeD
     assert reply[:3] == [4, "uid-1", "InternalError"]
 
 
-def test_an_unexpected_bug_is_an_internal_error(dispatcher: Dispatcher, db: FakeDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unexpected_bug_is_an_internal_error(
+    dispatcher: Dispatcher, db: FakeDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def explode(*args: Any) -> Any:
         raise ZeroDivisionError
 

@@ -112,6 +112,11 @@ def handle(event: dict[str, Any], context: Any, deps: ConnectDeps | None = None)
             log.exception("could not close the superseded connection", extra={"previous": previous})
     log.info(
         "charger connected",
-        extra={"protocol": protocol, "tenant_id": charge_point.tenant_id, "replaced": previous, "source_ip": source_ip},
+        extra={
+            "protocol": protocol,
+            "tenant_id": charge_point.tenant_id,
+            "replaced": previous,
+            "source_ip": source_ip,
+        },
     )
     return {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": protocol}}

@@ -84,7 +84,15 @@ def handle(event: dict[str, Any], context: Any, deps: MessageDeps | None = None)
     bind_invocation(
         charge_point_id=ctx.charge_point_id, connection_id=connection_id, ocpp_unique_id=outcome.unique_id
     )
-    log.info("frame in", extra={"direction": "in", "message_type": outcome.message_type, "action": outcome.action, "bytes": len(text)})
+    log.info(
+        "frame in",
+        extra={
+            "direction": "in",
+            "message_type": outcome.message_type,
+            "action": outcome.action,
+            "bytes": len(text),
+        },
+    )
     sent = "none"
     if outcome.reply is not None:
         try:

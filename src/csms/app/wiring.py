@@ -60,7 +60,9 @@ def sender(event: dict[str, Any]) -> ApiGatewaySender:
     from csms.aws.clients import client
     from csms.aws.gateway import ApiGatewaySender
 
-    return ApiGatewaySender(client("apigatewaymanagementapi", settings().aws_region, management_endpoint(event)))
+    return ApiGatewaySender(
+        client("apigatewaymanagementapi", settings().aws_region, management_endpoint(event))
+    )
 
 
 @cache
@@ -90,4 +92,6 @@ def admission() -> AdmissionService:
     from csms.services.admission import AdmissionService
 
     s = settings()
-    return AdmissionService(database(), allow_unknown=s.allow_unknown_chargers, default_tenant=s.default_tenant)
+    return AdmissionService(
+        database(), allow_unknown=s.allow_unknown_chargers, default_tenant=s.default_tenant
+    )

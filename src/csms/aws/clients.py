@@ -37,7 +37,9 @@ def _cached_client(service: str, region: str, endpoint_url: str | None) -> Any:
 
 def database_url_from_secret(secret_arn: str, region: str) -> str:
     """A SQLAlchemy URL from an RDS-style Secrets Manager secret."""
-    secret = json.loads(client("secretsmanager", region).get_secret_value(SecretId=secret_arn)["SecretString"])
+    secret = json.loads(
+        client("secretsmanager", region).get_secret_value(SecretId=secret_arn)["SecretString"]
+    )
     user = quote(secret["username"], safe="")
     password = quote(secret["password"], safe="")
     host, port = secret["host"], secret.get("port", 5432)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,7 +47,9 @@ class DynamoConnectionStore:
         self._table = table_name
 
     def register(self, record: ConnectionRecord) -> str | None:
-        expires = int((record.connected_at + timedelta(seconds=MAX_CONNECTION_SECONDS) + _TTL_SLACK).timestamp())
+        expires = int(
+            (record.connected_at + timedelta(seconds=MAX_CONNECTION_SECONDS) + _TTL_SLACK).timestamp()
+        )
         attributes = {
             "connection_id": {"S": record.connection_id},
             "charge_point_id": {"S": record.charge_point_id},
@@ -84,7 +87,8 @@ class DynamoConnectionStore:
         return _record(item)
 
     def set_registration_status(self, connection_id: str, status: RegistrationStatus) -> None:
-        try:
+        # A connection closed meanwhile is fine: the next one reads the status afresh.
+        with contextlib.suppress(self._client.exceptions.ConditionalCheckFailedException):
             self._client.update_item(
                 TableName=self._table,
                 Key=_conn_key(connection_id),
@@ -93,8 +97,6 @@ class DynamoConnectionStore:
                 ExpressionAttributeNames={"#pk": PARTITION_KEY},
                 ExpressionAttributeValues={":s": {"S": status.value}},
             )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            pass  # the connection closed meanwhile; the next one reads the status afresh
 
     def unregister(self, connection_id: str) -> bool:
         old = self._client.delete_item(
@@ -116,9 +118,9 @@ class DynamoConnectionStore:
         return True
 
     def current_connection(self, charge_point_id: str) -> str | None:
-        item = self._client.get_item(TableName=self._table, Key=_cp_key(charge_point_id), ConsistentRead=True).get(
-            "Item"
-        )
+        item = self._client.get_item(
+            TableName=self._table, Key=_cp_key(charge_point_id), ConsistentRead=True
+        ).get("Item")
         return str(item["connection_id"]["S"]) if item else None
 
     def charger_of(self, connection_id: str) -> str | None:

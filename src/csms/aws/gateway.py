@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from csms.errors import ConnectionGone
@@ -20,7 +21,5 @@ class ApiGatewaySender:
             raise ConnectionGone(connection_id) from exc
 
     def close(self, connection_id: str) -> None:
-        try:
+        with contextlib.suppress(self._client.exceptions.GoneException):
             self._client.delete_connection(ConnectionId=connection_id)
-        except self._client.exceptions.GoneException:
-            pass

@@ -179,12 +179,16 @@ class PgConnectors:
             .on_conflict_do_nothing()
             .cte("history")
         )
-        latest = pg_insert(connectors).values(**values, updated_at=received_at)
+        insert_latest = pg_insert(connectors).values(**values, updated_at=received_at)
         # Frames are processed out of order: an older report never replaces a newer one.
-        latest = latest.on_conflict_do_update(
+        latest = insert_latest.on_conflict_do_update(
             index_elements=[connectors.c.charge_point_id, connectors.c.connector_id],
-            set_={k: latest.excluded[k] for k in (*values, "updated_at") if k not in ("charge_point_id", "connector_id")},
-            where=connectors.c.status_timestamp <= latest.excluded.status_timestamp,
+            set_={
+                k: insert_latest.excluded[k]
+                for k in (*values, "updated_at")
+                if k not in ("charge_point_id", "connector_id")
+            },
+            where=connectors.c.status_timestamp <= insert_latest.excluded.status_timestamp,
         ).returning(literal(1))
         return self._conn.execute(latest.add_cte(history)).first() is not None
 
@@ -227,7 +231,9 @@ class PgIdTags:
                 )
         except IntegrityError as exc:
             if _is_unique_violation(exc):
-                raise AlreadyExists(f"id tag {tag.id_tag!r} exists already in tenant {tag.tenant_id!r}") from exc
+                raise AlreadyExists(
+                    f"id tag {tag.id_tag!r} exists already in tenant {tag.tenant_id!r}"
+                ) from exc
             raise
 
     def list(self, tenant_id: str | None = None) -> list[IdTag]:
@@ -270,7 +276,7 @@ class PgTransactions:
         auth_status: AuthorizationStatus,
         received_at: datetime,
     ) -> Transaction:
-        statement = pg_insert(transactions).values(
+        insert_start = pg_insert(transactions).values(
             tenant_id=tenant_id,
             charge_point_id=charge_point_id,
             connector_id=start.connector_id,
@@ -283,9 +289,9 @@ class PgTransactions:
         )
         # A retried start hits the unique start identity; the no-op update makes RETURNING
         # hand back the existing row, so the charger gets the same transactionId again.
-        statement = statement.on_conflict_do_update(
+        statement = insert_start.on_conflict_do_update(
             index_elements=["charge_point_id", "connector_id", "id_tag", "meter_start", "start_timestamp"],
-            set_={"charge_point_id": statement.excluded.charge_point_id},
+            set_={"charge_point_id": insert_start.excluded.charge_point_id},
         ).returning(*_TX_COLUMNS)
         return _transaction(self._conn.execute(statement).one())
 
@@ -302,7 +308,9 @@ class PgTransactions:
     def stop(
         self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime
     ) -> StoppedTransaction:
-        mine = and_(transactions.c.id == stop.transaction_id, transactions.c.charge_point_id == charge_point_id)
+        mine = and_(
+            transactions.c.id == stop.transaction_id, transactions.c.charge_point_id == charge_point_id
+        )
         row = self._conn.execute(
             update(transactions)
             .where(mine, transactions.c.stop_timestamp.is_(None))

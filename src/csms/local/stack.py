@@ -166,8 +166,9 @@ class LocalStack:
             from csms.local.aws import LocalAws
 
             self._moto = LocalAws()
-            endpoint = self._moto.start()
-            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+            moto_endpoint: str = self._moto.start()
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_endpoint
+            endpoint: str | None = moto_endpoint
             for key, value in DUMMY_CREDENTIALS.items():
                 os.environ[key] = value
             os.environ.pop("AWS_PROFILE", None)

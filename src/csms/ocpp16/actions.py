@@ -35,7 +35,8 @@ def ocpp_datetime(value: datetime) -> str:
 
 def _payload(result: Any) -> dict[str, Any]:
     """A call_result dataclass as a camelCase payload without absent optional fields."""
-    return _camel(asdict(result))
+    payload: dict[str, Any] = _camel(asdict(result))
+    return payload
 
 
 def _camel(value: Any) -> Any:
@@ -84,7 +85,9 @@ def _samples(meter_values: list[dict[str, Any]]) -> list[MeterSample]:
 
 
 @on(Action.boot_notification, before_acceptance=True)
-def boot_notification(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+def boot_notification(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     result = services.charge_points.boot(
         ctx,
         BootInfo(
@@ -101,19 +104,27 @@ def boot_notification(services: Services, ctx: ChargerContext, p: dict[str, Any]
         now,
     )
     return _payload(
-        call_result.BootNotification(current_time=ocpp_datetime(now), interval=result.interval, status=result.status)
+        call_result.BootNotification(
+            current_time=ocpp_datetime(now), interval=result.interval, status=result.status
+        )
     )
 
 
 @on(Action.heartbeat, before_acceptance=True)
 def heartbeat(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return _payload(call_result.Heartbeat(current_time=ocpp_datetime(services.charge_points.heartbeat(ctx, now))))
+    return _payload(
+        call_result.Heartbeat(current_time=ocpp_datetime(services.charge_points.heartbeat(ctx, now)))
+    )
 
 
 @on(Action.status_notification)
-def status_notification(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+def status_notification(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     if p["connectorId"] < 0:
-        raise OcppError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be >= 0", {"field": "connectorId"})
+        raise OcppError(
+            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be >= 0", {"field": "connectorId"}
+        )
     timestamp = parse_datetime(p["timestamp"]) if "timestamp" in p else now
     services.charge_points.status_notification(
         ctx,
@@ -132,7 +143,9 @@ def status_notification(services: Services, ctx: ChargerContext, p: dict[str, An
 
 
 @on(Action.data_transfer)
-def data_transfer(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+def data_transfer(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     result = services.data_transfer.transfer(ctx, p["vendorId"], p.get("messageId"), p.get("data"))
     return _payload(call_result.DataTransfer(status=result.status.value, data=result.data))
 
@@ -150,10 +163,14 @@ def authorize(services: Services, ctx: ChargerContext, p: dict[str, Any], now: d
 
 
 @on(Action.start_transaction)
-def start_transaction(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+def start_transaction(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     if p["connectorId"] < 1:
         raise OcppError(
-            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be > 0 for a transaction", {"field": "connectorId"}
+            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+            "connectorId must be > 0 for a transaction",
+            {"field": "connectorId"},
         )
     result = services.transactions.start(
         ctx,
@@ -170,7 +187,9 @@ def start_transaction(services: Services, ctx: ChargerContext, p: dict[str, Any]
 
 
 @on(Action.stop_transaction)
-def stop_transaction(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+def stop_transaction(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     raw_data = p.get("transactionData")
     result = services.transactions.stop(
         ctx,
@@ -193,6 +212,10 @@ def stop_transaction(services: Services, ctx: ChargerContext, p: dict[str, Any],
 @on(Action.meter_values)
 def meter_values(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
     if p["connectorId"] < 0:
-        raise OcppError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be >= 0", {"field": "connectorId"})
-    services.transactions.meter_values(ctx, p["connectorId"], p.get("transactionId"), _samples(p["meterValue"]), now)
+        raise OcppError(
+            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be >= 0", {"field": "connectorId"}
+        )
+    services.transactions.meter_values(
+        ctx, p["connectorId"], p.get("transactionId"), _samples(p["meterValue"]), now
+    )
     return _payload(call_result.MeterValues())

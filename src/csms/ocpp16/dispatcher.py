@@ -67,12 +67,15 @@ class Dispatcher:
         try:
             if action is None:
                 if schemas.has_schema(call.action):
-                    raise OcppError(ErrorCode.NOT_SUPPORTED, f"{call.action} is not supported by this Central System")
+                    raise OcppError(
+                        ErrorCode.NOT_SUPPORTED, f"{call.action} is not supported by this Central System"
+                    )
                 raise OcppError(ErrorCode.NOT_IMPLEMENTED, f"unknown action {call.action!r}")
             if ctx.registration_status is not RegistrationStatus.ACCEPTED and not action.before_acceptance:
                 raise OcppError(
                     ErrorCode.SECURITY_ERROR,
-                    f"charge point is {ctx.registration_status.value}: only BootNotification is allowed until accepted",
+                    f"charge point is {ctx.registration_status.value}: "
+                    "only BootNotification is allowed until accepted",
                 )
             schemas.validate_request(call.action, call.payload)
             payload = action.handler(self._services, ctx, call.payload, now)
@@ -83,13 +86,21 @@ class Dispatcher:
             # Not acknowledged: the charger keeps the message and retries it.
             log.error("storage unavailable", extra={"ocpp_unique_id": call.unique_id, "error": str(exc)})
             return self._error(
-                call.unique_id, call.action, "Call", OcppError(ErrorCode.INTERNAL_ERROR, "storage unavailable, retry later")
+                call.unique_id,
+                call.action,
+                "Call",
+                OcppError(ErrorCode.INTERNAL_ERROR, "storage unavailable, retry later"),
             )
         except NotAccepted as exc:
-            return self._error(call.unique_id, call.action, "Call", OcppError(ErrorCode.SECURITY_ERROR, str(exc)))
+            return self._error(
+                call.unique_id, call.action, "Call", OcppError(ErrorCode.SECURITY_ERROR, str(exc))
+            )
         except InvalidInput as exc:
             return self._error(
-                call.unique_id, call.action, "Call", OcppError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, str(exc))
+                call.unique_id,
+                call.action,
+                "Call",
+                OcppError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, str(exc)),
             )
         except Exception:
             log.exception("handler failed", extra={"ocpp_unique_id": call.unique_id, "action": call.action})

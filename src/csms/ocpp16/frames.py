@@ -64,7 +64,9 @@ def parse(text: str) -> Frame:
     except (ValueError, RecursionError):
         match = _UNIQUE_ID_PREFIX.match(text)
         raise FrameError(
-            match.group(1) if match else UNKNOWN_UNIQUE_ID, ErrorCode.FORMATION_VIOLATION, "message is not valid JSON"
+            match.group(1) if match else UNKNOWN_UNIQUE_ID,
+            ErrorCode.FORMATION_VIOLATION,
+            "message is not valid JSON",
         ) from None
     if not isinstance(message, list) or not message:
         raise FrameError(UNKNOWN_UNIQUE_ID, ErrorCode.FORMATION_VIOLATION, "message must be a JSON array")
@@ -77,18 +79,26 @@ def parse(text: str) -> Frame:
         raise FrameError(answer_id, ErrorCode.FORMATION_VIOLATION, "uniqueId must have 1-36 characters")
     if kind == CALL and type(kind) is int:
         if len(message) != 4 or not isinstance(message[2], str):
-            raise FrameError(answer_id, ErrorCode.FORMATION_VIOLATION, "a CALL is [2, uniqueId, action, payload]")
+            raise FrameError(
+                answer_id, ErrorCode.FORMATION_VIOLATION, "a CALL is [2, uniqueId, action, payload]"
+            )
         if not isinstance(message[3], dict):
-            raise FrameError(answer_id, ErrorCode.FORMATION_VIOLATION, "the payload of a CALL must be a JSON object")
+            raise FrameError(
+                answer_id, ErrorCode.FORMATION_VIOLATION, "the payload of a CALL must be a JSON object"
+            )
         return Call(unique_id, message[2], message[3])
     if kind == CALLRESULT and type(kind) is int:
         if len(message) != 3 or not isinstance(message[2], dict):
-            raise FrameError(answer_id, ErrorCode.FORMATION_VIOLATION, "a CALLRESULT is [3, uniqueId, payload]")
+            raise FrameError(
+                answer_id, ErrorCode.FORMATION_VIOLATION, "a CALLRESULT is [3, uniqueId, payload]"
+            )
         return CallResult(unique_id, message[2])
     if kind == CALLERROR and type(kind) is int:
         if len(message) not in (4, 5) or not isinstance(message[2], str):
             raise FrameError(
-                answer_id, ErrorCode.FORMATION_VIOLATION, "a CALLERROR is [4, uniqueId, code, description, details]"
+                answer_id,
+                ErrorCode.FORMATION_VIOLATION,
+                "a CALLERROR is [4, uniqueId, code, description, details]",
             )
         details = message[4] if len(message) == 5 and isinstance(message[4], dict) else {}
         return CallError(unique_id, message[2], str(message[3]), details)
@@ -100,6 +110,10 @@ def call_result(unique_id: str, payload: dict[str, Any]) -> str:
     return json.dumps([CALLRESULT, unique_id, payload], separators=(",", ":"))
 
 
-def call_error(unique_id: str, code: ErrorCode, description: str, details: dict[str, Any] | None = None) -> str:
+def call_error(
+    unique_id: str, code: ErrorCode, description: str, details: dict[str, Any] | None = None
+) -> str:
     """The text of a CALLERROR (description capped so the frame stays small)."""
-    return json.dumps([CALLERROR, unique_id, code.value, description[:255], details or {}], separators=(",", ":"))
+    return json.dumps(
+        [CALLERROR, unique_id, code.value, description[:255], details or {}], separators=(",", ":")
+    )

@@ -69,7 +69,7 @@ def _validator(schema_name: str) -> Callable[[Any], Any]:
     schema = json.loads(path.read_text(encoding="utf-8"))
     schema.pop("$schema", None)
     schema.pop("id", None)
-    return fastjsonschema.compile(schema, formats={"date-time": _is_datetime})  # type: ignore[no-any-return]
+    return fastjsonschema.compile(schema, formats={"date-time": _is_datetime})
 
 
 def has_schema(action: str) -> bool:
@@ -95,4 +95,6 @@ def _validate(schema_name: str, payload: Any) -> None:
     except fastjsonschema.JsonSchemaValueException as exc:
         code = _RULE_CODES.get(str(exc.rule), ErrorCode.FORMATION_VIOLATION)
         field = str(exc.name).removeprefix("data").lstrip(".") or None
-        raise OcppError(code, exc.message.replace("data.", "", 1), {"field": field} if field else None) from None
+        raise OcppError(
+            code, exc.message.replace("data.", "", 1), {"field": field} if field else None
+        ) from None

@@ -93,11 +93,15 @@ def vendor_extension(vendor_id: str) -> Callable[[VendorHandler], VendorHandler]
 class DataTransferService:
     """DataTransfer.req from a charger: route to a vendor extension or refuse."""
 
-    def __init__(self, accepted_vendors: Iterable[str] = (), handlers: dict[str, VendorHandler] | None = None):
+    def __init__(
+        self, accepted_vendors: Iterable[str] = (), handlers: dict[str, VendorHandler] | None = None
+    ):
         self._accepted = frozenset(accepted_vendors)
         self._handlers = _vendor_handlers if handlers is None else handlers
 
-    def transfer(self, ctx: ChargerContext, vendor_id: str, message_id: str | None, data: Any) -> DataTransferResult:
+    def transfer(
+        self, ctx: ChargerContext, vendor_id: str, message_id: str | None, data: Any
+    ) -> DataTransferResult:
         handler = self._handlers.get(vendor_id)
         if handler is not None:
             return handler(ctx, message_id, data)

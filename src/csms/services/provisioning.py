@@ -37,7 +37,8 @@ class ProvisioningService:
     ) -> ProvisionedCharger:
         if not CHARGE_POINT_ID_PATTERN.match(charge_point_id):
             raise InvalidInput(
-                f"invalid charge point id {charge_point_id!r}: 1-48 characters, letters, digits and ._:*+@=|- "
+                f"invalid charge point id {charge_point_id!r}: 1-48 characters, "
+                "letters, digits and ._:*+@=|- "
                 "(it is the last segment of the charger's URL)"
             )
         generated = generate_password() if generate and password is None else None
@@ -82,11 +83,17 @@ class ProvisioningService:
         if parent_id_tag is not None and not 1 <= len(parent_id_tag) <= MAX_ID_TAG_LENGTH:
             raise InvalidInput(f"a parent id tag has 1-{MAX_ID_TAG_LENGTH} characters (OCPP IdToken)")
         if status not in STORABLE_ID_TAG_STATUSES:
-            raise InvalidInput(f"status must be one of {', '.join(s.value for s in STORABLE_ID_TAG_STATUSES)}")
+            raise InvalidInput(
+                f"status must be one of {', '.join(s.value for s in STORABLE_ID_TAG_STATUSES)}"
+            )
         if expiry_date is not None and expiry_date.tzinfo is None:
             raise InvalidInput("the expiry date needs a time zone (e.g. 2027-01-01T00:00:00Z)")
         tag = IdTag(
-            tenant_id=tenant_id, id_tag=id_tag, status=status, expiry_date=expiry_date, parent_id_tag=parent_id_tag
+            tenant_id=tenant_id,
+            id_tag=id_tag,
+            status=status,
+            expiry_date=expiry_date,
+            parent_id_tag=parent_id_tag,
         )
 
         def work(uow: UnitOfWork) -> IdTag:

@@ -107,7 +107,9 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "id_tag"),
-        sa.CheckConstraint("status IN ('Accepted', 'Blocked', 'Expired', 'Invalid')", name="ck_id_tags_status"),
+        sa.CheckConstraint(
+            "status IN ('Accepted', 'Blocked', 'Expired', 'Invalid')", name="ck_id_tags_status"
+        ),
         sa.CheckConstraint("char_length(id_tag) <= 20", name="ck_id_tags_length"),
     )
 
@@ -142,7 +144,9 @@ def upgrade() -> None:
         "transactions",
         ["tenant_id", "charge_point_id", sa.text("start_timestamp DESC")],
     )
-    op.create_index("ix_transactions_tenant_time", "transactions", ["tenant_id", sa.text("start_timestamp DESC")])
+    op.create_index(
+        "ix_transactions_tenant_time", "transactions", ["tenant_id", sa.text("start_timestamp DESC")]
+    )
     op.create_index(
         "ix_transactions_open_by_tag",
         "transactions",
@@ -170,7 +174,9 @@ def upgrade() -> None:
         unique=True,
     )
     op.create_index(
-        "ix_unknown_transaction_stops_tenant", "unknown_transaction_stops", ["tenant_id", sa.text("received_at DESC")]
+        "ix_unknown_transaction_stops_tenant",
+        "unknown_transaction_stops",
+        ["tenant_id", sa.text("received_at DESC")],
     )
 
     _create_meter_samples()
@@ -220,7 +226,7 @@ def _create_meter_samples() -> None:
         # The current month, the previous one (late uploads) and three ahead.
         op.execute("SELECT csms_ensure_meter_partitions(now() - INTERVAL '1 month', 5)")
     op.execute(
-        'CREATE UNIQUE INDEX ux_meter_samples_natural ON meter_samples '
+        "CREATE UNIQUE INDEX ux_meter_samples_natural ON meter_samples "
         '(charge_point_id, connector_id, "timestamp", measurand, phase, location, context)'
     )
     op.execute(
@@ -228,7 +234,7 @@ def _create_meter_samples() -> None:
         "WHERE transaction_id IS NOT NULL"
     )
     op.execute(
-        'CREATE INDEX ix_meter_samples_connector ON meter_samples '
+        "CREATE INDEX ix_meter_samples_connector ON meter_samples "
         '(tenant_id, charge_point_id, connector_id, "timestamp")'
     )
 

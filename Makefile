@@ -1,0 +1,56 @@
+# One task runner. `make dev` runs the whole product locally; `make test` runs every test.
+# Both create .venv and install what they need on first use (re-installed when pyproject.toml changes).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
+
+.DEFAULT_GOAL := help
+.PHONY: help dev test test-unit test-integration test-infra lint format typecheck check clean-state
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.local-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e '.[local]'
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e '.[dev]'
+	touch $(VENV)/.local-installed $@
+
+dev: $(VENV)/.local-installed  ## run the local stack (chargers: ws://127.0.0.1:8180/ocpp/{id}) until Ctrl-C
+	$(BIN)/csms dev $(ARGS)
+
+test: $(VENV)/.dev-installed  ## run the whole test suite (starts its own PostgreSQL)
+	$(BIN)/pytest $(ARGS)
+
+test-unit: $(VENV)/.dev-installed  ## unit tests only (no network, no database)
+	$(BIN)/pytest tests/unit $(ARGS)
+
+test-integration: $(VENV)/.dev-installed  ## real PostgreSQL + real WebSocket tests
+	$(BIN)/pytest tests/integration tests/local $(ARGS)
+
+test-infra: $(VENV)/.dev-installed  ## CDK synth, assertions and cdk-nag
+	$(BIN)/pytest tests/infra $(ARGS)
+
+lint: $(VENV)/.dev-installed  ## ruff lint + format check
+	$(BIN)/ruff check src functions tests infra
+	$(BIN)/ruff format --check src functions tests infra
+
+format: $(VENV)/.dev-installed  ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix src functions tests infra
+	$(BIN)/ruff format src functions tests infra
+
+typecheck: $(VENV)/.dev-installed  ## mypy --strict on src/ and functions/
+	$(BIN)/mypy src functions
+
+check: lint typecheck test  ## the local gate: format, lint, types, tests
+
+clean-state:  ## delete the local stack's state (.csms/: the embedded PostgreSQL data)
+	rm -rf .csms
