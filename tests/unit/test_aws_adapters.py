@@ -1,0 +1,127 @@
+"""The DynamoDB connection store against moto, and the @connections sender with Stubber."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from csms.aws.connections import DynamoConnectionStore
+from csms.aws.gateway import ApiGatewaySender
+from csms.aws.provisioning import ensure_connections_table
+from csms.domain import RegistrationStatus
+from csms.errors import ConnectionGone
+from csms.ports import ConnectionRecord
+
+NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def store() -> Iterator[DynamoConnectionStore]:
+    with mock_aws():
+        client = boto3.client(
+            "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        ensure_connections_table(None, "connections", "us-east-1", client=client)
+        yield DynamoConnectionStore(client, "connections")
+
+
+def a_record(connection_id: str = "c1", **overrides: Any) -> ConnectionRecord:
+    return ConnectionRecord(
+        **{
+            "connection_id": connection_id,
+            "charge_point_id": "CP-1",
+            "tenant_id": "t1",
+            "protocol": "ocpp1.6",
+            "connected_at": NOW,
+            **overrides,
+        }
+    )
+
+
+def test_touch_finds_the_charger_and_records_liveness(store: DynamoConnectionStore) -> None:
+    store.register(a_record())
+    later = datetime(2026, 11, 21, 12, 5, tzinfo=UTC)
+    record = store.touch("c1", later)
+    assert record is not None
+    assert (record.charge_point_id, record.tenant_id, record.protocol, record.last_seen) == (
+        "CP-1",
+        "t1",
+        "ocpp1.6",
+        later,
+    )
+    assert store.touch("unknown", later) is None
+
+
+def test_register_returns_the_connection_it_replaces(store: DynamoConnectionStore) -> None:
+    assert store.register(a_record("c1")) is None
+    assert store.register(a_record("c2")) == "c1"
+    assert store.current_connection("CP-1") == "c2"
+
+
+def test_unregister_is_conditional_on_being_current(store: DynamoConnectionStore) -> None:
+    store.register(a_record("c1"))
+    store.register(a_record("c2"))
+    assert store.unregister("c1") is False  # late $disconnect of the replaced connection
+    assert store.current_connection("CP-1") == "c2"
+    assert store.unregister("c2") is True
+    assert store.current_connection("CP-1") is None
+    assert store.unregister("c2") is False
+
+
+def test_registration_status_follows_the_connection(store: DynamoConnectionStore) -> None:
+    store.register(a_record(registration_status=RegistrationStatus.PENDING))
+    store.set_registration_status("c1", RegistrationStatus.ACCEPTED)
+    record = store.touch("c1", NOW)
+    assert record is not None
+    assert record.registration_status is RegistrationStatus.ACCEPTED
+    store.set_registration_status("gone", RegistrationStatus.ACCEPTED)  # no error
+
+
+def test_records_expire_after_the_longest_possible_connection(store: DynamoConnectionStore) -> None:
+    store.register(a_record())
+    item = store._client.get_item(TableName="connections", Key={"pk": {"S": "conn#c1"}})["Item"]
+    assert int(item["ttl"]["N"]) == int(NOW.timestamp()) + 3 * 3600
+
+
+def sender_with(stub: Any) -> tuple[ApiGatewaySender, Stubber]:
+    client = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url="https://example.execute-api.us-east-1.amazonaws.com/prod",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    stubber = Stubber(client)
+    stub(stubber)
+    stubber.activate()
+    return ApiGatewaySender(client), stubber
+
+
+def test_the_sender_posts_the_frame_as_utf8() -> None:
+    sender, stubber = sender_with(
+        lambda s: s.add_response(
+            "post_to_connection", {}, {"ConnectionId": "c1", "Data": '[3,"x",{"ä":1}]'.encode()}
+        )
+    )
+    sender.send("c1", '[3,"x",{"ä":1}]')
+    stubber.assert_no_pending_responses()
+
+
+def test_a_gone_connection_raises_connection_gone() -> None:
+    sender, _ = sender_with(lambda s: s.add_client_error("post_to_connection", "GoneException", http_status_code=410))
+    with pytest.raises(ConnectionGone):
+        sender.send("c1", "[]")
+
+
+def test_closing_a_gone_connection_is_not_an_error() -> None:
+    sender, stubber = sender_with(
+        lambda s: s.add_client_error("delete_connection", "GoneException", http_status_code=410)
+    )
+    sender.close("c1")
+    stubber.assert_no_pending_responses()

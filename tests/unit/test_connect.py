@@ -1,0 +1,156 @@
+"""$connect with fakes: front-door secret, identity, subprotocol, Basic auth, replacement."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from csms.app.connect import ConnectDeps, choose_subprotocol, handle
+from csms.clock import FixedClock
+from csms.constants import CHARGE_POINT_ID_HEADER, ORIGIN_VERIFY_HEADER
+from csms.domain import ChargePoint, RegistrationStatus
+from csms.security import hash_password
+from csms.services.admission import AdmissionService
+from tests.fakes import FakeConnectionStore, FakeDatabase, RecordingSender
+
+NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
+SECRET = "front-door-secret"
+
+
+def a_connect_event(charge_point_id: str | None = "CP-1", **headers: str) -> dict[str, Any]:
+    base = {"Sec-WebSocket-Protocol": "ocpp1.6", ORIGIN_VERIFY_HEADER: SECRET}
+    if charge_point_id is not None:
+        base[CHARGE_POINT_ID_HEADER] = charge_point_id
+    base.update(headers)
+    return {
+        "headers": {k: v for k, v in base.items() if v != ""},
+        "requestContext": {
+            "routeKey": "$connect",
+            "eventType": "CONNECT",
+            "connectionId": "conn-new",
+            "identity": {"sourceIp": "10.0.0.1"},
+        },
+    }
+
+
+def auth(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+class World:
+    def __init__(self, allow_unknown: bool = False) -> None:
+        self.db = FakeDatabase()
+        self.connections = FakeConnectionStore()
+        self.sender = RecordingSender()
+        self.deps = ConnectDeps(
+            admission=AdmissionService(self.db, allow_unknown=allow_unknown, default_tenant="default"),
+            connections=self.connections,
+            sender=self.sender,
+            clock=FixedClock(NOW),
+            origin_verify_secret=SECRET,
+        )
+
+    def provision(self, charge_point_id: str = "CP-1", password: str | None = None) -> None:
+        self.db.uow.chargers[charge_point_id] = ChargePoint(
+            charge_point_id, "t1", RegistrationStatus.ACCEPTED, hash_password(password) if password else None
+        )
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_a_provisioned_charger_is_admitted_with_ocpp16(world: World) -> None:
+    world.provision()
+    result = handle(a_connect_event(), None, world.deps)
+    assert result == {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "ocpp1.6"}}
+    record = world.connections.records["conn-new"]
+    assert (record.charge_point_id, record.tenant_id, record.protocol, record.connected_at) == (
+        "CP-1",
+        "t1",
+        "ocpp1.6",
+        NOW,
+    )
+
+
+def test_without_the_front_door_secret_the_id_header_is_not_trusted(world: World) -> None:
+    world.provision()
+    assert handle(a_connect_event(**{ORIGIN_VERIFY_HEADER: ""}), None, world.deps) == {"statusCode": 403}
+    assert handle(a_connect_event(**{ORIGIN_VERIFY_HEADER: "guess"}), None, world.deps) == {"statusCode": 403}
+    assert not world.connections.records
+
+
+def test_no_charge_point_id_is_404(world: World) -> None:
+    assert handle(a_connect_event(charge_point_id=None), None, world.deps) == {"statusCode": 404}
+
+
+def test_an_id_that_cannot_be_a_url_segment_is_400(world: World) -> None:
+    assert handle(a_connect_event(charge_point_id="a b"), None, world.deps) == {"statusCode": 400}
+
+
+@pytest.mark.parametrize(
+    ("offered", "chosen"),
+    [
+        ("ocpp1.6", "ocpp1.6"),
+        ("ocpp2.0.1, ocpp1.6", "ocpp1.6"),
+        ("ocpp1.6,ocpp1.5", "ocpp1.6"),
+        ("ocpp2.0.1", None),
+        ("OCPP1.6", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_subprotocol_negotiation(offered: str | None, chosen: str | None) -> None:
+    assert choose_subprotocol(offered) == chosen
+
+
+def test_no_supported_subprotocol_is_400(world: World) -> None:
+    world.provision()
+    assert handle(a_connect_event(**{"Sec-WebSocket-Protocol": "ocpp2.0.1"}), None, world.deps) == {
+        "statusCode": 400
+    }
+
+
+def test_unknown_charger_is_404_unless_unknown_chargers_are_allowed() -> None:
+    refused = World()
+    assert handle(a_connect_event("NEW"), None, refused.deps) == {"statusCode": 404}
+    welcoming = World(allow_unknown=True)
+    assert handle(a_connect_event("NEW"), None, welcoming.deps)["statusCode"] == 200
+    assert welcoming.db.uow.chargers["NEW"].registration_status is RegistrationStatus.PENDING
+    assert welcoming.connections.records["conn-new"].registration_status is RegistrationStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["", auth("CP-1", "wrong"), auth("CP-2", "s3cret-password"), "Basic !!!", "Bearer xyz"],
+)
+def test_a_charger_with_a_password_needs_matching_basic_auth(world: World, authorization: str) -> None:
+    world.provision(password="s3cret-password")
+    assert handle(a_connect_event(Authorization=authorization), None, world.deps) == {"statusCode": 401}
+    assert not world.connections.records
+
+
+def test_the_right_credentials_are_accepted(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    world.provision(password="s3cret-password")
+    handle(a_connect_event(Authorization=auth("CP-1", "wrong-one")), None, world.deps)
+    result = handle(a_connect_event(Authorization=auth("CP-1", "s3cret-password")), None, world.deps)
+    assert result["statusCode"] == 200
+    assert "wrong-one" not in caplog.text
+    assert "s3cret-password" not in caplog.text
+
+
+def test_a_newer_connection_closes_the_older_one(world: World) -> None:
+    world.provision()
+    world.connections.current["CP-1"] = "conn-old"
+    handle(a_connect_event(), None, world.deps)
+    assert world.sender.closed == ["conn-old"]
+    assert world.connections.current["CP-1"] == "conn-new"
+
+
+def test_a_failing_database_refuses_with_500(world: World) -> None:
+    world.db.down = True
+    assert handle(a_connect_event(), None, world.deps) == {"statusCode": 500}

@@ -1,0 +1,101 @@
+"""$default with fakes: attribution of frames to chargers and delivery of answers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from csms.app.message import MessageDeps, handle
+from csms.clock import FixedClock
+from csms.domain import ChargePoint, RegistrationStatus
+from csms.ocpp16.dispatcher import Dispatcher
+from csms.ocpp16.registry import Services
+from csms.ports import ConnectionRecord
+from csms.services.authorization import AuthorizationService
+from csms.services.core import ChargePointService, DataTransferService
+from csms.services.transactions import TransactionService
+from tests.fakes import FakeConnectionStore, FakeDatabase, RecordingSender
+
+NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
+
+
+class World:
+    def __init__(self) -> None:
+        self.db = FakeDatabase()
+        self.db.uow.chargers["CP-1"] = ChargePoint("CP-1", "t1", RegistrationStatus.ACCEPTED)
+        self.connections = FakeConnectionStore()
+        self.sender = RecordingSender()
+        dispatcher = Dispatcher(
+            Services(
+                ChargePointService(self.db, self.connections, 300),
+                AuthorizationService(self.db),
+                TransactionService(self.db),
+                DataTransferService(),
+            )
+        )
+        self.deps = MessageDeps(self.connections, dispatcher, self.sender, FixedClock(NOW))
+
+    def connect(self, status: RegistrationStatus = RegistrationStatus.ACCEPTED) -> None:
+        self.connections.register(ConnectionRecord("c1", "CP-1", "t1", "ocpp1.6", NOW, status))
+
+    def receive(self, body: str, *, base64_encoded: bool = False) -> dict[str, Any]:
+        event = {"requestContext": {"connectionId": "c1", "routeKey": "$default"}, "body": body}
+        if base64_encoded:
+            event["isBase64Encoded"] = True
+        return handle(event, None, self.deps)
+
+    def answers(self) -> list[list[Any]]:
+        return [json.loads(frame) for _, frame in self.sender.sent]
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_a_call_is_answered_through_connections_and_liveness_recorded(world: World) -> None:
+    world.connect()
+    assert world.receive('[2,"h1","Heartbeat",{}]') == {"statusCode": 200}
+    assert world.answers() == [[3, "h1", {"currentTime": "2026-11-21T12:00:00.000Z"}]]
+    assert world.connections.records["c1"].last_seen == NOW
+
+
+def test_a_frame_on_an_unknown_connection_is_refused_and_the_connection_closed(world: World) -> None:
+    assert world.receive('[2,"h1","Heartbeat",{}]') == {"statusCode": 200}
+    assert world.answers()[0][:3] == [4, "h1", "InternalError"]
+    assert world.sender.closed == ["c1"]
+
+
+def test_when_dynamodb_fails_the_charger_gets_internal_error_and_retries(world: World) -> None:
+    world.connect()
+    world.connections.fail = True
+    assert world.receive('[2,"m1","MeterValues",{}]') == {"statusCode": 200}
+    assert world.answers()[0][:3] == [4, "m1", "InternalError"]
+
+
+def test_a_pending_charger_gets_security_error_for_transactions(world: World) -> None:
+    world.connect(RegistrationStatus.PENDING)
+    world.receive('[2,"a1","Authorize",{"idTag":"T"}]')
+    assert world.answers()[0][:3] == [4, "a1", "SecurityError"]
+
+
+def test_a_gone_connection_does_not_fail_the_invocation(world: World) -> None:
+    world.connect()
+    world.sender.gone.add("c1")
+    assert world.receive('[2,"h1","Heartbeat",{}]') == {"statusCode": 200}
+
+
+def test_binary_frames_are_decoded(world: World) -> None:
+    world.connect()
+    world.receive(base64.b64encode(b'[2,"h1","Heartbeat",{}]').decode(), base64_encoded=True)
+    assert world.answers()[0][:2] == [3, "h1"]
+
+
+def test_answers_from_the_charger_get_no_answer(world: World) -> None:
+    world.connect()
+    world.receive('[3,"x",{}]')
+    assert world.sender.sent == []
