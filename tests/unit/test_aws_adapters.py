@@ -114,7 +114,9 @@ def test_the_sender_posts_the_frame_as_utf8() -> None:
 
 
 def test_a_gone_connection_raises_connection_gone() -> None:
-    sender, _ = sender_with(lambda s: s.add_client_error("post_to_connection", "GoneException", http_status_code=410))
+    sender, _ = sender_with(
+        lambda s: s.add_client_error("post_to_connection", "GoneException", http_status_code=410)
+    )
     with pytest.raises(ConnectionGone):
         sender.send("c1", "[]")
 

@@ -13,7 +13,13 @@ NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 
 
 def a_disconnect(connection_id: str) -> dict[str, Any]:
-    return {"requestContext": {"connectionId": connection_id, "routeKey": "$disconnect", "disconnectStatusCode": 1000}}
+    return {
+        "requestContext": {
+            "connectionId": connection_id,
+            "routeKey": "$disconnect",
+            "disconnectStatusCode": 1000,
+        }
+    }
 
 
 def test_closing_the_current_connection_takes_the_charger_offline() -> None:

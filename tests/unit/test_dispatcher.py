@@ -154,6 +154,13 @@ def test_start_transaction_allocates_an_id_and_a_retry_gets_the_same(
     assert len(db.uow.txs) == 1
 
 
+def test_authorize_is_never_concurrent_tx(dispatcher: Dispatcher) -> None:
+    # Given the tag is in an open transaction
+    answer(dispatcher, call("StartTransaction", a_start_transaction()))
+    # Then Authorize still accepts it (ConcurrentTx is only for StartTransaction in 1.6)
+    assert answer(dispatcher, call("Authorize", {"idTag": "TAG1"}))[2]["idTagInfo"]["status"] == "Accepted"
+
+
 def test_a_second_session_with_the_same_tag_is_concurrent(dispatcher: Dispatcher) -> None:
     answer(dispatcher, call("StartTransaction", a_start_transaction(connectorId=1)))
     second = answer(dispatcher, call("StartTransaction", a_start_transaction(connectorId=2)))
@@ -243,7 +250,8 @@ def test_data_transfer_routes_by_vendor(dispatcher: Dispatcher) -> None:
         ('[2, "u1", "Heartbeat"]', "u1", "FormationViolation"),
         ('[2, "u1", "Heartbeat", []]', "u1", "FormationViolation"),
         ('[7, "u1", "Heartbeat", {}]', "u1", "FormationViolation"),
-        (f'[2, "{"x" * 37}", "Heartbeat", {{}}]', "-1", "FormationViolation"),
+        (f'[2, "{"x" * 37}", "Heartbeat", {{}}]', "x" * 37, "FormationViolation"),
+        ('[2, "", "Heartbeat", {}]', "-1", "FormationViolation"),
         (call("FooBar", {}), "uid-1", "NotImplemented"),
         (call("Reset", {"type": "Soft"}), "uid-1", "NotSupported"),
         (call("BootNotification", {"chargePointVendor": "A"}), "uid-1", "ProtocolError"),

@@ -6,7 +6,13 @@ import base64
 
 import pytest
 
-from csms.security import BasicCredentials, generate_password, hash_password, parse_basic_auth, verify_password
+from csms.security import (
+    BasicCredentials,
+    generate_password,
+    hash_password,
+    parse_basic_auth,
+    verify_password,
+)
 
 
 def test_hashes_are_salted_and_verify() -> None:

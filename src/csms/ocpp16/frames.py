@@ -71,7 +71,8 @@ def parse(text: str) -> Frame:
     if not isinstance(message, list) or not message:
         raise FrameError(UNKNOWN_UNIQUE_ID, ErrorCode.FORMATION_VIOLATION, "message must be a JSON array")
     unique_id = message[1] if len(message) > 1 and isinstance(message[1], str) else None
-    answer_id = unique_id if unique_id and len(unique_id) <= MAX_UNIQUE_ID_LENGTH else UNKNOWN_UNIQUE_ID
+    # Even an over-long uniqueId is echoed: the charger can then match our CALLERROR.
+    answer_id = unique_id or UNKNOWN_UNIQUE_ID
     kind = message[0]
     if unique_id is None:
         raise FrameError(UNKNOWN_UNIQUE_ID, ErrorCode.FORMATION_VIOLATION, "uniqueId must be a string")

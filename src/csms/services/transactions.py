@@ -48,8 +48,10 @@ class TransactionService:
         """
 
         def work(uow: UnitOfWork) -> StartResult:
-            info = id_tag_info(uow, ctx.tenant_id, start.id_tag, now, check_concurrent=False)
+            info = id_tag_info(uow, ctx.tenant_id, start.id_tag, now)
             transaction = uow.transactions.start(ctx.tenant_id, ctx.charge_point_id, start, info.status, now)
+            # One card, one session: another open transaction makes this one ConcurrentTx
+            # (checked after the insert so a retried start does not count itself).
             if info.status is AuthorizationStatus.ACCEPTED and uow.transactions.has_open_transaction(
                 ctx.tenant_id, start.id_tag, excluding_id=transaction.id
             ):
@@ -74,7 +76,7 @@ class TransactionService:
                 )
             info = None
             if stop.id_tag is not None:
-                info = id_tag_info(uow, ctx.tenant_id, stop.id_tag, now, check_concurrent=False)
+                info = id_tag_info(uow, ctx.tenant_id, stop.id_tag, now)
             return StopResult(stopped=stopped, id_tag_info=info)
 
         return self._db.run(work)

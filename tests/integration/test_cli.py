@@ -1,0 +1,175 @@
+"""The csms command: provisioning against the stack's database, and the csms dev lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import websockets
+from sqlalchemy import Engine
+
+from csms.cli import main
+from csms.local.stack import LocalStack, free_port
+from csms.security import verify_password
+from tests.integration.conftest import rows
+
+pytestmark = pytest.mark.integration
+
+
+def test_chargers_add_list_remove(
+    stack: LocalStack, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["chargers", "add", "CLI-1", "--password", "sixteen-chars-pw", "--tenant", "acme"]) == 0
+    assert main(["chargers", "add", "CLI-2", "--generate-password"]) == 0
+    out = capsys.readouterr().out
+    generated = out.split("password (shown once): ")[1].strip()
+    (stored,) = rows(engine, "SELECT password_hash FROM charge_points WHERE id = 'CLI-2'")
+    assert verify_password(generated, str(stored["password_hash"]))
+    assert generated not in str(stored["password_hash"])
+
+    assert main(["chargers", "add", "CLI-1"]) == 1
+    assert "exists already" in capsys.readouterr().err
+
+    assert main(["chargers", "list", "--tenant", "acme"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[0].split()[:4] == ["ID", "TENANT", "STATUS", "PASSWORD"]
+    assert listing[1].split()[:4] == ["CLI-1", "acme", "Accepted", "yes"]
+    assert len(listing) == 2
+
+    assert main(["chargers", "remove", "CLI-1"]) == 0
+    assert main(["chargers", "remove", "CLI-1"]) == 1
+    assert rows(engine, "SELECT id FROM charge_points") == [{"id": "CLI-2"}]
+
+
+def test_invalid_charger_ids_are_refused(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chargers", "add", "has/slash"]) == 1
+    assert "invalid charge point id" in capsys.readouterr().err
+
+
+def test_idtags_add_and_list(stack: LocalStack, engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["idtags", "add", "PARENT"]) == 0
+    assert (
+        main(
+            [
+                "idtags",
+                "add",
+                "CARD-1",
+                "--status",
+                "Blocked",
+                "--expiry",
+                "2027-01-01T00:00:00",
+                "--parent",
+                "PARENT",
+            ]
+        )
+        == 0
+    )
+    assert rows(
+        engine,
+        "SELECT id_tag, tenant_id, status, expiry_date::text AS expiry, parent_id_tag FROM id_tags "
+        "WHERE id_tag = 'CARD-1'",
+    ) == [
+        {
+            "id_tag": "CARD-1",
+            "tenant_id": "default",
+            "status": "Blocked",
+            "expiry": "2027-01-01 00:00:00+00",
+            "parent_id_tag": "PARENT",
+        }
+    ]
+    assert main(["idtags", "add", "X" * 21]) == 1
+    with pytest.raises(SystemExit):
+        main(["idtags", "add", "CARD-2", "--status", "Sometimes"])
+    capsys.readouterr()
+    assert main(["idtags", "list"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == ["ID", "CARD-1", "PARENT"]
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment of a developer's shell: none of the session stack's settings."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CSMS_", "AWS_ENDPOINT_URL", "POWERTOOLS_")) and k != "DATABASE_URL"
+    }
+
+
+def _csms(state_dir: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "csms.cli", "--state-dir", str(state_dir), *args],
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def _wait_for_health(port: int, process: subprocess.Popen[str], timeout: float = 90) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"csms dev exited early: {process.stdout.read() if process.stdout else ''}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                return json.loads(response.read())  # type: ignore[no-any-return]
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("csms dev did not become healthy")
+
+
+def test_csms_dev_runs_until_interrupted_and_keeps_its_data(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    port = free_port()
+    # Given a charger provisioned before csms dev ever ran
+    added = _csms(state_dir, "chargers", "add", "DEV-1")
+    assert added.returncode == 0, added.stderr
+    dev = subprocess.Popen(
+        [sys.executable, "-m", "csms.cli", "--state-dir", str(state_dir), "dev", "--port", str(port)],
+        env=_clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # When csms dev runs
+        health = _wait_for_health(port, dev)
+        assert health["status"] == "ok"
+        # Then the CLI works alongside it (same database, left running)
+        assert _csms(state_dir, "idtags", "add", "DEV-TAG").returncode == 0
+
+        async def boot() -> list[object]:
+            async with websockets.connect(
+                f"ws://127.0.0.1:{port}/ocpp/DEV-1", subprotocols=["ocpp1.6"]
+            ) as ws:  # type: ignore[list-item]
+                await ws.send('[2,"b","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]')
+                await ws.send('[2,"a","Authorize",{"idTag":"DEV-TAG"}]')
+                return sorted([json.loads(await ws.recv()) for _ in range(2)], key=lambda f: str(f[1]))
+
+        authorize, booted = asyncio.run(boot())
+        assert booted[2]["status"] == "Accepted"  # type: ignore[index]
+        assert authorize[2] == {"idTagInfo": {"status": "Accepted"}}
+        # And Ctrl-C stops everything it started
+        dev.send_signal(signal.SIGINT)
+        output, _ = dev.communicate(timeout=60)
+    finally:
+        if dev.poll() is None:
+            dev.kill()
+    assert dev.returncode == 0, output
+    assert "frame out" in output
+    assert "action=BootNotification" in output
+    assert not (state_dir / "pgdata" / "postmaster.pid").exists()
+    # And the data survived: the boot is in the database after a restart
+    listing = _csms(state_dir, "chargers", "list")
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.splitlines()[1].split()[:6] == ["DEV-1", "default", "Accepted", "no", "V", "M"]
+    assert not (state_dir / "pgdata" / "postmaster.pid").exists()
