@@ -9,14 +9,16 @@ log = logging.getLogger(__name__)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Create/Update: migrate to head (idempotent). Delete: keep the data untouched."""
+    """Create/Update: migrate to head (idempotent). Delete: do nothing (the data stays)."""
     from csms.app import wiring
     from csms.data.migrate import current_revision, upgrade
 
     request_type = event.get("RequestType", "Create")
+    if request_type == "Delete":
+        # Deleting the stack must never hang on a database that is already gone.
+        return {"PhysicalResourceId": "csms-schema"}
     engine = wiring.database().engine
-    if request_type in ("Create", "Update"):
-        upgrade(engine)
+    upgrade(engine)
     revision = current_revision(engine)
     log.info("migrations applied", extra={"request_type": request_type, "revision": revision})
     return {"PhysicalResourceId": "csms-schema", "Data": {"Revision": revision or ""}}

@@ -1,0 +1,246 @@
+"""Stage settings read from CDK context (``cdk deploy -c stage=prod -c tracing=true``).
+
+Each knob has a per-stage default here, so ``cdk.json`` stays free of duplicated
+defaults and a knob's meaning is documented once. Context values given on the command
+line arrive as strings; values from ``cdk.json`` arrive as JSON; both are accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal, TypeVar, cast
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
+from constructs import Node
+
+from csms.constants import MAX_HEARTBEAT_INTERVAL_SECONDS
+
+from . import names
+
+Stage = Literal["dev", "prod"]
+T = TypeVar("T")
+
+#: CloudWatch accepts only these retention periods.
+_RETENTION: Mapping[int, logs.RetentionDays] = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    731: logs.RetentionDays.TWO_YEARS,
+}
+
+#: Per-stage defaults of every knob; any of them can be overridden with ``-c key=value``.
+DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
+    "dev": {
+        "log_retention_days": 14,
+        "log_level": "INFO",
+        "tracing": False,
+        # Egress for @connections: the execute-api VPC endpoint reaches only *private*
+        # REST APIs, so VPC functions need a NAT gateway to call the WebSocket API.
+        "nat_gateways": 1,
+        "vpc_endpoints": True,
+        "db_engine_version": "16.8",
+        "db_min_acu": 0,  # scale to zero when idle (resumes in ~15 s, inside the 29 s budget)
+        "db_max_acu": 4,
+        "db_readers": 0,
+        "db_backup_days": 1,
+        "rds_proxy": False,
+        "ws_rate_limit": 100,
+        "ws_burst_limit": 200,
+        "heartbeat_interval": MAX_HEARTBEAT_INTERVAL_SECONDS,
+        "allow_unknown_chargers": False,
+        "data_transfer_vendors": "",
+        "domain_name": "",
+        "certificate_arn": "",
+        "web_acl_arn": "",
+        "apigw_account_role": True,
+        "migration_timeout_seconds": 300,
+    },
+    "prod": {
+        "log_retention_days": 90,
+        "log_level": "INFO",
+        "tracing": False,
+        "nat_gateways": 2,  # one per AZ: an AZ outage must not cut the other AZ's egress
+        "vpc_endpoints": True,
+        "db_engine_version": "16.8",
+        "db_min_acu": 0.5,
+        "db_max_acu": 16,
+        "db_readers": 1,  # a reader in the other AZ turns a writer failure into a ~30 s failover
+        "db_backup_days": 14,
+        "rds_proxy": False,
+        "ws_rate_limit": 1000,
+        "ws_burst_limit": 2000,
+        "heartbeat_interval": MAX_HEARTBEAT_INTERVAL_SECONDS,
+        "allow_unknown_chargers": False,
+        "data_transfer_vendors": "",
+        "domain_name": "",
+        "certificate_arn": "",
+        "web_acl_arn": "",
+        "apigw_account_role": True,
+        "migration_timeout_seconds": 300,
+    },
+}
+
+
+class ConfigError(ValueError):
+    """A context value is missing, malformed or inconsistent."""
+
+
+def _as_bool(key: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "1", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"false", "0", "no", "off", ""}:
+        return False
+    raise ConfigError(f"context {key}={value!r}: expected true or false")
+
+
+def _as_int(key: str, value: object) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(f"context {key}={value!r}: expected an integer")
+    try:
+        return int(cast(Any, value))
+    except (TypeError, ValueError):
+        raise ConfigError(f"context {key}={value!r}: expected an integer") from None
+
+
+def _as_float(key: str, value: object) -> float:
+    try:
+        return float(cast(Any, value))
+    except (TypeError, ValueError):
+        raise ConfigError(f"context {key}={value!r}: expected a number") from None
+
+
+def _as_str(key: str, value: object) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float):
+        raise ConfigError(f"context {key}={value!r}: expected a string")
+    return str(value).strip()
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """Everything that differs between deployments. Built by :meth:`from_context`."""
+
+    stage: Stage
+    #: Unit tests: replace the dependency layer by an empty placeholder (no PyPI).
+    skip_bundling: bool
+    log_retention_days: int
+    log_level: str
+    tracing: bool
+    nat_gateways: int
+    vpc_endpoints: bool
+    db_engine_version: str
+    db_min_acu: float
+    db_max_acu: float
+    db_readers: int
+    db_backup_days: int
+    rds_proxy: bool
+    ws_rate_limit: int
+    ws_burst_limit: int
+    heartbeat_interval: int
+    allow_unknown_chargers: bool
+    data_transfer_vendors: str
+    domain_name: str
+    certificate_arn: str
+    web_acl_arn: str
+    apigw_account_role: bool
+    migration_timeout_seconds: int
+
+    @classmethod
+    def from_context(cls, node: Node) -> StageConfig:
+        """Read the stage and its knobs from the construct tree's context."""
+        return cls.from_mapping(lambda key: node.try_get_context(key))
+
+    @classmethod
+    def from_mapping(cls, get: Callable[[str], object]) -> StageConfig:
+        """Build from any ``key -> value | None`` lookup (used by tests and :meth:`from_context`)."""
+        stage = _as_str("stage", get("stage") or "dev")
+        if stage not in names.STAGES:
+            raise ConfigError(f"context stage={stage!r}: expected one of {', '.join(names.STAGES)}")
+        defaults = DEFAULTS[cast(Stage, stage)]
+
+        def value(key: str, convert: Callable[[str, object], T]) -> T:
+            raw = get(key)
+            return convert(key, defaults[key] if raw is None else raw)
+
+        # Annotations are strings here (``from __future__ import annotations``).
+        converters: dict[str, Callable[[str, object], Any]] = {
+            "bool": _as_bool,
+            "int": _as_int,
+            "float": _as_float,
+            "str": _as_str,
+        }
+        kwargs: dict[str, Any] = {
+            "stage": stage,
+            "skip_bundling": _as_bool("skip_bundling", get("skip_bundling") or False),
+        }
+        for f in fields(cls):
+            if f.name in kwargs:
+                continue
+            kwargs[f.name] = value(f.name, converters[str(f.type)])
+        config = cls(**kwargs)
+        config._validate()
+        return config
+
+    def _validate(self) -> None:
+        if self.log_retention_days not in _RETENTION:
+            allowed = ", ".join(str(d) for d in _RETENTION)
+            raise ConfigError(f"log_retention_days={self.log_retention_days}: expected one of {allowed}")
+        if bool(self.domain_name) != bool(self.certificate_arn):
+            raise ConfigError("domain_name and certificate_arn go together (an ACM certificate in us-east-1)")
+        if self.certificate_arn and ":us-east-1:" not in self.certificate_arn:
+            raise ConfigError("certificate_arn: CloudFront only uses ACM certificates from us-east-1")
+        if not 0 <= self.db_min_acu <= self.db_max_acu <= 256:
+            raise ConfigError(
+                f"db ACUs: need 0 <= db_min_acu ({self.db_min_acu}) <= db_max_acu ({self.db_max_acu}) <= 256"
+            )
+        if self.db_max_acu < 1:
+            raise ConfigError("db_max_acu must be at least 1")
+        if self.rds_proxy and self.db_min_acu == 0:
+            raise ConfigError(
+                "rds_proxy keeps connections open, so the cluster never pauses: set db_min_acu > 0"
+            )
+        if not 10 <= self.heartbeat_interval <= MAX_HEARTBEAT_INTERVAL_SECONDS:
+            raise ConfigError(
+                f"heartbeat_interval={self.heartbeat_interval}: API Gateway drops idle sockets after 10 min, "
+                f"use 10..{MAX_HEARTBEAT_INTERVAL_SECONDS}"
+            )
+        if not 0 <= self.nat_gateways <= 2:
+            raise ConfigError("nat_gateways: 0, 1 or 2 (the VPC spans two AZs)")
+        if not 0 <= self.db_readers <= 15:
+            raise ConfigError("db_readers: 0..15")
+        if self.ws_rate_limit < 1 or self.ws_burst_limit < 1:
+            raise ConfigError("ws_rate_limit and ws_burst_limit must be positive")
+        if not 30 <= self.migration_timeout_seconds <= 900:
+            raise ConfigError("migration_timeout_seconds: 30..900 (the Lambda maximum)")
+        if self.db_backup_days < 1:
+            raise ConfigError("db_backup_days must be at least 1")
+
+    # --- derived values -------------------------------------------------------------------
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == "prod"
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return _RETENTION[self.log_retention_days]
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        """Stateful resources survive ``cdk destroy`` in prod; dev cleans up after itself."""
+        return RemovalPolicy.RETAIN if self.is_prod else RemovalPolicy.DESTROY
+
+    @property
+    def log_removal_policy(self) -> RemovalPolicy:
+        return RemovalPolicy.RETAIN if self.is_prod else RemovalPolicy.DESTROY

@@ -1,0 +1,106 @@
+"""Database migrations as a deployment step."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from aws_cdk import CfnElement, CfnResource, CustomResource, Duration, Stack
+from aws_cdk import aws_logs as logs
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from . import nag, names
+from .assets import CodeAssets
+from .config import StageConfig
+from .data import Database
+from .function import CsmsFunction
+from .network import Network
+
+
+class DatabaseMigration(Construct):
+    """Runs ``alembic upgrade head`` (``csms.app.migrate``) on every deploy with new code.
+
+    A CloudFormation custom resource (``custom_resources.Provider``) invokes the migrate
+    function synchronously. Its properties carry the code and layer hashes, so any new code
+    changes the resource and CloudFormation sends an Update, which migrates again. Functions
+    that serve traffic call :meth:`run_before` so CloudFormation updates them only after the
+    migration succeeded; until then the old code keeps serving, so migrations must be
+    backwards compatible (expand first, contract in a later release).
+
+    The handler receives the usual custom-resource event (``RequestType`` Create / Update /
+    Delete); it must migrate on Create and Update, do nothing on Delete, and raise on
+    failure (the deploy then fails and rolls back).
+
+    Context: ``migration_timeout_seconds``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        code: CodeAssets,
+        network: Network,
+        database: Database,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = CsmsFunction(
+            self,
+            "Migrate",
+            config=config,
+            code=code,
+            name="migrate",
+            description="csms: alembic upgrade head (custom resource, runs on deploy)",
+            handler=names.MIGRATE_HANDLER,
+            timeout=Duration.seconds(config.migration_timeout_seconds),
+            vpc=network.vpc,
+            vpc_subnets=network.functions_subnets,
+        )
+        database.grant_connect(self.function)
+
+        provider_logs = logs.LogGroup(
+            self, "ProviderLogs", retention=config.log_retention, removal_policy=config.log_removal_policy
+        )
+        self.provider = cr.Provider(
+            self, "Provider", on_event_handler=self.function.function, log_group=provider_logs
+        )
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=self.provider.service_token,
+            resource_type=names.MIGRATION_RESOURCE_TYPE,
+            properties={"CodeHash": code.code_hash, "LayerHash": code.layer_hash},
+        )
+        nag.acknowledge(
+            self.provider,
+            "IAM4",
+            "CDK's custom-resource framework function; basic execution role for its own logs.",
+            finding=nag.managed_policy("service-role/AWSLambdaBasicExecutionRole"),
+        )
+        migrate_logical_id = Stack.of(self).get_logical_id(
+            cast(CfnElement, self.function.function.node.default_child)
+        )
+        nag.acknowledge(
+            self.provider,
+            "IAM5",
+            "The framework may invoke any version of the migrate function (lambda:InvokeFunction on "
+            "its ARN with the ':*' qualifier), and only that function.",
+            finding=f"Resource::<{migrate_logical_id}.Arn>:*",
+        )
+        # Migrate only once the cluster (with its instances and secret attachment) and the
+        # network path to it (routes, VPC endpoints) exist.
+        self.resource.node.add_dependency(database.cluster, network)
+
+    def run_before(self, *functions: CsmsFunction) -> None:
+        """Make ``functions`` wait for the migration (CloudFormation ``DependsOn``).
+
+        Only the ``AWS::Lambda::Function`` resource waits: its security group must exist
+        before the migration, because the database's ingress rule for it does.
+        """
+        for fn in functions:
+            fn.cfn_function.add_resource_dependency(self.cfn_resource)
+
+    @property
+    def cfn_resource(self) -> CfnResource:
+        return cast(CfnResource, self.resource.node.default_child)

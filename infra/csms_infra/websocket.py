@@ -1,0 +1,163 @@
+"""The API Gateway WebSocket API chargers connect to (through the front door)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import jsii
+from aws_cdk import CfnElement, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from . import nag, names
+from .config import StageConfig
+from .function import CsmsFunction
+
+#: One line per connect, frame and disconnect; ``sourceIp`` is CloudFront's, the charger
+#: id is in the ``$connect`` function's log under the same ``connectionId``.
+ACCESS_LOG_FORMAT = apigw.AccessLogFormat.custom(
+    # Only variables documented for WebSocket APIs; API Gateway rejects unknown ones.
+    '{"requestId":"$context.requestId","connectionId":"$context.connectionId",'
+    '"eventType":"$context.eventType","routeKey":"$context.routeKey","status":"$context.status",'
+    '"integrationLatency":"$context.integrationLatency","error":$context.error.messageString,'
+    '"sourceIp":"$context.identity.sourceIp","requestTime":"$context.requestTimeEpoch",'
+    '"messageId":"$context.messageId"}'
+)
+
+
+#: Why each route has no API Gateway authorizer (cdk-nag APIG4).
+_ROUTE_AUTHORIZATION = {
+    "$connect": "Chargers authenticate with OCPP Basic auth (Security Profiles 1/2), checked in the "
+    "$connect function together with the CloudFront origin secret; an authorizer would add a "
+    "second Lambda to every connect.",
+    "$default": "WebSocket APIs authorize only $connect; frames ride the connection admitted there.",
+    "$disconnect": "WebSocket APIs authorize only $connect; $disconnect belongs to an admitted connection.",
+}
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogSettings:
+    """``IAccessLogSettings`` is an interface in aws-cdk-lib, so Python has to implement it."""
+
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return ACCESS_LOG_FORMAT
+
+
+class ApiGatewayCloudWatchRole(Construct):
+    """The account-wide role API Gateway (REST and WebSocket) writes access logs with.
+
+    It is one setting per account and region; ``apigw_account_role=false`` leaves an
+    existing setting alone. The role is retained on ``cdk destroy`` so other APIs in the
+    account keep logging.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+                )
+            ],
+        )
+        role.apply_removal_policy(RemovalPolicy.RETAIN)
+        nag.acknowledge(
+            role,
+            "IAM4",
+            "The AWS-maintained policy API Gateway documents for the account's logging role; it "
+            "must reach log groups of every API in the account.",
+            finding=nag.managed_policy("service-role/AmazonAPIGatewayPushToCloudWatchLogs"),
+        )
+        self.account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
+
+
+class ChargerWebSocketApi(Construct):
+    """WebSocket API + stage: ``$connect``, ``$default``, ``$disconnect`` to Lambda.
+
+    No route responses: replies travel through ``@connections`` (an empty route response
+    can put an empty frame on the wire, and Lambda errors would surface as non-OCPP JSON).
+    The stage auto-deploys, logs every request to its own log group and throttles routes.
+
+    Context: ``ws_rate_limit``, ``ws_burst_limit`` (default route throttling),
+    ``apigw_account_role``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.api = apigwv2.WebSocketApi(
+            self,
+            "Api",
+            api_name=names.websocket_api_name(config.stage),
+            description=f"csms {config.stage}: OCPP-J chargers (behind CloudFront)",
+        )
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=config.log_retention, removal_policy=config.log_removal_policy
+        )
+        self.stage = apigwv2.WebSocketStage(
+            self,
+            "Stage",
+            web_socket_api=self.api,
+            stage_name=config.stage,
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=config.ws_rate_limit, burst_limit=config.ws_burst_limit
+            ),
+            access_log_settings=_AccessLogSettings(self.access_logs),
+        )
+        if config.apigw_account_role:
+            account_role = ApiGatewayCloudWatchRole(self, "CloudWatchRole")
+            # The stage can only enable access logs once the account has the role.
+            self.stage.node.add_dependency(account_role.account)
+
+    @property
+    def execute_api_domain(self) -> str:
+        """``{apiId}.execute-api.{region}.{urlSuffix}``: the front door's origin."""
+        return f"{self.api.api_id}.execute-api.{self.stage.stack.region}.{self.stage.stack.url_suffix}"
+
+    @property
+    def management_endpoint(self) -> str:
+        """``https://{apiId}.execute-api.{region}.{urlSuffix}/{stage}`` for ``@connections``."""
+        return self.stage.callback_url
+
+    def add_route(self, route_key: str, fn: CsmsFunction) -> apigwv2.WebSocketRoute:
+        """Route ``route_key`` to ``fn`` (Lambda proxy integration, no route response)."""
+        # The integration's id must not be "Default": CDK drops that id from logical ids and
+        # the $default route's resources would collide.
+        integration = integrations.WebSocketLambdaIntegration(
+            f"{fn.name.capitalize()}Integration", fn.function
+        )
+        route = self.api.add_route(route_key, integration=integration, return_response=False)
+        nag.acknowledge(route, "APIG4", _ROUTE_AUTHORIZATION[route_key])
+        return route
+
+    def grant_manage_connections(self, fn: CsmsFunction) -> None:
+        """``execute-api:ManageConnections`` on this stage, and the endpoint setting."""
+        self.stage.grant_management_api_access(fn.role)
+        fn.add_environment(names.Env.WS_MANAGEMENT_ENDPOINT, self.management_endpoint)
+        stack = Stack.of(self)
+        api_logical_id = stack.get_logical_id(cast(CfnElement, self.api.node.default_child))
+        nag.acknowledge(
+            fn.role,
+            "IAM5",
+            "Connection ids are only known at run time, so ManageConnections is granted on "
+            "@connections/* of this API's stage and nothing else.",
+            finding=(
+                "Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+                f"<{api_logical_id}>/{self.stage.stage_name}/*/@connections/*"
+            ),
+        )

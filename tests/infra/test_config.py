@@ -1,0 +1,72 @@
+"""Stage settings from CDK context: per-stage defaults, CLI strings, refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from csms_infra.config import ConfigError, StageConfig
+
+pytestmark = pytest.mark.infra
+
+
+def config_from(**context: Any) -> StageConfig:
+    return StageConfig.from_mapping(context.get)
+
+
+def test_dev_is_the_default_stage_with_disposable_state() -> None:
+    config = config_from()
+
+    assert config.stage == "dev"
+    assert not config.is_prod
+    assert config.nat_gateways == 1
+    assert config.db_min_acu == 0
+    assert not config.skip_bundling
+    assert config.removal_policy.name == "DESTROY"
+
+
+def test_prod_keeps_state_and_spreads_over_two_azs() -> None:
+    config = config_from(stage="prod")
+
+    assert config.is_prod
+    assert config.removal_policy.name == "RETAIN"
+    assert config.nat_gateways == 2
+    assert config.db_readers == 1
+    assert config.log_retention_days == 90
+
+
+def test_command_line_strings_are_converted() -> None:
+    # Given -c values, which the CLI delivers as strings
+    config = config_from(
+        tracing="true", nat_gateways="0", db_max_acu="8", skip_bundling="true", allow_unknown_chargers="yes"
+    )
+
+    assert config.tracing is True
+    assert config.nat_gateways == 0
+    assert config.db_max_acu == 8.0
+    assert config.skip_bundling is True
+    assert config.allow_unknown_chargers is True
+
+
+@pytest.mark.parametrize(
+    ("context", "complaint"),
+    [
+        ({"stage": "staging"}, "stage"),
+        ({"tracing": "maybe"}, "true or false"),
+        ({"nat_gateways": "two"}, "integer"),
+        ({"log_retention_days": 10}, "log_retention_days"),
+        ({"domain_name": "ocpp.example.com"}, "certificate_arn"),
+        (
+            {"domain_name": "ocpp.example.com", "certificate_arn": "arn:aws:acm:eu-west-1:1:certificate/x"},
+            "us-east-1",
+        ),
+        ({"db_min_acu": 8, "db_max_acu": 4}, "db ACUs"),
+        ({"rds_proxy": True}, "never pauses"),
+        ({"heartbeat_interval": 900}, "10 min"),
+        ({"nat_gateways": 3}, "nat_gateways"),
+    ],
+)
+def test_inconsistent_context_is_refused_with_the_reason(context: dict[str, Any], complaint: str) -> None:
+    with pytest.raises(ConfigError, match=complaint):
+        config_from(**context)

@@ -1,0 +1,442 @@
+"""Assertions on the synthesised stack: wiring, settings, least privilege, state."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Annotations, Match
+
+from csms.aws.schema import PARTITION_KEY, TTL_ATTRIBUTE
+from csms.constants import ORIGIN_VERIFY_HEADER
+from csms_infra.function import CsmsFunction
+
+from .support import CUSTOM_DOMAIN, Synth
+
+pytestmark = pytest.mark.infra
+
+#: Managed CloudFront policies (ids are fixed by AWS).
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+# --- helpers -----------------------------------------------------------------------------
+def function_of(synth: Synth, fn: CsmsFunction) -> dict[str, Any]:
+    resource: dict[str, Any] = synth.resources[synth.logical_id(fn.function)]
+    return resource
+
+
+def environment_of(synth: Synth, fn: CsmsFunction) -> dict[str, Any]:
+    variables: dict[str, Any] = function_of(synth, fn)["Properties"]["Environment"]["Variables"]
+    return variables
+
+
+def statements_of(synth: Synth, fn: CsmsFunction) -> list[dict[str, Any]]:
+    role = {"Ref": synth.logical_id(fn.role)}
+    return [
+        statement
+        for policy in synth.of_type("AWS::IAM::Policy").values()
+        if role in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def actions_of(synth: Synth, fn: CsmsFunction) -> set[str]:
+    actions: set[str] = set()
+    for statement in statements_of(synth, fn):
+        action = statement["Action"]
+        actions.update([action] if isinstance(action, str) else action)
+    return actions
+
+
+def managed_policies_of(synth: Synth, fn: CsmsFunction) -> str:
+    return json.dumps(synth.resources[synth.logical_id(fn.role)]["Properties"].get("ManagedPolicyArns", []))
+
+
+def the_one(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    assert len(resources) == 1, list(resources)
+    return next(iter(resources.values()))
+
+
+# --- WebSocket API -----------------------------------------------------------------------
+def test_each_route_invokes_its_function(dev: Synth) -> None:
+    expected = {
+        "$connect": dev.stack.connect,
+        "$default": dev.stack.message,
+        "$disconnect": dev.stack.disconnect,
+    }
+    integrations = dev.of_type("AWS::ApiGatewayV2::Integration")
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"] for r in dev.of_type("AWS::ApiGatewayV2::Route").values()
+    }
+
+    assert set(routes) == set(expected)
+    for route_key, fn in expected.items():
+        integration_id = routes[route_key]["Target"]["Fn::Join"][1][1]["Ref"]
+        integration = integrations[integration_id]["Properties"]
+        assert integration["IntegrationType"] == "AWS_PROXY"
+        assert {"Fn::GetAtt": [dev.logical_id(fn.function), "Arn"]} in integration["IntegrationUri"][
+            "Fn::Join"
+        ][1]
+
+
+def test_replies_go_through_connections_not_route_responses(dev: Synth) -> None:
+    dev.template.resource_count_is("AWS::ApiGatewayV2::RouteResponse", 0)
+    dev.template.resource_count_is("AWS::ApiGatewayV2::IntegrationResponse", 0)
+    for route in dev.of_type("AWS::ApiGatewayV2::Route").values():
+        assert "RouteResponseSelectionExpression" not in route["Properties"]
+
+
+def test_the_stage_auto_deploys_logs_access_and_throttles(dev: Synth) -> None:
+    stage = the_one(dev.of_type("AWS::ApiGatewayV2::Stage"))["Properties"]
+
+    assert stage["StageName"] == "dev"
+    assert stage["AutoDeploy"] is True
+    assert stage["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100}
+    assert stage["AccessLogSettings"]["DestinationArn"] == {
+        "Fn::GetAtt": [dev.logical_id(dev.stack.chargers.access_logs), "Arn"]
+    }
+    assert "$context.connectionId" in stage["AccessLogSettings"]["Format"]
+    # The account-level logging role must be in place before the stage turns on access logs.
+    dev.template.has_resource(
+        "AWS::ApiGatewayV2::Stage",
+        {"DependsOn": Match.array_with([Match.string_like_regexp("CloudWatchRole")])},
+    )
+
+
+# --- functions ---------------------------------------------------------------------------
+def test_functions_are_python_313_on_arm64_with_the_shared_code_and_layer(dev: Synth) -> None:
+    layer = {"Ref": dev.logical_id(dev.stack.code.layer)}
+    for fn in (dev.stack.connect, dev.stack.message, dev.stack.disconnect, dev.stack.migration.function):
+        properties = function_of(dev, fn)["Properties"]
+        assert properties["Runtime"] == "python3.13"
+        assert properties["Architectures"] == ["arm64"]
+        assert properties["MemorySize"] == 512
+        assert properties["Layers"] == [layer]
+        assert properties["Code"]["S3Key"] == f"{dev.stack.code.code_hash}.zip"
+        assert properties["LoggingConfig"]["LogGroup"] == {"Ref": dev.logical_id(fn.log_group)}
+        assert "ReservedConcurrentExecutions" not in properties
+        assert properties.get("TracingConfig", {}).get("Mode") != "Active"
+
+
+def test_websocket_functions_use_their_handler_and_the_api_gateway_timeout(dev: Synth) -> None:
+    for fn, name in (
+        (dev.stack.connect, "connect"),
+        (dev.stack.message, "message"),
+        (dev.stack.disconnect, "disconnect"),
+    ):
+        properties = function_of(dev, fn)["Properties"]
+        assert properties["Handler"] == f"functions/{name}/handler.lambda_handler"
+        assert properties["Timeout"] == 29
+
+
+def test_tracing_context_turns_on_x_ray(prod: Synth) -> None:
+    assert function_of(prod, prod.stack.message)["Properties"]["TracingConfig"]["Mode"] == "Active"
+    assert environment_of(prod, prod.stack.message)["CSMS_TRACING"] == "true"
+
+
+def test_every_function_gets_the_observability_settings(dev: Synth) -> None:
+    for fn in (dev.stack.connect, dev.stack.message, dev.stack.disconnect, dev.stack.migration.function):
+        environment = environment_of(dev, fn)
+        assert environment["POWERTOOLS_SERVICE_NAME"] == "csms"
+        assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "Csms/dev"
+        assert environment["CSMS_LOG_LEVEL"] == "INFO"
+        assert environment["CSMS_TRACING"] == "false"
+
+
+def test_connect_gets_what_admission_needs(dev: Synth) -> None:
+    environment = environment_of(dev, dev.stack.connect)
+    api = dev.logical_id(dev.stack.chargers.api)
+
+    assert environment["CSMS_CONNECTIONS_TABLE"] == {"Ref": dev.logical_id(dev.stack.connections.table)}
+    assert environment["CSMS_DATABASE_SECRET_ARN"] == {
+        "Ref": Match.string_like_regexp("SecretAttachment")
+    } or ("SecretAttachment" in environment["CSMS_DATABASE_SECRET_ARN"]["Ref"])
+    assert environment["CSMS_WS_MANAGEMENT_ENDPOINT"] == {
+        "Fn::Join": [
+            "",
+            [
+                "https://",
+                {"Ref": api},
+                ".execute-api.",
+                {"Ref": "AWS::Region"},
+                ".",
+                {"Ref": "AWS::URLSuffix"},
+                "/dev",
+            ],
+        ]
+    }
+    assert "{{resolve:secretsmanager:" in json.dumps(environment["CSMS_ORIGIN_VERIFY_SECRET"])
+    assert environment["CSMS_ALLOW_UNKNOWN_CHARGERS"] == "false"
+
+
+def test_message_gets_the_heartbeat_interval_and_the_management_endpoint(dev: Synth) -> None:
+    environment = environment_of(dev, dev.stack.message)
+
+    assert environment["CSMS_HEARTBEAT_INTERVAL"] == "300"
+    assert "CSMS_WS_MANAGEMENT_ENDPOINT" in environment
+    assert "CSMS_DATABASE_SECRET_ARN" in environment
+    assert "CSMS_ORIGIN_VERIFY_SECRET" not in environment
+
+
+def test_disconnect_knows_only_the_connections_table(dev: Synth) -> None:
+    environment = environment_of(dev, dev.stack.disconnect)
+
+    assert "CSMS_CONNECTIONS_TABLE" in environment
+    for setting in ("CSMS_DATABASE_SECRET_ARN", "CSMS_WS_MANAGEMENT_ENDPOINT", "CSMS_ORIGIN_VERIFY_SECRET"):
+        assert setting not in environment
+
+
+# --- least privilege ---------------------------------------------------------------------
+def test_only_connect_and_message_may_manage_connections(dev: Synth) -> None:
+    assert "execute-api:ManageConnections" in actions_of(dev, dev.stack.message)
+    assert "execute-api:ManageConnections" in actions_of(dev, dev.stack.connect)
+    assert "execute-api:ManageConnections" not in actions_of(dev, dev.stack.disconnect)
+    assert "execute-api:ManageConnections" not in actions_of(dev, dev.stack.migration.function)
+
+
+def test_manage_connections_is_limited_to_this_stage(dev: Synth) -> None:
+    grants = [
+        s for s in statements_of(dev, dev.stack.message) if s["Action"] == "execute-api:ManageConnections"
+    ]
+
+    assert len(grants) == 1
+    assert json.dumps(grants[0]["Resource"]).endswith('"/dev/*/@connections/*"]]}')
+
+
+def test_disconnect_cannot_touch_the_database_or_its_secret(dev: Synth) -> None:
+    actions = actions_of(dev, dev.stack.disconnect)
+
+    assert not any(action.startswith(("secretsmanager:", "rds", "rds-db:")) for action in actions)
+    assert "VpcConfig" not in function_of(dev, dev.stack.disconnect)["Properties"]
+
+
+def test_database_functions_read_only_the_cluster_secret(dev: Synth) -> None:
+    secret_grants = [
+        s for s in statements_of(dev, dev.stack.message) if "secretsmanager:GetSecretValue" in s["Action"]
+    ]
+
+    assert len(secret_grants) == 1
+    assert "SecretAttachment" in json.dumps(secret_grants[0]["Resource"])
+
+
+def test_no_function_role_carries_the_broad_basic_execution_policy(variant: Synth) -> None:
+    stack = variant.stack
+    for fn in (stack.connect, stack.message, stack.disconnect, stack.migration.function):
+        assert "AWSLambdaBasicExecutionRole" not in managed_policies_of(variant, fn)
+        # Logs go to the function's own log group only.
+        log_writes = [s for s in statements_of(variant, fn) if "logs:PutLogEvents" in s["Action"]]
+        assert log_writes[0]["Resource"] == {"Fn::GetAtt": [variant.logical_id(fn.log_group), "Arn"]}
+
+
+def test_only_vpc_functions_get_the_eni_policy(dev: Synth) -> None:
+    assert "AWSLambdaVPCAccessExecutionRole" in managed_policies_of(dev, dev.stack.message)
+    assert "AWSLambdaVPCAccessExecutionRole" not in managed_policies_of(dev, dev.stack.disconnect)
+
+
+# --- DynamoDB ----------------------------------------------------------------------------
+def test_connections_table_matches_the_shared_schema(dev: Synth) -> None:
+    dev.template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        },
+    )
+
+
+def test_the_table_is_retained_in_prod_and_destroyed_in_dev(dev: Synth, prod: Synth) -> None:
+    dev.template.has_resource("AWS::DynamoDB::Table", {"DeletionPolicy": "Delete"})
+    prod.template.has_resource(
+        "AWS::DynamoDB::Table",
+        {"DeletionPolicy": "Retain", "Properties": Match.object_like({"DeletionProtectionEnabled": True})},
+    )
+
+
+# --- Aurora ------------------------------------------------------------------------------
+def test_aurora_is_serverless_v2_postgres_16_encrypted_with_generated_credentials(dev: Synth) -> None:
+    cluster = the_one(dev.of_type("AWS::RDS::DBCluster"))
+    properties = cluster["Properties"]
+
+    assert properties["Engine"] == "aurora-postgresql"
+    assert properties["EngineVersion"].startswith("16.")
+    assert properties["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0, "MaxCapacity": 4}
+    assert properties["StorageEncrypted"] is True
+    assert not properties.get("EnableIAMDatabaseAuthentication", False)
+    assert properties["DeletionProtection"] is False
+    assert properties["DatabaseName"] == "csms"
+    assert "{{resolve:secretsmanager:" in json.dumps(properties["MasterUserPassword"])
+    assert cluster["DeletionPolicy"] == "Delete"
+    instances = dev.of_type("AWS::RDS::DBInstance")
+    assert [i["Properties"]["DBInstanceClass"] for i in instances.values()] == ["db.serverless"]
+    assert all(i["Properties"]["PubliclyAccessible"] is False for i in instances.values())
+
+
+def test_prod_aurora_is_protected_and_has_a_reader_in_another_az(prod: Synth) -> None:
+    cluster = the_one(prod.of_type("AWS::RDS::DBCluster"))
+
+    assert cluster["Properties"]["DeletionProtection"] is True
+    assert cluster["DeletionPolicy"] == "Snapshot"
+    assert cluster["Properties"]["ServerlessV2ScalingConfiguration"] == {
+        "MinCapacity": 0.5,
+        "MaxCapacity": 16,
+    }
+    prod.template.resource_count_is("AWS::RDS::DBInstance", 2)
+
+
+def test_the_database_admits_only_the_database_functions(dev: Synth) -> None:
+    cluster_sg = dev.logical_id(dev.stack.database.cluster.connections.security_groups[0])
+    ingress = [
+        r["Properties"]
+        for r in dev.of_type("AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [cluster_sg, "GroupId"]}
+    ]
+    sources = {json.dumps(i["SourceSecurityGroupId"]) for i in ingress}
+    expected = {
+        json.dumps({"Fn::GetAtt": [dev.logical_id(fn.connections.security_groups[0]), "GroupId"]})
+        for fn in (dev.stack.connect, dev.stack.message, dev.stack.migration.function)
+    }
+
+    assert sources == expected
+    port = {"Fn::GetAtt": [dev.logical_id(dev.stack.database.cluster), "Endpoint.Port"]}
+    assert all(i["FromPort"] == port and i["ToPort"] == port for i in ingress)
+
+
+def test_rds_proxy_is_optional_and_then_fronts_the_cluster(dev: Synth, prod: Synth) -> None:
+    dev.template.resource_count_is("AWS::RDS::DBProxy", 0)
+    prod.template.has_resource_properties(
+        "AWS::RDS::DBProxy", {"RequireTLS": True, "EngineFamily": "POSTGRESQL"}
+    )
+    assert "CSMS_DATABASE_HOST" in environment_of(prod, prod.stack.message)
+    assert "CSMS_DATABASE_HOST" not in environment_of(dev, dev.stack.message)
+
+
+# --- network -----------------------------------------------------------------------------
+def test_nat_gateways_follow_the_stage_and_context(dev: Synth, prod: Synth, isolated: Synth) -> None:
+    dev.template.resource_count_is("AWS::EC2::NatGateway", 1)
+    prod.template.resource_count_is("AWS::EC2::NatGateway", 2)
+    isolated.template.resource_count_is("AWS::EC2::NatGateway", 0)
+    isolated.template.resource_count_is("AWS::EC2::InternetGateway", 0)
+
+
+def test_without_nat_the_synth_warns_that_replies_cannot_leave_the_vpc(isolated: Synth) -> None:
+    Annotations.from_stack(isolated.stack).has_warning("*", Match.string_like_regexp("nat_gateways=0"))
+
+
+def test_aws_services_are_reached_through_vpc_endpoints(variant: Synth) -> None:
+    endpoints = [e["Properties"] for e in variant.of_type("AWS::EC2::VPCEndpoint").values()]
+    services = {json.dumps(e["ServiceName"]): e.get("VpcEndpointType", "Gateway") for e in endpoints}
+
+    assert any("dynamodb" in s and t == "Gateway" for s, t in services.items())
+    assert any("secretsmanager" in s and t == "Interface" for s, t in services.items())
+    # execute-api endpoints serve only private REST APIs and would capture the public
+    # execute-api host names (403) - there must be none.
+    assert not any("execute-api" in s for s in services)
+
+
+def test_vpc_flow_logs_are_on(dev: Synth) -> None:
+    dev.template.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "REJECT"})
+
+
+def test_database_functions_run_in_the_functions_subnets(dev: Synth) -> None:
+    for fn in (dev.stack.connect, dev.stack.message, dev.stack.migration.function):
+        subnet_ids = json.dumps(function_of(dev, fn)["Properties"]["VpcConfig"]["SubnetIds"])
+        assert "FunctionsSubnet1" in subnet_ids
+        assert "FunctionsSubnet2" in subnet_ids
+
+
+# --- front door --------------------------------------------------------------------------
+def test_cloudfront_forwards_to_the_stage_with_the_secret_header(dev: Synth) -> None:
+    config = the_one(dev.of_type("AWS::CloudFront::Distribution"))["Properties"]["DistributionConfig"]
+    origin = the_one({o["Id"]: o for o in config["Origins"]})
+    connect_secret = environment_of(dev, dev.stack.connect)["CSMS_ORIGIN_VERIFY_SECRET"]
+
+    assert origin["OriginPath"] == "/dev"
+    assert "execute-api" in json.dumps(origin["DomainName"])
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert origin["CustomOriginConfig"]["OriginSSLProtocols"] == ["TLSv1.2"]
+    # CloudFront sends exactly the value the connect function expects.
+    assert origin["OriginCustomHeaders"] == [
+        {"HeaderName": ORIGIN_VERIFY_HEADER, "HeaderValue": connect_secret}
+    ]
+
+
+def test_cloudfront_does_not_cache_and_forwards_handshake_and_auth_headers(dev: Synth) -> None:
+    behavior = the_one(dev.of_type("AWS::CloudFront::Distribution"))["Properties"]["DistributionConfig"][
+        "DefaultCacheBehavior"
+    ]
+
+    assert behavior["CachePolicyId"] == CACHING_DISABLED
+    assert behavior["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+    assert behavior["FunctionAssociations"] == [
+        {
+            "EventType": "viewer-request",
+            "FunctionARN": {"Fn::GetAtt": [dev.logical_id(dev.stack.front_door.function), "FunctionARN"]},
+        }
+    ]
+
+
+def test_the_cloudfront_function_is_the_tested_file(dev: Synth) -> None:
+    from csms_infra.frontdoor import CHARGER_PATH_FUNCTION
+
+    function = the_one(dev.of_type("AWS::CloudFront::Function"))["Properties"]
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert function["FunctionCode"] == CHARGER_PATH_FUNCTION.read_text()
+
+
+def test_custom_domain_enforces_modern_tls_and_names_the_charger_url(prod: Synth) -> None:
+    config = the_one(prod.of_type("AWS::CloudFront::Distribution"))["Properties"]["DistributionConfig"]
+
+    assert config["Aliases"] == [CUSTOM_DOMAIN]
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert config["WebACLId"].startswith("arn:aws:wafv2:")
+    prod.template.has_output("ChargerUrl", {"Value": f"wss://{CUSTOM_DOMAIN}/ocpp/{{chargePointId}}"})
+
+
+def test_outputs_print_the_charger_url_and_the_endpoints(dev: Synth) -> None:
+    outputs = dev.template.to_json()["Outputs"]
+    distribution = dev.logical_id(dev.stack.front_door.distribution)
+
+    assert outputs["ChargerUrl"]["Value"] == {
+        "Fn::Join": ["", ["wss://", {"Fn::GetAtt": [distribution, "DomainName"]}, "/ocpp/{chargePointId}"]]
+    }
+    assert {"ExecuteApiUrl", "ManagementEndpoint", "ConnectionsTableName", "DatabaseSecretArn"} <= set(
+        outputs
+    )
+
+
+# --- migrations --------------------------------------------------------------------------
+def test_migrations_run_on_every_new_code_or_layer(dev: Synth) -> None:
+    migration = the_one(dev.of_type("Custom::CsmsMigration"))["Properties"]
+    migrate = function_of(dev, dev.stack.migration.function)["Properties"]
+
+    assert migration["CodeHash"] == dev.stack.code.code_hash
+    assert migration["LayerHash"] == dev.stack.code.layer_hash
+    assert migrate["Handler"] == "csms.app.migrate.lambda_handler"
+    assert migrate["Timeout"] == 300
+    assert "VpcConfig" in migrate
+
+
+def test_websocket_functions_take_traffic_only_after_the_migration(dev: Synth) -> None:
+    migration = dev.logical_id(dev.stack.migration.cfn_resource)
+    for fn in (dev.stack.connect, dev.stack.message, dev.stack.disconnect):
+        assert migration in function_of(dev, fn)["DependsOn"]
+
+
+def test_the_migration_waits_for_the_database(dev: Synth) -> None:
+    depends_on = dev.resources[dev.logical_id(dev.stack.migration.cfn_resource)]["DependsOn"]
+
+    assert dev.logical_id(dev.stack.database.cluster) in depends_on
+    assert any("Writer" in d for d in depends_on)
+
+
+def test_every_handler_module_is_in_the_code_asset(dev: Synth) -> None:
+    code = dev.stack.code
+    for fn in (dev.stack.connect, dev.stack.message, dev.stack.disconnect, dev.stack.migration.function):
+        assert code.contains_handler(function_of(dev, fn)["Properties"]["Handler"])
+    assert not code.contains_handler("functions/nope/handler.lambda_handler")
