@@ -18,10 +18,11 @@ $(VENV)/.local-installed: pyproject.toml
 	$(PIP) install -e '.[local]'
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml
+$(VENV)/.dev-installed: pyproject.toml infra/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install -e '.[dev]'
+	cd infra && npm ci --no-audit --no-fund --loglevel=error  # the pinned CDK CLI (npm's latest is broken)
 	touch $(VENV)/.local-installed $@
 
 dev: $(VENV)/.local-installed  ## run the local stack (chargers: ws://127.0.0.1:8180/ocpp/{id}) until Ctrl-C

@@ -233,6 +233,13 @@ class FakeConnectionStore:
     def current_connection(self, charge_point_id: str) -> str | None:
         return self.current.get(charge_point_id)
 
+    def tenant_connections(self, tenant_id: str) -> dict[str, ConnectionRecord]:
+        return {
+            cp: self.records[conn]
+            for cp, conn in self.current.items()
+            if conn in self.records and self.records[conn].tenant_id == tenant_id
+        }
+
 
 class RecordingSender:
     """Records frames per connection; connections in ``gone`` raise ConnectionGone."""

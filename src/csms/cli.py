@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import csms
 from csms.constants import DEFAULT_TENANT
+from csms.errors import InvalidInput
 
 if TYPE_CHECKING:
     from csms.data.database import PgDatabase
@@ -90,6 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db.add_parser("upgrade", help="apply migrations (csms dev does this on start)")
     db.add_parser("url", help="print the database URL the commands use")
+
+    token = commands.add_parser("token", help="API tokens for the local stack").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    token_create = token.add_parser("create", help="print a bearer token that csms dev accepts")
+    token_create.add_argument("--tenant", default=DEFAULT_TENANT)
+    token_create.add_argument("--role", required=True, choices=("viewer", "operator", "admin"))
+    token_create.add_argument("--ttl", default="1h", help="lifetime: seconds or 30m, 1h, 7d (default 1h)")
+    token_create.add_argument("--subject", help="the token's sub claim (default: a random id)")
+
+    openapi = commands.add_parser("openapi", help="write the REST API's OpenAPI document")
+    openapi.add_argument("--output", type=Path, help="file to write (default: standard output)")
+
+    cost = commands.add_parser("cost", help="estimate the monthly AWS bill for a fleet")
+    from csms.costmodel import add_arguments as add_cost_arguments
+
+    add_cost_arguments(cost)
     return parser
 
 
@@ -273,12 +292,51 @@ def _run_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_token(args: argparse.Namespace) -> int:
+    from csms.local.tokens import create_token, parse_ttl, signing_key
+    from csms.settings import default_state_dir, get_settings
+
+    try:
+        ttl = parse_ttl(args.ttl)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    key = signing_key(args.state_dir or get_settings().state_dir or default_state_dir())
+    print(create_token(key, args.tenant, args.role, ttl, args.subject))
+    return 0
+
+
+def _run_openapi(args: argparse.Namespace) -> int:
+    from csms.api.app import build_app, openapi_document
+
+    text = json.dumps(openapi_document(build_app()), indent=2, sort_keys=True) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _run_cost(args: argparse.Namespace) -> int:
+    from csms.costmodel import run
+
+    return run(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``csms`` console script."""
     args = build_parser().parse_args(argv)
-    from csms.errors import AlreadyExists, InvalidInput, NotFound
+    from csms.errors import AlreadyExists, NotFound
 
-    runners = {"dev": _run_dev, "chargers": _run_chargers, "idtags": _run_idtags, "db": _run_db}
+    runners = {
+        "dev": _run_dev,
+        "chargers": _run_chargers,
+        "idtags": _run_idtags,
+        "db": _run_db,
+        "token": _run_token,
+        "openapi": _run_openapi,
+        "cost": _run_cost,
+    }
     try:
         return runners[args.command](args)
     except (AlreadyExists, InvalidInput, NotFound) as exc:

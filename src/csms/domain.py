@@ -58,6 +58,9 @@ class ChargePoint:
     meter_serial_number: str | None = None
     last_boot_at: datetime | None = None
     created_at: datetime | None = None
+    updated_at: datetime | None = None
+    location_id: str | None = None
+    decommissioned_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,3 +30,15 @@ class StorageUnavailable(CsmsError):
 
 class ConnectionGone(CsmsError):
     """The WebSocket connection no longer exists (API Gateway answered 410)."""
+
+
+class Unauthorized(CsmsError):
+    """No valid identity (missing or unusable token claims)."""
+
+
+class Forbidden(CsmsError):
+    """The caller's role may not do this."""
+
+
+class Conflict(CsmsError):
+    """The request conflicts with the resource's current state."""

@@ -55,7 +55,7 @@ logger = Logger(
     json_serializer=_console if _settings.log_format == "console" else None,
 )
 
-metrics = Metrics(namespace="Csms", service=_settings.service_name)
+metrics = Metrics(namespace=_settings.metrics_namespace, service=_settings.service_name)
 
 
 @cache

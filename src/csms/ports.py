@@ -165,6 +165,10 @@ class ConnectionStore(Protocol):
 
     def current_connection(self, charge_point_id: str) -> str | None: ...
 
+    def tenant_connections(self, tenant_id: str) -> dict[str, ConnectionRecord]:
+        """The tenant's connected chargers, by charge point id."""
+        ...
+
 
 class FrameSender(Protocol):
     def send(self, connection_id: str, frame: str) -> None:

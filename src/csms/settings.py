@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         description="On AWS: Secrets Manager secret with the Aurora credentials "
         "(host, port, username, password, dbname). Used when database_url is unset.",
     )
+    database_host: str | None = Field(
+        default=None,
+        description="Overrides the secret's host, e.g. an RDS Proxy endpoint in front of Aurora.",
+    )
     database_pool_size: int = Field(
         default=1, ge=1, le=100, description="1 on Lambda (one request per container)."
     )
@@ -41,6 +45,7 @@ class Settings(BaseSettings):
 
     # --- DynamoDB / AWS -----------------------------------------------------------------
     connections_table: str = "csms-connections"
+    idempotency_table: str = "csms-idempotency"
     aws_region: str = Field(
         default="us-east-1",
         validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION", "CSMS_AWS_REGION"),
@@ -74,6 +79,10 @@ class Settings(BaseSettings):
     )
 
     # --- Observability ------------------------------------------------------------------
+    metrics_namespace: str = Field(
+        default="Csms",
+        validation_alias=AliasChoices("POWERTOOLS_METRICS_NAMESPACE", "CSMS_METRICS_NAMESPACE"),
+    )
     service_name: str = Field(
         default="csms", validation_alias=AliasChoices("POWERTOOLS_SERVICE_NAME", "CSMS_SERVICE_NAME")
     )

@@ -19,10 +19,14 @@ from sqlalchemy import Engine, create_engine, text
 from csms.data.database import PgDatabase, make_engine
 from csms.local.stack import BackgroundStack, LocalStack, StackConfig
 from csms.services.provisioning import ProvisioningService
+from tests.integration.api_client import ApiClient
 
 pytestmark = pytest.mark.integration
 
+API_KEY = b"integration-test-signing-key-0123456789"
+
 TABLES = (
+    "locations",
     "meter_samples",
     "unknown_transaction_stops",
     "transactions",
@@ -58,7 +62,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def stack(database_url: str) -> Iterator[LocalStack]:
     background = BackgroundStack(
-        StackConfig(port=0, database_url=database_url, durable_database=False, log_level="WARNING")
+        StackConfig(
+            port=0,
+            database_url=database_url,
+            durable_database=False,
+            log_level="WARNING",
+            api_signing_key=API_KEY,
+        )
     )
     started = background.start()
     try:
@@ -84,6 +94,12 @@ def clean_database(engine: Engine) -> None:
 @pytest.fixture
 def provisioning(engine: Engine) -> ProvisioningService:
     return ProvisioningService(PgDatabase(engine))
+
+
+@pytest.fixture
+def api(stack: LocalStack) -> ApiClient:
+    """Calls the REST API over HTTP; ``api.as_("tenant", "role")`` gives a client with a token."""
+    return ApiClient(f"http://127.0.0.1:{stack.config.port}", API_KEY)
 
 
 @pytest.fixture

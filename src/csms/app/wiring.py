@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from csms.clock import Clock, SystemClock
 from csms.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from csms.data.database import PgDatabase
     from csms.ocpp16.dispatcher import Dispatcher
     from csms.services.admission import AdmissionService
+    from csms.services.fleet import FleetService
 
 
 def settings() -> Settings:
@@ -32,7 +34,7 @@ def database() -> PgDatabase:
     if url is None and s.database_secret_arn:
         from csms.aws.clients import database_url_from_secret
 
-        url = database_url_from_secret(s.database_secret_arn, s.aws_region)
+        url = database_url_from_secret(s.database_secret_arn, s.aws_region, host=s.database_host)
     if url is None:
         raise RuntimeError("no database configured: set DATABASE_URL (or CSMS_DATABASE_SECRET_ARN on AWS)")
     return PgDatabase(make_engine(url, pool_size=s.database_pool_size, max_overflow=s.database_max_overflow))
@@ -57,12 +59,7 @@ def management_endpoint(event: dict[str, Any]) -> str:
 
 
 def sender(event: dict[str, Any]) -> ApiGatewaySender:
-    from csms.aws.clients import client
-    from csms.aws.gateway import ApiGatewaySender
-
-    return ApiGatewaySender(
-        client("apigatewaymanagementapi", settings().aws_region, management_endpoint(event))
-    )
+    return _sender_for(management_endpoint(event))
 
 
 @cache
@@ -85,6 +82,34 @@ def dispatcher() -> Dispatcher:
             data_transfer=DataTransferService(s.data_transfer_vendors),
         )
     )
+
+
+def clock() -> Clock:
+    return SystemClock()
+
+
+@cache
+def fleet() -> FleetService:
+    from csms.data.fleet import PgFleetQueries
+    from csms.services.fleet import FleetService
+    from csms.services.provisioning import ProvisioningService
+
+    db = database()
+    endpoint = settings().ws_management_endpoint
+    return FleetService(
+        PgFleetQueries(db),
+        ProvisioningService(db),
+        connections(),
+        _sender_for(endpoint) if endpoint else None,
+        clock(),
+    )
+
+
+def _sender_for(endpoint: str) -> ApiGatewaySender:
+    from csms.aws.clients import client
+    from csms.aws.gateway import ApiGatewaySender
+
+    return ApiGatewaySender(client("apigatewaymanagementapi", settings().aws_region, endpoint))
 
 
 @cache

@@ -35,13 +35,13 @@ def _cached_client(service: str, region: str, endpoint_url: str | None) -> Any:
     return _session(region).client(service, endpoint_url=endpoint_url, config=_CONFIG)
 
 
-def database_url_from_secret(secret_arn: str, region: str) -> str:
-    """A SQLAlchemy URL from an RDS-style Secrets Manager secret."""
+def database_url_from_secret(secret_arn: str, region: str, host: str | None = None) -> str:
+    """A SQLAlchemy URL from an RDS-style Secrets Manager secret (``host`` overrides its host)."""
     secret = json.loads(
         client("secretsmanager", region).get_secret_value(SecretId=secret_arn)["SecretString"]
     )
     user = quote(secret["username"], safe="")
     password = quote(secret["password"], safe="")
-    host, port = secret["host"], secret.get("port", 5432)
+    host, port = host or secret["host"], secret.get("port", 5432)
     dbname = secret.get("dbname", "postgres")
     return f"postgresql+psycopg://{user}:{password}@{host}:{port}/{dbname}?sslmode=require"

@@ -6,7 +6,7 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from csms.aws.schema import PARTITION_KEY, TTL_ATTRIBUTE
+from csms.aws.schema import PARTITION_KEY, TENANT_INDEX, TTL_ATTRIBUTE
 from csms.constants import MAX_CONNECTION_SECONDS
 from csms.domain import RegistrationStatus
 from csms.ports import ConnectionRecord
@@ -122,6 +122,28 @@ class DynamoConnectionStore:
             TableName=self._table, Key=_cp_key(charge_point_id), ConsistentRead=True
         ).get("Item")
         return str(item["connection_id"]["S"]) if item else None
+
+    def tenant_connections(self, tenant_id: str) -> dict[str, ConnectionRecord]:
+        """The tenant's chargers that are connected now, by charge point id (one Query)."""
+        live: dict[str, ConnectionRecord] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": TENANT_INDEX,
+            "KeyConditionExpression": "tenant_id = :t AND begins_with(#pk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+            "ExpressionAttributeValues": {":t": {"S": tenant_id}, ":prefix": {"S": "conn#"}},
+        }
+        while True:
+            page = self._client.query(**kwargs)
+            for item in page.get("Items", []):
+                record = _record(item)
+                # A replaced connection lingers until its $disconnect: the newest one counts.
+                known = live.get(record.charge_point_id)
+                if known is None or known.connected_at < record.connected_at:
+                    live[record.charge_point_id] = record
+            if "LastEvaluatedKey" not in page:
+                return live
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def charger_of(self, connection_id: str) -> str | None:
         """The charger id behind a connection (None if unknown)."""

@@ -11,7 +11,12 @@ from typing import Any, Final
 
 import boto3  # type: ignore[import-untyped, unused-ignore]  # no stubs installed (see pyproject)
 
-from csms.aws.schema import TTL_ATTRIBUTE, connections_table_definition
+from csms.aws.schema import (
+    IDEMPOTENCY_TTL_ATTRIBUTE,
+    TTL_ATTRIBUTE,
+    connections_table_definition,
+    idempotency_table_definition,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,31 +71,57 @@ def ensure_connections_table(
     Raises:
         ProvisioningError: TTL is already enabled on a different attribute.
     """
+    ensure_table(connections_table_definition(table_name), TTL_ATTRIBUTE, endpoint_url, region, client=client)
+
+
+def ensure_idempotency_table(
+    endpoint_url: str | None, table_name: str, region: str, *, client: DynamoDBClient | None = None
+) -> None:
+    """Create the API's idempotency table unless it exists (same rules as the connections table)."""
+    ensure_table(
+        idempotency_table_definition(table_name),
+        IDEMPOTENCY_TTL_ATTRIBUTE,
+        endpoint_url,
+        region,
+        client=client,
+    )
+
+
+def ensure_table(
+    definition: dict[str, Any],
+    ttl_attribute: str,
+    endpoint_url: str | None,
+    region: str,
+    *,
+    client: DynamoDBClient | None = None,
+) -> None:
+    """Create a table from ``definition`` unless it exists, wait until ACTIVE, enable TTL."""
+    table_name = definition["TableName"]
     ddb = client if client is not None else dynamodb_client(endpoint_url, region)
     try:
-        ddb.create_table(**connections_table_definition(table_name))
+        ddb.create_table(**definition)
         logger.info("Created DynamoDB table %s.", table_name)
     except ddb.exceptions.ResourceInUseException:
         pass  # exists already (or is being created): the waiter below covers both
     # Moto answers ACTIVE at once; on AWS an on-demand table takes a few seconds. The waiter
     # checks before its first sleep, so the 1 s delay costs nothing when it is ready.
     ddb.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig=_WAIT)
-    _ensure_ttl(ddb, table_name)
+    _ensure_ttl(ddb, table_name, ttl_attribute)
 
 
-def _ensure_ttl(ddb: DynamoDBClient, table_name: str) -> None:
+def _ensure_ttl(ddb: DynamoDBClient, table_name: str, ttl_attribute: str) -> None:
     description = ddb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
     status = description.get("TimeToLiveStatus", "DISABLED")
     attribute = description.get("AttributeName")
     if status in ("ENABLED", "ENABLING"):
-        if attribute != TTL_ATTRIBUTE:
+        if attribute != ttl_attribute:
             # Switching attributes means disabling first, and AWS then blocks changes for
             # up to an hour: a decision for a human, not for a dev command.
             raise ProvisioningError(
-                f"Table {table_name} has TTL on {attribute!r}, expected {TTL_ATTRIBUTE!r}."
+                f"Table {table_name} has TTL on {attribute!r}, expected {ttl_attribute!r}."
             )
         return
     ddb.update_time_to_live(
-        TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+        TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
     )
-    logger.info("Enabled TTL on %s.%s.", table_name, TTL_ATTRIBUTE)
+    logger.info("Enabled TTL on %s.%s.", table_name, ttl_attribute)

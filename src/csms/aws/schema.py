@@ -8,13 +8,31 @@ The ``connections`` table holds two kinds of item under one partition key:
   ``$connect``, deleted by ``$disconnect`` only if it still names the closing connection).
 
 Both carry a ``ttl`` (epoch seconds) so records of connections whose ``$disconnect`` never
-arrived expire on their own.
+arrived expire on their own, and a ``tenant_id``: the ``by-tenant`` index (partition
+``tenant_id``, sort ``pk``) lists a tenant's live connections without a scan.
 """
 
 from typing import Any, Final
 
 PARTITION_KEY: Final = "pk"
 TTL_ATTRIBUTE: Final = "ttl"
+TENANT_INDEX: Final = "by-tenant"
+TENANT_ATTRIBUTE: Final = "tenant_id"
+
+
+#: Powertools Idempotency's default layout (API Idempotency-Key records).
+IDEMPOTENCY_KEY: Final = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE: Final = "expiration"
+
+
+def idempotency_table_definition(table_name: str) -> dict[str, Any]:
+    """Arguments for ``dynamodb.create_table`` for the API's idempotency records."""
+    return {
+        "TableName": table_name,
+        "KeySchema": [{"AttributeName": IDEMPOTENCY_KEY, "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": IDEMPOTENCY_KEY, "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
 
 
 def connections_table_definition(table_name: str) -> dict[str, Any]:
@@ -22,6 +40,19 @@ def connections_table_definition(table_name: str) -> dict[str, Any]:
     return {
         "TableName": table_name,
         "KeySchema": [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
+        "AttributeDefinitions": [
+            {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": TENANT_ATTRIBUTE, "AttributeType": "S"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": TENANT_INDEX,
+                "KeySchema": [
+                    {"AttributeName": TENANT_ATTRIBUTE, "KeyType": "HASH"},
+                    {"AttributeName": PARTITION_KEY, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
         "BillingMode": "PAY_PER_REQUEST",
     }

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from csms.data.repositories import PgUnitOfWork
@@ -52,6 +53,24 @@ class PgDatabase:
                     raise StorageUnavailable(f"database unavailable: {exc.orig!r}") from exc
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection for reads; unreachable database → StorageUnavailable."""
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except (OperationalError, InterfaceError) as exc:
+            raise StorageUnavailable(f"database unavailable: {exc.orig!r}") from exc
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection in a transaction (committed on success); errors as in :meth:`connect`."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except (OperationalError, InterfaceError) as exc:
+            raise StorageUnavailable(f"database unavailable: {exc.orig!r}") from exc
 
     def ping(self) -> bool:
         """True if a trivial query succeeds (health checks)."""

@@ -69,6 +69,9 @@ def _charge_point(row: Row[Any]) -> ChargePoint:
         meter_serial_number=m["meter_serial_number"],
         last_boot_at=m["last_boot_at"],
         created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        location_id=m["location_id"],
+        decommissioned_at=m["decommissioned_at"],
     )
 
 

@@ -54,6 +54,26 @@ charge_points = Table(
     Column("last_boot_at", TS),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    Column("location_id", Text, ForeignKey("locations.id", ondelete="SET NULL")),
+    #: Set when an operator decommissions the charger: it may no longer connect, its
+    #: history stays.
+    Column("decommissioned_at", TS),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("tenant_id", Text, ForeignKey("tenants.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("address", Text),
+    Column("city", Text),
+    Column("postal_code", Text),
+    Column("country", Text),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
 )
 
 connectors = Table(
@@ -164,6 +184,7 @@ __all__ = [
     "connector_status_history",
     "connectors",
     "id_tags",
+    "locations",
     "metadata",
     "meter_samples",
     "tenants",

@@ -49,6 +49,8 @@ class StackConfig:
     log_level: str = "INFO"
     #: Extra environment for the functions (CSMS_* settings).
     environment: dict[str, str] = field(default_factory=dict)
+    #: Key the local authorizer trusts; None = the key file in the state folder.
+    api_signing_key: bytes | None = None
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -82,10 +84,13 @@ class LocalStack:
 
     def provision(self) -> None:
         """Start/attach the database and AWS services, apply migrations, set the env."""
+        from csms.local.tokens import signing_key
         from csms.settings import default_state_dir
 
         cfg = self.config
         state_dir = cfg.state_dir or default_state_dir()
+        if cfg.api_signing_key is None:
+            cfg.api_signing_key = signing_key(state_dir)
         if cfg.port == 0:
             cfg.port = free_port(cfg.host)
         self.database_url = cfg.database_url or self._start_postgres(state_dir)
@@ -108,6 +113,10 @@ class LocalStack:
         )
         self._gateway.app.router.add_get("/", self._index)
         self._gateway.app.router.add_get("/health", self._health)
+        from csms.local.restapi import LocalRestApi
+
+        assert self.config.api_signing_key is not None
+        LocalRestApi(load_handler("api"), self.config.api_signing_key).attach(self._gateway.app)
         await self._gateway.start()
 
     async def stop(self) -> None:
@@ -158,9 +167,10 @@ class LocalStack:
             engine.dispose()
 
     def _start_aws(self) -> str | None:
-        from csms.aws.provisioning import ensure_connections_table
+        from csms.aws.provisioning import ensure_connections_table, ensure_idempotency_table
 
         table = self.config.environment.get("CSMS_CONNECTIONS_TABLE", "csms-connections")
+        idempotency_table = self.config.environment.get("CSMS_IDEMPOTENCY_TABLE", "csms-idempotency")
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         if self.config.aws == "moto":
             from csms.local.aws import LocalAws
@@ -177,6 +187,7 @@ class LocalStack:
             endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
         os.environ.setdefault("AWS_REGION", region)
         ensure_connections_table(endpoint, table, region)
+        ensure_idempotency_table(endpoint, idempotency_table, region)
         return endpoint
 
     def _configure_functions(self) -> None:
@@ -198,12 +209,19 @@ class LocalStack:
         }
         os.environ.update(env)
         # Settings are read once per process: start from this environment.
-        from csms.app import wiring
+        from csms.app import api, wiring
         from csms.settings import get_settings
 
         get_settings.cache_clear()
-        for factory in (wiring.database, wiring.connections, wiring.dispatcher, wiring.admission):
+        for factory in (
+            wiring.database,
+            wiring.connections,
+            wiring.dispatcher,
+            wiring.admission,
+            wiring.fleet,
+        ):
             factory.cache_clear()
+        api.resolver.cache_clear()
 
     # --- HTTP endpoints of the local server ----------------------------------------------------
 
@@ -219,6 +237,7 @@ class LocalStack:
                 "version": csms.__version__,
                 "ocpp": {"url": self.charger_url(), "subprotocols": list(SUPPORTED_SUBPROTOCOLS)},
                 "health": "/health",
+                "api": {"base": "/api/v1", "docs": "/api/docs", "openapi": "/api/openapi.json"},
             }
         )
 

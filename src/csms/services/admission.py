@@ -64,7 +64,7 @@ class AdmissionService:
             return found
 
         charge_point = self._db.run(work)
-        if charge_point is None:
+        if charge_point is None or charge_point.decommissioned_at is not None:
             return Admission(None, Refusal.UNKNOWN_CHARGER)
         if charge_point.password_hash is not None:
             if credentials is None:

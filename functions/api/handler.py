@@ -1,0 +1,13 @@
+"""The operator REST API (API Gateway REST API, proxy integration)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from csms.app import api
+from csms.observability import logger
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return api.handle(event, context)

@@ -1,0 +1,138 @@
+"""The REST API resolver: routers, error translation, idempotency, OpenAPI and Swagger UI."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+import csms
+from csms.api import API_PREFIX
+from csms.api.problems import problem
+from csms.errors import (
+    AlreadyExists,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StorageUnavailable,
+    Unauthorized,
+)
+
+log = logging.getLogger(__name__)
+
+#: Router modules under csms.api.routers, each exposing ``router``.
+ROUTERS = ("health", "charge_points")
+DOCS_PATH = "/api/docs"
+OPENAPI_PATH = "/api/openapi.json"
+#: Paths the authorizer lets through without a token.
+PUBLIC_PATHS = frozenset({f"{API_PREFIX}/health", DOCS_PATH, OPENAPI_PATH})
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def build_app() -> APIGatewayRestResolver:
+    """A resolver with every router mounted under /api/v1."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[str]:
+        errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
+        first = errors[0] if errors else {"field": "", "message": "invalid request"}
+        return problem(422, "Invalid request", f"{first['field']}: {first['message']}", errors=errors)
+
+    @app.exception_handler(NotFound)
+    def _not_found(exc: NotFound) -> Response[str]:
+        return problem(404, "Not found", str(exc))
+
+    @app.exception_handler(AlreadyExists)
+    def _exists(exc: AlreadyExists) -> Response[str]:
+        return problem(409, "Already exists", str(exc))
+
+    @app.exception_handler(Conflict)
+    def _conflict(exc: Conflict) -> Response[str]:
+        return problem(409, "Conflict", str(exc))
+
+    @app.exception_handler(InvalidInput)
+    def _invalid_input(exc: InvalidInput) -> Response[str]:
+        return problem(422, "Invalid request", str(exc))
+
+    @app.exception_handler(Unauthorized)
+    def _unauthorized(exc: Unauthorized) -> Response[str]:
+        return problem(401, "Unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(Forbidden)
+    def _forbidden(exc: Forbidden) -> Response[str]:
+        return problem(403, "Forbidden", str(exc))
+
+    @app.exception_handler(StorageUnavailable)
+    def _unavailable(exc: StorageUnavailable) -> Response[str]:
+        log.error("storage unavailable", extra={"error": str(exc)})
+        return problem(503, "Service unavailable", "the database is unavailable; retry later")
+
+    @app.exception_handler(NotFoundError)
+    def _no_route(exc: NotFoundError) -> Response[str]:
+        event = app.current_event
+        routes = app._static_routes + app._dynamic_routes
+        allowed = sorted({r.method for r in routes if r.rule.match(event.path)})
+        if allowed:
+            return problem(
+                405,
+                "Method not allowed",
+                f"{event.http_method} is not allowed on {event.path}; use {', '.join(allowed)}",
+                headers={"Allow": ", ".join(allowed)},
+            )
+        return problem(404, "Not found", f"no route for {event.http_method} {event.path}")
+
+    @app.exception_handler(Exception)
+    def _internal(exc: Exception) -> Response[str]:
+        log.exception("unhandled error in the API")
+        return problem(500, "Internal error", "something went wrong on our side; it was logged")
+
+    from csms.api.idempotency import idempotency_middleware
+
+    app.use(middlewares=[idempotency_middleware])
+    for name in ROUTERS:
+        module = importlib.import_module(f"csms.api.routers.{name}")
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    app.enable_swagger(
+        path=DOCS_PATH,
+        title="csms operator API",
+        version=csms.__version__,
+        description="Operate an OCPP 1.6 charging network: charge points, id tags, transactions, meter "
+        "values, locations and reports. Every request needs a bearer JWT naming a tenant (`custom:tenant`) "
+        "and a role (`custom:role`: viewer, operator or admin); resources of other tenants do not exist "
+        "for the caller (404). Errors are `application/problem+json`.",
+        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+        security=[{"bearer": []}],
+    )
+
+    @app.get(OPENAPI_PATH, include_in_schema=False)
+    def _openapi() -> Response[str]:
+        return Response(status_code=200, content_type="application/json", body=openapi_json(app))
+
+    return app
+
+
+def openapi_document(app: APIGatewayRestResolver) -> dict[str, Any]:
+    """The OpenAPI 3 document of ``app`` as a dict."""
+    document: dict[str, Any] = json.loads(openapi_json(app))
+    return document
+
+
+def openapi_json(app: APIGatewayRestResolver) -> str:
+    return app.get_openapi_json_schema(
+        title="csms operator API",
+        version=csms.__version__,
+        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+        security=[{"bearer": []}],
+    )

@@ -1,0 +1,69 @@
+"""Who is calling: tenant and role from the verified token claims.
+
+API Gateway's Cognito authorizer verifies the bearer JWT and hands its claims to the
+function in ``requestContext.authorizer.claims``; locally the gateway emulator does the same
+with a local signing key. The function trusts only that place, never a header.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from csms.errors import Forbidden, Unauthorized
+
+TENANT_CLAIM = "custom:tenant"
+ROLE_CLAIM = "custom:role"
+GROUPS_CLAIM = "cognito:groups"
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return {"viewer": 0, "operator": 1, "admin": 2}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    tenant_id: str
+    role: Role
+    subject: str
+
+    def require(self, role: Role) -> None:
+        """Raise Forbidden unless the caller has at least ``role``."""
+        if self.role.rank < role.rank:
+            raise Forbidden(f"this needs the {role.value} role; the token has {self.role.value}")
+
+
+def _role_from(claims: dict[str, Any]) -> Role | None:
+    candidates = [claims.get(ROLE_CLAIM)]
+    groups = claims.get(GROUPS_CLAIM)
+    if isinstance(groups, str):  # REST authorizers flatten lists: "[admin operator]" or "admin,operator"
+        candidates += groups.strip("[]").replace(",", " ").split()
+    elif isinstance(groups, list):
+        candidates += groups
+    roles = [Role(str(c)) for c in candidates if c in Role._value2member_map_]
+    return max(roles, key=lambda r: r.rank) if roles else None
+
+
+def caller(resolver: Any, role: Role = Role.VIEWER) -> Principal:
+    """The principal of the request being resolved, required to have at least ``role``."""
+    principal = principal_from_event(resolver.current_event.raw_event)
+    principal.require(role)
+    return principal
+
+
+def principal_from_event(event: dict[str, Any]) -> Principal:
+    """The caller described by the authorizer's claims; Unauthorized if they are unusable."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    claims = authorizer.get("claims") or {}
+    tenant = claims.get(TENANT_CLAIM)
+    role = _role_from(claims)
+    if not tenant or role is None:
+        raise Unauthorized("the token names no tenant or no role (claims custom:tenant, custom:role)")
+    return Principal(tenant_id=str(tenant), role=role, subject=str(claims.get("sub", "")))

@@ -1,0 +1,41 @@
+"""Health and version (no token needed)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+import csms
+from csms.api.common import ApiModel
+
+router = APIGatewayRouter()
+
+
+class Dependency(ApiModel):
+    reachable: bool
+
+
+class Health(ApiModel):
+    status: Literal["ok", "degraded"]
+    version: str
+    database: Dependency
+    dynamodb: Dependency
+
+
+@router.get("/health", summary="Health and version", tags=["health"], security=[])
+def health() -> Response[Health]:
+    from csms.app import wiring
+
+    database_ok = wiring.database().ping()
+    dynamodb_ok = wiring.connections().ping()
+    body = Health(
+        status="ok" if database_ok and dynamodb_ok else "degraded",
+        version=csms.__version__,
+        database=Dependency(reachable=database_ok),
+        dynamodb=Dependency(reachable=dynamodb_ok),
+    )
+    return Response(
+        status_code=200 if body.status == "ok" else 503, content_type="application/json", body=body
+    )

@@ -1,0 +1,128 @@
+"""The REST API locally: what API Gateway (REST, proxy integration, Cognito authorizer) does.
+
+Requests under ``/api/`` become API Gateway REST proxy events for ``functions/api``; the
+bearer token is verified here, as the Cognito authorizer does on AWS, and its claims are
+passed in ``requestContext.authorizer.claims``. Without a valid token the function is not
+invoked: 401 with a problem body (the deployed API's gateway responses say the same).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+from aiohttp import web
+
+from csms.api.app import PUBLIC_PATHS
+from csms.local.tokens import verify_token
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def _unauthorized(detail: str) -> web.Response:
+    body = {"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": detail}
+    return web.Response(
+        status=401,
+        body=json.dumps(body).encode(),
+        headers={"Content-Type": "application/problem+json", "WWW-Authenticate": "Bearer"},
+    )
+
+
+class LocalRestApi:
+    def __init__(self, handler: Handler, signing_key: bytes, stage: str = "local") -> None:
+        self._handler = handler
+        self._key = signing_key
+        self._stage = stage
+
+    def attach(self, app: web.Application) -> None:
+        app.router.add_route("*", "/api/{tail:.*}", self._serve)
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        claims: dict[str, Any] | None = None
+        if request.path not in PUBLIC_PATHS:
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                return _unauthorized("a bearer token is required (csms token create --tenant T --role R)")
+            try:
+                claims = verify_token(self._key, token.strip())
+            except jwt.InvalidTokenError as exc:
+                return _unauthorized(f"invalid token: {exc}")
+        event = await self._event(request, claims)
+        result = await asyncio.to_thread(self._handler, event, _Context())
+        return self._response(result)
+
+    async def _event(self, request: web.Request, claims: dict[str, Any] | None) -> dict[str, Any]:
+        raw = await request.read()
+        try:
+            body: str | None = raw.decode("utf-8") if raw else None
+            encoded = False
+        except UnicodeDecodeError:
+            body, encoded = base64.b64encode(raw).decode(), True
+        multi_headers: dict[str, list[str]] = {}
+        for key, value in request.headers.items():
+            multi_headers.setdefault(key, []).append(value)
+        multi_query: dict[str, list[str]] = {}
+        for key, value in request.query.items():
+            multi_query.setdefault(key, []).append(value)
+        context: dict[str, Any] = {
+            "resourcePath": "/{proxy+}",
+            "httpMethod": request.method,
+            "path": f"/{self._stage}{request.path}",
+            "stage": self._stage,
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {
+                "sourceIp": request.remote or "127.0.0.1",
+                "userAgent": request.headers.get("User-Agent"),
+            },
+        }
+        if claims is not None:
+            # The REST API's Cognito authorizer hands every claim over as a string.
+            context["authorizer"] = {
+                "claims": {k: v if isinstance(v, str) else json.dumps(v) for k, v in claims.items()}
+            }
+        return {
+            "resource": "/{proxy+}",
+            "path": request.path,
+            "httpMethod": request.method,
+            "headers": {k: v[-1] for k, v in multi_headers.items()},
+            "multiValueHeaders": multi_headers,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": {"proxy": request.path.lstrip("/")},
+            "stageVariables": None,
+            "requestContext": context,
+            "body": body,
+            "isBase64Encoded": encoded,
+        }
+
+    @staticmethod
+    def _response(result: dict[str, Any]) -> web.Response:
+        headers: dict[str, str] = dict(result.get("headers") or {})
+        for key, values in (result.get("multiValueHeaders") or {}).items():
+            headers[key] = ", ".join(values)
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+        headers.pop("Content-Length", None)
+        return web.Response(status=int(result.get("statusCode", 200)), body=payload, headers=headers)
+
+
+class _Context:
+    function_name = "api"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:api"
+    memory_limit_in_mb = 512
+    log_group_name = "/aws/lambda/api"
+    log_stream_name = "local"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 29_000

@@ -1,0 +1,221 @@
+"""Charge points as operators see them: provisioning, live state, connectors, decommissioning."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from csms.clock import Clock
+from csms.domain import ChargePoint, RegistrationStatus
+from csms.errors import InvalidInput, NotFound
+from csms.ports import ConnectionRecord, ConnectionStore, FrameSender
+from csms.security import hash_password
+from csms.services.provisioning import MAX_PASSWORD_LENGTH, ProvisionedCharger, ProvisioningService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorState:
+    connector_id: int
+    status: str
+    error_code: str
+    since: datetime
+    updated_at: datetime
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEntry:
+    connector_id: int
+    status: str
+    error_code: str
+    timestamp: datetime
+    received_at: datetime
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePointQuery:
+    registration_status: RegistrationStatus | None = None
+    location_id: str | None = None
+    id_prefix: str | None = None
+    include_decommissioned: bool = False
+    sort: str = "id"  # id | createdAt | lastBootAt
+    descending: bool = False
+    limit: int = 50
+    offset: int = 0
+    only_ids: Collection[str] | None = None
+    exclude_ids: Collection[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePointView:
+    charge_point: ChargePoint
+    connection: ConnectionRecord | None
+    connectors: list[ConnectorState] = field(default_factory=list)
+
+
+class FleetQueries(Protocol):
+    def search(self, tenant_id: str, query: ChargePointQuery) -> tuple[list[ChargePoint], int]: ...
+
+    def get(self, tenant_id: str, charge_point_id: str) -> ChargePoint | None: ...
+
+    def connectors(self, tenant_id: str, charge_point_id: str) -> list[ConnectorState]: ...
+
+    def status_history(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        connector_id: int,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[StatusEntry], int]: ...
+
+    def update(
+        self, tenant_id: str, charge_point_id: str, changes: dict[str, Any], now: datetime
+    ) -> bool: ...
+
+    def location_exists(self, tenant_id: str, location_id: str) -> bool: ...
+
+
+class FleetService:
+    def __init__(
+        self,
+        queries: FleetQueries,
+        provisioning: ProvisioningService,
+        connections: ConnectionStore,
+        sender: FrameSender | None,
+        clock: Clock,
+    ) -> None:
+        self._queries = queries
+        self._provisioning = provisioning
+        self._connections = connections
+        self._sender = sender
+        self._clock = clock
+
+    def provision(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        *,
+        password: str | None,
+        generate_password: bool,
+        location_id: str | None,
+    ) -> ProvisionedCharger:
+        if location_id is not None and not self._queries.location_exists(tenant_id, location_id):
+            raise InvalidInput(f"no location {location_id!r}")
+        now = self._clock.now()
+        added = self._provisioning.add_charger(
+            charge_point_id, tenant_id, now, password=password, generate=generate_password
+        )
+        if location_id is not None:
+            self._queries.update(tenant_id, charge_point_id, {"location_id": location_id}, now)
+            added = ProvisionedCharger(self._require(tenant_id, charge_point_id), added.generated_password)
+        return added
+
+    def search(
+        self, tenant_id: str, query: ChargePointQuery, online: bool | None
+    ) -> tuple[list[ChargePointView], int]:
+        live = self._connections.tenant_connections(tenant_id)
+        if online is True:
+            query = _with(query, only_ids=list(live))
+        elif online is False:
+            query = _with(query, exclude_ids=list(live))
+        charge_points, total = self._queries.search(tenant_id, query)
+        return [ChargePointView(cp, live.get(cp.id)) for cp in charge_points], total
+
+    def get(self, tenant_id: str, charge_point_id: str) -> ChargePointView:
+        charge_point = self._require(tenant_id, charge_point_id)
+        live = self._connections.tenant_connections(tenant_id).get(charge_point_id)
+        return ChargePointView(charge_point, live, self._queries.connectors(tenant_id, charge_point_id))
+
+    def connectors(self, tenant_id: str, charge_point_id: str) -> list[ConnectorState]:
+        self._require(tenant_id, charge_point_id)
+        return self._queries.connectors(tenant_id, charge_point_id)
+
+    def status_history(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        connector_id: int,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[StatusEntry], int]:
+        self._require(tenant_id, charge_point_id)
+        return self._queries.status_history(
+            tenant_id, charge_point_id, connector_id, start, end, limit, offset
+        )
+
+    def connected(self, tenant_id: str) -> list[ConnectionRecord]:
+        return sorted(
+            self._connections.tenant_connections(tenant_id).values(), key=lambda r: r.charge_point_id
+        )
+
+    def update(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        *,
+        password: str | None = None,
+        clear_password: bool = False,
+        registration_status: RegistrationStatus | None = None,
+        location_id: str | None = None,
+        set_location: bool = False,
+    ) -> ChargePointView:
+        self._require(tenant_id, charge_point_id)
+        changes: dict[str, Any] = {}
+        if password is not None and clear_password:
+            raise InvalidInput("give either password or clearPassword, not both")
+        if password is not None:
+            if not 1 <= len(password) <= MAX_PASSWORD_LENGTH:
+                raise InvalidInput(f"password must be 1-{MAX_PASSWORD_LENGTH} characters")
+            changes["password_hash"] = hash_password(password)
+        if clear_password:
+            changes["password_hash"] = None
+        if registration_status is not None:
+            changes["registration_status"] = registration_status.value
+        if set_location:
+            if location_id is not None and not self._queries.location_exists(tenant_id, location_id):
+                raise InvalidInput(f"no location {location_id!r}")
+            changes["location_id"] = location_id
+        if changes:
+            self._queries.update(tenant_id, charge_point_id, changes, self._clock.now())
+        return self.get(tenant_id, charge_point_id)
+
+    def decommission(self, tenant_id: str, charge_point_id: str) -> None:
+        """Refuse the charger's future connections and close its current one; keep history."""
+        charge_point = self._require(tenant_id, charge_point_id)
+        if charge_point.decommissioned_at is None:
+            self._queries.update(
+                tenant_id, charge_point_id, {"decommissioned_at": self._clock.now()}, self._clock.now()
+            )
+        current = self._connections.current_connection(charge_point_id)
+        if current is not None and self._sender is not None:
+            try:
+                self._sender.close(current)
+            except Exception:
+                log.exception("could not close the decommissioned charger's connection")
+
+    def _require(self, tenant_id: str, charge_point_id: str) -> ChargePoint:
+        found = self._queries.get(tenant_id, charge_point_id)
+        if found is None:
+            raise NotFound(f"no charge point {charge_point_id!r}")
+        return found
+
+
+def _with(query: ChargePointQuery, **changes: Any) -> ChargePointQuery:
+    from dataclasses import replace
+
+    return replace(query, **changes)
