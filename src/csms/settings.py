@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     # --- DynamoDB / AWS -----------------------------------------------------------------
     connections_table: str = "csms-connections"
     idempotency_table: str = "csms-idempotency"
+    pending_calls_table: str = "csms-pending-calls"
+    commands_queue_url: str | None = Field(
+        default=None, description="SQS FIFO queue that triggers command delivery (group = charger)."
+    )
+    command_timeout_seconds: int = Field(
+        default=60, ge=5, le=3600, description="How long a charger has to answer one of our CALLs."
+    )
     aws_region: str = Field(
         default="us-east-1",
         validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION", "CSMS_AWS_REGION"),

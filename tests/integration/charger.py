@@ -53,10 +53,13 @@ class SimulatedCharger(ChargePoint):  # type: ignore[misc]
 
 @asynccontextmanager
 async def connected(
-    stack: LocalStack, charge_point_id: str, **kwargs: Any
+    stack: LocalStack,
+    charge_point_id: str,
+    charger_class: type[SimulatedCharger] | None = None,
+    **kwargs: Any,
 ) -> AsyncIterator[SimulatedCharger]:
     socket = await open_socket(stack, charge_point_id, **kwargs)
-    charger = SimulatedCharger(charge_point_id, socket)
+    charger = (charger_class or SimulatedCharger)(charge_point_id, socket)
     listener = asyncio.create_task(charger.start())
     try:
         yield charger

@@ -15,9 +15,13 @@ from csms.settings import Settings, get_settings
 if TYPE_CHECKING:
     from csms.aws.connections import DynamoConnectionStore
     from csms.aws.gateway import ApiGatewaySender
+    from csms.data.configuration import PgConfigurationStore
     from csms.data.database import PgDatabase
+    from csms.domain import ChargerContext
     from csms.ocpp16.dispatcher import Dispatcher
+    from csms.ocpp16.frames import CallError, CallResult
     from csms.services.admission import AdmissionService
+    from csms.services.commands import CommandService
     from csms.services.fleet import FleetService
 
 
@@ -80,8 +84,20 @@ def dispatcher() -> Dispatcher:
             authorization=AuthorizationService(db),
             transactions=TransactionService(db),
             data_transfer=DataTransferService(s.data_transfer_vendors),
-        )
+        ),
+        answers=_answer,
     )
+
+
+def _answer(ctx: ChargerContext, frame: CallResult | CallError) -> None:
+    """A charger's CALLRESULT/CALLERROR to one of our commands (imports the pipeline lazily:
+    most frames are the charger's own CALLs)."""
+    from csms.ocpp16.frames import CallResult
+
+    if isinstance(frame, CallResult):
+        commands().complete(ctx.charge_point_id, frame.unique_id, frame.payload, None)
+    else:
+        commands().complete(ctx.charge_point_id, frame.unique_id, None, (frame.error_code, frame.description))
 
 
 def clock() -> Clock:
@@ -110,6 +126,48 @@ def _sender_for(endpoint: str) -> ApiGatewaySender:
     from csms.aws.gateway import ApiGatewaySender
 
     return ApiGatewaySender(client("apigatewaymanagementapi", settings().aws_region, endpoint))
+
+
+@cache
+def configuration() -> PgConfigurationStore:
+    from csms.data.configuration import PgConfigurationStore
+
+    return PgConfigurationStore(database())
+
+
+@cache
+def commands(clock_override: Clock | None = None) -> CommandService:
+    """The command pipeline (API: submit; commands function: deliver; message: complete).
+    ``clock_override`` is for tests that move time (deadline sweeps)."""
+    from datetime import timedelta
+
+    from csms.aws.clients import client
+    from csms.aws.pending import DynamoPendingCalls
+    from csms.aws.queue import SqsCommandQueue
+    from csms.data.commands import PgCommandStore
+    from csms.ocpp16.commands import registry, validate_request, validate_response
+    from csms.services.commands import CommandService
+
+    s = settings()
+    if not s.commands_queue_url:
+        raise RuntimeError("no command queue configured: set CSMS_COMMANDS_QUEUE_URL")
+    endpoint = s.ws_management_endpoint
+    return CommandService(
+        PgCommandStore(database()),
+        DynamoPendingCalls(client("dynamodb", s.aws_region), s.pending_calls_table),
+        SqsCommandQueue(client("sqs", s.aws_region), s.commands_queue_url),
+        connections(),
+        (lambda: _sender_for(endpoint)) if endpoint else _no_sender,
+        registry(configuration()),
+        clock_override or clock(),
+        timeout=timedelta(seconds=s.command_timeout_seconds),
+        validate_request=validate_request,
+        validate_response=validate_response,
+    )
+
+
+def _no_sender() -> ApiGatewaySender:
+    raise RuntimeError("no @connections endpoint configured: set CSMS_WS_MANAGEMENT_ENDPOINT")
 
 
 @cache

@@ -13,9 +13,11 @@ import boto3  # type: ignore[import-untyped, unused-ignore]  # no stubs installe
 
 from csms.aws.schema import (
     IDEMPOTENCY_TTL_ATTRIBUTE,
+    PENDING_TTL_ATTRIBUTE,
     TTL_ATTRIBUTE,
     connections_table_definition,
     idempotency_table_definition,
+    pending_calls_table_definition,
 )
 
 logger = logging.getLogger(__name__)
@@ -85,6 +87,32 @@ def ensure_idempotency_table(
         region,
         client=client,
     )
+
+
+def ensure_pending_calls_table(
+    endpoint_url: str | None, table_name: str, region: str, *, client: DynamoDBClient | None = None
+) -> None:
+    """Create the chargers' outstanding-CALL table unless it exists."""
+    ensure_table(
+        pending_calls_table_definition(table_name), PENDING_TTL_ATTRIBUTE, endpoint_url, region, client=client
+    )
+
+
+def ensure_commands_queue(endpoint_url: str | None, queue_name: str, region: str) -> str:
+    """Create the SQS FIFO command queue unless it exists; returns its URL."""
+    if endpoint_url is not None:
+        key_id, secret = LOCAL_CREDENTIALS
+        session = boto3.session.Session(
+            region_name=region, aws_access_key_id=key_id, aws_secret_access_key=secret
+        )
+    else:
+        session = boto3.session.Session(region_name=region)
+    sqs = session.client("sqs", endpoint_url=endpoint_url)
+    url: str = sqs.create_queue(
+        QueueName=queue_name,
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false", "VisibilityTimeout": "60"},
+    )["QueueUrl"]
+    return url
 
 
 def ensure_table(

@@ -20,6 +20,21 @@ TENANT_INDEX: Final = "by-tenant"
 TENANT_ATTRIBUTE: Final = "tenant_id"
 
 
+#: The pending-calls table: one item per charger holding its outstanding CALL.
+PENDING_KEY: Final = "pk"
+PENDING_TTL_ATTRIBUTE: Final = "ttl"
+
+
+def pending_calls_table_definition(table_name: str) -> dict[str, Any]:
+    """Arguments for ``dynamodb.create_table`` for the chargers' outstanding-CALL slots."""
+    return {
+        "TableName": table_name,
+        "KeySchema": [{"AttributeName": PENDING_KEY, "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": PENDING_KEY, "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
 #: Powertools Idempotency's default layout (API Idempotency-Key records).
 IDEMPOTENCY_KEY: Final = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE: Final = "expiration"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -180,14 +181,118 @@ meter_samples = Table(
 )
 
 __all__ = [
+    "charge_point_configuration",
+    "charge_point_events",
     "charge_points",
+    "charging_profiles",
+    "commands",
     "connector_status_history",
     "connectors",
     "id_tags",
+    "local_auth_lists",
     "locations",
     "metadata",
     "meter_samples",
+    "reservations",
     "tenants",
     "transactions",
     "unknown_transaction_stops",
 ]
+
+# --- commands (migration 0003) -------------------------------------------------------------
+
+commands = Table(
+    "commands",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, ForeignKey("charge_points.id"), nullable=False),
+    Column("action", Text, nullable=False),
+    Column("request", JSONB, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("ocpp_unique_id", Text),
+    Column("response", JSONB),
+    Column("error_code", Text),
+    Column("reason", Text),
+    Column("requested_by", Text),
+    Column("created_at", TS, nullable=False),
+    Column("sent_at", TS),
+    Column("deadline", TS),
+    Column("finished_at", TS),
+    Column("late_response", JSONB),
+    Column("late_response_at", TS),
+)
+
+charge_point_configuration = Table(
+    "charge_point_configuration",
+    metadata,
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, ForeignKey("charge_points.id", ondelete="CASCADE"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("value", Text),
+    Column("readonly", Boolean),
+    Column("known", Boolean, nullable=False, server_default="true"),
+    Column("updated_at", TS, nullable=False),
+    PrimaryKeyConstraint("charge_point_id", "key"),
+)
+
+charge_point_events = Table(
+    "charge_point_events",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, ForeignKey("charge_points.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("received_at", TS, nullable=False),
+)
+
+local_auth_lists = Table(
+    "local_auth_lists",
+    metadata,
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, ForeignKey("charge_points.id", ondelete="CASCADE"), primary_key=True),
+    Column("sent_version", Integer),
+    Column("sent_at", TS),
+    Column("reported_version", Integer),
+    Column("reported_at", TS),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, ForeignKey("charge_points.id"), nullable=False),
+    Column("connector_id", Integer, nullable=False),
+    Column("id_tag", Text, nullable=False),
+    Column("parent_id_tag", Text),
+    Column("expiry_date", TS, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("transaction_id", Integer),
+    Column("command_id", Text),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+charging_profiles = Table(
+    "charging_profiles",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, ForeignKey("charge_points.id"), nullable=False),
+    Column("connector_id", Integer, nullable=False),
+    Column("charging_profile_id", Integer, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("stack_level", Integer, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("recurrency_kind", Text),
+    Column("valid_from", TS),
+    Column("valid_to", TS),
+    Column("transaction_id", Integer),
+    Column("schedule", JSONB, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("command_id", Text),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)

@@ -8,7 +8,6 @@ two :class:`LocalAws` in one process share it.
 
 from __future__ import annotations
 
-import http.client
 import logging
 import socket
 from types import TracebackType
@@ -89,19 +88,6 @@ class LocalAws:
         wsgi_server = getattr(server, "_server", None)
         if wsgi_server is not None:
             wsgi_server.server_close()
-
-    def reset(self) -> None:
-        """Wipe all moto state (tables, queues, ...): a clean slate between tests (~3 ms)."""
-        host, port = self._address()
-        conn = http.client.HTTPConnection(host, port, timeout=10)
-        try:
-            conn.request("POST", "/moto-api/reset")
-            response = conn.getresponse()
-            response.read()
-        finally:
-            conn.close()
-        if response.status != 200:
-            raise LocalAwsError(f"moto reset answered HTTP {response.status}")
 
     def _address(self) -> tuple[str, int]:
         if self._server is None:

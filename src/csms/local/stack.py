@@ -51,6 +51,8 @@ class StackConfig:
     environment: dict[str, str] = field(default_factory=dict)
     #: Key the local authorizer trusts; None = the key file in the state folder.
     api_signing_key: bytes | None = None
+    #: How often the command-deadline sweeper runs (the scheduled job on AWS); 0 = never.
+    sweep_interval: float = 10.0
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -79,6 +81,8 @@ class LocalStack:
         self._moto: Any = None
         self._gateway: Any = None
         self._stop_postgres = False
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -118,9 +122,37 @@ class LocalStack:
         assert self.config.api_signing_key is not None
         LocalRestApi(load_handler("api"), self.config.api_signing_key).attach(self._gateway.app)
         await self._gateway.start()
+        from csms.aws.clients import client
+        from csms.local.sqs_driver import EventSourceMapping
+
+        region = os.environ["AWS_REGION"]
+        mapping = EventSourceMapping(
+            client("sqs", region), os.environ["CSMS_COMMANDS_QUEUE_URL"], load_handler("commands"), region
+        )
+        self._stopping.clear()
+        self._tasks = [asyncio.create_task(mapping.run(self._stopping))]
+        if self.config.sweep_interval > 0:
+            self._tasks.append(asyncio.create_task(self._sweep_periodically()))
+
+    async def _sweep_periodically(self) -> None:
+        """What the command-timeouts schedule does on AWS."""
+        from csms.app import wiring
+
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.config.sweep_interval)
+            except TimeoutError:
+                try:
+                    await asyncio.to_thread(wiring.commands().sweep)
+                except Exception:
+                    log.exception("the command sweeper failed")
 
     async def stop(self) -> None:
         """Stop everything this stack started, in reverse order."""
+        self._stopping.set()
+        for task in self._tasks:
+            await task
+        self._tasks = []
         if self._gateway is not None:
             await self._gateway.stop()
             self._gateway = None
@@ -167,7 +199,12 @@ class LocalStack:
             engine.dispose()
 
     def _start_aws(self) -> str | None:
-        from csms.aws.provisioning import ensure_connections_table, ensure_idempotency_table
+        from csms.aws.provisioning import (
+            ensure_commands_queue,
+            ensure_connections_table,
+            ensure_idempotency_table,
+            ensure_pending_calls_table,
+        )
 
         table = self.config.environment.get("CSMS_CONNECTIONS_TABLE", "csms-connections")
         idempotency_table = self.config.environment.get("CSMS_IDEMPOTENCY_TABLE", "csms-idempotency")
@@ -178,6 +215,7 @@ class LocalStack:
             self._moto = LocalAws()
             moto_endpoint: str = self._moto.start()
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_endpoint
+            os.environ["AWS_ENDPOINT_URL_SQS"] = moto_endpoint
             endpoint: str | None = moto_endpoint
             for key, value in DUMMY_CREDENTIALS.items():
                 os.environ[key] = value
@@ -188,6 +226,13 @@ class LocalStack:
         os.environ.setdefault("AWS_REGION", region)
         ensure_connections_table(endpoint, table, region)
         ensure_idempotency_table(endpoint, idempotency_table, region)
+        ensure_pending_calls_table(
+            endpoint, self.config.environment.get("CSMS_PENDING_CALLS_TABLE", "csms-pending-calls"), region
+        )
+        sqs_endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL")
+        os.environ["CSMS_COMMANDS_QUEUE_URL"] = ensure_commands_queue(
+            sqs_endpoint, "csms-commands.fifo", region
+        )
         return endpoint
 
     def _configure_functions(self) -> None:
@@ -219,6 +264,8 @@ class LocalStack:
             wiring.dispatcher,
             wiring.admission,
             wiring.fleet,
+            wiring.configuration,
+            wiring.commands,
         ):
             factory.cache_clear()
         api.resolver.cache_clear()

@@ -1,14 +1,14 @@
 """The synchronous, stateless OCPP 1.6 dispatcher: one frame in, at most one frame out.
 
 Every CALL gets exactly one answer: a CALLRESULT, or a CALLERROR with a 1.6 error code.
-CALLRESULT/CALLERROR frames from the charger answer our own CALLs (server commands); until
-those exist they are logged and dropped, as OCPP-J requires for unexpected answers.
+CALLRESULT/CALLERROR frames from the charger answer our own CALLs (server commands): they
+go to the injected answer handler (the command pipeline) and are never answered themselves.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,10 +34,20 @@ class Outcome:
     result: str = "ignored"
 
 
+#: Receives the charger's answers to our CALLs.
+AnswerHandler = Callable[[ChargerContext, "frames.CallResult | frames.CallError"], None]
+
+
 class Dispatcher:
-    def __init__(self, services: Services, actions: Mapping[str, InboundAction] = INBOUND) -> None:
+    def __init__(
+        self,
+        services: Services,
+        actions: Mapping[str, InboundAction] = INBOUND,
+        answers: AnswerHandler | None = None,
+    ) -> None:
         self._services = services
         self._actions = actions
+        self._answers = answers
 
     def dispatch(self, text: str, ctx: ChargerContext, now: datetime) -> Outcome:
         """Handle one frame from the charger behind ``ctx``. Never raises."""
@@ -48,11 +58,20 @@ class Dispatcher:
         if isinstance(frame, frames.Call):
             return self._call(frame, ctx, now)
         message_type = "CallResult" if isinstance(frame, frames.CallResult) else "CallError"
-        log.warning(
-            "answer to no pending call dropped",
-            extra={"ocpp_unique_id": frame.unique_id, "message_type": message_type},
-        )
-        return Outcome(reply=None, message_type=message_type, unique_id=frame.unique_id)
+        if self._answers is None:
+            log.warning(
+                "answer to no pending call dropped",
+                extra={"ocpp_unique_id": frame.unique_id, "message_type": message_type},
+            )
+            return Outcome(reply=None, message_type=message_type, unique_id=frame.unique_id)
+        try:
+            self._answers(ctx, frame)
+        except Exception:
+            # Never answered (OCPP forbids answering an answer); the deadline sweeper and the
+            # command's audit trail take it from here.
+            log.exception("handling the charger's answer failed", extra={"ocpp_unique_id": frame.unique_id})
+            return Outcome(reply=None, message_type=message_type, unique_id=frame.unique_id, result="error")
+        return Outcome(reply=None, message_type=message_type, unique_id=frame.unique_id, result="answered")
 
     def parse_unique_id(self, text: str) -> str:
         """The uniqueId to answer ``text`` with, when the frame cannot even be attributed."""

@@ -1,0 +1,88 @@
+"""The charger's single outstanding-CALL slot in DynamoDB (table ``csms-pending-calls``).
+
+One item per charger (``pk = cp#{id}``): claiming is a conditional put that succeeds only
+when no unexpired call holds the slot; freeing is a conditional delete on the uniqueId, so an
+answer can only free the call it answers. Items carry a TTL as a backstop to the sweeper.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from csms.aws.schema import PENDING_KEY, PENDING_TTL_ATTRIBUTE
+from csms.services.commands import PendingCall
+
+_TTL_SLACK = timedelta(hours=1)
+
+
+def _key(charge_point_id: str) -> dict[str, Any]:
+    return {PENDING_KEY: {"S": f"cp#{charge_point_id}"}}
+
+
+def _call(item: dict[str, Any]) -> PendingCall:
+    return PendingCall(
+        charge_point_id=item["charge_point_id"]["S"],
+        unique_id=item["unique_id"]["S"],
+        action=item["action"]["S"],
+        command_id=item["command_id"]["S"],
+        tenant_id=item["tenant_id"]["S"],
+        deadline=datetime.fromisoformat(item["deadline"]["S"]),
+    )
+
+
+class DynamoPendingCalls:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def claim(self, call: PendingCall, now: datetime) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    **_key(call.charge_point_id),
+                    "charge_point_id": {"S": call.charge_point_id},
+                    "unique_id": {"S": call.unique_id},
+                    "action": {"S": call.action},
+                    "command_id": {"S": call.command_id},
+                    "tenant_id": {"S": call.tenant_id},
+                    "deadline": {"S": call.deadline.astimezone(UTC).isoformat()},
+                    "deadline_epoch": {"N": str(int(call.deadline.timestamp()))},
+                    PENDING_TTL_ATTRIBUTE: {"N": str(int((call.deadline + _TTL_SLACK).timestamp()))},
+                },
+                # Free, or held by a call past its deadline (the sweeper will time it out).
+                ConditionExpression="attribute_not_exists(#pk) OR deadline_epoch < :now",
+                ExpressionAttributeNames={"#pk": PENDING_KEY},
+                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def pop(self, charge_point_id: str, unique_id: str) -> PendingCall | None:
+        try:
+            old = self._client.delete_item(
+                TableName=self._table,
+                Key=_key(charge_point_id),
+                ConditionExpression="unique_id = :uid",
+                ExpressionAttributeValues={":uid": {"S": unique_id}},
+                ReturnValues="ALL_OLD",
+            ).get("Attributes")
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _call(old) if old else None
+
+    def expired(self, now: datetime) -> list[PendingCall]:
+        calls: list[PendingCall] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "deadline_epoch < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(int(now.timestamp()))}},
+        }
+        while True:
+            page = self._client.scan(**kwargs)
+            calls.extend(_call(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return calls
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

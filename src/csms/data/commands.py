@@ -1,0 +1,172 @@
+"""PostgreSQL store of commands (the queue of record and the audit trail)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, func, insert, select, update
+
+from csms.data.database import PgDatabase
+from csms.data.tables import commands
+from csms.services.commands import Command, CommandStatus
+
+
+def _command(row: Row[Any]) -> Command:
+    m = row._mapping
+    return Command(
+        id=m["id"],
+        tenant_id=m["tenant_id"],
+        charge_point_id=m["charge_point_id"],
+        action=m["action"],
+        request=m["request"],
+        status=CommandStatus(m["status"]),
+        created_at=m["created_at"],
+        requested_by=m["requested_by"],
+        ocpp_unique_id=m["ocpp_unique_id"],
+        response=m["response"],
+        error_code=m["error_code"],
+        reason=m["reason"],
+        sent_at=m["sent_at"],
+        deadline=m["deadline"],
+        finished_at=m["finished_at"],
+        late_response=m["late_response"],
+        late_response_at=m["late_response_at"],
+    )
+
+
+_OPEN = (CommandStatus.QUEUED.value, CommandStatus.SENT.value)
+
+
+class PgCommandStore:
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+
+    def add(self, command: Command) -> None:
+        with self._db.begin() as conn:
+            conn.execute(
+                insert(commands).values(
+                    id=command.id,
+                    tenant_id=command.tenant_id,
+                    charge_point_id=command.charge_point_id,
+                    action=command.action,
+                    request=command.request,
+                    status=command.status.value,
+                    requested_by=command.requested_by,
+                    created_at=command.created_at,
+                )
+            )
+
+    def get(self, tenant_id: str, command_id: str) -> Command | None:
+        with self._db.connect() as conn:
+            row = conn.execute(
+                select(commands).where(commands.c.id == command_id, commands.c.tenant_id == tenant_id)
+            ).first()
+        return _command(row) if row else None
+
+    def get_any(self, command_id: str) -> Command | None:
+        with self._db.connect() as conn:
+            row = conn.execute(select(commands).where(commands.c.id == command_id)).first()
+        return _command(row) if row else None
+
+    def search(
+        self,
+        tenant_id: str,
+        charge_point_id: str | None,
+        status: CommandStatus | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Command], int]:
+        conditions = [commands.c.tenant_id == tenant_id]
+        if charge_point_id is not None:
+            conditions.append(commands.c.charge_point_id == charge_point_id)
+        if status is not None:
+            conditions.append(commands.c.status == status.value)
+        where = and_(*conditions)
+        with self._db.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(commands).where(where)).scalar_one()
+            rows = conn.execute(
+                select(commands)
+                .where(where)
+                .order_by(commands.c.created_at.desc(), commands.c.id)
+                .limit(limit)
+                .offset(offset)
+            )
+            return [_command(r) for r in rows], int(total)
+
+    def oldest_queued(self, charge_point_id: str) -> Command | None:
+        with self._db.connect() as conn:
+            row = conn.execute(
+                select(commands)
+                .where(
+                    commands.c.charge_point_id == charge_point_id,
+                    commands.c.status == CommandStatus.QUEUED.value,
+                )
+                .order_by(commands.c.created_at, commands.c.id)
+                .limit(1)
+            ).first()
+        return _command(row) if row else None
+
+    def mark_sent(self, command_id: str, unique_id: str, sent_at: datetime, deadline: datetime) -> bool:
+        with self._db.begin() as conn:
+            result = conn.execute(
+                update(commands)
+                .where(commands.c.id == command_id, commands.c.status == CommandStatus.QUEUED.value)
+                .values(
+                    status=CommandStatus.SENT.value,
+                    ocpp_unique_id=unique_id,
+                    sent_at=sent_at,
+                    deadline=deadline,
+                )
+            )
+            return bool(result.rowcount)
+
+    def finish(
+        self,
+        command_id: str,
+        status: CommandStatus,
+        at: datetime,
+        *,
+        response: dict[str, Any] | None = None,
+        error_code: str | None = None,
+        reason: str | None = None,
+    ) -> bool:
+        with self._db.begin() as conn:
+            result = conn.execute(
+                update(commands)
+                .where(commands.c.id == command_id, commands.c.status.in_(_OPEN))
+                .values(
+                    status=status.value,
+                    finished_at=at,
+                    response=response,
+                    error_code=error_code,
+                    reason=reason,
+                )
+            )
+            return bool(result.rowcount)
+
+    def by_unique_id(self, charge_point_id: str, unique_id: str) -> Command | None:
+        with self._db.connect() as conn:
+            row = conn.execute(
+                select(commands).where(
+                    commands.c.charge_point_id == charge_point_id, commands.c.ocpp_unique_id == unique_id
+                )
+            ).first()
+        return _command(row) if row else None
+
+    def record_late_response(self, command_id: str, payload: dict[str, Any], at: datetime) -> None:
+        with self._db.begin() as conn:
+            conn.execute(
+                update(commands)
+                .where(commands.c.id == command_id)
+                .values(late_response=payload, late_response_at=at)
+            )
+
+    def chargers_with_stale_queue(self, older_than: datetime) -> list[str]:
+        with self._db.connect() as conn:
+            rows = conn.execute(
+                select(commands.c.charge_point_id)
+                .where(commands.c.status == CommandStatus.QUEUED.value, commands.c.created_at < older_than)
+                .distinct()
+            )
+            return [r.charge_point_id for r in rows]

@@ -1,0 +1,439 @@
+"""Server-initiated commands: submit, deliver one at a time per charger, finish.
+
+PostgreSQL is the queue of record (``commands`` rows, oldest first per charger); SQS FIFO
+(group = charger) only triggers delivery. Whoever finds a charger's single outstanding-CALL
+slot free — the commands function on an SQS message, the message function when an answer
+frees the slot, the timeout sweeper — sends that charger's *oldest* queued command. The slot
+is a conditional DynamoDB write and ``queued → sent`` a conditional update, so a command is
+sent once and in order, and a busy slot never waits for an SQS redelivery.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from csms.clock import Clock
+from csms.constants import MAX_FRAME_BYTES
+from csms.errors import ConnectionGone, InvalidInput, NotFound
+from csms.ports import ConnectionStore, FrameSender
+
+log = logging.getLogger(__name__)
+
+
+class CommandStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def final(self) -> bool:
+        return self not in (CommandStatus.QUEUED, CommandStatus.SENT)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    id: str
+    tenant_id: str
+    charge_point_id: str
+    action: str
+    request: dict[str, Any]
+    status: CommandStatus
+    created_at: datetime
+    requested_by: str | None = None
+    ocpp_unique_id: str | None = None
+    response: dict[str, Any] | None = None
+    error_code: str | None = None
+    reason: str | None = None
+    sent_at: datetime | None = None
+    deadline: datetime | None = None
+    finished_at: datetime | None = None
+    late_response: dict[str, Any] | None = None
+    late_response_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCall:
+    """The charger's outstanding CALL (its single slot)."""
+
+    charge_point_id: str
+    unique_id: str
+    action: str
+    command_id: str
+    tenant_id: str
+    deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a command ended, as decided by its action's result handler."""
+
+    status: CommandStatus
+    reason: str | None = None
+
+
+class CommandStore(Protocol):
+    def add(self, command: Command) -> None: ...
+
+    def get(self, tenant_id: str, command_id: str) -> Command | None: ...
+
+    def get_any(self, command_id: str) -> Command | None: ...
+
+    def search(
+        self,
+        tenant_id: str,
+        charge_point_id: str | None,
+        status: CommandStatus | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Command], int]: ...
+
+    def oldest_queued(self, charge_point_id: str) -> Command | None: ...
+
+    def mark_sent(self, command_id: str, unique_id: str, sent_at: datetime, deadline: datetime) -> bool:
+        """queued → sent; False if it was not queued any more."""
+        ...
+
+    def finish(
+        self,
+        command_id: str,
+        status: CommandStatus,
+        at: datetime,
+        *,
+        response: dict[str, Any] | None = None,
+        error_code: str | None = None,
+        reason: str | None = None,
+    ) -> bool:
+        """queued/sent → a final status; False if it had already ended."""
+        ...
+
+    def by_unique_id(self, charge_point_id: str, unique_id: str) -> Command | None: ...
+
+    def record_late_response(self, command_id: str, payload: dict[str, Any], at: datetime) -> None: ...
+
+    def chargers_with_stale_queue(self, older_than: datetime) -> list[str]: ...
+
+
+class PendingCalls(Protocol):
+    def claim(self, call: PendingCall, now: datetime) -> bool:
+        """Take the charger's slot unless another unexpired call holds it."""
+        ...
+
+    def pop(self, charge_point_id: str, unique_id: str) -> PendingCall | None:
+        """Free the slot if it holds ``unique_id``; returns the call it held."""
+        ...
+
+    def expired(self, now: datetime) -> list[PendingCall]: ...
+
+
+class CommandQueue(Protocol):
+    def enqueue(self, command: Command) -> None: ...
+
+
+#: Prepares an action's request at submit time (allocate ids, create rows); may return the
+#: request to store instead (e.g. with a reservationId filled in).
+Preparer = Callable[[Command], dict[str, Any]]
+#: Builds the CALL payload at delivery time from the stored request (default: as stored).
+Builder = Callable[[Command], dict[str, Any]]
+#: Applies the side effects of a CALLRESULT and decides the command's outcome.
+ResultHandler = Callable[[Command, dict[str, Any], datetime], Outcome]
+#: Called when a command ends without a CALLRESULT (failed, timed out, CALLERROR).
+FailureHandler = Callable[[Command, datetime], None]
+
+
+@dataclass
+class ActionSpec:
+    """What the pipeline needs to know about one server-initiated action."""
+
+    name: str
+    on_result: ResultHandler
+    prepare: Preparer | None = None
+    on_failure: FailureHandler | None = None
+    build: Builder | None = None
+
+
+@dataclass
+class CommandRegistry:
+    actions: dict[str, ActionSpec] = field(default_factory=dict)
+
+    def register(self, spec: ActionSpec) -> None:
+        self.actions[spec.name] = spec
+
+    def spec(self, action: str) -> ActionSpec:
+        try:
+            return self.actions[action]
+        except KeyError:
+            raise InvalidInput(f"unknown command {action!r}") from None
+
+
+class SlotBusy(Exception):
+    """The charger has an outstanding CALL; the command stays queued."""
+
+
+def status_outcome(accepted: tuple[str, ...] = ("Accepted",)) -> ResultHandler:
+    """Outcome from a response's ``status`` field: listed values accept, others reject."""
+
+    def handler(command: Command, payload: Mapping[str, Any], now: datetime) -> Outcome:
+        status = payload.get("status")
+        if status in accepted:
+            return Outcome(CommandStatus.ACCEPTED)
+        return Outcome(CommandStatus.REJECTED, reason=f"charger answered {status}")
+
+    return handler
+
+
+def always_accepted(command: Command, payload: Mapping[str, Any], now: datetime) -> Outcome:
+    """For responses without a status (the charger's answer is the result)."""
+    return Outcome(CommandStatus.ACCEPTED)
+
+
+class CommandService:
+    """The pipeline's three entry points: submit (API), deliver (commands function, message
+    function, sweeper) and complete (message function)."""
+
+    def __init__(
+        self,
+        store: CommandStore,
+        pending: PendingCalls,
+        queue: CommandQueue,
+        connections: ConnectionStore,
+        sender: Callable[[], FrameSender],
+        registry: CommandRegistry,
+        clock: Clock,
+        *,
+        timeout: timedelta,
+        validate_request: Callable[[str, dict[str, Any]], None],
+        validate_response: Callable[[str, dict[str, Any]], None],
+    ) -> None:
+        self._store = store
+        self._pending = pending
+        self._queue = queue
+        self._connections = connections
+        self._sender = sender
+        self._registry = registry
+        self._clock = clock
+        self._timeout = timeout
+        self._validate_request = validate_request
+        self._validate_response = validate_response
+
+    # --- submit ---------------------------------------------------------------------------
+
+    def submit(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        action: str,
+        request: dict[str, Any],
+        requested_by: str | None,
+    ) -> Command:
+        """Validate, record as queued, and trigger delivery."""
+        spec = self._registry.spec(action)
+        command = Command(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            charge_point_id=charge_point_id,
+            action=action,
+            request=request,
+            status=CommandStatus.QUEUED,
+            created_at=self._clock.now(),
+            requested_by=requested_by,
+        )
+        if spec.prepare is not None:
+            command = _replace(command, request=spec.prepare(command))
+        payload = spec.build(command) if spec.build else command.request
+        self._validate_request(action, payload)
+        self._store.add(command)
+        self._queue.enqueue(command)
+        return command
+
+    def get(self, tenant_id: str, command_id: str) -> Command:
+        found = self._store.get(tenant_id, command_id)
+        if found is None:
+            raise NotFound(f"no command {command_id!r}")
+        return found
+
+    def search(
+        self,
+        tenant_id: str,
+        charge_point_id: str | None,
+        status: CommandStatus | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Command], int]:
+        return self._store.search(tenant_id, charge_point_id, status, limit, offset)
+
+    # --- deliver --------------------------------------------------------------------------
+
+    def deliver_next(self, charge_point_id: str) -> Command | None:
+        """Send the charger's oldest queued command if its slot is free; commands that
+        cannot be sent (charger offline, frame too large) fail at once and the next is
+        tried. Returns the command sent, None if none was (nothing queued, slot busy)."""
+        while True:
+            command = self._store.oldest_queued(charge_point_id)
+            if command is None:
+                return None
+            try:
+                if self._deliver(command):
+                    return command
+            except SlotBusy:
+                return None
+            except _AlreadyTaken:
+                continue  # someone else sent it meanwhile: look at the next one
+
+    def _deliver(self, command: Command) -> bool:
+        """True if sent; False if it failed at once. Raises SlotBusy / _AlreadyTaken."""
+        now = self._clock.now()
+        connection_id = self._connections.current_connection(command.charge_point_id)
+        if connection_id is None:
+            self._fail(command, now, "charger offline")
+            return False
+        spec = self._registry.spec(command.action)
+        payload = spec.build(command) if spec.build else command.request
+        unique_id = str(uuid.uuid4())
+        frame = json.dumps([2, unique_id, command.action, payload], separators=(",", ":"))
+        size = len(frame.encode())
+        if size > MAX_FRAME_BYTES:
+            self._fail(command, now, f"frame of {size} bytes exceeds API Gateway's 32 KB frame limit")
+            return False
+        deadline = now + self._timeout
+        call = PendingCall(
+            charge_point_id=command.charge_point_id,
+            unique_id=unique_id,
+            action=command.action,
+            command_id=command.id,
+            tenant_id=command.tenant_id,
+            deadline=deadline,
+        )
+        if not self._pending.claim(call, now):
+            raise SlotBusy(command.charge_point_id)
+        if not self._store.mark_sent(command.id, unique_id, now, deadline):
+            self._pending.pop(command.charge_point_id, unique_id)
+            raise _AlreadyTaken
+        try:
+            self._sender().send(connection_id, frame)
+        except ConnectionGone:
+            self._pending.pop(command.charge_point_id, unique_id)
+            self._fail(command, now, "charger offline (connection gone)")
+            return False
+        except Exception:
+            # Unknown whether it left: keep the slot; the answer or the deadline decides.
+            log.exception("sending the command failed", extra={"command_id": command.id})
+        log.info(
+            "command sent",
+            extra={"command_id": command.id, "action": command.action, "ocpp_unique_id": unique_id},
+        )
+        return True
+
+    # --- complete -------------------------------------------------------------------------
+
+    def complete(
+        self,
+        charge_point_id: str,
+        unique_id: str,
+        payload: dict[str, Any] | None,
+        error: tuple[str, str] | None,
+    ) -> Command | None:
+        """Handle the charger's CALLRESULT (``payload``) or CALLERROR (``error`` = code,
+        description) for our CALL ``unique_id``, then send the next queued command."""
+        now = self._clock.now()
+        pending = self._pending.pop(charge_point_id, unique_id)
+        if pending is None:
+            self._late(charge_point_id, unique_id, payload, error, now)
+            return None
+        command = self._store.get_any(pending.command_id)
+        if command is None:  # pragma: no cover - the row is written before the slot is taken
+            log.error("pending call for an unknown command", extra={"command_id": pending.command_id})
+            self.deliver_next(charge_point_id)
+            return None
+        spec = self._registry.spec(command.action)
+        if error is not None:
+            code, description = error
+            self._store.finish(command.id, CommandStatus.FAILED, now, error_code=code, reason=description)
+            if spec.on_failure:
+                spec.on_failure(command, now)
+        else:
+            assert payload is not None
+            try:
+                self._validate_response(command.action, payload)
+            except Exception as exc:
+                self._store.finish(
+                    command.id, CommandStatus.FAILED, now, response=payload, reason=f"invalid response: {exc}"
+                )
+                if spec.on_failure:
+                    spec.on_failure(command, now)
+            else:
+                outcome = spec.on_result(command, payload, now)
+                self._store.finish(command.id, outcome.status, now, response=payload, reason=outcome.reason)
+        self.deliver_next(charge_point_id)
+        return self._store.get_any(command.id)
+
+    def _late(
+        self,
+        charge_point_id: str,
+        unique_id: str,
+        payload: dict[str, Any] | None,
+        error: tuple[str, str] | None,
+        now: datetime,
+    ) -> None:
+        command = self._store.by_unique_id(charge_point_id, unique_id)
+        if command is None:
+            log.warning("answer to no call of ours", extra={"ocpp_unique_id": unique_id})
+            return
+        recorded = (
+            payload
+            if payload is not None
+            else {"errorCode": error[0], "errorDescription": error[1]}
+            if error
+            else {}
+        )
+        self._store.record_late_response(command.id, recorded, now)
+        log.warning("late answer recorded", extra={"command_id": command.id, "status": command.status.value})
+
+    # --- sweep ----------------------------------------------------------------------------
+
+    def sweep(self, stale_after: timedelta = timedelta(seconds=30)) -> dict[str, int]:
+        """Time out calls past their deadline and kick chargers whose queue stalled."""
+        now = self._clock.now()
+        timed_out = 0
+        for call in self._pending.expired(now):
+            if self._pending.pop(call.charge_point_id, call.unique_id) is None:
+                continue  # answered meanwhile
+            command = self._store.get_any(call.command_id)
+            if command is not None and self._store.finish(
+                command.id, CommandStatus.TIMED_OUT, now, reason="no answer before the deadline"
+            ):
+                timed_out += 1
+                spec = self._registry.actions.get(command.action)
+                if spec and spec.on_failure:
+                    spec.on_failure(command, now)
+            self.deliver_next(call.charge_point_id)
+        kicked = 0
+        for charge_point_id in self._store.chargers_with_stale_queue(now - stale_after):
+            if self.deliver_next(charge_point_id) is not None:
+                kicked += 1
+        return {"timed_out": timed_out, "kicked": kicked}
+
+    def _fail(self, command: Command, now: datetime, reason: str) -> None:
+        if self._store.finish(command.id, CommandStatus.FAILED, now, reason=reason):
+            spec = self._registry.actions.get(command.action)
+            if spec and spec.on_failure:
+                spec.on_failure(command, now)
+
+
+class _AlreadyTaken(Exception):
+    pass
+
+
+def _replace(command: Command, **changes: Any) -> Command:
+    from dataclasses import replace
+
+    return replace(command, **changes)

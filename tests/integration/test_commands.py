@@ -1,0 +1,262 @@
+"""Server-initiated commands end to end: REST API → SQS → commands function → charger →
+message function → PostgreSQL, with real chargers over real WebSockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from ocpp.routing import on
+from ocpp.v16 import call_result
+from ocpp.v16.enums import Action
+from sqlalchemy import Engine
+from websockets.asyncio.client import ClientConnection
+
+from csms.app import wiring
+from csms.clock import FixedClock
+from csms.local.stack import LocalStack
+from tests.integration.api_client import ApiClient
+from tests.integration.charger import SimulatedCharger, connected, open_socket
+from tests.integration.conftest import rows
+
+pytestmark = pytest.mark.integration
+V1 = "/api/v1"
+
+
+class ObedientCharger(SimulatedCharger):
+    """Answers our CALLs like a well-behaved 1.6 charger and remembers what it got."""
+
+    received: list[tuple[str, dict[str, Any]]]
+
+    def __init__(self, charge_point_id: str, connection: ClientConnection) -> None:
+        super().__init__(charge_point_id, connection)
+        self.received = []
+
+    @on(Action.reset)
+    def reset(self, type: str) -> call_result.Reset:
+        self.received.append(("Reset", {"type": type}))
+        return call_result.Reset(status="Accepted")
+
+    @on(Action.remote_start_transaction)
+    def remote_start(self, id_tag: str, **kwargs: Any) -> call_result.RemoteStartTransaction:
+        self.received.append(("RemoteStartTransaction", {"id_tag": id_tag, **kwargs}))
+        return call_result.RemoteStartTransaction(status="Accepted" if id_tag != "NOPE" else "Rejected")
+
+    @on(Action.get_configuration)
+    def get_configuration(self, key: list[str] | None = None) -> call_result.GetConfiguration:
+        self.received.append(("GetConfiguration", {"key": key}))
+        return call_result.GetConfiguration(
+            configuration_key=[
+                {"key": "HeartbeatInterval", "readonly": False, "value": "300"},
+                {"key": "NumberOfConnectors", "readonly": True, "value": "2"},
+            ],
+            unknown_key=["Bogus"],
+        )
+
+    @on(Action.change_configuration)
+    def change_configuration(self, key: str, value: str) -> call_result.ChangeConfiguration:
+        self.received.append(("ChangeConfiguration", {"key": key, "value": value}))
+        return call_result.ChangeConfiguration(
+            status="Accepted" if key != "NumberOfConnectors" else "Rejected"
+        )
+
+    @on(Action.unlock_connector)
+    def unlock(self, connector_id: int) -> call_result.UnlockConnector:
+        return call_result.UnlockConnector(status="Unlocked")
+
+
+@pytest.fixture
+def operator(api: ApiClient) -> ApiClient:
+    admin = api.as_("acme", "admin")
+    for cp in ("CMD-1", "CMD-OFF"):
+        assert admin.post(f"{V1}/charge-points", {"id": cp}).status == 201
+    return api.as_("acme", "operator")
+
+
+async def send(client: ApiClient, cp: str, action: str, body: dict[str, Any], wait: float = 10) -> Any:
+    return await asyncio.to_thread(
+        client.post, f"{V1}/charge-points/{cp}/commands/{action}?wait={wait}", body
+    )
+
+
+async def test_core_commands_reach_the_charger_and_record_the_outcome(
+    operator: ApiClient, stack: LocalStack, engine: Engine
+) -> None:
+    async with connected(stack, "CMD-1", ObedientCharger) as charger:
+        reset = await send(operator, "CMD-1", "Reset", {"type": "Soft"})
+        start = await send(operator, "CMD-1", "RemoteStartTransaction", {"idTag": "TAG1", "connectorId": 1})
+        refused = await send(operator, "CMD-1", "RemoteStartTransaction", {"idTag": "NOPE"})
+        config = await send(operator, "CMD-1", "GetConfiguration", {})
+        change = await send(
+            operator, "CMD-1", "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "120"}
+        )
+        readonly = await send(
+            operator, "CMD-1", "ChangeConfiguration", {"key": "NumberOfConnectors", "value": "3"}
+        )
+        unlock = await send(operator, "CMD-1", "UnlockConnector", {"connectorId": 1})
+    assert (reset.status, reset.body["status"], reset.body["response"]) == (
+        200,
+        "accepted",
+        {"status": "Accepted"},
+    )
+    assert reset.body["request"] == {"type": "Soft"}
+    assert start.body["status"] == "accepted"
+    assert (refused.body["status"], refused.body["reason"]) == ("rejected", "charger answered Rejected")
+    assert config.body["status"] == "accepted"
+    assert change.body["status"] == "accepted"
+    assert readonly.body["status"] == "rejected"
+    assert unlock.body["status"] == "accepted"
+    assert isinstance(charger, ObedientCharger)
+    assert [name for name, _ in charger.received] == [
+        "Reset",
+        "RemoteStartTransaction",
+        "RemoteStartTransaction",
+        "GetConfiguration",
+        "ChangeConfiguration",
+        "ChangeConfiguration",
+    ]
+    # GetConfiguration is stored as the charger's known configuration, kept current by ChangeConfiguration
+    known = await asyncio.to_thread(operator.get, f"{V1}/charge-points/CMD-1/configuration")
+    assert [(e["key"], e["value"], e["readonly"], e["known"]) for e in known.body] == [
+        ("Bogus", None, None, False),
+        ("HeartbeatInterval", "120", False, True),
+        ("NumberOfConnectors", "2", True, True),
+    ]
+    # and every command is in the audit trail
+    listed = await asyncio.to_thread(operator.get, f"{V1}/charge-points/CMD-1/commands")
+    assert listed.body["total"] == 7
+    assert rows(engine, "SELECT count(*) AS n FROM commands WHERE status IN ('accepted', 'rejected')") == [
+        {"n": 7}
+    ]
+
+
+async def test_an_offline_charger_fails_at_once(operator: ApiClient) -> None:
+    failed = await send(operator, "CMD-OFF", "Reset", {"type": "Hard"})
+    assert (failed.status, failed.body["status"], failed.body["reason"]) == (200, "failed", "charger offline")
+
+
+async def test_invalid_bodies_and_roles(operator: ApiClient, api: ApiClient) -> None:
+    bad = await send(operator, "CMD-1", "Reset", {"type": "Sideways"})
+    assert bad.status == 422
+    assert "type" in bad.body["detail"]
+    viewer = api.as_("acme", "viewer")
+    assert (await send(viewer, "CMD-1", "Reset", {"type": "Soft"})).status == 403
+    other = api.as_("globex", "operator")
+    assert (await send(other, "CMD-1", "Reset", {"type": "Soft"})).status == 404
+    queued = await send(operator, "CMD-OFF", "ClearCache", {}, wait=0)
+    assert (await asyncio.to_thread(other.get, f"{V1}/commands/{queued.body['id']}")).status == 404
+
+
+async def _next_frame(socket: ClientConnection, timeout: float = 10) -> list[Any]:
+    return json.loads(await asyncio.wait_for(socket.recv(), timeout))  # type: ignore[no-any-return]
+
+
+async def test_one_outstanding_call_under_a_burst(operator: ApiClient, stack: LocalStack) -> None:
+    socket = await open_socket(stack, "CMD-1")
+    # When five commands arrive at once
+    queued = await asyncio.gather(
+        *(
+            send(operator, "CMD-1", "ChangeConfiguration", {"key": f"K{i}", "value": str(i)}, wait=0)
+            for i in range(5)
+        )
+    )
+    order = sorted(queued, key=lambda r: r.body["createdAt"])
+    received = []
+    for _ in range(5):
+        frame = await _next_frame(socket)
+        received.append(frame[3]["key"])
+        # Then nothing else arrives while this CALL is unanswered
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(socket.recv(), 0.4)
+        await socket.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+    await socket.close()
+    assert received == [r.body["request"]["key"] for r in order]  # in the order they were queued
+
+
+async def test_call_error_answers_fail_the_command(operator: ApiClient, stack: LocalStack) -> None:
+    socket = await open_socket(stack, "CMD-1")
+    pending = asyncio.create_task(send(operator, "CMD-1", "ClearCache", {}))
+    frame = await _next_frame(socket)
+    await socket.send(json.dumps([4, frame[1], "NotSupported", "no cache here", {}]))
+    answer = await pending
+    await socket.close()
+    assert (answer.body["status"], answer.body["errorCode"], answer.body["reason"]) == (
+        "failed",
+        "NotSupported",
+        "no cache here",
+    )
+
+
+async def test_an_invalid_answer_fails_the_command(operator: ApiClient, stack: LocalStack) -> None:
+    socket = await open_socket(stack, "CMD-1")
+    pending = asyncio.create_task(send(operator, "CMD-1", "Reset", {"type": "Soft"}))
+    frame = await _next_frame(socket)
+    await socket.send(json.dumps([3, frame[1], {"status": "Maybe"}]))
+    answer = await pending
+    await socket.close()
+    assert answer.body["status"] == "failed"
+    assert answer.body["reason"].startswith("invalid response")
+
+
+async def test_timeout_then_late_answer_is_recorded(operator: ApiClient, stack: LocalStack) -> None:
+    socket = await open_socket(stack, "CMD-1")
+    queued = await send(operator, "CMD-1", "Reset", {"type": "Soft"}, wait=0)
+    frame = await _next_frame(socket)
+    # When nobody answers before the deadline and the sweeper runs
+    later = FixedClock(datetime.now(UTC) + timedelta(minutes=5))
+    swept = await asyncio.to_thread(wiring.commands(later).sweep)
+    assert swept["timed_out"] == 1
+    timed_out = await asyncio.to_thread(operator.get, f"{V1}/commands/{queued.body['id']}")
+    assert timed_out.body["status"] == "timed_out"
+    # Then a late answer is kept, not lost, and the command stays timed out
+    await socket.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+    for _ in range(50):
+        late = await asyncio.to_thread(operator.get, f"{V1}/commands/{queued.body['id']}")
+        if late.body["lateResponse"]:
+            break
+        await asyncio.sleep(0.1)
+    await socket.close()
+    assert late.body["status"] == "timed_out"
+    assert late.body["lateResponse"] == {"status": "Accepted"}
+
+
+async def test_a_charger_disconnecting_mid_command_times_it_out_and_frees_the_slot(
+    operator: ApiClient, stack: LocalStack
+) -> None:
+    socket = await open_socket(stack, "CMD-1")
+    first = await send(operator, "CMD-1", "Reset", {"type": "Soft"}, wait=0)
+    await _next_frame(socket)
+    await socket.close()
+    second = await send(operator, "CMD-1", "ClearCache", {}, wait=0)
+    # the charger comes back; the sweeper times the first command out and sends the second
+    socket = await open_socket(stack, "CMD-1")
+    later = FixedClock(datetime.now(UTC) + timedelta(minutes=5))
+    await asyncio.to_thread(wiring.commands(later).sweep)
+    frame = await _next_frame(socket)
+    assert frame[2] == "ClearCache"
+    await socket.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+    done = await asyncio.to_thread(operator.get, f"{V1}/commands/{second.body['id']}?wait=5")
+    await socket.close()
+    assert done.body["status"] == "accepted"
+    assert (await asyncio.to_thread(operator.get, f"{V1}/commands/{first.body['id']}")).body[
+        "status"
+    ] == "timed_out"
+
+
+async def test_the_chargers_own_calls_and_its_answers_interleave(
+    operator: ApiClient, stack: LocalStack
+) -> None:
+    socket = await open_socket(stack, "CMD-1")
+    pending = asyncio.create_task(send(operator, "CMD-1", "Reset", {"type": "Soft"}))
+    frame = await _next_frame(socket)
+    # the charger sends its own CALL and its answer to ours back to back
+    await socket.send(json.dumps([2, "own-1", "Heartbeat", {}]))
+    await socket.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+    heartbeat = await _next_frame(socket)
+    answer = await pending
+    await socket.close()
+    assert heartbeat[:2] == [3, "own-1"]
+    assert answer.body["status"] == "accepted"
