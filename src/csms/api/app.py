@@ -28,7 +28,7 @@ from csms.errors import (
 log = logging.getLogger(__name__)
 
 #: Router modules under csms.api.routers, each exposing ``router``.
-ROUTERS = ("health", "charge_points")
+ROUTERS = ("health", "charge_points", "commands")
 DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"
 #: Paths the authorizer lets through without a token.
