@@ -39,7 +39,7 @@ TABLES = (
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(pg_base_dir: Path) -> Iterator[str]:
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
         admin = create_engine(external, isolation_level="AUTOCOMMIT")
@@ -51,7 +51,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     from csms.local.postgres import EmbeddedPostgres
 
-    postgres = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "pgdata", durable=False)
+    postgres = EmbeddedPostgres(pg_base_dir / "integration" / "pgdata", durable=False)
     postgres.start()
     try:
         yield postgres.create_database("csms_test")

@@ -127,8 +127,8 @@ def _wait_for_health(port: int, process: subprocess.Popen[str], timeout: float =
     raise AssertionError("csms dev did not become healthy")
 
 
-def test_csms_dev_runs_until_interrupted_and_keeps_its_data(tmp_path: Path) -> None:
-    state_dir = tmp_path / "state"
+def test_csms_dev_runs_until_interrupted_and_keeps_its_data(pg_tmp_path: Path) -> None:
+    state_dir = pg_tmp_path / "state"
     port = free_port()
     # Given a charger provisioned before csms dev ever ran
     added = _csms(state_dir, "chargers", "add", "DEV-1")

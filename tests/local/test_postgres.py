@@ -29,15 +29,15 @@ def connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    with EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "pgdata", durable=False) as pg:
+def server(pg_base_dir: Path) -> Iterator[EmbeddedPostgres]:
+    with EmbeddedPostgres(pg_base_dir / "shared-server" / "pgdata", durable=False) as pg:
         yield pg
 
 
 @pytest.fixture
-def fresh(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
+def fresh(pg_tmp_path: Path) -> Iterator[EmbeddedPostgres]:
     """A cluster of the test's own, stopped however the test ends."""
-    pg = EmbeddedPostgres(tmp_path / "state" / "pgdata", durable=False)
+    pg = EmbeddedPostgres(pg_tmp_path / "state" / "pgdata", durable=False)
     yield pg
     pg.stop()
 
@@ -144,10 +144,10 @@ def test_a_busy_port_fails_with_the_log_tail(fresh: EmbeddedPostgres) -> None:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another OS user")
 def test_as_root_the_server_runs_unprivileged_and_parents_become_traversable(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    pg_tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Given a data dir below a directory only root may enter
-    private = tmp_path / "private"
+    private = pg_tmp_path / "private"
     private.mkdir(mode=0o700)
     pg = EmbeddedPostgres(private / "state" / "pgdata", durable=False)
     # When the server starts
