@@ -37,6 +37,7 @@ class FakeUnitOfWork:
         self.tags: dict[tuple[str, str], IdTag] = {}
         self.txs: dict[int, Transaction] = {}
         self.unknown_stops: list[TransactionStop] = []
+        self.used_reservations: dict[int, int] = {}
         self.samples: dict[tuple[Any, ...], tuple[int | None, MeterSample]] = {}
         self._ids = count(1)
         # The repositories are this object itself: one namespace keeps the fake short.
@@ -103,6 +104,18 @@ class FakeUnitOfWork:
             and tx.id != excluding_id
             for tx in self.txs.values()
         )
+
+    def use_reservation(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        reservation_id: int,
+        transaction_id: int,
+        started_at: datetime,
+        at: datetime,
+    ) -> bool:
+        self.used_reservations[reservation_id] = transaction_id
+        return True
 
     def stop(
         self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime
@@ -201,6 +214,7 @@ class FakeConnectionStore:
     def __init__(self) -> None:
         self.records: dict[str, ConnectionRecord] = {}
         self.current: dict[str, str] = {}
+        self.closed: set[str] = set()
         self.fail = False
 
     def register(self, record: ConnectionRecord) -> str | None:
@@ -224,8 +238,12 @@ class FakeConnectionStore:
             self.records[connection_id] = replace(self.records[connection_id], registration_status=status)
 
     def unregister(self, connection_id: str) -> bool:
-        record = self.records.pop(connection_id, None)
-        if record is None or self.current.get(record.charge_point_id) != connection_id:
+        # Like the real store: the record stays (closed) so in-flight frames are attributed.
+        record = self.records.get(connection_id)
+        if record is None or connection_id in self.closed:
+            return False
+        self.closed.add(connection_id)
+        if self.current.get(record.charge_point_id) != connection_id:
             return False
         del self.current[record.charge_point_id]
         return True

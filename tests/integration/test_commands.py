@@ -176,6 +176,19 @@ async def test_one_outstanding_call_under_a_burst(operator: ApiClient, stack: Lo
     assert received == [r.body["request"]["key"] for r in order]  # in the order they were queued
 
 
+async def test_an_answer_sent_just_before_closing_still_counts(
+    operator: ApiClient, stack: LocalStack
+) -> None:
+    # $default and $disconnect race on API Gateway: the last frame must not be lost
+    socket = await open_socket(stack, "CMD-1")
+    pending = asyncio.create_task(send(operator, "CMD-1", "ClearCache", {}))
+    frame = await _next_frame(socket)
+    await socket.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+    await socket.close()
+    answer = await pending
+    assert answer.body["status"] == "accepted"
+
+
 async def test_call_error_answers_fail_the_command(operator: ApiClient, stack: LocalStack) -> None:
     socket = await open_socket(stack, "CMD-1")
     pending = asyncio.create_task(send(operator, "CMD-1", "ClearCache", {}))

@@ -74,6 +74,22 @@ def test_unregister_is_conditional_on_being_current(store: DynamoConnectionStore
     assert store.unregister("c2") is False
 
 
+def test_a_closed_connection_still_attributes_frames_in_flight_but_is_not_live(
+    store: DynamoConnectionStore,
+) -> None:
+    # Given a charger whose socket just closed ($disconnect ran before its last $default)
+    store.register(a_record("c1"))
+    assert store.unregister("c1") is True
+    # Then its last frame is still attributed to it
+    record = store.touch("c1", NOW)
+    assert record is not None
+    assert record.charge_point_id == "CP-1"
+    # but it is not connected any more, and the record expires within minutes
+    assert store.tenant_connections("t1") == {}
+    item = store._client.get_item(TableName="connections", Key={"pk": {"S": "conn#c1"}})["Item"]
+    assert int(item["ttl"]["N"]) - int(datetime.now(UTC).timestamp()) <= 5 * 60
+
+
 def test_registration_status_follows_the_connection(store: DynamoConnectionStore) -> None:
     store.register(a_record(registration_status=RegistrationStatus.PENDING))
     store.set_registration_status("c1", RegistrationStatus.ACCEPTED)

@@ -13,6 +13,9 @@ from csms.ports import ConnectionRecord
 
 #: A record outlives its connection's hard maximum by this much before DynamoDB may expire it.
 _TTL_SLACK = timedelta(hours=1)
+#: How long a closed connection's record stays: frames already in flight when the socket
+#: closed ($default and $disconnect race on API Gateway) can still be attributed.
+_CLOSED_GRACE = timedelta(minutes=5)
 
 
 def _conn_key(connection_id: str) -> dict[str, Any]:
@@ -99,9 +102,24 @@ class DynamoConnectionStore:
             )
 
     def unregister(self, connection_id: str) -> bool:
-        old = self._client.delete_item(
-            TableName=self._table, Key=_conn_key(connection_id), ReturnValues="ALL_OLD"
-        ).get("Attributes")
+        # Closed, not deleted: a frame the charger sent just before closing may still be
+        # in flight and must find out whose it is. The record expires shortly after.
+        now = datetime.now(UTC)
+        try:
+            old = self._client.update_item(
+                TableName=self._table,
+                Key=_conn_key(connection_id),
+                UpdateExpression="SET closed_at = :now, #ttl = :expires",
+                ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(closed_at)",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY, "#ttl": TTL_ATTRIBUTE},
+                ExpressionAttributeValues={
+                    ":now": {"S": _iso(now)},
+                    ":expires": {"N": str(int((now + _CLOSED_GRACE).timestamp()))},
+                },
+                ReturnValues="ALL_OLD",
+            ).get("Attributes")
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False  # unknown, or closed already ($disconnect delivered twice)
         if not old:
             return False
         # Only if it is still the charger's current connection: a $disconnect that arrives
@@ -136,6 +154,8 @@ class DynamoConnectionStore:
         while True:
             page = self._client.query(**kwargs)
             for item in page.get("Items", []):
+                if "closed_at" in item:
+                    continue
                 record = _record(item)
                 # A replaced connection lingers until its $disconnect: the newest one counts.
                 known = live.get(record.charge_point_id)
