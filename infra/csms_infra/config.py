@@ -20,6 +20,8 @@ from csms.constants import MAX_HEARTBEAT_INTERVAL_SECONDS
 from . import names
 
 Stage = Literal["dev", "prod"]
+#: ``user_pool_mfa``: TOTP (authenticator app) only; SMS would need an SNS role and costs.
+MFA_MODES = ("off", "optional", "required")
 T = TypeVar("T")
 
 #: CloudWatch accepts only these retention periods.
@@ -63,6 +65,13 @@ DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
         "web_acl_arn": "",
         "apigw_account_role": True,
         "migration_timeout_seconds": 300,
+        "api_rate_limit": 50,
+        "api_burst_limit": 100,
+        "web_acl_arn_api": "",
+        "user_pool_mfa": "optional",
+        "user_pool_threat_protection": False,
+        "alarm_email": "",
+        "db_connections_alarm": 0,
     },
     "prod": {
         "log_retention_days": 90,
@@ -86,6 +95,14 @@ DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
         "web_acl_arn": "",
         "apigw_account_role": True,
         "migration_timeout_seconds": 300,
+        "api_rate_limit": 500,
+        "api_burst_limit": 1000,
+        "web_acl_arn_api": "",
+        "user_pool_mfa": "optional",
+        # Cognito Plus: adaptive authentication and compromised-credential checks, enforced.
+        "user_pool_threat_protection": True,
+        "alarm_email": "",
+        "db_connections_alarm": 0,
     },
 }
 
@@ -156,6 +173,13 @@ class StageConfig:
     web_acl_arn: str
     apigw_account_role: bool
     migration_timeout_seconds: int
+    api_rate_limit: int
+    api_burst_limit: int
+    web_acl_arn_api: str
+    user_pool_mfa: str
+    user_pool_threat_protection: bool
+    alarm_email: str
+    db_connections_alarm: int
 
     @classmethod
     def from_context(cls, node: Node) -> StageConfig:
@@ -226,6 +250,18 @@ class StageConfig:
             raise ConfigError("migration_timeout_seconds: 30..900 (the Lambda maximum)")
         if self.db_backup_days < 1:
             raise ConfigError("db_backup_days must be at least 1")
+        if self.api_rate_limit < 1 or self.api_burst_limit < 1:
+            raise ConfigError("api_rate_limit and api_burst_limit must be positive")
+        if self.web_acl_arn_api and ":regional/webacl/" not in self.web_acl_arn_api:
+            raise ConfigError(
+                "web_acl_arn_api: a WAFv2 web ACL of scope REGIONAL (arn:...:regional/webacl/...)"
+            )
+        if self.user_pool_mfa not in MFA_MODES:
+            raise ConfigError(f"user_pool_mfa={self.user_pool_mfa!r}: expected one of {', '.join(MFA_MODES)}")
+        if self.alarm_email and "@" not in self.alarm_email:
+            raise ConfigError(f"alarm_email={self.alarm_email!r}: expected an e-mail address")
+        if self.db_connections_alarm < 0:
+            raise ConfigError("db_connections_alarm: 0 (derived from db_max_acu) or a positive count")
 
     # --- derived values -------------------------------------------------------------------
     @property
@@ -244,3 +280,20 @@ class StageConfig:
     @property
     def log_removal_policy(self) -> RemovalPolicy:
         return RemovalPolicy.RETAIN if self.is_prod else RemovalPolicy.DESTROY
+
+    @property
+    def db_max_connections(self) -> int:
+        """Aurora PostgreSQL's default ``max_connections`` at ``db_max_acu``, approximately.
+
+        The default is ``LEAST(DBInstanceClassMemory / 9531392, 5000)``; Serverless v2 sizes
+        the memory from the maximum capacity (about 2 GiB per ACU) and caps the result at
+        2000 when the minimum is 0 or 0.5 ACU. The real value is a little lower (the OS keeps
+        some memory), which is fine for an alarm threshold.
+        """
+        estimate = min(int(self.db_max_acu * 2 * 1024**3 / 9531392), 5000)
+        return min(estimate, 2000) if self.db_min_acu <= 0.5 else estimate
+
+    @property
+    def db_connections_alarm_threshold(self) -> int:
+        """``db_connections_alarm``, or 80 % of :attr:`db_max_connections` when it is 0."""
+        return self.db_connections_alarm or int(self.db_max_connections * 0.8)

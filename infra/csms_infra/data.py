@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from typing import cast
+
+from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from csms.aws.schema import PARTITION_KEY, TTL_ATTRIBUTE
+from csms.aws.schema import (
+    IDEMPOTENCY_KEY,
+    IDEMPOTENCY_TTL_ATTRIBUTE,
+    PARTITION_KEY,
+    TENANT_ATTRIBUTE,
+    TENANT_INDEX,
+    TTL_ATTRIBUTE,
+)
 
 from . import nag, names
 from .config import StageConfig
@@ -16,32 +25,80 @@ from .function import CsmsFunction
 from .network import Network
 
 
+def _on_demand_table(
+    scope: Construct, config: StageConfig, partition_key: str, ttl_attribute: str
+) -> dynamodb.Table:
+    """On demand, TTL, point-in-time recovery; retained and protected in prod only."""
+    return dynamodb.Table(
+        scope,
+        "Table",
+        partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        time_to_live_attribute=ttl_attribute,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        deletion_protection=config.is_prod,
+        removal_policy=config.removal_policy,
+    )
+
+
 class ConnectionsTable(Construct):
     """The ``connections`` table laid out as :mod:`csms.aws.schema` describes.
 
     On demand, TTL on ``ttl`` (records of connections whose ``$disconnect`` never came
-    expire), point-in-time recovery on; retained in prod, destroyed with a dev stack.
+    expire), point-in-time recovery on; retained in prod, destroyed with a dev stack. The
+    ``by-tenant`` index (partition ``tenant_id``, sort ``pk``, all attributes) lists a
+    tenant's live connections for the operator API without a scan.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
-        self.table = dynamodb.Table(
-            self,
-            "Table",
-            partition_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute=TTL_ATTRIBUTE,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=config.is_prod,
-            removal_policy=config.removal_policy,
+        self.table = _on_demand_table(self, config, PARTITION_KEY, TTL_ATTRIBUTE)
+        self.table.add_global_secondary_index(
+            index_name=TENANT_INDEX,
+            partition_key=dynamodb.Attribute(name=TENANT_ATTRIBUTE, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
         )
 
     def grant(self, fn: CsmsFunction) -> None:
         """Item reads and writes on the table, and the variable naming it."""
         self.table.grant_read_write_data(fn.role)
+        self._name_it(fn)
+
+    def grant_read(self, fn: CsmsFunction) -> None:
+        """Item and index reads only (the operator API lists connections, never writes them)."""
+        self.table.grant_read_data(fn.role)
+        self._name_it(fn)
+
+    def _name_it(self, fn: CsmsFunction) -> None:
         fn.add_environment(names.Env.CONNECTIONS_TABLE, self.table.table_name)
+        table_id = Stack.of(self).get_logical_id(cast(CfnElement, self.table.node.default_child))
+        nag.acknowledge(
+            fn.role,
+            "IAM5",
+            f"CDK grants a table's data actions on its indexes too (<table>/index/*); this table has "
+            f"one index ({TENANT_INDEX}), and the grant names no other table.",
+            finding=f"Resource::<{table_id}.Arn>/index/*",
+        )
+
+
+class IdempotencyTable(Construct):
+    """The API's ``Idempotency-Key`` records, in Powertools Idempotency's default layout.
+
+    Key ``id``, TTL on ``expiration`` (Powertools writes it; records go 24 h after the first
+    response), on demand, point-in-time recovery; retained in prod like the other tables.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.table = _on_demand_table(self, config, IDEMPOTENCY_KEY, IDEMPOTENCY_TTL_ATTRIBUTE)
+
+    def grant(self, fn: CsmsFunction) -> None:
+        """Item reads and writes (Powertools gets, conditionally puts, updates and deletes)."""
+        self.table.grant_read_write_data(fn.role)
+        fn.add_environment(names.Env.IDEMPOTENCY_TABLE, self.table.table_name)
 
 
 class Database(Construct):

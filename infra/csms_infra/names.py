@@ -12,6 +12,10 @@ from typing import Final
 
 from pydantic import AliasChoices
 
+from csms.api import API_PREFIX
+from csms.api.app import PUBLIC_PATHS
+from csms.api.auth import ROLE_CLAIM, TENANT_CLAIM, Role
+from csms.api.problems import PROBLEM_JSON
 from csms.constants import CHARGE_POINT_ID_HEADER, OCPP_PATH_PREFIX, ORIGIN_VERIFY_HEADER, ROUTE_FUNCTIONS
 from csms.settings import Settings
 
@@ -50,6 +54,7 @@ class Env:
     """Environment variables the functions read (all through ``csms.settings``)."""
 
     CONNECTIONS_TABLE: Final = setting_env_var("connections_table")
+    IDEMPOTENCY_TABLE: Final = setting_env_var("idempotency_table")
     DATABASE_SECRET_ARN: Final = setting_env_var("database_secret_arn")
     WS_MANAGEMENT_ENDPOINT: Final = setting_env_var("ws_management_endpoint")
     ORIGIN_VERIFY_SECRET: Final = setting_env_var("origin_verify_secret")
@@ -59,11 +64,10 @@ class Env:
     SERVICE_NAME: Final = setting_env_var("service_name")
     LOG_LEVEL: Final = setting_env_var("log_level")
     TRACING: Final = setting_env_var("tracing")
-    #: Read by Powertools Metrics itself, not by Settings.
-    METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
-    #: Set only with the RDS Proxy: the host to connect to instead of the secret's
-    #: ``host``. NOT yet a field of csms.settings (reported as needed).
-    DATABASE_HOST: Final = "CSMS_DATABASE_HOST"
+    #: ``POWERTOOLS_METRICS_NAMESPACE``: Settings and Powertools Metrics both read it.
+    METRICS_NAMESPACE: Final = setting_env_var("metrics_namespace")
+    #: Set only with the RDS Proxy: the host to connect to instead of the secret's ``host``.
+    DATABASE_HOST: Final = setting_env_var("database_host")
 
 
 # --- Functions ----------------------------------------------------------------------------
@@ -71,6 +75,8 @@ class Env:
 CONNECT: Final = ROUTE_FUNCTIONS["$connect"]
 MESSAGE: Final = ROUTE_FUNCTIONS["$default"]
 DISCONNECT: Final = ROUTE_FUNCTIONS["$disconnect"]
+#: The operator REST API (``functions/api``).
+API: Final = "api"
 FUNCTIONS_DIR: Final = "functions"
 #: The migration runs from the shared package, not from a ``functions/`` entry point.
 MIGRATE_HANDLER: Final = "csms.app.migrate.lambda_handler"
@@ -91,6 +97,19 @@ def metrics_namespace(stage: str) -> str:
     return f"Csms/{stage}"
 
 
+class Metric:
+    """Custom metrics the dashboard graphs (Powertools EMF, dimension ``service``).
+
+    Gauges the code does not emit yet (see ``infra/README.md``); until it does, their
+    graphs stay empty. A rename here must go together with the code that emits them.
+    """
+
+    CHARGERS_ONLINE: Final = "ChargersOnline"
+    OPEN_TRANSACTIONS: Final = "OpenTransactions"
+    #: Powertools Metrics adds ``service=<service name>`` to every metric it emits.
+    DIMENSIONS: Final = {"service": SERVICE_NAME}
+
+
 # --- Front door ---------------------------------------------------------------------------
 #: CloudFront Functions see header names in lower case only.
 CF_CHARGE_POINT_ID_HEADER: Final = CHARGE_POINT_ID_HEADER.lower()
@@ -106,6 +125,37 @@ def charger_url(host: str) -> str:
 
 def websocket_api_name(stage: str) -> str:
     return f"{PROJECT}-{stage}-chargers"
+
+
+# --- Operator REST API -------------------------------------------------------------------
+#: Everything the operator API serves lives under these paths (see ``csms.api``).
+API_BASE_PATH: Final = API_PREFIX
+#: Paths the API serves without a token (GET only): health, Swagger UI, OpenAPI document.
+PUBLIC_API_PATHS: Final = tuple(sorted(PUBLIC_PATHS))
+#: Errors are RFC 9457 problem details, from the function and from the gateway alike.
+PROBLEM_CONTENT_TYPE: Final = PROBLEM_JSON
+#: Cognito custom attributes behind the claims ``csms.api.auth`` reads (``custom:<name>``).
+TENANT_ATTRIBUTE: Final = TENANT_CLAIM.removeprefix("custom:")
+ROLE_ATTRIBUTE: Final = ROLE_CLAIM.removeprefix("custom:")
+ROLES: Final = tuple(role.value for role in Role)
+
+
+def rest_api_name(stage: str) -> str:
+    return f"{PROJECT}-{stage}-operator-api"
+
+
+def user_pool_name(stage: str) -> str:
+    return f"{PROJECT}-{stage}-operators"
+
+
+# --- Operations ---------------------------------------------------------------------------
+def dashboard_name(stage: str) -> str:
+    return f"{PROJECT}-{stage}"
+
+
+def alarm_name(stage: str, subject: str) -> str:
+    """``csms-dev-message-errors``: alarms sort by stage, then by what they watch."""
+    return f"{PROJECT}-{stage}-{subject}"
 
 
 # --- Database -----------------------------------------------------------------------------

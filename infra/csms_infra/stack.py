@@ -11,11 +11,13 @@ from constructs import Construct
 from . import names
 from .assets import CodeAssets
 from .config import StageConfig
-from .data import ConnectionsTable, Database
+from .data import ConnectionsTable, Database, IdempotencyTable
 from .frontdoor import ChargerFrontDoor, OriginVerifySecret
 from .function import CsmsFunction
 from .migration import DatabaseMigration
 from .network import Network
+from .operations import Operations
+from .operator_api import OperatorRestApi, OperatorUserPool
 from .websocket import ChargerWebSocketApi
 
 
@@ -23,9 +25,15 @@ class CsmsStack(Stack):
     """Everything one stage of the CSMS needs, deployable with one ``cdk deploy``.
 
     Today: the charger path (CloudFront -> WebSocket API -> connect/message/disconnect),
-    the connections table, Aurora in a VPC, migrations on deploy. The operator API,
-    command queue, event bus and schedules join as further :meth:`add_function` calls
-    plus their own constructs.
+    the operator API (REST API + Cognito -> api), the connections and idempotency tables,
+    Aurora in a VPC, migrations on deploy, alarms and a dashboard.
+
+    Hooks for the issues still to come: the command queue and ``functions/commands``, the
+    pending-calls table, the EventBridge bus and the Scheduler schedules for
+    ``functions/scheduled`` each arrive as their own construct plus an :meth:`add_function`
+    call; the function goes into ``migration.run_before`` and into the ``functions`` that
+    :class:`~csms_infra.operations.Operations` watches, and queue alarms (DLQ depth) go
+    through ``operations.add_alarm``.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
@@ -43,6 +51,7 @@ class CsmsStack(Stack):
 
         self.network = Network(self, "Network", config=config)
         self.connections = ConnectionsTable(self, "Connections", config=config)
+        self.idempotency = IdempotencyTable(self, "Idempotency", config=config)
         self.database = Database(self, "Database", config=config, network=self.network)
         self.code = CodeAssets(self, "Code", config=config)
         self.migration = DatabaseMigration(
@@ -86,8 +95,27 @@ class CsmsStack(Stack):
         for route_key, fn in routes.items():
             self.chargers.add_route(route_key, fn)
             self.connections.grant(fn)
+
+        # --- operator REST API --------------------------------------------------------------
+        self.api_function = self.add_function(
+            "Api", names.API, "csms: operator REST API (API Gateway proxy integration)", database=True
+        )
+        self.connections.grant_read(self.api_function)  # lists live connections (by-tenant index)
+        self.idempotency.grant(self.api_function)  # Idempotency-Key records
+        # Decommissioning a charger closes its connection.
+        self.chargers.grant_manage_connections(self.api_function)
+        self.users = OperatorUserPool(self, "Operators", config=config)
+        self.operator_api = OperatorRestApi(
+            self,
+            "OperatorApi",
+            config=config,
+            function=self.api_function,
+            user_pool=self.users,
+            account_logging=self.chargers.account_logging,
+        )
+
         # New code takes traffic only after its migrations ran.
-        self.migration.run_before(*routes.values())
+        self.migration.run_before(*routes.values(), self.api_function)
 
         self.front_door = ChargerFrontDoor(
             self,
@@ -95,6 +123,17 @@ class CsmsStack(Stack):
             config=config,
             origin_domain=self.chargers.execute_api_domain,
             origin_verify=self.origin_verify,
+        )
+        self.operations = Operations(
+            self,
+            "Operations",
+            config=config,
+            functions=[self.connect, self.message, self.disconnect, self.api_function],
+            message=self.message,
+            chargers=self.chargers,
+            api=self.operator_api,
+            database=self.database,
+            tables={"connections": self.connections.table, "idempotency": self.idempotency.table},
         )
         self._outputs()
 
@@ -143,3 +182,24 @@ class CsmsStack(Stack):
         CfnOutput(self, "ConnectionsTableName", value=self.connections.table.table_name)
         CfnOutput(self, "DatabaseSecretArn", value=self.database.secret.secret_arn)
         CfnOutput(self, "DatabaseEndpoint", value=self.database.cluster.cluster_endpoint.hostname)
+        CfnOutput(
+            self,
+            "ApiUrl",
+            value=self.operator_api.url,
+            description="Operator REST API base; Swagger UI at .../api/docs; Authorization: Bearer <IdToken>",
+        )
+        CfnOutput(self, "UserPoolId", value=self.users.pool.user_pool_id)
+        CfnOutput(
+            self,
+            "UserPoolClientId",
+            value=self.users.client.user_pool_client_id,
+            description="App client for initiate-auth (USER_PASSWORD_AUTH or SRP), no secret",
+        )
+        CfnOutput(self, "IdempotencyTableName", value=self.idempotency.table.table_name)
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=self.operations.topic.topic_arn,
+            description="Subscribe e-mail, chat or paging tools to the alarms here",
+        )
+        CfnOutput(self, "DashboardUrl", value=self.operations.dashboard_url)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import jsii
 from aws_cdk import CfnElement, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -119,15 +120,27 @@ class ChargerWebSocketApi(Construct):
             ),
             access_log_settings=_AccessLogSettings(self.access_logs),
         )
+        #: The account's API Gateway logging setting (None with ``apigw_account_role=false``);
+        #: every stage with access logs, REST ones included, must wait for it.
+        self.account_logging: apigw.CfnAccount | None = None
         if config.apigw_account_role:
-            account_role = ApiGatewayCloudWatchRole(self, "CloudWatchRole")
+            self.account_logging = ApiGatewayCloudWatchRole(self, "CloudWatchRole").account
             # The stage can only enable access logs once the account has the role.
-            self.stage.node.add_dependency(account_role.account)
+            self.stage.node.add_dependency(self.account_logging)
 
     @property
     def execute_api_domain(self) -> str:
         """``{apiId}.execute-api.{region}.{urlSuffix}``: the front door's origin."""
         return f"{self.api.api_id}.execute-api.{self.stage.stack.region}.{self.stage.stack.url_suffix}"
+
+    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
+        """An ``AWS/ApiGateway`` metric of this API's stage (ConnectCount, MessageCount, ...)."""
+        return cloudwatch.Metric(
+            namespace="AWS/ApiGateway",
+            metric_name=metric_name,
+            dimensions_map={"ApiId": self.api.api_id, "Stage": self.stage.stage_name},
+            **props,
+        )
 
     @property
     def management_endpoint(self) -> str:

@@ -93,6 +93,9 @@ def test_environment_variable_names_come_from_the_settings_model() -> None:
     assert names.Env.SERVICE_NAME == "POWERTOOLS_SERVICE_NAME"
     assert names.Env.LOG_LEVEL == "CSMS_LOG_LEVEL"
     assert names.Env.TRACING == "CSMS_TRACING"
+    assert names.Env.IDEMPOTENCY_TABLE == "CSMS_IDEMPOTENCY_TABLE"
+    assert names.Env.DATABASE_HOST == "CSMS_DATABASE_HOST"
+    assert names.Env.METRICS_NAMESPACE == "POWERTOOLS_METRICS_NAMESPACE"
     with pytest.raises(KeyError, match="no field"):
         names.setting_env_var("no_such_setting")
 

@@ -65,8 +65,41 @@ def test_command_line_strings_are_converted() -> None:
         ({"rds_proxy": True}, "never pauses"),
         ({"heartbeat_interval": 900}, "10 min"),
         ({"nat_gateways": 3}, "nat_gateways"),
+        ({"web_acl_arn_api": "arn:aws:wafv2:us-east-1:1:global/webacl/csms/x"}, "REGIONAL"),
+        ({"user_pool_mfa": "sms"}, "user_pool_mfa"),
+        ({"alarm_email": "ops"}, "e-mail"),
+        ({"api_rate_limit": 0}, "api_rate_limit"),
+        ({"db_connections_alarm": -1}, "db_connections_alarm"),
     ],
 )
 def test_inconsistent_context_is_refused_with_the_reason(context: dict[str, Any], complaint: str) -> None:
     with pytest.raises(ConfigError, match=complaint):
         config_from(**context)
+
+
+def test_the_operator_api_and_operations_knobs_have_stage_defaults() -> None:
+    dev, prod = config_from(), config_from(stage="prod")
+
+    assert (dev.api_rate_limit, dev.api_burst_limit) == (50, 100)
+    assert (prod.api_rate_limit, prod.api_burst_limit) == (500, 1000)
+    assert dev.user_pool_mfa == prod.user_pool_mfa == "optional"
+    assert (dev.user_pool_threat_protection, prod.user_pool_threat_protection) == (False, True)
+    assert dev.web_acl_arn_api == dev.alarm_email == ""
+
+
+@pytest.mark.parametrize(
+    ("context", "max_connections", "threshold"),
+    [
+        ({}, 901, 720),  # 4 ACU, ~2 GiB each
+        ({"stage": "prod"}, 2000, 1600),  # 16 ACU, but min 0.5 ACU caps it at 2000
+        ({"db_min_acu": 1, "db_max_acu": 64, "rds_proxy": True}, 5000, 4000),  # Aurora's ceiling
+        ({"db_connections_alarm": "300"}, 901, 300),  # given explicitly
+    ],
+)
+def test_the_connections_alarm_follows_the_estimated_max_connections(
+    context: dict[str, Any], max_connections: int, threshold: int
+) -> None:
+    config = config_from(**context)
+
+    assert config.db_max_connections == max_connections
+    assert config.db_connections_alarm_threshold == threshold

@@ -57,3 +57,14 @@ def test_identity_wildcards_are_acknowledged_per_finding_only(variant: Synth) ->
         if "IAM4" in rule or "IAM5" in rule:
             # e.g. AwsSolutions-IAM5[Resource::...], never the whole rule
             assert rule.endswith("]"), f"{rule} on {path} acknowledges every finding of the rule"
+
+
+def test_only_the_public_api_gets_go_without_an_authorizer(variant: Synth) -> None:
+    from csms.api.app import PUBLIC_PATHS
+
+    allowed = {f"{variant.stack.operator_api.api.node.path}/Default{path}/GET" for path in PUBLIC_PATHS}
+    for path, rule, _ in acknowledgments(variant):
+        if rule.endswith(("AwsSolutions-COG4", "AwsSolutions-APIG4")) and "/OperatorApi/" in path:
+            assert path in allowed, f"{rule} on {path}"
+    acknowledged = {p for p, r, _ in acknowledgments(variant) if r.endswith("AwsSolutions-COG4")}
+    assert acknowledged == allowed

@@ -8,55 +8,32 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Annotations, Match
 
-from csms.aws.schema import PARTITION_KEY, TTL_ATTRIBUTE
+from csms.aws.schema import (
+    IDEMPOTENCY_TTL_ATTRIBUTE,
+    TENANT_INDEX,
+    TTL_ATTRIBUTE,
+    connections_table_definition,
+    idempotency_table_definition,
+)
 from csms.constants import ORIGIN_VERIFY_HEADER
-from csms_infra.function import CsmsFunction
 
-from .support import CUSTOM_DOMAIN, Synth
+from .support import (
+    CUSTOM_DOMAIN,
+    Synth,
+    actions_of,
+    all_functions,
+    environment_of,
+    function_of,
+    managed_policies_of,
+    statements_of,
+    the_one,
+)
 
 pytestmark = pytest.mark.infra
 
 #: Managed CloudFront policies (ids are fixed by AWS).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-
-
-# --- helpers -----------------------------------------------------------------------------
-def function_of(synth: Synth, fn: CsmsFunction) -> dict[str, Any]:
-    resource: dict[str, Any] = synth.resources[synth.logical_id(fn.function)]
-    return resource
-
-
-def environment_of(synth: Synth, fn: CsmsFunction) -> dict[str, Any]:
-    variables: dict[str, Any] = function_of(synth, fn)["Properties"]["Environment"]["Variables"]
-    return variables
-
-
-def statements_of(synth: Synth, fn: CsmsFunction) -> list[dict[str, Any]]:
-    role = {"Ref": synth.logical_id(fn.role)}
-    return [
-        statement
-        for policy in synth.of_type("AWS::IAM::Policy").values()
-        if role in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
-def actions_of(synth: Synth, fn: CsmsFunction) -> set[str]:
-    actions: set[str] = set()
-    for statement in statements_of(synth, fn):
-        action = statement["Action"]
-        actions.update([action] if isinstance(action, str) else action)
-    return actions
-
-
-def managed_policies_of(synth: Synth, fn: CsmsFunction) -> str:
-    return json.dumps(synth.resources[synth.logical_id(fn.role)]["Properties"].get("ManagedPolicyArns", []))
-
-
-def the_one(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    assert len(resources) == 1, list(resources)
-    return next(iter(resources.values()))
 
 
 # --- WebSocket API -----------------------------------------------------------------------
@@ -108,7 +85,7 @@ def test_the_stage_auto_deploys_logs_access_and_throttles(dev: Synth) -> None:
 # --- functions ---------------------------------------------------------------------------
 def test_functions_are_python_313_on_arm64_with_the_shared_code_and_layer(dev: Synth) -> None:
     layer = {"Ref": dev.logical_id(dev.stack.code.layer)}
-    for fn in (dev.stack.connect, dev.stack.message, dev.stack.disconnect, dev.stack.migration.function):
+    for fn in all_functions(dev.stack):
         properties = function_of(dev, fn)["Properties"]
         assert properties["Runtime"] == "python3.13"
         assert properties["Architectures"] == ["arm64"]
@@ -137,7 +114,7 @@ def test_tracing_context_turns_on_x_ray(prod: Synth) -> None:
 
 
 def test_every_function_gets_the_observability_settings(dev: Synth) -> None:
-    for fn in (dev.stack.connect, dev.stack.message, dev.stack.disconnect, dev.stack.migration.function):
+    for fn in all_functions(dev.stack):
         environment = environment_of(dev, fn)
         assert environment["POWERTOOLS_SERVICE_NAME"] == "csms"
         assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "Csms/dev"
@@ -223,7 +200,7 @@ def test_database_functions_read_only_the_cluster_secret(dev: Synth) -> None:
 
 def test_no_function_role_carries_the_broad_basic_execution_policy(variant: Synth) -> None:
     stack = variant.stack
-    for fn in (stack.connect, stack.message, stack.disconnect, stack.migration.function):
+    for fn in all_functions(stack):
         assert "AWSLambdaBasicExecutionRole" not in managed_policies_of(variant, fn)
         # Logs go to the function's own log group only.
         log_writes = [s for s in statements_of(variant, fn) if "logs:PutLogEvents" in s["Action"]]
@@ -236,25 +213,53 @@ def test_only_vpc_functions_get_the_eni_policy(dev: Synth) -> None:
 
 
 # --- DynamoDB ----------------------------------------------------------------------------
+def table_of(synth: Synth, table: Any) -> dict[str, Any]:
+    resource: dict[str, Any] = synth.resources[synth.logical_id(table)]
+    return resource
+
+
 def test_connections_table_matches_the_shared_schema(dev: Synth) -> None:
-    dev.template.has_resource_properties(
-        "AWS::DynamoDB::Table",
-        {
-            "KeySchema": [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST",
-            "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
-            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-        },
+    properties = table_of(dev, dev.stack.connections.table)["Properties"]
+    expected = connections_table_definition("any")
+
+    assert properties["KeySchema"] == expected["KeySchema"]
+    assert sorted(properties["AttributeDefinitions"], key=str) == sorted(
+        expected["AttributeDefinitions"], key=str
     )
+    assert properties["GlobalSecondaryIndexes"] == expected["GlobalSecondaryIndexes"]
+    assert properties["GlobalSecondaryIndexes"][0]["IndexName"] == TENANT_INDEX
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
 
 
-def test_the_table_is_retained_in_prod_and_destroyed_in_dev(dev: Synth, prod: Synth) -> None:
-    dev.template.has_resource("AWS::DynamoDB::Table", {"DeletionPolicy": "Delete"})
-    prod.template.has_resource(
-        "AWS::DynamoDB::Table",
-        {"DeletionPolicy": "Retain", "Properties": Match.object_like({"DeletionProtectionEnabled": True})},
-    )
+def test_idempotency_table_has_the_powertools_layout(dev: Synth) -> None:
+    properties = table_of(dev, dev.stack.idempotency.table)["Properties"]
+    expected = idempotency_table_definition("any")
+
+    assert properties["KeySchema"] == expected["KeySchema"]
+    assert properties["AttributeDefinitions"] == expected["AttributeDefinitions"]
+    assert properties["TimeToLiveSpecification"] == {
+        "AttributeName": IDEMPOTENCY_TTL_ATTRIBUTE,
+        "Enabled": True,
+    }
+    assert "GlobalSecondaryIndexes" not in properties
+
+
+def test_every_table_is_on_demand_with_point_in_time_recovery(variant: Synth) -> None:
+    tables = variant.of_type("AWS::DynamoDB::Table")
+
+    assert len(tables) == 2
+    for table in tables.values():
+        assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+        assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert table["Properties"]["TimeToLiveSpecification"]["Enabled"] is True
+
+
+def test_the_tables_are_retained_in_prod_and_destroyed_in_dev(dev: Synth, prod: Synth) -> None:
+    for table in dev.of_type("AWS::DynamoDB::Table").values():
+        assert table["DeletionPolicy"] == "Delete"
+    for table in prod.of_type("AWS::DynamoDB::Table").values():
+        assert table["DeletionPolicy"] == "Retain"
+        assert table["Properties"]["DeletionProtectionEnabled"] is True
 
 
 # --- Aurora ------------------------------------------------------------------------------
@@ -298,7 +303,7 @@ def test_the_database_admits_only_the_database_functions(dev: Synth) -> None:
     sources = {json.dumps(i["SourceSecurityGroupId"]) for i in ingress}
     expected = {
         json.dumps({"Fn::GetAtt": [dev.logical_id(fn.connections.security_groups[0]), "GroupId"]})
-        for fn in (dev.stack.connect, dev.stack.message, dev.stack.migration.function)
+        for fn in (dev.stack.connect, dev.stack.message, dev.stack.api_function, dev.stack.migration.function)
     }
 
     assert sources == expected
@@ -311,8 +316,14 @@ def test_rds_proxy_is_optional_and_then_fronts_the_cluster(dev: Synth, prod: Syn
     prod.template.has_resource_properties(
         "AWS::RDS::DBProxy", {"RequireTLS": True, "EngineFamily": "POSTGRESQL"}
     )
-    assert "CSMS_DATABASE_HOST" in environment_of(prod, prod.stack.message)
-    assert "CSMS_DATABASE_HOST" not in environment_of(dev, dev.stack.message)
+    proxy_endpoint = {"Fn::GetAtt": [prod.logical_id(prod.stack.database.proxy), "Endpoint"]}
+    for prod_fn, dev_fn in zip(all_functions(prod.stack), all_functions(dev.stack), strict=True):
+        if prod_fn is prod.stack.disconnect:  # no database, no host
+            assert "CSMS_DATABASE_HOST" not in environment_of(prod, prod_fn)
+            continue
+        # Every database function connects through the proxy (Settings.database_host).
+        assert environment_of(prod, prod_fn)["CSMS_DATABASE_HOST"] == proxy_endpoint, prod_fn.name
+        assert "CSMS_DATABASE_HOST" not in environment_of(dev, dev_fn)
 
 
 # --- network -----------------------------------------------------------------------------
@@ -343,7 +354,7 @@ def test_vpc_flow_logs_are_on(dev: Synth) -> None:
 
 
 def test_database_functions_run_in_the_functions_subnets(dev: Synth) -> None:
-    for fn in (dev.stack.connect, dev.stack.message, dev.stack.migration.function):
+    for fn in (dev.stack.connect, dev.stack.message, dev.stack.api_function, dev.stack.migration.function):
         subnet_ids = json.dumps(function_of(dev, fn)["Properties"]["VpcConfig"]["SubnetIds"])
         assert "FunctionsSubnet1" in subnet_ids
         assert "FunctionsSubnet2" in subnet_ids
@@ -422,9 +433,9 @@ def test_migrations_run_on_every_new_code_or_layer(dev: Synth) -> None:
     assert "VpcConfig" in migrate
 
 
-def test_websocket_functions_take_traffic_only_after_the_migration(dev: Synth) -> None:
+def test_functions_that_serve_traffic_take_it_only_after_the_migration(dev: Synth) -> None:
     migration = dev.logical_id(dev.stack.migration.cfn_resource)
-    for fn in (dev.stack.connect, dev.stack.message, dev.stack.disconnect):
+    for fn in (dev.stack.connect, dev.stack.message, dev.stack.disconnect, dev.stack.api_function):
         assert migration in function_of(dev, fn)["DependsOn"]
 
 
@@ -437,6 +448,6 @@ def test_the_migration_waits_for_the_database(dev: Synth) -> None:
 
 def test_every_handler_module_is_in_the_code_asset(dev: Synth) -> None:
     code = dev.stack.code
-    for fn in (dev.stack.connect, dev.stack.message, dev.stack.disconnect, dev.stack.migration.function):
+    for fn in all_functions(dev.stack):
         assert code.contains_handler(function_of(dev, fn)["Properties"]["Handler"])
     assert not code.contains_handler("functions/nope/handler.lambda_handler")

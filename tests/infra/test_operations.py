@@ -1,0 +1,204 @@
+"""Operations: alarms, their topic, the dashboard."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from csms_infra import names
+from csms_infra.function import CsmsFunction
+
+from .support import ALARM_EMAIL, Synth, the_one
+
+pytestmark = pytest.mark.infra
+
+
+# --- helpers -----------------------------------------------------------------------------
+def alarms(synth: Synth) -> dict[str, dict[str, Any]]:
+    """Alarm name -> properties."""
+    return {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in synth.of_type("AWS::CloudWatch::Alarm").values()
+    }
+
+
+def alarm(synth: Synth, subject: str) -> dict[str, Any]:
+    return alarms(synth)[names.alarm_name(synth.stack.config.stage, subject)]
+
+
+def serving_functions(synth: Synth) -> tuple[CsmsFunction, ...]:
+    stack = synth.stack
+    return (stack.connect, stack.message, stack.disconnect, stack.api_function)
+
+
+def _flatten(value: Any) -> str:
+    """A ``Fn::Join`` of strings and references as one string; references become ``<ref>``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_flatten(part) for part in parts)
+    return "<ref>"
+
+
+def dashboard(synth: Synth) -> dict[str, Any]:
+    properties = the_one(synth.of_type("AWS::CloudWatch::Dashboard"))["Properties"]
+    body: dict[str, Any] = json.loads(_flatten(properties["DashboardBody"]))
+    body["name"] = properties["DashboardName"]
+    return body
+
+
+def graphed_metrics(body: dict[str, Any]) -> set[str]:
+    """Metric names graphed anywhere on the dashboard."""
+    found: set[str] = set()
+    for widget in body["widgets"]:
+        for row in widget.get("properties", {}).get("metrics", []):
+            # [namespace, name, dim, value, ..., {options}] or [".", name, ...] continuation rows
+            strings = [item for item in row if isinstance(item, str)]
+            if len(strings) >= 2:
+                found.add(strings[1])
+    return found
+
+
+# --- alarms ------------------------------------------------------------------------------
+def test_every_serving_function_alarms_on_errors_and_throttles(variant: Synth) -> None:
+    for fn in serving_functions(variant):
+        function = {"Name": "FunctionName", "Value": {"Ref": variant.logical_id(fn.function)}}
+        for subject, metric in (("errors", "Errors"), ("throttles", "Throttles")):
+            watched = alarm(variant, f"{fn.name}-{subject}")
+            assert watched["MetricName"] == metric
+            assert watched["Dimensions"] == [function]
+            assert watched["Threshold"] == 1
+
+
+def test_every_alarm_notifies_the_topic_when_it_fires_and_clears(variant: Synth) -> None:
+    topic = {"Ref": variant.logical_id(variant.stack.operations.topic)}
+    found = alarms(variant)
+
+    assert len(found) == 2 * 4 + 6
+    for name, properties in found.items():
+        assert name.startswith(f"csms-{variant.stack.config.stage}-")
+        assert properties["AlarmActions"] == [topic], name
+        assert properties["OKActions"] == [topic], name
+        assert properties["TreatMissingData"] == "notBreaching", name
+        assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold", name
+        assert properties["AlarmDescription"], name
+
+
+def test_the_operator_api_alarms_on_5xx_answers(dev: Synth) -> None:
+    watched = alarm(dev, "api-5xx")
+
+    assert (watched["Namespace"], watched["MetricName"], watched["Statistic"]) == (
+        "AWS/ApiGateway",
+        "5XXError",
+        "Sum",
+    )
+    dimensions = {d["Name"]: d["Value"] for d in watched["Dimensions"]}
+    assert dimensions["ApiName"] == "csms-dev-operator-api"
+    assert dimensions["Stage"] == {"Ref": dev.logical_id(dev.stack.operator_api.stage)}
+
+
+def test_the_websocket_api_alarms_on_integration_errors(dev: Synth) -> None:
+    watched = alarm(dev, "websocket-integration-errors")
+
+    assert (watched["Namespace"], watched["MetricName"]) == ("AWS/ApiGateway", "IntegrationError")
+    assert {d["Name"]: d["Value"] for d in watched["Dimensions"]} == {
+        "ApiId": {"Ref": dev.logical_id(dev.stack.chargers.api)},
+        "Stage": "dev",
+    }
+
+
+def test_aurora_alarms_on_capacity_and_connections(dev: Synth, prod: Synth) -> None:
+    capacity = alarm(dev, "aurora-acu")
+    assert (capacity["Namespace"], capacity["MetricName"]) == ("AWS/RDS", "ACUUtilization")
+    assert (capacity["Threshold"], capacity["EvaluationPeriods"]) == (90, 3)
+    assert capacity["Dimensions"] == [
+        {"Name": "DBClusterIdentifier", "Value": {"Ref": dev.logical_id(dev.stack.database.cluster)}}
+    ]
+
+    # 80 % of max_connections: ~901 at 4 ACU (dev), the 2000 cap with min ACU 0.5 (prod).
+    assert alarm(dev, "aurora-connections")["MetricName"] == "DatabaseConnections"
+    assert alarm(dev, "aurora-connections")["Threshold"] == 720
+    assert alarm(prod, "aurora-connections")["Threshold"] == 1600
+
+
+def test_each_table_alarms_on_throttled_requests_including_queries(dev: Synth) -> None:
+    for label, table in (
+        ("connections", dev.stack.connections.table),
+        ("idempotency", dev.stack.idempotency.table),
+    ):
+        watched = alarm(dev, f"dynamodb-{label}-throttles")
+        metrics = [m["MetricStat"]["Metric"] for m in watched["Metrics"] if "MetricStat" in m]
+        operations = set()
+        for metric in metrics:
+            dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+            assert metric["MetricName"] == "ThrottledRequests"
+            assert dimensions["TableName"] == {"Ref": dev.logical_id(table)}
+            operations.add(dimensions["Operation"])
+        assert {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"} == operations
+        # A sparse term must not blank the sum: each one is filled with 0.
+        [expression] = [m["Expression"] for m in watched["Metrics"] if "Expression" in m]
+        assert expression.count("FILL(") == len(operations)
+
+
+def test_the_alarm_topic_takes_tls_only_and_mails_only_when_asked(dev: Synth, prod: Synth) -> None:
+    for synth in (dev, prod):
+        policy = the_one(synth.of_type("AWS::SNS::TopicPolicy"))["Properties"]["PolicyDocument"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in policy["Statement"]
+        )
+    dev.template.resource_count_is("AWS::SNS::Subscription", 0)
+    prod.template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": ALARM_EMAIL}
+    )
+
+
+# --- dashboard ---------------------------------------------------------------------------
+def test_the_dashboard_shows_what_an_operator_watches(dev: Synth) -> None:
+    body = dashboard(dev)
+    metrics = graphed_metrics(body)
+
+    assert body["name"] == "csms-dev"
+    # chargers: connections, frames, handler latency
+    assert {"ConnectCount", "MessageCount", "Invocations", "Duration", "IntegrationError"} <= metrics
+    # operator API, functions, Aurora, DynamoDB
+    assert {
+        "Count",
+        "Latency",
+        "4XXError",
+        "5XXError",
+        "Errors",
+        "Throttles",
+        "ConcurrentExecutions",
+    } <= metrics
+    assert {"ServerlessDatabaseCapacity", "ACUUtilization", "DatabaseConnections"} <= metrics
+    assert {"ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits", "ThrottledRequests"} <= metrics
+    # the custom gauges the code is to emit
+    assert {names.Metric.CHARGERS_ONLINE, names.Metric.OPEN_TRANSACTIONS} <= metrics
+
+
+def test_handler_and_api_latency_are_shown_as_percentiles(dev: Synth) -> None:
+    text = json.dumps(dashboard(dev))
+
+    for percentile in ("p50", "p95", "p99"):
+        assert f'"stat": "{percentile}"' in text
+
+
+def test_the_dashboard_explains_the_missing_gauges_and_lists_every_alarm(dev: Synth) -> None:
+    widgets = dashboard(dev)["widgets"]
+    text = next(w for w in widgets if w["type"] == "text")["properties"]["markdown"]
+    status = next(w for w in widgets if w["type"] == "alarm")["properties"]
+
+    assert "TODO" in text
+    assert names.Metric.OPEN_TRANSACTIONS in text
+    assert len(status["alarms"]) == len(alarms(dev))
+
+
+def test_outputs_name_the_alarm_topic_and_the_dashboard(dev: Synth) -> None:
+    outputs = dev.template.to_json()["Outputs"]
+
+    assert outputs["AlarmTopicArn"]["Value"] == {"Ref": dev.logical_id(dev.stack.operations.topic)}
+    assert "#dashboards:name=csms-dev" in json.dumps(outputs["DashboardUrl"]["Value"])
