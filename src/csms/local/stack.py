@@ -51,8 +51,9 @@ class StackConfig:
     environment: dict[str, str] = field(default_factory=dict)
     #: Key the local authorizer trusts; None = the key file in the state folder.
     api_signing_key: bytes | None = None
-    #: How often the command-deadline sweeper runs (the scheduled job on AWS); 0 = never.
-    sweep_interval: float = 10.0
+    #: Fire the schedules of csms.schedules locally (through functions/scheduled), as
+    #: EventBridge Scheduler does on AWS.
+    run_schedules: bool = True
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -131,21 +132,29 @@ class LocalStack:
         )
         self._stopping.clear()
         self._tasks = [asyncio.create_task(mapping.run(self._stopping))]
-        if self.config.sweep_interval > 0:
-            self._tasks.append(asyncio.create_task(self._sweep_periodically()))
+        if self.config.run_schedules:
+            from csms.schedules import SCHEDULES
 
-    async def _sweep_periodically(self) -> None:
-        """What the command-timeouts schedule does on AWS."""
-        from csms.app import wiring
+            scheduled = load_handler("scheduled")
+            for schedule in SCHEDULES:
+                self._tasks.append(
+                    asyncio.create_task(self._fire(schedule.name, schedule.every_seconds, scheduled))
+                )
 
+    async def _fire(
+        self, job: str, every_seconds: float, handler: Callable[[dict[str, Any], Any], Any]
+    ) -> None:
+        """EventBridge Scheduler, locally: invoke the scheduled function with {"job": name}."""
         while not self._stopping.is_set():
             try:
-                await asyncio.wait_for(self._stopping.wait(), self.config.sweep_interval)
+                await asyncio.wait_for(self._stopping.wait(), every_seconds)
             except TimeoutError:
+                from csms.local.gateway import LocalLambdaContext
+
                 try:
-                    await asyncio.to_thread(wiring.commands().sweep)
+                    await asyncio.to_thread(handler, {"job": job}, LocalLambdaContext("scheduled"))
                 except Exception:
-                    log.exception("the command sweeper failed")
+                    log.exception("scheduled job failed", extra={"job": job})
 
     async def stop(self) -> None:
         """Stop everything this stack started, in reverse order."""
