@@ -7,6 +7,7 @@ line arrive as strings; values from ``cdk.json`` arrive as JSON; both are accept
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal, TypeVar, cast
@@ -22,6 +23,13 @@ from . import names
 Stage = Literal["dev", "prod"]
 #: ``user_pool_mfa``: TOTP (authenticator app) only; SMS would need an SNS role and costs.
 MFA_MODES = ("off", "optional", "required")
+#: ``command_timeout_seconds``: the bounds ``csms.settings.Settings`` accepts.
+COMMAND_TIMEOUT_RANGE = (5, 3600)
+#: ``external_database_secret_arn``: the *complete* ARN (with the six-character suffix Secrets
+#: Manager appends), so the grants name exactly that secret.
+SECRET_COMPLETE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):secret:.+-[A-Za-z0-9]{6}$"
+)
 T = TypeVar("T")
 
 #: CloudWatch accepts only these retention periods.
@@ -72,6 +80,12 @@ DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
         "user_pool_threat_protection": False,
         "alarm_email": "",
         "db_connections_alarm": 0,
+        "command_timeout_seconds": 60,
+        "events_archive_days": 30,  # replay buffer of the domain-event bus (0 = forever)
+        # An existing PostgreSQL (e.g. TimescaleDB) instead of Aurora: its secret's complete ARN,
+        # and optionally a host that replaces the secret's (CSMS_DATABASE_HOST).
+        "external_database_secret_arn": "",
+        "external_database_host": "",
     },
     "prod": {
         "log_retention_days": 90,
@@ -103,6 +117,10 @@ DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
         "user_pool_threat_protection": True,
         "alarm_email": "",
         "db_connections_alarm": 0,
+        "command_timeout_seconds": 60,
+        "events_archive_days": 365,  # a year of events to replay into a new subscriber
+        "external_database_secret_arn": "",
+        "external_database_host": "",
     },
 }
 
@@ -180,6 +198,10 @@ class StageConfig:
     user_pool_threat_protection: bool
     alarm_email: str
     db_connections_alarm: int
+    command_timeout_seconds: int
+    events_archive_days: int
+    external_database_secret_arn: str
+    external_database_host: str
 
     @classmethod
     def from_context(cls, node: Node) -> StageConfig:
@@ -262,11 +284,42 @@ class StageConfig:
             raise ConfigError(f"alarm_email={self.alarm_email!r}: expected an e-mail address")
         if self.db_connections_alarm < 0:
             raise ConfigError("db_connections_alarm: 0 (derived from db_max_acu) or a positive count")
+        if not COMMAND_TIMEOUT_RANGE[0] <= self.command_timeout_seconds <= COMMAND_TIMEOUT_RANGE[1]:
+            low, high = COMMAND_TIMEOUT_RANGE
+            raise ConfigError(f"command_timeout_seconds={self.command_timeout_seconds}: use {low}..{high}")
+        if self.events_archive_days < 0:
+            raise ConfigError("events_archive_days: 0 (keep forever) or a number of days")
+        if self.external_database_secret_arn:
+            if not SECRET_COMPLETE_ARN.match(self.external_database_secret_arn):
+                raise ConfigError(
+                    f"external_database_secret_arn={self.external_database_secret_arn!r}: expected the "
+                    "complete secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-XXXXXX), "
+                    "as create-secret and describe-secret print it"
+                )
+            if self.rds_proxy:
+                raise ConfigError(
+                    "rds_proxy fronts the Aurora cluster; with external_database_secret_arn there is none"
+                )
+        elif self.external_database_host:
+            raise ConfigError(
+                "external_database_host overrides the host of external_database_secret_arn; set both"
+            )
 
     # --- derived values -------------------------------------------------------------------
     @property
     def is_prod(self) -> bool:
         return self.stage == "prod"
+
+    @property
+    def uses_aurora(self) -> bool:
+        """False when ``external_database_secret_arn`` points the functions at another PostgreSQL."""
+        return not self.external_database_secret_arn
+
+    @property
+    def external_database_region(self) -> str | None:
+        """The region in ``external_database_secret_arn`` (Secrets Manager is regional)."""
+        match = SECRET_COMPLETE_ARN.match(self.external_database_secret_arn)
+        return match["region"] if match else None
 
     @property
     def log_retention(self) -> logs.RetentionDays:

@@ -1,19 +1,23 @@
-"""State: the DynamoDB connections table and the Aurora PostgreSQL cluster."""
+"""State: the DynamoDB tables (connections, pending calls, idempotency) and Aurora PostgreSQL."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Protocol, cast
 
-from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnElement, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rds as rds
-from constructs import Construct
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct, IDependable
 
 from csms.aws.schema import (
     IDEMPOTENCY_KEY,
     IDEMPOTENCY_TTL_ATTRIBUTE,
     PARTITION_KEY,
+    PENDING_KEY,
+    PENDING_TTL_ATTRIBUTE,
     TENANT_ATTRIBUTE,
     TENANT_INDEX,
     TTL_ATTRIBUTE,
@@ -23,6 +27,17 @@ from . import nag, names
 from .config import StageConfig
 from .function import CsmsFunction
 from .network import Network
+
+#: ``DynamoConnectionStore.current_connection``: one consistent GetItem.
+LOOKUP_ACTIONS: tuple[str, ...] = ("dynamodb:GetItem",)
+#: ``DynamoConnectionStore.count_connected`` (the ``fleet-gauges`` job): a ``Select=COUNT``
+#: Scan of the table filtered on the ``cp#`` prefix of ``pk``; no index.
+COUNT_ACTIONS: tuple[str, ...] = ("dynamodb:Scan",)
+#: The slot operations of ``csms.aws.pending.DynamoPendingCalls``: ``claim`` (a conditional
+#: PutItem) and ``pop`` (a conditional DeleteItem returning the old item).
+SLOT_ACTIONS: tuple[str, ...] = ("dynamodb:PutItem", "dynamodb:DeleteItem")
+#: ``expired`` (the deadline sweep) scans the table, which holds one item per busy charger.
+SWEEP_ACTIONS: tuple[str, ...] = (*SLOT_ACTIONS, "dynamodb:Scan")
 
 
 def _on_demand_table(
@@ -66,14 +81,40 @@ class ConnectionsTable(Construct):
         """Item reads and writes on the table, and the variable naming it."""
         self.table.grant_read_write_data(fn.role)
         self._name_it(fn)
+        self._acknowledge_indexes(fn)
 
     def grant_read(self, fn: CsmsFunction) -> None:
         """Item and index reads only (the operator API lists connections, never writes them)."""
         self.table.grant_read_data(fn.role)
         self._name_it(fn)
+        self._acknowledge_indexes(fn)
+
+    def grant_lookup(self, fn: CsmsFunction) -> None:
+        """``GetItem`` on the table alone: a charger's current connection id.
+
+        What command delivery needs (``DynamoConnectionStore.current_connection``): no
+        writes, no queries, no index.
+        """
+        iam.Grant.add_to_principal(
+            grantee=fn.role, actions=list(LOOKUP_ACTIONS), resource_arns=[self.table.table_arn]
+        )
+        self._name_it(fn)
+
+    def grant_count(self, fn: CsmsFunction) -> None:
+        """``Scan`` on the table alone: how many chargers are connected (the fleet gauge).
+
+        ``DynamoConnectionStore.count_connected`` scans with ``Select=COUNT``; no index, no
+        item reads beyond that, no writes.
+        """
+        iam.Grant.add_to_principal(
+            grantee=fn.role, actions=list(COUNT_ACTIONS), resource_arns=[self.table.table_arn]
+        )
+        self._name_it(fn)
 
     def _name_it(self, fn: CsmsFunction) -> None:
         fn.add_environment(names.Env.CONNECTIONS_TABLE, self.table.table_name)
+
+    def _acknowledge_indexes(self, fn: CsmsFunction) -> None:
         table_id = Stack.of(self).get_logical_id(cast(CfnElement, self.table.node.default_child))
         nag.acknowledge(
             fn.role,
@@ -82,6 +123,37 @@ class ConnectionsTable(Construct):
             f"one index ({TENANT_INDEX}), and the grant names no other table.",
             finding=f"Resource::<{table_id}.Arn>/index/*",
         )
+
+
+class PendingCallsTable(Construct):
+    """Each charger's single outstanding-CALL slot, laid out as :mod:`csms.aws.schema` says.
+
+    Key ``pk`` (``cp#{chargePointId}``), TTL on ``ttl`` (a backstop to the sweeper), on
+    demand, point-in-time recovery, retained in prod. No index, so the grants name the
+    table and nothing else. The grants follow ``csms.aws.pending`` call by call:
+
+    - :meth:`grant_slot` for the functions that send and answer commands (``commands``,
+      ``message``): claim and free;
+    - :meth:`grant_sweep` for the deadline sweeper (``scheduled``): that plus the Scan.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.table = _on_demand_table(self, config, PENDING_KEY, PENDING_TTL_ATTRIBUTE)
+
+    def grant_slot(self, fn: CsmsFunction) -> None:
+        """Claim (conditional PutItem) and free (conditional DeleteItem) a charger's slot."""
+        self._grant(fn, SLOT_ACTIONS)
+
+    def grant_sweep(self, fn: CsmsFunction) -> None:
+        """The slot operations plus the Scan for calls past their deadline."""
+        self._grant(fn, SWEEP_ACTIONS)
+
+    def _grant(self, fn: CsmsFunction, actions: tuple[str, ...]) -> None:
+        iam.Grant.add_to_principal(
+            grantee=fn.role, actions=list(actions), resource_arns=[self.table.table_arn]
+        )
+        fn.add_environment(names.Env.PENDING_CALLS_TABLE, self.table.table_name)
 
 
 class IdempotencyTable(Construct):
@@ -99,6 +171,29 @@ class IdempotencyTable(Construct):
         """Item reads and writes (Powertools gets, conditionally puts, updates and deletes)."""
         self.table.grant_read_write_data(fn.role)
         fn.add_environment(names.Env.IDEMPOTENCY_TABLE, self.table.table_name)
+
+
+class PostgresAccess(Protocol):
+    """The PostgreSQL the functions use: Aurora (:class:`Database`) or :class:`ExternalDatabase`."""
+
+    @property
+    def secret(self) -> secretsmanager.ISecret:
+        """RDS-style credentials (host, port, username, password, dbname)."""
+        ...
+
+    @property
+    def dependables(self) -> tuple[IDependable, ...]:
+        """What must exist before migrations can run (the Aurora cluster; nothing external)."""
+        ...
+
+    @property
+    def host_override(self) -> str | None:
+        """``CSMS_DATABASE_HOST`` of every database function, if the secret's host is not used."""
+        ...
+
+    def grant_connect(self, fn: CsmsFunction) -> None:
+        """Let ``fn`` reach PostgreSQL: network path, secret read, and the settings naming them."""
+        ...
 
 
 class Database(Construct):
@@ -198,6 +293,15 @@ class Database(Construct):
                     finding="Resource::*",
                 )
 
+    @property
+    def dependables(self) -> tuple[IDependable, ...]:
+        return (self.cluster,)
+
+    @property
+    def host_override(self) -> str | None:
+        """The proxy's endpoint with ``rds_proxy`` (the secret names the cluster)."""
+        return None if self.proxy is None else self.proxy.endpoint
+
     def grant_connect(self, fn: CsmsFunction) -> None:
         """Let ``fn`` reach PostgreSQL: network path, secret read, and the settings naming them."""
         self.secret.grant_read(fn.role)
@@ -210,3 +314,60 @@ class Database(Construct):
             self.proxy.connections.allow_from(fn.connections, ec2.Port.POSTGRES, description)
             # The secret's host is the cluster; through the proxy the functions use its endpoint.
             fn.add_environment(names.Env.DATABASE_HOST, self.proxy.endpoint)
+
+
+class ExternalDatabase(Construct):
+    """A PostgreSQL the stack does not create (e.g. TimescaleDB), known by its secret only.
+
+    ``external_database_secret_arn`` names an existing Secrets Manager secret in the RDS
+    layout (``host``, ``port``, ``username``, ``password``, ``dbname``) in the stack's region;
+    every database function reads it (``secretsmanager:GetSecretValue`` on that ARN, nothing
+    else) and connects with ``sslmode=require``. ``external_database_host`` overrides the
+    secret's host (``CSMS_DATABASE_HOST``), e.g. a private endpoint reached through peering.
+
+    The functions stay in the VPC and reach the database through the NAT gateways (their
+    security groups allow all egress); with ``nat_gateways=0`` only a route you add yourself
+    (peering, VPN, Transit Gateway) gets them there. Migrations run against it on deploy.
+    A secret encrypted with a customer managed KMS key also needs that key's policy to let
+    the function roles decrypt (``kms:ViaService`` Secrets Manager).
+
+    Context: ``external_database_secret_arn``, ``external_database_host``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, network: Network) -> None:
+        super().__init__(scope, construct_id)
+        self._host = config.external_database_host
+        self._secret = secretsmanager.Secret.from_secret_complete_arn(
+            self, "Secret", config.external_database_secret_arn
+        )
+        region = Stack.of(self).region
+        if not Token.is_unresolved(region) and region != config.external_database_region:
+            Annotations.of(self).add_error(
+                f"external_database_secret_arn is in {config.external_database_region}, the stack in "
+                f"{region}: the functions read the secret from their own region's Secrets Manager"
+            )
+        if not network.has_egress:
+            Annotations.of(self).add_warning_v2(
+                "csms:ExternalDatabaseWithoutEgress",
+                "external_database_secret_arn with nat_gateways=0: the functions reach the database "
+                "only through a route you add to the VPC yourself (peering, VPN, Transit Gateway).",
+            )
+
+    @property
+    def secret(self) -> secretsmanager.ISecret:
+        return self._secret
+
+    @property
+    def dependables(self) -> tuple[IDependable, ...]:
+        return ()
+
+    @property
+    def host_override(self) -> str | None:
+        return self._host or None
+
+    def grant_connect(self, fn: CsmsFunction) -> None:
+        """Read the secret; the function's security group already allows the way out."""
+        self._secret.grant_read(fn.role)
+        fn.add_environment(names.Env.DATABASE_SECRET_ARN, self._secret.secret_arn)
+        if self.host_override:
+            fn.add_environment(names.Env.DATABASE_HOST, self.host_override)

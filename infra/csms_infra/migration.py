@@ -12,7 +12,7 @@ from constructs import Construct
 from . import nag, names
 from .assets import CodeAssets
 from .config import StageConfig
-from .data import Database
+from .data import PostgresAccess
 from .function import CsmsFunction
 from .network import Network
 
@@ -21,8 +21,10 @@ class DatabaseMigration(Construct):
     """Runs ``alembic upgrade head`` (``csms.app.migrate``) on every deploy with new code.
 
     A CloudFormation custom resource (``custom_resources.Provider``) invokes the migrate
-    function synchronously. Its properties carry the code and layer hashes, so any new code
-    changes the resource and CloudFormation sends an Update, which migrates again. Functions
+    function synchronously. Its properties carry the code and layer hashes and the database
+    it connects to (secret ARN, host override), so new code, or a switch to another database
+    (Aurora <-> ``external_database_secret_arn``), changes the resource and CloudFormation
+    sends an Update, which migrates again. Functions
     that serve traffic call :meth:`run_before` so CloudFormation updates them only after the
     migration succeeded; until then the old code keeps serving, so migrations must be
     backwards compatible (expand first, contract in a later release).
@@ -42,7 +44,7 @@ class DatabaseMigration(Construct):
         config: StageConfig,
         code: CodeAssets,
         network: Network,
-        database: Database,
+        database: PostgresAccess,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = CsmsFunction(
@@ -70,7 +72,13 @@ class DatabaseMigration(Construct):
             "Resource",
             service_token=self.provider.service_token,
             resource_type=names.MIGRATION_RESOURCE_TYPE,
-            properties={"CodeHash": code.code_hash, "LayerHash": code.layer_hash},
+            properties={
+                "CodeHash": code.code_hash,
+                "LayerHash": code.layer_hash,
+                # Another database must be migrated too, even with unchanged code.
+                "DatabaseSecretArn": database.secret.secret_arn,
+                "DatabaseHost": database.host_override or "",
+            },
         )
         nag.acknowledge(
             self.provider,
@@ -88,9 +96,9 @@ class DatabaseMigration(Construct):
             "its ARN with the ':*' qualifier), and only that function.",
             finding=f"Resource::<{migrate_logical_id}.Arn>:*",
         )
-        # Migrate only once the cluster (with its instances and secret attachment) and the
-        # network path to it (routes, VPC endpoints) exist.
-        self.resource.node.add_dependency(database.cluster, network)
+        # Migrate only once the cluster (with its instances and secret attachment; nothing for
+        # an external database) and the network path to it (routes, NAT, VPC endpoints) exist.
+        self.resource.node.add_dependency(*database.dependables, network)
 
     def run_before(self, *functions: CsmsFunction) -> None:
         """Make ``functions`` wait for the migration (CloudFormation ``DependsOn``).

@@ -17,6 +17,7 @@ from csms.api.app import PUBLIC_PATHS
 from csms.api.auth import ROLE_CLAIM, TENANT_CLAIM, Role
 from csms.api.problems import PROBLEM_JSON
 from csms.constants import CHARGE_POINT_ID_HEADER, OCPP_PATH_PREFIX, ORIGIN_VERIFY_HEADER, ROUTE_FUNCTIONS
+from csms.schedules import SCHEDULES, Schedule
 from csms.settings import Settings
 
 PROJECT: Final = "csms"
@@ -68,6 +69,11 @@ class Env:
     METRICS_NAMESPACE: Final = setting_env_var("metrics_namespace")
     #: Set only with the RDS Proxy: the host to connect to instead of the secret's ``host``.
     DATABASE_HOST: Final = setting_env_var("database_host")
+    PENDING_CALLS_TABLE: Final = setting_env_var("pending_calls_table")
+    COMMANDS_QUEUE_URL: Final = setting_env_var("commands_queue_url")
+    COMMAND_TIMEOUT_SECONDS: Final = setting_env_var("command_timeout_seconds")
+    #: The domain-event bus the functions publish to (issue 5 publishes; the setting exists).
+    EVENT_BUS_NAME: Final = setting_env_var("event_bus_name")
 
 
 # --- Functions ----------------------------------------------------------------------------
@@ -77,6 +83,10 @@ MESSAGE: Final = ROUTE_FUNCTIONS["$default"]
 DISCONNECT: Final = ROUTE_FUNCTIONS["$disconnect"]
 #: The operator REST API (``functions/api``).
 API: Final = "api"
+#: Command delivery (``functions/commands``, SQS FIFO trigger).
+COMMANDS: Final = "commands"
+#: The scheduled jobs (``functions/scheduled``, EventBridge Scheduler).
+SCHEDULED: Final = "scheduled"
 FUNCTIONS_DIR: Final = "functions"
 #: The migration runs from the shared package, not from a ``functions/`` entry point.
 MIGRATE_HANDLER: Final = "csms.app.migrate.lambda_handler"
@@ -98,14 +108,18 @@ def metrics_namespace(stage: str) -> str:
 
 
 class Metric:
-    """Custom metrics the dashboard graphs (Powertools EMF, dimension ``service``).
+    """Custom metrics the dashboard graphs and alarms watch (Powertools EMF, dimension ``service``).
 
-    Gauges the code does not emit yet (see ``infra/README.md``); until it does, their
-    graphs stay empty. A rename here must go together with the code that emits them.
+    The scheduled function emits them: the gauges from its ``fleet-gauges`` job once a minute,
+    the count from its ``command-timeouts`` sweep (``csms.app.scheduled``). A rename here
+    must go together with the code that emits them (``tests/infra`` runs those jobs and
+    compares the names).
     """
 
     CHARGERS_ONLINE: Final = "ChargersOnline"
     OPEN_TRANSACTIONS: Final = "OpenTransactions"
+    #: Count of commands the sweeper timed out (charger gave no answer by the deadline).
+    COMMANDS_TIMED_OUT: Final = "CommandsTimedOut"
     #: Powertools Metrics adds ``service=<service name>`` to every metric it emits.
     DIMENSIONS: Final = {"service": SERVICE_NAME}
 
@@ -146,6 +160,44 @@ def rest_api_name(stage: str) -> str:
 
 def user_pool_name(stage: str) -> str:
     return f"{PROJECT}-{stage}-operators"
+
+
+# --- Commands and scheduled jobs ---------------------------------------------------------
+def commands_queue_name(stage: str) -> str:
+    """The FIFO queue that triggers command delivery (FIFO names must end in ``.fifo``)."""
+    return f"{PROJECT}-{stage}-commands.fifo"
+
+
+def commands_dead_letter_queue_name(stage: str) -> str:
+    """A FIFO queue's dead-letter queue must be FIFO too."""
+    return f"{PROJECT}-{stage}-commands-dlq.fifo"
+
+
+def schedule_group_name(stage: str) -> str:
+    """EventBridge Scheduler group of one stage; schedules in it are named after the job."""
+    return f"{PROJECT}-{stage}"
+
+
+#: The scheduled jobs, defined once in :mod:`csms.schedules` (``csms dev`` runs the same).
+JOBS: Final[tuple[Schedule, ...]] = tuple(SCHEDULES)
+#: The key of the event ``functions/scheduled`` receives: ``{"job": <schedule name>}``.
+JOB_INPUT_KEY: Final = "job"
+
+
+def job_input(job: Schedule) -> dict[str, str]:
+    """The event a schedule sends to ``functions/scheduled`` (``csms.app.scheduled.handle``)."""
+    return {JOB_INPUT_KEY: job.name}
+
+
+# --- Domain events ------------------------------------------------------------------------
+def event_bus_name(stage: str) -> str:
+    """The EventBridge bus of one stage's domain events (integrators subscribe with rules)."""
+    return f"{PROJECT}-{stage}-events"
+
+
+def event_archive_name(stage: str) -> str:
+    """The archive of the bus (replay); archive names are unique per account and region."""
+    return f"{PROJECT}-{stage}-events"
 
 
 # --- Operations ---------------------------------------------------------------------------

@@ -18,8 +18,9 @@ class Network(Construct):
     """Two AZs; the database in isolated subnets; functions in their own subnets.
 
     AWS services are reached through VPC endpoints: a (free) DynamoDB gateway endpoint and,
-    with ``vpc_endpoints`` on, interface endpoints (Secrets Manager now; SQS and
-    EventBridge join through :meth:`add_interface_endpoint` when their issues land).
+    with ``vpc_endpoints`` on, interface endpoints for Secrets Manager (every database
+    function), SQS (the api function enqueues commands) and EventBridge (domain events);
+    more join through :meth:`add_interface_endpoint`.
 
     The WebSocket ``@connections`` API is the exception. The ``execute-api`` interface
     endpoint serves only *private* REST APIs, and with private DNS it would even capture
@@ -74,6 +75,8 @@ class Network(Construct):
         )
         self._interface_endpoints = config.vpc_endpoints
         self.add_interface_endpoint("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER)
+        self.add_interface_endpoint("Sqs", ec2.InterfaceVpcEndpointAwsService.SQS)
+        self.add_interface_endpoint("Events", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE)
 
         if not self.has_egress:
             Annotations.of(self).add_warning_v2(

@@ -14,29 +14,55 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from . import names
+from .commands import MAX_RECEIVE_COUNT, CommandQueue
 from .config import StageConfig
 from .data import Database
 from .function import CsmsFunction
 from .operator_api import OperatorRestApi
+from .scheduler import ScheduledJobs
 from .websocket import ChargerWebSocketApi
 
 FIVE_MINUTES: Final = Duration.minutes(5)
 ONE_MINUTE: Final = Duration.minutes(1)
 PERCENTILES: Final = ("p50", "p95", "p99")
 #: The DynamoDB operations the product issues (the ``Operation`` dimension's spelling);
-#: their throttles are summed per table.
-TABLE_OPERATIONS: Final = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
+#: their throttles are summed per table (an alarm's metric math takes at most 10 metrics).
+TABLE_OPERATIONS: Final = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan")
+#: Commands timed out in 5 minutes before anyone is told: one charger that does not answer
+#: is the charger's problem; several in a row point at the delivery path.
+COMMAND_TIMEOUTS_THRESHOLD: Final = 5
 
 
-def _description(stage: str) -> str:
-    custom = ", ".join((names.Metric.CHARGERS_ONLINE, names.Metric.OPEN_TRANSACTIONS))
+def _description(stage: str, *, aurora: bool) -> str:
+    database = (
+        "Aurora and DynamoDB" if aurora else "DynamoDB (watch the external PostgreSQL with its own tools)"
+    )
     return (
         f"# csms {stage}\n"
-        "Chargers (WebSocket API, `message` function), the operator API, the functions, Aurora and "
-        "DynamoDB; the alarms are at the bottom. Frames per minute = `message` invocations.\n\n"
-        f"TODO: the first graph shows the gauges {custom} "
-        f"(namespace `{names.metrics_namespace(stage)}`, dimension `service`), which the code does not "
-        "emit yet; until then, WebSocket connects and messages stand in for chargers online."
+        "Chargers (WebSocket API, `message` function), the operator API, commands (queue, `commands` "
+        f"and `scheduled` functions), the functions, {database}; the alarms are at the bottom. "
+        "Frames per minute = `message` invocations.\n\n"
+        f"{names.Metric.CHARGERS_ONLINE} and {names.Metric.OPEN_TRANSACTIONS} are gauges the scheduled "
+        "function's `fleet-gauges` job publishes every minute (connections table, open transactions in "
+        f"PostgreSQL); {names.Metric.COMMANDS_TIMED_OUT} counts what the `command-timeouts` sweep timed "
+        f"out. Namespace `{names.metrics_namespace(stage)}`, dimension `service={names.SERVICE_NAME}`."
+    )
+
+
+def _graph(
+    title: str,
+    left: Sequence[cloudwatch.IMetric],
+    width: int = 8,
+    right: Sequence[cloudwatch.IMetric] = (),
+    annotations: Sequence[cloudwatch.HorizontalAnnotation] = (),
+) -> cloudwatch.GraphWidget:
+    return cloudwatch.GraphWidget(
+        title=title,
+        left=list(left),
+        right=list(right) or None,
+        left_annotations=list(annotations) or None,
+        width=width,
+        height=6,
     )
 
 
@@ -73,14 +99,18 @@ class Operations(Construct):
     - operator API: 5 or more 5XX answers in 5 min;
     - WebSocket API: 5 or more integration errors in 5 min (function failures or throttles
       as chargers see them);
-    - Aurora: ACU utilisation at 90 % of ``db_max_acu`` for 15 min; connections at
-      ``db_connections_alarm`` (default 80 % of the estimated ``max_connections``);
-    - DynamoDB: any throttled request, per table.
+    - Aurora (not with an external database): ACU utilisation at 90 % of ``db_max_acu`` for
+      15 min; connections at ``db_connections_alarm`` (default 80 % of the estimated
+      ``max_connections``);
+    - DynamoDB: any throttled request, per table;
+    - commands: any message in the command queue's dead-letter queue; 5 or more commands
+      timed out in 5 min (``CommandsTimedOut``, counted by the sweep);
+    - EventBridge Scheduler: any invocation of the scheduled function dropped after retries.
 
     The topic always exists (alarms need somewhere to go; subscribe chat or paging tools to
-    ``AlarmTopicArn``); ``alarm_email`` adds an e-mail subscription. Later functions and
-    queues join through :meth:`watch_function` and :meth:`add_alarm` (the commands issue:
-    DLQ depth, command timeouts).
+    ``AlarmTopicArn``); ``alarm_email`` adds an e-mail subscription. A later function or
+    queue joins through :meth:`watch_function` and :meth:`add_alarm`, called from here so the
+    dashboard's alarm widget lists it.
 
     Context: ``alarm_email``, ``db_connections_alarm``.
     """
@@ -93,10 +123,13 @@ class Operations(Construct):
         config: StageConfig,
         functions: Sequence[CsmsFunction],
         message: CsmsFunction,
+        commands: CsmsFunction,
         chargers: ChargerWebSocketApi,
         api: OperatorRestApi,
-        database: Database,
+        database: Database | None,
         tables: Mapping[str, dynamodb.Table],
+        command_queue: CommandQueue,
+        jobs: ScheduledJobs,
     ) -> None:
         super().__init__(scope, construct_id)
         self._stage = config.stage
@@ -125,24 +158,8 @@ class Operations(Construct):
             description="WebSocket frames whose function failed or was throttled: chargers got no "
             "answer. See the connect/message function alarms and logs.",
         )
-        self.add_alarm(
-            "AuroraCapacity",
-            "aurora-acu",
-            database.cluster.metric_acu_utilization(period=FIVE_MINUTES, statistic="Average"),
-            threshold=90,
-            evaluation_periods=3,
-            description=f"Aurora has run at 90 % of its maximum capacity ({config.db_max_acu} ACU) "
-            "for 15 minutes: raise db_max_acu before queries queue up.",
-        )
-        self.add_alarm(
-            "AuroraConnections",
-            "aurora-connections",
-            database.cluster.metric_database_connections(period=FIVE_MINUTES, statistic="Maximum"),
-            threshold=config.db_connections_alarm_threshold,
-            evaluation_periods=2,
-            description=f"PostgreSQL connections near max_connections (~{config.db_max_connections}): "
-            "every warm Lambda container holds one. Consider rds_proxy=true or a higher db_max_acu.",
-        )
+        if database is not None:
+            self._watch_aurora(config, database)
         for label, table in tables.items():
             self.add_alarm(
                 f"{label.capitalize()}TableThrottles",
@@ -152,6 +169,34 @@ class Operations(Construct):
                 description=f"DynamoDB throttled requests on the {label} table (hot partition or "
                 "account limits).",
             )
+        self.add_alarm(
+            "CommandsDeadLetters",
+            "commands-dlq",
+            command_queue.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Maximum"
+            ),
+            threshold=1,
+            description=f"Command triggers failed {MAX_RECEIVE_COUNT} times and sit in the dead-letter "
+            "queue (see the commands function's errors and log). The commands stay queued in PostgreSQL "
+            "and the sweeper retries them; redrive the messages once the cause is fixed.",
+        )
+        self.add_alarm(
+            "CommandTimeouts",
+            "command-timeouts",
+            self._custom(names.Metric.COMMANDS_TIMED_OUT, statistic="Sum", period=FIVE_MINUTES),
+            threshold=COMMAND_TIMEOUTS_THRESHOLD,
+            description=f"{COMMAND_TIMEOUTS_THRESHOLD} or more commands in 5 minutes got no answer before "
+            "their deadline: chargers are not answering or our CALLs do not reach them (@connections, NAT).",
+        )
+        self.add_alarm(
+            "SchedulesDropped",
+            "schedules-dropped",
+            jobs.group.metric_dropped(period=FIVE_MINUTES, statistic="Sum"),
+            threshold=1,
+            description="EventBridge Scheduler gave up invoking the scheduled function (throttled, "
+            "permissions, function missing): command timeouts are not swept, the fleet gauges and "
+            "reservations not updated.",
+        )
 
         self.dashboard = cloudwatch.Dashboard(
             self,
@@ -161,7 +206,15 @@ class Operations(Construct):
         )
         self._connections_threshold = config.db_connections_alarm_threshold
         self._widgets(
-            functions=functions, message=message, chargers=chargers, api=api, database=database, tables=tables
+            functions=functions,
+            message=message,
+            commands=commands,
+            chargers=chargers,
+            api=api,
+            database=database,
+            tables=tables,
+            command_queue=command_queue,
+            jobs=jobs,
         )
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24, height=4)
@@ -186,6 +239,27 @@ class Operations(Construct):
             threshold=1,
             description=f"The {fn.name} function was throttled: the account's concurrency limit is "
             "reached. Request a higher Lambda concurrency quota.",
+        )
+
+    def _watch_aurora(self, config: StageConfig, database: Database) -> None:
+        """ACU utilisation and connections of the Aurora cluster (none for an external database)."""
+        self.add_alarm(
+            "AuroraCapacity",
+            "aurora-acu",
+            database.cluster.metric_acu_utilization(period=FIVE_MINUTES, statistic="Average"),
+            threshold=90,
+            evaluation_periods=3,
+            description=f"Aurora has run at 90 % of its maximum capacity ({config.db_max_acu} ACU) "
+            "for 15 minutes: raise db_max_acu before queries queue up.",
+        )
+        self.add_alarm(
+            "AuroraConnections",
+            "aurora-connections",
+            database.cluster.metric_database_connections(period=FIVE_MINUTES, statistic="Maximum"),
+            threshold=config.db_connections_alarm_threshold,
+            evaluation_periods=2,
+            description=f"PostgreSQL connections near max_connections (~{config.db_max_connections}): "
+            "every warm Lambda container holds one. Consider rds_proxy=true or a higher db_max_acu.",
         )
 
     def add_alarm(
@@ -217,60 +291,60 @@ class Operations(Construct):
         return alarm
 
     # --- dashboard --------------------------------------------------------------------------
+    def _custom(
+        self, metric_name: str, *, statistic: str, period: Duration, label: str | None = None
+    ) -> cloudwatch.Metric:
+        """A product metric (Powertools EMF: namespace ``Csms/<stage>``, dimension ``service``)."""
+        return cloudwatch.Metric(
+            namespace=names.metrics_namespace(self._stage),
+            metric_name=metric_name,
+            dimensions_map=dict(names.Metric.DIMENSIONS),
+            statistic=statistic,
+            period=period,
+            label=label,
+        )
+
     def _widgets(
         self,
         *,
         functions: Sequence[CsmsFunction],
         message: CsmsFunction,
+        commands: CsmsFunction,
         chargers: ChargerWebSocketApi,
         api: OperatorRestApi,
-        database: Database,
+        database: Database | None,
         tables: Mapping[str, dynamodb.Table],
+        command_queue: CommandQueue,
+        jobs: ScheduledJobs,
     ) -> None:
-        def graph(
-            title: str,
-            left: Sequence[cloudwatch.IMetric],
-            width: int = 8,
-            right: Sequence[cloudwatch.IMetric] = (),
-            annotations: Sequence[cloudwatch.HorizontalAnnotation] = (),
-        ) -> cloudwatch.GraphWidget:
-            return cloudwatch.GraphWidget(
-                title=title,
-                left=list(left),
-                right=list(right) or None,
-                left_annotations=list(annotations) or None,
-                width=width,
-                height=6,
-            )
-
-        def custom(metric_name: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=names.metrics_namespace(self._stage),
-                metric_name=metric_name,
-                dimensions_map=dict(names.Metric.DIMENSIONS),
-                statistic="Maximum",
-                period=ONE_MINUTE,
-            )
-
+        graph = _graph
         ws = chargers.metric
         self.dashboard.add_widgets(
-            cloudwatch.TextWidget(markdown=_description(self._stage), width=24, height=3)
+            cloudwatch.TextWidget(
+                markdown=_description(self._stage, aurora=database is not None), width=24, height=3
+            )
         )
         self.dashboard.add_widgets(
-            graph(
-                "Chargers online, open transactions (custom gauges)",
-                [custom(names.Metric.CHARGERS_ONLINE), custom(names.Metric.OPEN_TRANSACTIONS)],
+            cloudwatch.SingleValueWidget(
+                title="Chargers online, open transactions (latest)",
+                metrics=self._gauges(),
+                sparkline=True,
+                width=6,
+                height=6,
             ),
+            graph("Chargers online and open transactions", self._gauges(), width=6),
             graph(
                 "WebSocket connects and messages / min",
                 [
                     ws("ConnectCount", statistic="Sum", period=ONE_MINUTE, label="connects"),
                     ws("MessageCount", statistic="Sum", period=ONE_MINUTE, label="messages (in + out)"),
                 ],
+                width=6,
             ),
             graph(
                 "Frames per minute (message invocations)",
                 [message.function.metric_invocations(statistic="Sum", period=ONE_MINUTE, label="frames")],
+                width=6,
             ),
         )
         self.dashboard.add_widgets(
@@ -307,6 +381,60 @@ class Operations(Construct):
                 width=12,
             ),
         )
+        queue, dead_letters = command_queue.queue, command_queue.dead_letter_queue
+        self.dashboard.add_widgets(
+            graph(
+                "Command queue (messages)",
+                [
+                    queue.metric_approximate_number_of_messages_visible(
+                        statistic="Maximum", period=ONE_MINUTE, label="queued"
+                    ),
+                    queue.metric_approximate_number_of_messages_not_visible(
+                        statistic="Maximum", period=ONE_MINUTE, label="in flight"
+                    ),
+                    dead_letters.metric_approximate_number_of_messages_visible(
+                        statistic="Maximum", period=ONE_MINUTE, label="dead letters"
+                    ),
+                ],
+                width=6,
+            ),
+            graph(
+                "Oldest command message (s)",
+                [
+                    queue.metric_approximate_age_of_oldest_message(
+                        statistic="Maximum", period=ONE_MINUTE, label="queue"
+                    ),
+                    dead_letters.metric_approximate_age_of_oldest_message(
+                        statistic="Maximum", period=ONE_MINUTE, label="dead letters"
+                    ),
+                ],
+                width=6,
+            ),
+            graph(
+                "Command deliveries / min",
+                [
+                    commands.function.metric_invocations(
+                        statistic="Sum", period=ONE_MINUTE, label="invocations"
+                    ),
+                    commands.function.metric_errors(statistic="Sum", period=ONE_MINUTE, label="errors"),
+                    self._custom(
+                        names.Metric.COMMANDS_TIMED_OUT, statistic="Sum", period=ONE_MINUTE, label="timed out"
+                    ),
+                ],
+                width=6,
+            ),
+            graph(
+                "Scheduled jobs / 5 min",
+                [
+                    jobs.group.metric_attempts(statistic="Sum", period=FIVE_MINUTES, label="invocations"),
+                    jobs.group.metric_target_errors(
+                        statistic="Sum", period=FIVE_MINUTES, label="invoke errors"
+                    ),
+                    jobs.group.metric_dropped(statistic="Sum", period=FIVE_MINUTES, label="dropped"),
+                ],
+                width=6,
+            ),
+        )
         self.dashboard.add_widgets(
             graph(
                 "Function errors",
@@ -332,7 +460,43 @@ class Operations(Construct):
                 ],
             ),
         )
+        if database is not None:
+            self._aurora_widgets(database)
+
+        consumed: list[cloudwatch.IMetric] = []
+        throttled: list[cloudwatch.IMetric] = []
+        for label, table in tables.items():
+            consumed += [
+                table.metric_consumed_read_capacity_units(
+                    statistic="Sum", period=ONE_MINUTE, label=f"{label} read"
+                ),
+                table.metric_consumed_write_capacity_units(
+                    statistic="Sum", period=ONE_MINUTE, label=f"{label} write"
+                ),
+            ]
+            throttled.append(_throttled_requests(label, table, FIVE_MINUTES))
+        self.dashboard.add_widgets(
+            graph("DynamoDB consumed capacity / min", consumed, width=12),
+            graph("DynamoDB throttled requests", throttled, width=12),
+        )
+
+    def _gauges(self) -> list[cloudwatch.IMetric]:
+        """The fleet gauges of the ``fleet-gauges`` job: the latest of each minute."""
+        return [
+            self._custom(
+                names.Metric.CHARGERS_ONLINE, statistic="Maximum", period=ONE_MINUTE, label="chargers online"
+            ),
+            self._custom(
+                names.Metric.OPEN_TRANSACTIONS,
+                statistic="Maximum",
+                period=ONE_MINUTE,
+                label="open transactions",
+            ),
+        ]
+
+    def _aurora_widgets(self, database: Database) -> None:
         cluster = database.cluster
+        graph = _graph
         self.dashboard.add_widgets(
             graph(
                 "Aurora capacity (ACU) and utilisation (%)",
@@ -360,23 +524,6 @@ class Operations(Construct):
                     )
                 ],
             ),
-        )
-
-        consumed: list[cloudwatch.IMetric] = []
-        throttled: list[cloudwatch.IMetric] = []
-        for label, table in tables.items():
-            consumed += [
-                table.metric_consumed_read_capacity_units(
-                    statistic="Sum", period=ONE_MINUTE, label=f"{label} read"
-                ),
-                table.metric_consumed_write_capacity_units(
-                    statistic="Sum", period=ONE_MINUTE, label=f"{label} write"
-                ),
-            ]
-            throttled.append(_throttled_requests(label, table, FIVE_MINUTES))
-        self.dashboard.add_widgets(
-            graph("DynamoDB consumed capacity / min", consumed, width=12),
-            graph("DynamoDB throttled requests", throttled, width=12),
         )
 
     @property

@@ -10,30 +10,39 @@ from constructs import Construct
 
 from . import names
 from .assets import CodeAssets
+from .commands import COMMANDS_TIMEOUT, CommandQueue
 from .config import StageConfig
-from .data import ConnectionsTable, Database, IdempotencyTable
+from .data import (
+    ConnectionsTable,
+    Database,
+    ExternalDatabase,
+    IdempotencyTable,
+    PendingCallsTable,
+    PostgresAccess,
+)
+from .events import DomainEventBus
 from .frontdoor import ChargerFrontDoor, OriginVerifySecret
 from .function import CsmsFunction
 from .migration import DatabaseMigration
 from .network import Network
 from .operations import Operations
 from .operator_api import OperatorRestApi, OperatorUserPool
+from .scheduler import SCHEDULED_TIMEOUT, ScheduledJobs
 from .websocket import ChargerWebSocketApi
 
 
 class CsmsStack(Stack):
     """Everything one stage of the CSMS needs, deployable with one ``cdk deploy``.
 
-    Today: the charger path (CloudFront -> WebSocket API -> connect/message/disconnect),
-    the operator API (REST API + Cognito -> api), the connections and idempotency tables,
-    Aurora in a VPC, migrations on deploy, alarms and a dashboard.
+    The charger path (CloudFront -> WebSocket API -> connect/message/disconnect), the
+    operator API (REST API + Cognito -> api), the command pipeline (api -> SQS FIFO ->
+    commands -> @connections; answers through message; the deadline sweep in scheduled,
+    run by EventBridge Scheduler), the domain-event bus, the connections, pending-calls and
+    idempotency tables, Aurora (or an external PostgreSQL such as TimescaleDB) reached from a
+    VPC, migrations on deploy, alarms and a dashboard.
 
-    Hooks for the issues still to come: the command queue and ``functions/commands``, the
-    pending-calls table, the EventBridge bus and the Scheduler schedules for
-    ``functions/scheduled`` each arrive as their own construct plus an :meth:`add_function`
-    call; the function goes into ``migration.run_before`` and into the ``functions`` that
-    :class:`~csms_infra.operations.Operations` watches, and queue alarms (DLQ depth) go
-    through ``operations.add_alarm``.
+    A new function arrives through :meth:`add_function`, its grants, ``migration.run_before``
+    and the ``functions`` that :class:`~csms_infra.operations.Operations` watches.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
@@ -51,8 +60,18 @@ class CsmsStack(Stack):
 
         self.network = Network(self, "Network", config=config)
         self.connections = ConnectionsTable(self, "Connections", config=config)
+        self.pending_calls = PendingCallsTable(self, "PendingCalls", config=config)
         self.idempotency = IdempotencyTable(self, "Idempotency", config=config)
-        self.database = Database(self, "Database", config=config, network=self.network)
+        self.command_queue = CommandQueue(self, "CommandQueue", config=config)
+        self.events = DomainEventBus(self, "Events", config=config)
+        # Aurora, unless external_database_secret_arn names the PostgreSQL to use instead.
+        self.aurora: Database | None = None
+        self.database: PostgresAccess
+        if config.uses_aurora:
+            self.aurora = Database(self, "Database", config=config, network=self.network)
+            self.database = self.aurora
+        else:
+            self.database = ExternalDatabase(self, "ExternalDatabase", config=config, network=self.network)
         self.code = CodeAssets(self, "Code", config=config)
         self.migration = DatabaseMigration(
             self, "Migration", config=config, code=self.code, network=self.network, database=self.database
@@ -104,6 +123,9 @@ class CsmsStack(Stack):
         self.idempotency.grant(self.api_function)  # Idempotency-Key records
         # Decommissioning a charger closes its connection.
         self.chargers.grant_manage_connections(self.api_function)
+        # Submitting a command writes its row (PostgreSQL) and enqueues a trigger; reading
+        # commands is PostgreSQL only. The api never delivers, so no pending-calls table.
+        self.command_queue.grant_send(self.api_function)
         self.users = OperatorUserPool(self, "Operators", config=config)
         self.operator_api = OperatorRestApi(
             self,
@@ -114,8 +136,59 @@ class CsmsStack(Stack):
             account_logging=self.chargers.account_logging,
         )
 
+        # --- command pipeline (ADR 0010) ----------------------------------------------------
+        # Each deliverer sends a charger's oldest queued command when its slot is free: it
+        # claims the slot (pending calls), looks up the charger's connection and posts the
+        # CALL. message also frees the slot when the answer comes (it already reads and
+        # writes the connections table and posts through @connections).
+        self.pending_calls.grant_slot(self.message)
+        self.command_queue.name_it(self.message)
+        self.message.add_environment(names.Env.COMMAND_TIMEOUT_SECONDS, str(config.command_timeout_seconds))
+
+        self.commands = self.add_function(
+            "Commands",
+            names.COMMANDS,
+            "csms: deliver queued commands (SQS FIFO trigger, group = charger)",
+            database=True,
+            timeout=COMMANDS_TIMEOUT,
+            environment={names.Env.COMMAND_TIMEOUT_SECONDS: str(config.command_timeout_seconds)},
+        )
+        self.command_queue.add_consumer(self.commands)
+        self.pending_calls.grant_slot(self.commands)
+        self.connections.grant_lookup(self.commands)
+        self.chargers.grant_manage_connections(self.commands)
+
+        # The sweeper times out calls past their deadline (Scan), frees their slots and
+        # delivers what is queued behind them; it never enqueues.
+        self.scheduled = self.add_function(
+            "Scheduled",
+            names.SCHEDULED,
+            'csms: scheduled jobs (EventBridge Scheduler sends {"job": name})',
+            database=True,
+            timeout=SCHEDULED_TIMEOUT,
+            environment={names.Env.COMMAND_TIMEOUT_SECONDS: str(config.command_timeout_seconds)},
+        )
+        self.pending_calls.grant_sweep(self.scheduled)
+        self.connections.grant_lookup(self.scheduled)
+        # The fleet-gauges job counts connected chargers (a Select=COUNT Scan).
+        self.connections.grant_count(self.scheduled)
+        self.chargers.grant_manage_connections(self.scheduled)
+        self.command_queue.name_it(self.scheduled)
+        self.jobs = ScheduledJobs(self, "Jobs", config=config, function=self.scheduled)
+
+        # Every function that changes state publishes domain events (the migration does not).
+        for fn in (
+            self.connect,
+            self.message,
+            self.disconnect,
+            self.api_function,
+            self.commands,
+            self.scheduled,
+        ):
+            self.events.grant_publish(fn)
+
         # New code takes traffic only after its migrations ran.
-        self.migration.run_before(*routes.values(), self.api_function)
+        self.migration.run_before(*routes.values(), self.api_function, self.commands, self.scheduled)
 
         self.front_door = ChargerFrontDoor(
             self,
@@ -128,12 +201,26 @@ class CsmsStack(Stack):
             self,
             "Operations",
             config=config,
-            functions=[self.connect, self.message, self.disconnect, self.api_function],
+            functions=[
+                self.connect,
+                self.message,
+                self.disconnect,
+                self.api_function,
+                self.commands,
+                self.scheduled,
+            ],
             message=self.message,
+            commands=self.commands,
             chargers=self.chargers,
             api=self.operator_api,
-            database=self.database,
-            tables={"connections": self.connections.table, "idempotency": self.idempotency.table},
+            database=self.aurora,
+            tables={
+                "connections": self.connections.table,
+                "pending": self.pending_calls.table,
+                "idempotency": self.idempotency.table,
+            },
+            command_queue=self.command_queue,
+            jobs=self.jobs,
         )
         self._outputs()
 
@@ -181,7 +268,8 @@ class CsmsStack(Stack):
         CfnOutput(self, "ManagementEndpoint", value=self.chargers.management_endpoint)
         CfnOutput(self, "ConnectionsTableName", value=self.connections.table.table_name)
         CfnOutput(self, "DatabaseSecretArn", value=self.database.secret.secret_arn)
-        CfnOutput(self, "DatabaseEndpoint", value=self.database.cluster.cluster_endpoint.hostname)
+        if self.aurora is not None:
+            CfnOutput(self, "DatabaseEndpoint", value=self.aurora.cluster.cluster_endpoint.hostname)
         CfnOutput(
             self,
             "ApiUrl",
@@ -198,8 +286,23 @@ class CsmsStack(Stack):
         CfnOutput(self, "IdempotencyTableName", value=self.idempotency.table.table_name)
         CfnOutput(
             self,
+            "CommandsQueueUrl",
+            value=self.command_queue.queue.queue_url,
+            description="SQS FIFO trigger of command delivery; its dead-letter queue is "
+            + names.commands_dead_letter_queue_name(self.config.stage),
+        )
+        CfnOutput(self, "PendingCallsTableName", value=self.pending_calls.table.table_name)
+        CfnOutput(
+            self,
             "AlarmTopicArn",
             value=self.operations.topic.topic_arn,
             description="Subscribe e-mail, chat or paging tools to the alarms here",
         )
         CfnOutput(self, "DashboardUrl", value=self.operations.dashboard_url)
+        CfnOutput(
+            self,
+            "EventBusName",
+            value=self.events.bus.event_bus_name,
+            description="Domain events: subscribe with an EventBridge rule on this bus (infra/README.md)",
+        )
+        CfnOutput(self, "EventBusArn", value=self.events.bus.event_bus_arn)

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     commands_queue_url: str | None = Field(
         default=None, description="SQS FIFO queue that triggers command delivery (group = charger)."
     )
+    event_bus_name: str | None = Field(
+        default=None, description="EventBridge bus for domain events (issue 5 publishes to it)."
+    )
     command_timeout_seconds: int = Field(
         default=60, ge=5, le=3600, description="How long a charger has to answer one of our CALLs."
     )

@@ -57,3 +57,8 @@ def variant(request: pytest.FixtureRequest) -> Synth:
     """Each variant in turn (for checks that must hold everywhere)."""
     synth: Synth = request.getfixturevalue(request.param)
     return synth
+
+
+@pytest.fixture(scope="session")
+def external(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return _synth("external", tmp_path_factory)

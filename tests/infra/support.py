@@ -6,7 +6,10 @@ before jsii starts Node.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
     from aws_cdk import App
     from aws_cdk.assertions import Template
 
+    from csms_infra.data import Database
     from csms_infra.function import CsmsFunction
     from csms_infra.stack import CsmsStack
 
@@ -29,6 +33,9 @@ WEB_ACL_ARN_API = (
     "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/csms-api/66666666-7777-8888-9999-000000000000"
 )
 ALARM_EMAIL = "ops@example.com"
+#: An existing secret of an external PostgreSQL (TimescaleDB), as create-secret prints it.
+EXTERNAL_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:csms/timescale-AbC123"
+EXTERNAL_DATABASE_HOST = "timescale.internal.example.com"
 
 VARIANTS: Mapping[str, Mapping[str, Any]] = {
     "dev": {},
@@ -47,6 +54,12 @@ VARIANTS: Mapping[str, Mapping[str, Any]] = {
     },
     # Strings, as ``-c key=value`` delivers them.
     "isolated": {"nat_gateways": "0", "vpc_endpoints": "true"},
+    # No Aurora: an existing PostgreSQL (TimescaleDB) behind a secret, with a host override.
+    "external": {
+        "external_database_secret_arn": EXTERNAL_SECRET_ARN,
+        "external_database_host": EXTERNAL_DATABASE_HOST,
+        "events_archive_days": "7",
+    },
 }
 
 
@@ -130,7 +143,55 @@ def managed_policies_of(synth: Synth, fn: CsmsFunction) -> str:
 
 def all_functions(stack: CsmsStack) -> tuple[CsmsFunction, ...]:
     """Every csms function of the stack (the migration's included)."""
-    return (stack.connect, stack.message, stack.disconnect, stack.api_function, stack.migration.function)
+    return (*serving_functions(stack), stack.migration.function)
+
+
+def serving_functions(stack: CsmsStack) -> tuple[CsmsFunction, ...]:
+    """The functions that take traffic or work (everything but the migration)."""
+    return (
+        stack.connect,
+        stack.message,
+        stack.disconnect,
+        stack.api_function,
+        stack.commands,
+        stack.scheduled,
+    )
+
+
+def database_functions(stack: CsmsStack) -> tuple[CsmsFunction, ...]:
+    """The functions in the VPC that talk to PostgreSQL (all but disconnect)."""
+    return tuple(fn for fn in all_functions(stack) if fn is not stack.disconnect)
+
+
+def client_operations(cls: type, *methods: str) -> set[str]:
+    """The AWS operations ``cls`` calls through ``self._client`` in ``methods`` (all if none).
+
+    ``self._client.put_item(...)`` -> ``PutItem``: the IAM action name without the service
+    prefix. Grants are checked against this, so an adapter that starts issuing a new call
+    fails the infra tests instead of a deployed function.
+    """
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+    assert set(methods) <= defined, f"{cls.__name__} has no {sorted(set(methods) - defined)}"
+    found: set[str] = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef) or (methods and function.name not in methods):
+            continue
+        for node in ast.walk(function):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Attribute)
+                and node.func.value.attr == "_client"
+            ):
+                found.add("".join(part.capitalize() for part in node.func.attr.split("_")))
+    return found
+
+
+def aurora(synth: Synth) -> Database:
+    """The stack's Aurora construct (every variant but ``external`` has one)."""
+    assert synth.stack.aurora is not None, "this variant uses an external database"
+    return synth.stack.aurora
 
 
 def the_one(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -8,6 +8,8 @@ import pytest
 
 from csms_infra.config import ConfigError, StageConfig
 
+from .support import EXTERNAL_SECRET_ARN
+
 pytestmark = pytest.mark.infra
 
 
@@ -70,6 +72,17 @@ def test_command_line_strings_are_converted() -> None:
         ({"alarm_email": "ops"}, "e-mail"),
         ({"api_rate_limit": 0}, "api_rate_limit"),
         ({"db_connections_alarm": -1}, "db_connections_alarm"),
+        ({"command_timeout_seconds": 4}, "command_timeout_seconds"),
+        ({"command_timeout_seconds": "3601"}, "command_timeout_seconds"),
+        ({"events_archive_days": -1}, "events_archive_days"),
+        # a partial ARN (no -XXXXXX suffix) or something else entirely
+        (
+            {"external_database_secret_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"},
+            "complete",
+        ),
+        ({"external_database_secret_arn": "csms/timescale"}, "complete"),
+        ({"external_database_secret_arn": EXTERNAL_SECRET_ARN, "rds_proxy": True, "db_min_acu": 1}, "Aurora"),
+        ({"external_database_host": "db.example.com"}, "set both"),
     ],
 )
 def test_inconsistent_context_is_refused_with_the_reason(context: dict[str, Any], complaint: str) -> None:
@@ -103,3 +116,36 @@ def test_the_connections_alarm_follows_the_estimated_max_connections(
 
     assert config.db_max_connections == max_connections
     assert config.db_connections_alarm_threshold == threshold
+
+
+def test_the_command_timeout_defaults_to_a_minute_within_the_bounds_the_code_accepts() -> None:
+    from annotated_types import Ge, Le
+
+    from csms.settings import Settings
+    from csms_infra.config import COMMAND_TIMEOUT_RANGE
+
+    field = Settings.model_fields["command_timeout_seconds"]
+    low = next(m.ge for m in field.metadata if isinstance(m, Ge))
+    high = next(m.le for m in field.metadata if isinstance(m, Le))
+
+    assert (low, high) == COMMAND_TIMEOUT_RANGE
+    assert config_from().command_timeout_seconds == config_from(stage="prod").command_timeout_seconds == 60
+    assert config_from(command_timeout_seconds="120").command_timeout_seconds == 120
+
+
+def test_the_event_archive_keeps_a_month_in_dev_and_a_year_in_prod() -> None:
+    assert config_from().events_archive_days == 30
+    assert config_from(stage="prod").events_archive_days == 365
+    assert config_from(events_archive_days="0").events_archive_days == 0  # EventBridge: keep forever
+
+
+def test_aurora_is_the_default_and_an_external_secret_replaces_it() -> None:
+    assert config_from().uses_aurora
+    assert config_from(stage="prod").uses_aurora
+
+    external = config_from(stage="prod", external_database_secret_arn=f" {EXTERNAL_SECRET_ARN} ")
+
+    assert not external.uses_aurora
+    assert external.external_database_secret_arn == EXTERNAL_SECRET_ARN
+    assert external.external_database_region == "eu-west-1"
+    assert external.external_database_host == ""

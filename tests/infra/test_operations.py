@@ -10,7 +10,7 @@ import pytest
 from csms_infra import names
 from csms_infra.function import CsmsFunction
 
-from .support import ALARM_EMAIL, Synth, the_one
+from .support import ALARM_EMAIL, Synth, aurora, environment_of, serving_functions, the_one
 
 pytestmark = pytest.mark.infra
 
@@ -26,11 +26,6 @@ def alarms(synth: Synth) -> dict[str, dict[str, Any]]:
 
 def alarm(synth: Synth, subject: str) -> dict[str, Any]:
     return alarms(synth)[names.alarm_name(synth.stack.config.stage, subject)]
-
-
-def serving_functions(synth: Synth) -> tuple[CsmsFunction, ...]:
-    stack = synth.stack
-    return (stack.connect, stack.message, stack.disconnect, stack.api_function)
 
 
 def _flatten(value: Any) -> str:
@@ -64,7 +59,16 @@ def graphed_metrics(body: dict[str, Any]) -> set[str]:
 
 # --- alarms ------------------------------------------------------------------------------
 def test_every_serving_function_alarms_on_errors_and_throttles(variant: Synth) -> None:
-    for fn in serving_functions(variant):
+    watched_functions: tuple[CsmsFunction, ...] = serving_functions(variant.stack)
+    assert {fn.name for fn in watched_functions} == {
+        "connect",
+        "message",
+        "disconnect",
+        "api",
+        "commands",
+        "scheduled",
+    }
+    for fn in watched_functions:
         function = {"Name": "FunctionName", "Value": {"Ref": variant.logical_id(fn.function)}}
         for subject, metric in (("errors", "Errors"), ("throttles", "Throttles")):
             watched = alarm(variant, f"{fn.name}-{subject}")
@@ -77,7 +81,9 @@ def test_every_alarm_notifies_the_topic_when_it_fires_and_clears(variant: Synth)
     topic = {"Ref": variant.logical_id(variant.stack.operations.topic)}
     found = alarms(variant)
 
-    assert len(found) == 2 * 4 + 6
+    # errors + throttles per function; API, WebSocket, 2 Aurora; 3 tables; DLQ, timeouts, schedules
+    aurora_alarms = 2 if variant.stack.aurora is not None else 0
+    assert len(found) == 2 * 6 + 2 + aurora_alarms + 3 + 3
     for name, properties in found.items():
         assert name.startswith(f"csms-{variant.stack.config.stage}-")
         assert properties["AlarmActions"] == [topic], name
@@ -115,7 +121,7 @@ def test_aurora_alarms_on_capacity_and_connections(dev: Synth, prod: Synth) -> N
     assert (capacity["Namespace"], capacity["MetricName"]) == ("AWS/RDS", "ACUUtilization")
     assert (capacity["Threshold"], capacity["EvaluationPeriods"]) == (90, 3)
     assert capacity["Dimensions"] == [
-        {"Name": "DBClusterIdentifier", "Value": {"Ref": dev.logical_id(dev.stack.database.cluster)}}
+        {"Name": "DBClusterIdentifier", "Value": {"Ref": dev.logical_id(aurora(dev).cluster)}}
     ]
 
     # 80 % of max_connections: ~901 at 4 ACU (dev), the 2000 cap with min ACU 0.5 (prod).
@@ -127,6 +133,7 @@ def test_aurora_alarms_on_capacity_and_connections(dev: Synth, prod: Synth) -> N
 def test_each_table_alarms_on_throttled_requests_including_queries(dev: Synth) -> None:
     for label, table in (
         ("connections", dev.stack.connections.table),
+        ("pending", dev.stack.pending_calls.table),
         ("idempotency", dev.stack.idempotency.table),
     ):
         watched = alarm(dev, f"dynamodb-{label}-throttles")
@@ -137,10 +144,47 @@ def test_each_table_alarms_on_throttled_requests_including_queries(dev: Synth) -
             assert metric["MetricName"] == "ThrottledRequests"
             assert dimensions["TableName"] == {"Ref": dev.logical_id(table)}
             operations.add(dimensions["Operation"])
-        assert {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"} == operations
+        assert {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"} == operations
+        # An alarm's metric math takes at most 10 metrics.
+        assert len(watched["Metrics"]) <= 10
         # A sparse term must not blank the sum: each one is filled with 0.
         [expression] = [m["Expression"] for m in watched["Metrics"] if "Expression" in m]
         assert expression.count("FILL(") == len(operations)
+
+
+def test_the_command_dead_letter_queue_alarms_on_its_first_message(variant: Synth) -> None:
+    watched = alarm(variant, "commands-dlq")
+    dead_letters = variant.stack.command_queue.dead_letter_queue
+
+    assert (watched["Namespace"], watched["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert watched["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [variant.logical_id(dead_letters), "QueueName"]}}
+    ]
+    assert (watched["Statistic"], watched["Threshold"]) == ("Maximum", 1)
+
+
+def test_command_timeouts_alarm_on_the_count_the_sweeper_emits(dev: Synth) -> None:
+    watched = alarm(dev, "command-timeouts")
+
+    assert (watched["Namespace"], watched["MetricName"], watched["Statistic"]) == (
+        "Csms/dev",
+        names.Metric.COMMANDS_TIMED_OUT,
+        "Sum",
+    )
+    assert watched["Dimensions"] == [{"Name": "service", "Value": "csms"}]
+    assert watched["Threshold"] == 5
+
+
+def test_dropped_scheduler_invocations_raise_an_alarm(dev: Synth) -> None:
+    watched = alarm(dev, "schedules-dropped")
+
+    assert (watched["Namespace"], watched["MetricName"], watched["Statistic"]) == (
+        "AWS/Scheduler",
+        "InvocationDroppedCount",
+        "Sum",
+    )
+    assert watched["Dimensions"] == [{"Name": "ScheduleGroup", "Value": "csms-dev"}]
+    assert watched["Threshold"] == 1
 
 
 def test_the_alarm_topic_takes_tls_only_and_mails_only_when_asked(dev: Synth, prod: Synth) -> None:
@@ -176,7 +220,17 @@ def test_the_dashboard_shows_what_an_operator_watches(dev: Synth) -> None:
     } <= metrics
     assert {"ServerlessDatabaseCapacity", "ACUUtilization", "DatabaseConnections"} <= metrics
     assert {"ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits", "ThrottledRequests"} <= metrics
-    # the custom gauges the code is to emit
+    # commands: queue depth and age, deliveries, timeouts, scheduler
+    assert {
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateAgeOfOldestMessage",
+        names.Metric.COMMANDS_TIMED_OUT,
+        "InvocationAttemptCount",
+        "TargetErrorCount",
+        "InvocationDroppedCount",
+    } <= metrics
+    # the fleet gauges of the fleet-gauges job
     assert {names.Metric.CHARGERS_ONLINE, names.Metric.OPEN_TRANSACTIONS} <= metrics
 
 
@@ -187,14 +241,113 @@ def test_handler_and_api_latency_are_shown_as_percentiles(dev: Synth) -> None:
         assert f'"stat": "{percentile}"' in text
 
 
-def test_the_dashboard_explains_the_missing_gauges_and_lists_every_alarm(dev: Synth) -> None:
+def test_the_dashboard_explains_the_product_metrics_and_lists_every_alarm(dev: Synth) -> None:
     widgets = dashboard(dev)["widgets"]
     text = next(w for w in widgets if w["type"] == "text")["properties"]["markdown"]
     status = next(w for w in widgets if w["type"] == "alarm")["properties"]
 
-    assert "TODO" in text
-    assert names.Metric.OPEN_TRANSACTIONS in text
+    assert "TODO" not in text
+    for metric in (
+        names.Metric.CHARGERS_ONLINE,
+        names.Metric.OPEN_TRANSACTIONS,
+        names.Metric.COMMANDS_TIMED_OUT,
+    ):
+        assert metric in text
+    assert "fleet-gauges" in text
     assert len(status["alarms"]) == len(alarms(dev))
+
+
+def test_the_fleet_gauges_are_shown_as_latest_value_and_as_graph(dev: Synth) -> None:
+    environment = environment_of(dev, dev.stack.scheduled)
+    # What Powertools in the scheduled function writes: its namespace, dimension service=<service>.
+    namespace = environment["POWERTOOLS_METRICS_NAMESPACE"]
+    service = environment["POWERTOOLS_SERVICE_NAME"]
+    assert (namespace, service) == ("Csms/dev", "csms")
+    expected = [
+        [namespace, metric, "service", service, {"label": label, "period": 60, "stat": "Maximum"}]
+        for metric, label in (
+            (names.Metric.CHARGERS_ONLINE, "chargers online"),
+            (names.Metric.OPEN_TRANSACTIONS, "open transactions"),
+        )
+    ]
+    widgets = [w["properties"] for w in dashboard(dev)["widgets"] if w["type"] == "metric"]
+    showing = [w for w in widgets if w["metrics"] == expected]
+
+    assert {w["view"] for w in showing} == {"singleValue", "timeSeries"}
+    # They sit in the first row, next to connects and frames.
+    assert widgets.index(showing[0]) == 0
+
+
+def test_the_scheduled_jobs_emit_what_the_dashboard_and_the_alarm_read(
+    dev: Synth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws_lambda_powertools import Metrics
+
+    from csms import observability
+    from csms.app import scheduled, wiring
+    from csms.settings import Settings
+
+    # Given Powertools configured as the deployed scheduled function configures it
+    for key, value in environment_of(dev, dev.stack.scheduled).items():
+        if isinstance(value, str):
+            monkeypatch.setenv(key, value)
+    settings = Settings()
+    emf = Metrics(namespace=settings.metrics_namespace, service=settings.service_name)
+    emf.clear_metrics()
+    monkeypatch.setattr(observability, "metrics", emf)
+    # and the stores the jobs read
+    monkeypatch.setattr(wiring, "connections", lambda: _Counted(count_connected=7))
+    monkeypatch.setattr(wiring, "database", lambda: _Counted(count_open_transactions=3))
+    monkeypatch.setattr(wiring, "commands", lambda *_: _Counted(sweep={"timed_out": 2}))
+    try:
+        # When the two jobs run
+        scheduled.run("fleet-gauges")
+        scheduled.run("command-timeouts")
+        blob: dict[str, Any] = dict(emf.serialize_metric_set())
+    finally:
+        emf.clear_metrics()
+
+    # Then the EMF names the metrics, namespace and dimension the dashboard and the alarm use
+    [directive] = blob["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == names.metrics_namespace("dev")
+    assert directive["Dimensions"] == [list(names.Metric.DIMENSIONS)]
+    assert {k: blob[k] for k in names.Metric.DIMENSIONS} == names.Metric.DIMENSIONS
+    assert {m["Name"]: m["Unit"] for m in directive["Metrics"]} == {
+        names.Metric.CHARGERS_ONLINE: "Count",
+        names.Metric.OPEN_TRANSACTIONS: "Count",
+        names.Metric.COMMANDS_TIMED_OUT: "Count",
+    }
+    assert (blob["ChargersOnline"], blob["OpenTransactions"], blob["CommandsTimedOut"]) == ([7], [3], [2])
+    assert {
+        names.Metric.CHARGERS_ONLINE,
+        names.Metric.OPEN_TRANSACTIONS,
+        names.Metric.COMMANDS_TIMED_OUT,
+    } <= (graphed_metrics(dashboard(dev)))
+
+
+class _Counted:
+    """A store or service whose methods return fixed answers (``count_connected=7``)."""
+
+    def __init__(self, **answers: Any) -> None:
+        self._answers = answers
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            answer = self._answers[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        return lambda *_args, **_kwargs: answer
+
+
+def test_an_external_database_has_no_aurora_alarms_or_widgets(external: Synth) -> None:
+    found = alarms(external)
+    body = dashboard(external)
+
+    assert not any("aurora" in name for name in found)
+    assert not {"ServerlessDatabaseCapacity", "ACUUtilization", "DatabaseConnections"} & graphed_metrics(body)
+    assert {names.Metric.CHARGERS_ONLINE, names.Metric.OPEN_TRANSACTIONS} <= graphed_metrics(body)
+    text = next(w for w in body["widgets"] if w["type"] == "text")["properties"]["markdown"]
+    assert "Aurora" not in text
 
 
 def test_outputs_name_the_alarm_topic_and_the_dashboard(dev: Synth) -> None:

@@ -17,6 +17,7 @@ from .support import (
     WEB_ACL_ARN_API,
     Synth,
     actions_on,
+    aurora,
     environment_of,
     function_of,
     statements_of,
@@ -320,7 +321,7 @@ def test_the_api_function_gets_its_settings(dev: Synth, prod: Synth) -> None:
     assert "CSMS_ORIGIN_VERIFY_SECRET" not in environment
     assert "CSMS_DATABASE_HOST" not in environment
     # Through the RDS Proxy the function connects to the proxy, not to the secret's host.
-    proxy = prod.logical_id(prod.stack.database.proxy)
+    proxy = prod.logical_id(aurora(prod).proxy)
     assert environment_of(prod, prod.stack.api_function)["CSMS_DATABASE_HOST"] == {
         "Fn::GetAtt": [proxy, "Endpoint"]
     }

@@ -22,9 +22,12 @@ from .support import (
     Synth,
     actions_of,
     all_functions,
+    aurora,
+    database_functions,
     environment_of,
     function_of,
     managed_policies_of,
+    serving_functions,
     statements_of,
     the_one,
 )
@@ -247,7 +250,7 @@ def test_idempotency_table_has_the_powertools_layout(dev: Synth) -> None:
 def test_every_table_is_on_demand_with_point_in_time_recovery(variant: Synth) -> None:
     tables = variant.of_type("AWS::DynamoDB::Table")
 
-    assert len(tables) == 2
+    assert len(tables) == 3  # connections, pending calls, idempotency
     for table in tables.values():
         assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
         assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
@@ -294,7 +297,7 @@ def test_prod_aurora_is_protected_and_has_a_reader_in_another_az(prod: Synth) ->
 
 
 def test_the_database_admits_only_the_database_functions(dev: Synth) -> None:
-    cluster_sg = dev.logical_id(dev.stack.database.cluster.connections.security_groups[0])
+    cluster_sg = dev.logical_id(aurora(dev).cluster.connections.security_groups[0])
     ingress = [
         r["Properties"]
         for r in dev.of_type("AWS::EC2::SecurityGroupIngress").values()
@@ -303,11 +306,11 @@ def test_the_database_admits_only_the_database_functions(dev: Synth) -> None:
     sources = {json.dumps(i["SourceSecurityGroupId"]) for i in ingress}
     expected = {
         json.dumps({"Fn::GetAtt": [dev.logical_id(fn.connections.security_groups[0]), "GroupId"]})
-        for fn in (dev.stack.connect, dev.stack.message, dev.stack.api_function, dev.stack.migration.function)
+        for fn in database_functions(dev.stack)
     }
 
     assert sources == expected
-    port = {"Fn::GetAtt": [dev.logical_id(dev.stack.database.cluster), "Endpoint.Port"]}
+    port = {"Fn::GetAtt": [dev.logical_id(aurora(dev).cluster), "Endpoint.Port"]}
     assert all(i["FromPort"] == port and i["ToPort"] == port for i in ingress)
 
 
@@ -316,7 +319,7 @@ def test_rds_proxy_is_optional_and_then_fronts_the_cluster(dev: Synth, prod: Syn
     prod.template.has_resource_properties(
         "AWS::RDS::DBProxy", {"RequireTLS": True, "EngineFamily": "POSTGRESQL"}
     )
-    proxy_endpoint = {"Fn::GetAtt": [prod.logical_id(prod.stack.database.proxy), "Endpoint"]}
+    proxy_endpoint = {"Fn::GetAtt": [prod.logical_id(aurora(prod).proxy), "Endpoint"]}
     for prod_fn, dev_fn in zip(all_functions(prod.stack), all_functions(dev.stack), strict=True):
         if prod_fn is prod.stack.disconnect:  # no database, no host
             assert "CSMS_DATABASE_HOST" not in environment_of(prod, prod_fn)
@@ -344,6 +347,7 @@ def test_aws_services_are_reached_through_vpc_endpoints(variant: Synth) -> None:
 
     assert any("dynamodb" in s and t == "Gateway" for s, t in services.items())
     assert any("secretsmanager" in s and t == "Interface" for s, t in services.items())
+    assert any(".sqs" in s and t == "Interface" for s, t in services.items())  # the api enqueues commands
     # execute-api endpoints serve only private REST APIs and would capture the public
     # execute-api host names (403) - there must be none.
     assert not any("execute-api" in s for s in services)
@@ -354,7 +358,7 @@ def test_vpc_flow_logs_are_on(dev: Synth) -> None:
 
 
 def test_database_functions_run_in_the_functions_subnets(dev: Synth) -> None:
-    for fn in (dev.stack.connect, dev.stack.message, dev.stack.api_function, dev.stack.migration.function):
+    for fn in database_functions(dev.stack):
         subnet_ids = json.dumps(function_of(dev, fn)["Properties"]["VpcConfig"]["SubnetIds"])
         assert "FunctionsSubnet1" in subnet_ids
         assert "FunctionsSubnet2" in subnet_ids
@@ -428,6 +432,12 @@ def test_migrations_run_on_every_new_code_or_layer(dev: Synth) -> None:
 
     assert migration["CodeHash"] == dev.stack.code.code_hash
     assert migration["LayerHash"] == dev.stack.code.layer_hash
+    # The database it migrates: another one (external_database_secret_arn) migrates again.
+    assert (
+        migration["DatabaseSecretArn"]
+        == environment_of(dev, dev.stack.migration.function)["CSMS_DATABASE_SECRET_ARN"]
+    )
+    assert migration["DatabaseHost"] == ""
     assert migrate["Handler"] == "csms.app.migrate.lambda_handler"
     assert migrate["Timeout"] == 300
     assert "VpcConfig" in migrate
@@ -435,14 +445,14 @@ def test_migrations_run_on_every_new_code_or_layer(dev: Synth) -> None:
 
 def test_functions_that_serve_traffic_take_it_only_after_the_migration(dev: Synth) -> None:
     migration = dev.logical_id(dev.stack.migration.cfn_resource)
-    for fn in (dev.stack.connect, dev.stack.message, dev.stack.disconnect, dev.stack.api_function):
-        assert migration in function_of(dev, fn)["DependsOn"]
+    for fn in serving_functions(dev.stack):
+        assert migration in function_of(dev, fn)["DependsOn"], fn.name
 
 
 def test_the_migration_waits_for_the_database(dev: Synth) -> None:
     depends_on = dev.resources[dev.logical_id(dev.stack.migration.cfn_resource)]["DependsOn"]
 
-    assert dev.logical_id(dev.stack.database.cluster) in depends_on
+    assert dev.logical_id(aurora(dev).cluster) in depends_on
     assert any("Writer" in d for d in depends_on)
 
 

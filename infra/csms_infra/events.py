@@ -1,0 +1,74 @@
+"""The domain-event bus: EventBridge, with an archive, that integrators subscribe to."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from . import names
+from .config import StageConfig
+from .function import CsmsFunction
+
+#: What a publishing function may do on the bus (``PutEvents``, nothing else).
+PUBLISH_ACTIONS: Final = ("events:PutEvents",)
+#: The statement id of the bus policy (CDK prefixes it with ``cdk-``).
+ACCOUNT_ONLY_SID: Final = "OnlyThisAccountPutsEvents"
+
+
+class DomainEventBus(Construct):
+    """``csms-<stage>-events``: every meaningful state change, for billing, roaming, dashboards.
+
+    - **Publishers** get :meth:`grant_publish`: ``events:PutEvents`` on this bus alone and
+      the variable naming it (:attr:`names.Env.EVENT_BUS_NAME`).
+    - **Resource policy**: only principals of this account may put events (no other account,
+      no organisation-wide grant). Same-account principals still need IAM permission, so
+      in practice only the publishing functions do.
+    - **Archive** of every event from this account, kept ``events_archive_days`` (0 = forever),
+      so a subscriber added later, or one that was down, can replay (``aws events
+      start-replay``). The archive is a replay buffer; PostgreSQL stays the record.
+    - **Subscribers** add an EventBridge rule on this bus with a target of their choice
+      (``infra/README.md``). The stack creates no rules, so no delivery dead-letter queue
+      yet; a rule's target brings its own (``--targets ... DeadLetterConfig``).
+
+    Bus and archive are destroyed with the stack, in prod too: the bus is named, so a
+    retained one would block the next deploy of the stage.
+
+    Context: ``events_archive_days``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.bus = events.EventBus(
+            self,
+            "Bus",
+            event_bus_name=names.event_bus_name(config.stage),
+            description=f"csms {config.stage}: domain events (chargers, transactions, commands)",
+        )
+        self.bus.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=ACCOUNT_ONLY_SID,
+                principals=[iam.AccountRootPrincipal()],
+                actions=list(PUBLISH_ACTIONS),
+                resources=[self.bus.event_bus_arn],
+            )
+        )
+        self.archive = self.bus.archive(
+            "Archive",
+            archive_name=names.event_archive_name(config.stage),
+            description=f"csms {config.stage}: every domain event, for replay",
+            # Everything put on the bus: the policy admits this account only.
+            event_pattern=events.EventPattern(account=[stack.account]),
+            retention=Duration.days(config.events_archive_days),
+        )
+
+    def grant_publish(self, fn: CsmsFunction) -> None:
+        """``events:PutEvents`` on this bus, and the variable naming it."""
+        iam.Grant.add_to_principal(
+            grantee=fn.role, actions=list(PUBLISH_ACTIONS), resource_arns=[self.bus.event_bus_arn]
+        )
+        fn.add_environment(names.Env.EVENT_BUS_NAME, self.bus.event_bus_name)

@@ -1,0 +1,125 @@
+"""The domain-event bus: its archive, its policy, who may publish, and how they find it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from csms_infra import names
+from csms_infra.function import CsmsFunction
+
+from .support import (
+    Synth,
+    actions_of,
+    actions_on,
+    as_list,
+    environment_of,
+    serving_functions,
+    statements_of,
+    the_one,
+)
+
+pytestmark = pytest.mark.infra
+
+#: The functions that will publish domain events (issue 5): everything but the migration.
+PUBLISHERS = ("connect", "message", "disconnect", "api", "commands", "scheduled")
+
+
+def bus_arn(synth: Synth) -> dict[str, Any]:
+    return {"Fn::GetAtt": [synth.logical_id(synth.stack.events.bus), "Arn"]}
+
+
+def put_events_grants(synth: Synth, fn: CsmsFunction) -> list[dict[str, Any]]:
+    return [s for s in statements_of(synth, fn) if "events:PutEvents" in as_list(s["Action"])]
+
+
+# --- the bus -------------------------------------------------------------------------------
+def test_each_stage_has_its_own_named_bus(dev: Synth, prod: Synth) -> None:
+    for synth, name in ((dev, "csms-dev-events"), (prod, "csms-prod-events")):
+        bus = the_one(synth.of_type("AWS::Events::EventBus"))
+        assert bus["Properties"]["Name"] == name == names.event_bus_name(synth.stack.config.stage)
+        # Named, so destroyed with the stack even in prod: a retained one would block the next deploy.
+        assert bus.get("DeletionPolicy", "Delete") == "Delete"
+
+
+def test_the_archive_keeps_every_event_of_the_account_for_the_stage_retention(
+    dev: Synth, prod: Synth, external: Synth
+) -> None:
+    for synth, days in ((dev, 30), (prod, 365), (external, 7)):  # external: -c events_archive_days=7
+        archive = the_one(synth.of_type("AWS::Events::Archive"))["Properties"]
+        assert archive["SourceArn"] == bus_arn(synth)
+        assert archive["RetentionDays"] == days
+        assert archive["ArchiveName"] == f"csms-{synth.stack.config.stage}-events"
+        assert archive["EventPattern"] == {"account": [{"Ref": "AWS::AccountId"}]}
+
+
+def test_only_this_account_may_put_events_on_the_bus(variant: Synth) -> None:
+    policy = the_one(variant.of_type("AWS::Events::EventBusPolicy"))["Properties"]
+    statement = policy["Statement"]
+
+    assert policy["EventBusName"] == {"Ref": variant.logical_id(variant.stack.events.bus)}
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Resource"] == bus_arn(variant)
+    principal = json.dumps(statement["Principal"])
+    assert '{"Ref": "AWS::AccountId"}' in principal
+    assert principal.endswith(':root"]]}}')
+    assert "*" not in principal
+    assert "Condition" not in statement  # no organisation-wide or cross-account grant
+
+
+def test_no_rules_yet_so_no_delivery_dead_letter_queue(variant: Synth) -> None:
+    # Subscribers add their own rules (infra/README.md); the stack creates none.
+    variant.template.resource_count_is("AWS::Events::Rule", 0)
+    assert len(variant.of_type("AWS::SQS::Queue")) == 2  # the command queue and its DLQ only
+
+
+# --- publishers ----------------------------------------------------------------------------
+def test_every_serving_function_may_put_events_on_the_bus_and_knows_its_name(variant: Synth) -> None:
+    bus = variant.logical_id(variant.stack.events.bus)
+    functions = serving_functions(variant.stack)
+
+    assert tuple(fn.name for fn in functions) == PUBLISHERS
+    for fn in functions:
+        assert actions_on(variant, fn, bus) == {"events:PutEvents"}, fn.name
+        # This bus and nothing else.
+        assert [g["Resource"] for g in put_events_grants(variant, fn)] == [bus_arn(variant)], fn.name
+        assert environment_of(variant, fn)[names.Env.EVENT_BUS_NAME] == {"Ref": bus}, fn.name
+
+
+def test_the_migration_publishes_nothing(dev: Synth) -> None:
+    migrate = dev.stack.migration.function
+
+    assert not any(action.startswith("events:") for action in actions_of(dev, migrate))
+    assert names.Env.EVENT_BUS_NAME not in environment_of(dev, migrate)
+
+
+def test_the_variable_is_the_one_settings_will_read() -> None:
+    from csms.settings import Settings
+
+    assert names.Env.EVENT_BUS_NAME == "CSMS_EVENT_BUS_NAME"
+    # The domain-events issue adds Settings.event_bus_name; from then on both must agree.
+    if "event_bus_name" in Settings.model_fields:
+        assert names.setting_env_var("event_bus_name") == names.Env.EVENT_BUS_NAME
+
+
+def test_vpc_functions_reach_eventbridge_through_an_interface_endpoint(variant: Synth) -> None:
+    endpoints = [e["Properties"] for e in variant.of_type("AWS::EC2::VPCEndpoint").values()]
+
+    assert any(
+        ".events" in json.dumps(e["ServiceName"])
+        and e["VpcEndpointType"] == "Interface"
+        and e["PrivateDnsEnabled"]
+        for e in endpoints
+    )
+
+
+def test_outputs_name_the_bus(dev: Synth) -> None:
+    outputs = dev.template.to_json()["Outputs"]
+    bus = dev.logical_id(dev.stack.events.bus)
+
+    assert outputs["EventBusName"]["Value"] == {"Ref": bus}
+    assert outputs["EventBusArn"]["Value"] == bus_arn(dev)
+    assert "rule" in outputs["EventBusName"]["Description"]
