@@ -83,6 +83,19 @@ class TransactionRepository(Protocol):
 
     def has_open_transaction(self, tenant_id: str, id_tag: str, excluding_id: int | None = None) -> bool: ...
 
+    def use_reservation(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        reservation_id: int,
+        transaction_id: int,
+        started_at: datetime,
+        at: datetime,
+    ) -> bool:
+        """Mark the charger's reservation used by the transaction: an open one, or an expired
+        one the transaction started before it expired. False if none was (a retry, unknown id)."""
+        ...
+
     def stop(
         self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime
     ) -> StoppedTransaction:

@@ -25,4 +25,16 @@ SCHEDULES: Final = (
         60,
         "time out server CALLs past their deadline, free the chargers' slots, send what is queued",
     ),
+    Schedule(
+        "fleet-gauges",
+        "rate(1 minute)",
+        60,
+        "publish the ChargersOnline and OpenTransactions gauges the dashboard shows",
+    ),
+    Schedule(
+        "reservation-expiry",
+        "rate(1 minute)",
+        60,
+        "mark reservations past their expiry date expired",
+    ),
 )

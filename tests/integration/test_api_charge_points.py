@@ -177,3 +177,23 @@ def test_docs_and_openapi_are_served(api: ApiClient) -> None:
     document = api.anonymous().get("/api/openapi.json")
     assert document.status == 200
     assert f"{V1}/charge-points" in document.body["paths"]
+
+
+def test_framework_edges(admin: ApiClient) -> None:
+    admin.post(f"{V1}/charge-points", {"id": "CP-E"})
+    text = admin.request("POST", f"{V1}/charge-points", raw="id=CP-F", headers={"Content-Type": "text/plain"})
+    assert (text.status, text.content_type) == (415, "application/problem+json")
+    assert admin.get(f"{V1}/charge-points", offset=2**40).status == 422
+    history = f"{V1}/charge-points/CP-E/connectors/1/status-history"
+    assert admin.get(history, **{"from": "2026-11-21T00:00:00Z", "to": "2026-11-22T00:00:00Z"}).status == 200
+    unix_seconds = admin.get(history, **{"from": "1.5"})
+    assert unix_seconds.status == 422
+    assert "ISO 8601" in unix_seconds.body["detail"]
+    assert admin.get(f"{V1}/charge-points/CP-E/connectors/{2**40}/status-history").status == 422
+
+
+def test_an_idempotent_replay_keeps_the_location(admin: ApiClient) -> None:
+    headers = {"Idempotency-Key": "loc-1"}
+    first = admin.post(f"{V1}/charge-points", {"id": "CP-LOC"}, headers=headers)
+    again = admin.post(f"{V1}/charge-points", {"id": "CP-LOC"}, headers=headers)
+    assert again.headers["Location"] == first.headers["Location"] == f"{V1}/charge-points/CP-LOC"

@@ -9,7 +9,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 import csms
@@ -28,7 +31,17 @@ from csms.errors import (
 log = logging.getLogger(__name__)
 
 #: Router modules under csms.api.routers, each exposing ``router``.
-ROUTERS = ("health", "charge_points", "commands")
+ROUTERS = (
+    "health",
+    "charge_points",
+    "id_tags",
+    "transactions",
+    "meter_values",
+    "locations",
+    "reports",
+    "commands",
+    "charger_state",
+)
 DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"
 #: Paths the authorizer lets through without a token.
@@ -48,6 +61,14 @@ def build_app() -> APIGatewayRestResolver:
         errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
         first = errors[0] if errors else {"field": "", "message": "invalid request"}
         return problem(422, "Invalid request", f"{first['field']}: {first['message']}", errors=errors)
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(exc: UnicodeDecodeError) -> Response[str]:
+        return problem(422, "Invalid request", "the body is not valid UTF-8 JSON")
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(exc: RequestUnsupportedContentType) -> Response[str]:
+        return problem(415, "Unsupported media type", "send the body as application/json")
 
     @app.exception_handler(NotFound)
     def _not_found(exc: NotFound) -> Response[str]:

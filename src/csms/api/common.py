@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, PlainSerializer
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
+
+from csms.api.problems import PROBLEM_JSON
 
 T = TypeVar("T")
 
@@ -41,9 +45,72 @@ class Page(ApiModel, Generic[T]):
     offset: int
 
 
+#: Largest value a 32-bit PostgreSQL integer (and a sane offset) takes.
+MAX_INT = 2**31 - 1
+
+_ISO_8601 = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_8601_only(value: object) -> object:
+    """Refuse numbers: pydantic would read '1.5' as Unix seconds; the API promises ISO 8601."""
+    if isinstance(value, str) and not _ISO_8601.match(value):
+        raise ValueError("expected an ISO 8601 date-time with a zone, e.g. 2026-11-21T10:00:00Z")
+    if isinstance(value, int | float):
+        raise ValueError("expected an ISO 8601 date-time with a zone, not a number")
+    return value
+
+
+#: A timestamp query parameter: ISO 8601 with a zone, nothing else.
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only)]
+
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (1-500)")]
-Offset = Annotated[int, Query(ge=0, description="items to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT, description="items to skip")]
 From = Annotated[
-    AwareDatetime | None, Query(alias="from", description="inclusive lower bound, ISO 8601 with zone")
+    IsoDatetime | None, Query(alias="from", description="inclusive lower bound, ISO 8601 with zone")
 ]
-To = Annotated[AwareDatetime | None, Query(description="exclusive upper bound, ISO 8601 with zone")]
+To = Annotated[IsoDatetime | None, Query(alias="to", description="exclusive upper bound, ISO 8601 with zone")]
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="where: body.name, query.limit, path.locationId...")
+    message: str
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details (``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = Field(default=None, description="each invalid field (validation)")
+
+
+_ERROR_DESCRIPTIONS = {
+    401: "No valid bearer token, or the token names no tenant or role",
+    403: "The token's role may not do this",
+    404: "No such resource in the caller's tenant (another tenant's resources look missing too)",
+    409: "Conflicts with the current state (the id exists already), or a request with the same "
+    "Idempotency-Key is still running",
+    422: "Invalid request: `detail` and `errors[].field` name the offending field",
+    503: "The database is unavailable; retry later",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
+    """OpenAPI ``responses`` entries documenting these error statuses as problem+json.
+
+    Merge them with the success response: ``responses={200: {"description": "..."},
+    **error_responses(401, 404, 422)}`` (a success entry without ``content`` gets the
+    handler's return type). The 422 entry replaces Powertools' default, which documents a
+    body this API does not send.
+    """
+    return {
+        status: {
+            "description": _ERROR_DESCRIPTIONS[status],
+            "content": {PROBLEM_JSON: {"model": Problem}},
+        }
+        for status in statuses
+    }

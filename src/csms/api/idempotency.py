@@ -66,9 +66,11 @@ def _as_dict(response: Response[Any]) -> dict[str, Any]:
         body = json.dumps(body, default=str)
     if isinstance(body, bytes):
         body = body.decode()
+    headers = response.headers or {}
     return {
         "status": response.status_code,
-        "content_type": response.headers.get("Content-Type") if response.headers else None,
+        "content_type": headers.get("Content-Type"),
+        "location": headers.get("Location"),
         "body": body,
     }
 
@@ -112,4 +114,6 @@ def idempotency_middleware(app: APIGatewayRestResolver, next_middleware: NextMid
             409, "Request in progress", f"a request with {HEADER} {key!r} is still being processed"
         )
     headers = {"Content-Type": stored["content_type"]} if stored.get("content_type") else {}
+    if stored.get("location"):
+        headers["Location"] = stored["location"]
     return Response(status_code=stored["status"], body=stored["body"], headers=headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -17,5 +18,37 @@ def resolver() -> APIGatewayRestResolver:
     return build_app()
 
 
+def _media_type(headers: dict[str, Any] | None) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == "content-type" and value:
+            return str(value).split(";", 1)[0].strip().lower()
+    return None
+
+
+def _unsupported_media(event: dict[str, Any]) -> dict[str, Any] | None:
+    """415 for a body that is not JSON, before Powertools tries to parse it (it would fail
+    with a bare ValueError on, e.g., multipart without a boundary)."""
+    if not event.get("body"):
+        return None
+    media = _media_type(event.get("headers"))
+    if media is None or media == "application/json" or media.endswith("+json"):
+        return None
+    problem = {
+        "type": "about:blank",
+        "title": "Unsupported media type",
+        "status": 415,
+        "detail": f"send the body as application/json, not {media}",
+    }
+    return {
+        "statusCode": 415,
+        "headers": {"Content-Type": "application/problem+json"},
+        "body": json.dumps(problem),
+        "isBase64Encoded": False,
+    }
+
+
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    refused = _unsupported_media(event)
+    if refused is not None:
+        return refused
     return resolver().resolve(event, context)

@@ -4,7 +4,7 @@ Each record names a command and its charger; delivery sends the charger's *oldes
 command if its outstanding-CALL slot is free (see csms.services.commands). A busy slot is
 not a failure: the command stays queued and goes out as soon as the slot frees. Only real
 errors (database down, ...) fail a record, and Powertools' FIFO processor then fails the rest
-of that batch so the group's order holds.
+of that charger's group in the batch so its order holds.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from csms.observability import bind_invocation, reset_invocation
 
 log = logging.getLogger(__name__)
-_processor = SqsFifoPartialProcessor()
+# Skip only the failed record's group: other chargers' triggers in the batch go ahead.
+_processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
 def _record(record: SQSRecord) -> None:

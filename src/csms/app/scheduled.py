@@ -12,14 +12,40 @@ log = logging.getLogger(__name__)
 
 
 def _command_timeouts() -> dict[str, Any]:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from csms.app import wiring
+    from csms.observability import metrics
+
+    result = wiring.commands().sweep()
+    metrics.add_metric(name="CommandsTimedOut", unit=MetricUnit.Count, value=result["timed_out"])
+    return result
+
+
+def _fleet_gauges() -> dict[str, Any]:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from csms.app import wiring
+    from csms.observability import metrics
+
+    online = wiring.connections().count_connected()
+    open_transactions = wiring.database().count_open_transactions()
+    metrics.add_metric(name="ChargersOnline", unit=MetricUnit.Count, value=online)
+    metrics.add_metric(name="OpenTransactions", unit=MetricUnit.Count, value=open_transactions)
+    return {"chargers_online": online, "open_transactions": open_transactions}
+
+
+def _reservation_expiry() -> dict[str, Any]:
     from csms.app import wiring
 
-    return wiring.commands().sweep()
+    return {"expired": wiring.reservations().expire_reservations(wiring.clock().now())}
 
 
 #: Job name → what it runs (names match csms.schedules.SCHEDULES).
 JOBS: dict[str, Callable[[], dict[str, Any]]] = {
     "command-timeouts": _command_timeouts,
+    "fleet-gauges": _fleet_gauges,
+    "reservation-expiry": _reservation_expiry,
 }
 
 

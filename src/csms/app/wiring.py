@@ -22,7 +22,11 @@ if TYPE_CHECKING:
     from csms.ocpp16.frames import CallError, CallResult
     from csms.services.admission import AdmissionService
     from csms.services.commands import CommandService
+    from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
+    from csms.services.local_list import LocalListService
+    from csms.services.reservations import ReservationService
+    from csms.services.smart_charging import SmartChargingService
 
 
 def settings() -> Settings:
@@ -46,11 +50,12 @@ def database() -> PgDatabase:
 
 @cache
 def connections() -> DynamoConnectionStore:
-    from csms.aws.clients import client
+    from csms.aws.clients import lean
     from csms.aws.connections import DynamoConnectionStore
 
     s = settings()
-    return DynamoConnectionStore(client("dynamodb", s.aws_region), s.connections_table)
+    # The lean client: one call per frame, without boto3's CPU and import cost (signed.py).
+    return DynamoConnectionStore(lean("dynamodb", s.aws_region), s.connections_table)
 
 
 def management_endpoint(event: dict[str, Any]) -> str:
@@ -84,6 +89,7 @@ def dispatcher() -> Dispatcher:
             authorization=AuthorizationService(db),
             transactions=TransactionService(db),
             data_transfer=DataTransferService(s.data_transfer_vendors),
+            firmware=firmware(),
         ),
         answers=_answer,
     )
@@ -122,10 +128,10 @@ def fleet() -> FleetService:
 
 
 def _sender_for(endpoint: str) -> ApiGatewaySender:
-    from csms.aws.clients import client
+    from csms.aws.clients import lean
     from csms.aws.gateway import ApiGatewaySender
 
-    return ApiGatewaySender(client("apigatewaymanagementapi", settings().aws_region, endpoint))
+    return ApiGatewaySender(lean("apigatewaymanagementapi", settings().aws_region, endpoint))
 
 
 @cache
@@ -158,7 +164,12 @@ def commands(clock_override: Clock | None = None) -> CommandService:
         SqsCommandQueue(client("sqs", s.aws_region), s.commands_queue_url),
         connections(),
         (lambda: _sender_for(endpoint)) if endpoint else _no_sender,
-        registry(configuration()),
+        registry(
+            configuration(),
+            local_lists=local_lists(),
+            reservations=reservations(),
+            charging_profiles=smart_charging(),
+        ),
         clock_override or clock(),
         timeout=timedelta(seconds=s.command_timeout_seconds),
         validate_request=validate_request,
@@ -178,3 +189,39 @@ def admission() -> AdmissionService:
     return AdmissionService(
         database(), allow_unknown=s.allow_unknown_chargers, default_tenant=s.default_tenant
     )
+
+
+# --- the feature profiles beyond Core (FirmwareManagement, LocalAuthList, Reservation, SmartCharging)
+
+
+@cache
+def firmware() -> FirmwareService:
+    from csms.data.firmware import PgChargePointEvents
+    from csms.services.firmware import FirmwareService
+
+    return FirmwareService(PgChargePointEvents(database()))
+
+
+@cache
+def local_lists() -> LocalListService:
+    from csms.data.local_list import PgLocalListStore
+    from csms.services.local_list import LocalListService
+
+    return LocalListService(PgLocalListStore(database()))
+
+
+@cache
+def reservations() -> ReservationService:
+    """Also the reservation expiry job: ``reservations().expire_reservations(clock().now())``."""
+    from csms.data.reservations import PgReservationStore
+    from csms.services.reservations import ReservationService
+
+    return ReservationService(PgReservationStore(database()))
+
+
+@cache
+def smart_charging() -> SmartChargingService:
+    from csms.data.smart_charging import PgChargingProfileStore
+    from csms.services.smart_charging import SmartChargingService
+
+    return SmartChargingService(PgChargingProfileStore(database()))

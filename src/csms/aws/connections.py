@@ -165,6 +165,23 @@ class DynamoConnectionStore:
                 return live
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def count_connected(self) -> int:
+        """How many chargers have a current connection (all tenants; for the fleet gauge)."""
+        total = 0
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "Select": "COUNT",
+            "FilterExpression": "begins_with(#pk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+            "ExpressionAttributeValues": {":prefix": {"S": "cp#"}},
+        }
+        while True:
+            page = self._client.scan(**kwargs)
+            total += int(page.get("Count", 0))
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def charger_of(self, connection_id: str) -> str | None:
         """The charger id behind a connection (None if unknown)."""
         item = self._client.get_item(TableName=self._table, Key=_conn_key(connection_id)).get("Item")

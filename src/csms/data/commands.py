@@ -94,13 +94,23 @@ class PgCommandStore:
             )
             return [_command(r) for r in rows], int(total)
 
-    def oldest_queued(self, charge_point_id: str) -> Command | None:
+    def oldest_queued(self, charge_point_id: str, now: datetime) -> Command | None:
+        in_flight = (
+            select(commands.c.id)
+            .where(
+                commands.c.charge_point_id == charge_point_id,
+                commands.c.status == CommandStatus.SENT.value,
+                commands.c.deadline > now,
+            )
+            .exists()
+        )
         with self._db.connect() as conn:
             row = conn.execute(
                 select(commands)
                 .where(
                     commands.c.charge_point_id == charge_point_id,
                     commands.c.status == CommandStatus.QUEUED.value,
+                    ~in_flight,
                 )
                 .order_by(commands.c.created_at, commands.c.id)
                 .limit(1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, Table, create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from csms.data.repositories import PgUnitOfWork
@@ -71,6 +71,29 @@ class PgDatabase:
                 yield connection
         except (OperationalError, InterfaceError) as exc:
             raise StorageUnavailable(f"database unavailable: {exc.orig!r}") from exc
+
+    def exists(self, table: Table, key: Any, tenant_id: str) -> bool:
+        """Whether ``table`` has a row with primary key ``key`` in ``tenant_id`` (a resource
+        of another tenant does not exist for the caller)."""
+        (column,) = [c for c in table.primary_key.columns if c.name != "tenant_id"]
+        with self.connect() as connection:
+            found = connection.execute(
+                select(column).where(column == key, table.c.tenant_id == tenant_id).limit(1)
+            ).first()
+        return found is not None
+
+    def count_open_transactions(self) -> int:
+        """Transactions without a stop, all tenants (for the fleet gauge)."""
+        from csms.data.tables import transactions
+
+        with self.connect() as connection:
+            return int(
+                connection.execute(
+                    select(func.count())
+                    .select_from(transactions)
+                    .where(transactions.c.stop_timestamp.is_(None))
+                ).scalar_one()
+            )
 
     def ping(self) -> bool:
         """True if a trivial query succeeds (health checks)."""

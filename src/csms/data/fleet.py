@@ -137,10 +137,4 @@ class PgFleetQueries:
             return bool(result.rowcount)
 
     def location_exists(self, tenant_id: str, location_id: str) -> bool:
-        with self._db.connect() as conn:
-            found = conn.execute(
-                select(locations.c.id).where(
-                    locations.c.id == location_id, locations.c.tenant_id == tenant_id
-                )
-            ).first()
-        return found is not None
+        return self._db.exists(locations, location_id, tenant_id)

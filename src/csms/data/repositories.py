@@ -1,4 +1,11 @@
-"""PostgreSQL repositories (SQLAlchemy Core). Each method is one round trip where it can be."""
+"""PostgreSQL repositories (SQLAlchemy Core). Each method is one round trip where it can be.
+
+The statements of the per-frame methods are built once, at import, with bind parameters:
+building a Core statement (coercing every value, generating its cache key) costs several
+times more CPU than executing the cached compilation of a prebuilt one, and a prebuilt
+statement always has the same SQL text, so psycopg prepares it on the server after a few
+executions.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, exists, insert, literal, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, exists, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
+from csms.data.reservations import USE_RESERVATION
 from csms.data.tables import (
     charge_points,
     connector_status_history,
@@ -75,12 +84,37 @@ def _charge_point(row: Row[Any]) -> ChargePoint:
     )
 
 
+_GET_CHARGE_POINT = select(charge_points).where(charge_points.c.id == bindparam("charge_point_id"))
+_BOOT_COLUMNS = (
+    "vendor",
+    "model",
+    "serial_number",
+    "charge_box_serial_number",
+    "firmware_version",
+    "iccid",
+    "imsi",
+    "meter_type",
+    "meter_serial_number",
+)
+_RECORD_BOOT = (
+    update(charge_points)
+    .where(charge_points.c.id == bindparam("charge_point_id"))
+    .values(
+        {
+            **{name: bindparam(f"v_{name}", type_=charge_points.c[name].type) for name in _BOOT_COLUMNS},
+            "last_boot_at": bindparam("at", type_=charge_points.c.last_boot_at.type),
+            "updated_at": bindparam("at", type_=charge_points.c.updated_at.type),
+        }
+    )
+)
+
+
 class PgChargePoints:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     def get(self, charge_point_id: str) -> ChargePoint | None:
-        row = self._conn.execute(select(charge_points).where(charge_points.c.id == charge_point_id)).first()
+        row = self._conn.execute(_GET_CHARGE_POINT, {"charge_point_id": charge_point_id}).first()
         return _charge_point(row) if row else None
 
     def add(self, charge_point: ChargePoint, at: datetime) -> None:
@@ -123,21 +157,12 @@ class PgChargePoints:
 
     def record_boot(self, charge_point_id: str, info: BootInfo, at: datetime) -> None:
         self._conn.execute(
-            update(charge_points)
-            .where(charge_points.c.id == charge_point_id)
-            .values(
-                vendor=info.vendor,
-                model=info.model,
-                serial_number=info.serial_number,
-                charge_box_serial_number=info.charge_box_serial_number,
-                firmware_version=info.firmware_version,
-                iccid=info.iccid,
-                imsi=info.imsi,
-                meter_type=info.meter_type,
-                meter_serial_number=info.meter_serial_number,
-                last_boot_at=at,
-                updated_at=at,
-            )
+            _RECORD_BOOT,
+            {
+                "charge_point_id": charge_point_id,
+                "at": at,
+                **{f"v_{name}": getattr(info, name) for name in _BOOT_COLUMNS},
+            },
         )
 
     def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargePoint:
@@ -158,6 +183,44 @@ class PgChargePoints:
         return found
 
 
+def _record_status_statement() -> Any:
+    """History row and latest status in one statement (a CTE), with bind parameters."""
+    names = (
+        "tenant_id",
+        "charge_point_id",
+        "connector_id",
+        "status",
+        "error_code",
+        "info",
+        "vendor_id",
+        "vendor_error_code",
+        "status_timestamp",
+    )
+    values = {name: bindparam(name, type_=connectors.c[name].type) for name in names}
+    received_at = bindparam("received_at", type_=connectors.c.updated_at.type)
+    history = (
+        pg_insert(connector_status_history)
+        .values(**values, received_at=received_at)
+        .on_conflict_do_nothing()
+        .cte("history")
+    )
+    insert_latest = pg_insert(connectors).values(**values, updated_at=received_at)
+    # Frames are processed out of order: an older report never replaces a newer one.
+    latest = insert_latest.on_conflict_do_update(
+        index_elements=[connectors.c.charge_point_id, connectors.c.connector_id],
+        set_={
+            k: insert_latest.excluded[k]
+            for k in (*names, "updated_at")
+            if k not in ("charge_point_id", "connector_id")
+        },
+        where=connectors.c.status_timestamp <= insert_latest.excluded.status_timestamp,
+    ).returning(literal(1))
+    return latest.add_cte(history)
+
+
+_RECORD_STATUS = _record_status_statement()
+
+
 class PgConnectors:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -175,25 +238,9 @@ class PgConnectors:
             "vendor_id": status.vendor_id,
             "vendor_error_code": status.vendor_error_code,
             "status_timestamp": status.timestamp,
+            "received_at": received_at,
         }
-        history = (
-            pg_insert(connector_status_history)
-            .values(**values, received_at=received_at)
-            .on_conflict_do_nothing()
-            .cte("history")
-        )
-        insert_latest = pg_insert(connectors).values(**values, updated_at=received_at)
-        # Frames are processed out of order: an older report never replaces a newer one.
-        latest = insert_latest.on_conflict_do_update(
-            index_elements=[connectors.c.charge_point_id, connectors.c.connector_id],
-            set_={
-                k: insert_latest.excluded[k]
-                for k in (*values, "updated_at")
-                if k not in ("charge_point_id", "connector_id")
-            },
-            where=connectors.c.status_timestamp <= insert_latest.excluded.status_timestamp,
-        ).returning(literal(1))
-        return self._conn.execute(latest.add_cte(history)).first() is not None
+        return self._conn.execute(_RECORD_STATUS, values).first() is not None
 
 
 def _id_tag(row: Row[Any]) -> IdTag:
@@ -208,14 +255,17 @@ def _id_tag(row: Row[Any]) -> IdTag:
     )
 
 
+_GET_ID_TAG = select(id_tags).where(
+    id_tags.c.tenant_id == bindparam("tenant_id"), id_tags.c.id_tag == bindparam("id_tag")
+)
+
+
 class PgIdTags:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     def get(self, tenant_id: str, id_tag: str) -> IdTag | None:
-        row = self._conn.execute(
-            select(id_tags).where(id_tags.c.tenant_id == tenant_id, id_tags.c.id_tag == id_tag)
-        ).first()
+        row = self._conn.execute(_GET_ID_TAG, {"tenant_id": tenant_id, "id_tag": id_tag}).first()
         return _id_tag(row) if row else None
 
     def add(self, tag: IdTag, at: datetime) -> None:
@@ -267,6 +317,71 @@ def _transaction(row: Row[Any]) -> Transaction:
 _TX_COLUMNS = [c for c in transactions.c if c.name != "transaction_data"]
 
 
+def _bind(column: Any, name: str | None = None) -> Any:
+    return bindparam(name or column.name, type_=column.type)
+
+
+def _start_statement() -> Any:
+    names = (
+        "tenant_id",
+        "charge_point_id",
+        "connector_id",
+        "id_tag",
+        "start_auth_status",
+        "meter_start",
+        "start_timestamp",
+        "reservation_id",
+        "started_received_at",
+    )
+    insert_start = pg_insert(transactions).values({name: _bind(transactions.c[name]) for name in names})
+    # A retried start hits the unique start identity; the no-op update makes RETURNING
+    # hand back the existing row, so the charger gets the same transactionId again.
+    return insert_start.on_conflict_do_update(
+        index_elements=["charge_point_id", "connector_id", "id_tag", "meter_start", "start_timestamp"],
+        set_={"charge_point_id": insert_start.excluded.charge_point_id},
+    ).returning(*_TX_COLUMNS)
+
+
+_START = _start_statement()
+_OPEN_FOR_TAG = and_(
+    transactions.c.tenant_id == bindparam("tenant_id"),
+    transactions.c.id_tag == bindparam("id_tag"),
+    transactions.c.stop_timestamp.is_(None),
+)
+_HAS_OPEN = select(exists().where(_OPEN_FOR_TAG))
+_HAS_OTHER_OPEN = select(exists().where(_OPEN_FOR_TAG, transactions.c.id != bindparam("excluding_id")))
+# In UPDATE statements a bind parameter may not be named after a column (SQLAlchemy would
+# read it as a SET value): hence the b_ (where) and v_ (set) prefixes.
+_MINE = and_(
+    transactions.c.id == bindparam("b_transaction_id"),
+    transactions.c.charge_point_id == bindparam("b_charge_point_id"),
+)
+_STOP = (
+    update(transactions)
+    .where(_MINE, transactions.c.stop_timestamp.is_(None))
+    .values(
+        {
+            name: _bind(transactions.c[name], f"v_{name}")
+            for name in (
+                "meter_stop",
+                "stop_timestamp",
+                "stop_reason",
+                "stop_id_tag",
+                "transaction_data",
+                "stopped_received_at",
+            )
+        }
+    )
+    .returning(*_TX_COLUMNS)
+)
+_GET_MINE = select(*_TX_COLUMNS).where(_MINE)
+_UNKNOWN_STOP = (
+    pg_insert(unknown_transaction_stops)
+    .values({c.name: _bind(c) for c in unknown_transaction_stops.c if c.name != "id"})
+    .on_conflict_do_nothing()
+)
+
+
 class PgTransactions:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -279,73 +394,84 @@ class PgTransactions:
         auth_status: AuthorizationStatus,
         received_at: datetime,
     ) -> Transaction:
-        insert_start = pg_insert(transactions).values(
-            tenant_id=tenant_id,
-            charge_point_id=charge_point_id,
-            connector_id=start.connector_id,
-            id_tag=start.id_tag,
-            start_auth_status=auth_status.value,
-            meter_start=start.meter_start,
-            start_timestamp=start.timestamp,
-            reservation_id=start.reservation_id,
-            started_received_at=received_at,
-        )
-        # A retried start hits the unique start identity; the no-op update makes RETURNING
-        # hand back the existing row, so the charger gets the same transactionId again.
-        statement = insert_start.on_conflict_do_update(
-            index_elements=["charge_point_id", "connector_id", "id_tag", "meter_start", "start_timestamp"],
-            set_={"charge_point_id": insert_start.excluded.charge_point_id},
-        ).returning(*_TX_COLUMNS)
-        return _transaction(self._conn.execute(statement).one())
+        row = self._conn.execute(
+            _START,
+            {
+                "tenant_id": tenant_id,
+                "charge_point_id": charge_point_id,
+                "connector_id": start.connector_id,
+                "id_tag": start.id_tag,
+                "start_auth_status": auth_status.value,
+                "meter_start": start.meter_start,
+                "start_timestamp": start.timestamp,
+                "reservation_id": start.reservation_id,
+                "started_received_at": received_at,
+            },
+        ).one()
+        return _transaction(row)
 
     def has_open_transaction(self, tenant_id: str, id_tag: str, excluding_id: int | None = None) -> bool:
-        condition = and_(
-            transactions.c.tenant_id == tenant_id,
-            transactions.c.id_tag == id_tag,
-            transactions.c.stop_timestamp.is_(None),
-        )
-        if excluding_id is not None:
-            condition = and_(condition, transactions.c.id != excluding_id)
-        return bool(self._conn.execute(select(exists().where(condition))).scalar())
+        if excluding_id is None:
+            found = self._conn.execute(_HAS_OPEN, {"tenant_id": tenant_id, "id_tag": id_tag}).scalar()
+        else:
+            found = self._conn.execute(
+                _HAS_OTHER_OPEN, {"tenant_id": tenant_id, "id_tag": id_tag, "excluding_id": excluding_id}
+            ).scalar()
+        return bool(found)
+
+    def use_reservation(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        reservation_id: int,
+        transaction_id: int,
+        started_at: datetime,
+        at: datetime,
+    ) -> bool:
+        params = {
+            "b_reservation_id": reservation_id,
+            "b_tenant_id": tenant_id,
+            "b_charge_point_id": charge_point_id,
+            "b_transaction_id": transaction_id,
+            "b_started_at": started_at,
+            "b_at": at,
+        }
+        return bool(self._conn.execute(USE_RESERVATION, params).rowcount)
 
     def stop(
         self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime
     ) -> StoppedTransaction:
-        mine = and_(
-            transactions.c.id == stop.transaction_id, transactions.c.charge_point_id == charge_point_id
-        )
+        mine = {"b_transaction_id": stop.transaction_id, "b_charge_point_id": charge_point_id}
         row = self._conn.execute(
-            update(transactions)
-            .where(mine, transactions.c.stop_timestamp.is_(None))
-            .values(
-                meter_stop=stop.meter_stop,
-                stop_timestamp=stop.timestamp,
-                stop_reason=stop.reason,
-                stop_id_tag=stop.id_tag,
-                transaction_data=stop.raw_transaction_data,
-                stopped_received_at=received_at,
-            )
-            .returning(*_TX_COLUMNS)
+            _STOP,
+            {
+                **mine,
+                "v_meter_stop": stop.meter_stop,
+                "v_stop_timestamp": stop.timestamp,
+                "v_stop_reason": stop.reason,
+                "v_stop_id_tag": stop.id_tag,
+                "v_transaction_data": stop.raw_transaction_data,
+                "v_stopped_received_at": received_at,
+            },
         ).first()
         if row is None:
             # Either a retry of a stop we already stored (first stop wins) or an unknown id.
-            row = self._conn.execute(select(*_TX_COLUMNS).where(mine)).first()
+            row = self._conn.execute(_GET_MINE, mine).first()
         if row is not None:
             return StoppedTransaction(transaction=_transaction(row))
         self._conn.execute(
-            pg_insert(unknown_transaction_stops)
-            .values(
-                tenant_id=tenant_id,
-                charge_point_id=charge_point_id,
-                transaction_id=stop.transaction_id,
-                id_tag=stop.id_tag,
-                meter_stop=stop.meter_stop,
-                stop_timestamp=stop.timestamp,
-                reason=stop.reason,
-                transaction_data=stop.raw_transaction_data,
-                received_at=received_at,
-            )
-            .on_conflict_do_nothing()
+            _UNKNOWN_STOP,
+            {
+                "tenant_id": tenant_id,
+                "charge_point_id": charge_point_id,
+                "transaction_id": stop.transaction_id,
+                "id_tag": stop.id_tag,
+                "meter_stop": stop.meter_stop,
+                "stop_timestamp": stop.timestamp,
+                "reason": stop.reason,
+                "transaction_data": stop.raw_transaction_data,
+                "received_at": received_at,
+            },
         )
         return StoppedTransaction(transaction=None, unknown=True)
 
@@ -358,6 +484,39 @@ def _numeric(sample: MeterSample) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+#: Per-sample columns, sent as one array each and expanded by ``unnest``: one statement with
+#: the same text for any number of samples (a multi-row VALUES would differ per count).
+_SAMPLE_ARRAYS = {
+    "timestamp": ARRAY(meter_samples.c.timestamp.type),
+    "measurand": ARRAY(meter_samples.c.measurand.type),
+    "phase": ARRAY(meter_samples.c.phase.type),
+    "unit": ARRAY(meter_samples.c.unit.type),
+    "context": ARRAY(meter_samples.c.context.type),
+    "location": ARRAY(meter_samples.c.location.type),
+    "format": ARRAY(meter_samples.c.format.type),
+    "value": ARRAY(meter_samples.c.value.type),
+    "numeric_value": ARRAY(meter_samples.c.numeric_value.type),
+}
+
+
+def _add_samples_statement() -> Any:
+    rows = (
+        func.unnest(*(bindparam(f"a_{name}", type_=kind) for name, kind in _SAMPLE_ARRAYS.items()))
+        .table_valued(*_SAMPLE_ARRAYS)
+        .render_derived()
+    )
+    per_call = ("tenant_id", "charge_point_id", "connector_id", "transaction_id", "received_at")
+    columns = [*per_call, *_SAMPLE_ARRAYS]
+    source = select(
+        *(_bind(meter_samples.c[name]) for name in per_call), *(rows.c[name] for name in _SAMPLE_ARRAYS)
+    )
+    # The natural key drops retried samples.
+    return pg_insert(meter_samples).from_select(columns, source).on_conflict_do_nothing()
+
+
+_ADD_SAMPLES = _add_samples_statement()
 
 
 class PgMeterValues:
@@ -375,27 +534,26 @@ class PgMeterValues:
     ) -> int:
         if not samples:
             return 0
-        rows = [
+        # One statement (one round trip) for all samples.
+        result = self._conn.execute(
+            _ADD_SAMPLES,
             {
                 "tenant_id": tenant_id,
                 "charge_point_id": charge_point_id,
                 "connector_id": connector_id,
                 "transaction_id": transaction_id,
-                "timestamp": s.timestamp,
-                "measurand": s.measurand,
-                "phase": s.phase or "",
-                "unit": s.unit,
-                "context": s.context,
-                "location": s.location,
-                "format": s.format,
-                "value": s.value,
-                "numeric_value": _numeric(s),
                 "received_at": received_at,
-            }
-            for s in samples
-        ]
-        # One multi-row statement (one round trip); the natural key drops retried samples.
-        result = self._conn.execute(pg_insert(meter_samples).values(rows).on_conflict_do_nothing())
+                "a_timestamp": [s.timestamp for s in samples],
+                "a_measurand": [s.measurand for s in samples],
+                "a_phase": [s.phase or "" for s in samples],
+                "a_unit": [s.unit for s in samples],
+                "a_context": [s.context for s in samples],
+                "a_location": [s.location for s in samples],
+                "a_format": [s.format for s in samples],
+                "a_value": [s.value for s in samples],
+                "a_numeric_value": [_numeric(s) for s in samples],
+            },
+        )
         return int(result.rowcount)
 
 

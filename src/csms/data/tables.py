@@ -55,7 +55,8 @@ charge_points = Table(
     Column("last_boot_at", TS),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
-    Column("location_id", Text, ForeignKey("locations.id", ondelete="SET NULL")),
+    # With tenant_id, references locations (tenant_id, id); ON DELETE SET NULL (location_id).
+    Column("location_id", Text),
     #: Set when an operator decommissions the charger: it may no longer connect, its
     #: history stays.
     Column("decommissioned_at", TS),
@@ -64,8 +65,9 @@ charge_points = Table(
 locations = Table(
     "locations",
     metadata,
+    # Per tenant: (tenant_id, id) is the key.
     Column("id", Text, primary_key=True),
-    Column("tenant_id", Text, ForeignKey("tenants.id"), nullable=False),
+    Column("tenant_id", Text, ForeignKey("tenants.id"), primary_key=True),
     Column("name", Text, nullable=False),
     Column("address", Text),
     Column("city", Text),

@@ -41,7 +41,7 @@ class LocalRestApi:
         self._stage = stage
 
     def attach(self, app: web.Application) -> None:
-        app.router.add_route("*", "/api/{tail:.*}", self._serve)
+        app.router.add_route("*", r"/api/{tail:[\s\S]*}", self._serve)
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         claims: dict[str, Any] | None = None

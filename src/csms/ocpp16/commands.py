@@ -9,7 +9,9 @@ from typing import Any
 
 from ocpp.v16.enums import Action
 
+from csms.errors import InvalidInput
 from csms.ocpp16 import schemas
+from csms.ocpp16.local_list import frames
 from csms.services.commands import (
     ActionSpec,
     Command,
@@ -20,11 +22,13 @@ from csms.services.commands import (
     status_outcome,
 )
 from csms.services.configuration import ConfigurationStore
+from csms.services.local_list import LocalListService, UpdateType
+from csms.services.reservations import NewReservation, ReservationService
+from csms.services.smart_charging import ClearCriteria, ProfileSpec, SmartChargingService
 
 
 def validate_request(action: str, payload: dict[str, Any]) -> None:
     """Our CALL against the official 1.6 request schema (raises InvalidInput)."""
-    from csms.errors import InvalidInput
     from csms.ocpp16.errors import OcppError
 
     try:
@@ -90,10 +94,248 @@ def core(configuration: ConfigurationStore) -> list[ActionSpec]:
     ]
 
 
-def registry(configuration: ConfigurationStore) -> CommandRegistry:
-    """Every server-initiated action this CSMS can send."""
+# --- FirmwareManagement profile ----------------------------------------------------------------
+
+
+def firmware_management() -> list[ActionSpec]:
+    """UpdateFirmware and GetDiagnostics; the charger's progress arrives later in its
+    FirmwareStatusNotification / DiagnosticsStatusNotification (csms.ocpp16.firmware)."""
+
+    def get_diagnostics(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
+        # The fileName stays in the command's response; without one there is nothing to upload.
+        if "fileName" not in payload:
+            return Outcome(CommandStatus.ACCEPTED, "no diagnostics information available")
+        return Outcome(CommandStatus.ACCEPTED)
+
+    return [
+        ActionSpec(Action.update_firmware, always_accepted),
+        ActionSpec(Action.get_diagnostics, get_diagnostics),
+    ]
+
+
+# --- LocalAuthListManagement profile -----------------------------------------------------------
+
+_LIST_REFUSALS = {
+    "VersionMismatch": "charger answered VersionMismatch: its list is not the version this update "
+    "builds on; read it with GetLocalListVersion and send a Full list",
+    "Failed": "charger answered Failed: it could not update its local list",
+    "NotSupported": "charger answered NotSupported: it has no local authorization list",
+}
+
+
+def local_auth_list(local_lists: LocalListService, configuration: ConfigurationStore) -> list[ActionSpec]:
+    """SendLocalList (derived from the tenant's id tags, split into frames under 32 KB, see
+    csms.ocpp16.local_list) and GetLocalListVersion."""
+
+    def expand(command: Command) -> list[dict[str, Any]]:
+        # The stored request is the operator's (updateType, idTags); the frames replace it.
+        body = command.request
+        plan = local_lists.plan(
+            command.tenant_id,
+            command.charge_point_id,
+            UpdateType(body["updateType"]),
+            body.get("idTags"),
+            command.created_at,
+        )
+        known = {
+            e.key: e.value
+            for e in configuration.entries(command.tenant_id, command.charge_point_id)
+            if e.known and e.value is not None
+        }
+        capacity = _int_or_none(known.get("LocalAuthListMaxLength"))
+        if plan.update_type is UpdateType.FULL and capacity is not None and len(plan.entries) > capacity:
+            raise InvalidInput(
+                f"the list has {len(plan.entries)} id tags; the charger holds at most {capacity} "
+                "(LocalAuthListMaxLength)"
+            )
+        return frames(plan, max_entries=_int_or_none(known.get("SendLocalListMaxLength")))
+
+    def send_local_list(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
+        version = command.request["listVersion"]
+        status = payload["status"]
+        if status == "Accepted":
+            local_lists.accepted(command.tenant_id, command.charge_point_id, version, now)
+            return Outcome(CommandStatus.ACCEPTED)
+        dropped = local_lists.not_accepted(command.charge_point_id, version, now)
+        reason = _LIST_REFUSALS.get(status, f"charger answered {status}")
+        if dropped:
+            reason += f" ({dropped} following part(s) of the list not sent)"
+        return Outcome(CommandStatus.REJECTED, reason)
+
+    def send_local_list_failed(command: Command, now: datetime) -> None:
+        local_lists.not_accepted(command.charge_point_id, command.request["listVersion"], now)
+
+    def get_local_list_version(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
+        version = payload["listVersion"]
+        local_lists.reported(command.tenant_id, command.charge_point_id, version, now)
+        if version == -1:  # OCPP 1.6 §5.10: -1 = the local list is disabled
+            return Outcome(CommandStatus.ACCEPTED, "the charger's local authorization list is disabled")
+        return Outcome(CommandStatus.ACCEPTED)
+
+    return [
+        ActionSpec(Action.send_local_list, send_local_list, on_failure=send_local_list_failed, expand=expand),
+        ActionSpec(Action.get_local_list_version, get_local_list_version),
+    ]
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+# --- Reservation profile -----------------------------------------------------------------------
+
+
+def reservation(reservations: ReservationService) -> list[ActionSpec]:
+    """ReserveNow (the reservationId is allocated when the command is submitted) and
+    CancelReservation, moving the reservation through its lifecycle."""
+
+    def prepare_reserve(command: Command) -> dict[str, Any]:
+        r = command.request
+        reservation_id = reservations.request(
+            NewReservation(
+                tenant_id=command.tenant_id,
+                charge_point_id=command.charge_point_id,
+                connector_id=r["connectorId"],
+                id_tag=r["idTag"],
+                parent_id_tag=r.get("parentIdTag"),
+                expiry_date=schemas.parse_datetime(r["expiryDate"]),
+                command_id=command.id,
+            ),
+            command.created_at,
+        )
+        return {**r, "reservationId": reservation_id}
+
+    def reserve_now(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
+        status = payload["status"]
+        reservation_id = command.request["reservationId"]
+        if status == "Accepted":
+            reservations.accepted(reservation_id, now)
+            return Outcome(CommandStatus.ACCEPTED)
+        reservations.rejected(reservation_id, now)
+        return Outcome(CommandStatus.REJECTED, f"charger answered {status}")
+
+    def reserve_failed(command: Command, now: datetime) -> None:
+        reservations.failed(command.request["reservationId"], now)
+
+    def prepare_cancel(command: Command) -> dict[str, Any]:
+        reservations.cancellable(command.tenant_id, command.charge_point_id, command.request["reservationId"])
+        return command.request
+
+    def cancel_reservation(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
+        status = payload["status"]
+        if status == "Accepted":
+            reservations.cancelled(command.request["reservationId"], now)
+            return Outcome(CommandStatus.ACCEPTED)
+        return Outcome(CommandStatus.REJECTED, f"charger answered {status}: it holds no such reservation")
+
+    return [
+        ActionSpec(Action.reserve_now, reserve_now, prepare=prepare_reserve, on_failure=reserve_failed),
+        ActionSpec(Action.cancel_reservation, cancel_reservation, prepare=prepare_cancel),
+    ]
+
+
+# --- SmartCharging profile ---------------------------------------------------------------------
+
+
+def smart_charging(profiles: SmartChargingService) -> list[ActionSpec]:
+    """SetChargingProfile and ClearChargingProfile keep the charger's profiles on record;
+    GetCompositeSchedule's answer (the schedule) is the command's response."""
+
+    def prepare_set(command: Command) -> dict[str, Any]:
+        r = command.request
+        p = r["csChargingProfiles"]
+        profiles.requested(
+            command.tenant_id,
+            command.charge_point_id,
+            ProfileSpec(
+                connector_id=r["connectorId"],
+                charging_profile_id=p["chargingProfileId"],
+                purpose=p["chargingProfilePurpose"],
+                stack_level=p["stackLevel"],
+                kind=p["chargingProfileKind"],
+                schedule=p["chargingSchedule"],
+                recurrency_kind=p.get("recurrencyKind"),
+                valid_from=_datetime_or_none(p.get("validFrom")),
+                valid_to=_datetime_or_none(p.get("validTo")),
+                transaction_id=p.get("transactionId"),
+            ),
+            command.id,
+            command.created_at,
+        )
+        return r
+
+    def set_charging_profile(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
+        status = payload["status"]
+        if status == "Accepted":
+            replaced = profiles.installed(command.id, now)
+            return Outcome(
+                CommandStatus.ACCEPTED, f"replaced {replaced} installed profile(s)" if replaced else None
+            )
+        profiles.rejected(command.id, now)
+        return Outcome(CommandStatus.REJECTED, f"charger answered {status}")
+
+    def set_failed(command: Command, now: datetime) -> None:
+        profiles.failed(command.id, now)
+
+    def clear_charging_profile(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
+        status = payload["status"]
+        if status != "Accepted":
+            return Outcome(CommandStatus.REJECTED, f"charger answered {status}: no matching profile")
+        r = command.request
+        profiles.cleared(
+            command.tenant_id,
+            command.charge_point_id,
+            ClearCriteria(
+                charging_profile_id=r.get("id"),
+                connector_id=r.get("connectorId"),
+                purpose=r.get("chargingProfilePurpose"),
+                stack_level=r.get("stackLevel"),
+            ),
+            now,
+        )
+        return Outcome(CommandStatus.ACCEPTED)
+
+    return [
+        ActionSpec(
+            Action.set_charging_profile, set_charging_profile, prepare=prepare_set, on_failure=set_failed
+        ),
+        ActionSpec(Action.clear_charging_profile, clear_charging_profile),
+        ActionSpec(Action.get_composite_schedule, status_outcome()),
+    ]
+
+
+def _datetime_or_none(value: str | None) -> datetime | None:
+    return schemas.parse_datetime(value) if value is not None else None
+
+
+# --- RemoteTrigger profile ---------------------------------------------------------------------
+
+
+def remote_trigger() -> list[ActionSpec]:
+    """TriggerMessage; the message it triggers arrives through the normal inbound path."""
+    return [ActionSpec(Action.trigger_message, status_outcome())]
+
+
+def registry(
+    configuration: ConfigurationStore,
+    *,
+    local_lists: LocalListService,
+    reservations: ReservationService,
+    charging_profiles: SmartChargingService,
+) -> CommandRegistry:
+    """Every server-initiated action this CSMS can send, from all six 1.6 feature profiles."""
     commands = CommandRegistry()
-    for spec in core(configuration):
+    for spec in (
+        *core(configuration),
+        *firmware_management(),
+        *local_auth_list(local_lists, configuration),
+        *reservation(reservations),
+        *smart_charging(charging_profiles),
+        *remote_trigger(),
+    ):
         commands.register(spec)
     return commands
 

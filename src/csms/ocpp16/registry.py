@@ -10,6 +10,7 @@ from typing import Any
 from csms.domain import ChargerContext
 from csms.services.authorization import AuthorizationService
 from csms.services.core import ChargePointService, DataTransferService
+from csms.services.firmware import FirmwareService
 from csms.services.transactions import TransactionService
 
 
@@ -21,6 +22,8 @@ class Services:
     authorization: AuthorizationService
     transactions: TransactionService
     data_transfer: DataTransferService
+    #: FirmwareManagement notifications; None answers them NotSupported.
+    firmware: FirmwareService | None = None
 
 
 #: (services, charger, validated request payload, now) -> response payload (camelCase).

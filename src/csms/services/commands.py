@@ -97,7 +97,12 @@ class CommandStore(Protocol):
         offset: int,
     ) -> tuple[list[Command], int]: ...
 
-    def oldest_queued(self, charge_point_id: str) -> Command | None: ...
+    def oldest_queued(self, charge_point_id: str, now: datetime) -> Command | None:
+        """The charger's oldest queued command; None while a command sent to it still awaits
+        its answer (status ``sent``, deadline not passed). The slot alone is not enough: it is
+        freed when the answer arrives, before that answer's effects are applied, and the next
+        command must not overtake them (e.g. the next part of a SendLocalList after a refusal)."""
+        ...
 
     def mark_sent(self, command_id: str, unique_id: str, sent_at: datetime, deadline: datetime) -> bool:
         """queued → sent; False if it was not queued any more."""
@@ -148,6 +153,9 @@ Builder = Callable[[Command], dict[str, Any]]
 ResultHandler = Callable[[Command, dict[str, Any], datetime], Outcome]
 #: Called when a command ends without a CALLRESULT (failed, timed out, CALLERROR).
 FailureHandler = Callable[[Command, datetime], None]
+#: Splits one (prepared) request into several, sent one after another as separate commands
+#: (SendLocalList chunks that keep every frame under 32 KB). Returns them in sending order.
+Expander = Callable[[Command], list[dict[str, Any]]]
 
 
 @dataclass
@@ -159,6 +167,7 @@ class ActionSpec:
     prepare: Preparer | None = None
     on_failure: FailureHandler | None = None
     build: Builder | None = None
+    expand: Expander | None = None
 
 
 @dataclass
@@ -236,6 +245,18 @@ class CommandService:
         requested_by: str | None,
     ) -> Command:
         """Validate, record as queued, and trigger delivery."""
+        return self.submit_all(tenant_id, charge_point_id, action, request, requested_by)[0]
+
+    def submit_all(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        action: str,
+        request: dict[str, Any],
+        requested_by: str | None,
+    ) -> list[Command]:
+        """As :meth:`submit`; an action with an ``expand`` hook may become several commands,
+        returned in sending order. All are validated before any is recorded."""
         spec = self._registry.spec(action)
         command = Command(
             id=str(uuid.uuid4()),
@@ -249,11 +270,28 @@ class CommandService:
         )
         if spec.prepare is not None:
             command = _replace(command, request=spec.prepare(command))
-        payload = spec.build(command) if spec.build else command.request
-        self._validate_request(action, payload)
-        self._store.add(command)
-        self._queue.enqueue(command)
-        return command
+        batch = [command]
+        if spec.expand is not None:
+            requests = spec.expand(command)
+            if not requests:
+                raise InvalidInput(f"{action}: nothing to send")
+            # A charger's queue is ordered by created_at: a microsecond apart keeps the order.
+            batch = [
+                _replace(
+                    command,
+                    id=command.id if i == 0 else str(uuid.uuid4()),
+                    request=part,
+                    created_at=command.created_at + timedelta(microseconds=i),
+                )
+                for i, part in enumerate(requests)
+            ]
+        for queued in batch:
+            self._validate_request(action, spec.build(queued) if spec.build else queued.request)
+        for queued in batch:
+            self._store.add(queued)
+        for queued in batch:
+            self._queue.enqueue(queued)
+        return batch
 
     def get(self, tenant_id: str, command_id: str) -> Command:
         found = self._store.get(tenant_id, command_id)
@@ -278,7 +316,7 @@ class CommandService:
         cannot be sent (charger offline, frame too large) fail at once and the next is
         tried. Returns the command sent, None if none was (nothing queued, slot busy)."""
         while True:
-            command = self._store.oldest_queued(charge_point_id)
+            command = self._store.oldest_queued(charge_point_id, self._clock.now())
             if command is None:
                 return None
             try:

@@ -50,6 +50,15 @@ class TransactionService:
         def work(uow: UnitOfWork) -> StartResult:
             info = id_tag_info(uow, ctx.tenant_id, start.id_tag, now)
             transaction = uow.transactions.start(ctx.tenant_id, ctx.charge_point_id, start, info.status, now)
+            if start.reservation_id is not None:  # the charger used a reservation for it
+                uow.transactions.use_reservation(
+                    ctx.tenant_id,
+                    ctx.charge_point_id,
+                    start.reservation_id,
+                    transaction.id,
+                    started_at=start.timestamp,
+                    at=now,
+                )
             # One card, one session: another open transaction makes this one ConcurrentTx
             # (checked after the insert so a retried start does not count itself).
             if info.status is AuthorizationStatus.ACCEPTED and uow.transactions.has_open_transaction(

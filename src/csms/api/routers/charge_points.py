@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from csms.api.auth import Role, caller
-from csms.api.common import ApiModel, From, Limit, Offset, Page, To, UtcDatetime
+from csms.api.common import MAX_INT, ApiModel, From, Limit, Offset, Page, To, UtcDatetime, error_responses
 from csms.domain import RegistrationStatus
 from csms.ports import ConnectionRecord
 from csms.services.admission import CHARGE_POINT_ID_PATTERN
@@ -26,13 +26,13 @@ ChargePointId = Annotated[str, Path(description="the OCPP charge point id (last 
 class ChargePointCreate(ApiModel):
     id: str = Field(pattern=CHARGE_POINT_ID_PATTERN.pattern, description="OCPP charge point id")
     password: str | None = Field(default=None, min_length=1, max_length=40, description="Basic auth password")
-    generate_password: bool = Field(default=False, description="generate a password, returned once")
+    generate_password: StrictBool = Field(default=False, description="generate a password, returned once")
     location_id: str | None = None
 
 
 class ChargePointUpdate(ApiModel):
     password: str | None = Field(default=None, min_length=1, max_length=40)
-    clear_password: bool = False
+    clear_password: StrictBool = False
     registration_status: RegistrationStatus | None = None
     location_id: str | None = Field(default=None, description="null unassigns the location")
 
@@ -143,7 +143,7 @@ def _fleet() -> tuple[FleetService, datetime]:
     "/charge-points",
     summary="Provision a charge point",
     tags=TAG,
-    responses={201: {"description": "created"}},
+    responses={201: {"description": "created"}, **error_responses(401, 403, 409, 422)},
 )
 def provision(body: Annotated[ChargePointCreate, Body()]) -> Response[ChargePointCreated]:
     principal = caller(router, Role.ADMIN)
@@ -167,7 +167,12 @@ def provision(body: Annotated[ChargePointCreate, Body()]) -> Response[ChargePoin
     )
 
 
-@router.get("/charge-points", summary="List charge points with their live connection state", tags=TAG)
+@router.get(
+    "/charge-points",
+    summary="List charge points with their live connection state",
+    tags=TAG,
+    responses={200: {"description": "OK"}, **error_responses(401, 422)},
+)
 def list_charge_points(
     limit: Limit = 50,
     offset: Offset = 0,
@@ -199,7 +204,12 @@ def list_charge_points(
     return Page[ChargePointOut](items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/charge-points/<chargePointId>", summary="Get a charge point with its connectors", tags=TAG)
+@router.get(
+    "/charge-points/<chargePointId>",
+    summary="Get a charge point with its connectors",
+    tags=TAG,
+    responses={200: {"description": "OK"}, **error_responses(401, 404, 422)},
+)
 def get_charge_point(chargePointId: ChargePointId) -> ChargePointDetail:
     principal = caller(router)
     fleet, now = _fleet()
@@ -209,7 +219,12 @@ def get_charge_point(chargePointId: ChargePointId) -> ChargePointDetail:
     )
 
 
-@router.patch("/charge-points/<chargePointId>", summary="Update a charge point", tags=TAG)
+@router.patch(
+    "/charge-points/<chargePointId>",
+    summary="Update a charge point",
+    tags=TAG,
+    responses={200: {"description": "OK"}, **error_responses(401, 403, 404, 422)},
+)
 def update_charge_point(
     chargePointId: ChargePointId,
     body: Annotated[ChargePointUpdate, Body()],
@@ -234,7 +249,7 @@ def update_charge_point(
     "/charge-points/<chargePointId>",
     summary="Decommission a charge point (refuses its connections, keeps its history)",
     tags=TAG,
-    responses={204: {"description": "decommissioned"}},
+    responses={204: {"description": "decommissioned", "content": {}}, **error_responses(401, 403, 404)},
 )
 def decommission(chargePointId: ChargePointId) -> Response[None]:
     principal = caller(router, Role.ADMIN)
@@ -243,7 +258,12 @@ def decommission(chargePointId: ChargePointId) -> Response[None]:
     return Response(status_code=204)
 
 
-@router.get("/charge-points/<chargePointId>/connectors", summary="Current status of each connector", tags=TAG)
+@router.get(
+    "/charge-points/<chargePointId>/connectors",
+    summary="Current status of each connector",
+    tags=TAG,
+    responses={200: {"description": "OK"}, **error_responses(401, 404, 422)},
+)
 def list_connectors(chargePointId: ChargePointId) -> list[Connector]:
     principal = caller(router)
     fleet, _ = _fleet()
@@ -254,10 +274,11 @@ def list_connectors(chargePointId: ChargePointId) -> list[Connector]:
     "/charge-points/<chargePointId>/connectors/<connectorId>/status-history",
     summary="Status history of a connector, newest first",
     tags=TAG,
+    responses={200: {"description": "OK"}, **error_responses(401, 404, 422)},
 )
 def status_history(
     chargePointId: ChargePointId,
-    connectorId: Annotated[int, Path(ge=0)],
+    connectorId: Annotated[int, Path(ge=0, le=MAX_INT)],
     limit: Limit = 50,
     offset: Offset = 0,
     start: From = None,
@@ -272,7 +293,12 @@ def status_history(
     return Page[StatusHistoryEntry](items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/connections", summary="The tenant's connected charge points", tags=TAG)
+@router.get(
+    "/connections",
+    summary="The tenant's connected charge points",
+    tags=TAG,
+    responses={200: {"description": "OK"}, **error_responses(401)},
+)
 def connections() -> list[Connection]:
     principal = caller(router)
     fleet, now = _fleet()

@@ -8,16 +8,17 @@ validated and documented; the OCPP 1.6 schema validates the resulting CALL once 
 # Powertools reads their annotations, which must be the real model classes.
 
 import time
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime
+from itertools import pairwise
+from typing import Annotated, Any, Literal, Self
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import Field
+from pydantic import AfterValidator, AwareDatetime, Field, PlainSerializer, field_validator, model_validator
 
 from csms.api.auth import Role, caller
-from csms.api.common import ApiModel, Limit, Offset, Page, UtcDatetime
+from csms.api.common import MAX_INT, ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
 from csms.errors import Conflict
 from csms.services.commands import Command, CommandService, CommandStatus
 
@@ -25,8 +26,36 @@ router = APIGatewayRouter()
 TAG = ["commands"]
 ChargePointId = Annotated[str, Path(description="the OCPP charge point id")]
 IdTag = Annotated[str, Field(min_length=1, max_length=20)]
+#: OCPP integers are 32-bit for every charger (and every column they land in).
+Int32 = Annotated[int, Field(ge=-MAX_INT - 1, le=MAX_INT)]
+
+
+def _ocpp_datetime(value: datetime) -> str:
+    """UTC with milliseconds and a Z: the dateTime form every 1.6 charger parses."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00
+        raise ValueError("out of range in UTC") from None
+
+
+#: A time in a command body: with a zone on input, sent to the charger as UTC.
+OcppDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(_in_utc),
+    PlainSerializer(_ocpp_datetime, return_type=str, when_used="json"),
+]
+Uri = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")]
 #: Longest inline wait: well under API Gateway's 29 s integration timeout.
 MAX_WAIT_SECONDS = 25
+
+
+class ChunkOut(ApiModel):
+    id: str
+    status: CommandStatus
 
 
 class CommandOut(ApiModel):
@@ -46,21 +75,18 @@ class CommandOut(ApiModel):
     finished_at: UtcDatetime | None
     late_response: dict[str, Any] | None = Field(description="an answer that arrived after the deadline")
     late_response_at: UtcDatetime | None
+    chunks: list[ChunkOut] | None = Field(
+        default=None,
+        description="when one request became several commands (a SendLocalList too large for one "
+        "32 KB frame): all of them in sending order, this one first; absent otherwise",
+    )
 
 
 # --- request bodies per action (OCPP 1.6 field names) -----------------------------------------
 
 
-class RemoteStartTransaction(ApiModel):
-    connector_id: int | None = Field(default=None, gt=0)
-    id_tag: IdTag
-    charging_profile: dict[str, Any] | None = Field(
-        default=None, description="an OCPP ChargingProfile (purpose TxProfile)"
-    )
-
-
 class RemoteStopTransaction(ApiModel):
-    transaction_id: int
+    transaction_id: Int32
 
 
 class Reset(ApiModel):
@@ -68,11 +94,11 @@ class Reset(ApiModel):
 
 
 class UnlockConnector(ApiModel):
-    connector_id: int = Field(gt=0)
+    connector_id: int = Field(gt=0, le=MAX_INT)
 
 
 class ChangeAvailability(ApiModel):
-    connector_id: int = Field(ge=0, description="0 = the whole charge point")
+    connector_id: int = Field(ge=0, le=MAX_INT, description="0 = the whole charge point")
     type: Literal["Inoperative", "Operative"]
 
 
@@ -97,6 +123,203 @@ class DataTransfer(ApiModel):
     data: str | None = None
 
 
+# --- SmartCharging: the ChargingProfile type (OCPP 1.6 §7.8, §7.9) --------------------------------
+
+ChargingProfilePurpose = Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]
+ChargingRateUnit = Literal["A", "W"]
+
+
+def _tenths(value: float | None) -> float | None:
+    # The schema's multipleOf 0.1, checked in decimal (7.4 / 0.1 is 73.99999999999999 in binary).
+    if value is not None and abs(round(value * 10) - value * 10) > 1e-6:
+        raise ValueError("must be a multiple of 0.1")
+    return value
+
+
+class ChargingSchedulePeriod(ApiModel):
+    start_period: int = Field(ge=0, le=MAX_INT, description="seconds from the start of the schedule")
+    limit: float = Field(
+        ge=0, le=MAX_INT, description="in the schedule's chargingRateUnit; one decimal at most"
+    )
+    number_phases: int | None = Field(default=None, ge=1, le=3)
+
+    _limit_tenths = field_validator("limit")(_tenths)
+
+
+class ChargingSchedule(ApiModel):
+    duration: int | None = Field(default=None, ge=0, le=MAX_INT, description="seconds")
+    start_schedule: OcppDatetime | None = None
+    charging_rate_unit: ChargingRateUnit
+    charging_schedule_period: list[ChargingSchedulePeriod] = Field(min_length=1)
+    min_charging_rate: float | None = Field(default=None, ge=0, le=MAX_INT)
+
+    _rate_tenths = field_validator("min_charging_rate")(_tenths)
+
+    @model_validator(mode="after")
+    def _periods_in_order(self) -> Self:
+        starts = [p.start_period for p in self.charging_schedule_period]
+        if starts[0] != 0:
+            raise ValueError("chargingSchedulePeriod: the first period must start at 0")
+        if any(later <= earlier for earlier, later in pairwise(starts)):
+            raise ValueError("chargingSchedulePeriod: startPeriod must increase from one period to the next")
+        return self
+
+
+class ChargingProfile(ApiModel):
+    charging_profile_id: Int32 = Field(description="chosen by the operator; the same id replaces a profile")
+    transaction_id: Int32 | None = Field(default=None, description="TxProfile only")
+    stack_level: int = Field(ge=0, le=MAX_INT, description="higher wins among profiles of the same purpose")
+    charging_profile_purpose: ChargingProfilePurpose
+    charging_profile_kind: Literal["Absolute", "Recurring", "Relative"]
+    recurrency_kind: Literal["Daily", "Weekly"] | None = Field(default=None, description="Recurring only")
+    valid_from: OcppDatetime | None = None
+    valid_to: OcppDatetime | None = None
+    charging_schedule: ChargingSchedule
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        kind, schedule = self.charging_profile_kind, self.charging_schedule
+        if kind == "Recurring" and (self.recurrency_kind is None or schedule.start_schedule is None):
+            raise ValueError("a Recurring profile needs recurrencyKind and chargingSchedule.startSchedule")
+        if kind != "Recurring" and self.recurrency_kind is not None:
+            raise ValueError("recurrencyKind: only for a Recurring profile")
+        if kind == "Relative" and schedule.start_schedule is not None:
+            raise ValueError("chargingSchedule.startSchedule: a Relative profile starts with the transaction")
+        if self.transaction_id is not None and self.charging_profile_purpose != "TxProfile":
+            raise ValueError("transactionId: only for a TxProfile")
+        if self.valid_from is not None and self.valid_to is not None and self.valid_to <= self.valid_from:
+            raise ValueError("validTo must be after validFrom")
+        return self
+
+
+class RemoteStartTransaction(ApiModel):
+    connector_id: int | None = Field(default=None, gt=0, le=MAX_INT)
+    id_tag: IdTag
+    charging_profile: ChargingProfile | None = Field(
+        default=None, description="a TxProfile for the transaction to be started (no transactionId yet)"
+    )
+
+    @model_validator(mode="after")
+    def _tx_profile(self) -> Self:
+        profile = self.charging_profile
+        if profile is not None and profile.charging_profile_purpose != "TxProfile":
+            raise ValueError("chargingProfile: its chargingProfilePurpose must be TxProfile")
+        if profile is not None and profile.transaction_id is not None:
+            raise ValueError("chargingProfile.transactionId: the transaction does not exist yet")
+        return self
+
+
+class SetChargingProfile(ApiModel):
+    connector_id: int = Field(ge=0, le=MAX_INT, description="0 = the whole charge point")
+    cs_charging_profiles: ChargingProfile = Field(alias="csChargingProfiles")
+
+    @model_validator(mode="after")
+    def _connector_fits_purpose(self) -> Self:
+        purpose = self.cs_charging_profiles.charging_profile_purpose
+        if purpose == "ChargePointMaxProfile" and self.connector_id != 0:
+            raise ValueError("connectorId: a ChargePointMaxProfile is set on connector 0")
+        if purpose == "TxProfile" and self.connector_id == 0:
+            raise ValueError("connectorId: a TxProfile is set on a connector (> 0)")
+        return self
+
+
+class ClearChargingProfile(ApiModel):
+    id: Int32 | None = Field(
+        default=None, description="the chargingProfileId; the other fields are then ignored"
+    )
+    connector_id: int | None = Field(
+        default=None, ge=0, le=MAX_INT, description="0 = profiles of the whole charge point"
+    )
+    charging_profile_purpose: ChargingProfilePurpose | None = None
+    stack_level: int | None = Field(default=None, ge=0, le=MAX_INT)
+
+
+class GetCompositeSchedule(ApiModel):
+    connector_id: int = Field(ge=0, le=MAX_INT, description="0 = the whole charge point's consumption")
+    duration: int = Field(gt=0, le=MAX_INT, description="seconds")
+    charging_rate_unit: ChargingRateUnit | None = None
+
+
+# --- FirmwareManagement ------------------------------------------------------------------------
+
+
+class UpdateFirmware(ApiModel):
+    location: Uri = Field(description="where the charger downloads the firmware (URI)")
+    retrieve_date: OcppDatetime = Field(description="when it may start downloading")
+    retries: int | None = Field(default=None, ge=0, le=MAX_INT)
+    retry_interval: int | None = Field(default=None, ge=0, le=MAX_INT, description="seconds")
+
+
+class GetDiagnostics(ApiModel):
+    location: Uri = Field(description="where the charger uploads the diagnostics file (URI)")
+    retries: int | None = Field(default=None, ge=0, le=MAX_INT)
+    retry_interval: int | None = Field(default=None, ge=0, le=MAX_INT, description="seconds")
+    start_time: OcppDatetime | None = None
+    stop_time: OcppDatetime | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        if self.start_time is not None and self.stop_time is not None and self.stop_time <= self.start_time:
+            raise ValueError("stopTime must be after startTime")
+        return self
+
+
+# --- LocalAuthListManagement -------------------------------------------------------------------
+
+
+class SendLocalList(ApiModel):
+    """Not the OCPP payload: the list is derived from the tenant's id tags, and the version is
+    allocated per charger."""
+
+    update_type: Literal["Full", "Differential"] = Field(
+        description="Full: every id tag of the tenant. Differential: the named idTags (a name the "
+        "tenant does not have is removed from the charger's list), or without idTags every tag "
+        "changed since the last Full list the charger accepted"
+    )
+    id_tags: list[IdTag] | None = Field(default=None, min_length=1, max_length=10000)
+
+    @model_validator(mode="after")
+    def _names_only_for_differential(self) -> Self:
+        if self.update_type == "Full" and self.id_tags is not None:
+            raise ValueError("idTags: only for a Differential update (a Full list holds every tag)")
+        return self
+
+
+class GetLocalListVersion(ApiModel):
+    pass
+
+
+# --- Reservation ---------------------------------------------------------------------------------
+
+
+class ReserveNow(ApiModel):
+    """The reservationId is allocated by the CSMS (see the command's request)."""
+
+    connector_id: int = Field(ge=0, le=MAX_INT, description="0 = any connector, if the charger supports it")
+    expiry_date: OcppDatetime = Field(description="in the future")
+    id_tag: IdTag
+    parent_id_tag: IdTag | None = None
+
+
+class CancelReservation(ApiModel):
+    reservation_id: int = Field(ge=1, le=MAX_INT)
+
+
+# --- RemoteTrigger -------------------------------------------------------------------------------
+
+
+class TriggerMessage(ApiModel):
+    requested_message: Literal[
+        "BootNotification",
+        "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification",
+        "Heartbeat",
+        "MeterValues",
+        "StatusNotification",
+    ]
+    connector_id: int | None = Field(default=None, gt=0, le=MAX_INT)
+
+
 #: Action → request body model. Other feature profiles add theirs here.
 ACTIONS: dict[str, type[ApiModel]] = {
     "RemoteStartTransaction": RemoteStartTransaction,
@@ -108,6 +331,16 @@ ACTIONS: dict[str, type[ApiModel]] = {
     "GetConfiguration": GetConfiguration,
     "ClearCache": ClearCache,
     "DataTransfer": DataTransfer,
+    "UpdateFirmware": UpdateFirmware,
+    "GetDiagnostics": GetDiagnostics,
+    "SendLocalList": SendLocalList,
+    "GetLocalListVersion": GetLocalListVersion,
+    "ReserveNow": ReserveNow,
+    "CancelReservation": CancelReservation,
+    "SetChargingProfile": SetChargingProfile,
+    "ClearChargingProfile": ClearChargingProfile,
+    "GetCompositeSchedule": GetCompositeSchedule,
+    "TriggerMessage": TriggerMessage,
 }
 
 
@@ -122,11 +355,15 @@ def _out(command: Command) -> CommandOut:
 
 
 def _wait(service: CommandService, tenant_id: str, command: Command, seconds: float) -> Command:
+    return _wait_all(service, tenant_id, [command], seconds)[0]
+
+
+def _wait_all(service: CommandService, tenant_id: str, batch: list[Command], seconds: float) -> list[Command]:
     deadline = time.monotonic() + seconds
-    while not command.status.final and time.monotonic() < deadline:
+    while not all(c.status.final for c in batch) and time.monotonic() < deadline:
         time.sleep(0.1)
-        command = service.get(tenant_id, command.id)
-    return command
+        batch = [c if c.status.final else service.get(tenant_id, c.id) for c in batch]
+    return batch
 
 
 def _submit(charge_point_id: str, action: str, body: ApiModel, wait: float) -> Response[CommandOut]:
@@ -138,13 +375,19 @@ def _submit(charge_point_id: str, action: str, body: ApiModel, wait: float) -> R
         raise Conflict(f"charge point {charge_point_id!r} is decommissioned")
     service = _service()
     payload = body.model_dump(by_alias=True, exclude_none=True, mode="json")
-    command = service.submit(principal.tenant_id, charge_point_id, action, payload, principal.subject or None)
+    batch = service.submit_all(
+        principal.tenant_id, charge_point_id, action, payload, principal.subject or None
+    )
     if wait > 0:
-        command = _wait(service, principal.tenant_id, command, wait)
+        batch = _wait_all(service, principal.tenant_id, batch, wait)
+    command = batch[0]
+    out = _out(command)
+    if len(batch) > 1:
+        out.chunks = [ChunkOut(id=c.id, status=c.status) for c in batch]
     return Response(
-        status_code=200 if command.status.final else 202,
+        status_code=200 if all(c.status.final for c in batch) else 202,
         content_type="application/json",
-        body=_out(command),
+        body=out,
         headers={"Location": f"/api/v1/commands/{command.id}"},
     )
 
@@ -176,6 +419,7 @@ def _register(action: str, model: type[ApiModel]) -> None:
         responses={
             202: {"description": "queued or sent; poll the command"},
             200: {"description": "finished"},
+            **error_responses(401, 403, 404, 409, 422),
         },
     )(send)
 
@@ -184,7 +428,12 @@ for _action, _model in ACTIONS.items():
     _register(_action, _model)
 
 
-@router.get("/commands/<commandId>", summary="A command and its outcome", tags=TAG)
+@router.get(
+    "/commands/<commandId>",
+    summary="A command and its outcome",
+    tags=TAG,
+    responses={200: {"description": "the command"}, **error_responses(401, 403, 404, 422)},
+)
 def get_command(commandId: Annotated[str, Path()], wait: Wait = 0) -> CommandOut:
     principal = caller(router, Role.OPERATOR)
     service = _service()
@@ -194,7 +443,12 @@ def get_command(commandId: Annotated[str, Path()], wait: Wait = 0) -> CommandOut
     return _out(command)
 
 
-@router.get("/charge-points/<chargePointId>/commands", summary="A charger's commands, newest first", tags=TAG)
+@router.get(
+    "/charge-points/<chargePointId>/commands",
+    summary="A charger's commands, newest first",
+    tags=TAG,
+    responses={200: {"description": "one page of commands"}, **error_responses(401, 403, 404, 422)},
+)
 def list_commands(
     chargePointId: ChargePointId,
     limit: Limit = 50,
@@ -221,6 +475,7 @@ class ConfigurationEntryOut(ApiModel):
     "/charge-points/<chargePointId>/configuration",
     summary="The charger's known configuration (from GetConfiguration and ChangeConfiguration)",
     tags=["charge points"],
+    responses={200: {"description": "the known keys"}, **error_responses(401, 404)},
 )
 def configuration(chargePointId: ChargePointId) -> list[ConfigurationEntryOut]:
     from csms.app import wiring

@@ -1,0 +1,195 @@
+"""Reports: energy and sessions per charger and UTC day; connector utilisation."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
+
+from csms.api.auth import caller
+from csms.api.common import ApiModel, From, To, UtcDatetime, error_responses
+from csms.services.admission import CHARGE_POINT_ID_PATTERN
+from csms.services.locations import LOCATION_ID_PATTERN
+from csms.services.reports import (
+    CHARGING_STATUS,
+    DEFAULT_RANGE,
+    MAX_RANGE,
+    OCCUPIED_STATUSES,
+    EnergyDay,
+    ReportFilter,
+    ReportService,
+)
+
+router = APIGatewayRouter()
+TAG = ["reports"]
+
+_RANGE = (
+    f"`from` and `to` (ISO 8601 with a zone) bound the range [from, to); `to` defaults to the end "
+    f"of today (UTC), `from` to {DEFAULT_RANGE.days} days before `to`. At most {MAX_RANGE.days} days, "
+    "else 422. Days are UTC days."
+)
+
+ChargePointFilter = Annotated[
+    str | None,
+    Query(
+        alias="chargePointId",
+        pattern=CHARGE_POINT_ID_PATTERN.pattern,
+        description="only this charge point (404 if the tenant has none by that id)",
+    ),
+]
+LocationFilter = Annotated[
+    str | None,
+    Query(
+        alias="locationId",
+        pattern=LOCATION_ID_PATTERN.pattern,
+        description="only the charge points now at this location (404 if there is no such location)",
+    ),
+]
+
+
+class EnergyDayOut(ApiModel):
+    day: date = Field(alias="date", description="the UTC day")
+    energy_wh: float = Field(description="energy delivered during the day (Wh)")
+    session_count: int = Field(description="sessions started during the day")
+
+
+class ChargePointEnergyOut(ApiModel):
+    charge_point_id: str
+    location_id: str | None = Field(description="where the charge point is now")
+    energy_wh: float
+    session_count: int
+    days: list[EnergyDayOut] = Field(description="days with energy or sessions, in order")
+
+
+class EnergyTotals(ApiModel):
+    energy_wh: float
+    session_count: int
+
+
+class EnergyReportOut(ApiModel):
+    start: UtcDatetime = Field(alias="from")
+    end: UtcDatetime = Field(alias="to")
+    charge_points: list[ChargePointEnergyOut] = Field(
+        description="charge points with energy or sessions in the range, by id"
+    )
+    days: list[EnergyDayOut] = Field(description="all charge points together, per day with activity")
+    totals: EnergyTotals
+
+
+class ConnectorUtilisationOut(ApiModel):
+    charge_point_id: str
+    connector_id: int
+    charging_seconds: float = Field(description=f"time in status {CHARGING_STATUS}")
+    occupied_seconds: float = Field(description=f"time in {', '.join(OCCUPIED_STATUSES)}")
+    unknown_seconds: float = Field(description="time before the connector's first status report")
+    range_seconds: float = Field(description="the elapsed part of the range")
+    utilisation: float | None = Field(description="chargingSeconds / rangeSeconds (null if 0 s elapsed)")
+
+
+class UtilisationTotals(ApiModel):
+    charging_seconds: float
+    range_seconds: float = Field(description="rangeSeconds summed over the connectors")
+    utilisation: float | None
+
+
+class UtilisationReportOut(ApiModel):
+    start: UtcDatetime = Field(alias="from")
+    end: UtcDatetime = Field(alias="to")
+    connectors: list[ConnectorUtilisationOut] = Field(description="by charge point id, then connector id")
+    totals: UtilisationTotals
+
+
+@functools.cache
+def _reports() -> ReportService:
+    from csms.app import wiring
+    from csms.data.reports import PgReportQueries
+
+    return ReportService(PgReportQueries(wiring.database()), wiring.clock())
+
+
+def _day(day: EnergyDay) -> EnergyDayOut:
+    return EnergyDayOut.model_validate(
+        {"day": day.day, "energy_wh": day.energy_wh, "session_count": day.session_count}
+    )
+
+
+@router.get(
+    "/reports/energy",
+    summary="Energy and sessions per charge point and UTC day",
+    description=f"{_RANGE}\n\nA session counts on the day it started (every transaction reported, "
+    "whatever its authorisation). Energy counts on the day it was delivered: each transaction's "
+    "Energy.Active.Import.Register readings (Outlet, all phases, Wh or kWh) from meterStart to "
+    "meterStop, spread evenly between consecutive readings; so an overnight session puts energy on "
+    "both days, its days add up to meterStop - meterStart, and an open transaction counts up to its "
+    "latest reading. Charge points and days without energy or sessions are left out.",
+    tags=TAG,
+    responses={200: {"description": "the report"}, **error_responses(401, 404, 422, 503)},
+)
+def energy_report(
+    start: From = None,
+    to: To = None,
+    charge_point_id: ChargePointFilter = None,
+    location_id: LocationFilter = None,
+) -> EnergyReportOut:
+    principal = caller(router)
+    report = _reports().energy(
+        principal.tenant_id, start, to, ReportFilter(charge_point_id=charge_point_id, location_id=location_id)
+    )
+    return EnergyReportOut.model_validate(
+        {
+            "start": report.start,
+            "end": report.end,
+            "charge_points": [
+                ChargePointEnergyOut(
+                    charge_point_id=c.charge_point_id,
+                    location_id=c.location_id,
+                    energy_wh=c.energy_wh,
+                    session_count=c.session_count,
+                    days=[_day(d) for d in c.days],
+                )
+                for c in report.charge_points
+            ],
+            "days": [_day(d) for d in report.days],
+            "totals": EnergyTotals(energy_wh=report.energy_wh, session_count=report.session_count),
+        }
+    )
+
+
+@router.get(
+    "/reports/utilisation",
+    summary="Share of time each connector was charging",
+    description=f"{_RANGE}\n\nFrom the connectors' status history: each StatusNotification holds from "
+    "its timestamp (the charger's clock) until the connector's next one; the last one before `from` "
+    "holds from `from`. Only the part of the range that has elapsed counts (rangeSeconds). Connector "
+    "0 (the charger itself) is left out.",
+    tags=TAG,
+    responses={200: {"description": "the report"}, **error_responses(401, 404, 422, 503)},
+)
+def utilisation_report(
+    start: From = None,
+    to: To = None,
+    charge_point_id: ChargePointFilter = None,
+    location_id: LocationFilter = None,
+) -> UtilisationReportOut:
+    principal = caller(router)
+    report = _reports().utilisation(
+        principal.tenant_id, start, to, ReportFilter(charge_point_id=charge_point_id, location_id=location_id)
+    )
+    return UtilisationReportOut.model_validate(
+        {
+            "start": report.start,
+            "end": report.end,
+            "connectors": [
+                ConnectorUtilisationOut.model_validate(c, from_attributes=True) for c in report.connectors
+            ],
+            "totals": UtilisationTotals(
+                charging_seconds=report.charging_seconds,
+                range_seconds=report.range_seconds,
+                utilisation=report.utilisation,
+            ),
+        }
+    )

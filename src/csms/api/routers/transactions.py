@@ -1,0 +1,223 @@
+"""Transactions (charging sessions) with energy and duration, and unknown-transaction stops."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
+
+from csms.api.auth import caller
+from csms.api.common import ApiModel, From, Limit, Offset, Page, To, UtcDatetime, error_responses
+from csms.api.routers.id_tags import ID_TAG_PATTERN
+from csms.services.admission import CHARGE_POINT_ID_PATTERN
+from csms.services.sessions import (
+    SessionService,
+    TransactionQuery,
+    TransactionRecord,
+    UnknownStop,
+    UnknownStopQuery,
+)
+
+router = APIGatewayRouter()
+TAG = ["transactions"]
+
+INT32_MAX = 2_147_483_647
+#: OCPP transactionIds are 32-bit integers; the CSMS allocates positive ones.
+TransactionId = Annotated[
+    int, Path(ge=1, le=INT32_MAX, description="the OCPP transactionId the CSMS allocated")
+]
+ChargePointFilter = Annotated[
+    str | None,
+    Query(alias="chargePointId", pattern=CHARGE_POINT_ID_PATTERN.pattern, description="one charger"),
+]
+ConnectorFilter = Annotated[int | None, Query(alias="connectorId", ge=0, le=INT32_MAX)]
+
+#: Far enough from datetime's limits to convert to UTC and add a year without overflowing.
+_EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9998, 12, 31, tzinfo=UTC)
+
+
+def utc_param(value: datetime | None, name: str) -> datetime | None:
+    """A from/to query parameter in UTC; 422 naming it when it is out of computable range."""
+    if value is None:
+        return None
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not _EARLIEST <= utc <= _LATEST:
+        raise RequestValidationError(
+            [{"loc": ("query", name), "msg": "must be between the years 2 and 9998", "type": "value_error"}]
+        )
+    return utc
+
+
+@cache
+def _sessions() -> SessionService:
+    from csms.app import wiring
+    from csms.data.sessions import PgSessionQueries
+
+    return SessionService(PgSessionQueries(wiring.database()), wiring.clock())
+
+
+class TransactionOut(ApiModel):
+    id: int = Field(description="the OCPP transactionId")
+    charge_point_id: str
+    connector_id: int
+    id_tag: str = Field(description="the tag that started it (kept when the tag is deleted)")
+    start_auth_status: str = Field(
+        description="what the CSMS answered the StartTransaction's tag: Accepted, Blocked, Expired, Invalid "
+        "(the transaction is recorded whatever the answer: the charger had started)"
+    )
+    reservation_id: int | None
+    started_at: UtcDatetime
+    stopped_at: UtcDatetime | None
+    meter_start: int = Field(description="Wh")
+    meter_stop: int | None = Field(description="Wh")
+    energy_wh: int | None = Field(
+        description="closed: meterStop - meterStart; open: the latest Energy.Active.Import.Register sample "
+        "of the transaction (no phase, in Wh) minus meterStart, null until there is one"
+    )
+    energy_measured_at: UtcDatetime | None = Field(
+        description="when energyWh was measured: the stop, or the latest register sample"
+    )
+    duration_seconds: int = Field(description="start to stop, or to now while open")
+    stop_reason: str | None = Field(description="OCPP Reason; Local when the charger gave none")
+    stop_id_tag: str | None
+    open: bool
+
+
+class UnknownTransactionStopOut(ApiModel):
+    id: int
+    charge_point_id: str
+    transaction_id: int = Field(description="the transactionId the charger sent, unknown to the CSMS")
+    id_tag: str | None
+    meter_stop: int = Field(description="Wh")
+    stopped_at: UtcDatetime
+    reason: str | None
+    transaction_data: list[Any] | None = Field(description="the StopTransaction's transactionData as sent")
+    received_at: UtcDatetime
+
+
+def _out(record: TransactionRecord, now: datetime) -> TransactionOut:
+    return TransactionOut(
+        id=record.id,
+        charge_point_id=record.charge_point_id,
+        connector_id=record.connector_id,
+        id_tag=record.id_tag,
+        start_auth_status=record.start_auth_status,
+        reservation_id=record.reservation_id,
+        started_at=record.started_at,
+        stopped_at=record.stopped_at,
+        meter_start=record.meter_start,
+        meter_stop=record.meter_stop,
+        energy_wh=record.energy_wh,
+        energy_measured_at=record.energy_measured_at,
+        duration_seconds=record.duration_seconds(now),
+        stop_reason=record.effective_stop_reason,
+        stop_id_tag=record.stop_id_tag,
+        open=record.open,
+    )
+
+
+def _stop_out(stop: UnknownStop) -> UnknownTransactionStopOut:
+    return UnknownTransactionStopOut.model_validate(stop, from_attributes=True)
+
+
+@router.get(
+    "/transactions",
+    summary="List transactions, newest first",
+    tags=TAG,
+    responses={200: {"description": "one page of transactions"}, **error_responses(401, 422, 503)},
+)
+def list_transactions(
+    limit: Limit = 50,
+    offset: Offset = 0,
+    charge_point_id: ChargePointFilter = None,
+    connector_id: ConnectorFilter = None,
+    id_tag: Annotated[
+        str | None,
+        Query(alias="idTag", max_length=20, pattern=ID_TAG_PATTERN, description="the starting tag"),
+    ] = None,
+    start: From = None,
+    to: To = None,
+    status: Annotated[Literal["open", "closed"] | None, Query(description="open or closed only")] = None,
+    sort: Annotated[Literal["startedAt", "stoppedAt", "energyWh"], Query()] = "startedAt",
+    order: Annotated[Literal["asc", "desc"], Query()] = "desc",
+) -> Page[TransactionOut]:
+    """``from``/``to`` bound the start time (from inclusive, to exclusive). Transactions
+    without a stop time or an energy figure sort last in either order."""
+    principal = caller(router)
+    service = _sessions()
+    records, total = service.search(
+        principal.tenant_id,
+        TransactionQuery(
+            charge_point_id=charge_point_id,
+            connector_id=connector_id,
+            id_tag=id_tag,
+            start=utc_param(start, "from"),
+            end=utc_param(to, "to"),
+            open=None if status is None else status == "open",
+            sort=sort,
+            descending=order == "desc",
+            limit=limit,
+            offset=offset,
+        ),
+    )
+    now = service.now()
+    return Page[TransactionOut](
+        items=[_out(r, now) for r in records], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/transactions/<transactionId>",
+    summary="Get a transaction with its energy and duration",
+    tags=TAG,
+    responses={200: {"description": "the transaction"}, **error_responses(401, 404, 422, 503)},
+)
+def get_transaction(transactionId: TransactionId) -> TransactionOut:
+    principal = caller(router)
+    service = _sessions()
+    return _out(service.get(principal.tenant_id, transactionId), service.now())
+
+
+@router.get(
+    "/unknown-transaction-stops",
+    summary="StopTransactions for transactionIds the CSMS did not know, newest first",
+    tags=TAG,
+    responses={
+        200: {"description": "one page of unknown-transaction stops"},
+        **error_responses(401, 422, 503),
+    },
+)
+def list_unknown_transaction_stops(
+    limit: Limit = 50,
+    offset: Offset = 0,
+    charge_point_id: ChargePointFilter = None,
+    start: From = None,
+    to: To = None,
+    order: Annotated[Literal["asc", "desc"], Query(description="by the time the stop was received")] = "desc",
+) -> Page[UnknownTransactionStopOut]:
+    """The charger was acknowledged (it must not retry forever); these are for an operator to
+    reconcile. ``from``/``to`` bound the time the stop was received."""
+    principal = caller(router)
+    stops, total = _sessions().unknown_stops(
+        principal.tenant_id,
+        UnknownStopQuery(
+            charge_point_id=charge_point_id,
+            start=utc_param(start, "from"),
+            end=utc_param(to, "to"),
+            descending=order == "desc",
+            limit=limit,
+            offset=offset,
+        ),
+    )
+    return Page[UnknownTransactionStopOut](
+        items=[_stop_out(s) for s in stops], total=total, limit=limit, offset=offset
+    )

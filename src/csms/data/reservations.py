@@ -1,0 +1,148 @@
+"""PostgreSQL implementation of :class:`csms.services.reservations.ReservationStore`.
+
+Marking a reservation ``used`` belongs to the StartTransaction unit of work: see
+``PgTransactions.use_reservation`` in :mod:`csms.data.repositories`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, update
+
+from csms.data.tables import reservations
+from csms.services.reservations import OPEN, NewReservation, Reservation, ReservationStatus
+
+if TYPE_CHECKING:  # csms.data.database imports the repositories, which import this module
+    from csms.data.database import PgDatabase
+
+#: StartTransaction with a reservationId: the reservation is used by the transaction. Open
+#: reservations qualify, and an expired one if the transaction started before its expiry
+#: (the charger was offline; frames arrive late). Built once, like the repositories' hot
+#: statements; a retried start matches nothing (the reservation is used already).
+USE_RESERVATION = (
+    update(reservations)
+    .where(
+        reservations.c.id == bindparam("b_reservation_id"),
+        reservations.c.tenant_id == bindparam("b_tenant_id"),
+        reservations.c.charge_point_id == bindparam("b_charge_point_id"),
+        or_(
+            reservations.c.status.in_([s.value for s in OPEN]),
+            and_(
+                reservations.c.status == ReservationStatus.EXPIRED.value,
+                reservations.c.expiry_date >= bindparam("b_started_at"),
+            ),
+        ),
+    )
+    .values(
+        status=ReservationStatus.USED.value,
+        transaction_id=bindparam("b_transaction_id"),
+        updated_at=bindparam("b_at"),
+    )
+)
+
+
+def _reservation(row: Row[Any]) -> Reservation:
+    m = row._mapping
+    return Reservation(
+        id=m["id"],
+        tenant_id=m["tenant_id"],
+        charge_point_id=m["charge_point_id"],
+        connector_id=m["connector_id"],
+        id_tag=m["id_tag"],
+        parent_id_tag=m["parent_id_tag"],
+        expiry_date=m["expiry_date"],
+        status=ReservationStatus(m["status"]),
+        transaction_id=m["transaction_id"],
+        command_id=m["command_id"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+_OPEN = [s.value for s in OPEN]
+
+
+class PgReservationStore:
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+
+    def add(self, reservation: NewReservation, at: datetime) -> int:
+        with self._db.begin() as conn:
+            allocated: int = conn.execute(
+                insert(reservations)
+                .values(
+                    tenant_id=reservation.tenant_id,
+                    charge_point_id=reservation.charge_point_id,
+                    connector_id=reservation.connector_id,
+                    id_tag=reservation.id_tag,
+                    parent_id_tag=reservation.parent_id_tag,
+                    expiry_date=reservation.expiry_date,
+                    status=ReservationStatus.REQUESTED.value,
+                    command_id=reservation.command_id,
+                    created_at=at,
+                    updated_at=at,
+                )
+                .returning(reservations.c.id)
+            ).scalar_one()
+        return allocated
+
+    def get(self, tenant_id: str, reservation_id: int) -> Reservation | None:
+        with self._db.connect() as conn:
+            row = conn.execute(
+                select(reservations).where(
+                    reservations.c.id == reservation_id, reservations.c.tenant_id == tenant_id
+                )
+            ).first()
+        return _reservation(row) if row else None
+
+    def search(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        status: ReservationStatus | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Reservation], int]:
+        where = [reservations.c.tenant_id == tenant_id, reservations.c.charge_point_id == charge_point_id]
+        if status is not None:
+            where.append(reservations.c.status == status.value)
+        with self._db.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(reservations).where(*where)).scalar_one()
+            rows = conn.execute(
+                select(reservations)
+                .where(*where)
+                .order_by(reservations.c.created_at.desc(), reservations.c.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+            return [_reservation(r) for r in rows], int(total)
+
+    def transition(
+        self,
+        reservation_id: int,
+        from_: tuple[ReservationStatus, ...],
+        to: ReservationStatus,
+        at: datetime,
+    ) -> bool:
+        with self._db.begin() as conn:
+            result = conn.execute(
+                update(reservations)
+                .where(
+                    reservations.c.id == reservation_id, reservations.c.status.in_([s.value for s in from_])
+                )
+                .values(status=to.value, updated_at=at)
+            )
+            return bool(result.rowcount)
+
+    def expire(self, now: datetime) -> list[int]:
+        # ix_reservations_expiring (expiry_date, WHERE status IN open) serves this.
+        with self._db.begin() as conn:
+            rows = conn.execute(
+                update(reservations)
+                .where(reservations.c.status.in_(_OPEN), reservations.c.expiry_date <= now)
+                .values(status=ReservationStatus.EXPIRED.value, updated_at=now)
+                .returning(reservations.c.id)
+            )
+            return [r.id for r in rows]

@@ -1,0 +1,82 @@
+"""SendLocalList payloads cut to API Gateway's 32 KB frame limit.
+
+A list that does not fit one frame goes out as consecutive frames: the first with the
+requested update type, the rest as Differential updates adding the remaining entries. Each
+frame gets the next list version (v, v+1, ...), so a charger that refuses a differential
+update whose version is not above its own (a common reading of VersionMismatch) accepts
+every frame, and after the last one holds the whole list at version v+n-1. Entries never
+straddle frames; the frame size is measured exactly as the command pipeline encodes it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from csms.constants import MAX_FRAME_BYTES
+from csms.services.local_list import LocalListEntry, LocalListPlan, UpdateType
+
+ACTION = "SendLocalList"
+#: The command pipeline's uniqueIds are UUIDs (36 characters); a little headroom on top.
+_UNIQUE_ID = "u" * 48
+
+
+def ocpp_datetime(value: datetime) -> str:
+    """As :func:`csms.ocpp16.actions.ocpp_datetime` (UTC, milliseconds, Z), without importing
+    the inbound handlers into the API and commands functions."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _encoded_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")).encode())
+
+
+def entry_payload(item: LocalListEntry) -> dict[str, Any]:
+    """One AuthorizationData: idTag, and idTagInfo unless the tag is to be removed."""
+    out: dict[str, Any] = {"idTag": item.id_tag}
+    if item.info is not None:
+        info: dict[str, Any] = {"status": item.info.status.value}
+        if item.info.expiry_date is not None:
+            info["expiryDate"] = ocpp_datetime(item.info.expiry_date)
+        if item.info.parent_id_tag is not None:
+            info["parentIdTag"] = item.info.parent_id_tag
+        out["idTagInfo"] = info
+    return out
+
+
+def _payload(version: int, update_type: UpdateType, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"listVersion": version, "updateType": update_type.value, "localAuthorizationList": entries}
+
+
+def frames(
+    plan: LocalListPlan, *, max_entries: int | None = None, max_frame_bytes: int = MAX_FRAME_BYTES
+) -> list[dict[str, Any]]:
+    """The SendLocalList payloads carrying ``plan``, in sending order, each in a CALL frame of
+    at most ``max_frame_bytes`` and with at most ``max_entries`` entries (the charger's
+    SendLocalListMaxLength, when known)."""
+    entries = [entry_payload(e) for e in plan.entries]
+    # The largest envelope any frame can have: the longest update type, the highest version.
+    last_version = plan.first_version + max(len(entries), 1)
+    envelope = _encoded_size([2, _UNIQUE_ID, ACTION, _payload(last_version, UpdateType.DIFFERENTIAL, [])])
+    budget = max_frame_bytes - envelope
+    chunks: list[list[dict[str, Any]]] = [[]]
+    used = 0
+    for item in entries:
+        size = _encoded_size(item) + 1  # and its separating comma
+        if size > budget:
+            raise ValueError(f"a local list entry of {size} bytes cannot fit a frame")
+        current = chunks[-1]
+        if current and (used + size > budget or (max_entries is not None and len(current) >= max_entries)):
+            chunks.append([])
+            used = 0
+        chunks[-1].append(item)
+        used += size
+    return [
+        _payload(
+            plan.first_version + i,
+            plan.update_type if i == 0 else UpdateType.DIFFERENTIAL,
+            chunk,
+        )
+        for i, chunk in enumerate(chunks)
+    ]

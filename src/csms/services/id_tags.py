@@ -1,0 +1,141 @@
+"""Id tags as operators manage them: create, search, get, update (status, expiry, parent), delete.
+
+Creation goes through :class:`~csms.services.provisioning.ProvisioningService` (the CLI's
+path, with its validation); the rest reads and writes through :class:`IdTagQueries`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from csms.clock import Clock
+from csms.domain import STORABLE_ID_TAG_STATUSES, AuthorizationStatus
+from csms.errors import InvalidInput, NotFound
+from csms.services.provisioning import MAX_ID_TAG_LENGTH, ProvisioningService
+
+
+@dataclass(frozen=True, slots=True)
+class IdTagRecord:
+    """An id tag as stored for a tenant."""
+
+    id_tag: str
+    status: AuthorizationStatus
+    created_at: datetime
+    updated_at: datetime
+    expiry_date: datetime | None = None
+    parent_id_tag: str | None = None
+
+    def expired(self, now: datetime) -> bool:
+        """Past its expiry date (the same rule Authorize applies: expiry <= now)."""
+        return self.expiry_date is not None and self.expiry_date <= now
+
+    def effective_status(self, now: datetime) -> AuthorizationStatus:
+        """What a charger is told for this tag at ``now``: an expired Accepted tag is Expired."""
+        if self.status is AuthorizationStatus.ACCEPTED and self.expired(now):
+            return AuthorizationStatus.EXPIRED
+        return self.status
+
+
+@dataclass(frozen=True, slots=True)
+class IdTagQuery:
+    status: AuthorizationStatus | None = None
+    parent_id_tag: str | None = None
+    id_prefix: str | None = None
+    #: True: only tags past their expiry date; False: only tags without one or not yet past it.
+    expired: bool | None = None
+    sort: str = "idTag"  # idTag | createdAt | expiryDate
+    descending: bool = False
+    limit: int = 50
+    offset: int = 0
+
+
+class IdTagQueries(Protocol):
+    def search(self, tenant_id: str, query: IdTagQuery, now: datetime) -> tuple[list[IdTagRecord], int]:
+        """One page of the tenant's tags matching ``query`` and the number of all matches."""
+        ...
+
+    def get(self, tenant_id: str, id_tag: str) -> IdTagRecord | None: ...
+
+    def update(self, tenant_id: str, id_tag: str, changes: dict[str, Any], now: datetime) -> bool:
+        """Apply ``changes`` (column → value); False if the tenant has no such tag."""
+        ...
+
+    def delete(self, tenant_id: str, id_tag: str) -> bool:
+        """Forget the tag; False if the tenant has no such tag. Transactions keep their tag text."""
+        ...
+
+
+class IdTagService:
+    def __init__(self, queries: IdTagQueries, provisioning: ProvisioningService, clock: Clock) -> None:
+        self._queries = queries
+        self._provisioning = provisioning
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def create(
+        self,
+        tenant_id: str,
+        id_tag: str,
+        *,
+        status: AuthorizationStatus = AuthorizationStatus.ACCEPTED,
+        expiry_date: datetime | None = None,
+        parent_id_tag: str | None = None,
+    ) -> IdTagRecord:
+        """Add a tag to the tenant; AlreadyExists if the tenant has it (other tenants may)."""
+        self._provisioning.add_id_tag(
+            id_tag,
+            tenant_id,
+            self._clock.now(),
+            status=status,
+            expiry_date=expiry_date,
+            parent_id_tag=parent_id_tag,
+        )
+        return self.get(tenant_id, id_tag)
+
+    def search(self, tenant_id: str, query: IdTagQuery) -> tuple[list[IdTagRecord], int]:
+        return self._queries.search(tenant_id, query, self._clock.now())
+
+    def get(self, tenant_id: str, id_tag: str) -> IdTagRecord:
+        found = self._queries.get(tenant_id, id_tag)
+        if found is None:
+            raise NotFound(f"no id tag {id_tag!r}")
+        return found
+
+    def update(
+        self,
+        tenant_id: str,
+        id_tag: str,
+        *,
+        status: AuthorizationStatus | None = None,
+        expiry_date: datetime | None = None,
+        set_expiry_date: bool = False,
+        parent_id_tag: str | None = None,
+        set_parent_id_tag: bool = False,
+    ) -> IdTagRecord:
+        """Change what is given; ``set_*`` with a None value clears that field."""
+        changes: dict[str, Any] = {}
+        if status is not None:
+            if status not in STORABLE_ID_TAG_STATUSES:
+                raise InvalidInput(
+                    f"status must be one of {', '.join(s.value for s in STORABLE_ID_TAG_STATUSES)}"
+                )
+            changes["status"] = status.value
+        if set_expiry_date:
+            if expiry_date is not None and expiry_date.tzinfo is None:
+                raise InvalidInput("the expiry date needs a time zone (e.g. 2027-01-01T00:00:00Z)")
+            changes["expiry_date"] = expiry_date
+        if set_parent_id_tag:
+            if parent_id_tag is not None and not 1 <= len(parent_id_tag) <= MAX_ID_TAG_LENGTH:
+                raise InvalidInput(f"a parent id tag has 1-{MAX_ID_TAG_LENGTH} characters (OCPP IdToken)")
+            changes["parent_id_tag"] = parent_id_tag
+        if changes and not self._queries.update(tenant_id, id_tag, changes, self._clock.now()):
+            raise NotFound(f"no id tag {id_tag!r}")
+        return self.get(tenant_id, id_tag)
+
+    def delete(self, tenant_id: str, id_tag: str) -> None:
+        if not self._queries.delete(tenant_id, id_tag):
+            raise NotFound(f"no id tag {id_tag!r}")

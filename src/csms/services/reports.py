@@ -1,0 +1,243 @@
+"""Reports over a time range: energy and sessions per charger and day; connector utilisation.
+
+Attribution rules (what operators reconcile against):
+
+- **Days are UTC days.** A range that does not start or end at midnight clips its first and
+  last day.
+- **A session counts on the day it started** (every transaction the charger reported, whatever
+  the outcome of its authorisation), and only if it started within the range.
+- **Energy counts when it was delivered.** A transaction's meter register is followed from
+  ``meterStart`` through its ``Energy.Active.Import.Register`` samples (Outlet, all phases
+  together, Wh or kWh, including ``transactionData``) to ``meterStop``; between two readings
+  the energy is spread evenly over time. An overnight session therefore puts its energy on
+  both days, and its days add up to exactly ``meterStop - meterStart``. An open transaction
+  counts up to its latest reading. Readings are made monotonic (a reading below an earlier
+  one, or above ``meterStop``, is ignored), so a glitching meter never gives negative energy.
+- **Utilisation** is the share of the range a connector reported ``Charging``: each status
+  report holds from its timestamp (the charger's, not the time we received it) until the
+  next report; the last report before the range holds from the range start; the part of
+  the range still in the future is not counted. Time before a connector's first report is
+  ``unknown``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
+
+from csms.clock import Clock
+from csms.errors import InvalidInput, NotFound
+
+MAX_RANGE = timedelta(days=366)
+DEFAULT_RANGE = timedelta(days=30)
+#: Statuses in which a vehicle occupies the connector (OCPP 1.6 ChargePointStatus).
+OCCUPIED_STATUSES = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
+CHARGING_STATUS = "Charging"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFilter:
+    charge_point_id: str | None = None
+    location_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyCell:
+    """What one charger did on one UTC day (the data layer's answer, unrounded)."""
+
+    charge_point_id: str
+    day: date
+    energy_wh: float
+    session_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyDay:
+    day: date
+    energy_wh: float
+    session_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerEnergy:
+    charge_point_id: str
+    location_id: str | None
+    energy_wh: float
+    session_count: int
+    days: list[EnergyDay]
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyReport:
+    start: datetime
+    end: datetime
+    charge_points: list[ChargerEnergy]
+    days: list[EnergyDay]
+    energy_wh: float
+    session_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorSeconds:
+    """Seconds of the range a connector spent charging, occupied, and with no known status."""
+
+    charge_point_id: str
+    connector_id: int
+    charging: float
+    occupied: float
+    unknown: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorUtilisation:
+    charge_point_id: str
+    connector_id: int
+    charging_seconds: float
+    occupied_seconds: float
+    unknown_seconds: float
+    range_seconds: float
+    utilisation: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class UtilisationReport:
+    start: datetime
+    end: datetime
+    connectors: list[ConnectorUtilisation]
+    charging_seconds: float
+    range_seconds: float
+    utilisation: float | None
+
+
+class ReportQueries(Protocol):
+    def charge_point_exists(self, tenant_id: str, charge_point_id: str) -> bool: ...
+
+    def location_exists(self, tenant_id: str, location_id: str) -> bool: ...
+
+    def energy_by_day(
+        self, tenant_id: str, start: datetime, end: datetime, scope: ReportFilter
+    ) -> list[EnergyCell]:
+        """Energy delivered and sessions started per charger and UTC day in [start, end)."""
+        ...
+
+    def charger_locations(self, tenant_id: str, charge_point_ids: Iterable[str]) -> dict[str, str | None]: ...
+
+    def connector_seconds(
+        self, tenant_id: str, start: datetime, end: datetime, scope: ReportFilter
+    ) -> list[ConnectorSeconds]:
+        """Per connector (not connector 0) of the scope: seconds in [start, end) by status."""
+        ...
+
+
+def _round(value: float) -> float:
+    return round(value, 3)
+
+
+class ReportService:
+    def __init__(self, queries: ReportQueries, clock: Clock) -> None:
+        self._queries = queries
+        self._clock = clock
+
+    def report_range(self, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+        """The range asked for, with defaults: up to the end of today (UTC), 30 days long.
+
+        InvalidInput unless ``start < end`` and the range is at most 366 days.
+        """
+        if end is None:
+            today = self._clock.now().astimezone(UTC).date()
+            end = datetime.combine(today + timedelta(days=1), time(), tzinfo=UTC)
+        if start is None:
+            start = end - DEFAULT_RANGE
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        if start >= end:
+            raise InvalidInput("from: must be before to")
+        if end - start > MAX_RANGE:
+            raise InvalidInput(f"from, to: the range may be at most {MAX_RANGE.days} days long")
+        return start, end
+
+    def energy(
+        self, tenant_id: str, start: datetime | None, end: datetime | None, scope: ReportFilter
+    ) -> EnergyReport:
+        """Energy (Wh) and sessions per charger and UTC day, per day, and in total."""
+        start, end = self.report_range(start, end)
+        self._check_scope(tenant_id, scope)
+        cells = self._queries.energy_by_day(tenant_id, start, end, scope)
+        by_charger: dict[str, list[EnergyCell]] = defaultdict(list)
+        by_day: dict[date, list[EnergyCell]] = defaultdict(list)
+        for cell in sorted(cells, key=lambda c: (c.charge_point_id, c.day)):
+            by_charger[cell.charge_point_id].append(cell)
+            by_day[cell.day].append(cell)
+        locations = self._queries.charger_locations(tenant_id, by_charger) if by_charger else {}
+        chargers = [
+            ChargerEnergy(
+                charge_point_id=charger,
+                location_id=locations.get(charger),
+                energy_wh=_round(sum(c.energy_wh for c in charger_cells)),
+                session_count=sum(c.session_count for c in charger_cells),
+                days=[EnergyDay(c.day, _round(c.energy_wh), c.session_count) for c in charger_cells],
+            )
+            for charger, charger_cells in by_charger.items()
+        ]
+        days = [
+            EnergyDay(
+                day,
+                _round(sum(c.energy_wh for c in day_cells)),
+                sum(c.session_count for c in day_cells),
+            )
+            for day, day_cells in sorted(by_day.items())
+        ]
+        return EnergyReport(
+            start=start,
+            end=end,
+            charge_points=chargers,
+            days=days,
+            energy_wh=_round(sum(c.energy_wh for c in cells)),
+            session_count=sum(c.session_count for c in cells),
+        )
+
+    def utilisation(
+        self, tenant_id: str, start: datetime | None, end: datetime | None, scope: ReportFilter
+    ) -> UtilisationReport:
+        """Per connector: the share of the (elapsed part of the) range it was charging."""
+        start, end = self.report_range(start, end)
+        self._check_scope(tenant_id, scope)
+        elapsed_end = min(end, self._clock.now())
+        range_seconds = max(0.0, (elapsed_end - start).total_seconds())
+        rows = self._queries.connector_seconds(tenant_id, start, elapsed_end, scope) if range_seconds else []
+        connectors = [
+            ConnectorUtilisation(
+                charge_point_id=r.charge_point_id,
+                connector_id=r.connector_id,
+                charging_seconds=_round(r.charging),
+                occupied_seconds=_round(r.occupied),
+                unknown_seconds=_round(r.unknown),
+                range_seconds=_round(range_seconds),
+                utilisation=_share(r.charging, range_seconds),
+            )
+            for r in sorted(rows, key=lambda r: (r.charge_point_id, r.connector_id))
+        ]
+        charging = sum(r.charging for r in rows)
+        total_range = range_seconds * len(rows)
+        return UtilisationReport(
+            start=start,
+            end=end,
+            connectors=connectors,
+            charging_seconds=_round(charging),
+            range_seconds=_round(total_range),
+            utilisation=_share(charging, total_range),
+        )
+
+    def _check_scope(self, tenant_id: str, scope: ReportFilter) -> None:
+        if scope.charge_point_id is not None and not self._queries.charge_point_exists(
+            tenant_id, scope.charge_point_id
+        ):
+            raise NotFound(f"no charge point {scope.charge_point_id!r}")
+        if scope.location_id is not None and not self._queries.location_exists(tenant_id, scope.location_id):
+            raise NotFound(f"no location {scope.location_id!r}")
+
+
+def _share(part: float, whole: float) -> float | None:
+    return round(part / whole, 6) if whole > 0 else None

@@ -1,0 +1,154 @@
+"""Reservation functional block: a connector held for an id tag until an expiry date.
+
+Lifecycle of a reservation (its id is the OCPP reservationId, allocated by PostgreSQL when
+the ReserveNow command is submitted)::
+
+    requested ──Accepted──▶ active ──StartTransaction(reservationId)──▶ used
+        │                     ├──CancelReservation Accepted──────────▶ cancelled
+        │                     └──expiry date passed (scheduled)──────▶ expired
+        ├──Faulted/Occupied/Rejected/Unavailable──▶ rejected
+        └──CALLERROR / invalid answer / no answer / charger offline──▶ failed
+
+A StartTransaction also uses a ``requested`` reservation (its answer is still on the way) and
+an ``expired`` one if the transaction started before the expiry date (the charger was
+offline, frames arrive late). Each transition is a conditional update, so a late or repeated
+event never moves a reservation backwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from csms.errors import Conflict, InvalidInput, NotFound
+
+
+class ReservationStatus(StrEnum):
+    REQUESTED = "requested"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    USED = "used"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+
+#: States in which the charger holds (or may be about to hold) the reservation.
+OPEN = (ReservationStatus.REQUESTED, ReservationStatus.ACTIVE)
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    id: int
+    tenant_id: str
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    expiry_date: datetime
+    status: ReservationStatus
+    transaction_id: int | None
+    command_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewReservation:
+    tenant_id: str
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    expiry_date: datetime
+    command_id: str
+
+
+class ReservationStore(Protocol):
+    def add(self, reservation: NewReservation, at: datetime) -> int:
+        """Insert as ``requested``; returns the allocated reservation id."""
+        ...
+
+    def get(self, tenant_id: str, reservation_id: int) -> Reservation | None: ...
+
+    def search(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        status: ReservationStatus | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Reservation], int]: ...
+
+    def transition(
+        self,
+        reservation_id: int,
+        from_: tuple[ReservationStatus, ...],
+        to: ReservationStatus,
+        at: datetime,
+    ) -> bool:
+        """Move the reservation to ``to`` if it is in one of ``from_``."""
+        ...
+
+    def expire(self, now: datetime) -> list[int]:
+        """Open reservations whose expiry date has passed become ``expired``; their ids."""
+        ...
+
+
+class ReservationService:
+    def __init__(self, store: ReservationStore) -> None:
+        self._store = store
+
+    def request(self, reservation: NewReservation, now: datetime) -> int:
+        """Record a reservation about to be sent (ReserveNow); returns its id."""
+        if reservation.expiry_date <= now:
+            raise InvalidInput("expiryDate: must be in the future")
+        return self._store.add(reservation, now)
+
+    def accepted(self, reservation_id: int, now: datetime) -> None:
+        self._store.transition(reservation_id, (ReservationStatus.REQUESTED,), ReservationStatus.ACTIVE, now)
+
+    def rejected(self, reservation_id: int, now: datetime) -> None:
+        self._store.transition(
+            reservation_id, (ReservationStatus.REQUESTED,), ReservationStatus.REJECTED, now
+        )
+
+    def failed(self, reservation_id: int, now: datetime) -> None:
+        self._store.transition(reservation_id, (ReservationStatus.REQUESTED,), ReservationStatus.FAILED, now)
+
+    def cancellable(self, tenant_id: str, charge_point_id: str, reservation_id: int) -> Reservation:
+        """The reservation a CancelReservation is about to cancel (404 unless it is the
+        charger's; 409 unless it is still open)."""
+        found = self._store.get(tenant_id, reservation_id)
+        if found is None or found.charge_point_id != charge_point_id:
+            raise NotFound(f"no reservation {reservation_id} on charge point {charge_point_id!r}")
+        if found.status not in OPEN:
+            raise Conflict(f"reservation {reservation_id} is {found.status.value}: nothing to cancel")
+        return found
+
+    def cancelled(self, reservation_id: int, now: datetime) -> None:
+        self._store.transition(reservation_id, OPEN, ReservationStatus.CANCELLED, now)
+
+    def expire_reservations(self, now: datetime) -> int:
+        """Mark open reservations past their expiry date ``expired`` (the scheduled job; the
+        charger drops them by itself). Returns how many expired."""
+        return len(self._store.expire(now))
+
+    def get(self, tenant_id: str, reservation_id: int) -> Reservation:
+        found = self._store.get(tenant_id, reservation_id)
+        if found is None:
+            raise NotFound(f"no reservation {reservation_id}")
+        return found
+
+    def search(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        status: ReservationStatus | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Reservation], int]:
+        """A charger's reservations, newest first."""
+        return self._store.search(tenant_id, charge_point_id, status, limit, offset)

@@ -1,0 +1,452 @@
+"""A second tenant probes every route of the API for the first tenant's resources.
+
+The routes come from the OpenAPI document, so a new route is probed as soon as it exists;
+``PROBES`` says how to call each one (bodies, filters, the expected status) and the test
+fails for a route without an entry. Path parameters are filled with tenant A's ids from
+``World.values``; ``"{name}"`` placeholders in bodies and queries too.
+
+Tenant B (an admin, so roles never hide a missing check) must get 404 for every route that
+addresses one of A's resources, see none of A's resources in any list or report, and change
+nothing of A's: everything A can read is read before and after the probe and compared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from ocpp.v16 import call
+
+from csms.api.app import build_app, openapi_document
+from csms.local.stack import LocalStack
+from tests.integration.api_client import ApiClient, Reply
+from tests.integration.charger import SimulatedCharger, connected
+
+pytestmark = pytest.mark.integration
+V1 = "/api/v1"
+
+# Tenant A's resources: names distinctive enough to search answers for.
+A_TENANT, A_LOCATION, A_CHARGER, A_TAG, A_LOCATION_NAME = (
+    "acme",
+    "ACME-LOC-1",
+    "ACME-CP-1",
+    "ACMETAG1",
+    "Acme Depot",
+)
+B_TENANT, B_LOCATION, B_CHARGER, B_TAG = "globex", "GLOBEX-LOC", "GLOBEX-CP", "GLOBEXTAG"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request tenant B makes, and what it must answer."""
+
+    expect: int = 404
+    body: Any = None
+    query: dict[str, Any] = field(default_factory=dict)
+    #: Path parameters other than A's (e.g. B's own location).
+    path: dict[str, Any] = field(default_factory=dict)
+    #: Strings that must appear in the answer (B's own resources: the list works at all).
+    sees: tuple[str, ...] = ()
+    #: Further checks of the answer's body.
+    check: Callable[[Any], None] | None = None
+    #: Run after every other call (it creates something that would change their answers).
+    last: bool = False
+    #: Search the answer for A's resources (off where B deliberately names them itself).
+    scan: bool = True
+
+
+def no_energy(body: Any) -> None:
+    assert body["chargePoints"] == []
+    assert body["days"] == []
+    assert body["totals"] == {"energyWh": 0.0, "sessionCount": 0}
+
+
+def no_connectors(body: Any) -> None:
+    assert body["connectors"] == []
+
+
+def empty_page(body: Any) -> None:
+    assert (body["items"], body["total"]) == ([], 0)
+
+
+OK = 200
+ADDRESSED = [Call()]
+COMMAND_BODIES = {
+    "RemoteStartTransaction": {"idTag": B_TAG, "connectorId": 1},
+    "RemoteStopTransaction": {"transactionId": "{transactionId}"},
+    "Reset": {"type": "Soft"},
+    "UnlockConnector": {"connectorId": 1},
+    "ChangeAvailability": {"connectorId": 0, "type": "Inoperative"},
+    "ChangeConfiguration": {"key": "HeartbeatInterval", "value": "60"},
+    "GetConfiguration": {},
+    "ClearCache": {},
+    "DataTransfer": {"vendorId": "acme"},
+    "UpdateFirmware": {"location": "https://globex.example/fw.bin", "retrieveDate": "2099-01-01T00:00:00Z"},
+    "GetDiagnostics": {"location": "ftp://globex.example/"},
+    "SendLocalList": {"updateType": "Full"},
+    "GetLocalListVersion": {},
+    "ReserveNow": {"connectorId": 1, "expiryDate": "2099-01-01T00:00:00Z", "idTag": B_TAG},
+    "CancelReservation": {"reservationId": "{reservationId}"},
+    "SetChargingProfile": {
+        "connectorId": 1,
+        "csChargingProfiles": {
+            "chargingProfileId": 1,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6}],
+            },
+        },
+    },
+    "ClearChargingProfile": {},
+    "GetCompositeSchedule": {"connectorId": 1, "duration": 60},
+    "TriggerMessage": {"requestedMessage": "Heartbeat"},
+}
+
+#: "METHOD /path" → the calls tenant B makes there. Every route of the API needs an entry.
+PROBES: dict[str, list[Call]] = {
+    # --- public -------------------------------------------------------------------------
+    "GET /api/v1/health": [Call(OK)],
+    # --- charge points --------------------------------------------------------------------
+    "GET /api/v1/charge-points": [
+        Call(OK, sees=(B_CHARGER,)),
+        Call(OK, query={"includeDecommissioned": "true"}, sees=(B_CHARGER,)),
+        Call(OK, query={"q": "ACME"}, check=empty_page),
+        Call(OK, query={"locationId": "{locationId}"}, check=empty_page),
+        Call(OK, query={"online": "true"}, check=empty_page),
+    ],
+    # Charge point ids are unique across tenants (ADR 0005): "exists already" is by design.
+    "POST /api/v1/charge-points": [
+        Call(409, body={"id": "{chargePointId}"}),
+        Call(422, body={"id": "GLOBEX-CP-2", "locationId": "{locationId}"}),
+    ],
+    "GET /api/v1/charge-points/{chargePointId}": ADDRESSED,
+    "PATCH /api/v1/charge-points/{chargePointId}": [
+        Call(body={"registrationStatus": "Rejected"}),
+        Call(body={"locationId": B_LOCATION}),
+    ],
+    "DELETE /api/v1/charge-points/{chargePointId}": ADDRESSED,
+    "GET /api/v1/charge-points/{chargePointId}/connectors": ADDRESSED,
+    "GET /api/v1/charge-points/{chargePointId}/connectors/{connectorId}/status-history": ADDRESSED,
+    "GET /api/v1/charge-points/{chargePointId}/connectors/{connectorId}/meter-values": ADDRESSED,
+    "GET /api/v1/connections": [Call(OK, check=lambda body: assert_equal(body, []))],
+    # --- commands ---------------------------------------------------------------------------
+    **{
+        f"POST /api/v1/charge-points/{{chargePointId}}/commands/{action}": [Call(body=body)]
+        for action, body in COMMAND_BODIES.items()
+    },
+    "GET /api/v1/charge-points/{chargePointId}/commands": ADDRESSED,
+    "GET /api/v1/charge-points/{chargePointId}/configuration": ADDRESSED,
+    "GET /api/v1/commands/{commandId}": ADDRESSED,
+    # --- what commands and notifications left on a charger (charger_state) ---------------------
+    "GET /api/v1/charge-points/{chargePointId}/firmware-status": ADDRESSED,
+    "GET /api/v1/charge-points/{chargePointId}/diagnostics-status": ADDRESSED,
+    "GET /api/v1/charge-points/{chargePointId}/local-list": ADDRESSED,
+    "GET /api/v1/charge-points/{chargePointId}/reservations": ADDRESSED,
+    "GET /api/v1/charge-points/{chargePointId}/charging-profiles": ADDRESSED,
+    "GET /api/v1/reservations/{reservationId}": ADDRESSED,
+    # --- id tags ------------------------------------------------------------------------------
+    "GET /api/v1/id-tags": [
+        Call(OK, sees=(B_TAG,)),
+        Call(OK, query={"q": "ACME"}, check=empty_page),
+    ],
+    # Tags are per tenant: B may hold a tag with the same id, and that changes nothing of A's.
+    "POST /api/v1/id-tags": [
+        Call(201, body={"idTag": "{idTag}", "status": "Blocked"}, last=True, scan=False)
+    ],
+    "GET /api/v1/id-tags/{idTag}": ADDRESSED,
+    "PATCH /api/v1/id-tags/{idTag}": [Call(body={"status": "Blocked"})],
+    "DELETE /api/v1/id-tags/{idTag}": ADDRESSED,
+    # --- transactions and meter values -------------------------------------------------------
+    "GET /api/v1/transactions": [
+        Call(OK, check=empty_page),
+        Call(OK, query={"chargePointId": "{chargePointId}"}, check=empty_page),
+        Call(OK, query={"idTag": "{idTag}"}, check=empty_page),
+    ],
+    "GET /api/v1/transactions/{transactionId}": ADDRESSED,
+    "GET /api/v1/transactions/{transactionId}/meter-values": ADDRESSED,
+    "GET /api/v1/unknown-transaction-stops": [
+        Call(OK, check=empty_page),
+        Call(OK, query={"chargePointId": "{chargePointId}"}, check=empty_page),
+    ],
+    # --- locations ----------------------------------------------------------------------------
+    "GET /api/v1/locations": [
+        Call(OK, sees=(B_LOCATION,)),
+        Call(OK, query={"q": "Acme"}, check=empty_page),
+    ],
+    # Location ids are per tenant: B may use the id A chose; it gets its own location (and A's
+    # stays as it was: checked after the probe).
+    "POST /api/v1/locations": [
+        Call(
+            201,
+            body={"id": "{locationId}", "name": "Globex Depot"},
+            scan=False,
+            last=True,
+            check=lambda body: assert_equal(body["name"], "Globex Depot"),
+        )
+    ],
+    "GET /api/v1/locations/{locationId}": ADDRESSED,
+    "PATCH /api/v1/locations/{locationId}": [Call(body={"name": "Globex was here"})],
+    "DELETE /api/v1/locations/{locationId}": ADDRESSED,
+    "POST /api/v1/locations/{locationId}/charge-points": [
+        Call(body={"chargePointIds": [B_CHARGER]}),
+        # B cannot put A's charger at its own location either
+        Call(422, path={"locationId": B_LOCATION}, body={"chargePointIds": ["{chargePointId}"]}),
+    ],
+    "DELETE /api/v1/locations/{locationId}/charge-points/{chargePointId}": [
+        Call(),
+        Call(path={"locationId": B_LOCATION}),
+    ],
+    # --- reports ------------------------------------------------------------------------------
+    "GET /api/v1/reports/energy": [
+        Call(OK, check=no_energy),
+        Call(query={"chargePointId": "{chargePointId}"}),
+        Call(query={"locationId": "{locationId}"}),
+    ],
+    "GET /api/v1/reports/utilisation": [
+        Call(OK, check=no_connectors),
+        Call(query={"chargePointId": "{chargePointId}"}),
+        Call(query={"locationId": "{locationId}"}),
+    ],
+}
+
+#: Keys whose values move with the clock or the connection, not with anyone's request.
+VOLATILE = frozenset(
+    {
+        "lastSeen",
+        "connectionAgeSeconds",
+        "durationSeconds",
+        "from",
+        "to",
+        "rangeSeconds",
+        "unknownSeconds",
+        "chargingSeconds",
+        "occupiedSeconds",
+        "utilisation",
+    }
+)
+
+
+def assert_equal(actual: Any, expected: Any) -> None:
+    assert actual == expected
+
+
+def operations() -> list[tuple[str, str]]:
+    document = openapi_document(build_app())
+    methods = {"get", "put", "post", "patch", "delete"}
+    return sorted(
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in methods
+    )
+
+
+@dataclass
+class World:
+    """Tenant A's resources: the values of path parameters and "{name}" placeholders."""
+
+    values: dict[str, Any]
+    secrets: tuple[str, ...]
+
+
+def fill(value: Any, values: dict[str, Any]) -> Any:
+    """Replace "{name}" placeholders (a whole-string placeholder keeps the value's type)."""
+    if isinstance(value, str):
+        whole = re.fullmatch(r"\{(\w+)\}", value)
+        if whole:
+            return values[whole.group(1)]
+        return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), value)
+    if isinstance(value, dict):
+        return {k: fill(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, values) for v in value]
+    return value
+
+
+def url(path: str, values: dict[str, Any]) -> str:
+    names = re.findall(r"\{(\w+)\}", path)
+    missing = [n for n in names if n not in values]
+    assert not missing, f"no value for path parameter(s) {missing} of {path}: add them to World.values"
+    return fill(path, {k: str(v) for k, v in values.items()})
+
+
+def normalized(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: normalized(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list | tuple):
+        return [normalized(v) for v in value]
+    return value
+
+
+def what_a_sees(a: ApiClient, world: World) -> dict[str, Any]:
+    """Every GET route, as tenant A, with A's ids: the state B must not change."""
+    return {
+        path: normalized((reply.status, reply.body))
+        for method, path in operations()
+        if method == "GET"
+        for reply in [a.get(url(path, world.values))]
+    }
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+async def run_a_session(cp: SimulatedCharger, now: datetime) -> int:
+    """A charging session of tenant A an hour or two ago, with status reports and readings."""
+    await cp.call(call.BootNotification(charge_point_model="M", charge_point_vendor="Acme"))
+    for minutes, status in ((180, "Available"), (120, "Preparing"), (119, "Charging"), (30, "Finishing")):
+        await cp.call(
+            call.StatusNotification(
+                connector_id=1,
+                error_code="NoError",
+                status=status,
+                timestamp=iso(now - timedelta(minutes=minutes)),
+            )
+        )
+    started = await cp.call(
+        call.StartTransaction(
+            connector_id=1, id_tag=A_TAG, meter_start=1000, timestamp=iso(now - timedelta(minutes=119))
+        )
+    )
+    tx = int(started.transaction_id)
+    await cp.call(
+        call.MeterValues(
+            connector_id=1,
+            transaction_id=tx,
+            meter_value=[
+                {
+                    "timestamp": iso(now - timedelta(minutes=60)),
+                    "sampledValue": [
+                        {"value": "4000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                        {"value": "7400", "measurand": "Power.Active.Import", "unit": "W"},
+                    ],
+                }
+            ],
+        )
+    )
+    await cp.call(
+        call.StopTransaction(transaction_id=tx, meter_stop=6000, timestamp=iso(now - timedelta(minutes=30)))
+    )
+    # A stop of a transaction the CSMS never saw: recorded for A's operators
+    await cp.call(
+        call.StopTransaction(transaction_id=987654, meter_stop=10, timestamp=iso(now - timedelta(minutes=20)))
+    )
+    return tx
+
+
+def given_tenant_b(b: ApiClient) -> None:
+    assert b.post(f"{V1}/locations", {"id": B_LOCATION, "name": "Globex Depot"}).status == 201
+    assert b.post(f"{V1}/charge-points", {"id": B_CHARGER, "locationId": B_LOCATION}).status == 201
+    assert b.post(f"{V1}/id-tags", {"idTag": B_TAG}).status == 201
+
+
+def probe(b: ApiClient, world: World) -> list[str]:
+    """Tenant B's calls; returns what went wrong (all of it, not just the first)."""
+    problems: list[str] = []
+    calls = [
+        (method, path, probe_call)
+        for method, path in operations()
+        for probe_call in PROBES.get(f"{method} {path}", [])
+    ]
+    for method, path, probe_call in sorted(calls, key=lambda c: c[2].last):
+        values = {**world.values, **probe_call.path}
+        target = url(path, values)
+        query = {k: fill(v, world.values) for k, v in probe_call.query.items()}
+        body = fill(probe_call.body, world.values)
+        if method in {"POST", "PUT", "PATCH"} and body is None:
+            body = {}
+        reply: Reply = b.request(method, target, body, params=query)
+        label = f"{method} {target} {query or ''}".strip()
+        if reply.status != probe_call.expect:
+            problems.append(f"{label}: {reply.status}, expected {probe_call.expect}: {reply.body}")
+            continue
+        if reply.status >= 400:
+            if reply.content_type != "application/problem+json":
+                problems.append(f"{label}: {reply.status} is not problem+json")
+            continue
+        text = json.dumps(reply.body)
+        if probe_call.scan:
+            leaked = [s for s in world.secrets if s in text]
+            if leaked:
+                problems.append(f"{label}: shows tenant A's {leaked}: {text[:300]}")
+        missing = [s for s in probe_call.sees if s not in text]
+        if missing:
+            problems.append(f"{label}: does not show B's own {missing}")
+        if probe_call.check is not None:
+            try:
+                probe_call.check(reply.body)
+            except AssertionError as error:
+                problems.append(f"{label}: {error!r}: {text[:300]}")
+    return problems
+
+
+def test_every_route_has_a_probe() -> None:
+    routes = {f"{method} {path}" for method, path in operations()}
+    missing = sorted(routes - PROBES.keys())
+    assert not missing, f"add tenant-isolation probes (PROBES) for: {missing}"
+    stale = sorted(PROBES.keys() - routes)
+    assert not stale, f"PROBES names routes the API does not have: {stale}"
+
+
+async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack: LocalStack) -> None:
+    a, b = api.as_(A_TENANT, "admin"), api.as_(B_TENANT, "admin")
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    # Given tenant A with one of each resource, and a session on its charger
+    assert (
+        a.post(f"{V1}/locations", {"id": A_LOCATION, "name": A_LOCATION_NAME, "country": "DE"}).status == 201
+    )
+    assert a.post(f"{V1}/charge-points", {"id": A_CHARGER, "locationId": A_LOCATION}).status == 201
+    assert a.post(f"{V1}/id-tags", {"idTag": A_TAG}).status == 201
+    async with connected(stack, A_CHARGER) as cp:
+        transaction_id = await run_a_session(cp, now)
+        command = await asyncio.to_thread(
+            a.post, f"{V1}/charge-points/{A_CHARGER}/commands/ClearCache?wait=5", {}
+        )
+        assert command.status in (200, 202), command.body
+        # (the simulated charger cannot reserve: the reservation ends failed, but it is A's)
+        reserved = await asyncio.to_thread(
+            a.post,
+            f"{V1}/charge-points/{A_CHARGER}/commands/ReserveNow?wait=5",
+            {"connectorId": 1, "expiryDate": iso(now + timedelta(hours=1)), "idTag": A_TAG},
+        )
+        assert reserved.status in (200, 202), reserved.body
+        world = World(
+            values={
+                "chargePointId": A_CHARGER,
+                "connectorId": 1,
+                "locationId": A_LOCATION,
+                "idTag": A_TAG,
+                "transactionId": transaction_id,
+                "commandId": command.body["id"],
+                "reservationId": reserved.body["request"]["reservationId"],
+            },
+            secrets=(A_CHARGER, A_LOCATION, A_LOCATION_NAME, A_TAG, command.body["id"]),
+        )
+        # And tenant B with its own
+        await asyncio.to_thread(given_tenant_b, b)
+        before = await asyncio.to_thread(what_a_sees, a, world)
+        # (A sees its own resources: the probe is not comparing empty answers)
+        assert before[f"{V1}/transactions/{{transactionId}}"][0] == 200
+        assert before[f"{V1}/reservations/{{reservationId}}"][0] == 200
+        assert A_CHARGER in json.dumps(before[f"{V1}/reports/energy"])
+        assert A_CHARGER in json.dumps(before[f"{V1}/connections"])
+
+        # When tenant B probes every route with A's ids
+        problems = await asyncio.to_thread(probe, b, world)
+
+        # Then every route answered as if A's resources did not exist, and A's are unchanged
+        after = await asyncio.to_thread(what_a_sees, a, world)
+    assert not problems, "tenant B got through:\n" + "\n".join(problems)
+    changed = {path: (before[path], after[path]) for path in before if before[path] != after[path]}
+    assert not changed, f"tenant B changed what tenant A sees: {changed}"

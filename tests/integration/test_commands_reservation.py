@@ -1,0 +1,231 @@
+"""Reservation end to end: ReserveNow / CancelReservation through the REST API to a real
+charger, and the reservation's lifecycle (requested → active → used | cancelled | expired;
+rejected; failed)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from ocpp.routing import on
+from ocpp.v16 import call, call_result
+from ocpp.v16.enums import Action
+from sqlalchemy import Engine
+from websockets.asyncio.client import ClientConnection
+
+from csms.app import wiring
+from csms.local.stack import LocalStack
+from tests.integration.api_client import ApiClient
+from tests.integration.charger import SimulatedCharger, connected, open_socket
+from tests.integration.command_helpers import get, next_frame, provision, send
+from tests.integration.conftest import rows
+
+pytestmark = pytest.mark.integration
+CP = "RSV-1"
+
+
+class ReservingCharger(SimulatedCharger):
+    """Accepts reservations on connector 1; connector 2 is occupied; cancels what it holds."""
+
+    def __init__(self, charge_point_id: str, connection: ClientConnection) -> None:
+        super().__init__(charge_point_id, connection)
+        self.held: dict[int, dict[str, Any]] = {}
+
+    @on(Action.reserve_now)
+    def reserve_now(self, connector_id: int, reservation_id: int, **kwargs: Any) -> call_result.ReserveNow:
+        if connector_id == 2:
+            return call_result.ReserveNow(status="Occupied")
+        self.held[reservation_id] = {"connector_id": connector_id, **kwargs}
+        return call_result.ReserveNow(status="Accepted")
+
+    @on(Action.cancel_reservation)
+    def cancel_reservation(self, reservation_id: int) -> call_result.CancelReservation:
+        found = self.held.pop(reservation_id, None)
+        return call_result.CancelReservation(status="Accepted" if found else "Rejected")
+
+
+@pytest.fixture
+def operator(api: ApiClient) -> ApiClient:
+    return provision(api, "acme", CP, "RSV-2")
+
+
+def in_hours(hours: float) -> str:
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+
+
+def start_transaction(reservation_id: int, timestamp: datetime | None = None) -> call.StartTransaction:
+    return call.StartTransaction(
+        connector_id=1,
+        id_tag="DRIVER-1",
+        meter_start=1000,
+        timestamp=(timestamp or datetime.now(UTC)).isoformat(),
+        reservation_id=reservation_id,
+    )
+
+
+async def reservation(client: ApiClient, reservation_id: int) -> dict[str, Any]:
+    found = await get(client, f"/reservations/{reservation_id}")
+    assert found.status == 200
+    body: dict[str, Any] = found.body
+    return body
+
+
+async def test_a_reservation_is_held_then_used_by_a_transaction(
+    operator: ApiClient, stack: LocalStack, engine: Engine
+) -> None:
+    async with connected(stack, CP, ReservingCharger) as charger:
+        # When the operator reserves connector 1 for a driver
+        reserved = await send(
+            operator,
+            CP,
+            "ReserveNow",
+            {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "DRIVER-1", "parentIdTag": "FLEET"},
+        )
+        reservation_id = reserved.body["request"]["reservationId"]
+        active = await reservation(operator, reservation_id)
+        # and the driver arrives: the charger starts a transaction with the reservation
+        started = await charger.call(start_transaction(reservation_id))
+    # Then the CSMS allocated the reservationId and the charger holds it
+    assert isinstance(charger, ReservingCharger)
+    assert reserved.body["status"] == "accepted"
+    assert charger.held[reservation_id]["id_tag"] == "DRIVER-1"
+    assert charger.held[reservation_id]["parent_id_tag"] == "FLEET"
+    assert active["status"] == "active"
+    assert active["commandId"] == reserved.body["id"]
+    # and the transaction used it
+    used = await reservation(operator, reservation_id)
+    assert (used["status"], used["transactionId"]) == ("used", started.transaction_id)
+    assert rows(
+        engine, "SELECT status, transaction_id, connector_id, id_tag, parent_id_tag FROM reservations"
+    ) == [
+        {
+            "status": "used",
+            "transaction_id": started.transaction_id,
+            "connector_id": 1,
+            "id_tag": "DRIVER-1",
+            "parent_id_tag": "FLEET",
+        }
+    ]
+    listed = await get(operator, f"/charge-points/{CP}/reservations")
+    assert [(r["reservationId"], r["status"]) for r in listed.body["items"]] == [(reservation_id, "used")]
+
+
+async def test_refusals_and_failures(operator: ApiClient, stack: LocalStack) -> None:
+    async with connected(stack, CP, ReservingCharger):
+        occupied = await send(
+            operator, CP, "ReserveNow", {"connectorId": 2, "expiryDate": in_hours(1), "idTag": "D"}
+        )
+    offline = await send(
+        operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D"}
+    )
+    socket = await open_socket(stack, CP)
+    pending = asyncio.create_task(
+        send(operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D"})
+    )
+    frame = await next_frame(socket)
+    await socket.send(json.dumps([4, frame[1], "InternalError", "boom", {}]))
+    call_error = await pending
+    await socket.close()
+    assert (occupied.body["status"], occupied.body["reason"]) == ("rejected", "charger answered Occupied")
+    assert (await reservation(operator, occupied.body["request"]["reservationId"]))["status"] == "rejected"
+    assert (offline.body["status"], offline.body["reason"]) == ("failed", "charger offline")
+    assert (await reservation(operator, offline.body["request"]["reservationId"]))["status"] == "failed"
+    assert call_error.body["status"] == "failed"
+    assert (await reservation(operator, call_error.body["request"]["reservationId"]))["status"] == "failed"
+    by_status = await get(operator, f"/charge-points/{CP}/reservations", status="failed")
+    assert by_status.body["total"] == 2
+
+
+async def test_cancel_reservation(operator: ApiClient, stack: LocalStack) -> None:
+    async with connected(stack, CP, ReservingCharger) as charger:
+        reserved = await send(
+            operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(2), "idTag": "D"}
+        )
+        reservation_id = reserved.body["request"]["reservationId"]
+        # The charger lost it (rebooted): its Rejected leaves our record as it was
+        assert isinstance(charger, ReservingCharger)
+        lost = charger.held.pop(reservation_id)
+        refused = await send(operator, CP, "CancelReservation", {"reservationId": reservation_id})
+        still = await reservation(operator, reservation_id)
+        charger.held[reservation_id] = lost
+        cancelled = await send(operator, CP, "CancelReservation", {"reservationId": reservation_id})
+        again = await send(operator, CP, "CancelReservation", {"reservationId": reservation_id})
+        unknown = await send(operator, CP, "CancelReservation", {"reservationId": 999_999})
+        elsewhere = await send(operator, "RSV-2", "CancelReservation", {"reservationId": reservation_id})
+    assert (refused.body["status"], still["status"]) == ("rejected", "active")
+    assert cancelled.body["status"] == "accepted"
+    assert (await reservation(operator, reservation_id))["status"] == "cancelled"
+    assert reservation_id not in charger.held
+    assert (again.status, unknown.status, elsewhere.status) == (409, 404, 404)
+
+
+async def test_reservations_expire_on_schedule_and_a_late_start_still_uses_one(
+    operator: ApiClient, stack: LocalStack
+) -> None:
+    async with connected(stack, CP, ReservingCharger) as charger:
+        soon = await send(
+            operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D"}
+        )
+        later = await send(
+            operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(5), "idTag": "E"}
+        )
+        soon_id = soon.body["request"]["reservationId"]
+        # When the expiry job runs two hours from now
+        expired = await asyncio.to_thread(
+            wiring.reservations().expire_reservations, datetime.now(UTC) + timedelta(hours=2)
+        )
+        # and a transaction that started (offline) before the expiry reports its reservation late
+        started = await charger.call(start_transaction(soon_id, datetime.now(UTC) + timedelta(minutes=30)))
+    assert expired == 1
+    assert (await reservation(operator, later.body["request"]["reservationId"]))["status"] == "active"
+    used = await reservation(operator, soon_id)
+    assert (used["status"], used["transactionId"]) == ("used", started.transaction_id)
+    # Running the job again changes nothing
+    assert await asyncio.to_thread(wiring.reservations().expire_reservations, datetime.now(UTC)) == 0
+
+
+async def test_a_start_after_the_expiry_does_not_use_an_expired_reservation(
+    operator: ApiClient, stack: LocalStack
+) -> None:
+    async with connected(stack, CP, ReservingCharger) as charger:
+        soon = await send(
+            operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D"}
+        )
+        soon_id = soon.body["request"]["reservationId"]
+        await asyncio.to_thread(
+            wiring.reservations().expire_reservations, datetime.now(UTC) + timedelta(hours=2)
+        )
+        started = await charger.call(start_transaction(soon_id, datetime.now(UTC) + timedelta(hours=3)))
+    assert started.transaction_id > 0  # the transaction is recorded all the same
+    gone = await reservation(operator, soon_id)
+    assert (gone["status"], gone["transactionId"]) == ("expired", None)
+
+
+async def test_invalid_reservations_and_tenant_scope(
+    operator: ApiClient, api: ApiClient, stack: LocalStack
+) -> None:
+    past = await send(
+        operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(-1), "idTag": "D"}
+    )
+    negative = await send(
+        operator, CP, "ReserveNow", {"connectorId": -1, "expiryDate": in_hours(1), "idTag": "D"}
+    )
+    long_tag = await send(
+        operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D" * 21}
+    )
+    assert [r.status for r in (past, negative, long_tag)] == [422, 422, 422]
+    assert "expiryDate" in past.body["detail"]
+    async with connected(stack, CP, ReservingCharger):
+        reserved = await send(
+            operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D"}
+        )
+    reservation_id = reserved.body["request"]["reservationId"]
+    other = api.as_("globex", "viewer")
+    assert (await get(other, f"/reservations/{reservation_id}")).status == 404
+    assert (await get(other, f"/charge-points/{CP}/reservations")).status == 404
+    assert (await get(operator, "/reservations/424242")).status == 404
+    viewer = api.as_("acme", "viewer")
+    assert (await get(viewer, f"/reservations/{reservation_id}")).body["status"] == "active"

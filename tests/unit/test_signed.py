@@ -1,0 +1,176 @@
+"""The lean AWS clients without a network: SigV4 against botocore's signer, retries, errors."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from datetime import UTC, datetime
+from email.message import Message
+from typing import Any
+from unittest import mock
+
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+import pytest
+
+from csms.aws import signed
+from csms.aws.connections import DynamoConnectionStore
+from csms.aws.gateway import ApiGatewaySender
+from csms.errors import ConnectionGone
+
+NOW = datetime(2026, 11, 21, 8, 30, 5, tzinfo=UTC)
+CREDENTIALS = signed.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token")
+
+
+def botocore_authorization(method: str, url: str, headers: dict[str, str], body: bytes, service: str) -> str:
+    request = botocore.awsrequest.AWSRequest(method=method, url=url, data=body, headers=dict(headers))
+    credentials = botocore.credentials.Credentials(*CREDENTIALS)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=NOW.replace(tzinfo=None)):
+        botocore.auth.SigV4Auth(credentials, service, "eu-west-1").add_auth(request)
+    return str(request.headers["Authorization"])
+
+
+@pytest.mark.parametrize(
+    ("url", "service", "headers", "body"),
+    [
+        (
+            "https://dynamodb.eu-west-1.amazonaws.com/",
+            "dynamodb",
+            {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.UpdateItem"},
+            b'{"TableName":"t"}',
+        ),
+        (
+            "https://abc.execute-api.eu-west-1.amazonaws.com/prod/@connections/Ab1%3D",
+            "execute-api",
+            {},
+            b"[3]",
+        ),
+        ("http://127.0.0.1:8180/local/@connections/x%2By%3D", "execute-api", {}, b""),
+    ],
+)
+def test_signatures_match_botocores(url: str, service: str, headers: dict[str, str], body: bytes) -> None:
+    ours = signed.sign(
+        "POST", url, headers, body, service=service, region="eu-west-1", credentials=CREDENTIALS, now=NOW
+    )
+    assert ours["Authorization"] == botocore_authorization("POST", url, headers, body, service)
+    assert ours["X-Amz-Security-Token"] == "session-token"
+
+
+class ScriptedHttp(signed.SignedHttp):
+    """SignedHttp whose transport replays scripted answers (or raises) instead of a socket."""
+
+    def __init__(self, script: list[Any], endpoint: str = "https://dynamodb.eu-west-1.amazonaws.com") -> None:
+        super().__init__(
+            endpoint,
+            service="dynamodb",
+            region="eu-west-1",
+            credentials=lambda: CREDENTIALS,
+            sleep=self._slept,
+        )
+        self.script = script
+        self.requests: list[tuple[str, str, bytes, dict[str, str]]] = []
+        self.sleeps: list[float] = []
+
+    def _slept(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+    def _send(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Any:
+        self.requests.append((method, path, body, headers))
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        status, payload, extra = step
+        message = Message()
+        for name, value in extra.items():
+            message[name] = value
+        return signed._Response(status, message, json.dumps(payload).encode())  # type: ignore[arg-type]
+
+
+def a_dynamodb(script: list[Any]) -> tuple[signed.DynamoDB, ScriptedHttp]:
+    client = signed.DynamoDB(
+        "eu-west-1", "https://dynamodb.eu-west-1.amazonaws.com", credentials=lambda: CREDENTIALS
+    )
+    transport = ScriptedHttp(script)
+    client._http = transport
+    client.exceptions = transport.exceptions
+    return client, transport
+
+
+def test_an_operation_is_one_signed_json_post_with_its_target() -> None:
+    client, transport = a_dynamodb([(200, {"Attributes": {"pk": {"S": "conn#1"}}}, {})])
+    answer = client.update_item(TableName="t", Key={"pk": {"S": "conn#1"}})
+    assert answer == {"Attributes": {"pk": {"S": "conn#1"}}}
+    method, path, body, headers = transport.requests[0]
+    assert (method, path) == ("POST", "/")
+    assert json.loads(body) == {"TableName": "t", "Key": {"pk": {"S": "conn#1"}}}
+    assert headers["X-Amz-Target"] == "DynamoDB_20120810.UpdateItem"
+    assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+
+
+def test_a_dropped_keep_alive_connection_and_a_throttle_are_retried_with_backoff() -> None:
+    throttled = (400, {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException"}, {})
+    client, transport = a_dynamodb([http.client.RemoteDisconnected("gone"), throttled, (200, {}, {})])
+    assert client.put_item(TableName="t", Item={}) == {}
+    assert len(transport.requests) == 3
+    assert len(transport.sleeps) == 2
+
+
+def test_a_failed_condition_is_raised_at_once_as_its_own_exception() -> None:
+    failed = (400, {"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"}, {})
+    client, transport = a_dynamodb([failed])
+    with pytest.raises(client.exceptions.ConditionalCheckFailedException) as caught:
+        client.update_item(TableName="t")
+    assert caught.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert len(transport.requests) == 1
+
+
+def test_server_errors_give_up_after_three_attempts() -> None:
+    client, transport = a_dynamodb([(500, {}, {}), (503, {}, {}), (500, {}, {})])
+    with pytest.raises(signed.AwsError):
+        client.get_item(TableName="t")
+    assert len(transport.requests) == 3
+
+
+def test_the_store_maps_a_missing_connection_to_none() -> None:
+    failed = (400, {"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"}, {})
+    client, _ = a_dynamodb([failed])
+    assert DynamoConnectionStore(client, "t").touch("nope", NOW) is None
+
+
+def test_the_sender_turns_410_into_connection_gone() -> None:
+    client = signed.ApiGatewayManagement(
+        "eu-west-1", "https://abc.execute-api.eu-west-1.amazonaws.com/prod", credentials=lambda: CREDENTIALS
+    )
+    transport = ScriptedHttp(
+        [(200, {}, {}), (410, {"message": "gone"}, {"x-amzn-ErrorType": "GoneException:http://internal"})],
+        endpoint="https://abc.execute-api.eu-west-1.amazonaws.com/prod",
+    )
+    client._http = transport
+    client.exceptions = transport.exceptions
+    sender = ApiGatewaySender(client)
+    sender.send("Ab1=", '[3,"x",{}]')
+    with pytest.raises(ConnectionGone):
+        sender.send("Ab1=", '[3,"y",{}]')
+    method, path, body, _ = transport.requests[0]
+    assert (method, path, body) == ("POST", "/prod/@connections/Ab1%3D", b'[3,"x",{}]')
+
+
+def test_endpoints_follow_the_standard_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    assert (
+        signed.endpoint_for("dynamodb", "eu-west-1", "dynamodb") == "https://dynamodb.eu-west-1.amazonaws.com"
+    )
+    assert signed.endpoint_for("dynamodb", "cn-north-1", "dynamodb").endswith(".amazonaws.com.cn")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566/")
+    assert signed.endpoint_for("dynamodb", "eu-west-1", "dynamodb") == "http://127.0.0.1:4566"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9000")
+    assert signed.endpoint_for("dynamodb", "eu-west-1", "dynamodb") == "http://127.0.0.1:9000"
+
+
+def test_lambda_credentials_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKID")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "SECRET")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "TOKEN")
+    assert signed.default_credentials()() == signed.Credentials("AKID", "SECRET", "TOKEN")
