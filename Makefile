@@ -55,3 +55,25 @@ check: lint typecheck test  ## the local gate: format, lint, types, tests
 
 clean-state:  ## delete the local stack's state (.csms/: the embedded PostgreSQL data)
 	rm -rf .csms
+
+# Benchmarks (docs/benchmarks.md): each prints its figures and never fails on timing. Loopback
+# only; each starts and stops its own PostgreSQL (or uses DATABASE_URL). ARGS passes options,
+# e.g. make bench-load ARGS="--chargers 2000 --duration 60".
+.PHONY: bench bench-message bench-coldstart bench-load bench-storm bench-ingest
+
+bench-message: $(VENV)/.dev-installed  ## per-action handler cost vs the ocpp library's route_message
+	$(BIN)/python benchmarks/bench_message.py $(ARGS)
+
+bench-coldstart: $(VENV)/.dev-installed  ## import + init time of each function vs python -c pass
+	$(BIN)/python benchmarks/bench_coldstart.py $(ARGS)
+
+bench-load: $(VENV)/.dev-installed  ## N chargers through the local gateway vs a stateful ocpp server
+	$(BIN)/python benchmarks/bench_load.py $(ARGS)
+
+bench-storm: $(VENV)/.dev-installed  ## every charger drops and reconnects at once
+	$(BIN)/python benchmarks/bench_storm.py $(ARGS)
+
+bench-ingest: $(VENV)/.dev-installed  ## meter samples/s through the write path vs COPY
+	$(BIN)/python benchmarks/bench_ingest.py $(ARGS)
+
+bench: bench-message bench-coldstart bench-load bench-storm bench-ingest  ## every benchmark, one after the other

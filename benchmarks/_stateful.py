@@ -1,0 +1,261 @@
+"""The architecture this product replaces, minimal but honest: one long-lived process, the
+``ocpp`` library's ``ChargePoint`` per connection over ``websockets``, library defaults
+(schema validation in the event loop's thread pool), and the same PostgreSQL schema written
+with plain SQL through a small pool of async psycopg connections.
+
+It keeps what a stateful server keeps in memory (the connected chargers) and persists what
+the product persists: boot info, connector status and its history, transactions, meter
+samples; Authorize reads the id tag. There is no DynamoDB and no @connections call: the
+reply goes back on the socket the request came in on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call_result
+from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _ts(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class Pool:
+    """A fixed pool of autocommit async connections."""
+
+    def __init__(self, dsn: str, size: int) -> None:
+        self._dsn = dsn
+        self._size = size
+        self._free: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
+        self._all: list[psycopg.AsyncConnection[Any]] = []
+
+    async def open(self) -> None:
+        for _ in range(self._size):
+            conn = await psycopg.AsyncConnection.connect(self._dsn, autocommit=True)
+            self._all.append(conn)
+            self._free.put_nowait(conn)
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        conn = await self._free.get()
+        try:
+            yield conn
+        finally:
+            self._free.put_nowait(conn)
+
+    async def close(self) -> None:
+        for conn in self._all:
+            await conn.close()
+
+
+class StatefulCentralSystem(ChargePoint):  # type: ignore[misc]
+    def __init__(self, cp_id: str, connection: Any, pool: Pool, tenant: str) -> None:
+        super().__init__(cp_id, connection)
+        self._pool = pool
+        self._tenant = tenant
+
+    @on(Action.boot_notification)
+    async def on_boot(self, charge_point_vendor: str, charge_point_model: str, **extra: Any) -> Any:
+        now = _now()
+        async with self._pool.connection() as db:
+            await db.execute(
+                "UPDATE charge_points SET vendor = %s, model = %s, serial_number = %s, firmware_version = %s,"
+                " last_boot_at = %s, updated_at = %s WHERE id = %s",
+                (
+                    charge_point_vendor,
+                    charge_point_model,
+                    extra.get("charge_point_serial_number"),
+                    extra.get("firmware_version"),
+                    now,
+                    now,
+                    self.id,
+                ),
+            )
+        return call_result.BootNotification(
+            current_time=_iso(now), interval=300, status=RegistrationStatus.accepted
+        )
+
+    @on(Action.heartbeat)
+    async def on_heartbeat(self) -> Any:
+        return call_result.Heartbeat(current_time=_iso(_now()))
+
+    @on(Action.status_notification)
+    async def on_status(self, connector_id: int, error_code: str, status: str, **extra: Any) -> Any:
+        now = _now()
+        at = _ts(extra["timestamp"]) if "timestamp" in extra else now
+        row = (self._tenant, self.id, connector_id, status, error_code, at)
+        async with self._pool.connection() as db, db.transaction():
+            await db.execute(
+                "INSERT INTO connector_status_history (tenant_id, charge_point_id, connector_id, status,"
+                " error_code, status_timestamp, received_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                (*row, now),
+            )
+            await db.execute(
+                "INSERT INTO connectors (tenant_id, charge_point_id, connector_id, status, error_code,"
+                " status_timestamp, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (charge_point_id, connector_id) DO UPDATE SET status = excluded.status,"
+                " error_code = excluded.error_code, status_timestamp = excluded.status_timestamp,"
+                " updated_at = excluded.updated_at",
+                (*row, now),
+            )
+        return call_result.StatusNotification()
+
+    async def _tag_status(self, db: psycopg.AsyncConnection[Any], id_tag: str) -> str:
+        cursor = await db.execute(
+            "SELECT status FROM id_tags WHERE tenant_id = %s AND id_tag = %s", (self._tenant, id_tag)
+        )
+        found = await cursor.fetchone()
+        return str(found[0]) if found else AuthorizationStatus.invalid.value
+
+    @on(Action.authorize)
+    async def on_authorize(self, id_tag: str) -> Any:
+        async with self._pool.connection() as db:
+            status = await self._tag_status(db, id_tag)
+        return call_result.Authorize(id_tag_info={"status": status})
+
+    @on(Action.start_transaction)
+    async def on_start(
+        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
+    ) -> Any:
+        async with self._pool.connection() as db, db.transaction():
+            status = await self._tag_status(db, id_tag)
+            cursor = await db.execute(
+                "INSERT INTO transactions (tenant_id, charge_point_id, connector_id, id_tag,"
+                " start_auth_status, meter_start, start_timestamp, started_received_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (self._tenant, self.id, connector_id, id_tag, status, meter_start, _ts(timestamp), _now()),
+            )
+            row = await cursor.fetchone()
+        assert row is not None
+        return call_result.StartTransaction(transaction_id=int(row[0]), id_tag_info={"status": status})
+
+    @on(Action.stop_transaction)
+    async def on_stop(self, transaction_id: int, meter_stop: int, timestamp: str, **extra: Any) -> Any:
+        async with self._pool.connection() as db:
+            await db.execute(
+                "UPDATE transactions SET meter_stop = %s, stop_timestamp = %s, stop_reason = %s,"
+                " stop_id_tag = %s, stopped_received_at = %s WHERE id = %s AND charge_point_id = %s",
+                (
+                    meter_stop,
+                    _ts(timestamp),
+                    extra.get("reason"),
+                    extra.get("id_tag"),
+                    _now(),
+                    transaction_id,
+                    self.id,
+                ),
+            )
+        return call_result.StopTransaction()
+
+    @on(Action.meter_values)
+    async def on_meter_values(
+        self, connector_id: int, meter_value: list[dict[str, Any]], **extra: Any
+    ) -> Any:
+        now = _now()
+        rows = [
+            (
+                self._tenant,
+                self.id,
+                connector_id,
+                extra.get("transaction_id"),
+                _ts(mv["timestamp"]),
+                sv.get("measurand", "Energy.Active.Import.Register"),
+                sv.get("phase") or "",
+                sv.get("unit", "Wh"),
+                sv.get("context", "Sample.Periodic"),
+                sv.get("location", "Outlet"),
+                sv.get("format", "Raw"),
+                sv["value"],
+                now,
+            )
+            for mv in meter_value
+            for sv in mv["sampled_value"]
+        ]
+        async with self._pool.connection() as db, db.cursor() as cursor:
+            await cursor.executemany(
+                "INSERT INTO meter_samples (tenant_id, charge_point_id, connector_id, transaction_id,"
+                " timestamp, measurand, phase, unit, context, location, format, value, received_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                rows,
+            )
+        return call_result.MeterValues()
+
+
+class StatefulServer:
+    """The server in its own thread and event loop; ``connected`` is its in-memory registry."""
+
+    def __init__(self, dsn: str, tenant: str, pool_size: int = 10) -> None:
+        self._dsn = dsn.replace("postgresql+psycopg://", "postgresql://")
+        self._tenant = tenant
+        self._pool_size = pool_size
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="stateful-server", daemon=True)
+        self.connected: dict[str, Any] = {}
+        self.port = 0
+        self._server: Any = None
+        self._pool: Pool | None = None
+
+    def start(self) -> int:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(60)
+        return self.port
+
+    async def _start(self) -> None:
+        self._pool = Pool(self._dsn, self._pool_size)
+        await self._pool.open()
+        self._server = await websockets.serve(
+            self._on_connect,
+            "127.0.0.1",
+            0,
+            subprotocols=["ocpp1.6"],
+            ping_interval=None,
+            max_queue=None,  # type: ignore[list-item]
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _on_connect(self, connection: Any) -> None:
+        cp_id = connection.request.path.rstrip("/").rsplit("/", 1)[-1]
+        if connection.subprotocol != "ocpp1.6":
+            await connection.close(1002, "ocpp1.6 required")
+            return
+        assert self._pool is not None
+        central = StatefulCentralSystem(cp_id, connection, self._pool, self._tenant)
+        self.connected[cp_id] = connection
+        try:
+            await central.start()
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            if self.connected.get(cp_id) is connection:
+                del self.connected[cp_id]
+
+    def stop(self) -> None:
+        async def _stop() -> None:
+            self._server.close()
+            await self._server.wait_closed()
+            if self._pool is not None:
+                await self._pool.close()
+
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(_stop(), self.loop).result(60)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)

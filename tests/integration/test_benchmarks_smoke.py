@@ -1,0 +1,55 @@
+"""Each benchmark script runs in its smallest configuration and prints its figures.
+
+Timing is never asserted: the benchmarks measure, docs/benchmarks.md interprets. The scripts
+share the test session's PostgreSQL server (DATABASE_URL) instead of starting their own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+CASES = {
+    "bench_message.py": (
+        ["--iterations", "5", "--warmup", "2"],
+        ["| Heartbeat", "| MeterValues (10)", "lib one loop"],
+    ),
+    "bench_coldstart.py": (["--runs", "1"], ["| connect", "| message", "| disconnect", "python -c pass"]),
+    "bench_load.py": (
+        ["--chargers", "5", "--duration", "2", "--ramp", "1"],
+        ["| product", "| stateful", "p95 ms", "rows in PG"],
+    ),
+    "bench_storm.py": (
+        ["--chargers", "5", "--ramp", "1", "--duration", "30"],
+        ["| product", "| stateful", "tx open after"],
+    ),
+    "bench_ingest.py": (["--samples", "500"], ["| handler", "| repository", "| COPY", "samples/s"]),
+}
+
+
+@pytest.mark.parametrize("script", list(CASES))
+def test_the_benchmark_runs_and_prints_its_figures(script: str, database_url: str) -> None:
+    args, expected = CASES[script]
+    # The session's local stack configured this process like a Lambda (CSMS_*, AWS_* pointing
+    # at its moto and gateway); each script sets up its own.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CSMS_", "AWS_"))}
+    env["DATABASE_URL"] = database_url
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    for marker in expected:
+        assert marker in done.stdout, f"{marker!r} missing from:\n{done.stdout[-4000:]}"
