@@ -56,6 +56,7 @@ class Env:
 
     CONNECTIONS_TABLE: Final = setting_env_var("connections_table")
     IDEMPOTENCY_TABLE: Final = setting_env_var("idempotency_table")
+    USER_POOL_ID: Final = setting_env_var("user_pool_id")
     DATABASE_SECRET_ARN: Final = setting_env_var("database_secret_arn")
     WS_MANAGEMENT_ENDPOINT: Final = setting_env_var("ws_management_endpoint")
     ORIGIN_VERIFY_SECRET: Final = setting_env_var("origin_verify_secret")

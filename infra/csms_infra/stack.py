@@ -127,6 +127,16 @@ class CsmsStack(Stack):
         # commands is PostgreSQL only. The api never delivers, so no pending-calls table.
         self.command_queue.grant_send(self.api_function)
         self.users = OperatorUserPool(self, "Operators", config=config)
+        # Admins manage their tenant's users (csms.aws.users): these five calls, this pool.
+        self.api_function.add_environment(names.Env.USER_POOL_ID, self.users.pool.user_pool_id)
+        self.users.pool.grant(
+            self.api_function.function,
+            "cognito-idp:AdminCreateUser",
+            "cognito-idp:AdminGetUser",
+            "cognito-idp:AdminUpdateUserAttributes",
+            "cognito-idp:AdminDeleteUser",
+            "cognito-idp:ListUsers",
+        )
         self.operator_api = OperatorRestApi(
             self,
             "OperatorApi",

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     commands_queue_url: str | None = Field(
         default=None, description="SQS FIFO queue that triggers command delivery (group = charger)."
     )
+    user_pool_id: str | None = Field(
+        default=None, description="Cognito user pool of the operators (the /users API manages it)."
+    )
     event_bus_name: str | None = Field(
         default=None, description="EventBridge bus for domain events (issue 5 publishes to it)."
     )

@@ -406,3 +406,31 @@ def test_outputs_name_the_api_url_and_the_user_pool(dev: Synth) -> None:
             ],
         ]
     }
+
+
+def test_the_api_function_manages_users_of_its_pool_only(dev: Synth) -> None:
+    from .support import function_of, statements_of
+
+    api = dev.stack.api_function
+    variables = function_of(dev, api)["Properties"]["Environment"]["Variables"]
+    assert names.Env.USER_POOL_ID in variables
+    cognito = [
+        s
+        for s in statements_of(dev, api)
+        if any(
+            str(a).startswith("cognito-idp:")
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        )
+    ]
+    assert len(cognito) == 1
+    assert sorted(cognito[0]["Action"]) == [
+        "cognito-idp:AdminCreateUser",
+        "cognito-idp:AdminDeleteUser",
+        "cognito-idp:AdminGetUser",
+        "cognito-idp:AdminUpdateUserAttributes",
+        "cognito-idp:ListUsers",
+    ]
+    assert dev.logical_id(dev.stack.users.pool) in str(cognito[0]["Resource"])
+    # and no other function may touch the user pool
+    for fn in (dev.stack.message, dev.stack.connect):
+        assert not [s for s in statements_of(dev, fn) if "cognito-idp" in str(s["Action"])]

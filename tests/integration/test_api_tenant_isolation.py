@@ -40,6 +40,7 @@ A_TENANT, A_LOCATION, A_CHARGER, A_TAG, A_LOCATION_NAME = (
     "Acme Depot",
 )
 B_TENANT, B_LOCATION, B_CHARGER, B_TAG = "globex", "GLOBEX-LOC", "GLOBEX-CP", "GLOBEXTAG"
+A_USER_EMAIL, B_USER_EMAIL = "ops@acme.example", "ops@globex.example"
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,12 @@ PROBES: dict[str, list[Call]] = {
         )
     ],
     "GET /api/v1/locations/{locationId}": ADDRESSED,
+    # Users: B's list shows only B's; A's user is not there for B.
+    "GET /api/v1/users": [Call(200, sees=(B_USER_EMAIL,))],
+    "POST /api/v1/users": [Call(201, body={"email": "someone@globex.example", "role": "viewer"}, last=True)],
+    "GET /api/v1/users/{userId}": ADDRESSED,
+    "PATCH /api/v1/users/{userId}": [Call(body={"role": "viewer"})],
+    "DELETE /api/v1/users/{userId}": ADDRESSED,
     "PATCH /api/v1/locations/{locationId}": [Call(body={"name": "Globex was here"})],
     "DELETE /api/v1/locations/{locationId}": ADDRESSED,
     "POST /api/v1/locations/{locationId}/charge-points": [
@@ -348,6 +355,7 @@ def given_tenant_b(b: ApiClient) -> None:
     assert b.post(f"{V1}/locations", {"id": B_LOCATION, "name": "Globex Depot"}).status == 201
     assert b.post(f"{V1}/charge-points", {"id": B_CHARGER, "locationId": B_LOCATION}).status == 201
     assert b.post(f"{V1}/id-tags", {"idTag": B_TAG}).status == 201
+    assert b.post(f"{V1}/users", {"email": B_USER_EMAIL, "role": "viewer"}).status == 201
 
 
 def probe(b: ApiClient, world: World) -> list[str]:
@@ -408,6 +416,8 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
     )
     assert a.post(f"{V1}/charge-points", {"id": A_CHARGER, "locationId": A_LOCATION}).status == 201
     assert a.post(f"{V1}/id-tags", {"idTag": A_TAG}).status == 201
+    a_user = a.post(f"{V1}/users", {"email": A_USER_EMAIL, "role": "operator"})
+    assert a_user.status == 201, a_user.body
     async with connected(stack, A_CHARGER) as cp:
         transaction_id = await run_a_session(cp, now)
         command = await asyncio.to_thread(
@@ -430,8 +440,9 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
                 "transactionId": transaction_id,
                 "commandId": command.body["id"],
                 "reservationId": reserved.body["request"]["reservationId"],
+                "userId": a_user.body["id"],
             },
-            secrets=(A_CHARGER, A_LOCATION, A_LOCATION_NAME, A_TAG, command.body["id"]),
+            secrets=(A_CHARGER, A_LOCATION, A_LOCATION_NAME, A_TAG, command.body["id"], A_USER_EMAIL),
         )
         # And tenant B with its own
         await asyncio.to_thread(given_tenant_b, b)

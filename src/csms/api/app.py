@@ -41,6 +41,7 @@ ROUTERS = (
     "reports",
     "commands",
     "charger_state",
+    "users",
 )
 DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"

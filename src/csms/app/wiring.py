@@ -15,6 +15,7 @@ from csms.settings import Settings, get_settings
 if TYPE_CHECKING:
     from csms.aws.connections import DynamoConnectionStore
     from csms.aws.gateway import ApiGatewaySender
+    from csms.aws.users import CognitoUsers
     from csms.data.configuration import PgConfigurationStore
     from csms.data.database import PgDatabase
     from csms.domain import ChargerContext
@@ -179,6 +180,18 @@ def commands(clock_override: Clock | None = None) -> CommandService:
 
 def _no_sender() -> ApiGatewaySender:
     raise RuntimeError("no @connections endpoint configured: set CSMS_WS_MANAGEMENT_ENDPOINT")
+
+
+@cache
+def users() -> CognitoUsers:
+    from csms.aws.clients import client
+    from csms.aws.users import CognitoUsers
+    from csms.errors import StorageUnavailable
+
+    s = settings()
+    if not s.user_pool_id:
+        raise StorageUnavailable("no user directory configured: set CSMS_USER_POOL_ID")
+    return CognitoUsers(client("cognito-idp", s.aws_region), s.user_pool_id)
 
 
 @cache

@@ -115,6 +115,32 @@ def ensure_commands_queue(endpoint_url: str | None, queue_name: str, region: str
     return url
 
 
+def ensure_user_pool(endpoint_url: str | None, pool_name: str, region: str) -> str:
+    """The id of the operators' user pool ``pool_name``, created (with the tenant and role
+    attributes the API reads) unless it exists. For the local stack; the CDK app deploys
+    the real one."""
+    if endpoint_url is not None:
+        key_id, secret = LOCAL_CREDENTIALS
+        session = boto3.session.Session(
+            region_name=region, aws_access_key_id=key_id, aws_secret_access_key=secret
+        )
+    else:
+        session = boto3.session.Session(region_name=region)
+    cognito = session.client("cognito-idp", endpoint_url=endpoint_url)
+    for pool in cognito.list_user_pools(MaxResults=60).get("UserPools", []):
+        if pool["Name"] == pool_name:
+            return str(pool["Id"])
+    created: str = cognito.create_user_pool(
+        PoolName=pool_name,
+        UsernameAttributes=["email"],
+        Schema=[
+            {"Name": "tenant", "AttributeDataType": "String", "Mutable": False},
+            {"Name": "role", "AttributeDataType": "String", "Mutable": True},
+        ],
+    )["UserPool"]["Id"]
+    return created
+
+
 def ensure_table(
     definition: dict[str, Any],
     ttl_attribute: str,

@@ -213,6 +213,7 @@ class LocalStack:
             ensure_connections_table,
             ensure_idempotency_table,
             ensure_pending_calls_table,
+            ensure_user_pool,
         )
 
         table = self.config.environment.get("CSMS_CONNECTIONS_TABLE", "csms-connections")
@@ -225,6 +226,7 @@ class LocalStack:
             moto_endpoint: str = self._moto.start()
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_endpoint
             os.environ["AWS_ENDPOINT_URL_SQS"] = moto_endpoint
+            os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = moto_endpoint
             endpoint: str | None = moto_endpoint
             for key, value in DUMMY_CREDENTIALS.items():
                 os.environ[key] = value
@@ -242,6 +244,10 @@ class LocalStack:
         os.environ["CSMS_COMMANDS_QUEUE_URL"] = ensure_commands_queue(
             sqs_endpoint, "csms-commands.fifo", region
         )
+        cognito_endpoint = os.environ.get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER") or os.environ.get(
+            "AWS_ENDPOINT_URL"
+        )
+        os.environ["CSMS_USER_POOL_ID"] = ensure_user_pool(cognito_endpoint, "csms-operators", region)
         return endpoint
 
     def _configure_functions(self) -> None:
@@ -275,6 +281,7 @@ class LocalStack:
             wiring.fleet,
             wiring.configuration,
             wiring.commands,
+            wiring.users,
         ):
             factory.cache_clear()
         api.resolver.cache_clear()
