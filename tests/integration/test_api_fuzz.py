@@ -113,6 +113,12 @@ def _problem(*statuses: int) -> Callable[[Any, Response], bool]:
 UNDOCUMENTED = ("UndefinedStatusCode", "UndefinedContentType")
 KNOWN_GAPS = [
     KnownGap(
+        "routers/users.py POST: Cognito applies its own e-mail rules (no leading dot, label "
+        "shapes) beyond what the documented pattern can state; it refuses with a documented 422",
+        ("RejectedPositiveData",),
+        operations=r"^POST /api/v1/users$",
+    ),
+    KnownGap(
         "routers/charge_points.py POST: an unknown locationId is a 422 the schema cannot foresee",
         ("RejectedPositiveData",),
         operations=r"^POST /api/v1/charge-points$",
