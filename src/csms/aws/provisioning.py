@@ -35,12 +35,12 @@ class ProvisioningError(RuntimeError):
     """A resource exists in a shape we cannot reconcile without losing data or settings."""
 
 
-def dynamodb_client(endpoint_url: str | None, region: str) -> DynamoDBClient:
-    """A DynamoDB client for ``endpoint_url``, or for AWS itself when it is ``None``.
+def provisioning_client(service: str, endpoint_url: str | None, region: str) -> Any:
+    """A boto3 client for ``endpoint_url``, or for AWS itself when it is ``None``.
 
     With an endpoint (moto, LocalStack) the client gets :data:`LOCAL_CREDENTIALS`, so it
     never needs (or leaks) real ones. Without one it uses boto3's default chain, which also
-    honours ``AWS_ENDPOINT_URL_DYNAMODB`` for an endpoint that wants real credentials.
+    honours ``AWS_ENDPOINT_URL_<SERVICE>`` for an endpoint that wants real credentials.
     """
     if endpoint_url is None:
         session = boto3.session.Session(region_name=region)
@@ -49,7 +49,12 @@ def dynamodb_client(endpoint_url: str | None, region: str) -> DynamoDBClient:
         session = boto3.session.Session(
             region_name=region, aws_access_key_id=key_id, aws_secret_access_key=secret
         )
-    return session.client("dynamodb", endpoint_url=endpoint_url)
+    return session.client(service, endpoint_url=endpoint_url)
+
+
+def dynamodb_client(endpoint_url: str | None, region: str) -> DynamoDBClient:
+    """A DynamoDB client (see :func:`provisioning_client`)."""
+    return provisioning_client("dynamodb", endpoint_url, region)
 
 
 def ensure_connections_table(
@@ -100,14 +105,7 @@ def ensure_pending_calls_table(
 
 def ensure_commands_queue(endpoint_url: str | None, queue_name: str, region: str) -> str:
     """Create the SQS FIFO command queue unless it exists; returns its URL."""
-    if endpoint_url is not None:
-        key_id, secret = LOCAL_CREDENTIALS
-        session = boto3.session.Session(
-            region_name=region, aws_access_key_id=key_id, aws_secret_access_key=secret
-        )
-    else:
-        session = boto3.session.Session(region_name=region)
-    sqs = session.client("sqs", endpoint_url=endpoint_url)
+    sqs = provisioning_client("sqs", endpoint_url, region)
     url: str = sqs.create_queue(
         QueueName=queue_name,
         Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false", "VisibilityTimeout": "60"},
@@ -119,14 +117,7 @@ def ensure_user_pool(endpoint_url: str | None, pool_name: str, region: str) -> s
     """The id of the operators' user pool ``pool_name``, created (with the tenant and role
     attributes the API reads) unless it exists. For the local stack; the CDK app deploys
     the real one."""
-    if endpoint_url is not None:
-        key_id, secret = LOCAL_CREDENTIALS
-        session = boto3.session.Session(
-            region_name=region, aws_access_key_id=key_id, aws_secret_access_key=secret
-        )
-    else:
-        session = boto3.session.Session(region_name=region)
-    cognito = session.client("cognito-idp", endpoint_url=endpoint_url)
+    cognito = provisioning_client("cognito-idp", endpoint_url, region)
     for pool in cognito.list_user_pools(MaxResults=60).get("UserPools", []):
         if pool["Name"] == pool_name:
             return str(pool["Id"])

@@ -20,6 +20,7 @@ import jwt
 from aiohttp import web
 
 from csms.api.app import PUBLIC_PATHS
+from csms.local.gateway import LocalLambdaContext
 from csms.local.tokens import verify_token
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -54,7 +55,7 @@ class LocalRestApi:
             except jwt.InvalidTokenError as exc:
                 return _unauthorized(f"invalid token: {exc}")
         event = await self._event(request, claims)
-        result = await asyncio.to_thread(self._handler, event, _Context())
+        result = await asyncio.to_thread(self._handler, event, LocalLambdaContext("api"))
         return self._response(result)
 
     async def _event(self, request: web.Request, claims: dict[str, Any] | None) -> dict[str, Any]:
@@ -111,18 +112,3 @@ class LocalRestApi:
         payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
         headers.pop("Content-Length", None)
         return web.Response(status=int(result.get("statusCode", 200)), body=payload, headers=headers)
-
-
-class _Context:
-    function_name = "api"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:api"
-    memory_limit_in_mb = 512
-    log_group_name = "/aws/lambda/api"
-    log_stream_name = "local"
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000

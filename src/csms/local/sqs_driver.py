@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-import uuid
 from collections.abc import Callable
 from typing import Any
+
+from csms.local.gateway import LocalLambdaContext
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class EventSourceMapping:
         if not messages:
             return 0
         event = {"Records": [self._record(m) for m in messages]}
-        result = self._handler(event, _Context())
+        result = self._handler(event, LocalLambdaContext("commands", budget_seconds=60))
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
@@ -70,19 +70,3 @@ class EventSourceMapping:
             "eventSourceARN": self._arn,
             "awsRegion": self._region,
         }
-
-
-class _Context:
-    function_name = "commands"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:commands"
-    memory_limit_in_mb = 512
-    log_group_name = "/aws/lambda/commands"
-    log_stream_name = "local"
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-        self._deadline = time.monotonic() + 60
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
