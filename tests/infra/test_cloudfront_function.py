@@ -20,6 +20,7 @@ pytestmark = pytest.mark.infra
 def test_node_is_available() -> None:
     assert shutil.which("node") is not None, "Node.js is needed to test the CloudFront Function"
 
+
 HARNESS = Path(__file__).with_name("cloudfront_function_harness.js")
 FUNCTION = Path(__file__).resolve().parents[2] / "infra" / "csms_infra" / "cloudfront" / "charger_path.js"
 ID_HEADER = CHARGE_POINT_ID_HEADER.lower()

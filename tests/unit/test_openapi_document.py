@@ -20,6 +20,19 @@ def test_docs_openapi_json_is_in_sync() -> None:
 
 
 def test_every_operation_documents_its_errors_as_problem_json() -> None:
+    from csms.api.app import PUBLIC_PATHS
+
     document = openapi_document(build_app())
     assert document["openapi"].startswith("3.")
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    wrong = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation.get("responses", {})
+            if path not in PUBLIC_PATHS and "401" not in responses:
+                wrong.append(f"{method.upper()} {path}: 401 not documented")
+            for status, response in responses.items():
+                is_error = status.startswith("4") or (status.startswith("5") and path not in PUBLIC_PATHS)
+                if is_error and "application/problem+json" not in response.get("content", {}):
+                    wrong.append(f"{method.upper()} {path}: {status} not documented as problem+json")
+    assert wrong == []

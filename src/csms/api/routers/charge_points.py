@@ -249,7 +249,7 @@ def update_charge_point(
     "/charge-points/<chargePointId>",
     summary="Decommission a charge point (refuses its connections, keeps its history)",
     tags=TAG,
-    responses={204: {"description": "decommissioned", "content": {}}, **error_responses(401, 403, 404)},
+    responses={204: {"description": "decommissioned", "content": {}}, **error_responses(401, 403, 404, 422)},
 )
 def decommission(chargePointId: ChargePointId) -> Response[None]:
     principal = caller(router, Role.ADMIN)
@@ -297,7 +297,7 @@ def status_history(
     "/connections",
     summary="The tenant's connected charge points",
     tags=TAG,
-    responses={200: {"description": "OK"}, **error_responses(401)},
+    responses={200: {"description": "OK"}, **error_responses(401, 422)},
 )
 def connections() -> list[Connection]:
     principal = caller(router)

@@ -475,7 +475,7 @@ class ConfigurationEntryOut(ApiModel):
     "/charge-points/<chargePointId>/configuration",
     summary="The charger's known configuration (from GetConfiguration and ChangeConfiguration)",
     tags=["charge points"],
-    responses={200: {"description": "the known keys"}, **error_responses(401, 404)},
+    responses={200: {"description": "the known keys"}, **error_responses(401, 404, 422)},
 )
 def configuration(chargePointId: ChargePointId) -> list[ConfigurationEntryOut]:
     from csms.app import wiring

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 import csms
-from csms.api.common import ApiModel
+from csms.api.common import ApiModel, error_responses
 
 router = APIGatewayRouter()
 
@@ -25,7 +25,17 @@ class Health(ApiModel):
 
 
 # Public: Powertools drops an empty `security`, so the override goes in as an extension.
-@router.get("/health", summary="Health and version", tags=["health"], openapi_extensions={"security": []})
+@router.get(
+    "/health",
+    summary="Health and version",
+    tags=["health"],
+    openapi_extensions={"security": []},
+    responses={
+        200: {"description": "healthy"},
+        503: {"description": "degraded (same body)", "content": {"application/json": {"model": Health}}},
+        **error_responses(422),
+    },
+)
 def health() -> Response[Health]:
     from csms.app import wiring
 
