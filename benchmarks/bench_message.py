@@ -5,7 +5,9 @@ Ours: the Lambda entry point as ``functions/message/handler.py`` builds it
 (``logger.inject_lambda_context`` around ``csms.app.message.handle``) with the production
 collaborators from ``csms.app.wiring``: the DynamoDB connection store (moto in a child
 process, over HTTP on 127.0.0.1), the dispatcher with the real PostgreSQL repositories,
-JSON logs at INFO (built, then discarded). The answer goes to a recording sender, like the
+the domain-event relay (a frame that changes state records its event in the same
+transaction, then publishes it to an EventBridge bus on the same moto after the answer and
+marks it published: ADR 0014), JSON logs at INFO (built, then discarded). The answer goes to a recording sender, like the
 library's fake connection: neither side pays for its transport there. Another column sends through the real
 ``ApiGatewaySender`` (``post_to_connection``) to the local API Gateway emulator, which
 delivers it over a real WebSocket, so the serverless transport is visible too. And
@@ -273,6 +275,8 @@ def main() -> int:
                 {
                     "DATABASE_URL": url,
                     "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+                    "AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint,
+                    "CSMS_EVENT_BUS_NAME": "csms-bench-events",
                     "AWS_ACCESS_KEY_ID": "local",
                     "AWS_SECRET_ACCESS_KEY": "local",
                     "AWS_REGION": "us-east-1",
@@ -304,7 +308,7 @@ def run(
     gateway: bench.GatewayThread,
 ) -> int:
     from csms.app import message, wiring
-    from csms.aws.provisioning import ensure_connections_table
+    from csms.aws.provisioning import ensure_connections_table, ensure_event_bus
     from csms.clock import SystemClock
     from csms.data.database import PgDatabase, make_engine
     from csms.domain import ChargerContext
@@ -314,6 +318,8 @@ def run(
 
     bench.quiet_logs()
     ensure_connections_table(endpoint, "csms-connections", "us-east-1")
+    # Frames that change state record a domain event and publish it after the answer (ADR 0014).
+    ensure_event_bus(endpoint, "csms-bench-events", "us-east-1")
     now = datetime.now(UTC)
     engine = make_engine(url)
     provisioning = ProvisioningService(PgDatabase(engine))
@@ -325,9 +331,11 @@ def run(
 
     recorder = RecordingSender()
     recording = message.MessageDeps(
-        wiring.connections(), wiring.dispatcher(), lambda _: recorder, SystemClock()
+        wiring.connections(), wiring.dispatcher(), lambda _: recorder, SystemClock(), wiring.flush_events
     )
-    real = message.MessageDeps(wiring.connections(), wiring.dispatcher(), wiring.sender, SystemClock())
+    real = message.MessageDeps(
+        wiring.connections(), wiring.dispatcher(), wiring.sender, SystemClock(), wiring.flush_events
+    )
     # Exactly what functions/message/handler.py does, with the collaborators passed in.
     ours_recording = logger.inject_lambda_context(lambda e, c: message.handle(e, c, recording))
     ours_real = logger.inject_lambda_context(lambda e, c: message.handle(e, c, real))

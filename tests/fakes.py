@@ -16,12 +16,15 @@ from csms.domain import (
     IdTag,
     MeterSample,
     RegistrationStatus,
+    StatusRecorded,
     StoppedTransaction,
     Transaction,
     TransactionStart,
     TransactionStop,
+    UsedReservation,
 )
 from csms.errors import AlreadyExists, ConnectionGone, StorageUnavailable
+from csms.events import DomainEvent
 from csms.ports import ConnectionRecord
 
 T = TypeVar("T")
@@ -47,6 +50,7 @@ class FakeUnitOfWork:
         self.id_tags = _IdTags(self)
         self.transactions = self
         self.meter_values = self
+        self.events = _Events()
 
     # tenants
     def ensure(self, tenant_id: str, at: datetime) -> None:
@@ -55,15 +59,18 @@ class FakeUnitOfWork:
     # connectors
     def record_status(
         self, tenant_id: str, charge_point_id: str, status: ConnectorStatus, received_at: datetime
-    ) -> bool:
+    ) -> StatusRecorded | None:
         if status not in self.status_history:
             self.status_history.append(status)
         key = (charge_point_id, status.connector_id)
         current = self.connector_latest.get(key)
         if current is not None and current.timestamp > status.timestamp:
-            return False
+            return None
         self.connector_latest[key] = status
-        return True
+        return StatusRecorded(
+            previous_status=current.status if current else None,
+            previous_error_code=current.error_code if current else None,
+        )
 
     # transactions
     def start(
@@ -73,7 +80,7 @@ class FakeUnitOfWork:
         start: TransactionStart,
         auth_status: AuthorizationStatus,
         received_at: datetime,
-    ) -> Transaction:
+    ) -> tuple[Transaction, bool]:
         for tx in self.txs.values():
             if (tx.charge_point_id, tx.connector_id, tx.id_tag, tx.meter_start, tx.start_timestamp) == (
                 charge_point_id,
@@ -82,7 +89,7 @@ class FakeUnitOfWork:
                 start.meter_start,
                 start.timestamp,
             ):
-                return tx
+                return tx, False
         tx = Transaction(
             id=next(self._ids),
             tenant_id=tenant_id,
@@ -94,7 +101,14 @@ class FakeUnitOfWork:
             reservation_id=start.reservation_id,
         )
         self.txs[tx.id] = tx
-        return tx
+        return tx, True
+
+    def open_transaction_ids(self, charge_point_id: str) -> list[int]:
+        return sorted(
+            tx.id
+            for tx in self.txs.values()
+            if tx.charge_point_id == charge_point_id and tx.stop_timestamp is None
+        )
 
     def has_open_transaction(self, tenant_id: str, id_tag: str, excluding_id: int | None = None) -> bool:
         return any(
@@ -113,18 +127,22 @@ class FakeUnitOfWork:
         transaction_id: int,
         started_at: datetime,
         at: datetime,
-    ) -> bool:
+    ) -> UsedReservation | None:
+        if reservation_id in self.used_reservations:
+            return None
         self.used_reservations[reservation_id] = transaction_id
-        return True
+        return UsedReservation(reservation_id, 1, "RESERVED", at)
 
     def stop(
         self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime
     ) -> StoppedTransaction:
         tx = self.txs.get(stop.transaction_id)
         if tx is None or tx.charge_point_id != charge_point_id:
+            new = stop not in self.unknown_stops
             self.unknown_stops.append(stop)
-            return StoppedTransaction(transaction=None, unknown=True)
-        if tx.stop_timestamp is None:
+            return StoppedTransaction(transaction=None, unknown=True, stopped_now=new)
+        stopped_now = tx.stop_timestamp is None
+        if stopped_now:
             tx = replace(
                 tx,
                 meter_stop=stop.meter_stop,
@@ -133,7 +151,7 @@ class FakeUnitOfWork:
                 stop_id_tag=stop.id_tag,
             )
             self.txs[tx.id] = tx
-        return StoppedTransaction(transaction=tx)
+        return StoppedTransaction(transaction=tx, stopped_now=stopped_now)
 
     # meter values
     def add_samples(
@@ -152,6 +170,16 @@ class FakeUnitOfWork:
                 self.samples[key] = (transaction_id, s)
                 new += 1
         return new
+
+
+class _Events:
+    """uow.events: what the services recorded (published only if the work returns)."""
+
+    def __init__(self) -> None:
+        self.recorded: list[DomainEvent] = []
+
+    def add(self, *events: DomainEvent) -> None:
+        self.recorded.extend(events)
 
 
 class _ChargePoints:
@@ -237,16 +265,16 @@ class FakeConnectionStore:
         if connection_id in self.records:
             self.records[connection_id] = replace(self.records[connection_id], registration_status=status)
 
-    def unregister(self, connection_id: str) -> bool:
+    def unregister(self, connection_id: str) -> ConnectionRecord | None:
         # Like the real store: the record stays (closed) so in-flight frames are attributed.
         record = self.records.get(connection_id)
         if record is None or connection_id in self.closed:
-            return False
+            return None
         self.closed.add(connection_id)
         if self.current.get(record.charge_point_id) != connection_id:
-            return False
+            return None
         del self.current[record.charge_point_id]
-        return True
+        return record
 
     def current_connection(self, charge_point_id: str) -> str | None:
         return self.current.get(charge_point_id)

@@ -33,6 +33,16 @@ LOOKUP_ACTIONS: tuple[str, ...] = ("dynamodb:GetItem",)
 #: ``DynamoConnectionStore.count_connected`` (the ``fleet-gauges`` job): a ``Select=COUNT``
 #: Scan of the table filtered on the ``cp#`` prefix of ``pk``; no index.
 COUNT_ACTIONS: tuple[str, ...] = ("dynamodb:Scan",)
+#: The liveness job (``DynamoConnectionStore.liveness_scan``, ``open_connection``,
+#: ``close_stale``, ``release``): one Scan per run, then a consistent GetItem, a conditional
+#: UpdateItem (close the record) and a conditional DeleteItem (release the charger) per
+#: charger it takes offline. No index.
+LIVENESS_ACTIONS: tuple[str, ...] = (
+    "dynamodb:Scan",
+    "dynamodb:GetItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
 #: The slot operations of ``csms.aws.pending.DynamoPendingCalls``: ``claim`` (a conditional
 #: PutItem) and ``pop`` (a conditional DeleteItem returning the old item).
 SLOT_ACTIONS: tuple[str, ...] = ("dynamodb:PutItem", "dynamodb:DeleteItem")
@@ -108,6 +118,14 @@ class ConnectionsTable(Construct):
         """
         iam.Grant.add_to_principal(
             grantee=fn.role, actions=list(COUNT_ACTIONS), resource_arns=[self.table.table_arn]
+        )
+        self._name_it(fn)
+
+    def grant_liveness(self, fn: CsmsFunction) -> None:
+        """What the liveness job does to the table alone: scan it, re-read a record, close it
+        and release its charger (conditional writes); no index, no other writes."""
+        iam.Grant.add_to_principal(
+            grantee=fn.role, actions=list(LIVENESS_ACTIONS), resource_arns=[self.table.table_arn]
         )
         self._name_it(fn)
 

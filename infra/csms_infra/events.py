@@ -7,14 +7,17 @@ from typing import Final
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import names
+from . import nag, names
 from .config import StageConfig
 from .function import CsmsFunction
 
 #: What a publishing function may do on the bus (``PutEvents``, nothing else).
 PUBLISH_ACTIONS: Final = ("events:PutEvents",)
+#: How long dead-lettered events wait for an operator (SQS maximum).
+DEAD_LETTER_RETENTION: Final = Duration.days(14)
 #: The statement id of the bus policy (CDK prefixes it with ``cdk-``).
 ACCOUNT_ONLY_SID: Final = "OnlyThisAccountPutsEvents"
 
@@ -31,8 +34,12 @@ class DomainEventBus(Construct):
       so a subscriber added later, or one that was down, can replay (``aws events
       start-replay``). The archive is a replay buffer; PostgreSQL stays the record.
     - **Subscribers** add an EventBridge rule on this bus with a target of their choice
-      (``infra/README.md``). The stack creates no rules, so no delivery dead-letter queue
-      yet; a rule's target brings its own (``--targets ... DeadLetterConfig``).
+      (``infra/README.md``). The stack creates no rules; a rule's target brings its own
+      delivery dead-letter queue (``--targets ... DeadLetterConfig``).
+    - **Publishing dead letters**: events are recorded in PostgreSQL with the change and
+      published after the commit; the ``event-delivery`` job retries what failed and, after
+      ``CSMS_EVENT_PUBLISH_MAX_ATTEMPTS``, sends it to :attr:`dead_letters` (granted by
+      :meth:`grant_dead_letter`; an alarm in ``operations.py`` fires on the first message).
 
     Bus and archive are destroyed with the stack, in prod too: the bus is named, so a
     retained one would block the next deploy of the stage.
@@ -65,6 +72,20 @@ class DomainEventBus(Construct):
             event_pattern=events.EventPattern(account=[stack.account]),
             retention=Duration.days(config.events_archive_days),
         )
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            queue_name=names.events_dead_letter_queue_name(config.stage),
+            retention_period=DEAD_LETTER_RETENTION,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        nag.acknowledge(
+            self.dead_letters,
+            "SQS3",
+            "This queue is itself the end of the line: events the event-delivery job could never "
+            "publish. Nothing consumes it automatically; an alarm fires on its first message.",
+        )
 
     def grant_publish(self, fn: CsmsFunction) -> None:
         """``events:PutEvents`` on this bus, and the variable naming it."""
@@ -72,3 +93,9 @@ class DomainEventBus(Construct):
             grantee=fn.role, actions=list(PUBLISH_ACTIONS), resource_arns=[self.bus.event_bus_arn]
         )
         fn.add_environment(names.Env.EVENT_BUS_NAME, self.bus.event_bus_name)
+
+    def grant_dead_letter(self, fn: CsmsFunction) -> None:
+        """Send to the dead-letter queue (``SendMessageBatch`` needs ``sqs:SendMessage``), and
+        the variable naming it."""
+        self.dead_letters.grant_send_messages(fn.role)
+        fn.add_environment(names.Env.EVENTS_DEAD_LETTER_QUEUE_URL, self.dead_letters.queue_url)

@@ -73,8 +73,10 @@ class Env:
     PENDING_CALLS_TABLE: Final = setting_env_var("pending_calls_table")
     COMMANDS_QUEUE_URL: Final = setting_env_var("commands_queue_url")
     COMMAND_TIMEOUT_SECONDS: Final = setting_env_var("command_timeout_seconds")
-    #: The domain-event bus the functions publish to (issue 5 publishes; the setting exists).
+    #: The domain-event bus the functions publish to.
     EVENT_BUS_NAME: Final = setting_env_var("event_bus_name")
+    #: Where the event-delivery job puts events it could never publish.
+    EVENTS_DEAD_LETTER_QUEUE_URL: Final = setting_env_var("events_dead_letter_queue_url")
 
 
 # --- Functions ----------------------------------------------------------------------------
@@ -121,6 +123,13 @@ class Metric:
     OPEN_TRANSACTIONS: Final = "OpenTransactions"
     #: Count of commands the sweeper timed out (charger gave no answer by the deadline).
     COMMANDS_TIMED_OUT: Final = "CommandsTimedOut"
+    #: Domain events the event-delivery job gave up publishing (now in the dead-letter queue).
+    EVENTS_DEAD_LETTERED: Final = "EventsDeadLettered"
+    #: Domain events that could not even be recorded (a connect/disconnect whose database
+    #: write failed): lost, so an alarm fires on the first.
+    EVENTS_NOT_RECORDED: Final = "EventsNotRecorded"
+    #: Recorded events not yet on the bus (gauge from the event-delivery job).
+    EVENT_BACKLOG: Final = "EventBacklog"
     #: Powertools Metrics adds ``service=<service name>`` to every metric it emits.
     DIMENSIONS: Final = {"service": SERVICE_NAME}
 
@@ -194,6 +203,11 @@ def job_input(job: Schedule) -> dict[str, str]:
 def event_bus_name(stage: str) -> str:
     """The EventBridge bus of one stage's domain events (integrators subscribe with rules)."""
     return f"{PROJECT}-{stage}-events"
+
+
+def events_dead_letter_queue_name(stage: str) -> str:
+    """Events the event-delivery job could never publish (an alarm fires on the first)."""
+    return f"{PROJECT}-{stage}-events-dlq"
 
 
 def event_archive_name(stage: str) -> str:

@@ -17,6 +17,7 @@ from . import names
 from .commands import MAX_RECEIVE_COUNT, CommandQueue
 from .config import StageConfig
 from .data import Database
+from .events import DomainEventBus
 from .function import CsmsFunction
 from .operator_api import OperatorRestApi
 from .scheduler import ScheduledJobs
@@ -130,6 +131,7 @@ class Operations(Construct):
         tables: Mapping[str, dynamodb.Table],
         command_queue: CommandQueue,
         jobs: ScheduledJobs,
+        events: DomainEventBus,
     ) -> None:
         super().__init__(scope, construct_id)
         self._stage = config.stage
@@ -189,6 +191,26 @@ class Operations(Construct):
             "their deadline: chargers are not answering or our CALLs do not reach them (@connections, NAT).",
         )
         self.add_alarm(
+            "EventsDeadLetters",
+            "events-dlq",
+            events.dead_letters.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Maximum"
+            ),
+            threshold=1,
+            description="Domain events could not be published to the bus after every retry and sit in "
+            "the events dead-letter queue (see the scheduled function's event-delivery log). They are "
+            "still in PostgreSQL (domain_events, dead_lettered_at) and in the live feed; republish the "
+            "messages' detail once the cause is fixed.",
+        )
+        self.add_alarm(
+            "EventsNotRecorded",
+            "events-not-recorded",
+            self._custom(names.Metric.EVENTS_NOT_RECORDED, statistic="Sum", period=FIVE_MINUTES),
+            threshold=1,
+            description="A connect/disconnect event could not be written to PostgreSQL and is lost "
+            "(the connection itself was handled). See the connect/disconnect function logs.",
+        )
+        self.add_alarm(
             "SchedulesDropped",
             "schedules-dropped",
             jobs.group.metric_dropped(period=FIVE_MINUTES, statistic="Sum"),
@@ -215,6 +237,7 @@ class Operations(Construct):
             tables=tables,
             command_queue=command_queue,
             jobs=jobs,
+            events=events,
         )
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24, height=4)
@@ -316,6 +339,7 @@ class Operations(Construct):
         tables: Mapping[str, dynamodb.Table],
         command_queue: CommandQueue,
         jobs: ScheduledJobs,
+        events: DomainEventBus,
     ) -> None:
         graph = _graph
         ws = chargers.metric
@@ -433,6 +457,32 @@ class Operations(Construct):
                     jobs.group.metric_dropped(statistic="Sum", period=FIVE_MINUTES, label="dropped"),
                 ],
                 width=6,
+            ),
+        )
+        self.dashboard.add_widgets(
+            graph(
+                "Domain events: unpublished backlog, dead letters, lost",
+                [
+                    self._custom(
+                        names.Metric.EVENT_BACKLOG, statistic="Maximum", period=FIVE_MINUTES, label="backlog"
+                    ),
+                    self._custom(
+                        names.Metric.EVENTS_DEAD_LETTERED,
+                        statistic="Sum",
+                        period=FIVE_MINUTES,
+                        label="dead-lettered",
+                    ),
+                    self._custom(
+                        names.Metric.EVENTS_NOT_RECORDED,
+                        statistic="Sum",
+                        period=FIVE_MINUTES,
+                        label="not recorded",
+                    ),
+                    events.dead_letters.metric_approximate_number_of_messages_visible(
+                        statistic="Maximum", period=FIVE_MINUTES, label="in the dead-letter queue"
+                    ),
+                ],
+                width=24,
             ),
         )
         self.dashboard.add_widgets(

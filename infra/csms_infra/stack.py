@@ -182,6 +182,8 @@ class CsmsStack(Stack):
         self.connections.grant_lookup(self.scheduled)
         # The fleet-gauges job counts connected chargers (a Select=COUNT Scan).
         self.connections.grant_count(self.scheduled)
+        # The liveness job scans the connections, closes stale records and releases chargers.
+        self.connections.grant_liveness(self.scheduled)
         self.chargers.grant_manage_connections(self.scheduled)
         self.command_queue.name_it(self.scheduled)
         self.jobs = ScheduledJobs(self, "Jobs", config=config, function=self.scheduled)
@@ -196,6 +198,8 @@ class CsmsStack(Stack):
             self.scheduled,
         ):
             self.events.grant_publish(fn)
+        # Only the event-delivery job dead-letters (a request's own flush only retries later).
+        self.events.grant_dead_letter(self.scheduled)
 
         # New code takes traffic only after its migrations ran.
         self.migration.run_before(*routes.values(), self.api_function, self.commands, self.scheduled)
@@ -231,6 +235,7 @@ class CsmsStack(Stack):
             },
             command_queue=self.command_queue,
             jobs=self.jobs,
+            events=self.events,
         )
         self._outputs()
 

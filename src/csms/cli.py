@@ -55,6 +55,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.add_argument("--log-level", default="INFO")
     dev.add_argument("--json-logs", action="store_true", help="JSON log lines as on Lambda")
+    dev.add_argument(
+        "--events",
+        metavar="FILE",
+        help="also write every domain event as a JSON line: '-' for the terminal, else a file "
+        "(CSMS_EVENTS_ECHO); events always go to the local EventBridge bus",
+    )
+
+    from csms.schedules import SCHEDULES
+
+    run_job = commands.add_parser(
+        "run-job",
+        help="run one scheduled job now",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run one scheduled job now, as its schedule would, and print what it did. "
+        "Against the running `csms dev` if there is one (its environment is in the state "
+        "folder), else against a local stack started for the job; on AWS, set the "
+        "functions' environment (DATABASE_URL or CSMS_DATABASE_SECRET_ARN, CSMS_*).",
+        epilog="jobs:\n" + "\n".join(f"  {s.name:<20} {s.expression:<18} {s.description}" for s in SCHEDULES),
+    )
+    run_job.add_argument(
+        "name", metavar="NAME", choices=[s.name for s in SCHEDULES], help="the job (see below)"
+    )
+    run_job.add_argument(
+        "--local",
+        action="store_true",
+        help="always start a local stack for the job, even if `csms dev` is running",
+    )
 
     chargers = commands.add_parser("chargers", help="provision charge points").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -104,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     openapi = commands.add_parser("openapi", help="write the REST API's OpenAPI document")
     openapi.add_argument("--output", type=Path, help="file to write (default: standard output)")
+
+    events_doc = commands.add_parser("events-doc", help="write docs/events.md from the event catalogue")
+    events_doc.add_argument("--output", type=Path, help="file to write (default: standard output)")
 
     cost = commands.add_parser("cost", help="estimate the monthly AWS bill for a fleet")
     from csms.costmodel import add_arguments as add_cost_arguments
@@ -262,6 +292,8 @@ def _run_dev(args: argparse.Namespace) -> int:
             allow_unknown_chargers=args.allow_unknown_chargers or settings.allow_unknown_chargers,
             log_format="json" if args.json_logs else "console",
             log_level=args.log_level.upper(),
+            environment={"CSMS_EVENTS_ECHO": args.events} if args.events else {},
+            publish_environment=True,
         )
     )
 
@@ -292,6 +324,37 @@ def _run_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_job(args: argparse.Namespace) -> int:
+    import os
+
+    from csms.local.stack import BackgroundStack, StackConfig, running_environment
+    from csms.settings import default_state_dir, get_settings
+
+    logging.basicConfig(level=logging.WARNING)
+    state_dir = args.state_dir or get_settings().state_dir or default_state_dir()
+    environment = None if args.local or get_settings().database_url else running_environment(state_dir)
+    if environment is not None or get_settings().database_url:
+        # The running `csms dev` (or AWS / an explicit database): use its services.
+        os.environ.update(environment or {})
+        get_settings.cache_clear()
+        from csms.app.scheduled import run
+
+        result = run(args.name)
+    else:
+        background = BackgroundStack(
+            StackConfig(port=0, state_dir=state_dir, run_schedules=False, log_level="WARNING")
+        )
+        background.start()
+        try:
+            from csms.app.scheduled import run
+
+            result = run(args.name)
+        finally:
+            background.stop()
+    print(json.dumps({"job": args.name, **result}, default=str))
+    return 0
+
+
 def _run_token(args: argparse.Namespace) -> int:
     from csms.local.tokens import create_token, parse_ttl, signing_key
     from csms.settings import default_state_dir, get_settings
@@ -309,6 +372,18 @@ def _run_openapi(args: argparse.Namespace) -> int:
     from csms.api.app import build_app, openapi_document
 
     text = json.dumps(openapi_document(build_app()), indent=2, sort_keys=True) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _run_events_doc(args: argparse.Namespace) -> int:
+    from csms.eventsdoc import render
+
+    text = render()
     if args.output is None:
         sys.stdout.write(text)
     else:
@@ -335,6 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "db": _run_db,
         "token": _run_token,
         "openapi": _run_openapi,
+        "run-job": _run_job,
+        "events-doc": _run_events_doc,
         "cost": _run_cost,
     }
     try:

@@ -176,6 +176,26 @@ class StoppedTransaction:
     #: True when no transaction with that id exists for the charger; the stop was recorded
     #: for an operator instead.
     unknown: bool = False
+    #: True when this call recorded the stop (False for a retried frame).
+    stopped_now: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRecorded:
+    """A status report that became the connector's latest, and what it replaced."""
+
+    previous_status: str | None = None
+    previous_error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsedReservation:
+    """The reservation a StartTransaction used."""
+
+    reservation_id: int
+    connector_id: int
+    id_tag: str
+    expiry_date: datetime
 
 
 @dataclass(frozen=True, slots=True)

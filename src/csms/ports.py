@@ -16,11 +16,14 @@ from csms.domain import (
     IdTag,
     MeterSample,
     RegistrationStatus,
+    StatusRecorded,
     StoppedTransaction,
     Transaction,
     TransactionStart,
     TransactionStop,
+    UsedReservation,
 )
+from csms.events import DomainEvent
 
 T = TypeVar("T")
 
@@ -52,9 +55,9 @@ class ChargePointRepository(Protocol):
 class ConnectorRepository(Protocol):
     def record_status(
         self, tenant_id: str, charge_point_id: str, status: ConnectorStatus, received_at: datetime
-    ) -> bool:
-        """Store a status report. Returns True if it is now the connector's latest status
-        (False when a newer one was already stored: frames arrive out of order)."""
+    ) -> StatusRecorded | None:
+        """Store a status report. Returns what it replaced if it is now the connector's latest
+        status (None when a newer one was already stored: frames arrive out of order)."""
         ...
 
 
@@ -76,9 +79,14 @@ class TransactionRepository(Protocol):
         start: TransactionStart,
         auth_status: AuthorizationStatus,
         received_at: datetime,
-    ) -> Transaction:
+    ) -> tuple[Transaction, bool]:
         """Record a start and allocate its transaction id. Idempotent: the same start
-        (charger, connector, tag, meterStart, timestamp) returns the same transaction."""
+        (charger, connector, tag, meterStart, timestamp) returns the same transaction.
+        The flag says whether this call created it."""
+        ...
+
+    def open_transaction_ids(self, charge_point_id: str) -> list[int]:
+        """The charger's transactions without a stop."""
         ...
 
     def has_open_transaction(self, tenant_id: str, id_tag: str, excluding_id: int | None = None) -> bool: ...
@@ -91,9 +99,9 @@ class TransactionRepository(Protocol):
         transaction_id: int,
         started_at: datetime,
         at: datetime,
-    ) -> bool:
+    ) -> UsedReservation | None:
         """Mark the charger's reservation used by the transaction: an open one, or an expired
-        one the transaction started before it expired. False if none was (a retry, unknown id)."""
+        one the transaction started before it expired. None if none was (a retry, unknown id)."""
         ...
 
     def stop(
@@ -119,6 +127,13 @@ class MeterValueRepository(Protocol):
         ...
 
 
+class EventRecorder(Protocol):
+    def add(self, *events: DomainEvent) -> None:
+        """Record domain events in this unit of work: they exist only if it commits, and
+        are published after it does."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """Repositories sharing one database transaction."""
 
@@ -134,6 +149,8 @@ class UnitOfWork(Protocol):
     def transactions(self) -> TransactionRepository: ...
     @property
     def meter_values(self) -> MeterValueRepository: ...
+    @property
+    def events(self) -> EventRecorder: ...
 
 
 class Database(Protocol):
@@ -171,9 +188,10 @@ class ConnectionStore(Protocol):
 
     def set_registration_status(self, connection_id: str, status: RegistrationStatus) -> None: ...
 
-    def unregister(self, connection_id: str) -> bool:
-        """Forget a closed connection. Returns True if it was the charger's current one
-        (the charger went offline), False if a newer connection had replaced it."""
+    def unregister(self, connection_id: str) -> ConnectionRecord | None:
+        """Forget a closed connection. Returns its record if it was the charger's current one
+        (the charger went offline), None if a newer connection had replaced it (or it was
+        unknown, or closed already)."""
         ...
 
     def current_connection(self, charge_point_id: str) -> str | None: ...

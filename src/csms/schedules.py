@@ -20,10 +20,40 @@ class Schedule:
 
 SCHEDULES: Final = (
     Schedule(
+        "liveness",
+        "rate(5 minutes)",
+        300,
+        "mark chargers silent for over twice their heartbeat interval offline; clean stale connections",
+    ),
+    Schedule(
         "command-timeouts",
         "rate(1 minute)",
         60,
         "time out server CALLs past their deadline, free the chargers' slots, send what is queued",
+    ),
+    Schedule(
+        "reservations",
+        "rate(1 minute)",
+        60,
+        "expire reservations past their expiry date",
+    ),
+    Schedule(
+        "stuck-transactions",
+        "rate(15 minutes)",
+        900,
+        "flag open transactions without activity or left open by a reboot; close superseded ones",
+    ),
+    Schedule(
+        "meter-housekeeping",
+        "rate(1 hour)",
+        3600,
+        "create meter partitions ahead, apply retention, maintain the daily energy rollup",
+    ),
+    Schedule(
+        "event-delivery",
+        "rate(1 minute)",
+        60,
+        "publish domain events the per-request relay could not, dead-letter the hopeless, prune old ones",
     ),
     Schedule(
         "fleet-gauges",
@@ -31,10 +61,7 @@ SCHEDULES: Final = (
         60,
         "publish the ChargersOnline and OpenTransactions gauges the dashboard shows",
     ),
-    Schedule(
-        "reservation-expiry",
-        "rate(1 minute)",
-        60,
-        "mark reservations past their expiry date expired",
-    ),
 )
+
+#: The names ``csms run-job`` accepts, in schedule order.
+JOB_NAMES: Final = tuple(schedule.name for schedule in SCHEDULES)

@@ -54,7 +54,34 @@ class Settings(BaseSettings):
         default=None, description="Cognito user pool of the operators (the /users API manages it)."
     )
     event_bus_name: str | None = Field(
-        default=None, description="EventBridge bus for domain events (issue 5 publishes to it)."
+        default=None,
+        description="EventBridge bus the domain events are published to. Unset: events are still "
+        "recorded (the live feed serves them) but published nowhere.",
+    )
+    events_dead_letter_queue_url: str | None = Field(
+        default=None,
+        description="SQS queue for domain events that could not be published after "
+        "event_publish_max_attempts (an alarm watches it on AWS).",
+    )
+    event_publish_max_attempts: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Publishing attempts (about one a minute) before dead-lettering.",
+    )
+    event_retention_days: int = Field(
+        default=30, ge=1, le=3650, description="How long the live feed (domain_events) keeps events."
+    )
+    events_echo: str | None = Field(
+        default=None,
+        description="Also write every published event as a JSON line: '-' for stdout, else a file "
+        "path (`csms dev --events`).",
+    )
+    feed_max_wait_seconds: int = Field(
+        default=20,
+        ge=0,
+        le=25,
+        description="Longest long-poll of GET /api/v1/events (API Gateway cuts requests at 29 s).",
     )
     command_timeout_seconds: int = Field(
         default=60, ge=5, le=3600, description="How long a charger has to answer one of our CALLs."
@@ -89,6 +116,67 @@ class Settings(BaseSettings):
         default=(),
         description="Vendor ids accepted by DataTransfer in addition to those with a "
         "registered handler (comma separated in the environment).",
+    )
+
+    # --- Scheduled jobs: liveness and stuck transactions ---------------------------------
+    liveness_slack_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="A charger is offline when its last frame is older than twice its heartbeat "
+        "interval plus this (network delays, a retried frame).",
+    )
+    stuck_transaction_idle_hours: float = Field(
+        default=24,
+        gt=0,
+        le=24 * 365,
+        description="An open transaction with no meter value or status report for this long is "
+        "flagged for an operator.",
+    )
+    reboot_grace_minutes: float = Field(
+        default=15,
+        ge=0,
+        le=24 * 60,
+        description="After a BootNotification a charger delivers its queued StopTransactions; only "
+        "after this grace is a transaction that started before the boot considered left open.",
+    )
+
+    # --- Meter data housekeeping (the meter-housekeeping job, hourly) ---------------------
+    meter_partitions_ahead: int = Field(
+        default=3,
+        ge=0,
+        le=36,
+        description="Monthly meter_samples partitions kept ready beyond the current month (rows "
+        "for a month without one land in the default partition, which is slower to prune).",
+    )
+    meter_retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Delete meter samples older than this many days (whole UTC days; whole "
+        "monthly partitions are dropped). Unset: keep them forever. The energy report keeps "
+        "reading the daily rollup for the days whose samples are gone.",
+    )
+    meter_rollup_settle_seconds: int = Field(
+        default=900,
+        ge=0,
+        le=86400,
+        description="How long a frame may take from being received to being committed (at least "
+        "the message function's timeout): inputs received this long before a day was rolled up "
+        "make it be computed once more.",
+    )
+    meter_rollup_recheck_days: int = Field(
+        default=1,
+        ge=0,
+        le=31,
+        description="The last N complete UTC days are rolled up again on every run, whatever "
+        "changed (a safety net; late inputs are detected by their received time anyway).",
+    )
+    meter_rollup_max_days_per_run: int = Field(
+        default=366,
+        ge=1,
+        le=100_000,
+        description="Days never rolled up yet computed per tenant and run, newest first (the "
+        "first run over a long history catches up over several runs; retention waits for it).",
     )
 
     # --- Observability ------------------------------------------------------------------

@@ -90,11 +90,11 @@ def test_failed_messages_go_to_a_fifo_dead_letter_queue_after_five_receives(vari
     assert "RedrivePolicy" not in dead_letters
 
 
-def test_both_queues_are_encrypted_and_take_tls_only(variant: Synth) -> None:
+def test_every_queue_is_encrypted_and_takes_tls_only(variant: Synth) -> None:
     queues = variant.of_type("AWS::SQS::Queue")
     policies = variant.of_type("AWS::SQS::QueuePolicy").values()
 
-    assert len(queues) == 2
+    assert len(queues) == 3  # commands, their dead letters, the events' dead letters
     for logical_id, queue in queues.items():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True, logical_id
         [policy] = [p for p in policies if p["Properties"]["Queues"] == [{"Ref": logical_id}]]
@@ -256,8 +256,15 @@ def test_commands_and_scheduled_only_look_connections_up(dev: Synth) -> None:
 
     assert lookup == dynamodb("GetItem")
     assert on_connections(dev, dev.stack.commands) == lookup
-    # scheduled also counts the connected chargers (fleet-gauges job; test_schedules.py).
-    assert on_connections(dev, dev.stack.scheduled) == lookup | count
+    # scheduled also counts the connected chargers (fleet-gauges job; test_schedules.py)
+    # and runs the liveness job (scan, re-read, conditional close and release).
+    liveness = dynamodb(
+        *client_operations(
+            DynamoConnectionStore, "liveness_scan", "open_connection", "close_stale", "release"
+        )
+    )
+    assert liveness == dynamodb("Scan", "GetItem", "UpdateItem", "DeleteItem")
+    assert on_connections(dev, dev.stack.scheduled) == lookup | count | liveness
     for fn in (dev.stack.commands, dev.stack.scheduled):
         grants = [
             s

@@ -15,6 +15,7 @@ from .support import (
     actions_of,
     actions_on,
     as_list,
+    client_operations,
     environment_of,
     serving_functions,
     statements_of,
@@ -70,10 +71,33 @@ def test_only_this_account_may_put_events_on_the_bus(variant: Synth) -> None:
     assert "Condition" not in statement  # no organisation-wide or cross-account grant
 
 
-def test_no_rules_yet_so_no_delivery_dead_letter_queue(variant: Synth) -> None:
+def test_no_rules_the_subscribers_bring_their_own(variant: Synth) -> None:
     # Subscribers add their own rules (infra/README.md); the stack creates none.
     variant.template.resource_count_is("AWS::Events::Rule", 0)
-    assert len(variant.of_type("AWS::SQS::Queue")) == 2  # the command queue and its DLQ only
+    # the command queue, its DLQ, and the events' publishing dead letters
+    assert len(variant.of_type("AWS::SQS::Queue")) == 3
+
+
+def test_events_that_never_publish_go_to_an_encrypted_dead_letter_queue_only_scheduled_sends_to(
+    variant: Synth,
+) -> None:
+    from csms.aws.eventbus import SqsDeadLetter
+
+    queue = variant.resources[variant.logical_id(variant.stack.events.dead_letters)]["Properties"]
+    assert queue["QueueName"] == f"csms-{variant.stack.config.stage}-events-dlq"
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    queue_id = variant.logical_id(variant.stack.events.dead_letters)
+    # SendMessageBatch is authorised by sqs:SendMessage.
+    assert {f"sqs:{op}" for op in client_operations(SqsDeadLetter)} == {"sqs:SendMessageBatch"}
+    for fn in serving_functions(variant.stack):
+        on_queue = actions_on(variant, fn, queue_id)
+        if fn is variant.stack.scheduled:
+            assert "sqs:SendMessage" in on_queue
+            assert environment_of(variant, fn)[names.Env.EVENTS_DEAD_LETTER_QUEUE_URL] == {"Ref": queue_id}
+        else:
+            assert not on_queue
+            assert names.Env.EVENTS_DEAD_LETTER_QUEUE_URL not in environment_of(variant, fn)
 
 
 # --- publishers ----------------------------------------------------------------------------

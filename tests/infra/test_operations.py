@@ -81,9 +81,10 @@ def test_every_alarm_notifies_the_topic_when_it_fires_and_clears(variant: Synth)
     topic = {"Ref": variant.logical_id(variant.stack.operations.topic)}
     found = alarms(variant)
 
-    # errors + throttles per function; API, WebSocket, 2 Aurora; 3 tables; DLQ, timeouts, schedules
+    # errors + throttles per function; API, WebSocket, 2 Aurora; 3 tables; DLQ, timeouts, schedules;
+    # events DLQ and lost events
     aurora_alarms = 2 if variant.stack.aurora is not None else 0
-    assert len(found) == 2 * 6 + 2 + aurora_alarms + 3 + 3
+    assert len(found) == 2 * 6 + 2 + aurora_alarms + 3 + 3 + 2
     for name, properties in found.items():
         assert name.startswith(f"csms-{variant.stack.config.stage}-")
         assert properties["AlarmActions"] == [topic], name
@@ -161,6 +162,28 @@ def test_the_command_dead_letter_queue_alarms_on_its_first_message(variant: Synt
         {"Name": "QueueName", "Value": {"Fn::GetAtt": [variant.logical_id(dead_letters), "QueueName"]}}
     ]
     assert (watched["Statistic"], watched["Threshold"]) == ("Maximum", 1)
+
+
+def test_the_events_dead_letter_queue_alarms_on_its_first_message(variant: Synth) -> None:
+    watched = alarm(variant, "events-dlq")
+    dead_letters = variant.stack.events.dead_letters
+
+    assert (watched["Namespace"], watched["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert watched["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [variant.logical_id(dead_letters), "QueueName"]}}
+    ]
+    assert (watched["Statistic"], watched["Threshold"]) == ("Maximum", 1)
+
+
+def test_a_lost_event_alarms_at_once(dev: Synth) -> None:
+    watched = alarm(dev, "events-not-recorded")
+
+    assert (watched["Namespace"], watched["MetricName"], watched["Statistic"]) == (
+        "Csms/dev",
+        names.Metric.EVENTS_NOT_RECORDED,
+        "Sum",
+    )
+    assert watched["Threshold"] == 1
 
 
 def test_command_timeouts_alarm_on_the_count_the_sweeper_emits(dev: Synth) -> None:
@@ -299,10 +322,16 @@ def test_the_scheduled_jobs_emit_what_the_dashboard_and_the_alarm_read(
     monkeypatch.setattr(wiring, "connections", lambda: _Counted(count_connected=7))
     monkeypatch.setattr(wiring, "database", lambda: _Counted(count_open_transactions=3))
     monkeypatch.setattr(wiring, "commands", lambda *_: _Counted(sweep={"timed_out": 2}))
+    monkeypatch.setattr(
+        wiring,
+        "event_relay",
+        lambda: _Counted(redeliver={"published": 4, "dead_lettered": 1, "backlog": 5}, flush={}),
+    )
     try:
-        # When the two jobs run
+        # When the jobs run
         scheduled.run("fleet-gauges")
         scheduled.run("command-timeouts")
+        scheduled.run("event-delivery")
         blob: dict[str, Any] = dict(emf.serialize_metric_set())
     finally:
         emf.clear_metrics()
@@ -316,12 +345,18 @@ def test_the_scheduled_jobs_emit_what_the_dashboard_and_the_alarm_read(
         names.Metric.CHARGERS_ONLINE: "Count",
         names.Metric.OPEN_TRANSACTIONS: "Count",
         names.Metric.COMMANDS_TIMED_OUT: "Count",
+        "EventsRedelivered": "Count",
+        names.Metric.EVENTS_DEAD_LETTERED: "Count",
+        names.Metric.EVENT_BACKLOG: "Count",
     }
     assert (blob["ChargersOnline"], blob["OpenTransactions"], blob["CommandsTimedOut"]) == ([7], [3], [2])
+    assert (blob[names.Metric.EVENTS_DEAD_LETTERED], blob[names.Metric.EVENT_BACKLOG]) == ([1], [5])
     assert {
         names.Metric.CHARGERS_ONLINE,
         names.Metric.OPEN_TRANSACTIONS,
         names.Metric.COMMANDS_TIMED_OUT,
+        names.Metric.EVENTS_DEAD_LETTERED,
+        names.Metric.EVENT_BACKLOG,
     } <= (graphed_metrics(dashboard(dev)))
 
 

@@ -26,6 +26,9 @@ pytestmark = pytest.mark.integration
 API_KEY = b"integration-test-signing-key-0123456789"
 
 TABLES = (
+    "energy_rollup",
+    "energy_rollup_days",
+    "domain_events",
     "locations",
     "meter_samples",
     "unknown_transaction_stops",
@@ -68,6 +71,8 @@ def stack(database_url: str) -> Iterator[LocalStack]:
             durable_database=False,
             log_level="WARNING",
             api_signing_key=API_KEY,
+            # Long polls of the event feed end within 2 s (schemathesis asks for any wait).
+            environment={"CSMS_FEED_MAX_WAIT_SECONDS": "2"},
         )
     )
     started = background.start()

@@ -76,6 +76,10 @@ def empty_page(body: Any) -> None:
     assert (body["items"], body["total"]) == ([], 0)
 
 
+def no_items(body: Any) -> None:
+    assert body["items"] == []
+
+
 OK = 200
 ADDRESSED = [Call()]
 COMMAND_BODIES = {
@@ -223,6 +227,14 @@ PROBES: dict[str, list[Call]] = {
         Call(query={"chargePointId": "{chargePointId}"}),
         Call(query={"locationId": "{locationId}"}),
     ],
+    # --- the live event feed: A's charger connected, booted and charged; B sees none of it ----------
+    "GET /api/v1/events": [
+        Call(OK, check=no_items),
+        Call(OK, query={"after": 0}, check=no_items),
+        Call(OK, query={"after": 0, "chargePointId": "{chargePointId}"}, check=no_items),
+        Call(OK, query={"after": 0, "type": "TransactionStarted,TransactionStopped"}, check=no_items),
+        Call(OK, query={"after": 0, "wait": 1}, check=no_items),
+    ],
 }
 
 #: Keys whose values move with the clock or the connection, not with anyone's request.
@@ -238,6 +250,7 @@ VOLATILE = frozenset(
         "chargingSeconds",
         "occupiedSeconds",
         "utilisation",
+        "cursor",  # the event feed's head: A's charger and commands may add events meanwhile
     }
 )
 
@@ -452,6 +465,8 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
         assert before[f"{V1}/reservations/{{reservationId}}"][0] == 200
         assert A_CHARGER in json.dumps(before[f"{V1}/reports/energy"])
         assert A_CHARGER in json.dumps(before[f"{V1}/connections"])
+        a_events = await asyncio.to_thread(a.get, f"{V1}/events", after=0)
+        assert A_CHARGER in json.dumps(a_events.body["items"])
 
         # When tenant B probes every route with A's ids
         problems = await asyncio.to_thread(probe, b, world)

@@ -105,6 +105,9 @@ async def test_a_closed_transaction(fleet: None, stack: LocalStack, viewer: ApiC
         "stopReason": "EVDisconnected",
         "stopIdTag": "TAG2",
         "open": False,
+        "closedBy": "charger",
+        "flaggedAt": None,
+        "flagReason": None,
     }
     listed = viewer.get(f"{V1}/transactions")
     assert (listed.body["total"], listed.body["items"]) == (1, [got.body])

@@ -108,7 +108,7 @@ async def test_a_newer_connection_replaces_the_older_and_a_late_disconnect_keeps
         assert new_id != old_id
         assert wiring.connections().current_connection("CP-R") == new_id
         # and a $disconnect replayed late for the old connection changes nothing
-        assert wiring.connections().unregister(old_id or "") is False
+        assert wiring.connections().unregister(old_id or "") is None
         assert (await cp.call(call.Heartbeat())).current_time
     # Once the current connection closes, the charger is offline
     for _ in range(50):

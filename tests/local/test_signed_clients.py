@@ -52,9 +52,9 @@ def test_touch_finds_the_charger_and_records_liveness(store: DynamoConnectionSto
 def test_a_late_disconnect_does_not_take_a_reconnected_charger_offline(store: DynamoConnectionStore) -> None:
     assert store.register(a_record("s2", "CP-S2")) is None
     assert store.register(a_record("s3", "CP-S2")) == "s2"
-    assert store.unregister("s2") is False
+    assert store.unregister("s2") is None
     assert store.current_connection("CP-S2") == "s3"
-    assert store.unregister("s3") is True
+    assert store.unregister("s3") is not None
     assert store.current_connection("CP-S2") is None
 
 
@@ -65,6 +65,38 @@ def test_the_registration_status_follows_the_connection(store: DynamoConnectionS
     assert record is not None
     assert record.registration_status is RegistrationStatus.ACCEPTED
     assert store.ping() is True
+
+
+def test_the_liveness_job_reads_and_closes_records_conditionally(store: DynamoConnectionStore) -> None:
+    store.register(a_record("l1", "CP-L1"))
+    store.touch("l1", NOW + timedelta(minutes=1))
+    store.register(a_record("l2", "CP-L2"))
+    store.register(a_record("l3", "CP-L2"))  # replaces l2, whose $disconnect never comes
+    snapshot = store.liveness_scan()
+    assert {cp: r.connection_id for cp, r in snapshot.current.items() if cp.startswith("CP-L")} == {
+        "CP-L1": "l1",
+        "CP-L2": "l3",
+    }
+    assert snapshot.open["l1"].last_seen == NOW + timedelta(minutes=1)
+    assert {"l1", "l2", "l3"} <= set(snapshot.open)
+
+    # Closing is conditional on the last frame read, and happens once
+    assert store.close_stale("l1", NOW + timedelta(hours=1), if_last_seen=NOW) is None
+    closed = store.close_stale("l1", NOW + timedelta(hours=1), if_last_seen=NOW + timedelta(minutes=1))
+    assert closed is not None
+    assert closed.charge_point_id == "CP-L1"
+    assert store.close_stale("l1", NOW + timedelta(hours=1)) is None
+    stored = store.open_connection("l1")
+    assert stored is not None
+    assert stored.closed
+    assert "l1" not in store.liveness_scan().open
+
+    # A charger is released only from the connection its current-connection item names
+    assert store.release("CP-L1", "l1") is True
+    assert store.release("CP-L1", "l1") is False
+    assert store.release("CP-L2", "l2") is False
+    assert store.current_connection("CP-L2") == "l3"
+    assert store.open_connection("nope") is None
 
 
 async def test_frames_reach_the_charger_and_a_closed_connection_is_gone() -> None:
@@ -80,6 +112,7 @@ async def test_frames_reach_the_charger_and_a_closed_connection_is_gone() -> Non
             sender = ApiGatewaySender(
                 signed.ApiGatewayManagement(REGION, gateway.management_endpoint, lambda: CREDENTIALS)
             )
+            assert await asyncio.to_thread(sender.exists, connection_id) is True
             await asyncio.to_thread(sender.send, connection_id, '[3,"u1",{"ä":1}]')
             assert await asyncio.wait_for(charger.recv(), 5) == '[3,"u1",{"ä":1}]'
             await asyncio.to_thread(sender.close, connection_id)
@@ -89,6 +122,7 @@ async def test_frames_reach_the_charger_and_a_closed_connection_is_gone() -> Non
                 await asyncio.sleep(0.01)
             with pytest.raises(ConnectionGone):
                 await asyncio.to_thread(sender.send, connection_id, "[3]")
+            assert await asyncio.to_thread(sender.exists, connection_id) is False
             await asyncio.to_thread(sender.close, connection_id)  # gone already: no error
     finally:
         await gateway.stop()

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from csms.app.disconnect import handle
+from csms.events import DomainEvent
 from csms.ports import ConnectionRecord
 from tests.fakes import FakeConnectionStore
 
@@ -25,21 +26,28 @@ def a_disconnect(connection_id: str) -> dict[str, Any]:
 def test_closing_the_current_connection_takes_the_charger_offline() -> None:
     store = FakeConnectionStore()
     store.register(ConnectionRecord("c1", "CP-1", "t1", "ocpp1.6", NOW))
-    assert handle(a_disconnect("c1"), None, store) == {"statusCode": 200}
+    emitted: list[DomainEvent] = []
+    assert handle(a_disconnect("c1"), None, store, emitted.extend) == {"statusCode": 200}
     assert store.current_connection("CP-1") is None
+    [event] = emitted
+    assert (event.type, event.tenant_id, event.charge_point_id) == ("ChargerDisconnected", "t1", "CP-1")
+    assert event.data == {"connectionId": "c1", "closeCode": 1000, "closeReason": None}
+    assert event.correlation_id == "connection:c1"
 
 
 def test_a_late_disconnect_of_a_replaced_connection_keeps_the_charger_online() -> None:
     store = FakeConnectionStore()
     store.register(ConnectionRecord("c1", "CP-1", "t1", "ocpp1.6", NOW))
     store.register(ConnectionRecord("c2", "CP-1", "t1", "ocpp1.6", NOW))
-    handle(a_disconnect("c1"), None, store)
+    emitted: list[DomainEvent] = []
+    handle(a_disconnect("c1"), None, store, emitted.extend)
     assert store.current_connection("CP-1") == "c2"
+    assert emitted == []  # the charger did not go offline
 
 
 def test_a_failing_store_still_answers_200() -> None:
     class Broken(FakeConnectionStore):
-        def unregister(self, connection_id: str) -> bool:
+        def unregister(self, connection_id: str) -> ConnectionRecord | None:
             raise RuntimeError("down")
 
-    assert handle(a_disconnect("c1"), None, Broken()) == {"statusCode": 200}
+    assert handle(a_disconnect("c1"), None, Broken(), list().extend) == {"statusCode": 200}

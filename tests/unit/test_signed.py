@@ -156,6 +156,49 @@ def test_the_sender_turns_410_into_connection_gone() -> None:
     assert (method, path, body) == ("POST", "/prod/@connections/Ab1%3D", b'[3,"x",{}]')
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://abc.execute-api.eu-west-1.amazonaws.com/prod/@connections/Ab1%3D",
+        "http://127.0.0.1:8180/local/@connections/x%2By%3D",
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_get_and_delete_signatures_match_botocores(method: str, url: str) -> None:
+    ours = signed.sign(
+        method, url, {}, b"", service="execute-api", region="eu-west-1", credentials=CREDENTIALS, now=NOW
+    )
+    assert ours["Authorization"] == botocore_authorization(method, url, {}, b"", "execute-api")
+
+
+def test_get_connection_answers_like_boto3_and_a_gone_one_does_not_exist() -> None:
+    endpoint = "https://abc.execute-api.eu-west-1.amazonaws.com/prod"
+    client = signed.ApiGatewayManagement("eu-west-1", endpoint, credentials=lambda: CREDENTIALS)
+    described = {
+        "connectedAt": "2026-11-21T08:00:00.250Z",
+        "lastActiveAt": "2026-11-21T08:29:59.000Z",
+        "identity": {"sourceIp": "192.0.2.7", "userAgent": "ChargerOS/1.0"},
+    }
+    gone = (410, {"message": "gone"}, {"x-amzn-ErrorType": "GoneException:http://internal"})
+    transport = ScriptedHttp([(200, described, {}), (200, described, {}), gone], endpoint=endpoint)
+    client._http = transport
+    client.exceptions = transport.exceptions
+
+    # boto3's shape: datetimes and capitalised names
+    assert client.get_connection(ConnectionId="Ab1=") == {
+        "ConnectedAt": datetime(2026, 11, 21, 8, 0, 0, 250_000, tzinfo=UTC),
+        "LastActiveAt": datetime(2026, 11, 21, 8, 29, 59, tzinfo=UTC),
+        "Identity": {"SourceIp": "192.0.2.7", "UserAgent": "ChargerOS/1.0"},
+    }
+    method, path, body, headers = transport.requests[0]
+    assert (method, path, body) == ("GET", "/prod/@connections/Ab1%3D", b"")
+    assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    # the sender's question: open (200) or gone (410)
+    sender = ApiGatewaySender(client)
+    assert sender.exists("Ab1=") is True
+    assert sender.exists("Ab1=") is False
+
+
 def test_endpoints_follow_the_standard_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)

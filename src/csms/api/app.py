@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 import csms
 from csms.api import API_PREFIX
 from csms.api.problems import problem
+from csms.api.resolver import RestResolver
 from csms.errors import (
     AlreadyExists,
     Conflict,
@@ -42,6 +43,7 @@ ROUTERS = (
     "commands",
     "charger_state",
     "users",
+    "events",
 )
 DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"
@@ -55,7 +57,7 @@ def _field(location: tuple[Any, ...]) -> str:
 
 def build_app() -> APIGatewayRestResolver:
     """A resolver with every router mounted under /api/v1."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = RestResolver(enable_validation=True)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from csms.clock import Clock, SystemClock
 from csms.constants import CHARGE_POINT_ID_HEADER, ORIGIN_VERIFY_HEADER, SUPPORTED_SUBPROTOCOLS
+from csms.events import DomainEvent, new_event
 from csms.observability import bind_invocation, reset_invocation
 from csms.ports import ConnectionRecord, ConnectionStore, FrameSender
 from csms.security import parse_basic_auth
@@ -25,6 +26,8 @@ class ConnectDeps:
     sender: Callable[[dict[str, Any]], FrameSender]
     clock: Clock
     origin_verify_secret: str | None
+    #: Records and publishes domain events (csms.app.wiring.emit).
+    emit: Callable[[Sequence[DomainEvent]], object] = lambda events: None
 
 
 def default_deps() -> ConnectDeps:
@@ -36,6 +39,7 @@ def default_deps() -> ConnectDeps:
         wiring.sender,
         SystemClock(),
         wiring.settings().origin_verify_secret,
+        wiring.emit,
     )
 
 
@@ -110,6 +114,23 @@ def handle(event: dict[str, Any], context: Any, deps: ConnectDeps | None = None)
             deps.sender(event).close(previous)
         except Exception:
             log.exception("could not close the superseded connection", extra={"previous": previous})
+    deps.emit(
+        [
+            new_event(
+                "ChargerConnected",
+                charge_point.tenant_id,
+                charge_point_id,
+                now,
+                {
+                    "connectionId": connection_id,
+                    "protocol": protocol,
+                    "registrationStatus": charge_point.registration_status.value,
+                    "replacedConnectionId": previous,
+                },
+                correlation_id=f"connection:{connection_id}",
+            )
+        ]
+    )
     log.info(
         "charger connected",
         extra={

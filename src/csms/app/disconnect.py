@@ -3,35 +3,60 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from csms.events import DomainEvent, new_event
 from csms.observability import bind_invocation, reset_invocation
 from csms.ports import ConnectionStore
 
 log = logging.getLogger(__name__)
 
 
-def handle(event: dict[str, Any], context: Any, connections: ConnectionStore | None = None) -> dict[str, Any]:
+def handle(
+    event: dict[str, Any],
+    context: Any,
+    connections: ConnectionStore | None = None,
+    emit: Callable[[Sequence[DomainEvent]], object] | None = None,
+) -> dict[str, Any]:
     reset_invocation()
     request_context = event.get("requestContext", {})
     connection_id = str(request_context.get("connectionId", ""))
     bind_invocation(connection_id=connection_id)
     try:
-        if connections is None:
+        if connections is None or emit is None:
             from csms.app import wiring
 
-            connections = wiring.connections()
-        went_offline = connections.unregister(connection_id)
+            connections = connections or wiring.connections()
+            emit = emit or wiring.emit
+        record = connections.unregister(connection_id)
     except Exception:
         # Best effort like $disconnect itself: the record's TTL and the liveness job clean up.
         log.exception("disconnect bookkeeping failed")
         return {"statusCode": 200}
+    close_code = request_context.get("disconnectStatusCode")
+    close_reason = request_context.get("disconnectReason")
+    if record is not None:
+        bind_invocation(charge_point_id=record.charge_point_id)
+        emit(
+            [
+                new_event(
+                    "ChargerDisconnected",
+                    record.tenant_id,
+                    record.charge_point_id,
+                    datetime.now(UTC),
+                    {
+                        "connectionId": connection_id,
+                        "closeCode": close_code if isinstance(close_code, int) else None,
+                        "closeReason": str(close_reason) if close_reason else None,
+                    },
+                    correlation_id=f"connection:{connection_id}",
+                )
+            ]
+        )
     log.info(
-        "charger disconnected" if went_offline else "superseded connection closed",
-        extra={
-            "went_offline": went_offline,
-            "close_code": request_context.get("disconnectStatusCode"),
-            "close_reason": request_context.get("disconnectReason"),
-        },
+        "charger disconnected" if record is not None else "superseded connection closed",
+        extra={"went_offline": record is not None, "close_code": close_code, "close_reason": close_reason},
     )
     return {"statusCode": 200}

@@ -33,12 +33,16 @@ class MessageDeps:
     dispatcher: Dispatcher
     sender: Callable[[dict[str, Any]], FrameSender]
     clock: Clock
+    #: Publishes the domain events the frame's transactions committed (after the answer).
+    flush_events: Callable[[], None] = lambda: None
 
 
 def default_deps() -> MessageDeps:
     from csms.app import wiring
 
-    return MessageDeps(wiring.connections(), wiring.dispatcher(), wiring.sender, SystemClock())
+    return MessageDeps(
+        wiring.connections(), wiring.dispatcher(), wiring.sender, SystemClock(), wiring.flush_events
+    )
 
 
 def _body(event: dict[str, Any]) -> str:
@@ -103,6 +107,8 @@ def handle(event: dict[str, Any], context: Any, deps: MessageDeps | None = None)
         except Exception:
             log.exception("could not send the answer")
             sent = "failed"
+    # The charger has its answer: now the events (the relay never raises).
+    deps.flush_events()
     log.info(
         "frame out" if outcome.reply is not None else "frame handled",
         extra={

@@ -1,57 +1,57 @@
-"""The scheduled function: one job per schedule, each idempotent and safe to run twice or late."""
+"""The scheduled function: one job per schedule (csms.schedules), each idempotent and safe to
+run twice or late. The jobs themselves live in :mod:`csms.jobs`, one module each, with a
+``run(now) -> dict`` that reports what it did."""
 
 from __future__ import annotations
 
+import importlib
 import logging
+import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from csms.observability import bind_invocation, reset_invocation
 
 log = logging.getLogger(__name__)
 
-
-def _command_timeouts() -> dict[str, Any]:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from csms.app import wiring
-    from csms.observability import metrics
-
-    result = wiring.commands().sweep()
-    metrics.add_metric(name="CommandsTimedOut", unit=MetricUnit.Count, value=result["timed_out"])
-    return result
+Job = Callable[[datetime], dict[str, Any]]
 
 
-def _fleet_gauges() -> dict[str, Any]:
-    from aws_lambda_powertools.metrics import MetricUnit
+def _job(module: str) -> Job:
+    def run(now: datetime) -> dict[str, Any]:
+        result: dict[str, Any] = importlib.import_module(f"csms.jobs.{module}").run(now)
+        return result
 
-    from csms.app import wiring
-    from csms.observability import metrics
-
-    online = wiring.connections().count_connected()
-    open_transactions = wiring.database().count_open_transactions()
-    metrics.add_metric(name="ChargersOnline", unit=MetricUnit.Count, value=online)
-    metrics.add_metric(name="OpenTransactions", unit=MetricUnit.Count, value=open_transactions)
-    return {"chargers_online": online, "open_transactions": open_transactions}
-
-
-def _reservation_expiry() -> dict[str, Any]:
-    from csms.app import wiring
-
-    return {"expired": wiring.reservations().expire_reservations(wiring.clock().now())}
+    run.__name__ = module
+    return run
 
 
 #: Job name → what it runs (names match csms.schedules.SCHEDULES).
-JOBS: dict[str, Callable[[], dict[str, Any]]] = {
-    "command-timeouts": _command_timeouts,
-    "fleet-gauges": _fleet_gauges,
-    "reservation-expiry": _reservation_expiry,
+JOBS: dict[str, Job] = {
+    "liveness": _job("liveness"),
+    "command-timeouts": _job("command_timeouts"),
+    "reservations": _job("reservations"),
+    "stuck-transactions": _job("stuck_transactions"),
+    "meter-housekeeping": _job("meter_housekeeping"),
+    "event-delivery": _job("event_delivery"),
+    "fleet-gauges": _job("fleet_gauges"),
 }
 
 
-def run(job: str) -> dict[str, Any]:
-    """Run one job now; raises KeyError for an unknown name."""
-    return JOBS[job]()
+def run(job: str, now: datetime | None = None) -> dict[str, Any]:
+    """Run one job now (or as if at ``now``); raises KeyError for an unknown name. The
+    events it produces carry the correlation id ``job:{name}:{runId}`` and are published
+    before it returns."""
+    from csms.app import wiring
+    from csms.events import correlation
+
+    runner = JOBS[job]
+    try:
+        with correlation(f"job:{job}:{uuid.uuid4()}"):
+            return runner(now or wiring.clock().now())
+    finally:
+        wiring.flush_events()
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

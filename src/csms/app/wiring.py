@@ -6,11 +6,15 @@ Imports are local to each factory so a function only pays for what it uses at co
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from csms.clock import Clock, SystemClock
 from csms.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from csms.aws.connections import DynamoConnectionStore
@@ -18,11 +22,14 @@ if TYPE_CHECKING:
     from csms.aws.users import CognitoUsers
     from csms.data.configuration import PgConfigurationStore
     from csms.data.database import PgDatabase
+    from csms.data.events import PgEventLog
     from csms.domain import ChargerContext
+    from csms.events import DomainEvent
     from csms.ocpp16.dispatcher import Dispatcher
     from csms.ocpp16.frames import CallError, CallResult
     from csms.services.admission import AdmissionService
     from csms.services.commands import CommandService
+    from csms.services.event_relay import EventRelay
     from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
     from csms.services.local_list import LocalListService
@@ -46,7 +53,83 @@ def database() -> PgDatabase:
         url = database_url_from_secret(s.database_secret_arn, s.aws_region, host=s.database_host)
     if url is None:
         raise RuntimeError("no database configured: set DATABASE_URL (or CSMS_DATABASE_SECRET_ARN on AWS)")
-    return PgDatabase(make_engine(url, pool_size=s.database_pool_size, max_overflow=s.database_max_overflow))
+    db = PgDatabase(make_engine(url, pool_size=s.database_pool_size, max_overflow=s.database_max_overflow))
+    # Each committed transaction's domain events go to the relay, published at flush_events().
+    db.on_commit = lambda events: event_relay().committed(events)
+    return db
+
+
+@cache
+def event_log() -> PgEventLog:
+    from csms.data.events import PgEventLog
+
+    return PgEventLog(database())
+
+
+@cache
+def event_relay() -> EventRelay:
+    from datetime import timedelta
+
+    from csms.services.event_relay import EventRelay, echo_tap
+
+    s = settings()
+    publisher = None
+    if s.event_bus_name:
+        from csms.aws.clients import lean
+        from csms.aws.eventbus import EventBridgePublisher
+
+        publisher = EventBridgePublisher(lean("events", s.aws_region), s.event_bus_name)
+    dead_letter = None
+    if s.events_dead_letter_queue_url:
+        from csms.aws.clients import client
+        from csms.aws.eventbus import SqsDeadLetter
+
+        dead_letter = SqsDeadLetter(client("sqs", s.aws_region), s.events_dead_letter_queue_url)
+    return EventRelay(
+        event_log(),
+        publisher,
+        lambda: clock().now(),
+        max_attempts=s.event_publish_max_attempts,
+        dead_letter=dead_letter,
+        taps=[echo_tap(s.events_echo)] if s.events_echo else [],
+        retention=timedelta(days=s.event_retention_days),
+    )
+
+
+def flush_events() -> None:
+    """Publish the events of this request's committed transactions (a no-op if the
+    database was never used). Call once the caller has its answer. Never raises."""
+    created = getattr(event_relay, "cache_info", None)  # (tests may replace the factory)
+    if created is not None and not created().currsize:
+        return  # created at the first commit: nothing committed, nothing to publish
+    try:
+        event_relay().flush()
+    except Exception:  # the rows are durable: the event-delivery job publishes them
+        log.exception("could not flush domain events")
+
+
+def emit(events: Sequence[DomainEvent]) -> bool:
+    """Record events that belong to no database change of ours (a WebSocket connected or
+    closed: that state lives in DynamoDB) in their own transaction, then publish them.
+    Never raises: a failure is logged (metric EventsNotRecorded) and reported as False."""
+    try:
+        from csms.data.events import append
+
+        with database().begin() as conn:
+            append(conn, events)
+    except Exception:
+        log.exception("could not record domain events", extra={"types": [e.type for e in events]})
+        try:
+            from aws_lambda_powertools.metrics import MetricUnit
+
+            from csms.observability import metrics
+
+            metrics.add_metric(name="EventsNotRecorded", unit=MetricUnit.Count, value=len(events))
+        except Exception:  # pragma: no cover - metrics must never make it worse
+            log.exception("could not count the lost events")
+        return False
+    flush_events()
+    return True
 
 
 @cache
@@ -126,6 +209,15 @@ def fleet() -> FleetService:
         _sender_for(endpoint) if endpoint else None,
         clock(),
     )
+
+
+def management_sender() -> ApiGatewaySender:
+    """The @connections client for code that has no API Gateway event to derive the endpoint
+    from (scheduled jobs): the configured ``ws_management_endpoint``."""
+    endpoint = settings().ws_management_endpoint
+    if not endpoint:
+        raise RuntimeError("no @connections endpoint configured: set CSMS_WS_MANAGEMENT_ENDPOINT")
+    return _sender_for(endpoint)
 
 
 def _sender_for(endpoint: str) -> ApiGatewaySender:

@@ -40,7 +40,8 @@ def _cached_client(service: str, region: str, endpoint_url: str | None) -> Any:
 
 
 def lean(service: str, region: str, endpoint_url: str | None = None) -> Any:
-    """A shared lean client (``dynamodb``, ``apigatewaymanagementapi``, ``secretsmanager``)
+    """A shared lean client (``dynamodb``, ``apigatewaymanagementapi``, ``secretsmanager``,
+    ``events``)
     with the boto3 client's calling convention; see :mod:`csms.aws.signed`."""
     with _lock:
         return _cached_lean(service, region, endpoint_url)
@@ -54,6 +55,8 @@ def _cached_lean(service: str, region: str, endpoint_url: str | None) -> Any:
         return signed.DynamoDB(region, endpoint_url)
     if service == "secretsmanager":
         return signed.SecretsManager(region, endpoint_url)
+    if service == "events":
+        return signed.EventBridge(region, endpoint_url)
     if service == "apigatewaymanagementapi":
         if endpoint_url is None:
             raise ValueError("the @connections client needs the stage's endpoint URL")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from csms.aws.schema import PARTITION_KEY, TENANT_INDEX, TTL_ATTRIBUTE
 from csms.constants import MAX_CONNECTION_SECONDS
@@ -101,7 +101,7 @@ class DynamoConnectionStore:
                 ExpressionAttributeValues={":s": {"S": status.value}},
             )
 
-    def unregister(self, connection_id: str) -> bool:
+    def unregister(self, connection_id: str) -> ConnectionRecord | None:
         # Closed, not deleted: a frame the charger sent just before closing may still be
         # in flight and must find out whose it is. The record expires shortly after.
         now = datetime.now(UTC)
@@ -119,9 +119,9 @@ class DynamoConnectionStore:
                 ReturnValues="ALL_OLD",
             ).get("Attributes")
         except self._client.exceptions.ConditionalCheckFailedException:
-            return False  # unknown, or closed already ($disconnect delivered twice)
+            return None  # unknown, or closed already ($disconnect delivered twice)
         if not old:
-            return False
+            return None
         # Only if it is still the charger's current connection: a $disconnect that arrives
         # after a quick reconnect must not mark the reconnected charger offline.
         try:
@@ -132,8 +132,8 @@ class DynamoConnectionStore:
                 ExpressionAttributeValues={":cid": {"S": connection_id}},
             )
         except self._client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+            return None
+        return _record(old)
 
     def current_connection(self, charge_point_id: str) -> str | None:
         item = self._client.get_item(
@@ -194,3 +194,126 @@ class DynamoConnectionStore:
         except Exception:
             return False
         return True
+
+    # --- the liveness job (csms.services.liveness) ------------------------------------------
+
+    def liveness_scan(self) -> LivenessSnapshot:
+        """Every charger's current connection and every open connection record, in one
+        paginated ``Scan`` of the table (all tenants).
+
+        Cost: the job runs every 5 minutes and this is its only read of the whole table. A
+        Scan is billed on the size of the items it reads (~300 bytes each: two per connected
+        charger), before the projection and the filter apply: 10,000 connected chargers are
+        about 6 MB, ~750 eventually consistent read units per run, ~6.5 million a month
+        (under $1 at the on-demand price in ``prices.toml``). The filter (``closed_at``
+        absent) and the projection only trim what comes back, not what is billed.
+
+        The snapshot is eventually consistent and may be seconds old: the caller re-reads an
+        item (:meth:`open_connection`) before acting on it.
+        """
+        snapshot = LivenessSnapshot(current={}, open={})
+        names = {f"#{name}": name for name in _SCANNED}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "ProjectionExpression": ", ".join(names),
+            "FilterExpression": "attribute_not_exists(#closed_at)",
+            "ExpressionAttributeNames": {**names, "#closed_at": "closed_at"},
+        }
+        while True:
+            page = self._client.scan(**kwargs)
+            for item in page.get("Items", []):
+                key = str(item[PARTITION_KEY]["S"])
+                try:
+                    record = _record(item)
+                except (KeyError, ValueError):
+                    continue  # not a connection item (or a malformed one): nothing to judge
+                if key.startswith("cp#"):
+                    snapshot.current[record.charge_point_id] = record
+                elif key.startswith("conn#"):
+                    snapshot.open[record.connection_id] = record
+            if "LastEvaluatedKey" not in page:
+                return snapshot
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def open_connection(self, connection_id: str) -> StoredConnection | None:
+        """The connection's record as it is now (consistent read), closed or not; None if
+        there is none (never registered, or expired)."""
+        item = self._client.get_item(
+            TableName=self._table, Key=_conn_key(connection_id), ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        return StoredConnection(_record(item), "closed_at" in item)
+
+    def close_stale(
+        self, connection_id: str, at: datetime, *, if_last_seen: datetime | None = None
+    ) -> ConnectionRecord | None:
+        """Mark an open connection closed, as :meth:`unregister` does for ``$disconnect``
+        (``closed_at``, then expiry shortly after), but at ``at`` (the job's clock) and
+        without touching the charger's current-connection item (see :meth:`release`).
+
+        With ``if_last_seen``, only if no frame arrived since: the record's ``last_seen``
+        must still be that. Returns the record if this call closed it, None if it was
+        unknown, closed already (a ``$disconnect``, a concurrent run) or seen meanwhile.
+        """
+        condition = "attribute_exists(#pk) AND attribute_not_exists(closed_at)"
+        values: dict[str, Any] = {
+            ":now": {"S": _iso(at)},
+            ":expires": {"N": str(int((at + _CLOSED_GRACE).timestamp()))},
+        }
+        if if_last_seen is not None:
+            condition += " AND last_seen = :seen"
+            values[":seen"] = {"S": _iso(if_last_seen)}
+        try:
+            old = self._client.update_item(
+                TableName=self._table,
+                Key=_conn_key(connection_id),
+                UpdateExpression="SET closed_at = :now, #ttl = :expires",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#pk": PARTITION_KEY, "#ttl": TTL_ATTRIBUTE},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_OLD",
+            ).get("Attributes")
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _record(old) if old else None
+
+    def release(self, charge_point_id: str, connection_id: str) -> bool:
+        """Take the charger offline if ``connection_id`` is still its current connection (the
+        ``cp#`` item is deleted only if it names it). True if this call did it."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=_cp_key(charge_point_id),
+                ConditionExpression="connection_id = :cid",
+                ExpressionAttributeValues={":cid": {"S": connection_id}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+
+#: What the liveness scan reads of each item (``_record`` needs all of these).
+_SCANNED = (
+    PARTITION_KEY,
+    "connection_id",
+    "charge_point_id",
+    "tenant_id",
+    "protocol",
+    "connected_at",
+    "registration_status",
+    "last_seen",
+)
+
+
+class StoredConnection(NamedTuple):
+    record: ConnectionRecord
+    closed: bool
+
+
+class LivenessSnapshot(NamedTuple):
+    #: Charge point id → its current connection, from the ``cp#`` items (their ``last_seen``
+    #: is the time of connecting: frames touch only the ``conn#`` item).
+    current: dict[str, ConnectionRecord]
+    #: Connection id → record, for every ``conn#`` item not closed (``last_seen`` as touched).
+    open: dict[str, ConnectionRecord]

@@ -23,3 +23,12 @@ class ApiGatewaySender:
     def close(self, connection_id: str) -> None:
         with contextlib.suppress(self._client.exceptions.GoneException):
             self._client.delete_connection(ConnectionId=connection_id)
+
+    def exists(self, connection_id: str) -> bool:
+        """Whether API Gateway still has the connection open (``GET @connections/{id}``; a
+        ``GoneException`` means it is gone, whatever our records say)."""
+        try:
+            self._client.get_connection(ConnectionId=connection_id)
+        except self._client.exceptions.GoneException:
+            return False
+        return True

@@ -113,6 +113,22 @@ def ensure_commands_queue(endpoint_url: str | None, queue_name: str, region: str
     return url
 
 
+def ensure_event_bus(endpoint_url: str | None, bus_name: str, region: str) -> str:
+    """Create the EventBridge bus for domain events unless it exists; returns its name."""
+    events = provisioning_client("events", endpoint_url, region)
+    try:
+        events.describe_event_bus(Name=bus_name)
+    except events.exceptions.ResourceNotFoundException:
+        events.create_event_bus(Name=bus_name)
+    return bus_name
+
+
+def ensure_queue(endpoint_url: str | None, queue_name: str, region: str) -> str:
+    """Create a standard SQS queue unless it exists; returns its URL."""
+    url: str = provisioning_client("sqs", endpoint_url, region).create_queue(QueueName=queue_name)["QueueUrl"]
+    return url
+
+
 def ensure_user_pool(endpoint_url: str | None, pool_name: str, region: str) -> str:
     """The id of the operators' user pool ``pool_name``, created (with the tenant and role
     attributes the API reads) unless it exists. For the local stack; the CDK app deploys

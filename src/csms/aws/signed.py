@@ -348,6 +348,8 @@ class JsonService:
     passed as they are (DynamoDB JSON, ``{"S": "..."}``; binary values are not converted)."""
 
     service = ""
+    #: The botocore service id, as in ``AWS_ENDPOINT_URL_<ID>`` (defaults to ``service``).
+    service_id = ""
     target_prefix = ""
     json_version = "1.0"
 
@@ -355,7 +357,7 @@ class JsonService:
         self, region: str, endpoint_url: str | None = None, credentials: CredentialSource | None = None
     ) -> None:
         self._http = SignedHttp(
-            endpoint_url or endpoint_for(self.service, region, self.service),
+            endpoint_url or endpoint_for(self.service_id or self.service, region, self.service),
             service=self.service,
             region=region,
             credentials=credentials or default_credentials(),
@@ -393,6 +395,13 @@ class DynamoDB(JsonService):
 class SecretsManager(JsonService):
     service = "secretsmanager"
     target_prefix = "secretsmanager"
+    json_version = "1.1"
+
+
+class EventBridge(JsonService):
+    service = "events"
+    service_id = "eventbridge"
+    target_prefix = "AWSEvents"
     json_version = "1.1"
 
 
@@ -453,3 +462,32 @@ class ApiGatewayManagement:
             error_code=_connections_error,
         )
         return {}
+
+    def get_connection(self, *, ConnectionId: str) -> dict[str, Any]:
+        """The connection's description as boto3 returns it (``ConnectedAt``, ``LastActiveAt``
+        as datetimes, ``Identity`` with ``SourceIp`` and ``UserAgent``); ``GoneException``
+        when API Gateway no longer knows it."""
+        response = self._http.request(
+            "GET",
+            self._path(ConnectionId),
+            b"",
+            {},
+            operation="GetConnection",
+            error_code=_connections_error,
+        )
+        payload = json.loads(response.body or b"{}")
+        described: dict[str, Any] = {}
+        for wire, name in (("connectedAt", "ConnectedAt"), ("lastActiveAt", "LastActiveAt")):
+            value = payload.get(wire)
+            if isinstance(value, int | float):
+                described[name] = datetime.fromtimestamp(value, UTC)
+            elif value:
+                described[name] = datetime.fromisoformat(str(value))
+        identity = payload.get("identity")
+        if isinstance(identity, dict):
+            described["Identity"] = {
+                key: identity[wire]
+                for wire, key in (("sourceIp", "SourceIp"), ("userAgent", "UserAgent"))
+                if identity.get(wire) is not None
+            }
+        return described

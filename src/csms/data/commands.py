@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import Row, and_, func, insert, select, update
 
 from csms.data.database import PgDatabase
+from csms.data.events import append
 from csms.data.tables import commands
+from csms.events import new_event
 from csms.services.commands import Command, CommandStatus
 
 
@@ -152,8 +154,31 @@ class PgCommandStore:
                     error_code=error_code,
                     reason=reason,
                 )
+                .returning(commands.c.tenant_id, commands.c.charge_point_id, commands.c.action)
+            ).first()
+            if result is None:
+                return False
+            append(
+                conn,
+                [
+                    new_event(
+                        "CommandFinished",
+                        result.tenant_id,
+                        result.charge_point_id,
+                        at,
+                        {
+                            "commandId": command_id,
+                            "action": result.action,
+                            "status": status.value,
+                            "response": response,
+                            "errorCode": error_code,
+                            "reason": reason,
+                        },
+                        correlation_id=f"command:{command_id}",
+                    )
+                ],
             )
-            return bool(result.rowcount)
+            return True
 
     def by_unique_id(self, charge_point_id: str, unique_id: str) -> Command | None:
         with self._db.connect() as conn:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, Table, create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from csms.data.events import StoredEvent, take_pending
 from csms.data.repositories import PgUnitOfWork
 from csms.errors import StorageUnavailable
 from csms.ports import UnitOfWork
@@ -37,14 +38,27 @@ def make_engine(url: str, *, pool_size: int = 1, max_overflow: int = 0) -> Engin
 class PgDatabase:
     """The production :class:`csms.ports.Database`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, on_commit: Callable[[list[StoredEvent]], None] | None = None) -> None:
         self.engine = engine
+        #: Receives the domain events of each committed transaction (the relay publishes them).
+        self.on_commit = on_commit
+
+    def _committed(self, events: list[StoredEvent]) -> None:
+        if events and self.on_commit is not None:
+            try:
+                self.on_commit(events)
+            except Exception:  # the change is committed: never fail it for its events
+                log.exception("could not hand committed events to the relay")
 
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
         for attempt in (1, 2):
             try:
                 with self.engine.begin() as connection:
-                    return work(PgUnitOfWork(connection))
+                    take_pending(connection)  # left by a rolled-back transaction
+                    result = work(PgUnitOfWork(connection))
+                    events = take_pending(connection)
+                self._committed(events)
+                return result
             except DBAPIError as exc:
                 if exc.connection_invalidated and attempt == 1:
                     log.warning("database connection was dropped; retrying once")
@@ -65,10 +79,14 @@ class PgDatabase:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A connection in a transaction (committed on success); errors as in :meth:`connect`."""
+        """A connection in a transaction (committed on success); errors as in :meth:`connect`.
+        Domain events appended in it (:func:`csms.data.events.append`) go to ``on_commit``."""
         try:
             with self.engine.begin() as connection:
+                take_pending(connection)
                 yield connection
+                events = take_pending(connection)
+            self._committed(events)
         except (OperationalError, InterfaceError) as exc:
             raise StorageUnavailable(f"database unavailable: {exc.orig!r}") from exc
 

@@ -3,17 +3,21 @@
 Both reports aggregate in PostgreSQL and return one row per charger and day (energy) or
 per connector (utilisation), however many samples or status reports lie behind them.
 Times are handled as epoch seconds, so UTC days do not depend on the session time zone.
+
+The energy report reads whole days the meter-housekeeping job rolled up from
+``energy_rollup`` and computes only the rest live (:func:`energy_cells`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Connection,
     Float,
     Select,
     and_,
@@ -32,6 +36,8 @@ from csms.data.tables import (
     charge_points,
     connector_status_history,
     connectors,
+    energy_rollup,
+    energy_rollup_days,
     locations,
     meter_samples,
     transactions,
@@ -49,6 +55,9 @@ _EPOCH = date(1970, 1, 1)
 #: The register that says how much energy went to the vehicle.
 REGISTER = "Energy.Active.Import.Register"
 _WH_PER_UNIT = {"Wh": 1.0, "kWh": 1000.0}
+#: What a register reading must be to count (with REGISTER): csms.data.housekeeping uses the
+#: same filter to tell which late samples change a rolled-up day.
+REGISTER_PHASE, REGISTER_LOCATION, REGISTER_UNITS = "", "Outlet", tuple(_WH_PER_UNIT)
 
 
 def _epoch(column: Any) -> ColumnElement[float]:
@@ -74,6 +83,210 @@ def _scoped(query: Select[Any], charger_column: Any, tenant_id: str, scope: Repo
     return query
 
 
+# --- energy: the rollup for complete days, computed live for the rest --------------------------
+
+
+def whole_days(start: datetime, end: datetime) -> tuple[date, date]:
+    """The UTC days lying entirely in [start, end), as [first, stop) (empty when first >= stop)."""
+    first = start.astimezone(UTC).date()
+    if start.astimezone(UTC) > datetime.combine(first, time(), tzinfo=UTC):
+        first += timedelta(days=1)
+    return first, end.astimezone(UTC).date()
+
+
+def live_ranges(start: datetime, end: datetime, rolled_up: Iterable[date]) -> list[tuple[datetime, datetime]]:
+    """[start, end) without the (whole) days in ``rolled_up``: the parts to compute live, each a
+    maximal interval, in order. Two of them never share a day (a rolled-up day lies between)."""
+    ranges: list[tuple[datetime, datetime]] = []
+    cursor = start
+    for day in sorted(rolled_up):
+        day_start = datetime.combine(day, time(), tzinfo=UTC)
+        if day_start > cursor:
+            ranges.append((cursor, day_start))
+        cursor = max(cursor, day_start + timedelta(days=1))
+    if cursor < end:
+        ranges.append((cursor, end))
+    return ranges
+
+
+def energy_cells(
+    conn: Connection, tenant_id: str, start: datetime, end: datetime, scope: ReportFilter
+) -> list[EnergyCell]:
+    """The energy report's cells for [start, end): read from ``energy_rollup`` for the whole
+    days the meter-housekeeping job rolled up (``energy_rollup_days``), computed live from the
+    transactions and raw samples (:func:`live_energy_cells`) for everything else: today, a
+    partial first or last day, days not rolled up yet.
+
+    The job writes exactly what :func:`live_energy_cells` gives for a day, so the numbers are
+    the same either way; the rollup is what keeps them right once retention has deleted the
+    raw samples. A day's rollup rows and its marker are written in one transaction and a
+    marker is never removed, so the days read here from the rollup are complete.
+    """
+    first, stop = whole_days(start, end)
+    rolled_up: set[date] = set()
+    if first < stop:
+        d = energy_rollup_days
+        rolled_up = set(
+            conn.execute(
+                select(d.c.day).where(d.c.tenant_id == tenant_id, d.c.day >= first, d.c.day < stop)
+            ).scalars()
+        )
+    cells: list[EnergyCell] = []
+    if rolled_up:
+        r = energy_rollup
+        query = _scoped(
+            select(r.c.charge_point_id, r.c.day, r.c.energy_wh, r.c.session_count).where(
+                r.c.tenant_id == tenant_id, r.c.day >= min(rolled_up), r.c.day <= max(rolled_up)
+            ),
+            r.c.charge_point_id,
+            tenant_id,
+            scope,
+        )
+        cells = [
+            EnergyCell(row.charge_point_id, row.day, float(row.energy_wh), int(row.session_count))
+            for row in conn.execute(query)
+            if row.day in rolled_up
+        ]
+    for lo, hi in live_ranges(start, end, rolled_up):
+        cells.extend(live_energy_cells(conn, tenant_id, lo, hi, scope))
+    return cells
+
+
+def live_energy_cells(
+    conn: Connection, tenant_id: str, start: datetime, end: datetime, scope: ReportFilter
+) -> list[EnergyCell]:
+    """Energy delivered and sessions started per charger and UTC day in [start, end), computed
+    from the transactions and their raw samples (the rules are in :mod:`csms.services.reports`).
+
+    A day inside [start, end) gets the same numbers whatever the rest of the range: each
+    segment of the register curve is spread over the days it spans, and only then clipped.
+    """
+    t = transactions
+    # Transactions delivering energy in the range: started before its end, not stopped before its
+    # start (one that starts and stops at the range start with energy puts it there).
+    tx = _scoped(
+        select(
+            t.c.id,
+            t.c.charge_point_id,
+            t.c.start_timestamp.label("started"),
+            t.c.stop_timestamp.label("stopped"),
+            t.c.meter_start.cast(Float).label("first"),
+            # The last reading: meterStop, never below meterStart (a replaced meter); open: none.
+            case(
+                (t.c.meter_stop.is_(None), None),
+                else_=func.greatest(t.c.meter_stop, t.c.meter_start),
+            )
+            .cast(Float)
+            .label("last"),
+        ).where(
+            t.c.tenant_id == tenant_id,
+            t.c.start_timestamp < end,
+            or_(t.c.stop_timestamp.is_(None), t.c.stop_timestamp >= start),
+        ),
+        t.c.charge_point_id,
+        tenant_id,
+        scope,
+    ).cte("tx")
+
+    s = meter_samples
+    unit = case(*((s.c.unit == u, f) for u, f in _WH_PER_UNIT.items()))
+    # Readings strictly inside the transaction, clamped to [meterStart, meterStop].
+    sampled = (
+        select(
+            tx.c.id,
+            tx.c.charge_point_id,
+            s.c.timestamp.label("at"),
+            func.greatest(tx.c.first, func.least(s.c.numeric_value * unit, tx.c.last)).label("wh"),
+        )
+        .select_from(tx)
+        .join(
+            s,
+            and_(
+                s.c.transaction_id == tx.c.id,
+                s.c.tenant_id == tenant_id,
+                s.c.charge_point_id == tx.c.charge_point_id,
+            ),
+        )
+        .where(
+            s.c.measurand == REGISTER,
+            s.c.phase == REGISTER_PHASE,
+            s.c.location == REGISTER_LOCATION,
+            s.c.unit.in_(REGISTER_UNITS),
+            s.c.numeric_value.is_not(None),
+            s.c.timestamp > tx.c.started,
+            or_(tx.c.stopped.is_(None), s.c.timestamp < tx.c.stopped),
+        )
+    )
+    points = union_all(
+        select(tx.c.id, tx.c.charge_point_id, tx.c.started.label("at"), tx.c.first.label("wh")),
+        sampled,
+        select(tx.c.id, tx.c.charge_point_id, tx.c.stopped, tx.c.last).where(tx.c.stopped.is_not(None)),
+    ).cte("points")
+
+    # The register as a non-decreasing curve (running maximum of the readings).
+    curve = select(
+        points.c.id,
+        points.c.charge_point_id,
+        _epoch(points.c.at).label("t"),
+        func.max(points.c.wh)
+        .over(partition_by=points.c.id, order_by=(points.c.at, points.c.wh), rows=(None, 0))
+        .label("wh"),
+    ).cte("curve")
+    after = (curve.c.t, curve.c.wh)
+    segments = (
+        select(
+            curve.c.charge_point_id,
+            curve.c.t.label("t0"),
+            curve.c.wh.label("wh0"),
+            func.lead(curve.c.t).over(partition_by=curve.c.id, order_by=after).label("t1"),
+            func.lead(curve.c.wh).over(partition_by=curve.c.id, order_by=after).label("wh1"),
+        )
+    ).subquery("all_segments")
+    rising = select(segments).where(segments.c.wh1 > segments.c.wh0).subquery("segments")
+
+    # Each rising segment, clipped to the range, spread over the UTC days it spans.
+    lo, hi = literal(start.timestamp()), literal(end.timestamp())
+    a = func.greatest(rising.c.t0, lo)
+    b = func.least(rising.c.t1, hi)
+    days = func.generate_series(_day_of(a), _day_of(b)).table_valued("d").render_derived().lateral("days")
+    day_start = days.c.d.cast(Float) * DAY
+    overlap = func.least(b, day_start + DAY) - func.greatest(a, day_start)
+    delta = rising.c.wh1 - rising.c.wh0
+    share = case(
+        # A jump at one instant (two readings with one timestamp) counts where it happened.
+        (rising.c.t1 == rising.c.t0, case((and_(rising.c.t0 >= lo, rising.c.t0 < hi), delta), else_=0.0)),
+        else_=delta * func.greatest(overlap, 0.0) / (rising.c.t1 - rising.c.t0),
+    )
+    energy = (
+        select(rising.c.charge_point_id, days.c.d.label("day"), func.sum(share).label("wh"))
+        .select_from(rising.join(days, true()))
+        .where(a <= b)
+        .group_by(rising.c.charge_point_id, days.c.d)
+    )
+    sessions = _scoped(
+        select(
+            t.c.charge_point_id,
+            _day_of(_epoch(t.c.start_timestamp)).label("day"),
+            func.count().label("sessions"),
+        )
+        .where(t.c.tenant_id == tenant_id, t.c.start_timestamp >= start, t.c.start_timestamp < end)
+        .group_by(t.c.charge_point_id, "day"),
+        t.c.charge_point_id,
+        tenant_id,
+        scope,
+    )
+    cells: dict[tuple[str, int], list[float]] = {}
+    for row in conn.execute(energy):
+        if row.wh > 0:
+            cells[(row.charge_point_id, int(row.day))] = [float(row.wh), 0]
+    for row in conn.execute(sessions):
+        cells.setdefault((row.charge_point_id, int(row.day)), [0.0, 0])[1] = int(row.sessions)
+    return [
+        EnergyCell(charger, _EPOCH + timedelta(days=day), wh, int(count))
+        for (charger, day), (wh, count) in cells.items()
+    ]
+
+
 class PgReportQueries:
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
@@ -96,130 +309,8 @@ class PgReportQueries:
     def energy_by_day(
         self, tenant_id: str, start: datetime, end: datetime, scope: ReportFilter
     ) -> list[EnergyCell]:
-        t = transactions
-        # Transactions delivering energy in the range: started before its end, not stopped before its start.
-        tx = _scoped(
-            select(
-                t.c.id,
-                t.c.charge_point_id,
-                t.c.start_timestamp.label("started"),
-                t.c.stop_timestamp.label("stopped"),
-                t.c.meter_start.cast(Float).label("first"),
-                # The last reading: meterStop, never below meterStart (a replaced meter); open: none.
-                case(
-                    (t.c.meter_stop.is_(None), None),
-                    else_=func.greatest(t.c.meter_stop, t.c.meter_start),
-                )
-                .cast(Float)
-                .label("last"),
-            ).where(
-                t.c.tenant_id == tenant_id,
-                t.c.start_timestamp < end,
-                or_(t.c.stop_timestamp.is_(None), t.c.stop_timestamp > start),
-            ),
-            t.c.charge_point_id,
-            tenant_id,
-            scope,
-        ).cte("tx")
-
-        s = meter_samples
-        unit = case(*((s.c.unit == u, f) for u, f in _WH_PER_UNIT.items()))
-        # Readings strictly inside the transaction, clamped to [meterStart, meterStop].
-        sampled = (
-            select(
-                tx.c.id,
-                tx.c.charge_point_id,
-                s.c.timestamp.label("at"),
-                func.greatest(tx.c.first, func.least(s.c.numeric_value * unit, tx.c.last)).label("wh"),
-            )
-            .select_from(tx)
-            .join(
-                s,
-                and_(
-                    s.c.transaction_id == tx.c.id,
-                    s.c.tenant_id == tenant_id,
-                    s.c.charge_point_id == tx.c.charge_point_id,
-                ),
-            )
-            .where(
-                s.c.measurand == REGISTER,
-                s.c.phase == "",
-                s.c.location == "Outlet",
-                s.c.unit.in_(list(_WH_PER_UNIT)),
-                s.c.numeric_value.is_not(None),
-                s.c.timestamp > tx.c.started,
-                or_(tx.c.stopped.is_(None), s.c.timestamp < tx.c.stopped),
-            )
-        )
-        points = union_all(
-            select(tx.c.id, tx.c.charge_point_id, tx.c.started.label("at"), tx.c.first.label("wh")),
-            sampled,
-            select(tx.c.id, tx.c.charge_point_id, tx.c.stopped, tx.c.last).where(tx.c.stopped.is_not(None)),
-        ).cte("points")
-
-        # The register as a non-decreasing curve (running maximum of the readings).
-        curve = select(
-            points.c.id,
-            points.c.charge_point_id,
-            _epoch(points.c.at).label("t"),
-            func.max(points.c.wh)
-            .over(partition_by=points.c.id, order_by=(points.c.at, points.c.wh), rows=(None, 0))
-            .label("wh"),
-        ).cte("curve")
-        after = (curve.c.t, curve.c.wh)
-        segments = (
-            select(
-                curve.c.charge_point_id,
-                curve.c.t.label("t0"),
-                curve.c.wh.label("wh0"),
-                func.lead(curve.c.t).over(partition_by=curve.c.id, order_by=after).label("t1"),
-                func.lead(curve.c.wh).over(partition_by=curve.c.id, order_by=after).label("wh1"),
-            )
-        ).subquery("all_segments")
-        rising = select(segments).where(segments.c.wh1 > segments.c.wh0).subquery("segments")
-
-        # Each rising segment, clipped to the range, spread over the UTC days it spans.
-        lo, hi = literal(start.timestamp()), literal(end.timestamp())
-        a = func.greatest(rising.c.t0, lo)
-        b = func.least(rising.c.t1, hi)
-        days = func.generate_series(_day_of(a), _day_of(b)).table_valued("d").render_derived().lateral("days")
-        day_start = days.c.d.cast(Float) * DAY
-        overlap = func.least(b, day_start + DAY) - func.greatest(a, day_start)
-        delta = rising.c.wh1 - rising.c.wh0
-        share = case(
-            # A jump at one instant (two readings with one timestamp) counts where it happened.
-            (rising.c.t1 == rising.c.t0, case((and_(rising.c.t0 >= lo, rising.c.t0 < hi), delta), else_=0.0)),
-            else_=delta * func.greatest(overlap, 0.0) / (rising.c.t1 - rising.c.t0),
-        )
-        energy = (
-            select(rising.c.charge_point_id, days.c.d.label("day"), func.sum(share).label("wh"))
-            .select_from(rising.join(days, true()))
-            .where(a <= b)
-            .group_by(rising.c.charge_point_id, days.c.d)
-        )
-        sessions = _scoped(
-            select(
-                t.c.charge_point_id,
-                _day_of(_epoch(t.c.start_timestamp)).label("day"),
-                func.count().label("sessions"),
-            )
-            .where(t.c.tenant_id == tenant_id, t.c.start_timestamp >= start, t.c.start_timestamp < end)
-            .group_by(t.c.charge_point_id, "day"),
-            t.c.charge_point_id,
-            tenant_id,
-            scope,
-        )
-        cells: dict[tuple[str, int], list[float]] = {}
         with self._db.connect() as conn:
-            for row in conn.execute(energy):
-                if row.wh > 0:
-                    cells[(row.charge_point_id, int(row.day))] = [float(row.wh), 0]
-            for row in conn.execute(sessions):
-                cells.setdefault((row.charge_point_id, int(row.day)), [0.0, 0])[1] = int(row.sessions)
-        return [
-            EnergyCell(charger, _EPOCH + timedelta(days=day), wh, int(count))
-            for (charger, day), (wh, count) in cells.items()
-        ]
+            return energy_cells(conn, tenant_id, start, end, scope)
 
     def connector_seconds(
         self, tenant_id: str, start: datetime, end: datetime, scope: ReportFilter

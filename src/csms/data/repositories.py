@@ -14,11 +14,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, delete, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
+from csms.data.events import EventRecorder
 from csms.data.reservations import USE_RESERVATION
 from csms.data.tables import (
     charge_points,
@@ -38,10 +52,12 @@ from csms.domain import (
     IdTag,
     MeterSample,
     RegistrationStatus,
+    StatusRecorded,
     StoppedTransaction,
     Transaction,
     TransactionStart,
     TransactionStop,
+    UsedReservation,
 )
 from csms.errors import AlreadyExists, InvalidInput
 
@@ -204,6 +220,15 @@ def _record_status_statement() -> Any:
         .on_conflict_do_nothing()
         .cte("history")
     )
+    # Every sub-statement sees the table as it was before the statement: the previous status.
+    previous = (
+        select(connectors.c.status, connectors.c.error_code)
+        .where(
+            connectors.c.charge_point_id == values["charge_point_id"],
+            connectors.c.connector_id == values["connector_id"],
+        )
+        .cte("previous")
+    )
     insert_latest = pg_insert(connectors).values(**values, updated_at=received_at)
     # Frames are processed out of order: an older report never replaces a newer one.
     latest = insert_latest.on_conflict_do_update(
@@ -214,8 +239,11 @@ def _record_status_statement() -> Any:
             if k not in ("charge_point_id", "connector_id")
         },
         where=connectors.c.status_timestamp <= insert_latest.excluded.status_timestamp,
-    ).returning(literal(1))
-    return latest.add_cte(history)
+    ).returning(
+        select(previous.c.status).scalar_subquery().label("previous_status"),
+        select(previous.c.error_code).scalar_subquery().label("previous_error_code"),
+    )
+    return latest.add_cte(history).add_cte(previous)
 
 
 _RECORD_STATUS = _record_status_statement()
@@ -227,7 +255,7 @@ class PgConnectors:
 
     def record_status(
         self, tenant_id: str, charge_point_id: str, status: ConnectorStatus, received_at: datetime
-    ) -> bool:
+    ) -> StatusRecorded | None:
         values = {
             "tenant_id": tenant_id,
             "charge_point_id": charge_point_id,
@@ -240,7 +268,12 @@ class PgConnectors:
             "status_timestamp": status.timestamp,
             "received_at": received_at,
         }
-        return self._conn.execute(_RECORD_STATUS, values).first() is not None
+        row = self._conn.execute(_RECORD_STATUS, values).first()
+        if row is None:
+            return None
+        return StatusRecorded(
+            previous_status=row.previous_status, previous_error_code=row.previous_error_code
+        )
 
 
 def _id_tag(row: Row[Any]) -> IdTag:
@@ -339,7 +372,7 @@ def _start_statement() -> Any:
     return insert_start.on_conflict_do_update(
         index_elements=["charge_point_id", "connector_id", "id_tag", "meter_start", "start_timestamp"],
         set_={"charge_point_id": insert_start.excluded.charge_point_id},
-    ).returning(*_TX_COLUMNS)
+    ).returning(*_TX_COLUMNS, literal_column("(xmax = 0)").label("created"))
 
 
 _START = _start_statement()
@@ -358,27 +391,40 @@ _MINE = and_(
 )
 _STOP = (
     update(transactions)
-    .where(_MINE, transactions.c.stop_timestamp.is_(None))
+    # Open, or closed by the CSMS (stuck-transactions): the charger's own stop then wins.
+    .where(_MINE, or_(transactions.c.stop_timestamp.is_(None), transactions.c.closed_by == "csms"))
     .values(
         {
-            name: _bind(transactions.c[name], f"v_{name}")
-            for name in (
-                "meter_stop",
-                "stop_timestamp",
-                "stop_reason",
-                "stop_id_tag",
-                "transaction_data",
-                "stopped_received_at",
-            )
+            **{
+                name: _bind(transactions.c[name], f"v_{name}")
+                for name in (
+                    "meter_stop",
+                    "stop_timestamp",
+                    "stop_reason",
+                    "stop_id_tag",
+                    "transaction_data",
+                    "stopped_received_at",
+                )
+            },
+            "closed_by": None,  # NULL: the charger closed it
         }
     )
     .returning(*_TX_COLUMNS)
 )
 _GET_MINE = select(*_TX_COLUMNS).where(_MINE)
+_OPEN_OF_CHARGER = (
+    select(transactions.c.id)
+    .where(
+        transactions.c.charge_point_id == bindparam("charge_point_id"),
+        transactions.c.stop_timestamp.is_(None),
+    )
+    .order_by(transactions.c.id)
+)
 _UNKNOWN_STOP = (
     pg_insert(unknown_transaction_stops)
     .values({c.name: _bind(c) for c in unknown_transaction_stops.c if c.name != "id"})
     .on_conflict_do_nothing()
+    .returning(unknown_transaction_stops.c.id)
 )
 
 
@@ -393,7 +439,7 @@ class PgTransactions:
         start: TransactionStart,
         auth_status: AuthorizationStatus,
         received_at: datetime,
-    ) -> Transaction:
+    ) -> tuple[Transaction, bool]:
         row = self._conn.execute(
             _START,
             {
@@ -408,7 +454,13 @@ class PgTransactions:
                 "started_received_at": received_at,
             },
         ).one()
-        return _transaction(row)
+        return _transaction(row), bool(row.created)
+
+    def open_transaction_ids(self, charge_point_id: str) -> list[int]:
+        return [
+            int(i)
+            for i in self._conn.execute(_OPEN_OF_CHARGER, {"charge_point_id": charge_point_id}).scalars()
+        ]
 
     def has_open_transaction(self, tenant_id: str, id_tag: str, excluding_id: int | None = None) -> bool:
         if excluding_id is None:
@@ -427,7 +479,7 @@ class PgTransactions:
         transaction_id: int,
         started_at: datetime,
         at: datetime,
-    ) -> bool:
+    ) -> UsedReservation | None:
         params = {
             "b_reservation_id": reservation_id,
             "b_tenant_id": tenant_id,
@@ -436,7 +488,15 @@ class PgTransactions:
             "b_started_at": started_at,
             "b_at": at,
         }
-        return bool(self._conn.execute(USE_RESERVATION, params).rowcount)
+        row = self._conn.execute(USE_RESERVATION, params).first()
+        if row is None:
+            return None
+        return UsedReservation(
+            reservation_id=row.id,
+            connector_id=row.connector_id,
+            id_tag=row.id_tag,
+            expiry_date=row.expiry_date,
+        )
 
     def stop(
         self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime
@@ -454,12 +514,13 @@ class PgTransactions:
                 "v_stopped_received_at": received_at,
             },
         ).first()
-        if row is None:
-            # Either a retry of a stop we already stored (first stop wins) or an unknown id.
-            row = self._conn.execute(_GET_MINE, mine).first()
+        if row is not None:
+            return StoppedTransaction(transaction=_transaction(row), stopped_now=True)
+        # Either a retry of a stop we already stored (first stop wins) or an unknown id.
+        row = self._conn.execute(_GET_MINE, mine).first()
         if row is not None:
             return StoppedTransaction(transaction=_transaction(row))
-        self._conn.execute(
+        recorded = self._conn.execute(
             _UNKNOWN_STOP,
             {
                 "tenant_id": tenant_id,
@@ -472,8 +533,8 @@ class PgTransactions:
                 "transaction_data": stop.raw_transaction_data,
                 "received_at": received_at,
             },
-        )
-        return StoppedTransaction(transaction=None, unknown=True)
+        ).first()
+        return StoppedTransaction(transaction=None, unknown=True, stopped_now=recorded is not None)
 
 
 def _numeric(sample: MeterSample) -> float | None:
@@ -512,8 +573,16 @@ def _add_samples_statement() -> Any:
     source = select(
         *(_bind(meter_samples.c[name]) for name in per_call), *(rows.c[name] for name in _SAMPLE_ARRAYS)
     )
-    # The natural key drops retried samples.
-    return pg_insert(meter_samples).from_select(columns, source).on_conflict_do_nothing()
+    # The natural key drops retried samples; the count says how many were new (rowcount is
+    # not reliable for INSERT ... SELECT through the driver).
+    inserted = (
+        pg_insert(meter_samples)
+        .from_select(columns, source)
+        .on_conflict_do_nothing()
+        .returning(literal_column("1").label("one"))
+        .cte("inserted")
+    )
+    return select(func.count()).select_from(inserted)
 
 
 _ADD_SAMPLES = _add_samples_statement()
@@ -554,7 +623,7 @@ class PgMeterValues:
                 "a_numeric_value": [_numeric(s) for s in samples],
             },
         )
-        return int(result.rowcount)
+        return int(result.scalar_one())
 
 
 class PgUnitOfWork:
@@ -568,6 +637,7 @@ class PgUnitOfWork:
         self.id_tags = PgIdTags(conn)
         self.transactions = PgTransactions(conn)
         self.meter_values = PgMeterValues(conn)
+        self.events = EventRecorder(conn)
 
 
 __all__ = ["PgUnitOfWork"]

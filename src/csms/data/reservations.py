@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, update
 
+from csms.data.events import append
 from csms.data.tables import reservations
+from csms.events import DomainEvent, iso, new_event
 from csms.services.reservations import OPEN, NewReservation, Reservation, ReservationStatus
 
 if TYPE_CHECKING:  # csms.data.database imports the repositories, which import this module
@@ -40,6 +42,9 @@ USE_RESERVATION = (
         transaction_id=bindparam("b_transaction_id"),
         updated_at=bindparam("b_at"),
     )
+    .returning(
+        reservations.c.id, reservations.c.connector_id, reservations.c.id_tag, reservations.c.expiry_date
+    )
 )
 
 
@@ -62,6 +67,61 @@ def _reservation(row: Row[Any]) -> Reservation:
 
 
 _OPEN = [s.value for s in OPEN]
+_EVENT_COLUMNS = (
+    reservations.c.id,
+    reservations.c.tenant_id,
+    reservations.c.charge_point_id,
+    reservations.c.connector_id,
+    reservations.c.id_tag,
+    reservations.c.expiry_date,
+    reservations.c.status,
+    reservations.c.transaction_id,
+    reservations.c.command_id,
+)
+
+
+def _state_event(
+    tenant_id: str,
+    charge_point_id: str,
+    reservation_id: int,
+    connector_id: int,
+    id_tag: str,
+    expiry_date: datetime,
+    status: ReservationStatus,
+    transaction_id: int | None,
+    at: datetime,
+    correlation_id: str | None = None,
+) -> DomainEvent:
+    return new_event(
+        "ReservationStateChanged",
+        tenant_id,
+        charge_point_id,
+        at,
+        {
+            "reservationId": reservation_id,
+            "connectorId": connector_id,
+            "idTag": id_tag,
+            "expiryDate": iso(expiry_date),
+            "status": status.value,
+            "transactionId": transaction_id,
+        },
+        correlation_id=correlation_id,
+    )
+
+
+def _row_event(row: Row[Any], at: datetime) -> DomainEvent:
+    m = row._mapping
+    return _state_event(
+        m["tenant_id"],
+        m["charge_point_id"],
+        m["id"],
+        m["connector_id"],
+        m["id_tag"],
+        m["expiry_date"],
+        ReservationStatus(m["status"]),
+        m["transaction_id"],
+        at,
+    )
 
 
 class PgReservationStore:
@@ -86,6 +146,23 @@ class PgReservationStore:
                 )
                 .returning(reservations.c.id)
             ).scalar_one()
+            append(
+                conn,
+                [
+                    _state_event(
+                        reservation.tenant_id,
+                        reservation.charge_point_id,
+                        allocated,
+                        reservation.connector_id,
+                        reservation.id_tag,
+                        reservation.expiry_date,
+                        ReservationStatus.REQUESTED,
+                        None,
+                        at,
+                        f"command:{reservation.command_id}",
+                    )
+                ],
+            )
         return allocated
 
     def get(self, tenant_id: str, reservation_id: int) -> Reservation | None:
@@ -127,14 +204,16 @@ class PgReservationStore:
         at: datetime,
     ) -> bool:
         with self._db.begin() as conn:
-            result = conn.execute(
+            rows = conn.execute(
                 update(reservations)
                 .where(
                     reservations.c.id == reservation_id, reservations.c.status.in_([s.value for s in from_])
                 )
                 .values(status=to.value, updated_at=at)
-            )
-            return bool(result.rowcount)
+                .returning(*_EVENT_COLUMNS)
+            ).all()
+            append(conn, [_row_event(row, at) for row in rows])
+            return bool(rows)
 
     def expire(self, now: datetime) -> list[int]:
         # ix_reservations_expiring (expiry_date, WHERE status IN open) serves this.
@@ -143,6 +222,7 @@ class PgReservationStore:
                 update(reservations)
                 .where(reservations.c.status.in_(_OPEN), reservations.c.expiry_date <= now)
                 .values(status=ReservationStatus.EXPIRED.value, updated_at=now)
-                .returning(reservations.c.id)
-            )
+                .returning(*_EVENT_COLUMNS)
+            ).all()
+            append(conn, [_row_event(row, now) for row in rows])
             return [r.id for r in rows]

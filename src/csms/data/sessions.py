@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, Select, and_, case, cast, func, select, true
+from sqlalchemy import BigInteger, Row, Select, and_, case, cast, func, or_, select, true
 
 from csms.data.database import PgDatabase
 from csms.data.tables import meter_samples, transactions, unknown_transaction_stops
@@ -77,6 +77,9 @@ def _record(row: Row[Any]) -> TransactionRecord:
         stop_id_tag=m["stop_id_tag"],
         energy_wh=m["energy_wh"],
         energy_measured_at=m["energy_measured_at"],
+        flagged_at=m["flagged_at"],
+        flag_reason=m["flag_reason"],
+        closed_by=m["closed_by"],
     )
 
 
@@ -101,6 +104,16 @@ class PgSessionQueries:
             conditions.append(t.stop_timestamp.is_(None))
         elif query.open is False:
             conditions.append(t.stop_timestamp.is_not(None))
+        if query.flagged is True:
+            conditions.append(t.flagged_at.is_not(None))
+        elif query.flagged is False:
+            conditions.append(t.flagged_at.is_(None))
+        if query.closed_by == "csms":
+            conditions.append(t.closed_by == "csms")
+        elif query.closed_by == "charger":
+            conditions.extend(
+                [t.stop_timestamp.is_not(None), or_(t.closed_by.is_(None), t.closed_by != "csms")]
+            )
         where = and_(*conditions)
         column = _SORT.get(query.sort, t.start_timestamp)
         if query.descending:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -19,8 +20,9 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 metadata = MetaData()
 
@@ -144,6 +146,11 @@ transactions = Table(
     Column("transaction_data", JSONB),
     Column("started_received_at", TS, nullable=False),
     Column("stopped_received_at", TS),
+    # Migration 0005: flagged for an operator by the stuck-transactions job; closed_by is
+    # 'csms' when the CSMS closed it (OCPP made the end certain), NULL when the charger did.
+    Column("flagged_at", TS),
+    Column("flag_reason", Text),
+    Column("closed_by", Text),
 )
 
 unknown_transaction_stops = Table(
@@ -190,6 +197,9 @@ __all__ = [
     "commands",
     "connector_status_history",
     "connectors",
+    "domain_events",
+    "energy_rollup",
+    "energy_rollup_days",
     "id_tags",
     "local_auth_lists",
     "locations",
@@ -297,4 +307,51 @@ charging_profiles = Table(
     Column("command_id", Text),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+)
+
+# --- domain events (migration 0005): the outbox and the live feed's log -------------------------
+
+domain_events = Table(
+    "domain_events",
+    metadata,
+    Column("sequence", BigInteger, Identity(), primary_key=True),
+    Column("id", UUID(as_uuid=False), nullable=False, unique=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text),
+    Column("type", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("occurred_at", TS, nullable=False),
+    Column("correlation_id", Text, nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("txid", BigInteger, nullable=False, server_default=text("pg_current_xact_id()::text::bigint")),
+    Column("published_at", TS),
+    Column("publish_attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("dead_lettered_at", TS),
+)
+
+# --- energy rollup (migration 0006): the energy report's complete days --------------------------
+
+#: Per charger and UTC day with energy or sessions: what the energy report computes from the
+#: raw data (csms.data.reports), written by the meter-housekeeping job (csms.data.housekeeping).
+energy_rollup = Table(
+    "energy_rollup",
+    metadata,
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("energy_wh", Float, nullable=False),
+    Column("session_count", Integer, nullable=False),
+    Column("computed_at", TS, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "day", "charge_point_id"),
+)
+
+#: The tenant's days that are rolled up (with or without energy_rollup rows), and when.
+energy_rollup_days = Table(
+    "energy_rollup_days",
+    metadata,
+    Column("tenant_id", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("computed_at", TS, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "day"),
 )

@@ -4,6 +4,12 @@ Requests under ``/api/`` become API Gateway REST proxy events for ``functions/ap
 bearer token is verified here, as the Cognito authorizer does on AWS, and its claims are
 passed in ``requestContext.authorizer.claims``. Without a valid token the function is not
 invoked: 401 with a problem body (the deployed API's gateway responses say the same).
+
+Each request runs the handler in a thread of the API's own pool, as concurrent Lambda
+instances would: a long poll (``GET /api/v1/events?wait=20``) occupies one thread while it
+waits and holds up neither other API requests nor the rest of the stack (the event loop's
+default executor, which the SQS and schedule drivers use). The resolver keeps each request's
+state apart (``csms.api.resolver``).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
@@ -24,6 +31,8 @@ from csms.local.gateway import LocalLambdaContext
 from csms.local.tokens import verify_token
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+#: Requests served at once (Lambda's concurrency, locally); more wait for a free thread.
+MAX_CONCURRENCY = 64
 
 
 def _unauthorized(detail: str) -> web.Response:
@@ -36,13 +45,21 @@ def _unauthorized(detail: str) -> web.Response:
 
 
 class LocalRestApi:
-    def __init__(self, handler: Handler, signing_key: bytes, stage: str = "local") -> None:
+    def __init__(
+        self, handler: Handler, signing_key: bytes, stage: str = "local", max_workers: int = MAX_CONCURRENCY
+    ) -> None:
         self._handler = handler
         self._key = signing_key
         self._stage = stage
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rest-api")
 
     def attach(self, app: web.Application) -> None:
         app.router.add_route("*", r"/api/{tail:[\s\S]*}", self._serve)
+        app.on_cleanup.append(self._close)
+
+    async def _close(self, app: web.Application) -> None:
+        # Like Lambda, a request still running (a long poll) is left to finish on its own.
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         claims: dict[str, Any] | None = None
@@ -55,7 +72,8 @@ class LocalRestApi:
             except jwt.InvalidTokenError as exc:
                 return _unauthorized(f"invalid token: {exc}")
         event = await self._event(request, claims)
-        result = await asyncio.to_thread(self._handler, event, LocalLambdaContext("api"))
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self._executor, self._handler, event, LocalLambdaContext("api"))
         return self._response(result)
 
     async def _event(self, request: web.Request, claims: dict[str, Any] | None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import logging
 import os
 import secrets
@@ -54,6 +55,26 @@ class StackConfig:
     #: Fire the schedules of csms.schedules locally (through functions/scheduled), as
     #: EventBridge Scheduler does on AWS.
     run_schedules: bool = True
+    #: Write the functions' environment to ``<state dir>/dev-env.json`` while running, so
+    #: ``csms run-job`` in another terminal acts on this stack (``csms dev`` sets it).
+    publish_environment: bool = False
+
+
+#: The functions' environment of a running ``csms dev`` (see StackConfig.publish_environment).
+ENVIRONMENT_FILE = "dev-env.json"
+_SHARED_ENVIRONMENT = ("DATABASE_URL", "AWS_REGION", *DUMMY_CREDENTIALS)
+
+
+def running_environment(state_dir: Path) -> dict[str, str] | None:
+    """The environment a running ``csms dev`` published in ``state_dir``, if it is running."""
+    path = state_dir / ENVIRONMENT_FILE
+    try:
+        published = json.loads(path.read_text())
+        os.kill(int(published["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    environment: dict[str, str] = published["environment"]
+    return environment
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -167,8 +188,25 @@ class LocalStack:
             self._gateway = None
         await asyncio.to_thread(self._release)
 
+    def _publish_environment(self) -> None:
+        from csms.settings import default_state_dir
+
+        shared = {
+            key: value
+            for key, value in os.environ.items()
+            if key.startswith(("CSMS_", "AWS_ENDPOINT_URL")) or key in _SHARED_ENVIRONMENT
+        }
+        path = (self.config.state_dir or default_state_dir()) / ENVIRONMENT_FILE
+        path.write_text(json.dumps({"pid": os.getpid(), "environment": shared}, indent=2))
+        path.chmod(0o600)  # it holds the origin secret
+        self._published = path
+
     def _release(self) -> None:
         from csms.app import wiring
+
+        published = getattr(self, "_published", None)
+        if published is not None:
+            published.unlink(missing_ok=True)
 
         if wiring.database.cache_info().currsize:
             wiring.database().engine.dispose()
@@ -211,8 +249,10 @@ class LocalStack:
         from csms.aws.provisioning import (
             ensure_commands_queue,
             ensure_connections_table,
+            ensure_event_bus,
             ensure_idempotency_table,
             ensure_pending_calls_table,
+            ensure_queue,
             ensure_user_pool,
         )
 
@@ -227,6 +267,7 @@ class LocalStack:
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_endpoint
             os.environ["AWS_ENDPOINT_URL_SQS"] = moto_endpoint
             os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = moto_endpoint
+            os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"] = moto_endpoint
             endpoint: str | None = moto_endpoint
             for key, value in DUMMY_CREDENTIALS.items():
                 os.environ[key] = value
@@ -248,6 +289,13 @@ class LocalStack:
             "AWS_ENDPOINT_URL"
         )
         os.environ["CSMS_USER_POOL_ID"] = ensure_user_pool(cognito_endpoint, "csms-operators", region)
+        events_endpoint = os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE") or os.environ.get("AWS_ENDPOINT_URL")
+        os.environ["CSMS_EVENT_BUS_NAME"] = ensure_event_bus(
+            events_endpoint, self.config.environment.get("CSMS_EVENT_BUS_NAME", "csms-events"), region
+        )
+        os.environ["CSMS_EVENTS_DEAD_LETTER_QUEUE_URL"] = ensure_queue(
+            sqs_endpoint, "csms-events-dlq", region
+        )
         return endpoint
 
     def _configure_functions(self) -> None:
@@ -268,6 +316,8 @@ class LocalStack:
             **cfg.environment,
         }
         os.environ.update(env)
+        if cfg.publish_environment:
+            self._publish_environment()
         # Settings are read once per process: start from this environment.
         from csms.app import api, wiring
         from csms.settings import get_settings
@@ -282,6 +332,8 @@ class LocalStack:
             wiring.configuration,
             wiring.commands,
             wiring.users,
+            wiring.event_log,
+            wiring.event_relay,
         ):
             factory.cache_clear()
         api.resolver.cache_clear()

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from csms.domain import ChargerContext, RegistrationStatus
 from csms.errors import InvalidInput, NotAccepted, StorageUnavailable
+from csms.events import correlation
 from csms.ocpp16 import actions as _actions  # noqa: F401  (registers the handlers)
 from csms.ocpp16 import frames, schemas
 from csms.ocpp16.errors import ErrorCode, OcppError
@@ -97,7 +98,9 @@ class Dispatcher:
                     "only BootNotification is allowed until accepted",
                 )
             schemas.validate_request(call.action, call.payload)
-            payload = action.handler(self._services, ctx, call.payload, now)
+            # Events the handler records carry the frame as their correlation id.
+            with correlation(f"ocpp:{ctx.charge_point_id}:{call.unique_id}"):
+                payload = action.handler(self._services, ctx, call.payload, now)
             schemas.validate_response(call.action, payload)
         except OcppError as exc:
             return self._error(call.unique_id, call.action, "Call", exc)

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from csms.clock import Clock
 from csms.constants import MAX_FRAME_BYTES
 from csms.errors import ConnectionGone, InvalidInput, NotFound
+from csms.events import correlation
 from csms.ports import ConnectionStore, FrameSender
 
 log = logging.getLogger(__name__)
@@ -397,7 +398,7 @@ class CommandService:
             code, description = error
             self._store.finish(command.id, CommandStatus.FAILED, now, error_code=code, reason=description)
             if spec.on_failure:
-                spec.on_failure(command, now)
+                _in_command(command, spec.on_failure, now)
         else:
             assert payload is not None
             try:
@@ -407,9 +408,10 @@ class CommandService:
                     command.id, CommandStatus.FAILED, now, response=payload, reason=f"invalid response: {exc}"
                 )
                 if spec.on_failure:
-                    spec.on_failure(command, now)
+                    _in_command(command, spec.on_failure, now)
             else:
-                outcome = spec.on_result(command, payload, now)
+                with correlation(f"command:{command.id}"):
+                    outcome = spec.on_result(command, payload, now)
                 self._store.finish(command.id, outcome.status, now, response=payload, reason=outcome.reason)
         self.deliver_next(charge_point_id)
         return self._store.get_any(command.id)
@@ -438,9 +440,11 @@ class CommandService:
 
     # --- sweep ----------------------------------------------------------------------------
 
-    def sweep(self, stale_after: timedelta = timedelta(seconds=30)) -> dict[str, int]:
+    def sweep(
+        self, stale_after: timedelta = timedelta(seconds=30), now: datetime | None = None
+    ) -> dict[str, int]:
         """Time out calls past their deadline and kick chargers whose queue stalled."""
-        now = self._clock.now()
+        now = now or self._clock.now()
         timed_out = 0
         for call in self._pending.expired(now):
             if self._pending.pop(call.charge_point_id, call.unique_id) is None:
@@ -452,7 +456,7 @@ class CommandService:
                 timed_out += 1
                 spec = self._registry.actions.get(command.action)
                 if spec and spec.on_failure:
-                    spec.on_failure(command, now)
+                    _in_command(command, spec.on_failure, now)
             self.deliver_next(call.charge_point_id)
         kicked = 0
         for charge_point_id in self._store.chargers_with_stale_queue(now - stale_after):
@@ -464,7 +468,13 @@ class CommandService:
         if self._store.finish(command.id, CommandStatus.FAILED, now, reason=reason):
             spec = self._registry.actions.get(command.action)
             if spec and spec.on_failure:
-                spec.on_failure(command, now)
+                _in_command(command, spec.on_failure, now)
+
+
+def _in_command(command: Command, callback: Callable[[Command, datetime], None], now: datetime) -> None:
+    """Run an action's callback with the command as the correlation of its events."""
+    with correlation(f"command:{command.id}"):
+        callback(command, now)
 
 
 class _AlreadyTaken(Exception):

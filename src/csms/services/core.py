@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from csms.domain import BootInfo, ChargerContext, ConnectorStatus, RegistrationStatus
+from csms.events import iso, new_event
 from csms.ports import ConnectionStore, Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,29 @@ class ChargePointService:
                 # Removed while connected: it is no longer ours.
                 return RegistrationStatus.REJECTED
             uow.charge_points.record_boot(ctx.charge_point_id, info, now)
-            return charge_point.registration_status
+            status = charge_point.registration_status
+            uow.events.add(
+                new_event(
+                    "ChargerBooted",
+                    ctx.tenant_id,
+                    ctx.charge_point_id,
+                    now,
+                    {
+                        "registrationStatus": status.value,
+                        "heartbeatInterval": self._interval,
+                        "vendor": info.vendor,
+                        "model": info.model,
+                        "serialNumber": info.serial_number,
+                        "chargeBoxSerialNumber": info.charge_box_serial_number,
+                        "firmwareVersion": info.firmware_version,
+                        "meterType": info.meter_type,
+                        "meterSerialNumber": info.meter_serial_number,
+                        # Transactions a rebooted charger may have left open (stuck-transactions).
+                        "openTransactionIds": uow.transactions.open_transaction_ids(ctx.charge_point_id),
+                    },
+                )
+            )
+            return status
 
         status = self._db.run(work)
         if status is not ctx.registration_status:
@@ -51,9 +74,34 @@ class ChargePointService:
 
     def status_notification(self, ctx: ChargerContext, status: ConnectorStatus, now: datetime) -> bool:
         """Store a connector's status. Returns whether it became the latest one."""
-        return self._db.run(
-            lambda uow: uow.connectors.record_status(ctx.tenant_id, ctx.charge_point_id, status, now)
-        )
+
+        def work(uow: UnitOfWork) -> bool:
+            recorded = uow.connectors.record_status(ctx.tenant_id, ctx.charge_point_id, status, now)
+            if recorded is None:
+                return False
+            if (recorded.previous_status, recorded.previous_error_code) != (status.status, status.error_code):
+                uow.events.add(
+                    new_event(
+                        "ConnectorStatusChanged",
+                        ctx.tenant_id,
+                        ctx.charge_point_id,
+                        now,
+                        {
+                            "connectorId": status.connector_id,
+                            "status": status.status,
+                            "errorCode": status.error_code,
+                            "info": status.info,
+                            "vendorId": status.vendor_id,
+                            "vendorErrorCode": status.vendor_error_code,
+                            "statusTimestamp": iso(status.timestamp),
+                            "previousStatus": recorded.previous_status,
+                            "previousErrorCode": recorded.previous_error_code,
+                        },
+                    )
+                )
+            return True
+
+        return self._db.run(work)
 
 
 class DataTransferStatus(StrEnum):

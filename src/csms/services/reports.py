@@ -18,6 +18,11 @@ Attribution rules (what operators reconcile against):
   next report; the last report before the range holds from the range start; the part of
   the range still in the future is not counted. Time before a connector's first report is
   ``unknown``.
+
+The energy per charger and day of complete UTC days is kept in a daily rollup by the
+meter-housekeeping job, computed by these same rules; the report reads it for the whole days
+it covers and computes the rest live, so its numbers stay right once retention has deleted
+the raw meter samples (see ``docs/operations.md``).
 """
 
 from __future__ import annotations
@@ -120,7 +125,8 @@ class ReportQueries(Protocol):
     def energy_by_day(
         self, tenant_id: str, start: datetime, end: datetime, scope: ReportFilter
     ) -> list[EnergyCell]:
-        """Energy delivered and sessions started per charger and UTC day in [start, end)."""
+        """Energy delivered and sessions started per charger and UTC day in [start, end)
+        (from the daily rollup where it covers whole days, else from the raw data)."""
         ...
 
     def charger_locations(self, tenant_id: str, charge_point_ids: Iterable[str]) -> dict[str, str | None]: ...

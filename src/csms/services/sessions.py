@@ -44,10 +44,22 @@ class TransactionRecord:
     energy_wh: int | None = None
     #: When the energy figure was measured: the stop, or the latest register sample.
     energy_measured_at: datetime | None = None
+    #: Set once by the stuck-transactions job (csms.services.stuck_transactions).
+    flagged_at: datetime | None = None
+    flag_reason: str | None = None
+    #: 'csms' when the CSMS closed it (a newer transaction superseded it); None otherwise.
+    closed_by: str | None = None
 
     @property
     def open(self) -> bool:
         return self.stopped_at is None
+
+    @property
+    def effective_closed_by(self) -> str | None:
+        """Who closed it: ``charger`` (its StopTransaction) or ``csms``; None while open."""
+        if self.open:
+            return None
+        return self.closed_by or "charger"
 
     def duration_seconds(self, now: datetime) -> int:
         """Seconds from start to stop, or to ``now`` while open (never negative)."""
@@ -71,6 +83,10 @@ class TransactionQuery:
     end: datetime | None = None
     #: True: only open; False: only closed; None: both.
     open: bool | None = None
+    #: True: only those flagged for an operator; False: only unflagged; None: both.
+    flagged: bool | None = None
+    #: ``charger`` or ``csms``: only closed transactions closed by it.
+    closed_by: str | None = None
     sort: str = "startedAt"  # startedAt | stoppedAt | energyWh
     descending: bool = True
     limit: int = 50

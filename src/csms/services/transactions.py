@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from csms.domain import (
     AuthorizationStatus,
@@ -20,6 +21,7 @@ from csms.domain import (
     TransactionStart,
     TransactionStop,
 )
+from csms.events import DomainEvent, iso, new_event
 from csms.ports import Database, UnitOfWork
 from csms.services.authorization import id_tag_info
 
@@ -49,9 +51,12 @@ class TransactionService:
 
         def work(uow: UnitOfWork) -> StartResult:
             info = id_tag_info(uow, ctx.tenant_id, start.id_tag, now)
-            transaction = uow.transactions.start(ctx.tenant_id, ctx.charge_point_id, start, info.status, now)
+            transaction, created = uow.transactions.start(
+                ctx.tenant_id, ctx.charge_point_id, start, info.status, now
+            )
+            used = None
             if start.reservation_id is not None:  # the charger used a reservation for it
-                uow.transactions.use_reservation(
+                used = uow.transactions.use_reservation(
                     ctx.tenant_id,
                     ctx.charge_point_id,
                     start.reservation_id,
@@ -65,6 +70,33 @@ class TransactionService:
                 ctx.tenant_id, start.id_tag, excluding_id=transaction.id
             ):
                 info = replace(info, status=AuthorizationStatus.CONCURRENT_TX)
+            if created:
+                uow.events.add(
+                    new_event(
+                        "TransactionStarted",
+                        ctx.tenant_id,
+                        ctx.charge_point_id,
+                        now,
+                        {**transaction_data(transaction), "authorizationStatus": info.status.value},
+                    )
+                )
+            if used is not None:
+                uow.events.add(
+                    new_event(
+                        "ReservationStateChanged",
+                        ctx.tenant_id,
+                        ctx.charge_point_id,
+                        now,
+                        {
+                            "reservationId": used.reservation_id,
+                            "connectorId": used.connector_id,
+                            "idTag": used.id_tag,
+                            "expiryDate": iso(used.expiry_date),
+                            "status": "used",
+                            "transactionId": transaction.id,
+                        },
+                    )
+                )
             return StartResult(transaction=transaction, id_tag_info=info)
 
         return self._db.run(work)
@@ -74,6 +106,8 @@ class TransactionService:
 
         def work(uow: UnitOfWork) -> StopResult:
             stopped = uow.transactions.stop(ctx.tenant_id, ctx.charge_point_id, stop, now)
+            if stopped.stopped_now:
+                uow.events.add(_stop_event(ctx, stop, stopped, now))
             if stopped.transaction is not None and stop.transaction_data:
                 uow.meter_values.add_samples(
                     ctx.tenant_id,
@@ -99,8 +133,92 @@ class TransactionService:
         now: datetime,
     ) -> int:
         """Store sampled values; returns how many were new (retries add none)."""
-        return self._db.run(
-            lambda uow: uow.meter_values.add_samples(
+
+        def work(uow: UnitOfWork) -> int:
+            new = uow.meter_values.add_samples(
                 ctx.tenant_id, ctx.charge_point_id, connector_id, transaction_id, samples, now
             )
+            if new:
+                uow.events.add(
+                    new_event(
+                        "MeterValuesReceived",
+                        ctx.tenant_id,
+                        ctx.charge_point_id,
+                        now,
+                        {
+                            "connectorId": connector_id,
+                            "transactionId": transaction_id,
+                            "newSamples": new,
+                            "samples": [sample_data(sample) for sample in samples],
+                        },
+                    )
+                )
+            return new
+
+        return self._db.run(work)
+
+
+def transaction_data(transaction: Transaction) -> dict[str, Any]:
+    """The fields every transaction event carries."""
+    return {
+        "transactionId": transaction.id,
+        "connectorId": transaction.connector_id,
+        "idTag": transaction.id_tag,
+        "meterStart": transaction.meter_start,
+        "startTimestamp": iso(transaction.start_timestamp),
+        "reservationId": transaction.reservation_id,
+    }
+
+
+def stopped_data(transaction: Transaction, closed_by: str) -> dict[str, Any]:
+    """TransactionStopped's data for a transaction with its stop recorded."""
+    assert transaction.meter_stop is not None
+    assert transaction.stop_timestamp is not None
+    return {
+        **transaction_data(transaction),
+        "meterStop": transaction.meter_stop,
+        "stopTimestamp": iso(transaction.stop_timestamp),
+        "reason": transaction.stop_reason,
+        "stopIdTag": transaction.stop_id_tag,
+        "energyWh": transaction.meter_stop - transaction.meter_start,
+        "closedBy": closed_by,
+    }
+
+
+def sample_data(sample: MeterSample) -> dict[str, Any]:
+    return {
+        "timestamp": iso(sample.timestamp),
+        "measurand": sample.measurand,
+        "phase": sample.phase,
+        "unit": sample.unit,
+        "context": sample.context,
+        "location": sample.location,
+        "format": sample.format,
+        "value": sample.value,
+    }
+
+
+def _stop_event(
+    ctx: ChargerContext, stop: TransactionStop, stopped: StoppedTransaction, now: datetime
+) -> DomainEvent:
+    if stopped.transaction is not None:
+        return new_event(
+            "TransactionStopped",
+            ctx.tenant_id,
+            ctx.charge_point_id,
+            now,
+            stopped_data(stopped.transaction, "charger"),
         )
+    return new_event(
+        "UnknownTransactionStopRecorded",
+        ctx.tenant_id,
+        ctx.charge_point_id,
+        now,
+        {
+            "transactionId": stop.transaction_id,
+            "idTag": stop.id_tag,
+            "meterStop": stop.meter_stop,
+            "stopTimestamp": iso(stop.timestamp),
+            "reason": stop.reason,
+        },
+    )

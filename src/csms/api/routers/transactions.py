@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -36,6 +36,8 @@ ChargePointFilter = Annotated[
     Query(alias="chargePointId", pattern=CHARGE_POINT_ID_PATTERN.pattern, description="one charger"),
 ]
 ConnectorFilter = Annotated[int | None, Query(alias="connectorId", ge=0, le=INT32_MAX)]
+ClosedBy = Literal["charger", "csms"]
+FlagReason = Literal["no-activity", "charger-rebooted"]
 
 #: Far enough from datetime's limits to convert to UTC and add a year without overflowing.
 _EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
@@ -90,6 +92,18 @@ class TransactionOut(ApiModel):
     stop_reason: str | None = Field(description="OCPP Reason; Local when the charger gave none")
     stop_id_tag: str | None
     open: bool
+    closed_by: ClosedBy | None = Field(
+        description="who closed it: charger (its StopTransaction) or csms (a newer transaction on the "
+        "same connector made the end certain: stoppedAt is that one's start, meterStop the highest "
+        "energy register reading, stopReason Other); null while open"
+    )
+    flagged_at: UtcDatetime | None = Field(
+        description="when the stuck-transactions job flagged it for an operator (never cleared automatically)"
+    )
+    flag_reason: FlagReason | None = Field(
+        description="no-activity: no meter value or status for too long; charger-rebooted: its charger "
+        "booted after it started and did not stop it"
+    )
 
 
 class UnknownTransactionStopOut(ApiModel):
@@ -122,6 +136,9 @@ def _out(record: TransactionRecord, now: datetime) -> TransactionOut:
         stop_reason=record.effective_stop_reason,
         stop_id_tag=record.stop_id_tag,
         open=record.open,
+        closed_by=cast(ClosedBy | None, record.effective_closed_by),
+        flagged_at=record.flagged_at,
+        flag_reason=cast(FlagReason | None, record.flag_reason),
     )
 
 
@@ -147,6 +164,14 @@ def list_transactions(
     start: From = None,
     to: To = None,
     status: Annotated[Literal["open", "closed"] | None, Query(description="open or closed only")] = None,
+    flagged: Annotated[
+        bool | None,
+        Query(description="true: only transactions flagged for an operator (stuck); false: only unflagged"),
+    ] = None,
+    closed_by: Annotated[
+        ClosedBy | None,
+        Query(alias="closedBy", description="only closed transactions closed by the charger or by the CSMS"),
+    ] = None,
     sort: Annotated[Literal["startedAt", "stoppedAt", "energyWh"], Query()] = "startedAt",
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
 ) -> Page[TransactionOut]:
@@ -163,6 +188,8 @@ def list_transactions(
             start=utc_param(start, "from"),
             end=utc_param(to, "to"),
             open=None if status is None else status == "open",
+            flagged=flagged,
+            closed_by=closed_by,
             sort=sort,
             descending=order == "desc",
             limit=limit,

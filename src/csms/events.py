@@ -1,0 +1,347 @@
+"""Domain events: what integrators (billing, roaming, dashboards, alerting) subscribe to.
+
+Every meaningful state change produces a :class:`DomainEvent`. Events are written to the
+``domain_events`` table in the same database transaction as the change they describe (the
+outbox), published to the EventBridge bus after that transaction commits, and served to
+operators from the same table by the live feed (``GET /api/v1/events``). The catalogue below
+is the contract: each type has a version and a JSON schema for its ``data``, published in
+``docs/events.md`` (generated: ``csms events-doc``) and checked against every emitted event by
+the tests.
+
+A correlation id ties together the events one cause produced: the frame a charger sent
+(``ocpp:{chargePointId}:{uniqueId}``), a command (``command:{commandId}``), a connection
+(``connection:{connectionId}``) or a scheduled job run (``job:{name}:{runId}``). The code that
+handles the cause sets it with :func:`correlation`; :func:`new_event` reads it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+#: EventBridge ``Source`` of every event we publish.
+EVENT_SOURCE: Final = "csms"
+
+_correlation: ContextVar[str | None] = ContextVar("csms_correlation_id", default=None)
+
+
+@contextmanager
+def correlation(correlation_id: str) -> Iterator[str]:
+    """Events created inside the block carry ``correlation_id``."""
+    token = _correlation.set(correlation_id)
+    try:
+        yield correlation_id
+    finally:
+        _correlation.reset(token)
+
+
+def current_correlation() -> str | None:
+    return _correlation.get()
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """One event. ``data`` follows the type's schema in :data:`CATALOGUE` (camelCase keys)."""
+
+    type: str
+    tenant_id: str
+    charge_point_id: str | None
+    occurred_at: datetime
+    correlation_id: str
+    data: dict[str, Any]
+    version: int = 1
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def envelope(self, sequence: int | None = None) -> dict[str, Any]:
+        """The JSON document integrators receive (EventBridge ``detail``, feed item)."""
+        document: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "version": self.version,
+            "tenantId": self.tenant_id,
+            "chargePointId": self.charge_point_id,
+            "occurredAt": iso(self.occurred_at),
+            "correlationId": self.correlation_id,
+            "data": self.data,
+        }
+        if sequence is not None:
+            document["sequence"] = sequence
+        return document
+
+
+def iso(value: datetime) -> str:
+    """UTC, ISO 8601, millisecond precision, ``Z`` suffix (as OCPP writes times)."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def iso_or_none(value: datetime | None) -> str | None:
+    return iso(value) if value is not None else None
+
+
+def new_event(
+    type: str,
+    tenant_id: str,
+    charge_point_id: str | None,
+    at: datetime,
+    data: dict[str, Any],
+    *,
+    correlation_id: str | None = None,
+) -> DomainEvent:
+    """An event of a catalogued type, correlated with the current cause."""
+    spec = CATALOGUE.get(type)
+    if spec is None:
+        raise ValueError(f"{type!r} is not in the event catalogue")
+    return DomainEvent(
+        type=type,
+        tenant_id=tenant_id,
+        charge_point_id=charge_point_id,
+        occurred_at=at,
+        correlation_id=correlation_id or current_correlation() or f"csms:{uuid.uuid4()}",
+        data=data,
+        version=spec.version,
+    )
+
+
+# --- the catalogue ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    version: int
+    description: str
+    #: JSON schema (draft-07) of ``data``.
+    data_schema: dict[str, Any]
+
+
+_TIME = {"type": "string", "format": "date-time"}
+_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+_STR_OR_NULL = {"type": ["string", "null"]}
+_INT = {"type": "integer"}
+_INT_OR_NULL = {"type": ["integer", "null"]}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": sorted(properties) if required is None else required,
+        "additionalProperties": False,
+    }
+
+
+_TRANSACTION = {
+    "transactionId": _INT,
+    "connectorId": _INT,
+    "idTag": {"type": "string"},
+    "meterStart": _INT,
+    "startTimestamp": _TIME,
+    "reservationId": _INT_OR_NULL,
+}
+
+_SAMPLE = _object(
+    {
+        "timestamp": _TIME,
+        "measurand": {"type": "string"},
+        "phase": _STR_OR_NULL,
+        "unit": {"type": "string"},
+        "context": {"type": "string"},
+        "location": {"type": "string"},
+        "format": {"type": "string"},
+        "value": {"type": "string"},
+    }
+)
+
+CATALOGUE: Final[dict[str, EventSpec]] = {
+    "ChargerConnected": EventSpec(
+        1,
+        "A charger opened a WebSocket connection and was admitted.",
+        _object(
+            {
+                "connectionId": {"type": "string"},
+                "protocol": {"type": "string"},
+                "registrationStatus": {"enum": ["Accepted", "Pending", "Rejected"]},
+                "replacedConnectionId": _STR_OR_NULL,
+            }
+        ),
+    ),
+    "ChargerDisconnected": EventSpec(
+        1,
+        "The charger's current connection closed (a connection already replaced by a newer "
+        "one closing is not a disconnect).",
+        _object(
+            {
+                "connectionId": {"type": "string"},
+                "closeCode": _INT_OR_NULL,
+                "closeReason": _STR_OR_NULL,
+            }
+        ),
+    ),
+    "ChargerBooted": EventSpec(
+        1,
+        "A charger sent BootNotification; data is what it says about itself and our answer.",
+        _object(
+            {
+                "registrationStatus": {"enum": ["Accepted", "Pending", "Rejected"]},
+                "heartbeatInterval": _INT,
+                "vendor": {"type": "string"},
+                "model": {"type": "string"},
+                "serialNumber": _STR_OR_NULL,
+                "chargeBoxSerialNumber": _STR_OR_NULL,
+                "firmwareVersion": _STR_OR_NULL,
+                "meterType": _STR_OR_NULL,
+                "meterSerialNumber": _STR_OR_NULL,
+                "openTransactionIds": {"type": "array", "items": _INT},
+            }
+        ),
+    ),
+    "ChargerWentOffline": EventSpec(
+        1,
+        "The liveness job found a charger silent for longer than twice its heartbeat interval "
+        "plus slack (reason silent), or its connection gone without a $disconnect "
+        "(reason connection-gone).",
+        _object(
+            {
+                "connectionId": {"type": "string"},
+                "lastSeen": _TIME_OR_NULL,
+                "reason": {"enum": ["silent", "connection-gone"]},
+                "heartbeatInterval": _INT,
+            }
+        ),
+    ),
+    "ConnectorStatusChanged": EventSpec(
+        1,
+        "A StatusNotification became the connector's latest status and differs from the "
+        "previous one (status or error code). Reports older than the stored one, and repeats, "
+        "produce no event.",
+        _object(
+            {
+                "connectorId": _INT,
+                "status": {"type": "string"},
+                "errorCode": {"type": "string"},
+                "info": _STR_OR_NULL,
+                "vendorId": _STR_OR_NULL,
+                "vendorErrorCode": _STR_OR_NULL,
+                "statusTimestamp": _TIME,
+                "previousStatus": _STR_OR_NULL,
+                "previousErrorCode": _STR_OR_NULL,
+            }
+        ),
+    ),
+    "TransactionStarted": EventSpec(
+        1,
+        "A StartTransaction was recorded (once: a retried frame produces no second event).",
+        _object({**_TRANSACTION, "authorizationStatus": {"type": "string"}}),
+    ),
+    "TransactionStopped": EventSpec(
+        1,
+        "A transaction ended: by the charger's StopTransaction (closedBy charger), or closed by "
+        "the CSMS where OCPP makes the end certain (closedBy csms, e.g. a newer transaction "
+        "started on the same connector). energyWh is meterStop - meterStart.",
+        _object(
+            {
+                **_TRANSACTION,
+                "meterStop": _INT,
+                "stopTimestamp": _TIME,
+                "reason": _STR_OR_NULL,
+                "stopIdTag": _STR_OR_NULL,
+                "energyWh": _INT,
+                "closedBy": {"enum": ["charger", "csms"]},
+            }
+        ),
+    ),
+    "TransactionFlagged": EventSpec(
+        1,
+        "The stuck-transactions job flagged an open transaction for an operator: no meter "
+        "value or status for too long (no-activity), or its charger rebooted since it began "
+        "and has not stopped it (charger-rebooted).",
+        _object(
+            {
+                "transactionId": _INT,
+                "connectorId": _INT,
+                "idTag": {"type": "string"},
+                "startTimestamp": _TIME,
+                "reason": {"enum": ["no-activity", "charger-rebooted"]},
+                "lastActivityAt": _TIME,
+            }
+        ),
+    ),
+    "MeterValuesReceived": EventSpec(
+        1,
+        "One MeterValues frame's samples (all of them, in frame order), when at least one was "
+        "new (a retried frame produces no second event).",
+        _object(
+            {
+                "connectorId": _INT,
+                "transactionId": _INT_OR_NULL,
+                "newSamples": _INT,
+                "samples": {"type": "array", "items": _SAMPLE},
+            }
+        ),
+    ),
+    "UnknownTransactionStopRecorded": EventSpec(
+        1,
+        "A StopTransaction named a transaction id this charger never started; it was accepted "
+        "(as OCPP requires) and recorded for an operator.",
+        _object(
+            {
+                "transactionId": _INT,
+                "idTag": _STR_OR_NULL,
+                "meterStop": _INT,
+                "stopTimestamp": _TIME,
+                "reason": _STR_OR_NULL,
+            }
+        ),
+    ),
+    "CommandFinished": EventSpec(
+        1,
+        "A command sent to a charger reached a final state: accepted or rejected by the "
+        "charger's answer, failed (CALLERROR, invalid answer, charger offline) or timed_out.",
+        _object(
+            {
+                "commandId": {"type": "string"},
+                "action": {"type": "string"},
+                "status": {"type": "string"},
+                "response": {"type": ["object", "null"]},
+                "errorCode": _STR_OR_NULL,
+                "reason": _STR_OR_NULL,
+            }
+        ),
+    ),
+    "ReservationStateChanged": EventSpec(
+        1,
+        "A reservation moved in its lifecycle: requested, active, rejected, failed, cancelled, "
+        "used (by a transaction) or expired.",
+        _object(
+            {
+                "reservationId": _INT,
+                "connectorId": _INT,
+                "idTag": {"type": "string"},
+                "expiryDate": _TIME,
+                "status": {
+                    "enum": ["requested", "active", "rejected", "cancelled", "used", "expired", "failed"]
+                },
+                "transactionId": _INT_OR_NULL,
+            }
+        ),
+    ),
+}
+
+ENVELOPE_SCHEMA: Final[dict[str, Any]] = _object(
+    {
+        "id": {"type": "string", "description": "Unique per event (UUID); deduplicate on it."},
+        "type": {"enum": sorted(CATALOGUE)},
+        "version": {"type": "integer", "minimum": 1},
+        "tenantId": {"type": "string"},
+        "chargePointId": _STR_OR_NULL,
+        "occurredAt": _TIME,
+        "correlationId": {"type": "string"},
+        "sequence": {"type": "integer", "description": "Feed position (live feed only)."},
+        "data": {"type": "object"},
+    },
+    required=["id", "type", "version", "tenantId", "chargePointId", "occurredAt", "correlationId", "data"],
+)

@@ -1,0 +1,21 @@
+"""event-delivery: publish domain events the request that produced them could not (the bus
+was down, the function timed out after committing), dead-letter those that used up their
+attempts, and prune the event log past its retention period."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+
+def run(now: datetime) -> dict[str, Any]:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from csms.app import wiring
+    from csms.observability import metrics
+
+    result = wiring.event_relay().redeliver(now)
+    metrics.add_metric(name="EventsRedelivered", unit=MetricUnit.Count, value=result["published"])
+    metrics.add_metric(name="EventsDeadLettered", unit=MetricUnit.Count, value=result["dead_lettered"])
+    metrics.add_metric(name="EventBacklog", unit=MetricUnit.Count, value=result["backlog"])
+    return result

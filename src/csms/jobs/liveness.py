@@ -1,0 +1,35 @@
+"""liveness: chargers silent for longer than twice their heartbeat interval (plus slack) are
+marked offline, with a ChargerWentOffline event; connection records whose connection API
+Gateway says is gone are closed. The rules are in :mod:`csms.services.liveness`.
+
+Cost: one paginated DynamoDB Scan of the connections table per run (every 5 minutes), with a
+projection and a filter (:meth:`csms.aws.connections.DynamoConnectionStore.liveness_scan`),
+one PostgreSQL query for the suspects' heartbeat intervals, and a consistent GetItem plus a
+``GET @connections`` per charger that looks silent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+
+def run(now: datetime) -> dict[str, Any]:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from csms.app import wiring
+    from csms.data.liveness import PgHeartbeatIntervals
+    from csms.observability import metrics
+    from csms.services.liveness import LivenessService
+
+    settings = wiring.settings()
+    service = LivenessService(
+        wiring.connections(),
+        wiring.management_sender,
+        PgHeartbeatIntervals(wiring.database()),
+        wiring.emit,
+        heartbeat_interval=settings.heartbeat_interval,
+        slack_seconds=settings.liveness_slack_seconds,
+    )
+    result = service.run(now)
+    metrics.add_metric(name="ChargersWentOffline", unit=MetricUnit.Count, value=result["offline"])
+    return result
