@@ -371,24 +371,22 @@ def _run_token(args: argparse.Namespace) -> int:
 def _run_openapi(args: argparse.Namespace) -> int:
     from csms.api.app import build_app, openapi_document
 
-    text = json.dumps(openapi_document(build_app()), indent=2, sort_keys=True) + "\n"
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        args.output.write_text(text)
-        print(f"wrote {args.output}", file=sys.stderr)
-    return 0
+    return _write(json.dumps(openapi_document(build_app()), indent=2, sort_keys=True) + "\n", args.output)
 
 
 def _run_events_doc(args: argparse.Namespace) -> int:
     from csms.eventsdoc import render
 
-    text = render()
-    if args.output is None:
+    return _write(render(), args.output)
+
+
+def _write(text: str, output: Path | None) -> int:
+    """A generated document to ``output``, or standard output."""
+    if output is None:
         sys.stdout.write(text)
     else:
-        args.output.write_text(text)
-        print(f"wrote {args.output}", file=sys.stderr)
+        output.write_text(text)
+        print(f"wrote {output}", file=sys.stderr)
     return 0
 
 
