@@ -133,6 +133,17 @@ _SETTLED = domain_events.c.txid < literal_column("pg_snapshot_xmin(pg_current_sn
 _FEED_ORDER = (domain_events.c.txid, domain_events.c.sequence)
 
 
+#: After every request that changed something: built once (see csms.data.repositories).
+_MARK_PUBLISHED = (
+    update(domain_events)
+    .where(
+        domain_events.c.sequence.in_(bindparam("sequences", expanding=True)),
+        domain_events.c.published_at.is_(None),
+    )
+    .values(published_at=bindparam("at", type_=domain_events.c.published_at.type))
+)
+
+
 class PgEventLog:
     """Reads and bookkeeping over ``domain_events`` (the feed, the relay, housekeeping)."""
 
@@ -211,11 +222,7 @@ class PgEventLog:
         if not sequences:
             return
         with self._db.begin() as conn:
-            conn.execute(
-                update(domain_events)
-                .where(domain_events.c.sequence.in_(list(sequences)), domain_events.c.published_at.is_(None))
-                .values(published_at=at)
-            )
+            conn.execute(_MARK_PUBLISHED, {"sequences": list(sequences), "at": at})
 
     def mark_failed(self, failures: dict[int, str], at: datetime, max_attempts: int) -> list[int]:
         """Count a failed publish attempt for each event; returns the sequences that have now
