@@ -161,7 +161,12 @@ class Assumptions:
     disconnect_ms: float = 10.0
     commands_ms: float = 30.0
     scheduled_ms: float = 200.0
-    scheduled_per_month: float = 43_800.0  # one sweep a minute
+    #: Every schedule of csms.schedules (four a minute, liveness every 5, the rest hourly or
+    #: quarter-hourly): ~187,000 invocations a month, whatever the fleet size.
+    scheduled_per_month: float = field(default_factory=lambda: _scheduled_per_month())
+    #: Billed ms a state-changing frame adds by publishing its event after the answer
+    #: (PutEvents through the VPC endpoint, then the UPDATE marking it published). Assumed.
+    event_publish_ms: float = 15.0
     # --- DynamoDB (on-demand)
     #: UpdateItem per frame, plus the by-tenant GSI (projection ALL: last_seen changes it).
     dynamodb_wru_per_frame: float = 2.0
@@ -171,7 +176,9 @@ class Assumptions:
     # --- network
     nat_gateways: int = 2
     availability_zones: int = 2
-    interface_endpoints: int = 1  # Secrets Manager (DynamoDB has a free gateway endpoint)
+    #: What the CDK app creates with vpc_endpoints on: Secrets Manager, SQS, EventBridge
+    #: (DynamoDB has a free gateway endpoint). 0 sends that traffic through the NAT.
+    interface_endpoints: int = 3
     #: NAT bytes per @connections POST: HTTPS request with SigV4 headers and its answer.
     nat_bytes_per_post: float = 1500.0
     #: WebSocket framing and TLS record overhead per frame through CloudFront.
@@ -195,7 +202,6 @@ class Assumptions:
     log_retention_days: float = 90.0
     log_compression: float = 0.15
     # --- other
-    domain_events_per_session: float = 0.0  # the product publishes none yet
     secrets: int = 2  # database credentials, origin-verify secret
 
 
@@ -250,6 +256,12 @@ class Bill:
 
 
 # --- the model ------------------------------------------------------------------------------------
+
+
+def _scheduled_per_month(hours: float = 730.0) -> float:
+    from csms.schedules import SCHEDULES
+
+    return sum(hours * 3600 / schedule.every_seconds for schedule in SCHEDULES)
 
 
 def traffic(a: Assumptions, mix: MessageMix, hours: float = 730.0) -> Traffic:
@@ -312,10 +324,16 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix) -> Bill:
         minutes / 1e6 * prices["api_gateway.connection_minutes"],
     )
 
+    # --- domain events (ADR 0014): one per frame that changes state (all but Heartbeat and
+    # Authorize), one per $connect and $disconnect, one per finished command.
+    quiet = t.frames.get("Heartbeat", 0.0) + t.frames.get("Authorize", 0.0)
+    events_frames = n * (t.frames_in - quiet)
+    events = events_frames + n * (2 * t.connections + t.commands)
+
     # --- Lambda
     gb = a.lambda_memory_mb / 1024
     invocations = {
-        "message": (frames_in, a.message_ms),
+        "message": (frames_in, a.message_ms + events_frames / max(frames_in, 1.0) * a.event_publish_ms),
         "connect": (n * t.connections, a.connect_ms + a.password_share * a.scrypt_ms),
         "disconnect": (n * t.connections, a.disconnect_ms),
         "commands": (n * t.commands, a.commands_ms),
@@ -348,7 +366,6 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix) -> Bill:
         scheduled / 1e6 * prices["eventbridge.scheduler_invocations"],
         fixed=True,
     )
-    events = n * t.sessions * a.domain_events_per_session
     add("EventBridge", "domain events", events, "events", events / 1e6 * prices["eventbridge.custom_events"])
 
     # --- Aurora Serverless v2
@@ -387,7 +404,15 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix) -> Bill:
         "VPC", "NAT gateway hours", nat_hours, "hours", nat_hours * prices["vpc.nat_gateway_hour"], fixed=True
     )
     nat_gb = frames_out * a.nat_bytes_per_post / 1e9
-    add("VPC", "NAT data (@connections POSTs)", nat_gb, "GB", nat_gb * prices["vpc.nat_gateway_gb"])
+    if a.interface_endpoints < 3:  # without the EventBridge endpoint, PutEvents go through NAT
+        nat_gb += events * a.nat_bytes_per_post / 1e9
+    add(
+        "VPC",
+        "NAT data (@connections POSTs, events without endpoint)",
+        nat_gb,
+        "GB",
+        nat_gb * prices["vpc.nat_gateway_gb"],
+    )
     endpoint_hours = a.interface_endpoints * a.availability_zones * hours
     add(
         "VPC",

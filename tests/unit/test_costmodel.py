@@ -124,7 +124,9 @@ def test_lambda_duration_is_invocations_times_billed_ms_times_memory() -> None:
     fleet = a_fleet(chargers=1, commands_per_charger_day=0.0, password_share=0.0, scheduled_per_month=0.0)
     bill = estimate(fleet, unit_prices(), a_mix())
     t = bill.traffic
-    expected = (t.frames_in * 20 + t.connections * 40 + t.connections * 10) / 1000 * 0.5
+    # Frames that change state also publish their domain event (15 ms): all but Heartbeat, Authorize.
+    publishing = t.frames_in - t.frames["Heartbeat"] - t.frames.get("Authorize", 0.0)
+    expected = (t.frames_in * 20 + publishing * 15 + t.connections * 40 + t.connections * 10) / 1000 * 0.5
     assert line(bill, "Lambda", "duration") == pytest.approx(expected)
     assert line(bill, "Lambda", "requests") == pytest.approx((t.frames_in + 2 * t.connections) / 1e6)
 
@@ -145,13 +147,23 @@ def test_dynamodb_writes_one_update_per_frame_with_its_index_and_four_items_per_
     assert line(lean, "DynamoDB", "write") == pytest.approx((t.frames_in + 365 * 8) / 1e6)
 
 
+def test_every_state_change_is_one_domain_event() -> None:
+    fleet = a_fleet(chargers=1)
+    bill = estimate(fleet, unit_prices(), a_mix())
+    t = bill.traffic
+    changes = t.frames_in - t.frames["Heartbeat"] - t.frames.get("Authorize", 0.0)
+    expected = changes + 2 * t.connections + t.commands  # + connected/disconnected, command finished
+    assert line(bill, "EventBridge", "domain events") == pytest.approx(expected / 1e6)
+
+
 def test_fixed_costs_do_not_grow_with_the_fleet_and_are_spread_over_it() -> None:
     small = estimate(a_fleet(chargers=100), unit_prices(), a_mix())
     large = estimate(a_fleet(chargers=10_000), unit_prices(), a_mix())
     assert small.fixed == large.fixed
-    # NAT (2 x 730 h) + Aurora minimum (2 x 0.5 ACU x 730 h) + endpoint (1 x 2 AZ x 730 h)
-    # + 2 secrets + the sweeper's schedule (one a minute)
-    assert small.fixed == pytest.approx(2 * 730 + 730 + 2 * 730 + 2 + 43_800 / 1e6)
+    # NAT (2 x 730 h) + Aurora minimum (2 x 0.5 ACU x 730 h) + 3 endpoints (x 2 AZ x 730 h)
+    # + 2 secrets + the schedules (four a minute, one every 5, one every 15, one an hour)
+    schedules = 730 * (4 * 60 + 12 + 4 + 1)
+    assert small.fixed == pytest.approx(2 * 730 + 730 + 3 * 2 * 730 + 2 + schedules / 1e6)
     assert large.per_charger < small.per_charger
 
 
