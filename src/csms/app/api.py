@@ -51,4 +51,11 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     refused = _unsupported_media(event)
     if refused is not None:
         return refused
-    return resolver().resolve(event, context)
+    try:
+        return resolver().resolve(event, context)
+    finally:
+        # Events the request committed (a reservation requested, a command failed at once).
+        # (The answer is built by now; API Gateway gets it when this returns.)
+        from csms.app import wiring
+
+        wiring.flush_events()

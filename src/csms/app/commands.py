@@ -35,7 +35,13 @@ def _record(record: SQSRecord) -> None:
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     reset_invocation()
-    response = process_partial_response(
-        event=event, record_handler=_record, processor=_processor, context=context
-    )
+    try:
+        response = process_partial_response(
+            event=event, record_handler=_record, processor=_processor, context=context
+        )
+    finally:
+        # Commands that failed on delivery (charger offline) and their reservations' events.
+        from csms.app import wiring
+
+        wiring.flush_events()
     return dict(response)

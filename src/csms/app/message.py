@@ -107,8 +107,6 @@ def handle(event: dict[str, Any], context: Any, deps: MessageDeps | None = None)
         except Exception:
             log.exception("could not send the answer")
             sent = "failed"
-    # The charger has its answer: now the events (the relay never raises).
-    deps.flush_events()
     log.info(
         "frame out" if outcome.reply is not None else "frame handled",
         extra={
@@ -119,6 +117,8 @@ def handle(event: dict[str, Any], context: Any, deps: MessageDeps | None = None)
             "latency_ms": round((perf_counter() - started) * 1000, 2),
         },
     )
+    # The charger has its answer: now the events (the relay never raises).
+    deps.flush_events()
     return OK
 
 

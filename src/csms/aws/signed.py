@@ -233,6 +233,7 @@ class SignedHttp:
         region: str,
         credentials: CredentialSource,
         max_attempts: int = MAX_ATTEMPTS,
+        read_timeout: float = READ_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         parts = urlsplit(endpoint)
@@ -247,6 +248,7 @@ class SignedHttp:
         self._region = region
         self._credentials = credentials
         self._max_attempts = max_attempts
+        self._read_timeout = read_timeout
         self._sleep = sleep
         self._local = threading.local()
         self._tls = ssl.create_default_context() if self._https else None
@@ -314,7 +316,7 @@ class SignedHttp:
                 connection = http.client.HTTPConnection(self._host, self._port, timeout=CONNECT_TIMEOUT)
             connection.connect()
             if connection.sock is not None:
-                connection.sock.settimeout(READ_TIMEOUT)
+                connection.sock.settimeout(self._read_timeout)
             self._local.connection = connection
         return connection
 
@@ -352,6 +354,8 @@ class JsonService:
     service_id = ""
     target_prefix = ""
     json_version = "1.0"
+    max_attempts = MAX_ATTEMPTS
+    read_timeout = READ_TIMEOUT
 
     def __init__(
         self, region: str, endpoint_url: str | None = None, credentials: CredentialSource | None = None
@@ -361,6 +365,8 @@ class JsonService:
             service=self.service,
             region=region,
             credentials=credentials or default_credentials(),
+            max_attempts=self.max_attempts,
+            read_timeout=self.read_timeout,
         )
         self.exceptions = self._http.exceptions
         self._content_type = f"application/x-amz-json-{self.json_version}"
@@ -399,10 +405,16 @@ class SecretsManager(JsonService):
 
 
 class EventBridge(JsonService):
+    """Publishing domain events after a request's answer: one attempt with a short read
+    timeout, so an EventBridge outage does not hold every frame's Lambda for the retries.
+    The outbox keeps what failed and the event-delivery job retries it (ADR 0014)."""
+
     service = "events"
     service_id = "eventbridge"
     target_prefix = "AWSEvents"
     json_version = "1.1"
+    max_attempts = 1
+    read_timeout = 2.0
 
 
 # --- API Gateway @connections ---------------------------------------------------------------------
