@@ -60,7 +60,8 @@ class FakeUnitOfWork:
     def record_status(
         self, tenant_id: str, charge_point_id: str, status: ConnectorStatus, received_at: datetime
     ) -> StatusRecorded | None:
-        if status not in self.status_history:
+        new_report = status not in self.status_history
+        if new_report:
             self.status_history.append(status)
         key = (charge_point_id, status.connector_id)
         current = self.connector_latest.get(key)
@@ -68,6 +69,7 @@ class FakeUnitOfWork:
             return None
         self.connector_latest[key] = status
         return StatusRecorded(
+            new_report=new_report,
             previous_status=current.status if current else None,
             previous_error_code=current.error_code if current else None,
         )

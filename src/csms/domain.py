@@ -178,12 +178,18 @@ class StoppedTransaction:
     unknown: bool = False
     #: True when this call recorded the stop (False for a retried frame).
     stopped_now: bool = False
+    #: The CSMS's own close this stop replaced (stuck-transactions closed it first).
+    corrected: Transaction | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class StatusRecorded:
     """A status report that became the connector's latest, and what it replaced."""
 
+    #: False for a report stored before (a retried frame).
+    new_report: bool = True
+    #: The stored status when this report was processed. Two different reports for one
+    #: connector processed at the same instant can both name the same previous status.
     previous_status: str | None = None
     previous_error_code: str | None = None
 

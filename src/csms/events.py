@@ -217,7 +217,8 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         1,
         "A StatusNotification became the connector's latest status and differs from the "
         "previous one (status or error code). Reports older than the stored one, and repeats, "
-        "produce no event.",
+        "produce no event. previousStatus is the status stored when the report was processed "
+        "(two reports for one connector processed at the same instant may name the same one).",
         _object(
             {
                 "connectorId": _INT,
@@ -241,7 +242,9 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         1,
         "A transaction ended: by the charger's StopTransaction (closedBy charger), or closed by "
         "the CSMS where OCPP makes the end certain (closedBy csms, e.g. a newer transaction "
-        "started on the same connector). energyWh is meterStop - meterStart.",
+        "started on the same connector). energyWh is meterStop - meterStart. Once per "
+        "transaction: if the charger's own stop arrives after a CSMS close, that is a "
+        "TransactionStopCorrected.",
         _object(
             {
                 **_TRANSACTION,
@@ -251,6 +254,26 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
                 "stopIdTag": _STR_OR_NULL,
                 "energyWh": _INT,
                 "closedBy": {"enum": ["charger", "csms"]},
+            }
+        ),
+    ),
+    "TransactionStopCorrected": EventSpec(
+        1,
+        "The charger's own StopTransaction arrived for a transaction the CSMS had closed "
+        "(TransactionStopped with closedBy csms): the charger's values replace the CSMS's. "
+        "Not a second stop: billing adjusts by energyWh - previousEnergyWh.",
+        _object(
+            {
+                **_TRANSACTION,
+                "meterStop": _INT,
+                "stopTimestamp": _TIME,
+                "reason": _STR_OR_NULL,
+                "stopIdTag": _STR_OR_NULL,
+                "energyWh": _INT,
+                "closedBy": {"enum": ["charger"]},
+                "previousMeterStop": _INT,
+                "previousStopTimestamp": _TIME,
+                "previousEnergyWh": _INT,
             }
         ),
     ),

@@ -426,3 +426,24 @@ async def test_each_command_outcome_is_one_command_finished_event(
     )
     assert finished[unanswered.body["id"]]["status"] == "timed_out"
     assert len(finished) == 3
+
+
+async def test_a_status_report_retried_concurrently_is_one_event(
+    stack: LocalStack, provisioning: ProvisioningService, engine: Engine, now: datetime
+) -> None:
+    import json
+
+    provisioning.add_charger(CP, "tenant-e", now)
+    report = {"connectorId": 1, "errorCode": "NoError", "status": "Charging", "timestamp": at(5)}
+    socket = await open_socket(stack, CP)
+    try:
+        # The same report five times without waiting: the gateway runs the frames concurrently.
+        for i in range(5):
+            await socket.send(json.dumps([2, f"r{i}", "StatusNotification", report]))
+        answers = [json.loads(await asyncio.wait_for(socket.recv(), 10)) for _ in range(5)]
+    finally:
+        await socket.close()
+    assert sorted(a[1] for a in answers) == [f"r{i}" for i in range(5)]
+    assert all(a[0] == 3 for a in answers)
+    changes = data_of(stored(engine, "ConnectorStatusChanged"), "ConnectorStatusChanged")
+    assert [(c["status"], c["previousStatus"]) for c in changes] == [("Charging", None)]

@@ -337,4 +337,14 @@ async def test_the_chargers_own_stop_replaces_the_csms_close(
         now - timedelta(minutes=90),
         "EVDisconnected",
     )
-    assert stopped["closed_by"] in (None, "charger")
+    assert stopped["closed_by"] is None  # the charger closed it
+    # and the correction is its own event, not a second TransactionStopped (no double billing)
+    [closed] = [e for e in stored(engine, "TransactionStopped") if e["data"]["transactionId"] == lost]
+    assert closed["data"]["closedBy"] == "csms"
+    [corrected] = stored(engine, "TransactionStopCorrected")
+    assert corrected["data"]["transactionId"] == lost
+    assert (corrected["data"]["meterStop"], corrected["data"]["closedBy"]) == (3300, "charger")
+    assert corrected["data"]["previousMeterStop"] == closed["data"]["meterStop"]
+    assert corrected["data"]["energyWh"] - corrected["data"]["previousEnergyWh"] == (
+        3300 - closed["data"]["meterStop"]
+    )

@@ -24,7 +24,6 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
-    or_,
     select,
     update,
 )
@@ -218,6 +217,7 @@ def _record_status_statement() -> Any:
         pg_insert(connector_status_history)
         .values(**values, received_at=received_at)
         .on_conflict_do_nothing()
+        .returning(connector_status_history.c.id)
         .cte("history")
     )
     # Every sub-statement sees the table as it was before the statement: the previous status.
@@ -240,6 +240,9 @@ def _record_status_statement() -> Any:
         },
         where=connectors.c.status_timestamp <= insert_latest.excluded.status_timestamp,
     ).returning(
+        # NULL for a retried report: its history row exists already (a concurrent retry waits
+        # on the unique index for the first to commit, then inserts nothing).
+        select(history.c.id).scalar_subquery().label("new_report"),
         select(previous.c.status).scalar_subquery().label("previous_status"),
         select(previous.c.error_code).scalar_subquery().label("previous_error_code"),
     )
@@ -272,7 +275,9 @@ class PgConnectors:
         if row is None:
             return None
         return StatusRecorded(
-            previous_status=row.previous_status, previous_error_code=row.previous_error_code
+            new_report=row.new_report is not None,
+            previous_status=row.previous_status,
+            previous_error_code=row.previous_error_code,
         )
 
 
@@ -389,28 +394,36 @@ _MINE = and_(
     transactions.c.id == bindparam("b_transaction_id"),
     transactions.c.charge_point_id == bindparam("b_charge_point_id"),
 )
-_STOP = (
-    update(transactions)
-    # Open, or closed by the CSMS (stuck-transactions): the charger's own stop then wins.
-    .where(_MINE, or_(transactions.c.stop_timestamp.is_(None), transactions.c.closed_by == "csms"))
-    .values(
-        {
-            **{
-                name: _bind(transactions.c[name], f"v_{name}")
-                for name in (
-                    "meter_stop",
-                    "stop_timestamp",
-                    "stop_reason",
-                    "stop_id_tag",
-                    "transaction_data",
-                    "stopped_received_at",
-                )
-            },
-            "closed_by": None,  # NULL: the charger closed it
-        }
+
+
+def _stop_statement(*condition: Any) -> Any:
+    return (
+        update(transactions)
+        .where(_MINE, *condition)
+        .values(
+            {
+                **{
+                    name: _bind(transactions.c[name], f"v_{name}")
+                    for name in (
+                        "meter_stop",
+                        "stop_timestamp",
+                        "stop_reason",
+                        "stop_id_tag",
+                        "transaction_data",
+                        "stopped_received_at",
+                    )
+                },
+                "closed_by": None,  # NULL: the charger closed it
+            }
+        )
+        .returning(*_TX_COLUMNS)
     )
-    .returning(*_TX_COLUMNS)
-)
+
+
+_STOP = _stop_statement(transactions.c.stop_timestamp.is_(None))
+#: A charger's late StopTransaction for a transaction the CSMS closed (stuck-transactions):
+#: the charger's values replace the CSMS's.
+_CORRECT = _stop_statement(transactions.c.closed_by == "csms")
 _GET_MINE = select(*_TX_COLUMNS).where(_MINE)
 _OPEN_OF_CHARGER = (
     select(transactions.c.id)
@@ -502,22 +515,26 @@ class PgTransactions:
         self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime
     ) -> StoppedTransaction:
         mine = {"b_transaction_id": stop.transaction_id, "b_charge_point_id": charge_point_id}
-        row = self._conn.execute(
-            _STOP,
-            {
-                **mine,
-                "v_meter_stop": stop.meter_stop,
-                "v_stop_timestamp": stop.timestamp,
-                "v_stop_reason": stop.reason,
-                "v_stop_id_tag": stop.id_tag,
-                "v_transaction_data": stop.raw_transaction_data,
-                "v_stopped_received_at": received_at,
-            },
-        ).first()
+        values = {
+            **mine,
+            "v_meter_stop": stop.meter_stop,
+            "v_stop_timestamp": stop.timestamp,
+            "v_stop_reason": stop.reason,
+            "v_stop_id_tag": stop.id_tag,
+            "v_transaction_data": stop.raw_transaction_data,
+            "v_stopped_received_at": received_at,
+        }
+        row = self._conn.execute(_STOP, values).first()
         if row is not None:
             return StoppedTransaction(transaction=_transaction(row), stopped_now=True)
-        # Either a retry of a stop we already stored (first stop wins) or an unknown id.
+        # A retry of a stop we already stored (first stop wins), a stop of a transaction the
+        # CSMS closed (the charger's values win), or an unknown id.
         row = self._conn.execute(_GET_MINE, mine).first()
+        if row is not None and row._mapping["closed_by"] == "csms":
+            corrected = self._conn.execute(_CORRECT, values).first()
+            if corrected is not None:
+                return StoppedTransaction(transaction=_transaction(corrected), corrected=_transaction(row))
+            row = self._conn.execute(_GET_MINE, mine).first()  # a concurrent correction won
         if row is not None:
             return StoppedTransaction(transaction=_transaction(row))
         recorded = self._conn.execute(

@@ -13,8 +13,14 @@ from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, update
 
 from csms.data.events import append
 from csms.data.tables import reservations
-from csms.events import DomainEvent, iso, new_event
-from csms.services.reservations import OPEN, NewReservation, Reservation, ReservationStatus
+from csms.events import DomainEvent
+from csms.services.reservations import (
+    OPEN,
+    NewReservation,
+    Reservation,
+    ReservationStatus,
+    reservation_event,
+)
 
 if TYPE_CHECKING:  # csms.data.database imports the repositories, which import this module
     from csms.data.database import PgDatabase
@@ -80,38 +86,9 @@ _EVENT_COLUMNS = (
 )
 
 
-def _state_event(
-    tenant_id: str,
-    charge_point_id: str,
-    reservation_id: int,
-    connector_id: int,
-    id_tag: str,
-    expiry_date: datetime,
-    status: ReservationStatus,
-    transaction_id: int | None,
-    at: datetime,
-    correlation_id: str | None = None,
-) -> DomainEvent:
-    return new_event(
-        "ReservationStateChanged",
-        tenant_id,
-        charge_point_id,
-        at,
-        {
-            "reservationId": reservation_id,
-            "connectorId": connector_id,
-            "idTag": id_tag,
-            "expiryDate": iso(expiry_date),
-            "status": status.value,
-            "transactionId": transaction_id,
-        },
-        correlation_id=correlation_id,
-    )
-
-
 def _row_event(row: Row[Any], at: datetime) -> DomainEvent:
     m = row._mapping
-    return _state_event(
+    return reservation_event(
         m["tenant_id"],
         m["charge_point_id"],
         m["id"],
@@ -149,7 +126,7 @@ class PgReservationStore:
             append(
                 conn,
                 [
-                    _state_event(
+                    reservation_event(
                         reservation.tenant_id,
                         reservation.charge_point_id,
                         allocated,

@@ -21,8 +21,14 @@ from csms.services.sessions import (
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 
+
+def in_wh(samples: Any) -> Any:
+    """A Wh or kWh register reading of ``samples`` (meter_samples or an alias) in Wh."""
+    return case((samples.c.unit == "kWh", samples.c.numeric_value * 1000), else_=samples.c.numeric_value)
+
+
 _sample = meter_samples.alias("energy_sample")
-_in_wh = case((_sample.c.unit == "kWh", _sample.c.numeric_value * 1000), else_=_sample.c.numeric_value)
+_in_wh = in_wh(_sample)
 #: The latest energy register reading of an open transaction (evaluated per row, gated off
 #: for closed ones; ix_meter_samples_transaction finds it).
 _latest = (

@@ -17,14 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, case, exists, func, select, true, update
+from sqlalchemy import Connection, Row, exists, func, select, true, update
 
 from csms.data.database import PgDatabase
 from csms.data.events import append
+from csms.data.repositories import _transaction
+from csms.data.sessions import ENERGY_REGISTER, in_wh
 from csms.data.tables import charge_points, connectors, meter_samples, transactions
 from csms.events import DomainEvent, iso, new_event
+from csms.services.transactions import stopped_data
 
-ENERGY_REGISTER = "Energy.Active.Import.Register"
 #: What the CSMS writes as the stop reason of a transaction it closed (an OCPP 1.6 Reason).
 CLOSED_REASON = "Other"
 CLOSED_BY_CSMS = "csms"
@@ -78,13 +80,6 @@ class Superseded:
     transaction_id: int
     successor_id: int
     successor_start: datetime
-
-
-def _in_wh() -> Any:
-    return case(
-        (meter_samples.c.unit == "kWh", meter_samples.c.numeric_value * 1000),
-        else_=meter_samples.c.numeric_value,
-    )
 
 
 class PgStuckTransactions:
@@ -197,7 +192,7 @@ class PgStuckTransactions:
 def _meter_stop(conn: Connection, transaction_id: int, charge_point_id: str, meter_start: int) -> int:
     """The highest energy register reading of the transaction in Wh (the total, not a phase;
     the outlet's when the charger reports several locations), never below ``meter_start``."""
-    wh = _in_wh()
+    wh = in_wh(meter_samples)
     highest = conn.execute(
         select(wh)
         .where(
@@ -217,26 +212,13 @@ def _meter_stop(conn: Connection, transaction_id: int, charge_point_id: str, met
 
 
 def _stopped_event(row: Row[Any], now: datetime) -> DomainEvent:
-    m = row._mapping
+    transaction = _transaction(row)
     return new_event(
         "TransactionStopped",
-        m["tenant_id"],
-        m["charge_point_id"],
+        transaction.tenant_id,
+        transaction.charge_point_id,
         now,
-        {
-            "transactionId": m["id"],
-            "connectorId": m["connector_id"],
-            "idTag": m["id_tag"],
-            "meterStart": int(m["meter_start"]),
-            "startTimestamp": iso(m["start_timestamp"]),
-            "reservationId": m["reservation_id"],
-            "meterStop": int(m["meter_stop"]),
-            "stopTimestamp": iso(m["stop_timestamp"]),
-            "reason": m["stop_reason"],
-            "stopIdTag": m["stop_id_tag"],
-            "energyWh": int(m["meter_stop"]) - int(m["meter_start"]),
-            "closedBy": CLOSED_BY_CSMS,
-        },
+        stopped_data(transaction, CLOSED_BY_CSMS),
     )
 
 

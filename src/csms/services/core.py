@@ -79,7 +79,9 @@ class ChargePointService:
             recorded = uow.connectors.record_status(ctx.tenant_id, ctx.charge_point_id, status, now)
             if recorded is None:
                 return False
-            if (recorded.previous_status, recorded.previous_error_code) != (status.status, status.error_code):
+            previous = (recorded.previous_status, recorded.previous_error_code)
+            changed = previous != (status.status, status.error_code)
+            if recorded.new_report and changed:
                 uow.events.add(
                     new_event(
                         "ConnectorStatusChanged",

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from csms.errors import Conflict, InvalidInput, NotFound
+from csms.events import DomainEvent, iso, new_event
 
 
 class ReservationStatus(StrEnum):
@@ -95,6 +96,36 @@ class ReservationStore(Protocol):
     def expire(self, now: datetime) -> list[int]:
         """Open reservations whose expiry date has passed become ``expired``; their ids."""
         ...
+
+
+def reservation_event(
+    tenant_id: str,
+    charge_point_id: str,
+    reservation_id: int,
+    connector_id: int,
+    id_tag: str,
+    expiry_date: datetime,
+    status: ReservationStatus,
+    transaction_id: int | None,
+    at: datetime,
+    correlation_id: str | None = None,
+) -> DomainEvent:
+    """ReservationStateChanged: the reservation as it is now."""
+    return new_event(
+        "ReservationStateChanged",
+        tenant_id,
+        charge_point_id,
+        at,
+        {
+            "reservationId": reservation_id,
+            "connectorId": connector_id,
+            "idTag": id_tag,
+            "expiryDate": iso(expiry_date),
+            "status": status.value,
+            "transactionId": transaction_id,
+        },
+        correlation_id=correlation_id,
+    )
 
 
 class ReservationService:

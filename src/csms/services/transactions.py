@@ -24,6 +24,7 @@ from csms.domain import (
 from csms.events import DomainEvent, iso, new_event
 from csms.ports import Database, UnitOfWork
 from csms.services.authorization import id_tag_info
+from csms.services.reservations import ReservationStatus, reservation_event
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,19 +83,16 @@ class TransactionService:
                 )
             if used is not None:
                 uow.events.add(
-                    new_event(
-                        "ReservationStateChanged",
+                    reservation_event(
                         ctx.tenant_id,
                         ctx.charge_point_id,
+                        used.reservation_id,
+                        used.connector_id,
+                        used.id_tag,
+                        used.expiry_date,
+                        ReservationStatus.USED,
+                        transaction.id,
                         now,
-                        {
-                            "reservationId": used.reservation_id,
-                            "connectorId": used.connector_id,
-                            "idTag": used.id_tag,
-                            "expiryDate": iso(used.expiry_date),
-                            "status": "used",
-                            "transactionId": transaction.id,
-                        },
                     )
                 )
             return StartResult(transaction=transaction, id_tag_info=info)
@@ -108,6 +106,22 @@ class TransactionService:
             stopped = uow.transactions.stop(ctx.tenant_id, ctx.charge_point_id, stop, now)
             if stopped.stopped_now:
                 uow.events.add(_stop_event(ctx, stop, stopped, now))
+            elif stopped.corrected is not None and stopped.transaction is not None:
+                replaced = stopped_data(stopped.corrected, "csms")
+                uow.events.add(
+                    new_event(
+                        "TransactionStopCorrected",
+                        ctx.tenant_id,
+                        ctx.charge_point_id,
+                        now,
+                        {
+                            **stopped_data(stopped.transaction, "charger"),
+                            "previousMeterStop": replaced["meterStop"],
+                            "previousStopTimestamp": replaced["stopTimestamp"],
+                            "previousEnergyWh": replaced["energyWh"],
+                        },
+                    )
+                )
             if stopped.transaction is not None and stop.transaction_data:
                 uow.meter_values.add_samples(
                     ctx.tenant_id,
