@@ -421,6 +421,12 @@ def test_a_tenant_never_sees_another_tenants_events(api: ApiClient) -> None:
     assert ok(read(b_admin))["cursor"] == sequences_of(b_events[1])[0]
     # And A sees only A's
     assert ids(ok(read(api.as_(a, "viewer"), "after=0"))) == [e.id for e in a_events]
+    # A cursor past A's last event (B's latest, or made up) serves nothing, not A's history
+    a_viewer = api.as_(a, "viewer")
+    later_b = connected_event(b, "B-CP", 9)
+    write(later_b)
+    assert ok(read(a_viewer, f"after={sequences_of(later_b)[0]}"))["items"] == []
+    assert ok(read(a_viewer, f"after={2**40}"))["items"] == []
 
 
 # --- transactions in flight -------------------------------------------------------------------

@@ -131,6 +131,8 @@ _EVENT_COLUMNS = [c for c in domain_events.c if c.name not in ("txid", "last_err
 #: transaction's first write, and the two orders differ.)
 _SETTLED = domain_events.c.txid < literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 _FEED_ORDER = (domain_events.c.txid, domain_events.c.sequence)
+#: Above any transaction id PostgreSQL hands out (xid8 counts up from 3 on the epoch's scale).
+_NO_EVENT_YET = 1 << 62
 
 
 #: After every request that changed something: built once (see csms.data.repositories).
@@ -185,8 +187,9 @@ class PgEventLog:
             return tuple_(literal(int(found)), literal(after))
         if after <= 0:
             return tuple_(literal(-1), literal(0))
+        # No later event at all: nothing to serve yet (not the whole history).
         oldest_after = (
-            select(func.coalesce(func.min(domain_events.c.txid), 0))
+            select(func.coalesce(func.min(domain_events.c.txid), _NO_EVENT_YET))
             .where(domain_events.c.tenant_id == tenant_id, domain_events.c.sequence > after)
             .scalar_subquery()
         )
