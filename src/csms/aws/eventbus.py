@@ -9,8 +9,34 @@ from typing import Any
 from csms.data.events import StoredEvent
 from csms.events import EVENT_SOURCE
 
-#: PutEvents takes at most 10 entries per call.
+#: PutEvents takes at most 10 entries and 256 KiB per call (an entry's size: its Detail,
+#: DetailType, Source and a fixed 14 bytes for Time).
 _BATCH = 10
+_MAX_REQUEST_BYTES = 256 * 1024
+#: SQS's message limit, with room for the attributes.
+_MAX_DEAD_LETTER_BYTES = 250 * 1024
+
+_Item = tuple[StoredEvent, dict[str, Any], int]
+
+
+def _entry_size(entry: dict[str, Any]) -> int:
+    return 14 + sum(len(str(entry[key]).encode("utf-8")) for key in ("Source", "DetailType", "Detail"))
+
+
+def _chunks(items: list[_Item]) -> list[list[_Item]]:
+    """At most 10 entries and 256 KiB per PutEvents."""
+    chunks: list[list[_Item]] = []
+    current: list[_Item] = []
+    size = 0
+    for item in items:
+        if current and (len(current) == _BATCH or size + item[2] > _MAX_REQUEST_BYTES):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += item[2]
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 class EventBridgePublisher:
@@ -33,18 +59,26 @@ class EventBridgePublisher:
 
     def publish(self, events: Sequence[StoredEvent]) -> dict[int, str]:
         failures: dict[int, str] = {}
-        for start in range(0, len(events), _BATCH):
-            chunk = events[start : start + _BATCH]
+        items: list[_Item] = []
+        for stored in events:
+            entry = self.entry(stored)
+            size = _entry_size(entry)
+            if size > _MAX_REQUEST_BYTES:  # never publishable: straight to its attempts' end
+                failures[stored.sequence] = f"EntryTooLarge: {size} bytes"
+            else:
+                items.append((stored, entry, size))
+        for chunk in _chunks(items):
             try:
-                answer = self._client.put_events(Entries=[self.entry(stored) for stored in chunk])
+                answer = self._client.put_events(Entries=[entry for _, entry, _ in chunk])
             except Exception as exc:
-                failures.update({stored.sequence: repr(exc) for stored in chunk})
+                failures.update({stored.sequence: repr(exc) for stored, _, _ in chunk})
                 continue
-            for stored, result in zip(chunk, answer.get("Entries", []), strict=False):
+            results = answer.get("Entries", [])
+            for (stored, _, _), result in zip(chunk, results, strict=False):
                 if result.get("ErrorCode"):
                     failures[stored.sequence] = f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}"
-            if len(answer.get("Entries", [])) < len(chunk):  # pragma: no cover - never seen
-                failures.update({s.sequence: "no result entry" for s in chunk[len(answer["Entries"]) :]})
+            for stored, _, _ in chunk[len(results) :]:  # pragma: no cover - never seen
+                failures[stored.sequence] = "no result entry"
         return failures
 
 
@@ -61,14 +95,18 @@ class SqsDeadLetter:
             answer = self._client.send_message_batch(
                 QueueUrl=self._queue_url,
                 Entries=[
-                    {
-                        "Id": str(stored.sequence),
-                        "MessageBody": json.dumps(
-                            stored.event.envelope(stored.sequence), separators=(",", ":")
-                        ),
-                    }
-                    for stored in chunk
+                    {"Id": str(stored.sequence), "MessageBody": _dead_letter_body(stored)} for stored in chunk
                 ],
             )
             if answer.get("Failed"):
                 raise RuntimeError(f"dead-letter queue refused events: {answer['Failed']}")
+
+
+def _dead_letter_body(stored: StoredEvent) -> str:
+    """The envelope; one too large for SQS goes without its data (still in domain_events)."""
+    envelope = stored.event.envelope(stored.sequence)
+    body = json.dumps(envelope, separators=(",", ":"))
+    if len(body.encode("utf-8")) <= _MAX_DEAD_LETTER_BYTES:
+        return body
+    envelope["data"] = {"omitted": "too large for SQS: read domain_events where sequence = this sequence"}
+    return json.dumps(envelope, separators=(",", ":"))

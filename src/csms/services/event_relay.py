@@ -91,8 +91,8 @@ class EventRelay:
         so requests in flight publish their own), dead-letter those out of attempts, prune
         what is older than the retention period."""
         totals = {"published": 0, "failed": 0, "dead_lettered": 0, "pruned": 0}
-        if self._publisher is not None:
-            while True:
+        try:
+            while self._publisher is not None:
                 batch = self._log.unpublished(now - grace, limit)
                 if not batch:
                     break
@@ -101,6 +101,10 @@ class EventRelay:
                     totals[key] = totals.get(key, 0) + value
                 if outcome["failed"] or len(batch) < limit:
                     break  # the bus is unhappy: try again next run rather than spin
+        except Exception:
+            # (the dead-letter queue unreachable, the database gone): the rows stay, next run
+            log.exception("redelivering domain events failed")
+            totals["errors"] = 1
         if self._retention is not None:
             totals["pruned"] = self._log.prune(now - self._retention)
         totals["backlog"] = self._log.backlog()
