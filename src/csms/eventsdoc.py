@@ -23,7 +23,9 @@ polling the API.
   same database transaction as the change it describes: there is an event if and only if
   the change committed. (Exception: `ChargerConnected`/`ChargerDisconnected` describe
   WebSocket state kept in DynamoDB; they are recorded right after it changed, and a failure
-  to record one is counted as `EventsNotRecorded`, which alarms.)
+  to record one is counted as `EventsNotRecorded`, which alarms. The same holds for
+  `ChargerWentOffline`, recorded after the liveness job changed DynamoDB; a failure there is
+  logged and counted in the job's `errors`.)
 - **Published after the commit** to the stage's EventBridge bus `csms-<stage>-events`, once
   the charger or operator has its answer, with `Source` = `{EVENT_SOURCE}`,
   `DetailType` = the event type and `Detail` = the envelope below. A publishing failure never
@@ -32,9 +34,9 @@ polling the API.
   `event-delivery` job (every minute) publishes it, and after
   `CSMS_EVENT_PUBLISH_MAX_ATTEMPTS` (10) attempts sends it to the `csms-<stage>-events-dlq`
   SQS queue, on whose first message an alarm fires. Events are never dropped silently.
-- **At least once, in order per charger only approximately.** A retry can publish an event
-  twice; consumers deduplicate on `id`. Order on the bus is not guaranteed: use `occurredAt`
-  and, for the live feed, `sequence`.
+- **At least once, unordered on the bus.** A retry can publish an event twice; consumers
+  deduplicate on `id`. EventBridge does not keep order: use `occurredAt`. The live feed
+  serves a tenant's events in commit order.
 - **Kept** in `domain_events` for `CSMS_EVENT_RETENTION_DAYS` (30) for the live feed, and in
   the bus archive (`csms-<stage>-events`, `events_archive_days`) for replay.
 
@@ -79,10 +81,12 @@ Times in `data` are UTC ISO 8601 with milliseconds, e.g. `2026-11-21T10:02:00.00
 
 ## Versioning
 
-A type's `version` changes only for incompatible changes to its `data` (a field removed,
-renamed or retyped). Adding an optional field is compatible and keeps the version, so
-consumers must ignore fields they do not know. A new version is announced by publishing both
-versions side by side for a deprecation period.
+Each schema below describes exactly what its version emits (every field present, `null`
+where it has no value, no other fields), so a consumer may validate strictly. Any change to
+a type's `data`, adding a field included, publishes a new `version`; the old version keeps
+being published side by side for a deprecation period announced in the release notes.
+Envelope fields may be added without a version change: ignore envelope fields you do not
+know.
 
 Envelope schema:
 

@@ -91,7 +91,10 @@ class EventOut(ApiModel):
     charge_point_id: str | None
     occurred_at: str = Field(json_schema_extra={"format": "date-time"}, description="ISO 8601 UTC")
     correlation_id: str = Field(description="ties together the events one cause produced")
-    sequence: int = Field(ge=1, description="feed position; pass the largest one seen as after")
+    sequence: int = Field(
+        ge=1,
+        description="feed position; resume after the last item received by passing its sequence as after",
+    )
     data: dict[str, Any] = Field(description="the type's data (docs/events.md)")
 
 
@@ -153,7 +156,11 @@ served once it commits, never skipped. See docs/events-feed.md.
 def feed(
     after: Annotated[
         int | None,
-        Query(ge=0, le=MAX_CURSOR, description="cursor: events with a larger sequence (0 = all retained)"),
+        Query(
+            ge=0,
+            le=MAX_CURSOR,
+            description="cursor: the events after the one with this sequence (0 = all retained)",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="most events per answer (1-500)")] = 100,
     wait: Annotated[
