@@ -8,6 +8,7 @@ structured JSON on Lambda, or as one readable line each in a terminal (``csms de
 from __future__ import annotations
 
 import json
+import warnings
 from functools import cache
 from typing import Any
 
@@ -56,6 +57,9 @@ logger = Logger(
 )
 
 metrics = Metrics(namespace=_settings.metrics_namespace, service=_settings.service_name)
+# connect and disconnect flush metrics on every invocation but rarely have any (only
+# EventsNotRecorded): Powertools would warn each time.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 @cache
