@@ -127,6 +127,25 @@ def _wait_for_health(port: int, process: subprocess.Popen[str], timeout: float =
     raise AssertionError("csms dev did not become healthy")
 
 
+def test_run_job_lists_the_jobs_and_runs_one(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as shown:
+        main(["run-job", "--help"])
+    assert shown.value.code == 0
+    listing = capsys.readouterr().out
+    for name in ("liveness", "command-timeouts", "reservations", "stuck-transactions", "meter-housekeeping"):
+        assert f"\n  {name} " in listing
+    # With the stack's DATABASE_URL in the environment it runs right there and prints its result.
+    assert main(["run-job", "reservations"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {
+        "job": "reservations",
+        "expired": 0,
+    }
+    with pytest.raises(SystemExit) as refused:
+        main(["run-job", "celery-beat"])
+    assert refused.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
 def test_csms_dev_runs_until_interrupted_and_keeps_its_data(pg_tmp_path: Path) -> None:
     state_dir = pg_tmp_path / "state"
     port = free_port()
