@@ -224,7 +224,7 @@ class PgEventLog:
     def mark_published(self, sequences: Sequence[int], at: datetime) -> None:
         if not sequences:
             return
-        with self._db.begin() as conn:
+        with self._db.autocommit() as conn:  # after every request that changed something
             conn.execute(_MARK_PUBLISHED, {"sequences": list(sequences), "at": at})
 
     def mark_failed(self, failures: dict[int, str], at: datetime, max_attempts: int) -> list[int]:
