@@ -143,6 +143,14 @@ _TRANSACTION = {
     "reservationId": _INT_OR_NULL,
 }
 
+_STOP = {
+    "meterStop": _INT,
+    "stopTimestamp": _TIME,
+    "reason": _STR_OR_NULL,
+    "stopIdTag": _STR_OR_NULL,
+    "energyWh": _INT,
+}
+
 _SAMPLE = _object(
     {
         "timestamp": _TIME,
@@ -248,11 +256,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         _object(
             {
                 **_TRANSACTION,
-                "meterStop": _INT,
-                "stopTimestamp": _TIME,
-                "reason": _STR_OR_NULL,
-                "stopIdTag": _STR_OR_NULL,
-                "energyWh": _INT,
+                **_STOP,
                 "closedBy": {"enum": ["charger", "csms"]},
             }
         ),
@@ -265,11 +269,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         _object(
             {
                 **_TRANSACTION,
-                "meterStop": _INT,
-                "stopTimestamp": _TIME,
-                "reason": _STR_OR_NULL,
-                "stopIdTag": _STR_OR_NULL,
-                "energyWh": _INT,
+                **_STOP,
                 "closedBy": {"enum": ["charger"]},
                 "previousMeterStop": _INT,
                 "previousStopTimestamp": _TIME,
