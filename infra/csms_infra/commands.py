@@ -99,7 +99,7 @@ class CommandQueue(Construct):
         """Only the queue URL setting.
 
         ``csms.app.wiring.commands()`` refuses to build the command service without it, so
-        every function that builds the service gets it; only the api sends to the queue
-        (``message`` and ``scheduled`` deliver directly and never enqueue).
+        every function that builds the service gets it; the api and the reservations job
+        (``scheduled``) send to the queue, ``message`` delivers directly and never enqueues.
         """
         fn.add_environment(names.Env.COMMANDS_QUEUE_URL, self.queue.queue_url)

@@ -185,7 +185,8 @@ class CsmsStack(Stack):
         # The liveness job scans the connections, closes stale records and releases chargers.
         self.connections.grant_liveness(self.scheduled)
         self.chargers.grant_manage_connections(self.scheduled)
-        self.command_queue.name_it(self.scheduled)
+        # The reservations job asks chargers for a connector's status (TriggerMessage).
+        self.command_queue.grant_send(self.scheduled)
         self.jobs = ScheduledJobs(self, "Jobs", config=config, function=self.scheduled)
 
         # Every function that changes state publishes domain events (the migration does not).

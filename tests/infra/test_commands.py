@@ -208,9 +208,11 @@ def test_only_the_commands_function_consumes_and_it_never_sends(dev: Synth) -> N
     for fn in serving_functions(dev.stack):
         if fn is not dev.stack.commands:
             assert not on_queue(dev, fn) & CONSUME_ACTIONS, fn.name
-    # message and scheduled deliver directly: the queue is only named, never touched.
-    for fn in (dev.stack.message, dev.stack.scheduled, dev.stack.connect, dev.stack.disconnect):
+    # message delivers directly: the queue is only named, never touched.
+    for fn in (dev.stack.message, dev.stack.connect, dev.stack.disconnect):
         assert not on_queue(dev, fn), fn.name
+    # scheduled enqueues a TriggerMessage when a reservation expires (jobs/reservations.py)
+    assert on_queue(dev, dev.stack.scheduled) == {"sqs:SendMessage"}
 
 
 def test_nobody_may_touch_the_dead_letter_queue(dev: Synth) -> None:

@@ -139,6 +139,7 @@ def test_run_job_lists_the_jobs_and_runs_one(stack: LocalStack, capsys: pytest.C
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {
         "job": "reservations",
         "expired": 0,
+        "status_requested": 0,
     }
     with pytest.raises(SystemExit) as refused:
         main(["run-job", "celery-beat"])

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 from sqlalchemy import Engine
@@ -20,7 +20,7 @@ from csms.app import wiring
 from csms.local.stack import LocalStack
 from tests.integration.api_client import ApiClient
 from tests.integration.charger import SimulatedCharger, connected, open_socket
-from tests.integration.command_helpers import get, next_frame, provision, send
+from tests.integration.command_helpers import eventually, get, next_frame, provision, send
 from tests.integration.conftest import rows
 
 pytestmark = pytest.mark.integration
@@ -229,3 +229,66 @@ async def test_invalid_reservations_and_tenant_scope(
     assert (await get(operator, "/reservations/424242")).status == 404
     viewer = api.as_("acme", "viewer")
     assert (await get(viewer, f"/reservations/{reservation_id}")).body["status"] == "active"
+
+
+class ReservingAndReporting(ReservingCharger):
+    """Also answers TriggerMessage(StatusNotification) with the connector's actual status."""
+
+    @on(Action.trigger_message)
+    def trigger_message(
+        self, requested_message: str, connector_id: int | None = None
+    ) -> call_result.TriggerMessage:
+        return call_result.TriggerMessage(status="Accepted")
+
+    @after(Action.trigger_message)
+    async def report(self, requested_message: str, connector_id: int | None = None) -> None:
+        await self.call(
+            call.StatusNotification(
+                connector_id=connector_id or 0,
+                error_code="NoError",
+                status="Available",
+                timestamp=datetime.now(UTC).isoformat(),
+            )
+        )
+
+
+async def test_an_expired_reservation_asks_the_charger_for_the_connectors_status(
+    operator: ApiClient, stack: LocalStack, engine: Engine
+) -> None:
+    from csms.app.scheduled import run
+
+    async with connected(stack, CP, ReservingAndReporting) as charger:
+        reserved = await send(
+            operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D"}
+        )
+        # the charger reports the connector Reserved, then (offline from our view) drops it
+        await charger.call(
+            call.StatusNotification(
+                connector_id=1,
+                error_code="NoError",
+                status="Reserved",
+                timestamp=datetime.now(UTC).isoformat(),
+            )
+        )
+        # When the reservations job runs after the expiry date
+        result = await asyncio.to_thread(run, "reservations", datetime.now(UTC) + timedelta(hours=2))
+        # Then it asked the charger for connector 1's status, which the charger reported
+        status = await eventually(
+            lambda: asyncio.to_thread(
+                rows,
+                engine,
+                "SELECT status FROM connectors WHERE charge_point_id = :cp AND connector_id = 1",
+                cp=CP,
+            ),
+            lambda found: found == [{"status": "Available"}],
+        )
+    assert result == {"expired": 1, "status_requested": 1}
+    assert reserved.body["status"] == "accepted"
+    assert status == [{"status": "Available"}]
+    asked = await get(operator, f"/charge-points/{CP}/commands")
+    [trigger] = [c for c in asked.body["items"] if c["action"] == "TriggerMessage"]
+    assert trigger["request"] == {"requestedMessage": "StatusNotification", "connectorId": 1}
+    assert trigger["requestedBy"] == "job:reservations"
+    # A second run changes nothing and asks nothing
+    again = await asyncio.to_thread(run, "reservations", datetime.now(UTC) + timedelta(hours=2))
+    assert again == {"expired": 0, "status_requested": 0}

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, update
 
 from csms.data.events import append
-from csms.data.tables import reservations
+from csms.data.tables import connectors, reservations
 from csms.events import DomainEvent
 from csms.services.reservations import (
     OPEN,
@@ -203,3 +203,29 @@ class PgReservationStore:
             ).all()
             append(conn, [_row_event(row, now) for row in rows])
             return [r.id for r in rows]
+
+    def still_reserved(self, reservation_ids: list[int]) -> list[tuple[str, str, int]]:
+        held = reservations.alias("held")
+        with self._db.connect() as conn:
+            rows = conn.execute(
+                select(reservations.c.tenant_id, reservations.c.charge_point_id, reservations.c.connector_id)
+                .distinct()
+                .join(
+                    connectors,
+                    and_(
+                        connectors.c.charge_point_id == reservations.c.charge_point_id,
+                        connectors.c.connector_id == reservations.c.connector_id,
+                    ),
+                )
+                .where(
+                    reservations.c.id.in_(reservation_ids),
+                    connectors.c.status == "Reserved",
+                    ~exists().where(
+                        held.c.charge_point_id == reservations.c.charge_point_id,
+                        held.c.connector_id == reservations.c.connector_id,
+                        held.c.status.in_(_OPEN),
+                    ),
+                )
+                .order_by(reservations.c.charge_point_id, reservations.c.connector_id)
+            )
+            return [(r.tenant_id, r.charge_point_id, r.connector_id) for r in rows]

@@ -1,15 +1,41 @@
 """reservations: open reservations past their expiry date become expired (each with a
-ReservationStateChanged event). The charger drops an expired reservation by itself and
-reports the connector Available with a StatusNotification; until then the connector's stored
-status stays what the charger last said (we never invent a status report)."""
+ReservationStateChanged event).
+
+The connector's status consequence: OCPP 1.6 has the charger drop an expired reservation by
+itself and report the connector with a StatusNotification. The CSMS never invents that
+report; where the charger still last reported the connector ``Reserved`` (and no other open
+reservation holds it), the job asks the connected charger for its status with a
+TriggerMessage(StatusNotification), so the stored status catches up with the charger's.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def run(now: datetime) -> dict[str, Any]:
     from csms.app import wiring
 
-    return {"expired": wiring.reservations().expire_reservations(now)}
+    expiry = wiring.reservations().expire(now)
+    asked = 0
+    for tenant_id, charge_point_id, connector_id in expiry.still_reserved:
+        try:
+            if wiring.connections().current_connection(charge_point_id) is None:
+                continue  # offline: it reports its status when it reconnects
+            wiring.commands().submit(
+                tenant_id,
+                charge_point_id,
+                "TriggerMessage",
+                {"requestedMessage": "StatusNotification", "connectorId": connector_id},
+                requested_by="job:reservations",
+            )
+            asked += 1
+        except Exception:  # one charger must not stop the others; the next expiry is its own
+            log.exception(
+                "could not ask for the connector's status", extra={"charge_point_id": charge_point_id}
+            )
+    return {"expired": expiry.expired, "status_requested": asked}

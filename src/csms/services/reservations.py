@@ -67,6 +67,13 @@ class NewReservation:
     command_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class Expiry:
+    expired: int
+    #: (tenant, charger, connector) still reported ``Reserved`` by its charger.
+    still_reserved: list[tuple[str, str, int]]
+
+
 class ReservationStore(Protocol):
     def add(self, reservation: NewReservation, at: datetime) -> int:
         """Insert as ``requested``; returns the allocated reservation id."""
@@ -95,6 +102,11 @@ class ReservationStore(Protocol):
 
     def expire(self, now: datetime) -> list[int]:
         """Open reservations whose expiry date has passed become ``expired``; their ids."""
+        ...
+
+    def still_reserved(self, reservation_ids: list[int]) -> list[tuple[str, str, int]]:
+        """(tenant, charger, connector) of these reservations whose connector the charger
+        last reported ``Reserved`` and that no other open reservation holds."""
         ...
 
 
@@ -165,7 +177,13 @@ class ReservationService:
     def expire_reservations(self, now: datetime) -> int:
         """Mark open reservations past their expiry date ``expired`` (the scheduled job; the
         charger drops them by itself). Returns how many expired."""
-        return len(self._store.expire(now))
+        return self.expire(now).expired
+
+    def expire(self, now: datetime) -> Expiry:
+        """As :meth:`expire_reservations`, also naming the connectors the charger still last
+        reported ``Reserved`` (the job asks those chargers for their status)."""
+        ids = self._store.expire(now)
+        return Expiry(len(ids), self._store.still_reserved(ids) if ids else [])
 
     def get(self, tenant_id: str, reservation_id: int) -> Reservation:
         found = self._store.get(tenant_id, reservation_id)
