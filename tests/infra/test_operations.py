@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 import pytest
@@ -322,10 +323,11 @@ def test_the_scheduled_jobs_emit_what_the_dashboard_and_the_alarm_read(
     monkeypatch.setattr(wiring, "connections", lambda: _Counted(count_connected=7))
     monkeypatch.setattr(wiring, "database", lambda: _Counted(count_open_transactions=3))
     monkeypatch.setattr(wiring, "commands", lambda *_: _Counted(sweep={"timed_out": 2}))
+    # (cached like the real factory: flush_events asks whether it was built)
     monkeypatch.setattr(
         wiring,
         "event_relay",
-        lambda: _Counted(redeliver={"published": 4, "dead_lettered": 1, "backlog": 5}, flush={}),
+        cache(lambda: _Counted(redeliver={"published": 4, "dead_lettered": 1, "backlog": 5}, flush={})),
     )
     try:
         # When the jobs run

@@ -99,8 +99,7 @@ def event_relay() -> EventRelay:
 def flush_events() -> None:
     """Publish the events of this request's committed transactions (a no-op if the
     database was never used). Call once the caller has its answer. Never raises."""
-    created = getattr(event_relay, "cache_info", None)  # (tests may replace the factory)
-    if created is not None and not created().currsize:
+    if not event_relay.cache_info().currsize:
         return  # created at the first commit: nothing committed, nothing to publish
     try:
         event_relay().flush()
