@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from typing import Final
 
-from pydantic import AliasChoices
-
 from csms.api import API_PREFIX
 from csms.api.app import PUBLIC_PATHS
 from csms.api.auth import ROLE_CLAIM, TENANT_CLAIM, Role
 from csms.api.problems import PROBLEM_JSON
 from csms.constants import CHARGE_POINT_ID_HEADER, OCPP_PATH_PREFIX, ORIGIN_VERIFY_HEADER, ROUTE_FUNCTIONS
 from csms.schedules import SCHEDULES, Schedule
-from csms.settings import Settings
+from csms.settings import env_vars
 
 PROJECT: Final = "csms"
 STAGES: Final = ("dev", "prod")
@@ -32,23 +30,15 @@ def stack_name(stage: str) -> str:
 def setting_env_var(field: str) -> str:
     """The environment variable :class:`~csms.settings.Settings` reads ``field`` from.
 
-    The first alias wins when the field lists several (``POWERTOOLS_SERVICE_NAME`` before
+    The first one when the field lists several (``POWERTOOLS_SERVICE_NAME`` before
     ``CSMS_SERVICE_NAME``), otherwise it is the ``CSMS_`` prefix plus the field name.
     """
     try:
-        info = Settings.model_fields[field]
+        return env_vars(field)[0]
     except KeyError:
         raise KeyError(
             f"csms.settings.Settings has no field {field!r}; infra and settings disagree"
         ) from None
-    alias = info.validation_alias
-    if isinstance(alias, AliasChoices):
-        first = alias.choices[0]
-        if isinstance(first, str):
-            return first
-    if isinstance(alias, str):
-        return alias
-    return f"{Settings.model_config.get('env_prefix', '')}{field}".upper()
 
 
 class Env:

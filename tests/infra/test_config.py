@@ -119,16 +119,12 @@ def test_the_connections_alarm_follows_the_estimated_max_connections(
 
 
 def test_the_command_timeout_defaults_to_a_minute_within_the_bounds_the_code_accepts() -> None:
-    from annotated_types import Ge, Le
-
-    from csms.settings import Settings
+    from csms.settings import spec
     from csms_infra.config import COMMAND_TIMEOUT_RANGE
 
-    field = Settings.model_fields["command_timeout_seconds"]
-    low = next(m.ge for m in field.metadata if isinstance(m, Ge))
-    high = next(m.le for m in field.metadata if isinstance(m, Le))
+    declared = spec("command_timeout_seconds")
 
-    assert (low, high) == COMMAND_TIMEOUT_RANGE
+    assert (declared.ge, declared.le) == COMMAND_TIMEOUT_RANGE
     assert config_from().command_timeout_seconds == config_from(stage="prod").command_timeout_seconds == 60
     assert config_from(command_timeout_seconds="120").command_timeout_seconds == 120
 

@@ -121,12 +121,10 @@ def test_the_migration_publishes_nothing(dev: Synth) -> None:
 
 
 def test_the_variable_is_the_one_settings_will_read() -> None:
-    from csms.settings import Settings
+    from csms.settings import env_vars
 
     assert names.Env.EVENT_BUS_NAME == "CSMS_EVENT_BUS_NAME"
-    # The domain-events issue adds Settings.event_bus_name; from then on both must agree.
-    if "event_bus_name" in Settings.model_fields:
-        assert names.setting_env_var("event_bus_name") == names.Env.EVENT_BUS_NAME
+    assert env_vars("event_bus_name") == (names.Env.EVENT_BUS_NAME,)
 
 
 def test_vpc_functions_reach_eventbridge_through_an_interface_endpoint(variant: Synth) -> None:

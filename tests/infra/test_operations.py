@@ -315,7 +315,7 @@ def test_the_scheduled_jobs_emit_what_the_dashboard_and_the_alarm_read(
     for key, value in environment_of(dev, dev.stack.scheduled).items():
         if isinstance(value, str):
             monkeypatch.setenv(key, value)
-    settings = Settings()
+    settings = Settings.from_env()
     emf = Metrics(namespace=settings.metrics_namespace, service=settings.service_name)
     emf.clear_metrics()
     monkeypatch.setattr(observability, "metrics", emf)

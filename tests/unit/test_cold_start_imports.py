@@ -46,6 +46,14 @@ def test_the_websocket_functions_build_their_collaborators_without_boto3(functio
     assert "botocore.client" not in modules
 
 
+@pytest.mark.parametrize("function", ["connect", "message", "disconnect"])
+def test_the_websocket_functions_read_their_settings_without_pydantic(function: str) -> None:
+    # pydantic and pydantic-settings cost ~150 ms of every cold start (ADR 0015)
+    modules = imported_by(function)
+    assert "csms.settings" in modules
+    assert not {"pydantic", "pydantic_core", "pydantic_settings"} & modules
+
+
 def test_the_message_function_does_not_import_the_librarys_charge_point() -> None:
     modules = imported_by("message")
     assert "ocpp.v16.enums" in modules
