@@ -41,12 +41,12 @@ test-infra: $(VENV)/.dev-installed  ## CDK synth, assertions and cdk-nag
 	$(BIN)/pytest tests/infra $(ARGS)
 
 lint: $(VENV)/.dev-installed  ## ruff lint + format check
-	$(BIN)/ruff check src functions tests infra
-	$(BIN)/ruff format --check src functions tests infra
+	$(BIN)/ruff check src functions tests infra benchmarks
+	$(BIN)/ruff format --check src functions tests infra benchmarks
 
 format: $(VENV)/.dev-installed  ## apply ruff fixes and formatting
-	$(BIN)/ruff check --fix src functions tests infra
-	$(BIN)/ruff format src functions tests infra
+	$(BIN)/ruff check --fix src functions tests infra benchmarks
+	$(BIN)/ruff format src functions tests infra benchmarks
 
 typecheck: $(VENV)/.dev-installed  ## mypy --strict on src/ and functions/
 	$(BIN)/mypy src functions

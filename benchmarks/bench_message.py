@@ -7,10 +7,11 @@ collaborators from ``csms.app.wiring``: the DynamoDB connection store (moto in a
 process, over HTTP on 127.0.0.1), the dispatcher with the real PostgreSQL repositories,
 the domain-event relay (a frame that changes state records its event in the same
 transaction, then publishes it to an EventBridge bus on the same moto after the answer and
-marks it published: ADR 0014), JSON logs at INFO (built, then discarded). The answer goes to a recording sender, like the
-library's fake connection: neither side pays for its transport there. Another column sends through the real
-``ApiGatewaySender`` (``post_to_connection``) to the local API Gateway emulator, which
-delivers it over a real WebSocket, so the serverless transport is visible too. And
+marks it published: ADR 0014), JSON logs at INFO (built, then discarded). The answer goes
+to a recording sender, like the library's fake connection: neither side pays for its
+transport there. Another column sends through the real ``ApiGatewaySender``
+(``post_to_connection``) to the local API Gateway emulator, which delivers it over a real
+WebSocket, so the serverless transport is visible too. And
 ``dispatch+PG`` is our dispatcher alone (parse, validate, handler, PostgreSQL, answer text;
 no DynamoDB, logging or transport): route_message's work plus persistence.
 

@@ -22,7 +22,10 @@ CASES = {
         ["--iterations", "5", "--warmup", "2"],
         ["| Heartbeat", "| MeterValues (10)", "lib one loop"],
     ),
-    "bench_coldstart.py": (["--runs", "1"], ["| connect", "| message", "| disconnect", "python -c pass"]),
+    "bench_coldstart.py": (
+        ["--runs", "1", "--bytecode", "both"],
+        ["| connect", "| message", "| disconnect", "python -c pass", "| message (no .pyc)"],
+    ),
     "bench_load.py": (
         ["--chargers", "5", "--duration", "2", "--ramp", "1"],
         ["| product", "| stateful", "p95 ms", "rows in PG"],
