@@ -400,6 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``csms`` console script."""
     args = build_parser().parse_args(argv)
     from csms.errors import AlreadyExists, NotFound
+    from csms.settings import SettingsError
 
     runners = {
         "dev": _run_dev,
@@ -417,6 +418,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (AlreadyExists, InvalidInput, NotFound) as exc:
         print(f"csms: {exc}", file=sys.stderr)
         return 1
+    except SettingsError as exc:
+        print(f"csms: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -154,3 +154,24 @@ def test_every_field_has_a_type_the_environment_can_set() -> None:
         assert inner in simple or origin is typing.Literal or inner == tuple[str, ...], (
             f"{name}: {kind} needs a branch in csms.settings._parse and _check"
         )
+
+
+def test_the_cli_names_an_invalid_variable_instead_of_a_traceback() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CSMS_HEARTBEAT_INTERVAL": "5", "CSMS_TRACING": "maybe"}
+    done = subprocess.run(
+        [sys.executable, "-m", "csms.cli", "run-job", "liveness"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "CSMS_HEARTBEAT_INTERVAL='5': must be at least 10" in done.stderr
+    assert "CSMS_TRACING='maybe'" in done.stderr
