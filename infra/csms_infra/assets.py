@@ -52,7 +52,7 @@ LAYER_PYTHON_VERSION: Final = "3.13"
 #: run there too; some projects publish aarch64 wheels only for the newer tag.
 LAYER_PLATFORMS: Final = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 #: Bump when the build recipe below changes, so the layer is rebuilt and redeployed.
-LAYER_RECIPE_VERSION: Final = "2"
+LAYER_RECIPE_VERSION: Final = "3"
 #: Where Lambda unpacks the code asset and the layer's ``python/``: the file names compiled
 #: into the .pyc files (tracebacks show them, and the bytes do not depend on the build dir).
 CODE_ROOT: Final = "/var/task"
@@ -191,10 +191,13 @@ def compile_command(directory: Path, python: str, runtime_dir: str) -> list[str]
 
     ``unchecked-hash``: CDK zips assets with fixed timestamps, so timestamp-checked .pyc
     would be stale on Lambda (and could not be rewritten there); hash-based ones are also
-    byte-for-byte reproducible, which keeps the asset hashes stable.
+    byte-for-byte reproducible, which keeps the asset hashes stable. ``-E``: the build
+    machine's ``PYTHONPYCACHEPREFIX`` would divert the .pyc out of the tree and
+    ``PYTHONOPTIMIZE`` would write ``.opt-1.pyc`` only, neither of which Lambda loads.
     """
     return [
         python,
+        "-E",
         "-m",
         "compileall",
         "-q",

@@ -305,8 +305,12 @@ def _parse(name: str, raw: str) -> Any:
             return False
         raise ValueError("expected a boolean (true/false, 1/0, yes/no, on/off)")
     if kind is int:
+        # "60.0" too, as pydantic read it: a zero fraction still makes a whole number
+        whole, dot, fraction = raw.partition(".")
         try:
-            return int(raw)
+            if dot and (not fraction or fraction.strip("0")):
+                raise ValueError(raw)
+            return int(whole)
         except ValueError:
             raise ValueError("expected a whole number") from None
     if kind is float:
@@ -348,11 +352,12 @@ def _check(name: str, value: Any) -> str | None:
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
         return f"must be {getattr(kind, '__name__', kind)}, not {type(value).__name__}"
     declared = spec(name)
-    if declared.ge is not None and value < declared.ge:
+    # Negated, so that NaN (which compares False with everything) fails every bound.
+    if declared.ge is not None and not value >= declared.ge:
         return f"must be at least {declared.ge:g}"
-    if declared.gt is not None and value <= declared.gt:
+    if declared.gt is not None and not value > declared.gt:
         return f"must be more than {declared.gt:g}"
-    if declared.le is not None and value > declared.le:
+    if declared.le is not None and not value <= declared.le:
         return f"must be at most {declared.le:g}"
     return None
 

@@ -245,11 +245,17 @@ def test_compileall_writes_hash_checked_free_bytecode_named_by_the_lambda_path()
 
     assert command == [
         "/usr/bin/python3.13",
+        "-E",  # the build machine's PYTHON* variables must not change what is written
         *("-m", "compileall", "-q", "-j", "0"),
         *("--invalidation-mode", "unchecked-hash"),
         *("-d", "/var/task"),
         "/build/code",
     ]
+
+
+def _module_run_by(command: list[str]) -> str:
+    """``compileall`` for ``python -E -m compileall ...``."""
+    return command[command.index("-m") + 1]
 
 
 def _tree(root: Path) -> Path:
@@ -277,6 +283,26 @@ def test_compiled_bytecode_is_reproducible_wherever_the_tree_is_built(tmp_path: 
     assert marshal.loads(data[16:]).co_filename == "/var/task/pkg/mod.py"
 
 
+def test_the_build_machines_python_variables_do_not_divert_or_change_the_bytecode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a developer who keeps .pyc out of source trees and runs optimised by default
+    prefix = tmp_path / "pycache-prefix"
+    monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(prefix))
+    monkeypatch.setenv("PYTHONOPTIMIZE", "1")
+    tree = _tree(tmp_path / "code")
+
+    assert compile_bytecode(tree, sys.executable, "/var/task") is True
+
+    # Then the plain .pyc Lambda loads still lands in __pycache__ next to the sources
+    cache = tree / "pkg" / "__pycache__"
+    assert sorted(p.name for p in cache.iterdir()) == [
+        f"__init__.{sys.implementation.cache_tag}.pyc",
+        f"mod.{sys.implementation.cache_tag}.pyc",
+    ]
+    assert not prefix.exists()
+
+
 def test_local_bundling_compiles_the_layer_after_pip_and_tolerates_modules_that_do_not_compile(
     tmp_path: Path,
 ) -> None:
@@ -296,7 +322,7 @@ def test_local_bundling_compiles_the_layer_after_pip_and_tolerates_modules_that_
 
     assert bundling.try_bundle(str(tmp_path)) is True
     site_packages = tmp_path / "python"
-    assert [command[1:3] for command, _ in calls] == [["-m", "pip"], ["-m", "compileall"]]
+    assert [_module_run_by(command) for command, _ in calls] == ["pip", "compileall"]
     compile_call, compile_kwargs = calls[1]
     assert compile_call == compile_command(site_packages, "/usr/bin/python3.13", "/opt/python")
     assert compile_kwargs["check"] is False
@@ -387,7 +413,7 @@ def test_the_code_and_the_layer_are_compiled_with_the_python_found_once(tmp_path
     assert code.contains_handler("functions/connect/handler.lambda_handler")
     assert not code.contains_handler("functions/nope/handler.lambda_handler")
     # ... the layer was compiled after pip, and its hash says so
-    assert [command[1:3] for command in calls] == [["-m", "compileall"], ["-m", "pip"], ["-m", "compileall"]]
+    assert [_module_run_by(command) for command in calls] == ["compileall", "pip", "compileall"]
     assert calls[0][-3:] == ["-d", "/var/task", str(staged)]
     assert calls[2][-2] == "/opt/python"
     assert code.layer_hash == layer_fingerprint(["ocpp==2.1.0"], bytecode_version="3.13")
@@ -404,7 +430,7 @@ def test_without_a_python_313_the_assets_ship_without_bytecode_and_synth_warns(t
 
     assert code.bytecode_python is None
     assert not list(Path(code.code.path).rglob("__pycache__"))
-    assert [command[1:3] for command in calls] == [["-m", "pip"]]
+    assert [_module_run_by(command) for command in calls] == ["pip"]
     assert code.layer_hash == layer_fingerprint(["ocpp==2.1.0"], bytecode_version=None)
     [warning] = [warning for warning in _warnings_of(stack) if "csms:NoBytecode" in warning]
     assert "no CPython 3.13" in warning

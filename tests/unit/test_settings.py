@@ -73,6 +73,33 @@ def test_the_standard_names_come_first_and_the_first_one_set_wins() -> None:
     assert (fallback.aws_region, fallback.service_name) == ("us-west-2", "y")
 
 
+@pytest.mark.parametrize(("raw", "expected"), [("60.0", 60), ("120.00", 120), ("+90", 90), ("1_000", 1000)])
+def test_a_whole_number_may_be_written_with_a_zero_fraction(raw: str, expected: int) -> None:
+    # pydantic-settings read "60.0" as 60: a deployment that sets it so must keep starting
+    assert Settings.from_env({"CSMS_COMMAND_TIMEOUT_SECONDS": raw}).command_timeout_seconds == expected
+
+
+@pytest.mark.parametrize("raw", ["60.5", "60.", ".0", "6e1", "0x3c"])
+def test_a_number_with_a_fraction_is_not_a_whole_number(raw: str) -> None:
+    with pytest.raises(SettingsError, match=r"CSMS_COMMAND_TIMEOUT_SECONDS=.*: expected a whole number"):
+        Settings.from_env({"CSMS_COMMAND_TIMEOUT_SECONDS": raw})
+
+
+@pytest.mark.parametrize(
+    ("variable", "why"),
+    [
+        ("CSMS_STUCK_TRANSACTION_IDLE_HOURS", "must be more than 0"),
+        ("CSMS_REBOOT_GRACE_MINUTES", "must be at least 0"),
+    ],
+)
+def test_nan_is_outside_every_bound(variable: str, why: str) -> None:
+    # float("nan") compares False with everything: it must not slip through the bounds
+    with pytest.raises(SettingsError, match=f"{variable}='nan': {why}"):
+        Settings.from_env({variable: "nan"})
+    with pytest.raises(SettingsError, match="reboot_grace_minutes: must be at least 0"):
+        Settings(reboot_grace_minutes=float("nan"))
+
+
 def test_a_list_is_comma_separated() -> None:
     settings = Settings.from_env({"CSMS_DATA_TRANSFER_VENDORS": " com.acme, org.example ,,"})
 
