@@ -217,3 +217,42 @@ def test_lambda_credentials_come_from_the_environment(monkeypatch: pytest.Monkey
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "SECRET")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "TOKEN")
     assert signed.default_credentials()() == signed.Credentials("AKID", "SECRET", "TOKEN")
+
+
+def test_https_clients_share_one_tls_context_made_on_their_first_connection() -> None:
+    signed.tls_context.cache_clear()
+    made: list[object] = []
+    real = signed.ssl.create_default_context
+
+    def counting() -> object:
+        made.append(real())
+        return made[-1]
+
+    def credentials() -> signed.Credentials:
+        return CREDENTIALS
+
+    with mock.patch.object(signed.ssl, "create_default_context", counting):
+        # Given two clients of one function (building them loads no CA bundle)
+        tables = signed.SignedHttp(
+            "https://dynamodb.eu-west-1.amazonaws.com",
+            service="dynamodb",
+            region="eu-west-1",
+            credentials=credentials,
+        )
+        gateway = signed.SignedHttp(
+            "https://abc.execute-api.eu-west-1.amazonaws.com/prod",
+            service="execute-api",
+            region="eu-west-1",
+            credentials=credentials,
+        )
+        assert made == []
+
+        # When each opens its connection
+        with mock.patch.object(http.client.HTTPSConnection, "connect"):
+            first = tables._connection()
+            second = gateway._connection()
+
+    # Then the CA bundle was loaded once, for both
+    assert len(made) == 1
+    assert first._context is second._context is made[0]  # type: ignore[attr-defined]
+    signed.tls_context.cache_clear()
