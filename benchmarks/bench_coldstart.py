@@ -465,7 +465,8 @@ def report(
     )
     print(
         "\nimport+init: wall ms; CPU: the same phases in process CPU ms (less sensitive to a busy machine). "
-        "1st call: the first invocation, which opens the PostgreSQL and HTTP connections (loopback here). "
+        "1st call: the first invocation, which opens the PostgreSQL and HTTP connections (loopback here) "
+        "and loads the CA bundle as the first HTTPS request on AWS does. "
         "vs pass: against python -c pass in the same bytecode mode."
     )
     compiled = ", ".join(
