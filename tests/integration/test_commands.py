@@ -273,3 +273,48 @@ async def test_the_chargers_own_calls_and_its_answers_interleave(
     await socket.close()
     assert heartbeat[:2] == [3, "own-1"]
     assert answer.body["status"] == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        # PostgreSQL text and jsonb hold neither NUL nor a lone surrogate: replaced, not lost
+        (
+            '[4, "{id}", "GenericError", "no\\u0000pe", {{}}]',
+            {"status": "failed", "errorCode": "GenericError", "reason": "no\ufffdpe"},
+        ),
+        (
+            '[3, "{id}", {{"status": "Accepted\\ud800"}}]',
+            {"status": "failed", "response": {"status": "Accepted\ufffd"}},
+        ),
+    ],
+)
+async def test_answers_with_text_postgresql_cannot_store_still_finish_the_command(
+    operator: ApiClient, stack: LocalStack, answer: str, expected: dict[str, Any]
+) -> None:
+    socket = await open_socket(stack, "CMD-1")
+    pending = asyncio.create_task(send(operator, "CMD-1", "Reset", {"type": "Soft"}))
+    frame = await _next_frame(socket)
+    await socket.send(answer.format(id=frame[1]))
+    done = await pending
+    await socket.close()
+    assert done.status == 200
+    assert {key: done.body[key] for key in expected} == expected
+
+
+async def test_a_malformed_answer_is_not_answered_and_the_command_times_out(
+    operator: ApiClient, stack: LocalStack
+) -> None:
+    socket = await open_socket(stack, "CMD-1")
+    queued = await send(operator, "CMD-1", "Reset", {"type": "Soft"}, wait=0)
+    frame = await _next_frame(socket)
+    # NaN is not JSON: the answer cannot be read, so it is dropped (never answered)
+    await socket.send(f'[3, "{frame[1]}", {{"status": NaN}}]')
+    await socket.send(json.dumps([2, "own-1", "Heartbeat", {}]))
+    assert (await _next_frame(socket))[:2] == [3, "own-1"]
+    await socket.close()
+    # and the command's slot was kept, so the sweeper times it out instead of leaving it sent
+    later = FixedClock(datetime.now(UTC) + timedelta(minutes=5))
+    assert (await asyncio.to_thread(wiring.commands(later).sweep))["timed_out"] == 1
+    command = await asyncio.to_thread(operator.get, f"{V1}/commands/{queued.body['id']}")
+    assert command.body["status"] == "timed_out"

@@ -332,6 +332,37 @@ async def test_data_transfer(stack: LocalStack, charger: str) -> None:
             '[2, "m5", "StatusNotification", {"connectorId": 1, "errorCode": "Oops", "status": "Available"}]',
             [4, "m5", "PropertyConstraintViolation"],
         ),
+        # Schema-valid, but PostgreSQL could not store it: a precise error, not InternalError
+        (
+            '[2, "m6", "StatusNotification", '
+            '{"connectorId": 2147483648, "errorCode": "NoError", "status": "Available"}]',
+            [4, "m6", "PropertyConstraintViolation"],
+        ),
+        (
+            '[2, "m7", "StartTransaction", {"connectorId": 1, "idTag": "TAG1", '
+            '"meterStart": 1000000000000000000000000000000, "timestamp": "2026-11-21T10:00:00Z"}]',
+            [4, "m7", "PropertyConstraintViolation"],
+        ),
+        (
+            '[2, "m8", "StopTransaction", '
+            '{"transactionId": 99999999999, "meterStop": 1, "timestamp": "2026-11-21T10:00:00Z"}]',
+            [4, "m8", "PropertyConstraintViolation"],
+        ),
+        ('[2, "m9", "Authorize", {"idTag": "TAG\\u0000"}]', [4, "m9", "PropertyConstraintViolation"]),
+        (
+            '[2, "m10", "BootNotification", {"chargePointVendor": "A\\ud800", "chargePointModel": "M"}]',
+            [4, "m10", "PropertyConstraintViolation"],
+        ),
+        (
+            '[2, "m11", "MeterValues", {"connectorId": 1, "meterValue": '
+            '[{"timestamp": "2026-11-21T10:00:00Z", "sampledValue": [{"value": "1\\u0000"}]}]}]',
+            [4, "m11", "PropertyConstraintViolation"],
+        ),
+        (
+            '[2, "m12", "StatusNotification", {"connectorId": 1, "errorCode": "NoError", '
+            '"status": "Available", "timestamp": "9999-12-31T23:00:00-14:00"}]',
+            [4, "m12", "TypeConstraintViolation"],
+        ),
     ],
 )
 async def test_malformed_frames_get_a_call_error_and_the_connection_stays_usable(
@@ -342,3 +373,32 @@ async def test_malformed_frames_get_a_call_error_and_the_connection_stays_usable
     after = await raw_exchange(socket, '[2, "ok", "Heartbeat", {}]')
     await socket.close()
     assert after[:2] == [3, "ok"]
+
+
+async def test_malformed_answers_get_no_answer_and_the_connection_stays_usable(
+    stack: LocalStack, charger: str
+) -> None:
+    socket = await open_socket(stack, charger)
+    for frame in (
+        '[3, "a1"]',
+        '[4, "a2", 5, "boom", {}]',
+        '[4, "a3", "GenericError", "bo',
+        '[3, "a4", {"x": NaN}]',
+    ):
+        await socket.send(frame)
+    # The first frame back answers the Heartbeat: nothing answered the broken answers
+    after = await raw_exchange(socket, '[2, "ok", "Heartbeat", {}]')
+    await socket.close()
+    assert after[:2] == [3, "ok"]
+
+
+async def test_meter_readings_beyond_32_bits_are_stored(
+    stack: LocalStack, engine: Engine, charger: str
+) -> None:
+    socket = await open_socket(stack, charger)
+    start = a_start_transaction(connectorId=2**31 - 1, meterStart=2**63 - 1)
+    reply = await raw_exchange(socket, json.dumps([2, "big", "StartTransaction", start]))
+    await socket.close()
+    assert reply[:2] == [3, "big"]
+    (stored,) = rows(engine, "SELECT connector_id, meter_start FROM transactions")
+    assert stored == {"connector_id": 2**31 - 1, "meter_start": 2**63 - 1}

@@ -283,6 +283,41 @@ def test_data_transfer_routes_by_vendor(dispatcher: Dispatcher) -> None:
         ),
         (call("Heartbeat", {"extra": 1}), "uid-1", "FormationViolation"),
         (call("MeterValues", a_meter_values(meterValue=[])), "uid-1", "OccurenceConstraintViolation"),
+        # NaN, Infinity and numbers beyond a double are not JSON (RFC 8259)
+        ('[2, "u1", "DataTransfer", {"vendorId": "v", "data": NaN}]', "u1", "FormationViolation"),
+        # schema-valid values that PostgreSQL cannot store: never an InternalError
+        (
+            call("StatusNotification", a_status_notification(connectorId=2**31)),
+            "uid-1",
+            "PropertyConstraintViolation",
+        ),
+        (
+            call("StartTransaction", a_start_transaction(meterStart=2**63)),
+            "uid-1",
+            "PropertyConstraintViolation",
+        ),
+        (call("StopTransaction", a_stop_transaction(10**20)), "uid-1", "PropertyConstraintViolation"),
+        (
+            call("MeterValues", a_meter_values(transaction_id=-(2**31) - 1)),
+            "uid-1",
+            "PropertyConstraintViolation",
+        ),
+        (call("Authorize", {"idTag": "TAG\u0000"}), "uid-1", "PropertyConstraintViolation"),
+        (
+            call("BootNotification", a_boot_notification(chargePointVendor="Acme\udc00")),
+            "uid-1",
+            "PropertyConstraintViolation",
+        ),
+        (
+            call("StatusNotification", a_status_notification(timestamp="9999-12-31T23:00:00-14:00")),
+            "uid-1",
+            "TypeConstraintViolation",
+        ),
+        (
+            call("StatusNotification", a_status_notification(timestamp="2024-02-30T00:00:00Z")),
+            "uid-1",
+            "TypeConstraintViolation",
+        ),
     ],
 )
 def test_bad_frames_get_the_right_call_error(
@@ -326,3 +361,69 @@ def test_answers_from_the_charger_are_not_answered(dispatcher: Dispatcher) -> No
         outcome = dispatcher.dispatch(frame, ctx(), NOW)
         assert outcome.reply is None
         assert outcome.unique_id == "x"
+
+
+def test_the_storable_edge_values_are_accepted(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+    # Meter readings are bigint (wider than 1.6's 32-bit integer); astral characters are fine
+    start = a_start_transaction(connectorId=2**31 - 1, meterStart=2**63 - 1, timestamp="0001-01-01T00:00:00Z")
+    boot = a_boot_notification(chargePointVendor="Acme \U0001f50c")
+    assert answer(dispatcher, call("StartTransaction", start))[0] == 3
+    assert answer(dispatcher, call("BootNotification", boot))[0] == 3
+    assert db.uow.boots[CP].vendor == "Acme \U0001f50c"
+
+
+def test_a_nul_in_a_call_payload_is_named_in_the_error(dispatcher: Dispatcher) -> None:
+    payload = a_meter_values(samples=2)
+    payload["meterValue"][0]["sampledValue"][1]["value"] = "12\u00003"
+    reply = answer(dispatcher, call("MeterValues", payload))
+    assert reply[2:] == [
+        "PropertyConstraintViolation",
+        "meterValue[0].sampledValue[1].value contains NUL or an unpaired surrogate",
+        {"field": "meterValue[0].sampledValue[1].value"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '[3, "x"]',
+        '[3, "x", []]',
+        "[3, 17, {}]",
+        '[3, "x", {"status": NaN}]',
+        '[3, "x", {"limit": 1e400}]',
+        '[3, "x", {',
+        '[4, "x", 5, "boom", {}]',
+        '[4, "x", "GenericError"]',
+        '[4, "x", "GenericError", "boom", {}, 6]',
+        '[4, "x", "GenericError", "bo',
+        f'[4, "{"x" * 37}", "GenericError", "boom", {{}}]',
+    ],
+)
+def test_malformed_answers_from_the_charger_are_not_answered(dispatcher: Dispatcher, frame: str) -> None:
+    # OCPP-J answers only CALLs: a CALLERROR is never answered with a CALLERROR
+    outcome = dispatcher.dispatch(frame, ctx(), NOW)
+    assert outcome.reply is None
+    assert outcome.result == "FormationViolation"
+    assert outcome.message_type == ("CallResult" if frame.startswith("[3") else "CallError")
+
+
+def test_text_that_cannot_be_stored_in_answers_is_replaced(db: FakeDatabase) -> None:
+    received: list[Any] = []
+    dispatcher = Dispatcher(
+        Services(
+            ChargePointService(db, FakeConnectionStore(), 300),
+            AuthorizationService(db),
+            TransactionService(db),
+            DataTransferService(),
+        ),
+        answers=lambda _ctx, frame: received.append(frame),
+    )
+    dispatcher.dispatch('[3, "r", {"value": "a\\u0000b", "k\\ud800": ["\\udfff"]}]', ctx(), NOW)
+    dispatcher.dispatch('[4, "e", "Generic\\u0000Error", "bad\\ud800", {"x": "\\u0000"}]', ctx(), NOW)
+    result, error = received
+    assert result.payload == {"value": "a\ufffdb", "k\ufffd": ["\ufffd"]}
+    assert (error.error_code, error.description, error.details) == (
+        "Generic\ufffdError",
+        "bad\ufffd",
+        {"x": "\ufffd"},
+    )

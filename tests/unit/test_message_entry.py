@@ -99,3 +99,16 @@ def test_answers_from_the_charger_get_no_answer(world: World) -> None:
     world.connect()
     world.receive('[3,"x",{}]')
     assert world.sender.sent == []
+
+
+def test_an_undecodable_binary_frame_gets_formation_violation_and_the_connection_stays_usable(
+    world: World,
+) -> None:
+    world.connect()
+    world.receive(base64.b64encode(b'[2,"b1","Heartbeat",{"x":"\xff"}]').decode(), base64_encoded=True)
+    world.receive('[2,"h1","Heartbeat",{}]')
+    # Its uniqueId cannot be read, so the CALLERROR carries the conventional "-1"
+    assert [answer[:3] for answer in world.answers()] == [
+        [4, "-1", "FormationViolation"],
+        [3, "h1", {"currentTime": "2026-11-21T12:00:00.000Z"}],
+    ]

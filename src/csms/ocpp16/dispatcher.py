@@ -55,9 +55,24 @@ class Dispatcher:
         try:
             frame = frames.parse(text)
         except frames.FrameError as exc:
+            if not exc.answerable:
+                # A broken answer to one of our CALLs: never answered (a CALLERROR is not
+                # answered with a CALLERROR); the deadline sweeper times the command out.
+                log.warning(
+                    "malformed answer dropped",
+                    extra={"ocpp_unique_id": exc.unique_id, "error": exc.description},
+                )
+                return Outcome(
+                    reply=None,
+                    message_type="CallResult" if exc.message_type_id == frames.CALLRESULT else "CallError",
+                    unique_id=exc.unique_id,
+                    result=exc.code.value,
+                )
             return self._error(exc.unique_id, None, "invalid", exc)
         if isinstance(frame, frames.Call):
-            return self._call(frame, ctx, now)
+            # NUL and lone surrogates arrive as \u escapes (or in non-ASCII text): most frames
+            # skip that check.
+            return self._call(frame, ctx, now, escaped="\\u" in text or not text.isascii())
         message_type = "CallResult" if isinstance(frame, frames.CallResult) else "CallError"
         if self._answers is None:
             log.warning(
@@ -82,7 +97,9 @@ class Dispatcher:
             return exc.unique_id
         return frame.unique_id
 
-    def _call(self, call: frames.Call, ctx: ChargerContext, now: datetime) -> Outcome:
+    def _call(
+        self, call: frames.Call, ctx: ChargerContext, now: datetime, *, escaped: bool = True
+    ) -> Outcome:
         action = self._actions.get(call.action)
         try:
             if action is None:
@@ -98,6 +115,8 @@ class Dispatcher:
                     "only BootNotification is allowed until accepted",
                 )
             schemas.validate_request(call.action, call.payload)
+            if escaped:
+                schemas.check_text(call.payload)
             # Events the handler records carry the frame as their correlation id.
             with correlation(f"ocpp:{ctx.charge_point_id}:{call.unique_id}"):
                 payload = action.handler(self._services, ctx, call.payload, now)
