@@ -318,3 +318,28 @@ async def test_a_malformed_answer_is_not_answered_and_the_command_times_out(
     assert (await asyncio.to_thread(wiring.commands(later).sweep))["timed_out"] == 1
     command = await asyncio.to_thread(operator.get, f"{V1}/commands/{queued.body['id']}")
     assert command.body["status"] == "timed_out"
+
+
+async def test_a_command_left_sent_without_its_pending_call_is_timed_out_by_the_safety_net(
+    operator: ApiClient, stack: LocalStack
+) -> None:
+    socket = await open_socket(stack, "CMD-1")
+    queued = await send(operator, "CMD-1", "Reset", {"type": "Soft"}, wait=0)
+    frame = await _next_frame(socket)
+    await socket.close()
+    # Given the answer took the charger's slot and then could not be stored (PostgreSQL down,
+    # or the function killed), so the command is still "sent" with no pending call behind it
+    service = wiring.commands()
+    assert await asyncio.to_thread(service._pending.pop, "CMD-1", frame[1]) is not None
+    # When the sweeper runs just after the deadline, the slot-based timeout has nothing to do
+    soon = FixedClock(datetime.now(UTC) + timedelta(minutes=2))
+    assert (await asyncio.to_thread(wiring.commands(soon).sweep))["timed_out"] == 0
+    # Then, once the grace has passed, the safety net times it out
+    later = FixedClock(datetime.now(UTC) + timedelta(minutes=10))
+    swept = await asyncio.to_thread(wiring.commands(later).sweep)
+    assert (swept["timed_out"], swept["orphaned"]) == (1, 1)
+    command = await asyncio.to_thread(operator.get, f"{V1}/commands/{queued.body['id']}")
+    assert command.body["status"] == "timed_out"
+    assert "could not be stored" in command.body["reason"]
+    # and only once
+    assert (await asyncio.to_thread(wiring.commands(later).sweep))["orphaned"] == 0

@@ -197,6 +197,17 @@ class PgCommandStore:
                 .values(late_response=payload, late_response_at=at)
             )
 
+    def sent_with_deadline_before(self, cutoff: datetime, limit: int) -> list[Command]:
+        # Served by the partial index ix_commands_in_flight (status = 'sent'): few rows.
+        with self._db.connect() as conn:
+            rows = conn.execute(
+                select(commands)
+                .where(commands.c.status == CommandStatus.SENT.value, commands.c.deadline < cutoff)
+                .order_by(commands.c.deadline)
+                .limit(limit)
+            )
+            return [_command(r) for r in rows]
+
     def chargers_with_stale_queue(self, older_than: datetime) -> list[str]:
         with self._db.connect() as conn:
             rows = conn.execute(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from csms.clock import Clock
 from csms.constants import MAX_FRAME_BYTES
@@ -26,6 +26,10 @@ from csms.events import correlation
 from csms.ports import ConnectionStore, FrameSender
 
 log = logging.getLogger(__name__)
+
+#: How long after its deadline a command still "sent" without a pending call is timed out by
+#: the sweeper's safety net (well after the slot-based timeout, so that one always goes first).
+ORPHAN_GRACE: Final = timedelta(minutes=5)
 
 
 class CommandStatus(StrEnum):
@@ -127,6 +131,10 @@ class CommandStore(Protocol):
     def record_late_response(self, command_id: str, payload: dict[str, Any], at: datetime) -> None: ...
 
     def chargers_with_stale_queue(self, older_than: datetime) -> list[str]: ...
+
+    def sent_with_deadline_before(self, cutoff: datetime, limit: int) -> list[Command]:
+        """Commands still ``sent`` whose deadline passed before ``cutoff`` (oldest first)."""
+        ...
 
 
 class PendingCalls(Protocol):
@@ -458,11 +466,29 @@ class CommandService:
                 if spec and spec.on_failure:
                     _in_command(command, spec.on_failure, now)
             self.deliver_next(call.charge_point_id)
+        # Safety net: a command whose slot is gone but which is still "sent" in PostgreSQL
+        # (its answer took the slot, then PostgreSQL failed or the function was killed before
+        # the result was written) would otherwise stay "sent" for ever. Its deadline passed
+        # ORPHAN_GRACE ago, so an expired slot of its own was handled by the loop above.
+        orphaned = 0
+        for command in self._store.sent_with_deadline_before(now - ORPHAN_GRACE, limit=500):
+            if self._store.finish(
+                command.id,
+                CommandStatus.TIMED_OUT,
+                now,
+                reason="no answer recorded before the deadline (the answer could not be stored)",
+            ):
+                orphaned += 1
+                spec = self._registry.actions.get(command.action)
+                if spec and spec.on_failure:
+                    _in_command(command, spec.on_failure, now)
+        if orphaned:
+            log.error("timed out commands left sent without a pending call", extra={"count": orphaned})
         kicked = 0
         for charge_point_id in self._store.chargers_with_stale_queue(now - stale_after):
             if self.deliver_next(charge_point_id) is not None:
                 kicked += 1
-        return {"timed_out": timed_out, "kicked": kicked}
+        return {"timed_out": timed_out + orphaned, "orphaned": orphaned, "kicked": kicked}
 
     def _fail(self, command: Command, now: datetime, reason: str) -> None:
         if self._store.finish(command.id, CommandStatus.FAILED, now, reason=reason):
