@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from ocpp.v16 import call
@@ -120,6 +120,35 @@ async def test_status_notifications_out_of_order_keep_the_newest(
         engine, "SELECT status FROM connector_status_history WHERE connector_id = 1 ORDER BY status_timestamp"
     )
     assert [h["status"] for h in history] == ["Preparing", "Charging"]
+
+
+async def test_a_status_dated_in_the_future_does_not_hide_the_reports_after_it(
+    stack: LocalStack, engine: Engine, charger: str
+) -> None:
+    socket = await open_socket(stack, charger)
+    # Given a charger whose clock jumped years ahead reports its connector Faulted
+    wrong_clock = a_status_notification(
+        status="Faulted", errorCode="OtherError", timestamp="2099-01-01T00:00:00Z"
+    )
+    assert (await raw_exchange(socket, json.dumps([2, "s1", "StatusNotification", wrong_clock])))[0] == 3
+    # When, its clock fixed, it reports the connector Available again
+    fixed = a_status_notification(
+        status="Available", timestamp=(datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    )
+    assert (await raw_exchange(socket, json.dumps([2, "s2", "StatusNotification", fixed])))[0] == 3
+    await socket.close()
+    # Then the connector is Available (the future report counted as sent on arrival)
+    assert rows(engine, "SELECT status FROM connectors WHERE connector_id = 1") == [{"status": "Available"}]
+    # and the history keeps what the charger said, its own timestamp included
+    history = rows(
+        engine,
+        "SELECT status, to_char(status_timestamp AT TIME ZONE 'UTC', 'YYYY') AS year "
+        "FROM connector_status_history WHERE connector_id = 1 ORDER BY received_at",
+    )
+    assert history == [
+        {"status": "Faulted", "year": "2099"},
+        {"status": "Available", "year": str(datetime.now(UTC).year)},
+    ]
 
 
 async def test_authorize_good_bad_and_unknown_tags(stack: LocalStack, charger: str) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from sqlalchemy import (
     Connection,
@@ -229,7 +229,13 @@ def _record_status_statement() -> Any:
         )
         .cte("previous")
     )
-    insert_latest = pg_insert(connectors).values(**values, updated_at=received_at)
+    # The latest status is ordered by the charger's timestamp, but never by one from the future:
+    # a report dated ahead of its arrival (a charger clock gone wrong) counts as received then,
+    # or no correct report could ever replace it. The history keeps the charger's own time.
+    ordered_by = bindparam("ordered_by", type_=connectors.c.status_timestamp.type)
+    insert_latest = pg_insert(connectors).values(
+        **{**values, "status_timestamp": ordered_by}, updated_at=received_at
+    )
     # Frames are processed out of order: an older report never replaces a newer one.
     latest = insert_latest.on_conflict_do_update(
         index_elements=[connectors.c.charge_point_id, connectors.c.connector_id],
@@ -250,6 +256,9 @@ def _record_status_statement() -> Any:
 
 
 _RECORD_STATUS = _record_status_statement()
+#: How far ahead of its arrival a status report's timestamp may be (clock drift) before it is
+#: ordered as if it had been sent on arrival.
+STATUS_CLOCK_SKEW: Final = timedelta(minutes=5)
 
 
 class PgConnectors:
@@ -270,6 +279,9 @@ class PgConnectors:
             "vendor_error_code": status.vendor_error_code,
             "status_timestamp": status.timestamp,
             "received_at": received_at,
+            "ordered_by": status.timestamp
+            if status.timestamp <= received_at + STATUS_CLOCK_SKEW
+            else received_at,
         }
         row = self._conn.execute(_RECORD_STATUS, values).first()
         if row is None:
