@@ -61,6 +61,15 @@ class BasicCredentials:
     username: str
     password: str
 
+    def password_of(self, user_id: str) -> str | None:
+        """The password, if these are ``user_id``'s credentials; None otherwise.
+
+        RFC 7617 splits ``user:password`` at the first colon, but OCPP charge point ids may
+        contain one ("CP:1" sends ``CP:1:secret``), so match the expected id as a prefix.
+        """
+        presented, prefix = f"{self.username}:{self.password}", f"{user_id}:"
+        return presented[len(prefix) :] if presented.startswith(prefix) else None
+
 
 def parse_basic_auth(header: str | None) -> BasicCredentials | None:
     """Credentials from an ``Authorization: Basic ...`` header, or None if absent/garbled.

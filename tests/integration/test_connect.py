@@ -12,6 +12,7 @@ import websockets
 from ocpp.v16 import call
 from sqlalchemy import Engine
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
 
 from csms.app import wiring
 from csms.local.stack import LocalStack
@@ -44,6 +45,24 @@ async def test_other_subprotocols_are_refused_with_400(
     provisioning.add_charger("CP-P", "default", now)
     assert await refused_status(open_socket(stack, "CP-P", subprotocols=["ocpp2.0.1"])) == 400
     assert await refused_status(open_socket(stack, "CP-P", subprotocols=[])) == 400
+
+
+async def test_a_subprotocol_header_sent_twice_is_one_list_and_an_encoded_newline_is_no_id(
+    stack: LocalStack, provisioning: ProvisioningService, now: datetime, engine: Engine, reconfigure: object
+) -> None:
+    reconfigure(CSMS_ALLOW_UNKNOWN_CHARGERS="true")  # type: ignore[operator]
+    provisioning.add_charger("CP-2L", "default", now)
+    # "Sec-WebSocket-Protocol: ocpp1.6" and a second line "...: ocpp2.0.1" (RFC 6455 11.3.4)
+    ocpp16 = [Subprotocol("ocpp1.6")]
+    async with websockets.connect(
+        stack.charger_url("CP-2L"),
+        subprotocols=ocpp16,
+        additional_headers=[("Sec-WebSocket-Protocol", "ocpp2.0.1")],
+    ) as socket:
+        assert socket.subprotocol == "ocpp1.6"
+    # The gateway percent-decodes the path: "CP-NL%0A" is "CP-NL\n", not a charger id
+    assert await refused_status(websockets.connect(stack.charger_url("CP-NL%0A"), subprotocols=ocpp16)) == 400
+    assert rows(engine, "SELECT id FROM charge_points WHERE id LIKE 'CP-NL%'") == []
 
 
 async def test_unknown_chargers_are_refused_with_404(stack: LocalStack) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,8 +13,10 @@ from csms.app.connect import ConnectDeps, choose_subprotocol, handle
 from csms.clock import FixedClock
 from csms.constants import CHARGE_POINT_ID_HEADER, ORIGIN_VERIFY_HEADER
 from csms.domain import ChargePoint, RegistrationStatus
+from csms.errors import InvalidInput
 from csms.security import hash_password
 from csms.services.admission import AdmissionService
+from csms.services.provisioning import ProvisioningService
 from tests.fakes import FakeConnectionStore, FakeDatabase, RecordingSender
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
@@ -154,3 +157,94 @@ def test_a_newer_connection_closes_the_older_one(world: World) -> None:
 def test_a_failing_database_refuses_with_500(world: World) -> None:
     world.db.down = True
     assert handle(a_connect_event(), None, world.deps) == {"statusCode": 500}
+
+
+# --- Hostile and malformed input: a deliberate 4xx, never a 500, nothing recorded -----------
+
+
+@pytest.mark.parametrize("charge_point_id", ["CP-1\n", "CP-1\x00", "CP/1", "CP%2F1", "..", "é", "C" * 49])
+def test_an_id_that_is_not_an_ocpp_identity_is_400_and_never_registered(charge_point_id: str) -> None:
+    # The local gateway percent-decodes the path, so /ocpp/CP-1%0A arrives as "CP-1\n".
+    welcoming = World(allow_unknown=True)
+    assert handle(a_connect_event(charge_point_id), None, welcoming.deps) == {"statusCode": 400}
+    assert not welcoming.db.uow.chargers
+    assert not welcoming.connections.records
+    with pytest.raises(InvalidInput):
+        ProvisioningService(welcoming.db).add_charger(charge_point_id, "t1", NOW)
+
+
+def test_a_subprotocol_header_sent_twice_counts_as_one_list(world: World) -> None:
+    # RFC 6455 §11.3.4: repeated header lines are one list; API Gateway keeps only one of
+    # them in "headers" and all of them in "multiValueHeaders".
+    world.provision()
+    event = a_connect_event(**{"Sec-WebSocket-Protocol": "ocpp2.0.1"})
+    event["multiValueHeaders"] = {"sec-websocket-protocol": ["ocpp1.6", "ocpp2.0.1"]}
+    assert handle(event, None, world.deps) == {
+        "statusCode": 200,
+        "headers": {"Sec-WebSocket-Protocol": "ocpp1.6"},
+    }
+
+
+def test_a_charge_point_id_with_a_colon_can_use_basic_auth(world: World) -> None:
+    # Basic auth splits at the first ':', but the user id is the charge point id in full.
+    world.provision("CP:1", password="s3cret:password")
+    assert handle(a_connect_event("CP:1", Authorization=auth("CP:1", "wrong")), None, world.deps) == {
+        "statusCode": 401
+    }
+    assert handle(a_connect_event("CP:1", Authorization=auth("CP", "s3cret:password")), None, world.deps) == {
+        "statusCode": 401
+    }
+    result = handle(a_connect_event("CP:1", Authorization=auth("CP:1", "s3cret:password")), None, world.deps)
+    assert result["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Basic " + base64.b64encode(b"CP-1").decode(),  # no colon
+        "Basic " + base64.b64encode(b"CP-1:\xff\xfe").decode(),  # not UTF-8
+        auth("cp-1", "s3cret-password"),  # the user id is case-sensitive
+        auth("CP-1", "s3cret-password:"),
+        "Basic " + "QUFB" * 4096,
+        "Basic \u00e9",
+        "Basic \ud800",
+    ],
+)
+def test_garbled_credentials_are_401(world: World, authorization: str) -> None:
+    world.provision(password="s3cret-password")
+    assert handle(a_connect_event(Authorization=authorization), None, world.deps) == {"statusCode": 401}
+
+
+def test_a_garbled_origin_header_is_403(world: World) -> None:
+    world.provision()
+    assert handle(a_connect_event(**{ORIGIN_VERIFY_HEADER: "\ud800"}), None, world.deps) == {
+        "statusCode": 403
+    }
+
+
+def test_a_decommissioned_charger_is_404_even_when_unknown_chargers_are_allowed() -> None:
+    welcoming = World(allow_unknown=True)
+    welcoming.provision()
+    welcoming.db.uow.chargers["CP-1"] = replace(welcoming.db.uow.chargers["CP-1"], decommissioned_at=NOW)
+    assert handle(a_connect_event(), None, welcoming.deps) == {"statusCode": 404}
+    assert not welcoming.connections.records
+
+
+@pytest.mark.parametrize(
+    "request_context",
+    [
+        None,
+        {},
+        {"connectionId": None, "identity": None},
+        {"connectionId": "", "identity": {"sourceIp": None}},
+    ],
+)
+def test_an_event_without_a_connection_id_is_refused_without_recording_anything(
+    world: World, request_context: dict[str, Any] | None
+) -> None:
+    world.provision()
+    event = a_connect_event()
+    event["requestContext"] = request_context
+    assert handle(event, None, world.deps) == {"statusCode": 400}
+    assert not world.connections.records
+    assert not world.connections.current

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from csms.app.disconnect import handle
 from csms.events import DomainEvent
 from csms.ports import ConnectionRecord
@@ -51,3 +53,27 @@ def test_a_failing_store_still_answers_200() -> None:
             raise RuntimeError("down")
 
     assert handle(a_disconnect("c1"), None, Broken(), list().extend) == {"statusCode": 200}
+
+
+def test_an_unknown_or_repeated_disconnect_changes_nothing() -> None:
+    store = FakeConnectionStore()
+    store.register(ConnectionRecord("c1", "CP-1", "t1", "ocpp1.6", NOW))
+    emitted: list[DomainEvent] = []
+    assert handle(a_disconnect("nobody"), None, store, emitted.extend) == {"statusCode": 200}
+    assert handle(a_disconnect("c1"), None, store, emitted.extend) == {"statusCode": 200}
+    assert handle(a_disconnect("c1"), None, store, emitted.extend) == {"statusCode": 200}
+    assert [event.type for event in emitted] == ["ChargerDisconnected"]  # once, not twice
+
+
+@pytest.mark.parametrize("event", [{}, {"requestContext": None}, {"requestContext": {"connectionId": None}}])
+def test_an_event_without_a_connection_id_is_ignored(event: dict[str, Any]) -> None:
+    asked: list[str] = []
+
+    class Recording(FakeConnectionStore):
+        def unregister(self, connection_id: str) -> ConnectionRecord | None:
+            asked.append(connection_id)
+            return None
+
+    emitted: list[DomainEvent] = []
+    assert handle(event, None, Recording(), emitted.extend) == {"statusCode": 200}
+    assert (asked, emitted) == ([], [])

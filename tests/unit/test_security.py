@@ -53,3 +53,20 @@ def basic(raw: bytes) -> str:
 )
 def test_basic_auth_parsing(header: str | None, expected: BasicCredentials | None) -> None:
     assert parse_basic_auth(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("credentials", "user_id", "password"),
+    [
+        (BasicCredentials("CP-1", "pw"), "CP-1", "pw"),
+        (BasicCredentials("CP", "1:pw"), "CP:1", "pw"),  # sent as "CP:1:pw"
+        (BasicCredentials("CP", "1:pw"), "CP", "1:pw"),
+        (BasicCredentials("CP-10", "pw"), "CP-1", None),
+        (BasicCredentials("CP-1", "pw"), "CP-10", None),
+        (BasicCredentials("cp-1", "pw"), "CP-1", None),
+    ],
+)
+def test_the_password_belongs_to_the_whole_user_id(
+    credentials: BasicCredentials, user_id: str, password: str | None
+) -> None:
+    assert credentials.password_of(user_id) == password

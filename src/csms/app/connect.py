@@ -49,6 +49,24 @@ def choose_subprotocol(offered: str | None) -> str | None:
     return next((protocol for protocol in SUPPORTED_SUBPROTOCOLS if protocol in tokens), None)
 
 
+def offered_subprotocols(event: dict[str, Any]) -> str | None:
+    """Every Sec-WebSocket-Protocol value the charger sent, comma separated.
+
+    The header may come as several lines, one list (RFC 6455 section 11.3.4); API Gateway
+    keeps only one of them in ``headers`` and all of them in ``multiValueHeaders``.
+    """
+    wanted = "sec-websocket-protocol"
+    values = [
+        str(value)
+        for name, listed in (event.get("multiValueHeaders") or {}).items()
+        if str(name).lower() == wanted
+        for value in listed or ()
+    ]
+    if values:
+        return ", ".join(values)
+    return next((str(v) for k, v in (event.get("headers") or {}).items() if str(k).lower() == wanted), None)
+
+
 def _refuse(status: int, reason: str, **fields: Any) -> dict[str, Any]:
     log.warning("connection refused", extra={"status": status, "reason": reason, **fields})
     return {"statusCode": status}
@@ -58,27 +76,31 @@ def handle(event: dict[str, Any], context: Any, deps: ConnectDeps | None = None)
     """Answer the WebSocket handshake: 200 with the subprotocol, or a refusal status."""
     reset_invocation()
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    request_context = event.get("requestContext", {})
-    connection_id = str(request_context.get("connectionId", ""))
-    source_ip = request_context.get("identity", {}).get("sourceIp")
+    request_context = event.get("requestContext") or {}
+    connection_id = str(request_context.get("connectionId") or "")
+    source_ip = (request_context.get("identity") or {}).get("sourceIp")
     charge_point_id = headers.get(CHARGE_POINT_ID_HEADER.lower(), "")
     bind_invocation(charge_point_id=charge_point_id or None, connection_id=connection_id)
     try:
         deps = deps or default_deps()
         secret = deps.origin_verify_secret
         if secret is not None and not hmac.compare_digest(
-            headers.get(ORIGIN_VERIFY_HEADER.lower(), "").encode(), secret.encode()
+            headers.get(ORIGIN_VERIFY_HEADER.lower(), "").encode(errors="surrogatepass"), secret.encode()
         ):
             # Someone connected to the execute-api URL directly: the id header is not ours.
             return _refuse(403, "request did not come through the front door", source_ip=source_ip)
+        if not connection_id:
+            # Nothing to record the connection under; API Gateway always sends one.
+            return _refuse(400, "no connection id in the event", source_ip=source_ip)
         if not charge_point_id:
             return _refuse(404, "no charge point id in the URL", source_ip=source_ip)
-        protocol = choose_subprotocol(headers.get("sec-websocket-protocol"))
+        offered = offered_subprotocols(event)
+        protocol = choose_subprotocol(offered)
         if protocol is None:
             return _refuse(
                 400,
                 "no supported subprotocol offered",
-                offered=headers.get("sec-websocket-protocol"),
+                offered=offered,
                 supported=list(SUPPORTED_SUBPROTOCOLS),
             )
         credentials = parse_basic_auth(headers.get("authorization"))
@@ -91,7 +113,8 @@ def handle(event: dict[str, Any], context: Any, deps: ConnectDeps | None = None)
                 admission.refusal.value,
                 source_ip=source_ip,
                 credentials_presented=credentials is not None,
-                username_matches=credentials is not None and credentials.username == charge_point_id,
+                username_matches=credentials is not None
+                and credentials.password_of(charge_point_id) is not None,
             )
         charge_point = admission.charge_point
         assert charge_point is not None

@@ -21,9 +21,12 @@ def handle(
     emit: Callable[[Sequence[DomainEvent]], object] | None = None,
 ) -> dict[str, Any]:
     reset_invocation()
-    request_context = event.get("requestContext", {})
-    connection_id = str(request_context.get("connectionId", ""))
+    request_context = event.get("requestContext") or {}
+    connection_id = str(request_context.get("connectionId") or "")
     bind_invocation(connection_id=connection_id)
+    if not connection_id:
+        log.warning("disconnect without a connection id ignored")
+        return {"statusCode": 200}
     try:
         if connections is None or emit is None:
             from csms.app import wiring

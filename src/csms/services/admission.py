@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 #: What we accept as a charge point identity: it travels in a URL path segment, so no '/',
 #: and OCPP 2.0.1 caps it at 48 characters (1.6 chargers in the field stay well within).
+#: Test with ``fullmatch``: with ``re.match`` the ``$`` also matches before a trailing "\n".
+#: (The API hands the pattern to pydantic, whose regex engine anchors ``$`` at the very end.)
 CHARGE_POINT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:*+@=|-]{0,47}$")
 
 
@@ -53,7 +55,7 @@ class AdmissionService:
         its own id (Security Profiles 1 and 2). Unknown chargers are refused unless the
         deployment admits them, in which case they are registered as Pending.
         """
-        if not CHARGE_POINT_ID_PATTERN.match(charge_point_id):
+        if not CHARGE_POINT_ID_PATTERN.fullmatch(charge_point_id):
             return Admission(None, Refusal.INVALID_ID)
 
         def work(uow: UnitOfWork) -> ChargePoint | None:
@@ -69,8 +71,7 @@ class AdmissionService:
         if charge_point.password_hash is not None:
             if credentials is None:
                 return Admission(charge_point, Refusal.BAD_CREDENTIALS)
-            if credentials.username != charge_point_id or not verify_password(
-                credentials.password, charge_point.password_hash
-            ):
+            password = credentials.password_of(charge_point_id)
+            if password is None or not verify_password(password, charge_point.password_hash):
                 return Admission(charge_point, Refusal.BAD_CREDENTIALS)
         return Admission(charge_point)

@@ -35,7 +35,7 @@ class ProvisioningService:
         password: str | None = None,
         generate: bool = False,
     ) -> ProvisionedCharger:
-        if not CHARGE_POINT_ID_PATTERN.match(charge_point_id):
+        if not CHARGE_POINT_ID_PATTERN.fullmatch(charge_point_id):
             raise InvalidInput(
                 f"invalid charge point id {charge_point_id!r}: 1-48 characters, "
                 "letters, digits and ._:*+@=|- "
