@@ -9,6 +9,7 @@ from itertools import count
 from typing import Any, TypeVar
 
 from csms.domain import (
+    AddedSamples,
     AuthorizationStatus,
     BootInfo,
     ChargePoint,
@@ -112,12 +113,22 @@ class FakeUnitOfWork:
             if tx.charge_point_id == charge_point_id and tx.stop_timestamp is None
         )
 
-    def has_open_transaction(self, tenant_id: str, id_tag: str, excluding_id: int | None = None) -> bool:
+    def is_concurrent(self, transaction: Transaction) -> bool:
+        def superseded(tx: Transaction) -> bool:
+            return any(
+                (newer.tenant_id, newer.charge_point_id, newer.connector_id)
+                == (tx.tenant_id, tx.charge_point_id, tx.connector_id)
+                and newer.id > tx.id
+                and newer.start_timestamp >= tx.start_timestamp
+                for newer in self.txs.values()
+            )
+
         return any(
-            tx.tenant_id == tenant_id
-            and tx.id_tag == id_tag
+            tx.tenant_id == transaction.tenant_id
+            and tx.id_tag == transaction.id_tag
             and tx.stop_timestamp is None
-            and tx.id != excluding_id
+            and tx.id < transaction.id
+            and not superseded(tx)
             for tx in self.txs.values()
         )
 
@@ -164,14 +175,25 @@ class FakeUnitOfWork:
         transaction_id: int | None,
         samples: Sequence[MeterSample],
         received_at: datetime,
-    ) -> int:
+    ) -> AddedSamples:
+        tx = self.txs.get(transaction_id) if transaction_id is not None else None
+        owned = tx.id if tx is not None and tx.charge_point_id == charge_point_id else None
         new = 0
         for s in samples:
-            key = (charge_point_id, connector_id, s.timestamp, s.measurand, s.phase, s.location, s.context)
+            key = (
+                charge_point_id,
+                connector_id,
+                s.timestamp,
+                s.measurand,
+                s.phase,
+                s.location,
+                s.context,
+                s.format,
+            )
             if key not in self.samples:
-                self.samples[key] = (transaction_id, s)
+                self.samples[key] = (owned, s)
                 new += 1
-        return new
+        return AddedSamples(new=new, transaction_id=owned)
 
 
 class _Events:

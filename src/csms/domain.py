@@ -183,6 +183,17 @@ class StoppedTransaction:
 
 
 @dataclass(frozen=True, slots=True)
+class AddedSamples:
+    """Outcome of storing meter samples."""
+
+    #: How many were new (a retried frame adds none).
+    new: int
+    #: The transaction they were stored with: the one the charger named if it is one of its
+    #: own, else None (another charger's or an unknown id is not followed).
+    transaction_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class StatusRecorded:
     """A status report that became the connector's latest, and what it replaced."""
 

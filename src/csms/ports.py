@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from csms.domain import (
+    AddedSamples,
     AuthorizationStatus,
     BootInfo,
     ChargePoint,
@@ -89,7 +90,13 @@ class TransactionRepository(Protocol):
         """The charger's transactions without a stop."""
         ...
 
-    def has_open_transaction(self, tenant_id: str, id_tag: str, excluding_id: int | None = None) -> bool: ...
+    def is_concurrent(self, transaction: Transaction) -> bool:
+        """Whether the transaction's tag was already in another of the tenant's open
+        transactions: one allocated before it (a retried start is answered as the first time)
+        that no newer transaction on its own connector has superseded (OCPP delivers a
+        charger's transaction messages in order, so that one has ended; see
+        :mod:`csms.services.stuck_transactions`)."""
+        ...
 
     def use_reservation(
         self,
@@ -121,9 +128,10 @@ class MeterValueRepository(Protocol):
         transaction_id: int | None,
         samples: Sequence[MeterSample],
         received_at: datetime,
-    ) -> int:
-        """Insert samples, skipping ones already stored (retried frames). Returns how many
-        were new."""
+    ) -> AddedSamples:
+        """Insert samples, skipping ones already stored (retried frames), with
+        ``transaction_id`` only if it is one of the charger's transactions. Returns how many
+        were new and the transaction they were stored with."""
         ...
 
 

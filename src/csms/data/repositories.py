@@ -44,6 +44,7 @@ from csms.data.tables import (
     unknown_transaction_stops,
 )
 from csms.domain import (
+    AddedSamples,
     AuthorizationStatus,
     BootInfo,
     ChargePoint,
@@ -393,13 +394,38 @@ def _start_statement() -> Any:
 
 
 _START = _start_statement()
-_OPEN_FOR_TAG = and_(
-    transactions.c.tenant_id == bindparam("tenant_id"),
-    transactions.c.id_tag == bindparam("id_tag"),
-    transactions.c.stop_timestamp.is_(None),
-)
-_HAS_OPEN = select(exists().where(_OPEN_FOR_TAG))
-_HAS_OTHER_OPEN = select(exists().where(_OPEN_FOR_TAG, transactions.c.id != bindparam("excluding_id")))
+
+
+def _concurrent_statement() -> Any:
+    """Is the tag in an open transaction allocated before this one that is still going on?
+
+    Allocated before: a retried start is answered as the first time, whatever started later.
+    Still going on: not superseded, i.e. no newer transaction (a higher id, started no earlier)
+    on its charger's connector, the stuck-transactions rule. OCPP delivers a charger's
+    transaction messages in order, so such a transaction has ended although its stop never
+    came; this start itself (already inserted) supersedes the one on its own connector.
+    ix_transactions_open_by_tag finds the candidates, ix_transactions_charger_connector_time
+    their successors."""
+    other, newer = transactions.alias("other"), transactions.alias("newer")
+    superseded = exists().where(
+        newer.c.tenant_id == other.c.tenant_id,
+        newer.c.charge_point_id == other.c.charge_point_id,
+        newer.c.connector_id == other.c.connector_id,
+        newer.c.start_timestamp >= other.c.start_timestamp,
+        newer.c.id > other.c.id,
+    )
+    return select(
+        exists().where(
+            other.c.tenant_id == bindparam("tenant_id"),
+            other.c.id_tag == bindparam("id_tag"),
+            other.c.stop_timestamp.is_(None),
+            other.c.id < bindparam("transaction_id"),
+            ~superseded,
+        )
+    )
+
+
+_CONCURRENT = _concurrent_statement()
 # In UPDATE statements a bind parameter may not be named after a column (SQLAlchemy would
 # read it as a SET value): hence the b_ (where) and v_ (set) prefixes.
 _MINE = and_(
@@ -487,13 +513,15 @@ class PgTransactions:
             for i in self._conn.execute(_OPEN_OF_CHARGER, {"charge_point_id": charge_point_id}).scalars()
         ]
 
-    def has_open_transaction(self, tenant_id: str, id_tag: str, excluding_id: int | None = None) -> bool:
-        if excluding_id is None:
-            found = self._conn.execute(_HAS_OPEN, {"tenant_id": tenant_id, "id_tag": id_tag}).scalar()
-        else:
-            found = self._conn.execute(
-                _HAS_OTHER_OPEN, {"tenant_id": tenant_id, "id_tag": id_tag, "excluding_id": excluding_id}
-            ).scalar()
+    def is_concurrent(self, transaction: Transaction) -> bool:
+        found = self._conn.execute(
+            _CONCURRENT,
+            {
+                "tenant_id": transaction.tenant_id,
+                "id_tag": transaction.id_tag,
+                "transaction_id": transaction.id,
+            },
+        ).scalar()
         return bool(found)
 
     def use_reservation(
@@ -597,10 +625,23 @@ def _add_samples_statement() -> Any:
         .table_valued(*_SAMPLE_ARRAYS)
         .render_derived()
     )
-    per_call = ("tenant_id", "charge_point_id", "connector_id", "transaction_id", "received_at")
-    columns = [*per_call, *_SAMPLE_ARRAYS]
+    # The transaction named, if it is this charger's: a charger cannot attach samples to
+    # another charger's transaction, nor to an id it was never given (which PostgreSQL may
+    # allocate to someone else's transaction later). A primary key probe.
+    owned = (
+        select(transactions.c.id)
+        .where(
+            transactions.c.id == _bind(meter_samples.c.transaction_id),
+            transactions.c.charge_point_id == _bind(meter_samples.c.charge_point_id),
+        )
+        .scalar_subquery()
+    )
+    per_call = ("tenant_id", "charge_point_id", "connector_id", "received_at")
+    columns = [*per_call, "transaction_id", *_SAMPLE_ARRAYS]
     source = select(
-        *(_bind(meter_samples.c[name]) for name in per_call), *(rows.c[name] for name in _SAMPLE_ARRAYS)
+        *(_bind(meter_samples.c[name]) for name in per_call),
+        owned,
+        *(rows.c[name] for name in _SAMPLE_ARRAYS),
     )
     # The natural key drops retried samples; the count says how many were new (rowcount is
     # not reliable for INSERT ... SELECT through the driver).
@@ -611,7 +652,7 @@ def _add_samples_statement() -> Any:
         .returning(literal_column("1").label("one"))
         .cte("inserted")
     )
-    return select(func.count()).select_from(inserted)
+    return select(func.count().label("new"), owned.label("transaction_id")).select_from(inserted)
 
 
 _ADD_SAMPLES = _add_samples_statement()
@@ -629,11 +670,11 @@ class PgMeterValues:
         transaction_id: int | None,
         samples: Sequence[MeterSample],
         received_at: datetime,
-    ) -> int:
+    ) -> AddedSamples:
         if not samples:
-            return 0
+            return AddedSamples(new=0, transaction_id=None)
         # One statement (one round trip) for all samples.
-        result = self._conn.execute(
+        row = self._conn.execute(
             _ADD_SAMPLES,
             {
                 "tenant_id": tenant_id,
@@ -651,8 +692,8 @@ class PgMeterValues:
                 "a_value": [s.value for s in samples],
                 "a_numeric_value": [_numeric(s) for s in samples],
             },
-        )
-        return int(result.scalar_one())
+        ).one()
+        return AddedSamples(new=int(row.new), transaction_id=row.transaction_id)
 
 
 class PgUnitOfWork:

@@ -172,7 +172,7 @@ meter_samples = Table(
     "meter_samples",
     metadata,
     # Time-partitioned (or a TimescaleDB hypertable): no surrogate key, the natural key
-    # (charger, connector, time, measurand, phase, location, context) dedupes retries.
+    # (charger, connector, time, measurand, phase, location, context, format) dedupes retries.
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, nullable=False),
     Column("connector_id", Integer, nullable=False),

@@ -51,13 +51,16 @@ def _samples(meter_values: list[dict[str, Any]]) -> list[MeterSample]:
     for meter_value in meter_values:
         timestamp = parse_datetime(meter_value["timestamp"])
         for sampled in meter_value["sampledValue"]:
+            measurand = sampled.get("measurand", "Energy.Active.Import.Register")
             samples.append(
                 MeterSample(
                     timestamp=timestamp,
                     value=sampled["value"],
-                    measurand=sampled.get("measurand", "Energy.Active.Import.Register"),
+                    measurand=measurand,
                     phase=sampled.get("phase"),
-                    unit=sampled.get("unit", "Wh"),
+                    # OCPP 1.6 SampledValue: the unit defaults to Wh "if the (default) measurand
+                    # is an Energy type"; any other measurand without a unit has none ('').
+                    unit=sampled.get("unit", "Wh" if measurand.startswith("Energy.") else ""),
                     context=sampled.get("context", "Sample.Periodic"),
                     location=sampled.get("location", "Outlet"),
                     format=sampled.get("format", "Raw"),

@@ -2,7 +2,8 @@
 
 A transaction stays open until its charger's StopTransaction arrives. Some never do (a charger
 that lost its queue, rebooted, or was replaced), and an open transaction blocks its id tag
-(ConcurrentTx) and distorts reports. The stuck-transactions job (every 15 minutes) applies
+(ConcurrentTx; a superseded one, rule 1, no longer does, even before it is closed) and
+distorts reports. The stuck-transactions job (every 15 minutes) applies
 three rules, in this order, and **never deletes anything**:
 
 1. **Superseded: closed.** If the same charger has since started a newer transaction on the

@@ -65,11 +65,10 @@ class TransactionService:
                     started_at=start.timestamp,
                     at=now,
                 )
-            # One card, one session: another open transaction makes this one ConcurrentTx
-            # (checked after the insert so a retried start does not count itself).
-            if info.status is AuthorizationStatus.ACCEPTED and uow.transactions.has_open_transaction(
-                ctx.tenant_id, start.id_tag, excluding_id=transaction.id
-            ):
+            # One card, one session: an earlier open transaction of the tag makes this one
+            # ConcurrentTx (checked after the insert, which supersedes a transaction left open
+            # on the same connector).
+            if info.status is AuthorizationStatus.ACCEPTED and uow.transactions.is_concurrent(transaction):
                 info = replace(info, status=AuthorizationStatus.CONCURRENT_TX)
             if created:
                 uow.events.add(
@@ -146,13 +145,14 @@ class TransactionService:
         samples: Sequence[MeterSample],
         now: datetime,
     ) -> int:
-        """Store sampled values; returns how many were new (retries add none)."""
+        """Store sampled values; returns how many were new (retries add none). They belong to
+        ``transaction_id`` only if it is one of this charger's transactions."""
 
         def work(uow: UnitOfWork) -> int:
-            new = uow.meter_values.add_samples(
+            added = uow.meter_values.add_samples(
                 ctx.tenant_id, ctx.charge_point_id, connector_id, transaction_id, samples, now
             )
-            if new:
+            if added.new:
                 uow.events.add(
                     new_event(
                         "MeterValuesReceived",
@@ -161,13 +161,13 @@ class TransactionService:
                         now,
                         {
                             "connectorId": connector_id,
-                            "transactionId": transaction_id,
-                            "newSamples": new,
+                            "transactionId": added.transaction_id,
+                            "newSamples": added.new,
                             "samples": [sample_data(sample) for sample in samples],
                         },
                     )
                 )
-            return new
+            return added.new
 
         return self._db.run(work)
 
