@@ -31,6 +31,11 @@ from csms.ports import ConnectionRecord
 T = TypeVar("T")
 
 
+def same_tag(a: str, b: str) -> bool:
+    """OCPP IdToken is a CiString: tags compare case-insensitively (as lower() in SQL)."""
+    return a.lower() == b.lower()
+
+
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.tenant_ids: set[str] = set()
@@ -125,7 +130,7 @@ class FakeUnitOfWork:
 
         return any(
             tx.tenant_id == transaction.tenant_id
-            and tx.id_tag == transaction.id_tag
+            and same_tag(tx.id_tag, transaction.id_tag)
             and tx.stop_timestamp is None
             and tx.id < transaction.id
             and not superseded(tx)
@@ -238,10 +243,18 @@ class _IdTags:
         self._uow = uow
 
     def get(self, tenant_id: str, id_tag: str) -> IdTag | None:
-        return self._uow.tags.get((tenant_id, id_tag))
+        # Case-insensitive, as PostgreSQL's lower(id_tag) (OCPP CiString); stored as given.
+        return next(
+            (
+                t
+                for (tenant, _), t in self._uow.tags.items()
+                if tenant == tenant_id and same_tag(t.id_tag, id_tag)
+            ),
+            None,
+        )
 
     def add(self, tag: IdTag, at: datetime) -> None:
-        if (tag.tenant_id, tag.id_tag) in self._uow.tags:
+        if self.get(tag.tenant_id, tag.id_tag) is not None:
             raise AlreadyExists(tag.id_tag)
         self._uow.tags[(tag.tenant_id, tag.id_tag)] = tag
 

@@ -167,6 +167,20 @@ def test_a_second_session_with_the_same_tag_is_concurrent(dispatcher: Dispatcher
     assert second[2]["idTagInfo"]["status"] == "ConcurrentTx"
 
 
+def test_tags_match_case_insensitively_and_transactions_keep_the_tag_as_sent(
+    dispatcher: Dispatcher, db: FakeDatabase
+) -> None:
+    # OCPP IdToken is a CiString
+    assert answer(dispatcher, call("Authorize", {"idTag": "tag1"}))[2] == {
+        "idTagInfo": {"status": "Accepted", "parentIdTag": "GROUP"}
+    }
+    first = answer(dispatcher, call("StartTransaction", a_start_transaction(connectorId=1, idTag="Tag1")))
+    second = answer(dispatcher, call("StartTransaction", a_start_transaction(connectorId=2, idTag="tAG1")))
+    assert first[2]["idTagInfo"] == {"status": "Accepted", "parentIdTag": "GROUP"}
+    assert second[2]["idTagInfo"] == {"status": "ConcurrentTx", "parentIdTag": "GROUP"}
+    assert sorted(tx.id_tag for tx in db.uow.txs.values()) == ["Tag1", "tAG1"]
+
+
 def test_start_with_an_invalid_tag_is_recorded_but_answered_invalid(
     dispatcher: Dispatcher, db: FakeDatabase
 ) -> None:

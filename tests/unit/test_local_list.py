@@ -57,7 +57,8 @@ class FakeListStore:
         return self._tags
 
     def tags_named(self, tenant_id: str, names: Sequence[str]) -> list[IdTag]:
-        return [t for t in self._tags if t.id_tag in names]
+        wanted = {name.lower() for name in names}  # case-insensitive, as the PostgreSQL store
+        return [t for t in self._tags if t.id_tag.lower() in wanted]
 
     def record_sent(self, tenant_id: str, charge_point_id: str, version: int, at: datetime) -> None: ...
 
@@ -141,6 +142,18 @@ def test_a_differential_with_names_removes_the_unknown_ones_once() -> None:
     store = FakeListStore([a_tag("A")])
     plan = LocalListService(store).plan("t1", "CP", UpdateType.DIFFERENTIAL, ["A", "GONE", "A"], NOW)
     assert [(e.id_tag, e.info is not None) for e in plan.entries] == [("A", True), ("GONE", False)]
+
+
+def test_a_differential_names_tags_case_insensitively_and_sends_them_as_provisioned() -> None:
+    # OCPP IdToken is a CiString: "tag1" and "Tag1" name the stored "TAG1", once
+    store = FakeListStore([a_tag("TAG1", parent_id_tag="FLEET")])
+    plan = LocalListService(store).plan(
+        "t1", "CP", UpdateType.DIFFERENTIAL, ["tag1", "gone", "Tag1", "GONE"], NOW
+    )
+    assert [(e.id_tag, e.info.parent_id_tag if e.info else None) for e in plan.entries] == [
+        ("TAG1", "FLEET"),
+        ("gone", None),
+    ]
 
 
 def test_a_differential_without_names_diffs_against_the_last_full_list() -> None:

@@ -32,7 +32,8 @@ def _record(row: Row[Any]) -> IdTagRecord:
 
 
 def _mine(tenant_id: str, id_tag: str) -> Any:
-    return and_(id_tags.c.tenant_id == tenant_id, id_tags.c.id_tag == id_tag)
+    # Case-insensitive (OCPP CiString), as ux_id_tags_tenant_lower_id_tag: at most one row.
+    return and_(id_tags.c.tenant_id == tenant_id, func.lower(id_tags.c.id_tag) == func.lower(id_tag))
 
 
 class PgIdTagQueries:

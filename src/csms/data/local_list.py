@@ -88,9 +88,13 @@ class PgLocalListStore:
     def tags_named(self, tenant_id: str, names: Sequence[str]) -> list[IdTag]:
         if not names:
             return []
+        # Case-insensitive (OCPP CiString), as ux_id_tags_tenant_lower_id_tag.
         with self._db.connect() as conn:
             rows = conn.execute(
-                select(id_tags).where(id_tags.c.tenant_id == tenant_id, id_tags.c.id_tag.in_(list(names)))
+                select(id_tags).where(
+                    id_tags.c.tenant_id == tenant_id,
+                    func.lower(id_tags.c.id_tag).in_([func.lower(n) for n in dict.fromkeys(names)]),
+                )
             )
             return [_id_tag(r) for r in rows]
 

@@ -306,8 +306,12 @@ def _id_tag(row: Row[Any]) -> IdTag:
     )
 
 
+#: OCPP IdToken is a CiString (case-insensitive): lookups compare lower(id_tag), the
+#: expression of ux_id_tags_tenant_lower_id_tag (migration 0009), which also makes a tenant's
+#: tags unique case-insensitively. Tags are stored and echoed as provisioned.
 _GET_ID_TAG = select(id_tags).where(
-    id_tags.c.tenant_id == bindparam("tenant_id"), id_tags.c.id_tag == bindparam("id_tag")
+    id_tags.c.tenant_id == bindparam("tenant_id"),
+    func.lower(id_tags.c.id_tag) == func.lower(bindparam("id_tag", type_=id_tags.c.id_tag.type)),
 )
 
 
@@ -336,7 +340,8 @@ class PgIdTags:
         except IntegrityError as exc:
             if _is_unique_violation(exc):
                 raise AlreadyExists(
-                    f"id tag {tag.id_tag!r} exists already in tenant {tag.tenant_id!r}"
+                    f"id tag {tag.id_tag!r} exists already in tenant {tag.tenant_id!r} "
+                    "(id tags match case-insensitively)"
                 ) from exc
             raise
 
@@ -404,8 +409,9 @@ def _concurrent_statement() -> Any:
     on its charger's connector, the stuck-transactions rule. OCPP delivers a charger's
     transaction messages in order, so such a transaction has ended although its stop never
     came; this start itself (already inserted) supersedes the one on its own connector.
-    ix_transactions_open_by_tag finds the candidates, ix_transactions_charger_connector_time
-    their successors."""
+    The tag matches case-insensitively (an OCPP CiString: ``TAG1`` and ``tag1`` are one card).
+    ix_transactions_open_by_tag (on lower(id_tag)) finds the candidates,
+    ix_transactions_charger_connector_time their successors."""
     other, newer = transactions.alias("other"), transactions.alias("newer")
     superseded = exists().where(
         newer.c.tenant_id == other.c.tenant_id,
@@ -417,7 +423,7 @@ def _concurrent_statement() -> Any:
     return select(
         exists().where(
             other.c.tenant_id == bindparam("tenant_id"),
-            other.c.id_tag == bindparam("id_tag"),
+            func.lower(other.c.id_tag) == func.lower(bindparam("id_tag", type_=other.c.id_tag.type)),
             other.c.stop_timestamp.is_(None),
             other.c.id < bindparam("transaction_id"),
             ~superseded,

@@ -111,10 +111,15 @@ class LocalListService:
                 raise InvalidInput("idTags: only for a Differential update (a Full list holds every tag)")
             entries = [entry(t, now) for t in self._store.tags(tenant_id)]
         elif id_tags is not None:
-            known = {t.id_tag: t for t in self._store.tags_named(tenant_id, id_tags)}
+            # Tags match case-insensitively (OCPP CiString): a named tag is sent as provisioned,
+            # and names differing only in case are one entry.
+            known = {t.id_tag.lower(): t for t in self._store.tags_named(tenant_id, id_tags)}
+            names: dict[str, str] = {}
+            for name in id_tags:
+                names.setdefault(name.lower(), name)
             entries = [
-                entry(known[name], now) if name in known else LocalListEntry(name, None)
-                for name in dict.fromkeys(id_tags)
+                entry(known[key], now) if key in known else LocalListEntry(name, None)
+                for key, name in names.items()
             ]
         else:
             since = self._store.last_full_list_at(charge_point_id)
