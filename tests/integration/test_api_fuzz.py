@@ -46,6 +46,7 @@ CROSS_FIELD_RULES = [
     f"^{V1}/transactions$",
     f"^{V1}/unknown-transaction-stops$",
     f"{V1}/.*/meter-values$",
+    f"{V1}/.*/status-history$",
     f"^{V1}/charge-points/[^/]+/commands/(RemoteStartTransaction|SetChargingProfile|GetDiagnostics|SendLocalList)$",
 ]
 

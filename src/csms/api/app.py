@@ -55,9 +55,24 @@ def _field(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in location)
 
 
+def _json_body(text: str) -> Any:
+    """The request body as JSON; a 422 for JSON that Python cannot read (Powertools turns only
+    a JSONDecodeError into one): nesting deeper than the recursion limit, an integer of more
+    than 4300 digits."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        message = "the JSON is nested too deeply"
+    except ValueError:
+        message = "a number in the JSON has too many digits"
+    raise RequestValidationError([{"loc": ("body",), "msg": message, "type": "json_invalid"}])
+
+
 def build_app() -> APIGatewayRestResolver:
     """A resolver with every router mounted under /api/v1."""
-    app = RestResolver(enable_validation=True)
+    app = RestResolver(enable_validation=True, json_body_deserializer=_json_body)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:

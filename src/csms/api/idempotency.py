@@ -71,6 +71,8 @@ def _as_dict(response: Response[Any]) -> dict[str, Any]:
         "status": response.status_code,
         "content_type": headers.get("Content-Type"),
         "location": headers.get("Location"),
+        # Every header (Allow of a 405...); records stored before kept only the two above.
+        "headers": dict(headers),
         "body": body,
     }
 
@@ -113,7 +115,9 @@ def idempotency_middleware(app: APIGatewayRestResolver, next_middleware: NextMid
         return problem(
             409, "Request in progress", f"a request with {HEADER} {key!r} is still being processed"
         )
-    headers = {"Content-Type": stored["content_type"]} if stored.get("content_type") else {}
+    headers = dict(stored.get("headers") or {})
+    if stored.get("content_type"):
+        headers["Content-Type"] = stored["content_type"]
     if stored.get("location"):
         headers["Location"] = stored["location"]
     return Response(status_code=stored["status"], body=stored["body"], headers=headers)

@@ -47,10 +47,21 @@ def _unsupported_media(event: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def _as_plain_json(event: dict[str, Any]) -> None:
+    """Name a JSON body's media type ``application/json`` for Powertools, which compares it
+    case-sensitively and knows no ``+json`` (media types are case-insensitive: RFC 9110 8.3.1)."""
+    for field in ("headers", "multiValueHeaders"):
+        headers = event.get(field) or {}
+        for key in [k for k in headers if k.lower() == "content-type"]:
+            headers[key] = ["application/json"] if field == "multiValueHeaders" else "application/json"
+
+
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     refused = _unsupported_media(event)
     if refused is not None:
         return refused
+    if event.get("body") and _media_type(event.get("headers")) is not None:
+        _as_plain_json(event)
     try:
         return resolver().resolve(event, context)
     finally:

@@ -44,6 +44,15 @@ def _unauthorized(detail: str) -> web.Response:
     )
 
 
+def _too_large(limit: int) -> web.Response:
+    # API Gateway's REQUEST_TOO_LARGE gateway response (its limit is 10 MB, aiohttp's here).
+    detail = f"the request body exceeds the {limit} byte limit"
+    body = {"type": "about:blank", "title": "Payload too large", "status": 413, "detail": detail}
+    return web.Response(
+        status=413, body=json.dumps(body).encode(), headers={"Content-Type": "application/problem+json"}
+    )
+
+
 class LocalRestApi:
     def __init__(
         self, handler: Handler, signing_key: bytes, stage: str = "local", max_workers: int = MAX_CONCURRENCY
@@ -71,7 +80,10 @@ class LocalRestApi:
                 claims = verify_token(self._key, token.strip())
             except jwt.InvalidTokenError as exc:
                 return _unauthorized(f"invalid token: {exc}")
-        event = await self._event(request, claims)
+        try:
+            event = await self._event(request, claims)
+        except web.HTTPRequestEntityTooLarge:
+            return _too_large(request.client_max_size)
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self._executor, self._handler, event, LocalLambdaContext("api"))
         return self._response(result)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field, StrictBool
@@ -16,6 +17,7 @@ from csms.domain import RegistrationStatus
 from csms.ports import ConnectionRecord
 from csms.services.admission import CHARGE_POINT_ID_PATTERN
 from csms.services.fleet import ChargePointQuery, ChargePointView, ConnectorState, FleetService
+from csms.services.locations import LOCATION_ID_PATTERN
 
 router = APIGatewayRouter()
 TAG = ["charge points"]
@@ -27,14 +29,16 @@ class ChargePointCreate(ApiModel):
     id: str = Field(pattern=CHARGE_POINT_ID_PATTERN.pattern, description="OCPP charge point id")
     password: str | None = Field(default=None, min_length=1, max_length=40, description="Basic auth password")
     generate_password: StrictBool = Field(default=False, description="generate a password, returned once")
-    location_id: str | None = None
+    location_id: str | None = Field(default=None, pattern=LOCATION_ID_PATTERN.pattern)
 
 
 class ChargePointUpdate(ApiModel):
     password: str | None = Field(default=None, min_length=1, max_length=40)
     clear_password: StrictBool = False
     registration_status: RegistrationStatus | None = None
-    location_id: str | None = Field(default=None, description="null unassigns the location")
+    location_id: str | None = Field(
+        default=None, pattern=LOCATION_ID_PATTERN.pattern, description="null unassigns the location"
+    )
 
 
 class Connector(ApiModel):
@@ -178,8 +182,10 @@ def list_charge_points(
     offset: Offset = 0,
     online: Annotated[bool | None, Query(description="only connected (true) or disconnected (false)")] = None,
     registration_status: Annotated[RegistrationStatus | None, Query(alias="registrationStatus")] = None,
-    location_id: Annotated[str | None, Query(alias="locationId")] = None,
-    q: Annotated[str | None, Query(description="charge point id prefix", max_length=48)] = None,
+    location_id: Annotated[str | None, Query(alias="locationId", pattern=LOCATION_ID_PATTERN.pattern)] = None,
+    q: Annotated[
+        str | None, Query(description="charge point id prefix", max_length=48, pattern=r"^[^\x00]*$")
+    ] = None,
     include_decommissioned: Annotated[bool, Query(alias="includeDecommissioned")] = False,
     sort: Annotated[Literal["id", "createdAt", "lastBootAt"], Query()] = "id",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
@@ -285,6 +291,10 @@ def status_history(
     end: To = None,
 ) -> Page[StatusHistoryEntry]:
     principal = caller(router)
+    if start is not None and end is not None and start >= end:
+        raise RequestValidationError(
+            [{"loc": ("query", "from"), "msg": "must be before to", "type": "value_error"}]
+        )
     fleet, _ = _fleet()
     entries, total = fleet.status_history(
         principal.tenant_id, chargePointId, connectorId, start, end, limit, offset

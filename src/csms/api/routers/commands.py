@@ -15,7 +15,15 @@ from typing import Annotated, Any, Literal, Self
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import AfterValidator, AwareDatetime, Field, PlainSerializer, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from csms.api.auth import Role, caller
 from csms.api.common import MAX_INT, ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
@@ -25,14 +33,33 @@ from csms.services.commands import Command, CommandService, CommandStatus
 router = APIGatewayRouter()
 TAG = ["commands"]
 ChargePointId = Annotated[str, Path(description="the OCPP charge point id")]
-IdTag = Annotated[str, Field(min_length=1, max_length=20)]
+#: OCPP CiString: printable characters. No control characters (PostgreSQL text, where commands
+#: and what they leave are stored, cannot even hold NUL).
+CI_STRING_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+IdTag = Annotated[str, Field(min_length=1, max_length=20, pattern=CI_STRING_PATTERN)]
+
+
+def _json_number(value: object) -> object:
+    # pydantic's lax mode reads true as 1 and "5" as 5: an UnlockConnector for connector 1.
+    if isinstance(value, bool | str):
+        raise ValueError(f"must be a JSON number, not a {'boolean' if isinstance(value, bool) else 'string'}")
+    return value
+
+
+#: A JSON number (an integral one, 158.0 too, for an integer), never a boolean or a string. After
+#: the constraints, so that the schema keeps them as minimum and maximum.
+JSON_NUMBER = BeforeValidator(_json_number)
 #: OCPP integers are 32-bit for every charger (and every column they land in).
-Int32 = Annotated[int, Field(ge=-MAX_INT - 1, le=MAX_INT)]
+Int32 = Annotated[int, Field(ge=-MAX_INT - 1, le=MAX_INT), JSON_NUMBER]
+NonNegativeInt32 = Annotated[int, Field(ge=0, le=MAX_INT), JSON_NUMBER]
+PositiveInt32 = Annotated[int, Field(gt=0, le=MAX_INT), JSON_NUMBER]
+NonNegativeNumber = Annotated[float, Field(ge=0, le=MAX_INT), JSON_NUMBER]
 
 
 def _ocpp_datetime(value: datetime) -> str:
-    """UTC with milliseconds and a Z: the dateTime form every 1.6 charger parses."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    """UTC with milliseconds and a Z: the dateTime form every 1.6 charger parses (a four-digit
+    year, which strftime's %Y does not give before the year 1000)."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _in_utc(value: datetime) -> datetime:
@@ -48,7 +75,9 @@ OcppDatetime = Annotated[
     AfterValidator(_in_utc),
     PlainSerializer(_ocpp_datetime, return_type=str, when_used="json"),
 ]
-Uri = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")]
+Uri = Annotated[
+    str, Field(min_length=1, max_length=2000, pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]+$")
+]
 #: Longest inline wait: well under API Gateway's 29 s integration timeout.
 MAX_WAIT_SECONDS = 25
 
@@ -94,21 +123,21 @@ class Reset(ApiModel):
 
 
 class UnlockConnector(ApiModel):
-    connector_id: int = Field(gt=0, le=MAX_INT)
+    connector_id: PositiveInt32
 
 
 class ChangeAvailability(ApiModel):
-    connector_id: int = Field(ge=0, le=MAX_INT, description="0 = the whole charge point")
+    connector_id: NonNegativeInt32 = Field(description="0 = the whole charge point")
     type: Literal["Inoperative", "Operative"]
 
 
 class ChangeConfiguration(ApiModel):
-    key: str = Field(min_length=1, max_length=50)
-    value: str = Field(max_length=500)
+    key: str = Field(min_length=1, max_length=50, pattern=CI_STRING_PATTERN)
+    value: str = Field(max_length=500, pattern=CI_STRING_PATTERN)
 
 
 class GetConfiguration(ApiModel):
-    key: list[Annotated[str, Field(max_length=50)]] | None = Field(
+    key: list[Annotated[str, Field(max_length=50, pattern=CI_STRING_PATTERN)]] | None = Field(
         default=None, description="all keys if omitted"
     )
 
@@ -118,9 +147,9 @@ class ClearCache(ApiModel):
 
 
 class DataTransfer(ApiModel):
-    vendor_id: str = Field(min_length=1, max_length=255)
-    message_id: str | None = Field(default=None, max_length=50)
-    data: str | None = None
+    vendor_id: str = Field(min_length=1, max_length=255, pattern=CI_STRING_PATTERN)
+    message_id: str | None = Field(default=None, max_length=50, pattern=CI_STRING_PATTERN)
+    data: str | None = Field(default=None, pattern=r"^[^\x00]*$", description="any text but NUL")
 
 
 # --- SmartCharging: the ChargingProfile type (OCPP 1.6 §7.8, §7.9) --------------------------------
@@ -137,21 +166,19 @@ def _tenths(value: float | None) -> float | None:
 
 
 class ChargingSchedulePeriod(ApiModel):
-    start_period: int = Field(ge=0, le=MAX_INT, description="seconds from the start of the schedule")
-    limit: float = Field(
-        ge=0, le=MAX_INT, description="in the schedule's chargingRateUnit; one decimal at most"
-    )
-    number_phases: int | None = Field(default=None, ge=1, le=3)
+    start_period: NonNegativeInt32 = Field(description="seconds from the start of the schedule")
+    limit: NonNegativeNumber = Field(description="in the schedule's chargingRateUnit; one decimal at most")
+    number_phases: Annotated[int, Field(ge=1, le=3), JSON_NUMBER] | None = None
 
     _limit_tenths = field_validator("limit")(_tenths)
 
 
 class ChargingSchedule(ApiModel):
-    duration: int | None = Field(default=None, ge=0, le=MAX_INT, description="seconds")
+    duration: NonNegativeInt32 | None = Field(default=None, description="seconds")
     start_schedule: OcppDatetime | None = None
     charging_rate_unit: ChargingRateUnit
     charging_schedule_period: list[ChargingSchedulePeriod] = Field(min_length=1)
-    min_charging_rate: float | None = Field(default=None, ge=0, le=MAX_INT)
+    min_charging_rate: NonNegativeNumber | None = None
 
     _rate_tenths = field_validator("min_charging_rate")(_tenths)
 
@@ -168,7 +195,7 @@ class ChargingSchedule(ApiModel):
 class ChargingProfile(ApiModel):
     charging_profile_id: Int32 = Field(description="chosen by the operator; the same id replaces a profile")
     transaction_id: Int32 | None = Field(default=None, description="TxProfile only")
-    stack_level: int = Field(ge=0, le=MAX_INT, description="higher wins among profiles of the same purpose")
+    stack_level: NonNegativeInt32 = Field(description="higher wins among profiles of the same purpose")
     charging_profile_purpose: ChargingProfilePurpose
     charging_profile_kind: Literal["Absolute", "Recurring", "Relative"]
     recurrency_kind: Literal["Daily", "Weekly"] | None = Field(default=None, description="Recurring only")
@@ -193,7 +220,7 @@ class ChargingProfile(ApiModel):
 
 
 class RemoteStartTransaction(ApiModel):
-    connector_id: int | None = Field(default=None, gt=0, le=MAX_INT)
+    connector_id: PositiveInt32 | None = None
     id_tag: IdTag
     charging_profile: ChargingProfile | None = Field(
         default=None, description="a TxProfile for the transaction to be started (no transactionId yet)"
@@ -210,7 +237,7 @@ class RemoteStartTransaction(ApiModel):
 
 
 class SetChargingProfile(ApiModel):
-    connector_id: int = Field(ge=0, le=MAX_INT, description="0 = the whole charge point")
+    connector_id: NonNegativeInt32 = Field(description="0 = the whole charge point")
     cs_charging_profiles: ChargingProfile = Field(alias="csChargingProfiles")
 
     @model_validator(mode="after")
@@ -227,16 +254,16 @@ class ClearChargingProfile(ApiModel):
     id: Int32 | None = Field(
         default=None, description="the chargingProfileId; the other fields are then ignored"
     )
-    connector_id: int | None = Field(
-        default=None, ge=0, le=MAX_INT, description="0 = profiles of the whole charge point"
+    connector_id: NonNegativeInt32 | None = Field(
+        default=None, description="0 = profiles of the whole charge point"
     )
     charging_profile_purpose: ChargingProfilePurpose | None = None
-    stack_level: int | None = Field(default=None, ge=0, le=MAX_INT)
+    stack_level: NonNegativeInt32 | None = None
 
 
 class GetCompositeSchedule(ApiModel):
-    connector_id: int = Field(ge=0, le=MAX_INT, description="0 = the whole charge point's consumption")
-    duration: int = Field(gt=0, le=MAX_INT, description="seconds")
+    connector_id: NonNegativeInt32 = Field(description="0 = the whole charge point's consumption")
+    duration: PositiveInt32 = Field(description="seconds")
     charging_rate_unit: ChargingRateUnit | None = None
 
 
@@ -246,14 +273,14 @@ class GetCompositeSchedule(ApiModel):
 class UpdateFirmware(ApiModel):
     location: Uri = Field(description="where the charger downloads the firmware (URI)")
     retrieve_date: OcppDatetime = Field(description="when it may start downloading")
-    retries: int | None = Field(default=None, ge=0, le=MAX_INT)
-    retry_interval: int | None = Field(default=None, ge=0, le=MAX_INT, description="seconds")
+    retries: NonNegativeInt32 | None = None
+    retry_interval: NonNegativeInt32 | None = Field(default=None, description="seconds")
 
 
 class GetDiagnostics(ApiModel):
     location: Uri = Field(description="where the charger uploads the diagnostics file (URI)")
-    retries: int | None = Field(default=None, ge=0, le=MAX_INT)
-    retry_interval: int | None = Field(default=None, ge=0, le=MAX_INT, description="seconds")
+    retries: NonNegativeInt32 | None = None
+    retry_interval: NonNegativeInt32 | None = Field(default=None, description="seconds")
     start_time: OcppDatetime | None = None
     stop_time: OcppDatetime | None = None
 
@@ -295,14 +322,14 @@ class GetLocalListVersion(ApiModel):
 class ReserveNow(ApiModel):
     """The reservationId is allocated by the CSMS (see the command's request)."""
 
-    connector_id: int = Field(ge=0, le=MAX_INT, description="0 = any connector, if the charger supports it")
+    connector_id: NonNegativeInt32 = Field(description="0 = any connector, if the charger supports it")
     expiry_date: OcppDatetime = Field(description="in the future")
     id_tag: IdTag
     parent_id_tag: IdTag | None = None
 
 
 class CancelReservation(ApiModel):
-    reservation_id: int = Field(ge=1, le=MAX_INT)
+    reservation_id: Annotated[int, Field(ge=1, le=MAX_INT), JSON_NUMBER]
 
 
 # --- RemoteTrigger -------------------------------------------------------------------------------
@@ -317,7 +344,7 @@ class TriggerMessage(ApiModel):
         "MeterValues",
         "StatusNotification",
     ]
-    connector_id: int | None = Field(default=None, gt=0, le=MAX_INT)
+    connector_id: PositiveInt32 | None = None
 
 
 #: Action → request body model. Other feature profiles add theirs here.

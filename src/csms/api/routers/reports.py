@@ -12,6 +12,7 @@ from pydantic import Field
 
 from csms.api.auth import caller
 from csms.api.common import ApiModel, From, To, UtcDatetime, error_responses
+from csms.api.routers.transactions import utc_param
 from csms.services.admission import CHARGE_POINT_ID_PATTERN
 from csms.services.locations import LOCATION_ID_PATTERN
 from csms.services.reports import (
@@ -137,7 +138,10 @@ def energy_report(
 ) -> EnergyReportOut:
     principal = caller(router)
     report = _reports().energy(
-        principal.tenant_id, start, to, ReportFilter(charge_point_id=charge_point_id, location_id=location_id)
+        principal.tenant_id,
+        utc_param(start, "from"),
+        utc_param(to, "to"),
+        ReportFilter(charge_point_id=charge_point_id, location_id=location_id),
     )
     return EnergyReportOut.model_validate(
         {
@@ -177,7 +181,10 @@ def utilisation_report(
 ) -> UtilisationReportOut:
     principal = caller(router)
     report = _reports().utilisation(
-        principal.tenant_id, start, to, ReportFilter(charge_point_id=charge_point_id, location_id=location_id)
+        principal.tenant_id,
+        utc_param(start, "from"),
+        utc_param(to, "to"),
+        ReportFilter(charge_point_id=charge_point_id, location_id=location_id),
     )
     return UtilisationReportOut.model_validate(
         {

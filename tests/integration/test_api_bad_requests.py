@@ -1,0 +1,238 @@
+"""Bad requests the schema fuzzer is unlikely to build: text PostgreSQL cannot store, times at
+the edges of the calendar, JSON Python cannot read, JSON types pydantic would coerce, and what
+a gateway or an idempotent replay does to an answer. Each is a 4xx problem, nothing is written,
+no handler crashes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.integration.api_client import ApiClient, Reply
+from tests.integration.conftest import rows
+
+pytestmark = pytest.mark.integration
+V1 = "/api/v1"
+CP = "BAD-CP"
+
+
+def assert_problem(reply: Reply, status: int, field: str | None = None) -> None:
+    assert (reply.status, reply.content_type) == (status, "application/problem+json"), reply.body
+    assert {"type", "title", "status", "detail"} <= set(reply.body), reply.body
+    assert reply.body["status"] == status
+    if field is not None:
+        assert field in reply.body["detail"], reply.body
+
+
+@pytest.fixture
+def admin(api: ApiClient) -> ApiClient:
+    admin = api.as_("acme", "admin")
+    assert admin.post(f"{V1}/locations", {"id": "DEPOT", "name": "Depot"}).status == 201
+    assert admin.post(f"{V1}/charge-points", {"id": CP, "locationId": "DEPOT"}).status == 201
+    return admin
+
+
+# --- text PostgreSQL cannot hold: NUL, and lone surrogates (not UTF-8) --------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "field"), [({"q": "CP\x00"}, "query.q"), ({"locationId": "\x00"}, "query.locationId")]
+)
+def test_charge_point_filters_with_nul_are_refused(
+    admin: ApiClient, params: dict[str, str], field: str
+) -> None:
+    assert_problem(admin.get(f"{V1}/charge-points", **params), 422, field)
+
+
+@pytest.mark.parametrize("location", [r'"DEP\u0000OT"', r'"\ud800"'])
+def test_a_location_id_postgresql_cannot_store_is_refused(
+    admin: ApiClient, engine: Engine, location: str
+) -> None:
+    created = admin.request(
+        "POST", f"{V1}/charge-points", raw=f'{{"id": "CP-NEW", "locationId": {location}}}'
+    )
+    assert_problem(created, 422, "body.locationId")
+    moved = admin.request("PATCH", f"{V1}/charge-points/{CP}", raw=f'{{"locationId": {location}}}')
+    assert_problem(moved, 422, "body.locationId")
+    assert rows(engine, "SELECT id, location_id FROM charge_points") == [{"id": CP, "location_id": "DEPOT"}]
+
+
+COMMANDS_WITH_BAD_TEXT = [
+    ("DataTransfer", r'{"vendorId": "acme", "data": "a\u0000b"}', "body.data"),
+    ("DataTransfer", r'{"vendorId": "acme", "data": "\ud800"}', "body.data"),
+    ("DataTransfer", r'{"vendorId": "ac\u0000me"}', "body.vendorId"),
+    ("DataTransfer", r'{"vendorId": "acme", "messageId": "\u0000"}', "body.messageId"),
+    ("ChangeConfiguration", r'{"key": "Heartbeat\u0000Interval", "value": "60"}', "body.key"),
+    ("ChangeConfiguration", r'{"key": "HeartbeatInterval", "value": "6\u00000"}', "body.value"),
+    ("GetConfiguration", r'{"key": ["\u0000"]}', "body.key.0"),
+    ("RemoteStartTransaction", r'{"idTag": "TAG\u0000"}', "body.idTag"),
+    ("ReserveNow", r'{"connectorId": 1, "expiryDate": "2099-01-01T00:00:00Z", "idTag": "T\u0000"}', "idTag"),
+    ("SendLocalList", r'{"updateType": "Differential", "idTags": ["\u0000"]}', "body.idTags.0"),
+    (
+        "UpdateFirmware",
+        r'{"location": "https://fw/\u0000", "retrieveDate": "2099-01-01T00:00:00Z"}',
+        "location",
+    ),
+]
+
+
+@pytest.mark.parametrize(("action", "body", "field"), COMMANDS_WITH_BAD_TEXT)
+def test_command_text_postgresql_cannot_store_is_refused(
+    admin: ApiClient, engine: Engine, action: str, body: str, field: str
+) -> None:
+    sent = admin.request("POST", f"{V1}/charge-points/{CP}/commands/{action}", raw=body)
+    assert_problem(sent, 422, field)
+    assert rows(engine, "SELECT count(*) AS n FROM commands") == [{"n": 0}]
+    assert rows(engine, "SELECT count(*) AS n FROM reservations") == [{"n": 0}]
+
+
+# --- JSON types pydantic would coerce: true is not connector 1 ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "field"),
+    [
+        ("UnlockConnector", {"connectorId": True}, "body.connectorId"),
+        ("RemoteStopTransaction", {"transactionId": True}, "body.transactionId"),
+        ("RemoteStopTransaction", {"transactionId": "5"}, "body.transactionId"),
+        ("ChangeAvailability", {"connectorId": False, "type": "Inoperative"}, "body.connectorId"),
+        ("GetCompositeSchedule", {"connectorId": 1, "duration": "60"}, "body.duration"),
+        (
+            "SetChargingProfile",
+            {
+                "connectorId": 1,
+                "csChargingProfiles": {
+                    "chargingProfileId": 1,
+                    "stackLevel": 0,
+                    "chargingProfilePurpose": "TxDefaultProfile",
+                    "chargingProfileKind": "Absolute",
+                    "chargingSchedule": {
+                        "chargingRateUnit": "A",
+                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": True}],
+                    },
+                },
+            },
+            "limit",
+        ),
+    ],
+)
+def test_command_numbers_must_be_json_numbers(
+    admin: ApiClient, engine: Engine, action: str, body: dict[str, Any], field: str
+) -> None:
+    assert_problem(admin.post(f"{V1}/charge-points/{CP}/commands/{action}", body), 422, field)
+    assert rows(engine, "SELECT count(*) AS n FROM commands") == [{"n": 0}]
+
+
+def test_an_integral_json_number_is_an_integer(admin: ApiClient) -> None:
+    unlock = admin.post(f"{V1}/charge-points/{CP}/commands/UnlockConnector", {"connectorId": 2.0})
+    assert unlock.status in (200, 202), unlock.body
+    assert unlock.body["request"] == {"connectorId": 2}
+
+
+# --- times at the edges of the calendar --------------------------------------------------------
+
+
+def _profile(**fields: str) -> dict[str, Any]:
+    return {
+        "connectorId": 1,
+        "csChargingProfiles": {
+            "chargingProfileId": 7,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}],
+            },
+            **fields,
+        },
+    }
+
+
+def test_command_times_before_the_year_1000_are_sent_as_iso_8601(admin: ApiClient) -> None:
+    commands = f"{V1}/charge-points/{CP}/commands"
+    firmware = admin.post(
+        f"{commands}/UpdateFirmware", {"location": "https://fw/1.bin", "retrieveDate": "0001-01-01T00:00:00Z"}
+    )
+    assert firmware.status in (200, 202), firmware.body
+    assert firmware.body["request"]["retrieveDate"] == "0001-01-01T00:00:00.000Z"
+    profile = admin.post(f"{commands}/SetChargingProfile", _profile(validFrom="0999-12-31T23:00:00-01:00"))
+    assert profile.status in (200, 202), profile.body
+    assert profile.body["request"]["csChargingProfiles"]["validFrom"] == "1000-01-01T00:00:00.000Z"
+    past = admin.post(
+        f"{commands}/ReserveNow", {"connectorId": 1, "expiryDate": "0001-01-01T00:00:00Z", "idTag": "T"}
+    )
+    assert_problem(past, 422, "expiryDate")
+
+
+@pytest.mark.parametrize("report", ["energy", "utilisation"])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"from": "0001-01-01T00:00:00+01:00", "to": "0001-01-02T00:00:00Z"}, "from"),
+        ({"to": "0001-01-01T00:00:00Z"}, "to"),
+        ({"to": "0001-01-02T00:00:00Z"}, "to"),
+        ({"from": "9998-12-01T00:00:00Z", "to": "9999-12-31T23:59:59-05:00"}, "to"),
+    ],
+)
+def test_report_ranges_beyond_the_calendar_are_refused(
+    admin: ApiClient, report: str, params: dict[str, str], field: str
+) -> None:
+    assert_problem(admin.get(f"{V1}/reports/{report}", **params), 422, field)
+
+
+def test_status_history_from_must_be_before_to(admin: ApiClient) -> None:
+    history = f"{V1}/charge-points/{CP}/connectors/1/status-history"
+    day = {"from": "2026-11-21T00:00:00Z", "to": "2026-11-22T00:00:00Z"}
+    assert admin.get(history, **day).status == 200
+    assert_problem(admin.get(history, **{"from": day["to"], "to": day["from"]}), 422, "from")
+    assert_problem(admin.get(history, **{"from": day["from"], "to": day["from"]}), 422, "from")
+
+
+# --- JSON Python cannot read -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "detail"),
+    [
+        ("/id-tags", '{"idTag": "DEEP", "x": ' + "[" * 5000 + "]" * 5000 + "}", "nested"),
+        ("/id-tags", "[" * 100_000 + "]" * 100_000, "nested"),
+        ("/id-tags", '{"idTag": "BIG", "x": ' + "9" * 5000 + "}", "digits"),
+        (
+            f"/charge-points/{CP}/commands/RemoteStopTransaction",
+            '{"transactionId": ' + "9" * 5000 + "}",
+            "digits",
+        ),
+    ],
+)
+def test_json_python_cannot_read_is_refused(
+    admin: ApiClient, engine: Engine, path: str, body: str, detail: str
+) -> None:
+    assert_problem(admin.request("POST", f"{V1}{path}", raw=body), 422, detail)
+    assert rows(engine, "SELECT count(*) AS n FROM id_tags") == [{"n": 0}]
+    assert rows(engine, "SELECT count(*) AS n FROM commands") == [{"n": 0}]
+
+
+# --- what surrounds the handler: media types, body size, idempotent replays ---------------------
+
+
+def test_media_types_are_case_insensitive(admin: ApiClient) -> None:
+    created = admin.post(f"{V1}/id-tags", {"idTag": "UPPER"}, headers={"Content-Type": "Application/JSON"})
+    assert created.status == 201, created.body
+
+
+def test_a_body_too_large_is_a_problem(admin: ApiClient) -> None:
+    too_large = admin.post(f"{V1}/id-tags", {"idTag": "HUGE", "pad": "x" * 11 * 2**20})
+    assert_problem(too_large, 413)
+
+
+def test_an_idempotent_answer_keeps_its_headers(admin: ApiClient) -> None:
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    first = admin.put(f"{V1}/charge-points", {}, headers=headers)
+    again = admin.put(f"{V1}/charge-points", {}, headers=headers)
+    for reply in (first, again):
+        assert_problem(reply, 405)
+        assert reply.headers.get("Allow") == "GET, POST"
