@@ -72,3 +72,22 @@ async def raw_exchange(socket: ClientConnection, frame: str, timeout: float = 10
     """Send a raw frame and return the decoded answer."""
     await socket.send(frame)
     return json.loads(await asyncio.wait_for(socket.recv(), timeout))  # type: ignore[no-any-return]
+
+
+class RawCharger:
+    """One raw socket: every CALL is sent as given and its CALLRESULT payload returned."""
+
+    def __init__(self, socket: ClientConnection) -> None:
+        self.socket = socket
+        self.sent = 0
+
+    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.sent += 1
+        reply = await raw_exchange(self.socket, json.dumps([2, f"m{self.sent}", action, payload]))
+        assert reply[0] == 3, reply
+        answer: dict[str, Any] = reply[2]
+        return answer
+
+
+async def raw_charger(stack: LocalStack, charge_point_id: str) -> RawCharger:
+    return RawCharger(await open_socket(stack, charge_point_id))

@@ -4,7 +4,6 @@ Real chargers over a real WebSocket, the real API, checked in PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +12,6 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.dialects import postgresql
-from websockets.asyncio.client import ClientConnection
 
 from csms.cli import main
 from csms.data.database import PgDatabase
@@ -25,7 +23,7 @@ from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
 from tests.builders import a_start_transaction, a_stop_transaction
 from tests.integration.api_client import ApiClient
-from tests.integration.charger import open_socket, raw_exchange
+from tests.integration.charger import raw_charger
 from tests.integration.conftest import rows
 
 pytestmark = pytest.mark.integration
@@ -43,32 +41,13 @@ def fleet(provisioning: ProvisioningService, now: datetime) -> None:
     provisioning.add_id_tag("TAG2", TENANT, now)
 
 
-class Charger:
-    """One raw socket: every CALL is sent as given and its CALLRESULT payload returned."""
-
-    def __init__(self, socket: ClientConnection) -> None:
-        self.socket = socket
-        self.sent = 0
-
-    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        self.sent += 1
-        reply = await raw_exchange(self.socket, json.dumps([2, f"m{self.sent}", action, payload]))
-        assert reply[0] == 3, reply
-        answer: dict[str, Any] = reply[2]
-        return answer
-
-
-async def charger(stack: LocalStack, charge_point_id: str) -> Charger:
-    return Charger(await open_socket(stack, charge_point_id))
-
-
 # --- the charger's side ------------------------------------------------------------------------
 
 
 async def test_authorize_start_and_stop_match_the_tag_whatever_its_case(
     stack: LocalStack, engine: Engine
 ) -> None:
-    a = await charger(stack, CP_A)
+    a = await raw_charger(stack, CP_A)
     authorized = await a.call("Authorize", {"idTag": "tag1"})
     started = await a.call("StartTransaction", a_start_transaction(idTag="Tag1"))
     stopped = await a.call("StopTransaction", a_stop_transaction(started["transactionId"], idTag="tAG1"))
@@ -85,7 +64,7 @@ async def test_authorize_start_and_stop_match_the_tag_whatever_its_case(
 
 
 async def test_a_case_variant_of_a_tag_in_a_transaction_is_concurrent(stack: LocalStack) -> None:
-    a, b = await charger(stack, CP_A), await charger(stack, CP_B)
+    a, b = await raw_charger(stack, CP_A), await raw_charger(stack, CP_B)
     first = await a.call("StartTransaction", a_start_transaction(idTag="TAG1"))
     second = await b.call(
         "StartTransaction", a_start_transaction(idTag="tag1", timestamp="2026-11-21T10:05:00Z")
@@ -113,7 +92,7 @@ async def test_a_start_uses_a_reservation_made_for_the_tag_in_another_case(
             ),
             {"tenant": TENANT, "cp": CP_A, "expiry": now + timedelta(hours=1), "now": now},
         ).scalar_one()
-    a = await charger(stack, CP_A)
+    a = await raw_charger(stack, CP_A)
     started = await a.call(
         "StartTransaction",
         a_start_transaction(idTag="tag1", timestamp=now.isoformat(), reservationId=reservation_id),

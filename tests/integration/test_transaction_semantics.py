@@ -4,19 +4,17 @@ chargers over a real WebSocket, checked in PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
-from websockets.asyncio.client import ClientConnection
 
 from csms.domain import AuthorizationStatus
 from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
 from tests.builders import a_start_transaction, a_stop_transaction
-from tests.integration.charger import open_socket, raw_exchange
+from tests.integration.charger import raw_charger
 from tests.integration.conftest import rows
 from tests.integration.event_helpers import stored
 
@@ -36,25 +34,6 @@ def fleet(provisioning: ProvisioningService, now: datetime) -> None:
     provisioning.add_id_tag("TAG2", TENANT, now)
     provisioning.add_id_tag("BLOCKED", TENANT, now, status=AuthorizationStatus.BLOCKED)
     provisioning.add_id_tag("OLD", TENANT, now, expiry_date=now - timedelta(days=1))
-
-
-class Charger:
-    """One raw socket: every CALL is sent as given and its CALLRESULT payload returned."""
-
-    def __init__(self, socket: ClientConnection) -> None:
-        self.socket = socket
-        self.sent = 0
-
-    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        self.sent += 1
-        reply = await raw_exchange(self.socket, json.dumps([2, f"m{self.sent}", action, payload]))
-        assert reply[0] == 3, reply
-        answer: dict[str, Any] = reply[2]
-        return answer
-
-
-async def charger(stack: LocalStack, charge_point_id: str) -> Charger:
-    return Charger(await open_socket(stack, charge_point_id))
 
 
 def energy(value: str, at: str, **overrides: Any) -> dict[str, Any]:
@@ -81,7 +60,7 @@ def energy(value: str, at: str, **overrides: Any) -> dict[str, Any]:
 async def test_an_offline_start_is_recorded_whatever_the_tag_and_answered_with_its_status(
     stack: LocalStack, engine: Engine, tag: str, expected: dict[str, str]
 ) -> None:
-    a = await charger(stack, CP_A)
+    a = await raw_charger(stack, CP_A)
     answer = await a.call("StartTransaction", a_start_transaction(idTag=tag))
     await a.socket.close()
     info = dict(answer["idTagInfo"])
@@ -95,7 +74,7 @@ async def test_an_offline_start_is_recorded_whatever_the_tag_and_answered_with_i
 async def test_a_tag_in_a_transaction_on_another_charger_is_concurrent_but_still_authorised(
     stack: LocalStack,
 ) -> None:
-    a, b = await charger(stack, CP_A), await charger(stack, CP_B)
+    a, b = await raw_charger(stack, CP_A), await raw_charger(stack, CP_B)
     first = await a.call("StartTransaction", a_start_transaction())
     # Authorize never answers ConcurrentTx (OCPP 1.6: "only relevant for a StartTransaction.req")
     authorized = await b.call("Authorize", {"idTag": "TAG1"})
@@ -113,7 +92,7 @@ async def test_a_tag_in_a_transaction_on_another_charger_is_concurrent_but_still
 async def test_a_retried_start_is_answered_as_the_first_time_after_the_tag_started_elsewhere(
     stack: LocalStack, engine: Engine
 ) -> None:
-    a, b = await charger(stack, CP_A), await charger(stack, CP_B)
+    a, b = await raw_charger(stack, CP_A), await raw_charger(stack, CP_B)
     # Given a start on A, then the same tag on B (ConcurrentTx: A's transaction is open)
     first = await a.call("StartTransaction", a_start_transaction())
     elsewhere = await b.call("StartTransaction", a_start_transaction(timestamp="2026-11-21T10:05:00Z"))
@@ -132,7 +111,7 @@ async def test_a_retried_start_is_answered_as_the_first_time_after_the_tag_start
 async def test_a_start_on_a_connector_whose_previous_transaction_was_never_stopped_is_not_concurrent(
     stack: LocalStack, engine: Engine
 ) -> None:
-    a = await charger(stack, CP_A)
+    a = await raw_charger(stack, CP_A)
     # Given a transaction whose StopTransaction was lost (the charger gave up on it)
     lost = await a.call("StartTransaction", a_start_transaction())
     # When the same driver starts again on the same connector
@@ -156,7 +135,7 @@ async def test_a_start_on_a_connector_whose_previous_transaction_was_never_stopp
 async def test_a_transaction_superseded_on_its_connector_no_longer_holds_the_tag_elsewhere(
     stack: LocalStack,
 ) -> None:
-    a, b = await charger(stack, CP_A), await charger(stack, CP_B)
+    a, b = await raw_charger(stack, CP_A), await raw_charger(stack, CP_B)
     # Given TAG1's transaction on A whose stop was lost, then another driver on that connector
     await a.call("StartTransaction", a_start_transaction())
     await a.call("StartTransaction", a_start_transaction(idTag="TAG2", timestamp="2026-11-21T12:00:00Z"))
@@ -171,7 +150,7 @@ async def test_a_transaction_superseded_on_its_connector_no_longer_holds_the_tag
 async def test_a_newer_transaction_on_the_connector_that_claims_an_earlier_start_stays_concurrent(
     stack: LocalStack,
 ) -> None:
-    a = await charger(stack, CP_A)
+    a = await raw_charger(stack, CP_A)
     await a.call("StartTransaction", a_start_transaction(timestamp="2026-11-21T12:00:00Z"))
     # A start dated before the open transaction's does not supersede it (as the stuck job says)
     earlier = await a.call("StartTransaction", a_start_transaction(timestamp="2026-11-21T11:00:00Z"))
@@ -193,7 +172,7 @@ async def test_a_retried_start_with_a_reservation_uses_it_once(stack: LocalStack
             ).scalar_one()
             for cp in (CP_A, CP_B)
         )
-    a = await charger(stack, CP_A)
+    a = await raw_charger(stack, CP_A)
     # TAG1 on TAG2's reservation: the charger let it end the reservation (its call, OCPP 5.13)
     start = a_start_transaction(timestamp=now.isoformat(), reservationId=reservation_id)
     first = await a.call("StartTransaction", start)
@@ -218,7 +197,7 @@ async def test_a_retried_start_with_a_reservation_uses_it_once(stack: LocalStack
 
 
 async def test_a_charger_cannot_stop_another_chargers_transaction(stack: LocalStack, engine: Engine) -> None:
-    a, b = await charger(stack, CP_A), await charger(stack, CP_B)
+    a, b = await raw_charger(stack, CP_A), await raw_charger(stack, CP_B)
     started = await a.call("StartTransaction", a_start_transaction())
     tx = started["transactionId"]
     data = [energy("9999", "2026-11-21T10:59:00Z", context="Transaction.End")]
@@ -240,7 +219,7 @@ async def test_a_charger_cannot_stop_another_chargers_transaction(stack: LocalSt
 async def test_a_stop_answers_for_the_stop_tag_and_keeps_what_the_charger_said(
     stack: LocalStack, engine: Engine
 ) -> None:
-    a = await charger(stack, CP_A)
+    a = await raw_charger(stack, CP_A)
     tx = (await a.call("StartTransaction", a_start_transaction(meterStart=1000)))["transactionId"]
     # stopped with another (blocked) card, a meter below the start and a time before it
     stop = a_stop_transaction(tx, idTag="BLOCKED", meterStop=900, timestamp="2026-11-21T09:59:00Z")
@@ -258,8 +237,8 @@ async def test_a_stop_answers_for_the_stop_tag_and_keeps_what_the_charger_said(
 async def test_meter_values_naming_another_chargers_transaction_are_not_attached_to_it(
     stack: LocalStack, engine: Engine
 ) -> None:
-    a, b = await charger(stack, CP_A), await charger(stack, CP_B)
-    foreign = await charger(stack, CP_FOREIGN)
+    a, b = await raw_charger(stack, CP_A), await raw_charger(stack, CP_B)
+    foreign = await raw_charger(stack, CP_FOREIGN)
     tx = (await a.call("StartTransaction", a_start_transaction()))["transactionId"]
     await a.call(
         "MeterValues",
@@ -302,7 +281,7 @@ async def test_meter_values_naming_another_chargers_transaction_are_not_attached
 
 async def test_a_signed_reading_next_to_its_raw_reading_keeps_both(stack: LocalStack, engine: Engine) -> None:
     # Eichrecht meters send each reading twice: the number, and the same reading signed
-    a = await charger(stack, CP_A)
+    a = await raw_charger(stack, CP_A)
     tx = (await a.call("StartTransaction", a_start_transaction()))["transactionId"]
     reading = {"measurand": "Energy.Active.Import.Register", "unit": "kWh", "context": "Transaction.End"}
     await a.call(
@@ -332,7 +311,7 @@ async def test_a_signed_reading_next_to_its_raw_reading_keeps_both(stack: LocalS
 async def test_a_sample_without_a_unit_is_in_wh_only_if_it_measures_energy(
     stack: LocalStack, engine: Engine
 ) -> None:
-    a = await charger(stack, CP_A)
+    a = await raw_charger(stack, CP_A)
     await a.call(
         "MeterValues",
         {
