@@ -79,3 +79,22 @@ def a_meter_values(samples: int = 1, transaction_id: int | None = None, **overri
 
 def call(action: str, payload: dict[str, Any], unique_id: str = "uid-1") -> str:
     return json.dumps([2, unique_id, action, payload])
+
+
+def a_charging_profile(**overrides: Any) -> dict[str, Any]:
+    """A valid ChargingProfile (camelCase, as the REST API takes it); overrides replace fields."""
+    profile: dict[str, Any] = {
+        "chargingProfileId": 1,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": 7.4},
+                {"startPeriod": 3600, "limit": 16.1},
+            ],
+        },
+    }
+    profile.update(overrides)
+    return profile

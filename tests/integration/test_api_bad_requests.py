@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from tests.builders import a_charging_profile
 from tests.integration.api_client import ApiClient, Reply
 from tests.integration.conftest import rows
 
@@ -104,16 +105,12 @@ def test_command_text_postgresql_cannot_store_is_refused(
             "SetChargingProfile",
             {
                 "connectorId": 1,
-                "csChargingProfiles": {
-                    "chargingProfileId": 1,
-                    "stackLevel": 0,
-                    "chargingProfilePurpose": "TxDefaultProfile",
-                    "chargingProfileKind": "Absolute",
-                    "chargingSchedule": {
+                "csChargingProfiles": a_charging_profile(
+                    chargingSchedule={
                         "chargingRateUnit": "A",
                         "chargingSchedulePeriod": [{"startPeriod": 0, "limit": True}],
-                    },
-                },
+                    }
+                ),
             },
             "limit",
         ),

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from websockets.asyncio.client import ClientConnection
 
 from csms.local.stack import LocalStack
+from tests.builders import a_charging_profile
 from tests.integration.api_client import ApiClient
 from tests.integration.charger import SimulatedCharger, connected, open_socket
 from tests.integration.command_helpers import get, next_frame, provision, send
@@ -23,25 +24,6 @@ from tests.integration.conftest import rows
 
 pytestmark = pytest.mark.integration
 CP = "SC-1"
-
-
-def a_profile(**overrides: Any) -> dict[str, Any]:
-    """A valid ChargingProfile (camelCase, as the API takes it); overrides replace fields."""
-    profile: dict[str, Any] = {
-        "chargingProfileId": 1,
-        "stackLevel": 0,
-        "chargingProfilePurpose": "TxDefaultProfile",
-        "chargingProfileKind": "Absolute",
-        "chargingSchedule": {
-            "chargingRateUnit": "A",
-            "chargingSchedulePeriod": [
-                {"startPeriod": 0, "limit": 7.4},
-                {"startPeriod": 3600, "limit": 16.1},
-            ],
-        },
-    }
-    profile.update(overrides)
-    return profile
 
 
 class SmartCharger(SimulatedCharger):
@@ -128,7 +110,7 @@ async def test_installed_profiles_replace_by_id_and_by_purpose_and_stack_level(
 ) -> None:
     async with connected(stack, CP, SmartCharger) as charger:
         first = await send(
-            operator, CP, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": a_profile()}
+            operator, CP, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": a_charging_profile()}
         )
         max_profile = await send(
             operator,
@@ -136,7 +118,7 @@ async def test_installed_profiles_replace_by_id_and_by_purpose_and_stack_level(
             "SetChargingProfile",
             {
                 "connectorId": 0,
-                "csChargingProfiles": a_profile(
+                "csChargingProfiles": a_charging_profile(
                     chargingProfileId=9,
                     chargingProfilePurpose="ChargePointMaxProfile",
                     validFrom="2026-01-01T00:00:00Z",
@@ -149,21 +131,21 @@ async def test_installed_profiles_replace_by_id_and_by_purpose_and_stack_level(
             operator,
             CP,
             "SetChargingProfile",
-            {"connectorId": 1, "csChargingProfiles": a_profile(chargingProfileId=2)},
+            {"connectorId": 1, "csChargingProfiles": a_charging_profile(chargingProfileId=2)},
         )
         # Same id on another connector: replaces profile 2 wherever it was
         same_id = await send(
             operator,
             CP,
             "SetChargingProfile",
-            {"connectorId": 2, "csChargingProfiles": a_profile(chargingProfileId=2, stackLevel=3)},
+            {"connectorId": 2, "csChargingProfiles": a_charging_profile(chargingProfileId=2, stackLevel=3)},
         )
         # A stack level the charger cannot take
         refused = await send(
             operator,
             CP,
             "SetChargingProfile",
-            {"connectorId": 1, "csChargingProfiles": a_profile(chargingProfileId=7, stackLevel=9)},
+            {"connectorId": 1, "csChargingProfiles": a_charging_profile(chargingProfileId=7, stackLevel=9)},
         )
     assert [c.body["status"] for c in (first, max_profile, same_level, same_id)] == ["accepted"] * 4
     assert (same_level.body["reason"], same_id.body["reason"]) == (
@@ -204,7 +186,9 @@ async def test_clear_charging_profile_by_id_and_by_purpose(operator: ApiClient, 
         ):
             body = {
                 "connectorId": connector,
-                "csChargingProfiles": a_profile(chargingProfileId=pid, chargingProfilePurpose=purpose),
+                "csChargingProfiles": a_charging_profile(
+                    chargingProfileId=pid, chargingProfilePurpose=purpose
+                ),
             }
             assert (await send(operator, CP, "SetChargingProfile", body)).body["status"] == "accepted"
         by_id = await send(operator, CP, "ClearChargingProfile", {"id": 3})
@@ -250,7 +234,9 @@ async def test_get_composite_schedule_keeps_the_chargers_schedule(
 async def test_failed_and_timed_out_profiles_are_not_in_force(operator: ApiClient, stack: LocalStack) -> None:
     socket = await open_socket(stack, CP)
     pending = asyncio.create_task(
-        send(operator, CP, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": a_profile()})
+        send(
+            operator, CP, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": a_charging_profile()}
+        )
     )
     frame = await next_frame(socket)
     # the frame carries 7.4 exactly as written (the 1.6 schema's multipleOf 0.1 holds)
@@ -266,11 +252,11 @@ async def test_failed_and_timed_out_profiles_are_not_in_force(operator: ApiClien
 @pytest.mark.parametrize(
     ("connector", "profile", "complaint"),
     [
-        (1, a_profile(chargingProfileKind="Recurring"), "recurrencyKind"),
-        (1, a_profile(recurrencyKind="Daily"), "recurrencyKind"),
+        (1, a_charging_profile(chargingProfileKind="Recurring"), "recurrencyKind"),
+        (1, a_charging_profile(recurrencyKind="Daily"), "recurrencyKind"),
         (
             1,
-            a_profile(
+            a_charging_profile(
                 chargingProfileKind="Relative",
                 chargingSchedule={
                     "startSchedule": "2026-11-21T00:00:00Z",
@@ -282,7 +268,7 @@ async def test_failed_and_timed_out_profiles_are_not_in_force(operator: ApiClien
         ),
         (
             1,
-            a_profile(
+            a_charging_profile(
                 chargingSchedule={
                     "chargingRateUnit": "A",
                     "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7.45}],
@@ -292,7 +278,7 @@ async def test_failed_and_timed_out_profiles_are_not_in_force(operator: ApiClien
         ),
         (
             1,
-            a_profile(
+            a_charging_profile(
                 chargingSchedule={
                     "chargingRateUnit": "A",
                     "chargingSchedulePeriod": [{"startPeriod": 60, "limit": 7}],
@@ -302,7 +288,7 @@ async def test_failed_and_timed_out_profiles_are_not_in_force(operator: ApiClien
         ),
         (
             1,
-            a_profile(
+            a_charging_profile(
                 chargingSchedule={
                     "chargingRateUnit": "A",
                     "chargingSchedulePeriod": [
@@ -315,12 +301,12 @@ async def test_failed_and_timed_out_profiles_are_not_in_force(operator: ApiClien
         ),
         (
             1,
-            a_profile(chargingSchedule={"chargingRateUnit": "A", "chargingSchedulePeriod": []}),
+            a_charging_profile(chargingSchedule={"chargingRateUnit": "A", "chargingSchedulePeriod": []}),
             "chargingSchedulePeriod",
         ),
         (
             1,
-            a_profile(
+            a_charging_profile(
                 chargingSchedule={
                     "chargingRateUnit": "kW",
                     "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7}],
@@ -328,13 +314,13 @@ async def test_failed_and_timed_out_profiles_are_not_in_force(operator: ApiClien
             ),
             "chargingRateUnit",
         ),
-        (1, a_profile(stackLevel=-1), "stackLevel"),
-        (1, a_profile(chargingProfilePurpose="TxMaxProfile"), "chargingProfilePurpose"),
-        (1, a_profile(validFrom="2026-02-01T00:00:00Z", validTo="2026-01-01T00:00:00Z"), "validTo"),
-        (1, a_profile(validFrom="2026-02-01T00:00:00"), "validFrom"),
-        (1, a_profile(transactionId=5), "transactionId"),
-        (0, a_profile(chargingProfilePurpose="TxProfile"), "TxProfile"),
-        (1, a_profile(chargingProfilePurpose="ChargePointMaxProfile"), "ChargePointMaxProfile"),
+        (1, a_charging_profile(stackLevel=-1), "stackLevel"),
+        (1, a_charging_profile(chargingProfilePurpose="TxMaxProfile"), "chargingProfilePurpose"),
+        (1, a_charging_profile(validFrom="2026-02-01T00:00:00Z", validTo="2026-01-01T00:00:00Z"), "validTo"),
+        (1, a_charging_profile(validFrom="2026-02-01T00:00:00"), "validFrom"),
+        (1, a_charging_profile(transactionId=5), "transactionId"),
+        (0, a_charging_profile(chargingProfilePurpose="TxProfile"), "TxProfile"),
+        (1, a_charging_profile(chargingProfilePurpose="ChargePointMaxProfile"), "ChargePointMaxProfile"),
     ],
 )
 async def test_invalid_profiles_are_refused(
@@ -348,7 +334,7 @@ async def test_invalid_profiles_are_refused(
 
 
 async def test_a_recurring_profile_is_accepted(operator: ApiClient, stack: LocalStack) -> None:
-    daily = a_profile(
+    daily = a_charging_profile(
         chargingProfileKind="Recurring",
         recurrencyKind="Daily",
         chargingSchedule={
@@ -377,7 +363,7 @@ async def test_a_recurring_profile_is_accepted(operator: ApiClient, stack: Local
 async def test_remote_start_with_a_tx_profile_reaches_the_charger(
     operator: ApiClient, stack: LocalStack
 ) -> None:
-    tx_profile = a_profile(chargingProfileId=11, stackLevel=2, chargingProfilePurpose="TxProfile")
+    tx_profile = a_charging_profile(chargingProfileId=11, stackLevel=2, chargingProfilePurpose="TxProfile")
     async with connected(stack, CP, SmartCharger) as charger:
         answer = await send(
             operator,
@@ -404,10 +390,10 @@ async def test_remote_start_with_a_tx_profile_reaches_the_charger(
 @pytest.mark.parametrize(
     ("profile", "complaint"),
     [
-        (a_profile(), "TxProfile"),
-        (a_profile(chargingProfilePurpose="TxProfile", transactionId=3), "transactionId"),
+        (a_charging_profile(), "TxProfile"),
+        (a_charging_profile(chargingProfilePurpose="TxProfile", transactionId=3), "transactionId"),
         (
-            a_profile(
+            a_charging_profile(
                 chargingProfilePurpose="TxProfile",
                 chargingSchedule={
                     "chargingRateUnit": "A",
@@ -417,7 +403,7 @@ async def test_remote_start_with_a_tx_profile_reaches_the_charger(
             "multiple of 0.1",
         ),
         ({"chargingProfileId": 1}, "stackLevel"),
-        ({**a_profile(chargingProfilePurpose="TxProfile"), "colour": "blue"}, "colour"),
+        ({**a_charging_profile(chargingProfilePurpose="TxProfile"), "colour": "blue"}, "colour"),
     ],
 )
 async def test_remote_start_refuses_invalid_profiles(
