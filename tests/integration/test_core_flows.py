@@ -392,6 +392,17 @@ async def test_data_transfer(stack: LocalStack, charger: str) -> None:
             '"status": "Available", "timestamp": "9999-12-31T23:00:00-14:00"}]',
             [4, "m12", "TypeConstraintViolation"],
         ),
+        # A uniqueId PostgreSQL cannot store (it is the events' correlation id): refused
+        (
+            '[2, "m13\\u0000", "StatusNotification", {"connectorId": 1, "errorCode": "NoError", '
+            '"status": "Available"}]',
+            [4, "m13\x00", "FormationViolation"],
+        ),
+        (
+            '[2, "m14\\ud800", "StatusNotification", {"connectorId": 1, "errorCode": "NoError", '
+            '"status": "Available"}]',
+            [4, "m14\ud800", "FormationViolation"],
+        ),
     ],
 )
 async def test_malformed_frames_get_a_call_error_and_the_connection_stays_usable(

@@ -332,6 +332,9 @@ def test_data_transfer_routes_by_vendor(dispatcher: Dispatcher) -> None:
             "uid-1",
             "TypeConstraintViolation",
         ),
+        # a uniqueId PostgreSQL cannot store (the events' correlation id) is refused
+        ('[2, "u\\u0000", "Heartbeat", {}]', "u\x00", "FormationViolation"),
+        ('[2, "u\\ud800", "Heartbeat", {}]', "u\ud800", "FormationViolation"),
     ],
 )
 def test_bad_frames_get_the_right_call_error(
@@ -411,6 +414,9 @@ def test_a_nul_in_a_call_payload_is_named_in_the_error(dispatcher: Dispatcher) -
         '[4, "x", "GenericError", "boom", {}, 6]',
         '[4, "x", "GenericError", "bo',
         f'[4, "{"x" * 37}", "GenericError", "boom", {{}}]',
+        # no uniqueId of ours holds NUL or a lone surrogate
+        '[3, "x\\u0000", {}]',
+        '[4, "x\\udc00", "GenericError", "boom", {}]',
     ],
 )
 def test_malformed_answers_from_the_charger_are_not_answered(dispatcher: Dispatcher, frame: str) -> None:

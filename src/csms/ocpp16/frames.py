@@ -120,6 +120,14 @@ def parse(text: str) -> Frame:
         raise FrameError(
             answer_id, ErrorCode.FORMATION_VIOLATION, "uniqueId must have 1-36 characters", kind_id
         )
+    if UNSTORABLE.search(unique_id):
+        # A CALL's uniqueId becomes its events' correlation id; ours never hold such characters.
+        raise FrameError(
+            answer_id,
+            ErrorCode.FORMATION_VIOLATION,
+            "uniqueId contains NUL or an unpaired surrogate",
+            kind_id,
+        )
     if kind_id == CALL:
         if len(message) != 4 or not isinstance(message[2], str):
             raise FrameError(
