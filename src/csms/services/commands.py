@@ -404,18 +404,28 @@ class CommandService:
         spec = self._registry.spec(command.action)
         if error is not None:
             code, description = error
-            self._store.finish(command.id, CommandStatus.FAILED, now, error_code=code, reason=description)
-            if spec.on_failure:
+            # finish() is False if the command ended meanwhile (the sweeper's safety net):
+            # its on_failure ran there, and must not run twice.
+            if (
+                self._store.finish(command.id, CommandStatus.FAILED, now, error_code=code, reason=description)
+                and spec.on_failure
+            ):
                 _in_command(command, spec.on_failure, now)
         else:
             assert payload is not None
             try:
                 self._validate_response(command.action, payload)
             except Exception as exc:
-                self._store.finish(
-                    command.id, CommandStatus.FAILED, now, response=payload, reason=f"invalid response: {exc}"
-                )
-                if spec.on_failure:
+                if (
+                    self._store.finish(
+                        command.id,
+                        CommandStatus.FAILED,
+                        now,
+                        response=payload,
+                        reason=f"invalid response: {exc}",
+                    )
+                    and spec.on_failure
+                ):
                     _in_command(command, spec.on_failure, now)
             else:
                 with correlation(f"command:{command.id}"):
