@@ -343,3 +343,36 @@ async def test_a_command_left_sent_without_its_pending_call_is_timed_out_by_the_
     assert "could not be stored" in command.body["reason"]
     # and only once
     assert (await asyncio.to_thread(wiring.commands(later).sweep))["orphaned"] == 0
+
+
+async def test_one_charger_the_sweeper_cannot_serve_does_not_stop_it_for_the_others(
+    operator: ApiClient, api: ApiClient, stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from csms.app.scheduled import run
+    from csms.services.commands import CommandService
+
+    assert api.as_("acme", "admin").post(f"{V1}/charge-points", {"id": "CMD-2"}).status == 201
+    # Given two chargers that never answer their command
+    sockets = [await open_socket(stack, cp) for cp in ("CMD-1", "CMD-2")]
+    sent = [await send(operator, cp, "Reset", {"type": "Soft"}, wait=0) for cp in ("CMD-1", "CMD-2")]
+    for socket in sockets:
+        await _next_frame(socket)
+    # and sending the next command to CMD-1 fails (DynamoDB throttled, a command it cannot build)
+    deliver_next = CommandService.deliver_next
+
+    def failing(self: CommandService, charge_point_id: str) -> Any:
+        if charge_point_id == "CMD-1":
+            raise RuntimeError("cannot deliver to CMD-1")
+        return deliver_next(self, charge_point_id)
+
+    monkeypatch.setattr(CommandService, "deliver_next", failing)
+    # When the command-timeouts job runs after the deadline
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    swept = await asyncio.to_thread(run, "command-timeouts", later)
+    for socket in sockets:
+        await socket.close()
+    # Then both commands are timed out, and the failure is counted, not raised
+    assert (swept["timed_out"], swept["errors"]) == (2, 1)
+    for command in sent:
+        got = await asyncio.to_thread(operator.get, f"{V1}/commands/{command.body['id']}")
+        assert got.body["status"] == "timed_out"

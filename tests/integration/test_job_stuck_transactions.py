@@ -348,3 +348,41 @@ async def test_the_chargers_own_stop_replaces_the_csms_close(
     assert corrected["data"]["energyWh"] - corrected["data"]["previousEnergyWh"] == (
         3300 - closed["data"]["meterStop"]
     )
+
+
+async def test_one_transaction_that_cannot_be_closed_does_not_stop_the_run(
+    stack: LocalStack, engine: Engine, api: ApiClient, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from csms.data.stuck_transactions import PgStuckTransactions
+
+    began = now - timedelta(hours=30)
+    async with connected(stack, CP) as cp:
+        # Given two superseded transactions and an idle one on another connector
+        poisoned = await start(cp, 1, "TAG-A", began)
+        closable = await start(cp, 3, "TAG-C", began)
+        idle = await start(cp, 2, "TAG-B", began)
+        await start(cp, 1, "TAG-D", now - timedelta(hours=1))
+        await start(cp, 3, "TAG-A", now - timedelta(minutes=30))
+    received_at(engine, idle, began)
+    # and closing the first one fails every time (a row PostgreSQL refuses, a deadlock)
+    close = PgStuckTransactions.close
+
+    def failing_close(self: PgStuckTransactions, candidate: Any, at: datetime) -> Any:
+        if candidate.transaction_id == poisoned:
+            raise RuntimeError("this row cannot be closed")
+        return close(self, candidate, at)
+
+    monkeypatch.setattr(PgStuckTransactions, "close", failing_close)
+
+    # When the job runs: the others are still closed and flagged, the failure is counted
+    result = await run_job(now)
+
+    assert (result["closed"], result["flagged_idle"], result["errors"]) == (1, 1, 1)
+    assert transaction(engine, poisoned)["stop_timestamp"] is None
+    assert transaction(engine, closable)["closed_by"] == "csms"
+    assert transaction(engine, idle)["flag_reason"] == "no-activity"
+    # and once the row can be closed, the next run closes it
+    monkeypatch.setattr(PgStuckTransactions, "close", close)
+    again = await run_job(now)
+    assert (again["closed"], again["errors"]) == (1, 0)
+    assert transaction(engine, poisoned)["closed_by"] == "csms"

@@ -463,42 +463,62 @@ class CommandService:
     ) -> dict[str, int]:
         """Time out calls past their deadline and kick chargers whose queue stalled."""
         now = now or self._clock.now()
-        timed_out = 0
+        timed_out = errors = 0
         for call in self._pending.expired(now):
-            if self._pending.pop(call.charge_point_id, call.unique_id) is None:
-                continue  # answered meanwhile
-            command = self._store.get_any(call.command_id)
-            if command is not None and self._store.finish(
-                command.id, CommandStatus.TIMED_OUT, now, reason="no answer before the deadline"
-            ):
-                timed_out += 1
-                spec = self._registry.actions.get(command.action)
-                if spec and spec.on_failure:
-                    _in_command(command, spec.on_failure, now)
-            self.deliver_next(call.charge_point_id)
+            # One charger's failure (a dependency down, a command that cannot be sent) must
+            # not stop the sweep for the others. A slot popped but not finished is the safety
+            # net's below; a queue not kicked, the stale-queue kick's of a later run.
+            try:
+                if self._pending.pop(call.charge_point_id, call.unique_id) is None:
+                    continue  # answered meanwhile
+                command = self._store.get_any(call.command_id)
+                if command is not None and self._store.finish(
+                    command.id, CommandStatus.TIMED_OUT, now, reason="no answer before the deadline"
+                ):
+                    timed_out += 1
+                    spec = self._registry.actions.get(command.action)
+                    if spec and spec.on_failure:
+                        _in_command(command, spec.on_failure, now)
+                self.deliver_next(call.charge_point_id)
+            except Exception:
+                log.exception(
+                    "sweeping an expired call failed", extra={"charge_point_id": call.charge_point_id}
+                )
+                errors += 1
         # Safety net: a command whose slot is gone but which is still "sent" in PostgreSQL
         # (its answer took the slot, then PostgreSQL failed or the function was killed before
         # the result was written) would otherwise stay "sent" for ever. Its deadline passed
         # ORPHAN_GRACE ago, so an expired slot of its own was handled by the loop above.
         orphaned = 0
         for command in self._store.sent_with_deadline_before(now - ORPHAN_GRACE, limit=500):
-            if self._store.finish(
-                command.id,
-                CommandStatus.TIMED_OUT,
-                now,
-                reason="no answer recorded before the deadline (the answer could not be stored)",
-            ):
-                orphaned += 1
-                spec = self._registry.actions.get(command.action)
-                if spec and spec.on_failure:
-                    _in_command(command, spec.on_failure, now)
+            try:
+                if self._store.finish(
+                    command.id,
+                    CommandStatus.TIMED_OUT,
+                    now,
+                    reason="no answer recorded before the deadline (the answer could not be stored)",
+                ):
+                    orphaned += 1
+                    spec = self._registry.actions.get(command.action)
+                    if spec and spec.on_failure:
+                        _in_command(command, spec.on_failure, now)
+            except Exception:
+                log.exception("timing out an orphaned command failed", extra={"command_id": command.id})
+                errors += 1
         if orphaned:
             log.error("timed out commands left sent without a pending call", extra={"count": orphaned})
         kicked = 0
         for charge_point_id in self._store.chargers_with_stale_queue(now - stale_after):
-            if self.deliver_next(charge_point_id) is not None:
-                kicked += 1
-        return {"timed_out": timed_out + orphaned, "orphaned": orphaned, "kicked": kicked}
+            try:
+                if self.deliver_next(charge_point_id) is not None:
+                    kicked += 1
+            except Exception:
+                log.exception(
+                    "sending a stalled queue's next command failed",
+                    extra={"charge_point_id": charge_point_id},
+                )
+                errors += 1
+        return {"timed_out": timed_out + orphaned, "orphaned": orphaned, "kicked": kicked, "errors": errors}
 
     def _fail(self, command: Command, now: datetime, reason: str) -> None:
         if self._store.finish(command.id, CommandStatus.FAILED, now, reason=reason):

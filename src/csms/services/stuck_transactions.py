@@ -80,13 +80,26 @@ class StuckTransactionService:
 
     def run(self, now: datetime) -> dict[str, Any]:
         policy = self._policy
-        closed = 0
+        closed = errors = 0
         for candidate in self._store.superseded(policy.batch):
-            if self._store.close(candidate, now) is not None:
-                closed += 1
+            try:
+                if self._store.close(candidate, now) is not None:
+                    closed += 1
+            except Exception:
+                # One transaction that cannot be closed must not stop the run for the others
+                # (nor the flagging rules): it stays open, and the next run tries again.
+                log.exception(
+                    "could not close a superseded transaction", extra={"candidate": repr(candidate)}
+                )
+                errors += 1
         rebooted = self._store.flag_rebooted(now - policy.reboot_grace, now, CHARGER_REBOOTED, policy.batch)
         idle = self._store.flag_idle(now - policy.idle, now, NO_ACTIVITY, policy.batch)
-        result = {"closed": closed, "flagged_rebooted": len(rebooted), "flagged_idle": len(idle)}
+        result = {
+            "closed": closed,
+            "flagged_rebooted": len(rebooted),
+            "flagged_idle": len(idle),
+            "errors": errors,
+        }
         if any(result.values()):
             log.info("stuck transactions", extra=result)
         return result
