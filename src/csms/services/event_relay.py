@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -42,6 +43,17 @@ class EventLog(Protocol):
 Tap = Callable[[dict[str, Any]], None]
 #: Receives events that will never be published (the dead-letter queue).
 DeadLetter = Callable[[Sequence[StoredEvent]], None]
+
+
+#: How long one event-delivery run publishes before leaving the rest to the next one (the
+#: scheduled function's timeout is 60 s; pruning and the backlog gauge come after).
+REDELIVERY_BUDGET_SECONDS = 30.0
+
+
+def _stopwatch() -> Callable[[], float]:
+    """Seconds since this call."""
+    started = time.monotonic()
+    return lambda: time.monotonic() - started
 
 
 class EventRelay:
@@ -85,11 +97,23 @@ class EventRelay:
             return {"published": 0, "failed": len(batch)}
 
     def redeliver(
-        self, now: datetime, *, grace: timedelta = timedelta(seconds=60), limit: int = 500
+        self,
+        now: datetime,
+        *,
+        grace: timedelta = timedelta(seconds=60),
+        limit: int = 500,
+        budget_seconds: float = REDELIVERY_BUDGET_SECONDS,
+        elapsed: Callable[[], float] | None = None,
     ) -> dict[str, int]:
         """The event-delivery job: publish events a request could not (older than ``grace``,
         so requests in flight publish their own), dead-letter those out of attempts, prune
-        what is older than the retention period."""
+        what is older than the retention period.
+
+        Batches stop after ``budget_seconds``: a backlog (after an EventBridge outage) is
+        worked off over several runs instead of running into the function's timeout, which
+        would kill the run mid-batch (publishing that batch again next time) before pruning
+        and the backlog gauge."""
+        clock = elapsed or _stopwatch()
         totals = {"published": 0, "failed": 0, "dead_lettered": 0, "pruned": 0}
         try:
             while self._publisher is not None:
@@ -101,6 +125,9 @@ class EventRelay:
                     totals[key] = totals.get(key, 0) + value
                 if outcome["failed"] or len(batch) < limit:
                     break  # the bus is unhappy: try again next run rather than spin
+                if clock() >= budget_seconds:
+                    totals["budget_exhausted"] = 1  # the rest next run
+                    break
         except Exception:
             # (the dead-letter queue unreachable, the database gone): the rows stay, next run
             log.exception("redelivering domain events failed")
