@@ -274,11 +274,17 @@ class Settings:
 
 def spec(name: str) -> Spec:
     """The declaration of field ``name`` (``KeyError`` for a field that does not exist)."""
-    for f in fields(Settings):
-        if f.name == name:
-            declared = f.metadata.get("spec")
-            return declared if isinstance(declared, Spec) else Spec((), None, None, None, "")
-    raise KeyError(name)
+    return _specs()[name]
+
+
+@cache
+def _specs() -> dict[str, Spec]:
+    """Every field's declaration, by name (a plain default declares nothing but its type)."""
+    undeclared = Spec((), None, None, None, "")
+    return {
+        f.name: declared if isinstance(declared := f.metadata.get("spec"), Spec) else undeclared
+        for f in fields(Settings)
+    }
 
 
 def env_vars(name: str) -> tuple[str, ...]:
