@@ -258,7 +258,7 @@ def measure(
     from csms.aws.connections import DynamoConnectionStore
     from csms.aws.provisioning import ensure_connections_table
     from csms.data.database import PgDatabase, make_engine
-    from csms.ports import ConnectionRecord
+    from csms.domain.connections import ConnectionRecord
     from csms.services.provisioning import ProvisioningService
 
     ensure_connections_table(endpoint, "csms-connections", "us-east-1")

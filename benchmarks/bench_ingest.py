@@ -83,7 +83,8 @@ def run(url: str, frames: int, per_frame: int, pg: bench.Postgres) -> dict[str, 
     import psycopg
 
     from csms.data.database import PgDatabase, make_engine
-    from csms.domain import ChargerContext, MeterSample
+    from csms.domain.metering import MeterSample
+    from csms.domain.stations import ChargerContext
     from csms.ocpp16.dispatcher import Dispatcher
     from csms.ocpp16.registry import Services
     from csms.services.authorization import AuthorizationService

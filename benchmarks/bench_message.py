@@ -312,9 +312,9 @@ def run(
     from csms.aws.provisioning import ensure_connections_table, ensure_event_bus
     from csms.clock import SystemClock
     from csms.data.database import PgDatabase, make_engine
-    from csms.domain import ChargerContext
+    from csms.domain.connections import ConnectionRecord
+    from csms.domain.stations import ChargerContext
     from csms.observability import logger
-    from csms.ports import ConnectionRecord
     from csms.services.provisioning import ProvisioningService
 
     bench.quiet_logs()
@@ -422,7 +422,7 @@ def measure_components(
 ) -> dict[str, dict[str, float]]:
     """Median wall and CPU µs of the pieces of one Heartbeat: where the time goes."""
     from csms.app import wiring
-    from csms.domain import ChargerContext
+    from csms.domain.stations import ChargerContext
 
     store = wiring.connections()
     sender = wiring.sender(event(connection_id, "", domain))

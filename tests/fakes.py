@@ -8,25 +8,14 @@ from datetime import datetime
 from itertools import count
 from typing import Any, TypeVar
 
-from csms.domain import (
-    AddedSamples,
-    AuthorizationStatus,
-    BootInfo,
-    ChargePoint,
-    ConnectorStatus,
-    IdTag,
-    MeterSample,
-    RegistrationStatus,
-    StatusRecorded,
-    StoppedTransaction,
-    Transaction,
-    TransactionStart,
-    TransactionStop,
-    UsedReservation,
-)
+from csms.domain.connections import ConnectionRecord
+from csms.domain.events import DomainEvent
+from csms.domain.metering import AddedSamples, MeterSample
+from csms.domain.reservations import UsedReservation
+from csms.domain.stations import BootInfo, ChargePoint, ConnectorStatus, RegistrationStatus, StatusRecorded
+from csms.domain.tokens import AuthorizationStatus, IdTag
+from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
 from csms.errors import AlreadyExists, ConnectionGone, StorageUnavailable
-from csms.events import DomainEvent
-from csms.ports import ConnectionRecord
 
 T = TypeVar("T")
 

@@ -232,7 +232,7 @@ def _run_chargers(args: argparse.Namespace) -> int:
 
 
 def _run_idtags(args: argparse.Namespace) -> int:
-    from csms.domain import AuthorizationStatus
+    from csms.domain.tokens import AuthorizationStatus
     from csms.services.provisioning import ProvisioningService
 
     now = datetime.now(UTC)

@@ -10,7 +10,7 @@ from typing import Any
 import fastjsonschema
 from sqlalchemy import Engine, text
 
-from csms.events import CATALOGUE, ENVELOPE_SCHEMA
+from csms.domain.events import CATALOGUE, ENVELOPE_SCHEMA
 
 
 @cache

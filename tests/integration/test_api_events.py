@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from csms.app import wiring
 from csms.data.events import append
-from csms.events import DomainEvent, new_event
+from csms.domain.events import DomainEvent, new_event
 from csms.local.stack import LocalStack
 from tests.integration.api_client import ApiClient, Reply
 from tests.integration.charger import connected

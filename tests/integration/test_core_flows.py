@@ -10,7 +10,7 @@ import pytest
 from ocpp.v16 import call
 from sqlalchemy import Engine
 
-from csms.domain import AuthorizationStatus
+from csms.domain.tokens import AuthorizationStatus
 from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
 from tests.builders import a_meter_values, a_start_transaction, a_status_notification, a_stop_transaction

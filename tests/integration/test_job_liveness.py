@@ -17,9 +17,9 @@ from sqlalchemy import Engine, text
 from csms.app import wiring
 from csms.app.scheduled import run
 from csms.aws.clients import client
-from csms.events import iso
+from csms.domain.connections import ConnectionRecord
+from csms.domain.events import iso
 from csms.local.stack import LocalStack
-from csms.ports import ConnectionRecord
 from csms.services.provisioning import ProvisioningService
 from tests.integration.charger import SimulatedCharger, connected
 from tests.integration.event_helpers import stored

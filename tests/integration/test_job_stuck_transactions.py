@@ -13,7 +13,7 @@ from ocpp.v16 import call
 from sqlalchemy import Engine, text
 
 from csms.app.scheduled import run
-from csms.events import iso
+from csms.domain.events import iso
 from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
 from tests.integration.api_client import ApiClient

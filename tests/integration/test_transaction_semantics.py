@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from csms.domain import AuthorizationStatus
+from csms.domain.tokens import AuthorizationStatus
 from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
 from tests.builders import a_start_transaction, a_stop_transaction

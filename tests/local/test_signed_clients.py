@@ -15,11 +15,11 @@ from csms.aws import signed
 from csms.aws.connections import DynamoConnectionStore
 from csms.aws.gateway import ApiGatewaySender
 from csms.aws.provisioning import ensure_connections_table
-from csms.domain import RegistrationStatus
+from csms.domain.connections import ConnectionRecord
+from csms.domain.stations import RegistrationStatus
 from csms.errors import ConnectionGone
 from csms.local.aws import LocalAws
 from csms.local.gateway import LocalGateway
-from csms.ports import ConnectionRecord
 
 pytestmark = pytest.mark.integration
 

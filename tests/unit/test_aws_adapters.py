@@ -14,9 +14,9 @@ from moto import mock_aws
 from csms.aws.connections import DynamoConnectionStore
 from csms.aws.gateway import ApiGatewaySender
 from csms.aws.provisioning import ensure_connections_table
-from csms.domain import RegistrationStatus
+from csms.domain.connections import ConnectionRecord
+from csms.domain.stations import RegistrationStatus
 from csms.errors import ConnectionGone
-from csms.ports import ConnectionRecord
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ import pytest
 from csms.app.connect import ConnectDeps, choose_subprotocol, handle
 from csms.clock import FixedClock
 from csms.constants import CHARGE_POINT_ID_HEADER, ORIGIN_VERIFY_HEADER
-from csms.domain import ChargePoint, RegistrationStatus
+from csms.domain.stations import ChargePoint, RegistrationStatus
 from csms.errors import InvalidInput
 from csms.security import hash_password
 from csms.services.admission import AdmissionService

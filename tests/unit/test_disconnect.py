@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from csms.app.disconnect import handle
-from csms.events import DomainEvent
-from csms.ports import ConnectionRecord
+from csms.domain.connections import ConnectionRecord
+from csms.domain.events import DomainEvent
 from tests.fakes import FakeConnectionStore
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from csms.domain import AuthorizationStatus, ChargePoint, ChargerContext, IdTag, RegistrationStatus
+from csms.domain.stations import ChargePoint, ChargerContext, RegistrationStatus
+from csms.domain.tokens import AuthorizationStatus, IdTag
 from csms.ocpp16.dispatcher import Dispatcher
 from csms.ocpp16.registry import Services
 from csms.services.authorization import AuthorizationService
@@ -101,7 +102,7 @@ def test_boot_of_an_accepted_charger_updates_the_connection_status(
     dispatcher: Dispatcher, connections: FakeConnectionStore
 ) -> None:
     # Given a connection recorded while the charger was Pending
-    from csms.ports import ConnectionRecord
+    from csms.domain.connections import ConnectionRecord
 
     connections.register(ConnectionRecord("conn-1", CP, "t1", "ocpp1.6", NOW, RegistrationStatus.PENDING))
     # When it boots and the operator has accepted it meanwhile

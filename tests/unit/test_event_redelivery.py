@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from csms.data.events import StoredEvent
-from csms.events import new_event
+from csms.domain.events import new_event
 from csms.services.event_relay import EventRelay
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from csms.aws.eventbus import EventBridgePublisher, SqsDeadLetter, _chunks, _entry_size
 from csms.data.events import StoredEvent
-from csms.events import new_event
+from csms.domain.events import new_event
 
 AT = datetime(2026, 11, 21, 10, tzinfo=UTC)
 

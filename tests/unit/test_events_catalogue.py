@@ -9,7 +9,7 @@ from pathlib import Path
 import fastjsonschema
 import pytest
 
-from csms.events import CATALOGUE, ENVELOPE_SCHEMA, correlation, new_event
+from csms.domain.events import CATALOGUE, ENVELOPE_SCHEMA, correlation, new_event
 from csms.eventsdoc import render
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "events.md"

@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from csms.aws.connections import LivenessSnapshot, StoredConnection
-from csms.events import DomainEvent
-from csms.ports import ConnectionRecord
+from csms.domain.connections import ConnectionRecord
+from csms.domain.events import DomainEvent
 from csms.services.liveness import LivenessService
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from csms.constants import MAX_FRAME_BYTES
-from csms.domain import AuthorizationStatus, IdTag, IdTagInfo
+from csms.domain.tokens import AuthorizationStatus, IdTag, IdTagInfo
 from csms.errors import Conflict, InvalidInput
 from csms.ocpp16 import schemas
 from csms.ocpp16.local_list import entry_payload, frames

@@ -11,10 +11,10 @@ import pytest
 
 from csms.app.message import MessageDeps, handle
 from csms.clock import FixedClock
-from csms.domain import ChargePoint, RegistrationStatus
+from csms.domain.connections import ConnectionRecord
+from csms.domain.stations import ChargePoint, RegistrationStatus
 from csms.ocpp16.dispatcher import Dispatcher
 from csms.ocpp16.registry import Services
-from csms.ports import ConnectionRecord
 from csms.services.authorization import AuthorizationService
 from csms.services.core import ChargePointService, DataTransferService
 from csms.services.transactions import TransactionService

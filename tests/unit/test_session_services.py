@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from csms.clock import FixedClock
-from csms.domain import AuthorizationStatus
+from csms.domain.tokens import AuthorizationStatus
 from csms.errors import InvalidInput, NotFound
 from csms.services.id_tags import IdTagRecord
 from csms.services.meter_series import (

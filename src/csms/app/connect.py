@@ -10,9 +10,9 @@ from typing import Any
 
 from csms.clock import Clock, SystemClock
 from csms.constants import CHARGE_POINT_ID_HEADER, ORIGIN_VERIFY_HEADER, SUPPORTED_SUBPROTOCOLS
-from csms.events import DomainEvent, new_event
+from csms.domain.connections import ConnectionRecord, ConnectionStore, FrameSender
+from csms.domain.events import DomainEvent, new_event
 from csms.observability import bind_invocation, reset_invocation
-from csms.ports import ConnectionRecord, ConnectionStore, FrameSender
 from csms.security import parse_basic_auth
 from csms.services.admission import AdmissionService
 

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from csms.events import DomainEvent, new_event
+from csms.domain.connections import ConnectionStore
+from csms.domain.events import DomainEvent, new_event
 from csms.observability import bind_invocation, reset_invocation
-from csms.ports import ConnectionStore
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ from time import perf_counter
 from typing import Any
 
 from csms.clock import Clock, SystemClock
-from csms.domain import ChargerContext
+from csms.domain.connections import ConnectionStore, FrameSender
+from csms.domain.stations import ChargerContext
 from csms.errors import ConnectionGone
 from csms.observability import bind_invocation, reset_invocation
 from csms.ocpp16 import frames
 from csms.ocpp16.dispatcher import Dispatcher
 from csms.ocpp16.errors import ErrorCode
-from csms.ports import ConnectionStore, FrameSender
 
 log = logging.getLogger(__name__)
 OK = {"statusCode": 200}

@@ -44,7 +44,7 @@ def run(job: str, now: datetime | None = None) -> dict[str, Any]:
     events it produces carry the correlation id ``job:{name}:{runId}`` and are published
     before it returns."""
     from csms.app import wiring
-    from csms.events import correlation
+    from csms.domain.events import correlation
 
     runner = JOBS[job]
     try:

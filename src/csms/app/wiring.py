@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from csms.data.configuration import PgConfigurationStore
     from csms.data.database import PgDatabase
     from csms.data.events import PgEventLog
-    from csms.domain import ChargerContext
-    from csms.events import DomainEvent
+    from csms.domain.events import DomainEvent
+    from csms.domain.stations import ChargerContext
     from csms.ocpp16.dispatcher import Dispatcher
     from csms.ocpp16.frames import CallError, CallResult
     from csms.services.admission import AdmissionService

@@ -8,8 +8,8 @@ from typing import Any, NamedTuple
 
 from csms.aws.schema import PARTITION_KEY, TENANT_INDEX, TTL_ATTRIBUTE
 from csms.constants import MAX_CONNECTION_SECONDS
-from csms.domain import RegistrationStatus
-from csms.ports import ConnectionRecord
+from csms.domain.connections import ConnectionRecord
+from csms.domain.stations import RegistrationStatus
 
 #: A record outlives its connection's hard maximum by this much before DynamoDB may expire it.
 _TTL_SLACK = timedelta(hours=1)
@@ -43,7 +43,7 @@ def _record(item: dict[str, Any]) -> ConnectionRecord:
 
 
 class DynamoConnectionStore:
-    """The production :class:`csms.ports.ConnectionStore` (low-level client: fastest path)."""
+    """The production :class:`csms.domain.connections.ConnectionStore` (low-level client: fastest path)."""
 
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client

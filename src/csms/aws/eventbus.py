@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from csms.data.events import StoredEvent
-from csms.events import EVENT_SOURCE
+from csms.domain.events import EVENT_SOURCE
 
 #: PutEvents takes at most 10 entries and 256 KiB per call (an entry's size: its Detail,
 #: DetailType, Source and a fixed 14 bytes for Time).

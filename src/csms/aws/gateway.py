@@ -9,7 +9,7 @@ from csms.errors import ConnectionGone
 
 
 class ApiGatewaySender:
-    """The production :class:`csms.ports.FrameSender`."""
+    """The production :class:`csms.domain.connections.FrameSender`."""
 
     def __init__(self, client: Any) -> None:
         self._client = client

@@ -10,7 +10,7 @@ from sqlalchemy import Row, and_, func, insert, select, update
 from csms.data.database import PgDatabase
 from csms.data.events import append
 from csms.data.tables import commands
-from csms.events import new_event
+from csms.domain.events import new_event
 from csms.services.commands import Command, CommandStatus
 
 

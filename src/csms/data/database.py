@@ -12,8 +12,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from csms.data.events import StoredEvent, take_pending
 from csms.data.repositories import PgUnitOfWork
+from csms.domain.storage import UnitOfWork
 from csms.errors import StorageUnavailable
-from csms.ports import UnitOfWork
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def make_engine(url: str, *, pool_size: int = 1, max_overflow: int = 0) -> Engin
 
 
 class PgDatabase:
-    """The production :class:`csms.ports.Database`."""
+    """The production :class:`csms.domain.storage.Database`."""
 
     def __init__(self, engine: Engine, on_commit: Callable[[list[StoredEvent]], None] | None = None) -> None:
         self.engine = engine

@@ -1,5 +1,5 @@
 """The ``domain_events`` table: the outbox the relay publishes from and the log the live feed
-reads (see :mod:`csms.events`).
+reads (see :mod:`csms.domain.events`).
 
 Writers call :func:`append` inside the transaction that makes the change, so an event exists
 if and only if its change committed. :class:`csms.data.database.PgDatabase` hands the events of
@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 from csms.data.tables import domain_events
-from csms.events import DomainEvent
+from csms.domain.events import DomainEvent
 
 if TYPE_CHECKING:
     from csms.data.database import PgDatabase

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select, update
 from csms.data.database import PgDatabase
 from csms.data.repositories import _charge_point
 from csms.data.tables import charge_points, connector_status_history, connectors, locations
-from csms.domain import ChargePoint
+from csms.domain.stations import ChargePoint
 from csms.services.fleet import ChargePointQuery, ConnectorState, StatusEntry
 
 _SORT = {

@@ -9,7 +9,7 @@ from sqlalchemy import Row, and_, delete, func, or_, select, update
 
 from csms.data.database import PgDatabase
 from csms.data.tables import id_tags
-from csms.domain import AuthorizationStatus
+from csms.domain.tokens import AuthorizationStatus
 from csms.services.id_tags import IdTagQuery, IdTagRecord
 
 _SORT = {

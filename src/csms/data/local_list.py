@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from csms.data.database import PgDatabase
 from csms.data.repositories import _id_tag
 from csms.data.tables import commands, id_tags, local_auth_lists
-from csms.domain import IdTag
+from csms.domain.tokens import IdTag
 from csms.services.local_list import LocalListState
 
 ACTION = "SendLocalList"

@@ -43,22 +43,11 @@ from csms.data.tables import (
     transactions,
     unknown_transaction_stops,
 )
-from csms.domain import (
-    AddedSamples,
-    AuthorizationStatus,
-    BootInfo,
-    ChargePoint,
-    ConnectorStatus,
-    IdTag,
-    MeterSample,
-    RegistrationStatus,
-    StatusRecorded,
-    StoppedTransaction,
-    Transaction,
-    TransactionStart,
-    TransactionStop,
-    UsedReservation,
-)
+from csms.domain.metering import AddedSamples, MeterSample
+from csms.domain.reservations import UsedReservation
+from csms.domain.stations import BootInfo, ChargePoint, ConnectorStatus, RegistrationStatus, StatusRecorded
+from csms.domain.tokens import AuthorizationStatus, IdTag
+from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
 from csms.errors import AlreadyExists, InvalidInput
 
 

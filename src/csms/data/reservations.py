@@ -13,7 +13,7 @@ from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, 
 
 from csms.data.events import append
 from csms.data.tables import connectors, reservations
-from csms.events import DomainEvent
+from csms.domain.events import DomainEvent
 from csms.services.reservations import (
     OPEN,
     NewReservation,

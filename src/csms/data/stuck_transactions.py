@@ -24,7 +24,7 @@ from csms.data.events import append
 from csms.data.repositories import _transaction
 from csms.data.sessions import ENERGY_REGISTER, in_wh
 from csms.data.tables import charge_points, connectors, meter_samples, transactions
-from csms.events import DomainEvent, iso, new_event
+from csms.domain.events import DomainEvent, iso, new_event
 from csms.services.transactions import stopped_data
 
 #: What the CSMS writes as the stop reason of a transaction it closed (an OCPP 1.6 Reason).

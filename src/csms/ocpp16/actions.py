@@ -18,15 +18,10 @@ from typing import Any
 
 from ocpp.v16.enums import Action
 
-from csms.domain import (
-    BootInfo,
-    ChargerContext,
-    ConnectorStatus,
-    IdTagInfo,
-    MeterSample,
-    TransactionStart,
-    TransactionStop,
-)
+from csms.domain.metering import MeterSample
+from csms.domain.stations import BootInfo, ChargerContext, ConnectorStatus
+from csms.domain.tokens import IdTagInfo
+from csms.domain.transactions import TransactionStart, TransactionStop
 from csms.ocpp16.errors import ErrorCode, OcppError
 from csms.ocpp16.registry import Services, on
 from csms.ocpp16.schemas import parse_datetime

@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from csms.domain import ChargerContext, RegistrationStatus
+from csms.domain.events import correlation
+from csms.domain.stations import ChargerContext, RegistrationStatus
 from csms.errors import InvalidInput, NotAccepted, StorageUnavailable
-from csms.events import correlation
 from csms.ocpp16 import actions as _actions  # noqa: F401  (registers the handlers)
 from csms.ocpp16 import frames, schemas
 from csms.ocpp16.errors import ErrorCode, OcppError

@@ -9,7 +9,7 @@ from typing import Any
 
 from ocpp.v16.enums import Action
 
-from csms.domain import ChargerContext
+from csms.domain.stations import ChargerContext
 from csms.ocpp16.errors import ErrorCode, OcppError
 from csms.ocpp16.registry import Services, on
 from csms.services.firmware import FirmwareService

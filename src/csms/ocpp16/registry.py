@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from csms.domain import ChargerContext
+from csms.domain.stations import ChargerContext
 from csms.services.authorization import AuthorizationService
 from csms.services.core import ChargePointService, DataTransferService
 from csms.services.firmware import FirmwareService

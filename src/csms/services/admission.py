@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from csms.domain import ChargePoint
-from csms.ports import Database, UnitOfWork
+from csms.domain.stations import ChargePoint
+from csms.domain.storage import Database, UnitOfWork
 from csms.security import BasicCredentials, verify_password
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from csms.domain import AuthorizationStatus, ChargerContext, IdTagInfo
-from csms.ports import Database, UnitOfWork
+from csms.domain.stations import ChargerContext
+from csms.domain.storage import Database, UnitOfWork
+from csms.domain.tokens import AuthorizationStatus, IdTagInfo
 
 
 def id_tag_info(uow: UnitOfWork, tenant_id: str, id_tag: str, now: datetime) -> IdTagInfo:

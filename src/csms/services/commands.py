@@ -21,9 +21,9 @@ from typing import Any, Final, Protocol
 
 from csms.clock import Clock
 from csms.constants import MAX_FRAME_BYTES
+from csms.domain.connections import ConnectionStore, FrameSender
+from csms.domain.events import correlation
 from csms.errors import ConnectionGone, InvalidInput, NotFound
-from csms.events import correlation
-from csms.ports import ConnectionStore, FrameSender
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from csms.domain import BootInfo, ChargerContext, ConnectorStatus, RegistrationStatus
-from csms.events import iso, new_event
-from csms.ports import ConnectionStore, Database, UnitOfWork
+from csms.domain.connections import ConnectionStore
+from csms.domain.events import iso, new_event
+from csms.domain.stations import BootInfo, ChargerContext, ConnectorStatus, RegistrationStatus
+from csms.domain.storage import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 

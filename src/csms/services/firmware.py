@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from csms.domain import ChargerContext
+from csms.domain.stations import ChargerContext
 
 
 class EventKind(StrEnum):

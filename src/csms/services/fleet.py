@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from csms.clock import Clock
-from csms.domain import ChargePoint, RegistrationStatus
+from csms.domain.connections import ConnectionRecord, ConnectionStore, FrameSender
+from csms.domain.stations import ChargePoint, RegistrationStatus
 from csms.errors import InvalidInput, NotFound
-from csms.ports import ConnectionRecord, ConnectionStore, FrameSender
 from csms.security import hash_password
 from csms.services.provisioning import MAX_PASSWORD_LENGTH, ProvisionedCharger, ProvisioningService
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from csms.clock import Clock
-from csms.domain import STORABLE_ID_TAG_STATUSES, AuthorizationStatus
+from csms.domain.tokens import STORABLE_ID_TAG_STATUSES, AuthorizationStatus
 from csms.errors import InvalidInput, NotFound
 from csms.services.provisioning import MAX_ID_TAG_LENGTH, ProvisioningService
 

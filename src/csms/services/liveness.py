@@ -42,8 +42,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from csms.events import DomainEvent, iso_or_none, new_event
-from csms.ports import ConnectionRecord
+from csms.domain.connections import ConnectionRecord
+from csms.domain.events import DomainEvent, iso_or_none, new_event
 
 if TYPE_CHECKING:
     from csms.aws.connections import LivenessSnapshot, StoredConnection

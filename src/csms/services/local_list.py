@@ -23,7 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from csms.domain import AuthorizationStatus, IdTag, IdTagInfo
+from csms.domain.tokens import AuthorizationStatus, IdTag, IdTagInfo
 from csms.errors import Conflict, InvalidInput
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from csms.domain import STORABLE_ID_TAG_STATUSES, AuthorizationStatus, ChargePoint, IdTag, RegistrationStatus
+from csms.domain.stations import ChargePoint, RegistrationStatus
+from csms.domain.storage import Database, UnitOfWork
+from csms.domain.tokens import STORABLE_ID_TAG_STATUSES, AuthorizationStatus, IdTag
 from csms.errors import InvalidInput, NotFound
-from csms.ports import Database, UnitOfWork
 from csms.security import generate_password, hash_password
 from csms.services.admission import CHARGE_POINT_ID_PATTERN
 

@@ -22,8 +22,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from csms.domain.events import DomainEvent, iso, new_event
 from csms.errors import Conflict, InvalidInput, NotFound
-from csms.events import DomainEvent, iso, new_event
 
 
 class ReservationStatus(StrEnum):

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from csms.events import DomainEvent
+from csms.domain.events import DomainEvent
 
 log = logging.getLogger(__name__)
 

@@ -11,18 +11,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from csms.domain import (
-    AuthorizationStatus,
-    ChargerContext,
-    IdTagInfo,
-    MeterSample,
-    StoppedTransaction,
-    Transaction,
-    TransactionStart,
-    TransactionStop,
-)
-from csms.events import DomainEvent, iso, new_event
-from csms.ports import Database, UnitOfWork
+from csms.domain.events import DomainEvent, iso, new_event
+from csms.domain.metering import MeterSample
+from csms.domain.stations import ChargerContext
+from csms.domain.storage import Database, UnitOfWork
+from csms.domain.tokens import AuthorizationStatus, IdTagInfo
+from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
 from csms.services.authorization import id_tag_info
 from csms.services.reservations import ReservationStatus, reservation_event
 

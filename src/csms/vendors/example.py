@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from csms.domain import ChargerContext
+from csms.domain.stations import ChargerContext
 from csms.services.core import DataTransferResult, DataTransferStatus, vendor_extension
 
 VENDOR_ID = "csms.echo"

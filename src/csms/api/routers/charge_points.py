@@ -13,8 +13,8 @@ from pydantic import Field, StrictBool
 
 from csms.api.auth import Role, caller
 from csms.api.common import MAX_INT, ApiModel, From, Limit, Offset, Page, To, UtcDatetime, error_responses
-from csms.domain import RegistrationStatus
-from csms.ports import ConnectionRecord
+from csms.domain.connections import ConnectionRecord
+from csms.domain.stations import RegistrationStatus
 from csms.services.admission import CHARGE_POINT_ID_PATTERN
 from csms.services.fleet import ChargePointQuery, ChargePointView, ConnectorState, FleetService
 from csms.services.locations import LOCATION_ID_PATTERN

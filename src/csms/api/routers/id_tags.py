@@ -20,7 +20,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, fiel
 from csms.api import API_PREFIX
 from csms.api.auth import Role, caller
 from csms.api.common import ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
-from csms.domain import AuthorizationStatus
+from csms.domain.tokens import AuthorizationStatus
 from csms.services.id_tags import IdTagQuery, IdTagRecord, IdTagService
 from csms.services.provisioning import MAX_ID_TAG_LENGTH
 

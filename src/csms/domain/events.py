@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 #: EventBridge ``Source`` of every event we publish.
 EVENT_SOURCE: Final = "csms"
@@ -105,6 +105,13 @@ def new_event(
         data=data,
         version=spec.version,
     )
+
+
+class EventRecorder(Protocol):
+    def add(self, *events: DomainEvent) -> None:
+        """Record domain events in this unit of work: they exist only if it commits, and
+        are published after it does."""
+        ...
 
 
 # --- the catalogue ----------------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""Charging stations: charge points, their connectors' status, what they say when they boot,
+and who is speaking on a connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class RegistrationStatus(StrEnum):
+    """Whether the CSMS accepts a charge point (BootNotification.conf status)."""
+
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePoint:
+    """A provisioned charge point (charging station)."""
+
+    id: str
+    tenant_id: str
+    registration_status: RegistrationStatus
+    password_hash: str | None = None
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    charge_box_serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+    last_boot_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    location_id: str | None = None
+    decommissioned_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BootInfo:
+    """What a charge point tells about itself when it boots."""
+
+    vendor: str
+    model: str
+    serial_number: str | None = None
+    charge_box_serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorStatus:
+    """A StatusNotification: the state of one connector (0 = the charge point itself)."""
+
+    connector_id: int
+    status: str
+    error_code: str
+    timestamp: datetime
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRecorded:
+    """A status report that became the connector's latest, and what it replaced."""
+
+    #: False for a report stored before (a retried frame).
+    new_report: bool = True
+    #: The stored status when this report was processed. Two different reports for one
+    #: connector processed at the same instant can both name the same previous status.
+    previous_status: str | None = None
+    previous_error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerContext:
+    """Who is speaking: the charger behind the frame being handled."""
+
+    charge_point_id: str
+    tenant_id: str
+    connection_id: str
+    registration_status: RegistrationStatus = RegistrationStatus.ACCEPTED
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ChargePointRepository(Protocol):
+    def get(self, charge_point_id: str) -> ChargePoint | None: ...
+
+    def add(self, charge_point: ChargePoint, at: datetime) -> None:
+        """Insert; raises AlreadyExists if the id is taken (in any tenant)."""
+        ...
+
+    def list(self, tenant_id: str | None = None) -> list[ChargePoint]: ...
+
+    def remove(self, charge_point_id: str, tenant_id: str | None = None) -> bool: ...
+
+    def record_boot(self, charge_point_id: str, info: BootInfo, at: datetime) -> None: ...
+
+    def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargePoint:
+        """Insert an unknown charger as Pending, or return the existing row."""
+        ...
+
+
+class ConnectorRepository(Protocol):
+    def record_status(
+        self, tenant_id: str, charge_point_id: str, status: ConnectorStatus, received_at: datetime
+    ) -> StatusRecorded | None:
+        """Store a status report. Returns what it replaced if it is now the connector's latest
+        status (None when a newer one was already stored: frames arrive out of order)."""
+        ...
