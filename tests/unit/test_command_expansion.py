@@ -8,14 +8,9 @@ from typing import Any
 import pytest
 
 from csms.clock import FixedClock
+from csms.domain.commands import Command
 from csms.errors import InvalidInput
-from csms.services.commands import (
-    ActionSpec,
-    Command,
-    CommandRegistry,
-    CommandService,
-    always_accepted,
-)
+from csms.services.commands import ActionSpec, CommandRegistry, CommandService, always_accepted
 from tests.fakes import FakeConnectionStore, RecordingSender
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)

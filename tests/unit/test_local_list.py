@@ -9,17 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from csms.constants import MAX_FRAME_BYTES
+from csms.domain.local_list import LocalListEntry, LocalListPlan, LocalListState, UpdateType
 from csms.domain.tokens import AuthorizationStatus, IdTag, IdTagInfo
 from csms.errors import Conflict, InvalidInput
 from csms.ocpp16 import schemas
 from csms.ocpp16.local_list import entry_payload, frames
-from csms.services.local_list import (
-    LocalListEntry,
-    LocalListPlan,
-    LocalListService,
-    LocalListState,
-    UpdateType,
-)
+from csms.services.local_list import LocalListService
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from csms.aws.schema import PENDING_KEY, PENDING_TTL_ATTRIBUTE
-from csms.services.commands import PendingCall
+from csms.domain.commands import PendingCall
 
 _TTL_SLACK = timedelta(hours=1)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from csms.services.commands import Command
+from csms.domain.commands import Command
 
 
 class SqsCommandQueue:

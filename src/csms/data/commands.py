@@ -10,8 +10,8 @@ from sqlalchemy import Row, and_, func, insert, select, update
 from csms.data.database import PgDatabase
 from csms.data.events import append
 from csms.data.tables import commands
+from csms.domain.commands import Command, CommandStatus
 from csms.domain.events import new_event
-from csms.services.commands import Command, CommandStatus
 
 
 def _command(row: Row[Any]) -> Command:

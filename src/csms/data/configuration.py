@@ -1,4 +1,4 @@
-"""PostgreSQL implementation of :class:`csms.services.configuration.ConfigurationStore`."""
+"""PostgreSQL implementation of :class:`csms.domain.device_model.ConfigurationStore`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from csms.data.database import PgDatabase
 from csms.data.tables import charge_point_configuration as cfg
-from csms.services.configuration import ConfigurationEntry
+from csms.domain.device_model import ConfigurationEntry
 
 
 class PgConfigurationStore:

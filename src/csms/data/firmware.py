@@ -1,4 +1,4 @@
-"""PostgreSQL implementation of :class:`csms.services.firmware.ChargePointEventStore`."""
+"""PostgreSQL implementation of :class:`csms.domain.firmware.ChargePointEventStore`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import func, insert, select
 
 from csms.data.database import PgDatabase
 from csms.data.tables import charge_point_events as events
-from csms.services.firmware import ChargePointEvent, EventKind
+from csms.domain.firmware import ChargePointEvent, EventKind
 
 
 class PgChargePointEvents:

@@ -1,4 +1,4 @@
-"""PostgreSQL implementation of :class:`csms.services.local_list.LocalListStore`.
+"""PostgreSQL implementation of :class:`csms.domain.local_list.LocalListStore`.
 
 The versions a charger holds live in ``local_auth_lists``; the lists themselves are the
 SendLocalList commands (their requests are the audit trail of what was sent), so version
@@ -17,8 +17,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from csms.data.database import PgDatabase
 from csms.data.repositories import _id_tag
 from csms.data.tables import commands, id_tags, local_auth_lists
+from csms.domain.local_list import LocalListState
 from csms.domain.tokens import IdTag
-from csms.services.local_list import LocalListState
 
 ACTION = "SendLocalList"
 

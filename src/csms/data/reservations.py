@@ -1,4 +1,4 @@
-"""PostgreSQL implementation of :class:`csms.services.reservations.ReservationStore`.
+"""PostgreSQL implementation of :class:`csms.domain.reservations.ReservationStore`.
 
 Marking a reservation ``used`` belongs to the StartTransaction unit of work: see
 ``PgTransactions.use_reservation`` in :mod:`csms.data.repositories`.
@@ -14,13 +14,7 @@ from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, 
 from csms.data.events import append
 from csms.data.tables import connectors, reservations
 from csms.domain.events import DomainEvent
-from csms.services.reservations import (
-    OPEN,
-    NewReservation,
-    Reservation,
-    ReservationStatus,
-    reservation_event,
-)
+from csms.domain.reservations import OPEN, NewReservation, Reservation, ReservationStatus, reservation_event
 
 if TYPE_CHECKING:  # csms.data.database imports the repositories, which import this module
     from csms.data.database import PgDatabase

@@ -1,4 +1,4 @@
-"""PostgreSQL implementation of :class:`csms.services.smart_charging.ChargingProfileStore`."""
+"""PostgreSQL implementation of :class:`csms.domain.smart_charging.ChargingProfileStore`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import Row, and_, func, insert, or_, select, update
 
 from csms.data.database import PgDatabase
 from csms.data.tables import charging_profiles as profiles
-from csms.services.smart_charging import (
+from csms.domain.smart_charging import (
     ChargingProfile,
     ClearCriteria,
     ProfileQuery,

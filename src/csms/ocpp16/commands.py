@@ -9,22 +9,18 @@ from typing import Any
 
 from ocpp.v16.enums import Action
 
+from csms.domain.commands import Command, CommandStatus, Outcome
+from csms.domain.device_model import ConfigurationStore
+from csms.domain.local_list import UpdateType
+from csms.domain.reservations import NewReservation
+from csms.domain.smart_charging import ClearCriteria, ProfileSpec
 from csms.errors import InvalidInput
 from csms.ocpp16 import schemas
 from csms.ocpp16.local_list import frames
-from csms.services.commands import (
-    ActionSpec,
-    Command,
-    CommandRegistry,
-    CommandStatus,
-    Outcome,
-    always_accepted,
-    status_outcome,
-)
-from csms.services.configuration import ConfigurationStore
-from csms.services.local_list import LocalListService, UpdateType
-from csms.services.reservations import NewReservation, ReservationService
-from csms.services.smart_charging import ClearCriteria, ProfileSpec, SmartChargingService
+from csms.services.commands import ActionSpec, CommandRegistry, always_accepted, status_outcome
+from csms.services.local_list import LocalListService
+from csms.services.reservations import ReservationService
+from csms.services.smart_charging import SmartChargingService
 
 
 def validate_request(action: str, payload: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from csms.constants import MAX_FRAME_BYTES
-from csms.services.local_list import LocalListEntry, LocalListPlan, UpdateType
+from csms.domain.local_list import LocalListEntry, LocalListPlan, UpdateType
 
 ACTION = "SendLocalList"
 #: The command pipeline's uniqueIds are UUIDs (36 characters); a little headroom on top.

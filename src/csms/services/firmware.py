@@ -7,39 +7,10 @@ command's audit trail; the charger's progress arrives later in its own notificat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Protocol
 
+from csms.domain.firmware import ChargePointEvent, ChargePointEventStore, EventKind
 from csms.domain.stations import ChargerContext
-
-
-class EventKind(StrEnum):
-    FIRMWARE = "firmware"
-    DIAGNOSTICS = "diagnostics"
-
-
-@dataclass(frozen=True, slots=True)
-class ChargePointEvent:
-    """One status a charger reported (e.g. firmware ``Downloading``, diagnostics ``Uploaded``)."""
-
-    id: int
-    kind: EventKind
-    status: str
-    received_at: datetime
-
-
-class ChargePointEventStore(Protocol):
-    def add(
-        self, tenant_id: str, charge_point_id: str, kind: EventKind, status: str, at: datetime
-    ) -> None: ...
-
-    def timeline(
-        self, tenant_id: str, charge_point_id: str, kind: EventKind, limit: int, offset: int
-    ) -> tuple[list[ChargePointEvent], int]:
-        """Newest first, with the total number of events of that kind."""
-        ...
 
 
 class FirmwareService:

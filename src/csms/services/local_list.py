@@ -18,70 +18,11 @@ charger accepted from us, ``reported_version`` what it said in GetLocalListVersi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Protocol
 
+from csms.domain.local_list import LocalListEntry, LocalListPlan, LocalListState, LocalListStore, UpdateType
 from csms.domain.tokens import AuthorizationStatus, IdTag, IdTagInfo
 from csms.errors import Conflict, InvalidInput
-
-
-class UpdateType(StrEnum):
-    FULL = "Full"
-    DIFFERENTIAL = "Differential"
-
-
-@dataclass(frozen=True, slots=True)
-class LocalListEntry:
-    id_tag: str
-    #: None removes the tag from the charger's list (differential updates only).
-    info: IdTagInfo | None
-
-
-@dataclass(frozen=True, slots=True)
-class LocalListPlan:
-    """What to send: the entries, and the version of the first frame carrying them."""
-
-    update_type: UpdateType
-    first_version: int
-    entries: list[LocalListEntry]
-
-
-@dataclass(frozen=True, slots=True)
-class LocalListState:
-    charge_point_id: str
-    sent_version: int | None = None
-    sent_at: datetime | None = None
-    reported_version: int | None = None
-    reported_at: datetime | None = None
-
-
-class LocalListStore(Protocol):
-    def state(self, tenant_id: str, charge_point_id: str) -> LocalListState | None: ...
-
-    def next_version(self, charge_point_id: str) -> int:
-        """One more than any version sent, accepted, reported or queued for the charger."""
-        ...
-
-    def last_full_list_at(self, charge_point_id: str) -> datetime | None:
-        """When the content of the newest Full list the charger accepted was taken."""
-        ...
-
-    def tags(self, tenant_id: str, changed_since: datetime | None = None) -> list[IdTag]:
-        """The tenant's id tags (only those updated at or after ``changed_since``), by id."""
-        ...
-
-    def tags_named(self, tenant_id: str, names: Sequence[str]) -> list[IdTag]: ...
-
-    def record_sent(self, tenant_id: str, charge_point_id: str, version: int, at: datetime) -> None: ...
-
-    def record_reported(self, tenant_id: str, charge_point_id: str, version: int, at: datetime) -> None: ...
-
-    def abandon_following(self, charge_point_id: str, version: int, at: datetime, reason: str) -> int:
-        """Fail the charger's queued differential lists with a higher version, up to the next
-        queued Full list; returns how many."""
-        ...
 
 
 def entry(tag: IdTag, now: datetime) -> LocalListEntry:

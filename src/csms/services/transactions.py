@@ -13,12 +13,12 @@ from typing import Any
 
 from csms.domain.events import DomainEvent, iso, new_event
 from csms.domain.metering import MeterSample
+from csms.domain.reservations import ReservationStatus, reservation_event
 from csms.domain.stations import ChargerContext
 from csms.domain.storage import Database, UnitOfWork
 from csms.domain.tokens import AuthorizationStatus, IdTagInfo
 from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
 from csms.services.authorization import id_tag_info
-from csms.services.reservations import ReservationStatus, reservation_event
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,9 @@ from pydantic import Field
 
 from csms.api.auth import caller
 from csms.api.common import MAX_INT, ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
-from csms.services.firmware import EventKind
-from csms.services.reservations import Reservation, ReservationStatus
-from csms.services.smart_charging import ChargingProfile, ProfileQuery, ProfileStatus
+from csms.domain.firmware import EventKind
+from csms.domain.reservations import Reservation, ReservationStatus
+from csms.domain.smart_charging import ChargingProfile, ProfileQuery, ProfileStatus
 
 router = APIGatewayRouter()
 TAG = ["charger state"]

@@ -27,8 +27,9 @@ from pydantic import (
 
 from csms.api.auth import Role, caller
 from csms.api.common import MAX_INT, ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
+from csms.domain.commands import Command, CommandStatus
 from csms.errors import Conflict
-from csms.services.commands import Command, CommandService, CommandStatus
+from csms.services.commands import CommandService
 
 router = APIGatewayRouter()
 TAG = ["commands"]

@@ -1,4 +1,6 @@
-"""A charger's known configuration (from GetConfiguration, kept current by ChangeConfiguration)."""
+"""A charger's configuration as the CSMS knows it (from GetConfiguration, kept current by
+ChangeConfiguration). OCPP 1.6 key/value today; OCPP 2.0.1's device model (component, EVSE,
+variable, attribute) is what it grows into."""
 
 from __future__ import annotations
 
