@@ -12,9 +12,16 @@ from typing import Final
 
 from csms.api import API_PREFIX
 from csms.api.app import PUBLIC_PATHS
-from csms.api.auth import ROLE_CLAIM, TENANT_CLAIM, Role
 from csms.api.problems import PROBLEM_JSON
-from csms.constants import CHARGE_POINT_ID_HEADER, OCPP_PATH_PREFIX, ORIGIN_VERIFY_HEADER, ROUTE_FUNCTIONS
+from csms.constants import (
+    CHARGE_POINT_ID_HEADER,
+    OCPP_PATH_PREFIX,
+    ORIGIN_VERIFY_HEADER,
+    ROLE_CLAIM,
+    ROUTE_FUNCTIONS,
+    TENANT_CLAIM,
+)
+from csms.domain.tenancy import Role
 from csms.schedules import SCHEDULES, Schedule
 from csms.settings import env_vars
 

@@ -35,3 +35,9 @@ DEFAULT_TENANT: Final = "default"
 
 #: Function names (directories under ``functions/``) and their API Gateway route keys.
 ROUTE_FUNCTIONS: Final = {"$connect": "connect", "$default": "message", "$disconnect": "disconnect"}
+
+#: The verified token claims the REST API trusts (Cognito custom attributes; the local stack's
+#: tokens carry the same): the operator's tenant and role, and the groups that may carry a role.
+TENANT_CLAIM: Final = "custom:tenant"
+ROLE_CLAIM: Final = "custom:role"
+GROUPS_CLAIM: Final = "cognito:groups"

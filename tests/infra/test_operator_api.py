@@ -9,8 +9,8 @@ import pytest
 
 from csms.api import API_PREFIX
 from csms.api.app import PUBLIC_PATHS
-from csms.api.auth import ROLE_CLAIM, TENANT_CLAIM
 from csms.api.problems import PROBLEM_JSON
+from csms.constants import ROLE_CLAIM, TENANT_CLAIM
 from csms_infra import names
 
 from .support import (

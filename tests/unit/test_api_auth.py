@@ -8,7 +8,8 @@ from typing import Any
 import jwt
 import pytest
 
-from csms.api.auth import Principal, Role, principal_from_event
+from csms.api.auth import principal_from_event
+from csms.domain.tenancy import Principal, Role
 from csms.errors import Forbidden, Unauthorized
 from csms.local.tokens import create_token, parse_ttl, signing_key, verify_token
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from csms.data.events import StoredEvent
-from csms.domain.events import new_event
+from csms.domain.events import StoredEvent, new_event
 from csms.services.event_relay import EventRelay
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -10,8 +10,7 @@ import boto3
 from moto import mock_aws
 
 from csms.aws.eventbus import EventBridgePublisher, SqsDeadLetter, _chunks, _entry_size
-from csms.data.events import StoredEvent
-from csms.domain.events import new_event
+from csms.domain.events import StoredEvent, new_event
 
 AT = datetime(2026, 11, 21, 10, tzinfo=UTC)
 

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from csms.aws.connections import LivenessSnapshot, StoredConnection
-from csms.domain.connections import ConnectionRecord
+from csms.domain.connections import ConnectionRecord, LivenessSnapshot, StoredConnection
 from csms.domain.events import DomainEvent
 from csms.services.liveness import LivenessService
 

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from csms.clock import FixedClock
+from csms.domain.locations import Location, LocationQuery
+from csms.domain.reports import ConnectorSeconds, EnergyCell, ReportFilter
 from csms.errors import AlreadyExists, InvalidInput, NotFound
-from csms.services.locations import Location, LocationQuery, LocationService
-from csms.services.reports import ConnectorSeconds, EnergyCell, ReportFilter, ReportService
+from csms.services.locations import LocationService
+from csms.services.reports import ReportService
 
 NOW = datetime(2026, 3, 21, 15, 30, tzinfo=UTC)
 

@@ -9,22 +9,11 @@ from typing import Any
 import pytest
 
 from csms.clock import FixedClock
-from csms.domain.tokens import AuthorizationStatus
+from csms.domain.metering import BucketPoint, Extent, RawPoint, SampleFilter, SampleScope, SeriesKey
+from csms.domain.tokens import AuthorizationStatus, IdTagRecord
+from csms.domain.transactions import TransactionRecord
 from csms.errors import InvalidInput, NotFound
-from csms.services.id_tags import IdTagRecord
-from csms.services.meter_series import (
-    MAX_POINTS,
-    BucketPoint,
-    Extent,
-    MeterSeriesService,
-    RawPoint,
-    SampleFilter,
-    SampleScope,
-    SeriesKey,
-    bucket_label,
-    parse_bucket,
-)
-from csms.services.sessions import TransactionRecord
+from csms.services.meter_series import MAX_POINTS, MeterSeriesService, bucket_label, parse_bucket
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ENERGY = SeriesKey("Energy.Active.Import.Register", None, "Wh", "Outlet")

@@ -7,37 +7,11 @@ with a local signing key. The function trusts only that place, never a header.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-from csms.errors import Forbidden, Unauthorized
-
-TENANT_CLAIM = "custom:tenant"
-ROLE_CLAIM = "custom:role"
-GROUPS_CLAIM = "cognito:groups"
-
-
-class Role(StrEnum):
-    VIEWER = "viewer"
-    OPERATOR = "operator"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        return {"viewer": 0, "operator": 1, "admin": 2}[self.value]
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    tenant_id: str
-    role: Role
-    subject: str
-
-    def require(self, role: Role) -> None:
-        """Raise Forbidden unless the caller has at least ``role``."""
-        if self.role.rank < role.rank:
-            raise Forbidden(f"this needs the {role.value} role; the token has {self.role.value}")
+from csms.constants import GROUPS_CLAIM, ROLE_CLAIM, TENANT_CLAIM
+from csms.domain.tenancy import Principal, Role
+from csms.errors import Unauthorized
 
 
 def _role_from(claims: dict[str, Any]) -> Role | None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from csms.aws.schema import PARTITION_KEY, TENANT_INDEX, TTL_ATTRIBUTE
 from csms.constants import MAX_CONNECTION_SECONDS
-from csms.domain.connections import ConnectionRecord
+from csms.domain.connections import ConnectionRecord, LivenessSnapshot, StoredConnection
 from csms.domain.stations import RegistrationStatus
 
 #: A record outlives its connection's hard maximum by this much before DynamoDB may expire it.
@@ -304,16 +304,3 @@ _SCANNED = (
     "registration_status",
     "last_seen",
 )
-
-
-class StoredConnection(NamedTuple):
-    record: ConnectionRecord
-    closed: bool
-
-
-class LivenessSnapshot(NamedTuple):
-    #: Charge point id → its current connection, from the ``cp#`` items (their ``last_seen``
-    #: is the time of connecting: frames touch only the ``conn#`` item).
-    current: dict[str, ConnectionRecord]
-    #: Connection id → record, for every ``conn#`` item not closed (``last_seen`` as touched).
-    open: dict[str, ConnectionRecord]

@@ -6,8 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from csms.data.events import StoredEvent
-from csms.domain.events import EVENT_SOURCE
+from csms.domain.events import EVENT_SOURCE, StoredEvent
 
 #: PutEvents takes at most 10 entries and 256 KiB per call (an entry's size: its Detail,
 #: DetailType, Source and a fixed 14 bytes for Time).

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from csms.api.auth import ROLE_CLAIM, TENANT_CLAIM
+from csms.constants import ROLE_CLAIM, TENANT_CLAIM
 from csms.errors import AlreadyExists, InvalidInput
 
 

@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, Table, create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from csms.data.events import StoredEvent, take_pending
+from csms.data.events import take_pending
 from csms.data.repositories import PgUnitOfWork
+from csms.domain.events import StoredEvent
 from csms.domain.storage import UnitOfWork
 from csms.errors import StorageUnavailable
 

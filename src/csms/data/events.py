@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -28,20 +27,13 @@ from sqlalchemy import (
 )
 
 from csms.data.tables import domain_events
-from csms.domain.events import DomainEvent
+from csms.domain.events import DomainEvent, StoredEvent
 
 if TYPE_CHECKING:
     from csms.data.database import PgDatabase
 
 #: Key in ``Connection.info`` under which a transaction's appended events wait for its commit.
 PENDING_KEY: Final = "csms.pending_events"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    sequence: int
-    event: DomainEvent
-    publish_attempts: int = 0
 
 
 _INSERT = (

@@ -1,4 +1,4 @@
-"""Read and update queries behind :class:`csms.services.fleet.FleetQueries`."""
+"""Read and update queries behind :class:`csms.domain.stations.FleetQueries`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from sqlalchemy import and_, func, select, update
 from csms.data.database import PgDatabase
 from csms.data.repositories import _charge_point
 from csms.data.tables import charge_points, connector_status_history, connectors, locations
-from csms.domain.stations import ChargePoint
-from csms.services.fleet import ChargePointQuery, ConnectorState, StatusEntry
+from csms.domain.stations import ChargePoint, ChargePointQuery, ConnectorState, StatusEntry
 
 _SORT = {
     "id": charge_points.c.id,

@@ -48,14 +48,14 @@ from sqlalchemy.exc import OperationalError
 
 from csms.data.database import PgDatabase
 from csms.data.reports import (
-    REGISTER,
     REGISTER_LOCATION,
     REGISTER_PHASE,
     REGISTER_UNITS,
     live_energy_cells,
 )
 from csms.data.tables import energy_rollup, energy_rollup_days, meter_samples
-from csms.services.reports import ReportFilter
+from csms.domain.metering import ENERGY_REGISTER
+from csms.domain.reports import ReportFilter
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ _DIRTY_DAYS = text(
 ).bindparams(bindparam("units", type_=ARRAY(TEXT)))
 
 _COUNTED_PARAMS: dict[str, Any] = {
-    "register": REGISTER,
+    "register": ENERGY_REGISTER,
     "phase": REGISTER_PHASE,
     "location": REGISTER_LOCATION,
     "units": list(REGISTER_UNITS),

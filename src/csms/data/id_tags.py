@@ -1,4 +1,4 @@
-"""Read, update and delete queries behind :class:`csms.services.id_tags.IdTagQueries`."""
+"""Read, update and delete queries behind :class:`csms.domain.tokens.IdTagQueries`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from sqlalchemy import Row, and_, delete, func, or_, select, update
 
 from csms.data.database import PgDatabase
 from csms.data.tables import id_tags
-from csms.domain.tokens import AuthorizationStatus
-from csms.services.id_tags import IdTagQuery, IdTagRecord
+from csms.domain.tokens import AuthorizationStatus, IdTagQuery, IdTagRecord
 
 _SORT = {
     "idTag": id_tags.c.id_tag,

@@ -1,4 +1,4 @@
-"""Queries behind :class:`csms.services.locations.LocationQueries`."""
+"""Queries behind :class:`csms.domain.locations.LocationQueries`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from csms.data.database import PgDatabase
 from csms.data.tables import charge_points, locations, tenants
-from csms.services.locations import Location, LocationQuery
+from csms.domain.locations import Location, LocationQuery
 
 #: Names sort case-insensitively whatever the database's collation.
 _SORT = {"name": func.lower(locations.c.name), "createdAt": locations.c.created_at}

@@ -1,4 +1,4 @@
-"""Queries behind :class:`csms.services.meter_series.MeterSeriesQueries`.
+"""Queries behind :class:`csms.domain.metering.MeterSeriesQueries`.
 
 Buckets are computed by PostgreSQL (``date_bin``, 14+) so a month of samples leaves the
 database as a few thousand rows. The connector queries use ix_meter_samples_connector
@@ -17,14 +17,7 @@ from sqlalchemy.types import DateTime
 
 from csms.data.database import PgDatabase
 from csms.data.tables import charge_points, meter_samples, transactions
-from csms.services.meter_series import (
-    BucketPoint,
-    Extent,
-    RawPoint,
-    SampleFilter,
-    SampleScope,
-    SeriesKey,
-)
+from csms.domain.metering import BucketPoint, Extent, RawPoint, SampleFilter, SampleScope, SeriesKey
 
 #: date_bin's origin: buckets are aligned on midnight UTC whatever their size.
 BUCKET_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Report queries behind :class:`csms.services.reports.ReportQueries`.
+"""Report queries behind :class:`csms.domain.reports.ReportQueries`.
 
 Both reports aggregate in PostgreSQL and return one row per charger and day (energy) or
 per connector (utilisation), however many samples or status reports lie behind them.
@@ -42,20 +42,13 @@ from csms.data.tables import (
     meter_samples,
     transactions,
 )
-from csms.services.reports import (
-    CHARGING_STATUS,
-    OCCUPIED_STATUSES,
-    ConnectorSeconds,
-    EnergyCell,
-    ReportFilter,
-)
+from csms.domain.metering import ENERGY_REGISTER
+from csms.domain.reports import CHARGING_STATUS, OCCUPIED_STATUSES, ConnectorSeconds, EnergyCell, ReportFilter
 
 DAY = 86400
 _EPOCH = date(1970, 1, 1)
-#: The register that says how much energy went to the vehicle.
-REGISTER = "Energy.Active.Import.Register"
 _WH_PER_UNIT = {"Wh": 1.0, "kWh": 1000.0}
-#: What a register reading must be to count (with REGISTER): csms.data.housekeeping uses the
+#: What a register reading must be to count (with ENERGY_REGISTER): csms.data.housekeeping uses the
 #: same filter to tell which late samples change a rolled-up day.
 REGISTER_PHASE, REGISTER_LOCATION, REGISTER_UNITS = "", "Outlet", tuple(_WH_PER_UNIT)
 
@@ -208,7 +201,7 @@ def live_energy_cells(
             ),
         )
         .where(
-            s.c.measurand == REGISTER,
+            s.c.measurand == ENERGY_REGISTER,
             s.c.phase == REGISTER_PHASE,
             s.c.location == REGISTER_LOCATION,
             s.c.unit.in_(REGISTER_UNITS),

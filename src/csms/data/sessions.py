@@ -1,4 +1,4 @@
-"""Queries behind :class:`csms.services.sessions.SessionQueries`.
+"""Queries behind :class:`csms.domain.transactions.SessionQueries`.
 
 The energy of a transaction is computed in SQL (so lists can sort by it); the rule is the
 one in :mod:`csms.services.sessions`.
@@ -12,14 +12,8 @@ from sqlalchemy import BigInteger, Row, Select, and_, case, cast, func, or_, sel
 
 from csms.data.database import PgDatabase
 from csms.data.tables import meter_samples, transactions, unknown_transaction_stops
-from csms.services.sessions import (
-    TransactionQuery,
-    TransactionRecord,
-    UnknownStop,
-    UnknownStopQuery,
-)
-
-ENERGY_REGISTER = "Energy.Active.Import.Register"
+from csms.domain.metering import ENERGY_REGISTER
+from csms.domain.transactions import TransactionQuery, TransactionRecord, UnknownStop, UnknownStopQuery
 
 
 def in_wh(samples: Any) -> Any:

@@ -13,7 +13,6 @@ candidate, meter samples are reached through ``ix_meter_samples_transaction_rece
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,10 +21,11 @@ from sqlalchemy import Connection, Row, exists, func, select, true, update
 from csms.data.database import PgDatabase
 from csms.data.events import append
 from csms.data.repositories import _transaction
-from csms.data.sessions import ENERGY_REGISTER, in_wh
+from csms.data.sessions import in_wh
 from csms.data.tables import charge_points, connectors, meter_samples, transactions
 from csms.domain.events import DomainEvent, iso, new_event
-from csms.services.transactions import stopped_data
+from csms.domain.metering import ENERGY_REGISTER
+from csms.domain.transactions import Superseded, stopped_data
 
 #: What the CSMS writes as the stop reason of a transaction it closed (an OCPP 1.6 Reason).
 CLOSED_REASON = "Other"
@@ -73,13 +73,6 @@ _last_status = (
 _last_activity = func.greatest(_t.c.start_timestamp, _t.c.started_received_at, _last_sample, _last_status)
 
 _OPEN_UNFLAGGED = (_t.c.stop_timestamp.is_(None), _t.c.flagged_at.is_(None))
-
-
-@dataclass(frozen=True, slots=True)
-class Superseded:
-    transaction_id: int
-    successor_id: int
-    successor_start: datetime
 
 
 class PgStuckTransactions:

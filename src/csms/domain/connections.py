@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from csms.domain.stations import RegistrationStatus
 
@@ -56,3 +57,47 @@ class FrameSender(Protocol):
     def close(self, connection_id: str) -> None:
         """Close a connection from the server side (no error if it is already gone)."""
         ...
+
+
+# --- the liveness job (csms.services.liveness) -------------------------------------------------
+
+
+class StoredConnection(NamedTuple):
+    record: ConnectionRecord
+    closed: bool
+
+
+class LivenessSnapshot(NamedTuple):
+    #: Charge point id → its current connection, from the ``cp#`` items (their ``last_seen``
+    #: is the time of connecting: frames touch only the ``conn#`` item).
+    current: dict[str, ConnectionRecord]
+    #: Connection id → record, for every ``conn#`` item not closed (``last_seen`` as touched).
+    open: dict[str, ConnectionRecord]
+
+
+class LivenessConnections(Protocol):
+    """What the liveness job needs of the connection store."""
+
+    def liveness_scan(self) -> LivenessSnapshot: ...
+
+    def open_connection(self, connection_id: str) -> StoredConnection | None: ...
+
+    def close_stale(
+        self, connection_id: str, at: datetime, *, if_last_seen: datetime | None = None
+    ) -> ConnectionRecord | None: ...
+
+    def release(self, charge_point_id: str, connection_id: str) -> bool: ...
+
+    def current_connection(self, charge_point_id: str) -> str | None: ...
+
+
+class ConnectionProbe(Protocol):
+    """API Gateway's ``@connections``: is a connection still open, and closing it."""
+
+    def exists(self, connection_id: str) -> bool: ...
+
+    def close(self, connection_id: str) -> None: ...
+
+
+class HeartbeatIntervals(Protocol):
+    def heartbeat_intervals(self, charge_point_ids: Sequence[str]) -> dict[str, int]: ...

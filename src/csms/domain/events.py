@@ -17,7 +17,7 @@ handles the cause sets it with :func:`correlation`; :func:`new_event` reads it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -112,6 +112,33 @@ class EventRecorder(Protocol):
         """Record domain events in this unit of work: they exist only if it commits, and
         are published after it does."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as the outbox holds it: its feed position and how often publishing failed."""
+
+    sequence: int
+    event: DomainEvent
+    publish_attempts: int = 0
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[StoredEvent]) -> dict[int, str]:
+        """Publish ``events``; returns the failures (sequence → error). Raises only if the
+        whole call failed (all events count as failed then)."""
+        ...
+
+
+class EventLog(Protocol):
+    """The outbox's bookkeeping, for the relay."""
+
+    def unpublished(self, older_than: datetime, limit: int) -> list[StoredEvent]: ...
+    def mark_published(self, sequences: Sequence[int], at: datetime) -> None: ...
+    def mark_failed(self, failures: dict[int, str], at: datetime, max_attempts: int) -> list[int]: ...
+    def mark_dead(self, sequences: Sequence[int], at: datetime) -> None: ...
+    def prune(self, before: datetime, batch: int = 10_000) -> int: ...
+    def backlog(self) -> int: ...
 
 
 # --- the catalogue ----------------------------------------------------------------------------

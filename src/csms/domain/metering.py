@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 #: The register that says how much energy went to the vehicle.
@@ -49,4 +49,101 @@ class MeterValueRepository(Protocol):
         """Insert samples, skipping ones already stored (retried frames), with
         ``transaction_id`` only if it is one of the charger's transactions. Returns how many
         were new and the transaction they were stored with."""
+        ...
+
+
+# --- meter values as time series (csms.services.meter_series) -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesKey:
+    measurand: str
+    #: None when the samples name no phase (stored as '').
+    phase: str | None
+    unit: str
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawPoint:
+    timestamp: datetime
+    value: str
+    numeric_value: float | None
+    context: str
+    format: str
+
+
+@dataclass(frozen=True, slots=True)
+class BucketPoint:
+    #: The start of the bucket.
+    timestamp: datetime
+    min: float
+    max: float
+    avg: float
+    #: The value of the bucket's latest sample.
+    last: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    key: SeriesKey
+    points: tuple[RawPoint | BucketPoint, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SampleScope:
+    """Whose samples: a transaction's, or a connector's (whatever transaction)."""
+
+    tenant_id: str
+    transaction_id: int | None = None
+    charge_point_id: str | None = None
+    connector_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SampleFilter:
+    measurands: tuple[str, ...] = (ENERGY_REGISTER,)
+    #: None: every phase; '': only samples without a phase; else that phase.
+    phase: str | None = None
+    #: ``start <= timestamp < end``; None leaves that side open.
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extent:
+    samples: int
+    series: int
+    first: datetime | None
+    last: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesResult:
+    start: datetime | None
+    end: datetime | None
+    bucket: timedelta | None
+    series: list[Series]
+
+
+class MeterSeriesQueries(Protocol):
+    def transaction_exists(self, tenant_id: str, transaction_id: int) -> bool: ...
+
+    def charge_point_exists(self, tenant_id: str, charge_point_id: str) -> bool: ...
+
+    def samples(
+        self, scope: SampleScope, where: SampleFilter, limit: int
+    ) -> list[tuple[SeriesKey, RawPoint]]:
+        """Raw samples ordered by series (measurand, phase, location, unit), then time."""
+        ...
+
+    def buckets(
+        self, scope: SampleScope, where: SampleFilter, size: timedelta, limit: int
+    ) -> list[tuple[SeriesKey, BucketPoint]]:
+        """One aggregate per series and bucket, ordered like :meth:`samples`."""
+        ...
+
+    def extent(self, scope: SampleScope, where: SampleFilter) -> Extent:
+        """How many samples and series match, and their first and last timestamps."""
         ...

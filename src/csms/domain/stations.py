@@ -3,10 +3,18 @@ and who is speaking on a connection."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
+
+#: What we accept as a charge point identity: it travels in a URL path segment, so no '/',
+#: and OCPP 2.0.1 caps it at 48 characters (1.6 chargers in the field stay well within).
+#: Test with ``fullmatch``: with ``re.match`` the ``$`` also matches before a trailing "\n".
+#: (The API hands the pattern to pydantic, whose regex engine anchors ``$`` at the very end.)
+CHARGE_POINT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:*+@=|-]{0,47}$")
 
 
 class RegistrationStatus(StrEnum):
@@ -117,3 +125,69 @@ class ConnectorRepository(Protocol):
         """Store a status report. Returns what it replaced if it is now the connector's latest
         status (None when a newer one was already stored: frames arrive out of order)."""
         ...
+
+
+# --- the operators' view (csms.services.fleet) -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorState:
+    connector_id: int
+    status: str
+    error_code: str
+    since: datetime
+    updated_at: datetime
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEntry:
+    connector_id: int
+    status: str
+    error_code: str
+    timestamp: datetime
+    received_at: datetime
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePointQuery:
+    registration_status: RegistrationStatus | None = None
+    location_id: str | None = None
+    id_prefix: str | None = None
+    include_decommissioned: bool = False
+    sort: str = "id"  # id | createdAt | lastBootAt
+    descending: bool = False
+    limit: int = 50
+    offset: int = 0
+    only_ids: Collection[str] | None = None
+    exclude_ids: Collection[str] = ()
+
+
+class FleetQueries(Protocol):
+    def search(self, tenant_id: str, query: ChargePointQuery) -> tuple[list[ChargePoint], int]: ...
+
+    def get(self, tenant_id: str, charge_point_id: str) -> ChargePoint | None: ...
+
+    def connectors(self, tenant_id: str, charge_point_id: str) -> list[ConnectorState]: ...
+
+    def status_history(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        connector_id: int,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[StatusEntry], int]: ...
+
+    def update(
+        self, tenant_id: str, charge_point_id: str, changes: dict[str, Any], now: datetime
+    ) -> bool: ...
+
+    def location_exists(self, tenant_id: str, location_id: str) -> bool: ...

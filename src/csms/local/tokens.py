@@ -15,7 +15,7 @@ from typing import Any
 
 import jwt
 
-from csms.api.auth import ROLE_CLAIM, TENANT_CLAIM
+from csms.constants import ROLE_CLAIM, TENANT_CLAIM
 
 ISSUER = "csms-local"
 AUDIENCE = "csms-api"

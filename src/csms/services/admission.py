@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from csms.domain.stations import ChargePoint
+from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargePoint
 from csms.domain.storage import Database, UnitOfWork
 from csms.security import BasicCredentials, verify_password
 
 log = logging.getLogger(__name__)
-
-#: What we accept as a charge point identity: it travels in a URL path segment, so no '/',
-#: and OCPP 2.0.1 caps it at 48 characters (1.6 chargers in the field stay well within).
-#: Test with ``fullmatch``: with ``re.match`` the ``$`` also matches before a trailing "\n".
-#: (The API hands the pattern to pydantic, whose regex engine anchors ``$`` at the very end.)
-CHARGE_POINT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:*+@=|-]{0,47}$")
 
 
 class Refusal(StrEnum):

@@ -16,27 +16,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from csms.data.events import StoredEvent
+from csms.domain.events import EventLog, EventPublisher, StoredEvent
 
 log = logging.getLogger(__name__)
-
-
-class EventPublisher(Protocol):
-    def publish(self, events: Sequence[StoredEvent]) -> dict[int, str]:
-        """Publish ``events``; returns the failures (sequence → error). Raises only if the
-        whole call failed (all events count as failed then)."""
-        ...
-
-
-class EventLog(Protocol):
-    def unpublished(self, older_than: datetime, limit: int) -> list[StoredEvent]: ...
-    def mark_published(self, sequences: Sequence[int], at: datetime) -> None: ...
-    def mark_failed(self, failures: dict[int, str], at: datetime, max_attempts: int) -> list[int]: ...
-    def mark_dead(self, sequences: Sequence[int], at: datetime) -> None: ...
-    def prune(self, before: datetime, batch: int = 10_000) -> int: ...
-    def backlog(self) -> int: ...
 
 
 #: Receives each published event's envelope (``csms dev --events``).

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from csms.clock import Clock
 from csms.domain.connections import ConnectionRecord, ConnectionStore, FrameSender
-from csms.domain.stations import ChargePoint, RegistrationStatus
+from csms.domain.stations import (
+    ChargePoint,
+    ChargePointQuery,
+    ConnectorState,
+    FleetQueries,
+    RegistrationStatus,
+    StatusEntry,
+)
 from csms.errors import InvalidInput, NotFound
 from csms.security import hash_password
 from csms.services.provisioning import MAX_PASSWORD_LENGTH, ProvisionedCharger, ProvisioningService
@@ -19,73 +25,10 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class ConnectorState:
-    connector_id: int
-    status: str
-    error_code: str
-    since: datetime
-    updated_at: datetime
-    info: str | None = None
-    vendor_id: str | None = None
-    vendor_error_code: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StatusEntry:
-    connector_id: int
-    status: str
-    error_code: str
-    timestamp: datetime
-    received_at: datetime
-    info: str | None = None
-    vendor_id: str | None = None
-    vendor_error_code: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ChargePointQuery:
-    registration_status: RegistrationStatus | None = None
-    location_id: str | None = None
-    id_prefix: str | None = None
-    include_decommissioned: bool = False
-    sort: str = "id"  # id | createdAt | lastBootAt
-    descending: bool = False
-    limit: int = 50
-    offset: int = 0
-    only_ids: Collection[str] | None = None
-    exclude_ids: Collection[str] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class ChargePointView:
     charge_point: ChargePoint
     connection: ConnectionRecord | None
     connectors: list[ConnectorState] = field(default_factory=list)
-
-
-class FleetQueries(Protocol):
-    def search(self, tenant_id: str, query: ChargePointQuery) -> tuple[list[ChargePoint], int]: ...
-
-    def get(self, tenant_id: str, charge_point_id: str) -> ChargePoint | None: ...
-
-    def connectors(self, tenant_id: str, charge_point_id: str) -> list[ConnectorState]: ...
-
-    def status_history(
-        self,
-        tenant_id: str,
-        charge_point_id: str,
-        connector_id: int,
-        start: datetime | None,
-        end: datetime | None,
-        limit: int,
-        offset: int,
-    ) -> tuple[list[StatusEntry], int]: ...
-
-    def update(
-        self, tenant_id: str, charge_point_id: str, changes: dict[str, Any], now: datetime
-    ) -> bool: ...
-
-    def location_exists(self, tenant_id: str, location_id: str) -> bool: ...
 
 
 class FleetService:

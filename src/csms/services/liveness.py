@@ -40,46 +40,21 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-from csms.domain.connections import ConnectionRecord
+from csms.domain.connections import (
+    ConnectionProbe,
+    ConnectionRecord,
+    HeartbeatIntervals,
+    LivenessConnections,
+    LivenessSnapshot,
+)
 from csms.domain.events import DomainEvent, iso_or_none, new_event
-
-if TYPE_CHECKING:
-    from csms.aws.connections import LivenessSnapshot, StoredConnection
 
 log = logging.getLogger(__name__)
 
 SILENT = "silent"
 CONNECTION_GONE = "connection-gone"
-
-
-class LivenessConnections(Protocol):
-    """What the job needs of the connection store (:class:`csms.aws.connections.DynamoConnectionStore`)."""
-
-    def liveness_scan(self) -> LivenessSnapshot: ...
-
-    def open_connection(self, connection_id: str) -> StoredConnection | None: ...
-
-    def close_stale(
-        self, connection_id: str, at: datetime, *, if_last_seen: datetime | None = None
-    ) -> ConnectionRecord | None: ...
-
-    def release(self, charge_point_id: str, connection_id: str) -> bool: ...
-
-    def current_connection(self, charge_point_id: str) -> str | None: ...
-
-
-class ConnectionProbe(Protocol):
-    """API Gateway's ``@connections`` (:class:`csms.aws.gateway.ApiGatewaySender`)."""
-
-    def exists(self, connection_id: str) -> bool: ...
-
-    def close(self, connection_id: str) -> None: ...
-
-
-class HeartbeatIntervals(Protocol):
-    def heartbeat_intervals(self, charge_point_ids: Sequence[str]) -> dict[str, int]: ...
 
 
 @dataclass(frozen=True, slots=True)

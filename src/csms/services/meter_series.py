@@ -17,11 +17,20 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from csms.clock import Clock
+from csms.domain.metering import (
+    ENERGY_REGISTER,
+    BucketPoint,
+    MeterSeriesQueries,
+    RawPoint,
+    SampleFilter,
+    SampleScope,
+    Series,
+    SeriesKey,
+    SeriesResult,
+)
 from csms.errors import InvalidInput, NotFound
 
 MAX_POINTS = 10_000
@@ -29,7 +38,6 @@ MAX_POINTS = 10_000
 DEFAULT_WINDOW = timedelta(hours=24)
 #: Longest range one request may cover (a scan of a year of samples is the most we accept).
 MAX_RANGE = timedelta(days=366)
-ENERGY_REGISTER = "Energy.Active.Import.Register"
 
 #: The OCPP measurands (1.6 Measurand; the CSMS stores no other).
 MEASURANDS = (
@@ -80,100 +88,6 @@ def bucket_label(size: timedelta) -> str:
     if minutes % 60 == 0:
         return f"{minutes // 60}h"
     return f"{minutes}m"
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesKey:
-    measurand: str
-    #: None when the samples name no phase (stored as '').
-    phase: str | None
-    unit: str
-    location: str
-
-
-@dataclass(frozen=True, slots=True)
-class RawPoint:
-    timestamp: datetime
-    value: str
-    numeric_value: float | None
-    context: str
-    format: str
-
-
-@dataclass(frozen=True, slots=True)
-class BucketPoint:
-    #: The start of the bucket.
-    timestamp: datetime
-    min: float
-    max: float
-    avg: float
-    #: The value of the bucket's latest sample.
-    last: float
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class Series:
-    key: SeriesKey
-    points: tuple[RawPoint | BucketPoint, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SampleScope:
-    """Whose samples: a transaction's, or a connector's (whatever transaction)."""
-
-    tenant_id: str
-    transaction_id: int | None = None
-    charge_point_id: str | None = None
-    connector_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SampleFilter:
-    measurands: tuple[str, ...] = (ENERGY_REGISTER,)
-    #: None: every phase; '': only samples without a phase; else that phase.
-    phase: str | None = None
-    #: ``start <= timestamp < end``; None leaves that side open.
-    start: datetime | None = None
-    end: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Extent:
-    samples: int
-    series: int
-    first: datetime | None
-    last: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesResult:
-    start: datetime | None
-    end: datetime | None
-    bucket: timedelta | None
-    series: list[Series]
-
-
-class MeterSeriesQueries(Protocol):
-    def transaction_exists(self, tenant_id: str, transaction_id: int) -> bool: ...
-
-    def charge_point_exists(self, tenant_id: str, charge_point_id: str) -> bool: ...
-
-    def samples(
-        self, scope: SampleScope, where: SampleFilter, limit: int
-    ) -> list[tuple[SeriesKey, RawPoint]]:
-        """Raw samples ordered by series (measurand, phase, location, unit), then time."""
-        ...
-
-    def buckets(
-        self, scope: SampleScope, where: SampleFilter, size: timedelta, limit: int
-    ) -> list[tuple[SeriesKey, BucketPoint]]:
-        """One aggregate per series and bucket, ordered like :meth:`samples`."""
-        ...
-
-    def extent(self, scope: SampleScope, where: SampleFilter) -> Extent:
-        """How many samples and series match, and their first and last timestamps."""
-        ...
 
 
 class MeterSeriesService:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from csms.domain.stations import ChargePoint, RegistrationStatus
+from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargePoint, RegistrationStatus
 from csms.domain.storage import Database, UnitOfWork
 from csms.domain.tokens import STORABLE_ID_TAG_STATUSES, AuthorizationStatus, IdTag
 from csms.errors import InvalidInput, NotFound
 from csms.security import generate_password, hash_password
-from csms.services.admission import CHARGE_POINT_ID_PATTERN
 
 MAX_PASSWORD_LENGTH = 40  # OCPP 1.6 security whitepaper: 16 to 40 characters
 MAX_ID_TAG_LENGTH = 20  # IdToken is CiString20Type

@@ -41,28 +41,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from csms.domain.events import DomainEvent
+from csms.domain.transactions import StuckTransactionStore
 
 log = logging.getLogger(__name__)
 
 NO_ACTIVITY = "no-activity"
 CHARGER_REBOOTED = "charger-rebooted"
-
-
-class StuckTransactionStore(Protocol):
-    """:class:`csms.data.stuck_transactions.PgStuckTransactions`."""
-
-    def superseded(self, limit: int) -> list[Any]: ...
-
-    def close(self, candidate: Any, now: datetime) -> DomainEvent | None: ...
-
-    def flag_idle(self, cutoff: datetime, now: datetime, reason: str, limit: int) -> list[DomainEvent]: ...
-
-    def flag_rebooted(
-        self, booted_before: datetime, now: datetime, reason: str, limit: int
-    ) -> list[DomainEvent]: ...
 
 
 @dataclass(frozen=True, slots=True)

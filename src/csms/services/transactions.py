@@ -17,7 +17,14 @@ from csms.domain.reservations import ReservationStatus, reservation_event
 from csms.domain.stations import ChargerContext
 from csms.domain.storage import Database, UnitOfWork
 from csms.domain.tokens import AuthorizationStatus, IdTagInfo
-from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
+from csms.domain.transactions import (
+    StoppedTransaction,
+    Transaction,
+    TransactionStart,
+    TransactionStop,
+    stopped_data,
+    transaction_data,
+)
 from csms.services.authorization import id_tag_info
 
 
@@ -164,33 +171,6 @@ class TransactionService:
             return added.new
 
         return self._db.run(work)
-
-
-def transaction_data(transaction: Transaction) -> dict[str, Any]:
-    """The fields every transaction event carries."""
-    return {
-        "transactionId": transaction.id,
-        "connectorId": transaction.connector_id,
-        "idTag": transaction.id_tag,
-        "meterStart": transaction.meter_start,
-        "startTimestamp": iso(transaction.start_timestamp),
-        "reservationId": transaction.reservation_id,
-    }
-
-
-def stopped_data(transaction: Transaction, closed_by: str) -> dict[str, Any]:
-    """TransactionStopped's data for a transaction with its stop recorded."""
-    assert transaction.meter_stop is not None
-    assert transaction.stop_timestamp is not None
-    return {
-        **transaction_data(transaction),
-        "meterStop": transaction.meter_stop,
-        "stopTimestamp": iso(transaction.stop_timestamp),
-        "reason": transaction.stop_reason,
-        "stopIdTag": transaction.stop_id_tag,
-        "energyWh": transaction.meter_stop - transaction.meter_start,
-        "closedBy": closed_by,
-    }
 
 
 def sample_data(sample: MeterSample) -> dict[str, Any]:

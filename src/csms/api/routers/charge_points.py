@@ -11,13 +11,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field, StrictBool
 
-from csms.api.auth import Role, caller
+from csms.api.auth import caller
 from csms.api.common import MAX_INT, ApiModel, From, Limit, Offset, Page, To, UtcDatetime, error_responses
 from csms.domain.connections import ConnectionRecord
-from csms.domain.stations import RegistrationStatus
-from csms.services.admission import CHARGE_POINT_ID_PATTERN
-from csms.services.fleet import ChargePointQuery, ChargePointView, ConnectorState, FleetService
-from csms.services.locations import LOCATION_ID_PATTERN
+from csms.domain.locations import LOCATION_ID_PATTERN
+from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargePointQuery, ConnectorState, RegistrationStatus
+from csms.domain.tenancy import Role
+from csms.services.fleet import ChargePointView, FleetService
 
 router = APIGatewayRouter()
 TAG = ["charge points"]

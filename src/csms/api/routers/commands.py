@@ -25,9 +25,10 @@ from pydantic import (
     model_validator,
 )
 
-from csms.api.auth import Role, caller
+from csms.api.auth import caller
 from csms.api.common import MAX_INT, ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
 from csms.domain.commands import Command, CommandStatus
+from csms.domain.tenancy import Role
 from csms.errors import Conflict
 from csms.services.commands import CommandService
 

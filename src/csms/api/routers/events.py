@@ -41,9 +41,8 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 
 from csms.api.auth import caller
 from csms.api.common import ApiModel, error_responses
-from csms.data.events import StoredEvent
-from csms.domain.events import CATALOGUE
-from csms.services.admission import CHARGE_POINT_ID_PATTERN
+from csms.domain.events import CATALOGUE, StoredEvent
+from csms.domain.stations import CHARGE_POINT_ID_PATTERN
 
 router = APIGatewayRouter()
 TAG = ["events"]

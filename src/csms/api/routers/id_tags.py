@@ -18,10 +18,11 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, field_validator
 
 from csms.api import API_PREFIX
-from csms.api.auth import Role, caller
+from csms.api.auth import caller
 from csms.api.common import ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
-from csms.domain.tokens import AuthorizationStatus
-from csms.services.id_tags import IdTagQuery, IdTagRecord, IdTagService
+from csms.domain.tenancy import Role
+from csms.domain.tokens import AuthorizationStatus, IdTagQuery, IdTagRecord
+from csms.services.id_tags import IdTagService
 from csms.services.provisioning import MAX_ID_TAG_LENGTH
 
 router = APIGatewayRouter()

@@ -13,18 +13,12 @@ from pydantic import AfterValidator, Field, Strict, StringConstraints, field_val
 from pydantic.json_schema import SkipJsonSchema
 
 from csms.api import API_PREFIX
-from csms.api.auth import Role, caller
+from csms.api.auth import caller
 from csms.api.common import ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
-from csms.services.admission import CHARGE_POINT_ID_PATTERN
-from csms.services.locations import (
-    COUNTRY_CODES,
-    EDITABLE,
-    LOCATION_ID_PATTERN,
-    Location,
-    LocationDetail,
-    LocationQuery,
-    LocationService,
-)
+from csms.domain.locations import EDITABLE, LOCATION_ID_PATTERN, Location, LocationDetail, LocationQuery
+from csms.domain.stations import CHARGE_POINT_ID_PATTERN
+from csms.domain.tenancy import Role
+from csms.services.locations import COUNTRY_CODES, LocationService
 
 router = APIGatewayRouter()
 TAG = ["locations"]

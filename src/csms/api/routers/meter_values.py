@@ -21,14 +21,11 @@ from pydantic import Field, WithJsonSchema
 from csms.api.auth import caller
 from csms.api.common import ApiModel, From, To, UtcDatetime, error_responses
 from csms.api.routers.transactions import INT32_MAX, TransactionId, utc_param
+from csms.domain.metering import ENERGY_REGISTER, BucketPoint, RawPoint, SeriesResult
 from csms.services.meter_series import (
     BUCKET_PATTERN,
-    ENERGY_REGISTER,
     MEASURANDS,
-    BucketPoint,
     MeterSeriesService,
-    RawPoint,
-    SeriesResult,
     bucket_label,
     parse_bucket,
 )

@@ -13,17 +13,10 @@ from pydantic import Field
 from csms.api.auth import caller
 from csms.api.common import ApiModel, From, To, UtcDatetime, error_responses
 from csms.api.routers.transactions import utc_param
-from csms.services.admission import CHARGE_POINT_ID_PATTERN
-from csms.services.locations import LOCATION_ID_PATTERN
-from csms.services.reports import (
-    CHARGING_STATUS,
-    DEFAULT_RANGE,
-    MAX_RANGE,
-    OCCUPIED_STATUSES,
-    EnergyDay,
-    ReportFilter,
-    ReportService,
-)
+from csms.domain.locations import LOCATION_ID_PATTERN
+from csms.domain.reports import CHARGING_STATUS, OCCUPIED_STATUSES, EnergyDay, ReportFilter
+from csms.domain.stations import CHARGE_POINT_ID_PATTERN
+from csms.services.reports import DEFAULT_RANGE, MAX_RANGE, ReportService
 
 router = APIGatewayRouter()
 TAG = ["reports"]

@@ -14,14 +14,9 @@ from pydantic import Field
 from csms.api.auth import caller
 from csms.api.common import ApiModel, From, Limit, Offset, Page, To, UtcDatetime, error_responses
 from csms.api.routers.id_tags import ID_TAG_PATTERN
-from csms.services.admission import CHARGE_POINT_ID_PATTERN
-from csms.services.sessions import (
-    SessionService,
-    TransactionQuery,
-    TransactionRecord,
-    UnknownStop,
-    UnknownStopQuery,
-)
+from csms.domain.stations import CHARGE_POINT_ID_PATTERN
+from csms.domain.transactions import TransactionQuery, TransactionRecord, UnknownStop, UnknownStopQuery
+from csms.services.sessions import SessionService
 
 router = APIGatewayRouter()
 TAG = ["transactions"]

@@ -13,8 +13,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field
 
-from csms.api.auth import Role, caller
+from csms.api.auth import caller
 from csms.api.common import ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
+from csms.domain.tenancy import Role
 from csms.errors import NotFound
 
 router = APIGatewayRouter()
