@@ -1,7 +1,7 @@
 """The live event feed (GET /api/v1/events): long poll, server-sent events, tenant scoping.
 
 Events come from a simulated charger and, for precise control, from
-:func:`csms.data.events.append` in a real transaction; they are read through the real local
+:func:`csms.data.outbox.append` in a real transaction; they are read through the real local
 REST API. Every tenant is fresh (``tenant()``), so tests do not see each other's events.
 """
 
@@ -24,7 +24,7 @@ from ocpp.v16 import call
 from sqlalchemy import text
 
 from csms.app import wiring
-from csms.data.events import append
+from csms.data.outbox import append
 from csms.domain.events import DomainEvent, new_event
 from csms.local.stack import LocalStack
 from tests.integration.api_client import ApiClient, Reply

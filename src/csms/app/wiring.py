@@ -112,7 +112,7 @@ def emit(events: Sequence[DomainEvent]) -> bool:
     closed: that state lives in DynamoDB) in their own transaction, then publish them.
     Never raises: a failure is logged (metric EventsNotRecorded) and reported as False."""
     try:
-        from csms.data.events import append
+        from csms.data.outbox import append
 
         with database().begin() as conn:
             append(conn, events)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, and_, func, insert, select, update
 
 from csms.data.database import PgDatabase
-from csms.data.events import append
+from csms.data.outbox import append
 from csms.data.tables import commands
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.events import new_event

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, Table, create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from csms.data.events import take_pending
+from csms.data.outbox import take_pending
 from csms.data.repositories import PgUnitOfWork
 from csms.domain.events import StoredEvent
 from csms.domain.storage import UnitOfWork
@@ -81,7 +81,7 @@ class PgDatabase:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """A connection in a transaction (committed on success); errors as in :meth:`connect`.
-        Domain events appended in it (:func:`csms.data.events.append`) go to ``on_commit``."""
+        Domain events appended in it (:func:`csms.data.outbox.append`) go to ``on_commit``."""
         try:
             with self.engine.begin() as connection:
                 take_pending(connection)

@@ -1,24 +1,18 @@
-"""The ``domain_events`` table: the outbox the relay publishes from and the log the live feed
-reads (see :mod:`csms.domain.events`).
-
-Writers call :func:`append` inside the transaction that makes the change, so an event exists
-if and only if its change committed. :class:`csms.data.database.PgDatabase` hands the events of
-each committed transaction to its ``on_commit`` callback (the relay), which publishes them.
-"""
+"""The ``domain_events`` table read back: the live feed, the relay's bookkeeping and
+housekeeping (see :mod:`csms.domain.events`; events are written by :mod:`csms.data.outbox`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     bindparam,
     delete,
     func,
-    insert,
     literal,
     literal_column,
     select,
@@ -26,74 +20,9 @@ from sqlalchemy import (
     update,
 )
 
+from csms.data.database import PgDatabase
 from csms.data.tables import domain_events
 from csms.domain.events import DomainEvent, StoredEvent
-
-if TYPE_CHECKING:
-    from csms.data.database import PgDatabase
-
-#: Key in ``Connection.info`` under which a transaction's appended events wait for its commit.
-PENDING_KEY: Final = "csms.pending_events"
-
-
-_INSERT = (
-    insert(domain_events)
-    .values(
-        {
-            name: bindparam(name, type_=domain_events.c[name].type)
-            for name in (
-                "id",
-                "tenant_id",
-                "charge_point_id",
-                "type",
-                "version",
-                "occurred_at",
-                "correlation_id",
-                "data",
-            )
-        }
-    )
-    .returning(domain_events.c.sequence)
-)
-
-
-def append(conn: Connection, events: Sequence[DomainEvent]) -> None:
-    """Write ``events`` in the connection's transaction; they are published after it commits."""
-    if not events:
-        return
-    pending: list[StoredEvent] = conn.info.setdefault(PENDING_KEY, [])
-    for event in events:
-        sequence = conn.execute(
-            _INSERT,
-            {
-                "id": event.id,
-                "tenant_id": event.tenant_id,
-                "charge_point_id": event.charge_point_id,
-                "type": event.type,
-                "version": event.version,
-                "occurred_at": event.occurred_at,
-                "correlation_id": event.correlation_id,
-                "data": event.data,
-            },
-        ).scalar_one()
-        pending.append(StoredEvent(int(sequence), event))
-
-
-def take_pending(conn: Connection) -> list[StoredEvent]:
-    """The events appended since the last call (``Connection.info`` outlives the transaction:
-    it belongs to the pooled DBAPI connection)."""
-    pending: list[StoredEvent] = conn.info.pop(PENDING_KEY, None) or []
-    return pending
-
-
-class EventRecorder:
-    """``uow.events``: what a unit of work's services emit."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def add(self, *events: DomainEvent) -> None:
-        append(self._conn, events)
 
 
 def _stored(row: Any) -> StoredEvent:

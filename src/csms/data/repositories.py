@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    or_,
     select,
     update,
 )
@@ -31,20 +32,20 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
-from csms.data.events import EventRecorder
-from csms.data.reservations import USE_RESERVATION
+from csms.data.outbox import PgEventRecorder
 from csms.data.tables import (
     charge_points,
     connector_status_history,
     connectors,
     id_tags,
     meter_samples,
+    reservations,
     tenants,
     transactions,
     unknown_transaction_stops,
 )
 from csms.domain.metering import AddedSamples, MeterSample
-from csms.domain.reservations import UsedReservation
+from csms.domain.reservations import OPEN, ReservationStatus, UsedReservation
 from csms.domain.stations import BootInfo, ChargePoint, ConnectorStatus, RegistrationStatus, StatusRecorded
 from csms.domain.tokens import AuthorizationStatus, IdTag
 from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
@@ -474,6 +475,35 @@ _UNKNOWN_STOP = (
 )
 
 
+#: StartTransaction with a reservationId: the reservation is used by the transaction. Open
+#: reservations qualify, and an expired one if the transaction started before its expiry
+#: (the charger was offline; frames arrive late). Built once, like the other hot
+#: statements; a retried start matches nothing (the reservation is used already).
+_USE_RESERVATION = (
+    update(reservations)
+    .where(
+        reservations.c.id == bindparam("b_reservation_id"),
+        reservations.c.tenant_id == bindparam("b_tenant_id"),
+        reservations.c.charge_point_id == bindparam("b_charge_point_id"),
+        or_(
+            reservations.c.status.in_([s.value for s in OPEN]),
+            and_(
+                reservations.c.status == ReservationStatus.EXPIRED.value,
+                reservations.c.expiry_date >= bindparam("b_started_at"),
+            ),
+        ),
+    )
+    .values(
+        status=ReservationStatus.USED.value,
+        transaction_id=bindparam("b_transaction_id"),
+        updated_at=bindparam("b_at"),
+    )
+    .returning(
+        reservations.c.id, reservations.c.connector_id, reservations.c.id_tag, reservations.c.expiry_date
+    )
+)
+
+
 class PgTransactions:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -536,7 +566,7 @@ class PgTransactions:
             "b_started_at": started_at,
             "b_at": at,
         }
-        row = self._conn.execute(USE_RESERVATION, params).first()
+        row = self._conn.execute(_USE_RESERVATION, params).first()
         if row is None:
             return None
         return UsedReservation(
@@ -702,7 +732,7 @@ class PgUnitOfWork:
         self.id_tags = PgIdTags(conn)
         self.transactions = PgTransactions(conn)
         self.meter_values = PgMeterValues(conn)
-        self.events = EventRecorder(conn)
+        self.events = PgEventRecorder(conn)
 
 
 __all__ = ["PgUnitOfWork"]

@@ -7,45 +7,15 @@ Marking a reservation ``used`` belongs to the StartTransaction unit of work: see
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Row, and_, exists, func, insert, select, update
 
-from csms.data.events import append
+from csms.data.database import PgDatabase
+from csms.data.outbox import append
 from csms.data.tables import connectors, reservations
 from csms.domain.events import DomainEvent
 from csms.domain.reservations import OPEN, NewReservation, Reservation, ReservationStatus, reservation_event
-
-if TYPE_CHECKING:  # csms.data.database imports the repositories, which import this module
-    from csms.data.database import PgDatabase
-
-#: StartTransaction with a reservationId: the reservation is used by the transaction. Open
-#: reservations qualify, and an expired one if the transaction started before its expiry
-#: (the charger was offline; frames arrive late). Built once, like the repositories' hot
-#: statements; a retried start matches nothing (the reservation is used already).
-USE_RESERVATION = (
-    update(reservations)
-    .where(
-        reservations.c.id == bindparam("b_reservation_id"),
-        reservations.c.tenant_id == bindparam("b_tenant_id"),
-        reservations.c.charge_point_id == bindparam("b_charge_point_id"),
-        or_(
-            reservations.c.status.in_([s.value for s in OPEN]),
-            and_(
-                reservations.c.status == ReservationStatus.EXPIRED.value,
-                reservations.c.expiry_date >= bindparam("b_started_at"),
-            ),
-        ),
-    )
-    .values(
-        status=ReservationStatus.USED.value,
-        transaction_id=bindparam("b_transaction_id"),
-        updated_at=bindparam("b_at"),
-    )
-    .returning(
-        reservations.c.id, reservations.c.connector_id, reservations.c.id_tag, reservations.c.expiry_date
-    )
-)
 
 
 def _reservation(row: Row[Any]) -> Reservation:

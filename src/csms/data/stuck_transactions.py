@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, exists, func, select, true, update
 
 from csms.data.database import PgDatabase
-from csms.data.events import append
+from csms.data.outbox import append
 from csms.data.repositories import _transaction
 from csms.data.sessions import in_wh
 from csms.data.tables import charge_points, connectors, meter_samples, transactions
