@@ -10,6 +10,7 @@ import pytest
 from csms.clock import FixedClock
 from csms.domain.commands import Command
 from csms.errors import InvalidInput
+from csms.ocpp16.frames import call
 from csms.services.commands import ActionSpec, CommandRegistry, CommandService, always_accepted
 from tests.fakes import FakeConnectionStore, RecordingSender
 
@@ -42,6 +43,7 @@ def a_service(recorder: Recorder, spec: ActionSpec, validate: Any = None) -> Com
         registry,
         FixedClock(NOW),
         timeout=timedelta(seconds=30),
+        call_frame=call,
         validate_request=validate or (lambda action, payload: None),
         validate_response=lambda action, payload: None,
     )

@@ -244,6 +244,7 @@ def commands(clock_override: Clock | None = None) -> CommandService:
     from csms.aws.queue import SqsCommandQueue
     from csms.data.commands import PgCommandStore
     from csms.ocpp16.commands import registry, validate_request, validate_response
+    from csms.ocpp16.frames import call
     from csms.services.commands import CommandService
 
     s = settings()
@@ -264,6 +265,7 @@ def commands(clock_override: Clock | None = None) -> CommandService:
         ),
         clock_override or clock(),
         timeout=timedelta(seconds=s.command_timeout_seconds),
+        call_frame=call,
         validate_request=validate_request,
         validate_response=validate_response,
     )

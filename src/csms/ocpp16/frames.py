@@ -1,4 +1,4 @@
-"""OCPP-J RPC frames: parsing text into CALL / CALLRESULT / CALLERROR, and building answers.
+"""OCPP-J RPC frames: parsing text into CALL / CALLRESULT / CALLERROR, and building frames.
 
 We parse frames ourselves instead of ``ocpp.messages.unpack`` because on a bad frame we
 still want the uniqueId (so the charger can match our CALLERROR) and the 1.6 error codes.
@@ -180,6 +180,11 @@ def _replace_unstorable(value: Any) -> Any:
     if isinstance(value, list):
         return [_replace_unstorable(v) for v in value]
     return value
+
+
+def call(unique_id: str, action: str, payload: dict[str, Any]) -> str:
+    """The text of a CALL (the command pipeline's; csms.services.commands measures its size)."""
+    return json.dumps([CALL, unique_id, action, payload], separators=(",", ":"))
 
 
 def call_result(unique_id: str, payload: dict[str, Any]) -> str:

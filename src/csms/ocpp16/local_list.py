@@ -16,6 +16,7 @@ from typing import Any
 
 from csms.constants import MAX_FRAME_BYTES
 from csms.domain.local_list import LocalListEntry, LocalListPlan, UpdateType
+from csms.ocpp16.frames import call
 
 ACTION = "SendLocalList"
 #: The command pipeline's uniqueIds are UUIDs (36 characters); a little headroom on top.
@@ -58,7 +59,7 @@ def frames(
     entries = [entry_payload(e) for e in plan.entries]
     # The largest envelope any frame can have: the longest update type, the highest version.
     last_version = plan.first_version + max(len(entries), 1)
-    envelope = _encoded_size([2, _UNIQUE_ID, ACTION, _payload(last_version, UpdateType.DIFFERENTIAL, [])])
+    envelope = len(call(_UNIQUE_ID, ACTION, _payload(last_version, UpdateType.DIFFERENTIAL, [])).encode())
     budget = max_frame_bytes - envelope
     chunks: list[list[dict[str, Any]]] = [[]]
     used = 0

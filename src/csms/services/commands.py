@@ -10,7 +10,6 @@ sent once and in order, and a busy slot never waits for an SQS redelivery.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -49,6 +48,8 @@ Builder = Callable[[Command], dict[str, Any]]
 ResultHandler = Callable[[Command, dict[str, Any], datetime], Outcome]
 #: Called when a command ends without a CALLRESULT (failed, timed out, CALLERROR).
 FailureHandler = Callable[[Command, datetime], None]
+#: The text of a CALL frame: (uniqueId, action, payload) -> text; the protocol adapter's.
+FrameBuilder = Callable[[str, str, dict[str, Any]], str]
 #: Splits one (prepared) request into several, sent one after another as separate commands
 #: (SendLocalList chunks that keep every frame under 32 KB). Returns them in sending order.
 Expander = Callable[[Command], list[dict[str, Any]]]
@@ -116,6 +117,7 @@ class CommandService:
         clock: Clock,
         *,
         timeout: timedelta,
+        call_frame: FrameBuilder,
         validate_request: Callable[[str, dict[str, Any]], None],
         validate_response: Callable[[str, dict[str, Any]], None],
     ) -> None:
@@ -127,6 +129,7 @@ class CommandService:
         self._registry = registry
         self._clock = clock
         self._timeout = timeout
+        self._call_frame = call_frame
         self._validate_request = validate_request
         self._validate_response = validate_response
 
@@ -233,7 +236,7 @@ class CommandService:
         spec = self._registry.spec(command.action)
         payload = spec.build(command) if spec.build else command.request
         unique_id = str(uuid.uuid4())
-        frame = json.dumps([2, unique_id, command.action, payload], separators=(",", ":"))
+        frame = self._call_frame(unique_id, command.action, payload)
         size = len(frame.encode())
         if size > MAX_FRAME_BYTES:
             self._fail(command, now, f"frame of {size} bytes exceeds API Gateway's 32 KB frame limit")
