@@ -8,13 +8,11 @@ arrives while the first request is still running gets 409.
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
@@ -24,6 +22,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from csms.api.auth import principal_from_event
+from csms.api.context import services
 from csms.api.problems import problem
 from csms.errors import Unauthorized
 
@@ -38,19 +37,6 @@ class _ServerError(Exception):
     def __init__(self, response: dict[str, Any]) -> None:
         super().__init__("server error")
         self.response = response
-
-
-@cache
-def _persistence() -> DynamoDBPersistenceLayer:
-    from csms.app import wiring
-
-    settings = wiring.settings()
-    from csms.aws.clients import client
-
-    return DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table,
-        boto3_client=client("dynamodb", settings.aws_region),
-    )
 
 
 _CONFIG = IdempotencyConfig(
@@ -91,7 +77,9 @@ def idempotency_middleware(app: APIGatewayRestResolver, next_middleware: NextMid
     if app.lambda_context is not None:
         _CONFIG.register_lambda_context(app.lambda_context)
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=_persistence(), config=_CONFIG)
+    @idempotent_function(
+        data_keyword_argument="request", persistence_store=services(app).idempotency, config=_CONFIG
+    )
     def first_response(request: dict[str, Any]) -> dict[str, Any]:
         answer = _as_dict(next_middleware(app))
         if answer["status"] >= 500:

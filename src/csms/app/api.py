@@ -62,11 +62,14 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return refused
     if event.get("body") and _media_type(event.get("headers")) is not None:
         _as_plain_json(event)
+    from csms.api.context import SERVICES
+    from csms.app import wiring
+
+    app = resolver()
+    app.append_context(**{SERVICES: wiring.api_services()})  # type: ignore[no-untyped-call]
     try:
-        return resolver().resolve(event, context)
+        return app.resolve(event, context)
     finally:
         # Events the request committed (a reservation requested, a command failed at once).
         # (The answer is built by now; API Gateway gets it when this returns.)
-        from csms.app import wiring
-
         wiring.flush_events()

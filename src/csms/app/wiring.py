@@ -1,7 +1,9 @@
 """The composition root: builds each collaborator once per process (Lambda container).
 
 Imports are local to each factory so a function only pays for what it uses at cold start
-(the disconnect function never imports SQLAlchemy).
+(the disconnect function never imports SQLAlchemy). The entry logic in this package asks the
+factories for what it needs; the REST routers get theirs through :func:`api_services`, which
+the API function puts into every request's context (they never import this module).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from csms.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+    from csms.api.context import ApiServices
     from csms.aws.connections import DynamoConnectionStore
     from csms.aws.gateway import ApiGatewaySender
     from csms.aws.users import CognitoUsers
@@ -29,12 +34,20 @@ if TYPE_CHECKING:
     from csms.ocpp16.frames import CallError, CallResult
     from csms.services.admission import AdmissionService
     from csms.services.commands import CommandService
+    from csms.services.configuration import ConfigurationService
+    from csms.services.event_feed import EventFeedService
     from csms.services.event_relay import EventRelay
     from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
+    from csms.services.id_tags import IdTagService
     from csms.services.local_list import LocalListService
+    from csms.services.locations import LocationService
+    from csms.services.meter_series import MeterSeriesService
+    from csms.services.reports import ReportService
     from csms.services.reservations import ReservationService
+    from csms.services.sessions import SessionService
     from csms.services.smart_charging import SmartChargingService
+    from csms.services.users import UserService
 
 
 def settings() -> Settings:
@@ -227,10 +240,17 @@ def _sender_for(endpoint: str) -> ApiGatewaySender:
 
 
 @cache
-def configuration() -> PgConfigurationStore:
+def configuration_store() -> PgConfigurationStore:
     from csms.data.configuration import PgConfigurationStore
 
     return PgConfigurationStore(database())
+
+
+@cache
+def configuration() -> ConfigurationService:
+    from csms.services.configuration import ConfigurationService
+
+    return ConfigurationService(configuration_store())
 
 
 @cache
@@ -258,7 +278,7 @@ def commands(clock_override: Clock | None = None) -> CommandService:
         connections(),
         (lambda: _sender_for(endpoint)) if endpoint else _no_sender,
         registry(
-            configuration(),
+            configuration_store(),
             local_lists=local_lists(),
             reservations=reservations(),
             charging_profiles=smart_charging(),
@@ -276,7 +296,7 @@ def _no_sender() -> ApiGatewaySender:
 
 
 @cache
-def users() -> CognitoUsers:
+def user_directory() -> CognitoUsers:
     from csms.aws.clients import client
     from csms.aws.users import CognitoUsers
     from csms.errors import StorageUnavailable
@@ -285,6 +305,13 @@ def users() -> CognitoUsers:
     if not s.user_pool_id:
         raise StorageUnavailable("no user directory configured: set CSMS_USER_POOL_ID")
     return CognitoUsers(client("cognito-idp", s.aws_region), s.user_pool_id)
+
+
+@cache
+def users() -> UserService:
+    from csms.services.users import UserService
+
+    return UserService(user_directory())
 
 
 @cache
@@ -331,3 +358,156 @@ def smart_charging() -> SmartChargingService:
     from csms.services.smart_charging import SmartChargingService
 
     return SmartChargingService(PgChargingProfileStore(database()))
+
+
+# --- what the operator API reads (csms.services behind the routers) ---------------------------
+
+
+@cache
+def id_tags() -> IdTagService:
+    from csms.data.id_tags import PgIdTagQueries
+    from csms.services.id_tags import IdTagService
+    from csms.services.provisioning import ProvisioningService
+
+    db = database()
+    return IdTagService(PgIdTagQueries(db), ProvisioningService(db), clock())
+
+
+@cache
+def locations() -> LocationService:
+    from csms.data.locations import PgLocationQueries
+    from csms.services.locations import LocationService
+
+    return LocationService(PgLocationQueries(database()), clock())
+
+
+@cache
+def sessions() -> SessionService:
+    from csms.data.sessions import PgSessionQueries
+    from csms.services.sessions import SessionService
+
+    return SessionService(PgSessionQueries(database()), clock())
+
+
+@cache
+def meter_series() -> MeterSeriesService:
+    from csms.data.meter_series import PgMeterSeriesQueries
+    from csms.services.meter_series import MeterSeriesService
+
+    return MeterSeriesService(PgMeterSeriesQueries(database()), clock())
+
+
+@cache
+def reports() -> ReportService:
+    from csms.data.reports import PgReportQueries
+    from csms.services.reports import ReportService
+
+    return ReportService(PgReportQueries(database()), clock())
+
+
+def event_feed() -> EventFeedService:
+    """Not kept: the longest wait is read from the settings at every request."""
+    from csms.services.event_feed import EventFeedService
+
+    return EventFeedService(event_log(), settings().feed_max_wait_seconds)
+
+
+@cache
+def idempotency_store() -> BasePersistenceLayer:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from csms.aws.clients import client
+
+    s = settings()
+    return DynamoDBPersistenceLayer(
+        table_name=s.idempotency_table, boto3_client=client("dynamodb", s.aws_region)
+    )
+
+
+class _ApiServices:
+    """:class:`csms.api.context.ApiServices` over this module's factories: each property asks
+    its factory when a router uses it, so a request builds only what it needs."""
+
+    @property
+    def clock(self) -> Clock:
+        return clock()
+
+    @property
+    def fleet(self) -> FleetService:
+        return fleet()
+
+    @property
+    def id_tags(self) -> IdTagService:
+        return id_tags()
+
+    @property
+    def locations(self) -> LocationService:
+        return locations()
+
+    @property
+    def sessions(self) -> SessionService:
+        return sessions()
+
+    @property
+    def meter_series(self) -> MeterSeriesService:
+        return meter_series()
+
+    @property
+    def reports(self) -> ReportService:
+        return reports()
+
+    @property
+    def commands(self) -> CommandService:
+        return commands()
+
+    @property
+    def configuration(self) -> ConfigurationService:
+        return configuration()
+
+    @property
+    def firmware(self) -> FirmwareService:
+        return firmware()
+
+    @property
+    def local_lists(self) -> LocalListService:
+        return local_lists()
+
+    @property
+    def reservations(self) -> ReservationService:
+        return reservations()
+
+    @property
+    def smart_charging(self) -> SmartChargingService:
+        return smart_charging()
+
+    @property
+    def users(self) -> UserService:
+        return users()
+
+    @property
+    def events(self) -> EventFeedService:
+        return event_feed()
+
+    @property
+    def idempotency(self) -> BasePersistenceLayer:
+        return idempotency_store()
+
+    def database_reachable(self) -> bool:
+        return database().ping()
+
+    def dynamodb_reachable(self) -> bool:
+        return connections().ping()
+
+
+@cache
+def api_services() -> ApiServices:
+    """What the operator API's routers use (the API function hands it to every request)."""
+    return _ApiServices()
+
+
+def reset() -> None:
+    """Forget every collaborator built so far (the local stack, after changing the
+    environment the settings are read from)."""
+    for factory in list(globals().values()):
+        if callable(factory) and hasattr(factory, "cache_clear") and factory.__module__ == __name__:
+            factory.cache_clear()

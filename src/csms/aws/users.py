@@ -6,23 +6,11 @@ operation is confined to one tenant: a user of another tenant does not exist for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from csms.constants import ROLE_CLAIM, TENANT_CLAIM
+from csms.domain.tenancy import User
 from csms.errors import AlreadyExists, InvalidInput
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    id: str
-    email: str
-    tenant_id: str
-    role: str
-    status: str
-    enabled: bool
-    created_at: datetime | None
 
 
 def _attributes(raw: list[dict[str, str]]) -> dict[str, str]:

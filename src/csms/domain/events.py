@@ -141,6 +141,27 @@ class EventLog(Protocol):
     def backlog(self) -> int: ...
 
 
+class EventFeed(Protocol):
+    """The outbox read as a tenant's live feed (``GET /api/v1/events``)."""
+
+    def feed(
+        self,
+        tenant_id: str,
+        after: int,
+        limit: int,
+        *,
+        types: Sequence[str] = (),
+        charge_point_id: str | None = None,
+    ) -> list[StoredEvent]:
+        """The tenant's settled events after the one whose sequence is ``after`` (0: from the
+        start), in feed order."""
+        ...
+
+    def head(self, tenant_id: str) -> int:
+        """The cursor of the tenant's latest settled event (0 if none)."""
+        ...
+
+
 # --- the catalogue ----------------------------------------------------------------------------
 
 

@@ -35,6 +35,38 @@ class Principal:
             raise Forbidden(f"this needs the {role.value} role; the token has {self.role.value}")
 
 
+@dataclass(frozen=True, slots=True)
+class User:
+    """An operator account (Cognito on AWS)."""
+
+    id: str
+    email: str
+    tenant_id: str
+    role: str
+    status: str
+    enabled: bool
+    created_at: datetime | None
+
+
+class UserDirectory(Protocol):
+    """Where operator accounts live; every operation is confined to one tenant (a user of
+    another tenant does not exist for it)."""
+
+    def create(self, tenant_id: str, email: str, role: str) -> User:
+        """Invite a user; AlreadyExists if the e-mail is taken."""
+        ...
+
+    def list(self, tenant_id: str) -> list[User]:
+        """The tenant's users, by e-mail."""
+        ...
+
+    def get(self, tenant_id: str, user_id: str) -> User | None: ...
+
+    def set_role(self, tenant_id: str, user_id: str, role: str) -> User | None: ...
+
+    def delete(self, tenant_id: str, user_id: str) -> bool: ...
+
+
 class TenantRepository(Protocol):
     def ensure(self, tenant_id: str, at: datetime) -> None:
         """Create the tenant if it does not exist yet."""

@@ -323,19 +323,7 @@ class LocalStack:
         from csms.settings import get_settings
 
         get_settings.cache_clear()
-        for factory in (
-            wiring.database,
-            wiring.connections,
-            wiring.dispatcher,
-            wiring.admission,
-            wiring.fleet,
-            wiring.configuration,
-            wiring.commands,
-            wiring.users,
-            wiring.event_log,
-            wiring.event_relay,
-        ):
-            factory.cache_clear()
+        wiring.reset()
         api.resolver.cache_clear()
 
     # --- HTTP endpoints of the local server ----------------------------------------------------

@@ -13,6 +13,7 @@ from pydantic import Field, StrictBool
 
 from csms.api.auth import caller
 from csms.api.common import MAX_INT, ApiModel, From, Limit, Offset, Page, To, UtcDatetime, error_responses
+from csms.api.context import services
 from csms.domain.connections import ConnectionRecord
 from csms.domain.locations import LOCATION_ID_PATTERN
 from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargePointQuery, ConnectorState, RegistrationStatus
@@ -138,9 +139,8 @@ def _connector(state: ConnectorState) -> Connector:
 
 
 def _fleet() -> tuple[FleetService, datetime]:
-    from csms.app import wiring
-
-    return wiring.fleet(), wiring.clock().now()
+    found = services(router)
+    return found.fleet, found.clock.now()
 
 
 @router.post(

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from csms.api.auth import caller
 from csms.api.common import MAX_INT, ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
+from csms.api.context import services
 from csms.domain.firmware import EventKind
 from csms.domain.reservations import Reservation, ReservationStatus
 from csms.domain.smart_charging import ChargingProfile, ProfileQuery, ProfileStatus
@@ -26,10 +27,8 @@ ERRORS = error_responses(401, 404, 422)
 
 def _charger(charge_point_id: str) -> str:
     """The caller's tenant, after checking the charger is one of its own (404 otherwise)."""
-    from csms.app import wiring
-
     principal = caller(router)
-    wiring.fleet().get(principal.tenant_id, charge_point_id)
+    services(router).fleet.get(principal.tenant_id, charge_point_id)
     return principal.tenant_id
 
 
@@ -42,10 +41,8 @@ class StatusEventOut(ApiModel):
 
 
 def _timeline(charge_point_id: str, kind: EventKind, limit: int, offset: int) -> Page[StatusEventOut]:
-    from csms.app import wiring
-
     tenant_id = _charger(charge_point_id)
-    events, total = wiring.firmware().timeline(tenant_id, charge_point_id, kind, limit, offset)
+    events, total = services(router).firmware.timeline(tenant_id, charge_point_id, kind, limit, offset)
     items = [StatusEventOut(status=e.status, received_at=e.received_at) for e in events]
     return Page[StatusEventOut](items=items, total=total, limit=limit, offset=offset)
 
@@ -95,10 +92,8 @@ class LocalListOut(ApiModel):
     responses={200: {"description": "found"}, **ERRORS},
 )
 def local_list(chargePointId: ChargePointId) -> LocalListOut:
-    from csms.app import wiring
-
     tenant_id = _charger(chargePointId)
-    state = wiring.local_lists().state(tenant_id, chargePointId)
+    state = services(router).local_lists.state(tenant_id, chargePointId)
     known = state.sent_version is not None and state.reported_version is not None
     return LocalListOut(
         charge_point_id=chargePointId,
@@ -155,10 +150,8 @@ def list_reservations(
     offset: Offset = 0,
     status: Annotated[ReservationStatus | None, Query()] = None,
 ) -> Page[ReservationOut]:
-    from csms.app import wiring
-
     tenant_id = _charger(chargePointId)
-    found, total = wiring.reservations().search(tenant_id, chargePointId, status, limit, offset)
+    found, total = services(router).reservations.search(tenant_id, chargePointId, status, limit, offset)
     return Page[ReservationOut](
         items=[_reservation(r) for r in found], total=total, limit=limit, offset=offset
     )
@@ -173,10 +166,8 @@ def list_reservations(
 def get_reservation(
     reservationId: Annotated[int, Path(ge=1, le=MAX_INT, description="the OCPP reservationId")],
 ) -> ReservationOut:
-    from csms.app import wiring
-
     principal = caller(router)
-    return _reservation(wiring.reservations().get(principal.tenant_id, reservationId))
+    return _reservation(services(router).reservations.get(principal.tenant_id, reservationId))
 
 
 # --- SmartCharging -------------------------------------------------------------------------------
@@ -239,13 +230,11 @@ def list_charging_profiles(
     ] = False,
     connector_id: Annotated[int | None, Query(alias="connectorId", ge=0, le=MAX_INT)] = None,
 ) -> Page[ChargingProfileOut]:
-    from csms.app import wiring
-
     tenant_id = _charger(chargePointId)
     query = ProfileQuery(
         status=None if any_status else status, connector_id=connector_id, limit=limit, offset=offset
     )
-    found, total = wiring.smart_charging().search(tenant_id, chargePointId, query)
-    now = wiring.clock().now()
+    found, total = services(router).smart_charging.search(tenant_id, chargePointId, query)
+    now = services(router).clock.now()
     items = [_profile(p, now) for p in found]
     return Page[ChargingProfileOut](items=items, total=total, limit=limit, offset=offset)

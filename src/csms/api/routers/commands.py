@@ -27,6 +27,7 @@ from pydantic import (
 
 from csms.api.auth import caller
 from csms.api.common import MAX_INT, ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
+from csms.api.context import services
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.tenancy import Role
 from csms.errors import Conflict
@@ -374,9 +375,7 @@ ACTIONS: dict[str, type[ApiModel]] = {
 
 
 def _service() -> CommandService:
-    from csms.app import wiring
-
-    return wiring.commands()
+    return services(router).commands
 
 
 def _out(command: Command) -> CommandOut:
@@ -396,10 +395,8 @@ def _wait_all(service: CommandService, tenant_id: str, batch: list[Command], sec
 
 
 def _submit(charge_point_id: str, action: str, body: ApiModel, wait: float) -> Response[CommandOut]:
-    from csms.app import wiring
-
     principal = caller(router, Role.OPERATOR)
-    charger = wiring.fleet().get(principal.tenant_id, charge_point_id).charge_point
+    charger = services(router).fleet.get(principal.tenant_id, charge_point_id).charge_point
     if charger.decommissioned_at is not None:
         raise Conflict(f"charge point {charge_point_id!r} is decommissioned")
     service = _service()
@@ -484,10 +481,8 @@ def list_commands(
     offset: Offset = 0,
     status: Annotated[CommandStatus | None, Query()] = None,
 ) -> Page[CommandOut]:
-    from csms.app import wiring
-
     principal = caller(router, Role.OPERATOR)
-    wiring.fleet().get(principal.tenant_id, chargePointId)  # 404 for other tenants
+    services(router).fleet.get(principal.tenant_id, chargePointId)  # 404 for other tenants
     commands, total = _service().search(principal.tenant_id, chargePointId, status, limit, offset)
     return Page[CommandOut](items=[_out(c) for c in commands], total=total, limit=limit, offset=offset)
 
@@ -507,11 +502,9 @@ class ConfigurationEntryOut(ApiModel):
     responses={200: {"description": "the known keys"}, **error_responses(401, 404, 422)},
 )
 def configuration(chargePointId: ChargePointId) -> list[ConfigurationEntryOut]:
-    from csms.app import wiring
-
     principal = caller(router)
-    wiring.fleet().get(principal.tenant_id, chargePointId)
-    entries = wiring.configuration().entries(principal.tenant_id, chargePointId)
+    services(router).fleet.get(principal.tenant_id, chargePointId)
+    entries = services(router).configuration.entries(principal.tenant_id, chargePointId)
     return [ConfigurationEntryOut.model_validate(e, from_attributes=True) for e in entries]
 
 

@@ -1,6 +1,6 @@
 """The live event feed: the caller's tenant's domain events, as a long poll or server-sent events.
 
-``GET /events`` reads the ``domain_events`` table (:class:`csms.data.events.PgEventLog`), the
+``GET /events`` reads the ``domain_events`` table (:class:`csms.services.event_feed.EventFeedService`), the
 same events the EventBridge bus carries, each with its feed position ``sequence``. A client
 keeps a cursor: it passes the last ``cursor`` it received as ``after`` and gets what came
 since, oldest first. Without ``after`` the feed starts at the tenant's current head (only new
@@ -41,6 +41,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 
 from csms.api.auth import caller
 from csms.api.common import ApiModel, error_responses
+from csms.api.context import services
 from csms.domain.events import CATALOGUE, StoredEvent
 from csms.domain.stations import CHARGE_POINT_ID_PATTERN
 
@@ -186,22 +187,20 @@ def feed(
         WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_CURSOR}),
     ] = None,
 ) -> Response[Any]:
-    from csms.app import wiring
-
     principal = caller(router)
-    event_log = wiring.event_log()
+    events = services(router).events
     types = tuple(sorted({name for value in type or () for name in value.split(",")}))
     stream = _wants_sse(router.current_event.headers)
-    wait = min(wait, float(wiring.settings().feed_max_wait_seconds), _time_left(router.lambda_context))
+    wait = min(wait, float(events.max_wait_seconds), _time_left(router.lambda_context))
     start = last_event_id if last_event_id is not None else after
-    cursor = event_log.head(principal.tenant_id) if start is None else start
+    cursor = events.head(principal.tenant_id) if start is None else start
 
     deadline = time.monotonic() + wait
     while True:
         # With filters, remember the head before reading: if nothing matches, the cursor can
         # move past what did not match (the next request does not read it again).
-        head = event_log.head(principal.tenant_id) if types or chargePointId else None
-        found = event_log.feed(principal.tenant_id, cursor, limit, types=types, charge_point_id=chargePointId)
+        head = events.head(principal.tenant_id) if types or chargePointId else None
+        found = events.read(principal.tenant_id, cursor, limit, types=types, charge_point_id=chargePointId)
         if found:
             cursor = found[-1].sequence
             break

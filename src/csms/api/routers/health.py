@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 import csms
 from csms.api.common import ApiModel, error_responses
+from csms.api.context import services
 
 router = APIGatewayRouter()
 
@@ -37,10 +38,8 @@ class Health(ApiModel):
     },
 )
 def health() -> Response[Health]:
-    from csms.app import wiring
-
-    database_ok = wiring.database().ping()
-    dynamodb_ok = wiring.connections().ping()
+    database_ok = services(router).database_reachable()
+    dynamodb_ok = services(router).dynamodb_reachable()
     body = Health(
         status="ok" if database_ok and dynamodb_ok else "degraded",
         version=csms.__version__,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from functools import cache
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -20,6 +19,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, fiel
 from csms.api import API_PREFIX
 from csms.api.auth import caller
 from csms.api.common import ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
+from csms.api.context import services
 from csms.domain.tenancy import Role
 from csms.domain.tokens import AuthorizationStatus, IdTagQuery, IdTagRecord
 from csms.services.id_tags import IdTagService
@@ -62,14 +62,8 @@ ExpiryDate = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator
 IdTagPath = Annotated[str, Path(description="the id tag (OCPP IdToken, up to 20 characters)")]
 
 
-@cache
 def _id_tags() -> IdTagService:
-    from csms.app import wiring
-    from csms.data.id_tags import PgIdTagQueries
-    from csms.services.provisioning import ProvisioningService
-
-    db = wiring.database()
-    return IdTagService(PgIdTagQueries(db), ProvisioningService(db), wiring.clock())
+    return services(router).id_tags
 
 
 class IdTagCreate(ApiModel):

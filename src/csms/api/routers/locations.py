@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
@@ -15,6 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 from csms.api import API_PREFIX
 from csms.api.auth import caller
 from csms.api.common import ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
+from csms.api.context import services
 from csms.domain.locations import EDITABLE, LOCATION_ID_PATTERN, Location, LocationDetail, LocationQuery
 from csms.domain.stations import CHARGE_POINT_ID_PATTERN
 from csms.domain.tenancy import Role
@@ -121,12 +121,8 @@ class LocationDetailOut(LocationOut):
     charge_point_ids: list[str] = Field(description="the charge points at the location, sorted")
 
 
-@functools.cache
 def _locations() -> LocationService:
-    from csms.app import wiring
-    from csms.data.locations import PgLocationQueries
-
-    return LocationService(PgLocationQueries(wiring.database()), wiring.clock())
+    return services(router).locations
 
 
 def _fields_out(location: Location) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from functools import cache
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -20,6 +19,7 @@ from pydantic import Field, WithJsonSchema
 
 from csms.api.auth import caller
 from csms.api.common import ApiModel, From, To, UtcDatetime, error_responses
+from csms.api.context import services
 from csms.api.routers.transactions import INT32_MAX, TransactionId, utc_param
 from csms.domain.metering import ENERGY_REGISTER, BucketPoint, RawPoint, SeriesResult
 from csms.services.meter_series import (
@@ -62,12 +62,8 @@ Bucket = Annotated[
 ]
 
 
-@cache
 def _meter_series() -> MeterSeriesService:
-    from csms.app import wiring
-    from csms.data.meter_series import PgMeterSeriesQueries
-
-    return MeterSeriesService(PgMeterSeriesQueries(wiring.database()), wiring.clock())
+    return services(router).meter_series
 
 
 class RawPointOut(ApiModel):

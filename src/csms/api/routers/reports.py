@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from pydantic import Field
 
 from csms.api.auth import caller
 from csms.api.common import ApiModel, From, To, UtcDatetime, error_responses
+from csms.api.context import services
 from csms.api.routers.transactions import utc_param
 from csms.domain.locations import LOCATION_ID_PATTERN
 from csms.domain.reports import CHARGING_STATUS, OCCUPIED_STATUSES, EnergyDay, ReportFilter
@@ -97,12 +97,8 @@ class UtilisationReportOut(ApiModel):
     totals: UtilisationTotals
 
 
-@functools.cache
 def _reports() -> ReportService:
-    from csms.app import wiring
-    from csms.data.reports import PgReportQueries
-
-    return ReportService(PgReportQueries(wiring.database()), wiring.clock())
+    return services(router).reports
 
 
 def _day(day: EnergyDay) -> EnergyDayOut:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cache
 from typing import Annotated, Any, Literal, cast
 
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -13,6 +12,7 @@ from pydantic import Field
 
 from csms.api.auth import caller
 from csms.api.common import ApiModel, From, Limit, Offset, Page, To, UtcDatetime, error_responses
+from csms.api.context import services
 from csms.api.routers.id_tags import ID_TAG_PATTERN
 from csms.domain.stations import CHARGE_POINT_ID_PATTERN
 from csms.domain.transactions import TransactionQuery, TransactionRecord, UnknownStop, UnknownStopQuery
@@ -54,12 +54,8 @@ def utc_param(value: datetime | None, name: str) -> datetime | None:
     return utc
 
 
-@cache
 def _sessions() -> SessionService:
-    from csms.app import wiring
-    from csms.data.sessions import PgSessionQueries
-
-    return SessionService(PgSessionQueries(wiring.database()), wiring.clock())
+    return services(router).sessions
 
 
 class TransactionOut(ApiModel):

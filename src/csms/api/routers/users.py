@@ -15,8 +15,9 @@ from pydantic import Field
 
 from csms.api.auth import caller
 from csms.api.common import ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
+from csms.api.context import services
 from csms.domain.tenancy import Role
-from csms.errors import NotFound
+from csms.services.users import UserService
 
 router = APIGatewayRouter()
 TAG = ["users"]
@@ -47,10 +48,8 @@ class UserOut(ApiModel):
     created_at: UtcDatetime | None
 
 
-def _users():  # type: ignore[no-untyped-def]
-    from csms.app import wiring
-
-    return wiring.users()
+def _users() -> UserService:
+    return services(router).users
 
 
 def _out(user: object) -> UserOut:
@@ -95,10 +94,7 @@ def list_users(limit: Limit = 50, offset: Offset = 0) -> Page[UserOut]:
 )
 def get_user(userId: UserId) -> UserOut:
     principal = caller(router, Role.ADMIN)
-    user = _users().get(principal.tenant_id, userId)
-    if user is None:
-        raise NotFound(f"no user {userId!r}")
-    return _out(user)
+    return _out(_users().get(principal.tenant_id, userId))
 
 
 @router.patch(
@@ -109,10 +105,7 @@ def get_user(userId: UserId) -> UserOut:
 )
 def update_user(userId: UserId, body: Annotated[UserUpdate, Body()]) -> UserOut:
     principal = caller(router, Role.ADMIN)
-    user = _users().set_role(principal.tenant_id, userId, body.role)
-    if user is None:
-        raise NotFound(f"no user {userId!r}")
-    return _out(user)
+    return _out(_users().set_role(principal.tenant_id, userId, body.role))
 
 
 @router.delete(
@@ -123,6 +116,5 @@ def update_user(userId: UserId, body: Annotated[UserUpdate, Body()]) -> UserOut:
 )
 def delete_user(userId: UserId) -> Response[None]:
     principal = caller(router, Role.ADMIN)
-    if not _users().delete(principal.tenant_id, userId):
-        raise NotFound(f"no user {userId!r}")
+    _users().delete(principal.tenant_id, userId)
     return Response(status_code=204)
