@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Protocol
+
+
+def midnight(day: date) -> datetime:
+    """The start of ``day`` in UTC."""
+    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 class Clock(Protocol):

@@ -7,7 +7,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from csms.data.reports import live_ranges, whole_days
-from csms.jobs.meter_housekeeping import add_months, chunks, partition_months, plan_rollup, retention_cutoff
+from csms.services.meter_housekeeping import (
+    add_months,
+    chunks,
+    partition_months,
+    plan_rollup,
+    retention_cutoff,
+)
 from csms.settings import Settings
 
 

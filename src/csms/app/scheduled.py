@@ -1,6 +1,7 @@
 """The scheduled function: one job per schedule (csms.schedules), each idempotent and safe to
 run twice or late. The jobs themselves live in :mod:`csms.jobs`, one module each, with a
-``run(now) -> dict`` that reports what it did."""
+``run(services, now) -> dict`` that reports what it did; this module hands them the
+composition root's :class:`csms.jobs.context.JobServices`."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ Job = Callable[[datetime], dict[str, Any]]
 
 def _job(module: str) -> Job:
     def run(now: datetime) -> dict[str, Any]:
-        result: dict[str, Any] = importlib.import_module(f"csms.jobs.{module}").run(now)
+        from csms.app import wiring
+
+        job = importlib.import_module(f"csms.jobs.{module}")
+        result: dict[str, Any] = job.run(wiring.job_services(), now)
         return result
 
     run.__name__ = module

@@ -28,8 +28,10 @@ if TYPE_CHECKING:
     from csms.data.configuration import PgConfigurationStore
     from csms.data.database import PgDatabase
     from csms.data.events import PgEventLog
+    from csms.domain.connections import ConnectionStore
     from csms.domain.events import DomainEvent
     from csms.domain.stations import ChargerContext
+    from csms.jobs.context import JobServices
     from csms.ocpp16.dispatcher import Dispatcher
     from csms.ocpp16.frames import CallError, CallResult
     from csms.services.admission import AdmissionService
@@ -39,14 +41,18 @@ if TYPE_CHECKING:
     from csms.services.event_relay import EventRelay
     from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
+    from csms.services.fleet_gauges import FleetGauges
     from csms.services.id_tags import IdTagService
+    from csms.services.liveness import LivenessService
     from csms.services.local_list import LocalListService
     from csms.services.locations import LocationService
+    from csms.services.meter_housekeeping import MeterHousekeepingService
     from csms.services.meter_series import MeterSeriesService
     from csms.services.reports import ReportService
     from csms.services.reservations import ReservationService
     from csms.services.sessions import SessionService
     from csms.services.smart_charging import SmartChargingService
+    from csms.services.stuck_transactions import StuckTransactionService
     from csms.services.users import UserService
 
 
@@ -503,6 +509,95 @@ class _ApiServices:
 def api_services() -> ApiServices:
     """What the operator API's routers use (the API function hands it to every request)."""
     return _ApiServices()
+
+
+# --- what the scheduled jobs use (built for every run where settings configure them) ----------
+
+
+def liveness() -> LivenessService:
+    from csms.data.liveness import PgHeartbeatIntervals
+    from csms.services.liveness import LivenessService
+
+    s = settings()
+    return LivenessService(
+        connections(),
+        management_sender,
+        PgHeartbeatIntervals(database()),
+        emit,
+        heartbeat_interval=s.heartbeat_interval,
+        slack_seconds=s.liveness_slack_seconds,
+    )
+
+
+def stuck_transactions() -> StuckTransactionService:
+    from datetime import timedelta
+
+    from csms.data.stuck_transactions import PgStuckTransactions
+    from csms.services.stuck_transactions import StuckTransactionPolicy, StuckTransactionService
+
+    s = settings()
+    return StuckTransactionService(
+        PgStuckTransactions(database()),
+        StuckTransactionPolicy(
+            idle=timedelta(hours=s.stuck_transaction_idle_hours),
+            reboot_grace=timedelta(minutes=s.reboot_grace_minutes),
+        ),
+    )
+
+
+def meter_housekeeping() -> MeterHousekeepingService:
+    from csms.data.housekeeping import PgMeterHousekeeping
+    from csms.services.meter_housekeeping import MeterHousekeepingService
+
+    return MeterHousekeepingService(PgMeterHousekeeping(database()), settings())
+
+
+def fleet_gauges() -> FleetGauges:
+    from csms.services.fleet_gauges import FleetGauges
+
+    return FleetGauges(connections(), database())
+
+
+class _JobServices:
+    """:class:`csms.jobs.context.JobServices` over this module's factories."""
+
+    @property
+    def connections(self) -> ConnectionStore:
+        return connections()
+
+    @property
+    def commands(self) -> CommandService:
+        return commands()
+
+    @property
+    def reservations(self) -> ReservationService:
+        return reservations()
+
+    @property
+    def liveness(self) -> LivenessService:
+        return liveness()
+
+    @property
+    def stuck_transactions(self) -> StuckTransactionService:
+        return stuck_transactions()
+
+    @property
+    def meter_housekeeping(self) -> MeterHousekeepingService:
+        return meter_housekeeping()
+
+    @property
+    def event_relay(self) -> EventRelay:
+        return event_relay()
+
+    @property
+    def fleet_gauges(self) -> FleetGauges:
+        return fleet_gauges()
+
+
+@cache
+def job_services() -> JobServices:
+    """What the scheduled jobs use (the scheduled function hands it to every run)."""
+    return _JobServices()
 
 
 def reset() -> None:

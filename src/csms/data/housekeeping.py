@@ -1,5 +1,5 @@
-"""The meter-housekeeping job's PostgreSQL work (the job and its rules:
-:mod:`csms.jobs.meter_housekeeping`).
+"""The meter-housekeeping job's PostgreSQL work (its rules:
+:mod:`csms.services.meter_housekeeping`).
 
 Everything runs on one connection (a Lambda container's pool holds one), which holds the
 job's session-level advisory lock for the whole run: a second run started meanwhile finds the
@@ -37,8 +37,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, text
@@ -46,6 +45,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TEXT
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
 
+from csms.clock import midnight
 from csms.data.database import PgDatabase
 from csms.data.reports import (
     REGISTER_LOCATION,
@@ -54,7 +54,7 @@ from csms.data.reports import (
     live_energy_cells,
 )
 from csms.data.tables import energy_rollup, energy_rollup_days, meter_samples
-from csms.domain.metering import ENERGY_REGISTER
+from csms.domain.metering import ENERGY_REGISTER, LockTimeout, Partition
 from csms.domain.reports import ReportFilter
 
 log = logging.getLogger(__name__)
@@ -64,54 +64,6 @@ LOCK_TIMEOUT = "10s"
 _LOCK_NOT_AVAILABLE = "55P03"
 _JOB_LOCK = "csms:meter-housekeeping"
 _COLUMNS = ", ".join(f'"{c.name}"' for c in meter_samples.c)
-
-
-class LockTimeout(Exception):
-    """A table lock was not granted within :data:`LOCK_TIMEOUT`."""
-
-
-@dataclass(frozen=True, slots=True)
-class Partition:
-    name: str
-    is_default: bool
-    #: The range [lower, upper); None is MINVALUE / MAXVALUE (and both None for the default).
-    lower: datetime | None
-    upper: datetime | None
-
-    def overlaps(self, lower: datetime, upper: datetime) -> bool:
-        if self.is_default:
-            return False
-        return (self.lower is None or self.lower < upper) and (self.upper is None or lower < self.upper)
-
-
-def midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
-
-
-@contextmanager
-def exclusive(db: PgDatabase) -> Iterator[MeterHousekeeping | None]:
-    """The housekeeping operations on one connection holding the job's advisory lock, or None
-    when another run holds it."""
-    with db.connect() as conn:
-        with conn.begin():
-            locked = conn.execute(
-                text("SELECT pg_try_advisory_lock(hashtext(:key))"), {"key": _JOB_LOCK}
-            ).scalar()
-        if not locked:
-            yield None
-            return
-        try:
-            yield MeterHousekeeping(conn)
-        finally:
-            try:
-                if conn.in_transaction():
-                    conn.rollback()
-                with conn.begin():
-                    conn.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": _JOB_LOCK})
-            except Exception:
-                # Never hand a connection that may still hold the lock back to the pool.
-                log.warning("could not release the meter-housekeeping lock", exc_info=True)
-                conn.invalidate()
 
 
 def _lock_timeout(exc: OperationalError) -> bool:
@@ -222,8 +174,41 @@ _COUNTED_PARAMS: dict[str, Any] = {
 }
 
 
+class PgMeterHousekeeping:
+    """The production :class:`csms.domain.metering.MeterHousekeepingStore`."""
+
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+
+    @contextmanager
+    def exclusive(self) -> Iterator[MeterHousekeeping | None]:
+        """The housekeeping operations on one connection holding the job's advisory lock, or
+        None when another run holds it."""
+        with self._db.connect() as conn:
+            with conn.begin():
+                locked = conn.execute(
+                    text("SELECT pg_try_advisory_lock(hashtext(:key))"), {"key": _JOB_LOCK}
+                ).scalar()
+            if not locked:
+                yield None
+                return
+            try:
+                yield MeterHousekeeping(conn)
+            finally:
+                try:
+                    if conn.in_transaction():
+                        conn.rollback()
+                    with conn.begin():
+                        conn.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": _JOB_LOCK})
+                except Exception:
+                    # Never hand a connection that may still hold the lock back to the pool.
+                    log.warning("could not release the meter-housekeeping lock", exc_info=True)
+                    conn.invalidate()
+
+
 class MeterHousekeeping:
-    """The operations, on the connection that holds the job's lock."""
+    """The operations, on the connection that holds the job's lock (the production
+    :class:`csms.domain.metering.MeterHousekeepingWork`)."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn

@@ -49,6 +49,12 @@ class ConnectionStore(Protocol):
         ...
 
 
+class ConnectionCensus(Protocol):
+    def count_connected(self) -> int:
+        """How many chargers have a current connection (all tenants)."""
+        ...
+
+
 class FrameSender(Protocol):
     def send(self, connection_id: str, frame: str) -> None:
         """Send one text frame; raises ConnectionGone if the connection no longer exists."""

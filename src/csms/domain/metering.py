@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final, Protocol
 
 #: The register that says how much energy went to the vehicle.
@@ -146,4 +147,82 @@ class MeterSeriesQueries(Protocol):
 
     def extent(self, scope: SampleScope, where: SampleFilter) -> Extent:
         """How many samples and series match, and their first and last timestamps."""
+        ...
+
+
+# --- meter housekeeping: partitions, the daily energy rollup, retention (csms.services.meter_housekeeping)
+
+
+class LockTimeout(Exception):
+    """A table lock was not granted in time: the step waits for the next run."""
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    name: str
+    is_default: bool
+    #: The range [lower, upper); None is MINVALUE / MAXVALUE (and both None for the default).
+    lower: datetime | None
+    upper: datetime | None
+
+    def overlaps(self, lower: datetime, upper: datetime) -> bool:
+        if self.is_default:
+            return False
+        return (self.lower is None or self.lower < upper) and (self.upper is None or lower < self.upper)
+
+
+class MeterHousekeepingWork(Protocol):
+    """The housekeeping operations, made by the one run that holds the job's lock."""
+
+    def is_partitioned(self) -> bool:
+        """Whether meter_samples is natively partitioned (else a TimescaleDB hypertable)."""
+        ...
+
+    def partitions(self) -> list[Partition]: ...
+
+    def create_month_partition(self, name: str, lower: datetime, upper: datetime) -> int | None:
+        """Create partition ``name`` for [lower, upper), moving its rows out of the default
+        partition; the number of rows moved, or None when a partition already covers (part
+        of) the range. LockTimeout if a lock was not granted."""
+        ...
+
+    def drop_partition(self, name: str) -> None:
+        """Drop a (month) partition with its rows. LockTimeout if the lock was not granted."""
+        ...
+
+    def delete_samples_before(self, cutoff: datetime, partition: str | None = None) -> int:
+        """Delete the samples older than ``cutoff`` from one partition (default: the whole
+        table); the number deleted."""
+        ...
+
+    def drop_hypertable_chunks_before(self, cutoff: datetime) -> None:
+        """TimescaleDB: drop the chunks entirely older than ``cutoff``."""
+        ...
+
+    def watermark(self) -> datetime | None:
+        """When the newest rollup was computed (None: nothing is rolled up)."""
+        ...
+
+    def first_days(self) -> dict[str, date]:
+        """Per tenant with transactions, the UTC day of its first one."""
+        ...
+
+    def missing_days(self, last: date) -> dict[str, list[date]]:
+        """Per tenant, the days up to ``last`` (from its first transaction's) not rolled up yet."""
+        ...
+
+    def dirty_days(self, since: datetime, settle: timedelta, not_before: date) -> dict[str, list[date]]:
+        """Per tenant, the rolled-up days from ``not_before`` on whose inputs changed since
+        they were computed."""
+        ...
+
+    def roll_up(self, tenant_id: str, first: date, stop: date, computed_at: datetime) -> int:
+        """(Re)compute the tenant's days [first, stop) as the energy report computes them."""
+        ...
+
+
+class MeterHousekeepingStore(Protocol):
+    def exclusive(self) -> AbstractContextManager[MeterHousekeepingWork | None]:
+        """The operations for the one run that holds the job's lock; None while another run
+        holds it."""
         ...

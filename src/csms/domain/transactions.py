@@ -118,6 +118,12 @@ class TransactionRepository(Protocol):
         ...
 
 
+class OpenTransactionCensus(Protocol):
+    def count_open_transactions(self) -> int:
+        """Transactions without a stop, all tenants."""
+        ...
+
+
 def transaction_data(transaction: Transaction) -> dict[str, Any]:
     """The fields every transaction event carries."""
     return {

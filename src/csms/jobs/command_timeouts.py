@@ -4,15 +4,17 @@ slot; chargers whose queue stalled are sent their next command."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from csms.jobs.context import JobServices
 
 
-def run(now: datetime) -> dict[str, Any]:
+def run(services: JobServices, now: datetime) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    from csms.app import wiring
     from csms.observability import metrics
 
-    result = wiring.commands().sweep(now=now)
+    result = services.commands.sweep(now=now)
     metrics.add_metric(name="CommandsTimedOut", unit=MetricUnit.Count, value=result["timed_out"])
     return result

@@ -5,16 +5,18 @@ attempts, and prune the event log past its retention period."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from csms.jobs.context import JobServices
 
 
-def run(now: datetime) -> dict[str, Any]:
+def run(services: JobServices, now: datetime) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    from csms.app import wiring
     from csms.observability import metrics
 
-    result = wiring.event_relay().redeliver(now)
+    result = services.event_relay.redeliver(now)
     metrics.add_metric(name="EventsRedelivered", unit=MetricUnit.Count, value=result["published"])
     metrics.add_metric(name="EventsDeadLettered", unit=MetricUnit.Count, value=result["dead_lettered"])
     metrics.add_metric(name="EventBacklog", unit=MetricUnit.Count, value=result["backlog"])

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from csms.jobs.context import JobServices
 
 
-def run(now: datetime) -> dict[str, Any]:
+def run(services: JobServices, now: datetime) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    from csms.app import wiring
     from csms.observability import metrics
 
-    online = wiring.connections().count_connected()
-    open_transactions = wiring.database().count_open_transactions()
-    metrics.add_metric(name="ChargersOnline", unit=MetricUnit.Count, value=online)
-    metrics.add_metric(name="OpenTransactions", unit=MetricUnit.Count, value=open_transactions)
-    return {"chargers_online": online, "open_transactions": open_transactions}
+    gauges = services.fleet_gauges.read()
+    metrics.add_metric(name="ChargersOnline", unit=MetricUnit.Count, value=gauges["chargers_online"])
+    metrics.add_metric(name="OpenTransactions", unit=MetricUnit.Count, value=gauges["open_transactions"])
+    return gauges

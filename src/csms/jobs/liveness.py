@@ -10,26 +10,17 @@ one PostgreSQL query for the suspects' heartbeat intervals, and a consistent Get
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from csms.jobs.context import JobServices
 
 
-def run(now: datetime) -> dict[str, Any]:
+def run(services: JobServices, now: datetime) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    from csms.app import wiring
-    from csms.data.liveness import PgHeartbeatIntervals
     from csms.observability import metrics
-    from csms.services.liveness import LivenessService
 
-    settings = wiring.settings()
-    service = LivenessService(
-        wiring.connections(),
-        wiring.management_sender,
-        PgHeartbeatIntervals(wiring.database()),
-        wiring.emit,
-        heartbeat_interval=settings.heartbeat_interval,
-        slack_seconds=settings.liveness_slack_seconds,
-    )
-    result = service.run(now)
+    result = services.liveness.run(now)
     metrics.add_metric(name="ChargersWentOffline", unit=MetricUnit.Count, value=result["offline"])
     return result

@@ -12,21 +12,22 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from csms.jobs.context import JobServices
 
 log = logging.getLogger(__name__)
 
 
-def run(now: datetime) -> dict[str, Any]:
-    from csms.app import wiring
-
-    expiry = wiring.reservations().expire(now)
+def run(services: JobServices, now: datetime) -> dict[str, Any]:
+    expiry = services.reservations.expire(now)
     asked = 0
     for tenant_id, charge_point_id, connector_id in expiry.still_reserved:
         try:
-            if wiring.connections().current_connection(charge_point_id) is None:
+            if services.connections.current_connection(charge_point_id) is None:
                 continue  # offline: it reports its status when it reconnects
-            wiring.commands().submit(
+            services.commands.submit(
                 tenant_id,
                 charge_point_id,
                 "TriggerMessage",

@@ -5,27 +5,19 @@ are flagged for an operator. Nothing is deleted. The rules are in
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from csms.jobs.context import JobServices
 
 
-def run(now: datetime) -> dict[str, Any]:
+def run(services: JobServices, now: datetime) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    from csms.app import wiring
-    from csms.data.stuck_transactions import PgStuckTransactions
     from csms.observability import metrics
-    from csms.services.stuck_transactions import StuckTransactionPolicy, StuckTransactionService
 
-    settings = wiring.settings()
-    service = StuckTransactionService(
-        PgStuckTransactions(wiring.database()),
-        StuckTransactionPolicy(
-            idle=timedelta(hours=settings.stuck_transaction_idle_hours),
-            reboot_grace=timedelta(minutes=settings.reboot_grace_minutes),
-        ),
-    )
-    result = service.run(now)
+    result = services.stuck_transactions.run(now)
     metrics.add_metric(name="TransactionsClosedByCsms", unit=MetricUnit.Count, value=result["closed"])
     metrics.add_metric(
         name="TransactionsFlagged",
