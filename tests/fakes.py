@@ -16,6 +16,7 @@ from csms.domain.stations import BootInfo, ChargePoint, ConnectorStatus, Registr
 from csms.domain.tokens import AuthorizationStatus, IdTag
 from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
 from csms.errors import AlreadyExists, ConnectionGone, StorageUnavailable
+from csms.services.stations import Stations
 
 T = TypeVar("T")
 
@@ -331,3 +332,20 @@ class RecordingSender:
 
     def __call__(self, event: dict[str, Any]) -> RecordingSender:
         return self
+
+
+class FakeStationLookup:
+    """Charge points known by (tenant, id): all of them unless ``known`` says otherwise."""
+
+    def __init__(self, known: Callable[[str, str], bool] = lambda tenant_id, charge_point_id: True) -> None:
+        self._known = known
+
+    def get(self, tenant_id: str, charge_point_id: str) -> ChargePoint | None:
+        if not self._known(tenant_id, charge_point_id):
+            return None
+        return ChargePoint(charge_point_id, tenant_id, RegistrationStatus.ACCEPTED)
+
+
+def stations_where(known: Callable[[str, str], bool] = lambda tenant_id, charge_point_id: True) -> Stations:
+    """The services' tenant check over :class:`FakeStationLookup`."""
+    return Stations(FakeStationLookup(known))

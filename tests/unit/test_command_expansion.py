@@ -9,12 +9,15 @@ import pytest
 
 from csms.clock import FixedClock
 from csms.domain.commands import Command
+from csms.domain.tenancy import TenantScope
 from csms.errors import InvalidInput
 from csms.ocpp16.frames import call
 from csms.services.commands import ActionSpec, CommandRegistry, CommandService, always_accepted
-from tests.fakes import FakeConnectionStore, RecordingSender
+from tests.fakes import FakeConnectionStore, RecordingSender, stations_where
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
+#: A tenant's operator submitting commands.
+OPERATOR = TenantScope("t1", subject="op")
 
 
 class Recorder:
@@ -42,6 +45,7 @@ def a_service(recorder: Recorder, spec: ActionSpec, validate: Any = None) -> Com
         RecordingSender,
         registry,
         FixedClock(NOW),
+        stations=stations_where(),
         timeout=timedelta(seconds=30),
         call_frame=call,
         validate_request=validate or (lambda action, payload: None),
@@ -57,7 +61,7 @@ def test_an_expanded_request_becomes_commands_queued_in_order() -> None:
     recorder = Recorder()
     service = a_service(recorder, ActionSpec("Split", always_accepted, expand=split))
     # When (the clock stands still, as it may between two submits)
-    batch = service.submit_all("t1", "CP", "Split", {"parts": 3}, "op")
+    batch = service.submit_all(OPERATOR, "CP", "Split", {"parts": 3})
     # Then each part is a command of its own, a microsecond apart so the queue keeps the order
     assert [c.request for c in batch] == [{"part": 0}, {"part": 1}, {"part": 2}]
     assert [c.created_at for c in batch] == [NOW + timedelta(microseconds=i) for i in range(3)]
@@ -65,7 +69,7 @@ def test_an_expanded_request_becomes_commands_queued_in_order() -> None:
     assert recorder.added == batch
     assert recorder.enqueued == [c.id for c in batch]
     # and submit() answers with the first
-    assert service.submit("t1", "CP", "Split", {"parts": 2}, "op").request == {"part": 0}
+    assert service.submit(OPERATOR, "CP", "Split", {"parts": 2}).request == {"part": 0}
 
 
 def test_one_invalid_part_records_none() -> None:
@@ -77,11 +81,11 @@ def test_one_invalid_part_records_none() -> None:
 
     service = a_service(recorder, ActionSpec("Split", always_accepted, expand=split), validate)
     with pytest.raises(InvalidInput):
-        service.submit_all("t1", "CP", "Split", {"parts": 3}, "op")
+        service.submit_all(OPERATOR, "CP", "Split", {"parts": 3})
     assert (recorder.added, recorder.enqueued) == ([], [])
 
 
 def test_nothing_to_send_is_refused() -> None:
     service = a_service(Recorder(), ActionSpec("Split", always_accepted, expand=split))
     with pytest.raises(InvalidInput):
-        service.submit_all("t1", "CP", "Split", {"parts": 0}, "op")
+        service.submit_all(OPERATOR, "CP", "Split", {"parts": 0})

@@ -15,6 +15,7 @@ from csms.errors import Conflict, InvalidInput
 from csms.ocpp16 import schemas
 from csms.ocpp16.local_list import entry_payload, frames
 from csms.services.local_list import LocalListService
+from tests.fakes import stations_where
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 
@@ -124,7 +125,7 @@ def test_a_full_list_holds_every_tag_and_an_expired_one_goes_out_expired() -> No
             a_tag("B", status=AuthorizationStatus.BLOCKED),
         ]
     )
-    plan = LocalListService(store).plan("t1", "CP", UpdateType.FULL, None, NOW)
+    plan = LocalListService(store, stations_where()).plan("t1", "CP", UpdateType.FULL, None, NOW)
     assert plan.first_version == 7
     assert [(e.id_tag, e.info.status if e.info else None) for e in plan.entries] == [
         ("A", AuthorizationStatus.ACCEPTED),
@@ -135,14 +136,16 @@ def test_a_full_list_holds_every_tag_and_an_expired_one_goes_out_expired() -> No
 
 def test_a_differential_with_names_removes_the_unknown_ones_once() -> None:
     store = FakeListStore([a_tag("A")])
-    plan = LocalListService(store).plan("t1", "CP", UpdateType.DIFFERENTIAL, ["A", "GONE", "A"], NOW)
+    plan = LocalListService(store, stations_where()).plan(
+        "t1", "CP", UpdateType.DIFFERENTIAL, ["A", "GONE", "A"], NOW
+    )
     assert [(e.id_tag, e.info is not None) for e in plan.entries] == [("A", True), ("GONE", False)]
 
 
 def test_a_differential_names_tags_case_insensitively_and_sends_them_as_provisioned() -> None:
     # OCPP IdToken is a CiString: "tag1" and "Tag1" name the stored "TAG1", once
     store = FakeListStore([a_tag("TAG1", parent_id_tag="FLEET")])
-    plan = LocalListService(store).plan(
+    plan = LocalListService(store, stations_where()).plan(
         "t1", "CP", UpdateType.DIFFERENTIAL, ["tag1", "gone", "Tag1", "GONE"], NOW
     )
     assert [(e.id_tag, e.info.parent_id_tag if e.info else None) for e in plan.entries] == [
@@ -153,9 +156,11 @@ def test_a_differential_names_tags_case_insensitively_and_sends_them_as_provisio
 
 def test_a_differential_without_names_diffs_against_the_last_full_list() -> None:
     store = FakeListStore([a_tag("A")], last_full=NOW - timedelta(hours=1))
-    LocalListService(store).plan("t1", "CP", UpdateType.DIFFERENTIAL, None, NOW)
+    LocalListService(store, stations_where()).plan("t1", "CP", UpdateType.DIFFERENTIAL, None, NOW)
     assert store.changed_since == NOW - timedelta(hours=1)
     with pytest.raises(Conflict):
-        LocalListService(FakeListStore([])).plan("t1", "CP", UpdateType.DIFFERENTIAL, None, NOW)
+        LocalListService(FakeListStore([]), stations_where()).plan(
+            "t1", "CP", UpdateType.DIFFERENTIAL, None, NOW
+        )
     with pytest.raises(InvalidInput):
-        LocalListService(store).plan("t1", "CP", UpdateType.FULL, ["A"], NOW)
+        LocalListService(store, stations_where()).plan("t1", "CP", UpdateType.FULL, ["A"], NOW)

@@ -11,11 +11,14 @@ import pytest
 from csms.clock import FixedClock
 from csms.domain.locations import Location, LocationQuery
 from csms.domain.reports import ConnectorSeconds, EnergyCell, ReportFilter
+from csms.domain.tenancy import TenantScope
 from csms.errors import AlreadyExists, InvalidInput, NotFound
 from csms.services.locations import LocationService
 from csms.services.reports import ReportService
+from tests.fakes import stations_where
 
 NOW = datetime(2026, 3, 21, 15, 30, tzinfo=UTC)
+TENANT = TenantScope("t")
 
 
 def at(text: str) -> datetime:
@@ -53,7 +56,8 @@ class FakeReportQueries:
 
 
 def a_report_service(queries: FakeReportQueries | None = None) -> ReportService:
-    return ReportService(queries or FakeReportQueries(), FixedClock(NOW))
+    queries = queries or FakeReportQueries()
+    return ReportService(queries, stations_where(queries.charge_point_exists), FixedClock(NOW))
 
 
 def test_the_default_range_is_30_days_up_to_the_end_of_today() -> None:
@@ -98,7 +102,7 @@ def test_energy_groups_by_charger_and_day_with_totals() -> None:
     )
     # When the report is made
     report = a_report_service(queries).energy(
-        "t", at("2026-03-01T00:00:00Z"), at("2026-03-03T00:00:00Z"), ReportFilter()
+        TENANT, at("2026-03-01T00:00:00Z"), at("2026-03-03T00:00:00Z"), ReportFilter()
     )
     # Then per charger (by id) and per day (in order), rounded to the milliwatt-hour
     assert [
@@ -121,9 +125,9 @@ def test_energy_groups_by_charger_and_day_with_totals() -> None:
 def test_reports_name_a_missing_charger_or_location() -> None:
     service = a_report_service()
     with pytest.raises(NotFound, match="NOPE"):
-        service.energy("t", None, None, ReportFilter(charge_point_id="NOPE"))
+        service.energy(TENANT, None, None, ReportFilter(charge_point_id="NOPE"))
     with pytest.raises(NotFound, match="L-9"):
-        service.utilisation("t", None, None, ReportFilter(location_id="L-9"))
+        service.utilisation(TENANT, None, None, ReportFilter(location_id="L-9"))
 
 
 def test_utilisation_counts_the_elapsed_part_of_the_range() -> None:
@@ -132,7 +136,7 @@ def test_utilisation_counts_the_elapsed_part_of_the_range() -> None:
     )
     # A range from 12:00 today to tomorrow: at 15:30, 3.5 hours have elapsed
     report = a_report_service(queries).utilisation(
-        "t", at("2026-03-21T12:00:00Z"), at("2026-03-22T12:00:00Z"), ReportFilter()
+        TENANT, at("2026-03-21T12:00:00Z"), at("2026-03-22T12:00:00Z"), ReportFilter()
     )
     assert queries.asked == [(at("2026-03-21T12:00:00Z"), NOW)]
     (connector,) = report.connectors
@@ -147,7 +151,7 @@ def test_utilisation_counts_the_elapsed_part_of_the_range() -> None:
 def test_utilisation_of_a_range_in_the_future_is_empty() -> None:
     queries = FakeReportQueries(seconds=[ConnectorSeconds("CP-1", 1, charging=1, occupied=1, unknown=0)])
     report = a_report_service(queries).utilisation(
-        "t", at("2026-03-22T00:00:00Z"), at("2026-03-23T00:00:00Z"), ReportFilter()
+        TENANT, at("2026-03-22T00:00:00Z"), at("2026-03-23T00:00:00Z"), ReportFilter()
     )
     assert queries.asked == []
     assert (report.connectors, report.range_seconds, report.utilisation) == ([], 0.0, None)
@@ -209,7 +213,7 @@ def a_location_service(queries: FakeLocationQueries, ids: list[str] | None = Non
 def test_a_generated_id_that_is_taken_is_drawn_again() -> None:
     queries = FakeLocationQueries()
     queries.rows["taken"] = ("other", {"name": "x"})
-    created = a_location_service(queries, ["taken", "fresh"]).create("t", None, {"name": "Depot"})
+    created = a_location_service(queries, ["taken", "fresh"]).create(TENANT, None, {"name": "Depot"})
     assert created.location.id == "fresh"
     assert (created.location.name, created.location.city, created.charge_point_ids) == ("Depot", None, [])
 
@@ -217,11 +221,11 @@ def test_a_generated_id_that_is_taken_is_drawn_again() -> None:
 def test_a_given_id_must_be_free_and_url_safe() -> None:
     queries = FakeLocationQueries()
     service = a_location_service(queries)
-    service.create("t", "L-1", {"name": "Depot"})
+    service.create(TENANT, "L-1", {"name": "Depot"})
     with pytest.raises(AlreadyExists):
-        service.create("t", "L-1", {"name": "Depot"})
+        service.create(TENANT, "L-1", {"name": "Depot"})
     with pytest.raises(InvalidInput, match="id"):
-        service.create("t", "a/b", {"name": "Depot"})
+        service.create(TENANT, "a/b", {"name": "Depot"})
 
 
 @pytest.mark.parametrize(
@@ -235,34 +239,34 @@ def test_a_given_id_must_be_free_and_url_safe() -> None:
 )
 def test_creation_rules(fields: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
-        a_location_service(FakeLocationQueries()).create("t", "L-1", fields)
+        a_location_service(FakeLocationQueries()).create(TENANT, "L-1", fields)
 
 
 def test_updates_keep_a_name_and_both_coordinates() -> None:
     queries = FakeLocationQueries()
     service = a_location_service(queries)
-    service.create("t", "L-1", {"name": "Depot", "latitude": 1.0, "longitude": 2.0})
+    service.create(TENANT, "L-1", {"name": "Depot", "latitude": 1.0, "longitude": 2.0})
     with pytest.raises(InvalidInput, match="name"):
-        service.update("t", "L-1", {"name": None})
+        service.update(TENANT, "L-1", {"name": None})
     with pytest.raises(InvalidInput, match="coordinates"):
-        service.update("t", "L-1", {"longitude": None})
-    moved = service.update("t", "L-1", {"latitude": 5.0})
+        service.update(TENANT, "L-1", {"longitude": None})
+    moved = service.update(TENANT, "L-1", {"latitude": 5.0})
     assert (moved.location.latitude, moved.location.longitude) == (5.0, 2.0)
     with pytest.raises(NotFound):
-        service.update("other", "L-1", {"city": "Kiel"})
+        service.update(TenantScope("other"), "L-1", {"city": "Kiel"})
 
 
 def test_assignment_is_all_or_nothing_and_names_the_unknown() -> None:
     queries = FakeLocationQueries()
     queries.chargers["CP-OTHER"] = ("other", None)
     service = a_location_service(queries)
-    service.create("t", "L-1", {"name": "Depot"})
+    service.create(TENANT, "L-1", {"name": "Depot"})
     with pytest.raises(InvalidInput, match=r"'NOPE', 'CP-OTHER'; nothing was assigned"):
-        service.assign("t", "L-1", ["CP-1", "NOPE", "CP-OTHER"])
+        service.assign(TENANT, "L-1", ["CP-1", "NOPE", "CP-OTHER"])
     assert queries.chargers["CP-1"] == ("t", None)
-    assert service.assign("t", "L-1", ["CP-2", "CP-1", "CP-2"]).charge_point_ids == ["CP-1", "CP-2"]
+    assert service.assign(TENANT, "L-1", ["CP-2", "CP-1", "CP-2"]).charge_point_ids == ["CP-1", "CP-2"]
     with pytest.raises(NotFound):
-        service.assign("t", "L-2", ["CP-1"])
-    service.unassign("t", "L-1", "CP-1")
+        service.assign(TENANT, "L-2", ["CP-1"])
+    service.unassign(TENANT, "L-1", "CP-1")
     with pytest.raises(NotFound, match="not at location"):
-        service.unassign("t", "L-1", "CP-1")
+        service.unassign(TENANT, "L-1", "CP-1")

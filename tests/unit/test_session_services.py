@@ -10,10 +10,12 @@ import pytest
 
 from csms.clock import FixedClock
 from csms.domain.metering import BucketPoint, Extent, RawPoint, SampleFilter, SampleScope, SeriesKey
+from csms.domain.tenancy import TenantScope
 from csms.domain.tokens import AuthorizationStatus, IdTagRecord
 from csms.domain.transactions import TransactionRecord
 from csms.errors import InvalidInput, NotFound
 from csms.services.meter_series import MAX_POINTS, MeterSeriesService, bucket_label, parse_bucket
+from tests.fakes import stations_where
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ENERGY = SeriesKey("Energy.Active.Import.Register", None, "Wh", "Outlet")
@@ -119,9 +121,9 @@ def test_series_are_grouped_by_key_in_query_order() -> None:
     queries = FakeMeterQueries(
         rows=[(CURRENT_L1, a_raw_point(0)), (ENERGY, a_raw_point(0)), (ENERGY, a_raw_point(5))]
     )
-    result = MeterSeriesService(queries, FixedClock(NOW)).for_transaction(
-        "acme", 7, measurands=["Current.Import", "Energy.Active.Import.Register"]
-    )
+    result = MeterSeriesService(
+        queries, stations_where(queries.charge_point_exists), FixedClock(NOW)
+    ).for_transaction(TenantScope("acme"), 7, measurands=["Current.Import", "Energy.Active.Import.Register"])
     assert [(s.key, len(s.points)) for s in result.series] == [(CURRENT_L1, 1), (ENERGY, 2)]
     (_, scope, where, limit) = queries.asked[0]
     assert scope == SampleScope("acme", transaction_id=7)
@@ -135,24 +137,25 @@ def test_series_are_grouped_by_key_in_query_order() -> None:
 
 def test_the_connector_range_defaults_to_the_last_day() -> None:
     queries = FakeMeterQueries()
-    service = MeterSeriesService(queries, FixedClock(NOW))
-    result = service.for_connector("acme", "CP-1", 1, bucket=timedelta(hours=1))
+    service = MeterSeriesService(queries, stations_where(queries.charge_point_exists), FixedClock(NOW))
+    result = service.for_connector(TenantScope("acme"), "CP-1", 1, bucket=timedelta(hours=1))
     assert (result.start, result.end) == (NOW - timedelta(days=1), NOW)
-    until = service.for_connector("acme", "CP-1", 1, end=NOW - timedelta(hours=1))
+    until = service.for_connector(TenantScope("acme"), "CP-1", 1, end=NOW - timedelta(hours=1))
     assert until.start == NOW - timedelta(hours=25)
     assert queries.asked[0][0] == "buckets"
 
 
 def test_unknown_scopes_and_bad_ranges() -> None:
-    service = MeterSeriesService(FakeMeterQueries(), FixedClock(NOW))
+    queries = FakeMeterQueries()
+    service = MeterSeriesService(queries, stations_where(queries.charge_point_exists), FixedClock(NOW))
     with pytest.raises(NotFound):
-        service.for_transaction("globex", 7)
+        service.for_transaction(TenantScope("globex"), 7)
     with pytest.raises(NotFound):
-        service.for_connector("globex", "CP-1", 1)
+        service.for_connector(TenantScope("globex"), "CP-1", 1)
     with pytest.raises(InvalidInput, match="from must be before to"):
-        service.for_connector("acme", "CP-1", 1, start=NOW, end=NOW)
+        service.for_connector(TenantScope("acme"), "CP-1", 1, start=NOW, end=NOW)
     with pytest.raises(InvalidInput, match="366 days"):
-        service.for_connector("acme", "CP-1", 1, start=NOW - timedelta(days=367), end=NOW)
+        service.for_connector(TenantScope("acme"), "CP-1", 1, start=NOW - timedelta(days=367), end=NOW)
 
 
 def test_too_many_points_names_the_smallest_bucket_that_fits() -> None:
@@ -162,14 +165,14 @@ def test_too_many_points_names_the_smallest_bucket_that_fits() -> None:
         rows=[(ENERGY, a_raw_point(i)) for i in range(MAX_POINTS + 1)],
         extent_answer=Extent(samples=60_480, series=3, first=fortnight[0], last=fortnight[1]),
     )
-    service = MeterSeriesService(queries, FixedClock(NOW))
+    service = MeterSeriesService(queries, stations_where(queries.charge_point_exists), FixedClock(NOW))
     with pytest.raises(InvalidInput) as raw:
-        service.for_connector("acme", "CP-1", 1, start=fortnight[0], end=fortnight[1])
+        service.for_connector(TenantScope("acme"), "CP-1", 1, start=fortnight[0], end=fortnight[1])
     assert str(raw.value) == (
         "the range holds 60480 samples in 3 series; one answer holds at most 10000 points: "
         "ask for bucket=15m (or a shorter range or fewer measurands)"
     )
     with pytest.raises(InvalidInput, match=r"more than 10000 points in 3 series.*bucket=30m"):
         service.for_connector(
-            "acme", "CP-1", 1, start=fortnight[0], end=fortnight[1], bucket=timedelta(minutes=15)
+            TenantScope("acme"), "CP-1", 1, start=fortnight[0], end=fortnight[1], bucket=timedelta(minutes=15)
         )

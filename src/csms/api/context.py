@@ -2,7 +2,10 @@
 
 The API function (:mod:`csms.app.api`) puts the composition root's :class:`ApiServices` into
 the resolver's context before each request; a router reads it with :func:`services`. Routers
-import neither the composition root nor an adapter: this Protocol lists all they may use.
+import neither the composition root nor an adapter: these Protocols list all they may use.
+Every operation on them takes the caller's :class:`~csms.domain.tenancy.TenantScope`; where a
+service also serves the command pipeline or the jobs (operations by charger, command or
+reservation id, across tenants), the router sees it through a narrower Protocol without them.
 """
 
 from __future__ import annotations
@@ -13,23 +16,80 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
     from csms.clock import Clock
-    from csms.services.commands import CommandService
+    from csms.domain.commands import Command, CommandStatus
+    from csms.domain.firmware import ChargePointEvent, EventKind
+    from csms.domain.local_list import LocalListState
+    from csms.domain.reservations import Reservation, ReservationStatus
+    from csms.domain.smart_charging import ChargingProfile, ProfileQuery
+    from csms.domain.tenancy import TenantScope
     from csms.services.configuration import ConfigurationService
     from csms.services.event_feed import EventFeedService
-    from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
     from csms.services.id_tags import IdTagService
-    from csms.services.local_list import LocalListService
     from csms.services.locations import LocationService
     from csms.services.meter_series import MeterSeriesService
     from csms.services.reports import ReportService
-    from csms.services.reservations import ReservationService
     from csms.services.sessions import SessionService
-    from csms.services.smart_charging import SmartChargingService
     from csms.services.users import UserService
 
 #: The key of the resolver's context that holds the :class:`ApiServices`.
 SERVICES = "services"
+
+
+class CommandRequests(Protocol):
+    """The operator's side of the command pipeline (csms.services.commands.CommandService)."""
+
+    def submit_all(
+        self, scope: TenantScope, charge_point_id: str, action: str, request: dict[str, Any]
+    ) -> list[Command]: ...
+
+    def get(self, scope: TenantScope, command_id: str) -> Command: ...
+
+    def search(
+        self,
+        scope: TenantScope,
+        charge_point_id: str,
+        status: CommandStatus | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Command], int]: ...
+
+
+class FirmwareTimelines(Protocol):
+    """csms.services.firmware.FirmwareService, as operators read it."""
+
+    def timeline(
+        self, scope: TenantScope, charge_point_id: str, kind: EventKind, limit: int, offset: int
+    ) -> tuple[list[ChargePointEvent], int]: ...
+
+
+class LocalListStates(Protocol):
+    """csms.services.local_list.LocalListService, as operators read it."""
+
+    def state(self, scope: TenantScope, charge_point_id: str) -> LocalListState: ...
+
+
+class ReservationRecords(Protocol):
+    """csms.services.reservations.ReservationService, as operators read it."""
+
+    def search(
+        self,
+        scope: TenantScope,
+        charge_point_id: str,
+        status: ReservationStatus | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Reservation], int]: ...
+
+    def get(self, scope: TenantScope, reservation_id: int) -> Reservation: ...
+
+
+class ChargingProfileRecords(Protocol):
+    """csms.services.smart_charging.SmartChargingService, as operators read it."""
+
+    def search(
+        self, scope: TenantScope, charge_point_id: str, query: ProfileQuery
+    ) -> tuple[list[ChargingProfile], int]: ...
 
 
 class ApiServices(Protocol):
@@ -50,17 +110,17 @@ class ApiServices(Protocol):
     @property
     def reports(self) -> ReportService: ...
     @property
-    def commands(self) -> CommandService: ...
+    def commands(self) -> CommandRequests: ...
     @property
     def configuration(self) -> ConfigurationService: ...
     @property
-    def firmware(self) -> FirmwareService: ...
+    def firmware(self) -> FirmwareTimelines: ...
     @property
-    def local_lists(self) -> LocalListService: ...
+    def local_lists(self) -> LocalListStates: ...
     @property
-    def reservations(self) -> ReservationService: ...
+    def reservations(self) -> ReservationRecords: ...
     @property
-    def smart_charging(self) -> SmartChargingService: ...
+    def smart_charging(self) -> ChargingProfileRecords: ...
     @property
     def users(self) -> UserService: ...
     @property

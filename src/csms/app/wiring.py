@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from csms.services.reservations import ReservationService
     from csms.services.sessions import SessionService
     from csms.services.smart_charging import SmartChargingService
+    from csms.services.stations import Stations
     from csms.services.stuck_transactions import StuckTransactionService
     from csms.services.users import UserService
 
@@ -213,6 +214,15 @@ def clock() -> Clock:
 
 
 @cache
+def stations() -> Stations:
+    """The one check that a charge point is in a tenant scope, for every service that needs it."""
+    from csms.data.fleet import PgFleetQueries
+    from csms.services.stations import Stations
+
+    return Stations(PgFleetQueries(database()))
+
+
+@cache
 def fleet() -> FleetService:
     from csms.data.fleet import PgFleetQueries
     from csms.services.fleet import FleetService
@@ -222,6 +232,7 @@ def fleet() -> FleetService:
     endpoint = settings().ws_management_endpoint
     return FleetService(
         PgFleetQueries(db),
+        stations(),
         ProvisioningService(db),
         connections(),
         _sender_for(endpoint) if endpoint else None,
@@ -256,7 +267,7 @@ def configuration_store() -> PgConfigurationStore:
 def configuration() -> ConfigurationService:
     from csms.services.configuration import ConfigurationService
 
-    return ConfigurationService(configuration_store())
+    return ConfigurationService(configuration_store(), stations())
 
 
 @cache
@@ -290,6 +301,7 @@ def commands(clock_override: Clock | None = None) -> CommandService:
             charging_profiles=smart_charging(),
         ),
         clock_override or clock(),
+        stations=stations(),
         timeout=timedelta(seconds=s.command_timeout_seconds),
         call_frame=call,
         validate_request=validate_request,
@@ -338,7 +350,7 @@ def firmware() -> FirmwareService:
     from csms.data.firmware import PgChargePointEvents
     from csms.services.firmware import FirmwareService
 
-    return FirmwareService(PgChargePointEvents(database()))
+    return FirmwareService(PgChargePointEvents(database()), stations())
 
 
 @cache
@@ -346,7 +358,7 @@ def local_lists() -> LocalListService:
     from csms.data.local_list import PgLocalListStore
     from csms.services.local_list import LocalListService
 
-    return LocalListService(PgLocalListStore(database()))
+    return LocalListService(PgLocalListStore(database()), stations())
 
 
 @cache
@@ -355,7 +367,7 @@ def reservations() -> ReservationService:
     from csms.data.reservations import PgReservationStore
     from csms.services.reservations import ReservationService
 
-    return ReservationService(PgReservationStore(database()))
+    return ReservationService(PgReservationStore(database()), stations())
 
 
 @cache
@@ -363,7 +375,7 @@ def smart_charging() -> SmartChargingService:
     from csms.data.smart_charging import PgChargingProfileStore
     from csms.services.smart_charging import SmartChargingService
 
-    return SmartChargingService(PgChargingProfileStore(database()))
+    return SmartChargingService(PgChargingProfileStore(database()), stations())
 
 
 # --- what the operator API reads (csms.services behind the routers) ---------------------------
@@ -400,7 +412,7 @@ def meter_series() -> MeterSeriesService:
     from csms.data.meter_series import PgMeterSeriesQueries
     from csms.services.meter_series import MeterSeriesService
 
-    return MeterSeriesService(PgMeterSeriesQueries(database()), clock())
+    return MeterSeriesService(PgMeterSeriesQueries(database()), stations(), clock())
 
 
 @cache
@@ -408,7 +420,7 @@ def reports() -> ReportService:
     from csms.data.reports import PgReportQueries
     from csms.services.reports import ReportService
 
-    return ReportService(PgReportQueries(database()), clock())
+    return ReportService(PgReportQueries(database()), stations(), clock())
 
 
 def event_feed() -> EventFeedService:

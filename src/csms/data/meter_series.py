@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.types import DateTime
 
 from csms.data.database import PgDatabase
-from csms.data.tables import charge_points, meter_samples, transactions
+from csms.data.tables import meter_samples, transactions
 from csms.domain.metering import BucketPoint, Extent, RawPoint, SampleFilter, SampleScope, SeriesKey
 
 #: date_bin's origin: buckets are aligned on midnight UTC whatever their size.
@@ -52,9 +52,6 @@ class PgMeterSeriesQueries:
 
     def transaction_exists(self, tenant_id: str, transaction_id: int) -> bool:
         return self._db.exists(transactions, transaction_id, tenant_id)
-
-    def charge_point_exists(self, tenant_id: str, charge_point_id: str) -> bool:
-        return self._db.exists(charge_points, charge_point_id, tenant_id)
 
     def samples(
         self, scope: SampleScope, where: SampleFilter, limit: int

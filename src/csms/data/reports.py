@@ -284,9 +284,6 @@ class PgReportQueries:
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
 
-    def charge_point_exists(self, tenant_id: str, charge_point_id: str) -> bool:
-        return self._db.exists(charge_points, charge_point_id, tenant_id)
-
     def location_exists(self, tenant_id: str, location_id: str) -> bool:
         return self._db.exists(locations, location_id, tenant_id)
 

@@ -131,8 +131,6 @@ class SeriesResult:
 class MeterSeriesQueries(Protocol):
     def transaction_exists(self, tenant_id: str, transaction_id: int) -> bool: ...
 
-    def charge_point_exists(self, tenant_id: str, charge_point_id: str) -> bool: ...
-
     def samples(
         self, scope: SampleScope, where: SampleFilter, limit: int
     ) -> list[tuple[SeriesKey, RawPoint]]:

@@ -88,8 +88,6 @@ class UtilisationReport:
 
 
 class ReportQueries(Protocol):
-    def charge_point_exists(self, tenant_id: str, charge_point_id: str) -> bool: ...
-
     def location_exists(self, tenant_id: str, location_id: str) -> bool: ...
 
     def energy_by_day(

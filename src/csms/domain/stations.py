@@ -10,6 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from csms.domain.tenancy import TenantScope
+
 #: What we accept as a charge point identity: it travels in a URL path segment, so no '/',
 #: and OCPP 2.0.1 caps it at 48 characters (1.6 chargers in the field stay well within).
 #: Test with ``fullmatch``: with ``re.match`` the ``$`` also matches before a trailing "\n".
@@ -99,6 +101,11 @@ class ChargerContext:
     registration_status: RegistrationStatus = RegistrationStatus.ACCEPTED
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def scope(self) -> TenantScope:
+        """What the charger's frames may reach: its own tenant."""
+        return TenantScope(self.tenant_id)
+
 
 class ChargePointRepository(Protocol):
     def get(self, charge_point_id: str) -> ChargePoint | None: ...
@@ -168,10 +175,14 @@ class ChargePointQuery:
     exclude_ids: Collection[str] = ()
 
 
-class FleetQueries(Protocol):
-    def search(self, tenant_id: str, query: ChargePointQuery) -> tuple[list[ChargePoint], int]: ...
+class StationLookup(Protocol):
+    def get(self, tenant_id: str, charge_point_id: str) -> ChargePoint | None:
+        """The tenant's charge point (decommissioned ones too); None for another tenant's."""
+        ...
 
-    def get(self, tenant_id: str, charge_point_id: str) -> ChargePoint | None: ...
+
+class FleetQueries(StationLookup, Protocol):
+    def search(self, tenant_id: str, query: ChargePointQuery) -> tuple[list[ChargePoint], int]: ...
 
     def connectors(self, tenant_id: str, charge_point_id: str) -> list[ConnectorState]: ...
 

@@ -11,6 +11,20 @@ from typing import Protocol
 from csms.errors import Forbidden
 
 
+@dataclass(frozen=True, slots=True)
+class TenantScope:
+    """What an operation may reach: one tenant's resources, on behalf of a subject.
+
+    Every service operation the operator API reaches takes one, and the service checks that
+    what it is asked about belongs to it (another tenant's charge point looks like no charge
+    point at all). A route therefore cannot reach another tenant's data by forgetting a check.
+    """
+
+    tenant_id: str
+    #: Who acts: an operator's token subject, or a job's name; None when nobody in particular.
+    subject: str | None = None
+
+
 class Role(StrEnum):
     VIEWER = "viewer"
     OPERATOR = "operator"
@@ -28,6 +42,11 @@ class Principal:
     tenant_id: str
     role: Role
     subject: str
+
+    @property
+    def scope(self) -> TenantScope:
+        """What the operator's requests may reach: their tenant, on their behalf."""
+        return TenantScope(self.tenant_id, self.subject or None)
 
     def require(self, role: Role) -> None:
         """Raise Forbidden unless the caller has at least ``role``."""

@@ -1,6 +1,8 @@
 """What the scheduled jobs work with: the composition root hands it to each run
-(:mod:`csms.app.scheduled`). The jobs work across tenants, so these are the services' job
-operations (sweeps, expiry, liveness), not the tenant-scoped ones the REST API calls."""
+(:mod:`csms.app.scheduled`). Jobs work across tenants: they call the services' job operations
+(sweeps, expiry, liveness), which the operator API's :class:`csms.api.context.ApiServices`
+does not offer. A job that acts for one tenant (the reservations job asking a charger for its
+status) does it in that tenant's :class:`~csms.domain.tenancy.TenantScope`, as an operator would."""
 
 from __future__ import annotations
 

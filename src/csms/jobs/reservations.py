@@ -14,6 +14,8 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from csms.domain.tenancy import TenantScope
+
 if TYPE_CHECKING:
     from csms.jobs.context import JobServices
 
@@ -27,12 +29,12 @@ def run(services: JobServices, now: datetime) -> dict[str, Any]:
         try:
             if services.connections.current_connection(charge_point_id) is None:
                 continue  # offline: it reports its status when it reconnects
+            # Asked in the reservation's tenant, as the job.
             services.commands.submit(
-                tenant_id,
+                TenantScope(tenant_id, subject="job:reservations"),
                 charge_point_id,
                 "TriggerMessage",
                 {"requestedMessage": "StatusNotification", "connectorId": connector_id},
-                requested_by="job:reservations",
             )
             asked += 1
         except Exception:  # one charger must not stop the others; the next expiry is its own

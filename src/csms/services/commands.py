@@ -30,7 +30,9 @@ from csms.domain.commands import (
 )
 from csms.domain.connections import ConnectionStore, FrameSender
 from csms.domain.events import correlation
+from csms.domain.tenancy import TenantScope
 from csms.errors import ConnectionGone, InvalidInput, NotFound
+from csms.services.stations import Stations
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,7 @@ class CommandService:
         registry: CommandRegistry,
         clock: Clock,
         *,
+        stations: Stations,
         timeout: timedelta,
         call_frame: FrameBuilder,
         validate_request: Callable[[str, dict[str, Any]], None],
@@ -128,6 +131,7 @@ class CommandService:
         self._sender = sender
         self._registry = registry
         self._clock = clock
+        self._stations = stations
         self._timeout = timeout
         self._call_frame = call_frame
         self._validate_request = validate_request
@@ -136,36 +140,28 @@ class CommandService:
     # --- submit ---------------------------------------------------------------------------
 
     def submit(
-        self,
-        tenant_id: str,
-        charge_point_id: str,
-        action: str,
-        request: dict[str, Any],
-        requested_by: str | None,
+        self, scope: TenantScope, charge_point_id: str, action: str, request: dict[str, Any]
     ) -> Command:
-        """Validate, record as queued, and trigger delivery."""
-        return self.submit_all(tenant_id, charge_point_id, action, request, requested_by)[0]
+        """Validate, record as queued, and trigger delivery. The charger must be the scope's
+        (NotFound) and in service (Conflict); the command is requested by the scope's subject."""
+        return self.submit_all(scope, charge_point_id, action, request)[0]
 
     def submit_all(
-        self,
-        tenant_id: str,
-        charge_point_id: str,
-        action: str,
-        request: dict[str, Any],
-        requested_by: str | None,
+        self, scope: TenantScope, charge_point_id: str, action: str, request: dict[str, Any]
     ) -> list[Command]:
         """As :meth:`submit`; an action with an ``expand`` hook may become several commands,
         returned in sending order. All are validated before any is recorded."""
+        self._stations.require_in_service(scope, charge_point_id)
         spec = self._registry.spec(action)
         command = Command(
             id=str(uuid.uuid4()),
-            tenant_id=tenant_id,
+            tenant_id=scope.tenant_id,
             charge_point_id=charge_point_id,
             action=action,
             request=request,
             status=CommandStatus.QUEUED,
             created_at=self._clock.now(),
-            requested_by=requested_by,
+            requested_by=scope.subject,
         )
         if spec.prepare is not None:
             command = _replace(command, request=spec.prepare(command))
@@ -192,21 +188,23 @@ class CommandService:
             self._queue.enqueue(queued)
         return batch
 
-    def get(self, tenant_id: str, command_id: str) -> Command:
-        found = self._store.get(tenant_id, command_id)
+    def get(self, scope: TenantScope, command_id: str) -> Command:
+        found = self._store.get(scope.tenant_id, command_id)
         if found is None:
             raise NotFound(f"no command {command_id!r}")
         return found
 
     def search(
         self,
-        tenant_id: str,
-        charge_point_id: str | None,
+        scope: TenantScope,
+        charge_point_id: str,
         status: CommandStatus | None,
         limit: int,
         offset: int,
     ) -> tuple[list[Command], int]:
-        return self._store.search(tenant_id, charge_point_id, status, limit, offset)
+        """A charger's commands, newest first."""
+        self._stations.require(scope, charge_point_id)
+        return self._store.search(scope.tenant_id, charge_point_id, status, limit, offset)
 
     # --- deliver --------------------------------------------------------------------------
 

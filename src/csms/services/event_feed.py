@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from csms.domain.events import EventFeed, StoredEvent
+from csms.domain.tenancy import TenantScope
 
 
 class EventFeedService:
@@ -14,13 +15,13 @@ class EventFeedService:
         #: The longest a long poll may wait in this deployment (``feed_max_wait_seconds``).
         self.max_wait_seconds = max_wait_seconds
 
-    def head(self, tenant_id: str) -> int:
+    def head(self, scope: TenantScope) -> int:
         """The cursor of the tenant's latest event (0 if none): a feed that starts now."""
-        return self._feed.head(tenant_id)
+        return self._feed.head(scope.tenant_id)
 
     def read(
         self,
-        tenant_id: str,
+        scope: TenantScope,
         after: int,
         limit: int,
         *,
@@ -28,4 +29,4 @@ class EventFeedService:
         charge_point_id: str | None = None,
     ) -> list[StoredEvent]:
         """At most ``limit`` of the tenant's events after the cursor ``after``, in feed order."""
-        return self._feed.feed(tenant_id, after, limit, types=types, charge_point_id=charge_point_id)
+        return self._feed.feed(scope.tenant_id, after, limit, types=types, charge_point_id=charge_point_id)

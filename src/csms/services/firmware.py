@@ -11,13 +11,16 @@ from datetime import datetime
 
 from csms.domain.firmware import ChargePointEvent, ChargePointEventStore, EventKind
 from csms.domain.stations import ChargerContext
+from csms.domain.tenancy import TenantScope
+from csms.services.stations import Stations
 
 
 class FirmwareService:
     """FirmwareStatusNotification / DiagnosticsStatusNotification and their timelines."""
 
-    def __init__(self, events: ChargePointEventStore) -> None:
+    def __init__(self, events: ChargePointEventStore, stations: Stations) -> None:
         self._events = events
+        self._stations = stations
 
     def firmware_status(self, ctx: ChargerContext, status: str, now: datetime) -> None:
         """Record a firmware update step reported by the charger."""
@@ -28,7 +31,8 @@ class FirmwareService:
         self._events.add(ctx.tenant_id, ctx.charge_point_id, EventKind.DIAGNOSTICS, status, now)
 
     def timeline(
-        self, tenant_id: str, charge_point_id: str, kind: EventKind, limit: int, offset: int
+        self, scope: TenantScope, charge_point_id: str, kind: EventKind, limit: int, offset: int
     ) -> tuple[list[ChargePointEvent], int]:
         """A charger's reported statuses of one kind, newest first."""
-        return self._events.timeline(tenant_id, charge_point_id, kind, limit, offset)
+        self._stations.require(scope, charge_point_id)
+        return self._events.timeline(scope.tenant_id, charge_point_id, kind, limit, offset)

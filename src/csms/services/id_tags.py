@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from csms.clock import Clock
+from csms.domain.tenancy import TenantScope
 from csms.domain.tokens import (
     STORABLE_ID_TAG_STATUSES,
     AuthorizationStatus,
@@ -32,7 +33,7 @@ class IdTagService:
 
     def create(
         self,
-        tenant_id: str,
+        scope: TenantScope,
         id_tag: str,
         *,
         status: AuthorizationStatus = AuthorizationStatus.ACCEPTED,
@@ -42,26 +43,26 @@ class IdTagService:
         """Add a tag to the tenant; AlreadyExists if the tenant has it (other tenants may)."""
         self._provisioning.add_id_tag(
             id_tag,
-            tenant_id,
+            scope.tenant_id,
             self._clock.now(),
             status=status,
             expiry_date=expiry_date,
             parent_id_tag=parent_id_tag,
         )
-        return self.get(tenant_id, id_tag)
+        return self.get(scope, id_tag)
 
-    def search(self, tenant_id: str, query: IdTagQuery) -> tuple[list[IdTagRecord], int]:
-        return self._queries.search(tenant_id, query, self._clock.now())
+    def search(self, scope: TenantScope, query: IdTagQuery) -> tuple[list[IdTagRecord], int]:
+        return self._queries.search(scope.tenant_id, query, self._clock.now())
 
-    def get(self, tenant_id: str, id_tag: str) -> IdTagRecord:
-        found = self._queries.get(tenant_id, id_tag)
+    def get(self, scope: TenantScope, id_tag: str) -> IdTagRecord:
+        found = self._queries.get(scope.tenant_id, id_tag)
         if found is None:
             raise NotFound(f"no id tag {id_tag!r}")
         return found
 
     def update(
         self,
-        tenant_id: str,
+        scope: TenantScope,
         id_tag: str,
         *,
         status: AuthorizationStatus | None = None,
@@ -86,10 +87,10 @@ class IdTagService:
             if parent_id_tag is not None and not 1 <= len(parent_id_tag) <= MAX_ID_TAG_LENGTH:
                 raise InvalidInput(f"a parent id tag has 1-{MAX_ID_TAG_LENGTH} characters (OCPP IdToken)")
             changes["parent_id_tag"] = parent_id_tag
-        if changes and not self._queries.update(tenant_id, id_tag, changes, self._clock.now()):
+        if changes and not self._queries.update(scope.tenant_id, id_tag, changes, self._clock.now()):
             raise NotFound(f"no id tag {id_tag!r}")
-        return self.get(tenant_id, id_tag)
+        return self.get(scope, id_tag)
 
-    def delete(self, tenant_id: str, id_tag: str) -> None:
-        if not self._queries.delete(tenant_id, id_tag):
+    def delete(self, scope: TenantScope, id_tag: str) -> None:
+        if not self._queries.delete(scope.tenant_id, id_tag):
             raise NotFound(f"no id tag {id_tag!r}")

@@ -21,8 +21,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from csms.domain.local_list import LocalListEntry, LocalListPlan, LocalListState, LocalListStore, UpdateType
+from csms.domain.tenancy import TenantScope
 from csms.domain.tokens import AuthorizationStatus, IdTag, IdTagInfo
 from csms.errors import Conflict, InvalidInput
+from csms.services.stations import Stations
 
 
 def entry(tag: IdTag, now: datetime) -> LocalListEntry:
@@ -35,8 +37,9 @@ def entry(tag: IdTag, now: datetime) -> LocalListEntry:
 
 
 class LocalListService:
-    def __init__(self, store: LocalListStore) -> None:
+    def __init__(self, store: LocalListStore, stations: Stations) -> None:
         self._store = store
+        self._stations = stations
 
     def plan(
         self,
@@ -91,5 +94,7 @@ class LocalListService:
         """The charger reported its list version (GetLocalListVersion)."""
         self._store.record_reported(tenant_id, charge_point_id, version, at)
 
-    def state(self, tenant_id: str, charge_point_id: str) -> LocalListState:
-        return self._store.state(tenant_id, charge_point_id) or LocalListState(charge_point_id)
+    def state(self, scope: TenantScope, charge_point_id: str) -> LocalListState:
+        """The list versions the charger holds, as far as the CSMS knows."""
+        self._stations.require(scope, charge_point_id)
+        return self._store.state(scope.tenant_id, charge_point_id) or LocalListState(charge_point_id)

@@ -19,6 +19,7 @@ from csms.domain.locations import (
     LocationQueries,
     LocationQuery,
 )
+from csms.domain.tenancy import TenantScope
 from csms.errors import AlreadyExists, InvalidInput, NotFound
 
 #: Generated ids: Crockford's base32 alphabet in lower case (no i, l, o, u to misread).
@@ -52,7 +53,7 @@ class LocationService:
         self._clock = clock
         self._new_id = new_id
 
-    def create(self, tenant_id: str, location_id: str | None, fields: dict[str, Any]) -> LocationDetail:
+    def create(self, scope: TenantScope, location_id: str | None, fields: dict[str, Any]) -> LocationDetail:
         """Create a location with the given id, or a generated one; AlreadyExists if taken.
 
         ``fields`` are columns of :data:`EDITABLE`; those left out are empty.
@@ -63,57 +64,57 @@ class LocationService:
         if location_id is not None:
             if not LOCATION_ID_PATTERN.match(location_id):
                 raise InvalidInput(f"id: {location_id!r} is not 1-64 letters, digits, '.', '_' or '-'")
-            if not self._queries.add(tenant_id, location_id, fields, now):
+            if not self._queries.add(scope.tenant_id, location_id, fields, now):
                 raise AlreadyExists(f"a location {location_id!r} exists already")
-            return self.get(tenant_id, location_id)
+            return self.get(scope, location_id)
         for _ in range(3):  # a collision of 60 random bits is all but impossible: retry anyway
             candidate = self._new_id()
-            if self._queries.add(tenant_id, candidate, fields, now):
-                return self.get(tenant_id, candidate)
+            if self._queries.add(scope.tenant_id, candidate, fields, now):
+                return self.get(scope, candidate)
         raise AlreadyExists("could not allocate a location id; retry")  # pragma: no cover
 
-    def search(self, tenant_id: str, query: LocationQuery) -> tuple[list[Location], int]:
-        return self._queries.search(tenant_id, query)
+    def search(self, scope: TenantScope, query: LocationQuery) -> tuple[list[Location], int]:
+        return self._queries.search(scope.tenant_id, query)
 
-    def get(self, tenant_id: str, location_id: str) -> LocationDetail:
-        location = self._require(tenant_id, location_id)
-        return LocationDetail(location, self._queries.charge_point_ids(tenant_id, location_id))
+    def get(self, scope: TenantScope, location_id: str) -> LocationDetail:
+        location = self._require(scope, location_id)
+        return LocationDetail(location, self._queries.charge_point_ids(scope.tenant_id, location_id))
 
-    def update(self, tenant_id: str, location_id: str, changes: dict[str, Any]) -> LocationDetail:
+    def update(self, scope: TenantScope, location_id: str, changes: dict[str, Any]) -> LocationDetail:
         """Change the given fields (None clears an optional one)."""
-        current = self._require(tenant_id, location_id)
+        current = self._require(scope, location_id)
         if changes.get("name", "") is None:
             raise InvalidInput("name: a location must have a name")
         merged = {name: getattr(current, name) for name in EDITABLE} | changes
         _check(merged)
         if changes:
-            self._queries.update(tenant_id, location_id, changes, self._clock.now())
-        return self.get(tenant_id, location_id)
+            self._queries.update(scope.tenant_id, location_id, changes, self._clock.now())
+        return self.get(scope, location_id)
 
-    def delete(self, tenant_id: str, location_id: str) -> None:
-        if not self._queries.delete(tenant_id, location_id, self._clock.now()):
+    def delete(self, scope: TenantScope, location_id: str) -> None:
+        if not self._queries.delete(scope.tenant_id, location_id, self._clock.now()):
             raise NotFound(f"no location {location_id!r}")
 
-    def assign(self, tenant_id: str, location_id: str, charge_point_ids: Sequence[str]) -> LocationDetail:
+    def assign(self, scope: TenantScope, location_id: str, charge_point_ids: Sequence[str]) -> LocationDetail:
         """Put every given charger at the location (moving it from another one), or none of them."""
         wanted = list(dict.fromkeys(charge_point_ids))
         if not wanted:
             raise InvalidInput("chargePointIds: give at least one charge point id")
-        unknown = self._queries.assign(tenant_id, location_id, wanted, self._clock.now())
+        unknown = self._queries.assign(scope.tenant_id, location_id, wanted, self._clock.now())
         if unknown is None:
             raise NotFound(f"no location {location_id!r}")
         if unknown:
             names = ", ".join(repr(i) for i in wanted if i in unknown)
             raise InvalidInput(f"chargePointIds: no charge point {names}; nothing was assigned")
-        return self.get(tenant_id, location_id)
+        return self.get(scope, location_id)
 
-    def unassign(self, tenant_id: str, location_id: str, charge_point_id: str) -> None:
-        self._require(tenant_id, location_id)
-        if not self._queries.unassign(tenant_id, location_id, charge_point_id, self._clock.now()):
+    def unassign(self, scope: TenantScope, location_id: str, charge_point_id: str) -> None:
+        self._require(scope, location_id)
+        if not self._queries.unassign(scope.tenant_id, location_id, charge_point_id, self._clock.now()):
             raise NotFound(f"charge point {charge_point_id!r} is not at location {location_id!r}")
 
-    def _require(self, tenant_id: str, location_id: str) -> Location:
-        found = self._queries.get(tenant_id, location_id)
+    def _require(self, scope: TenantScope, location_id: str) -> Location:
+        found = self._queries.get(scope.tenant_id, location_id)
         if found is None:
             raise NotFound(f"no location {location_id!r}")
         return found

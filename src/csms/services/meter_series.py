@@ -31,7 +31,9 @@ from csms.domain.metering import (
     SeriesKey,
     SeriesResult,
 )
+from csms.domain.tenancy import TenantScope
 from csms.errors import InvalidInput, NotFound
+from csms.services.stations import Stations
 
 MAX_POINTS = 10_000
 #: The connector route's range when none is given: the last 24 hours.
@@ -91,13 +93,14 @@ def bucket_label(size: timedelta) -> str:
 
 
 class MeterSeriesService:
-    def __init__(self, queries: MeterSeriesQueries, clock: Clock) -> None:
+    def __init__(self, queries: MeterSeriesQueries, stations: Stations, clock: Clock) -> None:
         self._queries = queries
+        self._stations = stations
         self._clock = clock
 
     def for_transaction(
         self,
-        tenant_id: str,
+        scope: TenantScope,
         transaction_id: int,
         *,
         measurands: Sequence[str] = (ENERGY_REGISTER,),
@@ -107,16 +110,16 @@ class MeterSeriesService:
         bucket: timedelta | None = None,
     ) -> SeriesResult:
         """The transaction's samples; without ``start``/``end``, all of them."""
-        if not self._queries.transaction_exists(tenant_id, transaction_id):
+        if not self._queries.transaction_exists(scope.tenant_id, transaction_id):
             raise NotFound(f"no transaction {transaction_id}")
         _check_range(start, end)
-        scope = SampleScope(tenant_id, transaction_id=transaction_id)
+        samples = SampleScope(scope.tenant_id, transaction_id=transaction_id)
         where = SampleFilter(tuple(measurands), phase, start, end)
-        return SeriesResult(start, end, bucket, self._series(scope, where, bucket))
+        return SeriesResult(start, end, bucket, self._series(samples, where, bucket))
 
     def for_connector(
         self,
-        tenant_id: str,
+        scope: TenantScope,
         charge_point_id: str,
         connector_id: int,
         *,
@@ -128,14 +131,13 @@ class MeterSeriesService:
     ) -> SeriesResult:
         """The connector's samples from ``start`` to ``end``: by default the last 24 hours
         (``end`` defaults to now, ``start`` to 24 hours before ``end``)."""
-        if not self._queries.charge_point_exists(tenant_id, charge_point_id):
-            raise NotFound(f"no charge point {charge_point_id!r}")
+        self._stations.require(scope, charge_point_id)
         end = end if end is not None else self._clock.now()
         start = start if start is not None else end - DEFAULT_WINDOW
         _check_range(start, end)
-        scope = SampleScope(tenant_id, charge_point_id=charge_point_id, connector_id=connector_id)
+        samples = SampleScope(scope.tenant_id, charge_point_id=charge_point_id, connector_id=connector_id)
         where = SampleFilter(tuple(measurands), phase, start, end)
-        return SeriesResult(start, end, bucket, self._series(scope, where, bucket))
+        return SeriesResult(start, end, bucket, self._series(samples, where, bucket))
 
     def _series(self, scope: SampleScope, where: SampleFilter, bucket: timedelta | None) -> list[Series]:
         rows: Sequence[tuple[SeriesKey, RawPoint | BucketPoint]]

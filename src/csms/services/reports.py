@@ -41,7 +41,9 @@ from csms.domain.reports import (
     ReportQueries,
     UtilisationReport,
 )
+from csms.domain.tenancy import TenantScope
 from csms.errors import InvalidInput, NotFound
+from csms.services.stations import Stations
 
 MAX_RANGE = timedelta(days=366)
 DEFAULT_RANGE = timedelta(days=30)
@@ -52,8 +54,9 @@ def _round(value: float) -> float:
 
 
 class ReportService:
-    def __init__(self, queries: ReportQueries, clock: Clock) -> None:
+    def __init__(self, queries: ReportQueries, stations: Stations, clock: Clock) -> None:
         self._queries = queries
+        self._stations = stations
         self._clock = clock
 
     def report_range(self, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
@@ -74,18 +77,18 @@ class ReportService:
         return start, end
 
     def energy(
-        self, tenant_id: str, start: datetime | None, end: datetime | None, scope: ReportFilter
+        self, scope: TenantScope, start: datetime | None, end: datetime | None, where: ReportFilter
     ) -> EnergyReport:
         """Energy (Wh) and sessions per charger and UTC day, per day, and in total."""
         start, end = self.report_range(start, end)
-        self._check_scope(tenant_id, scope)
-        cells = self._queries.energy_by_day(tenant_id, start, end, scope)
+        self._check_filter(scope, where)
+        cells = self._queries.energy_by_day(scope.tenant_id, start, end, where)
         by_charger: dict[str, list[EnergyCell]] = defaultdict(list)
         by_day: dict[date, list[EnergyCell]] = defaultdict(list)
         for cell in sorted(cells, key=lambda c: (c.charge_point_id, c.day)):
             by_charger[cell.charge_point_id].append(cell)
             by_day[cell.day].append(cell)
-        locations = self._queries.charger_locations(tenant_id, by_charger) if by_charger else {}
+        locations = self._queries.charger_locations(scope.tenant_id, by_charger) if by_charger else {}
         chargers = [
             ChargerEnergy(
                 charge_point_id=charger,
@@ -114,14 +117,18 @@ class ReportService:
         )
 
     def utilisation(
-        self, tenant_id: str, start: datetime | None, end: datetime | None, scope: ReportFilter
+        self, scope: TenantScope, start: datetime | None, end: datetime | None, where: ReportFilter
     ) -> UtilisationReport:
         """Per connector: the share of the (elapsed part of the) range it was charging."""
         start, end = self.report_range(start, end)
-        self._check_scope(tenant_id, scope)
+        self._check_filter(scope, where)
         elapsed_end = min(end, self._clock.now())
         range_seconds = max(0.0, (elapsed_end - start).total_seconds())
-        rows = self._queries.connector_seconds(tenant_id, start, elapsed_end, scope) if range_seconds else []
+        rows = (
+            self._queries.connector_seconds(scope.tenant_id, start, elapsed_end, where)
+            if range_seconds
+            else []
+        )
         connectors = [
             ConnectorUtilisation(
                 charge_point_id=r.charge_point_id,
@@ -145,13 +152,13 @@ class ReportService:
             utilisation=_share(charging, total_range),
         )
 
-    def _check_scope(self, tenant_id: str, scope: ReportFilter) -> None:
-        if scope.charge_point_id is not None and not self._queries.charge_point_exists(
-            tenant_id, scope.charge_point_id
+    def _check_filter(self, scope: TenantScope, where: ReportFilter) -> None:
+        if where.charge_point_id is not None:
+            self._stations.require(scope, where.charge_point_id)
+        if where.location_id is not None and not self._queries.location_exists(
+            scope.tenant_id, where.location_id
         ):
-            raise NotFound(f"no charge point {scope.charge_point_id!r}")
-        if scope.location_id is not None and not self._queries.location_exists(tenant_id, scope.location_id):
-            raise NotFound(f"no location {scope.location_id!r}")
+            raise NotFound(f"no location {where.location_id!r}")
 
 
 def _share(part: float, whole: float) -> float | None:

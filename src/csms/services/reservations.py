@@ -27,12 +27,15 @@ from csms.domain.reservations import (
     ReservationStatus,
     ReservationStore,
 )
+from csms.domain.tenancy import TenantScope
 from csms.errors import Conflict, InvalidInput, NotFound
+from csms.services.stations import Stations
 
 
 class ReservationService:
-    def __init__(self, store: ReservationStore) -> None:
+    def __init__(self, store: ReservationStore, stations: Stations) -> None:
         self._store = store
+        self._stations = stations
 
     def request(self, reservation: NewReservation, now: datetime) -> int:
         """Record a reservation about to be sent (ReserveNow); returns its id."""
@@ -75,19 +78,20 @@ class ReservationService:
         ids = self._store.expire(now)
         return Expiry(len(ids), self._store.still_reserved(ids) if ids else [])
 
-    def get(self, tenant_id: str, reservation_id: int) -> Reservation:
-        found = self._store.get(tenant_id, reservation_id)
+    def get(self, scope: TenantScope, reservation_id: int) -> Reservation:
+        found = self._store.get(scope.tenant_id, reservation_id)
         if found is None:
             raise NotFound(f"no reservation {reservation_id}")
         return found
 
     def search(
         self,
-        tenant_id: str,
+        scope: TenantScope,
         charge_point_id: str,
         status: ReservationStatus | None,
         limit: int,
         offset: int,
     ) -> tuple[list[Reservation], int]:
         """A charger's reservations, newest first."""
-        return self._store.search(tenant_id, charge_point_id, status, limit, offset)
+        self._stations.require(scope, charge_point_id)
+        return self._store.search(scope.tenant_id, charge_point_id, status, limit, offset)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from csms.clock import Clock
+from csms.domain.tenancy import TenantScope
 from csms.domain.transactions import (
     SessionQueries,
     TransactionQuery,
@@ -40,16 +41,16 @@ class SessionService:
     def now(self) -> datetime:
         return self._clock.now()
 
-    def search(self, tenant_id: str, query: TransactionQuery) -> tuple[list[TransactionRecord], int]:
+    def search(self, scope: TenantScope, query: TransactionQuery) -> tuple[list[TransactionRecord], int]:
         _check_range(query.start, query.end)
-        return self._queries.search(tenant_id, query)
+        return self._queries.search(scope.tenant_id, query)
 
-    def get(self, tenant_id: str, transaction_id: int) -> TransactionRecord:
-        found = self._queries.get(tenant_id, transaction_id)
+    def get(self, scope: TenantScope, transaction_id: int) -> TransactionRecord:
+        found = self._queries.get(scope.tenant_id, transaction_id)
         if found is None:
             raise NotFound(f"no transaction {transaction_id}")
         return found
 
-    def unknown_stops(self, tenant_id: str, query: UnknownStopQuery) -> tuple[list[UnknownStop], int]:
+    def unknown_stops(self, scope: TenantScope, query: UnknownStopQuery) -> tuple[list[UnknownStop], int]:
         _check_range(query.start, query.end)
-        return self._queries.unknown_stops(tenant_id, query)
+        return self._queries.unknown_stops(scope.tenant_id, query)

@@ -21,11 +21,14 @@ from csms.domain.smart_charging import (
     ProfileSpec,
     ProfileStatus,
 )
+from csms.domain.tenancy import TenantScope
+from csms.services.stations import Stations
 
 
 class SmartChargingService:
-    def __init__(self, store: ChargingProfileStore) -> None:
+    def __init__(self, store: ChargingProfileStore, stations: Stations) -> None:
         self._store = store
+        self._stations = stations
 
     def requested(
         self, tenant_id: str, charge_point_id: str, spec: ProfileSpec, command_id: str, now: datetime
@@ -48,7 +51,8 @@ class SmartChargingService:
         return self._store.clear(tenant_id, charge_point_id, criteria, now)
 
     def search(
-        self, tenant_id: str, charge_point_id: str, query: ProfileQuery
+        self, scope: TenantScope, charge_point_id: str, query: ProfileQuery
     ) -> tuple[list[ChargingProfile], int]:
         """A charger's profiles by connector, purpose and stack level (highest first)."""
-        return self._store.search(tenant_id, charge_point_id, query)
+        self._stations.require(scope, charge_point_id)
+        return self._store.search(scope.tenant_id, charge_point_id, query)

@@ -150,10 +150,10 @@ def _fleet() -> tuple[FleetService, datetime]:
     responses={201: {"description": "created"}, **error_responses(401, 403, 409, 422)},
 )
 def provision(body: Annotated[ChargePointCreate, Body()]) -> Response[ChargePointCreated]:
-    principal = caller(router, Role.ADMIN)
+    scope = caller(router, Role.ADMIN).scope
     fleet, now = _fleet()
     added = fleet.provision(
-        principal.tenant_id,
+        scope,
         body.id,
         password=body.password,
         generate_password=body.generate_password,
@@ -190,10 +190,10 @@ def list_charge_points(
     sort: Annotated[Literal["id", "createdAt", "lastBootAt"], Query()] = "id",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ) -> Page[ChargePointOut]:
-    principal = caller(router)
+    scope = caller(router).scope
     fleet, now = _fleet()
     views, total = fleet.search(
-        principal.tenant_id,
+        scope,
         ChargePointQuery(
             registration_status=registration_status,
             location_id=location_id,
@@ -217,9 +217,9 @@ def list_charge_points(
     responses={200: {"description": "OK"}, **error_responses(401, 404, 422)},
 )
 def get_charge_point(chargePointId: ChargePointId) -> ChargePointDetail:
-    principal = caller(router)
+    scope = caller(router).scope
     fleet, now = _fleet()
-    view = fleet.get(principal.tenant_id, chargePointId)
+    view = fleet.get(scope, chargePointId)
     return ChargePointDetail.model_validate(
         {**_out(view, now), "connectors": [_connector(c) for c in view.connectors]}
     )
@@ -235,10 +235,10 @@ def update_charge_point(
     chargePointId: ChargePointId,
     body: Annotated[ChargePointUpdate, Body()],
 ) -> ChargePointDetail:
-    principal = caller(router, Role.ADMIN)
+    scope = caller(router, Role.ADMIN).scope
     fleet, now = _fleet()
     view = fleet.update(
-        principal.tenant_id,
+        scope,
         chargePointId,
         password=body.password,
         clear_password=body.clear_password,
@@ -258,9 +258,9 @@ def update_charge_point(
     responses={204: {"description": "decommissioned", "content": {}}, **error_responses(401, 403, 404, 422)},
 )
 def decommission(chargePointId: ChargePointId) -> Response[None]:
-    principal = caller(router, Role.ADMIN)
+    scope = caller(router, Role.ADMIN).scope
     fleet, _ = _fleet()
-    fleet.decommission(principal.tenant_id, chargePointId)
+    fleet.decommission(scope, chargePointId)
     return Response(status_code=204)
 
 
@@ -271,9 +271,9 @@ def decommission(chargePointId: ChargePointId) -> Response[None]:
     responses={200: {"description": "OK"}, **error_responses(401, 404, 422)},
 )
 def list_connectors(chargePointId: ChargePointId) -> list[Connector]:
-    principal = caller(router)
+    scope = caller(router).scope
     fleet, _ = _fleet()
-    return [_connector(c) for c in fleet.connectors(principal.tenant_id, chargePointId)]
+    return [_connector(c) for c in fleet.connectors(scope, chargePointId)]
 
 
 @router.get(
@@ -290,15 +290,13 @@ def status_history(
     start: From = None,
     end: To = None,
 ) -> Page[StatusHistoryEntry]:
-    principal = caller(router)
+    scope = caller(router).scope
     if start is not None and end is not None and start >= end:
         raise RequestValidationError(
             [{"loc": ("query", "from"), "msg": "must be before to", "type": "value_error"}]
         )
     fleet, _ = _fleet()
-    entries, total = fleet.status_history(
-        principal.tenant_id, chargePointId, connectorId, start, end, limit, offset
-    )
+    entries, total = fleet.status_history(scope, chargePointId, connectorId, start, end, limit, offset)
     items = [StatusHistoryEntry.model_validate(e, from_attributes=True) for e in entries]
     return Page[StatusHistoryEntry](items=items, total=total, limit=limit, offset=offset)
 
@@ -310,7 +308,7 @@ def status_history(
     responses={200: {"description": "OK"}, **error_responses(401, 422)},
 )
 def connections() -> list[Connection]:
-    principal = caller(router)
+    scope = caller(router).scope
     fleet, now = _fleet()
     return [
         Connection(
@@ -320,5 +318,5 @@ def connections() -> list[Connection]:
             last_seen=r.last_seen,
             connection_age_seconds=_age(r, now),
         )
-        for r in fleet.connected(principal.tenant_id)
+        for r in fleet.connected(scope)
     ]

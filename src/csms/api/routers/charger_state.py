@@ -25,13 +25,6 @@ ChargePointId = Annotated[str, Path(description="the OCPP charge point id")]
 ERRORS = error_responses(401, 404, 422)
 
 
-def _charger(charge_point_id: str) -> str:
-    """The caller's tenant, after checking the charger is one of its own (404 otherwise)."""
-    principal = caller(router)
-    services(router).fleet.get(principal.tenant_id, charge_point_id)
-    return principal.tenant_id
-
-
 # --- FirmwareManagement ------------------------------------------------------------------------
 
 
@@ -41,8 +34,8 @@ class StatusEventOut(ApiModel):
 
 
 def _timeline(charge_point_id: str, kind: EventKind, limit: int, offset: int) -> Page[StatusEventOut]:
-    tenant_id = _charger(charge_point_id)
-    events, total = services(router).firmware.timeline(tenant_id, charge_point_id, kind, limit, offset)
+    scope = caller(router).scope
+    events, total = services(router).firmware.timeline(scope, charge_point_id, kind, limit, offset)
     items = [StatusEventOut(status=e.status, received_at=e.received_at) for e in events]
     return Page[StatusEventOut](items=items, total=total, limit=limit, offset=offset)
 
@@ -92,8 +85,8 @@ class LocalListOut(ApiModel):
     responses={200: {"description": "found"}, **ERRORS},
 )
 def local_list(chargePointId: ChargePointId) -> LocalListOut:
-    tenant_id = _charger(chargePointId)
-    state = services(router).local_lists.state(tenant_id, chargePointId)
+    scope = caller(router).scope
+    state = services(router).local_lists.state(scope, chargePointId)
     known = state.sent_version is not None and state.reported_version is not None
     return LocalListOut(
         charge_point_id=chargePointId,
@@ -150,8 +143,8 @@ def list_reservations(
     offset: Offset = 0,
     status: Annotated[ReservationStatus | None, Query()] = None,
 ) -> Page[ReservationOut]:
-    tenant_id = _charger(chargePointId)
-    found, total = services(router).reservations.search(tenant_id, chargePointId, status, limit, offset)
+    scope = caller(router).scope
+    found, total = services(router).reservations.search(scope, chargePointId, status, limit, offset)
     return Page[ReservationOut](
         items=[_reservation(r) for r in found], total=total, limit=limit, offset=offset
     )
@@ -166,8 +159,8 @@ def list_reservations(
 def get_reservation(
     reservationId: Annotated[int, Path(ge=1, le=MAX_INT, description="the OCPP reservationId")],
 ) -> ReservationOut:
-    principal = caller(router)
-    return _reservation(services(router).reservations.get(principal.tenant_id, reservationId))
+    scope = caller(router).scope
+    return _reservation(services(router).reservations.get(scope, reservationId))
 
 
 # --- SmartCharging -------------------------------------------------------------------------------
@@ -230,11 +223,11 @@ def list_charging_profiles(
     ] = False,
     connector_id: Annotated[int | None, Query(alias="connectorId", ge=0, le=MAX_INT)] = None,
 ) -> Page[ChargingProfileOut]:
-    tenant_id = _charger(chargePointId)
+    scope = caller(router).scope
     query = ProfileQuery(
         status=None if any_status else status, connector_id=connector_id, limit=limit, offset=offset
     )
-    found, total = services(router).smart_charging.search(tenant_id, chargePointId, query)
+    found, total = services(router).smart_charging.search(scope, chargePointId, query)
     now = services(router).clock.now()
     items = [_profile(p, now) for p in found]
     return Page[ChargingProfileOut](items=items, total=total, limit=limit, offset=offset)

@@ -27,11 +27,9 @@ from pydantic import (
 
 from csms.api.auth import caller
 from csms.api.common import MAX_INT, ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
-from csms.api.context import services
+from csms.api.context import CommandRequests, services
 from csms.domain.commands import Command, CommandStatus
-from csms.domain.tenancy import Role
-from csms.errors import Conflict
-from csms.services.commands import CommandService
+from csms.domain.tenancy import Role, TenantScope
 
 router = APIGatewayRouter()
 TAG = ["commands"]
@@ -374,7 +372,7 @@ ACTIONS: dict[str, type[ApiModel]] = {
 }
 
 
-def _service() -> CommandService:
+def _service() -> CommandRequests:
     return services(router).commands
 
 
@@ -382,30 +380,27 @@ def _out(command: Command) -> CommandOut:
     return CommandOut.model_validate(command, from_attributes=True)
 
 
-def _wait(service: CommandService, tenant_id: str, command: Command, seconds: float) -> Command:
-    return _wait_all(service, tenant_id, [command], seconds)[0]
+def _wait(service: CommandRequests, scope: TenantScope, command: Command, seconds: float) -> Command:
+    return _wait_all(service, scope, [command], seconds)[0]
 
 
-def _wait_all(service: CommandService, tenant_id: str, batch: list[Command], seconds: float) -> list[Command]:
+def _wait_all(
+    service: CommandRequests, scope: TenantScope, batch: list[Command], seconds: float
+) -> list[Command]:
     deadline = time.monotonic() + seconds
     while not all(c.status.final for c in batch) and time.monotonic() < deadline:
         time.sleep(0.1)
-        batch = [c if c.status.final else service.get(tenant_id, c.id) for c in batch]
+        batch = [c if c.status.final else service.get(scope, c.id) for c in batch]
     return batch
 
 
 def _submit(charge_point_id: str, action: str, body: ApiModel, wait: float) -> Response[CommandOut]:
-    principal = caller(router, Role.OPERATOR)
-    charger = services(router).fleet.get(principal.tenant_id, charge_point_id).charge_point
-    if charger.decommissioned_at is not None:
-        raise Conflict(f"charge point {charge_point_id!r} is decommissioned")
+    scope = caller(router, Role.OPERATOR).scope
     service = _service()
     payload = body.model_dump(by_alias=True, exclude_none=True, mode="json")
-    batch = service.submit_all(
-        principal.tenant_id, charge_point_id, action, payload, principal.subject or None
-    )
+    batch = service.submit_all(scope, charge_point_id, action, payload)
     if wait > 0:
-        batch = _wait_all(service, principal.tenant_id, batch, wait)
+        batch = _wait_all(service, scope, batch, wait)
     command = batch[0]
     out = _out(command)
     if len(batch) > 1:
@@ -461,11 +456,11 @@ for _action, _model in ACTIONS.items():
     responses={200: {"description": "the command"}, **error_responses(401, 403, 404, 422)},
 )
 def get_command(commandId: Annotated[str, Path()], wait: Wait = 0) -> CommandOut:
-    principal = caller(router, Role.OPERATOR)
+    scope = caller(router, Role.OPERATOR).scope
     service = _service()
-    command = service.get(principal.tenant_id, commandId)
+    command = service.get(scope, commandId)
     if wait > 0:
-        command = _wait(service, principal.tenant_id, command, wait)
+        command = _wait(service, scope, command, wait)
     return _out(command)
 
 
@@ -481,9 +476,8 @@ def list_commands(
     offset: Offset = 0,
     status: Annotated[CommandStatus | None, Query()] = None,
 ) -> Page[CommandOut]:
-    principal = caller(router, Role.OPERATOR)
-    services(router).fleet.get(principal.tenant_id, chargePointId)  # 404 for other tenants
-    commands, total = _service().search(principal.tenant_id, chargePointId, status, limit, offset)
+    scope = caller(router, Role.OPERATOR).scope
+    commands, total = _service().search(scope, chargePointId, status, limit, offset)
     return Page[CommandOut](items=[_out(c) for c in commands], total=total, limit=limit, offset=offset)
 
 
@@ -502,9 +496,8 @@ class ConfigurationEntryOut(ApiModel):
     responses={200: {"description": "the known keys"}, **error_responses(401, 404, 422)},
 )
 def configuration(chargePointId: ChargePointId) -> list[ConfigurationEntryOut]:
-    principal = caller(router)
-    services(router).fleet.get(principal.tenant_id, chargePointId)
-    entries = services(router).configuration.entries(principal.tenant_id, chargePointId)
+    scope = caller(router).scope
+    entries = services(router).configuration.entries(scope, chargePointId)
     return [ConfigurationEntryOut.model_validate(e, from_attributes=True) for e in entries]
 
 

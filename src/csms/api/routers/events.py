@@ -187,20 +187,20 @@ def feed(
         WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_CURSOR}),
     ] = None,
 ) -> Response[Any]:
-    principal = caller(router)
+    scope = caller(router).scope
     events = services(router).events
     types = tuple(sorted({name for value in type or () for name in value.split(",")}))
     stream = _wants_sse(router.current_event.headers)
     wait = min(wait, float(events.max_wait_seconds), _time_left(router.lambda_context))
     start = last_event_id if last_event_id is not None else after
-    cursor = events.head(principal.tenant_id) if start is None else start
+    cursor = events.head(scope) if start is None else start
 
     deadline = time.monotonic() + wait
     while True:
         # With filters, remember the head before reading: if nothing matches, the cursor can
         # move past what did not match (the next request does not read it again).
-        head = events.head(principal.tenant_id) if types or chargePointId else None
-        found = events.read(principal.tenant_id, cursor, limit, types=types, charge_point_id=chargePointId)
+        head = events.head(scope) if types or chargePointId else None
+        found = events.read(scope, cursor, limit, types=types, charge_point_id=chargePointId)
         if found:
             cursor = found[-1].sequence
             break

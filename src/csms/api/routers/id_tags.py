@@ -139,10 +139,10 @@ def _location(id_tag: str) -> str:
     responses={201: {"description": "created"}, **error_responses(401, 403, 409, 422, 503)},
 )
 def create_id_tag(body: Annotated[IdTagCreate, Body()]) -> Response[IdTagOut]:
-    principal = caller(router, Role.ADMIN)
+    scope = caller(router, Role.ADMIN).scope
     service = _id_tags()
     record = service.create(
-        principal.tenant_id,
+        scope,
         body.id_tag,
         status=AuthorizationStatus(body.status),
         expiry_date=body.expiry_date,
@@ -179,10 +179,10 @@ def list_id_tags(
     sort: Annotated[Literal["idTag", "createdAt", "expiryDate"], Query()] = "idTag",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ) -> Page[IdTagOut]:
-    principal = caller(router)
+    scope = caller(router).scope
     service = _id_tags()
     records, total = service.search(
-        principal.tenant_id,
+        scope,
         IdTagQuery(
             status=AuthorizationStatus(status) if status else None,
             parent_id_tag=parent_id_tag,
@@ -205,9 +205,9 @@ def list_id_tags(
     responses={200: {"description": "the id tag"}, **error_responses(401, 404, 422, 503)},
 )
 def get_id_tag(idTag: IdTagPath) -> IdTagOut:
-    principal = caller(router)
+    scope = caller(router).scope
     service = _id_tags()
-    return _out(service.get(principal.tenant_id, idTag), service.now())
+    return _out(service.get(scope, idTag), service.now())
 
 
 @router.patch(
@@ -217,11 +217,11 @@ def get_id_tag(idTag: IdTagPath) -> IdTagOut:
     responses={200: {"description": "the updated id tag"}, **error_responses(401, 403, 404, 409, 422, 503)},
 )
 def update_id_tag(idTag: IdTagPath, body: Annotated[IdTagUpdate, Body()]) -> IdTagOut:
-    principal = caller(router, Role.ADMIN)
+    scope = caller(router, Role.ADMIN).scope
     service = _id_tags()
     given = body.model_fields_set
     record = service.update(
-        principal.tenant_id,
+        scope,
         idTag,
         status=AuthorizationStatus(body.status) if body.status else None,
         expiry_date=body.expiry_date,
@@ -244,6 +244,6 @@ def update_id_tag(idTag: IdTagPath, body: Annotated[IdTagUpdate, Body()]) -> IdT
 def delete_id_tag(idTag: IdTagPath) -> Response[None]:
     """Transactions keep the tag as text, and tags naming it as their parent keep that name:
     chargers then hear Invalid for it, as for any unknown tag."""
-    principal = caller(router, Role.ADMIN)
-    _id_tags().delete(principal.tenant_id, idTag)
+    scope = caller(router, Role.ADMIN).scope
+    _id_tags().delete(scope, idTag)
     return Response(status_code=204)

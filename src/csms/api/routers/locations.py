@@ -166,8 +166,8 @@ def _changes(body: LocationCreate | LocationUpdate) -> dict[str, Any]:
     },
 )
 def create_location(body: Annotated[LocationCreate, Body()]) -> Response[LocationDetailOut]:
-    principal = caller(router, Role.ADMIN)
-    created = _locations().create(principal.tenant_id, body.id, _changes(body))
+    scope = caller(router, Role.ADMIN).scope
+    created = _locations().create(scope, body.id, _changes(body))
     return Response(
         status_code=201,
         content_type="application/json",
@@ -196,9 +196,9 @@ def list_locations(
     sort: Annotated[Literal["name", "createdAt"], Query()] = "name",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ) -> Page[LocationOut]:
-    principal = caller(router)
+    scope = caller(router).scope
     locations, total = _locations().search(
-        principal.tenant_id,
+        scope,
         LocationQuery(
             name_contains=q,
             country=country,
@@ -218,8 +218,8 @@ def list_locations(
     responses={200: {"description": "the location"}, **error_responses(401, 404, 422, 503)},
 )
 def get_location(locationId: LocationId) -> LocationDetailOut:
-    principal = caller(router)
-    return _detail(_locations().get(principal.tenant_id, locationId))
+    scope = caller(router).scope
+    return _detail(_locations().get(scope, locationId))
 
 
 @router.patch(
@@ -230,8 +230,8 @@ def get_location(locationId: LocationId) -> LocationDetailOut:
     responses={200: {"description": "the updated location"}, **error_responses(401, 403, 404, 422, 503)},
 )
 def update_location(locationId: LocationId, body: Annotated[LocationUpdate, Body()]) -> LocationDetailOut:
-    principal = caller(router, Role.ADMIN)
-    return _detail(_locations().update(principal.tenant_id, locationId, _changes(body)))
+    scope = caller(router, Role.ADMIN).scope
+    return _detail(_locations().update(scope, locationId, _changes(body)))
 
 
 @router.delete(
@@ -241,8 +241,8 @@ def update_location(locationId: LocationId, body: Annotated[LocationUpdate, Body
     responses={204: {"description": "deleted", "content": {}}, **error_responses(401, 403, 404, 422, 503)},
 )
 def delete_location(locationId: LocationId) -> Response[None]:
-    principal = caller(router, Role.ADMIN)
-    _locations().delete(principal.tenant_id, locationId)
+    scope = caller(router, Role.ADMIN).scope
+    _locations().delete(scope, locationId)
     return Response(status_code=204)
 
 
@@ -260,8 +260,8 @@ def delete_location(locationId: LocationId) -> Response[None]:
 def assign_charge_points(
     locationId: LocationId, body: Annotated[ChargePointAssignment, Body()]
 ) -> LocationDetailOut:
-    principal = caller(router, Role.ADMIN)
-    return _detail(_locations().assign(principal.tenant_id, locationId, body.charge_point_ids))
+    scope = caller(router, Role.ADMIN).scope
+    return _detail(_locations().assign(scope, locationId, body.charge_point_ids))
 
 
 @router.delete(
@@ -274,6 +274,6 @@ def assign_charge_points(
     },
 )
 def unassign_charge_point(locationId: LocationId, chargePointId: ChargePointId) -> Response[None]:
-    principal = caller(router, Role.ADMIN)
-    _locations().unassign(principal.tenant_id, locationId, chargePointId)
+    scope = caller(router, Role.ADMIN).scope
+    _locations().unassign(scope, locationId, chargePointId)
     return Response(status_code=204)

@@ -168,9 +168,9 @@ def transaction_meter_values(
     """Every sample the transaction carried (MeterValues and StopTransaction's transactionData),
     or those from ``from`` to ``to``. At most 10,000 points per answer: more is refused (422)
     naming a bucket that fits."""
-    principal = caller(router)
+    scope = caller(router).scope
     result = _meter_series().for_transaction(
-        principal.tenant_id,
+        scope,
         transactionId,
         measurands=_measurands(measurand),
         phase=_phase(phase),
@@ -198,9 +198,9 @@ def connector_meter_values(
 ) -> MeterSeriesOut:
     """Samples of the connector in any transaction or none. ``to`` defaults to now and
     ``from`` to 24 hours before ``to``; the range may span at most 366 days."""
-    principal = caller(router)
+    scope = caller(router).scope
     result = _meter_series().for_connector(
-        principal.tenant_id,
+        scope,
         chargePointId,
         connectorId,
         measurands=_measurands(measurand),

@@ -125,9 +125,9 @@ def energy_report(
     charge_point_id: ChargePointFilter = None,
     location_id: LocationFilter = None,
 ) -> EnergyReportOut:
-    principal = caller(router)
+    scope = caller(router).scope
     report = _reports().energy(
-        principal.tenant_id,
+        scope,
         utc_param(start, "from"),
         utc_param(to, "to"),
         ReportFilter(charge_point_id=charge_point_id, location_id=location_id),
@@ -168,9 +168,9 @@ def utilisation_report(
     charge_point_id: ChargePointFilter = None,
     location_id: LocationFilter = None,
 ) -> UtilisationReportOut:
-    principal = caller(router)
+    scope = caller(router).scope
     report = _reports().utilisation(
-        principal.tenant_id,
+        scope,
         utc_param(start, "from"),
         utc_param(to, "to"),
         ReportFilter(charge_point_id=charge_point_id, location_id=location_id),

@@ -168,10 +168,10 @@ def list_transactions(
 ) -> Page[TransactionOut]:
     """``from``/``to`` bound the start time (from inclusive, to exclusive). Transactions
     without a stop time or an energy figure sort last in either order."""
-    principal = caller(router)
+    scope = caller(router).scope
     service = _sessions()
     records, total = service.search(
-        principal.tenant_id,
+        scope,
         TransactionQuery(
             charge_point_id=charge_point_id,
             connector_id=connector_id,
@@ -200,9 +200,9 @@ def list_transactions(
     responses={200: {"description": "the transaction"}, **error_responses(401, 404, 422, 503)},
 )
 def get_transaction(transactionId: TransactionId) -> TransactionOut:
-    principal = caller(router)
+    scope = caller(router).scope
     service = _sessions()
-    return _out(service.get(principal.tenant_id, transactionId), service.now())
+    return _out(service.get(scope, transactionId), service.now())
 
 
 @router.get(
@@ -224,9 +224,9 @@ def list_unknown_transaction_stops(
 ) -> Page[UnknownTransactionStopOut]:
     """The charger was acknowledged (it must not retry forever); these are for an operator to
     reconcile. ``from``/``to`` bound the time the stop was received."""
-    principal = caller(router)
+    scope = caller(router).scope
     stops, total = _sessions().unknown_stops(
-        principal.tenant_id,
+        scope,
         UnknownStopQuery(
             charge_point_id=charge_point_id,
             start=utc_param(start, "from"),

@@ -63,8 +63,8 @@ def _out(user: object) -> UserOut:
     responses={201: {"description": "created"}, **error_responses(401, 403, 409, 422)},
 )
 def create_user(body: Annotated[UserCreate, Body()]) -> Response[UserOut]:
-    principal = caller(router, Role.ADMIN)
-    user = _users().create(principal.tenant_id, str(body.email), body.role)
+    scope = caller(router, Role.ADMIN).scope
+    user = _users().create(scope, str(body.email), body.role)
     return Response(
         status_code=201,
         content_type="application/json",
@@ -80,8 +80,8 @@ def create_user(body: Annotated[UserCreate, Body()]) -> Response[UserOut]:
     responses={200: {"description": "OK"}, **error_responses(401, 403, 422)},
 )
 def list_users(limit: Limit = 50, offset: Offset = 0) -> Page[UserOut]:
-    principal = caller(router, Role.ADMIN)
-    users = _users().list(principal.tenant_id)
+    scope = caller(router, Role.ADMIN).scope
+    users = _users().list(scope)
     items = [_out(u) for u in users[offset : offset + limit]]
     return Page[UserOut](items=items, total=len(users), limit=limit, offset=offset)
 
@@ -93,8 +93,8 @@ def list_users(limit: Limit = 50, offset: Offset = 0) -> Page[UserOut]:
     responses={200: {"description": "OK"}, **error_responses(401, 403, 404, 422)},
 )
 def get_user(userId: UserId) -> UserOut:
-    principal = caller(router, Role.ADMIN)
-    return _out(_users().get(principal.tenant_id, userId))
+    scope = caller(router, Role.ADMIN).scope
+    return _out(_users().get(scope, userId))
 
 
 @router.patch(
@@ -104,8 +104,8 @@ def get_user(userId: UserId) -> UserOut:
     responses={200: {"description": "OK"}, **error_responses(401, 403, 404, 422)},
 )
 def update_user(userId: UserId, body: Annotated[UserUpdate, Body()]) -> UserOut:
-    principal = caller(router, Role.ADMIN)
-    return _out(_users().set_role(principal.tenant_id, userId, body.role))
+    scope = caller(router, Role.ADMIN).scope
+    return _out(_users().set_role(scope, userId, body.role))
 
 
 @router.delete(
@@ -115,6 +115,6 @@ def update_user(userId: UserId, body: Annotated[UserUpdate, Body()]) -> UserOut:
     responses={204: {"description": "removed", "content": {}}, **error_responses(401, 403, 404, 422)},
 )
 def delete_user(userId: UserId) -> Response[None]:
-    principal = caller(router, Role.ADMIN)
-    _users().delete(principal.tenant_id, userId)
+    scope = caller(router, Role.ADMIN).scope
+    _users().delete(scope, userId)
     return Response(status_code=204)
