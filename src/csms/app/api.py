@@ -64,9 +64,10 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _as_plain_json(event)
     from csms.api.context import SERVICES
     from csms.app import wiring
+    from csms.app.containers import api_services
 
     app = resolver()
-    app.append_context(**{SERVICES: wiring.api_services()})  # type: ignore[no-untyped-call]
+    app.append_context(**{SERVICES: api_services()})  # type: ignore[no-untyped-call]
     try:
         return app.resolve(event, context)
     finally:

@@ -21,10 +21,10 @@ Job = Callable[[datetime], dict[str, Any]]
 
 def _job(module: str) -> Job:
     def run(now: datetime) -> dict[str, Any]:
-        from csms.app import wiring
+        from csms.app.containers import job_services
 
         job = importlib.import_module(f"csms.jobs.{module}")
-        result: dict[str, Any] = job.run(wiring.job_services(), now)
+        result: dict[str, Any] = job.run(job_services(), now)
         return result
 
     run.__name__ = module

@@ -2,8 +2,8 @@
 
 Imports are local to each factory so a function only pays for what it uses at cold start
 (the disconnect function never imports SQLAlchemy). The entry logic in this package asks the
-factories for what it needs; the REST routers get theirs through :func:`api_services`, which
-the API function puts into every request's context (they never import this module).
+factories for what it needs; the REST routers and the scheduled jobs never import this
+module: they get what they use through :mod:`csms.app.containers`.
 """
 
 from __future__ import annotations
@@ -21,17 +21,14 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
-    from csms.api.context import ApiServices
     from csms.aws.connections import DynamoConnectionStore
     from csms.aws.gateway import ApiGatewaySender
     from csms.aws.users import CognitoUsers
     from csms.data.configuration import PgConfigurationStore
     from csms.data.database import PgDatabase
     from csms.data.events import PgEventLog
-    from csms.domain.connections import ConnectionStore
     from csms.domain.events import DomainEvent
     from csms.domain.stations import ChargerContext
-    from csms.jobs.context import JobServices
     from csms.ocpp16.dispatcher import Dispatcher
     from csms.ocpp16.frames import CallError, CallResult
     from csms.services.admission import AdmissionService
@@ -442,87 +439,6 @@ def idempotency_store() -> BasePersistenceLayer:
     )
 
 
-class _ApiServices:
-    """:class:`csms.api.context.ApiServices` over this module's factories: each property asks
-    its factory when a router uses it, so a request builds only what it needs."""
-
-    @property
-    def clock(self) -> Clock:
-        return clock()
-
-    @property
-    def fleet(self) -> FleetService:
-        return fleet()
-
-    @property
-    def id_tags(self) -> IdTagService:
-        return id_tags()
-
-    @property
-    def locations(self) -> LocationService:
-        return locations()
-
-    @property
-    def sessions(self) -> SessionService:
-        return sessions()
-
-    @property
-    def meter_series(self) -> MeterSeriesService:
-        return meter_series()
-
-    @property
-    def reports(self) -> ReportService:
-        return reports()
-
-    @property
-    def commands(self) -> CommandService:
-        return commands()
-
-    @property
-    def configuration(self) -> ConfigurationService:
-        return configuration()
-
-    @property
-    def firmware(self) -> FirmwareService:
-        return firmware()
-
-    @property
-    def local_lists(self) -> LocalListService:
-        return local_lists()
-
-    @property
-    def reservations(self) -> ReservationService:
-        return reservations()
-
-    @property
-    def smart_charging(self) -> SmartChargingService:
-        return smart_charging()
-
-    @property
-    def users(self) -> UserService:
-        return users()
-
-    @property
-    def events(self) -> EventFeedService:
-        return event_feed()
-
-    @property
-    def idempotency(self) -> BasePersistenceLayer:
-        return idempotency_store()
-
-    def database_reachable(self) -> bool:
-        return database().ping()
-
-    def dynamodb_reachable(self) -> bool:
-        return connections().ping()
-
-
-@cache
-def api_services() -> ApiServices:
-    """What the operator API's routers use (the API function hands it to every request)."""
-    return _ApiServices()
-
-
 # --- what the scheduled jobs use (built for every run where settings configure them) ----------
 
 
@@ -568,48 +484,6 @@ def fleet_gauges() -> FleetGauges:
     from csms.services.fleet_gauges import FleetGauges
 
     return FleetGauges(connections(), database())
-
-
-class _JobServices:
-    """:class:`csms.jobs.context.JobServices` over this module's factories."""
-
-    @property
-    def connections(self) -> ConnectionStore:
-        return connections()
-
-    @property
-    def commands(self) -> CommandService:
-        return commands()
-
-    @property
-    def reservations(self) -> ReservationService:
-        return reservations()
-
-    @property
-    def liveness(self) -> LivenessService:
-        return liveness()
-
-    @property
-    def stuck_transactions(self) -> StuckTransactionService:
-        return stuck_transactions()
-
-    @property
-    def meter_housekeeping(self) -> MeterHousekeepingService:
-        return meter_housekeeping()
-
-    @property
-    def event_relay(self) -> EventRelay:
-        return event_relay()
-
-    @property
-    def fleet_gauges(self) -> FleetGauges:
-        return fleet_gauges()
-
-
-@cache
-def job_services() -> JobServices:
-    """What the scheduled jobs use (the scheduled function hands it to every run)."""
-    return _JobServices()
 
 
 def reset() -> None:
