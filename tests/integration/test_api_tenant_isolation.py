@@ -151,7 +151,8 @@ PROBES: dict[str, list[Call]] = {
     "GET /api/v1/charge-points/{chargePointId}/commands": ADDRESSED,
     "GET /api/v1/charge-points/{chargePointId}/configuration": ADDRESSED,
     "GET /api/v1/commands/{commandId}": ADDRESSED,
-    # --- what commands and notifications left on a charger (charger_state) ---------------------
+    # --- what commands and notifications left on a charger (firmware, local lists, reservations,
+    # charging profiles)
     "GET /api/v1/charge-points/{chargePointId}/firmware-status": ADDRESSED,
     "GET /api/v1/charge-points/{chargePointId}/diagnostics-status": ADDRESSED,
     "GET /api/v1/charge-points/{chargePointId}/local-list": ADDRESSED,

@@ -41,7 +41,10 @@ ROUTERS = (
     "locations",
     "reports",
     "commands",
-    "charger_state",
+    "firmware",
+    "local_lists",
+    "reservations",
+    "charging_profiles",
     "users",
     "events",
 )

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
@@ -63,6 +63,8 @@ def _iso_8601_only(value: object) -> object:
 #: A timestamp query parameter: ISO 8601 with a zone, nothing else.
 IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only)]
 
+#: A charge point id in a route's path.
+ChargePointId = Annotated[str, Path(description="the OCPP charge point id")]
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (1-500)")]
 Offset = Annotated[int, Query(ge=0, le=MAX_INT, description="items to skip")]
 From = Annotated[

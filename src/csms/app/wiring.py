@@ -277,8 +277,8 @@ def commands(clock_override: Clock | None = None) -> CommandService:
     from csms.aws.pending import DynamoPendingCalls
     from csms.aws.queue import SqsCommandQueue
     from csms.data.commands import PgCommandStore
-    from csms.ocpp16.commands import registry, validate_request, validate_response
     from csms.ocpp16.frames import call
+    from csms.ocpp16.outbound import registry, validate_request, validate_response
     from csms.services.commands import CommandService
 
     s = settings()

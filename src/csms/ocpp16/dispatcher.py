@@ -15,8 +15,8 @@ from datetime import datetime
 from csms.domain.events import correlation
 from csms.domain.stations import ChargerContext, RegistrationStatus
 from csms.errors import InvalidInput, NotAccepted, StorageUnavailable
-from csms.ocpp16 import actions as _actions  # noqa: F401  (registers the handlers)
 from csms.ocpp16 import frames, schemas
+from csms.ocpp16 import inbound as _inbound  # noqa: F401  (registers the handlers)
 from csms.ocpp16.errors import ErrorCode, OcppError
 from csms.ocpp16.registry import INBOUND, InboundAction, Services
 

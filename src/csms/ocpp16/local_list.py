@@ -24,7 +24,7 @@ _UNIQUE_ID = "u" * 48
 
 
 def ocpp_datetime(value: datetime) -> str:
-    """As :func:`csms.ocpp16.actions.ocpp_datetime` (UTC, milliseconds, Z), without importing
+    """As :func:`csms.ocpp16.inbound.ocpp_datetime` (UTC, milliseconds, Z), without importing
     the inbound handlers into the API and commands functions."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 

@@ -1,5 +1,5 @@
 """A charger's known configuration as operators read it (the charger reports it in answers to
-GetConfiguration and ChangeConfiguration: see csms.ocpp16.commands)."""
+GetConfiguration and ChangeConfiguration: see csms.ocpp16.outbound)."""
 
 from __future__ import annotations
 

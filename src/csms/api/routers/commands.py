@@ -26,14 +26,22 @@ from pydantic import (
 )
 
 from csms.api.auth import caller
-from csms.api.common import MAX_INT, ApiModel, Limit, Offset, Page, UtcDatetime, error_responses
+from csms.api.common import (
+    MAX_INT,
+    ApiModel,
+    ChargePointId,
+    Limit,
+    Offset,
+    Page,
+    UtcDatetime,
+    error_responses,
+)
 from csms.api.context import CommandRequests, services
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.tenancy import Role, TenantScope
 
 router = APIGatewayRouter()
 TAG = ["commands"]
-ChargePointId = Annotated[str, Path(description="the OCPP charge point id")]
 #: OCPP CiString: printable characters. No control characters (PostgreSQL text, where commands
 #: and what they leave are stored, cannot even hold NUL).
 CI_STRING_PATTERN = r"^[^\x00-\x1f\x7f]*$"

@@ -1,4 +1,6 @@
-"""Handlers for every CALL a charge point sends in the Core profile (OCPP 1.6 §4).
+"""Inbound: a handler for every CALL a charge point sends in the Core profile (OCPP 1.6 §4);
+FirmwareManagement's are :mod:`csms.ocpp16.firmware`, the answers to our own CALLs
+:mod:`csms.ocpp16.outbound`.
 
 Each handler turns the validated 1.6 payload into domain types, calls one service and
 builds the 1.6 answer as a camelCase payload (which the dispatcher checks against the

@@ -1,6 +1,7 @@
-"""Server-initiated OCPP 1.6 actions: what each needs before it is sent and what its answer
-leaves behind. One :class:`~csms.services.commands.ActionSpec` per action, grouped by
-feature profile; :func:`registry` assembles them."""
+"""Outbound: the OCPP 1.6 CALLs the CSMS sends (commands), what each needs before it is sent
+and what its answer leaves behind. One :class:`~csms.services.commands.ActionSpec` per action,
+grouped by feature profile; :func:`registry` assembles them. The CALLs chargers send are
+:mod:`csms.ocpp16.inbound`."""
 
 from __future__ import annotations
 

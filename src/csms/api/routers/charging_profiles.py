@@ -1,0 +1,97 @@
+"""The charging profiles a charger holds, as SetChargingProfile and ClearChargingProfile
+left them. Read-only; viewers too."""
+
+# No `from __future__ import annotations`: Powertools reads the handlers' annotations.
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
+
+from csms.api.auth import caller
+from csms.api.common import (
+    MAX_INT,
+    ApiModel,
+    ChargePointId,
+    Limit,
+    Offset,
+    Page,
+    UtcDatetime,
+    error_responses,
+)
+from csms.api.context import services
+from csms.domain.smart_charging import ChargingProfile, ProfileQuery, ProfileStatus
+
+router = APIGatewayRouter()
+TAG = ["charger state"]
+#: Every route here: unknown (or another tenant's) charger, bad parameters.
+ERRORS = error_responses(401, 404, 422)
+
+
+class ChargingProfileOut(ApiModel):
+    charging_profile_id: int
+    connector_id: int = Field(description="0 = the whole charge point")
+    charging_profile_purpose: str
+    stack_level: int
+    charging_profile_kind: str
+    recurrency_kind: str | None
+    valid_from: UtcDatetime | None
+    valid_to: UtcDatetime | None
+    transaction_id: int | None
+    charging_schedule: dict[str, Any] = Field(description="the OCPP ChargingSchedule as sent")
+    status: ProfileStatus
+    in_force: bool = Field(description="installed and within its validity period now")
+    command_id: str | None = Field(description="the SetChargingProfile command")
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+def _profile(p: ChargingProfile, now: datetime) -> ChargingProfileOut:
+    s = p.spec
+    return ChargingProfileOut(
+        charging_profile_id=s.charging_profile_id,
+        connector_id=s.connector_id,
+        charging_profile_purpose=s.purpose,
+        stack_level=s.stack_level,
+        charging_profile_kind=s.kind,
+        recurrency_kind=s.recurrency_kind,
+        valid_from=s.valid_from,
+        valid_to=s.valid_to,
+        transaction_id=s.transaction_id,
+        charging_schedule=s.schedule,
+        status=p.status,
+        in_force=p.in_force(now),
+        command_id=p.command_id,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+    )
+
+
+@router.get(
+    "/charge-points/<chargePointId>/charging-profiles",
+    summary="A charger's charging profiles (default: installed) by connector, purpose, stack level",
+    tags=TAG,
+    responses={200: {"description": "found"}, **ERRORS},
+)
+def list_charging_profiles(
+    chargePointId: ChargePointId,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status: Annotated[
+        ProfileStatus | None, Query(description="only profiles in this status (default: installed)")
+    ] = ProfileStatus.INSTALLED,
+    any_status: Annotated[
+        bool, Query(alias="anyStatus", description="every status (ignores `status`)")
+    ] = False,
+    connector_id: Annotated[int | None, Query(alias="connectorId", ge=0, le=MAX_INT)] = None,
+) -> Page[ChargingProfileOut]:
+    scope = caller(router).scope
+    query = ProfileQuery(
+        status=None if any_status else status, connector_id=connector_id, limit=limit, offset=offset
+    )
+    found, total = services(router).smart_charging.search(scope, chargePointId, query)
+    now = services(router).clock.now()
+    items = [_profile(p, now) for p in found]
+    return Page[ChargingProfileOut](items=items, total=total, limit=limit, offset=offset)

@@ -1,0 +1,91 @@
+"""A charger's reservations, and one reservation by its OCPP reservationId. Read-only;
+viewers too (ReserveNow and CancelReservation are commands)."""
+
+# No `from __future__ import annotations`: Powertools reads the handlers' annotations.
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
+
+from csms.api.auth import caller
+from csms.api.common import (
+    MAX_INT,
+    ApiModel,
+    ChargePointId,
+    Limit,
+    Offset,
+    Page,
+    UtcDatetime,
+    error_responses,
+)
+from csms.api.context import services
+from csms.domain.reservations import Reservation, ReservationStatus
+
+router = APIGatewayRouter()
+TAG = ["charger state"]
+#: Every route here: unknown (or another tenant's) charger or reservation, bad parameters.
+ERRORS = error_responses(401, 404, 422)
+
+
+class ReservationOut(ApiModel):
+    reservation_id: int = Field(description="the OCPP reservationId")
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    expiry_date: UtcDatetime
+    status: ReservationStatus
+    transaction_id: int | None = Field(description="the transaction that used it")
+    command_id: str | None = Field(description="the ReserveNow command")
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+def _reservation(r: Reservation) -> ReservationOut:
+    return ReservationOut(
+        reservation_id=r.id,
+        charge_point_id=r.charge_point_id,
+        connector_id=r.connector_id,
+        id_tag=r.id_tag,
+        parent_id_tag=r.parent_id_tag,
+        expiry_date=r.expiry_date,
+        status=r.status,
+        transaction_id=r.transaction_id,
+        command_id=r.command_id,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )
+
+
+@router.get(
+    "/charge-points/<chargePointId>/reservations",
+    summary="A charger's reservations, newest first",
+    tags=TAG,
+    responses={200: {"description": "found"}, **ERRORS},
+)
+def list_reservations(
+    chargePointId: ChargePointId,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status: Annotated[ReservationStatus | None, Query()] = None,
+) -> Page[ReservationOut]:
+    scope = caller(router).scope
+    found, total = services(router).reservations.search(scope, chargePointId, status, limit, offset)
+    return Page[ReservationOut](
+        items=[_reservation(r) for r in found], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/reservations/<reservationId>",
+    summary="A reservation",
+    tags=TAG,
+    responses={200: {"description": "found"}, **ERRORS},
+)
+def get_reservation(
+    reservationId: Annotated[int, Path(ge=1, le=MAX_INT, description="the OCPP reservationId")],
+) -> ReservationOut:
+    scope = caller(router).scope
+    return _reservation(services(router).reservations.get(scope, reservationId))
