@@ -1,9 +1,16 @@
 """Runtime settings: one frozen dataclass, validated once per process.
 
-Nothing else in the code base reads ``os.environ``; functions, the CLI and the local
-stack all receive a :class:`Settings`. Variables are prefixed ``CSMS_`` except
+The product's own configuration is read here and nowhere else: functions, the CLI and the
+local stack all receive a :class:`Settings`. Variables are prefixed ``CSMS_`` except
 ``DATABASE_URL`` and the standard ``AWS_*`` / ``POWERTOOLS_*`` ones, which keep their usual
 names. Names are matched case-insensitively and an empty value counts as unset.
+
+Two kinds of environment reads stay elsewhere, on purpose. The AWS SDK's own variables
+(credentials, ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_<SERVICE>``) are read by boto3 and,
+for the per-frame calls, by the lean clients in :mod:`csms.aws.signed`, which must resolve
+them exactly as boto3 does (and credentials are no setting to keep, validate or print). The
+local stack (:mod:`csms.local`) plays the Lambda runtime: it writes the environment the
+functions will read, reads back what it wrote, and hands it on to the processes it starts.
 
 Why not pydantic-settings (ADR 0015): every Lambda function reads its settings while it
 starts, and pydantic-settings with pydantic cost ~150 ms of CPU of a cold start here, a third

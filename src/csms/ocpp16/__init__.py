@@ -1,7 +1,10 @@
-"""The OCPP 1.6J protocol adapter: frames, schemas and one handler per inbound action.
+"""The OCPP 1.6J protocol adapter: frames, schemas, one handler per inbound action
+(:mod:`~csms.ocpp16.inbound`) and one spec per outbound command (:mod:`~csms.ocpp16.outbound`).
 
-This is the only package that knows OCPP 1.6 field names; it translates payloads to
-domain types and calls the services.
+It translates 1.6 payloads to domain types and calls the services. It is not yet the only
+place that knows 1.6: the REST command bodies (``csms.api.routers.commands``) are 1.6
+payloads stored as they are, and the domain and its event catalogue still carry 1.6 names
+and vocabularies (see :mod:`csms.domain`). Issue 12 moves them here.
 """
 
 from csms.ocpp16.library import preload_enums
