@@ -15,7 +15,7 @@ more per frame than the rest of a Heartbeat.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ocpp.v16.enums import Action
@@ -26,12 +26,7 @@ from csms.domain.tokens import IdTagInfo
 from csms.domain.transactions import TransactionStart, TransactionStop
 from csms.ocpp16.errors import ErrorCode, OcppError
 from csms.ocpp16.registry import Services, on
-from csms.ocpp16.schemas import parse_datetime
-
-
-def ocpp_datetime(value: datetime) -> str:
-    """UTC with millisecond precision and a 'Z', the form every 1.6 charger parses."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+from csms.ocpp16.schemas import ocpp_datetime, parse_datetime
 
 
 def _id_tag_info(info: IdTagInfo) -> dict[str, Any]:

@@ -11,22 +11,16 @@ straddle frames; the frame size is measured exactly as the command pipeline enco
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from csms.constants import MAX_FRAME_BYTES
 from csms.domain.local_list import LocalListEntry, LocalListPlan, UpdateType
 from csms.ocpp16.frames import call
+from csms.ocpp16.schemas import ocpp_datetime
 
 ACTION = "SendLocalList"
 #: The command pipeline's uniqueIds are UUIDs (36 characters); a little headroom on top.
 _UNIQUE_ID = "u" * 48
-
-
-def ocpp_datetime(value: datetime) -> str:
-    """As :func:`csms.ocpp16.inbound.ocpp_datetime` (UTC, milliseconds, Z), without importing
-    the inbound handlers into the API and commands functions."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def _encoded_size(value: Any) -> int:

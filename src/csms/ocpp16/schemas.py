@@ -52,6 +52,11 @@ INT64_RANGE = (-(2**63), 2**63 - 1)
 _WIDE_INTEGERS = frozenset({"meterStart", "meterStop"})
 
 
+def ocpp_datetime(value: datetime) -> str:
+    """UTC with millisecond precision and a 'Z', the form every 1.6 charger parses."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
 def parse_datetime(value: str) -> datetime:
     """An OCPP dateTime. Chargers in the field sometimes omit the zone: read that as UTC.
 
