@@ -55,7 +55,7 @@ def main() -> None:
         wiring.connections()
         wiring.sender(events[0])
     elif function == "message":
-        wiring.dispatcher()
+        wiring.dispatcher("ocpp1.6")
         wiring.connections()
         wiring.sender(events[0])
     else:

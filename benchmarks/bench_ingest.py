@@ -85,8 +85,9 @@ def run(url: str, frames: int, per_frame: int, pg: bench.Postgres) -> dict[str, 
     from csms.data.database import PgDatabase, make_engine
     from csms.domain.metering import MeterSample
     from csms.domain.stations import ChargerContext
-    from csms.ocpp16.dispatcher import Dispatcher
+    from csms.ocpp16.adapter import ADAPTER
     from csms.ocpp16.registry import Services
+    from csms.ocppj.dispatcher import Dispatcher
     from csms.services.authorization import AuthorizationService
     from csms.services.core import ChargePointService, DataTransferService
     from csms.services.provisioning import ProvisioningService
@@ -104,12 +105,13 @@ def run(url: str, frames: int, per_frame: int, pg: bench.Postgres) -> dict[str, 
             pass
 
     dispatcher = Dispatcher(
+        ADAPTER,
         Services(
             ChargePointService(db, NoConnections(), 300),  # type: ignore[arg-type]
             AuthorizationService(db),
             TransactionService(db),
             DataTransferService(),
-        )
+        ),
     )
     results: dict[str, dict[str, Any]] = {}
 

@@ -332,10 +332,10 @@ def run(
 
     recorder = RecordingSender()
     recording = message.MessageDeps(
-        wiring.connections(), wiring.dispatcher(), lambda _: recorder, SystemClock(), wiring.flush_events
+        wiring.connections(), wiring.dispatcher, lambda _: recorder, SystemClock(), wiring.flush_events
     )
     real = message.MessageDeps(
-        wiring.connections(), wiring.dispatcher(), wiring.sender, SystemClock(), wiring.flush_events
+        wiring.connections(), wiring.dispatcher, wiring.sender, SystemClock(), wiring.flush_events
     )
     # Exactly what functions/message/handler.py does, with the collaborators passed in.
     ours_recording = logger.inject_lambda_context(lambda e, c: message.handle(e, c, recording))
@@ -343,7 +343,7 @@ def run(
     domain = management.split("/")[2]
     # The dispatcher alone: parse, validate, handler, PostgreSQL, answer text. No DynamoDB,
     # no logging, no transport: the part comparable with route_message plus persistence.
-    dispatcher = wiring.dispatcher()
+    dispatcher = wiring.dispatcher("ocpp1.6")
     charger = ChargerContext(CHARGER, TENANT, connection_id)
 
     def dispatch_only(ev: dict[str, Any], _: Any) -> Any:
@@ -426,7 +426,7 @@ def measure_components(
 
     store = wiring.connections()
     sender = wiring.sender(event(connection_id, "", domain))
-    dispatcher = wiring.dispatcher()
+    dispatcher = wiring.dispatcher("ocpp1.6")
     ctx = ChargerContext(CHARGER, TENANT, connection_id)
     now = datetime.now(UTC)
     heartbeat = '[2,"c-1","Heartbeat",{}]'

@@ -6,8 +6,11 @@ happens in one place.
 
 from typing import Final
 
-#: The OCPP-J subprotocols we can speak, best first. OCPP 2.0.1 will join this list.
-SUPPORTED_SUBPROTOCOLS: Final = ("ocpp1.6",)
+#: The OCPP-J subprotocols (WebSocket subprotocol names) of the versions we speak.
+OCPP16: Final = "ocpp1.6"
+OCPP201: Final = "ocpp2.0.1"
+#: What we offer a station, best first.
+SUPPORTED_SUBPROTOCOLS: Final = (OCPP16,)
 
 #: Header in which the front door (CloudFront Function in AWS, the gateway emulator
 #: locally) passes the charge point id taken from the URL path ``/ocpp/{chargePointId}``.

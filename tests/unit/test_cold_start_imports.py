@@ -23,7 +23,7 @@ from csms.app import wiring
 wiring.connections()
 wiring.sender({"requestContext": {"domainName": "example.com", "stage": "prod"}})
 if sys.argv[2] == "message":
-    wiring.dispatcher()
+    wiring.dispatcher("ocpp1.6")
 print(json.dumps(sorted(sys.modules)))
 """
 

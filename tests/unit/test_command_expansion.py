@@ -11,7 +11,7 @@ from csms.clock import FixedClock
 from csms.domain.commands import Command
 from csms.domain.tenancy import TenantScope
 from csms.errors import InvalidInput
-from csms.ocpp16.frames import call
+from csms.ocppj.frames import call
 from csms.services.commands import ActionSpec, CommandRegistry, CommandService, always_accepted
 from tests.fakes import FakeConnectionStore, RecordingSender, stations_where
 

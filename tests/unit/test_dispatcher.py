@@ -10,8 +10,9 @@ import pytest
 
 from csms.domain.stations import ChargePoint, ChargerContext, RegistrationStatus
 from csms.domain.tokens import AuthorizationStatus, IdTag
-from csms.ocpp16.dispatcher import Dispatcher
+from csms.ocpp16.adapter import ADAPTER
 from csms.ocpp16.registry import Services
+from csms.ocppj.dispatcher import Dispatcher
 from csms.services.authorization import AuthorizationService
 from csms.services.core import ChargePointService, DataTransferService
 from csms.services.transactions import TransactionService
@@ -48,15 +49,16 @@ def connections() -> FakeConnectionStore:
 
 
 @pytest.fixture
-def dispatcher(db: FakeDatabase, connections: FakeConnectionStore) -> Dispatcher:
+def dispatcher(db: FakeDatabase, connections: FakeConnectionStore) -> Dispatcher[Services]:
     load_vendors()
     return Dispatcher(
+        ADAPTER,
         Services(
             charge_points=ChargePointService(db, connections, heartbeat_interval=300),
             authorization=AuthorizationService(db),
             transactions=TransactionService(db),
             data_transfer=DataTransferService(accepted_vendors=("com.known",)),
-        )
+        ),
     )
 
 
@@ -66,7 +68,7 @@ def ctx(status: RegistrationStatus = RegistrationStatus.ACCEPTED) -> ChargerCont
     )
 
 
-def answer(dispatcher: Dispatcher, frame: str, context: ChargerContext | None = None) -> list[Any]:
+def answer(dispatcher: Dispatcher[Services], frame: str, context: ChargerContext | None = None) -> list[Any]:
     outcome = dispatcher.dispatch(frame, context or ctx(), NOW)
     assert outcome.reply is not None
     return json.loads(outcome.reply)  # type: ignore[no-any-return]
@@ -76,7 +78,7 @@ def answer(dispatcher: Dispatcher, frame: str, context: ChargerContext | None = 
 
 
 def test_boot_notification_is_accepted_with_interval_and_stores_boot_info(
-    dispatcher: Dispatcher, db: FakeDatabase
+    dispatcher: Dispatcher[Services], db: FakeDatabase
 ) -> None:
     # When
     reply = answer(dispatcher, call("BootNotification", a_boot_notification(), "b1"))
@@ -90,7 +92,9 @@ def test_boot_notification_is_accepted_with_interval_and_stores_boot_info(
     assert db.uow.boots[CP].meter_serial_number == "M-1"
 
 
-def test_boot_of_a_pending_charger_answers_pending(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+def test_boot_of_a_pending_charger_answers_pending(
+    dispatcher: Dispatcher[Services], db: FakeDatabase
+) -> None:
     db.uow.chargers[CP] = ChargePoint(CP, "t1", RegistrationStatus.PENDING)
     reply = answer(
         dispatcher, call("BootNotification", a_boot_notification()), ctx(RegistrationStatus.PENDING)
@@ -99,7 +103,7 @@ def test_boot_of_a_pending_charger_answers_pending(dispatcher: Dispatcher, db: F
 
 
 def test_boot_of_an_accepted_charger_updates_the_connection_status(
-    dispatcher: Dispatcher, connections: FakeConnectionStore
+    dispatcher: Dispatcher[Services], connections: FakeConnectionStore
 ) -> None:
     # Given a connection recorded while the charger was Pending
     from csms.domain.connections import ConnectionRecord
@@ -111,7 +115,7 @@ def test_boot_of_an_accepted_charger_updates_the_connection_status(
     assert connections.records["conn-1"].registration_status is RegistrationStatus.ACCEPTED
 
 
-def test_heartbeat_answers_the_current_time(dispatcher: Dispatcher) -> None:
+def test_heartbeat_answers_the_current_time(dispatcher: Dispatcher[Services]) -> None:
     assert answer(dispatcher, call("Heartbeat", {}, "h1")) == [
         3,
         "h1",
@@ -119,7 +123,7 @@ def test_heartbeat_answers_the_current_time(dispatcher: Dispatcher) -> None:
     ]
 
 
-def test_status_notification_stores_the_status(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+def test_status_notification_stores_the_status(dispatcher: Dispatcher[Services], db: FakeDatabase) -> None:
     reply = answer(
         dispatcher, call("StatusNotification", a_status_notification(status="Charging", info="ok"))
     )
@@ -129,13 +133,13 @@ def test_status_notification_stores_the_status(dispatcher: Dispatcher, db: FakeD
 
 
 def test_status_notification_without_timestamp_uses_the_time_of_receipt(
-    dispatcher: Dispatcher, db: FakeDatabase
+    dispatcher: Dispatcher[Services], db: FakeDatabase
 ) -> None:
     answer(dispatcher, call("StatusNotification", a_status_notification(timestamp=None)))
     assert db.uow.connector_latest[(CP, 1)].timestamp == NOW
 
 
-def test_authorize_known_blocked_expired_and_unknown_tags(dispatcher: Dispatcher) -> None:
+def test_authorize_known_blocked_expired_and_unknown_tags(dispatcher: Dispatcher[Services]) -> None:
     assert answer(dispatcher, call("Authorize", {"idTag": "TAG1"}))[2] == {
         "idTagInfo": {"status": "Accepted", "parentIdTag": "GROUP"}
     }
@@ -146,7 +150,7 @@ def test_authorize_known_blocked_expired_and_unknown_tags(dispatcher: Dispatcher
 
 
 def test_start_transaction_allocates_an_id_and_a_retry_gets_the_same(
-    dispatcher: Dispatcher, db: FakeDatabase
+    dispatcher: Dispatcher[Services], db: FakeDatabase
 ) -> None:
     first = answer(dispatcher, call("StartTransaction", a_start_transaction(), "s1"))
     again = answer(dispatcher, call("StartTransaction", a_start_transaction(), "s2"))
@@ -155,21 +159,21 @@ def test_start_transaction_allocates_an_id_and_a_retry_gets_the_same(
     assert len(db.uow.txs) == 1
 
 
-def test_authorize_is_never_concurrent_tx(dispatcher: Dispatcher) -> None:
+def test_authorize_is_never_concurrent_tx(dispatcher: Dispatcher[Services]) -> None:
     # Given the tag is in an open transaction
     answer(dispatcher, call("StartTransaction", a_start_transaction()))
     # Then Authorize still accepts it (ConcurrentTx is only for StartTransaction in 1.6)
     assert answer(dispatcher, call("Authorize", {"idTag": "TAG1"}))[2]["idTagInfo"]["status"] == "Accepted"
 
 
-def test_a_second_session_with_the_same_tag_is_concurrent(dispatcher: Dispatcher) -> None:
+def test_a_second_session_with_the_same_tag_is_concurrent(dispatcher: Dispatcher[Services]) -> None:
     answer(dispatcher, call("StartTransaction", a_start_transaction(connectorId=1)))
     second = answer(dispatcher, call("StartTransaction", a_start_transaction(connectorId=2)))
     assert second[2]["idTagInfo"]["status"] == "ConcurrentTx"
 
 
 def test_tags_match_case_insensitively_and_transactions_keep_the_tag_as_sent(
-    dispatcher: Dispatcher, db: FakeDatabase
+    dispatcher: Dispatcher[Services], db: FakeDatabase
 ) -> None:
     # OCPP IdToken is a CiString
     assert answer(dispatcher, call("Authorize", {"idTag": "tag1"}))[2] == {
@@ -183,14 +187,16 @@ def test_tags_match_case_insensitively_and_transactions_keep_the_tag_as_sent(
 
 
 def test_start_with_an_invalid_tag_is_recorded_but_answered_invalid(
-    dispatcher: Dispatcher, db: FakeDatabase
+    dispatcher: Dispatcher[Services], db: FakeDatabase
 ) -> None:
     reply = answer(dispatcher, call("StartTransaction", a_start_transaction(idTag="NOPE")))
     assert reply[2]["idTagInfo"] == {"status": "Invalid"}
     assert reply[2]["transactionId"] in db.uow.txs
 
 
-def test_stop_transaction_closes_it_and_a_retry_is_harmless(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+def test_stop_transaction_closes_it_and_a_retry_is_harmless(
+    dispatcher: Dispatcher[Services], db: FakeDatabase
+) -> None:
     tx_id = answer(dispatcher, call("StartTransaction", a_start_transaction()))[2]["transactionId"]
     data = a_meter_values(samples=2)["meterValue"]
     first = answer(dispatcher, call("StopTransaction", a_stop_transaction(tx_id, transactionData=data)))
@@ -200,27 +206,27 @@ def test_stop_transaction_closes_it_and_a_retry_is_harmless(dispatcher: Dispatch
     assert len(db.uow.samples) == 2
 
 
-def test_stop_without_id_tag_answers_an_empty_payload(dispatcher: Dispatcher) -> None:
+def test_stop_without_id_tag_answers_an_empty_payload(dispatcher: Dispatcher[Services]) -> None:
     tx_id = answer(dispatcher, call("StartTransaction", a_start_transaction()))[2]["transactionId"]
     assert answer(dispatcher, call("StopTransaction", a_stop_transaction(tx_id, idTag=None)))[2] == {}
 
 
 def test_stop_of_an_unknown_transaction_is_acknowledged_and_recorded(
-    dispatcher: Dispatcher, db: FakeDatabase
+    dispatcher: Dispatcher[Services], db: FakeDatabase
 ) -> None:
     reply = answer(dispatcher, call("StopTransaction", a_stop_transaction(999)))
     assert reply[0] == 3
     assert [s.transaction_id for s in db.uow.unknown_stops] == [999]
 
 
-def test_meter_values_are_stored_once(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+def test_meter_values_are_stored_once(dispatcher: Dispatcher[Services], db: FakeDatabase) -> None:
     frame = call("MeterValues", a_meter_values(samples=10))
     assert answer(dispatcher, frame)[2] == {}
     answer(dispatcher, frame)
     assert len(db.uow.samples) == 10
 
 
-def test_meter_values_resolve_ocpp_defaults(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+def test_meter_values_resolve_ocpp_defaults(dispatcher: Dispatcher[Services], db: FakeDatabase) -> None:
     payload = {
         "connectorId": 0,
         "meterValue": [{"timestamp": "2026-11-21T10:00:00Z", "sampledValue": [{"value": "7"}]}],
@@ -237,7 +243,7 @@ def test_meter_values_resolve_ocpp_defaults(dispatcher: Dispatcher, db: FakeData
     )
 
 
-def test_data_transfer_routes_by_vendor(dispatcher: Dispatcher) -> None:
+def test_data_transfer_routes_by_vendor(dispatcher: Dispatcher[Services]) -> None:
     echo = answer(
         dispatcher, call("DataTransfer", {"vendorId": "csms.echo", "messageId": "Echo", "data": "hi"})
     )
@@ -339,7 +345,7 @@ def test_data_transfer_routes_by_vendor(dispatcher: Dispatcher) -> None:
     ],
 )
 def test_bad_frames_get_the_right_call_error(
-    dispatcher: Dispatcher, frame: str, unique_id: str, code: str
+    dispatcher: Dispatcher[Services], frame: str, unique_id: str, code: str
 ) -> None:
     reply = answer(dispatcher, frame)
     assert reply[:3] == [4, unique_id, code]
@@ -348,14 +354,14 @@ def test_bad_frames_get_the_right_call_error(
     assert isinstance(reply[4], dict)
 
 
-def test_a_pending_charger_may_only_boot(dispatcher: Dispatcher) -> None:
+def test_a_pending_charger_may_only_boot(dispatcher: Dispatcher[Services]) -> None:
     reply = answer(
         dispatcher, call("StartTransaction", a_start_transaction()), ctx(RegistrationStatus.PENDING)
     )
     assert reply[2] == "SecurityError"
 
 
-def test_storage_failure_is_never_acknowledged(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+def test_storage_failure_is_never_acknowledged(dispatcher: Dispatcher[Services], db: FakeDatabase) -> None:
     # Given the database is down
     db.down = True
     # When a transaction message arrives
@@ -365,7 +371,7 @@ def test_storage_failure_is_never_acknowledged(dispatcher: Dispatcher, db: FakeD
 
 
 def test_an_unexpected_bug_is_an_internal_error(
-    dispatcher: Dispatcher, db: FakeDatabase, monkeypatch: pytest.MonkeyPatch
+    dispatcher: Dispatcher[Services], db: FakeDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def explode(*args: Any) -> Any:
         raise ZeroDivisionError
@@ -374,14 +380,14 @@ def test_an_unexpected_bug_is_an_internal_error(
     assert answer(dispatcher, call("StatusNotification", a_status_notification()))[2] == "InternalError"
 
 
-def test_answers_from_the_charger_are_not_answered(dispatcher: Dispatcher) -> None:
+def test_answers_from_the_charger_are_not_answered(dispatcher: Dispatcher[Services]) -> None:
     for frame in ('[3, "x", {}]', '[4, "x", "GenericError", "boom", {}]'):
         outcome = dispatcher.dispatch(frame, ctx(), NOW)
         assert outcome.reply is None
         assert outcome.unique_id == "x"
 
 
-def test_the_storable_edge_values_are_accepted(dispatcher: Dispatcher, db: FakeDatabase) -> None:
+def test_the_storable_edge_values_are_accepted(dispatcher: Dispatcher[Services], db: FakeDatabase) -> None:
     # Meter readings are bigint (wider than 1.6's 32-bit integer); astral characters are fine
     start = a_start_transaction(connectorId=2**31 - 1, meterStart=2**63 - 1, timestamp="0001-01-01T00:00:00Z")
     boot = a_boot_notification(chargePointVendor="Acme \U0001f50c")
@@ -390,7 +396,7 @@ def test_the_storable_edge_values_are_accepted(dispatcher: Dispatcher, db: FakeD
     assert db.uow.boots[CP].vendor == "Acme \U0001f50c"
 
 
-def test_a_nul_in_a_call_payload_is_named_in_the_error(dispatcher: Dispatcher) -> None:
+def test_a_nul_in_a_call_payload_is_named_in_the_error(dispatcher: Dispatcher[Services]) -> None:
     payload = a_meter_values(samples=2)
     payload["meterValue"][0]["sampledValue"][1]["value"] = "12\u00003"
     reply = answer(dispatcher, call("MeterValues", payload))
@@ -420,7 +426,9 @@ def test_a_nul_in_a_call_payload_is_named_in_the_error(dispatcher: Dispatcher) -
         '[4, "x\\udc00", "GenericError", "boom", {}]',
     ],
 )
-def test_malformed_answers_from_the_charger_are_not_answered(dispatcher: Dispatcher, frame: str) -> None:
+def test_malformed_answers_from_the_charger_are_not_answered(
+    dispatcher: Dispatcher[Services], frame: str
+) -> None:
     # OCPP-J answers only CALLs: a CALLERROR is never answered with a CALLERROR
     outcome = dispatcher.dispatch(frame, ctx(), NOW)
     assert outcome.reply is None
@@ -431,6 +439,7 @@ def test_malformed_answers_from_the_charger_are_not_answered(dispatcher: Dispatc
 def test_text_that_cannot_be_stored_in_answers_is_replaced(db: FakeDatabase) -> None:
     received: list[Any] = []
     dispatcher = Dispatcher(
+        ADAPTER,
         Services(
             ChargePointService(db, FakeConnectionStore(), 300),
             AuthorizationService(db),

@@ -12,8 +12,8 @@ from csms.constants import MAX_FRAME_BYTES
 from csms.domain.local_list import LocalListEntry, LocalListPlan, LocalListState, UpdateType
 from csms.domain.tokens import AuthorizationStatus, IdTag, IdTagInfo
 from csms.errors import Conflict, InvalidInput
-from csms.ocpp16 import schemas
 from csms.ocpp16.local_list import entry_payload, frames
+from csms.ocpp16.schemas import SCHEMAS
 from csms.services.local_list import LocalListService
 from tests.fakes import stations_where
 
@@ -78,7 +78,7 @@ def test_a_large_list_is_cut_into_frames_that_each_fit_and_validate() -> None:
             [2, "0e0cf1b2-5b9e-4d3a-9d47-1a2b3c4d5e6f", "SendLocalList", payload], separators=(",", ":")
         )
         assert len(frame.encode()) <= MAX_FRAME_BYTES
-        schemas.validate_request("SendLocalList", payload)
+        SCHEMAS.validate_request("SendLocalList", payload)
     assert len(payloads) == 9
     assert [p["listVersion"] for p in payloads] == list(range(41, 50))
     assert [p["updateType"] for p in payloads] == ["Full"] + ["Differential"] * 8

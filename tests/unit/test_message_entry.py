@@ -13,8 +13,9 @@ from csms.app.message import MessageDeps, handle
 from csms.clock import FixedClock
 from csms.domain.connections import ConnectionRecord
 from csms.domain.stations import ChargePoint, RegistrationStatus
-from csms.ocpp16.dispatcher import Dispatcher
+from csms.ocpp16.adapter import ADAPTER
 from csms.ocpp16.registry import Services
+from csms.ocppj.dispatcher import Dispatcher
 from csms.services.authorization import AuthorizationService
 from csms.services.core import ChargePointService, DataTransferService
 from csms.services.transactions import TransactionService
@@ -30,14 +31,15 @@ class World:
         self.connections = FakeConnectionStore()
         self.sender = RecordingSender()
         dispatcher = Dispatcher(
+            ADAPTER,
             Services(
                 ChargePointService(self.db, self.connections, 300),
                 AuthorizationService(self.db),
                 TransactionService(self.db),
                 DataTransferService(),
-            )
+            ),
         )
-        self.deps = MessageDeps(self.connections, dispatcher, self.sender, FixedClock(NOW))
+        self.deps = MessageDeps(self.connections, lambda protocol: dispatcher, self.sender, FixedClock(NOW))
 
     def connect(self, status: RegistrationStatus = RegistrationStatus.ACCEPTED) -> None:
         self.connections.register(ConnectionRecord("c1", "CP-1", "t1", "ocpp1.6", NOW, status))

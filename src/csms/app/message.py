@@ -19,9 +19,9 @@ from csms.domain.connections import ConnectionStore, FrameSender
 from csms.domain.stations import ChargerContext
 from csms.errors import ConnectionGone
 from csms.observability import bind_invocation, reset_invocation
-from csms.ocpp16 import frames
-from csms.ocpp16.dispatcher import Dispatcher
-from csms.ocpp16.errors import ErrorCode
+from csms.ocppj import frames
+from csms.ocppj.dispatcher import Dispatcher
+from csms.ocppj.errors import RpcErrorKind
 
 log = logging.getLogger(__name__)
 OK = {"statusCode": 200}
@@ -30,7 +30,8 @@ OK = {"statusCode": 200}
 @dataclass(frozen=True, slots=True)
 class MessageDeps:
     connections: ConnectionStore
-    dispatcher: Dispatcher
+    #: The dispatcher of a negotiated subprotocol (``ocpp1.6``, ``ocpp2.0.1``).
+    dispatchers: Callable[[str], Dispatcher[Any]]
     sender: Callable[[dict[str, Any]], FrameSender]
     clock: Clock
     #: Publishes the domain events the frame's transactions committed (after the answer).
@@ -41,7 +42,7 @@ def default_deps() -> MessageDeps:
     from csms.app import wiring
 
     return MessageDeps(
-        wiring.connections(), wiring.dispatcher(), wiring.sender, SystemClock(), wiring.flush_events
+        wiring.connections(), wiring.dispatcher, wiring.sender, SystemClock(), wiring.flush_events
     )
 
 
@@ -84,7 +85,7 @@ def handle(event: dict[str, Any], context: Any, deps: MessageDeps | None = None)
         connection_id=connection_id,
         registration_status=record.registration_status,
     )
-    outcome = deps.dispatcher.dispatch(text, ctx, now)
+    outcome = deps.dispatchers(record.protocol).dispatch(text, ctx, now)
     bind_invocation(
         charge_point_id=ctx.charge_point_id, connection_id=connection_id, ocpp_unique_id=outcome.unique_id
     )
@@ -125,7 +126,8 @@ def handle(event: dict[str, Any], context: Any, deps: MessageDeps | None = None)
 def _answer_unattributed(
     event: dict[str, Any], deps: MessageDeps | None, connection_id: str, text: str, reason: str
 ) -> None:
-    """Answer a CALL we cannot process with InternalError, so the charger retries it."""
+    """Answer a CALL we cannot process with InternalError, so the station retries it (the code
+    is spelled alike in every OCPP version: the connection's protocol is unknown here)."""
     if deps is None:
         return
     try:
@@ -136,7 +138,7 @@ def _answer_unattributed(
         return
     try:
         deps.sender(event).send(
-            connection_id, frames.call_error(frame.unique_id, ErrorCode.INTERNAL_ERROR, reason)
+            connection_id, frames.call_error(frame.unique_id, RpcErrorKind.INTERNAL_ERROR.value, reason)
         )
     except Exception:
         log.exception("could not send the error answer")

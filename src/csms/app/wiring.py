@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from csms.data.events import PgEventLog
     from csms.domain.events import DomainEvent
     from csms.domain.stations import ChargerContext
-    from csms.ocpp16.dispatcher import Dispatcher
-    from csms.ocpp16.frames import CallError, CallResult
+    from csms.ocppj.dispatcher import Dispatcher
+    from csms.ocppj.frames import CallError, CallResult
     from csms.services.admission import AdmissionService
     from csms.services.commands import CommandService
     from csms.services.configuration import ConfigurationService
@@ -172,23 +172,33 @@ def sender(event: dict[str, Any]) -> ApiGatewaySender:
 
 
 @cache
-def dispatcher() -> Dispatcher:
-    from csms.ocpp16.dispatcher import Dispatcher
-    from csms.ocpp16.registry import Services
-    from csms.services.authorization import AuthorizationService
+def dispatcher(protocol: str) -> Dispatcher[Any]:
+    """The dispatcher for stations speaking ``protocol`` (a negotiated subprotocol). Each
+    adapter is imported the first time a station of its version speaks in this container."""
+    from csms.constants import OCPP16
+    from csms.ocppj.dispatcher import Dispatcher
     from csms.services.core import ChargePointService, DataTransferService
-    from csms.services.transactions import TransactionService
     from csms.vendors import load as load_vendor_extensions
 
     s = settings()
     db = database()
     load_vendor_extensions()
+    charge_points = ChargePointService(db, connections(), s.heartbeat_interval)
+    data_transfer = DataTransferService(s.data_transfer_vendors)
+    if protocol != OCPP16:
+        raise ValueError(f"no adapter for the subprotocol {protocol!r}")
+    from csms.ocpp16 import registry as v16
+    from csms.ocpp16.adapter import ADAPTER as ADAPTER_16
+    from csms.services.authorization import AuthorizationService
+    from csms.services.transactions import TransactionService
+
     return Dispatcher(
-        Services(
-            charge_points=ChargePointService(db, connections(), s.heartbeat_interval),
+        ADAPTER_16,
+        v16.Services(
+            charge_points=charge_points,
             authorization=AuthorizationService(db),
             transactions=TransactionService(db),
-            data_transfer=DataTransferService(s.data_transfer_vendors),
+            data_transfer=data_transfer,
             firmware=firmware(),
         ),
         answers=_answer,
@@ -198,7 +208,7 @@ def dispatcher() -> Dispatcher:
 def _answer(ctx: ChargerContext, frame: CallResult | CallError) -> None:
     """A charger's CALLRESULT/CALLERROR to one of our commands (imports the pipeline lazily:
     most frames are the charger's own CALLs)."""
-    from csms.ocpp16.frames import CallResult
+    from csms.ocppj.frames import CallResult
 
     if isinstance(frame, CallResult):
         commands().complete(ctx.charge_point_id, frame.unique_id, frame.payload, None)
@@ -277,8 +287,8 @@ def commands(clock_override: Clock | None = None) -> CommandService:
     from csms.aws.pending import DynamoPendingCalls
     from csms.aws.queue import SqsCommandQueue
     from csms.data.commands import PgCommandStore
-    from csms.ocpp16.frames import call
     from csms.ocpp16.outbound import registry, validate_request, validate_response
+    from csms.ocppj.frames import call
     from csms.services.commands import CommandService
 
     s = settings()

@@ -10,14 +10,14 @@ from typing import Any
 from ocpp.v16.enums import Action
 
 from csms.domain.stations import ChargerContext
-from csms.ocpp16.errors import ErrorCode, OcppError
 from csms.ocpp16.registry import Services, on
+from csms.ocppj.errors import RpcError, RpcErrorKind
 from csms.services.firmware import FirmwareService
 
 
 def _firmware(services: Services, action: str) -> FirmwareService:
     if services.firmware is None:  # a dispatcher assembled without the block (unit tests)
-        raise OcppError(ErrorCode.NOT_SUPPORTED, f"{action} is not supported by this Central System")
+        raise RpcError(RpcErrorKind.NOT_SUPPORTED, f"{action} is not supported by this CSMS")
     return services.firmware
 
 

@@ -20,19 +20,20 @@ from typing import Any
 
 from ocpp.v16.enums import Action
 
+from csms.domain.events import iso
 from csms.domain.metering import MeterSample
 from csms.domain.stations import BootInfo, ChargerContext, ConnectorStatus
 from csms.domain.tokens import IdTagInfo
 from csms.domain.transactions import TransactionStart, TransactionStop
-from csms.ocpp16.errors import ErrorCode, OcppError
 from csms.ocpp16.registry import Services, on
-from csms.ocpp16.schemas import ocpp_datetime, parse_datetime
+from csms.ocppj.errors import RpcError, RpcErrorKind
+from csms.ocppj.times import parse_datetime
 
 
 def _id_tag_info(info: IdTagInfo) -> dict[str, Any]:
     out: dict[str, Any] = {"status": info.status.value}
     if info.expiry_date is not None:
-        out["expiryDate"] = ocpp_datetime(info.expiry_date)
+        out["expiryDate"] = iso(info.expiry_date)
     if info.parent_id_tag is not None:
         out["parentIdTag"] = info.parent_id_tag
     return out
@@ -83,12 +84,12 @@ def boot_notification(
         ),
         now,
     )
-    return {"currentTime": ocpp_datetime(now), "interval": result.interval, "status": result.status.value}
+    return {"currentTime": iso(now), "interval": result.interval, "status": result.status.value}
 
 
 @on(Action.heartbeat, before_acceptance=True)
 def heartbeat(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return {"currentTime": ocpp_datetime(services.charge_points.heartbeat(ctx, now))}
+    return {"currentTime": iso(services.charge_points.heartbeat(ctx, now))}
 
 
 @on(Action.status_notification)
@@ -96,8 +97,8 @@ def status_notification(
     services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
     if p["connectorId"] < 0:
-        raise OcppError(
-            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be >= 0", {"field": "connectorId"}
+        raise RpcError(
+            RpcErrorKind.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be >= 0", {"field": "connectorId"}
         )
     timestamp = parse_datetime(p["timestamp"]) if "timestamp" in p else now
     services.charge_points.status_notification(
@@ -143,8 +144,8 @@ def start_transaction(
     services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
     if p["connectorId"] < 1:
-        raise OcppError(
-            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+        raise RpcError(
+            RpcErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
             "connectorId must be > 0 for a transaction",
             {"field": "connectorId"},
         )
@@ -188,8 +189,8 @@ def stop_transaction(
 @on(Action.meter_values)
 def meter_values(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
     if p["connectorId"] < 0:
-        raise OcppError(
-            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be >= 0", {"field": "connectorId"}
+        raise RpcError(
+            RpcErrorKind.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be >= 0", {"field": "connectorId"}
         )
     services.transactions.meter_values(
         ctx, p["connectorId"], p.get("transactionId"), _samples(p["meterValue"]), now

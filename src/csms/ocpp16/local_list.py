@@ -14,9 +14,9 @@ import json
 from typing import Any
 
 from csms.constants import MAX_FRAME_BYTES
+from csms.domain.events import iso
 from csms.domain.local_list import LocalListEntry, LocalListPlan, UpdateType
-from csms.ocpp16.frames import call
-from csms.ocpp16.schemas import ocpp_datetime
+from csms.ocppj.frames import call
 
 ACTION = "SendLocalList"
 #: The command pipeline's uniqueIds are UUIDs (36 characters); a little headroom on top.
@@ -33,7 +33,7 @@ def entry_payload(item: LocalListEntry) -> dict[str, Any]:
     if item.info is not None:
         info: dict[str, Any] = {"status": item.info.status.value}
         if item.info.expiry_date is not None:
-            info["expiryDate"] = ocpp_datetime(item.info.expiry_date)
+            info["expiryDate"] = iso(item.info.expiry_date)
         if item.info.parent_id_tag is not None:
             info["parentIdTag"] = item.info.parent_id_tag
         out["idTagInfo"] = info

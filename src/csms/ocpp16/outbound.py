@@ -16,8 +16,10 @@ from csms.domain.local_list import UpdateType
 from csms.domain.reservations import NewReservation
 from csms.domain.smart_charging import ClearCriteria, ProfileSpec
 from csms.errors import InvalidInput
-from csms.ocpp16 import schemas
 from csms.ocpp16.local_list import frames
+from csms.ocpp16.schemas import SCHEMAS
+from csms.ocppj.errors import RpcError
+from csms.ocppj.times import parse_datetime
 from csms.services.commands import ActionSpec, CommandRegistry, always_accepted, status_outcome
 from csms.services.local_list import LocalListService
 from csms.services.reservations import ReservationService
@@ -26,18 +28,16 @@ from csms.services.smart_charging import SmartChargingService
 
 def validate_request(action: str, payload: dict[str, Any]) -> None:
     """Our CALL against the official 1.6 request schema (raises InvalidInput)."""
-    from csms.ocpp16.errors import OcppError
-
     try:
-        schemas.validate_request(action, payload)
-    except OcppError as exc:
+        SCHEMAS.validate_request(action, payload)
+    except RpcError as exc:
         field = exc.details.get("field")
         raise InvalidInput(f"{action}: {exc.description}" + (f" (field {field})" if field else "")) from None
 
 
 def validate_response(action: str, payload: dict[str, Any]) -> None:
     """The charger's CALLRESULT against the official 1.6 response schema."""
-    schemas.validate_response(action, payload)
+    SCHEMAS.validate_response(action, payload)
 
 
 # --- Core profile ----------------------------------------------------------------------------
@@ -198,7 +198,7 @@ def reservation(reservations: ReservationService) -> list[ActionSpec]:
                 connector_id=r["connectorId"],
                 id_tag=r["idTag"],
                 parent_id_tag=r.get("parentIdTag"),
-                expiry_date=schemas.parse_datetime(r["expiryDate"]),
+                expiry_date=parse_datetime(r["expiryDate"]),
                 command_id=command.id,
             ),
             command.created_at,
@@ -305,7 +305,7 @@ def smart_charging(profiles: SmartChargingService) -> list[ActionSpec]:
 
 
 def _datetime_or_none(value: str | None) -> datetime | None:
-    return schemas.parse_datetime(value) if value is not None else None
+    return parse_datetime(value) if value is not None else None
 
 
 # --- RemoteTrigger profile ---------------------------------------------------------------------

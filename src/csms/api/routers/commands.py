@@ -38,6 +38,7 @@ from csms.api.common import (
 )
 from csms.api.context import CommandRequests, services
 from csms.domain.commands import Command, CommandStatus
+from csms.domain.events import iso
 from csms.domain.tenancy import Role, TenantScope
 
 router = APIGatewayRouter()
@@ -65,12 +66,6 @@ PositiveInt32 = Annotated[int, Field(gt=0, le=MAX_INT), JSON_NUMBER]
 NonNegativeNumber = Annotated[float, Field(ge=0, le=MAX_INT), JSON_NUMBER]
 
 
-def _ocpp_datetime(value: datetime) -> str:
-    """UTC with milliseconds and a Z: the dateTime form every 1.6 charger parses (a four-digit
-    year, which strftime's %Y does not give before the year 1000)."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _in_utc(value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
@@ -82,7 +77,7 @@ def _in_utc(value: datetime) -> datetime:
 OcppDatetime = Annotated[
     AwareDatetime,
     AfterValidator(_in_utc),
-    PlainSerializer(_ocpp_datetime, return_type=str, when_used="json"),
+    PlainSerializer(iso, return_type=str, when_used="json"),
 ]
 Uri = Annotated[
     str, Field(min_length=1, max_length=2000, pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]+$")

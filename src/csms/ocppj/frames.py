@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
-from csms.ocpp16.errors import ErrorCode, OcppError
+from csms.ocppj.errors import RpcError, RpcErrorKind
 
 CALL: Final = 2
 CALLRESULT: Final = 3
@@ -70,13 +70,13 @@ class CallError:
 Frame = Call | CallResult | CallError
 
 
-class FrameError(OcppError):
+class FrameError(RpcError):
     """A frame that cannot be handled, with the uniqueId to answer (or UNKNOWN_UNIQUE_ID)."""
 
     def __init__(
-        self, unique_id: str, code: ErrorCode, description: str, message_type_id: int | None = None
+        self, unique_id: str, kind: RpcErrorKind, description: str, message_type_id: int | None = None
     ) -> None:
-        super().__init__(code, description)
+        super().__init__(kind, description)
         self.unique_id = unique_id
         #: The frame's MessageTypeId when it is 2, 3 or 4 (even if the rest is broken).
         self.message_type_id = message_type_id
@@ -101,12 +101,12 @@ def parse(text: str) -> Frame:
         kind_match = _MESSAGE_TYPE_PREFIX.match(text)
         raise FrameError(
             match.group(1) if match else UNKNOWN_UNIQUE_ID,
-            ErrorCode.FORMATION_VIOLATION,
+            RpcErrorKind.RPC_FRAMEWORK_ERROR,
             "message is not valid JSON",
             int(kind_match.group(1)) if kind_match else None,
         ) from None
     if not isinstance(message, list) or not message:
-        raise FrameError(UNKNOWN_UNIQUE_ID, ErrorCode.FORMATION_VIOLATION, "message must be a JSON array")
+        raise FrameError(UNKNOWN_UNIQUE_ID, RpcErrorKind.RPC_FRAMEWORK_ERROR, "message must be a JSON array")
     kind = message[0]
     kind_id = kind if type(kind) is int and kind in (CALL, CALLRESULT, CALLERROR) else None
     unique_id = message[1] if len(message) > 1 and isinstance(message[1], str) else None
@@ -114,29 +114,32 @@ def parse(text: str) -> Frame:
     answer_id = unique_id or UNKNOWN_UNIQUE_ID
     if unique_id is None:
         raise FrameError(
-            UNKNOWN_UNIQUE_ID, ErrorCode.FORMATION_VIOLATION, "uniqueId must be a string", kind_id
+            UNKNOWN_UNIQUE_ID, RpcErrorKind.RPC_FRAMEWORK_ERROR, "uniqueId must be a string", kind_id
         )
     if not unique_id or len(unique_id) > MAX_UNIQUE_ID_LENGTH:
         raise FrameError(
-            answer_id, ErrorCode.FORMATION_VIOLATION, "uniqueId must have 1-36 characters", kind_id
+            answer_id, RpcErrorKind.RPC_FRAMEWORK_ERROR, "uniqueId must have 1-36 characters", kind_id
         )
     if UNSTORABLE.search(unique_id):
         # A CALL's uniqueId becomes its events' correlation id; ours never hold such characters.
         raise FrameError(
             answer_id,
-            ErrorCode.FORMATION_VIOLATION,
+            RpcErrorKind.RPC_FRAMEWORK_ERROR,
             "uniqueId contains NUL or an unpaired surrogate",
             kind_id,
         )
     if kind_id == CALL:
         if len(message) != 4 or not isinstance(message[2], str):
             raise FrameError(
-                answer_id, ErrorCode.FORMATION_VIOLATION, "a CALL is [2, uniqueId, action, payload]", kind_id
+                answer_id,
+                RpcErrorKind.RPC_FRAMEWORK_ERROR,
+                "a CALL is [2, uniqueId, action, payload]",
+                kind_id,
             )
         if not isinstance(message[3], dict):
             raise FrameError(
                 answer_id,
-                ErrorCode.FORMATION_VIOLATION,
+                RpcErrorKind.FORMAT_VIOLATION,
                 "the payload of a CALL must be a JSON object",
                 kind_id,
             )
@@ -144,7 +147,7 @@ def parse(text: str) -> Frame:
     if kind_id == CALLRESULT:
         if len(message) != 3 or not isinstance(message[2], dict):
             raise FrameError(
-                answer_id, ErrorCode.FORMATION_VIOLATION, "a CALLRESULT is [3, uniqueId, payload]", kind_id
+                answer_id, RpcErrorKind.RPC_FRAMEWORK_ERROR, "a CALLRESULT is [3, uniqueId, payload]", kind_id
             )
         try:
             return CallResult(unique_id, _replace_unstorable(message[2]))
@@ -154,7 +157,7 @@ def parse(text: str) -> Frame:
         if len(message) not in (4, 5) or not isinstance(message[2], str):
             raise FrameError(
                 answer_id,
-                ErrorCode.FORMATION_VIOLATION,
+                RpcErrorKind.RPC_FRAMEWORK_ERROR,
                 "a CALLERROR is [4, uniqueId, code, description, details]",
                 kind_id,
             )
@@ -164,11 +167,11 @@ def parse(text: str) -> Frame:
         except RecursionError:
             raise _too_deep(answer_id, kind_id) from None
         return CallError(unique_id, code, description, details)
-    raise FrameError(answer_id, ErrorCode.FORMATION_VIOLATION, f"unknown MessageTypeId {kind!r}")
+    raise FrameError(answer_id, RpcErrorKind.MESSAGE_TYPE_NOT_SUPPORTED, f"unknown MessageTypeId {kind!r}")
 
 
 def _too_deep(unique_id: str, kind_id: int) -> FrameError:
-    return FrameError(unique_id, ErrorCode.FORMATION_VIOLATION, "message is nested too deeply", kind_id)
+    return FrameError(unique_id, RpcErrorKind.RPC_FRAMEWORK_ERROR, "message is nested too deeply", kind_id)
 
 
 def _replace_unstorable(value: Any) -> Any:
@@ -192,10 +195,7 @@ def call_result(unique_id: str, payload: dict[str, Any]) -> str:
     return json.dumps([CALLRESULT, unique_id, payload], separators=(",", ":"))
 
 
-def call_error(
-    unique_id: str, code: ErrorCode, description: str, details: dict[str, Any] | None = None
-) -> str:
-    """The text of a CALLERROR (description capped so the frame stays small)."""
-    return json.dumps(
-        [CALLERROR, unique_id, code.value, description[:255], details or {}], separators=(",", ":")
-    )
+def call_error(unique_id: str, code: str, description: str, details: dict[str, Any] | None = None) -> str:
+    """The text of a CALLERROR: ``code`` as the protocol spells it; the description capped at
+    the 255 characters OCPP-J allows."""
+    return json.dumps([CALLERROR, unique_id, code, description[:255], details or {}], separators=(",", ":"))

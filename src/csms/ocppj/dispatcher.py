@@ -1,8 +1,9 @@
-"""The synchronous, stateless OCPP 1.6 dispatcher: one frame in, at most one frame out.
+"""The synchronous, stateless OCPP-J dispatcher: one frame in, at most one frame out.
 
-Every CALL gets exactly one answer: a CALLRESULT, or a CALLERROR with a 1.6 error code.
-CALLRESULT/CALLERROR frames from the charger answer our own CALLs (server commands): they
-go to the injected answer handler (the command pipeline) and are never answered themselves.
+Every CALL gets exactly one answer: a CALLRESULT, or a CALLERROR with the error code the
+station's protocol version spells. CALLRESULT/CALLERROR frames from the station answer our
+own CALLs (commands): they go to the injected answer handler (the command pipeline) and are
+never answered themselves.
 """
 
 from __future__ import annotations
@@ -11,16 +12,34 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from csms.domain.events import correlation
 from csms.domain.stations import ChargerContext, RegistrationStatus
 from csms.errors import InvalidInput, NotAccepted, StorageUnavailable
-from csms.ocpp16 import frames, schemas
-from csms.ocpp16 import inbound as _inbound  # noqa: F401  (registers the handlers)
-from csms.ocpp16.errors import ErrorCode, OcppError
-from csms.ocpp16.registry import INBOUND, InboundAction, Services
+from csms.ocppj import frames
+from csms.ocppj.errors import RpcError, RpcErrorKind
+from csms.ocppj.registry import InboundAction
+from csms.ocppj.schemas import SchemaSet, check_text
 
 log = logging.getLogger(__name__)
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True, slots=True)
+class Adapter(Generic[S]):
+    """What a protocol version gives the shared layer."""
+
+    #: The WebSocket subprotocol, e.g. ``ocpp1.6``.
+    subprotocol: str
+    actions: Mapping[str, InboundAction[S]]
+    schemas: SchemaSet
+    #: The version's spelling of each kind of error.
+    error_codes: Mapping[RpcErrorKind, str]
+
+    def code(self, kind: RpcErrorKind) -> str:
+        return self.error_codes[kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,27 +50,22 @@ class Outcome:
     message_type: str
     unique_id: str | None = None
     action: str | None = None
-    #: "CallResult", an OCPP error code, or "ignored".
+    #: "CallResult", the error code answered, "answered" (an answer to our CALL) or "ignored".
     result: str = "ignored"
 
 
-#: Receives the charger's answers to our CALLs.
+#: Receives the station's answers to our CALLs.
 AnswerHandler = Callable[[ChargerContext, "frames.CallResult | frames.CallError"], None]
 
 
-class Dispatcher:
-    def __init__(
-        self,
-        services: Services,
-        actions: Mapping[str, InboundAction] = INBOUND,
-        answers: AnswerHandler | None = None,
-    ) -> None:
+class Dispatcher(Generic[S]):
+    def __init__(self, adapter: Adapter[S], services: S, answers: AnswerHandler | None = None) -> None:
+        self.adapter = adapter
         self._services = services
-        self._actions = actions
         self._answers = answers
 
     def dispatch(self, text: str, ctx: ChargerContext, now: datetime) -> Outcome:
-        """Handle one frame from the charger behind ``ctx``. Never raises."""
+        """Handle one frame from the station behind ``ctx``. Never raises."""
         try:
             frame = frames.parse(text)
         except frames.FrameError as exc:
@@ -66,7 +80,7 @@ class Dispatcher:
                     reply=None,
                     message_type="CallResult" if exc.message_type_id == frames.CALLRESULT else "CallError",
                     unique_id=exc.unique_id,
-                    result=exc.code.value,
+                    result=self.adapter.code(exc.kind),
                 )
             return self._error(exc.unique_id, None, "invalid", exc)
         if isinstance(frame, frames.Call):
@@ -85,68 +99,59 @@ class Dispatcher:
         except Exception:
             # Never answered (OCPP forbids answering an answer); the deadline sweeper and the
             # command's audit trail take it from here.
-            log.exception("handling the charger's answer failed", extra={"ocpp_unique_id": frame.unique_id})
+            log.exception("handling the station's answer failed", extra={"ocpp_unique_id": frame.unique_id})
             return Outcome(reply=None, message_type=message_type, unique_id=frame.unique_id, result="error")
         return Outcome(reply=None, message_type=message_type, unique_id=frame.unique_id, result="answered")
-
-    def parse_unique_id(self, text: str) -> str:
-        """The uniqueId to answer ``text`` with, when the frame cannot even be attributed."""
-        try:
-            frame = frames.parse(text)
-        except frames.FrameError as exc:
-            return exc.unique_id
-        return frame.unique_id
 
     def _call(
         self, call: frames.Call, ctx: ChargerContext, now: datetime, *, escaped: bool = True
     ) -> Outcome:
-        action = self._actions.get(call.action)
+        action = self.adapter.actions.get(call.action)
+        schemas = self.adapter.schemas
         try:
             if action is None:
-                if schemas.has_schema(call.action):
-                    raise OcppError(
-                        ErrorCode.NOT_SUPPORTED, f"{call.action} is not supported by this Central System"
-                    )
-                raise OcppError(ErrorCode.NOT_IMPLEMENTED, f"unknown action {call.action!r}")
+                if schemas.has(call.action):
+                    raise RpcError(RpcErrorKind.NOT_SUPPORTED, f"{call.action} is not supported by this CSMS")
+                raise RpcError(RpcErrorKind.NOT_IMPLEMENTED, f"unknown action {call.action!r}")
             if ctx.registration_status is not RegistrationStatus.ACCEPTED and not action.before_acceptance:
-                raise OcppError(
-                    ErrorCode.SECURITY_ERROR,
-                    f"charge point is {ctx.registration_status.value}: "
-                    "only BootNotification is allowed until accepted",
+                raise RpcError(
+                    RpcErrorKind.SECURITY_ERROR,
+                    f"station is {ctx.registration_status.value}: "
+                    f"{call.action} is not allowed until it is accepted",
                 )
             schemas.validate_request(call.action, call.payload)
             if escaped:
-                schemas.check_text(call.payload)
+                check_text(call.payload)
             # Events the handler records carry the frame as their correlation id.
             with correlation(f"ocpp:{ctx.charge_point_id}:{call.unique_id}"):
                 payload = action.handler(self._services, ctx, call.payload, now)
             schemas.validate_response(call.action, payload)
-        except OcppError as exc:
+        except RpcError as exc:
             return self._error(call.unique_id, call.action, "Call", exc)
         except StorageUnavailable as exc:
-            # Not acknowledged: the charger keeps the message and retries it.
+            # Not acknowledged: the station keeps the message and retries it.
             log.error("storage unavailable", extra={"ocpp_unique_id": call.unique_id, "error": str(exc)})
             return self._error(
                 call.unique_id,
                 call.action,
                 "Call",
-                OcppError(ErrorCode.INTERNAL_ERROR, "storage unavailable, retry later"),
+                RpcError(RpcErrorKind.INTERNAL_ERROR, "storage unavailable, retry later"),
             )
         except NotAccepted as exc:
             return self._error(
-                call.unique_id, call.action, "Call", OcppError(ErrorCode.SECURITY_ERROR, str(exc))
+                call.unique_id, call.action, "Call", RpcError(RpcErrorKind.SECURITY_ERROR, str(exc))
             )
         except InvalidInput as exc:
             return self._error(
                 call.unique_id,
                 call.action,
                 "Call",
-                OcppError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, str(exc)),
+                RpcError(RpcErrorKind.PROPERTY_CONSTRAINT_VIOLATION, str(exc)),
             )
         except Exception:
             log.exception("handler failed", extra={"ocpp_unique_id": call.unique_id, "action": call.action})
             return self._error(
-                call.unique_id, call.action, "Call", OcppError(ErrorCode.INTERNAL_ERROR, "internal error")
+                call.unique_id, call.action, "Call", RpcError(RpcErrorKind.INTERNAL_ERROR, "internal error")
             )
         return Outcome(
             reply=frames.call_result(call.unique_id, payload),
@@ -156,12 +161,12 @@ class Dispatcher:
             result="CallResult",
         )
 
-    @staticmethod
-    def _error(unique_id: str, action: str | None, message_type: str, exc: OcppError) -> Outcome:
+    def _error(self, unique_id: str, action: str | None, message_type: str, exc: RpcError) -> Outcome:
+        code = self.adapter.code(exc.kind)
         return Outcome(
-            reply=frames.call_error(unique_id, exc.code, exc.description, exc.details),
+            reply=frames.call_error(unique_id, code, exc.description, exc.details),
             message_type=message_type,
             unique_id=unique_id,
             action=action,
-            result=exc.code.value,
+            result=code,
         )
