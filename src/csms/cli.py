@@ -307,7 +307,7 @@ def _run_dev(args: argparse.Namespace) -> int:
         try:
             print(
                 f"\ncsms {csms.__version__} is running\n"
-                f"  chargers connect to  {stack.charger_url()}  (subprotocol ocpp1.6)\n"
+                f"  stations connect to  {stack.charger_url()}  (subprotocol ocpp2.0.1 or ocpp1.6)\n"
                 f"  health               http://{args.host}:{stack.config.port}/health\n"
                 f"  database             {stack.database_url}\n"
                 f"  AWS services         {aws_description}\n"

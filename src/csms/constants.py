@@ -9,8 +9,8 @@ from typing import Final
 #: The OCPP-J subprotocols (WebSocket subprotocol names) of the versions we speak.
 OCPP16: Final = "ocpp1.6"
 OCPP201: Final = "ocpp2.0.1"
-#: What we offer a station, best first.
-SUPPORTED_SUBPROTOCOLS: Final = (OCPP16,)
+#: What we offer a station, best first: a station offering both gets 2.0.1.
+SUPPORTED_SUBPROTOCOLS: Final = (OCPP201, OCPP16)
 
 #: Header in which the front door (CloudFront Function in AWS, the gateway emulator
 #: locally) passes the charge point id taken from the URL path ``/ocpp/{chargePointId}``.

@@ -30,12 +30,22 @@ async def refused_status(coro: object) -> int:
     return refused.value.response.status_code
 
 
-async def test_the_handshake_echoes_exactly_ocpp16(
-    stack: LocalStack, provisioning: ProvisioningService, now: datetime
+@pytest.mark.parametrize(
+    ("offered", "chosen"),
+    [
+        (["ocpp1.6"], "ocpp1.6"),
+        (["ocpp1.5", "ocpp1.6"], "ocpp1.6"),
+        (["ocpp2.0.1"], "ocpp2.0.1"),
+        # the newer version wins whatever the order the station lists them in
+        (["ocpp1.6", "ocpp2.0.1"], "ocpp2.0.1"),
+    ],
+)
+async def test_the_handshake_echoes_exactly_one_supported_subprotocol(
+    stack: LocalStack, provisioning: ProvisioningService, now: datetime, offered: list[str], chosen: str
 ) -> None:
     provisioning.add_charger("CP-P", "default", now)
-    socket = await open_socket(stack, "CP-P", subprotocols=["ocpp2.0.1", "ocpp1.6"])
-    assert socket.subprotocol == "ocpp1.6"
+    socket = await open_socket(stack, "CP-P", subprotocols=offered)
+    assert socket.subprotocol == chosen
     await socket.close()
 
 
@@ -43,7 +53,7 @@ async def test_other_subprotocols_are_refused_with_400(
     stack: LocalStack, provisioning: ProvisioningService, now: datetime
 ) -> None:
     provisioning.add_charger("CP-P", "default", now)
-    assert await refused_status(open_socket(stack, "CP-P", subprotocols=["ocpp2.0.1"])) == 400
+    assert await refused_status(open_socket(stack, "CP-P", subprotocols=["ocpp2.0", "ocpp1.5"])) == 400
     assert await refused_status(open_socket(stack, "CP-P", subprotocols=[])) == 400
 
 
@@ -52,12 +62,12 @@ async def test_a_subprotocol_header_sent_twice_is_one_list_and_an_encoded_newlin
 ) -> None:
     reconfigure(CSMS_ALLOW_UNKNOWN_CHARGERS="true")  # type: ignore[operator]
     provisioning.add_charger("CP-2L", "default", now)
-    # "Sec-WebSocket-Protocol: ocpp1.6" and a second line "...: ocpp2.0.1" (RFC 6455 11.3.4)
+    # "Sec-WebSocket-Protocol: ocpp1.6" and a second line "...: ocpp1.5" (RFC 6455 11.3.4)
     ocpp16 = [Subprotocol("ocpp1.6")]
     async with websockets.connect(
         stack.charger_url("CP-2L"),
         subprotocols=ocpp16,
-        additional_headers=[("Sec-WebSocket-Protocol", "ocpp2.0.1")],
+        additional_headers=[("Sec-WebSocket-Protocol", "ocpp1.5")],
     ) as socket:
         assert socket.subprotocol == "ocpp1.6"
     # The gateway percent-decodes the path: "CP-NL%0A" is "CP-NL\n", not a charger id
@@ -155,7 +165,7 @@ async def test_health_reports_dependencies_and_connected_chargers(
     index = await asyncio.to_thread(get, "/")
     assert index["ocpp"] == {
         "url": f"ws://127.0.0.1:{stack.config.port}/ocpp/{{chargePointId}}",
-        "subprotocols": ["ocpp1.6"],
+        "subprotocols": ["ocpp2.0.1", "ocpp1.6"],
     }
 
 

@@ -24,6 +24,7 @@ wiring.connections()
 wiring.sender({"requestContext": {"domainName": "example.com", "stage": "prod"}})
 if sys.argv[2] == "message":
     wiring.dispatcher("ocpp1.6")
+    wiring.dispatcher("ocpp2.0.1")
 print(json.dumps(sorted(sys.modules)))
 """
 
@@ -54,10 +55,10 @@ def test_the_websocket_functions_read_their_settings_without_pydantic(function: 
     assert not {"pydantic", "pydantic_core", "pydantic_settings"} & modules
 
 
-def test_the_message_function_does_not_import_the_librarys_charge_point() -> None:
+def test_the_message_function_does_not_import_the_librarys_charge_point_for_either_version() -> None:
     modules = imported_by("message")
     assert "ocpp.v16.enums" in modules
-    assert not {"ocpp.v16", "ocpp.charge_point", "jsonschema"} & modules
+    assert not {"ocpp.v16", "ocpp.v201", "ocpp.charge_point", "jsonschema"} & modules
 
 
 def test_the_preloaded_enums_are_the_ones_the_library_uses_when_imported_later() -> None:

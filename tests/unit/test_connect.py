@@ -99,9 +99,12 @@ def test_an_id_that_cannot_be_a_url_segment_is_400(world: World) -> None:
     ("offered", "chosen"),
     [
         ("ocpp1.6", "ocpp1.6"),
-        ("ocpp2.0.1, ocpp1.6", "ocpp1.6"),
+        ("ocpp2.0.1, ocpp1.6", "ocpp2.0.1"),
+        # the CSMS chooses among what is offered: the newer version wins whatever the order
+        ("ocpp1.6, ocpp2.0.1", "ocpp2.0.1"),
         ("ocpp1.6,ocpp1.5", "ocpp1.6"),
-        ("ocpp2.0.1", None),
+        ("ocpp2.0.1", "ocpp2.0.1"),
+        ("ocpp2.0", None),
         ("OCPP1.6", None),
         ("", None),
         (None, None),
@@ -113,7 +116,7 @@ def test_subprotocol_negotiation(offered: str | None, chosen: str | None) -> Non
 
 def test_no_supported_subprotocol_is_400(world: World) -> None:
     world.provision()
-    assert handle(a_connect_event(**{"Sec-WebSocket-Protocol": "ocpp2.0.1"}), None, world.deps) == {
+    assert handle(a_connect_event(**{"Sec-WebSocket-Protocol": "ocpp2.0, ocpp1.5"}), None, world.deps) == {
         "statusCode": 400
     }
 
@@ -177,8 +180,8 @@ def test_a_subprotocol_header_sent_twice_counts_as_one_list(world: World) -> Non
     # RFC 6455 §11.3.4: repeated header lines are one list; API Gateway keeps only one of
     # them in "headers" and all of them in "multiValueHeaders".
     world.provision()
-    event = a_connect_event(**{"Sec-WebSocket-Protocol": "ocpp2.0.1"})
-    event["multiValueHeaders"] = {"sec-websocket-protocol": ["ocpp1.6", "ocpp2.0.1"]}
+    event = a_connect_event(**{"Sec-WebSocket-Protocol": "ocpp1.5"})
+    event["multiValueHeaders"] = {"sec-websocket-protocol": ["ocpp1.5", "ocpp1.6"]}
     assert handle(event, None, world.deps) == {
         "statusCode": 200,
         "headers": {"Sec-WebSocket-Protocol": "ocpp1.6"},

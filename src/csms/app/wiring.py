@@ -175,7 +175,7 @@ def sender(event: dict[str, Any]) -> ApiGatewaySender:
 def dispatcher(protocol: str) -> Dispatcher[Any]:
     """The dispatcher for stations speaking ``protocol`` (a negotiated subprotocol). Each
     adapter is imported the first time a station of its version speaks in this container."""
-    from csms.constants import OCPP16
+    from csms.constants import OCPP16, OCPP201
     from csms.ocppj.dispatcher import Dispatcher
     from csms.services.core import ChargePointService, DataTransferService
     from csms.vendors import load as load_vendor_extensions
@@ -185,6 +185,15 @@ def dispatcher(protocol: str) -> Dispatcher[Any]:
     load_vendor_extensions()
     charge_points = ChargePointService(db, connections(), s.heartbeat_interval)
     data_transfer = DataTransferService(s.data_transfer_vendors)
+    if protocol == OCPP201:
+        from csms.ocpp201 import registry as v201
+        from csms.ocpp201.adapter import ADAPTER as ADAPTER_201
+
+        return Dispatcher(
+            ADAPTER_201,
+            v201.Services(charge_points=charge_points, data_transfer=data_transfer),
+            answers=_answer,
+        )
     if protocol != OCPP16:
         raise ValueError(f"no adapter for the subprotocol {protocol!r}")
     from csms.ocpp16 import registry as v16

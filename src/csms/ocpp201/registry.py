@@ -1,0 +1,22 @@
+"""The table of 2.0.1 inbound actions: one handler per OCPP action, registered with ``@on``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from csms.ocppj.registry import InboundTable
+from csms.services.core import ChargePointService, DataTransferService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What inbound 2.0.1 handlers may call."""
+
+    charge_points: ChargePointService
+    data_transfer: DataTransferService
+
+
+INBOUND: Final = InboundTable[Services]()
+#: ``@on("Action")`` registers the handler of the CALL sent by 2.0.1 stations.
+on = INBOUND.on
