@@ -205,7 +205,7 @@ class DynamoConnectionStore:
         Scan is billed on the size of the items it reads (~300 bytes each: two per connected
         charger), before the projection and the filter apply: 10,000 connected chargers are
         about 6 MB, ~750 eventually consistent read units per run, ~6.5 million a month
-        (under $1 at the on-demand price in ``prices.toml``). The filter (``closed_at``
+        (under $1 at the on-demand price in ``csms/cost/prices.toml``). The filter (``closed_at``
         absent) and the projection only trim what comes back, not what is billed.
 
         The snapshot is eventually consistent and may be seconds old: the caller re-reads an

@@ -590,7 +590,7 @@ def render(bill: Bill, prices: PriceTable, mix: MessageMix) -> str:
     top = sorted(t.frames.items(), key=lambda item: -item[1])
     out = [
         f"Monthly AWS bill for {a.chargers:,} chargers ({prices.region}, list prices checked "
-        f"{prices.checked}; see src/csms/prices.toml)",
+        f"{prices.checked}; see src/csms/cost/prices.toml)",
         f"Per charger and month: {t.frames_in:,.0f} frames from the charger ("
         + ", ".join(f"{action} {count:,.0f}" for action, count in top)
         + f"), as many answers, {t.connections:,.0f} connections, {t.sessions:,.1f} sessions, "

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from csms.cli import main
-from csms.costmodel import (
+from csms.cost.model import (
     MIX_PATH,
     PRICES_PATH,
     Assumptions,
