@@ -8,11 +8,9 @@ from typing import Any
 
 
 def run(now: datetime) -> dict[str, Any]:
-    from aws_lambda_powertools.metrics import MetricUnit
-
     from csms.app import wiring
-    from csms.observability import metrics
+    from csms.observability import add_count
 
     result = wiring.commands().sweep(now=now)
-    metrics.add_metric(name="CommandsTimedOut", unit=MetricUnit.Count, value=result["timed_out"])
+    add_count("CommandsTimedOut", result["timed_out"])
     return result

@@ -14,11 +14,9 @@ from typing import Any
 
 
 def run(now: datetime) -> dict[str, Any]:
-    from aws_lambda_powertools.metrics import MetricUnit
-
     from csms.app import wiring
     from csms.data.liveness import PgHeartbeatIntervals
-    from csms.observability import metrics
+    from csms.observability import add_count
     from csms.services.liveness import LivenessService
 
     settings = wiring.settings()
@@ -31,5 +29,5 @@ def run(now: datetime) -> dict[str, Any]:
         slack_seconds=settings.liveness_slack_seconds,
     )
     result = service.run(now)
-    metrics.add_metric(name="ChargersWentOffline", unit=MetricUnit.Count, value=result["offline"])
+    add_count("ChargersWentOffline", result["offline"])
     return result

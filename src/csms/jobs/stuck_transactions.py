@@ -10,11 +10,9 @@ from typing import Any
 
 
 def run(now: datetime) -> dict[str, Any]:
-    from aws_lambda_powertools.metrics import MetricUnit
-
     from csms.app import wiring
     from csms.data.stuck_transactions import PgStuckTransactions
-    from csms.observability import metrics
+    from csms.observability import add_count
     from csms.services.stuck_transactions import StuckTransactionPolicy, StuckTransactionService
 
     settings = wiring.settings()
@@ -26,10 +24,6 @@ def run(now: datetime) -> dict[str, Any]:
         ),
     )
     result = service.run(now)
-    metrics.add_metric(name="TransactionsClosedByCsms", unit=MetricUnit.Count, value=result["closed"])
-    metrics.add_metric(
-        name="TransactionsFlagged",
-        unit=MetricUnit.Count,
-        value=result["flagged_rebooted"] + result["flagged_idle"],
-    )
+    add_count("TransactionsClosedByCsms", result["closed"])
+    add_count("TransactionsFlagged", result["flagged_rebooted"] + result["flagged_idle"])
     return result
