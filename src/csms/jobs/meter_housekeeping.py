@@ -30,7 +30,7 @@ day, exactly as the energy report computes them. A run (re)computes:
 With retention on, days before the retention cutoff are final: they are rolled up once if
 they never were, but not recomputed (their raw samples are gone or going).
 
-**Retention** (``meter_retention_days``, off by default). The cutoff is UTC midnight
+**Retention** (``meter_retention_days``, 90 days by default, 0 = keep forever). The cutoff is UTC midnight
 ``meter_retention_days`` days before ``now``'s day, held back to the first day that some
 tenant has not rolled up yet (raw samples never go before the rollup has their day). Month
 partitions entirely before it are dropped; older rows of the month straddling it and of the
@@ -59,7 +59,7 @@ def run(now: datetime) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
     from csms.app import wiring
-    from csms.observability import metrics
+    from csms.observability import add_count, metrics
 
     result = housekeep(wiring.database(), wiring.settings(), now)
     for name, key in (
@@ -68,9 +68,9 @@ def run(now: datetime) -> dict[str, Any]:
         ("MeterPartitionsDropped", "partitions_dropped"),
         ("MeterSamplesDeleted", "samples_deleted"),
         ("EnergyDaysRolledUp", "days_rolled_up"),
-        ("EnergyDaysPending", "days_pending"),
     ):
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=result[key])
+        add_count(name, result[key])  # counts: sent when not 0 (billed per hour sent)
+    metrics.add_metric(name="EnergyDaysPending", unit=MetricUnit.Count, value=result["days_pending"])
     return result
 
 
@@ -98,7 +98,7 @@ def housekeep(db: PgDatabase, settings: Settings, now: datetime) -> dict[str, An
         if partitioned:
             _partitions(work, settings, now, result)
         pending = _rollup(work, settings, now, result)
-        if settings.meter_retention_days is not None:
+        if settings.meter_retention_days:
             _retention(work, settings, now, partitioned, pending, result)
     return result
 
@@ -186,7 +186,7 @@ def chunks(days: Iterable[date], size: int = CHUNK_DAYS) -> list[tuple[date, dat
 
 def _final_before(settings: Settings, today: date) -> date | None:
     """The retention cutoff's day (days before it are final), if retention is on."""
-    if settings.meter_retention_days is None:
+    if not settings.meter_retention_days:
         return None
     return today - timedelta(days=settings.meter_retention_days)
 
