@@ -19,7 +19,7 @@ counts, per frame:
 ``--write`` stores the figures in ``src/csms/cost/measured.json``; ``--check`` measures
 again and exits 1 if a count differs from that file (or a byte size by more than 15 %), so
 a change to the per-frame path that changes the bill cannot go unnoticed
-(``tests/integration/test_cost_measurements.py`` runs it).
+(``tests/integration/test_benchmarks_smoke.py`` runs it).
 
 Usage: ``.venv/bin/python benchmarks/measure_frames.py [--iterations 20] [--write | --check]``
 """
@@ -74,22 +74,7 @@ class CountingClient:
         return call
 
 
-class LambdaContext:
-    """What Powertools' ``inject_lambda_context`` reads (it adds these keys to every line)."""
-
-    function_name = "csms-prod-message"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:csms-prod-message"
-    memory_limit_in_mb = 512
-    aws_request_id = "3f0c6e0e-1a2b-4c5d-8e9f-0a1b2c3d4e5f"
-    log_group_name = "/aws/lambda/csms-prod-message"
-    log_stream_name = "2026/12/07/[$LATEST]0123456789abcdef0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
-
-
-CONTEXT = LambdaContext()
+CONTEXT = bench.LambdaContext()
 
 
 class SteppingClock:

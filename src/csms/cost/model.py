@@ -644,6 +644,9 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix, costs: FrameCo
 
     # --- Aurora Serverless v2
     db_frames = n * (per_frame("db_transactions") + t.connections * 2 + t.commands * 2)
+    if a.meter_events == "quarter-hour":
+        # A MeterValues frame would commit its samples only: no event row to mark published.
+        db_frames -= n * meter_frames * meter_event_share
     db_vcpu = frames_in / (hours * SECONDS_PER_HOUR) * mix.postgres_cpu_ms_per_frame / 1000
     cpu_acu = db_vcpu / (a.acu_vcpu * a.db_target_utilisation)
     writer_acu = max(a.db_min_acu, math.ceil(2 * max(cpu_acu, a.db_acu_per_10k_chargers * n / 10_000)) / 2)
