@@ -239,6 +239,9 @@ class Assumptions:
     api_ms: float = 100.0
     #: Billed ms a state-changing frame adds by publishing its event after the answer.
     event_publish_ms: float = 15.0
+    #: Billed ms a frame with a stale last_seen adds: its liveness write is a second DynamoDB
+    #: round trip, before the dispatch (the read-then-write design; 0 before issue 16).
+    liveness_write_ms: float = 5.0
     #: Every schedule of csms.schedules: ~187,000 invocations a month, whatever the fleet size.
     scheduled_per_month: float = field(default_factory=lambda: _scheduled_per_month())
     #: Cold starts a month (each reads the database secret once).
@@ -560,8 +563,12 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix, costs: FrameCo
 
     # --- Lambda
     gb = a.lambda_memory_mb / 1024
+    liveness_ms = a.read_before_write * t.liveness_writes / max(t.frames_in, 1.0) * a.liveness_write_ms
     invocations = {
-        "message": (frames_in, a.message_ms + publishing_frames / max(frames_in, 1.0) * a.event_publish_ms),
+        "message": (
+            frames_in,
+            a.message_ms + publishing_frames / max(frames_in, 1.0) * a.event_publish_ms + liveness_ms,
+        ),
         "connect": (n * t.connections, a.connect_ms + a.password_share * a.scrypt_ms),
         "disconnect": (n * t.connections, a.disconnect_ms),
         "commands": (n * t.commands, a.commands_ms),
