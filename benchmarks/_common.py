@@ -174,6 +174,21 @@ def machine() -> dict[str, str]:
     }
 
 
+class LambdaContext:
+    """What Powertools' ``inject_lambda_context`` reads from Lambda's context object."""
+
+    function_name = "csms-message"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:csms-message"
+    memory_limit_in_mb = 512
+    aws_request_id = "bench"
+    log_group_name = "/aws/lambda/csms-message"
+    log_stream_name = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 29_000
+
+
 class LogSink:
     """A write-only stream that counts what the product logs (lines and bytes)."""
 

@@ -5,7 +5,7 @@ the same run against a minimal stateful server built on the ``ocpp`` library and
 
 Reports throughput, round-trip latency percentiles, errors, and counts every meter sample
 the chargers had acknowledged against the rows in PostgreSQL. ``--write-mix`` stores the
-measured per-charger message mix in ``src/csms/message_mix.json`` for ``csms cost``.
+measured per-charger message mix in ``src/csms/cost/message_mix.json`` for ``csms cost``.
 
 Caveats printed with the figures: the local stack runs every "Lambda" invocation in one
 process (a thread pool, one GIL) together with the gateway emulator and moto, whose
@@ -26,7 +26,7 @@ from typing import Any
 import _common as bench
 import _servers as servers
 
-MIX_PATH = bench.ROOT / "src" / "csms" / "message_mix.json"
+MIX_PATH = bench.ROOT / "src" / "csms" / "cost" / "message_mix.json"
 ACTIONS = (
     "BootNotification",
     "StatusNotification",
@@ -270,7 +270,7 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
 
 
 def write_mix(result: dict[str, Any], args: argparse.Namespace) -> None:
-    """The per-charger message mix the cost model reads (see csms.costmodel)."""
+    """The per-charger message mix the cost model reads (see csms.cost.model)."""
     stats = result["stats"]
     purpose = stats["purpose"]
     started, stopped = stats["sessions_started"], stats["sessions_stopped"]

@@ -149,17 +149,7 @@ class RecordingSender:
         pass
 
 
-class LambdaContext:
-    function_name = "csms-message"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:csms-message"
-    memory_limit_in_mb = 512
-    aws_request_id = "bench"
-    log_group_name = "/aws/lambda/csms-message"
-    log_stream_name = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
+LambdaContext = bench.LambdaContext
 
 
 def event(connection_id: str, body: str, domain: str) -> dict[str, Any]:

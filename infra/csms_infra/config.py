@@ -25,6 +25,12 @@ Stage = Literal["dev", "prod"]
 MFA_MODES = ("off", "optional", "required")
 #: ``command_timeout_seconds``: the bounds ``csms.settings.Settings`` accepts.
 COMMAND_TIMEOUT_RANGE = (5, 3600)
+#: ``egress``: how the functions in the VPC reach the AWS APIs that have no free gateway endpoint
+#: (ADR 0020): ``ipv6`` = dual-stack subnets and an egress-only internet gateway (no fixed
+#: cost), ``nat`` = NAT gateway(s) over IPv4 (``nat_gateways``), the fallback.
+EGRESS_MODES = ("ipv6", "nat")
+#: ``system_log_level``: Lambda's own records (START, END, REPORT are INFO).
+SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
 #: ``external_database_secret_arn``: the *complete* ARN (with the six-character suffix Secrets
 #: Manager appends), so the grants name exactly that secret.
 SECRET_COMPLETE_ARN = re.compile(
@@ -53,10 +59,11 @@ DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
         "log_retention_days": 14,
         "log_level": "INFO",
         "tracing": False,
-        # Egress for @connections: the execute-api VPC endpoint reaches only *private*
-        # REST APIs, so VPC functions need a NAT gateway to call the WebSocket API.
+        # Egress for @connections, SQS, EventBridge, Secrets Manager (ADR 0020): IPv6 through an
+        # egress-only internet gateway; "nat" falls back to nat_gateways NAT gateways.
+        "egress": "ipv6",
         "nat_gateways": 1,
-        "vpc_endpoints": True,
+        "vpc_endpoints": False,
         "db_engine_version": "16.8",
         "db_min_acu": 0,  # scale to zero when idle (resumes in ~15 s, inside the 29 s budget)
         "db_max_acu": 4,
@@ -82,6 +89,10 @@ DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
         "db_connections_alarm": 0,
         "command_timeout_seconds": 60,
         "events_archive_days": 30,  # replay buffer of the domain-event bus (0 = forever)
+        "events_archive_meter_values": False,  # MeterValuesReceived in the archive too
+        "ws_access_logs": True,  # one access-log line per WebSocket frame
+        "system_log_level": "INFO",
+        "frame_log_sample_rate": 1.0,  # every routine frame logged (errors always are)
         # An existing PostgreSQL (e.g. TimescaleDB) instead of Aurora: its secret's complete ARN,
         # and optionally a host that replaces the secret's (CSMS_DATABASE_HOST).
         "external_database_secret_arn": "",
@@ -91,12 +102,17 @@ DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
         "log_retention_days": 90,
         "log_level": "INFO",
         "tracing": False,
-        "nat_gateways": 2,  # one per AZ: an AZ outage must not cut the other AZ's egress
-        "vpc_endpoints": True,
+        # ADR 0020: no NAT gateway and no paid interface endpoint by default; with egress=nat,
+        # 2 NAT gateways keep egress through an AZ outage.
+        "egress": "ipv6",
+        "nat_gateways": 2,
+        "vpc_endpoints": False,
         "db_engine_version": "16.8",
         "db_min_acu": 0.5,
         "db_max_acu": 16,
-        "db_readers": 1,  # a reader in the other AZ turns a writer failure into a ~30 s failover
+        # One writer (ADR 0020): a failed writer is recreated (minutes, data safe on the 3-AZ
+        # volume); db_readers=1 makes it a failover to a warm reader in another AZ.
+        "db_readers": 0,
         "db_backup_days": 14,
         "rds_proxy": False,
         "ws_rate_limit": 1000,
@@ -118,7 +134,12 @@ DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
         "alarm_email": "",
         "db_connections_alarm": 0,
         "command_timeout_seconds": 60,
-        "events_archive_days": 365,  # a year of events to replay into a new subscriber
+        "events_archive_days": 90,  # a quarter of events (not meter values) to replay into a subscriber
+        "events_archive_meter_values": False,
+        # Issue 16: per-frame logs sampled, errors always kept (ADR 0020).
+        "ws_access_logs": False,
+        "system_log_level": "WARN",
+        "frame_log_sample_rate": 0.01,
         "external_database_secret_arn": "",
         "external_database_host": "",
     },
@@ -173,6 +194,7 @@ class StageConfig:
     log_retention_days: int
     log_level: str
     tracing: bool
+    egress: str
     nat_gateways: int
     vpc_endpoints: bool
     db_engine_version: str
@@ -200,6 +222,10 @@ class StageConfig:
     db_connections_alarm: int
     command_timeout_seconds: int
     events_archive_days: int
+    events_archive_meter_values: bool
+    ws_access_logs: bool
+    system_log_level: str
+    frame_log_sample_rate: float
     external_database_secret_arn: str
     external_database_host: str
 
@@ -262,8 +288,16 @@ class StageConfig:
                 f"heartbeat_interval={self.heartbeat_interval}: API Gateway drops idle sockets after 10 min, "
                 f"use 10..{MAX_HEARTBEAT_INTERVAL_SECONDS}"
             )
+        if self.egress not in EGRESS_MODES:
+            raise ConfigError(f"egress={self.egress!r}: expected one of {', '.join(EGRESS_MODES)}")
         if not 0 <= self.nat_gateways <= 2:
             raise ConfigError("nat_gateways: 0, 1 or 2 (the VPC spans two AZs)")
+        if self.system_log_level not in SYSTEM_LOG_LEVELS:
+            raise ConfigError(
+                f"system_log_level={self.system_log_level!r}: expected one of {', '.join(SYSTEM_LOG_LEVELS)}"
+            )
+        if not 0 <= self.frame_log_sample_rate <= 1:
+            raise ConfigError("frame_log_sample_rate: 0..1 (the share of routine frames logged)")
         if not 0 <= self.db_readers <= 15:
             raise ConfigError("db_readers: 0..15")
         if self.ws_rate_limit < 1 or self.ws_burst_limit < 1:
@@ -306,6 +340,16 @@ class StageConfig:
             )
 
     # --- derived values -------------------------------------------------------------------
+    @property
+    def ipv6_egress(self) -> bool:
+        """ADR 0020: dual-stack VPC, egress-only internet gateway, no NAT."""
+        return self.egress == "ipv6"
+
+    @property
+    def nat_gateway_count(self) -> int:
+        """The NAT gateways the VPC gets: ``nat_gateways`` with ``egress=nat``, else none."""
+        return 0 if self.ipv6_egress else self.nat_gateways
+
     @property
     def is_prod(self) -> bool:
         return self.stage == "prod"

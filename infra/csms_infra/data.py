@@ -20,6 +20,7 @@ from csms.aws.schema import (
     PENDING_TTL_ATTRIBUTE,
     TENANT_ATTRIBUTE,
     TENANT_INDEX,
+    TENANT_INDEX_ATTRIBUTES,
     TTL_ATTRIBUTE,
 )
 
@@ -73,7 +74,8 @@ class ConnectionsTable(Construct):
 
     On demand, TTL on ``ttl`` (records of connections whose ``$disconnect`` never came
     expire), point-in-time recovery on; retained in prod, destroyed with a dev stack. The
-    ``by-tenant`` index (partition ``tenant_id``, sort ``pk``, all attributes) lists a
+    ``by-tenant`` index (partition ``tenant_id``, sort ``pk``, the listing's attributes but not
+    ``last_seen``, so liveness writes never write it) lists a
     tenant's live connections for the operator API without a scan.
     """
 
@@ -84,7 +86,9 @@ class ConnectionsTable(Construct):
             index_name=TENANT_INDEX,
             partition_key=dynamodb.Attribute(name=TENANT_ATTRIBUTE, type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-            projection_type=dynamodb.ProjectionType.ALL,
+            # Not last_seen: the message path's liveness writes stay off the index.
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=list(TENANT_INDEX_ATTRIBUTES),
         )
 
     def grant(self, fn: CsmsFunction) -> None:
@@ -343,9 +347,10 @@ class ExternalDatabase(Construct):
     else) and connects with ``sslmode=require``. ``external_database_host`` overrides the
     secret's host (``CSMS_DATABASE_HOST``), e.g. a private endpoint reached through peering.
 
-    The functions stay in the VPC and reach the database through the NAT gateways (their
-    security groups allow all egress); with ``nat_gateways=0`` only a route you add yourself
-    (peering, VPN, Transit Gateway) gets them there. Migrations run against it on deploy.
+    The functions stay in the VPC and reach the database through their egress (their
+    security groups allow all egress): IPv6 with ``egress=ipv6`` (the default), IPv4 through
+    the NAT gateways with ``egress=nat``; otherwise only a route you add yourself (peering,
+    VPN, Transit Gateway) gets them there. Migrations run against it on deploy.
     A secret encrypted with a customer managed KMS key also needs that key's policy to let
     the function roles decrypt (``kms:ViaService`` Secrets Manager).
 
@@ -364,11 +369,12 @@ class ExternalDatabase(Construct):
                 f"external_database_secret_arn is in {config.external_database_region}, the stack in "
                 f"{region}: the functions read the secret from their own region's Secrets Manager"
             )
-        if not network.has_egress:
+        if not network.has_ipv4_egress:
             Annotations.of(self).add_warning_v2(
                 "csms:ExternalDatabaseWithoutEgress",
-                "external_database_secret_arn with nat_gateways=0: the functions reach the database "
-                "only through a route you add to the VPC yourself (peering, VPN, Transit Gateway).",
+                "external_database_secret_arn without NAT (egress=ipv6, or nat_gateways=0): the functions "
+                "reach the database only over IPv6 (a host with an AAAA record) or through a route you add "
+                "to the VPC yourself (peering, VPN, Transit Gateway); egress=nat gives them IPv4.",
             )
 
     @property

@@ -18,6 +18,8 @@ from .function import CsmsFunction
 PUBLISH_ACTIONS: Final = ("events:PutEvents",)
 #: How long dead-lettered events wait for an operator (SQS maximum).
 DEAD_LETTER_RETENTION: Final = Duration.days(14)
+#: Event types the archive leaves out unless ``events_archive_meter_values`` is on.
+ARCHIVE_EXCLUDED_TYPES: Final = ("MeterValuesReceived",)
 #: The statement id of the bus policy (CDK prefixes it with ``cdk-``).
 ACCOUNT_ONLY_SID: Final = "OnlyThisAccountPutsEvents"
 
@@ -30,7 +32,8 @@ class DomainEventBus(Construct):
     - **Resource policy**: only principals of this account may put events (no other account,
       no organisation-wide grant). Same-account principals still need IAM permission, so
       in practice only the publishing functions do.
-    - **Archive** of every event from this account, kept ``events_archive_days`` (0 = forever),
+    - **Archive** of every event from this account but ``MeterValuesReceived`` (unless
+      ``events_archive_meter_values``), kept ``events_archive_days`` (0 = forever),
       so a subscriber added later, or one that was down, can replay (``aws events
       start-replay``). The archive is a replay buffer; PostgreSQL stays the record.
     - **Subscribers** add an EventBridge rule on this bus with a target of their choice
@@ -44,7 +47,7 @@ class DomainEventBus(Construct):
     Bus and archive are destroyed with the stack, in prod too: the bus is named, so a
     retained one would block the next deploy of the stage.
 
-    Context: ``events_archive_days``.
+    Context: ``events_archive_days``, ``events_archive_meter_values``.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
@@ -68,8 +71,15 @@ class DomainEventBus(Construct):
             "Archive",
             archive_name=names.event_archive_name(config.stage),
             description=f"csms {config.stage}: every domain event, for replay",
-            # Everything put on the bus: the policy admits this account only.
-            event_pattern=events.EventPattern(account=[stack.account]),
+            # Everything put on the bus (the policy admits this account only) but, unless asked
+            # for, the per-frame MeterValuesReceived: most of the volume, and PostgreSQL keeps
+            # the samples themselves (issue 16).
+            event_pattern=events.EventPattern(
+                account=[stack.account],
+                detail_type=None
+                if config.events_archive_meter_values
+                else events.Match.anything_but(*ARCHIVE_EXCLUDED_TYPES),
+            ),
             retention=Duration.days(config.events_archive_days),
         )
         self.dead_letters = sqs.Queue(

@@ -25,9 +25,9 @@ DEFAULT_MEMORY_MB = 512
 class CsmsFunction(Construct):
     """A Lambda function built from the shared code asset and dependency layer.
 
-    Defaults: Python 3.13 on arm64, 512 MB, 29 s, JSON platform logs into a log group with
-    the stage's retention, the Powertools and logging variables, X-Ray only when the
-    ``tracing`` context is on, no reserved concurrency.
+    Defaults: Python 3.13 on arm64, 512 MB, 29 s, JSON logs into a log group with the stage's
+    retention (Lambda's own records at ``system_log_level``), the Powertools and logging
+    variables, X-Ray only when the ``tracing`` context is on, no reserved concurrency.
 
     The role starts empty apart from writing to its own log group (no
     ``AWSLambdaBasicExecutionRole``, whose ``logs:*`` reach every log group); callers add
@@ -51,6 +51,7 @@ class CsmsFunction(Construct):
         memory_size: int = DEFAULT_MEMORY_MB,
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
+        ipv6: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = name
@@ -93,10 +94,15 @@ class CsmsFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
+            # WARN drops Lambda's START/END/REPORT records (INFO): ~700 bytes of logs per
+            # invocation; the same figures are in the free Lambda metrics (issue 16).
+            system_log_level_v2=lambda_.SystemLogLevel(config.system_log_level),
             tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
             environment={**common_environment(config), **(environment or {})},
             vpc=vpc,
             vpc_subnets=vpc_subnets,
+            # Outbound IPv6 through the egress-only internet gateway (ADR 0020).
+            ipv6_allowed_for_dual_stack=True if vpc is not None and ipv6 else None,
         )
         self.log_group.grant_write(self.role)
 

@@ -58,6 +58,9 @@ class DatabaseMigration(Construct):
             timeout=Duration.seconds(config.migration_timeout_seconds),
             vpc=network.vpc,
             vpc_subnets=network.functions_subnets,
+            ipv6=network.ipv6,
+            # Secrets Manager's endpoint is dual-stack; nothing else is called.
+            environment=network.dual_stack_environment,
         )
         database.grant_connect(self.function)
 

@@ -74,6 +74,10 @@ class Env:
     EVENT_BUS_NAME: Final = setting_env_var("event_bus_name")
     #: Where the event-delivery job puts events it could never publish.
     EVENTS_DEAD_LETTER_QUEUE_URL: Final = setting_env_var("events_dead_letter_queue_url")
+    #: Share of routine frames the message function logs.
+    FRAME_LOG_SAMPLE_RATE: Final = setting_env_var("frame_log_sample_rate")
+    #: The SDKs' (and the lean client's) endpoint override: EventBridge's dual-stack endpoint.
+    EVENTBRIDGE_ENDPOINT: Final = "AWS_ENDPOINT_URL_EVENTBRIDGE"
 
 
 # --- Functions ----------------------------------------------------------------------------

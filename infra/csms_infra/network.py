@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Annotations
+from aws_cdk import Annotations, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from . import nag
+from . import nag, names
 from .config import StageConfig
 
 FUNCTIONS_SUBNETS = "Functions"
@@ -17,24 +17,33 @@ DATABASE_SUBNETS = "Database"
 class Network(Construct):
     """Two AZs; the database in isolated subnets; functions in their own subnets.
 
-    AWS services are reached through VPC endpoints: a (free) DynamoDB gateway endpoint and,
-    with ``vpc_endpoints`` on, interface endpoints for Secrets Manager (every database
-    function), SQS (the api function enqueues commands) and EventBridge (domain events);
-    more join through :meth:`add_interface_endpoint`.
+    The functions call AWS APIs that have no free gateway endpoint: the WebSocket
+    ``@connections`` API above all (the ``execute-api`` interface endpoint serves only
+    *private* REST APIs, and with private DNS it would capture the public execute-api names
+    and answer 403), SQS, EventBridge and Secrets Manager. ``egress`` decides how (ADR 0020):
 
-    The WebSocket ``@connections`` API is the exception. The ``execute-api`` interface
-    endpoint serves only *private* REST APIs, and with private DNS it would even capture
-    the public execute-api host names and answer 403. So there is deliberately no such
-    endpoint, and the functions that reply to chargers reach the API through NAT
-    (``nat_gateways``, default 1 in dev, 2 in prod). With ``nat_gateways=0`` the
-    functions' subnets are isolated and ``@connections`` calls from the VPC time out.
+    - ``ipv6`` (default): the VPC is dual-stack (an Amazon-provided /56), the functions'
+      subnets route ``::/0`` to an egress-only internet gateway (no hourly or per-GB charge)
+      and the functions send IPv6 (``Ipv6AllowedForDualStack``). Secrets Manager's and SQS's
+      regional endpoints are dual-stack; EventBridge's is ``events.<region>.api.aws``
+      (:attr:`dual_stack_environment`); the WebSocket API is made dual-stack. No NAT gateway,
+      no public IPv4 address.
+    - ``nat``: the design of ADR 0009, IPv4 through ``nat_gateways`` NAT gateways (1 or 2).
 
-    Context: ``nat_gateways`` (0-2), ``vpc_endpoints`` (bool).
+    DynamoDB keeps its (free) gateway endpoint either way. ``vpc_endpoints`` adds interface
+    endpoints for Secrets Manager, SQS and EventBridge (off by default: $7.30 per endpoint and
+    AZ a month buys nothing once the functions have egress).
+
+    Context: ``egress`` (ipv6 | nat), ``nat_gateways`` (0-2, with egress=nat),
+    ``vpc_endpoints`` (bool).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
-        self.has_egress = config.nat_gateways > 0
+        self.ipv6 = config.ipv6_egress
+        #: Whether the functions can reach public IPv4 addresses (NAT); ``has_egress`` is any.
+        self.has_ipv4_egress = config.nat_gateway_count > 0
+        self.has_egress = self.ipv6 or self.has_ipv4_egress
         functions_subnet_type = (
             ec2.SubnetType.PRIVATE_WITH_EGRESS if self.has_egress else ec2.SubnetType.PRIVATE_ISOLATED
         )
@@ -44,7 +53,7 @@ class Network(Construct):
                 name=DATABASE_SUBNETS, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
             ),
         ]
-        if self.has_egress:
+        if self.has_ipv4_egress:
             # NAT gateways need public subnets; nothing else is placed there.
             subnets.insert(
                 0, ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)
@@ -53,7 +62,10 @@ class Network(Construct):
             self,
             "Vpc",
             max_azs=2,
-            nat_gateways=config.nat_gateways,
+            nat_gateways=config.nat_gateway_count,
+            # Dual-stack: CDK gives PRIVATE_WITH_EGRESS subnets a ::/0 route to an egress-only
+            # internet gateway.
+            ip_protocol=ec2.IpProtocol.DUAL_STACK if self.ipv6 else ec2.IpProtocol.IPV4_ONLY,
             subnet_configuration=subnets,
             restrict_default_security_group=True,
         )
@@ -81,9 +93,24 @@ class Network(Construct):
         if not self.has_egress:
             Annotations.of(self).add_warning_v2(
                 "csms:NoEgress",
-                "nat_gateways=0: functions in the VPC cannot reach the API Gateway @connections API "
-                "(no VPC endpoint serves public WebSocket APIs), so chargers get no replies.",
+                "egress=nat with nat_gateways=0: functions in the VPC cannot reach the API Gateway "
+                "@connections API (no VPC endpoint serves public WebSocket APIs), so chargers get no "
+                "replies.",
             )
+
+    @property
+    def dual_stack_environment(self) -> dict[str, str]:
+        """Endpoint variables the functions in the VPC need with IPv6 egress.
+
+        EventBridge's regional endpoint (``events.<region>.amazonaws.com``) is IPv4-only; its
+        dual-stack one is ``events.<region>.api.aws``. Secrets Manager's and SQS's regional
+        endpoints are dual-stack already (ADR 0020 has the sources). With interface endpoints
+        on, EventBridge's private DNS answers the IPv4 name inside the VPC, so nothing changes.
+        """
+        if not self.ipv6 or self._interface_endpoints:
+            return {}
+        stack = Stack.of(self)
+        return {names.Env.EVENTBRIDGE_ENDPOINT: f"https://events.{stack.region}.api.aws"}
 
     def add_interface_endpoint(self, construct_id: str, service: ec2.IInterfaceVpcEndpointService) -> None:
         """Add an interface endpoint in the functions' subnets (no-op with ``vpc_endpoints=false``)."""

@@ -187,7 +187,8 @@ class OperatorUserPool(Construct):
 class OperatorRestApi(Construct):
     """API Gateway REST API (regional) in front of ``functions/api`` (Lambda proxy).
 
-    Resources: ``/api/v1/{proxy+}`` ANY with the Cognito authorizer; the public paths of
+    Resources: ``/api/v1/{proxy+}`` ANY with the Cognito authorizer (``/api/v1/users`` and
+    below to the users function, outside the VPC); the public paths of
     ``csms.api.app.PUBLIC_PATHS`` (health, Swagger UI, OpenAPI document) GET without one,
     plus ANY with it so other methods reach the function (405) instead of API Gateway.
     Every error API Gateway produces itself is ``application/problem+json``, like the
@@ -205,6 +206,7 @@ class OperatorRestApi(Construct):
         *,
         config: StageConfig,
         function: CsmsFunction,
+        users_function: CsmsFunction,
         user_pool: OperatorUserPool,
         account_logging: apigw.CfnAccount | None,
     ) -> None:
@@ -271,6 +273,13 @@ class OperatorRestApi(Construct):
         self.protected_methods.append(
             self._protected(self.api.root.resource_for_path(f"{names.API_BASE_PATH}/{{proxy+}}"))
         )
+        # /users (and below) go to the function outside the VPC: Cognito only (ADR 0020).
+        self.users_integration = apigw.LambdaIntegration(
+            users_function.function, proxy=True, allow_test_invoke=False
+        )
+        users = self.api.root.resource_for_path(f"{names.API_BASE_PATH}/users")
+        for resource in (users, users.add_resource("{proxy+}")):
+            self.protected_methods.append(self._protected(resource, self.users_integration))
 
         for response_type, status, title, detail, headers in GATEWAY_RESPONSES:
             self.api.add_gateway_response(
@@ -292,10 +301,12 @@ class OperatorRestApi(Construct):
             )
         self._acknowledge(config)
 
-    def _protected(self, resource: apigw.IResource) -> apigw.Method:
+    def _protected(
+        self, resource: apigw.IResource, integration: apigw.LambdaIntegration | None = None
+    ) -> apigw.Method:
         return resource.add_method(
             "ANY",
-            self.integration,
+            integration or self.integration,
             authorizer=self.authorizer,
             authorization_type=apigw.AuthorizationType.COGNITO,
         )

@@ -96,6 +96,7 @@ class CsmsStack(Stack):
         message_environment = {names.Env.HEARTBEAT_INTERVAL: str(config.heartbeat_interval)}
         if config.data_transfer_vendors:
             message_environment[names.Env.DATA_TRANSFER_VENDORS] = config.data_transfer_vendors
+        message_environment[names.Env.FRAME_LOG_SAMPLE_RATE] = f"{config.frame_log_sample_rate:g}"
         self.message = self.add_function(
             "Message",
             names.MESSAGE,
@@ -127,10 +128,19 @@ class CsmsStack(Stack):
         # commands is PostgreSQL only. The api never delivers, so no pending-calls table.
         self.command_queue.grant_send(self.api_function)
         self.users = OperatorUserPool(self, "Operators", config=config)
-        # Admins manage their tenant's users (csms.aws.users): these five calls, this pool.
-        self.api_function.add_environment(names.Env.USER_POOL_ID, self.users.pool.user_pool_id)
+        # Admins manage their tenant's users (csms.aws.users): these five calls, this pool. The
+        # /users routes touch Cognito only, whose API has no dual-stack endpoint: they run in a
+        # second function of the same code outside the VPC (ADR 0020), so no function in the
+        # VPC needs IPv4 egress.
+        self.users_function = self.add_function(
+            "Users",
+            names.API,
+            "csms: operator REST API, /users (Cognito only, outside the VPC)",
+            database=False,
+        )
+        self.users_function.add_environment(names.Env.USER_POOL_ID, self.users.pool.user_pool_id)
         self.users.pool.grant(
-            self.api_function.function,
+            self.users_function.function,
             "cognito-idp:AdminCreateUser",
             "cognito-idp:AdminGetUser",
             "cognito-idp:AdminUpdateUserAttributes",
@@ -142,6 +152,7 @@ class CsmsStack(Stack):
             "OperatorApi",
             config=config,
             function=self.api_function,
+            users_function=self.users_function,
             user_pool=self.users,
             account_logging=self.chargers.account_logging,
         )
@@ -223,7 +234,7 @@ class CsmsStack(Stack):
                 self.api_function,
                 self.commands,
                 self.scheduled,
-            ],
+            ],  # the users function's failures are the operator API's 5XX alarm
             message=self.message,
             commands=self.commands,
             chargers=self.chargers,
@@ -251,6 +262,7 @@ class CsmsStack(Stack):
         **kwargs: Any,
     ) -> CsmsFunction:
         """``functions/<name>`` as a Lambda; with ``database`` it runs in the VPC with DB access."""
+        in_vpc = {**self.network.dual_stack_environment} if database else {}
         fn = CsmsFunction(
             self,
             construct_id,
@@ -258,9 +270,10 @@ class CsmsStack(Stack):
             code=self.code,
             name=name,
             description=description,
-            environment=environment,
+            environment={**in_vpc, **(environment or {})},
             vpc=self.network.vpc if database else None,
             vpc_subnets=self.network.functions_subnets if database else None,
+            ipv6=self.network.ipv6,
             **kwargs,
         )
         if database:

@@ -91,11 +91,13 @@ class ChargerWebSocketApi(Construct):
     """WebSocket API + stage: ``$connect``, ``$default``, ``$disconnect`` to Lambda.
 
     No route responses: replies travel through ``@connections`` (an empty route response
-    can put an empty frame on the wire, and Lambda errors would surface as non-OCPP JSON).
-    The stage auto-deploys, logs every request to its own log group and throttles routes.
+    can put an empty frame on the wire, and Lambda errors would surface as non-OCPP JSON;
+    ADR 0020 weighs them again). The stage auto-deploys, logs errors (execution log, ERROR
+    level) and, with ``ws_access_logs``, every request, and throttles routes. With
+    ``egress=ipv6`` the API is dual-stack.
 
     Context: ``ws_rate_limit``, ``ws_burst_limit`` (default route throttling),
-    ``apigw_account_role``.
+    ``apigw_account_role``, ``ws_access_logs``.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
@@ -105,10 +107,16 @@ class ChargerWebSocketApi(Construct):
             "Api",
             api_name=names.websocket_api_name(config.stage),
             description=f"csms {config.stage}: OCPP-J chargers (behind CloudFront)",
+            # Dual-stack, so functions with IPv6-only egress reach @connections (ADR 0020).
+            ip_address_type=apigwv2.IpAddressType.DUAL_STACK if config.ipv6_egress else None,
         )
-        self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=config.log_retention, removal_policy=config.log_removal_policy
-        )
+        #: One line per frame (``ws_access_logs``; off in prod: ~250 bytes a frame, and API
+        #: Gateway cannot sample them). Errors are in the execution log at ERROR level either way.
+        self.access_logs: logs.LogGroup | None = None
+        if config.ws_access_logs:
+            self.access_logs = logs.LogGroup(
+                self, "AccessLogs", retention=config.log_retention, removal_policy=config.log_removal_policy
+            )
         self.stage = apigwv2.WebSocketStage(
             self,
             "Stage",
@@ -118,8 +126,30 @@ class ChargerWebSocketApi(Construct):
             throttle=apigwv2.ThrottleSettings(
                 rate_limit=config.ws_rate_limit, burst_limit=config.ws_burst_limit
             ),
-            access_log_settings=_AccessLogSettings(self.access_logs),
+            access_log_settings=_AccessLogSettings(self.access_logs) if self.access_logs else None,
         )
+        # Execution logs, errors only (integration failures, throttles, oversized frames):
+        # what an operator needs from API Gateway without a line per frame. API Gateway would
+        # create the group itself, without retention.
+        self.execution_logs = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=f"/aws/apigateway/{self.api.api_id}/{config.stage}",
+            retention=config.log_retention,
+            removal_policy=config.log_removal_policy,
+        )
+        if self.access_logs is None:
+            nag.acknowledge(
+                self.stage,
+                "APIG1",
+                "ws_access_logs=false (the prod default, issue 16): a line per charger frame cannot be "
+                "sampled by API Gateway; errors go to the execution log (ERROR level) and every frame's "
+                "outcome to the message function's sampled log and the stage's metrics.",
+            )
+        cfn_stage = cast(apigwv2.CfnStage, self.stage.node.default_child)
+        cfn_stage.add_property_override("DefaultRouteSettings.LoggingLevel", "ERROR")
+        cfn_stage.add_property_override("DefaultRouteSettings.DataTraceEnabled", False)
+        self.stage.node.add_dependency(self.execution_logs)
         #: The account's API Gateway logging setting (None with ``apigw_account_role=false``);
         #: every stage with access logs, REST ones included, must wait for it.
         self.account_logging: apigw.CfnAccount | None = None

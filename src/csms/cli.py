@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     events_doc.add_argument("--output", type=Path, help="file to write (default: standard output)")
 
     cost = commands.add_parser("cost", help="estimate the monthly AWS bill for a fleet")
-    from csms.costmodel import add_arguments as add_cost_arguments
+    from csms.cost.model import add_arguments as add_cost_arguments
 
     add_cost_arguments(cost)
     return parser
@@ -391,7 +391,7 @@ def _write(text: str, output: Path | None) -> int:
 
 
 def _run_cost(args: argparse.Namespace) -> int:
-    from csms.costmodel import run
+    from csms.cost.model import run
 
     return run(args)
 

@@ -38,7 +38,9 @@ polling the API.
   deduplicate on `id`. EventBridge does not keep order: use `occurredAt`. The live feed
   serves a tenant's events in commit order.
 - **Kept** in `domain_events` for `CSMS_EVENT_RETENTION_DAYS` (30) for the live feed, and in
-  the bus archive (`csms-<stage>-events`, `events_archive_days`) for replay.
+  the bus archive (`csms-<stage>-events`, `events_archive_days`: 90 days in prod) for replay;
+  the archive leaves out `MeterValuesReceived` unless `events_archive_meter_values` is on
+  (the samples stay in PostgreSQL).
 
 ## Subscribing
 

@@ -195,12 +195,12 @@ class Settings:
         doc="Monthly meter_samples partitions kept ready beyond the current month (rows "
         "for a month without one land in the default partition, which is slower to prune).",
     )
-    meter_retention_days: int | None = setting(
-        None,
-        ge=1,
-        doc="Delete meter samples older than this many days (whole UTC days; whole "
-        "monthly partitions are dropped). Unset: keep them forever. The energy report keeps "
-        "reading the daily rollup for the days whose samples are gone.",
+    meter_retention_days: int = setting(
+        90,
+        ge=0,
+        doc="Delete raw meter samples older than this many days (whole UTC days; whole "
+        "monthly partitions are dropped), once the daily rollup covers them. 0 keeps them forever. "
+        "The energy report keeps reading the daily rollup for the days whose samples are gone.",
     )
     meter_rollup_settle_seconds: int = setting(
         900,
@@ -226,6 +226,14 @@ class Settings:
     )
 
     # --- Observability ------------------------------------------------------------------
+    frame_log_sample_rate: float = setting(
+        1.0,
+        ge=0,
+        le=1,
+        doc="Share of routine frames (answered normally, delivered) the message function logs "
+        "as its one 'frame' line; every frame that is not routine (a CALLERROR, an unknown "
+        "connection, a failed delivery) is always logged. 1 logs every frame.",
+    )
     metrics_namespace: str = setting("Csms", env=("POWERTOOLS_METRICS_NAMESPACE", "CSMS_METRICS_NAMESPACE"))
     service_name: str = setting("csms", env=("POWERTOOLS_SERVICE_NAME", "CSMS_SERVICE_NAME"))
     log_level: str = setting("INFO", env=("CSMS_LOG_LEVEL", "LOG_LEVEL"))

@@ -53,12 +53,15 @@ VARIANTS: Mapping[str, Mapping[str, Any]] = {
         "user_pool_mfa": "required",
     },
     # Strings, as ``-c key=value`` delivers them.
-    "isolated": {"nat_gateways": "0", "vpc_endpoints": "true"},
+    # The fallback egress of ADR 0020 without a NAT gateway, with the interface endpoints.
+    "isolated": {"egress": "nat", "nat_gateways": "0", "vpc_endpoints": "true"},
     # No Aurora: an existing PostgreSQL (TimescaleDB) behind a secret, with a host override.
     "external": {
         "external_database_secret_arn": EXTERNAL_SECRET_ARN,
         "external_database_host": EXTERNAL_DATABASE_HOST,
         "events_archive_days": "7",
+        # An IPv4-only database: the NAT fallback of ADR 0020 (infra/README.md says so).
+        "egress": "nat",
     },
 }
 

@@ -301,8 +301,8 @@ def test_the_pending_calls_table_matches_the_shared_schema(variant: Synth) -> No
 
 
 # --- network and outputs ---------------------------------------------------------------------
-def test_the_api_reaches_sqs_through_an_interface_endpoint(dev: Synth) -> None:
-    endpoints = [e["Properties"] for e in dev.of_type("AWS::EC2::VPCEndpoint").values()]
+def test_with_interface_endpoints_the_api_reaches_sqs_through_one(isolated: Synth) -> None:
+    endpoints = [e["Properties"] for e in isolated.of_type("AWS::EC2::VPCEndpoint").values()]
 
     assert any(
         "sqs" in json.dumps(e["ServiceName"])

@@ -28,14 +28,31 @@ def test_dev_is_the_default_stage_with_disposable_state() -> None:
     assert config.removal_policy.name == "DESTROY"
 
 
-def test_prod_keeps_state_and_spreads_over_two_azs() -> None:
+def test_prod_keeps_state_and_pays_for_no_idle_network_or_standby() -> None:
     config = config_from(stage="prod")
 
     assert config.is_prod
     assert config.removal_policy.name == "RETAIN"
-    assert config.nat_gateways == 2
-    assert config.db_readers == 1
+    # ADR 0020: IPv6 egress, no NAT, no interface endpoint, one Aurora writer.
+    assert (config.egress, config.nat_gateway_count, config.vpc_endpoints) == ("ipv6", 0, False)
+    assert config.db_readers == 0
     assert config.log_retention_days == 90
+    # Per-frame logs: sampled app lines, no access log, no Lambda START/REPORT records.
+    assert (config.frame_log_sample_rate, config.ws_access_logs, config.system_log_level) == (
+        0.01,
+        False,
+        "WARN",
+    )
+
+
+def test_the_fallbacks_are_one_setting_away() -> None:
+    nat = config_from(stage="prod", egress="nat")
+    assert (nat.ipv6_egress, nat.nat_gateway_count) == (False, 2)
+    assert config_from(stage="prod", db_readers="1").db_readers == 1
+    with pytest.raises(ConfigError, match="egress"):
+        config_from(egress="ipv4")
+    with pytest.raises(ConfigError, match="frame_log_sample_rate"):
+        config_from(frame_log_sample_rate="2")
 
 
 def test_command_line_strings_are_converted() -> None:
@@ -129,9 +146,9 @@ def test_the_command_timeout_defaults_to_a_minute_within_the_bounds_the_code_acc
     assert config_from(command_timeout_seconds="120").command_timeout_seconds == 120
 
 
-def test_the_event_archive_keeps_a_month_in_dev_and_a_year_in_prod() -> None:
+def test_the_event_archive_keeps_a_month_in_dev_and_a_quarter_in_prod() -> None:
     assert config_from().events_archive_days == 30
-    assert config_from(stage="prod").events_archive_days == 365
+    assert config_from(stage="prod").events_archive_days == 90
     assert config_from(events_archive_days="0").events_archive_days == 0  # EventBridge: keep forever
 
 

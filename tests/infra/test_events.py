@@ -48,12 +48,16 @@ def test_each_stage_has_its_own_named_bus(dev: Synth, prod: Synth) -> None:
 def test_the_archive_keeps_every_event_of_the_account_for_the_stage_retention(
     dev: Synth, prod: Synth, external: Synth
 ) -> None:
-    for synth, days in ((dev, 30), (prod, 365), (external, 7)):  # external: -c events_archive_days=7
+    for synth, days in ((dev, 30), (prod, 90), (external, 7)):  # external: -c events_archive_days=7
         archive = the_one(synth.of_type("AWS::Events::Archive"))["Properties"]
         assert archive["SourceArn"] == bus_arn(synth)
         assert archive["RetentionDays"] == days
         assert archive["ArchiveName"] == f"csms-{synth.stack.config.stage}-events"
-        assert archive["EventPattern"] == {"account": [{"Ref": "AWS::AccountId"}]}
+        # Every event of the account but the per-frame meter values (PostgreSQL has the samples).
+        assert archive["EventPattern"] == {
+            "account": [{"Ref": "AWS::AccountId"}],
+            "detail-type": [{"anything-but": ["MeterValuesReceived"]}],
+        }
 
 
 def test_only_this_account_may_put_events_on_the_bus(variant: Synth) -> None:
@@ -127,8 +131,17 @@ def test_the_variable_is_the_one_settings_will_read() -> None:
     assert env_vars("event_bus_name") == (names.Env.EVENT_BUS_NAME,)
 
 
-def test_vpc_functions_reach_eventbridge_through_an_interface_endpoint(variant: Synth) -> None:
-    endpoints = [e["Properties"] for e in variant.of_type("AWS::EC2::VPCEndpoint").values()]
+def test_vpc_functions_reach_eventbridge_on_its_dual_stack_endpoint(dev: Synth, prod: Synth) -> None:
+    for synth in (dev, prod):
+        for fn in (synth.stack.message, synth.stack.connect, synth.stack.api_function, synth.stack.scheduled):
+            environment = environment_of(synth, fn)
+            assert environment["AWS_ENDPOINT_URL_EVENTBRIDGE"] == {
+                "Fn::Join": ["", ["https://events.", {"Ref": "AWS::Region"}, ".api.aws"]]
+            }
+
+
+def test_with_interface_endpoints_eventbridge_is_reached_through_one(isolated: Synth) -> None:
+    endpoints = [e["Properties"] for e in isolated.of_type("AWS::EC2::VPCEndpoint").values()]
 
     assert any(
         ".events" in json.dumps(e["ServiceName"])
@@ -136,6 +149,7 @@ def test_vpc_functions_reach_eventbridge_through_an_interface_endpoint(variant: 
         and e["PrivateDnsEnabled"]
         for e in endpoints
     )
+    assert "AWS_ENDPOINT_URL_EVENTBRIDGE" not in environment_of(isolated, isolated.stack.message)
 
 
 def test_outputs_name_the_bus(dev: Synth) -> None:

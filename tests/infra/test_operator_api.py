@@ -27,6 +27,8 @@ from .support import (
 pytestmark = pytest.mark.infra
 
 PROXY_PATH = f"{API_PREFIX}/{{proxy+}}"
+#: The user routes, served by the users function outside the VPC (ADR 0020).
+USERS_PATHS = (f"{API_PREFIX}/users", f"{API_PREFIX}/users/{{proxy+}}")
 #: What API Gateway substitutes for ``$context.error.messageString``: a JSON string.
 SAMPLE_MESSAGE = '"Unauthorized"'
 
@@ -82,6 +84,7 @@ def test_the_api_has_exactly_the_public_gets_and_authorized_catch_alls(dev: Synt
     expected = {(path, "GET") for path in PUBLIC_PATHS}
     expected |= {(path, "ANY") for path in PUBLIC_PATHS}
     expected.add((PROXY_PATH, "ANY"))
+    expected |= {(path, "ANY") for path in USERS_PATHS}
 
     assert set(methods(dev)) == expected
 
@@ -107,13 +110,15 @@ def test_everything_else_needs_the_cognito_authorizer_of_the_stage_user_pool(dev
         assert method["AuthorizerId"] == {"Ref": authorizer_id}, key
 
 
-def test_every_method_proxies_to_the_api_function(dev: Synth) -> None:
-    function_arn = {"Fn::GetAtt": [dev.logical_id(dev.stack.api_function.function), "Arn"]}
+def test_every_method_proxies_to_the_api_function_and_users_to_the_users_function(dev: Synth) -> None:
+    api_arn = {"Fn::GetAtt": [dev.logical_id(dev.stack.api_function.function), "Arn"]}
+    users_arn = {"Fn::GetAtt": [dev.logical_id(dev.stack.users_function.function), "Arn"]}
     for key, method in methods(dev).items():
         integration = method["Integration"]
         assert integration["Type"] == "AWS_PROXY", key
         assert integration["IntegrationHttpMethod"] == "POST", key
-        assert function_arn in integration["Uri"]["Fn::Join"][1], key
+        expected = users_arn if key[0] in USERS_PATHS else api_arn
+        assert expected in integration["Uri"]["Fn::Join"][1], key
 
 
 def test_api_gateway_may_invoke_the_function_only_from_this_api(dev: Synth) -> None:
@@ -125,7 +130,7 @@ def test_api_gateway_may_invoke_the_function_only_from_this_api(dev: Synth) -> N
         if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function, "Arn"]}
     ]
 
-    assert len(permissions) == len(methods(dev))
+    assert len(permissions) == len(methods(dev)) - len(USERS_PATHS)
     for permission in permissions:
         assert permission["Principal"] == "apigateway.amazonaws.com"
         assert {"Ref": api_id} in permission["SourceArn"]["Fn::Join"][1]
@@ -408,10 +413,11 @@ def test_outputs_name_the_api_url_and_the_user_pool(dev: Synth) -> None:
     }
 
 
-def test_the_api_function_manages_users_of_its_pool_only(dev: Synth) -> None:
+def test_the_users_function_manages_users_of_its_pool_only_from_outside_the_vpc(dev: Synth) -> None:
     from .support import function_of, statements_of
 
-    api = dev.stack.api_function
+    api = dev.stack.users_function
+    assert "VpcConfig" not in function_of(dev, api)["Properties"]  # Cognito has no IPv6 endpoint
     variables = function_of(dev, api)["Properties"]["Environment"]["Variables"]
     assert names.Env.USER_POOL_ID in variables
     cognito = [
@@ -432,5 +438,5 @@ def test_the_api_function_manages_users_of_its_pool_only(dev: Synth) -> None:
     ]
     assert dev.logical_id(dev.stack.users.pool) in str(cognito[0]["Resource"])
     # and no other function may touch the user pool
-    for fn in (dev.stack.message, dev.stack.connect):
+    for fn in (dev.stack.message, dev.stack.connect, dev.stack.api_function):
         assert not [s for s in statements_of(dev, fn) if "cognito-idp" in str(s["Action"])]

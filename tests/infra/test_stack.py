@@ -73,7 +73,12 @@ def test_the_stage_auto_deploys_logs_access_and_throttles(dev: Synth) -> None:
 
     assert stage["StageName"] == "dev"
     assert stage["AutoDeploy"] is True
-    assert stage["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100}
+    assert stage["DefaultRouteSettings"] == {
+        "ThrottlingBurstLimit": 200,
+        "ThrottlingRateLimit": 100,
+        "LoggingLevel": "ERROR",  # errors in the execution log, always
+        "DataTraceEnabled": False,
+    }
     assert stage["AccessLogSettings"]["DestinationArn"] == {
         "Fn::GetAtt": [dev.logical_id(dev.stack.chargers.access_logs), "Arn"]
     }
@@ -293,7 +298,23 @@ def test_prod_aurora_is_protected_and_has_a_reader_in_another_az(prod: Synth) ->
         "MinCapacity": 0.5,
         "MaxCapacity": 16,
     }
-    prod.template.resource_count_is("AWS::RDS::DBInstance", 2)
+    prod.template.resource_count_is("AWS::RDS::DBInstance", 1)  # ADR 0020: db_readers=1 adds a reader
+
+
+def test_prod_has_no_access_log_line_per_frame_but_an_error_log(prod: Synth) -> None:
+    stage = the_one(prod.of_type("AWS::ApiGatewayV2::Stage"))["Properties"]
+
+    assert "AccessLogSettings" not in stage
+    assert stage["DefaultRouteSettings"]["LoggingLevel"] == "ERROR"
+    execution_logs = prod.resources[prod.logical_id(prod.stack.chargers.execution_logs)]["Properties"]
+    assert "/aws/apigateway/" in json.dumps(execution_logs["LogGroupName"])
+    assert execution_logs["RetentionInDays"] == 90
+
+
+def test_prod_functions_drop_lambdas_own_records_and_sample_frame_lines(prod: Synth) -> None:
+    for fn in all_functions(prod.stack):
+        assert function_of(prod, fn)["Properties"]["LoggingConfig"]["SystemLogLevel"] == "WARN"
+    assert environment_of(prod, prod.stack.message)["CSMS_FRAME_LOG_SAMPLE_RATE"] == "0.01"
 
 
 def test_the_database_admits_only_the_database_functions(dev: Synth) -> None:
@@ -330,10 +351,24 @@ def test_rds_proxy_is_optional_and_then_fronts_the_cluster(dev: Synth, prod: Syn
 
 
 # --- network -----------------------------------------------------------------------------
-def test_nat_gateways_follow_the_stage_and_context(dev: Synth, prod: Synth, isolated: Synth) -> None:
-    dev.template.resource_count_is("AWS::EC2::NatGateway", 1)
-    prod.template.resource_count_is("AWS::EC2::NatGateway", 2)
+def test_ipv6_egress_has_no_nat_and_no_public_ipv4(dev: Synth, prod: Synth) -> None:
+    for synth in (dev, prod):
+        synth.template.resource_count_is("AWS::EC2::NatGateway", 0)
+        synth.template.resource_count_is("AWS::EC2::EIP", 0)
+        synth.template.resource_count_is("AWS::EC2::EgressOnlyInternetGateway", 1)
+        synth.template.has_resource_properties(
+            "AWS::EC2::Route",
+            {"DestinationIpv6CidrBlock": "::/0", "EgressOnlyInternetGatewayId": Match.any_value()},
+        )
+        synth.template.has_resource_properties("AWS::ApiGatewayV2::Api", {"IpAddressType": "dualstack"})
+        for fn in database_functions(synth.stack):
+            assert function_of(synth, fn)["Properties"]["VpcConfig"]["Ipv6AllowedForDualStack"] is True
+
+
+def test_the_nat_fallback_has_nat_gateways_and_no_ipv6(isolated: Synth) -> None:
+    # egress=nat with nat_gateways=0: the fallback's network without its gateway
     isolated.template.resource_count_is("AWS::EC2::NatGateway", 0)
+    isolated.template.resource_count_is("AWS::EC2::EgressOnlyInternetGateway", 0)
     isolated.template.resource_count_is("AWS::EC2::InternetGateway", 0)
 
 
@@ -346,8 +381,9 @@ def test_aws_services_are_reached_through_vpc_endpoints(variant: Synth) -> None:
     services = {json.dumps(e["ServiceName"]): e.get("VpcEndpointType", "Gateway") for e in endpoints}
 
     assert any("dynamodb" in s and t == "Gateway" for s, t in services.items())
-    assert any("secretsmanager" in s and t == "Interface" for s, t in services.items())
-    assert any(".sqs" in s and t == "Interface" for s, t in services.items())  # the api enqueues commands
+    interface = variant.stack.config.vpc_endpoints
+    assert interface == any("secretsmanager" in s and t == "Interface" for s, t in services.items())
+    assert interface == any(".sqs" in s and t == "Interface" for s, t in services.items())
     # execute-api endpoints serve only private REST APIs and would capture the public
     # execute-api host names (403) - there must be none.
     assert not any("execute-api" in s for s in services)

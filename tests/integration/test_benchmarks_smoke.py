@@ -35,6 +35,9 @@ CASES = {
         ["| product", "| stateful", "tx open after"],
     ),
     "bench_ingest.py": (["--samples", "500"], ["| handler", "| repository", "| COPY", "samples/s"]),
+    # Not a timing: the per-frame counts the cost model reads (src/csms/cost/measured.json) must
+    # be what the message path does now; the script exits 1 on any difference.
+    "measure_frames.py": (["--iterations", "4", "--check"], ["no drift against"]),
 }
 
 

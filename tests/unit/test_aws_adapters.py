@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -56,6 +56,35 @@ def test_touch_finds_the_charger_and_records_liveness(store: DynamoConnectionSto
         later,
     )
     assert store.touch("unknown", later) is None
+
+
+def test_liveness_is_written_only_once_the_stored_last_seen_is_older_than_the_refresh_period() -> None:
+    with mock_aws():
+        client = boto3.client(
+            "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        ensure_connections_table(None, "connections", "us-east-1", client=client)
+        store = DynamoConnectionStore(client, "connections", refresh=timedelta(seconds=60))
+        store.register(a_record())
+
+        # Given a record last seen when it connected
+        # When frames arrive within the refresh period, Then the stored last_seen stays
+        soon = store.touch("c1", NOW + timedelta(seconds=60))
+        assert soon is not None
+        assert soon.last_seen == NOW
+        # When one arrives after it, Then it is written (and returned)
+        later = store.touch("c1", NOW + timedelta(seconds=61))
+        assert later is not None
+        assert later.last_seen == NOW + timedelta(seconds=61)
+        assert store.open_connection("c1").record.last_seen == NOW + timedelta(seconds=61)  # type: ignore[union-attr]
+
+
+def test_a_tenants_live_connections_carry_last_seen_although_the_index_does_not(
+    store: DynamoConnectionStore,
+) -> None:
+    store.register(a_record())
+    store.touch("c1", NOW + timedelta(minutes=3))
+    assert store.tenant_connections("t1")["CP-1"].last_seen == NOW + timedelta(minutes=3)
 
 
 def test_register_returns_the_connection_it_replaces(store: DynamoConnectionStore) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -114,3 +115,26 @@ def test_an_undecodable_binary_frame_gets_formation_violation_and_the_connection
         [4, "-1", "FormationViolation"],
         [3, "h1", {"currentTime": "2026-11-21T12:00:00.000Z"}],
     ]
+
+
+def test_routine_frames_are_logged_as_sampled_and_every_error_always(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a 1 % sample whose draw always misses
+    world.deps = replace(world.deps, log_sample_rate=0.01, draw=lambda: 0.5)
+    world.connect()
+    with caplog.at_level("INFO", logger="csms.app.message"):
+        # When a routine Heartbeat and a frame that is answered with a CALLERROR arrive
+        world.receive('[2, "h1", "Heartbeat", {}]')
+        world.receive('[2, "x1", "NoSuchAction", {}]')
+    # Then only the CALLERROR's frame got its one line
+    lines = [r for r in caplog.records if r.getMessage() == "frame"]
+    assert [(r.action, r.outcome) for r in lines] == [("NoSuchAction", "NotImplemented")]  # type: ignore[attr-defined]
+
+
+def test_a_sampled_routine_frame_gets_one_line(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    world.deps = replace(world.deps, log_sample_rate=0.01, draw=lambda: 0.001)
+    world.connect()
+    with caplog.at_level("INFO", logger="csms.app.message"):
+        world.receive('[2, "h1", "Heartbeat", {}]')
+    assert [r.getMessage() for r in caplog.records if r.name == "csms.app.message"] == ["frame"]

@@ -77,7 +77,8 @@ def test_the_retention_cutoff_is_midnight_and_waits_for_the_rollup() -> None:
     keep_30 = Settings(meter_retention_days=30)
     assert retention_cutoff(keep_30, d(10, 5), {}) == at("2026-04-10T00:00:00Z")
     assert retention_cutoff(keep_30, d(10, 5), {"a": [d(2), d(3)], "b": []}) == at("2026-03-02T00:00:00Z")
-    assert retention_cutoff(Settings(), d(10, 5), {}) is None
+    assert retention_cutoff(Settings(meter_retention_days=0), d(10, 5), {}) is None  # 0 keeps forever
+    assert retention_cutoff(Settings(), d(10, 5), {}) == at("2026-02-09T00:00:00Z")  # 90 days by default
 
 
 def test_whole_days_of_a_range() -> None:

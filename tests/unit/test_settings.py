@@ -56,7 +56,7 @@ def test_names_match_whatever_their_case_and_empty_means_unset() -> None:
     )
 
     assert settings.heartbeat_interval == 120
-    assert settings.meter_retention_days is None
+    assert settings.meter_retention_days == 90  # the default, as if the variable were absent
     assert settings.database_url is None
 
 

@@ -20,6 +20,16 @@ from csms.aws.gateway import ApiGatewaySender
 from csms.errors import ConnectionGone
 
 NOW = datetime(2026, 11, 21, 8, 30, 5, tzinfo=UTC)
+#: A connection record as DynamoDB returns it, last seen long before NOW.
+RECORD = {
+    "connection_id": {"S": "c"},
+    "charge_point_id": {"S": "CP-1"},
+    "tenant_id": {"S": "default"},
+    "protocol": {"S": "ocpp1.6"},
+    "connected_at": {"S": "2026-11-21T07:00:00+00:00"},
+    "last_seen": {"S": "2026-11-21T07:00:00+00:00"},
+    "registration_status": {"S": "Accepted"},
+}
 CREDENTIALS = signed.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token")
 
 
@@ -133,9 +143,16 @@ def test_server_errors_give_up_after_three_attempts() -> None:
 
 
 def test_the_store_maps_a_missing_connection_to_none() -> None:
-    failed = (400, {"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"}, {})
-    client, _ = a_dynamodb([failed])
+    client, _ = a_dynamodb([(200, {}, {})])  # GetItem finds no item
     assert DynamoConnectionStore(client, "t").touch("nope", NOW) is None
+
+
+def test_the_store_maps_a_record_expired_before_its_liveness_write_to_none() -> None:
+    found = (200, {"Item": {"pk": {"S": "conn#c"}, **RECORD}}, {})
+    failed = (400, {"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"}, {})
+    client, transport = a_dynamodb([found, failed])
+    assert DynamoConnectionStore(client, "t").touch("c", NOW) is None
+    assert len(transport.requests) == 2
 
 
 def test_the_sender_turns_410_into_connection_gone() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
@@ -36,13 +37,28 @@ class MessageDeps:
     clock: Clock
     #: Publishes the domain events the frame's transactions committed (after the answer).
     flush_events: Callable[[], None] = lambda: None
+    #: Share of routine frames that get their log line (``Settings.frame_log_sample_rate``).
+    log_sample_rate: float = 1.0
+    #: Draws the sample (``random.random``; tests pin it).
+    draw: Callable[[], float] = random.random
+
+
+#: Outcomes of a frame that went as expected: sampled in the logs. Anything else (a CALLERROR
+#: we answered, a frame we ignored, an answer we could not deliver) is always logged.
+ROUTINE_RESULTS = frozenset({"CallResult", "answered"})
+ROUTINE_DELIVERIES = frozenset({"sent", "none"})
 
 
 def default_deps() -> MessageDeps:
     from csms.app import wiring
 
     return MessageDeps(
-        wiring.connections(), wiring.dispatcher, wiring.sender, SystemClock(), wiring.flush_events
+        wiring.connections(),
+        wiring.dispatcher,
+        wiring.sender,
+        SystemClock(),
+        wiring.flush_events,
+        wiring.settings().frame_log_sample_rate,
     )
 
 
@@ -89,15 +105,6 @@ def handle(event: dict[str, Any], context: Any, deps: MessageDeps | None = None)
     bind_invocation(
         charge_point_id=ctx.charge_point_id, connection_id=connection_id, ocpp_unique_id=outcome.unique_id
     )
-    log.info(
-        "frame in",
-        extra={
-            "direction": "in",
-            "message_type": outcome.message_type,
-            "action": outcome.action,
-            "bytes": len(text),
-        },
-    )
     sent = "none"
     if outcome.reply is not None:
         try:
@@ -108,16 +115,21 @@ def handle(event: dict[str, Any], context: Any, deps: MessageDeps | None = None)
         except Exception:
             log.exception("could not send the answer")
             sent = "failed"
-    log.info(
-        "frame out" if outcome.reply is not None else "frame handled",
-        extra={
-            "direction": "out",
-            "action": outcome.action,
-            "outcome": outcome.result,
-            "delivery": sent,
-            "latency_ms": round((perf_counter() - started) * 1000, 2),
-        },
-    )
+    routine = outcome.result in ROUTINE_RESULTS and sent in ROUTINE_DELIVERIES
+    # One line per frame (in and out together); routine ones sampled, the rest always.
+    if not routine or deps.log_sample_rate >= 1 or deps.draw() < deps.log_sample_rate:
+        log.info(
+            "frame",
+            extra={
+                "message_type": outcome.message_type,
+                "action": outcome.action,
+                "bytes": len(text),
+                "outcome": outcome.result,
+                "delivery": sent,
+                "latency_ms": round((perf_counter() - started) * 1000, 2),
+                "sampled": routine,
+            },
+        )
     # The charger has its answer: now the events (the relay never raises).
     deps.flush_events()
     return OK

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -155,7 +156,12 @@ def connections() -> DynamoConnectionStore:
 
     s = settings()
     # The lean client: one call per frame, without boto3's CPU and import cost (signed.py).
-    return DynamoConnectionStore(lean("dynamodb", s.aws_region), s.connections_table)
+    return DynamoConnectionStore(
+        lean("dynamodb", s.aws_region),
+        s.connections_table,
+        # last_seen lags by at most the liveness slack (the job allows 2 x interval + slack).
+        refresh=timedelta(seconds=s.liveness_slack_seconds),
+    )
 
 
 def management_endpoint(event: dict[str, Any]) -> str:

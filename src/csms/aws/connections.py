@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,11 +44,18 @@ def _record(item: dict[str, Any]) -> ConnectionRecord:
 
 
 class DynamoConnectionStore:
-    """The production :class:`csms.domain.connections.ConnectionStore` (low-level client: fastest path)."""
+    """The production :class:`csms.domain.connections.ConnectionStore` (low-level client: fastest path).
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    ``refresh``: :meth:`touch` writes ``last_seen`` only when the stored one is older than
+    this (0: on every frame). The liveness job allows ``2 x HeartbeatInterval + slack``, so a
+    ``last_seen`` that lags by at most the slack never makes a live charger look silent
+    (``csms.app.wiring`` passes ``liveness_slack_seconds``).
+    """
+
+    def __init__(self, client: Any, table_name: str, refresh: timedelta = timedelta(0)) -> None:
         self._client = client
         self._table = table_name
+        self._refresh = refresh
 
     def register(self, record: ConnectionRecord) -> str | None:
         expires = int(
@@ -74,20 +82,30 @@ class DynamoConnectionStore:
         return None
 
     def touch(self, connection_id: str, at: datetime) -> ConnectionRecord | None:
-        # One round trip both finds the charger behind the connection and records liveness.
+        # Who is this connection: one consistent read (1 read unit, a fifth of a write unit's
+        # price). Liveness: a write only when the stored last_seen is older than the refresh
+        # period, not on every frame (issue 16). A conditional write that skipped would be
+        # billed anyway, hence read first.
+        item = self._client.get_item(
+            TableName=self._table, Key=_conn_key(connection_id), ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        record = _record(item)
+        if record.last_seen is not None and at - record.last_seen <= self._refresh:
+            return record
         try:
-            item = self._client.update_item(
+            self._client.update_item(
                 TableName=self._table,
                 Key=_conn_key(connection_id),
                 UpdateExpression="SET last_seen = :now",
                 ConditionExpression="attribute_exists(#pk)",
                 ExpressionAttributeNames={"#pk": PARTITION_KEY},
                 ExpressionAttributeValues={":now": {"S": _iso(at)}},
-                ReturnValues="ALL_NEW",
-            )["Attributes"]
+            )
         except self._client.exceptions.ConditionalCheckFailedException:
-            return None
-        return _record(item)
+            return None  # expired between the two calls
+        return replace(record, last_seen=at)
 
     def set_registration_status(self, connection_id: str, status: RegistrationStatus) -> None:
         # A connection closed meanwhile is fine: the next one reads the status afresh.
@@ -142,7 +160,12 @@ class DynamoConnectionStore:
         return str(item["connection_id"]["S"]) if item else None
 
     def tenant_connections(self, tenant_id: str) -> dict[str, ConnectionRecord]:
-        """The tenant's chargers that are connected now, by charge point id (one Query)."""
+        """The tenant's chargers that are connected now, by charge point id: one Query of the
+        ``by-tenant`` index, then their ``last_seen`` from the table.
+
+        The index projects what a listing needs but not ``last_seen`` (``schema.TENANT_INDEX_ATTRIBUTES``),
+        so the liveness writes of the message path never write the index too; the listing pays
+        a ``BatchGetItem`` of the live records instead (0.5 read units each)."""
         live: dict[str, ConnectionRecord] = {}
         kwargs: dict[str, Any] = {
             "TableName": self._table,
@@ -162,8 +185,31 @@ class DynamoConnectionStore:
                 if known is None or known.connected_at < record.connected_at:
                     live[record.charge_point_id] = record
             if "LastEvaluatedKey" not in page:
-                return live
+                break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        seen = self._last_seen([record.connection_id for record in live.values()])
+        return {
+            charger: replace(record, last_seen=seen.get(record.connection_id, record.last_seen))
+            for charger, record in live.items()
+        }
+
+    def _last_seen(self, connection_ids: list[str]) -> dict[str, datetime]:
+        """``last_seen`` of these connections' records (eventually consistent, 100 a call)."""
+        found: dict[str, datetime] = {}
+        for start in range(0, len(connection_ids), 100):
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [_conn_key(cid) for cid in connection_ids[start : start + 100]],
+                    "ProjectionExpression": "connection_id, last_seen",
+                }
+            }
+            while request:
+                answer = self._client.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    if "last_seen" in item:
+                        found[item["connection_id"]["S"]] = datetime.fromisoformat(item["last_seen"]["S"])
+                request = answer.get("UnprocessedKeys") or {}
+        return found
 
     def count_connected(self) -> int:
         """How many chargers have a current connection (all tenants; for the fleet gauge)."""
@@ -205,7 +251,7 @@ class DynamoConnectionStore:
         Scan is billed on the size of the items it reads (~300 bytes each: two per connected
         charger), before the projection and the filter apply: 10,000 connected chargers are
         about 6 MB, ~750 eventually consistent read units per run, ~6.5 million a month
-        (under $1 at the on-demand price in ``prices.toml``). The filter (``closed_at``
+        (under $1 at the on-demand price in ``csms/cost/prices.toml``). The filter (``closed_at``
         absent) and the projection only trim what comes back, not what is billed.
 
         The snapshot is eventually consistent and may be seconds old: the caller re-reads an

@@ -18,6 +18,17 @@ PARTITION_KEY: Final = "pk"
 TTL_ATTRIBUTE: Final = "ttl"
 TENANT_INDEX: Final = "by-tenant"
 TENANT_ATTRIBUTE: Final = "tenant_id"
+#: What the ``by-tenant`` index copies besides the keys: what listing a tenant's connections
+#: needs, and not ``last_seen`` or ``ttl``, so that the message path's liveness writes touch
+#: the table alone (an index that projected them would be written, and billed, each time).
+TENANT_INDEX_ATTRIBUTES: Final = (
+    "connection_id",
+    "charge_point_id",
+    "protocol",
+    "connected_at",
+    "registration_status",
+    "closed_at",
+)
 
 
 #: The pending-calls table: one item per charger holding its outstanding CALL.
@@ -66,7 +77,10 @@ def connections_table_definition(table_name: str) -> dict[str, Any]:
                     {"AttributeName": TENANT_ATTRIBUTE, "KeyType": "HASH"},
                     {"AttributeName": PARTITION_KEY, "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {
+                    "ProjectionType": "INCLUDE",
+                    "NonKeyAttributes": list(TENANT_INDEX_ATTRIBUTES),
+                },
             }
         ],
         "BillingMode": "PAY_PER_REQUEST",

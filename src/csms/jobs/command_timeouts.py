@@ -11,10 +11,8 @@ if TYPE_CHECKING:
 
 
 def run(services: JobServices, now: datetime) -> dict[str, Any]:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from csms.observability import metrics
+    from csms.observability import add_count
 
     result = services.commands.sweep(now=now)
-    metrics.add_metric(name="CommandsTimedOut", unit=MetricUnit.Count, value=result["timed_out"])
+    add_count("CommandsTimedOut", result["timed_out"])
     return result

@@ -14,10 +14,10 @@ if TYPE_CHECKING:
 def run(services: JobServices, now: datetime) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    from csms.observability import metrics
+    from csms.observability import add_count, metrics
 
     result = services.event_relay.redeliver(now)
-    metrics.add_metric(name="EventsRedelivered", unit=MetricUnit.Count, value=result["published"])
-    metrics.add_metric(name="EventsDeadLettered", unit=MetricUnit.Count, value=result["dead_lettered"])
+    add_count("EventsRedelivered", result["published"])
+    add_count("EventsDeadLettered", result["dead_lettered"])
     metrics.add_metric(name="EventBacklog", unit=MetricUnit.Count, value=result["backlog"])
     return result

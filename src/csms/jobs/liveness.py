@@ -17,10 +17,8 @@ if TYPE_CHECKING:
 
 
 def run(services: JobServices, now: datetime) -> dict[str, Any]:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from csms.observability import metrics
+    from csms.observability import add_count
 
     result = services.liveness.run(now)
-    metrics.add_metric(name="ChargersWentOffline", unit=MetricUnit.Count, value=result["offline"])
+    add_count("ChargersWentOffline", result["offline"])
     return result

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def run(services: JobServices, now: datetime) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    from csms.observability import metrics
+    from csms.observability import add_count, metrics
 
     result = services.meter_housekeeping.run(now)
     for name, key in (
@@ -23,7 +23,7 @@ def run(services: JobServices, now: datetime) -> dict[str, Any]:
         ("MeterPartitionsDropped", "partitions_dropped"),
         ("MeterSamplesDeleted", "samples_deleted"),
         ("EnergyDaysRolledUp", "days_rolled_up"),
-        ("EnergyDaysPending", "days_pending"),
     ):
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=result[key])
+        add_count(name, result[key])  # counts: sent when not 0 (billed per hour sent)
+    metrics.add_metric(name="EnergyDaysPending", unit=MetricUnit.Count, value=result["days_pending"])
     return result

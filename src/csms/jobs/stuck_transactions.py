@@ -13,15 +13,9 @@ if TYPE_CHECKING:
 
 
 def run(services: JobServices, now: datetime) -> dict[str, Any]:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from csms.observability import metrics
+    from csms.observability import add_count
 
     result = services.stuck_transactions.run(now)
-    metrics.add_metric(name="TransactionsClosedByCsms", unit=MetricUnit.Count, value=result["closed"])
-    metrics.add_metric(
-        name="TransactionsFlagged",
-        unit=MetricUnit.Count,
-        value=result["flagged_rebooted"] + result["flagged_idle"],
-    )
+    add_count("TransactionsClosedByCsms", result["closed"])
+    add_count("TransactionsFlagged", result["flagged_rebooted"] + result["flagged_idle"])
     return result

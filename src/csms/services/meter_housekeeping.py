@@ -31,7 +31,7 @@ day, exactly as the energy report computes them. A run (re)computes:
 With retention on, days before the retention cutoff are final: they are rolled up once if
 they never were, but not recomputed (their raw samples are gone or going).
 
-**Retention** (``meter_retention_days``, off by default). The cutoff is UTC midnight
+**Retention** (``meter_retention_days``, 90 days by default, 0 = keep forever). The cutoff is UTC midnight
 ``meter_retention_days`` days before ``now``'s day, held back to the first day that some
 tenant has not rolled up yet (raw samples never go before the rollup has their day). Month
 partitions entirely before it are dropped; older rows of the month straddling it and of the
@@ -89,7 +89,7 @@ def housekeep(store: MeterHousekeepingStore, settings: Settings, now: datetime) 
         if partitioned:
             _partitions(work, settings, now, result)
         pending = _rollup(work, settings, now, result)
-        if settings.meter_retention_days is not None:
+        if settings.meter_retention_days:
             _retention(work, settings, now, partitioned, pending, result)
     return result
 
@@ -177,7 +177,7 @@ def chunks(days: Iterable[date], size: int = CHUNK_DAYS) -> list[tuple[date, dat
 
 def _final_before(settings: Settings, today: date) -> date | None:
     """The retention cutoff's day (days before it are final), if retention is on."""
-    if settings.meter_retention_days is None:
+    if not settings.meter_retention_days:
         return None
     return today - timedelta(days=settings.meter_retention_days)
 
