@@ -12,7 +12,13 @@ from csms.domain.connections import ConnectionRecord
 from csms.domain.events import DomainEvent
 from csms.domain.metering import AddedSamples, MeterSample
 from csms.domain.reservations import UsedReservation
-from csms.domain.stations import BootInfo, ChargePoint, ConnectorStatus, RegistrationStatus, StatusRecorded
+from csms.domain.stations import (
+    BootInfo,
+    ChargingStation,
+    ConnectorStatus,
+    RegistrationStatus,
+    StatusRecorded,
+)
 from csms.domain.tokens import AuthorizationStatus, IdTag
 from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
 from csms.errors import AlreadyExists, ConnectionGone, StorageUnavailable
@@ -29,7 +35,7 @@ def same_tag(a: str, b: str) -> bool:
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.tenant_ids: set[str] = set()
-        self.chargers: dict[str, ChargePoint] = {}
+        self.chargers: dict[str, ChargingStation] = {}
         self.boots: dict[str, BootInfo] = {}
         self.connector_latest: dict[tuple[str, int], ConnectorStatus] = {}
         self.status_history: list[ConnectorStatus] = []
@@ -205,15 +211,15 @@ class _ChargePoints:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
-    def get(self, charge_point_id: str) -> ChargePoint | None:
+    def get(self, charge_point_id: str) -> ChargingStation | None:
         return self._uow.chargers.get(charge_point_id)
 
-    def add(self, charge_point: ChargePoint, at: datetime) -> None:
+    def add(self, charge_point: ChargingStation, at: datetime) -> None:
         if charge_point.id in self._uow.chargers:
             raise AlreadyExists(charge_point.id)
         self._uow.chargers[charge_point.id] = charge_point
 
-    def list(self, tenant_id: str | None = None) -> list[ChargePoint]:
+    def list(self, tenant_id: str | None = None) -> list[ChargingStation]:
         return [c for c in self._uow.chargers.values() if tenant_id in (None, c.tenant_id)]
 
     def remove(self, charge_point_id: str, tenant_id: str | None = None) -> bool:
@@ -222,9 +228,9 @@ class _ChargePoints:
     def record_boot(self, charge_point_id: str, info: BootInfo, at: datetime) -> None:
         self._uow.boots[charge_point_id] = info
 
-    def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargePoint:
+    def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargingStation:
         return self._uow.chargers.setdefault(
-            charge_point_id, ChargePoint(charge_point_id, tenant_id, RegistrationStatus.PENDING)
+            charge_point_id, ChargingStation(charge_point_id, tenant_id, RegistrationStatus.PENDING)
         )
 
 
@@ -340,10 +346,10 @@ class FakeStationLookup:
     def __init__(self, known: Callable[[str, str], bool] = lambda tenant_id, charge_point_id: True) -> None:
         self._known = known
 
-    def get(self, tenant_id: str, charge_point_id: str) -> ChargePoint | None:
+    def get(self, tenant_id: str, charge_point_id: str) -> ChargingStation | None:
         if not self._known(tenant_id, charge_point_id):
             return None
-        return ChargePoint(charge_point_id, tenant_id, RegistrationStatus.ACCEPTED)
+        return ChargingStation(charge_point_id, tenant_id, RegistrationStatus.ACCEPTED)
 
 
 def stations_where(known: Callable[[str, str], bool] = lambda tenant_id, charge_point_id: True) -> Stations:

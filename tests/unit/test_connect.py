@@ -12,7 +12,7 @@ import pytest
 from csms.app.connect import ConnectDeps, choose_subprotocol, handle
 from csms.clock import FixedClock
 from csms.constants import CHARGE_POINT_ID_HEADER, ORIGIN_VERIFY_HEADER
-from csms.domain.stations import ChargePoint, RegistrationStatus
+from csms.domain.stations import ChargingStation, RegistrationStatus
 from csms.errors import InvalidInput
 from csms.security import hash_password
 from csms.services.admission import AdmissionService
@@ -57,7 +57,7 @@ class World:
         )
 
     def provision(self, charge_point_id: str = "CP-1", password: str | None = None) -> None:
-        self.db.uow.chargers[charge_point_id] = ChargePoint(
+        self.db.uow.chargers[charge_point_id] = ChargingStation(
             charge_point_id, "t1", RegistrationStatus.ACCEPTED, hash_password(password) if password else None
         )
 

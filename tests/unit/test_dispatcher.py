@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from csms.domain.stations import ChargePoint, ChargerContext, RegistrationStatus
+from csms.domain.stations import ChargerContext, ChargingStation, RegistrationStatus
 from csms.domain.tokens import AuthorizationStatus, IdTag
 from csms.ocpp16.adapter import ADAPTER
 from csms.ocpp16.registry import Services
@@ -34,7 +34,7 @@ CP = "CP-1"
 @pytest.fixture
 def db() -> FakeDatabase:
     db = FakeDatabase()
-    db.uow.chargers[CP] = ChargePoint(CP, "t1", RegistrationStatus.ACCEPTED)
+    db.uow.chargers[CP] = ChargingStation(CP, "t1", RegistrationStatus.ACCEPTED)
     db.uow.tags[("t1", "TAG1")] = IdTag("t1", "TAG1", AuthorizationStatus.ACCEPTED, parent_id_tag="GROUP")
     db.uow.tags[("t1", "BLOCKED")] = IdTag("t1", "BLOCKED", AuthorizationStatus.BLOCKED)
     db.uow.tags[("t1", "OLD")] = IdTag(
@@ -95,7 +95,7 @@ def test_boot_notification_is_accepted_with_interval_and_stores_boot_info(
 def test_boot_of_a_pending_charger_answers_pending(
     dispatcher: Dispatcher[Services], db: FakeDatabase
 ) -> None:
-    db.uow.chargers[CP] = ChargePoint(CP, "t1", RegistrationStatus.PENDING)
+    db.uow.chargers[CP] = ChargingStation(CP, "t1", RegistrationStatus.PENDING)
     reply = answer(
         dispatcher, call("BootNotification", a_boot_notification()), ctx(RegistrationStatus.PENDING)
     )

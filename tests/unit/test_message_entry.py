@@ -13,7 +13,7 @@ import pytest
 from csms.app.message import MessageDeps, handle
 from csms.clock import FixedClock
 from csms.domain.connections import ConnectionRecord
-from csms.domain.stations import ChargePoint, RegistrationStatus
+from csms.domain.stations import ChargingStation, RegistrationStatus
 from csms.ocpp16.adapter import ADAPTER
 from csms.ocpp16.registry import Services
 from csms.ocppj.dispatcher import Dispatcher
@@ -28,7 +28,7 @@ NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 class World:
     def __init__(self) -> None:
         self.db = FakeDatabase()
-        self.db.uow.chargers["CP-1"] = ChargePoint("CP-1", "t1", RegistrationStatus.ACCEPTED)
+        self.db.uow.chargers["CP-1"] = ChargingStation("CP-1", "t1", RegistrationStatus.ACCEPTED)
         self.connections = FakeConnectionStore()
         self.sender = RecordingSender()
         dispatcher = Dispatcher(

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select, update
 from csms.data.database import PgDatabase
 from csms.data.repositories import _charge_point
 from csms.data.tables import charge_points, connector_status_history, connectors, locations
-from csms.domain.stations import ChargePoint, ChargePointQuery, ConnectorState, StatusEntry
+from csms.domain.stations import ChargePointQuery, ChargingStation, ConnectorState, StatusEntry
 
 _SORT = {
     "id": charge_points.c.id,
@@ -23,7 +23,7 @@ class PgFleetQueries:
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
 
-    def search(self, tenant_id: str, query: ChargePointQuery) -> tuple[list[ChargePoint], int]:
+    def search(self, tenant_id: str, query: ChargePointQuery) -> tuple[list[ChargingStation], int]:
         conditions = [charge_points.c.tenant_id == tenant_id]
         if not query.include_decommissioned:
             conditions.append(charge_points.c.decommissioned_at.is_(None))
@@ -51,7 +51,7 @@ class PgFleetQueries:
             )
             return [_charge_point(r) for r in rows], int(total)
 
-    def get(self, tenant_id: str, charge_point_id: str) -> ChargePoint | None:
+    def get(self, tenant_id: str, charge_point_id: str) -> ChargingStation | None:
         with self._db.connect() as conn:
             row = conn.execute(
                 select(charge_points).where(

@@ -46,7 +46,13 @@ from csms.data.tables import (
 )
 from csms.domain.metering import AddedSamples, MeterSample
 from csms.domain.reservations import OPEN, ReservationStatus, UsedReservation
-from csms.domain.stations import BootInfo, ChargePoint, ConnectorStatus, RegistrationStatus, StatusRecorded
+from csms.domain.stations import (
+    BootInfo,
+    ChargingStation,
+    ConnectorStatus,
+    RegistrationStatus,
+    StatusRecorded,
+)
 from csms.domain.tokens import AuthorizationStatus, IdTag
 from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
 from csms.errors import AlreadyExists, InvalidInput
@@ -66,9 +72,9 @@ class PgTenants:
         )
 
 
-def _charge_point(row: Row[Any]) -> ChargePoint:
+def _charge_point(row: Row[Any]) -> ChargingStation:
     m = row._mapping
-    return ChargePoint(
+    return ChargingStation(
         id=m["id"],
         tenant_id=m["tenant_id"],
         registration_status=RegistrationStatus(m["registration_status"]),
@@ -119,11 +125,11 @@ class PgChargePoints:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def get(self, charge_point_id: str) -> ChargePoint | None:
+    def get(self, charge_point_id: str) -> ChargingStation | None:
         row = self._conn.execute(_GET_CHARGE_POINT, {"charge_point_id": charge_point_id}).first()
         return _charge_point(row) if row else None
 
-    def add(self, charge_point: ChargePoint, at: datetime) -> None:
+    def add(self, charge_point: ChargingStation, at: datetime) -> None:
         try:
             with self._conn.begin_nested():
                 self._conn.execute(
@@ -141,7 +147,7 @@ class PgChargePoints:
                 raise AlreadyExists(f"charge point {charge_point.id!r} exists already") from exc
             raise
 
-    def list(self, tenant_id: str | None = None) -> list[ChargePoint]:
+    def list(self, tenant_id: str | None = None) -> list[ChargingStation]:
         query = select(charge_points).order_by(charge_points.c.tenant_id, charge_points.c.id)
         if tenant_id is not None:
             query = query.where(charge_points.c.tenant_id == tenant_id)
@@ -171,7 +177,7 @@ class PgChargePoints:
             },
         )
 
-    def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargePoint:
+    def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargingStation:
         PgTenants(self._conn).ensure(tenant_id, at)
         self._conn.execute(
             pg_insert(charge_points)

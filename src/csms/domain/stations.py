@@ -28,8 +28,9 @@ class RegistrationStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ChargePoint:
-    """A provisioned charge point (charging station)."""
+class ChargingStation:
+    """A provisioned charging station (OCPP 1.6 calls it a charge point). Its id is the last
+    segment of the URL it connects to, in either protocol."""
 
     id: str
     tenant_id: str
@@ -108,19 +109,19 @@ class ChargerContext:
 
 
 class ChargePointRepository(Protocol):
-    def get(self, charge_point_id: str) -> ChargePoint | None: ...
+    def get(self, charge_point_id: str) -> ChargingStation | None: ...
 
-    def add(self, charge_point: ChargePoint, at: datetime) -> None:
+    def add(self, charge_point: ChargingStation, at: datetime) -> None:
         """Insert; raises AlreadyExists if the id is taken (in any tenant)."""
         ...
 
-    def list(self, tenant_id: str | None = None) -> list[ChargePoint]: ...
+    def list(self, tenant_id: str | None = None) -> list[ChargingStation]: ...
 
     def remove(self, charge_point_id: str, tenant_id: str | None = None) -> bool: ...
 
     def record_boot(self, charge_point_id: str, info: BootInfo, at: datetime) -> None: ...
 
-    def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargePoint:
+    def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargingStation:
         """Insert an unknown charger as Pending, or return the existing row."""
         ...
 
@@ -176,13 +177,13 @@ class ChargePointQuery:
 
 
 class StationLookup(Protocol):
-    def get(self, tenant_id: str, charge_point_id: str) -> ChargePoint | None:
+    def get(self, tenant_id: str, charge_point_id: str) -> ChargingStation | None:
         """The tenant's charge point (decommissioned ones too); None for another tenant's."""
         ...
 
 
 class FleetQueries(StationLookup, Protocol):
-    def search(self, tenant_id: str, query: ChargePointQuery) -> tuple[list[ChargePoint], int]: ...
+    def search(self, tenant_id: str, query: ChargePointQuery) -> tuple[list[ChargingStation], int]: ...
 
     def connectors(self, tenant_id: str, charge_point_id: str) -> list[ConnectorState]: ...
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargePoint
+from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargingStation
 from csms.domain.storage import Database, UnitOfWork
 from csms.security import BasicCredentials, verify_password
 
@@ -31,7 +31,7 @@ class Refusal(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    charge_point: ChargePoint | None
+    charge_point: ChargingStation | None
     refusal: Refusal | None = None
 
 
@@ -51,7 +51,7 @@ class AdmissionService:
         if not CHARGE_POINT_ID_PATTERN.fullmatch(charge_point_id):
             return Admission(None, Refusal.INVALID_ID)
 
-        def work(uow: UnitOfWork) -> ChargePoint | None:
+        def work(uow: UnitOfWork) -> ChargingStation | None:
             found = uow.charge_points.get(charge_point_id)
             if found is None and self._allow_unknown:
                 found = uow.charge_points.register_pending(charge_point_id, self._default_tenant, now)

@@ -10,8 +10,8 @@ from typing import Any
 from csms.clock import Clock
 from csms.domain.connections import ConnectionRecord, ConnectionStore, FrameSender
 from csms.domain.stations import (
-    ChargePoint,
     ChargePointQuery,
+    ChargingStation,
     ConnectorState,
     FleetQueries,
     RegistrationStatus,
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ChargePointView:
-    charge_point: ChargePoint
+    charge_point: ChargingStation
     connection: ConnectionRecord | None
     connectors: list[ConnectorState] = field(default_factory=list)
 

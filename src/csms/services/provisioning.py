@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargePoint, RegistrationStatus
+from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargingStation, RegistrationStatus
 from csms.domain.storage import Database, UnitOfWork
 from csms.domain.tokens import STORABLE_ID_TAG_STATUSES, AuthorizationStatus, IdTag
 from csms.errors import InvalidInput, NotFound
@@ -17,7 +17,7 @@ MAX_ID_TAG_LENGTH = 20  # IdToken is CiString20Type
 
 @dataclass(frozen=True, slots=True)
 class ProvisionedCharger:
-    charge_point: ChargePoint
+    charge_point: ChargingStation
     #: The password, when it was generated here: shown once, never stored in clear.
     generated_password: str | None = None
 
@@ -45,14 +45,14 @@ class ProvisioningService:
         secret = password if password is not None else generated
         if secret is not None and not 1 <= len(secret) <= MAX_PASSWORD_LENGTH:
             raise InvalidInput(f"password must be 1-{MAX_PASSWORD_LENGTH} characters")
-        charge_point = ChargePoint(
+        charge_point = ChargingStation(
             id=charge_point_id,
             tenant_id=tenant_id,
             registration_status=RegistrationStatus.ACCEPTED,
             password_hash=hash_password(secret) if secret is not None else None,
         )
 
-        def work(uow: UnitOfWork) -> ChargePoint:
+        def work(uow: UnitOfWork) -> ChargingStation:
             uow.tenants.ensure(tenant_id, now)
             uow.charge_points.add(charge_point, now)
             stored = uow.charge_points.get(charge_point_id)
@@ -61,7 +61,7 @@ class ProvisioningService:
 
         return ProvisionedCharger(self._db.run(work), generated)
 
-    def list_chargers(self, tenant_id: str | None = None) -> list[ChargePoint]:
+    def list_chargers(self, tenant_id: str | None = None) -> list[ChargingStation]:
         return self._db.run(lambda uow: uow.charge_points.list(tenant_id))
 
     def remove_charger(self, charge_point_id: str, tenant_id: str | None = None) -> None:
