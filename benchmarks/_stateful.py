@@ -24,6 +24,8 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
 
+from csms.ocpp16.mapping import STATUS_STATES
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -101,18 +103,32 @@ class StatefulCentralSystem(ChargePoint):  # type: ignore[misc]
     async def on_status(self, connector_id: int, error_code: str, status: str, **extra: Any) -> Any:
         now = _now()
         at = _ts(extra["timestamp"]) if "timestamp" in extra else now
-        row = (self._tenant, self.id, connector_id, status, error_code, at)
+        # The schema's EVSE/connector addressing and normalized state, as the product maps them.
+        state, charging_state = STATUS_STATES[status]
+        row = (
+            self._tenant,
+            self.id,
+            connector_id,
+            1 if connector_id else 0,
+            status,
+            state.value,
+            charging_state.value if charging_state else None,
+            error_code,
+            at,
+        )
         async with self._pool.connection() as db, db.transaction():
             await db.execute(
-                "INSERT INTO connector_status_history (tenant_id, charge_point_id, connector_id, status,"
-                " error_code, status_timestamp, received_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT DO NOTHING",
+                "INSERT INTO connector_status_history (tenant_id, charge_point_id, evse_id, connector_id,"
+                " status, state, charging_state, error_code, status_timestamp, received_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (*row, now),
             )
             await db.execute(
-                "INSERT INTO connectors (tenant_id, charge_point_id, connector_id, status, error_code,"
-                " status_timestamp, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (charge_point_id, connector_id) DO UPDATE SET status = excluded.status,"
+                "INSERT INTO connectors (tenant_id, charge_point_id, evse_id, connector_id, status, state,"
+                " charging_state, error_code, status_timestamp, updated_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (charge_point_id, evse_id, connector_id) DO UPDATE SET"
+                " status = excluded.status, state = excluded.state, charging_state = excluded.charging_state,"
                 " error_code = excluded.error_code, status_timestamp = excluded.status_timestamp,"
                 " updated_at = excluded.updated_at",
                 (*row, now),

@@ -13,6 +13,7 @@ from csms.domain.events import DomainEvent
 from csms.domain.metering import AddedSamples, MeterSample
 from csms.domain.reservations import UsedReservation
 from csms.domain.stations import (
+    AvailabilityState,
     BootInfo,
     ChargingStation,
     ConnectorStatus,
@@ -37,7 +38,9 @@ class FakeUnitOfWork:
         self.tenant_ids: set[str] = set()
         self.chargers: dict[str, ChargingStation] = {}
         self.boots: dict[str, BootInfo] = {}
-        self.connector_latest: dict[tuple[str, int], ConnectorStatus] = {}
+        #: How often record_protocol changed a station's last protocol.
+        self.protocol_writes = 0
+        self.connector_latest: dict[tuple[str, int, int], ConnectorStatus] = {}
         self.status_history: list[ConnectorStatus] = []
         self.tags: dict[tuple[str, str], IdTag] = {}
         self.txs: dict[int, Transaction] = {}
@@ -65,15 +68,22 @@ class FakeUnitOfWork:
         new_report = status not in self.status_history
         if new_report:
             self.status_history.append(status)
-        key = (charge_point_id, status.connector_id)
+        key = (charge_point_id, status.evse_id, status.connector_id)
         current = self.connector_latest.get(key)
         if current is not None and current.timestamp > status.timestamp:
             return None
-        self.connector_latest[key] = status
+        charging_state = status.charging_state
+        if charging_state is None and status.state is AvailabilityState.OCCUPIED and current is not None:
+            # As the SQL: a report without one keeps the charging state while Occupied.
+            charging_state = current.charging_state if current.state is AvailabilityState.OCCUPIED else None
+        self.connector_latest[key] = replace(status, charging_state=charging_state)
         return StatusRecorded(
             new_report=new_report,
             previous_status=current.status if current else None,
             previous_error_code=current.error_code if current else None,
+            previous_state=current.state if current else None,
+            previous_charging_state=current.charging_state if current else None,
+            charging_state=charging_state,
         )
 
     # transactions
@@ -227,6 +237,12 @@ class _ChargePoints:
 
     def record_boot(self, charge_point_id: str, info: BootInfo, at: datetime) -> None:
         self._uow.boots[charge_point_id] = info
+
+    def record_protocol(self, charge_point_id: str, protocol: str, at: datetime) -> None:
+        station = self._uow.chargers.get(charge_point_id)
+        if station is not None and station.last_protocol != protocol:
+            self._uow.chargers[charge_point_id] = replace(station, last_protocol=protocol)
+            self._uow.protocol_writes += 1
 
     def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargingStation:
         return self._uow.chargers.setdefault(

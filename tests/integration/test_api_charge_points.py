@@ -73,8 +73,11 @@ async def test_live_state_and_connectors(admin: ApiClient, stack: LocalStack) ->
     assert (detail.body["vendor"], detail.body["firmwareVersion"]) == ("V", "9")
     assert detail.body["connectors"] == [
         {
+            "evseId": 1,
             "connectorId": 1,
             "status": "Charging",
+            "state": "Occupied",
+            "chargingState": "Charging",
             "errorCode": "NoError",
             "info": None,
             "vendorId": None,

@@ -220,6 +220,7 @@ async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, st
         "connectors": [
             {
                 "chargePointId": "CP-U",
+                "evseId": 1,
                 "connectorId": 1,
                 "chargingSeconds": 9000.0,
                 "occupiedSeconds": 12000.0,
@@ -229,7 +230,8 @@ async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, st
             },
             {
                 "chargePointId": "CP-U",
-                "connectorId": 2,
+                "evseId": 2,  # 1.6 connector 2: EVSE 2, connector 1
+                "connectorId": 1,
                 "chargingSeconds": 21600.0,
                 "occupiedSeconds": 21600.0,
                 "unknownSeconds": 43200.0,
@@ -238,6 +240,7 @@ async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, st
             },
             {
                 "chargePointId": "CP-U2",
+                "evseId": 1,
                 "connectorId": 1,
                 "chargingSeconds": 86400.0,
                 "occupiedSeconds": 86400.0,
@@ -250,7 +253,7 @@ async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, st
     }
     # And the filter keeps one charger's connectors
     only = viewer.get(f"{V1}/reports/utilisation", chargePointId="CP-U", **{"from": DAY_21, "to": DAY_22})
-    assert [c["connectorId"] for c in only.body["connectors"]] == [1, 2]
+    assert [c["evseId"] for c in only.body["connectors"]] == [1, 2]
     assert only.body["totals"] == {
         "chargingSeconds": 30600.0,
         "rangeSeconds": 172800.0,

@@ -89,11 +89,12 @@ async def test_a_triggered_status_notification_updates_the_connector(
         "accepted",
         {"requestedMessage": "StatusNotification", "connectorId": 2},
     )
-    assert [(c["connectorId"], c["status"]) for c in listed.body] == [(2, "Preparing")]
+    # 1.6 connector 2 is EVSE 2, connector 1
+    assert [(c["evseId"], c["connectorId"], c["status"]) for c in listed.body] == [(2, 1, "Preparing")]
     assert isinstance(charger, TriggeredCharger)
     assert [name for name, _ in charger.answers] == ["StatusNotification"]
-    assert rows(engine, "SELECT connector_id, status FROM connector_status_history") == [
-        {"connector_id": 2, "status": "Preparing"}
+    assert rows(engine, "SELECT evse_id, connector_id, status, state FROM connector_status_history") == [
+        {"evse_id": 2, "connector_id": 1, "status": "Preparing", "state": "Occupied"}
     ]
 
 

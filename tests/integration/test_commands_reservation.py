@@ -99,12 +99,12 @@ async def test_a_reservation_is_held_then_used_by_a_transaction(
     used = await reservation(operator, reservation_id)
     assert (used["status"], used["transactionId"]) == ("used", started.transaction_id)
     assert rows(
-        engine, "SELECT status, transaction_id, connector_id, id_tag, parent_id_tag FROM reservations"
+        engine, "SELECT status, transaction_id, evse_id, id_tag, parent_id_tag FROM reservations"
     ) == [
         {
             "status": "used",
             "transaction_id": started.transaction_id,
-            "connector_id": 1,
+            "evse_id": 1,
             "id_tag": "DRIVER-1",
             "parent_id_tag": "FLEET",
         }
@@ -277,7 +277,7 @@ async def test_an_expired_reservation_asks_the_charger_for_the_connectors_status
             lambda: asyncio.to_thread(
                 rows,
                 engine,
-                "SELECT status FROM connectors WHERE charge_point_id = :cp AND connector_id = 1",
+                "SELECT status FROM connectors WHERE charge_point_id = :cp AND evse_id = 1",
                 cp=CP,
             ),
             lambda found: found == [{"status": "Available"}],

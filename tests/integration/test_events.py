@@ -129,6 +129,7 @@ async def test_a_charging_session_produces_each_event_once_with_its_content(
         "firmwareVersion": None,
         "meterType": None,
         "meterSerialNumber": None,
+        "bootReason": None,  # 1.6 gives none
         "openTransactionIds": [],
     }
     first, second = data_of(events, "ConnectorStatusChanged")
@@ -142,6 +143,14 @@ async def test_a_charging_session_produces_each_event_once_with_its_content(
         "Available",
         "NoError",
     )
+    # 1.6 connector 1 is EVSE 1 connector 1; Preparing is Occupied with the EV connected
+    assert (second["evseId"], second["connectorId"], second["state"], second["chargingState"]) == (
+        1,
+        1,
+        "Occupied",
+        "EVConnected",
+    )
+    assert (second["previousState"], second["previousChargingState"]) == ("Available", "Idle")
     [started_event] = data_of(events, "TransactionStarted")
     assert started_event == {
         "transactionId": started.transaction_id,

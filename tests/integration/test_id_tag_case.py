@@ -86,7 +86,7 @@ async def test_a_start_uses_a_reservation_made_for_the_tag_in_another_case(
     with engine.begin() as conn:
         reservation_id = conn.execute(
             text(
-                "INSERT INTO reservations (tenant_id, charge_point_id, connector_id, id_tag, parent_id_tag, "
+                "INSERT INTO reservations (tenant_id, charge_point_id, evse_id, id_tag, parent_id_tag, "
                 "expiry_date, status, created_at, updated_at) "
                 "VALUES (:tenant, :cp, 1, 'TAG1', 'FLEET', :expiry, 'active', :now, :now) RETURNING id"
             ),

@@ -56,7 +56,8 @@ async def test_boot_is_recorded_and_answered_with_the_interval(
     check_201({"currentTime": answer.current_time, "interval": answer.interval})
     check_201({"currentTime": heartbeat.current_time})
     [row] = rows(
-        engine, "SELECT vendor, model, serial_number, firmware_version, iccid, imsi FROM charge_points"
+        engine,
+        "SELECT vendor, model, serial_number, firmware_version, iccid, imsi, boot_reason FROM charge_points",
     )
     assert row == {
         "vendor": "SimVendor",
@@ -65,6 +66,7 @@ async def test_boot_is_recorded_and_answered_with_the_interval(
         "firmware_version": "2.0.1-a",
         "iccid": "8944",
         "imsi": "2620",
+        "boot_reason": "PowerUp",
     }
 
 

@@ -164,7 +164,7 @@ async def test_a_retried_start_with_a_reservation_uses_it_once(stack: LocalStack
         reservation_id, foreign_id = (
             conn.execute(
                 text(
-                    "INSERT INTO reservations (tenant_id, charge_point_id, connector_id, id_tag, "
+                    "INSERT INTO reservations (tenant_id, charge_point_id, evse_id, id_tag, "
                     "expiry_date, status, created_at, updated_at) "
                     "VALUES (:tenant, :cp, 1, 'TAG2', :expiry, 'active', :now, :now) RETURNING id"
                 ),

@@ -128,15 +128,16 @@ def test_status_notification_stores_the_status(dispatcher: Dispatcher[Services],
         dispatcher, call("StatusNotification", a_status_notification(status="Charging", info="ok"))
     )
     assert reply[2] == {}
-    assert db.uow.connector_latest[(CP, 1)].status == "Charging"
-    assert db.uow.connector_latest[(CP, 1)].info == "ok"
+    stored = db.uow.connector_latest[(CP, 1, 1)]  # 1.6 connector 1: EVSE 1, connector 1
+    assert (stored.status, stored.state, stored.charging_state) == ("Charging", "Occupied", "Charging")
+    assert stored.info == "ok"
 
 
 def test_status_notification_without_timestamp_uses_the_time_of_receipt(
     dispatcher: Dispatcher[Services], db: FakeDatabase
 ) -> None:
     answer(dispatcher, call("StatusNotification", a_status_notification(timestamp=None)))
-    assert db.uow.connector_latest[(CP, 1)].timestamp == NOW
+    assert db.uow.connector_latest[(CP, 1, 1)].timestamp == NOW
 
 
 def test_authorize_known_blocked_expired_and_unknown_tags(dispatcher: Dispatcher[Services]) -> None:

@@ -132,7 +132,7 @@ def test_reports_name_a_missing_charger_or_location() -> None:
 
 def test_utilisation_counts_the_elapsed_part_of_the_range() -> None:
     queries = FakeReportQueries(
-        seconds=[ConnectorSeconds("CP-1", 1, charging=3600, occupied=5400, unknown=0)]
+        seconds=[ConnectorSeconds("CP-1", 1, 1, charging=3600, occupied=5400, unknown=0)]
     )
     # A range from 12:00 today to tomorrow: at 15:30, 3.5 hours have elapsed
     report = a_report_service(queries).utilisation(
@@ -149,7 +149,7 @@ def test_utilisation_counts_the_elapsed_part_of_the_range() -> None:
 
 
 def test_utilisation_of_a_range_in_the_future_is_empty() -> None:
-    queries = FakeReportQueries(seconds=[ConnectorSeconds("CP-1", 1, charging=1, occupied=1, unknown=0)])
+    queries = FakeReportQueries(seconds=[ConnectorSeconds("CP-1", 1, 1, charging=1, occupied=1, unknown=0)])
     report = a_report_service(queries).utilisation(
         TENANT, at("2026-03-22T00:00:00Z"), at("2026-03-23T00:00:00Z"), ReportFilter()
     )

@@ -10,7 +10,15 @@ from sqlalchemy import and_, func, select, update
 from csms.data.database import PgDatabase
 from csms.data.repositories import _charge_point
 from csms.data.tables import charge_points, connector_status_history, connectors, locations
-from csms.domain.stations import ChargePointQuery, ChargingStation, ConnectorState, StatusEntry
+from csms.domain.stations import (
+    AvailabilityState,
+    ChargePointQuery,
+    ChargingState,
+    ChargingStation,
+    ConnectorView,
+    StatusEntry,
+    StatusQuery,
+)
 
 _SORT = {
     "id": charge_points.c.id,
@@ -29,6 +37,8 @@ class PgFleetQueries:
             conditions.append(charge_points.c.decommissioned_at.is_(None))
         if query.registration_status is not None:
             conditions.append(charge_points.c.registration_status == query.registration_status.value)
+        if query.ocpp_version is not None:
+            conditions.append(charge_points.c.ocpp_version == query.ocpp_version)
         if query.location_id is not None:
             conditions.append(charge_points.c.location_id == query.location_id)
         if query.id_prefix:
@@ -60,17 +70,20 @@ class PgFleetQueries:
             ).first()
         return _charge_point(row) if row else None
 
-    def connectors(self, tenant_id: str, charge_point_id: str) -> list[ConnectorState]:
+    def connectors(self, tenant_id: str, charge_point_id: str) -> list[ConnectorView]:
         with self._db.connect() as conn:
             rows = conn.execute(
                 select(connectors)
                 .where(connectors.c.tenant_id == tenant_id, connectors.c.charge_point_id == charge_point_id)
-                .order_by(connectors.c.connector_id)
+                .order_by(connectors.c.evse_id, connectors.c.connector_id)
             )
             return [
-                ConnectorState(
+                ConnectorView(
+                    evse_id=r.evse_id,
                     connector_id=r.connector_id,
                     status=r.status,
+                    state=AvailabilityState(r.state),
+                    charging_state=ChargingState(r.charging_state) if r.charging_state else None,
                     error_code=r.error_code,
                     since=r.status_timestamp,
                     updated_at=r.updated_at,
@@ -82,25 +95,18 @@ class PgFleetQueries:
             ]
 
     def status_history(
-        self,
-        tenant_id: str,
-        charge_point_id: str,
-        connector_id: int,
-        start: datetime | None,
-        end: datetime | None,
-        limit: int,
-        offset: int,
+        self, tenant_id: str, charge_point_id: str, query: StatusQuery
     ) -> tuple[list[StatusEntry], int]:
         h = connector_status_history
-        conditions = [
-            h.c.tenant_id == tenant_id,
-            h.c.charge_point_id == charge_point_id,
-            h.c.connector_id == connector_id,
-        ]
-        if start is not None:
-            conditions.append(h.c.status_timestamp >= start)
-        if end is not None:
-            conditions.append(h.c.status_timestamp < end)
+        conditions = [h.c.tenant_id == tenant_id, h.c.charge_point_id == charge_point_id]
+        if query.evse_id is not None:
+            conditions.append(h.c.evse_id == query.evse_id)
+        if query.connector_id is not None:
+            conditions.append(h.c.connector_id == query.connector_id)
+        if query.start is not None:
+            conditions.append(h.c.status_timestamp >= query.start)
+        if query.end is not None:
+            conditions.append(h.c.status_timestamp < query.end)
         where = and_(*conditions)
         with self._db.connect() as conn:
             total = conn.execute(select(func.count()).select_from(h).where(where)).scalar_one()
@@ -108,13 +114,16 @@ class PgFleetQueries:
                 select(h)
                 .where(where)
                 .order_by(h.c.status_timestamp.desc(), h.c.id.desc())
-                .limit(limit)
-                .offset(offset)
+                .limit(query.limit)
+                .offset(query.offset)
             )
             entries = [
                 StatusEntry(
+                    evse_id=r.evse_id,
                     connector_id=r.connector_id,
                     status=r.status,
+                    state=AvailabilityState(r.state),
+                    charging_state=ChargingState(r.charging_state) if r.charging_state else None,
                     error_code=r.error_code,
                     timestamp=r.status_timestamp,
                     received_at=r.received_at,

@@ -43,9 +43,11 @@ from csms.data.tables import (
     transactions,
 )
 from csms.domain.metering import ENERGY_REGISTER
-from csms.domain.reports import CHARGING_STATUS, OCCUPIED_STATUSES, ConnectorSeconds, EnergyCell, ReportFilter
+from csms.domain.reports import ConnectorSeconds, EnergyCell, ReportFilter
+from csms.domain.stations import AvailabilityState, ChargingState
 
 DAY = 86400
+_CHARGING, _OCCUPIED = ChargingState.CHARGING.value, AvailabilityState.OCCUPIED.value
 _EPOCH = date(1970, 1, 1)
 _WH_PER_UNIT = {"Wh": 1.0, "kWh": 1000.0}
 #: What a register reading must be to count (with ENERGY_REGISTER): csms.data.housekeeping uses the
@@ -307,8 +309,8 @@ class PgReportQueries:
     ) -> list[ConnectorSeconds]:
         h = connector_status_history
         known = _scoped(
-            select(connectors.c.charge_point_id, connectors.c.connector_id).where(
-                connectors.c.tenant_id == tenant_id, connectors.c.connector_id > 0
+            select(connectors.c.charge_point_id, connectors.c.evse_id, connectors.c.connector_id).where(
+                connectors.c.tenant_id == tenant_id, connectors.c.evse_id > 0
             ),
             connectors.c.charge_point_id,
             tenant_id,
@@ -317,58 +319,58 @@ class PgReportQueries:
         same_connector = and_(
             h.c.tenant_id == tenant_id,
             h.c.charge_point_id == known.c.charge_point_id,
+            h.c.evse_id == known.c.evse_id,
             h.c.connector_id == known.c.connector_id,
         )
-        # The status the connector was in when the range began...
+        # The state the connector was in when the range began...
         last_before = (
-            select(h.c.status, h.c.status_timestamp, h.c.id)
+            select(h.c.state, h.c.charging_state, h.c.status_timestamp, h.c.id)
             .where(same_connector, h.c.status_timestamp < start)
             .order_by(h.c.status_timestamp.desc(), h.c.id.desc())
             .limit(1)
             .lateral("last_before")
         )
         # ...and every report within it.
+        connector = (known.c.charge_point_id, known.c.evse_id, known.c.connector_id)
         events = union_all(
             select(
-                known.c.charge_point_id,
-                known.c.connector_id,
-                last_before.c.status,
+                *connector,
+                last_before.c.state,
+                last_before.c.charging_state,
                 last_before.c.status_timestamp,
                 last_before.c.id,
             ).select_from(known.join(last_before, true())),
-            select(known.c.charge_point_id, known.c.connector_id, h.c.status, h.c.status_timestamp, h.c.id)
+            select(*connector, h.c.state, h.c.charging_state, h.c.status_timestamp, h.c.id)
             .select_from(known.join(h, same_connector))
             .where(h.c.status_timestamp >= start, h.c.status_timestamp < end),
         ).cte("events")
         begin = literal(start, TIMESTAMP(timezone=True))
         finish = literal(end, TIMESTAMP(timezone=True))
+        by_connector = (events.c.charge_point_id, events.c.evse_id, events.c.connector_id)
         spans = select(
-            events.c.charge_point_id,
-            events.c.connector_id,
-            events.c.status,
+            *by_connector,
+            events.c.state,
+            events.c.charging_state,
             func.greatest(events.c.status_timestamp, begin).label("since"),
             func.lead(events.c.status_timestamp, 1, finish)
-            .over(
-                partition_by=(events.c.charge_point_id, events.c.connector_id),
-                order_by=(events.c.status_timestamp, events.c.id),
-            )
+            .over(partition_by=by_connector, order_by=(events.c.status_timestamp, events.c.id))
             .label("until"),
         ).subquery("spans")
         seconds = _epoch(spans.c.until - spans.c.since)
         totals = (
             select(
                 spans.c.charge_point_id,
+                spans.c.evse_id,
                 spans.c.connector_id,
-                func.sum(seconds).filter(spans.c.status == CHARGING_STATUS).label("charging"),
-                func.sum(seconds).filter(spans.c.status.in_(OCCUPIED_STATUSES)).label("occupied"),
+                func.sum(seconds).filter(spans.c.charging_state == _CHARGING).label("charging"),
+                func.sum(seconds).filter(spans.c.state == _OCCUPIED).label("occupied"),
                 func.sum(seconds).label("known"),
             )
-            .group_by(spans.c.charge_point_id, spans.c.connector_id)
+            .group_by(spans.c.charge_point_id, spans.c.evse_id, spans.c.connector_id)
             .subquery("totals")
         )
         query = select(
-            known.c.charge_point_id,
-            known.c.connector_id,
+            *connector,
             func.coalesce(totals.c.charging, 0.0).label("charging"),
             func.coalesce(totals.c.occupied, 0.0).label("occupied"),
             func.coalesce(totals.c.known, 0.0).label("known"),
@@ -377,6 +379,7 @@ class PgReportQueries:
                 totals,
                 and_(
                     totals.c.charge_point_id == known.c.charge_point_id,
+                    totals.c.evse_id == known.c.evse_id,
                     totals.c.connector_id == known.c.connector_id,
                 ),
             )
@@ -386,6 +389,7 @@ class PgReportQueries:
             return [
                 ConnectorSeconds(
                     charge_point_id=r.charge_point_id,
+                    evse_id=r.evse_id,
                     connector_id=r.connector_id,
                     charging=float(r.charging),
                     occupied=float(r.occupied),

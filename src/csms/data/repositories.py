@@ -12,13 +12,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final
+from enum import StrEnum
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import (
     Connection,
     Row,
+    Text,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -47,7 +50,9 @@ from csms.data.tables import (
 from csms.domain.metering import AddedSamples, MeterSample
 from csms.domain.reservations import OPEN, ReservationStatus, UsedReservation
 from csms.domain.stations import (
+    AvailabilityState,
     BootInfo,
+    ChargingState,
     ChargingStation,
     ConnectorStatus,
     RegistrationStatus,
@@ -93,6 +98,9 @@ def _charge_point(row: Row[Any]) -> ChargingStation:
         updated_at=m["updated_at"],
         location_id=m["location_id"],
         decommissioned_at=m["decommissioned_at"],
+        ocpp_version=m["ocpp_version"],
+        last_protocol=m["last_protocol"],
+        boot_reason=m["boot_reason"],
     )
 
 
@@ -114,9 +122,21 @@ _RECORD_BOOT = (
     .values(
         {
             **{name: bindparam(f"v_{name}", type_=charge_points.c[name].type) for name in _BOOT_COLUMNS},
+            "boot_reason": bindparam("v_boot_reason", type_=charge_points.c.boot_reason.type),
             "last_boot_at": bindparam("at", type_=charge_points.c.last_boot_at.type),
             "updated_at": bindparam("at", type_=charge_points.c.updated_at.type),
         }
+    )
+)
+_RECORD_PROTOCOL = (
+    update(charge_points)
+    .where(
+        charge_points.c.id == bindparam("charge_point_id"),
+        charge_points.c.last_protocol.is_distinct_from(bindparam("v_protocol", type_=Text())),
+    )
+    .values(
+        last_protocol=bindparam("v_protocol"),
+        updated_at=bindparam("at", type_=charge_points.c.updated_at.type),
     )
 )
 
@@ -173,8 +193,14 @@ class PgChargePoints:
             {
                 "charge_point_id": charge_point_id,
                 "at": at,
+                "v_boot_reason": info.reason,
                 **{f"v_{name}": getattr(info, name) for name in _BOOT_COLUMNS},
             },
+        )
+
+    def record_protocol(self, charge_point_id: str, protocol: str, at: datetime) -> None:
+        self._conn.execute(
+            _RECORD_PROTOCOL, {"charge_point_id": charge_point_id, "v_protocol": protocol, "at": at}
         )
 
     def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargingStation:
@@ -200,8 +226,10 @@ def _record_status_statement() -> Any:
     names = (
         "tenant_id",
         "charge_point_id",
+        "evse_id",
         "connector_id",
         "status",
+        "state",
         "error_code",
         "info",
         "vendor_id",
@@ -210,37 +238,50 @@ def _record_status_statement() -> Any:
     )
     values = {name: bindparam(name, type_=connectors.c[name].type) for name in names}
     received_at = bindparam("received_at", type_=connectors.c.updated_at.type)
-    history = (
-        pg_insert(connector_status_history)
-        .values(**values, received_at=received_at)
-        .on_conflict_do_nothing()
-        .returning(connector_status_history.c.id)
-        .cte("history")
-    )
     # Every sub-statement sees the table as it was before the statement: the previous status.
     previous = (
-        select(connectors.c.status, connectors.c.error_code)
+        select(connectors.c.status, connectors.c.error_code, connectors.c.state, connectors.c.charging_state)
         .where(
             connectors.c.charge_point_id == values["charge_point_id"],
+            connectors.c.evse_id == values["evse_id"],
             connectors.c.connector_id == values["connector_id"],
         )
         .cte("previous")
+    )
+    # A report without a charging state (2.0.1's say nothing about charging) keeps the stored one
+    # while the connector stays Occupied; any other state has none.
+    reported = bindparam("charging_state", type_=connectors.c.charging_state.type)
+    charging_state = func.coalesce(
+        reported,
+        case(
+            (
+                and_(
+                    values["state"] == AvailabilityState.OCCUPIED.value,
+                    select(previous.c.state).scalar_subquery() == AvailabilityState.OCCUPIED.value,
+                ),
+                select(previous.c.charging_state).scalar_subquery(),
+            )
+        ),
+    )
+    history = (
+        pg_insert(connector_status_history)
+        .values(**values, charging_state=charging_state, received_at=received_at)
+        .on_conflict_do_nothing()
+        .returning(connector_status_history.c.id, connector_status_history.c.charging_state)
+        .cte("history")
     )
     # The latest status is ordered by the charger's timestamp, but never by one from the future:
     # a report dated ahead of its arrival (a charger clock gone wrong) counts as received then,
     # or no correct report could ever replace it. The history keeps the charger's own time.
     ordered_by = bindparam("ordered_by", type_=connectors.c.status_timestamp.type)
     insert_latest = pg_insert(connectors).values(
-        **{**values, "status_timestamp": ordered_by}, updated_at=received_at
+        **{**values, "status_timestamp": ordered_by}, charging_state=charging_state, updated_at=received_at
     )
+    key = ("charge_point_id", "evse_id", "connector_id")
     # Frames are processed out of order: an older report never replaces a newer one.
     latest = insert_latest.on_conflict_do_update(
-        index_elements=[connectors.c.charge_point_id, connectors.c.connector_id],
-        set_={
-            k: insert_latest.excluded[k]
-            for k in (*names, "updated_at")
-            if k not in ("charge_point_id", "connector_id")
-        },
+        index_elements=[connectors.c[k] for k in key],
+        set_={k: insert_latest.excluded[k] for k in (*names, "charging_state", "updated_at") if k not in key},
         where=connectors.c.status_timestamp <= insert_latest.excluded.status_timestamp,
     ).returning(
         # NULL for a retried report: its history row exists already (a concurrent retry waits
@@ -248,8 +289,11 @@ def _record_status_statement() -> Any:
         select(history.c.id).scalar_subquery().label("new_report"),
         select(previous.c.status).scalar_subquery().label("previous_status"),
         select(previous.c.error_code).scalar_subquery().label("previous_error_code"),
+        select(previous.c.state).scalar_subquery().label("previous_state"),
+        select(previous.c.charging_state).scalar_subquery().label("previous_charging_state"),
+        connectors.c.charging_state,
     )
-    return latest.add_cte(history).add_cte(previous)
+    return latest.add_cte(previous).add_cte(history)
 
 
 _RECORD_STATUS = _record_status_statement()
@@ -268,8 +312,11 @@ class PgConnectors:
         values = {
             "tenant_id": tenant_id,
             "charge_point_id": charge_point_id,
+            "evse_id": status.evse_id,
             "connector_id": status.connector_id,
             "status": status.status,
+            "state": status.state.value,
+            "charging_state": status.charging_state.value if status.charging_state else None,
             "error_code": status.error_code,
             "info": status.info,
             "vendor_id": status.vendor_id,
@@ -287,7 +334,17 @@ class PgConnectors:
             new_report=row.new_report is not None,
             previous_status=row.previous_status,
             previous_error_code=row.previous_error_code,
+            previous_state=_or_none(AvailabilityState, row.previous_state),
+            previous_charging_state=_or_none(ChargingState, row.previous_charging_state),
+            charging_state=_or_none(ChargingState, row.charging_state),
         )
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _or_none(kind: type[E], value: str | None) -> E | None:
+    return kind(value) if value is not None else None
 
 
 def _id_tag(row: Row[Any]) -> IdTag:
@@ -504,9 +561,7 @@ _USE_RESERVATION = (
         transaction_id=bindparam("b_transaction_id"),
         updated_at=bindparam("b_at"),
     )
-    .returning(
-        reservations.c.id, reservations.c.connector_id, reservations.c.id_tag, reservations.c.expiry_date
-    )
+    .returning(reservations.c.id, reservations.c.evse_id, reservations.c.id_tag, reservations.c.expiry_date)
 )
 
 
@@ -577,7 +632,7 @@ class PgTransactions:
             return None
         return UsedReservation(
             reservation_id=row.id,
-            connector_id=row.connector_id,
+            evse_id=row.evse_id,
             id_tag=row.id_tag,
             expiry_date=row.expiry_date,
         )

@@ -16,6 +16,7 @@ from csms.data.outbox import append
 from csms.data.tables import connectors, reservations
 from csms.domain.events import DomainEvent
 from csms.domain.reservations import OPEN, NewReservation, Reservation, ReservationStatus, reservation_event
+from csms.domain.stations import AvailabilityState
 
 
 def _reservation(row: Row[Any]) -> Reservation:
@@ -24,7 +25,7 @@ def _reservation(row: Row[Any]) -> Reservation:
         id=m["id"],
         tenant_id=m["tenant_id"],
         charge_point_id=m["charge_point_id"],
-        connector_id=m["connector_id"],
+        evse_id=m["evse_id"],
         id_tag=m["id_tag"],
         parent_id_tag=m["parent_id_tag"],
         expiry_date=m["expiry_date"],
@@ -41,7 +42,7 @@ _EVENT_COLUMNS = (
     reservations.c.id,
     reservations.c.tenant_id,
     reservations.c.charge_point_id,
-    reservations.c.connector_id,
+    reservations.c.evse_id,
     reservations.c.id_tag,
     reservations.c.expiry_date,
     reservations.c.status,
@@ -56,7 +57,7 @@ def _row_event(row: Row[Any], at: datetime) -> DomainEvent:
         m["tenant_id"],
         m["charge_point_id"],
         m["id"],
-        m["connector_id"],
+        m["evse_id"],
         m["id_tag"],
         m["expiry_date"],
         ReservationStatus(m["status"]),
@@ -76,7 +77,7 @@ class PgReservationStore:
                 .values(
                     tenant_id=reservation.tenant_id,
                     charge_point_id=reservation.charge_point_id,
-                    connector_id=reservation.connector_id,
+                    evse_id=reservation.evse_id,
                     id_tag=reservation.id_tag,
                     parent_id_tag=reservation.parent_id_tag,
                     expiry_date=reservation.expiry_date,
@@ -94,7 +95,7 @@ class PgReservationStore:
                         reservation.tenant_id,
                         reservation.charge_point_id,
                         allocated,
-                        reservation.connector_id,
+                        reservation.evse_id,
                         reservation.id_tag,
                         reservation.expiry_date,
                         ReservationStatus.REQUESTED,
@@ -172,24 +173,24 @@ class PgReservationStore:
         held = reservations.alias("held")
         with self._db.connect() as conn:
             rows = conn.execute(
-                select(reservations.c.tenant_id, reservations.c.charge_point_id, reservations.c.connector_id)
+                select(reservations.c.tenant_id, reservations.c.charge_point_id, reservations.c.evse_id)
                 .distinct()
                 .join(
                     connectors,
                     and_(
                         connectors.c.charge_point_id == reservations.c.charge_point_id,
-                        connectors.c.connector_id == reservations.c.connector_id,
+                        connectors.c.evse_id == reservations.c.evse_id,
                     ),
                 )
                 .where(
                     reservations.c.id.in_(reservation_ids),
-                    connectors.c.status == "Reserved",
+                    connectors.c.state == AvailabilityState.RESERVED.value,
                     ~exists().where(
                         held.c.charge_point_id == reservations.c.charge_point_id,
-                        held.c.connector_id == reservations.c.connector_id,
+                        held.c.evse_id == reservations.c.evse_id,
                         held.c.status.in_(_OPEN),
                     ),
                 )
-                .order_by(reservations.c.charge_point_id, reservations.c.connector_id)
+                .order_by(reservations.c.charge_point_id, reservations.c.evse_id)
             )
-            return [(r.tenant_id, r.charge_point_id, r.connector_id) for r in rows]
+            return [(r.tenant_id, r.charge_point_id, r.evse_id) for r in rows]

@@ -26,7 +26,7 @@ def _profile(row: Row[Any]) -> ChargingProfile:
         id=m["id"],
         charge_point_id=m["charge_point_id"],
         spec=ProfileSpec(
-            connector_id=m["connector_id"],
+            evse_id=m["evse_id"],
             charging_profile_id=m["charging_profile_id"],
             purpose=m["purpose"],
             stack_level=m["stack_level"],
@@ -57,7 +57,7 @@ class PgChargingProfileStore:
                 .values(
                     tenant_id=tenant_id,
                     charge_point_id=charge_point_id,
-                    connector_id=spec.connector_id,
+                    evse_id=spec.evse_id,
                     charging_profile_id=spec.charging_profile_id,
                     purpose=spec.purpose,
                     stack_level=spec.stack_level,
@@ -98,7 +98,7 @@ class PgChargingProfileStore:
                     or_(
                         profiles.c.charging_profile_id == new.charging_profile_id,
                         and_(
-                            profiles.c.connector_id == new.connector_id,
+                            profiles.c.evse_id == new.evse_id,
                             profiles.c.purpose == new.purpose,
                             profiles.c.stack_level == new.stack_level,
                         ),
@@ -128,8 +128,8 @@ class PgChargingProfileStore:
         if criteria.charging_profile_id is not None:
             where.append(profiles.c.charging_profile_id == criteria.charging_profile_id)
         else:
-            if criteria.connector_id is not None:
-                where.append(profiles.c.connector_id == criteria.connector_id)
+            if criteria.evse_id is not None:
+                where.append(profiles.c.evse_id == criteria.evse_id)
             if criteria.purpose is not None:
                 where.append(profiles.c.purpose == criteria.purpose)
             if criteria.stack_level is not None:
@@ -146,15 +146,15 @@ class PgChargingProfileStore:
         where = [profiles.c.tenant_id == tenant_id, profiles.c.charge_point_id == charge_point_id]
         if query.status is not None:
             where.append(profiles.c.status == query.status.value)
-        if query.connector_id is not None:
-            where.append(profiles.c.connector_id == query.connector_id)
+        if query.evse_id is not None:
+            where.append(profiles.c.evse_id == query.evse_id)
         with self._db.connect() as conn:
             total = conn.execute(select(func.count()).select_from(profiles).where(*where)).scalar_one()
             rows = conn.execute(
                 select(profiles)
                 .where(*where)
                 .order_by(
-                    profiles.c.connector_id,
+                    profiles.c.evse_id,
                     profiles.c.purpose,
                     profiles.c.stack_level.desc(),
                     profiles.c.created_at.desc(),

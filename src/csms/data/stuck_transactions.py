@@ -60,12 +60,13 @@ _last_sample = (
     )
     .scalar_subquery()
 )
-#: When the transaction's connector last reported a (newer) status (received time).
+#: When the transaction's EVSE last reported a (newer) status (received time): its
+#: transactions' connector column holds the 1.6 connector id, which is the EVSE's.
 _last_status = (
-    select(connectors.c.updated_at)
+    select(func.max(connectors.c.updated_at))
     .where(
         connectors.c.charge_point_id == _t.c.charge_point_id,
-        connectors.c.connector_id == _t.c.connector_id,
+        connectors.c.evse_id == _t.c.connector_id,
     )
     .scalar_subquery()
 )

@@ -62,6 +62,11 @@ charge_points = Table(
     #: Set when an operator decommissions the charger: it may no longer connect, its
     #: history stays.
     Column("decommissioned_at", TS),
+    # Migration 0010: the protocol the station is pinned to (ocpp1.6 | ocpp2.0.1; NULL
+    # negotiates), the protocol of its latest connection, and the reason of its latest boot.
+    Column("ocpp_version", Text),
+    Column("last_protocol", Text),
+    Column("boot_reason", Text),
 )
 
 locations = Table(
@@ -86,15 +91,20 @@ connectors = Table(
     metadata,
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, ForeignKey("charge_points.id", ondelete="CASCADE"), nullable=False),
+    # Migration 0010: an EVSE (0 = the station itself) and a connector within it; the status
+    # as reported, and the normalized state and charging state every report reads.
+    Column("evse_id", Integer, nullable=False),
     Column("connector_id", Integer, nullable=False),
     Column("status", Text, nullable=False),
-    Column("error_code", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("charging_state", Text),
+    Column("error_code", Text),
     Column("info", Text),
     Column("vendor_id", Text),
     Column("vendor_error_code", Text),
     Column("status_timestamp", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
-    PrimaryKeyConstraint("charge_point_id", "connector_id"),
+    PrimaryKeyConstraint("charge_point_id", "evse_id", "connector_id"),
 )
 
 connector_status_history = Table(
@@ -103,9 +113,12 @@ connector_status_history = Table(
     Column("id", BigInteger, Identity(), primary_key=True),
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, ForeignKey("charge_points.id", ondelete="CASCADE"), nullable=False),
+    Column("evse_id", Integer, nullable=False),
     Column("connector_id", Integer, nullable=False),
     Column("status", Text, nullable=False),
-    Column("error_code", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("charging_state", Text),
+    Column("error_code", Text),
     Column("info", Text),
     Column("vendor_id", Text),
     Column("vendor_error_code", Text),
@@ -276,7 +289,7 @@ reservations = Table(
     Column("id", Integer, Identity(), primary_key=True),
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, ForeignKey("charge_points.id"), nullable=False),
-    Column("connector_id", Integer, nullable=False),
+    Column("evse_id", Integer, nullable=False),
     Column("id_tag", Text, nullable=False),
     Column("parent_id_tag", Text),
     Column("expiry_date", TS, nullable=False),
@@ -293,7 +306,7 @@ charging_profiles = Table(
     Column("id", BigInteger, Identity(), primary_key=True),
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, ForeignKey("charge_points.id"), nullable=False),
-    Column("connector_id", Integer, nullable=False),
+    Column("evse_id", Integer, nullable=False),
     Column("charging_profile_id", Integer, nullable=False),
     Column("purpose", Text, nullable=False),
     Column("stack_level", Integer, nullable=False),

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
+from csms.domain.stations import AvailabilityState, ChargingState
+
 #: EventBridge ``Source`` of every event we publish.
 EVENT_SOURCE: Final = "csms"
 
@@ -206,6 +208,9 @@ _STOP = {
     "energyWh": _INT,
 }
 
+_STATES: list[str | None] = [s.value for s in AvailabilityState]
+_CHARGING_STATES: list[str | None] = [s.value for s in ChargingState]
+
 _SAMPLE = _object(
     {
         "timestamp": _TIME,
@@ -245,8 +250,10 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         ),
     ),
     "ChargerBooted": EventSpec(
-        1,
-        "A charger sent BootNotification; data is what it says about itself and our answer.",
+        2,
+        "A station sent BootNotification; data is what it says about itself and our answer. "
+        "chargeBoxSerialNumber, meterType and meterSerialNumber come from 1.6 stations only, "
+        "bootReason from 2.0.1 stations only (null otherwise).",
         _object(
             {
                 "registrationStatus": {"enum": ["Accepted", "Pending", "Rejected"]},
@@ -258,6 +265,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
                 "firmwareVersion": _STR_OR_NULL,
                 "meterType": _STR_OR_NULL,
                 "meterSerialNumber": _STR_OR_NULL,
+                "bootReason": _STR_OR_NULL,
                 "openTransactionIds": {"type": "array", "items": _INT},
             }
         ),
@@ -277,21 +285,30 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         ),
     ),
     "ConnectorStatusChanged": EventSpec(
-        1,
-        "A StatusNotification became the connector's latest status and differs from the "
-        "previous one (status or error code). Reports older than the stored one, and repeats, "
-        "produce no event. previousStatus is the status stored when the report was processed "
-        "(two reports for one connector processed at the same instant may name the same one).",
+        2,
+        "A status report became the connector's latest and differs from the previous one "
+        "(status, error code or charging state). Reports older than the stored one, and "
+        "repeats, produce no event. status is as the station reported it (a 1.6 "
+        "ChargePointStatus or a 2.0.1 ConnectorStatus), state and chargingState are normalized "
+        "(2.0.1's vocabularies; a 1.6 Charging is state Occupied, chargingState Charging). "
+        "evseId 0 connectorId 0 is the station itself. previous* is what was stored when the "
+        "report was processed (two reports for one connector processed at the same instant "
+        "may name the same one).",
         _object(
             {
+                "evseId": _INT,
                 "connectorId": _INT,
                 "status": {"type": "string"},
-                "errorCode": {"type": "string"},
+                "state": {"enum": _STATES},
+                "chargingState": {"enum": [*_CHARGING_STATES, None]},
+                "errorCode": _STR_OR_NULL,
                 "info": _STR_OR_NULL,
                 "vendorId": _STR_OR_NULL,
                 "vendorErrorCode": _STR_OR_NULL,
                 "statusTimestamp": _TIME,
                 "previousStatus": _STR_OR_NULL,
+                "previousState": {"enum": [*_STATES, None]},
+                "previousChargingState": {"enum": [*_CHARGING_STATES, None]},
                 "previousErrorCode": _STR_OR_NULL,
             }
         ),
@@ -391,13 +408,14 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         ),
     ),
     "ReservationStateChanged": EventSpec(
-        1,
+        2,
         "A reservation moved in its lifecycle: requested, active, rejected, failed, cancelled, "
-        "used (by a transaction) or expired.",
+        "used (by a transaction) or expired. evseId is the reserved EVSE (1.6 connector N: EVSE N; "
+        "0: any of the station's).",
         _object(
             {
                 "reservationId": _INT,
-                "connectorId": _INT,
+                "evseId": _INT,
                 "idTag": {"type": "string"},
                 "expiryDate": _TIME,
                 "status": {

@@ -8,10 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-#: Statuses in which a vehicle occupies the connector (OCPP 1.6 ChargePointStatus).
-OCCUPIED_STATUSES = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
-CHARGING_STATUS = "Charging"
-
 
 @dataclass(frozen=True, slots=True)
 class ReportFilter:
@@ -60,6 +56,7 @@ class ConnectorSeconds:
     """Seconds of the range a connector spent charging, occupied, and with no known status."""
 
     charge_point_id: str
+    evse_id: int
     connector_id: int
     charging: float
     occupied: float
@@ -69,6 +66,7 @@ class ConnectorSeconds:
 @dataclass(frozen=True, slots=True)
 class ConnectorUtilisation:
     charge_point_id: str
+    evse_id: int
     connector_id: int
     charging_seconds: float
     occupied_seconds: float
@@ -102,5 +100,6 @@ class ReportQueries(Protocol):
     def connector_seconds(
         self, tenant_id: str, start: datetime, end: datetime, scope: ReportFilter
     ) -> list[ConnectorSeconds]:
-        """Per connector (not connector 0) of the scope: seconds in [start, end) by status."""
+        """Per connector of the scope (not the station's own, EVSE 0): seconds in [start, end)
+        charging (charging state Charging) and occupied (state Occupied)."""
         ...

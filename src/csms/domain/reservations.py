@@ -1,4 +1,4 @@
-"""Reservations: a connector held for an id tag until an expiry date (the lifecycle and its
+"""Reservations: an EVSE held for an id tag until an expiry date (the lifecycle and its
 transitions are :mod:`csms.services.reservations`)."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Reservation:
     id: int
     tenant_id: str
     charge_point_id: str
-    connector_id: int
+    evse_id: int
     id_tag: str
     parent_id_tag: str | None
     expiry_date: datetime
@@ -45,7 +45,7 @@ class Reservation:
 class NewReservation:
     tenant_id: str
     charge_point_id: str
-    connector_id: int
+    evse_id: int
     id_tag: str
     parent_id_tag: str | None
     expiry_date: datetime
@@ -57,7 +57,7 @@ class UsedReservation:
     """The reservation a StartTransaction used."""
 
     reservation_id: int
-    connector_id: int
+    evse_id: int
     id_tag: str
     expiry_date: datetime
 
@@ -65,7 +65,7 @@ class UsedReservation:
 @dataclass(frozen=True, slots=True)
 class Expiry:
     expired: int
-    #: (tenant, charger, connector) still reported ``Reserved`` by its charger.
+    #: (tenant, charger, EVSE) still reported ``Reserved`` by its charger.
     still_reserved: list[tuple[str, str, int]]
 
 
@@ -100,7 +100,7 @@ class ReservationStore(Protocol):
         ...
 
     def still_reserved(self, reservation_ids: list[int]) -> list[tuple[str, str, int]]:
-        """(tenant, charger, connector) of these reservations whose connector the charger
+        """(tenant, charger, EVSE) of these reservations whose EVSE the charger
         last reported ``Reserved`` and that no other open reservation holds."""
         ...
 
@@ -109,7 +109,7 @@ def reservation_event(
     tenant_id: str,
     charge_point_id: str,
     reservation_id: int,
-    connector_id: int,
+    evse_id: int,
     id_tag: str,
     expiry_date: datetime,
     status: ReservationStatus,
@@ -125,7 +125,7 @@ def reservation_event(
         at,
         {
             "reservationId": reservation_id,
-            "connectorId": connector_id,
+            "evseId": evse_id,
             "idTag": id_tag,
             "expiryDate": iso(expiry_date),
             "status": status.value,

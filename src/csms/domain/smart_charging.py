@@ -19,9 +19,9 @@ class ProfileStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ProfileSpec:
-    """A charging profile to install on a connector (0 = the whole charger)."""
+    """A charging profile to install on an EVSE (0 = the whole station; 1.6 connector N is EVSE N)."""
 
-    connector_id: int
+    evse_id: int
     charging_profile_id: int
     purpose: str
     stack_level: int
@@ -60,7 +60,7 @@ class ClearCriteria:
     fields are then ignored), else every profile matching all the given fields."""
 
     charging_profile_id: int | None = None
-    connector_id: int | None = None
+    evse_id: int | None = None
     purpose: str | None = None
     stack_level: int | None = None
 
@@ -68,7 +68,7 @@ class ClearCriteria:
 @dataclass(frozen=True, slots=True)
 class ProfileQuery:
     status: ProfileStatus | None = ProfileStatus.INSTALLED
-    connector_id: int | None = None
+    evse_id: int | None = None
     limit: int = 50
     offset: int = 0
 

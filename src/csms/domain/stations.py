@@ -1,5 +1,14 @@
-"""Charging stations: charge points, their connectors' status, what they say when they boot,
-and who is speaking on a connection."""
+"""Charging stations: the stations, their EVSEs and connectors and the state each is in, what a
+station says when it boots, and who is speaking on a connection.
+
+Addressing is OCPP 2.0.1's: an EVSE (``evse_id`` > 0; EVSE 0 is the station itself) holds
+connectors (``connector_id`` >= 1 within it; 0 with EVSE 0). An OCPP 1.6 connector N is EVSE N
+with connector 1, its connector 0 is EVSE 0 connector 0 (the 1.6 adapter maps them).
+
+A connector's state is kept in both vocabularies: ``status`` as the station reported it (a 1.6
+ChargePointStatus or a 2.0.1 ConnectorStatus), and the normalized :class:`AvailabilityState`
+and :class:`ChargingState` that everything else reads.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +17,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
+from csms.constants import OCPP16, OCPP201
 from csms.domain.tenancy import TenantScope
 
 #: What we accept as a charge point identity: it travels in a URL path segment, so no '/',
@@ -17,6 +27,39 @@ from csms.domain.tenancy import TenantScope
 #: Test with ``fullmatch``: with ``re.match`` the ``$`` also matches before a trailing "\n".
 #: (The API hands the pattern to pydantic, whose regex engine anchors ``$`` at the very end.)
 CHARGE_POINT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:*+@=|-]{0,47}$")
+
+
+#: The OCPP versions a station may speak, as their WebSocket subprotocol names.
+OCPP_VERSIONS: Final = (OCPP16, OCPP201)
+
+
+class AvailabilityState(StrEnum):
+    """What a connector is doing, normalized (2.0.1 ConnectorStatusEnumType)."""
+
+    AVAILABLE = "Available"
+    #: A vehicle is plugged in or the connector is in use (1.6 Preparing ... Finishing).
+    OCCUPIED = "Occupied"
+    RESERVED = "Reserved"
+    UNAVAILABLE = "Unavailable"
+    FAULTED = "Faulted"
+
+
+class ChargingState(StrEnum):
+    """Whether energy flows (2.0.1 ChargingStateEnumType; 1.6 spells it in its statuses)."""
+
+    CHARGING = "Charging"
+    EV_CONNECTED = "EVConnected"
+    SUSPENDED_EV = "SuspendedEV"
+    SUSPENDED_EVSE = "SuspendedEVSE"
+    IDLE = "Idle"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ConnectorRef:
+    """One connector of a station: its EVSE and its number within the EVSE."""
+
+    evse_id: int
+    connector_id: int
 
 
 class RegistrationStatus(StrEnum):
@@ -50,34 +93,58 @@ class ChargingStation:
     updated_at: datetime | None = None
     location_id: str | None = None
     decommissioned_at: datetime | None = None
+    #: The protocol the station must speak (``ocpp1.6`` / ``ocpp2.0.1``); None: it may use any.
+    ocpp_version: str | None = None
+    #: The protocol of its latest connection.
+    last_protocol: str | None = None
+    #: Why it last booted (2.0.1 BootReasonEnumType; None for 1.6, which gives no reason).
+    boot_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BootInfo:
-    """What a charge point tells about itself when it boots."""
+    """What a station tells about itself when it boots (1.6: BootNotification's fields;
+    2.0.1: chargingStation, its modem, and the reason)."""
 
     vendor: str
     model: str
     serial_number: str | None = None
+    #: 1.6 only (chargeBoxSerialNumber, deprecated there).
     charge_box_serial_number: str | None = None
     firmware_version: str | None = None
     iccid: str | None = None
     imsi: str | None = None
+    #: 1.6 only (meterType, meterSerialNumber).
     meter_type: str | None = None
     meter_serial_number: str | None = None
+    #: 2.0.1 only: BootReasonEnumType (PowerUp, RemoteReset, FirmwareUpdate, ...).
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectorStatus:
-    """A StatusNotification: the state of one connector (0 = the charge point itself)."""
+    """A status report for one connector (EVSE 0 connector 0: the station itself).
 
+    ``charging_state`` None keeps the stored one while the connector stays Occupied (a 2.0.1
+    report says nothing about charging; its TransactionEvents do) and clears it otherwise.
+    """
+
+    evse_id: int
     connector_id: int
+    #: As reported: a 1.6 ChargePointStatus or a 2.0.1 ConnectorStatusEnumType value.
     status: str
-    error_code: str
+    state: AvailabilityState
     timestamp: datetime
+    charging_state: ChargingState | None = None
+    #: 1.6 ChargePointErrorCode; 2.0.1 reports have none.
+    error_code: str | None = None
     info: str | None = None
     vendor_id: str | None = None
     vendor_error_code: str | None = None
+
+    @property
+    def ref(self) -> ConnectorRef:
+        return ConnectorRef(self.evse_id, self.connector_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +157,10 @@ class StatusRecorded:
     #: connector processed at the same instant can both name the same previous status.
     previous_status: str | None = None
     previous_error_code: str | None = None
+    previous_state: AvailabilityState | None = None
+    previous_charging_state: ChargingState | None = None
+    #: The charging state stored with this report (the report's, or the one it kept).
+    charging_state: ChargingState | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +192,10 @@ class ChargePointRepository(Protocol):
 
     def record_boot(self, charge_point_id: str, info: BootInfo, at: datetime) -> None: ...
 
+    def record_protocol(self, charge_point_id: str, protocol: str, at: datetime) -> None:
+        """The protocol of the station's latest connection (written only when it changes)."""
+        ...
+
     def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargingStation:
         """Insert an unknown charger as Pending, or return the existing row."""
         ...
@@ -139,32 +214,71 @@ class ConnectorRepository(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class ConnectorState:
+class ConnectorView:
+    """A connector's latest status, as operators see it."""
+
+    evse_id: int
     connector_id: int
     status: str
-    error_code: str
+    state: AvailabilityState
     since: datetime
     updated_at: datetime
+    charging_state: ChargingState | None = None
+    error_code: str | None = None
     info: str | None = None
     vendor_id: str | None = None
     vendor_error_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
+class EvseView:
+    """An EVSE and its connectors (the station's known ones, by id)."""
+
+    evse_id: int
+    connectors: tuple[ConnectorView, ...]
+
+
+def evses(connectors: Collection[ConnectorView]) -> list[EvseView]:
+    """The connectors grouped by EVSE, both in id order."""
+    grouped: dict[int, list[ConnectorView]] = {}
+    for view in sorted(connectors, key=lambda c: (c.evse_id, c.connector_id)):
+        grouped.setdefault(view.evse_id, []).append(view)
+    return [EvseView(evse_id, tuple(views)) for evse_id, views in grouped.items()]
+
+
+@dataclass(frozen=True, slots=True)
 class StatusEntry:
+    evse_id: int
     connector_id: int
     status: str
-    error_code: str
+    state: AvailabilityState
     timestamp: datetime
     received_at: datetime
+    charging_state: ChargingState | None = None
+    error_code: str | None = None
     info: str | None = None
     vendor_id: str | None = None
     vendor_error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusQuery:
+    """Which of a station's status reports: one EVSE's, one connector's, or all."""
+
+    evse_id: int | None = None
+    connector_id: int | None = None
+    #: On the station's timestamp: ``start <= timestamp < end``.
+    start: datetime | None = None
+    end: datetime | None = None
+    limit: int = 50
+    offset: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class ChargePointQuery:
     registration_status: RegistrationStatus | None = None
+    #: Only stations pinned to this protocol.
+    ocpp_version: str | None = None
     location_id: str | None = None
     id_prefix: str | None = None
     include_decommissioned: bool = False
@@ -185,17 +299,10 @@ class StationLookup(Protocol):
 class FleetQueries(StationLookup, Protocol):
     def search(self, tenant_id: str, query: ChargePointQuery) -> tuple[list[ChargingStation], int]: ...
 
-    def connectors(self, tenant_id: str, charge_point_id: str) -> list[ConnectorState]: ...
+    def connectors(self, tenant_id: str, charge_point_id: str) -> list[ConnectorView]: ...
 
     def status_history(
-        self,
-        tenant_id: str,
-        charge_point_id: str,
-        connector_id: int,
-        start: datetime | None,
-        end: datetime | None,
-        limit: int,
-        offset: int,
+        self, tenant_id: str, charge_point_id: str, query: StatusQuery
     ) -> tuple[list[StatusEntry], int]: ...
 
     def update(

@@ -25,16 +25,17 @@ log = logging.getLogger(__name__)
 def run(services: JobServices, now: datetime) -> dict[str, Any]:
     expiry = services.reservations.expire(now)
     asked = 0
-    for tenant_id, charge_point_id, connector_id in expiry.still_reserved:
+    for tenant_id, charge_point_id, evse_id in expiry.still_reserved:
         try:
             if services.connections.current_connection(charge_point_id) is None:
                 continue  # offline: it reports its status when it reconnects
-            # Asked in the reservation's tenant, as the job.
+            # Asked in the reservation's tenant, as the job. (A 1.6 TriggerMessage body until
+            # commands take neutral bodies: 1.6 connector N is EVSE N.)
             services.commands.submit(
                 TenantScope(tenant_id, subject="job:reservations"),
                 charge_point_id,
                 "TriggerMessage",
-                {"requestedMessage": "StatusNotification", "connectorId": connector_id},
+                {"requestedMessage": "StatusNotification", "connectorId": evse_id},
             )
             asked += 1
         except Exception:  # one charger must not stop the others; the next expiry is its own

@@ -25,6 +25,7 @@ from csms.domain.metering import MeterSample
 from csms.domain.stations import BootInfo, ChargerContext, ConnectorStatus
 from csms.domain.tokens import IdTagInfo
 from csms.domain.transactions import TransactionStart, TransactionStop
+from csms.ocpp16.mapping import connector_ref, status_states
 from csms.ocpp16.registry import Services, on
 from csms.ocppj.errors import RpcError, RpcErrorKind
 from csms.ocppj.times import parse_datetime
@@ -101,11 +102,16 @@ def status_notification(
             RpcErrorKind.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be >= 0", {"field": "connectorId"}
         )
     timestamp = parse_datetime(p["timestamp"]) if "timestamp" in p else now
+    ref = connector_ref(p["connectorId"])
+    state, charging_state = status_states(p["status"])
     services.charge_points.status_notification(
         ctx,
         ConnectorStatus(
-            connector_id=p["connectorId"],
+            evse_id=ref.evse_id,
+            connector_id=ref.connector_id,
             status=p["status"],
+            state=state,
+            charging_state=charging_state,
             error_code=p["errorCode"],
             timestamp=timestamp,
             info=p.get("info"),

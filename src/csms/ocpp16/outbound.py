@@ -17,6 +17,7 @@ from csms.domain.reservations import NewReservation
 from csms.domain.smart_charging import ClearCriteria, ProfileSpec
 from csms.errors import InvalidInput
 from csms.ocpp16.local_list import frames
+from csms.ocpp16.mapping import connector_ref
 from csms.ocpp16.schemas import SCHEMAS
 from csms.ocppj.errors import RpcError
 from csms.ocppj.times import parse_datetime
@@ -195,7 +196,7 @@ def reservation(reservations: ReservationService) -> list[ActionSpec]:
             NewReservation(
                 tenant_id=command.tenant_id,
                 charge_point_id=command.charge_point_id,
-                connector_id=r["connectorId"],
+                evse_id=connector_ref(r["connectorId"]).evse_id,
                 id_tag=r["idTag"],
                 parent_id_tag=r.get("parentIdTag"),
                 expiry_date=parse_datetime(r["expiryDate"]),
@@ -248,7 +249,7 @@ def smart_charging(profiles: SmartChargingService) -> list[ActionSpec]:
             command.tenant_id,
             command.charge_point_id,
             ProfileSpec(
-                connector_id=r["connectorId"],
+                evse_id=connector_ref(r["connectorId"]).evse_id,
                 charging_profile_id=p["chargingProfileId"],
                 purpose=p["chargingProfilePurpose"],
                 stack_level=p["stackLevel"],
@@ -287,7 +288,7 @@ def smart_charging(profiles: SmartChargingService) -> list[ActionSpec]:
             command.charge_point_id,
             ClearCriteria(
                 charging_profile_id=r.get("id"),
-                connector_id=r.get("connectorId"),
+                evse_id=connector_ref(r["connectorId"]).evse_id if "connectorId" in r else None,
                 purpose=r.get("chargingProfilePurpose"),
                 stack_level=r.get("stackLevel"),
             ),

@@ -33,6 +33,7 @@ def boot_notification(
             firmware_version=station.get("firmwareVersion"),
             iccid=modem.get("iccid"),
             imsi=modem.get("imsi"),
+            reason=p["reason"],
         ),
         now,
     )

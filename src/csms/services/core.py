@@ -57,6 +57,7 @@ class ChargePointService:
                         "firmwareVersion": info.firmware_version,
                         "meterType": info.meter_type,
                         "meterSerialNumber": info.meter_serial_number,
+                        "bootReason": info.reason,
                         # Transactions a rebooted charger may have left open (stuck-transactions).
                         "openTransactionIds": uow.transactions.open_transaction_ids(ctx.charge_point_id),
                     },
@@ -80,8 +81,12 @@ class ChargePointService:
             recorded = uow.connectors.record_status(ctx.tenant_id, ctx.charge_point_id, status, now)
             if recorded is None:
                 return False
-            previous = (recorded.previous_status, recorded.previous_error_code)
-            changed = previous != (status.status, status.error_code)
+            previous = (
+                recorded.previous_status,
+                recorded.previous_error_code,
+                recorded.previous_charging_state,
+            )
+            changed = previous != (status.status, status.error_code, recorded.charging_state)
             if recorded.new_report and changed:
                 uow.events.add(
                     new_event(
@@ -90,14 +95,19 @@ class ChargePointService:
                         ctx.charge_point_id,
                         now,
                         {
+                            "evseId": status.evse_id,
                             "connectorId": status.connector_id,
                             "status": status.status,
+                            "state": status.state.value,
+                            "chargingState": _value(recorded.charging_state),
                             "errorCode": status.error_code,
                             "info": status.info,
                             "vendorId": status.vendor_id,
                             "vendorErrorCode": status.vendor_error_code,
                             "statusTimestamp": iso(status.timestamp),
                             "previousStatus": recorded.previous_status,
+                            "previousState": _value(recorded.previous_state),
+                            "previousChargingState": _value(recorded.previous_charging_state),
                             "previousErrorCode": recorded.previous_error_code,
                         },
                     )
@@ -105,6 +115,10 @@ class ChargePointService:
             return True
 
         return self._db.run(work)
+
+
+def _value(member: StrEnum | None) -> str | None:
+    return member.value if member is not None else None
 
 
 class DataTransferStatus(StrEnum):

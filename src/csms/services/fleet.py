@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from csms.clock import Clock
 from csms.domain.connections import ConnectionRecord, ConnectionStore, FrameSender
 from csms.domain.stations import (
+    OCPP_VERSIONS,
     ChargePointQuery,
     ChargingStation,
-    ConnectorState,
+    ConnectorView,
+    EvseView,
     FleetQueries,
     RegistrationStatus,
     StatusEntry,
+    StatusQuery,
+    evses,
 )
 from csms.domain.tenancy import TenantScope
 from csms.errors import InvalidInput
@@ -30,7 +33,11 @@ log = logging.getLogger(__name__)
 class ChargePointView:
     charge_point: ChargingStation
     connection: ConnectionRecord | None
-    connectors: list[ConnectorState] = field(default_factory=list)
+    connectors: list[ConnectorView] = field(default_factory=list)
+
+    @property
+    def evses(self) -> list[EvseView]:
+        return evses(self.connectors)
 
 
 class FleetService:
@@ -58,15 +65,21 @@ class FleetService:
         password: str | None,
         generate_password: bool,
         location_id: str | None,
+        ocpp_version: str | None = None,
     ) -> ProvisionedCharger:
+        """Add a station; ``ocpp_version`` pins it to one protocol (None: it may use any)."""
         if location_id is not None and not self._queries.location_exists(scope.tenant_id, location_id):
             raise InvalidInput(f"no location {location_id!r}")
+        pin = _pin(ocpp_version)
         now = self._clock.now()
         added = self._provisioning.add_charger(
             charge_point_id, scope.tenant_id, now, password=password, generate=generate_password
         )
-        if location_id is not None:
-            self._queries.update(scope.tenant_id, charge_point_id, {"location_id": location_id}, now)
+        settings = {"location_id": location_id, "ocpp_version": pin}
+        if location_id is not None or pin is not None:
+            self._queries.update(
+                scope.tenant_id, charge_point_id, {k: v for k, v in settings.items() if v is not None}, now
+            )
             added = ProvisionedCharger(
                 self._stations.require(scope, charge_point_id), added.generated_password
             )
@@ -88,24 +101,19 @@ class FleetService:
         live = self._connections.tenant_connections(scope.tenant_id).get(charge_point_id)
         return ChargePointView(charge_point, live, self._queries.connectors(scope.tenant_id, charge_point_id))
 
-    def connectors(self, scope: TenantScope, charge_point_id: str) -> list[ConnectorState]:
+    def connectors(self, scope: TenantScope, charge_point_id: str) -> list[ConnectorView]:
         self._stations.require(scope, charge_point_id)
         return self._queries.connectors(scope.tenant_id, charge_point_id)
 
+    def evses(self, scope: TenantScope, charge_point_id: str) -> list[EvseView]:
+        """The station's EVSEs with their connectors, as far as status reports made them known."""
+        return evses(self.connectors(scope, charge_point_id))
+
     def status_history(
-        self,
-        scope: TenantScope,
-        charge_point_id: str,
-        connector_id: int,
-        start: datetime | None,
-        end: datetime | None,
-        limit: int,
-        offset: int,
+        self, scope: TenantScope, charge_point_id: str, query: StatusQuery
     ) -> tuple[list[StatusEntry], int]:
         self._stations.require(scope, charge_point_id)
-        return self._queries.status_history(
-            scope.tenant_id, charge_point_id, connector_id, start, end, limit, offset
-        )
+        return self._queries.status_history(scope.tenant_id, charge_point_id, query)
 
     def connected(self, scope: TenantScope) -> list[ConnectionRecord]:
         return sorted(
@@ -122,7 +130,11 @@ class FleetService:
         registration_status: RegistrationStatus | None = None,
         location_id: str | None = None,
         set_location: bool = False,
+        ocpp_version: str | None = None,
+        set_ocpp_version: bool = False,
     ) -> ChargePointView:
+        """Change what is given; ``set_location`` / ``set_ocpp_version`` with None clear the
+        location / the protocol pin (the station may then negotiate either protocol)."""
         self._stations.require(scope, charge_point_id)
         changes: dict[str, Any] = {}
         if password is not None and clear_password:
@@ -139,6 +151,8 @@ class FleetService:
             if location_id is not None and not self._queries.location_exists(scope.tenant_id, location_id):
                 raise InvalidInput(f"no location {location_id!r}")
             changes["location_id"] = location_id
+        if set_ocpp_version:
+            changes["ocpp_version"] = _pin(ocpp_version)
         if changes:
             self._queries.update(scope.tenant_id, charge_point_id, changes, self._clock.now())
         return self.get(scope, charge_point_id)
@@ -156,6 +170,12 @@ class FleetService:
                 self._sender.close(current)
             except Exception:
                 log.exception("could not close the decommissioned charger's connection")
+
+
+def _pin(ocpp_version: str | None) -> str | None:
+    if ocpp_version is not None and ocpp_version not in OCPP_VERSIONS:
+        raise InvalidInput(f"ocppVersion must be one of {', '.join(OCPP_VERSIONS)} (or null)")
+    return ocpp_version
 
 
 def _with(query: ChargePointQuery, **changes: Any) -> ChargePointQuery:

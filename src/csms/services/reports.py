@@ -13,11 +13,14 @@ Attribution rules (what operators reconcile against):
   both days, and its days add up to exactly ``meterStop - meterStart``. An open transaction
   counts up to its latest reading. Readings are made monotonic (a reading below an earlier
   one, or above ``meterStop``, is ignored), so a glitching meter never gives negative energy.
-- **Utilisation** is the share of the range a connector reported ``Charging``: each status
-  report holds from its timestamp (the charger's, not the time we received it) until the
-  next report; the last report before the range holds from the range start; the part of
-  the range still in the future is not counted. Time before a connector's first report is
-  ``unknown``.
+- **Utilisation** is the share of the range a connector was charging (charging state
+  ``Charging``: a 1.6 status ``Charging``, or a 2.0.1 transaction's charging state); it is
+  ``occupied`` while its state is ``Occupied`` (a vehicle plugged in: 1.6 Preparing through
+  Finishing). Each status report holds from its timestamp (the station's, not the time we
+  received it) until the next report; the last report before the range holds from the range
+  start; the part of the range still in the future is not counted. Time before a
+  connector's first report is ``unknown``. A station's own status (EVSE 0) is not a
+  connector's.
 
 The energy per charger and day of complete UTC days is kept in a daily rollup by the
 meter-housekeeping job, computed by these same rules; the report reads it for the whole days
@@ -132,6 +135,7 @@ class ReportService:
         connectors = [
             ConnectorUtilisation(
                 charge_point_id=r.charge_point_id,
+                evse_id=r.evse_id,
                 connector_id=r.connector_id,
                 charging_seconds=_round(r.charging),
                 occupied_seconds=_round(r.occupied),
@@ -139,7 +143,7 @@ class ReportService:
                 range_seconds=_round(range_seconds),
                 utilisation=_share(r.charging, range_seconds),
             )
-            for r in sorted(rows, key=lambda r: (r.charge_point_id, r.connector_id))
+            for r in sorted(rows, key=lambda r: (r.charge_point_id, r.evse_id, r.connector_id))
         ]
         charging = sum(r.charging for r in rows)
         total_range = range_seconds * len(rows)

@@ -87,7 +87,7 @@ class TransactionService:
                         ctx.tenant_id,
                         ctx.charge_point_id,
                         used.reservation_id,
-                        used.connector_id,
+                        used.evse_id,
                         used.id_tag,
                         used.expiry_date,
                         ReservationStatus.USED,

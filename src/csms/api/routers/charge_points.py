@@ -16,7 +16,15 @@ from csms.api.common import MAX_INT, ApiModel, From, Limit, Offset, Page, To, Ut
 from csms.api.context import services
 from csms.domain.connections import ConnectionRecord
 from csms.domain.locations import LOCATION_ID_PATTERN
-from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargePointQuery, ConnectorState, RegistrationStatus
+from csms.domain.stations import (
+    CHARGE_POINT_ID_PATTERN,
+    AvailabilityState,
+    ChargePointQuery,
+    ChargingState,
+    ConnectorView,
+    RegistrationStatus,
+    StatusQuery,
+)
 from csms.domain.tenancy import Role
 from csms.services.fleet import ChargePointView, FleetService
 
@@ -42,10 +50,19 @@ class ChargePointUpdate(ApiModel):
     )
 
 
+#: What connectorId means, wherever the API shows one.
+CONNECTOR_ID = "the connector within its EVSE (1.6 connector N is EVSE N, connector 1)"
+
+
 class Connector(ApiModel):
-    connector_id: int
-    status: str
-    error_code: str
+    evse_id: int = Field(description="the EVSE (0: the station itself)")
+    connector_id: int = Field(description=CONNECTOR_ID)
+    status: str = Field(description="as reported (a 1.6 ChargePointStatus or a 2.0.1 ConnectorStatus)")
+    state: AvailabilityState = Field(description="normalized (2.0.1 ConnectorStatus vocabulary)")
+    charging_state: ChargingState | None = Field(
+        description="normalized: Charging, EVConnected, SuspendedEV, SuspendedEVSE, Idle; null when unknown"
+    )
+    error_code: str | None = Field(description="1.6 ChargePointErrorCode; null for 2.0.1")
     info: str | None
     vendor_id: str | None
     vendor_error_code: str | None
@@ -86,9 +103,12 @@ class ChargePointCreated(ApiModel):
 
 
 class StatusHistoryEntry(ApiModel):
+    evse_id: int
     connector_id: int
     status: str
-    error_code: str
+    state: AvailabilityState
+    charging_state: ChargingState | None
+    error_code: str | None
     info: str | None
     vendor_id: str | None
     vendor_error_code: str | None
@@ -134,7 +154,7 @@ def _out(view: ChargePointView, now: datetime) -> dict[str, object]:
     }
 
 
-def _connector(state: ConnectorState) -> Connector:
+def _connector(state: ConnectorView) -> Connector:
     return Connector.model_validate(state, from_attributes=True)
 
 
@@ -296,7 +316,11 @@ def status_history(
             [{"loc": ("query", "from"), "msg": "must be before to", "type": "value_error"}]
         )
     fleet, _ = _fleet()
-    entries, total = fleet.status_history(scope, chargePointId, connectorId, start, end, limit, offset)
+    entries, total = fleet.status_history(
+        scope,
+        chargePointId,
+        StatusQuery(evse_id=connectorId, start=start, end=end, limit=limit, offset=offset),
+    )
     items = [StatusHistoryEntry.model_validate(e, from_attributes=True) for e in entries]
     return Page[StatusHistoryEntry](items=items, total=total, limit=limit, offset=offset)
 

@@ -32,7 +32,7 @@ ERRORS = error_responses(401, 404, 422)
 
 class ChargingProfileOut(ApiModel):
     charging_profile_id: int
-    connector_id: int = Field(description="0 = the whole charge point")
+    evse_id: int = Field(description="the EVSE (0 = the whole station; 1.6 connector N is EVSE N)")
     charging_profile_purpose: str
     stack_level: int
     charging_profile_kind: str
@@ -52,7 +52,7 @@ def _profile(p: ChargingProfile, now: datetime) -> ChargingProfileOut:
     s = p.spec
     return ChargingProfileOut(
         charging_profile_id=s.charging_profile_id,
-        connector_id=s.connector_id,
+        evse_id=s.evse_id,
         charging_profile_purpose=s.purpose,
         stack_level=s.stack_level,
         charging_profile_kind=s.kind,
@@ -85,12 +85,10 @@ def list_charging_profiles(
     any_status: Annotated[
         bool, Query(alias="anyStatus", description="every status (ignores `status`)")
     ] = False,
-    connector_id: Annotated[int | None, Query(alias="connectorId", ge=0, le=MAX_INT)] = None,
+    evse_id: Annotated[int | None, Query(alias="evseId", ge=0, le=MAX_INT)] = None,
 ) -> Page[ChargingProfileOut]:
     scope = caller(router).scope
-    query = ProfileQuery(
-        status=None if any_status else status, connector_id=connector_id, limit=limit, offset=offset
-    )
+    query = ProfileQuery(status=None if any_status else status, evse_id=evse_id, limit=limit, offset=offset)
     found, total = services(router).smart_charging.search(scope, chargePointId, query)
     now = services(router).clock.now()
     items = [_profile(p, now) for p in found]

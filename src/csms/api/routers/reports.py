@@ -12,9 +12,10 @@ from pydantic import Field
 from csms.api.auth import caller
 from csms.api.common import ApiModel, From, To, UtcDatetime, error_responses
 from csms.api.context import services
+from csms.api.routers.charge_points import CONNECTOR_ID
 from csms.api.routers.transactions import utc_param
 from csms.domain.locations import LOCATION_ID_PATTERN
-from csms.domain.reports import CHARGING_STATUS, OCCUPIED_STATUSES, EnergyDay, ReportFilter
+from csms.domain.reports import EnergyDay, ReportFilter
 from csms.domain.stations import CHARGE_POINT_ID_PATTERN
 from csms.services.reports import DEFAULT_RANGE, MAX_RANGE, ReportService
 
@@ -76,9 +77,12 @@ class EnergyReportOut(ApiModel):
 
 class ConnectorUtilisationOut(ApiModel):
     charge_point_id: str
-    connector_id: int
-    charging_seconds: float = Field(description=f"time in status {CHARGING_STATUS}")
-    occupied_seconds: float = Field(description=f"time in {', '.join(OCCUPIED_STATUSES)}")
+    evse_id: int
+    connector_id: int = Field(description=CONNECTOR_ID)
+    charging_seconds: float = Field(description="time with chargingState Charging")
+    occupied_seconds: float = Field(
+        description="time with state Occupied (a vehicle plugged in; 1.6: Preparing to Finishing)"
+    )
     unknown_seconds: float = Field(description="time before the connector's first status report")
     range_seconds: float = Field(description="the elapsed part of the range")
     utilisation: float | None = Field(description="chargingSeconds / rangeSeconds (null if 0 s elapsed)")
@@ -93,7 +97,7 @@ class UtilisationTotals(ApiModel):
 class UtilisationReportOut(ApiModel):
     start: UtcDatetime = Field(alias="from")
     end: UtcDatetime = Field(alias="to")
-    connectors: list[ConnectorUtilisationOut] = Field(description="by charge point id, then connector id")
+    connectors: list[ConnectorUtilisationOut] = Field(description="by station id, EVSE id, then connector id")
     totals: UtilisationTotals
 
 
@@ -155,10 +159,12 @@ def energy_report(
 @router.get(
     "/reports/utilisation",
     summary="Share of time each connector was charging",
-    description=f"{_RANGE}\n\nFrom the connectors' status history: each StatusNotification holds from "
-    "its timestamp (the charger's clock) until the connector's next one; the last one before `from` "
-    "holds from `from`. Only the part of the range that has elapsed counts (rangeSeconds). Connector "
-    "0 (the charger itself) is left out.",
+    description=f"{_RANGE}\n\nFrom the connectors' status history, in the normalized vocabulary: "
+    "charging is chargingState Charging (a 1.6 status Charging, or a 2.0.1 transaction's charging "
+    "state), occupied is state Occupied. Each status report holds from its timestamp (the station's "
+    "clock) until the connector's next one; the last one before `from` holds from `from`. Only the "
+    "part of the range that has elapsed counts (rangeSeconds). EVSE 0 (the station itself) is left "
+    "out.",
     tags=TAG,
     responses={200: {"description": "the report"}, **error_responses(401, 404, 422, 503)},
 )

@@ -32,7 +32,7 @@ ERRORS = error_responses(401, 404, 422)
 class ReservationOut(ApiModel):
     reservation_id: int = Field(description="the OCPP reservationId")
     charge_point_id: str
-    connector_id: int
+    evse_id: int
     id_tag: str
     parent_id_tag: str | None
     expiry_date: UtcDatetime
@@ -47,7 +47,7 @@ def _reservation(r: Reservation) -> ReservationOut:
     return ReservationOut(
         reservation_id=r.id,
         charge_point_id=r.charge_point_id,
-        connector_id=r.connector_id,
+        evse_id=r.evse_id,
         id_tag=r.id_tag,
         parent_id_tag=r.parent_id_tag,
         expiry_date=r.expiry_date,

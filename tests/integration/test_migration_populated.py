@@ -1,0 +1,397 @@
+"""Migrations 0010 onward (issue 12, the version-neutral model) carry a populated 1.6 database
+over: every row keeps its ids, and a 1.6 charger then works against the migrated rows.
+
+The database is built at revision 0009 (the last one before the neutral model) with what a
+year of 1.6 operation leaves behind, upgraded to head, and read back. A 1.6 charger is then
+played through the real 1.6 dispatcher and the PostgreSQL repositories on that database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from csms.data.database import PgDatabase
+from csms.data.migrate import upgrade
+from csms.domain.stations import ChargerContext
+from csms.ocpp16.adapter import ADAPTER
+from csms.ocpp16.registry import Services
+from csms.ocppj.dispatcher import Dispatcher
+from csms.security import hash_password, verify_password
+from csms.services.admission import AdmissionService
+from csms.services.authorization import AuthorizationService
+from csms.services.core import ChargePointService, DataTransferService
+from csms.services.transactions import TransactionService
+from tests.fakes import FakeConnectionStore
+from tests.integration.conftest import rows
+
+pytestmark = pytest.mark.integration
+
+MIGRATION_DB = "csms_populated_migration"
+BEFORE = "0009"
+T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+PASSWORD = "a-station-password-16"
+
+
+@pytest.fixture
+def scratch_engine(engine: Engine) -> Iterator[Engine]:
+    """A database of its own on the same server, to migrate step by step."""
+    admin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {MIGRATION_DB} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {MIGRATION_DB}"))
+    scratch = create_engine(
+        engine.url.set(database=MIGRATION_DB), connect_args={"options": "-c timezone=UTC"}
+    )
+    try:
+        yield scratch
+    finally:
+        scratch.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {MIGRATION_DB} WITH (FORCE)"))
+        admin.dispose()
+
+
+def _insert(conn: Any, table: str, **values: Any) -> Any:
+    columns = ", ".join(values)
+    params = ", ".join(f":{k}" for k in values)
+    encoded = {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in values.items()}
+    return conn.execute(
+        text(f"INSERT INTO {table} ({columns}) VALUES ({params}) RETURNING *"), encoded
+    ).first()
+
+
+def populate_16(engine: Engine) -> dict[str, Any]:
+    """What a 1.6 deployment at revision 0009 holds; returns the ids allocated."""
+    ids: dict[str, Any] = {}
+    with engine.begin() as conn:
+        _insert(conn, "tenants", id="acme", name="Acme", created_at=T0)
+        _insert(conn, "locations", id="depot", tenant_id="acme", name="Depot", created_at=T0, updated_at=T0)
+        for cp, password in (("CP-A", PASSWORD), ("CP-B", None)):
+            _insert(
+                conn,
+                "charge_points",
+                id=cp,
+                tenant_id="acme",
+                password_hash=hash_password(password) if password else None,
+                registration_status="Accepted",
+                vendor="Acme",
+                model="Fast-22",
+                charge_box_serial_number="BOX-1",
+                meter_type="ABB",
+                last_boot_at=T0,
+                created_at=T0,
+                updated_at=T0,
+                location_id="depot",
+            )
+        # Connector 0 (the charger), a charging connector 1 and a faulted connector 2
+        for connector, status, error in (
+            (0, "Available", "NoError"),
+            (1, "Charging", "NoError"),
+            (2, "Faulted", "GroundFailure"),
+        ):
+            _insert(
+                conn,
+                "connectors",
+                tenant_id="acme",
+                charge_point_id="CP-A",
+                connector_id=connector,
+                status=status,
+                error_code=error,
+                status_timestamp=T0,
+                updated_at=T0,
+            )
+        for minutes, status in ((0, "Available"), (5, "Preparing"), (6, "Charging"), (50, "Finishing")):
+            _insert(
+                conn,
+                "connector_status_history",
+                tenant_id="acme",
+                charge_point_id="CP-A",
+                connector_id=1,
+                status=status,
+                error_code="NoError",
+                status_timestamp=T0 + timedelta(minutes=minutes),
+                received_at=T0 + timedelta(minutes=minutes),
+            )
+        for tag, status, parent in (("TAG-OLD", "Accepted", "FLEET"), ("TAG-BLOCKED", "Blocked", None)):
+            _insert(
+                conn,
+                "id_tags",
+                tenant_id="acme",
+                id_tag=tag,
+                status=status,
+                parent_id_tag=parent,
+                expiry_date=T0 + timedelta(days=3650),
+                created_at=T0,
+                updated_at=T0,
+            )
+        closed = _insert(
+            conn,
+            "transactions",
+            tenant_id="acme",
+            charge_point_id="CP-A",
+            connector_id=1,
+            id_tag="TAG-OLD",
+            start_auth_status="Accepted",
+            meter_start=1000,
+            start_timestamp=T0,
+            meter_stop=9000,
+            stop_timestamp=T0 + timedelta(hours=1),
+            stop_reason="Local",
+            stop_id_tag="TAG-OLD",
+            started_received_at=T0,
+            stopped_received_at=T0 + timedelta(hours=1),
+        )
+        opened = _insert(
+            conn,
+            "transactions",
+            tenant_id="acme",
+            charge_point_id="CP-A",
+            connector_id=2,
+            id_tag="TAG-OLD",
+            start_auth_status="Accepted",
+            meter_start=500,
+            start_timestamp=T0 + timedelta(hours=2),
+            started_received_at=T0 + timedelta(hours=2),
+        )
+        ids["closed"], ids["open"] = closed.id, opened.id
+        _insert(
+            conn,
+            "unknown_transaction_stops",
+            tenant_id="acme",
+            charge_point_id="CP-A",
+            transaction_id=777,
+            meter_stop=10,
+            stop_timestamp=T0,
+            received_at=T0,
+        )
+        # Samples in two monthly partitions (and the default one, far in the past)
+        for at, value in (
+            (T0 + timedelta(minutes=30), "5000"),
+            (T0 + timedelta(days=31), "7000"),
+            (datetime(2001, 1, 1, tzinfo=UTC), "1"),
+        ):
+            _insert(
+                conn,
+                "meter_samples",
+                tenant_id="acme",
+                charge_point_id="CP-A",
+                connector_id=1,
+                transaction_id=closed.id,
+                timestamp=at,
+                measurand="Energy.Active.Import.Register",
+                unit="Wh",
+                context="Sample.Periodic",
+                location="Outlet",
+                format="Raw",
+                value=value,
+                numeric_value=float(value),
+                received_at=at,
+            )
+        for key, value, readonly in (
+            ("HeartbeatInterval", "120", False),
+            ("LightIntensity", "40", False),
+            ("NumberOfConnectors", "2", True),
+        ):
+            _insert(
+                conn,
+                "charge_point_configuration",
+                tenant_id="acme",
+                charge_point_id="CP-A",
+                key=key,
+                value=value,
+                readonly=readonly,
+                updated_at=T0,
+            )
+        reservation = _insert(
+            conn,
+            "reservations",
+            tenant_id="acme",
+            charge_point_id="CP-A",
+            connector_id=2,
+            id_tag="TAG-OLD",
+            parent_id_tag="FLEET",
+            expiry_date=T0 + timedelta(days=1),
+            status="used",
+            transaction_id=opened.id,
+            created_at=T0,
+            updated_at=T0,
+        )
+        ids["reservation"] = reservation.id
+        profile = _insert(
+            conn,
+            "charging_profiles",
+            tenant_id="acme",
+            charge_point_id="CP-A",
+            connector_id=1,
+            charging_profile_id=7,
+            purpose="TxDefaultProfile",
+            stack_level=0,
+            kind="Absolute",
+            schedule={"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]},
+            status="installed",
+            created_at=T0,
+            updated_at=T0,
+        )
+        ids["profile"] = profile.id
+        _insert(
+            conn,
+            "commands",
+            id="cmd-1",
+            tenant_id="acme",
+            charge_point_id="CP-A",
+            action="ReserveNow",
+            request={"connectorId": 2, "idTag": "TAG-OLD", "reservationId": reservation.id},
+            status="accepted",
+            response={"status": "Accepted"},
+            created_at=T0,
+        )
+    return ids
+
+
+def dispatcher_16(engine: Engine) -> Dispatcher[Services]:
+    db = PgDatabase(engine)
+    return Dispatcher(
+        ADAPTER,
+        Services(
+            charge_points=ChargePointService(db, FakeConnectionStore(), heartbeat_interval=300),
+            authorization=AuthorizationService(db),
+            transactions=TransactionService(db),
+            data_transfer=DataTransferService(),
+        ),
+    )
+
+
+def answer(dispatcher: Dispatcher[Services], action: str, payload: dict[str, Any], at: datetime) -> Any:
+    ctx = ChargerContext(charge_point_id="CP-A", tenant_id="acme", connection_id="c-1")
+    outcome = dispatcher.dispatch(json.dumps([2, "m-1", action, payload]), ctx, at)
+    assert outcome.reply is not None
+    reply = json.loads(outcome.reply)
+    assert reply[0] == 3, reply
+    return reply[2]
+
+
+def test_a_populated_16_database_is_carried_over(scratch_engine: Engine) -> None:
+    # Given a 1.6 database at the last revision before the version-neutral model
+    upgrade(scratch_engine, BEFORE)
+    ids = populate_16(scratch_engine)
+
+    # When it is migrated to head
+    upgrade(scratch_engine)
+
+    # Then the stations keep their ids, settings and password, unpinned and of unknown protocol
+    stations = rows(scratch_engine, "SELECT * FROM charge_points ORDER BY id")
+    assert [s["id"] for s in stations] == ["CP-A", "CP-B"]
+    assert verify_password(PASSWORD, str(stations[0]["password_hash"]))
+    assert stations[1]["password_hash"] is None
+    assert [(s["ocpp_version"], s["last_protocol"], s["boot_reason"]) for s in stations] == [
+        (None, None, None)
+    ] * 2
+    assert (stations[0]["charge_box_serial_number"], stations[0]["location_id"]) == ("BOX-1", "depot")
+    # 1.6 connector N is EVSE N connector 1 (connector 0: EVSE 0 connector 0), with the
+    # normalized state and charging state next to the status as reported
+    assert rows(
+        scratch_engine,
+        "SELECT evse_id, connector_id, status, state, charging_state, error_code FROM connectors "
+        "ORDER BY evse_id, connector_id",
+    ) == [
+        {
+            "evse_id": 0,
+            "connector_id": 0,
+            "status": "Available",
+            "state": "Available",
+            "charging_state": "Idle",
+            "error_code": "NoError",
+        },
+        {
+            "evse_id": 1,
+            "connector_id": 1,
+            "status": "Charging",
+            "state": "Occupied",
+            "charging_state": "Charging",
+            "error_code": "NoError",
+        },
+        {
+            "evse_id": 2,
+            "connector_id": 1,
+            "status": "Faulted",
+            "state": "Faulted",
+            "charging_state": None,
+            "error_code": "GroundFailure",
+        },
+    ]
+    assert rows(
+        scratch_engine,
+        "SELECT id, evse_id, connector_id, status, state, charging_state FROM connector_status_history "
+        "ORDER BY id",
+    ) == [
+        {
+            "id": 1,
+            "evse_id": 1,
+            "connector_id": 1,
+            "status": "Available",
+            "state": "Available",
+            "charging_state": "Idle",
+        },
+        {
+            "id": 2,
+            "evse_id": 1,
+            "connector_id": 1,
+            "status": "Preparing",
+            "state": "Occupied",
+            "charging_state": "EVConnected",
+        },
+        {
+            "id": 3,
+            "evse_id": 1,
+            "connector_id": 1,
+            "status": "Charging",
+            "state": "Occupied",
+            "charging_state": "Charging",
+        },
+        {
+            "id": 4,
+            "evse_id": 1,
+            "connector_id": 1,
+            "status": "Finishing",
+            "state": "Occupied",
+            "charging_state": "EVConnected",
+        },
+    ]
+    # Reservations and charging profiles address the EVSE of their 1.6 connector
+    assert rows(scratch_engine, "SELECT id, evse_id, status, transaction_id FROM reservations") == [
+        {"id": ids["reservation"], "evse_id": 2, "status": "used", "transaction_id": ids["open"]}
+    ]
+    assert rows(scratch_engine, "SELECT id, evse_id, charging_profile_id, status FROM charging_profiles") == [
+        {"id": ids["profile"], "evse_id": 1, "charging_profile_id": 7, "status": "installed"}
+    ]
+    assert rows(scratch_engine, "SELECT id, action, status FROM commands") == [
+        {"id": "cmd-1", "action": "ReserveNow", "status": "accepted"}
+    ]
+
+
+def test_a_16_charger_works_against_the_migrated_rows(scratch_engine: Engine) -> None:
+    upgrade(scratch_engine, BEFORE)
+    populate_16(scratch_engine)
+    upgrade(scratch_engine)
+    at = T0 + timedelta(days=40)
+
+    # The station with a password is admitted with it
+    admission = AdmissionService(PgDatabase(scratch_engine), allow_unknown=False, default_tenant="acme")
+    from csms.security import BasicCredentials
+
+    admitted = admission.admit("CP-A", BasicCredentials("CP-A", PASSWORD), at)
+    assert admitted.refusal is None
+
+    # A status report replaces the migrated one of the same connector
+    dispatcher = dispatcher_16(scratch_engine)
+    report = {"connectorId": 1, "errorCode": "NoError", "status": "Available", "timestamp": at.isoformat()}
+    assert answer(dispatcher, "StatusNotification", report, at) == {}
+    assert rows(
+        scratch_engine, "SELECT status, state FROM connectors WHERE evse_id = 1 AND connector_id = 1"
+    ) == [{"status": "Available", "state": "Available"}]
