@@ -38,7 +38,7 @@ class FakeUnitOfWork:
         self.tenant_ids: set[str] = set()
         self.chargers: dict[str, ChargingStation] = {}
         self.boots: dict[str, BootInfo] = {}
-        #: How often record_protocol changed a station's last protocol.
+        #: How often record_protocol was called (each call is a write).
         self.protocol_writes = 0
         self.connector_latest: dict[tuple[str, int, int], ConnectorStatus] = {}
         self.status_history: list[ConnectorStatus] = []
@@ -239,10 +239,10 @@ class _ChargePoints:
         self._uow.boots[charge_point_id] = info
 
     def record_protocol(self, charge_point_id: str, protocol: str, at: datetime) -> None:
+        self._uow.protocol_writes += 1
         station = self._uow.chargers.get(charge_point_id)
-        if station is not None and station.last_protocol != protocol:
+        if station is not None:
             self._uow.chargers[charge_point_id] = replace(station, last_protocol=protocol)
-            self._uow.protocol_writes += 1
 
     def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargingStation:
         return self._uow.chargers.setdefault(

@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 import websockets
 from ocpp.v16 import call
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
@@ -55,6 +55,25 @@ async def test_other_subprotocols_are_refused_with_400(
     provisioning.add_charger("CP-P", "default", now)
     assert await refused_status(open_socket(stack, "CP-P", subprotocols=["ocpp2.0", "ocpp1.5"])) == 400
     assert await refused_status(open_socket(stack, "CP-P", subprotocols=[])) == 400
+
+
+async def test_a_pinned_station_gets_its_protocol_and_its_last_protocol_is_recorded(
+    stack: LocalStack, provisioning: ProvisioningService, now: datetime, engine: Engine
+) -> None:
+    provisioning.add_charger("CP-PIN", "default", now)
+    # Unpinned, a station offering both gets 2.0.1, which is recorded as its last protocol
+    socket = await open_socket(stack, "CP-PIN", subprotocols=["ocpp1.6", "ocpp2.0.1"])
+    assert socket.subprotocol == "ocpp2.0.1"
+    await socket.close()
+    assert rows(engine, "SELECT last_protocol FROM charge_points") == [{"last_protocol": "ocpp2.0.1"}]
+    # Pinned to 1.6, it gets 1.6 for the same offer, and is refused when 1.6 is not offered
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE charge_points SET ocpp_version = 'ocpp1.6'"))
+    socket = await open_socket(stack, "CP-PIN", subprotocols=["ocpp2.0.1", "ocpp1.6"])
+    assert socket.subprotocol == "ocpp1.6"
+    await socket.close()
+    assert await refused_status(open_socket(stack, "CP-PIN", subprotocols=["ocpp2.0.1"])) == 400
+    assert rows(engine, "SELECT last_protocol FROM charge_points") == [{"last_protocol": "ocpp1.6"}]
 
 
 async def test_a_subprotocol_header_sent_twice_is_one_list_and_an_encoded_newline_is_no_id(

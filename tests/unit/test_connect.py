@@ -56,9 +56,15 @@ class World:
             origin_verify_secret=SECRET,
         )
 
-    def provision(self, charge_point_id: str = "CP-1", password: str | None = None) -> None:
+    def provision(
+        self, charge_point_id: str = "CP-1", password: str | None = None, ocpp_version: str | None = None
+    ) -> None:
         self.db.uow.chargers[charge_point_id] = ChargingStation(
-            charge_point_id, "t1", RegistrationStatus.ACCEPTED, hash_password(password) if password else None
+            charge_point_id,
+            "t1",
+            RegistrationStatus.ACCEPTED,
+            hash_password(password) if password else None,
+            ocpp_version=ocpp_version,
         )
 
 
@@ -119,6 +125,54 @@ def test_no_supported_subprotocol_is_400(world: World) -> None:
     assert handle(a_connect_event(**{"Sec-WebSocket-Protocol": "ocpp2.0, ocpp1.5"}), None, world.deps) == {
         "statusCode": 400
     }
+
+
+@pytest.mark.parametrize(
+    ("pinned", "offered", "chosen"),
+    [
+        # an unpinned station gets our best of what it offers
+        (None, "ocpp1.6, ocpp2.0.1", "ocpp2.0.1"),
+        (None, "ocpp1.6", "ocpp1.6"),
+        # a pinned one only its own protocol, however it ranks what it offers
+        ("ocpp1.6", "ocpp2.0.1, ocpp1.6", "ocpp1.6"),
+        ("ocpp2.0.1", "ocpp1.6, ocpp2.0.1", "ocpp2.0.1"),
+        # and is refused when it does not offer it, as when nothing fits
+        ("ocpp2.0.1", "ocpp1.6", None),
+        ("ocpp1.6", "ocpp2.0.1", None),
+    ],
+)
+def test_a_pinned_station_speaks_only_its_protocol(
+    world: World, pinned: str | None, offered: str, chosen: str | None
+) -> None:
+    world.provision(ocpp_version=pinned)
+    result = handle(a_connect_event(**{"Sec-WebSocket-Protocol": offered}), None, world.deps)
+    if chosen is None:
+        assert result == {"statusCode": 400}
+        assert not world.connections.records
+        assert world.db.uow.chargers["CP-1"].last_protocol is None
+    else:
+        assert result == {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": chosen}}
+        assert world.connections.records["conn-new"].protocol == chosen
+        assert world.db.uow.chargers["CP-1"].last_protocol == chosen
+
+
+def test_the_last_protocol_is_written_only_when_it_changes(world: World) -> None:
+    world.provision()
+    for offered in ("ocpp1.6", "ocpp1.6", "ocpp2.0.1", "ocpp2.0.1", "ocpp1.6"):
+        assert (
+            handle(a_connect_event(**{"Sec-WebSocket-Protocol": offered}), None, world.deps)["statusCode"]
+            == 200
+        )
+    assert world.db.uow.chargers["CP-1"].last_protocol == "ocpp1.6"
+    assert world.db.uow.protocol_writes == 3
+
+
+def test_a_refused_connection_records_no_protocol(world: World) -> None:
+    world.provision(password="s3cret-password")
+    assert handle(a_connect_event(Authorization=auth("CP-1", "wrong")), None, world.deps) == {
+        "statusCode": 401
+    }
+    assert world.db.uow.protocol_writes == 0
 
 
 def test_unknown_charger_is_404_unless_unknown_chargers_are_allowed() -> None:

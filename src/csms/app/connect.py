@@ -14,7 +14,7 @@ from csms.domain.connections import ConnectionRecord, ConnectionStore, FrameSend
 from csms.domain.events import DomainEvent, new_event
 from csms.observability import bind_invocation, reset_invocation
 from csms.security import parse_basic_auth
-from csms.services.admission import AdmissionService
+from csms.services.admission import AdmissionService, choose_protocol
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,15 @@ def default_deps() -> ConnectDeps:
     )
 
 
+def offered_tokens(offered: str | None) -> set[str]:
+    """The subprotocols in a comma-separated Sec-WebSocket-Protocol value."""
+    return {token.strip() for token in (offered or "").split(",") if token.strip()}
+
+
 def choose_subprotocol(offered: str | None) -> str | None:
-    """Our best subprotocol among those the charger offered (comma separated), if any."""
-    tokens = {token.strip() for token in (offered or "").split(",") if token.strip()}
-    return next((protocol for protocol in SUPPORTED_SUBPROTOCOLS if protocol in tokens), None)
+    """Our best subprotocol among those the charger offered (comma separated), if any, before
+    the station's own pin is known."""
+    return choose_protocol(offered_tokens(offered))
 
 
 def offered_subprotocols(event: dict[str, Any]) -> str | None:
@@ -95,8 +100,8 @@ def handle(event: dict[str, Any], context: Any, deps: ConnectDeps | None = None)
         if not charge_point_id:
             return _refuse(404, "no charge point id in the URL", source_ip=source_ip)
         offered = offered_subprotocols(event)
-        protocol = choose_subprotocol(offered)
-        if protocol is None:
+        # Nothing we speak offered: refused before the database is asked.
+        if choose_subprotocol(offered) is None:
             return _refuse(
                 400,
                 "no supported subprotocol offered",
@@ -105,7 +110,7 @@ def handle(event: dict[str, Any], context: Any, deps: ConnectDeps | None = None)
             )
         credentials = parse_basic_auth(headers.get("authorization"))
         now = deps.clock.now()
-        admission = deps.admission.admit(charge_point_id, credentials, now)
+        admission = deps.admission.admit(charge_point_id, credentials, now, offered_tokens(offered))
         if admission.refusal is not None:
             # Never log the secret itself: only whether one was presented and for whom.
             return _refuse(
@@ -115,9 +120,13 @@ def handle(event: dict[str, Any], context: Any, deps: ConnectDeps | None = None)
                 credentials_presented=credentials is not None,
                 username_matches=credentials is not None
                 and credentials.password_of(charge_point_id) is not None,
+                offered=offered,
+                pinned=admission.charge_point.ocpp_version if admission.charge_point else None,
             )
         charge_point = admission.charge_point
+        protocol = admission.protocol
         assert charge_point is not None
+        assert protocol is not None
         previous = deps.connections.register(
             ConnectionRecord(
                 connection_id=connection_id,

@@ -1,12 +1,15 @@
-"""Security functional block: which chargers may open a connection, and with what identity."""
+"""Security functional block: which stations may open a connection, with what identity, and
+in which protocol."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from csms.constants import SUPPORTED_SUBPROTOCOLS
 from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargingStation
 from csms.domain.storage import Database, UnitOfWork
 from csms.security import BasicCredentials, verify_password
@@ -20,19 +23,34 @@ class Refusal(StrEnum):
     UNKNOWN_CHARGER = "unknown charger"
     BAD_CREDENTIALS = "missing or wrong credentials"
     INVALID_ID = "invalid charge point id"
+    #: The station is pinned to a protocol it did not offer.
+    PROTOCOL_NOT_OFFERED = "the station's protocol was not offered"
 
     @property
     def http_status(self) -> int:
         # OCPP-J 1.6 §3.1.1: an unrecognised charge point id SHOULD get 404.
-        return {"unknown charger": 404, "missing or wrong credentials": 401, "invalid charge point id": 400}[
-            self.value
-        ]
+        return {
+            "unknown charger": 404,
+            "missing or wrong credentials": 401,
+            "invalid charge point id": 400,
+            "the station's protocol was not offered": 400,
+        }[self.value]
 
 
 @dataclass(frozen=True, slots=True)
 class Admission:
     charge_point: ChargingStation | None
     refusal: Refusal | None = None
+    #: The subprotocol the connection speaks (None when refused).
+    protocol: str | None = None
+
+
+def choose_protocol(offered: Collection[str], pinned: str | None = None) -> str | None:
+    """The best of the offered subprotocols the station may use: only ``pinned`` when it is
+    pinned to one, else any we speak, best first (``SUPPORTED_SUBPROTOCOLS``: 2.0.1 before
+    1.6, whatever the order offered). None if none fits."""
+    allowed = (pinned,) if pinned is not None else SUPPORTED_SUBPROTOCOLS
+    return next((protocol for protocol in allowed if protocol in offered), None)
 
 
 class AdmissionService:
@@ -41,12 +59,21 @@ class AdmissionService:
         self._allow_unknown = allow_unknown
         self._default_tenant = default_tenant
 
-    def admit(self, charge_point_id: str, credentials: BasicCredentials | None, now: datetime) -> Admission:
-        """Decide whether ``charge_point_id`` may connect with ``credentials``.
+    def admit(
+        self,
+        charge_point_id: str,
+        credentials: BasicCredentials | None,
+        now: datetime,
+        offered: Collection[str] = SUPPORTED_SUBPROTOCOLS,
+    ) -> Admission:
+        """Decide whether ``charge_point_id`` may connect with ``credentials``, speaking which
+        of the ``offered`` subprotocols.
 
         A charger provisioned with a password must present HTTP Basic auth whose username is
         its own id (Security Profiles 1 and 2). Unknown chargers are refused unless the
-        deployment admits them, in which case they are registered as Pending.
+        deployment admits them, in which case they are registered as Pending. A station
+        pinned to a protocol (``ocpp_version``) gets only that one. The protocol of an admitted
+        connection becomes the station's ``last_protocol`` (written only when it changes).
         """
         if not CHARGE_POINT_ID_PATTERN.fullmatch(charge_point_id):
             return Admission(None, Refusal.INVALID_ID)
@@ -67,4 +94,9 @@ class AdmissionService:
             password = credentials.password_of(charge_point_id)
             if password is None or not verify_password(password, charge_point.password_hash):
                 return Admission(charge_point, Refusal.BAD_CREDENTIALS)
-        return Admission(charge_point)
+        protocol = choose_protocol(offered, charge_point.ocpp_version)
+        if protocol is None:
+            return Admission(charge_point, Refusal.PROTOCOL_NOT_OFFERED)
+        if charge_point.last_protocol != protocol:
+            self._db.run(lambda uow: uow.charge_points.record_protocol(charge_point_id, protocol, now))
+        return Admission(charge_point, protocol=protocol)
