@@ -18,9 +18,7 @@ T = TypeVar("T")
 
 async def send(client: ApiClient, cp: str, action: str, body: dict[str, Any], wait: float = 10) -> Reply:
     """POST a command; with ``wait`` the outcome comes back inline (200) if it arrives in time."""
-    return await asyncio.to_thread(
-        client.post, f"{V1}/charge-points/{cp}/commands/{action}?wait={wait}", body
-    )
+    return await asyncio.to_thread(client.post, f"{V1}/stations/{cp}/commands/{action}?wait={wait}", body)
 
 
 async def get(client: ApiClient, path: str, **params: Any) -> Reply:
@@ -45,5 +43,5 @@ def provision(api: ApiClient, tenant: str, *charge_points: str) -> ApiClient:
     """Provision the chargers in ``tenant``; returns an operator of that tenant."""
     admin = api.as_(tenant, "admin")
     for cp in charge_points:
-        assert admin.post(f"{V1}/charge-points", {"id": cp}).status == 201
+        assert admin.post(f"{V1}/stations", {"id": cp}).status == 201
     return api.as_(tenant, "operator")

@@ -32,7 +32,7 @@ def assert_problem(reply: Reply, status: int, field: str | None = None) -> None:
 def admin(api: ApiClient) -> ApiClient:
     admin = api.as_("acme", "admin")
     assert admin.post(f"{V1}/locations", {"id": "DEPOT", "name": "Depot"}).status == 201
-    assert admin.post(f"{V1}/charge-points", {"id": CP, "locationId": "DEPOT"}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": CP, "locationId": "DEPOT"}).status == 201
     return admin
 
 
@@ -45,18 +45,16 @@ def admin(api: ApiClient) -> ApiClient:
 def test_charge_point_filters_with_nul_are_refused(
     admin: ApiClient, params: dict[str, str], field: str
 ) -> None:
-    assert_problem(admin.get(f"{V1}/charge-points", **params), 422, field)
+    assert_problem(admin.get(f"{V1}/stations", **params), 422, field)
 
 
 @pytest.mark.parametrize("location", [r'"DEP\u0000OT"', r'"\ud800"'])
 def test_a_location_id_postgresql_cannot_store_is_refused(
     admin: ApiClient, engine: Engine, location: str
 ) -> None:
-    created = admin.request(
-        "POST", f"{V1}/charge-points", raw=f'{{"id": "CP-NEW", "locationId": {location}}}'
-    )
+    created = admin.request("POST", f"{V1}/stations", raw=f'{{"id": "CP-NEW", "locationId": {location}}}')
     assert_problem(created, 422, "body.locationId")
-    moved = admin.request("PATCH", f"{V1}/charge-points/{CP}", raw=f'{{"locationId": {location}}}')
+    moved = admin.request("PATCH", f"{V1}/stations/{CP}", raw=f'{{"locationId": {location}}}')
     assert_problem(moved, 422, "body.locationId")
     assert rows(engine, "SELECT id, location_id FROM charge_points") == [{"id": CP, "location_id": "DEPOT"}]
 
@@ -84,7 +82,7 @@ COMMANDS_WITH_BAD_TEXT = [
 def test_command_text_postgresql_cannot_store_is_refused(
     admin: ApiClient, engine: Engine, action: str, body: str, field: str
 ) -> None:
-    sent = admin.request("POST", f"{V1}/charge-points/{CP}/commands/{action}", raw=body)
+    sent = admin.request("POST", f"{V1}/stations/{CP}/commands/{action}", raw=body)
     assert_problem(sent, 422, field)
     assert rows(engine, "SELECT count(*) AS n FROM commands") == [{"n": 0}]
     assert rows(engine, "SELECT count(*) AS n FROM reservations") == [{"n": 0}]
@@ -119,12 +117,12 @@ def test_command_text_postgresql_cannot_store_is_refused(
 def test_command_numbers_must_be_json_numbers(
     admin: ApiClient, engine: Engine, action: str, body: dict[str, Any], field: str
 ) -> None:
-    assert_problem(admin.post(f"{V1}/charge-points/{CP}/commands/{action}", body), 422, field)
+    assert_problem(admin.post(f"{V1}/stations/{CP}/commands/{action}", body), 422, field)
     assert rows(engine, "SELECT count(*) AS n FROM commands") == [{"n": 0}]
 
 
 def test_an_integral_json_number_is_an_integer(admin: ApiClient) -> None:
-    unlock = admin.post(f"{V1}/charge-points/{CP}/commands/UnlockConnector", {"connectorId": 2.0})
+    unlock = admin.post(f"{V1}/stations/{CP}/commands/UnlockConnector", {"connectorId": 2.0})
     assert unlock.status in (200, 202), unlock.body
     assert unlock.body["request"] == {"connectorId": 2}
 
@@ -150,7 +148,7 @@ def _profile(**fields: str) -> dict[str, Any]:
 
 
 def test_command_times_before_the_year_1000_are_sent_as_iso_8601(admin: ApiClient) -> None:
-    commands = f"{V1}/charge-points/{CP}/commands"
+    commands = f"{V1}/stations/{CP}/commands"
     firmware = admin.post(
         f"{commands}/UpdateFirmware", {"location": "https://fw/1.bin", "retrieveDate": "0001-01-01T00:00:00Z"}
     )
@@ -182,7 +180,7 @@ def test_report_ranges_beyond_the_calendar_are_refused(
 
 
 def test_status_history_from_must_be_before_to(admin: ApiClient) -> None:
-    history = f"{V1}/charge-points/{CP}/connectors/1/status-history"
+    history = f"{V1}/stations/{CP}/status-history"
     day = {"from": "2026-11-21T00:00:00Z", "to": "2026-11-22T00:00:00Z"}
     assert admin.get(history, **day).status == 200
     assert_problem(admin.get(history, **{"from": day["to"], "to": day["from"]}), 422, "from")
@@ -199,7 +197,7 @@ def test_status_history_from_must_be_before_to(admin: ApiClient) -> None:
         ("/id-tags", "[" * 100_000 + "]" * 100_000, "nested"),
         ("/id-tags", '{"idTag": "BIG", "x": ' + "9" * 5000 + "}", "digits"),
         (
-            f"/charge-points/{CP}/commands/RemoteStopTransaction",
+            f"/stations/{CP}/commands/RemoteStopTransaction",
             '{"transactionId": ' + "9" * 5000 + "}",
             "digits",
         ),
@@ -228,8 +226,8 @@ def test_a_body_too_large_is_a_problem(admin: ApiClient) -> None:
 
 def test_an_idempotent_answer_keeps_its_headers(admin: ApiClient) -> None:
     headers = {"Idempotency-Key": str(uuid.uuid4())}
-    first = admin.put(f"{V1}/charge-points", {}, headers=headers)
-    again = admin.put(f"{V1}/charge-points", {}, headers=headers)
+    first = admin.put(f"{V1}/stations", {}, headers=headers)
+    again = admin.put(f"{V1}/stations", {}, headers=headers)
     for reply in (first, again):
         assert_problem(reply, 405)
         assert reply.headers.get("Allow") == "GET, POST"

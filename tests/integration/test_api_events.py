@@ -318,7 +318,7 @@ def test_a_long_poll_holds_up_no_other_request(api: ApiClient, long_polls: None)
     started = time.monotonic()
     for _ in range(5):
         assert ids(ok(read(b_viewer, "after=0"))) == [b_event.id]
-        assert ok(b_viewer.get("/api/v1/charge-points"))["total"] == 0
+        assert ok(b_viewer.get("/api/v1/stations"))["total"] == 0
     assert time.monotonic() - started < 10
     assert all(poll.is_alive() for poll in polls), "the long polls ended before an event arrived"
 
@@ -485,7 +485,7 @@ async def test_a_dashboard_follows_a_charger_booting(api: ApiClient, stack: Loca
     t = tenant()
     admin, viewer = api.as_(t, "admin"), api.as_(t, "viewer")
     charger = f"FEED-{uuid.uuid4().hex[:6].upper()}"
-    assert (await asyncio.to_thread(admin.post, "/api/v1/charge-points", {"id": charger})).status == 201
+    assert (await asyncio.to_thread(admin.post, "/api/v1/stations", {"id": charger})).status == 201
     start = ok(await asyncio.to_thread(read, viewer))["cursor"]
 
     async with connected(stack, charger) as cp:

@@ -102,7 +102,7 @@ def test_an_accepted_tag_past_its_expiry_is_effectively_expired(admin: ApiClient
 
 async def test_authorize_uses_what_the_api_stored(admin: ApiClient, stack: LocalStack) -> None:
     # Given a charger and tags provisioned through the API
-    admin.post(f"{V1}/charge-points", {"id": "CP-AUTH"})
+    admin.post(f"{V1}/stations", {"id": "CP-AUTH"})
     admin.post(f"{V1}/id-tags", {"idTag": "GOOD", "parentIdTag": "FLEET"})
     admin.post(f"{V1}/id-tags", {"idTag": "BAD", "status": "Blocked"})
     async with connected(stack, "CP-AUTH") as cp:
@@ -216,7 +216,7 @@ def test_update(admin: ApiClient) -> None:
 
 async def test_delete_keeps_the_transactions_tag(admin: ApiClient, stack: LocalStack) -> None:
     # Given a transaction made with a tag
-    admin.post(f"{V1}/charge-points", {"id": "CP-DEL"})
+    admin.post(f"{V1}/stations", {"id": "CP-DEL"})
     admin.post(f"{V1}/id-tags", {"idTag": "GONE"})
     async with connected(stack, "CP-DEL") as cp:
         started = await cp.call(

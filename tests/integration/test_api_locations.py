@@ -41,7 +41,7 @@ def a_location(**overrides: Any) -> dict[str, Any]:
 
 def given_chargers(admin: ApiClient, *ids: str) -> None:
     for charge_point_id in ids:
-        assert admin.post(f"{V1}/charge-points", {"id": charge_point_id}).status == 201
+        assert admin.post(f"{V1}/stations", {"id": charge_point_id}).status == 201
 
 
 def assert_problem(reply: Reply, status: int, field: str | None = None) -> None:
@@ -70,8 +70,8 @@ def test_create_with_every_field_then_get(admin: ApiClient, viewer: ApiClient) -
         "postalCode": "20457",
         "country": "DE",
         "coordinates": {"latitude": 53.5461, "longitude": 9.9661},
-        "chargePointCount": 0,
-        "chargePointIds": [],
+        "stationCount": 0,
+        "stationIds": [],
         "createdAt": created.body["createdAt"],
         "updatedAt": created.body["createdAt"],
     }
@@ -137,19 +137,19 @@ def test_list_filters_sorts_pages_and_counts_chargers(admin: ApiClient, viewer: 
     admin.post(f"{V1}/locations", a_location(id="L-P", name="Paris Nord", country="FR"))
     admin.post(f"{V1}/locations", a_location(id="L-H", name="hamburg port", country="DE"))
     given_chargers(admin, "CP-1", "CP-2", "CP-3")
-    admin.post(f"{V1}/locations/L-B/charge-points", {"chargePointIds": ["CP-1", "CP-2", "CP-3"]})
-    assert admin.delete(f"{V1}/charge-points/CP-3").status == 204
+    admin.post(f"{V1}/locations/L-B/stations", {"stationIds": ["CP-1", "CP-2", "CP-3"]})
+    assert admin.delete(f"{V1}/stations/CP-3").status == 204
 
     # When a viewer lists them: by name, case-insensitively, with the charger counts
     listed = viewer.get(f"{V1}/locations")
     assert listed.status == 200
-    assert [(i["id"], i["chargePointCount"]) for i in listed.body["items"]] == [
+    assert [(i["id"], i["stationCount"]) for i in listed.body["items"]] == [
         ("L-B", 2),
         ("L-H", 0),
         ("L-P", 0),
     ]
     assert (listed.body["total"], listed.body["limit"], listed.body["offset"]) == (3, 50, 0)
-    assert "chargePointIds" not in listed.body["items"][0]
+    assert "stationIds" not in listed.body["items"][0]
     # Then the filters, sorting and paging apply
     assert [i["id"] for i in viewer.get(f"{V1}/locations", q="AMBUR").body["items"]] == ["L-H"]
     assert [i["id"] for i in viewer.get(f"{V1}/locations", q="%").body["items"]] == []
@@ -174,40 +174,38 @@ def test_assign_moves_and_unassigns_chargers(admin: ApiClient, viewer: ApiClient
     given_chargers(admin, "CP-A", "CP-B", "CP-C")
 
     # When an admin puts two chargers at L-1 (one named twice)
-    assigned = admin.post(f"{V1}/locations/L-1/charge-points", {"chargePointIds": ["CP-B", "CP-A", "CP-B"]})
+    assigned = admin.post(f"{V1}/locations/L-1/stations", {"stationIds": ["CP-B", "CP-A", "CP-B"]})
     # Then the location lists them, and the chargers name it
     assert assigned.status == 200
-    assert (assigned.body["chargePointIds"], assigned.body["chargePointCount"]) == (["CP-A", "CP-B"], 2)
-    assert viewer.get(f"{V1}/charge-points/CP-A").body["locationId"] == "L-1"
-    assert [c["id"] for c in viewer.get(f"{V1}/charge-points", locationId="L-1").body["items"]] == [
+    assert (assigned.body["stationIds"], assigned.body["stationCount"]) == (["CP-A", "CP-B"], 2)
+    assert viewer.get(f"{V1}/stations/CP-A").body["locationId"] == "L-1"
+    assert [c["id"] for c in viewer.get(f"{V1}/stations", locationId="L-1").body["items"]] == [
         "CP-A",
         "CP-B",
     ]
 
     # When one of them is put at L-2, it moves
-    moved = admin.post(f"{V1}/locations/L-2/charge-points", {"chargePointIds": ["CP-B"]})
-    assert moved.body["chargePointIds"] == ["CP-B"]
-    assert viewer.get(f"{V1}/locations/L-1").body["chargePointIds"] == ["CP-A"]
+    moved = admin.post(f"{V1}/locations/L-2/stations", {"stationIds": ["CP-B"]})
+    assert moved.body["stationIds"] == ["CP-B"]
+    assert viewer.get(f"{V1}/locations/L-1").body["stationIds"] == ["CP-A"]
 
     # When an unknown charger is among them, nothing changes and the 422 names it
-    refused = admin.post(
-        f"{V1}/locations/L-1/charge-points", {"chargePointIds": ["CP-C", "NOPE-1", "CP-B", "NOPE-2"]}
-    )
-    assert_problem(refused, 422, "chargePointIds")
+    refused = admin.post(f"{V1}/locations/L-1/stations", {"stationIds": ["CP-C", "NOPE-1", "CP-B", "NOPE-2"]})
+    assert_problem(refused, 422, "stationIds")
     assert "'NOPE-1', 'NOPE-2'" in refused.body["detail"]
     assert "CP-C" not in refused.body["detail"]
-    assert viewer.get(f"{V1}/locations/L-1").body["chargePointIds"] == ["CP-A"]
-    assert viewer.get(f"{V1}/charge-points/CP-C").body["locationId"] is None
+    assert viewer.get(f"{V1}/locations/L-1").body["stationIds"] == ["CP-A"]
+    assert viewer.get(f"{V1}/stations/CP-C").body["locationId"] is None
 
     # When a charger is taken off its location
-    assert admin.delete(f"{V1}/locations/L-1/charge-points/CP-A").status == 204
-    assert viewer.get(f"{V1}/locations/L-1").body["chargePointIds"] == []
-    assert viewer.get(f"{V1}/charge-points/CP-A").body["locationId"] is None
+    assert admin.delete(f"{V1}/locations/L-1/stations/CP-A").status == 204
+    assert viewer.get(f"{V1}/locations/L-1").body["stationIds"] == []
+    assert viewer.get(f"{V1}/stations/CP-A").body["locationId"] is None
     # Then taking it off again, or off a location it is not at, is 404
-    assert_problem(admin.delete(f"{V1}/locations/L-1/charge-points/CP-A"), 404)
-    assert_problem(admin.delete(f"{V1}/locations/L-1/charge-points/CP-B"), 404)
-    assert_problem(admin.delete(f"{V1}/locations/NOPE/charge-points/CP-B"), 404)
-    assert_problem(admin.post(f"{V1}/locations/NOPE/charge-points", {"chargePointIds": ["CP-B"]}), 404)
+    assert_problem(admin.delete(f"{V1}/locations/L-1/stations/CP-A"), 404)
+    assert_problem(admin.delete(f"{V1}/locations/L-1/stations/CP-B"), 404)
+    assert_problem(admin.delete(f"{V1}/locations/NOPE/stations/CP-B"), 404)
+    assert_problem(admin.post(f"{V1}/locations/NOPE/stations", {"stationIds": ["CP-B"]}), 404)
     assert rows(engine, "SELECT id, location_id FROM charge_points ORDER BY id") == [
         {"id": "CP-A", "location_id": None},
         {"id": "CP-B", "location_id": "L-2"},
@@ -218,16 +216,16 @@ def test_assign_moves_and_unassigns_chargers(admin: ApiClient, viewer: ApiClient
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({}, "chargePointIds"),
-        ({"chargePointIds": []}, "chargePointIds"),
-        ({"chargePointIds": ["bad id"]}, "chargePointIds"),
-        ({"chargePointIds": "CP-A"}, "chargePointIds"),
-        ({"chargePointIds": ["CP-A"] * 501}, "chargePointIds"),
+        ({}, "stationIds"),
+        ({"stationIds": []}, "stationIds"),
+        ({"stationIds": ["bad id"]}, "stationIds"),
+        ({"stationIds": "CP-A"}, "stationIds"),
+        ({"stationIds": ["CP-A"] * 501}, "stationIds"),
     ],
 )
 def test_invalid_assignments_are_422(admin: ApiClient, body: dict[str, Any], field: str) -> None:
     admin.post(f"{V1}/locations", a_location(id="L-1"))
-    assert_problem(admin.post(f"{V1}/locations/L-1/charge-points", body), 422, field)
+    assert_problem(admin.post(f"{V1}/locations/L-1/stations", body), 422, field)
 
 
 def test_update_changes_only_the_given_fields(admin: ApiClient) -> None:
@@ -274,11 +272,11 @@ def test_invalid_updates_are_422(admin: ApiClient, body: dict[str, Any], field: 
 def test_delete_unassigns_its_chargers(admin: ApiClient, engine: Engine) -> None:
     admin.post(f"{V1}/locations", a_location(id="L-D"))
     given_chargers(admin, "CP-D")
-    admin.post(f"{V1}/locations/L-D/charge-points", {"chargePointIds": ["CP-D"]})
+    admin.post(f"{V1}/locations/L-D/stations", {"stationIds": ["CP-D"]})
     assert admin.delete(f"{V1}/locations/L-D").status == 204
     assert_problem(admin.get(f"{V1}/locations/L-D"), 404)
     assert_problem(admin.delete(f"{V1}/locations/L-D"), 404)
-    assert admin.get(f"{V1}/charge-points/CP-D").body["locationId"] is None
+    assert admin.get(f"{V1}/stations/CP-D").body["locationId"] is None
     assert rows(engine, "SELECT count(*) AS n FROM locations") == [{"n": 0}]
 
 
@@ -299,8 +297,8 @@ def test_roles(api: ApiClient, admin: ApiClient) -> None:
         assert_problem(client.post(f"{V1}/locations", a_location()), 403)
         assert_problem(client.patch(f"{V1}/locations/L-R", {"name": "x"}), 403)
         assert_problem(client.delete(f"{V1}/locations/L-R"), 403)
-        assert_problem(client.post(f"{V1}/locations/L-R/charge-points", {"chargePointIds": ["CP-R"]}), 403)
-        assert_problem(client.delete(f"{V1}/locations/L-R/charge-points/CP-R"), 403)
+        assert_problem(client.post(f"{V1}/locations/L-R/stations", {"stationIds": ["CP-R"]}), 403)
+        assert_problem(client.delete(f"{V1}/locations/L-R/stations/CP-R"), 403)
     assert_problem(api.anonymous().get(f"{V1}/locations"), 401)
     assert admin.get(f"{V1}/locations/L-R").body["name"] == "Depot North"
 
@@ -308,18 +306,18 @@ def test_roles(api: ApiClient, admin: ApiClient) -> None:
 def test_other_tenants_cannot_see_or_touch_locations(api: ApiClient, admin: ApiClient) -> None:
     admin.post(f"{V1}/locations", a_location(id="L-T"))
     given_chargers(admin, "CP-T")
-    admin.post(f"{V1}/locations/L-T/charge-points", {"chargePointIds": ["CP-T"]})
+    admin.post(f"{V1}/locations/L-T/stations", {"stationIds": ["CP-T"]})
     other = api.as_("globex", "admin")
-    other.post(f"{V1}/charge-points", {"id": "CP-G"})
+    other.post(f"{V1}/stations", {"id": "CP-G"})
     assert_problem(other.get(f"{V1}/locations/L-T"), 404)
     assert_problem(other.patch(f"{V1}/locations/L-T", {"name": "mine"}), 404)
     assert_problem(other.delete(f"{V1}/locations/L-T"), 404)
-    assert_problem(other.post(f"{V1}/locations/L-T/charge-points", {"chargePointIds": ["CP-G"]}), 404)
-    assert_problem(other.delete(f"{V1}/locations/L-T/charge-points/CP-T"), 404)
+    assert_problem(other.post(f"{V1}/locations/L-T/stations", {"stationIds": ["CP-G"]}), 404)
+    assert_problem(other.delete(f"{V1}/locations/L-T/stations/CP-T"), 404)
     assert other.get(f"{V1}/locations").body["total"] == 0
     # Nor can another tenant's location take a charger of ours
     other.post(f"{V1}/locations", a_location(id="L-G"))
-    refused = other.post(f"{V1}/locations/L-G/charge-points", {"chargePointIds": ["CP-T"]})
+    refused = other.post(f"{V1}/locations/L-G/stations", {"stationIds": ["CP-T"]})
     assert_problem(refused, 422, "CP-T")
     mine = admin.get(f"{V1}/locations/L-T").body
-    assert (mine["name"], mine["chargePointIds"]) == ("Depot North", ["CP-T"])
+    assert (mine["name"], mine["stationIds"]) == ("Depot North", ["CP-T"])

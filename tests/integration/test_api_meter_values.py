@@ -65,7 +65,7 @@ def viewer(api: ApiClient) -> ApiClient:
 async def session(admin: ApiClient, stack: LocalStack) -> int:
     """Connector 1 of CP-M: a sample outside any transaction at 09:50, then a session
     10:00-10:30 sampled every 5 minutes, closed with a Transaction.End register reading."""
-    assert admin.post(f"{V1}/charge-points", {"id": "CP-M"}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": "CP-M"}).status == 201
     assert admin.post(f"{V1}/id-tags", {"idTag": "TAG1"}).status == 201
     async with connected(stack, "CP-M") as cp:
         await meter_values(cp, None, at(-10), sampled(990, EAIR, "Wh", context="Sample.Clock"))
@@ -212,7 +212,7 @@ def test_time_range_of_a_transaction(session: int, viewer: ApiClient) -> None:
 
 
 def test_connector_series(session: int, viewer: ApiClient) -> None:
-    path = f"{V1}/charge-points/CP-M/connectors/1/meter-values"
+    path = f"{V1}/stations/CP-M/evses/1/meter-values"
     window = {"from": "2026-11-21T09:00:00Z", "to": "2026-11-21T11:00:00+00:00"}
     # The connector's samples include the one outside the transaction
     reply = viewer.get(path, **window)
@@ -249,37 +249,35 @@ def test_connector_series(session: int, viewer: ApiClient) -> None:
         }
     ]
     # Another connector of the same charger has nothing
-    assert series_of(viewer.get(f"{V1}/charge-points/CP-M/connectors/2/meter-values", **window)) == []
+    assert series_of(viewer.get(f"{V1}/stations/CP-M/evses/2/meter-values", **window)) == []
 
 
 async def test_connector_series_defaults_to_the_last_24_hours(
     admin: ApiClient, viewer: ApiClient, stack: LocalStack
 ) -> None:
-    admin.post(f"{V1}/charge-points", {"id": "CP-NOW"})
+    admin.post(f"{V1}/stations", {"id": "CP-NOW"})
     now = datetime.now(UTC).replace(microsecond=0)
     async with connected(stack, "CP-NOW") as cp:
         for hours_ago, value in ((25, 100), (23, 200), (1, 300)):
             await meter_values(cp, None, iso(now - timedelta(hours=hours_ago)), sampled(value, EAIR, "Wh"))
-    reply = viewer.get(f"{V1}/charge-points/CP-NOW/connectors/1/meter-values")
+    reply = viewer.get(f"{V1}/stations/CP-NOW/evses/1/meter-values")
     assert [p["value"] for p in series_of(reply)[0]["points"]] == ["200", "300"]
     end = datetime.fromisoformat(reply.body["to"])
     assert end - datetime.fromisoformat(reply.body["from"]) == timedelta(hours=24)
     assert now <= end <= datetime.now(UTC)
     # Only from: up to now; only to: the 24 hours before it
     since = viewer.get(
-        f"{V1}/charge-points/CP-NOW/connectors/1/meter-values", **{"from": iso(now - timedelta(hours=30))}
+        f"{V1}/stations/CP-NOW/evses/1/meter-values", **{"from": iso(now - timedelta(hours=30))}
     )
     assert [p["value"] for p in series_of(since)[0]["points"]] == ["100", "200", "300"]
-    until = viewer.get(
-        f"{V1}/charge-points/CP-NOW/connectors/1/meter-values", to=iso(now - timedelta(hours=2))
-    )
+    until = viewer.get(f"{V1}/stations/CP-NOW/evses/1/meter-values", to=iso(now - timedelta(hours=2)))
     assert [p["value"] for p in series_of(until)[0]["points"]] == ["100", "200"]
 
 
 @pytest.fixture
 def a_month_of_power(admin: ApiClient, engine: Engine) -> datetime:
     """CP-VOL connector 1: Power.Active.Import every minute of October 2026, value = minute index."""
-    admin.post(f"{V1}/charge-points", {"id": "CP-VOL"})
+    admin.post(f"{V1}/stations", {"id": "CP-VOL"})
     first = datetime(2026, 10, 1, tzinfo=UTC)
     with engine.begin() as conn:
         conn.execute(
@@ -296,7 +294,7 @@ def a_month_of_power(admin: ApiClient, engine: Engine) -> datetime:
 
 
 def test_a_month_answers_in_one_request_with_a_bucket(a_month_of_power: datetime, viewer: ApiClient) -> None:
-    path = f"{V1}/charge-points/CP-VOL/connectors/1/meter-values"
+    path = f"{V1}/stations/CP-VOL/evses/1/meter-values"
     month = {"measurand": "Power.Active.Import", "from": "2026-10-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
     # Raw, the month is 44,640 samples: refused, naming a bucket that fits
     too_many = viewer.get(path, **month)
@@ -342,7 +340,7 @@ def test_a_month_answers_in_one_request_with_a_bucket(a_month_of_power: datetime
 
 def test_validation_errors_name_the_parameter(session: int, admin: ApiClient) -> None:
     tx_path = f"{V1}/transactions/{session}/meter-values"
-    cp_path = f"{V1}/charge-points/CP-M/connectors/1/meter-values"
+    cp_path = f"{V1}/stations/CP-M/evses/1/meter-values"
     for path, params, field in (
         (tx_path, {"measurand": "Energy"}, "measurand"),
         (tx_path, {"measurand": f"{EAIR},Bogus"}, "measurand"),
@@ -357,9 +355,9 @@ def test_validation_errors_name_the_parameter(session: int, admin: ApiClient) ->
         (cp_path, {"to": "later"}, "to"),
         (cp_path, {"measurand": "Power"}, "measurand"),
         (cp_path, {"to": "0001-01-01T00:00:00+01:00"}, "to"),  # before year 1 in UTC
-        (f"{V1}/charge-points/CP-M/connectors/2147483648/meter-values", {}, "connectorId"),
+        (f"{V1}/stations/CP-M/evses/2147483648/meter-values", {}, "evseId"),
         (f"{V1}/transactions/x/meter-values", {}, "transactionId"),
-        (f"{V1}/charge-points/CP-M/connectors/-1/meter-values", {}, "connectorId"),
+        (f"{V1}/stations/CP-M/evses/-1/meter-values", {}, "evseId"),
     ):
         reply = admin.get(path, **params)
         assert (reply.status, reply.content_type) == (422, "application/problem+json"), (path, params)
@@ -376,17 +374,17 @@ def test_validation_errors_name_the_parameter(session: int, admin: ApiClient) ->
 
 def test_missing_resources(session: int, admin: ApiClient) -> None:
     assert admin.get(f"{V1}/transactions/{session + 1}/meter-values").status == 404
-    missing = admin.get(f"{V1}/charge-points/NOPE/connectors/1/meter-values")
-    assert (missing.status, missing.body["detail"]) == (404, "no charge point 'NOPE'")
+    missing = admin.get(f"{V1}/stations/NOPE/evses/1/meter-values")
+    assert (missing.status, missing.body["detail"]) == (404, "no station 'NOPE'")
 
 
 def test_roles(session: int, api: ApiClient) -> None:
     for role in ("viewer", "operator", "admin"):
         client = api.as_("acme", role)
         assert client.get(f"{V1}/transactions/{session}/meter-values").status == 200
-        assert client.get(f"{V1}/charge-points/CP-M/connectors/1/meter-values").status == 200
+        assert client.get(f"{V1}/stations/CP-M/evses/1/meter-values").status == 200
     assert api.anonymous().get(f"{V1}/transactions/{session}/meter-values").status == 401
-    assert api.anonymous().get(f"{V1}/charge-points/CP-M/connectors/1/meter-values").status == 401
+    assert api.anonymous().get(f"{V1}/stations/CP-M/evses/1/meter-values").status == 401
 
 
 def test_other_tenants_get_404(session: int, api: ApiClient) -> None:
@@ -394,7 +392,7 @@ def test_other_tenants_get_404(session: int, api: ApiClient) -> None:
     window = {"from": "2026-11-21T09:00:00Z", "to": "2026-11-21T11:00:00Z"}
     for path in (
         f"{V1}/transactions/{session}/meter-values",
-        f"{V1}/charge-points/CP-M/connectors/1/meter-values",
+        f"{V1}/stations/CP-M/evses/1/meter-values",
     ):
         reply = other.get(path, bucket="1h", **window)
         assert (reply.status, reply.body["title"]) == (404, "Not found")

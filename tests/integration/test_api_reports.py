@@ -87,8 +87,8 @@ async def sessions(admin: ApiClient, stack: LocalStack, tag: str) -> None:
       19th, before the range.
     """
     assert admin.post(f"{V1}/locations", {"id": "L-1", "name": "Depot"}).status == 201
-    assert admin.post(f"{V1}/charge-points", {"id": "CP-E1", "locationId": "L-1"}).status == 201
-    assert admin.post(f"{V1}/charge-points", {"id": "CP-E2"}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": "CP-E1", "locationId": "L-1"}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": "CP-E2"}).status == 201
     async with connected(stack, "CP-E1") as cp:
         tx = await start(cp, "2026-03-20T22:00:00Z", 1000)
         await sample(cp, tx, "2026-03-20T23:00:00Z", register("3000"), register("999999", phase="L1"))
@@ -123,16 +123,16 @@ async def test_energy_per_charger_and_day(sessions: None, viewer: ApiClient) -> 
     assert report.body == {
         "from": DAY_20,
         "to": DAY_23,
-        "chargePoints": [
+        "stations": [
             {
-                "chargePointId": "CP-E1",
+                "stationId": "CP-E1",
                 "locationId": "L-1",
                 "energyWh": 12000.0,
                 "sessionCount": 2,
                 "days": [day("2026-03-20", 4000.0, 1), day("2026-03-21", 8000.0, 1)],
             },
             {
-                "chargePointId": "CP-E2",
+                "stationId": "CP-E2",
                 "locationId": None,
                 "energyWh": 1500.0,
                 "sessionCount": 2,
@@ -145,17 +145,17 @@ async def test_energy_per_charger_and_day(sessions: None, viewer: ApiClient) -> 
 
 
 async def test_energy_filters_and_partial_days(sessions: None, viewer: ApiClient) -> None:
-    by_charger = viewer.get(f"{V1}/reports/energy", chargePointId="CP-E2", **{"from": DAY_20, "to": DAY_23})
-    assert [c["chargePointId"] for c in by_charger.body["chargePoints"]] == ["CP-E2"]
+    by_charger = viewer.get(f"{V1}/reports/energy", stationId="CP-E2", **{"from": DAY_20, "to": DAY_23})
+    assert [c["stationId"] for c in by_charger.body["stations"]] == ["CP-E2"]
     assert by_charger.body["totals"] == {"energyWh": 1500.0, "sessionCount": 2}
 
     by_location = viewer.get(f"{V1}/reports/energy", locationId="L-1", **{"from": DAY_20, "to": DAY_23})
-    assert [c["chargePointId"] for c in by_location.body["chargePoints"]] == ["CP-E1"]
+    assert [c["stationId"] for c in by_location.body["stations"]] == ["CP-E1"]
     assert by_location.body["totals"] == {"energyWh": 12000.0, "sessionCount": 2}
 
     # An hour after midnight: the energy delivered then, the session started the day before
     first_hour = viewer.get(f"{V1}/reports/energy", **{"from": DAY_21, "to": "2026-03-21T01:00:00Z"})
-    assert first_hour.body["chargePoints"][0]["days"] == [day("2026-03-21", 4000.0, 0)]
+    assert first_hour.body["stations"][0]["days"] == [day("2026-03-21", 4000.0, 0)]
     assert first_hour.body["totals"] == {"energyWh": 4000.0, "sessionCount": 0}
 
     # 00:30-01:30 (asked in another time zone): the glitch at 00:30 counts as 5000 Wh, so
@@ -168,9 +168,9 @@ async def test_energy_filters_and_partial_days(sessions: None, viewer: ApiClient
 
     # The 23rd: the rest of the overnight session; the open one has no reading after the 22nd
     after = viewer.get(f"{V1}/reports/energy", **{"from": DAY_23, "to": "2026-03-24T00:00:00Z"})
-    assert after.body["chargePoints"] == [
+    assert after.body["stations"] == [
         {
-            "chargePointId": "CP-E2",
+            "stationId": "CP-E2",
             "locationId": None,
             "energyWh": 1000.0,
             "sessionCount": 0,
@@ -182,14 +182,14 @@ async def test_energy_filters_and_partial_days(sessions: None, viewer: ApiClient
     quiet = viewer.get(
         f"{V1}/reports/energy", **{"from": "2026-02-01T00:00:00Z", "to": "2026-02-02T00:00:00Z"}
     )
-    assert (quiet.body["chargePoints"], quiet.body["days"]) == ([], [])
+    assert (quiet.body["stations"], quiet.body["days"]) == ([], [])
     assert quiet.body["totals"] == {"energyWh": 0.0, "sessionCount": 0}
 
 
 async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, stack: LocalStack) -> None:
     # Given the status reports of two connectors (and of the charger, connector 0)
-    assert admin.post(f"{V1}/charge-points", {"id": "CP-U"}).status == 201
-    assert admin.post(f"{V1}/charge-points", {"id": "CP-U2"}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": "CP-U"}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": "CP-U2"}).status == 201
     async with connected(stack, "CP-U") as cp:
         await status(cp, 0, "Available", "2026-03-21T00:00:00Z")
         for at, value in [
@@ -219,7 +219,7 @@ async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, st
         "to": DAY_22,
         "connectors": [
             {
-                "chargePointId": "CP-U",
+                "stationId": "CP-U",
                 "evseId": 1,
                 "connectorId": 1,
                 "chargingSeconds": 9000.0,
@@ -229,7 +229,7 @@ async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, st
                 "utilisation": 0.104167,
             },
             {
-                "chargePointId": "CP-U",
+                "stationId": "CP-U",
                 "evseId": 2,  # 1.6 connector 2: EVSE 2, connector 1
                 "connectorId": 1,
                 "chargingSeconds": 21600.0,
@@ -239,7 +239,7 @@ async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, st
                 "utilisation": 0.25,
             },
             {
-                "chargePointId": "CP-U2",
+                "stationId": "CP-U2",
                 "evseId": 1,
                 "connectorId": 1,
                 "chargingSeconds": 86400.0,
@@ -252,7 +252,7 @@ async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, st
         "totals": {"chargingSeconds": 117000.0, "rangeSeconds": 259200.0, "utilisation": 0.451389},
     }
     # And the filter keeps one charger's connectors
-    only = viewer.get(f"{V1}/reports/utilisation", chargePointId="CP-U", **{"from": DAY_21, "to": DAY_22})
+    only = viewer.get(f"{V1}/reports/utilisation", stationId="CP-U", **{"from": DAY_21, "to": DAY_22})
     assert [c["evseId"] for c in only.body["connectors"]] == [1, 2]
     assert only.body["totals"] == {
         "chargingSeconds": 30600.0,
@@ -262,7 +262,7 @@ async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, st
     # And a range within one status: Charging from 03:00 to 04:00
     hour = viewer.get(
         f"{V1}/reports/utilisation",
-        chargePointId="CP-U",
+        stationId="CP-U",
         **{"from": "2026-03-21T03:00:00Z", "to": "2026-03-21T04:00:00Z"},
     )
     assert hour.body["connectors"][0]["chargingSeconds"] == 3600.0
@@ -273,7 +273,7 @@ async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, st
 async def test_utilisation_counts_only_the_elapsed_part(
     admin: ApiClient, viewer: ApiClient, stack: LocalStack
 ) -> None:
-    assert admin.post(f"{V1}/charge-points", {"id": "CP-NOW"}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": "CP-NOW"}).status == 201
     an_hour_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     async with connected(stack, "CP-NOW") as cp:
         await status(cp, 1, "Charging", an_hour_ago.isoformat())
@@ -321,9 +321,9 @@ def test_default_range_is_the_last_30_days(viewer: ApiClient) -> None:
         ({"from": "1774000000"}, 422, "ISO 8601"),
         ({"to": "0.5"}, 422, "to"),
         ({"to": "2026-13-01T00:00:00Z"}, 422, "to"),
-        ({"chargePointId": "bad id"}, 422, "chargePointId"),
+        ({"stationId": "bad id"}, 422, "stationId"),
         ({"locationId": "-bad"}, 422, "locationId"),
-        ({"chargePointId": "NOPE"}, 404, "NOPE"),
+        ({"stationId": "NOPE"}, 404, "NOPE"),
         ({"locationId": "NOPE"}, 404, "NOPE"),
     ],
 )
@@ -346,8 +346,8 @@ async def test_roles_and_tenants(api: ApiClient, sessions: None) -> None:
     assert_problem(api.anonymous().get(f"{V1}/reports/energy"), 401)
     other = api.as_("globex", "admin")
     energy = other.get(f"{V1}/reports/energy", **window)
-    assert (energy.body["chargePoints"], energy.body["totals"]["sessionCount"]) == ([], 0)
+    assert (energy.body["stations"], energy.body["totals"]["sessionCount"]) == ([], 0)
     assert other.get(f"{V1}/reports/utilisation", **window).body["connectors"] == []
-    assert_problem(other.get(f"{V1}/reports/energy", chargePointId="CP-E1", **window), 404)
+    assert_problem(other.get(f"{V1}/reports/energy", stationId="CP-E1", **window), 404)
     assert_problem(other.get(f"{V1}/reports/energy", locationId="L-1", **window), 404)
-    assert_problem(other.get(f"{V1}/reports/utilisation", chargePointId="CP-E1", **window), 404)
+    assert_problem(other.get(f"{V1}/reports/utilisation", stationId="CP-E1", **window), 404)

@@ -63,7 +63,7 @@ class Call:
 
 
 def no_energy(body: Any) -> None:
-    assert body["chargePoints"] == []
+    assert body["stations"] == []
     assert body["days"] == []
     assert body["totals"] == {"energyWh": 0.0, "sessionCount": 0}
 
@@ -120,8 +120,8 @@ COMMAND_BODIES = {
 PROBES: dict[str, list[Call]] = {
     # --- public -------------------------------------------------------------------------
     "GET /api/v1/health": [Call(OK)],
-    # --- charge points --------------------------------------------------------------------
-    "GET /api/v1/charge-points": [
+    # --- stations -------------------------------------------------------------------------
+    "GET /api/v1/stations": [
         Call(OK, sees=(B_CHARGER,)),
         Call(OK, query={"includeDecommissioned": "true"}, sees=(B_CHARGER,)),
         Call(OK, query={"q": "ACME"}, check=empty_page),
@@ -129,35 +129,35 @@ PROBES: dict[str, list[Call]] = {
         Call(OK, query={"online": "true"}, check=empty_page),
     ],
     # Charge point ids are unique across tenants (ADR 0005): "exists already" is by design.
-    "POST /api/v1/charge-points": [
-        Call(409, body={"id": "{chargePointId}"}),
+    "POST /api/v1/stations": [
+        Call(409, body={"id": "{stationId}"}),
         Call(422, body={"id": "GLOBEX-CP-2", "locationId": "{locationId}"}),
     ],
-    "GET /api/v1/charge-points/{chargePointId}": ADDRESSED,
-    "PATCH /api/v1/charge-points/{chargePointId}": [
+    "GET /api/v1/stations/{stationId}": ADDRESSED,
+    "PATCH /api/v1/stations/{stationId}": [
         Call(body={"registrationStatus": "Rejected"}),
         Call(body={"locationId": B_LOCATION}),
     ],
-    "DELETE /api/v1/charge-points/{chargePointId}": ADDRESSED,
-    "GET /api/v1/charge-points/{chargePointId}/connectors": ADDRESSED,
-    "GET /api/v1/charge-points/{chargePointId}/connectors/{connectorId}/status-history": ADDRESSED,
-    "GET /api/v1/charge-points/{chargePointId}/connectors/{connectorId}/meter-values": ADDRESSED,
+    "DELETE /api/v1/stations/{stationId}": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/evses": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/status-history": [Call(), Call(query={"evseId": 1, "connectorId": 1})],
+    "GET /api/v1/stations/{stationId}/evses/{evseId}/meter-values": ADDRESSED,
     "GET /api/v1/connections": [Call(OK, check=lambda body: assert_equal(body, []))],
     # --- commands ---------------------------------------------------------------------------
     **{
-        f"POST /api/v1/charge-points/{{chargePointId}}/commands/{action}": [Call(body=body)]
+        f"POST /api/v1/stations/{{stationId}}/commands/{action}": [Call(body=body)]
         for action, body in COMMAND_BODIES.items()
     },
-    "GET /api/v1/charge-points/{chargePointId}/commands": ADDRESSED,
-    "GET /api/v1/charge-points/{chargePointId}/configuration": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/commands": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/configuration": ADDRESSED,
     "GET /api/v1/commands/{commandId}": ADDRESSED,
     # --- what commands and notifications left on a charger (firmware, local lists, reservations,
     # charging profiles)
-    "GET /api/v1/charge-points/{chargePointId}/firmware-status": ADDRESSED,
-    "GET /api/v1/charge-points/{chargePointId}/diagnostics-status": ADDRESSED,
-    "GET /api/v1/charge-points/{chargePointId}/local-list": ADDRESSED,
-    "GET /api/v1/charge-points/{chargePointId}/reservations": ADDRESSED,
-    "GET /api/v1/charge-points/{chargePointId}/charging-profiles": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/firmware-status": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/diagnostics-status": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/local-list": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/reservations": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/charging-profiles": ADDRESSED,
     "GET /api/v1/reservations/{reservationId}": ADDRESSED,
     # --- id tags ------------------------------------------------------------------------------
     "GET /api/v1/id-tags": [
@@ -174,14 +174,14 @@ PROBES: dict[str, list[Call]] = {
     # --- transactions and meter values -------------------------------------------------------
     "GET /api/v1/transactions": [
         Call(OK, check=empty_page),
-        Call(OK, query={"chargePointId": "{chargePointId}"}, check=empty_page),
+        Call(OK, query={"stationId": "{stationId}"}, check=empty_page),
         Call(OK, query={"idTag": "{idTag}"}, check=empty_page),
     ],
     "GET /api/v1/transactions/{transactionId}": ADDRESSED,
     "GET /api/v1/transactions/{transactionId}/meter-values": ADDRESSED,
     "GET /api/v1/unknown-transaction-stops": [
         Call(OK, check=empty_page),
-        Call(OK, query={"chargePointId": "{chargePointId}"}, check=empty_page),
+        Call(OK, query={"stationId": "{stationId}"}, check=empty_page),
     ],
     # --- locations ----------------------------------------------------------------------------
     "GET /api/v1/locations": [
@@ -208,31 +208,31 @@ PROBES: dict[str, list[Call]] = {
     "DELETE /api/v1/users/{userId}": ADDRESSED,
     "PATCH /api/v1/locations/{locationId}": [Call(body={"name": "Globex was here"})],
     "DELETE /api/v1/locations/{locationId}": ADDRESSED,
-    "POST /api/v1/locations/{locationId}/charge-points": [
-        Call(body={"chargePointIds": [B_CHARGER]}),
+    "POST /api/v1/locations/{locationId}/stations": [
+        Call(body={"stationIds": [B_CHARGER]}),
         # B cannot put A's charger at its own location either
-        Call(422, path={"locationId": B_LOCATION}, body={"chargePointIds": ["{chargePointId}"]}),
+        Call(422, path={"locationId": B_LOCATION}, body={"stationIds": ["{stationId}"]}),
     ],
-    "DELETE /api/v1/locations/{locationId}/charge-points/{chargePointId}": [
+    "DELETE /api/v1/locations/{locationId}/stations/{stationId}": [
         Call(),
         Call(path={"locationId": B_LOCATION}),
     ],
     # --- reports ------------------------------------------------------------------------------
     "GET /api/v1/reports/energy": [
         Call(OK, check=no_energy),
-        Call(query={"chargePointId": "{chargePointId}"}),
+        Call(query={"stationId": "{stationId}"}),
         Call(query={"locationId": "{locationId}"}),
     ],
     "GET /api/v1/reports/utilisation": [
         Call(OK, check=no_connectors),
-        Call(query={"chargePointId": "{chargePointId}"}),
+        Call(query={"stationId": "{stationId}"}),
         Call(query={"locationId": "{locationId}"}),
     ],
     # --- the live event feed: A's charger connected, booted and charged; B sees none of it ----------
     "GET /api/v1/events": [
         Call(OK, check=no_items),
         Call(OK, query={"after": 0}, check=no_items),
-        Call(OK, query={"after": 0, "chargePointId": "{chargePointId}"}, check=no_items),
+        Call(OK, query={"after": 0, "chargePointId": "{stationId}"}, check=no_items),
         Call(OK, query={"after": 0, "type": "TransactionStarted,TransactionStopped"}, check=no_items),
         Call(OK, query={"after": 0, "wait": 1}, check=no_items),
     ],
@@ -367,7 +367,7 @@ async def run_a_session(cp: SimulatedCharger, now: datetime) -> int:
 
 def given_tenant_b(b: ApiClient) -> None:
     assert b.post(f"{V1}/locations", {"id": B_LOCATION, "name": "Globex Depot"}).status == 201
-    assert b.post(f"{V1}/charge-points", {"id": B_CHARGER, "locationId": B_LOCATION}).status == 201
+    assert b.post(f"{V1}/stations", {"id": B_CHARGER, "locationId": B_LOCATION}).status == 201
     assert b.post(f"{V1}/id-tags", {"idTag": B_TAG}).status == 201
     assert b.post(f"{V1}/users", {"email": B_USER_EMAIL, "role": "viewer"}).status == 201
 
@@ -428,27 +428,25 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
     assert (
         a.post(f"{V1}/locations", {"id": A_LOCATION, "name": A_LOCATION_NAME, "country": "DE"}).status == 201
     )
-    assert a.post(f"{V1}/charge-points", {"id": A_CHARGER, "locationId": A_LOCATION}).status == 201
+    assert a.post(f"{V1}/stations", {"id": A_CHARGER, "locationId": A_LOCATION}).status == 201
     assert a.post(f"{V1}/id-tags", {"idTag": A_TAG}).status == 201
     a_user = a.post(f"{V1}/users", {"email": A_USER_EMAIL, "role": "operator"})
     assert a_user.status == 201, a_user.body
     async with connected(stack, A_CHARGER) as cp:
         transaction_id = await run_a_session(cp, now)
-        command = await asyncio.to_thread(
-            a.post, f"{V1}/charge-points/{A_CHARGER}/commands/ClearCache?wait=5", {}
-        )
+        command = await asyncio.to_thread(a.post, f"{V1}/stations/{A_CHARGER}/commands/ClearCache?wait=5", {})
         assert command.status in (200, 202), command.body
         # (the simulated charger cannot reserve: the reservation ends failed, but it is A's)
         reserved = await asyncio.to_thread(
             a.post,
-            f"{V1}/charge-points/{A_CHARGER}/commands/ReserveNow?wait=5",
+            f"{V1}/stations/{A_CHARGER}/commands/ReserveNow?wait=5",
             {"connectorId": 1, "expiryDate": iso(now + timedelta(hours=1)), "idTag": A_TAG},
         )
         assert reserved.status in (200, 202), reserved.body
         world = World(
             values={
-                "chargePointId": A_CHARGER,
-                "connectorId": 1,
+                "stationId": A_CHARGER,
+                "evseId": 1,
                 "locationId": A_LOCATION,
                 "idTag": A_TAG,
                 "transactionId": transaction_id,

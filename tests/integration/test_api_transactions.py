@@ -31,7 +31,7 @@ def viewer(api: ApiClient) -> ApiClient:
 @pytest.fixture
 def fleet(admin: ApiClient) -> None:
     for charger in ("CP-1", "CP-2"):
-        assert admin.post(f"{V1}/charge-points", {"id": charger}).status == 201
+        assert admin.post(f"{V1}/stations", {"id": charger}).status == 201
     for tag in ("TAG1", "TAG2", "TAG3"):
         assert admin.post(f"{V1}/id-tags", {"idTag": tag}).status == 201
     assert admin.post(f"{V1}/id-tags", {"idTag": "BLOCKED", "status": "Blocked"}).status == 201
@@ -90,7 +90,7 @@ async def test_a_closed_transaction(fleet: None, stack: LocalStack, viewer: ApiC
     assert got.status == 200
     assert got.body == {
         "id": tx,
-        "chargePointId": "CP-1",
+        "stationId": "CP-1",
         "connectorId": 2,
         "idTag": "TAG1",
         "startAuthStatus": "Accepted",
@@ -188,9 +188,9 @@ def test_filters(sessions: dict[str, int], viewer: ApiClient) -> None:
         return [names[t["id"]] for t in reply.body["items"]], reply.body["total"]
 
     assert matching() == (["T5", "T4", "T3", "T2", "T1"], 5)
-    assert matching(chargePointId="CP-1") == (["T3", "T2", "T1"], 3)
+    assert matching(stationId="CP-1") == (["T3", "T2", "T1"], 3)
     assert matching(connectorId=1) == (["T4", "T3", "T1"], 3)
-    assert matching(chargePointId="CP-1", connectorId=1) == (["T3", "T1"], 2)
+    assert matching(stationId="CP-1", connectorId=1) == (["T3", "T1"], 2)
     assert matching(idTag="TAG2") == (["T5", "T2"], 2)
     assert matching(status="open") == (["T4", "T3"], 2)
     assert matching(status="closed") == (["T5", "T2", "T1"], 3)
@@ -198,7 +198,7 @@ def test_filters(sessions: dict[str, int], viewer: ApiClient) -> None:
     assert matching(**{"from": "2026-11-02T08:00:00Z", "to": "2026-11-04T08:00:00Z"}) == (["T3", "T2"], 2)
     assert matching(**{"from": "2026-11-04T09:00:00+01:00"}) == (["T5", "T4"], 2)
     assert matching(to="2026-11-02T00:00:00Z") == (["T1"], 1)
-    assert matching(chargePointId="CP-9") == ([], 0)
+    assert matching(stationId="CP-9") == ([], 0)
     assert matching(idTag="TAG2", status="open") == ([], 0)
     energies = {names[t["id"]]: t["energyWh"] for t in viewer.get(f"{V1}/transactions").body["items"]}
     assert energies == {"T1": 10_000, "T2": 2000, "T3": 3000, "T4": None, "T5": 5000}
@@ -255,7 +255,7 @@ async def test_unknown_transaction_stops(fleet: None, stack: LocalStack, viewer:
     first = listed.body["items"][1]
     assert first == {
         "id": first["id"],
-        "chargePointId": "CP-1",
+        "stationId": "CP-1",
         "transactionId": 999,
         "idTag": "TAG1",
         "meterStop": 4200,
@@ -267,7 +267,7 @@ async def test_unknown_transaction_stops(fleet: None, stack: LocalStack, viewer:
     assert iso(before) <= first["receivedAt"] <= iso(after)
     assert listed.body["items"][0]["reason"] is None  # as the charger sent it
     # Filters: charger, and received time
-    by_charger = viewer.get(f"{V1}/unknown-transaction-stops", chargePointId="CP-2").body
+    by_charger = viewer.get(f"{V1}/unknown-transaction-stops", stationId="CP-2").body
     assert [s["transactionId"] for s in by_charger["items"]] == [1000]
     in_range = viewer.get(f"{V1}/unknown-transaction-stops", **{"from": iso(before), "to": iso(after)}).body
     assert in_range["total"] == 2
@@ -296,7 +296,7 @@ def test_missing_and_invalid(admin: ApiClient) -> None:
         ("/transactions", {"connectorId": -1}, "connectorId"),
         ("/transactions", {"connectorId": "one"}, "connectorId"),
         ("/transactions", {"connectorId": 2**31}, "connectorId"),
-        ("/transactions", {"chargePointId": "bad id"}, "chargePointId"),
+        ("/transactions", {"stationId": "bad id"}, "stationId"),
         ("/transactions", {"idTag": "\x00"}, "idTag"),
         ("/transactions", {"from": "9999-12-31T23:00:00-05:00"}, "from"),  # after 9998 in UTC
         ("/transactions", {"from": "2026-11-21T10:00:00"}, "from"),  # no time zone
@@ -335,8 +335,8 @@ async def test_other_tenants_see_nothing(sessions: dict[str, int], stack: LocalS
         assert (foreign.status, foreign.body["title"]) == (404, "Not found")
     empty = {"items": [], "total": 0, "limit": 50, "offset": 0}
     assert other.get(f"{V1}/transactions").body == empty
-    assert other.get(f"{V1}/transactions", chargePointId="CP-1").body == empty
+    assert other.get(f"{V1}/transactions", stationId="CP-1").body == empty
     assert other.get(f"{V1}/transactions", idTag="TAG1").body == empty
     assert other.get(f"{V1}/unknown-transaction-stops").body == empty
-    assert other.get(f"{V1}/unknown-transaction-stops", chargePointId="CP-1").body == empty
+    assert other.get(f"{V1}/unknown-transaction-stops", stationId="CP-1").body == empty
     assert api.as_("acme", "viewer").get(f"{V1}/unknown-transaction-stops").body["total"] == 1

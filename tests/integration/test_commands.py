@@ -72,14 +72,12 @@ class ObedientCharger(SimulatedCharger):
 def operator(api: ApiClient) -> ApiClient:
     admin = api.as_("acme", "admin")
     for cp in ("CMD-1", "CMD-OFF"):
-        assert admin.post(f"{V1}/charge-points", {"id": cp}).status == 201
+        assert admin.post(f"{V1}/stations", {"id": cp}).status == 201
     return api.as_("acme", "operator")
 
 
 async def send(client: ApiClient, cp: str, action: str, body: dict[str, Any], wait: float = 10) -> Any:
-    return await asyncio.to_thread(
-        client.post, f"{V1}/charge-points/{cp}/commands/{action}?wait={wait}", body
-    )
+    return await asyncio.to_thread(client.post, f"{V1}/stations/{cp}/commands/{action}?wait={wait}", body)
 
 
 async def test_core_commands_reach_the_charger_and_record_the_outcome(
@@ -119,14 +117,14 @@ async def test_core_commands_reach_the_charger_and_record_the_outcome(
         "ChangeConfiguration",
     ]
     # GetConfiguration is stored as the charger's known configuration, kept current by ChangeConfiguration
-    known = await asyncio.to_thread(operator.get, f"{V1}/charge-points/CMD-1/configuration")
+    known = await asyncio.to_thread(operator.get, f"{V1}/stations/CMD-1/configuration")
     assert [(e["key"], e["value"], e["readonly"], e["known"]) for e in known.body] == [
         ("Bogus", None, None, False),
         ("HeartbeatInterval", "120", False, True),
         ("NumberOfConnectors", "2", True, True),
     ]
     # and every command is in the audit trail
-    listed = await asyncio.to_thread(operator.get, f"{V1}/charge-points/CMD-1/commands")
+    listed = await asyncio.to_thread(operator.get, f"{V1}/stations/CMD-1/commands")
     assert listed.body["total"] == 7
     assert rows(engine, "SELECT count(*) AS n FROM commands WHERE status IN ('accepted', 'rejected')") == [
         {"n": 7}
@@ -351,7 +349,7 @@ async def test_one_charger_the_sweeper_cannot_serve_does_not_stop_it_for_the_oth
     from csms.app.scheduled import run
     from csms.services.commands import CommandService
 
-    assert api.as_("acme", "admin").post(f"{V1}/charge-points", {"id": "CMD-2"}).status == 201
+    assert api.as_("acme", "admin").post(f"{V1}/stations", {"id": "CMD-2"}).status == 201
     # Given two chargers that never answer their command
     sockets = [await open_socket(stack, cp) for cp in ("CMD-1", "CMD-2")]
     sent = [await send(operator, cp, "Reset", {"type": "Soft"}, wait=0) for cp in ("CMD-1", "CMD-2")]

@@ -83,7 +83,7 @@ async def test_update_firmware_then_the_chargers_progress_is_a_timeline(
         )
     ]
     # And the timeline reads newest first, paginated
-    timeline = await get(operator, f"/charge-points/{CP}/firmware-status")
+    timeline = await get(operator, f"/stations/{CP}/firmware-status")
     assert timeline.status == 200
     assert [e["status"] for e in timeline.body["items"]] == [
         "Installed",
@@ -92,7 +92,7 @@ async def test_update_firmware_then_the_chargers_progress_is_a_timeline(
         "Downloading",
     ]
     assert timeline.body["total"] == 4
-    page = await get(operator, f"/charge-points/{CP}/firmware-status", limit=2, offset=1)
+    page = await get(operator, f"/stations/{CP}/firmware-status", limit=2, offset=1)
     assert [e["status"] for e in page.body["items"]] == ["Installing", "Downloaded"]
     assert (page.body["total"], page.body["limit"], page.body["offset"]) == (4, 2, 1)
     stored = rows(engine, "SELECT tenant_id, kind, status FROM charge_point_events ORDER BY id")
@@ -101,7 +101,7 @@ async def test_update_firmware_then_the_chargers_progress_is_a_timeline(
         for s in ("Downloading", "Downloaded", "Installing", "Installed")
     ]
     # and the diagnostics timeline is separate
-    assert (await get(operator, f"/charge-points/{CP}/diagnostics-status")).body["total"] == 0
+    assert (await get(operator, f"/stations/{CP}/diagnostics-status")).body["total"] == 0
 
 
 async def test_get_diagnostics_records_the_file_name_and_the_upload_progress(
@@ -140,7 +140,7 @@ async def test_get_diagnostics_records_the_file_name_and_the_upload_progress(
         "accepted",
         "no diagnostics information available",
     )
-    timeline = await get(operator, f"/charge-points/{CP}/diagnostics-status")
+    timeline = await get(operator, f"/stations/{CP}/diagnostics-status")
     assert [e["status"] for e in timeline.body["items"]] == ["Uploaded", "Uploading"]
     assert rows(engine, "SELECT count(*) AS n FROM charge_point_events WHERE kind = 'diagnostics'") == [
         {"n": 2}
@@ -208,7 +208,7 @@ async def test_timelines_are_tenant_scoped(operator: ApiClient, api: ApiClient, 
     async with connected(stack, CP) as charger:
         await charger.call(call.FirmwareStatusNotification(status="Idle"))
     other = api.as_("globex", "viewer")
-    assert (await get(other, f"/charge-points/{CP}/firmware-status")).status == 404
-    assert (await get(other, f"/charge-points/{CP}/diagnostics-status")).status == 404
+    assert (await get(other, f"/stations/{CP}/firmware-status")).status == 404
+    assert (await get(other, f"/stations/{CP}/diagnostics-status")).status == 404
     viewer = api.as_("acme", "viewer")
-    assert (await get(viewer, f"/charge-points/{CP}/firmware-status")).body["total"] == 1
+    assert (await get(viewer, f"/stations/{CP}/firmware-status")).body["total"] == 1

@@ -139,7 +139,7 @@ async def test_a_full_list_of_1500_tags_goes_out_in_frames_under_32_kb(
         "accepted",
         {"listVersion": len(charger.frames)},
     )
-    state = await get(operator, f"/charge-points/{CP}/local-list")
+    state = await get(operator, f"/stations/{CP}/local-list")
     assert {k: state.body[k] for k in ("sentVersion", "reportedVersion", "inSync")} == {
         "sentVersion": len(charger.frames),
         "reportedVersion": len(charger.frames),
@@ -237,7 +237,7 @@ async def test_a_refused_first_part_stops_the_rest_of_the_list(
         "charger answered NotSupported: it has no local authorization list",
     )
     # and no version was recorded as sent
-    state = await get(operator, f"/charge-points/{CP}/local-list")
+    state = await get(operator, f"/stations/{CP}/local-list")
     assert (state.body["sentVersion"], state.body["inSync"]) == (None, None)
 
 
@@ -281,7 +281,7 @@ async def test_failures_and_invalid_requests(operator: ApiClient, stack: LocalSt
         "accepted",
         "the charger's local authorization list is disabled",
     )
-    state = await get(operator, f"/charge-points/{CP}/local-list")
+    state = await get(operator, f"/stations/{CP}/local-list")
     assert (state.body["sentVersion"], state.body["reportedVersion"]) == (None, -1)
     # Full lists hold every tag: naming tags is for differential updates only
     named_full = await send(operator, CP, "SendLocalList", {"updateType": "Full", "idTags": ["TAG-00001"]})

@@ -81,16 +81,18 @@ async def test_a_triggered_status_notification_updates_the_connector(
             operator, CP, "TriggerMessage", {"requestedMessage": "StatusNotification", "connectorId": 2}
         )
 
-        async def connectors() -> Reply:
-            return await get(operator, f"/charge-points/{CP}/connectors")
+        async def evses() -> Reply:
+            return await get(operator, f"/stations/{CP}/evses")
 
-        listed = await eventually(connectors, lambda r: bool(r.body))
+        listed = await eventually(evses, lambda r: bool(r.body))
     assert (triggered.body["status"], triggered.body["request"]) == (
         "accepted",
         {"requestedMessage": "StatusNotification", "connectorId": 2},
     )
     # 1.6 connector 2 is EVSE 2, connector 1
-    assert [(c["evseId"], c["connectorId"], c["status"]) for c in listed.body] == [(2, 1, "Preparing")]
+    assert [
+        (evse["evseId"], c["connectorId"], c["status"]) for evse in listed.body for c in evse["connectors"]
+    ] == [(2, 1, "Preparing")]
     assert isinstance(charger, TriggeredCharger)
     assert [name for name, _ in charger.answers] == ["StatusNotification"]
     assert rows(engine, "SELECT evse_id, connector_id, status, state FROM connector_status_history") == [
@@ -114,7 +116,7 @@ async def test_triggered_firmware_status_heartbeat_and_boot_take_the_normal_path
     answers = dict(charger.answers)
     assert isinstance(answers["Heartbeat"], call_result.Heartbeat)
     assert answers["BootNotification"].status == "Accepted"
-    timeline = await get(operator, f"/charge-points/{CP}/firmware-status")
+    timeline = await get(operator, f"/stations/{CP}/firmware-status")
     assert [e["status"] for e in timeline.body["items"]] == ["Idle"]
     assert rows(
         engine, "SELECT vendor, model, firmware_version FROM charge_points WHERE id = :cp", cp=CP

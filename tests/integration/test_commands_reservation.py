@@ -109,7 +109,7 @@ async def test_a_reservation_is_held_then_used_by_a_transaction(
             "parent_id_tag": "FLEET",
         }
     ]
-    listed = await get(operator, f"/charge-points/{CP}/reservations")
+    listed = await get(operator, f"/stations/{CP}/reservations")
     assert [(r["reservationId"], r["status"]) for r in listed.body["items"]] == [(reservation_id, "used")]
 
 
@@ -135,7 +135,7 @@ async def test_refusals_and_failures(operator: ApiClient, stack: LocalStack) -> 
     assert (await reservation(operator, offline.body["request"]["reservationId"]))["status"] == "failed"
     assert call_error.body["status"] == "failed"
     assert (await reservation(operator, call_error.body["request"]["reservationId"]))["status"] == "failed"
-    by_status = await get(operator, f"/charge-points/{CP}/reservations", status="failed")
+    by_status = await get(operator, f"/stations/{CP}/reservations", status="failed")
     assert by_status.body["total"] == 2
 
 
@@ -225,7 +225,7 @@ async def test_invalid_reservations_and_tenant_scope(
     reservation_id = reserved.body["request"]["reservationId"]
     other = api.as_("globex", "viewer")
     assert (await get(other, f"/reservations/{reservation_id}")).status == 404
-    assert (await get(other, f"/charge-points/{CP}/reservations")).status == 404
+    assert (await get(other, f"/stations/{CP}/reservations")).status == 404
     assert (await get(operator, "/reservations/424242")).status == 404
     viewer = api.as_("acme", "viewer")
     assert (await get(viewer, f"/reservations/{reservation_id}")).body["status"] == "active"
@@ -285,7 +285,7 @@ async def test_an_expired_reservation_asks_the_charger_for_the_connectors_status
     assert result == {"expired": 1, "status_requested": 1}
     assert reserved.body["status"] == "accepted"
     assert status == [{"status": "Available"}]
-    asked = await get(operator, f"/charge-points/{CP}/commands")
+    asked = await get(operator, f"/stations/{CP}/commands")
     [trigger] = [c for c in asked.body["items"] if c["action"] == "TriggerMessage"]
     assert trigger["request"] == {"requestedMessage": "StatusNotification", "connectorId": 1}
     assert trigger["requestedBy"] == "job:reservations"

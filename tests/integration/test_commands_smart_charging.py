@@ -98,7 +98,7 @@ def operator(api: ApiClient) -> ApiClient:
 async def profiles(client: ApiClient, **params: Any) -> list[tuple[int, int, str, int, str]]:
     """(chargingProfileId, evseId, purpose, stackLevel, status) of the listed profiles (the 1.6
     command's connector N is EVSE N)."""
-    listed = await get(client, f"/charge-points/{CP}/charging-profiles", **params)
+    listed = await get(client, f"/stations/{CP}/charging-profiles", **params)
     assert listed.status == 200
     return [
         (p["chargingProfileId"], p["evseId"], p["chargingProfilePurpose"], p["stackLevel"], p["status"])
@@ -168,7 +168,7 @@ async def test_installed_profiles_replace_by_id_and_by_purpose_and_stack_level(
     assert await profiles(operator, status="rejected") == [(7, 1, "TxDefaultProfile", 9, "rejected")]
     assert len(await profiles(operator, anyStatus="true")) == 5
     assert await profiles(operator, evseId=0) == [(9, 0, "ChargePointMaxProfile", 0, "installed")]
-    detail = (await get(operator, f"/charge-points/{CP}/charging-profiles", evseId=0)).body["items"][0]
+    detail = (await get(operator, f"/stations/{CP}/charging-profiles", evseId=0)).body["items"][0]
     assert detail["inForce"] is True
     assert (detail["validFrom"], detail["validTo"]) == ("2026-01-01T00:00:00Z", "2099-01-01T00:00:00Z")
     assert detail["chargingSchedule"]["chargingSchedulePeriod"][0] == {"startPeriod": 0, "limit": 7.4}
@@ -354,7 +354,7 @@ async def test_a_recurring_profile_is_accepted(operator: ApiClient, stack: Local
         answer.body["request"]["csChargingProfiles"]["chargingSchedule"]["startSchedule"]
         == "2026-11-21T21:00:00.000Z"
     )
-    listed = (await get(operator, f"/charge-points/{CP}/charging-profiles")).body["items"]
+    listed = (await get(operator, f"/stations/{CP}/charging-profiles")).body["items"]
     assert (listed[0]["chargingProfileKind"], listed[0]["recurrencyKind"]) == ("Recurring", "Daily")
 
 

@@ -290,7 +290,7 @@ def test_retention_drops_old_months_deletes_older_rows_and_keeps_the_rest(engine
 RANGES: list[dict[str, str]] = [
     {"from": "2026-03-19T00:00:00Z", "to": "2026-03-24T00:00:00Z"},
     {"from": "2026-03-20T00:00:00Z", "to": "2026-03-23T00:00:00Z"},
-    {"from": "2026-03-20T00:00:00Z", "to": "2026-03-23T00:00:00Z", "chargePointId": "CP-E2"},
+    {"from": "2026-03-20T00:00:00Z", "to": "2026-03-23T00:00:00Z", "stationId": "CP-E2"},
     {"from": "2026-03-20T00:00:00Z", "to": "2026-03-23T00:00:00Z", "locationId": "L-1"},
     {"from": "2026-03-21T00:00:00Z", "to": "2026-03-22T00:00:00Z"},
 ]
@@ -298,7 +298,7 @@ RANGES: list[dict[str, str]] = [
 PARTIAL_RANGES: list[dict[str, str]] = [
     {"from": "2026-03-20T12:00:00Z", "to": "2026-03-23T06:00:00Z"},
     {"from": "2026-03-21T00:00:00Z", "to": "2026-03-21T01:00:00Z"},
-    {"from": "2026-03-20T23:30:00Z", "to": "2026-03-22T00:30:00Z", "chargePointId": "CP-E1"},
+    {"from": "2026-03-20T23:30:00Z", "to": "2026-03-22T00:30:00Z", "stationId": "CP-E1"},
 ]
 
 

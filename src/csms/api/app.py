@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 #: Router modules under csms.api.routers, each exposing ``router``.
 ROUTERS = (
     "health",
-    "charge_points",
+    "stations",
     "id_tags",
     "transactions",
     "meter_values",

@@ -63,8 +63,8 @@ def _iso_8601_only(value: object) -> object:
 #: A timestamp query parameter: ISO 8601 with a zone, nothing else.
 IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only)]
 
-#: A charge point id in a route's path.
-ChargePointId = Annotated[str, Path(description="the OCPP charge point id")]
+#: A station id in a route's path.
+StationId = Annotated[str, Path(description="the station's identity (the last segment of its OCPP URL)")]
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (1-500)")]
 Offset = Annotated[int, Query(ge=0, le=MAX_INT, description="items to skip")]
 From = Annotated[

@@ -69,7 +69,7 @@ class LocalListService:
             since = self._store.last_full_list_at(charge_point_id)
             if since is None:
                 raise Conflict(
-                    f"charge point {charge_point_id!r} has accepted no Full list yet: "
+                    f"station {charge_point_id!r} has accepted no Full list yet: "
                     "send a Full list first (or name the idTags of a Differential update)"
                 )
             entries = [entry(t, now) for t in self._store.tags(tenant_id, changed_since=since)]

@@ -99,19 +99,19 @@ class LocationService:
         """Put every given charger at the location (moving it from another one), or none of them."""
         wanted = list(dict.fromkeys(charge_point_ids))
         if not wanted:
-            raise InvalidInput("chargePointIds: give at least one charge point id")
+            raise InvalidInput("stationIds: give at least one station id")
         unknown = self._queries.assign(scope.tenant_id, location_id, wanted, self._clock.now())
         if unknown is None:
             raise NotFound(f"no location {location_id!r}")
         if unknown:
             names = ", ".join(repr(i) for i in wanted if i in unknown)
-            raise InvalidInput(f"chargePointIds: no charge point {names}; nothing was assigned")
+            raise InvalidInput(f"stationIds: no station {names}; nothing was assigned")
         return self.get(scope, location_id)
 
     def unassign(self, scope: TenantScope, location_id: str, charge_point_id: str) -> None:
         self._require(scope, location_id)
         if not self._queries.unassign(scope.tenant_id, location_id, charge_point_id, self._clock.now()):
-            raise NotFound(f"charge point {charge_point_id!r} is not at location {location_id!r}")
+            raise NotFound(f"station {charge_point_id!r} is not at location {location_id!r}")
 
     def _require(self, scope: TenantScope, location_id: str) -> Location:
         found = self._queries.get(scope.tenant_id, location_id)

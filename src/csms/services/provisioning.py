@@ -66,7 +66,7 @@ class ProvisioningService:
 
     def remove_charger(self, charge_point_id: str, tenant_id: str | None = None) -> None:
         if not self._db.run(lambda uow: uow.charge_points.remove(charge_point_id, tenant_id)):
-            raise NotFound(f"no charge point {charge_point_id!r}")
+            raise NotFound(f"no station {charge_point_id!r}")
 
     def add_id_tag(
         self,

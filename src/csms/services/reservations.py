@@ -59,7 +59,7 @@ class ReservationService:
         charger's; 409 unless it is still open)."""
         found = self._store.get(tenant_id, reservation_id)
         if found is None or found.charge_point_id != charge_point_id:
-            raise NotFound(f"no reservation {reservation_id} on charge point {charge_point_id!r}")
+            raise NotFound(f"no reservation {reservation_id} on station {charge_point_id!r}")
         if found.status not in OPEN:
             raise Conflict(f"reservation {reservation_id} is {found.status.value}: nothing to cancel")
         return found

@@ -20,12 +20,12 @@ class Stations:
         """The scope's charge point; NotFound if the tenant has none of that id."""
         found = self._lookup.get(scope.tenant_id, charge_point_id)
         if found is None:
-            raise NotFound(f"no charge point {charge_point_id!r}")
+            raise NotFound(f"no station {charge_point_id!r}")
         return found
 
     def require_in_service(self, scope: TenantScope, charge_point_id: str) -> ChargingStation:
         """As :meth:`require`, and Conflict if the charge point is decommissioned."""
         charge_point = self.require(scope, charge_point_id)
         if charge_point.decommissioned_at is not None:
-            raise Conflict(f"charge point {charge_point_id!r} is decommissioned")
+            raise Conflict(f"station {charge_point_id!r} is decommissioned")
         return charge_point

@@ -14,10 +14,10 @@ from csms.api.auth import caller
 from csms.api.common import (
     MAX_INT,
     ApiModel,
-    ChargePointId,
     Limit,
     Offset,
     Page,
+    StationId,
     UtcDatetime,
     error_responses,
 )
@@ -70,13 +70,13 @@ def _profile(p: ChargingProfile, now: datetime) -> ChargingProfileOut:
 
 
 @router.get(
-    "/charge-points/<chargePointId>/charging-profiles",
+    "/stations/<stationId>/charging-profiles",
     summary="A charger's charging profiles (default: installed) by connector, purpose, stack level",
     tags=TAG,
     responses={200: {"description": "found"}, **ERRORS},
 )
 def list_charging_profiles(
-    chargePointId: ChargePointId,
+    stationId: StationId,
     limit: Limit = 50,
     offset: Offset = 0,
     status: Annotated[
@@ -89,7 +89,7 @@ def list_charging_profiles(
 ) -> Page[ChargingProfileOut]:
     scope = caller(router).scope
     query = ProfileQuery(status=None if any_status else status, evse_id=evse_id, limit=limit, offset=offset)
-    found, total = services(router).smart_charging.search(scope, chargePointId, query)
+    found, total = services(router).smart_charging.search(scope, stationId, query)
     now = services(router).clock.now()
     items = [_profile(p, now) for p in found]
     return Page[ChargingProfileOut](items=items, total=total, limit=limit, offset=offset)

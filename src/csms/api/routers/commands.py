@@ -1,6 +1,6 @@
 """Commands: ask a charger to do something; follow the command to its outcome.
 
-One route per OCPP action (``POST /charge-points/{id}/commands/{Action}``) so each body is
+One route per OCPP action (``POST /stations/{id}/commands/{Action}``) so each body is
 validated and documented; the OCPP 1.6 schema validates the resulting CALL once more.
 """
 
@@ -29,10 +29,10 @@ from csms.api.auth import caller
 from csms.api.common import (
     MAX_INT,
     ApiModel,
-    ChargePointId,
     Limit,
     Offset,
     Page,
+    StationId,
     UtcDatetime,
     error_responses,
 )
@@ -93,7 +93,7 @@ class ChunkOut(ApiModel):
 
 class CommandOut(ApiModel):
     id: str
-    charge_point_id: str
+    station_id: str
     action: str
     status: CommandStatus
     request: dict[str, Any] = Field(description="the OCPP payload sent (or to be sent)")
@@ -380,7 +380,8 @@ def _service() -> CommandRequests:
 
 
 def _out(command: Command) -> CommandOut:
-    return CommandOut.model_validate(command, from_attributes=True)
+    fields = {name: getattr(command, name) for name in CommandOut.model_fields if hasattr(command, name)}
+    return CommandOut.model_validate({**fields, "station_id": command.charge_point_id})
 
 
 def _wait(service: CommandRequests, scope: TenantScope, command: Command, seconds: float) -> Command:
@@ -426,15 +427,15 @@ Wait = Annotated[
 
 def _register(action: str, model: type[ApiModel]) -> None:
     def send(
-        chargePointId: ChargePointId,
+        stationId: StationId,
         body: Annotated[model, Body()],  # type: ignore[valid-type]  # a real class at run time
         wait: Wait = 0,
     ) -> Response[CommandOut]:
-        return _submit(chargePointId, action, body, wait)
+        return _submit(stationId, action, body, wait)
 
     send.__name__ = f"send_{action}"
     router.post(
-        f"/charge-points/<chargePointId>/commands/{action}",
+        f"/stations/<stationId>/commands/{action}",
         summary=f"Send {action}",
         description=f"Queue an OCPP 1.6 {action} for the charger; 202 with the command, or 200 with its "
         "outcome if it arrives within `wait` seconds. Operators and admins.",
@@ -468,19 +469,19 @@ def get_command(commandId: Annotated[str, Path()], wait: Wait = 0) -> CommandOut
 
 
 @router.get(
-    "/charge-points/<chargePointId>/commands",
+    "/stations/<stationId>/commands",
     summary="A charger's commands, newest first",
     tags=TAG,
     responses={200: {"description": "one page of commands"}, **error_responses(401, 403, 404, 422)},
 )
 def list_commands(
-    chargePointId: ChargePointId,
+    stationId: StationId,
     limit: Limit = 50,
     offset: Offset = 0,
     status: Annotated[CommandStatus | None, Query()] = None,
 ) -> Page[CommandOut]:
     scope = caller(router, Role.OPERATOR).scope
-    commands, total = _service().search(scope, chargePointId, status, limit, offset)
+    commands, total = _service().search(scope, stationId, status, limit, offset)
     return Page[CommandOut](items=[_out(c) for c in commands], total=total, limit=limit, offset=offset)
 
 
@@ -493,14 +494,14 @@ class ConfigurationEntryOut(ApiModel):
 
 
 @router.get(
-    "/charge-points/<chargePointId>/configuration",
+    "/stations/<stationId>/configuration",
     summary="The charger's known configuration (from GetConfiguration and ChangeConfiguration)",
     tags=["charge points"],
     responses={200: {"description": "the known keys"}, **error_responses(401, 404, 422)},
 )
-def configuration(chargePointId: ChargePointId) -> list[ConfigurationEntryOut]:
+def configuration(stationId: StationId) -> list[ConfigurationEntryOut]:
     scope = caller(router).scope
-    entries = services(router).configuration.entries(scope, chargePointId)
+    entries = services(router).configuration.entries(scope, stationId)
     return [ConfigurationEntryOut.model_validate(e, from_attributes=True) for e in entries]
 
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field
 
 from csms.api.auth import caller
-from csms.api.common import ApiModel, ChargePointId, Limit, Offset, Page, UtcDatetime, error_responses
+from csms.api.common import ApiModel, Limit, Offset, Page, StationId, UtcDatetime, error_responses
 from csms.api.context import services
 from csms.domain.firmware import EventKind
 
@@ -30,24 +30,20 @@ def _timeline(charge_point_id: str, kind: EventKind, limit: int, offset: int) ->
 
 
 @router.get(
-    "/charge-points/<chargePointId>/firmware-status",
+    "/stations/<stationId>/firmware-status",
     summary="The charger's firmware update progress (FirmwareStatusNotification), newest first",
     tags=TAG,
     responses={200: {"description": "found"}, **ERRORS},
 )
-def firmware_status(
-    chargePointId: ChargePointId, limit: Limit = 50, offset: Offset = 0
-) -> Page[StatusEventOut]:
-    return _timeline(chargePointId, EventKind.FIRMWARE, limit, offset)
+def firmware_status(stationId: StationId, limit: Limit = 50, offset: Offset = 0) -> Page[StatusEventOut]:
+    return _timeline(stationId, EventKind.FIRMWARE, limit, offset)
 
 
 @router.get(
-    "/charge-points/<chargePointId>/diagnostics-status",
+    "/stations/<stationId>/diagnostics-status",
     summary="The charger's diagnostics upload progress (DiagnosticsStatusNotification), newest first",
     tags=TAG,
     responses={200: {"description": "found"}, **ERRORS},
 )
-def diagnostics_status(
-    chargePointId: ChargePointId, limit: Limit = 50, offset: Offset = 0
-) -> Page[StatusEventOut]:
-    return _timeline(chargePointId, EventKind.DIAGNOSTICS, limit, offset)
+def diagnostics_status(stationId: StationId, limit: Limit = 50, offset: Offset = 0) -> Page[StatusEventOut]:
+    return _timeline(stationId, EventKind.DIAGNOSTICS, limit, offset)

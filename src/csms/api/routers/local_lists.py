@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field
 
 from csms.api.auth import caller
-from csms.api.common import ApiModel, ChargePointId, UtcDatetime, error_responses
+from csms.api.common import ApiModel, StationId, UtcDatetime, error_responses
 from csms.api.context import services
 
 router = APIGatewayRouter()
@@ -17,7 +17,7 @@ ERRORS = error_responses(401, 404, 422)
 
 
 class LocalListOut(ApiModel):
-    charge_point_id: str
+    station_id: str
     sent_version: int | None = Field(description="the last list version the charger accepted from us")
     sent_at: UtcDatetime | None = Field(description="when it accepted it")
     reported_version: int | None = Field(
@@ -28,17 +28,17 @@ class LocalListOut(ApiModel):
 
 
 @router.get(
-    "/charge-points/<chargePointId>/local-list",
+    "/stations/<stationId>/local-list",
     summary="The charger's local authorization list versions (sent and reported)",
     tags=TAG,
     responses={200: {"description": "found"}, **ERRORS},
 )
-def local_list(chargePointId: ChargePointId) -> LocalListOut:
+def local_list(stationId: StationId) -> LocalListOut:
     scope = caller(router).scope
-    state = services(router).local_lists.state(scope, chargePointId)
+    state = services(router).local_lists.state(scope, stationId)
     known = state.sent_version is not None and state.reported_version is not None
     return LocalListOut(
-        charge_point_id=chargePointId,
+        station_id=stationId,
         sent_version=state.sent_version,
         sent_at=state.sent_at,
         reported_version=state.reported_version,

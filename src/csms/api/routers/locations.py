@@ -1,4 +1,4 @@
-"""Locations: create, list, get, update, delete; which charge points stand where."""
+"""Locations: create, list, get, update, delete; which stations stand where."""
 
 from __future__ import annotations
 
@@ -49,14 +49,12 @@ Country = Annotated[
 # Strict: a JSON true is not a coordinate (lax mode would read it as 1.0).
 Latitude = Annotated[float, Strict(), Field(ge=-90, le=90, description="degrees north (negative: south)")]
 Longitude = Annotated[float, Strict(), Field(ge=-180, le=180, description="degrees east (negative: west)")]
-ChargePointIdValue = Annotated[str, StringConstraints(pattern=CHARGE_POINT_ID_PATTERN.pattern)]
+StationIdValue = Annotated[str, StringConstraints(pattern=CHARGE_POINT_ID_PATTERN.pattern)]
 
 LocationId = Annotated[
     str, Path(pattern=LOCATION_ID_PATTERN.pattern, description="the location id (given or generated)")
 ]
-ChargePointId = Annotated[
-    str, Path(pattern=CHARGE_POINT_ID_PATTERN.pattern, description="the OCPP charge point id")
-]
+StationId = Annotated[str, Path(pattern=CHARGE_POINT_ID_PATTERN.pattern, description="the station's id")]
 
 
 class Coordinates(ApiModel):
@@ -98,9 +96,9 @@ class LocationUpdate(ApiModel):
         return value
 
 
-class ChargePointAssignment(ApiModel):
-    charge_point_ids: list[ChargePointIdValue] = Field(
-        min_length=1, max_length=500, description="chargers to put at the location (moved from any other)"
+class StationAssignment(ApiModel):
+    station_ids: list[StationIdValue] = Field(
+        min_length=1, max_length=500, description="stations to put at the location (moved from any other)"
     )
 
 
@@ -112,13 +110,13 @@ class LocationOut(ApiModel):
     postal_code: str | None
     country: str | None
     coordinates: Coordinates | None
-    charge_point_count: int = Field(description="charge points at the location (not decommissioned)")
+    station_count: int = Field(description="stations at the location (not decommissioned)")
     created_at: UtcDatetime
     updated_at: UtcDatetime
 
 
 class LocationDetailOut(LocationOut):
-    charge_point_ids: list[str] = Field(description="the charge points at the location, sorted")
+    station_ids: list[str] = Field(description="the stations at the location, sorted")
 
 
 def _locations() -> LocationService:
@@ -127,6 +125,7 @@ def _locations() -> LocationService:
 
 def _fields_out(location: Location) -> dict[str, Any]:
     fields = asdict(location)
+    fields["station_count"] = fields.pop("charge_point_count")
     latitude, longitude = fields.pop("latitude"), fields.pop("longitude")
     has_coordinates = latitude is not None and longitude is not None
     fields["coordinates"] = {"latitude": latitude, "longitude": longitude} if has_coordinates else None
@@ -139,7 +138,7 @@ def _out(location: Location) -> LocationOut:
 
 def _detail(detail: LocationDetail) -> LocationDetailOut:
     return LocationDetailOut.model_validate(
-        {**_fields_out(detail.location), "charge_point_ids": detail.charge_point_ids}
+        {**_fields_out(detail.location), "station_ids": detail.charge_point_ids}
     )
 
 
@@ -178,7 +177,7 @@ def create_location(body: Annotated[LocationCreate, Body()]) -> Response[Locatio
 
 @router.get(
     "/locations",
-    summary="List locations, each with its number of charge points",
+    summary="List locations, each with its number of stations",
     tags=TAG,
     responses={200: {"description": "one page of locations"}, **error_responses(401, 422, 503)},
 )
@@ -213,7 +212,7 @@ def list_locations(
 
 @router.get(
     "/locations/<locationId>",
-    summary="Get a location with the ids of its charge points",
+    summary="Get a location with the ids of its stations",
     tags=TAG,
     responses={200: {"description": "the location"}, **error_responses(401, 404, 422, 503)},
 )
@@ -236,7 +235,7 @@ def update_location(locationId: LocationId, body: Annotated[LocationUpdate, Body
 
 @router.delete(
     "/locations/<locationId>",
-    summary="Delete a location (its charge points become unassigned)",
+    summary="Delete a location (its stations become unassigned)",
     tags=TAG,
     responses={204: {"description": "deleted", "content": {}}, **error_responses(401, 403, 404, 422, 503)},
 )
@@ -247,33 +246,31 @@ def delete_location(locationId: LocationId) -> Response[None]:
 
 
 @router.post(
-    "/locations/<locationId>/charge-points",
-    summary="Put charge points at a location",
-    description="All or nothing: every id must be a charge point of the tenant, otherwise the 422 "
-    "names the unknown ones and nothing changes. A charger at another location moves here.",
+    "/locations/<locationId>/stations",
+    summary="Put stations at a location",
+    description="All or nothing: every id must be a station of the tenant, otherwise the 422 "
+    "names the unknown ones and nothing changes. A station at another location moves here.",
     tags=TAG,
     responses={
-        200: {"description": "the location with its charge points"},
+        200: {"description": "the location with its stations"},
         **error_responses(401, 403, 404, 422, 503),
     },
 )
-def assign_charge_points(
-    locationId: LocationId, body: Annotated[ChargePointAssignment, Body()]
-) -> LocationDetailOut:
+def assign_stations(locationId: LocationId, body: Annotated[StationAssignment, Body()]) -> LocationDetailOut:
     scope = caller(router, Role.ADMIN).scope
-    return _detail(_locations().assign(scope, locationId, body.charge_point_ids))
+    return _detail(_locations().assign(scope, locationId, body.station_ids))
 
 
 @router.delete(
-    "/locations/<locationId>/charge-points/<chargePointId>",
-    summary="Take a charge point off a location",
+    "/locations/<locationId>/stations/<stationId>",
+    summary="Take a station off a location",
     tags=TAG,
     responses={
         204: {"description": "unassigned", "content": {}},
         **error_responses(401, 403, 404, 422, 503),
     },
 )
-def unassign_charge_point(locationId: LocationId, chargePointId: ChargePointId) -> Response[None]:
+def unassign_station(locationId: LocationId, stationId: StationId) -> Response[None]:
     scope = caller(router, Role.ADMIN).scope
-    _locations().unassign(scope, locationId, chargePointId)
+    _locations().unassign(scope, locationId, stationId)
     return Response(status_code=204)

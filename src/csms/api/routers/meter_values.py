@@ -1,4 +1,4 @@
-"""Meter values as time series for a transaction or a connector, raw or downsampled.
+"""Meter values as time series for a transaction or an EVSE, raw or downsampled.
 
 The answer is ``{from, to, bucket, series: [{measurand, phase, unit, location, points}]}``,
 one series per line a dashboard draws. See :mod:`csms.services.meter_series` for buckets and
@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field, WithJsonSchema
 
 from csms.api.auth import caller
-from csms.api.common import ApiModel, From, To, UtcDatetime, error_responses
+from csms.api.common import ApiModel, From, StationId, To, UtcDatetime, error_responses
 from csms.api.context import services
 from csms.api.routers.transactions import INT32_MAX, TransactionId, utc_param
 from csms.domain.metering import ENERGY_REGISTER, BucketPoint, RawPoint, SeriesResult
@@ -182,27 +182,30 @@ def transaction_meter_values(
 
 
 @router.get(
-    "/charge-points/<chargePointId>/connectors/<connectorId>/meter-values",
-    summary="Meter values of a connector over a time range (default: the last 24 hours)",
+    "/stations/<stationId>/evses/<evseId>/meter-values",
+    summary="Meter values of an EVSE over a time range (default: the last 24 hours)",
     tags=TAG,
     responses=SERIES_RESPONSES,
 )
-def connector_meter_values(
-    chargePointId: Annotated[str, Path(description="the OCPP charge point id")],
-    connectorId: Annotated[int, Path(ge=0, le=INT32_MAX, description="0: the charge point's main meter")],
+def evse_meter_values(
+    stationId: StationId,
+    evseId: Annotated[
+        int,
+        Path(ge=0, le=INT32_MAX, description="0: the station's main meter (1.6 connector N is EVSE N)"),
+    ],
     measurand: Measurands = None,
     phase: PhaseFilter = None,
     start: From = None,
     to: To = None,
     bucket: Bucket = None,
 ) -> MeterSeriesOut:
-    """Samples of the connector in any transaction or none. ``to`` defaults to now and
+    """Samples of the EVSE in any transaction or none. ``to`` defaults to now and
     ``from`` to 24 hours before ``to``; the range may span at most 366 days."""
     scope = caller(router).scope
     result = _meter_series().for_connector(
         scope,
-        chargePointId,
-        connectorId,
+        stationId,
+        evseId,
         measurands=_measurands(measurand),
         phase=_phase(phase),
         start=utc_param(start, "from"),

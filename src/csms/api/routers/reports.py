@@ -12,7 +12,7 @@ from pydantic import Field
 from csms.api.auth import caller
 from csms.api.common import ApiModel, From, To, UtcDatetime, error_responses
 from csms.api.context import services
-from csms.api.routers.charge_points import CONNECTOR_ID
+from csms.api.routers.stations import CONNECTOR_ID
 from csms.api.routers.transactions import utc_param
 from csms.domain.locations import LOCATION_ID_PATTERN
 from csms.domain.reports import EnergyDay, ReportFilter
@@ -28,12 +28,12 @@ _RANGE = (
     "else 422. Days are UTC days."
 )
 
-ChargePointFilter = Annotated[
+StationFilter = Annotated[
     str | None,
     Query(
-        alias="chargePointId",
+        alias="stationId",
         pattern=CHARGE_POINT_ID_PATTERN.pattern,
-        description="only this charge point (404 if the tenant has none by that id)",
+        description="only this station (404 if the tenant has none by that id)",
     ),
 ]
 LocationFilter = Annotated[
@@ -41,7 +41,7 @@ LocationFilter = Annotated[
     Query(
         alias="locationId",
         pattern=LOCATION_ID_PATTERN.pattern,
-        description="only the charge points now at this location (404 if there is no such location)",
+        description="only the stations now at this location (404 if there is no such location)",
     ),
 ]
 
@@ -52,9 +52,9 @@ class EnergyDayOut(ApiModel):
     session_count: int = Field(description="sessions started during the day")
 
 
-class ChargePointEnergyOut(ApiModel):
-    charge_point_id: str
-    location_id: str | None = Field(description="where the charge point is now")
+class StationEnergyOut(ApiModel):
+    station_id: str
+    location_id: str | None = Field(description="where the station is now")
     energy_wh: float
     session_count: int
     days: list[EnergyDayOut] = Field(description="days with energy or sessions, in order")
@@ -68,15 +68,13 @@ class EnergyTotals(ApiModel):
 class EnergyReportOut(ApiModel):
     start: UtcDatetime = Field(alias="from")
     end: UtcDatetime = Field(alias="to")
-    charge_points: list[ChargePointEnergyOut] = Field(
-        description="charge points with energy or sessions in the range, by id"
-    )
-    days: list[EnergyDayOut] = Field(description="all charge points together, per day with activity")
+    stations: list[StationEnergyOut] = Field(description="stations with energy or sessions in range, by id")
+    days: list[EnergyDayOut] = Field(description="all stations together, per day with activity")
     totals: EnergyTotals
 
 
 class ConnectorUtilisationOut(ApiModel):
-    charge_point_id: str
+    station_id: str
     evse_id: int
     connector_id: int = Field(description=CONNECTOR_ID)
     charging_seconds: float = Field(description="time with chargingState Charging")
@@ -113,20 +111,20 @@ def _day(day: EnergyDay) -> EnergyDayOut:
 
 @router.get(
     "/reports/energy",
-    summary="Energy and sessions per charge point and UTC day",
+    summary="Energy and sessions per station and UTC day",
     description=f"{_RANGE}\n\nA session counts on the day it started (every transaction reported, "
     "whatever its authorisation). Energy counts on the day it was delivered: each transaction's "
     "Energy.Active.Import.Register readings (Outlet, all phases, Wh or kWh) from meterStart to "
     "meterStop, spread evenly between consecutive readings; so an overnight session puts energy on "
     "both days, its days add up to meterStop - meterStart, and an open transaction counts up to its "
-    "latest reading. Charge points and days without energy or sessions are left out.",
+    "latest reading. Stations and days without energy or sessions are left out.",
     tags=TAG,
     responses={200: {"description": "the report"}, **error_responses(401, 404, 422, 503)},
 )
 def energy_report(
     start: From = None,
     to: To = None,
-    charge_point_id: ChargePointFilter = None,
+    station_id: StationFilter = None,
     location_id: LocationFilter = None,
 ) -> EnergyReportOut:
     scope = caller(router).scope
@@ -134,15 +132,15 @@ def energy_report(
         scope,
         utc_param(start, "from"),
         utc_param(to, "to"),
-        ReportFilter(charge_point_id=charge_point_id, location_id=location_id),
+        ReportFilter(charge_point_id=station_id, location_id=location_id),
     )
     return EnergyReportOut.model_validate(
         {
             "start": report.start,
             "end": report.end,
-            "charge_points": [
-                ChargePointEnergyOut(
-                    charge_point_id=c.charge_point_id,
+            "stations": [
+                StationEnergyOut(
+                    station_id=c.charge_point_id,
                     location_id=c.location_id,
                     energy_wh=c.energy_wh,
                     session_count=c.session_count,
@@ -171,7 +169,7 @@ def energy_report(
 def utilisation_report(
     start: From = None,
     to: To = None,
-    charge_point_id: ChargePointFilter = None,
+    station_id: StationFilter = None,
     location_id: LocationFilter = None,
 ) -> UtilisationReportOut:
     scope = caller(router).scope
@@ -179,14 +177,24 @@ def utilisation_report(
         scope,
         utc_param(start, "from"),
         utc_param(to, "to"),
-        ReportFilter(charge_point_id=charge_point_id, location_id=location_id),
+        ReportFilter(charge_point_id=station_id, location_id=location_id),
     )
     return UtilisationReportOut.model_validate(
         {
             "start": report.start,
             "end": report.end,
             "connectors": [
-                ConnectorUtilisationOut.model_validate(c, from_attributes=True) for c in report.connectors
+                ConnectorUtilisationOut(
+                    station_id=c.charge_point_id,
+                    evse_id=c.evse_id,
+                    connector_id=c.connector_id,
+                    charging_seconds=c.charging_seconds,
+                    occupied_seconds=c.occupied_seconds,
+                    unknown_seconds=c.unknown_seconds,
+                    range_seconds=c.range_seconds,
+                    utilisation=c.utilisation,
+                )
+                for c in report.connectors
             ],
             "totals": UtilisationTotals(
                 charging_seconds=report.charging_seconds,

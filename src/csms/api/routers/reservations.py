@@ -13,10 +13,10 @@ from csms.api.auth import caller
 from csms.api.common import (
     MAX_INT,
     ApiModel,
-    ChargePointId,
     Limit,
     Offset,
     Page,
+    StationId,
     UtcDatetime,
     error_responses,
 )
@@ -31,7 +31,7 @@ ERRORS = error_responses(401, 404, 422)
 
 class ReservationOut(ApiModel):
     reservation_id: int = Field(description="the OCPP reservationId")
-    charge_point_id: str
+    station_id: str
     evse_id: int
     id_tag: str
     parent_id_tag: str | None
@@ -46,7 +46,7 @@ class ReservationOut(ApiModel):
 def _reservation(r: Reservation) -> ReservationOut:
     return ReservationOut(
         reservation_id=r.id,
-        charge_point_id=r.charge_point_id,
+        station_id=r.charge_point_id,
         evse_id=r.evse_id,
         id_tag=r.id_tag,
         parent_id_tag=r.parent_id_tag,
@@ -60,19 +60,19 @@ def _reservation(r: Reservation) -> ReservationOut:
 
 
 @router.get(
-    "/charge-points/<chargePointId>/reservations",
+    "/stations/<stationId>/reservations",
     summary="A charger's reservations, newest first",
     tags=TAG,
     responses={200: {"description": "found"}, **ERRORS},
 )
 def list_reservations(
-    chargePointId: ChargePointId,
+    stationId: StationId,
     limit: Limit = 50,
     offset: Offset = 0,
     status: Annotated[ReservationStatus | None, Query()] = None,
 ) -> Page[ReservationOut]:
     scope = caller(router).scope
-    found, total = services(router).reservations.search(scope, chargePointId, status, limit, offset)
+    found, total = services(router).reservations.search(scope, stationId, status, limit, offset)
     return Page[ReservationOut](
         items=[_reservation(r) for r in found], total=total, limit=limit, offset=offset
     )

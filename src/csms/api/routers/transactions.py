@@ -26,9 +26,9 @@ INT32_MAX = 2_147_483_647
 TransactionId = Annotated[
     int, Path(ge=1, le=INT32_MAX, description="the OCPP transactionId the CSMS allocated")
 ]
-ChargePointFilter = Annotated[
+StationFilter = Annotated[
     str | None,
-    Query(alias="chargePointId", pattern=CHARGE_POINT_ID_PATTERN.pattern, description="one charger"),
+    Query(alias="stationId", pattern=CHARGE_POINT_ID_PATTERN.pattern, description="one station"),
 ]
 ConnectorFilter = Annotated[int | None, Query(alias="connectorId", ge=0, le=INT32_MAX)]
 ClosedBy = Literal["charger", "csms"]
@@ -60,7 +60,7 @@ def _sessions() -> SessionService:
 
 class TransactionOut(ApiModel):
     id: int = Field(description="the OCPP transactionId")
-    charge_point_id: str
+    station_id: str
     connector_id: int
     id_tag: str = Field(description="the tag that started it (kept when the tag is deleted)")
     start_auth_status: str = Field(
@@ -99,7 +99,7 @@ class TransactionOut(ApiModel):
 
 class UnknownTransactionStopOut(ApiModel):
     id: int
-    charge_point_id: str
+    station_id: str
     transaction_id: int = Field(description="the transactionId the charger sent, unknown to the CSMS")
     id_tag: str | None
     meter_stop: int = Field(description="Wh")
@@ -112,7 +112,7 @@ class UnknownTransactionStopOut(ApiModel):
 def _out(record: TransactionRecord, now: datetime) -> TransactionOut:
     return TransactionOut(
         id=record.id,
-        charge_point_id=record.charge_point_id,
+        station_id=record.charge_point_id,
         connector_id=record.connector_id,
         id_tag=record.id_tag,
         start_auth_status=record.start_auth_status,
@@ -134,7 +134,8 @@ def _out(record: TransactionRecord, now: datetime) -> TransactionOut:
 
 
 def _stop_out(stop: UnknownStop) -> UnknownTransactionStopOut:
-    return UnknownTransactionStopOut.model_validate(stop, from_attributes=True)
+    fields = {k: getattr(stop, k) for k in UnknownTransactionStopOut.model_fields if k != "station_id"}
+    return UnknownTransactionStopOut.model_validate({**fields, "station_id": stop.charge_point_id})
 
 
 @router.get(
@@ -146,7 +147,7 @@ def _stop_out(stop: UnknownStop) -> UnknownTransactionStopOut:
 def list_transactions(
     limit: Limit = 50,
     offset: Offset = 0,
-    charge_point_id: ChargePointFilter = None,
+    station_id: StationFilter = None,
     connector_id: ConnectorFilter = None,
     id_tag: Annotated[
         str | None,
@@ -173,7 +174,7 @@ def list_transactions(
     records, total = service.search(
         scope,
         TransactionQuery(
-            charge_point_id=charge_point_id,
+            charge_point_id=station_id,
             connector_id=connector_id,
             id_tag=id_tag,
             start=utc_param(start, "from"),
@@ -217,7 +218,7 @@ def get_transaction(transactionId: TransactionId) -> TransactionOut:
 def list_unknown_transaction_stops(
     limit: Limit = 50,
     offset: Offset = 0,
-    charge_point_id: ChargePointFilter = None,
+    station_id: StationFilter = None,
     start: From = None,
     to: To = None,
     order: Annotated[Literal["asc", "desc"], Query(description="by the time the stop was received")] = "desc",
@@ -228,7 +229,7 @@ def list_unknown_transaction_stops(
     stops, total = _sessions().unknown_stops(
         scope,
         UnknownStopQuery(
-            charge_point_id=charge_point_id,
+            charge_point_id=station_id,
             start=utc_param(start, "from"),
             end=utc_param(to, "to"),
             descending=order == "desc",

@@ -1,4 +1,6 @@
-"""Charge points: provision, list with live state, get, update, decommission; connectors."""
+"""Charging stations: provision, list with live state, get, update, decommission; their EVSEs
+and connectors, and the connectors' status history. Either protocol: a station shows the
+protocol it is pinned to (``ocppVersion``) and the one its live connection speaks."""
 
 from __future__ import annotations
 
@@ -7,13 +9,25 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field, StrictBool
 
 from csms.api.auth import caller
-from csms.api.common import MAX_INT, ApiModel, From, Limit, Offset, Page, To, UtcDatetime, error_responses
+from csms.api.common import (
+    MAX_INT,
+    ApiModel,
+    From,
+    Limit,
+    Offset,
+    Page,
+    StationId,
+    To,
+    UtcDatetime,
+    error_responses,
+)
 from csms.api.context import services
+from csms.constants import OCPP16, OCPP201
 from csms.domain.connections import ConnectionRecord
 from csms.domain.locations import LOCATION_ID_PATTERN
 from csms.domain.stations import (
@@ -22,6 +36,7 @@ from csms.domain.stations import (
     ChargePointQuery,
     ChargingState,
     ConnectorView,
+    EvseView,
     RegistrationStatus,
     StatusQuery,
 )
@@ -29,33 +44,41 @@ from csms.domain.tenancy import Role
 from csms.services.fleet import ChargePointView, FleetService
 
 router = APIGatewayRouter()
-TAG = ["charge points"]
+TAG = ["stations"]
 
-ChargePointId = Annotated[str, Path(description="the OCPP charge point id (last segment of its URL)")]
+#: What connectorId means, wherever the API shows one.
+CONNECTOR_ID = "the connector within its EVSE (1.6 connector N is EVSE N, connector 1)"
+OcppVersion = Literal["ocpp1.6", "ocpp2.0.1"]
+_PIN = (
+    f"the only protocol the station may connect with ({OCPP16} or {OCPP201}); null: it may use "
+    "either, and gets 2.0.1 when it offers both"
+)
 
 
-class ChargePointCreate(ApiModel):
-    id: str = Field(pattern=CHARGE_POINT_ID_PATTERN.pattern, description="OCPP charge point id")
+class StationCreate(ApiModel):
+    id: str = Field(
+        pattern=CHARGE_POINT_ID_PATTERN.pattern,
+        description="the station's identity: the last segment of the URL it connects to",
+    )
     password: str | None = Field(default=None, min_length=1, max_length=40, description="Basic auth password")
     generate_password: StrictBool = Field(default=False, description="generate a password, returned once")
     location_id: str | None = Field(default=None, pattern=LOCATION_ID_PATTERN.pattern)
+    ocpp_version: OcppVersion | None = Field(default=None, description=_PIN)
 
 
-class ChargePointUpdate(ApiModel):
+class StationUpdate(ApiModel):
+    """Only the fields present change; an explicit null clears locationId or ocppVersion."""
+
     password: str | None = Field(default=None, min_length=1, max_length=40)
     clear_password: StrictBool = False
     registration_status: RegistrationStatus | None = None
     location_id: str | None = Field(
         default=None, pattern=LOCATION_ID_PATTERN.pattern, description="null unassigns the location"
     )
-
-
-#: What connectorId means, wherever the API shows one.
-CONNECTOR_ID = "the connector within its EVSE (1.6 connector N is EVSE N, connector 1)"
+    ocpp_version: OcppVersion | None = Field(default=None, description=f"{_PIN}; null unpins")
 
 
 class Connector(ApiModel):
-    evse_id: int = Field(description="the EVSE (0: the station itself)")
     connector_id: int = Field(description=CONNECTOR_ID)
     status: str = Field(description="as reported (a 1.6 ChargePointStatus or a 2.0.1 ConnectorStatus)")
     state: AvailabilityState = Field(description="normalized (2.0.1 ConnectorStatus vocabulary)")
@@ -70,20 +93,29 @@ class Connector(ApiModel):
     updated_at: UtcDatetime
 
 
-class ChargePointOut(ApiModel):
+class Evse(ApiModel):
+    evse_id: int = Field(description="the EVSE (0: the station itself; 1.6 connector N is EVSE N)")
+    connectors: list[Connector] = Field(description="by connector id")
+
+
+class StationOut(ApiModel):
     id: str
     registration_status: RegistrationStatus
     has_password: bool
+    ocpp_version: OcppVersion | None = Field(description=_PIN)
+    protocol: str | None = Field(description="the protocol of the live connection; null when offline")
+    last_protocol: str | None = Field(description="the protocol of the latest connection")
     vendor: str | None
     model: str | None
     serial_number: str | None
-    charge_box_serial_number: str | None
+    charge_box_serial_number: str | None = Field(description="1.6 only (chargeBoxSerialNumber)")
     firmware_version: str | None
     iccid: str | None
     imsi: str | None
-    meter_type: str | None
-    meter_serial_number: str | None
+    meter_type: str | None = Field(description="1.6 only (meterType)")
+    meter_serial_number: str | None = Field(description="1.6 only (meterSerialNumber)")
     last_boot_at: UtcDatetime | None
+    boot_reason: str | None = Field(description="why it last booted (2.0.1 BootReason; null for 1.6)")
     location_id: str | None
     created_at: UtcDatetime
     decommissioned_at: UtcDatetime | None
@@ -93,18 +125,18 @@ class ChargePointOut(ApiModel):
     connection_age_seconds: int | None
 
 
-class ChargePointDetail(ChargePointOut):
-    connectors: list[Connector]
+class StationDetail(StationOut):
+    evses: list[Evse] = Field(description="the EVSEs the station reported a status for, by id")
 
 
-class ChargePointCreated(ApiModel):
-    charge_point: ChargePointOut
+class StationCreated(ApiModel):
+    station: StationOut
     password: str | None = Field(description="the generated password: shown this once, stored only hashed")
 
 
 class StatusHistoryEntry(ApiModel):
     evse_id: int
-    connector_id: int
+    connector_id: int = Field(description=CONNECTOR_ID)
     status: str
     state: AvailabilityState
     charging_state: ChargingState | None
@@ -117,7 +149,7 @@ class StatusHistoryEntry(ApiModel):
 
 
 class Connection(ApiModel):
-    charge_point_id: str
+    station_id: str
     protocol: str
     connected_at: UtcDatetime
     last_seen: UtcDatetime | None
@@ -134,6 +166,9 @@ def _out(view: ChargePointView, now: datetime) -> dict[str, object]:
         "id": cp.id,
         "registration_status": cp.registration_status,
         "has_password": cp.password_hash is not None,
+        "ocpp_version": cp.ocpp_version,
+        "protocol": live.protocol if live else None,
+        "last_protocol": cp.last_protocol,
         "vendor": cp.vendor,
         "model": cp.model,
         "serial_number": cp.serial_number,
@@ -144,6 +179,7 @@ def _out(view: ChargePointView, now: datetime) -> dict[str, object]:
         "meter_type": cp.meter_type,
         "meter_serial_number": cp.meter_serial_number,
         "last_boot_at": cp.last_boot_at,
+        "boot_reason": cp.boot_reason,
         "location_id": cp.location_id,
         "created_at": cp.created_at,
         "decommissioned_at": cp.decommissioned_at,
@@ -158,18 +194,26 @@ def _connector(state: ConnectorView) -> Connector:
     return Connector.model_validate(state, from_attributes=True)
 
 
+def _evse(evse: EvseView) -> Evse:
+    return Evse(evse_id=evse.evse_id, connectors=[_connector(c) for c in evse.connectors])
+
+
+def _detail(view: ChargePointView, now: datetime) -> StationDetail:
+    return StationDetail.model_validate({**_out(view, now), "evses": [_evse(e) for e in view.evses]})
+
+
 def _fleet() -> tuple[FleetService, datetime]:
     found = services(router)
     return found.fleet, found.clock.now()
 
 
 @router.post(
-    "/charge-points",
-    summary="Provision a charge point",
+    "/stations",
+    summary="Provision a charging station",
     tags=TAG,
     responses={201: {"description": "created"}, **error_responses(401, 403, 409, 422)},
 )
-def provision(body: Annotated[ChargePointCreate, Body()]) -> Response[ChargePointCreated]:
+def provision(body: Annotated[StationCreate, Body()]) -> Response[StationCreated]:
     scope = caller(router, Role.ADMIN).scope
     fleet, now = _fleet()
     added = fleet.provision(
@@ -178,44 +222,49 @@ def provision(body: Annotated[ChargePointCreate, Body()]) -> Response[ChargePoin
         password=body.password,
         generate_password=body.generate_password,
         location_id=body.location_id,
+        ocpp_version=body.ocpp_version,
     )
-    created = ChargePointCreated(
-        charge_point=ChargePointOut.model_validate(_out(ChargePointView(added.charge_point, None), now)),
+    created = StationCreated(
+        station=StationOut.model_validate(_out(ChargePointView(added.charge_point, None), now)),
         password=added.generated_password,
     )
     return Response(
         status_code=201,
         content_type="application/json",
         body=created,
-        headers={"Location": f"/api/v1/charge-points/{body.id}"},
+        headers={"Location": f"/api/v1/stations/{body.id}"},
     )
 
 
 @router.get(
-    "/charge-points",
-    summary="List charge points with their live connection state",
+    "/stations",
+    summary="List charging stations with their live connection state",
     tags=TAG,
     responses={200: {"description": "OK"}, **error_responses(401, 422)},
 )
-def list_charge_points(
+def list_stations(
     limit: Limit = 50,
     offset: Offset = 0,
     online: Annotated[bool | None, Query(description="only connected (true) or disconnected (false)")] = None,
     registration_status: Annotated[RegistrationStatus | None, Query(alias="registrationStatus")] = None,
+    ocpp_version: Annotated[
+        OcppVersion | None, Query(alias="ocppVersion", description="only stations pinned to this protocol")
+    ] = None,
     location_id: Annotated[str | None, Query(alias="locationId", pattern=LOCATION_ID_PATTERN.pattern)] = None,
     q: Annotated[
-        str | None, Query(description="charge point id prefix", max_length=48, pattern=r"^[^\x00]*$")
+        str | None, Query(description="station id prefix", max_length=48, pattern=r"^[^\x00]*$")
     ] = None,
     include_decommissioned: Annotated[bool, Query(alias="includeDecommissioned")] = False,
     sort: Annotated[Literal["id", "createdAt", "lastBootAt"], Query()] = "id",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
-) -> Page[ChargePointOut]:
+) -> Page[StationOut]:
     scope = caller(router).scope
     fleet, now = _fleet()
     views, total = fleet.search(
         scope,
         ChargePointQuery(
             registration_status=registration_status,
+            ocpp_version=ocpp_version,
             location_id=location_id,
             id_prefix=q,
             include_decommissioned=include_decommissioned,
@@ -226,85 +275,84 @@ def list_charge_points(
         ),
         online,
     )
-    items = [ChargePointOut.model_validate(_out(v, now)) for v in views]
-    return Page[ChargePointOut](items=items, total=total, limit=limit, offset=offset)
+    items = [StationOut.model_validate(_out(v, now)) for v in views]
+    return Page[StationOut](items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get(
-    "/charge-points/<chargePointId>",
-    summary="Get a charge point with its connectors",
+    "/stations/<stationId>",
+    summary="Get a charging station with its EVSEs and connectors",
     tags=TAG,
     responses={200: {"description": "OK"}, **error_responses(401, 404, 422)},
 )
-def get_charge_point(chargePointId: ChargePointId) -> ChargePointDetail:
+def get_station(stationId: StationId) -> StationDetail:
     scope = caller(router).scope
     fleet, now = _fleet()
-    view = fleet.get(scope, chargePointId)
-    return ChargePointDetail.model_validate(
-        {**_out(view, now), "connectors": [_connector(c) for c in view.connectors]}
-    )
+    return _detail(fleet.get(scope, stationId), now)
 
 
 @router.patch(
-    "/charge-points/<chargePointId>",
-    summary="Update a charge point",
+    "/stations/<stationId>",
+    summary="Update a charging station",
     tags=TAG,
     responses={200: {"description": "OK"}, **error_responses(401, 403, 404, 422)},
 )
-def update_charge_point(
-    chargePointId: ChargePointId,
-    body: Annotated[ChargePointUpdate, Body()],
-) -> ChargePointDetail:
+def update_station(stationId: StationId, body: Annotated[StationUpdate, Body()]) -> StationDetail:
     scope = caller(router, Role.ADMIN).scope
     fleet, now = _fleet()
     view = fleet.update(
         scope,
-        chargePointId,
+        stationId,
         password=body.password,
         clear_password=body.clear_password,
         registration_status=body.registration_status,
         location_id=body.location_id,
         set_location="location_id" in body.model_fields_set,
+        ocpp_version=body.ocpp_version,
+        set_ocpp_version="ocpp_version" in body.model_fields_set,
     )
-    return ChargePointDetail.model_validate(
-        {**_out(view, now), "connectors": [_connector(c) for c in view.connectors]}
-    )
+    return _detail(view, now)
 
 
 @router.delete(
-    "/charge-points/<chargePointId>",
-    summary="Decommission a charge point (refuses its connections, keeps its history)",
+    "/stations/<stationId>",
+    summary="Decommission a charging station (refuses its connections, keeps its history)",
     tags=TAG,
     responses={204: {"description": "decommissioned", "content": {}}, **error_responses(401, 403, 404, 422)},
 )
-def decommission(chargePointId: ChargePointId) -> Response[None]:
+def decommission(stationId: StationId) -> Response[None]:
     scope = caller(router, Role.ADMIN).scope
     fleet, _ = _fleet()
-    fleet.decommission(scope, chargePointId)
+    fleet.decommission(scope, stationId)
     return Response(status_code=204)
 
 
 @router.get(
-    "/charge-points/<chargePointId>/connectors",
-    summary="Current status of each connector",
+    "/stations/<stationId>/evses",
+    summary="The station's EVSEs with the current status of each connector",
     tags=TAG,
     responses={200: {"description": "OK"}, **error_responses(401, 404, 422)},
 )
-def list_connectors(chargePointId: ChargePointId) -> list[Connector]:
+def list_evses(stationId: StationId) -> list[Evse]:
     scope = caller(router).scope
     fleet, _ = _fleet()
-    return [_connector(c) for c in fleet.connectors(scope, chargePointId)]
+    return [_evse(e) for e in fleet.evses(scope, stationId)]
 
 
 @router.get(
-    "/charge-points/<chargePointId>/connectors/<connectorId>/status-history",
-    summary="Status history of a connector, newest first",
+    "/stations/<stationId>/status-history",
+    summary="Status history of the station's connectors, newest first",
+    description="`evseId` narrows it to one EVSE, `evseId` with `connectorId` to one connector. "
+    "`from`/`to` bound the station's timestamp of each report.",
     tags=TAG,
     responses={200: {"description": "OK"}, **error_responses(401, 404, 422)},
 )
 def status_history(
-    chargePointId: ChargePointId,
-    connectorId: Annotated[int, Path(ge=0, le=MAX_INT)],
+    stationId: StationId,
+    evse_id: Annotated[int | None, Query(alias="evseId", ge=0, le=MAX_INT)] = None,
+    connector_id: Annotated[
+        int | None, Query(alias="connectorId", ge=0, le=MAX_INT, description="needs evseId")
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
     start: From = None,
@@ -315,11 +363,17 @@ def status_history(
         raise RequestValidationError(
             [{"loc": ("query", "from"), "msg": "must be before to", "type": "value_error"}]
         )
+    if connector_id is not None and evse_id is None:
+        raise RequestValidationError(
+            [{"loc": ("query", "connectorId"), "msg": "needs evseId", "type": "value_error"}]
+        )
     fleet, _ = _fleet()
     entries, total = fleet.status_history(
         scope,
-        chargePointId,
-        StatusQuery(evse_id=connectorId, start=start, end=end, limit=limit, offset=offset),
+        stationId,
+        StatusQuery(
+            evse_id=evse_id, connector_id=connector_id, start=start, end=end, limit=limit, offset=offset
+        ),
     )
     items = [StatusHistoryEntry.model_validate(e, from_attributes=True) for e in entries]
     return Page[StatusHistoryEntry](items=items, total=total, limit=limit, offset=offset)
@@ -327,7 +381,7 @@ def status_history(
 
 @router.get(
     "/connections",
-    summary="The tenant's connected charge points",
+    summary="The tenant's connected stations",
     tags=TAG,
     responses={200: {"description": "OK"}, **error_responses(401, 422)},
 )
@@ -336,7 +390,7 @@ def connections() -> list[Connection]:
     fleet, now = _fleet()
     return [
         Connection(
-            charge_point_id=r.charge_point_id,
+            station_id=r.charge_point_id,
             protocol=r.protocol,
             connected_at=r.connected_at,
             last_seen=r.last_seen,
