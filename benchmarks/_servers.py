@@ -69,8 +69,8 @@ def provision(url: str, chargers: int, password_share: float) -> Fleet:
         )
         conn.execute(
             text(
-                "INSERT INTO id_tags (tenant_id, id_tag, status, created_at, updated_at)"
-                " VALUES (:t, :tag, 'Accepted', :now, :now)"
+                "INSERT INTO id_tokens (tenant_id, id_token, type, status, created_at, updated_at)"
+                " VALUES (:t, :tag, 'ISO14443', 'Accepted', :now, :now)"
             ),
             [{"t": TENANT, "tag": tag, "now": now} for tag in tags],
         )

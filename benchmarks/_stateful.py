@@ -137,7 +137,10 @@ class StatefulCentralSystem(ChargePoint):  # type: ignore[misc]
 
     async def _tag_status(self, db: psycopg.AsyncConnection[Any], id_tag: str) -> str:
         cursor = await db.execute(
-            "SELECT status FROM id_tags WHERE tenant_id = %s AND id_tag = %s", (self._tenant, id_tag)
+            "SELECT status FROM id_tokens WHERE tenant_id = %s AND lower(id_token) = lower(%s)"
+            " ORDER BY array_position(ARRAY['ISO14443', 'ISO15693', 'KeyCode', 'Local', 'Central', 'eMAID',"
+            " 'MacAddress'], type) LIMIT 1",
+            (self._tenant, id_tag),
         )
         found = await cursor.fetchone()
         return str(found[0]) if found else AuthorizationStatus.invalid.value

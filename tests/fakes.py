@@ -20,7 +20,7 @@ from csms.domain.stations import (
     RegistrationStatus,
     StatusRecorded,
 )
-from csms.domain.tokens import AuthorizationStatus, IdTag
+from csms.domain.tokens import TYPE_PREFERENCE, AuthorizationStatus, IdToken, StoredIdToken
 from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
 from csms.errors import AlreadyExists, ConnectionGone, StorageUnavailable
 from csms.services.stations import Stations
@@ -42,7 +42,7 @@ class FakeUnitOfWork:
         self.protocol_writes = 0
         self.connector_latest: dict[tuple[str, int, int], ConnectorStatus] = {}
         self.status_history: list[ConnectorStatus] = []
-        self.tags: dict[tuple[str, str], IdTag] = {}
+        self.tags: dict[tuple[str, str], StoredIdToken] = {}
         self.txs: dict[int, Transaction] = {}
         self.unknown_stops: list[TransactionStop] = []
         self.used_reservations: dict[int, int] = {}
@@ -52,7 +52,7 @@ class FakeUnitOfWork:
         self.tenants = self
         self.charge_points = _ChargePoints(self)
         self.connectors = self
-        self.id_tags = _IdTags(self)
+        self.id_tokens = _IdTokens(self)
         self.transactions = self
         self.meter_values = self
         self.events = _Events()
@@ -155,7 +155,7 @@ class FakeUnitOfWork:
         if reservation_id in self.used_reservations:
             return None
         self.used_reservations[reservation_id] = transaction_id
-        return UsedReservation(reservation_id, 1, "RESERVED", at)
+        return UsedReservation(reservation_id, 1, IdToken("RESERVED"), at)
 
     def stop(
         self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime
@@ -250,27 +250,25 @@ class _ChargePoints:
         )
 
 
-class _IdTags:
+class _IdTokens:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
-    def get(self, tenant_id: str, id_tag: str) -> IdTag | None:
-        # Case-insensitive, as PostgreSQL's lower(id_tag) (OCPP CiString); stored as given.
-        return next(
-            (
-                t
-                for (tenant, _), t in self._uow.tags.items()
-                if tenant == tenant_id and same_tag(t.id_tag, id_tag)
-            ),
-            None,
-        )
+    def find(self, tenant_id: str, token: IdToken) -> StoredIdToken | None:
+        # Case-insensitive, as PostgreSQL's lower(id_token); an untyped (1.6) token is found
+        # under the most preferred type the tenant has it as.
+        found = [t for t in self._uow.tags.values() if t.tenant_id == tenant_id and t.token.same(token)]
+        found.sort(key=lambda t: TYPE_PREFERENCE.index(t.token.type))  # type: ignore[arg-type]
+        return found[0] if found else None
 
-    def add(self, tag: IdTag, at: datetime) -> None:
-        if self.get(tag.tenant_id, tag.id_tag) is not None:
-            raise AlreadyExists(tag.id_tag)
-        self._uow.tags[(tag.tenant_id, tag.id_tag)] = tag
+    def add(self, stored: StoredIdToken, at: datetime) -> None:
+        if any(
+            t.tenant_id == stored.tenant_id and t.token.same(stored.token) for t in self._uow.tags.values()
+        ):
+            raise AlreadyExists(stored.token.value)
+        self._uow.tags[(stored.tenant_id, stored.token.value)] = stored
 
-    def list(self, tenant_id: str | None = None) -> list[IdTag]:
+    def list(self, tenant_id: str | None = None) -> list[StoredIdToken]:
         return [t for t in self._uow.tags.values() if tenant_id in (None, t.tenant_id)]
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import csms
 from csms.constants import DEFAULT_TENANT
+from csms.domain.tokens import DEFAULT_TYPE, STORABLE_STATUSES, STORABLE_TYPES
 from csms.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -100,18 +101,22 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("id")
     remove.add_argument("--tenant")
 
-    idtags = commands.add_parser("idtags", help="provision id tags").add_subparsers(
-        dest="action", required=True, metavar="ACTION"
-    )
-    tag_add = idtags.add_parser("add", help="add an id tag")
-    tag_add.add_argument("tag", help="the idTag (max 20 characters)")
+    idtokens = commands.add_parser(
+        "idtokens", aliases=["idtags"], help="provision id tokens (1.6: id tags)"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    tag_add = idtokens.add_parser("add", help="add an id token")
+    tag_add.add_argument("tag", help="the token's value (max 36 characters; a 1.6 station takes 20)")
     tag_add.add_argument(
-        "--status", default="Accepted", choices=("Accepted", "Blocked", "Expired", "Invalid")
+        "--type",
+        default=DEFAULT_TYPE.value,
+        choices=[t.value for t in STORABLE_TYPES],
+        help=f"how it is presented (default {DEFAULT_TYPE.value}: an RFID card)",
     )
+    tag_add.add_argument("--status", default="Accepted", choices=[s.value for s in STORABLE_STATUSES])
     tag_add.add_argument("--expiry", type=_parse_expiry, help="expiry date, ISO 8601 (UTC if no zone)")
-    tag_add.add_argument("--parent", help="parent idTag (group)")
+    tag_add.add_argument("--group", "--parent", dest="group", help="its group's value (1.6: parentIdTag)")
     tag_add.add_argument("--tenant", default=DEFAULT_TENANT)
-    tag_list = idtags.add_parser("list", help="list id tags")
+    tag_list = idtokens.add_parser("list", help="list id tokens")
     tag_list.add_argument("--tenant")
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(
@@ -231,29 +236,40 @@ def _run_chargers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_idtags(args: argparse.Namespace) -> int:
-    from csms.domain.tokens import AuthorizationStatus
+def _run_idtokens(args: argparse.Namespace) -> int:
+    from csms.domain.tokens import AuthorizationStatus, IdToken, IdTokenType
     from csms.services.provisioning import ProvisioningService
 
     now = datetime.now(UTC)
     with _database(args.state_dir) as (db, _):
         service = ProvisioningService(db)
         if args.action == "add":
-            tag = service.add_id_tag(
+            stored = service.add_id_token(
                 args.tag,
                 args.tenant,
                 now,
+                type=IdTokenType(args.type),
                 status=AuthorizationStatus(args.status),
                 expiry_date=args.expiry,
-                parent_id_tag=args.parent,
+                group=IdToken(args.group) if args.group else None,
             )
-            print(f"added id tag {tag.id_tag} (tenant {tag.tenant_id}, {tag.status.value})")
+            print(
+                f"added id token {stored.token.value} ({args.type}, tenant {stored.tenant_id}, "
+                f"{stored.status.value})"
+            )
         else:
             rows = [
-                (t.id_tag, t.tenant_id, t.status.value, _iso(t.expiry_date), t.parent_id_tag)
-                for t in service.list_id_tags(args.tenant)
+                (
+                    t.token.value,
+                    t.token.type.value if t.token.type else "",
+                    t.tenant_id,
+                    t.status.value,
+                    _iso(t.expiry_date),
+                    t.group.value if t.group else None,
+                )
+                for t in service.list_id_tokens(args.tenant)
             ]
-            print(_table(rows, ("ID TAG", "TENANT", "STATUS", "EXPIRY", "PARENT")))
+            print(_table(rows, ("ID TOKEN", "TYPE", "TENANT", "STATUS", "EXPIRY", "GROUP")))
     return 0
 
 
@@ -405,7 +421,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runners = {
         "dev": _run_dev,
         "chargers": _run_chargers,
-        "idtags": _run_idtags,
+        "idtokens": _run_idtokens,
+        "idtags": _run_idtokens,
         "db": _run_db,
         "token": _run_token,
         "openapi": _run_openapi,

@@ -35,7 +35,7 @@ TABLES = (
     "transactions",
     "connector_status_history",
     "connectors",
-    "id_tags",
+    "id_tokens",
     "charge_points",
     "tenants",
 )

@@ -193,9 +193,9 @@ def test_status_history_from_must_be_before_to(admin: ApiClient) -> None:
 @pytest.mark.parametrize(
     ("path", "body", "detail"),
     [
-        ("/id-tags", '{"idTag": "DEEP", "x": ' + "[" * 5000 + "]" * 5000 + "}", "nested"),
-        ("/id-tags", "[" * 100_000 + "]" * 100_000, "nested"),
-        ("/id-tags", '{"idTag": "BIG", "x": ' + "9" * 5000 + "}", "digits"),
+        ("/id-tokens", '{"idToken": "DEEP", "x": ' + "[" * 5000 + "]" * 5000 + "}", "nested"),
+        ("/id-tokens", "[" * 100_000 + "]" * 100_000, "nested"),
+        ("/id-tokens", '{"idToken": "BIG", "x": ' + "9" * 5000 + "}", "digits"),
         (
             f"/stations/{CP}/commands/RemoteStopTransaction",
             '{"transactionId": ' + "9" * 5000 + "}",
@@ -207,7 +207,7 @@ def test_json_python_cannot_read_is_refused(
     admin: ApiClient, engine: Engine, path: str, body: str, detail: str
 ) -> None:
     assert_problem(admin.request("POST", f"{V1}{path}", raw=body), 422, detail)
-    assert rows(engine, "SELECT count(*) AS n FROM id_tags") == [{"n": 0}]
+    assert rows(engine, "SELECT count(*) AS n FROM id_tokens") == [{"n": 0}]
     assert rows(engine, "SELECT count(*) AS n FROM commands") == [{"n": 0}]
 
 
@@ -215,12 +215,14 @@ def test_json_python_cannot_read_is_refused(
 
 
 def test_media_types_are_case_insensitive(admin: ApiClient) -> None:
-    created = admin.post(f"{V1}/id-tags", {"idTag": "UPPER"}, headers={"Content-Type": "Application/JSON"})
+    created = admin.post(
+        f"{V1}/id-tokens", {"idToken": "UPPER"}, headers={"Content-Type": "Application/JSON"}
+    )
     assert created.status == 201, created.body
 
 
 def test_a_body_too_large_is_a_problem(admin: ApiClient) -> None:
-    too_large = admin.post(f"{V1}/id-tags", {"idTag": "HUGE", "pad": "x" * 11 * 2**20})
+    too_large = admin.post(f"{V1}/id-tokens", {"idToken": "HUGE", "pad": "x" * 11 * 2**20})
     assert_problem(too_large, 413)
 
 

@@ -138,7 +138,7 @@ def seeded(api: ApiClient) -> None:
         admin.post(f"{V1}/locations", {"id": "FUZZ-LOC", "name": "Fuzz depot", "country": "DE"}).status == 201
     )
     assert admin.post(f"{V1}/stations", {"id": "FUZZ-CP", "locationId": "FUZZ-LOC"}).status == 201
-    assert admin.post(f"{V1}/id-tags", {"idTag": "FUZZTAG"}).status == 201
+    assert admin.post(f"{V1}/id-tokens", {"idToken": "FUZZTAG"}).status == 201
 
 
 @schema.parametrize()

@@ -66,7 +66,7 @@ async def session(admin: ApiClient, stack: LocalStack) -> int:
     """Connector 1 of CP-M: a sample outside any transaction at 09:50, then a session
     10:00-10:30 sampled every 5 minutes, closed with a Transaction.End register reading."""
     assert admin.post(f"{V1}/stations", {"id": "CP-M"}).status == 201
-    assert admin.post(f"{V1}/id-tags", {"idTag": "TAG1"}).status == 201
+    assert admin.post(f"{V1}/id-tokens", {"idToken": "TAG1"}).status == 201
     async with connected(stack, "CP-M") as cp:
         await meter_values(cp, None, at(-10), sampled(990, EAIR, "Wh", context="Sample.Clock"))
         started = await cp.call(

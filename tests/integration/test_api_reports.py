@@ -33,7 +33,7 @@ def viewer(api: ApiClient) -> ApiClient:
 
 @pytest.fixture
 def tag(provisioning: ProvisioningService) -> str:
-    provisioning.add_id_tag("TAG1", "acme", datetime.now(UTC))
+    provisioning.add_id_token("TAG1", "acme", datetime.now(UTC))
     return "TAG1"
 
 

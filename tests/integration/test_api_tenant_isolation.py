@@ -159,23 +159,23 @@ PROBES: dict[str, list[Call]] = {
     "GET /api/v1/stations/{stationId}/reservations": ADDRESSED,
     "GET /api/v1/stations/{stationId}/charging-profiles": ADDRESSED,
     "GET /api/v1/reservations/{reservationId}": ADDRESSED,
-    # --- id tags ------------------------------------------------------------------------------
-    "GET /api/v1/id-tags": [
+    # --- id tokens ----------------------------------------------------------------------------
+    "GET /api/v1/id-tokens": [
         Call(OK, sees=(B_TAG,)),
         Call(OK, query={"q": "ACME"}, check=empty_page),
     ],
     # Tags are per tenant: B may hold a tag with the same id, and that changes nothing of A's.
-    "POST /api/v1/id-tags": [
-        Call(201, body={"idTag": "{idTag}", "status": "Blocked"}, last=True, scan=False)
+    "POST /api/v1/id-tokens": [
+        Call(201, body={"idToken": "{idToken}", "status": "Blocked"}, last=True, scan=False)
     ],
-    "GET /api/v1/id-tags/{idTag}": ADDRESSED,
-    "PATCH /api/v1/id-tags/{idTag}": [Call(body={"status": "Blocked"})],
-    "DELETE /api/v1/id-tags/{idTag}": ADDRESSED,
+    "GET /api/v1/id-tokens/{type}/{idToken}": ADDRESSED,
+    "PATCH /api/v1/id-tokens/{type}/{idToken}": [Call(body={"status": "Blocked"})],
+    "DELETE /api/v1/id-tokens/{type}/{idToken}": ADDRESSED,
     # --- transactions and meter values -------------------------------------------------------
     "GET /api/v1/transactions": [
         Call(OK, check=empty_page),
         Call(OK, query={"stationId": "{stationId}"}, check=empty_page),
-        Call(OK, query={"idTag": "{idTag}"}, check=empty_page),
+        Call(OK, query={"idTag": "{idToken}"}, check=empty_page),
     ],
     "GET /api/v1/transactions/{transactionId}": ADDRESSED,
     "GET /api/v1/transactions/{transactionId}/meter-values": ADDRESSED,
@@ -368,7 +368,7 @@ async def run_a_session(cp: SimulatedCharger, now: datetime) -> int:
 def given_tenant_b(b: ApiClient) -> None:
     assert b.post(f"{V1}/locations", {"id": B_LOCATION, "name": "Globex Depot"}).status == 201
     assert b.post(f"{V1}/stations", {"id": B_CHARGER, "locationId": B_LOCATION}).status == 201
-    assert b.post(f"{V1}/id-tags", {"idTag": B_TAG}).status == 201
+    assert b.post(f"{V1}/id-tokens", {"idToken": B_TAG}).status == 201
     assert b.post(f"{V1}/users", {"email": B_USER_EMAIL, "role": "viewer"}).status == 201
 
 
@@ -429,7 +429,7 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
         a.post(f"{V1}/locations", {"id": A_LOCATION, "name": A_LOCATION_NAME, "country": "DE"}).status == 201
     )
     assert a.post(f"{V1}/stations", {"id": A_CHARGER, "locationId": A_LOCATION}).status == 201
-    assert a.post(f"{V1}/id-tags", {"idTag": A_TAG}).status == 201
+    assert a.post(f"{V1}/id-tokens", {"idToken": A_TAG}).status == 201
     a_user = a.post(f"{V1}/users", {"email": A_USER_EMAIL, "role": "operator"})
     assert a_user.status == 201, a_user.body
     async with connected(stack, A_CHARGER) as cp:
@@ -448,7 +448,8 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
                 "stationId": A_CHARGER,
                 "evseId": 1,
                 "locationId": A_LOCATION,
-                "idTag": A_TAG,
+                "idToken": A_TAG,
+                "type": "ISO14443",
                 "transactionId": transaction_id,
                 "commandId": command.body["id"],
                 "reservationId": reserved.body["request"]["reservationId"],

@@ -33,8 +33,8 @@ def fleet(admin: ApiClient) -> None:
     for charger in ("CP-1", "CP-2"):
         assert admin.post(f"{V1}/stations", {"id": charger}).status == 201
     for tag in ("TAG1", "TAG2", "TAG3"):
-        assert admin.post(f"{V1}/id-tags", {"idTag": tag}).status == 201
-    assert admin.post(f"{V1}/id-tags", {"idTag": "BLOCKED", "status": "Blocked"}).status == 201
+        assert admin.post(f"{V1}/id-tokens", {"idToken": tag}).status == 201
+    assert admin.post(f"{V1}/id-tokens", {"idToken": "BLOCKED", "status": "Blocked"}).status == 201
 
 
 def iso(moment: datetime) -> str:
@@ -159,7 +159,7 @@ async def test_stop_reason_and_start_authorisation(fleet: None, stack: LocalStac
     local_tx = viewer.get(f"{V1}/transactions/{local}").body
     assert (local_tx["stopReason"], local_tx["stopIdTag"], local_tx["energyWh"]) == ("Local", None, 10)
     assert viewer.get(f"{V1}/transactions/{blocked}").body["startAuthStatus"] == "Blocked"
-    assert viewer.get(f"{V1}/transactions/{unknown}").body["startAuthStatus"] == "Invalid"
+    assert viewer.get(f"{V1}/transactions/{unknown}").body["startAuthStatus"] == "Unknown"
 
 
 @pytest.fixture

@@ -54,8 +54,8 @@ def test_invalid_charger_ids_are_refused(stack: LocalStack, capsys: pytest.Captu
     assert "invalid charge point id" in capsys.readouterr().err
 
 
-def test_idtags_add_and_list(stack: LocalStack, engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["idtags", "add", "PARENT"]) == 0
+def test_idtokens_add_and_list(stack: LocalStack, engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["idtags", "add", "PARENT"]) == 0  # the 1.6 name still works
     assert (
         main(
             [
@@ -72,25 +72,31 @@ def test_idtags_add_and_list(stack: LocalStack, engine: Engine, capsys: pytest.C
         )
         == 0
     )
+    assert main(["idtokens", "add", "0000", "--type", "KeyCode", "--status", "NoCredit"]) == 0
     assert rows(
         engine,
-        "SELECT id_tag, tenant_id, status, expiry_date::text AS expiry, parent_id_tag FROM id_tags "
-        "WHERE id_tag = 'CARD-1'",
+        "SELECT id_token, type, tenant_id, status, expiry_date::text AS expiry, group_id_token, "
+        "group_id_token_type FROM id_tokens WHERE id_token = 'CARD-1'",
     ) == [
         {
-            "id_tag": "CARD-1",
+            "id_token": "CARD-1",
+            "type": "ISO14443",
             "tenant_id": "default",
             "status": "Blocked",
             "expiry": "2027-01-01 00:00:00+00",
-            "parent_id_tag": "PARENT",
+            "group_id_token": "PARENT",
+            "group_id_token_type": "Central",
         }
     ]
-    assert main(["idtags", "add", "X" * 21]) == 1
+    assert main(["idtokens", "add", "X" * 37]) == 1
     with pytest.raises(SystemExit):
-        main(["idtags", "add", "CARD-2", "--status", "Sometimes"])
+        main(["idtokens", "add", "CARD-2", "--status", "Sometimes"])
+    with pytest.raises(SystemExit):
+        main(["idtokens", "add", "CARD-2", "--type", "NoAuthorization"])
     capsys.readouterr()
-    assert main(["idtags", "list"]) == 0
-    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == ["ID", "CARD-1", "PARENT"]
+    assert main(["idtokens", "list"]) == 0
+    listed = [line.split()[:2] for line in capsys.readouterr().out.splitlines()]
+    assert listed == [["ID", "TOKEN"], ["0000", "KeyCode"], ["CARD-1", "ISO14443"], ["PARENT", "ISO14443"]]
 
 
 def _clean_env() -> dict[str, str]:

@@ -78,15 +78,16 @@ def operator(api: ApiClient) -> ApiClient:
 
 
 def add_tags(engine: Engine, count: int, *, prefix: str = "TAG-", tenant: str = "acme") -> None:
-    """``count`` tags straight into PostgreSQL (every 7th blocked, every 3rd with a parent)."""
+    """``count`` RFID tokens straight into PostgreSQL (every 7th blocked, every 3rd in a group)."""
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO id_tags "
-                "(tenant_id, id_tag, status, expiry_date, parent_id_tag, created_at, updated_at) "
-                "SELECT :tenant, :prefix || lpad(i::text, 5, '0'), "
+                "INSERT INTO id_tokens (tenant_id, id_token, type, status, expiry_date, group_id_token, "
+                "group_id_token_type, created_at, updated_at) "
+                "SELECT :tenant, :prefix || lpad(i::text, 5, '0'), 'ISO14443', "
                 "CASE WHEN i % 7 = 0 THEN 'Blocked' ELSE 'Accepted' END, :expiry, "
-                "CASE WHEN i % 3 = 0 THEN 'FLEET-' || (i % 10) END, now(), now() "
+                "CASE WHEN i % 3 = 0 THEN 'FLEET-' || (i % 10) END, "
+                "CASE WHEN i % 3 = 0 THEN 'Central' END, now(), now() "
                 "FROM generate_series(1, :count) AS i"
             ),
             {"tenant": tenant, "prefix": prefix, "expiry": EXPIRY, "count": count},
@@ -161,14 +162,17 @@ async def test_differential_updates_named_tags_and_changes_since_the_last_full_l
         # When two tags change and one is deleted
         with engine.begin() as conn:
             conn.execute(
-                text("UPDATE id_tags SET status = 'Blocked', updated_at = now() WHERE id_tag = 'TAG-00002'")
+                text(
+                    "UPDATE id_tokens SET status = 'Blocked', updated_at = now() WHERE id_token = 'TAG-00002'"
+                )
             )
             conn.execute(
                 text(
-                    "UPDATE id_tags SET parent_id_tag = 'VIP', updated_at = now() WHERE id_tag = 'TAG-00005'"
+                    "UPDATE id_tokens SET group_id_token = 'VIP', group_id_token_type = 'Central', "
+                    "updated_at = now() WHERE id_token = 'TAG-00005'"
                 )
             )
-            conn.execute(text("DELETE FROM id_tags WHERE id_tag = 'TAG-00001'"))
+            conn.execute(text("DELETE FROM id_tokens WHERE id_token = 'TAG-00001'"))
         changed = await send(operator, CP, "SendLocalList", {"updateType": "Differential"})
         # and the deleted tag is named (deletions leave nothing to diff against)
         named = await send(

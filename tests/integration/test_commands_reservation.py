@@ -99,14 +99,16 @@ async def test_a_reservation_is_held_then_used_by_a_transaction(
     used = await reservation(operator, reservation_id)
     assert (used["status"], used["transactionId"]) == ("used", started.transaction_id)
     assert rows(
-        engine, "SELECT status, transaction_id, evse_id, id_tag, parent_id_tag FROM reservations"
+        engine,
+        "SELECT status, transaction_id, evse_id, id_token, id_token_type, group_id_token FROM reservations",
     ) == [
         {
             "status": "used",
             "transaction_id": started.transaction_id,
             "evse_id": 1,
-            "id_tag": "DRIVER-1",
-            "parent_id_tag": "FLEET",
+            "id_token": "DRIVER-1",
+            "id_token_type": None,  # a 1.6 ReserveNow names no type
+            "group_id_token": "FLEET",
         }
     ]
     listed = await get(operator, f"/stations/{CP}/reservations")

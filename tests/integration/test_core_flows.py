@@ -10,7 +10,7 @@ import pytest
 from ocpp.v16 import call
 from sqlalchemy import Engine
 
-from csms.domain.tokens import AuthorizationStatus
+from csms.domain.tokens import AuthorizationStatus, IdToken
 from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
 from tests.builders import a_meter_values, a_start_transaction, a_status_notification, a_stop_transaction
@@ -24,10 +24,10 @@ CP = "CP-CORE"
 @pytest.fixture
 def charger(provisioning: ProvisioningService, now: datetime) -> str:
     provisioning.add_charger(CP, "acme", now)
-    provisioning.add_id_tag("TAG1", "acme", now, parent_id_tag="FLEET")
-    provisioning.add_id_tag("BLOCKED", "acme", now, status=AuthorizationStatus.BLOCKED)
-    provisioning.add_id_tag("OLD", "acme", now, expiry_date=now - timedelta(days=1))
-    provisioning.add_id_tag("OTHER-TENANT", "globex", now)
+    provisioning.add_id_token("TAG1", "acme", now, group=IdToken("FLEET"))
+    provisioning.add_id_token("BLOCKED", "acme", now, status=AuthorizationStatus.BLOCKED)
+    provisioning.add_id_token("OLD", "acme", now, expiry_date=now - timedelta(days=1))
+    provisioning.add_id_token("OTHER-TENANT", "globex", now)
     return CP
 
 

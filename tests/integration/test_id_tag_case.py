@@ -1,6 +1,7 @@
-"""OCPP 1.6 IdToken is a CiString20Type: id tags match case-insensitively wherever a tag from a
-charger or an operator is compared with stored ones, and are stored and echoed as given.
-Real chargers over a real WebSocket, the real API, checked in PostgreSQL."""
+"""Id tokens match case-insensitively (OCPP 1.6 IdToken is a CiString20Type, 2.0.1 compares
+them "case-insensitive") wherever a token from a station or an operator is compared with stored
+ones, and are stored and echoed as given. Real chargers over a real WebSocket, the real API,
+checked in PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from csms.cli import main
 from csms.data.database import PgDatabase
 from csms.data.local_list import PgLocalListStore
 from csms.data.migrate import alembic_config, upgrade
-from csms.data.repositories import _CONCURRENT, _GET_ID_TAG
+from csms.data.repositories import _CONCURRENT, _FIND_ANY_TOKEN, _FIND_TYPED_TOKEN
+from csms.domain.tokens import IdToken
 from csms.errors import AlreadyExists
 from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
@@ -37,8 +39,8 @@ V1 = "/api/v1"
 def fleet(provisioning: ProvisioningService, now: datetime) -> None:
     provisioning.add_charger(CP_A, TENANT, now)
     provisioning.add_charger(CP_B, TENANT, now)
-    provisioning.add_id_tag("TAG1", TENANT, now, parent_id_tag="FLEET")
-    provisioning.add_id_tag("TAG2", TENANT, now)
+    provisioning.add_id_token("TAG1", TENANT, now, group=IdToken("FLEET"))
+    provisioning.add_id_token("TAG2", TENANT, now)
 
 
 # --- the charger's side ------------------------------------------------------------------------
@@ -86,7 +88,7 @@ async def test_a_start_uses_a_reservation_made_for_the_tag_in_another_case(
     with engine.begin() as conn:
         reservation_id = conn.execute(
             text(
-                "INSERT INTO reservations (tenant_id, charge_point_id, evse_id, id_tag, parent_id_tag, "
+                "INSERT INTO reservations (tenant_id, charge_point_id, evse_id, id_token, group_id_token, "
                 "expiry_date, status, created_at, updated_at) "
                 "VALUES (:tenant, :cp, 1, 'TAG1', 'FLEET', :expiry, 'active', :now, :now) RETURNING id"
             ),
@@ -99,12 +101,12 @@ async def test_a_start_uses_a_reservation_made_for_the_tag_in_another_case(
     )
     await a.socket.close()
     assert started["idTagInfo"] == {"status": "Accepted", "parentIdTag": "FLEET"}
-    assert rows(engine, "SELECT status, transaction_id, id_tag, parent_id_tag FROM reservations") == [
+    assert rows(engine, "SELECT status, transaction_id, id_token, group_id_token FROM reservations") == [
         {
             "status": "used",
             "transaction_id": started["transactionId"],
-            "id_tag": "TAG1",
-            "parent_id_tag": "FLEET",
+            "id_token": "TAG1",
+            "group_id_token": "FLEET",
         }
     ]
 
@@ -119,8 +121,11 @@ def _plan(engine: Engine, statement: Any, params: dict[str, Any]) -> str:
 
 
 def test_the_case_insensitive_lookups_use_the_lower_indexes(engine: Engine) -> None:
-    tag = _plan(engine, _GET_ID_TAG, {"tenant_id": TENANT, "id_tag": "tag1"})
-    assert "ux_id_tags_tenant_lower_id_tag" in tag, tag
+    # by value over every type (1.6), and by type and value (2.0.1): the one unique index
+    untyped = _plan(engine, _FIND_ANY_TOKEN, {"tenant_id": TENANT, "value": "tag1", "param_1": 1})
+    assert "ux_id_tokens_value" in untyped, untyped
+    typed = _plan(engine, _FIND_TYPED_TOKEN, {"tenant_id": TENANT, "value": "tag1", "type": "ISO14443"})
+    assert "ux_id_tokens_value" in typed, typed
     concurrent = _plan(engine, _CONCURRENT, {"tenant_id": TENANT, "id_tag": "tag1", "transaction_id": 10})
     assert "ix_transactions_open_by_tag" in concurrent, concurrent
 
@@ -130,41 +135,49 @@ def test_the_case_insensitive_lookups_use_the_lower_indexes(engine: Engine) -> N
 
 def test_the_api_refuses_a_case_variant_and_finds_a_tag_whatever_its_case(api: ApiClient) -> None:
     admin = api.as_(TENANT, "admin")
-    duplicate = admin.post(f"{V1}/id-tags", {"idTag": "tag1"})
+    tokens = f"{V1}/id-tokens"
+    duplicate = admin.post(tokens, {"idToken": "tag1"})
     assert (duplicate.status, duplicate.body["title"]) == (409, "Already exists")
-    found = admin.get(f"{V1}/id-tags/tag1")
-    assert (found.status, found.body["idTag"], found.body["parentIdTag"]) == (200, "TAG1", "FLEET")
-    blocked = admin.patch(f"{V1}/id-tags/Tag1", {"status": "Blocked"})
-    assert (blocked.status, blocked.body["idTag"], blocked.body["status"]) == (200, "TAG1", "Blocked")
-    assert admin.delete(f"{V1}/id-tags/tAg1").status == 204
-    assert admin.get(f"{V1}/id-tags/TAG1").status == 404
+    found = admin.get(f"{tokens}/ISO14443/tag1")
+    assert (found.status, found.body["idToken"], found.body["groupIdToken"]["idToken"]) == (
+        200,
+        "TAG1",
+        "FLEET",
+    )
+    blocked = admin.patch(f"{tokens}/ISO14443/Tag1", {"status": "Blocked"})
+    assert (blocked.status, blocked.body["idToken"], blocked.body["status"]) == (200, "TAG1", "Blocked")
+    assert admin.delete(f"{tokens}/ISO14443/tAg1").status == 204
+    assert admin.get(f"{tokens}/ISO14443/TAG1").status == 404
     # once it is gone, the variant can be created, and is stored as given
-    created = admin.post(f"{V1}/id-tags", {"idTag": "tag1"})
-    assert (created.status, created.body["idTag"]) == (201, "tag1")
+    created = admin.post(tokens, {"idToken": "tag1"})
+    assert (created.status, created.body["idToken"]) == (201, "tag1")
     # other tenants are other namespaces
-    assert api.as_("globex", "admin").post(f"{V1}/id-tags", {"idTag": "TAG1"}).status == 201
+    assert api.as_("globex", "admin").post(tokens, {"idToken": "TAG1"}).status == 201
 
 
 def test_provisioning_and_the_cli_refuse_a_case_variant(
     provisioning: ProvisioningService, engine: Engine, now: datetime, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(AlreadyExists):
-        provisioning.add_id_tag("Tag2", TENANT, now)
+        provisioning.add_id_token("Tag2", TENANT, now)
     assert main(["idtags", "add", "CARD-1", "--tenant", TENANT]) == 0
     assert main(["idtags", "add", "card-1", "--tenant", TENANT]) == 1
     assert "exists already" in capsys.readouterr().err
     assert rows(
-        engine, "SELECT id_tag FROM id_tags WHERE lower(id_tag) IN ('tag2', 'card-1') ORDER BY 1"
+        engine, "SELECT id_token FROM id_tokens WHERE lower(id_token) IN ('tag2', 'card-1') ORDER BY 1"
     ) == [
-        {"id_tag": "CARD-1"},
-        {"id_tag": "TAG2"},
+        {"id_token": "CARD-1"},
+        {"id_token": "TAG2"},
     ]
 
 
 def test_a_differential_local_list_names_tags_whatever_their_case(engine: Engine) -> None:
     store = PgLocalListStore(PgDatabase(engine))
-    named = store.tags_named(TENANT, ["tag1", "Tag2", "nobody"])
-    assert sorted((t.id_tag, t.parent_id_tag) for t in named) == [("TAG1", "FLEET"), ("TAG2", None)]
+    named = store.tokens_named(TENANT, ["tag1", "Tag2", "nobody"])
+    assert sorted((t.token.value, t.group.value if t.group else None) for t in named) == [
+        ("TAG1", "FLEET"),
+        ("TAG2", None),
+    ]
 
 
 # --- migration 0009 ----------------------------------------------------------------------------
@@ -233,7 +246,7 @@ def test_migration_0009_refuses_tags_that_collide_case_insensitively(scratch_eng
     # Once an operator resolved the collision, it runs
     with scratch_engine.begin() as conn:
         conn.execute(text("DELETE FROM id_tags WHERE id_tag = 'tag1'"))
-    upgrade(scratch_engine)
+    upgrade(scratch_engine, "0009")
     indexes = _indexes(scratch_engine)
     assert "lower(id_tag)" in indexes["ux_id_tags_tenant_lower_id_tag"]
     assert "UNIQUE" in indexes["ux_id_tags_tenant_lower_id_tag"]
@@ -247,11 +260,12 @@ def test_migration_0009_refuses_tags_that_collide_case_insensitively(scratch_eng
                 "VALUES ('acme', 'Tag1', 'Accepted', now(), now())"
             )
         )
-    # and it goes back down (and up again)
+    # and it goes back down (and up again, to the newest revision and down to it)
     _downgrade(scratch_engine, "0008")
     indexes = _indexes(scratch_engine)
     assert "ux_id_tags_tenant_lower_id_tag" not in indexes
     assert "lower" not in indexes["ix_transactions_open_by_tag"]
     assert "(tenant_id, id_tag)" in indexes["ix_transactions_open_by_tag"]
     upgrade(scratch_engine)
+    _downgrade(scratch_engine, "0009")
     assert "lower(id_tag)" in _indexes(scratch_engine)["ix_transactions_open_by_tag"]

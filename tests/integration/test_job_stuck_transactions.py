@@ -39,7 +39,7 @@ def now() -> datetime:
 def charger(provisioning: ProvisioningService, now: datetime) -> str:
     provisioning.add_charger(CP, TENANT, now)
     for tag in ("TAG-A", "TAG-B", "TAG-C", "TAG-D"):
-        provisioning.add_id_tag(tag, TENANT, now)
+        provisioning.add_id_token(tag, TENANT, now)
     return CP
 
 

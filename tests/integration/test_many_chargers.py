@@ -26,7 +26,7 @@ async def test_sixty_chargers_connected_at_once(
     ids = [f"FLEET-{i:03d}" for i in range(CHARGERS)]
     for i, cp_id in enumerate(ids):
         provisioning.add_charger(cp_id, "fleet", now, password=f"password-of-{cp_id}" if i % 2 else None)
-        provisioning.add_id_tag(f"TAG-{i:03d}", "fleet", now)
+        provisioning.add_id_token(f"TAG-{i:03d}", "fleet", now)
     all_connected = asyncio.Event()
     online = 0
 
@@ -76,7 +76,7 @@ async def test_sixty_chargers_connected_at_once(
     # each transaction belongs to the charger that started it
     owners = rows(
         engine,
-        "SELECT count(*) AS n FROM transactions t JOIN id_tags g ON g.id_tag = t.id_tag "
-        "WHERE substr(t.charge_point_id, 7) = substr(g.id_tag, 5)",
+        "SELECT count(*) AS n FROM transactions t JOIN id_tokens g ON g.id_token = t.id_tag "
+        "WHERE substr(t.charge_point_id, 7) = substr(g.id_token, 5)",
     )
     assert owners == [{"n": CHARGERS}]

@@ -363,9 +363,45 @@ def test_a_populated_16_database_is_carried_over(scratch_engine: Engine) -> None
             "charging_state": "EVConnected",
         },
     ]
-    # Reservations and charging profiles address the EVSE of their 1.6 connector
-    assert rows(scratch_engine, "SELECT id, evse_id, status, transaction_id FROM reservations") == [
-        {"id": ids["reservation"], "evse_id": 2, "status": "used", "transaction_id": ids["open"]}
+    # Id tags are id tokens: RFID cards (ISO14443), their parent a group token of the CSMS's
+    assert rows(
+        scratch_engine,
+        "SELECT id_token, type, status, group_id_token, group_id_token_type, expiry_date FROM id_tokens "
+        "ORDER BY id_token",
+    ) == [
+        {
+            "id_token": "TAG-BLOCKED",
+            "type": "ISO14443",
+            "status": "Blocked",
+            "group_id_token": None,
+            "group_id_token_type": None,
+            "expiry_date": T0 + timedelta(days=3650),
+        },
+        {
+            "id_token": "TAG-OLD",
+            "type": "ISO14443",
+            "status": "Accepted",
+            "group_id_token": "FLEET",
+            "group_id_token_type": "Central",
+            "expiry_date": T0 + timedelta(days=3650),
+        },
+    ]
+    # Reservations and charging profiles address the EVSE of their 1.6 connector; a reservation's
+    # tag is its (untyped) token
+    assert rows(
+        scratch_engine,
+        "SELECT id, evse_id, status, transaction_id, id_token, id_token_type, group_id_token "
+        "FROM reservations",
+    ) == [
+        {
+            "id": ids["reservation"],
+            "evse_id": 2,
+            "status": "used",
+            "transaction_id": ids["open"],
+            "id_token": "TAG-OLD",
+            "id_token_type": None,
+            "group_id_token": "FLEET",
+        }
     ]
     assert rows(scratch_engine, "SELECT id, evse_id, charging_profile_id, status FROM charging_profiles") == [
         {"id": ids["profile"], "evse_id": 1, "charging_profile_id": 7, "status": "installed"}
@@ -388,8 +424,13 @@ def test_a_16_charger_works_against_the_migrated_rows(scratch_engine: Engine) ->
     admitted = admission.admit("CP-A", BasicCredentials("CP-A", PASSWORD), at)
     assert admitted.refusal is None
 
-    # A status report replaces the migrated one of the same connector
+    # An old tag is authorised as before (whatever its case), with its parent
     dispatcher = dispatcher_16(scratch_engine)
+    assert answer(dispatcher, "Authorize", {"idTag": "tag-old"}, at) == {
+        "idTagInfo": {"status": "Accepted", "expiryDate": "2036-05-29T08:00:00.000Z", "parentIdTag": "FLEET"}
+    }
+    assert answer(dispatcher, "Authorize", {"idTag": "TAG-BLOCKED"}, at)["idTagInfo"]["status"] == "Blocked"
+    # A status report replaces the migrated one of the same connector
     report = {"connectorId": 1, "errorCode": "NoError", "status": "Available", "timestamp": at.isoformat()}
     assert answer(dispatcher, "StatusNotification", report, at) == {}
     assert rows(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from csms.domain.tokens import AuthorizationStatus
+from csms.domain.tokens import AuthorizationStatus, IdToken
 from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
 from tests.builders import a_start_transaction, a_stop_transaction
@@ -30,10 +30,10 @@ def fleet(provisioning: ProvisioningService, now: datetime) -> None:
     provisioning.add_charger(CP_A, TENANT, now)
     provisioning.add_charger(CP_B, TENANT, now)
     provisioning.add_charger(CP_FOREIGN, "globex", now)
-    provisioning.add_id_tag("TAG1", TENANT, now, parent_id_tag="FLEET")
-    provisioning.add_id_tag("TAG2", TENANT, now)
-    provisioning.add_id_tag("BLOCKED", TENANT, now, status=AuthorizationStatus.BLOCKED)
-    provisioning.add_id_tag("OLD", TENANT, now, expiry_date=now - timedelta(days=1))
+    provisioning.add_id_token("TAG1", TENANT, now, group=IdToken("FLEET"))
+    provisioning.add_id_token("TAG2", TENANT, now)
+    provisioning.add_id_token("BLOCKED", TENANT, now, status=AuthorizationStatus.BLOCKED)
+    provisioning.add_id_token("OLD", TENANT, now, expiry_date=now - timedelta(days=1))
 
 
 def energy(value: str, at: str, **overrides: Any) -> dict[str, Any]:
@@ -49,16 +49,17 @@ def energy(value: str, at: str, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("tag", "expected"),
+    ("tag", "expected", "stored"),
     [
-        ("NOBODY", {"status": "Invalid"}),
-        ("BLOCKED", {"status": "Blocked"}),
-        ("OLD", {"status": "Expired"}),
-        ("TAG1", {"status": "Accepted", "parentIdTag": "FLEET"}),
+        # Unknown in the model (recorded so), which 1.6 says Invalid
+        ("NOBODY", {"status": "Invalid"}, "Unknown"),
+        ("BLOCKED", {"status": "Blocked"}, "Blocked"),
+        ("OLD", {"status": "Expired"}, "Expired"),
+        ("TAG1", {"status": "Accepted", "parentIdTag": "FLEET"}, "Accepted"),
     ],
 )
 async def test_an_offline_start_is_recorded_whatever_the_tag_and_answered_with_its_status(
-    stack: LocalStack, engine: Engine, tag: str, expected: dict[str, str]
+    stack: LocalStack, engine: Engine, tag: str, expected: dict[str, str], stored: str
 ) -> None:
     a = await raw_charger(stack, CP_A)
     answer = await a.call("StartTransaction", a_start_transaction(idTag=tag))
@@ -67,7 +68,7 @@ async def test_an_offline_start_is_recorded_whatever_the_tag_and_answered_with_i
     info.pop("expiryDate", None)
     assert info == expected
     assert rows(engine, "SELECT id, id_tag, start_auth_status FROM transactions") == [
-        {"id": answer["transactionId"], "id_tag": tag, "start_auth_status": expected["status"]}
+        {"id": answer["transactionId"], "id_tag": tag, "start_auth_status": stored}
     ]
 
 
@@ -164,7 +165,7 @@ async def test_a_retried_start_with_a_reservation_uses_it_once(stack: LocalStack
         reservation_id, foreign_id = (
             conn.execute(
                 text(
-                    "INSERT INTO reservations (tenant_id, charge_point_id, evse_id, id_tag, "
+                    "INSERT INTO reservations (tenant_id, charge_point_id, evse_id, id_token, "
                     "expiry_date, status, created_at, updated_at) "
                     "VALUES (:tenant, :cp, 1, 'TAG2', :expiry, 'active', :now, :now) RETURNING id"
                 ),

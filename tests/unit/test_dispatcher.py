@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from csms.domain.stations import ChargerContext, ChargingStation, RegistrationStatus
-from csms.domain.tokens import AuthorizationStatus, IdTag
+from csms.domain.tokens import AuthorizationStatus, IdToken, IdTokenType, StoredIdToken
 from csms.ocpp16.adapter import ADAPTER
 from csms.ocpp16.registry import Services
 from csms.ocppj.dispatcher import Dispatcher
@@ -35,10 +35,15 @@ CP = "CP-1"
 def db() -> FakeDatabase:
     db = FakeDatabase()
     db.uow.chargers[CP] = ChargingStation(CP, "t1", RegistrationStatus.ACCEPTED)
-    db.uow.tags[("t1", "TAG1")] = IdTag("t1", "TAG1", AuthorizationStatus.ACCEPTED, parent_id_tag="GROUP")
-    db.uow.tags[("t1", "BLOCKED")] = IdTag("t1", "BLOCKED", AuthorizationStatus.BLOCKED)
-    db.uow.tags[("t1", "OLD")] = IdTag(
-        "t1", "OLD", AuthorizationStatus.ACCEPTED, expiry_date=NOW - timedelta(days=1)
+    card = IdTokenType.ISO14443
+    db.uow.tags[("t1", "TAG1")] = StoredIdToken(
+        "t1", IdToken("TAG1", card), AuthorizationStatus.ACCEPTED, group=IdToken("GROUP", IdTokenType.CENTRAL)
+    )
+    db.uow.tags[("t1", "BLOCKED")] = StoredIdToken(
+        "t1", IdToken("BLOCKED", card), AuthorizationStatus.BLOCKED
+    )
+    db.uow.tags[("t1", "OLD")] = StoredIdToken(
+        "t1", IdToken("OLD", card), AuthorizationStatus.ACCEPTED, expiry_date=NOW - timedelta(days=1)
     )
     return db
 

@@ -10,9 +10,9 @@ import pytest
 
 from csms.constants import MAX_FRAME_BYTES
 from csms.domain.local_list import LocalListEntry, LocalListPlan, LocalListState, UpdateType
-from csms.domain.tokens import AuthorizationStatus, IdTag, IdTagInfo
+from csms.domain.tokens import AuthorizationStatus, IdToken, IdTokenInfo, IdTokenType, StoredIdToken
 from csms.errors import Conflict, InvalidInput
-from csms.ocpp16.local_list import entry_payload, frames
+from csms.ocpp16.local_list import entries_16, entry_payload, frames
 from csms.ocpp16.schemas import SCHEMAS
 from csms.services.local_list import LocalListService
 from tests.fakes import stations_where
@@ -20,21 +20,32 @@ from tests.fakes import stations_where
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 
 
-def a_tag(name: str, **overrides: object) -> IdTag:
-    values: dict[str, object] = {"tenant_id": "t1", "id_tag": name, "status": AuthorizationStatus.ACCEPTED}
+CARD = IdTokenType.ISO14443
+
+
+def a_tag(name: str, kind: IdTokenType = CARD, **overrides: object) -> StoredIdToken:
+    values: dict[str, object] = {
+        "tenant_id": "t1",
+        "token": IdToken(name, kind),
+        "status": AuthorizationStatus.ACCEPTED,
+    }
     values.update(overrides)
-    return IdTag(**values)  # type: ignore[arg-type]
+    return StoredIdToken(**values)  # type: ignore[arg-type]
 
 
 def an_entry(i: int) -> LocalListEntry:
     return LocalListEntry(
-        f"TAG-{i:015d}",  # 20 characters: the longest idTag
-        IdTagInfo(AuthorizationStatus.ACCEPTED, NOW + timedelta(days=365), f"PARENT-{i:013d}"),
+        IdToken(f"TAG-{i:015d}", CARD),  # 20 characters: the longest idTag
+        IdTokenInfo(
+            AuthorizationStatus.ACCEPTED,
+            NOW + timedelta(days=365),
+            IdToken(f"PARENT-{i:013d}", IdTokenType.CENTRAL),
+        ),
     )
 
 
 class FakeListStore:
-    def __init__(self, tags: list[IdTag], last_full: datetime | None = None) -> None:
+    def __init__(self, tags: list[StoredIdToken], last_full: datetime | None = None) -> None:
         self._tags = tags
         self.last_full = last_full
         self.changed_since: datetime | None = None
@@ -48,13 +59,13 @@ class FakeListStore:
     def last_full_list_at(self, charge_point_id: str) -> datetime | None:
         return self.last_full
 
-    def tags(self, tenant_id: str, changed_since: datetime | None = None) -> list[IdTag]:
+    def tokens(self, tenant_id: str, changed_since: datetime | None = None) -> list[StoredIdToken]:
         self.changed_since = changed_since
         return self._tags
 
-    def tags_named(self, tenant_id: str, names: Sequence[str]) -> list[IdTag]:
-        wanted = {name.lower() for name in names}  # case-insensitive, as the PostgreSQL store
-        return [t for t in self._tags if t.id_tag.lower() in wanted]
+    def tokens_named(self, tenant_id: str, values: Sequence[str]) -> list[StoredIdToken]:
+        wanted = {name.lower() for name in values}  # case-insensitive, as the PostgreSQL store
+        return [t for t in self._tags if t.token.value.lower() in wanted]
 
     def record_sent(self, tenant_id: str, charge_point_id: str, version: int, at: datetime) -> None: ...
 
@@ -105,13 +116,39 @@ def test_an_empty_full_list_is_one_frame_that_empties_the_chargers_list() -> Non
 
 
 def test_entries_carry_the_id_tag_info_or_nothing_to_remove_the_tag() -> None:
-    assert entry_payload(LocalListEntry("GONE", None)) == {"idTag": "GONE"}
-    assert entry_payload(
-        LocalListEntry("T", IdTagInfo(AuthorizationStatus.BLOCKED, datetime(2027, 1, 1, tzinfo=UTC), "P"))
-    ) == {
+    assert entry_payload(LocalListEntry(IdToken("GONE"), None)) == {"idTag": "GONE"}
+    info = IdTokenInfo(
+        AuthorizationStatus.BLOCKED, datetime(2027, 1, 1, tzinfo=UTC), IdToken("P", IdTokenType.CENTRAL)
+    )
+    assert entry_payload(LocalListEntry(IdToken("T", CARD), info)) == {
         "idTag": "T",
         "idTagInfo": {"status": "Blocked", "expiryDate": "2027-01-01T00:00:00.000Z", "parentIdTag": "P"},
     }
+
+
+def test_a_16_list_says_2_0_1_statuses_in_its_own_words() -> None:
+    # NoCredit has no 1.6 word: the station is told Blocked, which it acts on the same way
+    info = IdTokenInfo(AuthorizationStatus.NO_CREDIT)
+    assert entry_payload(LocalListEntry(IdToken("T", CARD), info))["idTagInfo"] == {"status": "Blocked"}
+
+
+def test_a_16_list_holds_one_entry_per_value_and_only_values_it_can_carry() -> None:
+    # A value held under two types is one 1.6 id tag: the type a 1.6 lookup finds (an RFID card
+    # before a key code), in the plan's order; a 2.0.1 value longer than 20 characters is left out
+    entries = [
+        LocalListEntry(IdToken("1234", IdTokenType.KEY_CODE), IdTokenInfo(AuthorizationStatus.BLOCKED)),
+        LocalListEntry(IdToken("1234", CARD), IdTokenInfo(AuthorizationStatus.ACCEPTED)),
+        LocalListEntry(IdToken("E" * 21, IdTokenType.EMAID), IdTokenInfo(AuthorizationStatus.ACCEPTED)),
+        LocalListEntry(IdToken("B", CARD), IdTokenInfo(AuthorizationStatus.ACCEPTED)),
+    ]
+    held = entries_16(LocalListPlan(UpdateType.FULL, 1, entries))
+    assert [(e.token.value, e.token.type) for e in held] == [("1234", CARD), ("B", CARD)]
+    assert [
+        e["idTag"] for e in frames(LocalListPlan(UpdateType.FULL, 1, entries))[0]["localAuthorizationList"]
+    ] == [
+        "1234",
+        "B",
+    ]
 
 
 # --- plan ----------------------------------------------------------------------------------------
@@ -127,7 +164,7 @@ def test_a_full_list_holds_every_tag_and_an_expired_one_goes_out_expired() -> No
     )
     plan = LocalListService(store, stations_where()).plan("t1", "CP", UpdateType.FULL, None, NOW)
     assert plan.first_version == 7
-    assert [(e.id_tag, e.info.status if e.info else None) for e in plan.entries] == [
+    assert [(e.token.value, e.info.status if e.info else None) for e in plan.entries] == [
         ("A", AuthorizationStatus.ACCEPTED),
         ("OLD", AuthorizationStatus.EXPIRED),
         ("B", AuthorizationStatus.BLOCKED),
@@ -139,16 +176,18 @@ def test_a_differential_with_names_removes_the_unknown_ones_once() -> None:
     plan = LocalListService(store, stations_where()).plan(
         "t1", "CP", UpdateType.DIFFERENTIAL, ["A", "GONE", "A"], NOW
     )
-    assert [(e.id_tag, e.info is not None) for e in plan.entries] == [("A", True), ("GONE", False)]
+    assert [(e.token.value, e.info is not None) for e in plan.entries] == [("A", True), ("GONE", False)]
 
 
 def test_a_differential_names_tags_case_insensitively_and_sends_them_as_provisioned() -> None:
     # OCPP IdToken is a CiString: "tag1" and "Tag1" name the stored "TAG1", once
-    store = FakeListStore([a_tag("TAG1", parent_id_tag="FLEET")])
+    store = FakeListStore([a_tag("TAG1", group=IdToken("FLEET", IdTokenType.CENTRAL))])
     plan = LocalListService(store, stations_where()).plan(
         "t1", "CP", UpdateType.DIFFERENTIAL, ["tag1", "gone", "Tag1", "GONE"], NOW
     )
-    assert [(e.id_tag, e.info.parent_id_tag if e.info else None) for e in plan.entries] == [
+    assert [
+        (e.token.value, e.info.group.value if e.info and e.info.group else None) for e in plan.entries
+    ] == [
         ("TAG1", "FLEET"),
         ("gone", None),
     ]

@@ -1,4 +1,4 @@
-"""The id tag, session and meter series services with in-memory queries (no database)."""
+"""The id token, session and meter series services with in-memory queries (no database)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from csms.clock import FixedClock
 from csms.domain.metering import BucketPoint, Extent, RawPoint, SampleFilter, SampleScope, SeriesKey
 from csms.domain.tenancy import TenantScope
-from csms.domain.tokens import AuthorizationStatus, IdTagRecord
+from csms.domain.tokens import AuthorizationStatus, IdToken, IdTokenType, StoredIdToken
 from csms.domain.transactions import TransactionRecord
 from csms.errors import InvalidInput, NotFound
 from csms.services.meter_series import MAX_POINTS, MeterSeriesService, bucket_label, parse_bucket
@@ -22,14 +22,15 @@ ENERGY = SeriesKey("Energy.Active.Import.Register", None, "Wh", "Outlet")
 CURRENT_L1 = SeriesKey("Current.Import", "L1", "A", "Outlet")
 
 
-def a_tag(**overrides: Any) -> IdTagRecord:
+def a_tag(**overrides: Any) -> StoredIdToken:
     values: dict[str, Any] = {
-        "id_tag": "TAG1",
+        "tenant_id": "acme",
+        "token": IdToken("TAG1", IdTokenType.ISO14443),
         "status": AuthorizationStatus.ACCEPTED,
         "created_at": NOW,
         "updated_at": NOW,
     }
-    return IdTagRecord(**{**values, **overrides})
+    return StoredIdToken(**{**values, **overrides})
 
 
 def a_transaction(**overrides: Any) -> TransactionRecord:

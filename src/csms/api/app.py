@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 ROUTERS = (
     "health",
     "stations",
-    "id_tags",
+    "id_tokens",
     "transactions",
     "meter_values",
     "locations",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar, overload
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from pydantic.alias_generators import to_camel
 
 from csms.api.problems import PROBLEM_JSON
+from csms.domain.tokens import IdToken
 
 T = TypeVar("T")
 
@@ -71,6 +72,29 @@ From = Annotated[
     IsoDatetime | None, Query(alias="from", description="inclusive lower bound, ISO 8601 with zone")
 ]
 To = Annotated[IsoDatetime | None, Query(alias="to", description="exclusive upper bound, ISO 8601 with zone")]
+
+
+class PresentedIdToken(ApiModel):
+    """An id token as a station presented it: its value and type (null for a 1.6 id tag, which
+    has none)."""
+
+    id_token: str
+    type: str | None
+
+
+@overload
+def presented(token: IdToken) -> PresentedIdToken: ...
+@overload
+def presented(token: None) -> None: ...
+@overload
+def presented(token: IdToken | None) -> PresentedIdToken | None: ...
+
+
+def presented(token: IdToken | None) -> PresentedIdToken | None:
+    """The API's form of an id token (None stays None)."""
+    if token is None:
+        return None
+    return PresentedIdToken(id_token=token.value, type=token.type.value if token.type else None)
 
 
 class FieldError(BaseModel):

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from csms.services.configuration import ConfigurationService
     from csms.services.event_feed import EventFeedService
     from csms.services.fleet import FleetService
-    from csms.services.id_tags import IdTagService
+    from csms.services.id_tokens import IdTokenService
     from csms.services.locations import LocationService
     from csms.services.meter_series import MeterSeriesService
     from csms.services.reports import ReportService
@@ -100,7 +100,7 @@ class ApiServices(Protocol):
     @property
     def fleet(self) -> FleetService: ...
     @property
-    def id_tags(self) -> IdTagService: ...
+    def id_tokens(self) -> IdTokenService: ...
     @property
     def locations(self) -> LocationService: ...
     @property

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
     from csms.services.fleet_gauges import FleetGauges
-    from csms.services.id_tags import IdTagService
+    from csms.services.id_tokens import IdTokenService
     from csms.services.liveness import LivenessService
     from csms.services.local_list import LocalListService
     from csms.services.locations import LocationService
@@ -52,8 +52,8 @@ class _ApiServices:
         return wiring.fleet()
 
     @property
-    def id_tags(self) -> IdTagService:
-        return wiring.id_tags()
+    def id_tokens(self) -> IdTokenService:
+        return wiring.id_tokens()
 
     @property
     def locations(self) -> LocationService:

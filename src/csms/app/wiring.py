@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
     from csms.services.fleet_gauges import FleetGauges
-    from csms.services.id_tags import IdTagService
+    from csms.services.id_tokens import IdTokenService
     from csms.services.liveness import LivenessService
     from csms.services.local_list import LocalListService
     from csms.services.locations import LocationService
@@ -404,13 +404,13 @@ def smart_charging() -> SmartChargingService:
 
 
 @cache
-def id_tags() -> IdTagService:
-    from csms.data.id_tags import PgIdTagQueries
-    from csms.services.id_tags import IdTagService
+def id_tokens() -> IdTokenService:
+    from csms.data.id_tokens import PgIdTokenQueries
+    from csms.services.id_tokens import IdTokenService
     from csms.services.provisioning import ProvisioningService
 
     db = database()
-    return IdTagService(PgIdTagQueries(db), ProvisioningService(db), clock())
+    return IdTokenService(PgIdTokenQueries(db), ProvisioningService(db), clock())
 
 
 @cache

@@ -15,10 +15,10 @@ from sqlalchemy import Integer, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from csms.data.database import PgDatabase
-from csms.data.repositories import _id_tag
-from csms.data.tables import commands, id_tags, local_auth_lists
+from csms.data.repositories import stored_id_token
+from csms.data.tables import commands, id_tokens, local_auth_lists
 from csms.domain.local_list import LocalListState
-from csms.domain.tokens import IdTag
+from csms.domain.tokens import StoredIdToken
 
 ACTION = "SendLocalList"
 
@@ -78,25 +78,31 @@ class PgLocalListStore:
             ).scalar_one()
         return at
 
-    def tags(self, tenant_id: str, changed_since: datetime | None = None) -> list[IdTag]:
-        query = select(id_tags).where(id_tags.c.tenant_id == tenant_id).order_by(id_tags.c.id_tag)
+    def tokens(self, tenant_id: str, changed_since: datetime | None = None) -> list[StoredIdToken]:
+        query = (
+            select(id_tokens)
+            .where(id_tokens.c.tenant_id == tenant_id)
+            .order_by(id_tokens.c.id_token, id_tokens.c.type)
+        )
         if changed_since is not None:
-            query = query.where(id_tags.c.updated_at >= changed_since)
+            query = query.where(id_tokens.c.updated_at >= changed_since)
         with self._db.connect() as conn:
-            return [_id_tag(r) for r in conn.execute(query)]
+            return [stored_id_token(r) for r in conn.execute(query)]
 
-    def tags_named(self, tenant_id: str, names: Sequence[str]) -> list[IdTag]:
-        if not names:
+    def tokens_named(self, tenant_id: str, values: Sequence[str]) -> list[StoredIdToken]:
+        if not values:
             return []
-        # Case-insensitive (OCPP CiString), as ux_id_tags_tenant_lower_id_tag.
+        # Case-insensitive, as ux_id_tokens_value (tenant_id, lower(id_token), type).
         with self._db.connect() as conn:
             rows = conn.execute(
-                select(id_tags).where(
-                    id_tags.c.tenant_id == tenant_id,
-                    func.lower(id_tags.c.id_tag).in_([func.lower(n) for n in dict.fromkeys(names)]),
+                select(id_tokens)
+                .where(
+                    id_tokens.c.tenant_id == tenant_id,
+                    func.lower(id_tokens.c.id_token).in_([func.lower(v) for v in dict.fromkeys(values)]),
                 )
+                .order_by(id_tokens.c.id_token, id_tokens.c.type)
             )
-            return [_id_tag(r) for r in rows]
+            return [stored_id_token(r) for r in rows]
 
     def _upsert(self, tenant_id: str, charge_point_id: str, **values: Any) -> None:
         statement = pg_insert(local_auth_lists).values(

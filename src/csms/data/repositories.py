@@ -40,7 +40,7 @@ from csms.data.tables import (
     charge_points,
     connector_status_history,
     connectors,
-    id_tags,
+    id_tokens,
     meter_samples,
     reservations,
     tenants,
@@ -58,7 +58,14 @@ from csms.domain.stations import (
     RegistrationStatus,
     StatusRecorded,
 )
-from csms.domain.tokens import AuthorizationStatus, IdTag
+from csms.domain.tokens import (
+    DEFAULT_GROUP_TYPE,
+    TYPE_PREFERENCE,
+    AuthorizationStatus,
+    IdToken,
+    IdTokenType,
+    StoredIdToken,
+)
 from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
 from csms.errors import AlreadyExists, InvalidInput
 
@@ -347,45 +354,61 @@ def _or_none(kind: type[E], value: str | None) -> E | None:
     return kind(value) if value is not None else None
 
 
-def _id_tag(row: Row[Any]) -> IdTag:
+def stored_id_token(row: Row[Any]) -> StoredIdToken:
+    """A row of ``id_tokens`` as the domain's token."""
     m = row._mapping
-    return IdTag(
+    group = m["group_id_token"]
+    return StoredIdToken(
         tenant_id=m["tenant_id"],
-        id_tag=m["id_tag"],
+        token=IdToken(m["id_token"], IdTokenType(m["type"])),
         status=AuthorizationStatus(m["status"]),
         expiry_date=m["expiry_date"],
-        parent_id_tag=m["parent_id_tag"],
+        group=IdToken(group, IdTokenType(m["group_id_token_type"])) if group is not None else None,
         created_at=m["created_at"],
+        updated_at=m["updated_at"],
     )
 
 
-#: OCPP IdToken is a CiString (case-insensitive): lookups compare lower(id_tag), the
-#: expression of ux_id_tags_tenant_lower_id_tag (migration 0009), which also makes a tenant's
-#: tags unique case-insensitively. Tags are stored and echoed as provisioned.
-_GET_ID_TAG = select(id_tags).where(
-    id_tags.c.tenant_id == bindparam("tenant_id"),
-    func.lower(id_tags.c.id_tag) == func.lower(bindparam("id_tag", type_=id_tags.c.id_tag.type)),
+#: OCPP id tokens compare case-insensitively: lookups compare lower(id_token), the expression
+#: of ux_id_tokens_value (tenant_id, lower(id_token), type), which also makes a tenant's tokens
+#: unique by type and value. Tokens are stored and echoed as provisioned.
+_SAME_VALUE = and_(
+    id_tokens.c.tenant_id == bindparam("tenant_id"),
+    func.lower(id_tokens.c.id_token) == func.lower(bindparam("value", type_=id_tokens.c.id_token.type)),
+)
+_FIND_TYPED_TOKEN = select(id_tokens).where(_SAME_VALUE, id_tokens.c.type == bindparam("type"))
+#: A value presented without a type (1.6): the tenant's token of the most preferred type.
+_PREFERENCE: Any = literal_column("ARRAY[" + ", ".join(f"'{t.value}'" for t in TYPE_PREFERENCE) + "]")
+_FIND_ANY_TOKEN = (
+    select(id_tokens).where(_SAME_VALUE).order_by(func.array_position(_PREFERENCE, id_tokens.c.type)).limit(1)
 )
 
 
-class PgIdTags:
+class PgIdTokens:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def get(self, tenant_id: str, id_tag: str) -> IdTag | None:
-        row = self._conn.execute(_GET_ID_TAG, {"tenant_id": tenant_id, "id_tag": id_tag}).first()
-        return _id_tag(row) if row else None
+    def find(self, tenant_id: str, token: IdToken) -> StoredIdToken | None:
+        params = {"tenant_id": tenant_id, "value": token.value}
+        if token.type is None:
+            row = self._conn.execute(_FIND_ANY_TOKEN, params).first()
+        else:
+            row = self._conn.execute(_FIND_TYPED_TOKEN, {**params, "type": token.type.value}).first()
+        return stored_id_token(row) if row else None
 
-    def add(self, tag: IdTag, at: datetime) -> None:
+    def add(self, token: StoredIdToken, at: datetime) -> None:
+        assert token.token.type is not None, "a stored token has a type"
         try:
             with self._conn.begin_nested():
                 self._conn.execute(
-                    insert(id_tags).values(
-                        tenant_id=tag.tenant_id,
-                        id_tag=tag.id_tag,
-                        status=tag.status.value,
-                        expiry_date=tag.expiry_date,
-                        parent_id_tag=tag.parent_id_tag,
+                    insert(id_tokens).values(
+                        tenant_id=token.tenant_id,
+                        id_token=token.token.value,
+                        type=token.token.type.value,
+                        status=token.status.value,
+                        expiry_date=token.expiry_date,
+                        group_id_token=token.group.value if token.group else None,
+                        group_id_token_type=_group_type(token.group),
                         created_at=at,
                         updated_at=at,
                     )
@@ -393,16 +416,22 @@ class PgIdTags:
         except IntegrityError as exc:
             if _is_unique_violation(exc):
                 raise AlreadyExists(
-                    f"id tag {tag.id_tag!r} exists already in tenant {tag.tenant_id!r} "
-                    "(id tags match case-insensitively)"
+                    f"id token {token.token.value!r} of type {token.token.type.value} exists already in "
+                    f"tenant {token.tenant_id!r} (id tokens match case-insensitively)"
                 ) from exc
             raise
 
-    def list(self, tenant_id: str | None = None) -> list[IdTag]:
-        query = select(id_tags).order_by(id_tags.c.tenant_id, id_tags.c.id_tag)
+    def list(self, tenant_id: str | None = None) -> list[StoredIdToken]:
+        query = select(id_tokens).order_by(id_tokens.c.tenant_id, id_tokens.c.id_token, id_tokens.c.type)
         if tenant_id is not None:
-            query = query.where(id_tags.c.tenant_id == tenant_id)
-        return [_id_tag(r) for r in self._conn.execute(query)]
+            query = query.where(id_tokens.c.tenant_id == tenant_id)
+        return [stored_id_token(r) for r in self._conn.execute(query)]
+
+
+def _group_type(group: IdToken | None) -> str | None:
+    if group is None:
+        return None
+    return (group.type or DEFAULT_GROUP_TYPE).value
 
 
 def _transaction(row: Row[Any]) -> Transaction:
@@ -561,7 +590,13 @@ _USE_RESERVATION = (
         transaction_id=bindparam("b_transaction_id"),
         updated_at=bindparam("b_at"),
     )
-    .returning(reservations.c.id, reservations.c.evse_id, reservations.c.id_tag, reservations.c.expiry_date)
+    .returning(
+        reservations.c.id,
+        reservations.c.evse_id,
+        reservations.c.id_token,
+        reservations.c.id_token_type,
+        reservations.c.expiry_date,
+    )
 )
 
 
@@ -633,7 +668,7 @@ class PgTransactions:
         return UsedReservation(
             reservation_id=row.id,
             evse_id=row.evse_id,
-            id_tag=row.id_tag,
+            id_token=IdToken(row.id_token, IdTokenType(row.id_token_type) if row.id_token_type else None),
             expiry_date=row.expiry_date,
         )
 
@@ -790,7 +825,7 @@ class PgUnitOfWork:
         self.tenants = PgTenants(conn)
         self.charge_points = PgChargePoints(conn)
         self.connectors = PgConnectors(conn)
-        self.id_tags = PgIdTags(conn)
+        self.id_tokens = PgIdTokens(conn)
         self.transactions = PgTransactions(conn)
         self.meter_values = PgMeterValues(conn)
         self.events = PgEventRecorder(conn)

@@ -17,6 +17,11 @@ from csms.data.tables import connectors, reservations
 from csms.domain.events import DomainEvent
 from csms.domain.reservations import OPEN, NewReservation, Reservation, ReservationStatus, reservation_event
 from csms.domain.stations import AvailabilityState
+from csms.domain.tokens import IdToken, IdTokenType
+
+
+def _token(value: str, kind: str | None) -> IdToken:
+    return IdToken(value, IdTokenType(kind) if kind else None)
 
 
 def _reservation(row: Row[Any]) -> Reservation:
@@ -26,8 +31,8 @@ def _reservation(row: Row[Any]) -> Reservation:
         tenant_id=m["tenant_id"],
         charge_point_id=m["charge_point_id"],
         evse_id=m["evse_id"],
-        id_tag=m["id_tag"],
-        parent_id_tag=m["parent_id_tag"],
+        id_token=_token(m["id_token"], m["id_token_type"]),
+        group_id_token=m["group_id_token"],
         expiry_date=m["expiry_date"],
         status=ReservationStatus(m["status"]),
         transaction_id=m["transaction_id"],
@@ -43,7 +48,8 @@ _EVENT_COLUMNS = (
     reservations.c.tenant_id,
     reservations.c.charge_point_id,
     reservations.c.evse_id,
-    reservations.c.id_tag,
+    reservations.c.id_token,
+    reservations.c.id_token_type,
     reservations.c.expiry_date,
     reservations.c.status,
     reservations.c.transaction_id,
@@ -58,7 +64,7 @@ def _row_event(row: Row[Any], at: datetime) -> DomainEvent:
         m["charge_point_id"],
         m["id"],
         m["evse_id"],
-        m["id_tag"],
+        _token(m["id_token"], m["id_token_type"]),
         m["expiry_date"],
         ReservationStatus(m["status"]),
         m["transaction_id"],
@@ -78,8 +84,9 @@ class PgReservationStore:
                     tenant_id=reservation.tenant_id,
                     charge_point_id=reservation.charge_point_id,
                     evse_id=reservation.evse_id,
-                    id_tag=reservation.id_tag,
-                    parent_id_tag=reservation.parent_id_tag,
+                    id_token=reservation.id_token.value,
+                    id_token_type=reservation.id_token.type.value if reservation.id_token.type else None,
+                    group_id_token=reservation.group_id_token,
                     expiry_date=reservation.expiry_date,
                     status=ReservationStatus.REQUESTED.value,
                     command_id=reservation.command_id,
@@ -96,7 +103,7 @@ class PgReservationStore:
                         reservation.charge_point_id,
                         allocated,
                         reservation.evse_id,
-                        reservation.id_tag,
+                        reservation.id_token,
                         reservation.expiry_date,
                         ReservationStatus.REQUESTED,
                         None,

@@ -126,17 +126,20 @@ connector_status_history = Table(
     Column("received_at", TS, nullable=False),
 )
 
-id_tags = Table(
-    "id_tags",
+#: Migration 0011 (was id_tags): typed tokens, unique per tenant by (type, lower(id_token)).
+id_tokens = Table(
+    "id_tokens",
     metadata,
     Column("tenant_id", Text, ForeignKey("tenants.id"), nullable=False),
-    Column("id_tag", Text, nullable=False),
+    Column("id_token", Text, nullable=False),
     Column("status", Text, nullable=False),
     Column("expiry_date", TS),
-    Column("parent_id_tag", Text),
+    Column("group_id_token", Text),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "id_tag"),
+    Column("type", Text, nullable=False),
+    Column("group_id_token_type", Text),
+    PrimaryKeyConstraint("tenant_id", "type", "id_token"),
 )
 
 transactions = Table(
@@ -213,7 +216,7 @@ __all__ = [
     "domain_events",
     "energy_rollup",
     "energy_rollup_days",
-    "id_tags",
+    "id_tokens",
     "local_auth_lists",
     "locations",
     "metadata",
@@ -290,14 +293,16 @@ reservations = Table(
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, ForeignKey("charge_points.id"), nullable=False),
     Column("evse_id", Integer, nullable=False),
-    Column("id_tag", Text, nullable=False),
-    Column("parent_id_tag", Text),
+    Column("id_token", Text, nullable=False),
+    Column("group_id_token", Text),
     Column("expiry_date", TS, nullable=False),
     Column("status", Text, nullable=False),
     Column("transaction_id", Integer),
     Column("command_id", Text),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    # Migration 0011: NULL for a reservation made with a 1.6 ReserveNow (its tag has no type).
+    Column("id_token_type", Text),
 )
 
 charging_profiles = Table(

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
 from csms.domain.stations import AvailabilityState, ChargingState
+from csms.domain.tokens import IdToken
 
 #: EventBridge ``Source`` of every event we publish.
 EVENT_SOURCE: Final = "csms"
@@ -83,6 +84,13 @@ def iso(value: datetime) -> str:
 
 def iso_or_none(value: datetime | None) -> str | None:
     return iso(value) if value is not None else None
+
+
+def token_data(token: IdToken | None) -> dict[str, Any] | None:
+    """An id token as events carry it: ``{idToken, type}`` (type null for a 1.6 id tag)."""
+    if token is None:
+        return None
+    return {"idToken": token.value, "type": token.type.value if token.type else None}
 
 
 def new_event(
@@ -207,6 +215,10 @@ _STOP = {
     "stopIdTag": _STR_OR_NULL,
     "energyWh": _INT,
 }
+
+#: An id token: its value and type (null: presented by a 1.6 station, which gives none).
+_ID_TOKEN = _object({"idToken": {"type": "string"}, "type": _STR_OR_NULL})
+_ID_TOKEN_OR_NULL = {"oneOf": [_ID_TOKEN, {"type": "null"}]}
 
 _STATES: list[str | None] = [s.value for s in AvailabilityState]
 _CHARGING_STATES: list[str | None] = [s.value for s in ChargingState]
@@ -411,12 +423,13 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         2,
         "A reservation moved in its lifecycle: requested, active, rejected, failed, cancelled, "
         "used (by a transaction) or expired. evseId is the reserved EVSE (1.6 connector N: EVSE N; "
-        "0: any of the station's).",
+        "0: any of the station's); idToken the token it is held for (its type is null when a 1.6 "
+        "ReserveNow made it).",
         _object(
             {
                 "reservationId": _INT,
                 "evseId": _INT,
-                "idTag": {"type": "string"},
+                "idToken": _ID_TOKEN,
                 "expiryDate": _TIME,
                 "status": {
                     "enum": ["requested", "active", "rejected", "cancelled", "used", "expired", "failed"]

@@ -1,4 +1,4 @@
-"""Local authorization lists: which of the tenant's id tags a charger knows when it is offline,
+"""Local authorization lists: which of the tenant's id tokens a station knows when it is offline,
 and which list version it holds (the rules are :mod:`csms.services.local_list`)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from csms.domain.tokens import IdTag, IdTagInfo
+from csms.domain.tokens import IdToken, IdTokenInfo, StoredIdToken
 
 
 class UpdateType(StrEnum):
@@ -19,9 +19,9 @@ class UpdateType(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LocalListEntry:
-    id_tag: str
-    #: None removes the tag from the charger's list (differential updates only).
-    info: IdTagInfo | None
+    token: IdToken
+    #: None removes the token from the station's list (differential updates only).
+    info: IdTokenInfo | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +53,13 @@ class LocalListStore(Protocol):
         """When the content of the newest Full list the charger accepted was taken."""
         ...
 
-    def tags(self, tenant_id: str, changed_since: datetime | None = None) -> list[IdTag]:
-        """The tenant's id tags (only those updated at or after ``changed_since``), by id."""
+    def tokens(self, tenant_id: str, changed_since: datetime | None = None) -> list[StoredIdToken]:
+        """The tenant's id tokens (only those updated at or after ``changed_since``), by value."""
         ...
 
-    def tags_named(self, tenant_id: str, names: Sequence[str]) -> list[IdTag]: ...
+    def tokens_named(self, tenant_id: str, values: Sequence[str]) -> list[StoredIdToken]:
+        """The tenant's tokens with these values (case-insensitively, of any type)."""
+        ...
 
     def record_sent(self, tenant_id: str, charge_point_id: str, version: int, at: datetime) -> None: ...
 

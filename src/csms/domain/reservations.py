@@ -1,4 +1,4 @@
-"""Reservations: an EVSE held for an id tag until an expiry date (the lifecycle and its
+"""Reservations: an EVSE held for an id token until an expiry date (the lifecycle and its
 transitions are :mod:`csms.services.reservations`)."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from csms.domain.events import DomainEvent, iso, new_event
+from csms.domain.events import DomainEvent, iso, new_event, token_data
+from csms.domain.tokens import IdToken
 
 
 class ReservationStatus(StrEnum):
@@ -31,8 +32,9 @@ class Reservation:
     tenant_id: str
     charge_point_id: str
     evse_id: int
-    id_tag: str
-    parent_id_tag: str | None
+    #: Its type is None when a 1.6 ReserveNow made it (1.6 id tags have none).
+    id_token: IdToken
+    group_id_token: str | None
     expiry_date: datetime
     status: ReservationStatus
     transaction_id: int | None
@@ -46,8 +48,8 @@ class NewReservation:
     tenant_id: str
     charge_point_id: str
     evse_id: int
-    id_tag: str
-    parent_id_tag: str | None
+    id_token: IdToken
+    group_id_token: str | None
     expiry_date: datetime
     command_id: str
 
@@ -58,7 +60,7 @@ class UsedReservation:
 
     reservation_id: int
     evse_id: int
-    id_tag: str
+    id_token: IdToken
     expiry_date: datetime
 
 
@@ -110,7 +112,7 @@ def reservation_event(
     charge_point_id: str,
     reservation_id: int,
     evse_id: int,
-    id_tag: str,
+    id_token: IdToken,
     expiry_date: datetime,
     status: ReservationStatus,
     transaction_id: int | None,
@@ -126,7 +128,7 @@ def reservation_event(
         {
             "reservationId": reservation_id,
             "evseId": evse_id,
-            "idTag": id_tag,
+            "idToken": token_data(id_token),
             "expiryDate": iso(expiry_date),
             "status": status.value,
             "transactionId": transaction_id,

@@ -9,7 +9,7 @@ from csms.domain.events import EventRecorder
 from csms.domain.metering import MeterValueRepository
 from csms.domain.stations import ChargePointRepository, ConnectorRepository
 from csms.domain.tenancy import TenantRepository
-from csms.domain.tokens import IdTagRepository
+from csms.domain.tokens import IdTokenRepository
 from csms.domain.transactions import TransactionRepository
 
 T = TypeVar("T")
@@ -25,7 +25,7 @@ class UnitOfWork(Protocol):
     @property
     def connectors(self) -> ConnectorRepository: ...
     @property
-    def id_tags(self) -> IdTagRepository: ...
+    def id_tokens(self) -> IdTokenRepository: ...
     @property
     def transactions(self) -> TransactionRepository: ...
     @property

@@ -23,21 +23,12 @@ from ocpp.v16.enums import Action
 from csms.domain.events import iso
 from csms.domain.metering import MeterSample
 from csms.domain.stations import BootInfo, ChargerContext, ConnectorStatus
-from csms.domain.tokens import IdTagInfo
+from csms.domain.tokens import IdToken
 from csms.domain.transactions import TransactionStart, TransactionStop
-from csms.ocpp16.mapping import connector_ref, status_states
+from csms.ocpp16.mapping import connector_ref, id_tag_info, status_states
 from csms.ocpp16.registry import Services, on
 from csms.ocppj.errors import RpcError, RpcErrorKind
 from csms.ocppj.times import parse_datetime
-
-
-def _id_tag_info(info: IdTagInfo) -> dict[str, Any]:
-    out: dict[str, Any] = {"status": info.status.value}
-    if info.expiry_date is not None:
-        out["expiryDate"] = iso(info.expiry_date)
-    if info.parent_id_tag is not None:
-        out["parentIdTag"] = info.parent_id_tag
-    return out
 
 
 def _samples(meter_values: list[dict[str, Any]]) -> list[MeterSample]:
@@ -138,8 +129,8 @@ def data_transfer(
 
 @on(Action.authorize)
 def authorize(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
-    info = services.authorization.authorize(ctx, p["idTag"], now)
-    return {"idTagInfo": _id_tag_info(info)}
+    info = services.authorization.authorize(ctx, IdToken(p["idTag"]), now)
+    return {"idTagInfo": id_tag_info(info)}
 
 
 # --- Transactions ------------------------------------------------------------------------------
@@ -166,7 +157,7 @@ def start_transaction(
         ),
         now,
     )
-    return {"transactionId": result.transaction.id, "idTagInfo": _id_tag_info(result.id_tag_info)}
+    return {"transactionId": result.transaction.id, "idTagInfo": id_tag_info(result.id_token_info)}
 
 
 @on(Action.stop_transaction)
@@ -187,9 +178,9 @@ def stop_transaction(
         ),
         now,
     )
-    if result.id_tag_info is None:
+    if result.id_token_info is None:
         return {}
-    return {"idTagInfo": _id_tag_info(result.id_tag_info)}
+    return {"idTagInfo": id_tag_info(result.id_token_info)}
 
 
 @on(Action.meter_values)

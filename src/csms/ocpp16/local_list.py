@@ -14,8 +14,9 @@ import json
 from typing import Any
 
 from csms.constants import MAX_FRAME_BYTES
-from csms.domain.events import iso
 from csms.domain.local_list import LocalListEntry, LocalListPlan, UpdateType
+from csms.domain.tokens import TYPE_PREFERENCE
+from csms.ocpp16.mapping import MAX_ID_TAG_LENGTH, id_tag_info
 from csms.ocppj.frames import call
 
 ACTION = "SendLocalList"
@@ -27,16 +28,31 @@ def _encoded_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":")).encode())
 
 
+def entries_16(plan: LocalListPlan) -> list[LocalListEntry]:
+    """The plan's entries as a 1.6 list holds them: one per value (an id tag has no type: of a
+    value held under several types, the one a 1.6 lookup finds, see TYPE_PREFERENCE), and
+    only values 1.6 can carry (at most 20 characters)."""
+
+    def rank(item: LocalListEntry) -> int:
+        kind = item.token.type
+        return TYPE_PREFERENCE.index(kind) if kind in TYPE_PREFERENCE else len(TYPE_PREFERENCE)
+
+    chosen: dict[str, LocalListEntry] = {}
+    for item in plan.entries:
+        if len(item.token.value) > MAX_ID_TAG_LENGTH:
+            continue
+        key = item.token.value.lower()
+        held = chosen.get(key)
+        if held is None or rank(item) < rank(held):
+            chosen[key] = item
+    return list(chosen.values())
+
+
 def entry_payload(item: LocalListEntry) -> dict[str, Any]:
     """One AuthorizationData: idTag, and idTagInfo unless the tag is to be removed."""
-    out: dict[str, Any] = {"idTag": item.id_tag}
+    out: dict[str, Any] = {"idTag": item.token.value}
     if item.info is not None:
-        info: dict[str, Any] = {"status": item.info.status.value}
-        if item.info.expiry_date is not None:
-            info["expiryDate"] = iso(item.info.expiry_date)
-        if item.info.parent_id_tag is not None:
-            info["parentIdTag"] = item.info.parent_id_tag
-        out["idTagInfo"] = info
+        out["idTagInfo"] = id_tag_info(item.info)
     return out
 
 
@@ -50,7 +66,7 @@ def frames(
     """The SendLocalList payloads carrying ``plan``, in sending order, each in a CALL frame of
     at most ``max_frame_bytes`` and with at most ``max_entries`` entries (the charger's
     SendLocalListMaxLength, when known)."""
-    entries = [entry_payload(e) for e in plan.entries]
+    entries = [entry_payload(e) for e in entries_16(plan)]
     # The largest envelope any frame can have: the longest update type, the highest version.
     last_version = plan.first_version + max(len(entries), 1)
     envelope = len(call(_UNIQUE_ID, ACTION, _payload(last_version, UpdateType.DIFFERENTIAL, [])).encode())

@@ -15,8 +15,9 @@ from csms.domain.device_model import ConfigurationStore
 from csms.domain.local_list import UpdateType
 from csms.domain.reservations import NewReservation
 from csms.domain.smart_charging import ClearCriteria, ProfileSpec
+from csms.domain.tokens import IdToken
 from csms.errors import InvalidInput
-from csms.ocpp16.local_list import frames
+from csms.ocpp16.local_list import entries_16, frames
 from csms.ocpp16.mapping import connector_ref
 from csms.ocpp16.schemas import SCHEMAS
 from csms.ocppj.errors import RpcError
@@ -141,10 +142,10 @@ def local_auth_list(local_lists: LocalListService, configuration: ConfigurationS
             if e.known and e.value is not None
         }
         capacity = _int_or_none(known.get("LocalAuthListMaxLength"))
-        if plan.update_type is UpdateType.FULL and capacity is not None and len(plan.entries) > capacity:
+        held = len(entries_16(plan))
+        if plan.update_type is UpdateType.FULL and capacity is not None and held > capacity:
             raise InvalidInput(
-                f"the list has {len(plan.entries)} id tags; the charger holds at most {capacity} "
-                "(LocalAuthListMaxLength)"
+                f"the list has {held} id tags; the charger holds at most {capacity} (LocalAuthListMaxLength)"
             )
         return frames(plan, max_entries=_int_or_none(known.get("SendLocalListMaxLength")))
 
@@ -197,8 +198,8 @@ def reservation(reservations: ReservationService) -> list[ActionSpec]:
                 tenant_id=command.tenant_id,
                 charge_point_id=command.charge_point_id,
                 evse_id=connector_ref(r["connectorId"]).evse_id,
-                id_tag=r["idTag"],
-                parent_id_tag=r.get("parentIdTag"),
+                id_token=IdToken(r["idTag"]),
+                group_id_token=r.get("parentIdTag"),
                 expiry_date=parse_datetime(r["expiryDate"]),
                 command_id=command.id,
             ),

@@ -1,14 +1,18 @@
-"""Local authorization list functional block (OCPP 1.6 LocalAuthListManagement): which of the
-tenant's id tags a charger should know when it is offline, and which list version it holds.
+"""Local authorization list functional block (1.6 LocalAuthListManagement, 2.0.1 D): which of
+the tenant's id tokens a station should know when it is offline, and which list version it holds.
 
-The list is derived from the tenant's id tags, never edited by hand:
+The list is derived from the tenant's id tokens, never edited by hand:
 
-- **Full**: every id tag of the tenant with its current verdict (status, expiry, parent).
-- **Differential** with named tags: each named tag the tenant has is added or updated; a
-  named tag the tenant does not have (any more) is removed from the charger's list.
-- **Differential** without names: every tag changed since the snapshot of the last Full list
-  the charger accepted (cumulative, so a lost differential is repaired by the next one).
-  Deleted tags leave no trace to diff against: name them, or send a Full list.
+- **Full**: every id token of the tenant with its current verdict (status, expiry, group).
+- **Differential** with named values: each token the tenant has with a named value is added
+  or updated; a named value the tenant does not have (any more) is removed from the
+  station's list.
+- **Differential** without names: every token changed since the snapshot of the last Full
+  list the station accepted (cumulative, so a lost differential is repaired by the next one).
+  Deleted tokens leave no trace to diff against: name them, or send a Full list.
+
+The plan holds typed tokens; a protocol adapter says them in its own words (1.6 lists carry
+one entry per value: :mod:`csms.ocpp16.local_list`).
 
 Versions are per charger and only grow: a new list gets one more than any version sent,
 accepted, reported or waiting for this charger. ``sent_version`` is the last version the
@@ -22,18 +26,17 @@ from datetime import datetime
 
 from csms.domain.local_list import LocalListEntry, LocalListPlan, LocalListState, LocalListStore, UpdateType
 from csms.domain.tenancy import TenantScope
-from csms.domain.tokens import AuthorizationStatus, IdTag, IdTagInfo
+from csms.domain.tokens import IdToken, IdTokenInfo, StoredIdToken
 from csms.errors import Conflict, InvalidInput
 from csms.services.stations import Stations
 
 
-def entry(tag: IdTag, now: datetime) -> LocalListEntry:
-    """The tag's verdict as the charger should apply it offline (an Accepted tag past its
+def entry(stored: StoredIdToken, now: datetime) -> LocalListEntry:
+    """The token's verdict as the station should apply it offline (an Accepted token past its
     expiry goes out as Expired)."""
-    status = tag.status
-    if status is AuthorizationStatus.ACCEPTED and tag.expiry_date is not None and tag.expiry_date <= now:
-        status = AuthorizationStatus.EXPIRED
-    return LocalListEntry(tag.id_tag, IdTagInfo(status, tag.expiry_date, tag.parent_id_tag))
+    return LocalListEntry(
+        stored.token, IdTokenInfo(stored.effective_status(now), stored.expiry_date, stored.group)
+    )
 
 
 class LocalListService:
@@ -46,24 +49,32 @@ class LocalListService:
         tenant_id: str,
         charge_point_id: str,
         update_type: UpdateType,
-        id_tags: Sequence[str] | None,
+        values: Sequence[str] | None,
         now: datetime,
     ) -> LocalListPlan:
-        """The entries of a new list for the charger and its (first) version."""
+        """The entries of a new list for the station and its (first) version; ``values`` names
+        the tokens of a Differential update (as 1.6 idTags: by value, any type)."""
         if update_type is UpdateType.FULL:
-            if id_tags is not None:
+            if values is not None:
                 raise InvalidInput("idTags: only for a Differential update (a Full list holds every tag)")
-            entries = [entry(t, now) for t in self._store.tags(tenant_id)]
-        elif id_tags is not None:
-            # Tags match case-insensitively (OCPP CiString): a named tag is sent as provisioned,
-            # and names differing only in case are one entry.
-            known = {t.id_tag.lower(): t for t in self._store.tags_named(tenant_id, id_tags)}
+            entries = [entry(t, now) for t in self._store.tokens(tenant_id)]
+        elif values is not None:
+            # Values match case-insensitively: a named token is sent as provisioned, and names
+            # differing only in case are one.
+            known: dict[str, list[StoredIdToken]] = {}
+            for stored in self._store.tokens_named(tenant_id, values):
+                known.setdefault(stored.token.value.lower(), []).append(stored)
             names: dict[str, str] = {}
-            for name in id_tags:
+            for name in values:
                 names.setdefault(name.lower(), name)
             entries = [
-                entry(known[key], now) if key in known else LocalListEntry(name, None)
+                e
                 for key, name in names.items()
+                for e in (
+                    [entry(t, now) for t in known[key]]
+                    if key in known
+                    else [LocalListEntry(IdToken(name), None)]
+                )
             ]
         else:
             since = self._store.last_full_list_at(charge_point_id)
@@ -72,7 +83,7 @@ class LocalListService:
                     f"station {charge_point_id!r} has accepted no Full list yet: "
                     "send a Full list first (or name the idTags of a Differential update)"
                 )
-            entries = [entry(t, now) for t in self._store.tags(tenant_id, changed_since=since)]
+            entries = [entry(t, now) for t in self._store.tokens(tenant_id, changed_since=since)]
         return LocalListPlan(update_type, self._store.next_version(charge_point_id), entries)
 
     def accepted(self, tenant_id: str, charge_point_id: str, version: int, at: datetime) -> None:

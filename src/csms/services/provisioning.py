@@ -1,4 +1,4 @@
-"""Provisioning of chargers and id tags (CLI today, the REST API later)."""
+"""Provisioning of stations and id tokens (the CLI, and the REST API's creation routes)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,21 @@ from datetime import datetime
 
 from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargingStation, RegistrationStatus
 from csms.domain.storage import Database, UnitOfWork
-from csms.domain.tokens import STORABLE_ID_TAG_STATUSES, AuthorizationStatus, IdTag
+from csms.domain.tokens import (
+    DEFAULT_GROUP_TYPE,
+    DEFAULT_TYPE,
+    MAX_ID_TOKEN_LENGTH,
+    STORABLE_STATUSES,
+    STORABLE_TYPES,
+    AuthorizationStatus,
+    IdToken,
+    IdTokenType,
+    StoredIdToken,
+)
 from csms.errors import InvalidInput, NotFound
 from csms.security import generate_password, hash_password
 
 MAX_PASSWORD_LENGTH = 40  # OCPP 1.6 security whitepaper: 16 to 40 characters
-MAX_ID_TAG_LENGTH = 20  # IdToken is CiString20Type
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,42 +77,45 @@ class ProvisioningService:
         if not self._db.run(lambda uow: uow.charge_points.remove(charge_point_id, tenant_id)):
             raise NotFound(f"no station {charge_point_id!r}")
 
-    def add_id_tag(
+    def add_id_token(
         self,
-        id_tag: str,
+        value: str,
         tenant_id: str,
         now: datetime,
         *,
+        type: IdTokenType = DEFAULT_TYPE,
         status: AuthorizationStatus = AuthorizationStatus.ACCEPTED,
         expiry_date: datetime | None = None,
-        parent_id_tag: str | None = None,
-    ) -> IdTag:
-        if not 1 <= len(id_tag) <= MAX_ID_TAG_LENGTH:
-            raise InvalidInput(f"an id tag has 1-{MAX_ID_TAG_LENGTH} characters (OCPP IdToken)")
-        if parent_id_tag is not None and not 1 <= len(parent_id_tag) <= MAX_ID_TAG_LENGTH:
-            raise InvalidInput(f"a parent id tag has 1-{MAX_ID_TAG_LENGTH} characters (OCPP IdToken)")
-        if status not in STORABLE_ID_TAG_STATUSES:
-            raise InvalidInput(
-                f"status must be one of {', '.join(s.value for s in STORABLE_ID_TAG_STATUSES)}"
-            )
+        group: IdToken | None = None,
+    ) -> StoredIdToken:
+        """Add a token to the tenant; AlreadyExists if it has one of that type and value."""
+        check_token(value, type, "an id token")
+        if group is not None:
+            group = IdToken(group.value, group.type or DEFAULT_GROUP_TYPE)
+            check_token(group.value, group.type, "a group id token")
+        if status not in STORABLE_STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(s.value for s in STORABLE_STATUSES)}")
         if expiry_date is not None and expiry_date.tzinfo is None:
             raise InvalidInput("the expiry date needs a time zone (e.g. 2027-01-01T00:00:00Z)")
-        tag = IdTag(
-            tenant_id=tenant_id,
-            id_tag=id_tag,
-            status=status,
-            expiry_date=expiry_date,
-            parent_id_tag=parent_id_tag,
-        )
+        token = IdToken(value, type)
+        stored = StoredIdToken(tenant_id, token, status, expiry_date=expiry_date, group=group)
 
-        def work(uow: UnitOfWork) -> IdTag:
+        def work(uow: UnitOfWork) -> StoredIdToken:
             uow.tenants.ensure(tenant_id, now)
-            uow.id_tags.add(tag, now)
-            stored = uow.id_tags.get(tenant_id, id_tag)
-            assert stored is not None
-            return stored
+            uow.id_tokens.add(stored, now)
+            found = uow.id_tokens.find(tenant_id, token)
+            assert found is not None
+            return found
 
         return self._db.run(work)
 
-    def list_id_tags(self, tenant_id: str | None = None) -> list[IdTag]:
-        return self._db.run(lambda uow: uow.id_tags.list(tenant_id))
+    def list_id_tokens(self, tenant_id: str | None = None) -> list[StoredIdToken]:
+        return self._db.run(lambda uow: uow.id_tokens.list(tenant_id))
+
+
+def check_token(value: str, kind: IdTokenType | None, what: str) -> None:
+    """InvalidInput unless ``value`` and ``kind`` make a token a tenant may store."""
+    if not 1 <= len(value) <= MAX_ID_TOKEN_LENGTH:
+        raise InvalidInput(f"{what} has 1-{MAX_ID_TOKEN_LENGTH} characters")
+    if kind not in STORABLE_TYPES:
+        raise InvalidInput(f"{what}'s type must be one of {', '.join(t.value for t in STORABLE_TYPES)}")

@@ -16,7 +16,7 @@ from csms.domain.metering import MeterSample
 from csms.domain.reservations import ReservationStatus, reservation_event
 from csms.domain.stations import ChargerContext
 from csms.domain.storage import Database, UnitOfWork
-from csms.domain.tokens import AuthorizationStatus, IdTagInfo
+from csms.domain.tokens import AuthorizationStatus, IdToken, IdTokenInfo
 from csms.domain.transactions import (
     StoppedTransaction,
     Transaction,
@@ -25,19 +25,19 @@ from csms.domain.transactions import (
     stopped_data,
     transaction_data,
 )
-from csms.services.authorization import id_tag_info
+from csms.services.authorization import id_token_info
 
 
 @dataclass(frozen=True, slots=True)
 class StartResult:
     transaction: Transaction
-    id_tag_info: IdTagInfo
+    id_token_info: IdTokenInfo
 
 
 @dataclass(frozen=True, slots=True)
 class StopResult:
     stopped: StoppedTransaction
-    id_tag_info: IdTagInfo | None
+    id_token_info: IdTokenInfo | None
 
 
 class TransactionService:
@@ -52,7 +52,7 @@ class TransactionService:
         """
 
         def work(uow: UnitOfWork) -> StartResult:
-            info = id_tag_info(uow, ctx.tenant_id, start.id_tag, now)
+            info = id_token_info(uow, ctx.tenant_id, IdToken(start.id_tag), now)
             transaction, created = uow.transactions.start(
                 ctx.tenant_id, ctx.charge_point_id, start, info.status, now
             )
@@ -88,14 +88,14 @@ class TransactionService:
                         ctx.charge_point_id,
                         used.reservation_id,
                         used.evse_id,
-                        used.id_tag,
+                        used.id_token,
                         used.expiry_date,
                         ReservationStatus.USED,
                         transaction.id,
                         now,
                     )
                 )
-            return StartResult(transaction=transaction, id_tag_info=info)
+            return StartResult(transaction=transaction, id_token_info=info)
 
         return self._db.run(work)
 
@@ -133,8 +133,8 @@ class TransactionService:
                 )
             info = None
             if stop.id_tag is not None:
-                info = id_tag_info(uow, ctx.tenant_id, stop.id_tag, now)
-            return StopResult(stopped=stopped, id_tag_info=info)
+                info = id_token_info(uow, ctx.tenant_id, IdToken(stop.id_tag), now)
+            return StopResult(stopped=stopped, id_token_info=info)
 
         return self._db.run(work)
 

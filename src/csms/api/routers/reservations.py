@@ -16,9 +16,11 @@ from csms.api.common import (
     Limit,
     Offset,
     Page,
+    PresentedIdToken,
     StationId,
     UtcDatetime,
     error_responses,
+    presented,
 )
 from csms.api.context import services
 from csms.domain.reservations import Reservation, ReservationStatus
@@ -33,8 +35,8 @@ class ReservationOut(ApiModel):
     reservation_id: int = Field(description="the OCPP reservationId")
     station_id: str
     evse_id: int
-    id_tag: str
-    parent_id_tag: str | None
+    id_token: PresentedIdToken = Field(description="the token it is held for (type null: a 1.6 ReserveNow)")
+    group_id_token: str | None = Field(description="its group (1.6 parentIdTag)")
     expiry_date: UtcDatetime
     status: ReservationStatus
     transaction_id: int | None = Field(description="the transaction that used it")
@@ -48,8 +50,8 @@ def _reservation(r: Reservation) -> ReservationOut:
         reservation_id=r.id,
         station_id=r.charge_point_id,
         evse_id=r.evse_id,
-        id_tag=r.id_tag,
-        parent_id_tag=r.parent_id_tag,
+        id_token=presented(r.id_token),
+        group_id_token=r.group_id_token,
         expiry_date=r.expiry_date,
         status=r.status,
         transaction_id=r.transaction_id,

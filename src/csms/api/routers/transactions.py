@@ -13,7 +13,7 @@ from pydantic import Field
 from csms.api.auth import caller
 from csms.api.common import ApiModel, From, Limit, Offset, Page, To, UtcDatetime, error_responses
 from csms.api.context import services
-from csms.api.routers.id_tags import ID_TAG_PATTERN
+from csms.api.routers.id_tokens import ID_TOKEN_PATTERN
 from csms.domain.stations import CHARGE_POINT_ID_PATTERN
 from csms.domain.transactions import TransactionQuery, TransactionRecord, UnknownStop, UnknownStopQuery
 from csms.services.sessions import SessionService
@@ -151,7 +151,7 @@ def list_transactions(
     connector_id: ConnectorFilter = None,
     id_tag: Annotated[
         str | None,
-        Query(alias="idTag", max_length=20, pattern=ID_TAG_PATTERN, description="the starting tag"),
+        Query(alias="idTag", max_length=20, pattern=ID_TOKEN_PATTERN, description="the starting tag"),
     ] = None,
     start: From = None,
     to: To = None,
