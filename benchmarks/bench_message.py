@@ -317,7 +317,7 @@ def run(
     provisioning.add_charger(CHARGER, TENANT, now)
     # One tag per StartTransaction (all three variants, warm-up included), plus TAG-00001.
     for i in range(1, 3 * (n + warm) + 3):
-        provisioning.add_id_tag(f"TAG-{i:05d}", TENANT, now)
+        provisioning.add_id_token(f"TAG-{i:05d}", TENANT, now)
     wiring.connections().register(ConnectionRecord(connection_id, CHARGER, TENANT, "ocpp1.6", now))
 
     recorder = RecordingSender()

@@ -156,7 +156,7 @@ def measure(url: str, endpoint: str, n: int) -> dict[str, Any]:
     database = wiring.database()
     provisioning = ProvisioningService(database)
     provisioning.add_charger(CHARGER, TENANT, now)
-    provisioning.add_id_tag("TAG-1", TENANT, now)
+    provisioning.add_id_token("TAG-1", TENANT, now)
 
     dynamodb: Counter[str] = Counter()
     sql: Counter[str] = Counter()
