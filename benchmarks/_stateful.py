@@ -158,9 +158,11 @@ class StatefulCentralSystem(ChargePoint):  # type: ignore[misc]
         async with self._pool.connection() as db, db.transaction():
             status = await self._tag_status(db, id_tag)
             cursor = await db.execute(
-                "INSERT INTO transactions (tenant_id, charge_point_id, connector_id, id_tag,"
-                " start_auth_status, meter_start, start_timestamp, started_received_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                "WITH n AS (SELECT nextval(pg_get_serial_sequence('transactions', 'id')) AS id)"
+                " INSERT INTO transactions (id, transaction_id, tenant_id, charge_point_id, evse_id,"
+                " connector_id, id_token, start_auth_status, meter_start, start_timestamp,"
+                " started_received_at)"
+                " SELECT n.id, n.id::text, %s, %s, %s, 1, %s, %s, %s, %s, %s FROM n RETURNING id",
                 (self._tenant, self.id, connector_id, id_tag, status, meter_start, _ts(timestamp), _now()),
             )
             row = await cursor.fetchone()
@@ -172,7 +174,8 @@ class StatefulCentralSystem(ChargePoint):  # type: ignore[misc]
         async with self._pool.connection() as db:
             await db.execute(
                 "UPDATE transactions SET meter_stop = %s, stop_timestamp = %s, stop_reason = %s,"
-                " stop_id_tag = %s, stopped_received_at = %s WHERE id = %s AND charge_point_id = %s",
+                " stop_id_token = %s, stopped_received_at = %s WHERE transaction_id = %s::text"
+                " AND charge_point_id = %s",
                 (
                     meter_stop,
                     _ts(timestamp),
@@ -211,7 +214,7 @@ class StatefulCentralSystem(ChargePoint):  # type: ignore[misc]
         ]
         async with self._pool.connection() as db, db.cursor() as cursor:
             await cursor.executemany(
-                "INSERT INTO meter_samples (tenant_id, charge_point_id, connector_id, transaction_id,"
+                "INSERT INTO meter_samples (tenant_id, charge_point_id, evse_id, transaction_id,"
                 " timestamp, measurand, phase, unit, context, location, format, value, received_at)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 rows,

@@ -173,7 +173,7 @@ def run(url: str, frames: int, per_frame: int, pg: bench.Postgres) -> dict[str, 
     columns = (
         "tenant_id",
         "charge_point_id",
-        "connector_id",
+        "evse_id",
         "transaction_id",
         "timestamp",
         "measurand",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import datetime
 from itertools import count
@@ -10,18 +11,30 @@ from typing import Any, TypeVar
 
 from csms.domain.connections import ConnectionRecord
 from csms.domain.events import DomainEvent
-from csms.domain.metering import AddedSamples, MeterSample
+from csms.domain.metering import UNKNOWN_EVSE, AddedSamples, MeterSample
 from csms.domain.reservations import UsedReservation
 from csms.domain.stations import (
     AvailabilityState,
     BootInfo,
+    ChargingState,
+    ChargingStateRecorded,
     ChargingStation,
     ConnectorStatus,
     RegistrationStatus,
     StatusRecorded,
 )
 from csms.domain.tokens import TYPE_PREFERENCE, AuthorizationStatus, IdToken, StoredIdToken
-from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
+from csms.domain.transactions import (
+    EventReceived,
+    FlagReason,
+    StoppedTransaction,
+    Transaction,
+    TransactionChanges,
+    TransactionEventIn,
+    TransactionEventType,
+    TransactionStart,
+    TransactionStop,
+)
 from csms.errors import AlreadyExists, ConnectionGone, StorageUnavailable
 from csms.services.stations import Stations
 
@@ -44,6 +57,9 @@ class FakeUnitOfWork:
         self.status_history: list[ConnectorStatus] = []
         self.tags: dict[tuple[str, str], StoredIdToken] = {}
         self.txs: dict[int, Transaction] = {}
+        #: The transaction event log: (transaction, seqNo, type, trigger, time, charging state,
+        #: after end, answered status).
+        self.tx_events: list[tuple[Any, ...]] = []
         self.unknown_stops: list[TransactionStop] = []
         self.used_reservations: dict[int, int] = {}
         self.samples: dict[tuple[Any, ...], tuple[int | None, MeterSample]] = {}
@@ -86,6 +102,34 @@ class FakeUnitOfWork:
             charging_state=charging_state,
         )
 
+    # connectors, the charging state a 2.0.1 transaction sets
+    def record_charging_state(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        evse_id: int,
+        connector_id: int | None,
+        charging_state: ChargingState,
+        at: datetime,
+        received_at: datetime,
+    ) -> list[ChargingStateRecorded]:
+        changed = []
+        for (station, evse, connector), status in list(self.connector_latest.items()):
+            mine = (
+                connector == connector_id
+                if connector_id is not None
+                else status.state is AvailabilityState.OCCUPIED
+            )
+            if (station, evse) != (charge_point_id, evse_id) or not mine:
+                continue
+            if status.charging_state is charging_state or status.timestamp > at:
+                continue
+            now = replace(status, charging_state=charging_state, timestamp=at)
+            self.connector_latest[(station, evse, connector)] = now
+            self.status_history.append(now)
+            changed.append(ChargingStateRecorded(now, status.charging_state))
+        return changed
+
     # transactions
     def start(
         self,
@@ -96,51 +140,75 @@ class FakeUnitOfWork:
         received_at: datetime,
     ) -> tuple[Transaction, bool]:
         for tx in self.txs.values():
-            if (tx.charge_point_id, tx.connector_id, tx.id_tag, tx.meter_start, tx.start_timestamp) == (
-                charge_point_id,
-                start.connector_id,
-                start.id_tag,
-                start.meter_start,
-                start.timestamp,
-            ):
+            if tx.protocol == "ocpp1.6" and (
+                tx.charge_point_id,
+                tx.evse_id,
+                tx.id_token.value if tx.id_token else None,
+                tx.meter_start,
+                tx.start_timestamp,
+            ) == (charge_point_id, start.evse_id, start.id_token.value, start.meter_start, start.timestamp):
                 return tx, False
+        pk = next(self._ids)
         tx = Transaction(
-            id=next(self._ids),
+            id=pk,
+            transaction_id=str(pk),
             tenant_id=tenant_id,
             charge_point_id=charge_point_id,
-            connector_id=start.connector_id,
-            id_tag=start.id_tag,
-            meter_start=start.meter_start,
             start_timestamp=start.timestamp,
+            evse_id=start.evse_id,
+            connector_id=start.connector_id,
+            id_token=start.id_token,
+            start_auth_status=auth_status,
+            meter_start=start.meter_start,
             reservation_id=start.reservation_id,
+            deauthorized_at=None if auth_status is AuthorizationStatus.ACCEPTED else received_at,
         )
-        self.txs[tx.id] = tx
+        self.txs[pk] = tx
+        self.tx_events.append((pk, 0, TransactionEventType.STARTED, None, start.timestamp, None, False, None))
         return tx, True
+
+    def token_in_use(
+        self,
+        tenant_id: str,
+        token: IdToken,
+        *,
+        exclude: int | None = None,
+        starting_at: tuple[str, int | None, datetime] | None = None,
+    ) -> bool:
+        def superseded(tx: Transaction) -> bool:
+            return any(
+                (newer.tenant_id, newer.charge_point_id, newer.evse_id)
+                == (tx.tenant_id, tx.charge_point_id, tx.evse_id)
+                and tx.evse_id is not None
+                and newer.id > tx.id
+                and newer.start_timestamp >= tx.start_timestamp
+                for newer in self.txs.values()
+            )
+
+        def starting_here(tx: Transaction) -> bool:
+            if starting_at is None:
+                return False
+            station, evse, at = starting_at
+            return (tx.charge_point_id, tx.evse_id) == (station, evse) and tx.start_timestamp <= at
+
+        return any(
+            tx.tenant_id == tenant_id
+            and tx.id_token is not None
+            and same_tag(tx.id_token.value, token.value)
+            and tx.stop_timestamp is None
+            and tx.start_auth_status is AuthorizationStatus.ACCEPTED
+            and tx.deauthorized_at is None
+            and tx.id != exclude
+            and not starting_here(tx)
+            and not superseded(tx)
+            for tx in self.txs.values()
+        )
 
     def open_transaction_ids(self, charge_point_id: str) -> list[int]:
         return sorted(
             tx.id
             for tx in self.txs.values()
             if tx.charge_point_id == charge_point_id and tx.stop_timestamp is None
-        )
-
-    def is_concurrent(self, transaction: Transaction) -> bool:
-        def superseded(tx: Transaction) -> bool:
-            return any(
-                (newer.tenant_id, newer.charge_point_id, newer.connector_id)
-                == (tx.tenant_id, tx.charge_point_id, tx.connector_id)
-                and newer.id > tx.id
-                and newer.start_timestamp >= tx.start_timestamp
-                for newer in self.txs.values()
-            )
-
-        return any(
-            tx.tenant_id == transaction.tenant_id
-            and same_tag(tx.id_tag, transaction.id_tag)
-            and tx.stop_timestamp is None
-            and tx.id < transaction.id
-            and not superseded(tx)
-            for tx in self.txs.values()
         )
 
     def use_reservation(
@@ -157,11 +225,21 @@ class FakeUnitOfWork:
         self.used_reservations[reservation_id] = transaction_id
         return UsedReservation(reservation_id, 1, IdToken("RESERVED"), at)
 
+    def _mine(self, charge_point_id: str, transaction_id: str) -> Transaction | None:
+        return next(
+            (
+                tx
+                for tx in self.txs.values()
+                if (tx.charge_point_id, tx.transaction_id) == (charge_point_id, transaction_id)
+            ),
+            None,
+        )
+
     def stop(
         self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime
     ) -> StoppedTransaction:
-        tx = self.txs.get(stop.transaction_id)
-        if tx is None or tx.charge_point_id != charge_point_id:
+        tx = self._mine(charge_point_id, stop.transaction_id)
+        if tx is None:
             new = stop not in self.unknown_stops
             self.unknown_stops.append(stop)
             return StoppedTransaction(transaction=None, unknown=True, stopped_now=new)
@@ -172,28 +250,104 @@ class FakeUnitOfWork:
                 meter_stop=stop.meter_stop,
                 stop_timestamp=stop.timestamp,
                 stop_reason=stop.reason,
-                stop_id_tag=stop.id_tag,
+                stop_id_token=stop.id_token,
             )
             self.txs[tx.id] = tx
+            self.tx_events.append(
+                (tx.id, None, TransactionEventType.ENDED, None, stop.timestamp, None, False, None)
+            )
         return StoppedTransaction(transaction=tx, stopped_now=stopped_now)
+
+    def receive_event(
+        self, tenant_id: str, charge_point_id: str, event: TransactionEventIn, received_at: datetime
+    ) -> EventReceived:
+        before = self._mine(charge_point_id, event.transaction_id)
+        created = before is None
+        if before is None:
+            pk = next(self._ids)
+            before = Transaction(
+                id=pk,
+                transaction_id=event.transaction_id,
+                tenant_id=tenant_id,
+                charge_point_id=charge_point_id,
+                start_timestamp=event.timestamp,
+                protocol="ocpp2.0.1",
+                evse_id=event.evse_id,
+                connector_id=event.connector_id,
+            )
+            self.txs[pk] = before
+        logged = [e for e in self.tx_events if e[0] == before.id]
+        key = (event.seq_no, event.event_type, event.trigger_reason, event.timestamp)
+        for _pk, seq_no, kind, trigger, at, _, _, answered in logged:
+            if (seq_no, kind, trigger, at) == key:
+                return EventReceived(before, created, new=False, answered=answered)
+        after_end = before.stop_timestamp is not None and event.seq_no > (
+            before.seq_no if before.seq_no is not None else -1
+        )
+        charging_seqs = [e[1] for e in logged if e[5] is not None and e[1] is not None and not e[6]]
+        self.tx_events.append(
+            (
+                before.id,
+                event.seq_no,
+                event.event_type,
+                event.trigger_reason,
+                event.timestamp,
+                event.charging_state,
+                after_end,
+                None,
+            )
+        )
+        return EventReceived(
+            before,
+            created,
+            new=True,
+            event_pk=len(self.tx_events) - 1,
+            after_end=after_end,
+            started_seen=any(e[2] is TransactionEventType.STARTED for e in logged),
+            charging_state_seq_no=max(charging_seqs) if charging_seqs else None,
+        )
+
+    def apply(
+        self,
+        transaction_pk: int,
+        changes: TransactionChanges,
+        event_pk: int | None = None,
+        answered: AuthorizationStatus | None = None,
+    ) -> Transaction:
+        if event_pk is not None and answered is not None:
+            self.tx_events[event_pk] = (*self.tx_events[event_pk][:7], answered)
+        fields = {f.name: getattr(changes, f.name) for f in dataclass_fields(changes)}
+        fields.pop("started_received_at")
+        fields.pop("stopped_received_at")
+        tx = replace(self.txs[transaction_pk], **fields)
+        self.txs[transaction_pk] = tx
+        return tx
+
+    def flag(self, transaction_pk: int, reason: FlagReason, at: datetime) -> Transaction | None:
+        tx = self.txs[transaction_pk]
+        if tx.flagged_at is not None:
+            return None
+        tx = replace(tx, flagged_at=at, flag_reason=reason.value)
+        self.txs[transaction_pk] = tx
+        return tx
 
     # meter values
     def add_samples(
         self,
         tenant_id: str,
         charge_point_id: str,
-        connector_id: int,
-        transaction_id: int | None,
+        evse_id: int,
+        transaction_id: str | None,
         samples: Sequence[MeterSample],
         received_at: datetime,
     ) -> AddedSamples:
-        tx = self.txs.get(transaction_id) if transaction_id is not None else None
-        owned = tx.id if tx is not None and tx.charge_point_id == charge_point_id else None
+        tx = self._mine(charge_point_id, transaction_id) if transaction_id is not None else None
+        owned = tx.id if tx is not None else None
         new = 0
         for s in samples:
             key = (
                 charge_point_id,
-                connector_id,
+                evse_id,
                 s.timestamp,
                 s.measurand,
                 s.phase,
@@ -204,7 +358,19 @@ class FakeUnitOfWork:
             if key not in self.samples:
                 self.samples[key] = (owned, s)
                 new += 1
-        return AddedSamples(new=new, transaction_id=owned)
+        after_stop = (
+            tx is not None
+            and tx.stop_timestamp is not None
+            and bool(samples)
+            and max(s.timestamp for s in samples) > tx.stop_timestamp
+        )
+        return AddedSamples(new=new, transaction_pk=owned, after_stop=after_stop)
+
+    def assign_evse(self, transaction_pk: int, evse_id: int) -> None:
+        for key, (owned, sample) in list(self.samples.items()):
+            if owned == transaction_pk and key[1] == UNKNOWN_EVSE:
+                del self.samples[key]
+                self.samples[(key[0], evse_id, *key[2:])] = (owned, sample)
 
 
 class _Events:

@@ -186,6 +186,13 @@ class Settings:
         doc="After a BootNotification a charger delivers its queued StopTransactions; only "
         "after this grace is a transaction that started before the boot considered left open.",
     )
+    deauthorized_grace_minutes: float = setting(
+        15,
+        ge=0,
+        le=24 * 60,
+        doc="A transaction the CSMS refused (its start or an update answered other than "
+        "Accepted) that its station has not stopped this long after is flagged for an operator.",
+    )
 
     # --- Meter data housekeeping (the meter-housekeeping job, hourly) ---------------------
     meter_partitions_ahead: int = setting(

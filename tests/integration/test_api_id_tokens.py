@@ -237,7 +237,7 @@ async def test_delete_keeps_the_transactions_tag(admin: ApiClient, stack: LocalS
     assert admin.delete(f"{V1}/id-tokens/ISO14443/GONE").status == 404
     assert admin.get(f"{V1}/id-tokens").body["total"] == 0
     transaction = admin.get(f"{V1}/transactions/{started.transaction_id}")
-    assert (transaction.status, transaction.body["idTag"]) == (200, "GONE")
+    assert (transaction.status, transaction.body["idToken"]["idToken"]) == (200, "GONE")
     # and the tag can be created again
     assert admin.post(f"{V1}/id-tokens", {"idToken": "GONE"}).status == 201
 

@@ -282,7 +282,7 @@ def a_month_of_power(admin: ApiClient, engine: Engine) -> datetime:
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO meter_samples (tenant_id, charge_point_id, connector_id, timestamp, measurand, "
+                "INSERT INTO meter_samples (tenant_id, charge_point_id, evse_id, timestamp, measurand, "
                 "unit, context, location, format, value, numeric_value, received_at) "
                 "SELECT 'acme', 'CP-VOL', 1, :first + make_interval(mins => i), 'Power.Active.Import', 'W', "
                 "'Sample.Periodic', 'Outlet', 'Raw', i::text, i, now() "

@@ -351,3 +351,25 @@ async def test_roles_and_tenants(api: ApiClient, sessions: None) -> None:
     assert_problem(other.get(f"{V1}/reports/energy", stationId="CP-E1", **window), 404)
     assert_problem(other.get(f"{V1}/reports/energy", locationId="L-1", **window), 404)
     assert_problem(other.get(f"{V1}/reports/utilisation", stationId="CP-E1", **window), 404)
+
+
+async def test_a_transaction_the_csms_refused_is_no_charging_session(
+    admin: ApiClient, viewer: ApiClient, stack: LocalStack, tag: str
+) -> None:
+    # Given a session on TAG1 and, beside it, a start the CSMS refused (unknown tag) that the
+    # charger nevertheless ran to its stop
+    assert admin.post(f"{V1}/stations", {"id": "CP-REF"}).status == 201
+    async with connected(stack, "CP-REF") as cp:
+        charged = await start(cp, "2026-03-21T10:00:00Z", 0)
+        await stop(cp, charged, "2026-03-21T11:00:00Z", 2000)
+        refused = await cp.call(
+            call.StartTransaction(
+                connector_id=2, id_tag="NOBODY", meter_start=0, timestamp="2026-03-21T12:00:00Z"
+            )
+        )
+        await stop(cp, int(refused.transaction_id), "2026-03-21T12:10:00Z", 500)
+    # When the day's energy report is read
+    report = viewer.get(f"{V1}/reports/energy", **{"from": DAY_21, "to": DAY_22})
+    # Then one session (the refused start is none), and all the energy the charger delivered
+    assert refused.id_tag_info["status"] == "Invalid"
+    assert report.body["totals"] == {"energyWh": 2500.0, "sessionCount": 1}

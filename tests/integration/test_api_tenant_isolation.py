@@ -175,10 +175,11 @@ PROBES: dict[str, list[Call]] = {
     "GET /api/v1/transactions": [
         Call(OK, check=empty_page),
         Call(OK, query={"stationId": "{stationId}"}, check=empty_page),
-        Call(OK, query={"idTag": "{idToken}"}, check=empty_page),
+        Call(OK, query={"idToken": "{idToken}"}, check=empty_page),
     ],
     "GET /api/v1/transactions/{transactionId}": ADDRESSED,
     "GET /api/v1/transactions/{transactionId}/meter-values": ADDRESSED,
+    "GET /api/v1/transactions/{transactionId}/events": ADDRESSED,
     "GET /api/v1/unknown-transaction-stops": [
         Call(OK, check=empty_page),
         Call(OK, query={"stationId": "{stationId}"}, check=empty_page),

@@ -90,11 +90,16 @@ async def test_a_closed_transaction(fleet: None, stack: LocalStack, viewer: ApiC
     assert got.status == 200
     assert got.body == {
         "id": tx,
+        "transactionId": str(tx),  # a 1.6 charger's id is ours
+        "protocol": "ocpp1.6",
         "stationId": "CP-1",
-        "connectorId": 2,
-        "idTag": "TAG1",
+        "evseId": 2,  # 1.6 connector 2: EVSE 2, connector 1
+        "connectorId": 1,
+        "idToken": {"idToken": "TAG1", "type": None},
         "startAuthStatus": "Accepted",
+        "deauthorizedAt": None,
         "reservationId": 7,
+        "remoteStartId": None,
         "startedAt": "2026-11-21T10:00:00Z",
         "stoppedAt": "2026-11-21T11:30:15Z",
         "meterStart": 1000,
@@ -102,13 +107,23 @@ async def test_a_closed_transaction(fleet: None, stack: LocalStack, viewer: ApiC
         "energyWh": 4500,
         "energyMeasuredAt": "2026-11-21T11:30:15Z",
         "durationSeconds": 5415,
+        "chargingState": None,
+        "seqNo": None,
+        "offline": False,
         "stopReason": "EVDisconnected",
-        "stopIdTag": "TAG2",
+        "stopIdToken": {"idToken": "TAG2", "type": None},
         "open": False,
         "closedBy": "charger",
         "flaggedAt": None,
         "flagReason": None,
     }
+    # its events: the StartTransaction and the StopTransaction
+    events = viewer.get(f"{V1}/transactions/{tx}/events").body
+    assert [(e["seqNo"], e["eventType"], e["timestamp"], e["idToken"]) for e in events] == [
+        (0, "Started", "2026-11-21T10:00:00Z", {"idToken": "TAG1", "type": None}),
+        (None, "Ended", "2026-11-21T11:30:15Z", {"idToken": "TAG2", "type": None}),
+    ]
+    assert (events[0]["idTokenStatus"], events[1]["stoppedReason"]) == ("Accepted", "EVDisconnected")
     listed = viewer.get(f"{V1}/transactions")
     assert (listed.body["total"], listed.body["items"]) == (1, [got.body])
 
@@ -157,9 +172,15 @@ async def test_stop_reason_and_start_authorisation(fleet: None, stack: LocalStac
         blocked = await start(cp, "2026-11-21T11:00:00Z", tag="BLOCKED", connector=2)
         unknown = await start(cp, "2026-11-21T12:00:00Z", tag="NOBODY", connector=3)
     local_tx = viewer.get(f"{V1}/transactions/{local}").body
-    assert (local_tx["stopReason"], local_tx["stopIdTag"], local_tx["energyWh"]) == ("Local", None, 10)
-    assert viewer.get(f"{V1}/transactions/{blocked}").body["startAuthStatus"] == "Blocked"
-    assert viewer.get(f"{V1}/transactions/{unknown}").body["startAuthStatus"] == "Unknown"
+    assert (local_tx["stopReason"], local_tx["stopIdToken"], local_tx["energyWh"]) == ("Local", None, 10)
+    assert local_tx["deauthorizedAt"] is None
+    # refused starts are recorded, with the answer, as deauthorized (no charging session)
+    for tx, answered in ((blocked, "Blocked"), (unknown, "Unknown")):
+        refused = viewer.get(f"{V1}/transactions/{tx}").body
+        assert (refused["startAuthStatus"], refused["deauthorizedAt"] is not None) == (answered, True)
+    refused_ones = viewer.get(f"{V1}/transactions", deauthorized="true").body["items"]
+    assert sorted(t["id"] for t in refused_ones) == sorted([blocked, unknown])
+    assert [t["id"] for t in viewer.get(f"{V1}/transactions", deauthorized="false").body["items"]] == [local]
 
 
 @pytest.fixture
@@ -189,9 +210,14 @@ def test_filters(sessions: dict[str, int], viewer: ApiClient) -> None:
 
     assert matching() == (["T5", "T4", "T3", "T2", "T1"], 5)
     assert matching(stationId="CP-1") == (["T3", "T2", "T1"], 3)
-    assert matching(connectorId=1) == (["T4", "T3", "T1"], 3)
-    assert matching(stationId="CP-1", connectorId=1) == (["T3", "T1"], 2)
-    assert matching(idTag="TAG2") == (["T5", "T2"], 2)
+    assert matching(evseId=1) == (["T4", "T3", "T1"], 3)
+    assert matching(stationId="CP-1", evseId=1) == (["T3", "T1"], 2)
+    assert matching(stationId="CP-1", evseId=1, connectorId=1) == (["T3", "T1"], 2)
+    assert matching(idToken="TAG2") == (["T5", "T2"], 2)
+    assert matching(idToken="tag2") == (["T5", "T2"], 2)  # case-insensitive
+    assert matching(stationId="CP-1", transactionId=str(sessions["T2"])) == (["T2"], 1)
+    assert matching(protocol="ocpp1.6") == (["T5", "T4", "T3", "T2", "T1"], 5)
+    assert matching(protocol="ocpp2.0.1") == ([], 0)
     assert matching(status="open") == (["T4", "T3"], 2)
     assert matching(status="closed") == (["T5", "T2", "T1"], 3)
     # from is inclusive, to exclusive, both on the start time
@@ -199,7 +225,7 @@ def test_filters(sessions: dict[str, int], viewer: ApiClient) -> None:
     assert matching(**{"from": "2026-11-04T09:00:00+01:00"}) == (["T5", "T4"], 2)
     assert matching(to="2026-11-02T00:00:00Z") == (["T1"], 1)
     assert matching(stationId="CP-9") == ([], 0)
-    assert matching(idTag="TAG2", status="open") == ([], 0)
+    assert matching(idToken="TAG2", status="open") == ([], 0)
     energies = {names[t["id"]]: t["energyWh"] for t in viewer.get(f"{V1}/transactions").body["items"]}
     assert energies == {"T1": 10_000, "T2": 2000, "T3": 3000, "T4": None, "T5": 5000}
 
@@ -251,12 +277,12 @@ async def test_unknown_transaction_stops(fleet: None, stack: LocalStack, viewer:
     after = datetime.now(UTC) + timedelta(seconds=1)
     listed = viewer.get(f"{V1}/unknown-transaction-stops")
     assert listed.status == 200
-    assert (listed.body["total"], [s["transactionId"] for s in listed.body["items"]]) == (2, [1000, 999])
+    assert (listed.body["total"], [s["transactionId"] for s in listed.body["items"]]) == (2, ["1000", "999"])
     first = listed.body["items"][1]
     assert first == {
         "id": first["id"],
         "stationId": "CP-1",
-        "transactionId": 999,
+        "transactionId": "999",
         "idTag": "TAG1",
         "meterStop": 4200,
         "stoppedAt": "2026-11-21T10:00:00Z",
@@ -268,13 +294,13 @@ async def test_unknown_transaction_stops(fleet: None, stack: LocalStack, viewer:
     assert listed.body["items"][0]["reason"] is None  # as the charger sent it
     # Filters: charger, and received time
     by_charger = viewer.get(f"{V1}/unknown-transaction-stops", stationId="CP-2").body
-    assert [s["transactionId"] for s in by_charger["items"]] == [1000]
+    assert [s["transactionId"] for s in by_charger["items"]] == ["1000"]
     in_range = viewer.get(f"{V1}/unknown-transaction-stops", **{"from": iso(before), "to": iso(after)}).body
     assert in_range["total"] == 2
     assert viewer.get(f"{V1}/unknown-transaction-stops", **{"from": iso(after)}).body["total"] == 0
     assert viewer.get(f"{V1}/unknown-transaction-stops", to=iso(before)).body["total"] == 0
     oldest_first = viewer.get(f"{V1}/unknown-transaction-stops", order="asc", limit=1).body
-    assert ([s["transactionId"] for s in oldest_first["items"]], oldest_first["total"]) == ([999], 2)
+    assert ([s["transactionId"] for s in oldest_first["items"]], oldest_first["total"]) == (["999"], 2)
     # None of them became a transaction
     assert viewer.get(f"{V1}/transactions").body["total"] == 0
 
@@ -297,7 +323,11 @@ def test_missing_and_invalid(admin: ApiClient) -> None:
         ("/transactions", {"connectorId": "one"}, "connectorId"),
         ("/transactions", {"connectorId": 2**31}, "connectorId"),
         ("/transactions", {"stationId": "bad id"}, "stationId"),
-        ("/transactions", {"idTag": "\x00"}, "idTag"),
+        ("/transactions", {"idToken": "\x00"}, "idToken"),
+        ("/transactions", {"evseId": -1}, "evseId"),
+        ("/transactions", {"transactionId": "x" * 37}, "transactionId"),
+        ("/transactions", {"protocol": "ocpp2.0"}, "protocol"),
+        ("/transactions", {"deauthorized": "maybe"}, "deauthorized"),
         ("/transactions", {"from": "9999-12-31T23:00:00-05:00"}, "from"),  # after 9998 in UTC
         ("/transactions", {"from": "2026-11-21T10:00:00"}, "from"),  # no time zone
         ("/transactions", {"to": "yesterday"}, "to"),
@@ -336,7 +366,7 @@ async def test_other_tenants_see_nothing(sessions: dict[str, int], stack: LocalS
     empty = {"items": [], "total": 0, "limit": 50, "offset": 0}
     assert other.get(f"{V1}/transactions").body == empty
     assert other.get(f"{V1}/transactions", stationId="CP-1").body == empty
-    assert other.get(f"{V1}/transactions", idTag="TAG1").body == empty
+    assert other.get(f"{V1}/transactions", idToken="TAG1").body == empty
     assert other.get(f"{V1}/unknown-transaction-stops").body == empty
     assert other.get(f"{V1}/unknown-transaction-stops", stationId="CP-1").body == empty
     assert api.as_("acme", "viewer").get(f"{V1}/unknown-transaction-stops").body["total"] == 1

@@ -201,17 +201,18 @@ async def test_a_full_transaction_with_meter_values(stack: LocalStack, engine: E
     assert stopped.id_tag_info == {"status": "Accepted", "parent_id_tag": "FLEET"}
     (transaction,) = rows(
         engine,
-        "SELECT id, tenant_id, connector_id, id_tag, meter_start, meter_stop, reservation_id, "
-        "stop_reason, stop_id_tag, start_timestamp, stop_timestamp FROM transactions",
+        "SELECT id, transaction_id, tenant_id, evse_id, connector_id, id_token, meter_start, meter_stop, "
+        "reservation_id, stop_reason, stop_id_token, start_timestamp, stop_timestamp FROM transactions",
     )
-    assert transaction["id"] == tx
+    assert (transaction["id"], transaction["transaction_id"]) == (tx, str(tx))
+    assert (transaction["evse_id"], transaction["connector_id"], transaction["id_token"]) == (1, 1, "TAG1")
     assert (
         transaction["tenant_id"],
         transaction["meter_start"],
         transaction["meter_stop"],
         transaction["reservation_id"],
     ) == ("acme", 1000, 5000, 7)
-    assert (transaction["stop_reason"], transaction["stop_id_tag"]) == ("EVDisconnected", "TAG1")
+    assert (transaction["stop_reason"], transaction["stop_id_token"]) == ("EVDisconnected", "TAG1")
     assert transaction["stop_timestamp"] - transaction["start_timestamp"] == timedelta(hours=1)  # type: ignore[operator]
     samples = rows(
         engine,
@@ -281,7 +282,7 @@ async def test_stop_of_an_unknown_transaction_is_acknowledged_and_recorded(
     assert again.id_tag_info is None
     assert rows(
         engine, "SELECT tenant_id, charge_point_id, transaction_id, meter_stop FROM unknown_transaction_stops"
-    ) == [{"tenant_id": "acme", "charge_point_id": CP, "transaction_id": 424242, "meter_stop": 10}]
+    ) == [{"tenant_id": "acme", "charge_point_id": CP, "transaction_id": "424242", "meter_stop": 10}]
 
 
 async def test_meter_values_without_transaction(stack: LocalStack, engine: Engine, charger: str) -> None:
@@ -308,12 +309,12 @@ async def test_meter_values_without_transaction(stack: LocalStack, engine: Engin
         )
     samples = rows(
         engine,
-        "SELECT connector_id, transaction_id, measurand, phase, unit, location, format, value, numeric_value "
+        "SELECT evse_id, transaction_id, measurand, phase, unit, location, format, value, numeric_value "
         "FROM meter_samples ORDER BY measurand",
     )
     assert samples == [
         {
-            "connector_id": 0,
+            "evse_id": 0,  # 1.6 connector 0: the station's main meter
             "transaction_id": None,
             "measurand": "Energy.Active.Import.Register",
             "phase": "",
@@ -324,7 +325,7 @@ async def test_meter_values_without_transaction(stack: LocalStack, engine: Engin
             "numeric_value": None,
         },
         {
-            "connector_id": 0,
+            "evse_id": 0,
             "transaction_id": None,
             "measurand": "Voltage",
             "phase": "L1-N",
@@ -440,5 +441,5 @@ async def test_meter_readings_beyond_32_bits_are_stored(
     reply = await raw_exchange(socket, json.dumps([2, "big", "StartTransaction", start]))
     await socket.close()
     assert reply[:2] == [3, "big"]
-    (stored,) = rows(engine, "SELECT connector_id, meter_start FROM transactions")
-    assert stored == {"connector_id": 2**31 - 1, "meter_start": 2**63 - 1}
+    (stored,) = rows(engine, "SELECT evse_id, connector_id, meter_start FROM transactions")
+    assert stored == {"evse_id": 2**31 - 1, "connector_id": 1, "meter_start": 2**63 - 1}

@@ -130,7 +130,7 @@ async def test_a_charging_session_produces_each_event_once_with_its_content(
         "meterType": None,
         "meterSerialNumber": None,
         "bootReason": None,  # 1.6 gives none
-        "openTransactionIds": [],
+        "openTransactionRefs": [],
     }
     first, second = data_of(events, "ConnectorStatusChanged")
     assert (first["status"], first["previousStatus"], first["statusTimestamp"]) == (
@@ -153,16 +153,25 @@ async def test_a_charging_session_produces_each_event_once_with_its_content(
     assert (second["previousState"], second["previousChargingState"]) == ("Available", "Idle")
     [started_event] = data_of(events, "TransactionStarted")
     assert started_event == {
-        "transactionId": started.transaction_id,
+        "transactionRef": started.transaction_id,  # ours, which a 1.6 charger is given
+        "transactionId": str(started.transaction_id),  # the protocol's, as text
+        "protocol": "ocpp1.6",
+        "evseId": 1,
         "connectorId": 1,
-        "idTag": "TAG-E",
+        "idToken": {"idToken": "TAG-E", "type": None},  # a 1.6 id tag has no type
         "meterStart": 1000,
         "startTimestamp": "2026-11-21T10:02:00.000Z",
         "reservationId": None,
+        "remoteStartId": None,
         "authorizationStatus": "Unknown",  # not provisioned (1.6 hears Invalid): recorded all the same
+        "deauthorized": True,
     }
     [samples] = data_of(events, "MeterValuesReceived")
-    assert samples["transactionId"] == started.transaction_id
+    assert (samples["evseId"], samples["transactionRef"], samples["transactionId"]) == (
+        1,
+        started.transaction_id,
+        str(started.transaction_id),
+    )
     assert samples["newSamples"] == 2
     assert [(s["measurand"], s["value"], s["unit"]) for s in samples["samples"]] == [
         ("Energy.Active.Import.Register", "2500", "Wh"),
@@ -175,8 +184,9 @@ async def test_a_charging_session_produces_each_event_once_with_its_content(
         "Local",
         "charger",
     )
+    assert stopped["deauthorized"] is True  # the tag was unknown: no charging session
     [unknown] = data_of(events, "UnknownTransactionStopRecorded")
-    assert (unknown["transactionId"], unknown["meterStop"]) == (999_999, 5)
+    assert (unknown["transactionId"], unknown["meterStop"]) == ("999999", 5)
 
     # Each charger frame's events carry the frame as correlation id; the connection's carry it.
     by_type = {e["type"]: e for e in events}
@@ -210,7 +220,7 @@ async def test_a_booting_charger_reports_its_open_transactions(
         )
         await cp.call(call.BootNotification(charge_point_vendor="ACME", charge_point_model="X1"))
     [booted] = data_of(stored(engine, "ChargerBooted"), "ChargerBooted")
-    assert booted["openTransactionIds"] == [started.transaction_id]
+    assert booted["openTransactionRefs"] == [started.transaction_id]
 
 
 async def test_commands_and_reservations_produce_events(
@@ -270,7 +280,7 @@ async def test_reservation_lifecycle_events(
         "status_requested": 0,
     }
     changes = [
-        (d["reservationId"], d["status"], d["transactionId"])
+        (d["reservationId"], d["status"], d["transactionRef"])
         for d in data_of(stored(engine, "ReservationStateChanged"), "ReservationStateChanged")
     ]
     expiring_id = expiring.body["request"]["reservationId"]

@@ -87,7 +87,7 @@ def add_sample(
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO meter_samples (tenant_id, charge_point_id, connector_id, transaction_id, "
+                "INSERT INTO meter_samples (tenant_id, charge_point_id, evse_id, transaction_id, "
                 '"timestamp", measurand, phase, unit, context, location, format, value, numeric_value, '
                 "received_at) VALUES (:tenant, :cp, 1, :tx, :at, :measurand, '', 'Wh', 'Sample.Periodic', "
                 "'Outlet', 'Raw', :value, :wh, :received)"
@@ -112,10 +112,11 @@ def add_transaction(
         return int(
             conn.execute(
                 text(
-                    "INSERT INTO transactions (tenant_id, charge_point_id, connector_id, id_tag, "
-                    "start_auth_status, meter_start, start_timestamp, started_received_at) "
-                    "VALUES (:tenant, :cp, 1, 'TAG1', 'Accepted', :meter_start, :start, :received) "
-                    "RETURNING id"
+                    "WITH n AS (SELECT nextval(pg_get_serial_sequence('transactions', 'id')) AS id) "
+                    "INSERT INTO transactions (id, transaction_id, tenant_id, charge_point_id, evse_id, "
+                    "connector_id, id_token, start_auth_status, meter_start, start_timestamp, "
+                    "started_received_at) SELECT n.id, n.id::text, :tenant, :cp, 1, 1, 'TAG1', 'Accepted', "
+                    ":meter_start, :start, :received FROM n RETURNING id"
                 ),
                 {
                     "tenant": tenant,

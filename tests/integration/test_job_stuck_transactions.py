@@ -88,7 +88,7 @@ async def run_job(now: datetime) -> dict[str, Any]:
 def transaction(engine: Engine, transaction_id: int) -> dict[str, Any]:
     (row,) = rows(
         engine,
-        "SELECT id, meter_start, meter_stop, start_timestamp, stop_timestamp, stop_reason, stop_id_tag, "
+        "SELECT id, meter_start, meter_stop, start_timestamp, stop_timestamp, stop_reason, stop_id_token, "
         "closed_by, flagged_at, flag_reason FROM transactions WHERE id = :id",
         id=transaction_id,
     )
@@ -136,9 +136,11 @@ async def test_an_idle_transaction_is_flagged_once(
     (event,) = stored(engine, "TransactionFlagged")
     assert (event["tenantId"], event["chargePointId"]) == (TENANT, CP)
     assert event["data"] == {
-        "transactionId": silent,
+        "transactionRef": silent,
+        "transactionId": str(silent),
+        "evseId": 1,
         "connectorId": 1,
-        "idTag": "TAG-A",
+        "idToken": {"idToken": "TAG-A", "type": None},
         "startTimestamp": iso(began),
         "reason": "no-activity",
         "lastActivityAt": iso(began),
@@ -150,8 +152,8 @@ async def test_an_idle_transaction_is_flagged_once(
     assert (await run_job(now + IDLE + timedelta(minutes=1)))["flagged_idle"] == 2
     assert transaction(engine, silent)["flagged_at"] == now + timedelta(hours=1)
     events = stored(engine, "TransactionFlagged")
-    assert sorted(e["data"]["transactionId"] for e in events) == sorted([silent, metered, reported])
-    later = {e["data"]["transactionId"]: e["data"]["lastActivityAt"] for e in events[1:]}
+    assert sorted(e["data"]["transactionRef"] for e in events) == sorted([silent, metered, reported])
+    later = {e["data"]["transactionRef"]: e["data"]["lastActivityAt"] for e in events[1:]}
     assert all(at >= iso(now)[:19] for at in later.values())
     assert counts(engine) == before  # nothing deleted
 
@@ -208,7 +210,7 @@ async def test_a_transaction_left_open_by_a_reboot_is_flagged_after_the_grace(
     for other in (resumed, stopped, after):
         assert transaction(engine, other)["flagged_at"] is None
     (event,) = stored(engine, "TransactionFlagged")
-    assert event["data"]["transactionId"] == left_open
+    assert event["data"]["transactionRef"] == left_open
     assert event["data"]["reason"] == "charger-rebooted"
     assert event["data"]["startTimestamp"] == iso(now - timedelta(minutes=40))
 
@@ -247,12 +249,12 @@ async def test_a_superseded_transaction_is_closed_by_the_csms(
     assert result["closed"] == 2
     closed = transaction(engine, lost)
     assert {
-        k: closed[k] for k in ("meter_stop", "stop_timestamp", "stop_reason", "stop_id_tag", "closed_by")
+        k: closed[k] for k in ("meter_stop", "stop_timestamp", "stop_reason", "stop_id_token", "closed_by")
     } == {
         "meter_stop": 2600,
         "stop_timestamp": now - timedelta(hours=1),
         "stop_reason": "Other",
-        "stop_id_tag": None,
+        "stop_id_token": None,
         "closed_by": "csms",
     }
     assert (transaction(engine, unread)["meter_stop"], transaction(engine, unread)["closed_by"]) == (
@@ -264,21 +266,26 @@ async def test_a_superseded_transaction_is_closed_by_the_csms(
         assert transaction(engine, still_open)["stop_timestamp"] is None
     assert counts(engine) == before  # nothing deleted
 
-    stops = {e["data"]["transactionId"]: e for e in stored(engine, "TransactionStopped")}
+    stops = {e["data"]["transactionRef"]: e for e in stored(engine, "TransactionStopped")}
     assert sorted(stops) == sorted([lost, unread])
     assert stops[lost]["data"] == {
-        "transactionId": lost,
+        "transactionRef": lost,
+        "transactionId": str(lost),
+        "protocol": "ocpp1.6",
+        "evseId": 1,
         "connectorId": 1,
-        "idTag": "TAG-A",
+        "idToken": {"idToken": "TAG-A", "type": None},
         "meterStart": 1000,
         "startTimestamp": iso(began),
         "reservationId": None,
+        "remoteStartId": None,
         "meterStop": 2600,
         "stopTimestamp": iso(now - timedelta(hours=1)),
         "reason": "Other",
-        "stopIdTag": None,
+        "stopIdToken": None,
         "energyWh": 1600,
         "closedBy": "csms",
+        "deauthorized": False,
     }
     assert stops[unread]["data"]["energyWh"] == 0
 
@@ -339,10 +346,10 @@ async def test_the_chargers_own_stop_replaces_the_csms_close(
     )
     assert stopped["closed_by"] is None  # the charger closed it
     # and the correction is its own event, not a second TransactionStopped (no double billing)
-    [closed] = [e for e in stored(engine, "TransactionStopped") if e["data"]["transactionId"] == lost]
+    [closed] = [e for e in stored(engine, "TransactionStopped") if e["data"]["transactionRef"] == lost]
     assert closed["data"]["closedBy"] == "csms"
     [corrected] = stored(engine, "TransactionStopCorrected")
-    assert corrected["data"]["transactionId"] == lost
+    assert corrected["data"]["transactionRef"] == lost
     assert (corrected["data"]["meterStop"], corrected["data"]["closedBy"]) == (3300, "charger")
     assert corrected["data"]["previousMeterStop"] == closed["data"]["meterStop"]
     assert corrected["data"]["energyWh"] - corrected["data"]["previousEnergyWh"] == (
@@ -386,3 +393,29 @@ async def test_one_transaction_that_cannot_be_closed_does_not_stop_the_run(
     again = await run_job(now)
     assert (again["closed"], again["errors"]) == (1, 0)
     assert transaction(engine, poisoned)["closed_by"] == "csms"
+
+
+async def test_a_refused_transaction_its_charger_does_not_stop_is_flagged_after_the_grace(
+    stack: LocalStack, engine: Engine, now: datetime
+) -> None:
+    async with connected(stack, CP) as cp:
+        # Given two starts the CSMS refused (an unknown tag): one the charger stops, one it does not
+        stopped = await start(cp, 1, "NOBODY", now - timedelta(minutes=2))
+        await cp.call(
+            call.StopTransaction(
+                transaction_id=stopped, meter_stop=1000, timestamp=z(now), reason="DeAuthorized"
+            )
+        )
+        running = await start(cp, 2, "NOBODY", now - timedelta(minutes=1))
+        # and an accepted one, open
+        accepted = await start(cp, 3, "TAG-B", now - timedelta(minutes=1))
+    # Within the grace nothing is flagged; after it, only the refused one still running
+    assert (await run_job(now + GRACE - timedelta(minutes=1)))["flagged_deauthorized"] == 0
+    result = await run_job(now + GRACE + timedelta(minutes=1))
+    assert result["flagged_deauthorized"] == 1
+    assert transaction(engine, running)["flag_reason"] == "deauthorized-not-stopped"
+    assert transaction(engine, stopped)["flagged_at"] is None
+    assert transaction(engine, accepted)["flagged_at"] is None
+    assert [e["data"]["reason"] for e in stored(engine, "TransactionFlagged")] == ["deauthorized-not-stopped"]
+    # and a second run flags it no more
+    assert (await run_job(now + GRACE + timedelta(minutes=2)))["flagged_deauthorized"] == 0

@@ -76,7 +76,7 @@ async def test_sixty_chargers_connected_at_once(
     # each transaction belongs to the charger that started it
     owners = rows(
         engine,
-        "SELECT count(*) AS n FROM transactions t JOIN id_tokens g ON g.id_token = t.id_tag "
+        "SELECT count(*) AS n FROM transactions t JOIN id_tokens g ON g.id_token = t.id_token "
         "WHERE substr(t.charge_point_id, 7) = substr(g.id_token, 5)",
     )
     assert owners == [{"n": CHARGERS}]

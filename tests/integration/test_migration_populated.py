@@ -159,7 +159,34 @@ def populate_16(engine: Engine) -> dict[str, Any]:
             start_timestamp=T0 + timedelta(hours=2),
             started_received_at=T0 + timedelta(hours=2),
         )
-        ids["closed"], ids["open"] = closed.id, opened.id
+        refused = _insert(
+            conn,
+            "transactions",
+            tenant_id="acme",
+            charge_point_id="CP-A",
+            connector_id=1,
+            id_tag="TAG-BLOCKED",
+            start_auth_status="Blocked",
+            meter_start=9000,
+            start_timestamp=T0 + timedelta(hours=3),
+            meter_stop=9000,
+            stop_timestamp=T0 + timedelta(hours=3, minutes=1),
+            stop_reason="DeAuthorized",
+            started_received_at=T0 + timedelta(hours=3),
+            stopped_received_at=T0 + timedelta(hours=3, minutes=1),
+        )
+        ids["closed"], ids["open"], ids["refused"] = closed.id, opened.id, refused.id
+        # The day's rollup counted the refused start as a session (two then, one now)
+        _insert(
+            conn,
+            "energy_rollup",
+            tenant_id="acme",
+            charge_point_id="CP-A",
+            day=T0.date(),
+            energy_wh=8000.0,
+            session_count=3,
+            computed_at=T0 + timedelta(days=1),
+        )
         _insert(
             conn,
             "unknown_transaction_stops",
@@ -171,6 +198,7 @@ def populate_16(engine: Engine) -> dict[str, Any]:
             received_at=T0,
         )
         # Samples in two monthly partitions (and the default one, far in the past)
+        conn.execute(text("SELECT csms_ensure_meter_partitions(:first, 2)"), {"first": T0})
         for at, value in (
             (T0 + timedelta(minutes=30), "5000"),
             (T0 + timedelta(days=31), "7000"),
@@ -409,11 +437,101 @@ def test_a_populated_16_database_is_carried_over(scratch_engine: Engine) -> None
     assert rows(scratch_engine, "SELECT id, action, status FROM commands") == [
         {"id": "cmd-1", "action": "ReserveNow", "status": "accepted"}
     ]
+    # Transactions keep their ids, which are their protocol ids as text; 1.6 connector N is
+    # EVSE N connector 1; the tag is an untyped token; a refused start is deauthorized
+    assert rows(
+        scratch_engine,
+        "SELECT id, transaction_id, protocol, evse_id, connector_id, id_token, id_token_type, "
+        "start_auth_status, meter_start, meter_stop, stop_id_token, "
+        "deauthorized_at IS NOT NULL AS deauthorized FROM transactions ORDER BY id",
+    ) == [
+        {
+            "id": ids["closed"],
+            "transaction_id": str(ids["closed"]),
+            "protocol": "ocpp1.6",
+            "evse_id": 1,
+            "connector_id": 1,
+            "id_token": "TAG-OLD",
+            "id_token_type": None,
+            "start_auth_status": "Accepted",
+            "meter_start": 1000,
+            "meter_stop": 9000,
+            "stop_id_token": "TAG-OLD",
+            "deauthorized": False,
+        },
+        {
+            "id": ids["open"],
+            "transaction_id": str(ids["open"]),
+            "protocol": "ocpp1.6",
+            "evse_id": 2,
+            "connector_id": 1,
+            "id_token": "TAG-OLD",
+            "id_token_type": None,
+            "start_auth_status": "Accepted",
+            "meter_start": 500,
+            "meter_stop": None,
+            "stop_id_token": None,
+            "deauthorized": False,
+        },
+        {
+            "id": ids["refused"],
+            "transaction_id": str(ids["refused"]),
+            "protocol": "ocpp1.6",
+            "evse_id": 1,
+            "connector_id": 1,
+            "id_token": "TAG-BLOCKED",
+            "id_token_type": None,
+            "start_auth_status": "Blocked",
+            "meter_start": 9000,
+            "meter_stop": 9000,
+            "stop_id_token": None,
+            "deauthorized": True,
+        },
+    ]
+    # each with the 1.6 events it stands for: Started, and Ended once stopped
+    assert rows(
+        scratch_engine,
+        "SELECT transaction_pk, seq_no, event_type, id_token_status FROM transaction_events "
+        "ORDER BY transaction_pk, event_type DESC",
+    ) == [
+        {
+            "transaction_pk": ids["closed"],
+            "seq_no": 0,
+            "event_type": "Started",
+            "id_token_status": "Accepted",
+        },
+        {"transaction_pk": ids["closed"], "seq_no": None, "event_type": "Ended", "id_token_status": None},
+        {"transaction_pk": ids["open"], "seq_no": 0, "event_type": "Started", "id_token_status": "Accepted"},
+        {
+            "transaction_pk": ids["refused"],
+            "seq_no": 0,
+            "event_type": "Started",
+            "id_token_status": "Blocked",
+        },
+        {"transaction_pk": ids["refused"], "seq_no": None, "event_type": "Ended", "id_token_status": None},
+    ]
+    # Samples stay in their partitions, by EVSE, with their transaction
+    assert rows(
+        scratch_engine,
+        "SELECT tableoid::regclass::text AS part, evse_id, transaction_id, value FROM meter_samples "
+        "ORDER BY value",
+    ) == [
+        {"part": "meter_samples_default", "evse_id": 1, "transaction_id": ids["closed"], "value": "1"},
+        {"part": "meter_samples_2026_06", "evse_id": 1, "transaction_id": ids["closed"], "value": "5000"},
+        {"part": "meter_samples_2026_07", "evse_id": 1, "transaction_id": ids["closed"], "value": "7000"},
+    ]
+    assert rows(scratch_engine, "SELECT transaction_id FROM unknown_transaction_stops") == [
+        {"transaction_id": "777"}
+    ]
+    # and the refused start is no session in the rolled-up day (its energy stays)
+    assert rows(scratch_engine, "SELECT energy_wh, session_count FROM energy_rollup") == [
+        {"energy_wh": 8000.0, "session_count": 2}
+    ]
 
 
 def test_a_16_charger_works_against_the_migrated_rows(scratch_engine: Engine) -> None:
     upgrade(scratch_engine, BEFORE)
-    populate_16(scratch_engine)
+    ids = populate_16(scratch_engine)
     upgrade(scratch_engine)
     at = T0 + timedelta(days=40)
 
@@ -430,6 +548,34 @@ def test_a_16_charger_works_against_the_migrated_rows(scratch_engine: Engine) ->
         "idTagInfo": {"status": "Accepted", "expiryDate": "2036-05-29T08:00:00.000Z", "parentIdTag": "FLEET"}
     }
     assert answer(dispatcher, "Authorize", {"idTag": "TAG-BLOCKED"}, at)["idTagInfo"]["status"] == "Blocked"
+    # It stops the transaction left open before the migration by its integer id, after a
+    # MeterValues for it
+    samples = {
+        "connectorId": 2,
+        "transactionId": ids["open"],
+        "meterValue": [{"timestamp": at.isoformat(), "sampledValue": [{"value": "2500"}]}],
+    }
+    assert answer(dispatcher, "MeterValues", samples, at) == {}
+    stop = {"transactionId": ids["open"], "meterStop": 3000, "timestamp": at.isoformat(), "idTag": "TAG-OLD"}
+    assert answer(dispatcher, "StopTransaction", stop, at)["idTagInfo"]["status"] == "Accepted"
+    assert rows(
+        scratch_engine,
+        "SELECT meter_start, meter_stop, stop_timestamp, flagged_at FROM transactions WHERE id = :id",
+        id=ids["open"],
+    ) == [{"meter_start": 500, "meter_stop": 3000, "stop_timestamp": at, "flagged_at": None}]
+    assert rows(
+        scratch_engine,
+        "SELECT evse_id, transaction_id FROM meter_samples WHERE value = '2500'",
+    ) == [{"evse_id": 2, "transaction_id": ids["open"]}]
+    # and a new transaction continues the ids
+    started = answer(
+        dispatcher,
+        "StartTransaction",
+        {"connectorId": 1, "idTag": "TAG-OLD", "meterStart": 9000, "timestamp": at.isoformat()},
+        at,
+    )
+    assert started["transactionId"] > ids["refused"]
+    assert started["idTagInfo"]["status"] == "Accepted"
     # A status report replaces the migrated one of the same connector
     report = {"connectorId": 1, "errorCode": "NoError", "status": "Available", "timestamp": at.isoformat()}
     assert answer(dispatcher, "StatusNotification", report, at) == {}

@@ -67,8 +67,13 @@ async def test_an_offline_start_is_recorded_whatever_the_tag_and_answered_with_i
     info = dict(answer["idTagInfo"])
     info.pop("expiryDate", None)
     assert info == expected
-    assert rows(engine, "SELECT id, id_tag, start_auth_status FROM transactions") == [
-        {"id": answer["transactionId"], "id_tag": tag, "start_auth_status": stored}
+    assert rows(engine, "SELECT id, transaction_id, id_token, start_auth_status FROM transactions") == [
+        {
+            "id": answer["transactionId"],
+            "transaction_id": str(answer["transactionId"]),  # a 1.6 charger's id: ours, as text
+            "id_token": tag,
+            "start_auth_status": stored,
+        }
     ]
 
 
@@ -210,7 +215,7 @@ async def test_a_charger_cannot_stop_another_chargers_transaction(stack: LocalSt
         {"id": tx, "stop_timestamp": None, "meter_stop": None}
     ]
     assert rows(engine, "SELECT charge_point_id, transaction_id FROM unknown_transaction_stops") == [
-        {"charge_point_id": CP_B, "transaction_id": tx}
+        {"charge_point_id": CP_B, "transaction_id": str(tx)}
     ]
     assert rows(engine, "SELECT count(*) AS n FROM meter_samples WHERE transaction_id IS NOT NULL") == [
         {"n": 0}
@@ -228,8 +233,8 @@ async def test_a_stop_answers_for_the_stop_tag_and_keeps_what_the_charger_said(
     again = await a.call("StopTransaction", {**stop, "meterStop": 5000})
     await a.socket.close()
     assert answer == again == {"idTagInfo": {"status": "Blocked"}}
-    (row,) = rows(engine, "SELECT id_tag, stop_id_tag, meter_start, meter_stop FROM transactions")
-    assert row == {"id_tag": "TAG1", "stop_id_tag": "BLOCKED", "meter_start": 1000, "meter_stop": 900}
+    (row,) = rows(engine, "SELECT id_token, stop_id_token, meter_start, meter_stop FROM transactions")
+    assert row == {"id_token": "TAG1", "stop_id_token": "BLOCKED", "meter_start": 1000, "meter_stop": 900}
 
 
 # --- MeterValues -------------------------------------------------------------------------------
@@ -272,7 +277,7 @@ async def test_meter_values_naming_another_chargers_transaction_are_not_attached
         {"charge_point_id": CP_B, "transaction_id": None, "value": "900000"},
     ]
     events = stored(engine, "MeterValuesReceived")
-    assert [(e["chargePointId"], e["data"]["transactionId"]) for e in events] == [
+    assert [(e["chargePointId"], e["data"]["transactionRef"]) for e in events] == [
         (CP_A, tx),
         (CP_B, None),
         (CP_FOREIGN, None),
@@ -373,3 +378,64 @@ async def test_a_sample_without_a_unit_is_in_wh_only_if_it_measures_energy(
             "utc": True,
         },
     ]
+
+
+# --- what an independent simulator found (issue 12), fixed ---------------------------------------
+
+
+async def test_a_start_answered_concurrent_tx_is_recorded_as_such(stack: LocalStack, engine: Engine) -> None:
+    a, b = await raw_charger(stack, CP_A), await raw_charger(stack, CP_B)
+    await a.call("StartTransaction", a_start_transaction())
+    second = await b.call("StartTransaction", a_start_transaction(timestamp="2026-11-21T10:05:00Z"))
+    await a.socket.close()
+    await b.socket.close()
+    assert second["idTagInfo"]["status"] == "ConcurrentTx"
+    # What was answered is what is stored (it was stored as Accepted before), and the CSMS
+    # told the charger to stop: the transaction is deauthorized
+    assert rows(
+        engine,
+        "SELECT start_auth_status, deauthorized_at IS NOT NULL AS deauthorized FROM transactions "
+        "WHERE id = :id",
+        id=second["transactionId"],
+    ) == [{"start_auth_status": "ConcurrentTx", "deauthorized": True}]
+
+
+async def test_a_refused_start_is_not_the_tags_open_transaction(stack: LocalStack) -> None:
+    a, b = await raw_charger(stack, CP_A), await raw_charger(stack, CP_B)
+    # Given TAG1 charging on A, and refused on B (ConcurrentTx) while it does
+    first = await a.call("StartTransaction", a_start_transaction())
+    refused = await b.call("StartTransaction", a_start_transaction(timestamp="2026-11-21T10:05:00Z"))
+    # When A's transaction ends and the driver starts on B's second connector
+    await a.call("StopTransaction", a_stop_transaction(first["transactionId"]))
+    again = await b.call(
+        "StartTransaction", a_start_transaction(connectorId=2, timestamp="2026-11-21T11:05:00Z")
+    )
+    await a.socket.close()
+    await b.socket.close()
+    # Then it is accepted: the refused start on B (never stopped by B) does not hold the tag
+    assert refused["idTagInfo"]["status"] == "ConcurrentTx"
+    assert again["idTagInfo"]["status"] == "Accepted"
+
+
+async def test_meter_values_after_the_stop_are_kept_and_flag_the_transaction_once(
+    stack: LocalStack, engine: Engine
+) -> None:
+    a = await raw_charger(stack, CP_A)
+    tx = (await a.call("StartTransaction", a_start_transaction()))["transactionId"]
+    await a.call("StopTransaction", a_stop_transaction(tx, timestamp="2026-11-21T11:00:00Z"))
+    # The charger goes on sending values for it, the register rising
+    for minute, value in ((1, "5100"), (2, "5200"), (3, "5300")):
+        at = f"2026-11-21T11:0{minute}:00Z"
+        await a.call(
+            "MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [energy(value, at)]}
+        )
+    await a.socket.close()
+    # The samples are kept with the transaction, which is flagged once, with one event
+    assert rows(engine, "SELECT count(*) AS n FROM meter_samples WHERE transaction_id = :tx", tx=tx) == [
+        {"n": 3}
+    ]
+    assert rows(engine, "SELECT flag_reason FROM transactions WHERE id = :tx", tx=tx) == [
+        {"flag_reason": "meter-values-after-stop"}
+    ]
+    [flagged] = stored(engine, "TransactionFlagged")
+    assert (flagged["data"]["transactionRef"], flagged["data"]["reason"]) == (tx, "meter-values-after-stop")

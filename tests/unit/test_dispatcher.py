@@ -189,7 +189,7 @@ def test_tags_match_case_insensitively_and_transactions_keep_the_tag_as_sent(
     second = answer(dispatcher, call("StartTransaction", a_start_transaction(connectorId=2, idTag="tAG1")))
     assert first[2]["idTagInfo"] == {"status": "Accepted", "parentIdTag": "GROUP"}
     assert second[2]["idTagInfo"] == {"status": "ConcurrentTx", "parentIdTag": "GROUP"}
-    assert sorted(tx.id_tag for tx in db.uow.txs.values()) == ["Tag1", "tAG1"]
+    assert sorted(tx.id_token.value for tx in db.uow.txs.values() if tx.id_token) == ["Tag1", "tAG1"]
 
 
 def test_start_with_an_invalid_tag_is_recorded_but_answered_invalid(
@@ -222,7 +222,7 @@ def test_stop_of_an_unknown_transaction_is_acknowledged_and_recorded(
 ) -> None:
     reply = answer(dispatcher, call("StopTransaction", a_stop_transaction(999)))
     assert reply[0] == 3
-    assert [s.transaction_id for s in db.uow.unknown_stops] == [999]
+    assert [s.transaction_id for s in db.uow.unknown_stops] == ["999"]
 
 
 def test_meter_values_are_stored_once(dispatcher: Dispatcher[Services], db: FakeDatabase) -> None:

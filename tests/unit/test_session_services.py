@@ -12,7 +12,7 @@ from csms.clock import FixedClock
 from csms.domain.metering import BucketPoint, Extent, RawPoint, SampleFilter, SampleScope, SeriesKey
 from csms.domain.tenancy import TenantScope
 from csms.domain.tokens import AuthorizationStatus, IdToken, IdTokenType, StoredIdToken
-from csms.domain.transactions import TransactionRecord
+from csms.domain.transactions import Transaction, TransactionRecord
 from csms.errors import InvalidInput, NotFound
 from csms.services.meter_series import MAX_POINTS, MeterSeriesService, bucket_label, parse_bucket
 from tests.fakes import stations_where
@@ -36,14 +36,17 @@ def a_tag(**overrides: Any) -> StoredIdToken:
 def a_transaction(**overrides: Any) -> TransactionRecord:
     values: dict[str, Any] = {
         "id": 1,
+        "transaction_id": "1",
+        "tenant_id": "acme",
         "charge_point_id": "CP-1",
+        "evse_id": 1,
         "connector_id": 1,
-        "id_tag": "TAG1",
-        "start_auth_status": "Accepted",
+        "id_token": IdToken("TAG1"),
+        "start_auth_status": AuthorizationStatus.ACCEPTED,
         "meter_start": 0,
-        "started_at": NOW - timedelta(minutes=30),
+        "start_timestamp": NOW - timedelta(minutes=30),
     }
-    return TransactionRecord(**{**values, **overrides})
+    return TransactionRecord(Transaction(**{**values, **overrides}))
 
 
 def a_raw_point(minute: int) -> RawPoint:
@@ -105,15 +108,16 @@ def test_an_accepted_tag_past_its_expiry_is_answered_expired() -> None:
 
 def test_duration_runs_to_the_stop_or_to_now() -> None:
     assert a_transaction().duration_seconds(NOW) == 1800
-    closed = a_transaction(stopped_at=NOW - timedelta(minutes=20), meter_stop=10)
+    closed = a_transaction(stop_timestamp=NOW - timedelta(minutes=20), meter_stop=10)
     assert (closed.duration_seconds(NOW), closed.open) == (600, False)
-    assert a_transaction(started_at=NOW + timedelta(minutes=1)).duration_seconds(NOW) == 0  # clock skew
+    assert a_transaction(start_timestamp=NOW + timedelta(minutes=1)).duration_seconds(NOW) == 0  # clock skew
 
 
 def test_a_stop_without_reason_is_local_and_an_open_transaction_has_none() -> None:
-    assert a_transaction(stopped_at=NOW).effective_stop_reason == "Local"
+    assert a_transaction(stop_timestamp=NOW).effective_stop_reason == "Local"
     assert (
-        a_transaction(stopped_at=NOW, stop_reason="EVDisconnected").effective_stop_reason == "EVDisconnected"
+        a_transaction(stop_timestamp=NOW, stop_reason="EVDisconnected").effective_stop_reason
+        == "EVDisconnected"
     )
     assert a_transaction().effective_stop_reason is None
 
@@ -139,9 +143,9 @@ def test_series_are_grouped_by_key_in_query_order() -> None:
 def test_the_connector_range_defaults_to_the_last_day() -> None:
     queries = FakeMeterQueries()
     service = MeterSeriesService(queries, stations_where(queries.charge_point_exists), FixedClock(NOW))
-    result = service.for_connector(TenantScope("acme"), "CP-1", 1, bucket=timedelta(hours=1))
+    result = service.for_evse(TenantScope("acme"), "CP-1", 1, bucket=timedelta(hours=1))
     assert (result.start, result.end) == (NOW - timedelta(days=1), NOW)
-    until = service.for_connector(TenantScope("acme"), "CP-1", 1, end=NOW - timedelta(hours=1))
+    until = service.for_evse(TenantScope("acme"), "CP-1", 1, end=NOW - timedelta(hours=1))
     assert until.start == NOW - timedelta(hours=25)
     assert queries.asked[0][0] == "buckets"
 
@@ -152,11 +156,11 @@ def test_unknown_scopes_and_bad_ranges() -> None:
     with pytest.raises(NotFound):
         service.for_transaction(TenantScope("globex"), 7)
     with pytest.raises(NotFound):
-        service.for_connector(TenantScope("globex"), "CP-1", 1)
+        service.for_evse(TenantScope("globex"), "CP-1", 1)
     with pytest.raises(InvalidInput, match="from must be before to"):
-        service.for_connector(TenantScope("acme"), "CP-1", 1, start=NOW, end=NOW)
+        service.for_evse(TenantScope("acme"), "CP-1", 1, start=NOW, end=NOW)
     with pytest.raises(InvalidInput, match="366 days"):
-        service.for_connector(TenantScope("acme"), "CP-1", 1, start=NOW - timedelta(days=367), end=NOW)
+        service.for_evse(TenantScope("acme"), "CP-1", 1, start=NOW - timedelta(days=367), end=NOW)
 
 
 def test_too_many_points_names_the_smallest_bucket_that_fits() -> None:
@@ -168,12 +172,12 @@ def test_too_many_points_names_the_smallest_bucket_that_fits() -> None:
     )
     service = MeterSeriesService(queries, stations_where(queries.charge_point_exists), FixedClock(NOW))
     with pytest.raises(InvalidInput) as raw:
-        service.for_connector(TenantScope("acme"), "CP-1", 1, start=fortnight[0], end=fortnight[1])
+        service.for_evse(TenantScope("acme"), "CP-1", 1, start=fortnight[0], end=fortnight[1])
     assert str(raw.value) == (
         "the range holds 60480 samples in 3 series; one answer holds at most 10000 points: "
         "ask for bucket=15m (or a shorter range or fewer measurands)"
     )
     with pytest.raises(InvalidInput, match=r"more than 10000 points in 3 series.*bucket=30m"):
-        service.for_connector(
+        service.for_evse(
             TenantScope("acme"), "CP-1", 1, start=fortnight[0], end=fortnight[1], bucket=timedelta(minutes=15)
         )

@@ -494,6 +494,7 @@ def stuck_transactions() -> StuckTransactionService:
         StuckTransactionPolicy(
             idle=timedelta(hours=s.stuck_transaction_idle_hours),
             reboot_grace=timedelta(minutes=s.reboot_grace_minutes),
+            deauthorized_grace=timedelta(minutes=s.deauthorized_grace_minutes),
         ),
     )
 

@@ -1,8 +1,8 @@
 """Queries behind :class:`csms.domain.metering.MeterSeriesQueries`.
 
 Buckets are computed by PostgreSQL (``date_bin``, 14+) so a month of samples leaves the
-database as a few thousand rows. The connector queries use ix_meter_samples_connector
-(tenant, charger, connector, time) and prune partitions by time; the transaction queries
+database as a few thousand rows. The EVSE queries use ix_meter_samples_connector
+(tenant, charger, EVSE, time) and prune partitions by time; the transaction queries
 use ix_meter_samples_transaction (transaction, time).
 """
 
@@ -32,7 +32,7 @@ def _conditions(scope: SampleScope, where: SampleFilter) -> Any:
     if scope.transaction_id is not None:
         conditions.append(_m.transaction_id == scope.transaction_id)
     else:
-        conditions += [_m.charge_point_id == scope.charge_point_id, _m.connector_id == scope.connector_id]
+        conditions += [_m.charge_point_id == scope.charge_point_id, _m.evse_id == scope.evse_id]
     if where.phase is not None:
         conditions.append(_m.phase == where.phase)
     if where.start is not None:

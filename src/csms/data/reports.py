@@ -167,6 +167,7 @@ def live_energy_cells(
             t.c.stop_timestamp.label("stopped"),
             t.c.meter_start.cast(Float).label("first"),
             # The last reading: meterStop, never below meterStart (a replaced meter); open: none.
+            # (A 2.0.1 transaction without register readings has neither: it adds no energy.)
             case(
                 (t.c.meter_stop.is_(None), None),
                 else_=func.greatest(t.c.meter_stop, t.c.meter_start),
@@ -264,7 +265,13 @@ def live_energy_cells(
             _day_of(_epoch(t.c.start_timestamp)).label("day"),
             func.count().label("sessions"),
         )
-        .where(t.c.tenant_id == tenant_id, t.c.start_timestamp >= start, t.c.start_timestamp < end)
+        .where(
+            t.c.tenant_id == tenant_id,
+            t.c.start_timestamp >= start,
+            t.c.start_timestamp < end,
+            # A start the CSMS refused (or deauthorized later) is no charging session.
+            t.c.deauthorized_at.is_(None),
+        )
         .group_by(t.c.charge_point_id, "day"),
         t.c.charge_point_id,
         tenant_id,

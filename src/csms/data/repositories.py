@@ -42,17 +42,16 @@ from csms.data.tables import (
     connectors,
     id_tokens,
     meter_samples,
-    reservations,
     tenants,
     transactions,
-    unknown_transaction_stops,
 )
-from csms.domain.metering import AddedSamples, MeterSample
-from csms.domain.reservations import OPEN, ReservationStatus, UsedReservation
+from csms.data.transactions import PgTransactions
+from csms.domain.metering import UNKNOWN_EVSE, AddedSamples, MeterSample
 from csms.domain.stations import (
     AvailabilityState,
     BootInfo,
     ChargingState,
+    ChargingStateRecorded,
     ChargingStation,
     ConnectorStatus,
     RegistrationStatus,
@@ -66,7 +65,6 @@ from csms.domain.tokens import (
     IdTokenType,
     StoredIdToken,
 )
-from csms.domain.transactions import StoppedTransaction, Transaction, TransactionStart, TransactionStop
 from csms.errors import AlreadyExists, InvalidInput
 
 
@@ -346,6 +344,90 @@ class PgConnectors:
             charging_state=_or_none(ChargingState, row.charging_state),
         )
 
+    def record_charging_state(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        evse_id: int,
+        connector_id: int | None,
+        charging_state: ChargingState,
+        at: datetime,
+        received_at: datetime,
+    ) -> list[ChargingStateRecorded]:
+        rows = self._conn.execute(
+            _RECORD_CHARGING_STATE,
+            {
+                "station": charge_point_id,
+                "evse": evse_id,
+                "connector": connector_id,
+                "charging_state": charging_state.value,
+                "at": at,
+                "received_at": received_at,
+            },
+        ).all()
+        return [
+            ChargingStateRecorded(
+                ConnectorStatus(
+                    evse_id=r.evse_id,
+                    connector_id=r.connector_id,
+                    status=r.status,
+                    state=AvailabilityState(r.state),
+                    timestamp=r.status_timestamp,
+                    charging_state=_or_none(ChargingState, r.charging_state),
+                    error_code=r.error_code,
+                    info=r.info,
+                    vendor_id=r.vendor_id,
+                    vendor_error_code=r.vendor_error_code,
+                ),
+                _or_none(ChargingState, r.previous_charging_state),
+            )
+            for r in rows
+        ]
+
+
+def _charging_state_statement() -> Any:
+    """Set a transaction's charging state on its connector(s) and add their history rows.
+
+    Parameters are not named after columns: an UPDATE would add such execution parameters
+    to its SET clause.
+    """
+    c, h = connectors, connector_status_history
+    connector = bindparam("connector", type_=c.c.connector_id.type)
+    charging_state = bindparam("charging_state", type_=c.c.charging_state.type)
+    at = bindparam("at", type_=c.c.status_timestamp.type)
+    received_at = bindparam("received_at", type_=c.c.updated_at.type)
+    old = c.alias("old")
+    changed = (
+        update(c)
+        .where(
+            c.c.charge_point_id == bindparam("station"),
+            c.c.evse_id == bindparam("evse", type_=c.c.evse_id.type),
+            or_(
+                c.c.connector_id == connector,
+                and_(connector.is_(None), c.c.state == AvailabilityState.OCCUPIED.value),
+            ),
+            c.c.charging_state.is_distinct_from(charging_state),
+            c.c.status_timestamp <= at,
+            old.c.charge_point_id == c.c.charge_point_id,
+            old.c.evse_id == c.c.evse_id,
+            old.c.connector_id == c.c.connector_id,
+        )
+        .values(charging_state=charging_state, status_timestamp=at, updated_at=received_at)
+        .returning(*c.c, old.c.charging_state.label("previous_charging_state"))
+        .cte("changed")
+    )
+    names = [col.name for col in h.c if col.name not in ("id", "received_at")]
+    history = (
+        pg_insert(h)
+        .from_select([*names, "received_at"], select(*(changed.c[n] for n in names), received_at))
+        .on_conflict_do_nothing()
+        .cte("history")
+    )
+    return select(changed).add_cte(changed, history)
+
+
+_RECORD_CHARGING_STATE = _charging_state_statement()
+
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -434,285 +516,8 @@ def _group_type(group: IdToken | None) -> str | None:
     return (group.type or DEFAULT_GROUP_TYPE).value
 
 
-def _transaction(row: Row[Any]) -> Transaction:
-    m = row._mapping
-    return Transaction(
-        id=m["id"],
-        tenant_id=m["tenant_id"],
-        charge_point_id=m["charge_point_id"],
-        connector_id=m["connector_id"],
-        id_tag=m["id_tag"],
-        meter_start=m["meter_start"],
-        start_timestamp=m["start_timestamp"],
-        reservation_id=m["reservation_id"],
-        meter_stop=m["meter_stop"],
-        stop_timestamp=m["stop_timestamp"],
-        stop_reason=m["stop_reason"],
-        stop_id_tag=m["stop_id_tag"],
-    )
-
-
-_TX_COLUMNS = [c for c in transactions.c if c.name != "transaction_data"]
-
-
 def _bind(column: Any, name: str | None = None) -> Any:
     return bindparam(name or column.name, type_=column.type)
-
-
-def _start_statement() -> Any:
-    names = (
-        "tenant_id",
-        "charge_point_id",
-        "connector_id",
-        "id_tag",
-        "start_auth_status",
-        "meter_start",
-        "start_timestamp",
-        "reservation_id",
-        "started_received_at",
-    )
-    insert_start = pg_insert(transactions).values({name: _bind(transactions.c[name]) for name in names})
-    # A retried start hits the unique start identity; the no-op update makes RETURNING
-    # hand back the existing row, so the charger gets the same transactionId again.
-    return insert_start.on_conflict_do_update(
-        index_elements=["charge_point_id", "connector_id", "id_tag", "meter_start", "start_timestamp"],
-        set_={"charge_point_id": insert_start.excluded.charge_point_id},
-    ).returning(*_TX_COLUMNS, literal_column("(xmax = 0)").label("created"))
-
-
-_START = _start_statement()
-
-
-def _concurrent_statement() -> Any:
-    """Is the tag in an open transaction allocated before this one that is still going on?
-
-    Allocated before: a retried start is answered as the first time, whatever started later.
-    Still going on: not superseded, i.e. no newer transaction (a higher id, started no earlier)
-    on its charger's connector, the stuck-transactions rule. OCPP delivers a charger's
-    transaction messages in order, so such a transaction has ended although its stop never
-    came; this start itself (already inserted) supersedes the one on its own connector.
-    The tag matches case-insensitively (an OCPP CiString: ``TAG1`` and ``tag1`` are one card).
-    ix_transactions_open_by_tag (on lower(id_tag)) finds the candidates,
-    ix_transactions_charger_connector_time their successors."""
-    other, newer = transactions.alias("other"), transactions.alias("newer")
-    superseded = exists().where(
-        newer.c.tenant_id == other.c.tenant_id,
-        newer.c.charge_point_id == other.c.charge_point_id,
-        newer.c.connector_id == other.c.connector_id,
-        newer.c.start_timestamp >= other.c.start_timestamp,
-        newer.c.id > other.c.id,
-    )
-    return select(
-        exists().where(
-            other.c.tenant_id == bindparam("tenant_id"),
-            func.lower(other.c.id_tag) == func.lower(bindparam("id_tag", type_=other.c.id_tag.type)),
-            other.c.stop_timestamp.is_(None),
-            other.c.id < bindparam("transaction_id"),
-            ~superseded,
-        )
-    )
-
-
-_CONCURRENT = _concurrent_statement()
-# In UPDATE statements a bind parameter may not be named after a column (SQLAlchemy would
-# read it as a SET value): hence the b_ (where) and v_ (set) prefixes.
-_MINE = and_(
-    transactions.c.id == bindparam("b_transaction_id"),
-    transactions.c.charge_point_id == bindparam("b_charge_point_id"),
-)
-
-
-def _stop_statement(*condition: Any) -> Any:
-    return (
-        update(transactions)
-        .where(_MINE, *condition)
-        .values(
-            {
-                **{
-                    name: _bind(transactions.c[name], f"v_{name}")
-                    for name in (
-                        "meter_stop",
-                        "stop_timestamp",
-                        "stop_reason",
-                        "stop_id_tag",
-                        "transaction_data",
-                        "stopped_received_at",
-                    )
-                },
-                "closed_by": None,  # NULL: the charger closed it
-            }
-        )
-        .returning(*_TX_COLUMNS)
-    )
-
-
-_STOP = _stop_statement(transactions.c.stop_timestamp.is_(None))
-#: A charger's late StopTransaction for a transaction the CSMS closed (stuck-transactions):
-#: the charger's values replace the CSMS's.
-_CORRECT = _stop_statement(transactions.c.closed_by == "csms")
-_GET_MINE = select(*_TX_COLUMNS).where(_MINE)
-_OPEN_OF_CHARGER = (
-    select(transactions.c.id)
-    .where(
-        transactions.c.charge_point_id == bindparam("charge_point_id"),
-        transactions.c.stop_timestamp.is_(None),
-    )
-    .order_by(transactions.c.id)
-)
-_UNKNOWN_STOP = (
-    pg_insert(unknown_transaction_stops)
-    .values({c.name: _bind(c) for c in unknown_transaction_stops.c if c.name != "id"})
-    .on_conflict_do_nothing()
-    .returning(unknown_transaction_stops.c.id)
-)
-
-
-#: StartTransaction with a reservationId: the reservation is used by the transaction. Open
-#: reservations qualify, and an expired one if the transaction started before its expiry
-#: (the charger was offline; frames arrive late). Built once, like the other hot
-#: statements; a retried start matches nothing (the reservation is used already).
-_USE_RESERVATION = (
-    update(reservations)
-    .where(
-        reservations.c.id == bindparam("b_reservation_id"),
-        reservations.c.tenant_id == bindparam("b_tenant_id"),
-        reservations.c.charge_point_id == bindparam("b_charge_point_id"),
-        or_(
-            reservations.c.status.in_([s.value for s in OPEN]),
-            and_(
-                reservations.c.status == ReservationStatus.EXPIRED.value,
-                reservations.c.expiry_date >= bindparam("b_started_at"),
-            ),
-        ),
-    )
-    .values(
-        status=ReservationStatus.USED.value,
-        transaction_id=bindparam("b_transaction_id"),
-        updated_at=bindparam("b_at"),
-    )
-    .returning(
-        reservations.c.id,
-        reservations.c.evse_id,
-        reservations.c.id_token,
-        reservations.c.id_token_type,
-        reservations.c.expiry_date,
-    )
-)
-
-
-class PgTransactions:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def start(
-        self,
-        tenant_id: str,
-        charge_point_id: str,
-        start: TransactionStart,
-        auth_status: AuthorizationStatus,
-        received_at: datetime,
-    ) -> tuple[Transaction, bool]:
-        row = self._conn.execute(
-            _START,
-            {
-                "tenant_id": tenant_id,
-                "charge_point_id": charge_point_id,
-                "connector_id": start.connector_id,
-                "id_tag": start.id_tag,
-                "start_auth_status": auth_status.value,
-                "meter_start": start.meter_start,
-                "start_timestamp": start.timestamp,
-                "reservation_id": start.reservation_id,
-                "started_received_at": received_at,
-            },
-        ).one()
-        return _transaction(row), bool(row.created)
-
-    def open_transaction_ids(self, charge_point_id: str) -> list[int]:
-        return [
-            int(i)
-            for i in self._conn.execute(_OPEN_OF_CHARGER, {"charge_point_id": charge_point_id}).scalars()
-        ]
-
-    def is_concurrent(self, transaction: Transaction) -> bool:
-        found = self._conn.execute(
-            _CONCURRENT,
-            {
-                "tenant_id": transaction.tenant_id,
-                "id_tag": transaction.id_tag,
-                "transaction_id": transaction.id,
-            },
-        ).scalar()
-        return bool(found)
-
-    def use_reservation(
-        self,
-        tenant_id: str,
-        charge_point_id: str,
-        reservation_id: int,
-        transaction_id: int,
-        started_at: datetime,
-        at: datetime,
-    ) -> UsedReservation | None:
-        params = {
-            "b_reservation_id": reservation_id,
-            "b_tenant_id": tenant_id,
-            "b_charge_point_id": charge_point_id,
-            "b_transaction_id": transaction_id,
-            "b_started_at": started_at,
-            "b_at": at,
-        }
-        row = self._conn.execute(_USE_RESERVATION, params).first()
-        if row is None:
-            return None
-        return UsedReservation(
-            reservation_id=row.id,
-            evse_id=row.evse_id,
-            id_token=IdToken(row.id_token, IdTokenType(row.id_token_type) if row.id_token_type else None),
-            expiry_date=row.expiry_date,
-        )
-
-    def stop(
-        self, tenant_id: str, charge_point_id: str, stop: TransactionStop, received_at: datetime
-    ) -> StoppedTransaction:
-        mine = {"b_transaction_id": stop.transaction_id, "b_charge_point_id": charge_point_id}
-        values = {
-            **mine,
-            "v_meter_stop": stop.meter_stop,
-            "v_stop_timestamp": stop.timestamp,
-            "v_stop_reason": stop.reason,
-            "v_stop_id_tag": stop.id_tag,
-            "v_transaction_data": stop.raw_transaction_data,
-            "v_stopped_received_at": received_at,
-        }
-        row = self._conn.execute(_STOP, values).first()
-        if row is not None:
-            return StoppedTransaction(transaction=_transaction(row), stopped_now=True)
-        # A retry of a stop we already stored (first stop wins), a stop of a transaction the
-        # CSMS closed (the charger's values win), or an unknown id.
-        row = self._conn.execute(_GET_MINE, mine).first()
-        if row is not None and row._mapping["closed_by"] == "csms":
-            corrected = self._conn.execute(_CORRECT, values).first()
-            if corrected is not None:
-                return StoppedTransaction(transaction=_transaction(corrected), corrected=_transaction(row))
-            row = self._conn.execute(_GET_MINE, mine).first()  # a concurrent correction won
-        if row is not None:
-            return StoppedTransaction(transaction=_transaction(row))
-        recorded = self._conn.execute(
-            _UNKNOWN_STOP,
-            {
-                "tenant_id": tenant_id,
-                "charge_point_id": charge_point_id,
-                "transaction_id": stop.transaction_id,
-                "id_tag": stop.id_tag,
-                "meter_stop": stop.meter_stop,
-                "stop_timestamp": stop.timestamp,
-                "reason": stop.reason,
-                "transaction_data": stop.raw_transaction_data,
-                "received_at": received_at,
-            },
-        ).first()
-        return StoppedTransaction(transaction=None, unknown=True, stopped_now=recorded is not None)
 
 
 def _numeric(sample: MeterSample) -> float | None:
@@ -746,22 +551,24 @@ def _add_samples_statement() -> Any:
         .table_valued(*_SAMPLE_ARRAYS)
         .render_derived()
     )
-    # The transaction named, if it is this charger's: a charger cannot attach samples to
-    # another charger's transaction, nor to an id it was never given (which PostgreSQL may
-    # allocate to someone else's transaction later). A primary key probe.
+    # The transaction named (by its protocol id), if it is this station's: a station cannot
+    # attach samples to another station's transaction, nor to an id it was never given. A
+    # probe of ux_transactions_protocol_id.
     owned = (
-        select(transactions.c.id)
+        select(transactions.c.id, transactions.c.stop_timestamp)
         .where(
-            transactions.c.id == _bind(meter_samples.c.transaction_id),
+            transactions.c.transaction_id
+            == bindparam("transaction_id", type_=transactions.c.transaction_id.type),
             transactions.c.charge_point_id == _bind(meter_samples.c.charge_point_id),
         )
-        .scalar_subquery()
+        .cte("owned")
     )
-    per_call = ("tenant_id", "charge_point_id", "connector_id", "received_at")
+    owned_id = select(owned.c.id).scalar_subquery()
+    per_call = ("tenant_id", "charge_point_id", "evse_id", "received_at")
     columns = [*per_call, "transaction_id", *_SAMPLE_ARRAYS]
     source = select(
         *(_bind(meter_samples.c[name]) for name in per_call),
-        owned,
+        owned_id,
         *(rows.c[name] for name in _SAMPLE_ARRAYS),
     )
     # The natural key drops retried samples; the count says how many were new (rowcount is
@@ -773,10 +580,28 @@ def _add_samples_statement() -> Any:
         .returning(literal_column("1").label("one"))
         .cte("inserted")
     )
-    return select(func.count().label("new"), owned.label("transaction_id")).select_from(inserted)
+    return (
+        select(
+            func.count().label("new"),
+            owned_id.label("transaction_pk"),
+            select(owned.c.stop_timestamp).scalar_subquery().label("stopped_at"),
+        )
+        .select_from(inserted)
+        .add_cte(owned)
+    )
 
 
 _ADD_SAMPLES = _add_samples_statement()
+#: A 2.0.1 transaction's samples stored before an event named its EVSE get it.
+_ASSIGN_EVSE = (
+    update(meter_samples)
+    .where(
+        meter_samples.c.transaction_id
+        == bindparam("b_transaction_pk", type_=meter_samples.c.transaction_id.type),
+        meter_samples.c.evse_id == UNKNOWN_EVSE,
+    )
+    .values(evse_id=bindparam("v_evse_id", type_=meter_samples.c.evse_id.type))
+)
 
 
 class PgMeterValues:
@@ -787,20 +612,20 @@ class PgMeterValues:
         self,
         tenant_id: str,
         charge_point_id: str,
-        connector_id: int,
-        transaction_id: int | None,
+        evse_id: int,
+        transaction_id: str | None,
         samples: Sequence[MeterSample],
         received_at: datetime,
     ) -> AddedSamples:
         if not samples:
-            return AddedSamples(new=0, transaction_id=None)
+            return AddedSamples(new=0)
         # One statement (one round trip) for all samples.
         row = self._conn.execute(
             _ADD_SAMPLES,
             {
                 "tenant_id": tenant_id,
                 "charge_point_id": charge_point_id,
-                "connector_id": connector_id,
+                "evse_id": evse_id,
                 "transaction_id": transaction_id,
                 "received_at": received_at,
                 "a_timestamp": [s.timestamp for s in samples],
@@ -814,7 +639,13 @@ class PgMeterValues:
                 "a_numeric_value": [_numeric(s) for s in samples],
             },
         ).one()
-        return AddedSamples(new=int(row.new), transaction_id=row.transaction_id)
+        stopped_at = row.stopped_at
+        after_stop = stopped_at is not None and max(s.timestamp for s in samples) > stopped_at
+        return AddedSamples(new=int(row.new), transaction_pk=row.transaction_pk, after_stop=after_stop)
+
+    def assign_evse(self, transaction_pk: int, evse_id: int) -> None:
+        """The transaction's samples stored with an unknown EVSE get ``evse_id``."""
+        self._conn.execute(_ASSIGN_EVSE, {"b_transaction_pk": transaction_pk, "v_evse_id": evse_id})
 
 
 class PgUnitOfWork:

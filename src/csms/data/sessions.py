@@ -11,9 +11,18 @@ from typing import Any
 from sqlalchemy import BigInteger, Row, Select, and_, case, cast, func, or_, select, true
 
 from csms.data.database import PgDatabase
-from csms.data.tables import meter_samples, transactions, unknown_transaction_stops
+from csms.data.tables import meter_samples, transaction_events, transactions, unknown_transaction_stops
+from csms.data.transactions import TX_COLUMNS, transaction
 from csms.domain.metering import ENERGY_REGISTER
-from csms.domain.transactions import TransactionQuery, TransactionRecord, UnknownStop, UnknownStopQuery
+from csms.domain.tokens import IdToken, IdTokenType
+from csms.domain.transactions import (
+    TransactionEventRecord,
+    TransactionEventType,
+    TransactionQuery,
+    TransactionRecord,
+    UnknownStop,
+    UnknownStopQuery,
+)
 
 
 def in_wh(samples: Any) -> Any:
@@ -48,7 +57,6 @@ _energy = case(
 ).label("energy_wh")
 _energy_at = case((_closed, transactions.c.stop_timestamp), else_=_latest.c.at).label("energy_measured_at")
 
-_COLUMNS = [c for c in transactions.c if c.name != "transaction_data"]
 _SORT = {
     "startedAt": transactions.c.start_timestamp,
     "stoppedAt": transactions.c.stop_timestamp,
@@ -57,29 +65,39 @@ _SORT = {
 
 
 def _with_energy() -> Select[Any]:
-    return select(*_COLUMNS, _energy, _energy_at).select_from(transactions.outerjoin(_latest, true()))
+    return select(*TX_COLUMNS, _energy, _energy_at).select_from(transactions.outerjoin(_latest, true()))
 
 
 def _record(row: Row[Any]) -> TransactionRecord:
     m = row._mapping
     return TransactionRecord(
-        id=m["id"],
-        charge_point_id=m["charge_point_id"],
-        connector_id=m["connector_id"],
-        id_tag=m["id_tag"],
-        start_auth_status=m["start_auth_status"],
-        meter_start=m["meter_start"],
-        started_at=m["start_timestamp"],
-        reservation_id=m["reservation_id"],
-        meter_stop=m["meter_stop"],
-        stopped_at=m["stop_timestamp"],
-        stop_reason=m["stop_reason"],
-        stop_id_tag=m["stop_id_tag"],
-        energy_wh=m["energy_wh"],
-        energy_measured_at=m["energy_measured_at"],
-        flagged_at=m["flagged_at"],
-        flag_reason=m["flag_reason"],
-        closed_by=m["closed_by"],
+        transaction(row), energy_wh=m["energy_wh"], energy_measured_at=m["energy_measured_at"]
+    )
+
+
+def _event(row: Row[Any]) -> TransactionEventRecord:
+    token = (
+        IdToken(row.id_token, IdTokenType(row.id_token_type) if row.id_token_type else None)
+        if row.id_token
+        else None
+    )
+    return TransactionEventRecord(
+        seq_no=row.seq_no,
+        event_type=TransactionEventType(row.event_type),
+        trigger_reason=row.trigger_reason,
+        timestamp=row.timestamp,
+        offline=row.offline,
+        received_at=row.received_at,
+        evse_id=row.evse_id,
+        connector_id=row.connector_id,
+        charging_state=row.charging_state,
+        stopped_reason=row.stopped_reason,
+        id_token=token,
+        id_token_status=row.id_token_status,
+        remote_start_id=row.remote_start_id,
+        reservation_id=row.reservation_id,
+        meter_values=row.meter_values,
+        after_end=row.after_end,
     )
 
 
@@ -92,10 +110,20 @@ class PgSessionQueries:
         conditions = [t.tenant_id == tenant_id]
         if query.charge_point_id is not None:
             conditions.append(t.charge_point_id == query.charge_point_id)
+        if query.evse_id is not None:
+            conditions.append(t.evse_id == query.evse_id)
         if query.connector_id is not None:
             conditions.append(t.connector_id == query.connector_id)
-        if query.id_tag is not None:
-            conditions.append(t.id_tag == query.id_tag)
+        if query.transaction_id is not None:
+            conditions.append(t.transaction_id == query.transaction_id)
+        if query.id_token is not None:
+            conditions.append(func.lower(t.id_token) == func.lower(query.id_token))
+        if query.protocol is not None:
+            conditions.append(t.protocol == query.protocol)
+        if query.deauthorized is True:
+            conditions.append(t.deauthorized_at.is_not(None))
+        elif query.deauthorized is False:
+            conditions.append(t.deauthorized_at.is_(None))
         if query.start is not None:
             conditions.append(t.start_timestamp >= query.start)
         if query.end is not None:
@@ -127,14 +155,24 @@ class PgSessionQueries:
             )
             return [_record(r) for r in rows], int(total)
 
-    def get(self, tenant_id: str, transaction_id: int) -> TransactionRecord | None:
+    def get(self, tenant_id: str, transaction_pk: int) -> TransactionRecord | None:
         with self._db.connect() as conn:
             row = conn.execute(
                 _with_energy().where(
-                    transactions.c.id == transaction_id, transactions.c.tenant_id == tenant_id
+                    transactions.c.id == transaction_pk, transactions.c.tenant_id == tenant_id
                 )
             ).first()
         return _record(row) if row else None
+
+    def events(self, tenant_id: str, transaction_pk: int) -> list[TransactionEventRecord]:
+        e = transaction_events
+        with self._db.connect() as conn:
+            rows = conn.execute(
+                select(e)
+                .where(e.c.transaction_pk == transaction_pk, e.c.tenant_id == tenant_id)
+                .order_by(e.c.seq_no.asc().nulls_last(), e.c.timestamp, e.c.id)
+            )
+            return [_event(r) for r in rows]
 
     def unknown_stops(self, tenant_id: str, query: UnknownStopQuery) -> tuple[list[UnknownStop], int]:
         u = unknown_transaction_stops.c

@@ -18,14 +18,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, exists, func, select, true, update
 
+from csms.constants import OCPP16
 from csms.data.database import PgDatabase
 from csms.data.outbox import append
-from csms.data.repositories import _transaction
 from csms.data.sessions import in_wh
 from csms.data.tables import charge_points, connectors, meter_samples, transactions
-from csms.domain.events import DomainEvent, iso, new_event
+from csms.data.transactions import TX_COLUMNS, transaction
+from csms.domain.events import DomainEvent, new_event
 from csms.domain.metering import ENERGY_REGISTER
-from csms.domain.transactions import Superseded, stopped_data
+from csms.domain.transactions import Superseded, flagged_event, stopped_data
 
 #: What the CSMS writes as the stop reason of a transaction it closed (an OCPP 1.6 Reason).
 CLOSED_REASON = "Other"
@@ -42,7 +43,7 @@ _successor = (
     .where(
         _successor_row.c.tenant_id == _t.c.tenant_id,
         _successor_row.c.charge_point_id == _t.c.charge_point_id,
-        _successor_row.c.connector_id == _t.c.connector_id,
+        _successor_row.c.evse_id == _t.c.evse_id,
         _successor_row.c.start_timestamp >= _t.c.start_timestamp,
         _successor_row.c.id > _t.c.id,
     )
@@ -60,13 +61,14 @@ _last_sample = (
     )
     .scalar_subquery()
 )
-#: When the transaction's EVSE last reported a (newer) status (received time): its
-#: transactions' connector column holds the 1.6 connector id, which is the EVSE's.
+#: When the transaction's connector (any of its EVSE's while the connector is not known)
+#: last reported a (newer) status (received time).
 _last_status = (
     select(func.max(connectors.c.updated_at))
     .where(
         connectors.c.charge_point_id == _t.c.charge_point_id,
-        connectors.c.evse_id == _t.c.connector_id,
+        connectors.c.evse_id == _t.c.evse_id,
+        connectors.c.connector_id == func.coalesce(_t.c.connector_id, connectors.c.connector_id),
     )
     .scalar_subquery()
 )
@@ -83,11 +85,13 @@ class PgStuckTransactions:
     # --- closing superseded transactions ------------------------------------------------------
 
     def superseded(self, limit: int) -> list[Superseded]:
-        """Open transactions whose charger has since started a newer one on the same connector."""
+        """Open 1.6 transactions whose charger has since started a newer one on the same
+        connector (1.6 delivers a charger's transaction messages in order; 2.0.1 events may
+        arrive out of order, so a newer 2.0.1 transaction proves nothing)."""
         query = (
             select(_t.c.id, _successor.c.id.label("successor_id"), _successor.c.start_timestamp)
             .select_from(_t.join(_successor, true()))
-            .where(_t.c.stop_timestamp.is_(None))
+            .where(_t.c.stop_timestamp.is_(None), _t.c.protocol == OCPP16)
             .order_by(_t.c.id)
             .limit(limit)
         )
@@ -115,11 +119,11 @@ class PgStuckTransactions:
                     meter_stop=meter_stop,
                     stop_timestamp=candidate.successor_start,
                     stop_reason=CLOSED_REASON,
-                    stop_id_tag=None,
+                    stop_id_token=None,
                     stopped_received_at=now,
                     closed_by=CLOSED_BY_CSMS,
                 )
-                .returning(*_t.c)
+                .returning(*TX_COLUMNS)
             ).first()
             if closed is None:
                 return None
@@ -175,17 +179,38 @@ class PgStuckTransactions:
             update(_t)
             .where(_t.c.id == chosen.c.id, *_OPEN_UNFLAGGED)
             .values(flagged_at=now, flag_reason=reason)
-            .returning(*_t.c, chosen.c.last_activity)
+            .returning(*TX_COLUMNS, chosen.c.last_activity)
         )
         with self._db.begin() as conn:
-            events = [_flagged_event(row, reason, now) for row in conn.execute(statement)]
+            events = [
+                flagged_event(transaction(row), reason, row.last_activity, now)
+                for row in conn.execute(statement)
+            ]
             append(conn, events)
         return events
+
+    def flag_deauthorized(
+        self, deauthorized_before: datetime, now: datetime, reason: str, limit: int
+    ) -> list[DomainEvent]:
+        """Flag open transactions the CSMS deauthorized before ``deauthorized_before`` (their
+        station should have stopped them by now: ix_transactions_deauthorized_open)."""
+        candidates = (
+            select(_t.c.id, _last_activity.label("last_activity"))
+            .where(
+                *_OPEN_UNFLAGGED,
+                _t.c.deauthorized_at.is_not(None),
+                _t.c.deauthorized_at < deauthorized_before,
+            )
+            .order_by(_t.c.id)
+            .limit(limit)
+        )
+        return self._flag(candidates, now, reason)
 
 
 def _meter_stop(conn: Connection, transaction_id: int, charge_point_id: str, meter_start: int) -> int:
     """The highest energy register reading of the transaction in Wh (the total, not a phase;
-    the outlet's when the charger reports several locations), never below ``meter_start``."""
+    the outlet's when the charger reports several locations), never below ``meter_start``
+    (a 1.6 transaction, the only kind closed this way, has one)."""
     wh = in_wh(meter_samples)
     highest = conn.execute(
         select(wh)
@@ -206,29 +231,11 @@ def _meter_stop(conn: Connection, transaction_id: int, charge_point_id: str, met
 
 
 def _stopped_event(row: Row[Any], now: datetime) -> DomainEvent:
-    transaction = _transaction(row)
+    closed = transaction(row)
     return new_event(
         "TransactionStopped",
-        transaction.tenant_id,
-        transaction.charge_point_id,
+        closed.tenant_id,
+        closed.charge_point_id,
         now,
-        stopped_data(transaction, CLOSED_BY_CSMS),
-    )
-
-
-def _flagged_event(row: Row[Any], reason: str, now: datetime) -> DomainEvent:
-    m = row._mapping
-    return new_event(
-        "TransactionFlagged",
-        m["tenant_id"],
-        m["charge_point_id"],
-        now,
-        {
-            "transactionId": m["id"],
-            "connectorId": m["connector_id"],
-            "idTag": m["id_tag"],
-            "startTimestamp": iso(m["start_timestamp"]),
-            "reason": reason,
-            "lastActivityAt": iso(m["last_activity"]),
-        },
+        stopped_data(closed, CLOSED_BY_CSMS),
     )

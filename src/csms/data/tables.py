@@ -20,6 +20,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -145,28 +146,71 @@ id_tokens = Table(
 transactions = Table(
     "transactions",
     metadata,
-    # The OCPP transactionId: a 32-bit integer allocated by PostgreSQL.
+    # Ours: a 32-bit integer allocated by PostgreSQL (and a 1.6 charger's transactionId).
     Column("id", Integer, Identity(), primary_key=True),
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, ForeignKey("charge_points.id"), nullable=False),
-    Column("connector_id", Integer, nullable=False),
-    Column("id_tag", Text, nullable=False),
-    Column("start_auth_status", Text, nullable=False),
-    Column("meter_start", BigInteger, nullable=False),
+    Column("evse_id", Integer),
+    Column("id_token", Text),
+    Column("start_auth_status", Text),
+    Column("meter_start", BigInteger),
     Column("start_timestamp", TS, nullable=False),
     Column("reservation_id", Integer),
     Column("meter_stop", BigInteger),
     Column("stop_timestamp", TS),
     Column("stop_reason", Text),
-    Column("stop_id_tag", Text),
+    Column("stop_id_token", Text),
     Column("transaction_data", JSONB),
     Column("started_received_at", TS, nullable=False),
     Column("stopped_received_at", TS),
-    # Migration 0005: flagged for an operator by the stuck-transactions job; closed_by is
-    # 'csms' when the CSMS closed it (OCPP made the end certain), NULL when the charger did.
+    # Migration 0005: flagged for an operator; closed_by is 'csms' when the CSMS closed it
+    # (OCPP made the end certain), NULL when the station did.
     Column("flagged_at", TS),
     Column("flag_reason", Text),
     Column("closed_by", Text),
+    # Migration 0012: the protocol's id (1.6: id::text; 2.0.1: the station's), unique per
+    # station, and what a 2.0.1 transaction's events tell.
+    Column("connector_id", Integer),
+    Column("transaction_id", Text, nullable=False),
+    Column("id_token_type", Text),
+    Column("stop_id_token_type", Text),
+    Column("protocol", Text, nullable=False, server_default="ocpp1.6"),
+    Column("seq_no", Integer),
+    Column("charging_state", Text),
+    Column("remote_start_id", Integer),
+    Column("deauthorized_at", TS),
+    Column("offline", Boolean, nullable=False, server_default=false()),
+    Column("meter_start_at", TS),
+    Column("meter_start_context", Text),
+    Column("meter_stop_at", TS),
+    Column("meter_stop_context", Text),
+)
+
+#: Migration 0012: every event of a transaction as received (1.6: its start and stop).
+transaction_events = Table(
+    "transaction_events",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("charge_point_id", Text, nullable=False),
+    Column("transaction_pk", Integer, ForeignKey("transactions.id", ondelete="CASCADE"), nullable=False),
+    Column("seq_no", Integer),
+    Column("event_type", Text, nullable=False),
+    Column("trigger_reason", Text),
+    Column("timestamp", TS, nullable=False),
+    Column("offline", Boolean, nullable=False, server_default=false()),
+    Column("evse_id", Integer),
+    Column("connector_id", Integer),
+    Column("charging_state", Text),
+    Column("stopped_reason", Text),
+    Column("id_token", Text),
+    Column("id_token_type", Text),
+    Column("id_token_status", Text),
+    Column("remote_start_id", Integer),
+    Column("reservation_id", Integer),
+    Column("meter_values", Integer, nullable=False, server_default="0"),
+    Column("after_end", Boolean, nullable=False, server_default=false()),
+    Column("received_at", TS, nullable=False),
 )
 
 unknown_transaction_stops = Table(
@@ -175,7 +219,7 @@ unknown_transaction_stops = Table(
     Column("id", BigInteger, Identity(), primary_key=True),
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, nullable=False),
-    Column("transaction_id", Integer, nullable=False),
+    Column("transaction_id", Text, nullable=False),
     Column("id_tag", Text),
     Column("meter_stop", BigInteger, nullable=False),
     Column("stop_timestamp", TS, nullable=False),
@@ -188,10 +232,10 @@ meter_samples = Table(
     "meter_samples",
     metadata,
     # Time-partitioned (or a TimescaleDB hypertable): no surrogate key, the natural key
-    # (charger, connector, time, measurand, phase, location, context, format) dedupes retries.
+    # (charger, EVSE, time, measurand, phase, location, context, format) dedupes retries.
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, nullable=False),
-    Column("connector_id", Integer, nullable=False),
+    Column("evse_id", Integer, nullable=False),
     Column("transaction_id", Integer),
     Column("timestamp", TS, nullable=False),
     Column("measurand", Text, nullable=False),
@@ -223,6 +267,7 @@ __all__ = [
     "meter_samples",
     "reservations",
     "tenants",
+    "transaction_events",
     "transactions",
     "unknown_transaction_stops",
 ]

@@ -199,26 +199,33 @@ def _object(properties: dict[str, Any], required: list[str] | None = None) -> di
     }
 
 
-_TRANSACTION = {
-    "transactionId": _INT,
-    "connectorId": _INT,
-    "idTag": {"type": "string"},
-    "meterStart": _INT,
-    "startTimestamp": _TIME,
-    "reservationId": _INT_OR_NULL,
-}
-
-_STOP = {
-    "meterStop": _INT,
-    "stopTimestamp": _TIME,
-    "reason": _STR_OR_NULL,
-    "stopIdTag": _STR_OR_NULL,
-    "energyWh": _INT,
-}
-
 #: An id token: its value and type (null: presented by a 1.6 station, which gives none).
 _ID_TOKEN = _object({"idToken": {"type": "string"}, "type": _STR_OR_NULL})
 _ID_TOKEN_OR_NULL = {"oneOf": [_ID_TOKEN, {"type": "null"}]}
+
+#: A transaction as every transaction event names it: ours (transactionRef, the API's id) and
+#: the protocol's (transactionId: a 1.6 charger's integer as text, a 2.0.1 station's string).
+_TRANSACTION = {
+    "transactionRef": _INT,
+    "transactionId": {"type": "string"},
+    "protocol": {"enum": ["ocpp1.6", "ocpp2.0.1"]},
+    "evseId": _INT_OR_NULL,
+    "connectorId": _INT_OR_NULL,
+    "idToken": _ID_TOKEN_OR_NULL,
+    "meterStart": _INT_OR_NULL,
+    "startTimestamp": _TIME,
+    "reservationId": _INT_OR_NULL,
+    "remoteStartId": _INT_OR_NULL,
+}
+
+_STOP = {
+    "meterStop": _INT_OR_NULL,
+    "stopTimestamp": _TIME,
+    "reason": _STR_OR_NULL,
+    "stopIdToken": _ID_TOKEN_OR_NULL,
+    "energyWh": _INT_OR_NULL,
+    "deauthorized": {"type": "boolean"},
+}
 
 _STATES: list[str | None] = [s.value for s in AvailabilityState]
 _CHARGING_STATES: list[str | None] = [s.value for s in ChargingState]
@@ -278,7 +285,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
                 "meterType": _STR_OR_NULL,
                 "meterSerialNumber": _STR_OR_NULL,
                 "bootReason": _STR_OR_NULL,
-                "openTransactionIds": {"type": "array", "items": _INT},
+                "openTransactionRefs": {"type": "array", "items": _INT},
             }
         ),
     ),
@@ -326,27 +333,25 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         ),
     ),
     "TransactionStarted": EventSpec(
-        1,
-        "A StartTransaction was recorded (once: a retried frame produces no second event).",
-        _object({**_TRANSACTION, "authorizationStatus": {"type": "string"}}),
+        2,
+        "A transaction was recorded (once: a retried frame produces no second event): a 1.6 "
+        "StartTransaction, or the first event of a 2.0.1 transaction the CSMS saw (whatever its "
+        "type: meterStart, idToken, EVSE may still be null). authorizationStatus is what the CSMS "
+        "answered the token (null: no token yet); deauthorized is true when that was not "
+        "Accepted: the transaction is recorded, the station was told to stop.",
+        _object({**_TRANSACTION, "authorizationStatus": _STR_OR_NULL, "deauthorized": {"type": "boolean"}}),
     ),
     "TransactionStopped": EventSpec(
-        1,
-        "A transaction ended: by the charger's StopTransaction (closedBy charger), or closed by "
-        "the CSMS where OCPP makes the end certain (closedBy csms, e.g. a newer transaction "
-        "started on the same connector). energyWh is meterStop - meterStart. Once per "
-        "transaction: if the charger's own stop arrives after a CSMS close, that is a "
-        "TransactionStopCorrected.",
-        _object(
-            {
-                **_TRANSACTION,
-                **_STOP,
-                "closedBy": {"enum": ["charger", "csms"]},
-            }
-        ),
+        2,
+        "A transaction ended: by its station (1.6 StopTransaction, 2.0.1 TransactionEvent Ended; "
+        "closedBy charger), or closed by the CSMS where OCPP makes the end certain (closedBy csms, "
+        "e.g. a newer 1.6 transaction started on the same connector). energyWh is meterStop - "
+        "meterStart (null when a 2.0.1 station gave no register reading). Once per transaction: if "
+        "the charger's own stop arrives after a CSMS close, that is a TransactionStopCorrected.",
+        _object({**_TRANSACTION, **_STOP, "closedBy": {"enum": ["charger", "csms"]}}),
     ),
     "TransactionStopCorrected": EventSpec(
-        1,
+        2,
         "The charger's own StopTransaction arrived for a transaction the CSMS had closed "
         "(TransactionStopped with closedBy csms): the charger's values replace the CSMS's. "
         "Not a second stop: billing adjusts by energyWh - previousEnergyWh.",
@@ -355,49 +360,67 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
                 **_TRANSACTION,
                 **_STOP,
                 "closedBy": {"enum": ["charger"]},
-                "previousMeterStop": _INT,
+                "previousMeterStop": _INT_OR_NULL,
                 "previousStopTimestamp": _TIME,
-                "previousEnergyWh": _INT,
+                "previousEnergyWh": _INT_OR_NULL,
             }
         ),
     ),
     "TransactionFlagged": EventSpec(
-        1,
-        "The stuck-transactions job flagged an open transaction for an operator: no meter "
-        "value or status for too long (no-activity), or its charger rebooted since it began "
-        "and has not stopped it (charger-rebooted).",
+        2,
+        "A transaction was flagged for an operator (once): no meter value or status for too long "
+        "(no-activity); its station rebooted since it began and has not stopped it "
+        "(charger-rebooted); the CSMS refused it and the station has not stopped it "
+        "(deauthorized-not-stopped); samples taken after its stop arrived, 1.6 "
+        "(meter-values-after-stop); an event numbered after its Ended arrived, 2.0.1 "
+        "(event-after-end). The last two mean station and CSMS disagree on whether it runs.",
         _object(
             {
-                "transactionId": _INT,
-                "connectorId": _INT,
-                "idTag": {"type": "string"},
+                "transactionRef": _INT,
+                "transactionId": {"type": "string"},
+                "evseId": _INT_OR_NULL,
+                "connectorId": _INT_OR_NULL,
+                "idToken": _ID_TOKEN_OR_NULL,
                 "startTimestamp": _TIME,
-                "reason": {"enum": ["no-activity", "charger-rebooted"]},
+                "reason": {
+                    "enum": [
+                        "no-activity",
+                        "charger-rebooted",
+                        "deauthorized-not-stopped",
+                        "meter-values-after-stop",
+                        "event-after-end",
+                    ]
+                },
                 "lastActivityAt": _TIME,
             }
         ),
     ),
     "MeterValuesReceived": EventSpec(
-        1,
-        "One MeterValues frame's samples (all of them, in frame order), when at least one was "
-        "new (a retried frame produces no second event).",
+        2,
+        "One frame's samples (all of them, in frame order), when at least one was new (a "
+        "retried frame produces no second event): a MeterValues (evseId 0: the station's main "
+        "meter), the meter values of a 2.0.1 TransactionEvent. transactionRef/transactionId "
+        "name the transaction they belong to (null: none of this station's). Values of 2.0.1 "
+        "stations are scaled by their multiplier (value x 10^multiplier).",
         _object(
             {
-                "connectorId": _INT,
-                "transactionId": _INT_OR_NULL,
+                "evseId": _INT,
+                "transactionRef": _INT_OR_NULL,
+                "transactionId": _STR_OR_NULL,
                 "newSamples": _INT,
                 "samples": {"type": "array", "items": _SAMPLE},
             }
         ),
     ),
     "UnknownTransactionStopRecorded": EventSpec(
-        1,
-        "A StopTransaction named a transaction id this charger never started; it was accepted "
-        "(as OCPP requires) and recorded for an operator.",
+        2,
+        "A 1.6 StopTransaction named a transaction id this charger never started; it was "
+        "accepted (as OCPP requires) and recorded for an operator. (A 2.0.1 event for an unknown "
+        "transaction creates it.)",
         _object(
             {
-                "transactionId": _INT,
-                "idTag": _STR_OR_NULL,
+                "transactionId": {"type": "string"},
+                "idToken": _ID_TOKEN_OR_NULL,
                 "meterStop": _INT,
                 "stopTimestamp": _TIME,
                 "reason": _STR_OR_NULL,
@@ -424,7 +447,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         "A reservation moved in its lifecycle: requested, active, rejected, failed, cancelled, "
         "used (by a transaction) or expired. evseId is the reserved EVSE (1.6 connector N: EVSE N; "
         "0: any of the station's); idToken the token it is held for (its type is null when a 1.6 "
-        "ReserveNow made it).",
+        "ReserveNow made it); transactionRef the transaction that used it (ours).",
         _object(
             {
                 "reservationId": _INT,
@@ -434,7 +457,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
                 "status": {
                     "enum": ["requested", "active", "rejected", "cancelled", "used", "expired", "failed"]
                 },
-                "transactionId": _INT_OR_NULL,
+                "transactionRef": _INT_OR_NULL,
             }
         ),
     ),

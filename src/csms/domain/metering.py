@@ -1,15 +1,34 @@
-"""Metering: the sampled values chargers report (energy registers, power, SoC...)."""
+"""Metering: the sampled values stations report (energy registers, power, SoC...).
+
+A sample keeps its value as text, as OCPP 1.6 sends it; a 2.0.1 value (a JSON number with a
+power-of-ten multiplier) is stored scaled (:func:`scaled`), so one Wh is one Wh in both.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Final, Protocol
 
 #: The register that says how much energy went to the vehicle.
 ENERGY_REGISTER: Final = "Energy.Active.Import.Register"
+#: A register reading counts in these units (case as OCPP spells them), as Wh.
+WH_PER_UNIT: Final = {"Wh": 1, "kWh": 1000}
+#: The EVSE of samples whose EVSE is not known (yet): a 2.0.1 transaction's events before the
+#: one naming its EVSE.
+UNKNOWN_EVSE: Final = -1
+
+
+def scaled(value: Decimal | int | float | str, multiplier: int = 0) -> str:
+    """``value`` x 10^``multiplier`` as plain decimal text (2.0.1 SampledValue: "the multiplier
+    is a power of ten"), e.g. ``scaled(22.5, 3) == "22500"``, ``scaled(5, -1) == "0.5"``."""
+    number = Decimal(str(value)).scaleb(multiplier)
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "") else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +44,23 @@ class MeterSample:
     location: str = "Outlet"
     format: str = "Raw"
 
+    def register_wh(self) -> float | None:
+        """The reading in Wh if it is an energy register reading the CSMS counts: the import
+        register, no phase (the total), at the outlet, in Wh or kWh, a finite number."""
+        if (
+            self.measurand != ENERGY_REGISTER
+            or self.phase
+            or self.location != "Outlet"
+            or self.format != "Raw"
+            or self.unit not in WH_PER_UNIT
+        ):
+            return None
+        try:
+            value = float(Decimal(self.value))
+        except (InvalidOperation, ValueError):
+            return None
+        return value * WH_PER_UNIT[self.unit] if math.isfinite(value) else None
+
 
 @dataclass(frozen=True, slots=True)
 class AddedSamples:
@@ -32,9 +68,11 @@ class AddedSamples:
 
     #: How many were new (a retried frame adds none).
     new: int
-    #: The transaction they were stored with: the one the charger named if it is one of its
-    #: own, else None (another charger's or an unknown id is not followed).
-    transaction_id: int | None
+    #: The transaction they were stored with (ours): the one the station named if it is one of
+    #: its own, else None (another station's or an unknown id is not followed).
+    transaction_pk: int | None = None
+    #: That transaction had ended before the latest of the samples was taken.
+    after_stop: bool = False
 
 
 class MeterValueRepository(Protocol):
@@ -42,14 +80,18 @@ class MeterValueRepository(Protocol):
         self,
         tenant_id: str,
         charge_point_id: str,
-        connector_id: int,
-        transaction_id: int | None,
+        evse_id: int,
+        transaction_id: str | None,
         samples: Sequence[MeterSample],
         received_at: datetime,
     ) -> AddedSamples:
-        """Insert samples, skipping ones already stored (retried frames), with
-        ``transaction_id`` only if it is one of the charger's transactions. Returns how many
+        """Insert samples, skipping ones already stored (retried frames), with the transaction
+        of protocol id ``transaction_id`` only if it is one of the station's. Returns how many
         were new and the transaction they were stored with."""
+        ...
+
+    def assign_evse(self, transaction_pk: int, evse_id: int) -> None:
+        """The transaction's samples stored with an unknown EVSE (UNKNOWN_EVSE) get ``evse_id``."""
         ...
 
 
@@ -94,12 +136,12 @@ class Series:
 
 @dataclass(frozen=True, slots=True)
 class SampleScope:
-    """Whose samples: a transaction's, or a connector's (whatever transaction)."""
+    """Whose samples: a transaction's (ours), or an EVSE's (whatever transaction)."""
 
     tenant_id: str
     transaction_id: int | None = None
     charge_point_id: str | None = None
-    connector_id: int | None = None
+    evse_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,7 +115,7 @@ def reservation_event(
     id_token: IdToken,
     expiry_date: datetime,
     status: ReservationStatus,
-    transaction_id: int | None,
+    transaction_pk: int | None,
     at: datetime,
     correlation_id: str | None = None,
 ) -> DomainEvent:
@@ -131,7 +131,7 @@ def reservation_event(
             "idToken": token_data(id_token),
             "expiryDate": iso(expiry_date),
             "status": status.value,
-            "transactionId": transaction_id,
+            "transactionRef": transaction_pk,
         },
         correlation_id=correlation_id,
     )

@@ -201,12 +201,35 @@ class ChargePointRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ChargingStateRecorded:
+    """A connector whose charging state a transaction changed: as it is now, and the one it had."""
+
+    status: ConnectorStatus
+    previous_charging_state: ChargingState | None
+
+
 class ConnectorRepository(Protocol):
     def record_status(
         self, tenant_id: str, charge_point_id: str, status: ConnectorStatus, received_at: datetime
     ) -> StatusRecorded | None:
         """Store a status report. Returns what it replaced if it is now the connector's latest
         status (None when a newer one was already stored: frames arrive out of order)."""
+        ...
+
+    def record_charging_state(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        evse_id: int,
+        connector_id: int | None,
+        charging_state: ChargingState,
+        at: datetime,
+        received_at: datetime,
+    ) -> list[ChargingStateRecorded]:
+        """A transaction's charging state changed at ``at`` (2.0.1): its connector (unknown:
+        the EVSE's Occupied ones) takes it, each with a history row, unless a newer status is
+        stored. The connectors changed."""
         ...
 
 

@@ -17,5 +17,8 @@ def run(services: JobServices, now: datetime) -> dict[str, Any]:
 
     result = services.stuck_transactions.run(now)
     add_count("TransactionsClosedByCsms", result["closed"])
-    add_count("TransactionsFlagged", result["flagged_rebooted"] + result["flagged_idle"])
+    add_count(
+        "TransactionsFlagged",
+        result["flagged_rebooted"] + result["flagged_deauthorized"] + result["flagged_idle"],
+    )
     return result

@@ -146,17 +146,20 @@ def start_transaction(
             "connectorId must be > 0 for a transaction",
             {"field": "connectorId"},
         )
+    ref = connector_ref(p["connectorId"])
     result = services.transactions.start(
         ctx,
         TransactionStart(
-            connector_id=p["connectorId"],
-            id_tag=p["idTag"],
+            evse_id=ref.evse_id,
+            connector_id=ref.connector_id,
+            id_token=IdToken(p["idTag"]),
             meter_start=p["meterStart"],
             timestamp=parse_datetime(p["timestamp"]),
             reservation_id=p.get("reservationId"),
         ),
         now,
     )
+    # The protocol id of a 1.6 transaction is our id, as a number.
     return {"transactionId": result.transaction.id, "idTagInfo": id_tag_info(result.id_token_info)}
 
 
@@ -168,11 +171,11 @@ def stop_transaction(
     result = services.transactions.stop(
         ctx,
         TransactionStop(
-            transaction_id=p["transactionId"],
+            transaction_id=str(p["transactionId"]),
             meter_stop=p["meterStop"],
             timestamp=parse_datetime(p["timestamp"]),
             reason=p.get("reason"),
-            id_tag=p.get("idTag"),
+            id_token=IdToken(p["idTag"]) if "idTag" in p else None,
             transaction_data=tuple(_samples(raw_data)) if raw_data else (),
             raw_transaction_data=raw_data,
         ),
@@ -189,8 +192,13 @@ def meter_values(services: Services, ctx: ChargerContext, p: dict[str, Any], now
         raise RpcError(
             RpcErrorKind.PROPERTY_CONSTRAINT_VIOLATION, "connectorId must be >= 0", {"field": "connectorId"}
         )
+    transaction_id = p.get("transactionId")
     services.transactions.meter_values(
-        ctx, p["connectorId"], p.get("transactionId"), _samples(p["meterValue"]), now
+        ctx,
+        connector_ref(p["connectorId"]).evse_id,
+        str(transaction_id) if transaction_id is not None else None,
+        _samples(p["meterValue"]),
+        now,
     )
     return {}
 

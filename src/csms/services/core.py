@@ -58,8 +58,8 @@ class ChargePointService:
                         "meterType": info.meter_type,
                         "meterSerialNumber": info.meter_serial_number,
                         "bootReason": info.reason,
-                        # Transactions a rebooted charger may have left open (stuck-transactions).
-                        "openTransactionIds": uow.transactions.open_transaction_ids(ctx.charge_point_id),
+                        # Transactions a rebooted station may have left open (stuck-transactions).
+                        "openTransactionRefs": uow.transactions.open_transaction_ids(ctx.charge_point_id),
                     },
                 )
             )

@@ -1,4 +1,4 @@
-"""Meter values as time series, for a transaction or a connector, raw or downsampled.
+"""Meter values as time series, for a transaction or an EVSE, raw or downsampled.
 
 A series is one (measurand, phase, unit, location): location is part of the key because an
 Inlet and an Outlet register are different meters, and mixing them in one line would be
@@ -117,11 +117,11 @@ class MeterSeriesService:
         where = SampleFilter(tuple(measurands), phase, start, end)
         return SeriesResult(start, end, bucket, self._series(samples, where, bucket))
 
-    def for_connector(
+    def for_evse(
         self,
         scope: TenantScope,
         charge_point_id: str,
-        connector_id: int,
+        evse_id: int,
         *,
         measurands: Sequence[str] = (ENERGY_REGISTER,),
         phase: str | None = None,
@@ -129,13 +129,13 @@ class MeterSeriesService:
         end: datetime | None = None,
         bucket: timedelta | None = None,
     ) -> SeriesResult:
-        """The connector's samples from ``start`` to ``end``: by default the last 24 hours
-        (``end`` defaults to now, ``start`` to 24 hours before ``end``)."""
+        """The EVSE's samples (0: the station's main meter) from ``start`` to ``end``: by default
+        the last 24 hours (``end`` defaults to now, ``start`` to 24 hours before ``end``)."""
         self._stations.require(scope, charge_point_id)
         end = end if end is not None else self._clock.now()
         start = start if start is not None else end - DEFAULT_WINDOW
         _check_range(start, end)
-        samples = SampleScope(scope.tenant_id, charge_point_id=charge_point_id, connector_id=connector_id)
+        samples = SampleScope(scope.tenant_id, charge_point_id=charge_point_id, evse_id=evse_id)
         where = SampleFilter(tuple(measurands), phase, start, end)
         return SeriesResult(start, end, bucket, self._series(samples, where, bucket))
 

@@ -4,8 +4,10 @@ Attribution rules (what operators reconcile against):
 
 - **Days are UTC days.** A range that does not start or end at midnight clips its first and
   last day.
-- **A session counts on the day it started** (every transaction the charger reported, whatever
-  the outcome of its authorisation), and only if it started within the range.
+- **A session counts on the day it started**, and only if it started within the range. A
+  transaction the CSMS refused (its start, or a 2.0.1 update, answered other than Accepted:
+  ``deauthorized``) is not a charging session; the energy a station delivered all the same
+  still counts (it was delivered).
 - **Energy counts when it was delivered.** A transaction's meter register is followed from
   ``meterStart`` through its ``Energy.Active.Import.Register`` samples (Outlet, all phases
   together, Wh or kWh, including ``transactionData``) to ``meterStop``; between two readings

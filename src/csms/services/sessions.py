@@ -3,10 +3,11 @@ stops of transactions the CSMS did not know (recorded by the Core StopTransactio
 
 Energy of a transaction, in Wh:
 
-* closed: ``meterStop - meterStart``;
+* closed: ``meterStop - meterStart`` (None when either is unknown: a 2.0.1 transaction without
+  register readings);
 * open: the latest ``Energy.Active.Import.Register`` sample of the transaction (no phase,
   unit Wh or kWh, taken at or after the start) minus ``meterStart``, rounded to the Wh;
-  None while the charger has sent no such sample.
+  None while the station has sent no such sample.
 
 Both are reported as they are, even when negative (a replaced or reset meter): the API does
 not hide what the charger said.
@@ -20,6 +21,7 @@ from csms.clock import Clock
 from csms.domain.tenancy import TenantScope
 from csms.domain.transactions import (
     SessionQueries,
+    TransactionEventRecord,
     TransactionQuery,
     TransactionRecord,
     UnknownStop,
@@ -45,11 +47,17 @@ class SessionService:
         _check_range(query.start, query.end)
         return self._queries.search(scope.tenant_id, query)
 
-    def get(self, scope: TenantScope, transaction_id: int) -> TransactionRecord:
-        found = self._queries.get(scope.tenant_id, transaction_id)
+    def get(self, scope: TenantScope, transaction_pk: int) -> TransactionRecord:
+        """A transaction by our id."""
+        found = self._queries.get(scope.tenant_id, transaction_pk)
         if found is None:
-            raise NotFound(f"no transaction {transaction_id}")
+            raise NotFound(f"no transaction {transaction_pk}")
         return found
+
+    def events(self, scope: TenantScope, transaction_pk: int) -> list[TransactionEventRecord]:
+        """A transaction's events, in seqNo order (a 1.6 one has its Started and its Ended)."""
+        self.get(scope, transaction_pk)
+        return self._queries.events(scope.tenant_id, transaction_pk)
 
     def unknown_stops(self, scope: TenantScope, query: UnknownStopQuery) -> tuple[list[UnknownStop], int]:
         _check_range(query.start, query.end)

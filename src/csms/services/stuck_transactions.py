@@ -4,13 +4,14 @@ A transaction stays open until its charger's StopTransaction arrives. Some never
 that lost its queue, rebooted, or was replaced), and an open transaction blocks its id tag
 (ConcurrentTx; a superseded one, rule 1, no longer does, even before it is closed) and
 distorts reports. The stuck-transactions job (every 15 minutes) applies
-three rules, in this order, and **never deletes anything**:
+four rules, in this order, and **never deletes anything**:
 
-1. **Superseded: closed.** If the same charger has since started a newer transaction on the
-   same connector (a higher transactionId, allocated later, that did not start earlier), the
-   old one has ended, and its StopTransaction is not coming any more: OCPP 1.6 delivers a
-   charger's transaction messages in order, one CALL at a time, so the older transaction's
-   stop would have been delivered before the newer start (a charger only gives up on it after
+1. **Superseded: closed.** (1.6 transactions only: 2.0.1 events may arrive out of order.)
+   If the same charger has since started a newer transaction on the same connector (a higher
+   transactionId, allocated later, that did not start earlier), the old one has ended, and
+   its StopTransaction is not coming any more: OCPP 1.6 delivers a charger's transaction
+   messages in order, one CALL at a time, so the older transaction's stop would have been
+   delivered before the newer start (a charger only gives up on it after
    its TransactionMessageAttempts). The CSMS closes it: ``stop_timestamp`` = the newer
    transaction's start, ``meter_stop`` = the highest Energy.Active.Import.Register reading of
    the transaction in Wh (else its ``meter_start``), stop reason ``Other``, ``closed_by =
@@ -21,7 +22,13 @@ three rules, in this order, and **never deletes anything**:
    (time for the charger to deliver its queued StopTransactions) and no meter value of the
    transaction arrived after the boot (some chargers resume a transaction across a reboot).
    Flag reason ``charger-rebooted``.
-3. **No activity: flagged.** Nothing about the transaction for ``stuck_transaction_idle_hours``:
+3. **Deauthorized, not stopped: flagged.** The CSMS answered its start (or, 2.0.1, an update)
+   with a status other than Accepted more than ``deauthorized_grace_minutes`` ago, and the
+   station has not stopped it: it should have (1.6 StopTransactionOnInvalidId, 2.0.1
+   TxStopPoint Authorized), or it charges on a token the CSMS refused. Flag reason
+   ``deauthorized-not-stopped``. Its stop, when it comes (reason DeAuthorized), closes it as
+   any other; such a transaction is never a charging session in the reports.
+4. **No activity: flagged.** Nothing about the transaction for ``stuck_transaction_idle_hours``:
    its start (charger time and receipt), the receipt of its latest meter value and of its
    connector's latest status report are all older. Flag reason ``no-activity``.
 
@@ -43,18 +50,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from csms.domain.transactions import StuckTransactionStore
+from csms.domain.transactions import FlagReason, StuckTransactionStore
 
 log = logging.getLogger(__name__)
 
-NO_ACTIVITY = "no-activity"
-CHARGER_REBOOTED = "charger-rebooted"
+NO_ACTIVITY = FlagReason.NO_ACTIVITY.value
+CHARGER_REBOOTED = FlagReason.CHARGER_REBOOTED.value
+DEAUTHORIZED_NOT_STOPPED = FlagReason.DEAUTHORIZED_NOT_STOPPED.value
 
 
 @dataclass(frozen=True, slots=True)
 class StuckTransactionPolicy:
     idle: timedelta
     reboot_grace: timedelta
+    deauthorized_grace: timedelta = timedelta(minutes=15)
     #: Most transactions closed, and flagged per rule, in one run (the next run goes on).
     batch: int = 500
 
@@ -79,10 +88,14 @@ class StuckTransactionService:
                 )
                 errors += 1
         rebooted = self._store.flag_rebooted(now - policy.reboot_grace, now, CHARGER_REBOOTED, policy.batch)
+        deauthorized = self._store.flag_deauthorized(
+            now - policy.deauthorized_grace, now, DEAUTHORIZED_NOT_STOPPED, policy.batch
+        )
         idle = self._store.flag_idle(now - policy.idle, now, NO_ACTIVITY, policy.batch)
         result = {
             "closed": closed,
             "flagged_rebooted": len(rebooted),
+            "flagged_deauthorized": len(deauthorized),
             "flagged_idle": len(idle),
             "errors": errors,
         }

@@ -202,7 +202,7 @@ def evse_meter_values(
     """Samples of the EVSE in any transaction or none. ``to`` defaults to now and
     ``from`` to 24 hours before ``to``; the range may span at most 366 days."""
     scope = caller(router).scope
-    result = _meter_series().for_connector(
+    result = _meter_series().for_evse(
         scope,
         stationId,
         evseId,

@@ -112,8 +112,9 @@ def _day(day: EnergyDay) -> EnergyDayOut:
 @router.get(
     "/reports/energy",
     summary="Energy and sessions per station and UTC day",
-    description=f"{_RANGE}\n\nA session counts on the day it started (every transaction reported, "
-    "whatever its authorisation). Energy counts on the day it was delivered: each transaction's "
+    description=f"{_RANGE}\n\nA session counts on the day it started: every transaction but those "
+    "the CSMS refused (deauthorizedAt set), which are no charging sessions. Energy counts on the day "
+    "it was delivered, refused transactions' too: each transaction's "
     "Energy.Active.Import.Register readings (Outlet, all phases, Wh or kWh) from meterStart to "
     "meterStop, spread evenly between consecutive readings; so an overnight session puts energy on "
     "both days, its days add up to meterStop - meterStart, and an open transaction counts up to its "
