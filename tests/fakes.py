@@ -10,6 +10,13 @@ from itertools import count
 from typing import Any, TypeVar
 
 from csms.domain.connections import ConnectionRecord
+from csms.domain.device_model import (
+    DeviceVariable,
+    VariableAddress,
+    VariableQuery,
+    VariableSource,
+    VariableValue,
+)
 from csms.domain.events import DomainEvent
 from csms.domain.metering import UNKNOWN_EVSE, AddedSamples, MeterSample
 from csms.domain.reservations import UsedReservation
@@ -535,3 +542,65 @@ class FakeStationLookup:
 def stations_where(known: Callable[[str, str], bool] = lambda tenant_id, charge_point_id: True) -> Stations:
     """The services' tenant check over :class:`FakeStationLookup`."""
     return Stations(FakeStationLookup(known))
+
+
+class FakeDeviceModelStore:
+    """The device model in memory: one entry per (tenant, station, attribute), as the PostgreSQL
+    store upserts (metadata a value leaves out keeps what is stored)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, tuple[Any, ...]], DeviceVariable] = {}
+        self.calls: list[tuple[str, str, list[VariableValue], VariableSource]] = []
+
+    def record(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        values: Sequence[VariableValue],
+        source: VariableSource,
+        at: datetime,
+    ) -> None:
+        self.calls.append((tenant_id, charge_point_id, list(values), source))
+        for v in values:
+            key = (tenant_id, charge_point_id, v.address.key())
+            old = self.rows.get(key)
+            self.rows[key] = DeviceVariable(
+                address=v.address,
+                value=v.value,
+                mutability=v.mutability if v.mutability is not None or old is None else old.mutability,
+                persistent=v.persistent if v.persistent is not None or old is None else old.persistent,
+                constant=v.constant if v.constant is not None or old is None else old.constant,
+                characteristics=(
+                    v.characteristics if v.characteristics is not None or old is None else old.characteristics
+                ),
+                known=v.known,
+                source=source,
+                ocpp16_key=v.ocpp16_key if v.ocpp16_key is not None or old is None else old.ocpp16_key,
+                updated_at=at,
+            )
+
+    def find(
+        self, tenant_id: str, charge_point_id: str, addresses: Sequence[VariableAddress]
+    ) -> list[DeviceVariable]:
+        wanted = {a.key() for a in addresses}
+        return [
+            v
+            for (t, cp, key), v in self.rows.items()
+            if (t, cp) == (tenant_id, charge_point_id) and key in wanted
+        ]
+
+    def search(
+        self, tenant_id: str, charge_point_id: str, query: VariableQuery
+    ) -> tuple[list[DeviceVariable], int]:
+        found = sorted(
+            (
+                v
+                for (t, cp, _), v in self.rows.items()
+                if (t, cp) == (tenant_id, charge_point_id)
+                and (query.component is None or v.address.component.name.lower() == query.component.lower())
+                and (query.variable is None or v.address.variable.name.lower() == query.variable.lower())
+                and (query.evse_id is None or v.address.component.evse_id == query.evse_id)
+            ),
+            key=lambda v: v.address.key(),
+        )
+        return found[query.offset : query.offset + query.limit], len(found)

@@ -149,7 +149,7 @@ PROBES: dict[str, list[Call]] = {
         for action, body in COMMAND_BODIES.items()
     },
     "GET /api/v1/stations/{stationId}/commands": ADDRESSED,
-    "GET /api/v1/stations/{stationId}/configuration": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/variables": ADDRESSED,
     "GET /api/v1/commands/{commandId}": ADDRESSED,
     # --- what commands and notifications left on a charger (firmware, local lists, reservations,
     # charging profiles)

@@ -116,12 +116,28 @@ async def test_core_commands_reach_the_charger_and_record_the_outcome(
         "ChangeConfiguration",
         "ChangeConfiguration",
     ]
-    # GetConfiguration is stored as the charger's known configuration, kept current by ChangeConfiguration
-    known = await asyncio.to_thread(operator.get, f"{V1}/stations/CMD-1/configuration")
-    assert [(e["key"], e["value"], e["readonly"], e["known"]) for e in known.body] == [
-        ("Bogus", None, None, False),
-        ("HeartbeatInterval", "120", False, True),
-        ("NumberOfConnectors", "2", True, True),
+    # GetConfiguration is stored in the device model (each key under its 2.0.1 variable, or
+    # component OCPP16 without one), kept current by ChangeConfiguration
+    known = await asyncio.to_thread(operator.get, f"{V1}/stations/CMD-1/variables")
+    assert [
+        (
+            v["component"]["name"],
+            v["variable"]["name"],
+            v["ocpp16Key"],
+            v["value"],
+            v["mutability"],
+            v["known"],
+        )
+        for v in known.body["items"]
+    ] == [
+        ("OCPP16", "Bogus", "Bogus", None, None, False),
+        ("OCPP16", "NumberOfConnectors", "NumberOfConnectors", "2", "ReadOnly", True),
+        ("OCPPCommCtrlr", "HeartbeatInterval", "HeartbeatInterval", "120", "ReadWrite", True),
+    ]
+    assert [v["source"] for v in known.body["items"]] == [
+        "GetConfiguration",
+        "GetConfiguration",
+        "ChangeConfiguration",
     ]
     # and every command is in the audit trail
     listed = await asyncio.to_thread(operator.get, f"{V1}/stations/CMD-1/commands")

@@ -20,7 +20,11 @@ from sqlalchemy import Engine, text
 from websockets.asyncio.client import ClientConnection
 
 from csms.constants import MAX_FRAME_BYTES
+from csms.data.database import PgDatabase
+from csms.data.device_model import PgDeviceModelStore
+from csms.domain.device_model import VariableSource
 from csms.local.stack import LocalStack
+from csms.ocpp16.configuration import configuration_values
 from tests.integration.api_client import ApiClient
 from tests.integration.charger import SimulatedCharger, connected, open_socket
 from tests.integration.command_helpers import get, next_frame, provision, send
@@ -249,14 +253,20 @@ async def test_the_chargers_known_limits_shape_the_list(
     operator: ApiClient, stack: LocalStack, engine: Engine
 ) -> None:
     add_tags(engine, 250)
-    known = (
-        "INSERT INTO charge_point_configuration "
-        "(tenant_id, charge_point_id, key, value, readonly, known, updated_at) "
-        "VALUES ('acme', :cp, :key, :value, true, true, now())"
+    # What the charger's GetConfiguration answer leaves in its device model
+    PgDeviceModelStore(PgDatabase(engine)).record(
+        "acme",
+        CP,
+        configuration_values(
+            [
+                {"key": "SendLocalListMaxLength", "readonly": True, "value": "100"},
+                {"key": "LocalAuthListMaxLength", "readonly": True, "value": "300"},
+            ],
+            [],
+        ),
+        VariableSource.GET_CONFIGURATION,
+        datetime.now(UTC),
     )
-    with engine.begin() as conn:
-        conn.execute(text(known), {"cp": CP, "key": "SendLocalListMaxLength", "value": "100"})
-        conn.execute(text(known), {"cp": CP, "key": "LocalAuthListMaxLength", "value": "300"})
     async with connected(stack, CP, ListCharger) as charger:
         sent = await send(operator, CP, "SendLocalList", {"updateType": "Full"})
         add_tags(engine, 60, prefix="MORE-")

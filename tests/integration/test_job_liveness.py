@@ -17,9 +17,13 @@ from sqlalchemy import Engine, text
 from csms.app import wiring
 from csms.app.scheduled import run
 from csms.aws.clients import client
+from csms.data.database import PgDatabase
+from csms.data.device_model import PgDeviceModelStore
 from csms.domain.connections import ConnectionRecord
+from csms.domain.device_model import VariableSource
 from csms.domain.events import iso
 from csms.local.stack import LocalStack
+from csms.ocpp16.configuration import key_value
 from csms.services.provisioning import ProvisioningService
 from tests.integration.charger import SimulatedCharger, connected
 from tests.integration.event_helpers import stored
@@ -81,15 +85,15 @@ def offline_events(engine: Engine) -> list[dict[str, Any]]:
 
 
 def configure_interval(engine: Engine, charge_point_id: str, seconds: int, at: datetime) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO charge_point_configuration "
-                "(tenant_id, charge_point_id, key, value, readonly, known, updated_at) "
-                "VALUES (:tenant, :cp, 'HeartbeatInterval', :value, false, true, :at)"
-            ),
-            {"tenant": TENANT, "cp": charge_point_id, "value": str(seconds), "at": at},
-        )
+    """What a GetConfiguration answer leaves: the HeartbeatInterval key, mapped onto
+    OCPPCommCtrlr.HeartbeatInterval."""
+    PgDeviceModelStore(PgDatabase(engine)).record(
+        TENANT,
+        charge_point_id,
+        [key_value("HeartbeatInterval", str(seconds), readonly=False)],
+        VariableSource.GET_CONFIGURATION,
+        at,
+    )
 
 
 async def closed_by_server(charger: SimulatedCharger) -> int | None:

@@ -14,18 +14,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Engine, create_engine, text
 
 from csms.data.database import PgDatabase
-from csms.data.migrate import upgrade
+from csms.data.device_model import PgDeviceModelStore
+from csms.data.fleet import PgFleetQueries
+from csms.data.liveness import PgHeartbeatIntervals
+from csms.data.migrate import alembic_config, upgrade
+from csms.domain.device_model import LOCAL_LIST_ENTRIES, VariableSource
 from csms.domain.stations import ChargerContext
 from csms.ocpp16.adapter import ADAPTER
+from csms.ocpp16.configuration import configuration_values
 from csms.ocpp16.registry import Services
 from csms.ocppj.dispatcher import Dispatcher
 from csms.security import hash_password, verify_password
 from csms.services.admission import AdmissionService
 from csms.services.authorization import AuthorizationService
 from csms.services.core import ChargePointService, DataTransferService
+from csms.services.device_model import DeviceModelService
+from csms.services.stations import Stations
 from csms.services.transactions import TransactionService
 from tests.fakes import FakeConnectionStore
 from tests.integration.conftest import rows
@@ -221,10 +229,17 @@ def populate_16(engine: Engine) -> dict[str, Any]:
                 numeric_value=float(value),
                 received_at=at,
             )
-        for key, value, readonly in (
-            ("HeartbeatInterval", "120", False),
-            ("LightIntensity", "40", False),
-            ("NumberOfConnectors", "2", True),
+        for key, value, readonly, known, at in (
+            ("HeartbeatInterval", "120", False, True, T0),
+            # the old key was case-sensitive: the newer of the two stays
+            ("heartbeatinterval", "60", False, True, T0 - timedelta(hours=1)),
+            ("LightIntensity", "40", False, True, T0),
+            ("NumberOfConnectors", "2", True, True, T0),
+            ("LocalAuthListMaxLength", "500", True, True, T0),
+            ("MaxChargingProfilesInstalled", "many", True, True, T0),
+            ("AuthorizationKey", "00112233445566778899", False, True, T0),
+            ("TransactionMessageAttempts", "3", False, True, T0),
+            ("ReserveConnectorZeroSupported", None, None, False, T0),
         ):
             _insert(
                 conn,
@@ -234,7 +249,8 @@ def populate_16(engine: Engine) -> dict[str, Any]:
                 key=key,
                 value=value,
                 readonly=readonly,
-                updated_at=T0,
+                known=known,
+                updated_at=at,
             )
         reservation = _insert(
             conn,
@@ -302,6 +318,35 @@ def answer(dispatcher: Dispatcher[Services], action: str, payload: dict[str, Any
     reply = json.loads(outcome.reply)
     assert reply[0] == 3, reply
     return reply[2]
+
+
+def _variable(
+    component: str,
+    variable: str,
+    value: str | None,
+    mutability: str | None,
+    *,
+    key: str,
+    instance: str = "",
+    limit: int | None = None,
+    known: bool = True,
+) -> dict[str, Any]:
+    return {
+        "component": component,
+        "component_instance": "",
+        "evse_id": -1,
+        "connector_id": -1,
+        "variable": variable,
+        "variable_instance": instance,
+        "attribute_type": "Actual",
+        "value": value,
+        "mutability": mutability,
+        "characteristics": {"maxLimit": limit} if limit is not None else None,
+        "known": known,
+        "source": "Migrated",
+        "ocpp16_key": key,
+        "updated_at": T0,
+    }
 
 
 def test_a_populated_16_database_is_carried_over(scratch_engine: Engine) -> None:
@@ -523,6 +568,40 @@ def test_a_populated_16_database_is_carried_over(scratch_engine: Engine) -> None
     assert rows(scratch_engine, "SELECT transaction_id FROM unknown_transaction_stops") == [
         {"transaction_id": "777"}
     ]
+    # The configuration is the device model: each key under its 2.0.1 variable (a capacity as the
+    # maxLimit of what it counts; one that is not a number, and keys without an equivalent, under
+    # component OCPP16), keeping the key; the credential without its value
+    assert rows(
+        scratch_engine,
+        "SELECT component, component_instance, evse_id, connector_id, variable, variable_instance, "
+        "attribute_type, value, mutability, characteristics, known, source, ocpp16_key, updated_at "
+        "FROM device_model_variables ORDER BY lower(component), lower(variable)",
+    ) == [
+        _variable("LocalAuthListCtrlr", "Entries", None, "ReadOnly", key="LocalAuthListMaxLength", limit=500),
+        _variable("OCPP16", "LightIntensity", "40", "ReadWrite", key="LightIntensity"),
+        _variable(
+            "OCPP16", "MaxChargingProfilesInstalled", "many", "ReadOnly", key="MaxChargingProfilesInstalled"
+        ),
+        _variable("OCPP16", "NumberOfConnectors", "2", "ReadOnly", key="NumberOfConnectors"),
+        _variable("OCPPCommCtrlr", "HeartbeatInterval", "120", "ReadWrite", key="HeartbeatInterval"),
+        _variable(
+            "OCPPCommCtrlr",
+            "MessageAttempts",
+            "3",
+            "ReadWrite",
+            key="TransactionMessageAttempts",
+            instance="TransactionEvent",
+        ),
+        _variable(
+            "ReservationCtrlr",
+            "NonEvseSpecific",
+            None,
+            None,
+            key="ReserveConnectorZeroSupported",
+            known=False,
+        ),
+        _variable("SecurityCtrlr", "BasicAuthPassword", None, "ReadWrite", key="AuthorizationKey"),
+    ]
     # and the refused start is no session in the rolled-up day (its energy stays)
     assert rows(scratch_engine, "SELECT energy_wh, session_count FROM energy_rollup") == [
         {"energy_wh": 8000.0, "session_count": 2}
@@ -582,3 +661,88 @@ def test_a_16_charger_works_against_the_migrated_rows(scratch_engine: Engine) ->
     assert rows(
         scratch_engine, "SELECT status, state FROM connectors WHERE evse_id = 1 AND connector_id = 1"
     ) == [{"status": "Available", "state": "Available"}]
+    # The migrated HeartbeatInterval is the station's heartbeat interval (the liveness job reads
+    # OCPPCommCtrlr.HeartbeatInterval), and a later GetConfiguration answer lands on the same
+    # variable, whatever the key's case
+    intervals = PgHeartbeatIntervals(PgDatabase(scratch_engine))
+    assert intervals.heartbeat_intervals(["CP-A", "CP-B"]) == {"CP-A": 120}
+    device_model = DeviceModelService(
+        PgDeviceModelStore(PgDatabase(scratch_engine)), Stations(PgFleetQueries(PgDatabase(scratch_engine)))
+    )
+    device_model.record(
+        "acme",
+        "CP-A",
+        configuration_values([{"key": "HEARTBEATINTERVAL", "readonly": False, "value": "30"}], []),
+        VariableSource.GET_CONFIGURATION,
+        at,
+    )
+    assert intervals.heartbeat_intervals(["CP-A"]) == {"CP-A": 30}
+    assert rows(
+        scratch_engine,
+        "SELECT variable, value, source, ocpp16_key FROM device_model_variables "
+        "WHERE lower(variable) = 'heartbeatinterval'",
+    ) == [
+        {
+            "variable": "HeartbeatInterval",
+            "value": "30",
+            "source": "GetConfiguration",
+            "ocpp16_key": "HEARTBEATINTERVAL",
+        }
+    ]
+    assert device_model.known("acme", "CP-A", [LOCAL_LIST_ENTRIES])[LOCAL_LIST_ENTRIES].max_limit() == 500
+
+
+def test_the_migrations_go_back_down_with_the_16_data(scratch_engine: Engine) -> None:
+    # Given the populated 1.6 database migrated to head
+    upgrade(scratch_engine, BEFORE)
+    ids = populate_16(scratch_engine)
+    before = {
+        table: rows(scratch_engine, f"SELECT {columns} FROM {table} ORDER BY {order}")
+        for table, columns, order in _ROUND_TRIP
+    }
+    upgrade(scratch_engine)
+
+    # When it goes back down to the revision before the version-neutral model
+    _downgrade(scratch_engine, BEFORE)
+
+    # Then the 1.6 rows are back as they were, except what the neutral model does not keep: a
+    # credential's value, and the older of two keys differing only in case
+    after = {
+        table: rows(scratch_engine, f"SELECT {columns} FROM {table} ORDER BY {order}")
+        for table, columns, order in _ROUND_TRIP
+    }
+    configuration = [
+        {**r, "value": None} if r["key"] == "AuthorizationKey" else r
+        for r in before.pop("charge_point_configuration")
+        if r["key"] != "heartbeatinterval"
+    ]
+    assert after.pop("charge_point_configuration") == configuration
+    assert after == before
+    assert {r["id"] for r in after["transactions"]} == {ids["closed"], ids["open"], ids["refused"]}
+
+
+#: (table, columns, order) of the 1.6 schema compared before upgrading and after downgrading.
+_ROUND_TRIP = (
+    ("charge_points", "id, tenant_id, password_hash, location_id, last_boot_at", "id"),
+    ("connectors", "charge_point_id, connector_id, status, error_code", "charge_point_id, connector_id"),
+    ("connector_status_history", "id, connector_id, status", "id"),
+    ("id_tags", "tenant_id, id_tag, status, parent_id_tag, expiry_date", "id_tag"),
+    (
+        "transactions",
+        "id, charge_point_id, connector_id, id_tag, start_auth_status, meter_start, meter_stop, "
+        "start_timestamp, stop_timestamp, stop_reason, stop_id_tag",
+        "id",
+    ),
+    ("meter_samples", "connector_id, transaction_id, value", "value"),
+    ("unknown_transaction_stops", "transaction_id", "transaction_id"),
+    ("reservations", "id, connector_id, id_tag, parent_id_tag, status, transaction_id", "id"),
+    ("charging_profiles", "id, connector_id, charging_profile_id, status", "id"),
+    ("charge_point_configuration", "charge_point_id, key, value, readonly, known, updated_at", "key"),
+)
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)

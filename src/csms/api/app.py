@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 ROUTERS = (
     "health",
     "stations",
+    "device_model",
     "id_tokens",
     "transactions",
     "meter_values",

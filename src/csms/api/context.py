@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from csms.domain.reservations import Reservation, ReservationStatus
     from csms.domain.smart_charging import ChargingProfile, ProfileQuery
     from csms.domain.tenancy import TenantScope
-    from csms.services.configuration import ConfigurationService
+    from csms.services.device_model import DeviceModelService
     from csms.services.event_feed import EventFeedService
     from csms.services.fleet import FleetService
     from csms.services.id_tokens import IdTokenService
@@ -112,7 +112,7 @@ class ApiServices(Protocol):
     @property
     def commands(self) -> CommandRequests: ...
     @property
-    def configuration(self) -> ConfigurationService: ...
+    def device_model(self) -> DeviceModelService: ...
     @property
     def firmware(self) -> FirmwareTimelines: ...
     @property

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from csms.domain.connections import ConnectionStore
     from csms.jobs.context import JobServices
     from csms.services.commands import CommandService
-    from csms.services.configuration import ConfigurationService
+    from csms.services.device_model import DeviceModelService
     from csms.services.event_feed import EventFeedService
     from csms.services.event_relay import EventRelay
     from csms.services.firmware import FirmwareService
@@ -76,8 +76,8 @@ class _ApiServices:
         return wiring.commands()
 
     @property
-    def configuration(self) -> ConfigurationService:
-        return wiring.configuration()
+    def device_model(self) -> DeviceModelService:
+        return wiring.device_model()
 
     @property
     def firmware(self) -> FirmwareService:

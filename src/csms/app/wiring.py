@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from csms.aws.connections import DynamoConnectionStore
     from csms.aws.gateway import ApiGatewaySender
     from csms.aws.users import CognitoUsers
-    from csms.data.configuration import PgConfigurationStore
     from csms.data.database import PgDatabase
     from csms.data.events import PgEventLog
     from csms.domain.events import DomainEvent
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
     from csms.ocppj.frames import CallError, CallResult
     from csms.services.admission import AdmissionService
     from csms.services.commands import CommandService
-    from csms.services.configuration import ConfigurationService
+    from csms.services.device_model import DeviceModelService
     from csms.services.event_feed import EventFeedService
     from csms.services.event_relay import EventRelay
     from csms.services.firmware import FirmwareService
@@ -279,17 +278,11 @@ def _sender_for(endpoint: str) -> ApiGatewaySender:
 
 
 @cache
-def configuration_store() -> PgConfigurationStore:
-    from csms.data.configuration import PgConfigurationStore
+def device_model() -> DeviceModelService:
+    from csms.data.device_model import PgDeviceModelStore
+    from csms.services.device_model import DeviceModelService
 
-    return PgConfigurationStore(database())
-
-
-@cache
-def configuration() -> ConfigurationService:
-    from csms.services.configuration import ConfigurationService
-
-    return ConfigurationService(configuration_store(), stations())
+    return DeviceModelService(PgDeviceModelStore(database()), stations())
 
 
 @cache
@@ -317,7 +310,7 @@ def commands(clock_override: Clock | None = None) -> CommandService:
         connections(),
         (lambda: _sender_for(endpoint)) if endpoint else _no_sender,
         registry(
-            configuration_store(),
+            device_model(),
             local_lists=local_lists(),
             reservations=reservations(),
             charging_profiles=smart_charging(),

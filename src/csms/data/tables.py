@@ -250,13 +250,13 @@ meter_samples = Table(
 )
 
 __all__ = [
-    "charge_point_configuration",
     "charge_point_events",
     "charge_points",
     "charging_profiles",
     "commands",
     "connector_status_history",
     "connectors",
+    "device_model_variables",
     "domain_events",
     "energy_rollup",
     "energy_rollup_days",
@@ -296,17 +296,33 @@ commands = Table(
     Column("late_response_at", TS),
 )
 
-charge_point_configuration = Table(
-    "charge_point_configuration",
+#: The device model: one row per attribute (absent instances '', absent EVSE/connector -1).
+#: Unique by ux_device_model_variables (charge_point_id, lower(component),
+#: lower(component_instance), evse_id, connector_id, lower(variable), lower(variable_instance),
+#: attribute_type), an expression index of migration 0013.
+device_model_variables = Table(
+    "device_model_variables",
     metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, ForeignKey("charge_points.id", ondelete="CASCADE"), nullable=False),
-    Column("key", Text, nullable=False),
+    Column("component", Text, nullable=False),
+    Column("component_instance", Text, nullable=False, server_default=""),
+    Column("evse_id", Integer, nullable=False, server_default="-1"),
+    Column("connector_id", Integer, nullable=False, server_default="-1"),
+    Column("variable", Text, nullable=False),
+    Column("variable_instance", Text, nullable=False, server_default=""),
+    Column("attribute_type", Text, nullable=False, server_default="Actual"),
     Column("value", Text),
-    Column("readonly", Boolean),
+    Column("mutability", Text),
+    Column("persistent", Boolean),
+    Column("constant", Boolean),
+    # None is SQL NULL (not JSON null): the upsert keeps stored characteristics when none are given.
+    Column("characteristics", JSONB(none_as_null=True)),
     Column("known", Boolean, nullable=False, server_default="true"),
+    Column("source", Text, nullable=False),
+    Column("ocpp16_key", Text),
     Column("updated_at", TS, nullable=False),
-    PrimaryKeyConstraint("charge_point_id", "key"),
 )
 
 charge_point_events = Table(

@@ -11,18 +11,24 @@ from typing import Any
 from ocpp.v16.enums import Action
 
 from csms.domain.commands import Command, CommandStatus, Outcome
-from csms.domain.device_model import ConfigurationStore
+from csms.domain.device_model import (
+    LOCAL_LIST_ENTRIES,
+    LOCAL_LIST_ITEMS_PER_MESSAGE,
+    VariableSource,
+)
 from csms.domain.local_list import UpdateType
 from csms.domain.reservations import NewReservation
 from csms.domain.smart_charging import ClearCriteria, ProfileSpec
 from csms.domain.tokens import IdToken
 from csms.errors import InvalidInput
+from csms.ocpp16.configuration import configuration_values, key_value
 from csms.ocpp16.local_list import entries_16, frames
 from csms.ocpp16.mapping import connector_ref
 from csms.ocpp16.schemas import SCHEMAS
 from csms.ocppj.errors import RpcError
 from csms.ocppj.times import parse_datetime
 from csms.services.commands import ActionSpec, CommandRegistry, always_accepted, status_outcome
+from csms.services.device_model import DeviceModelService
 from csms.services.local_list import LocalListService
 from csms.services.reservations import ReservationService
 from csms.services.smart_charging import SmartChargingService
@@ -45,15 +51,18 @@ def validate_response(action: str, payload: dict[str, Any]) -> None:
 # --- Core profile ----------------------------------------------------------------------------
 
 
-def core(configuration: ConfigurationStore) -> list[ActionSpec]:
+def core(device_model: DeviceModelService) -> list[ActionSpec]:
+    """The Core profile's commands. GetConfiguration and ChangeConfiguration answers go into the
+    device model, each key mapped onto its 2.0.1 variable (csms.ocpp16.configuration)."""
+
     def change_configuration(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
         status = payload["status"]
         if status in ("Accepted", "RebootRequired"):
-            configuration.set_value(
+            device_model.record(
                 command.tenant_id,
                 command.charge_point_id,
-                command.request["key"],
-                command.request["value"],
+                [key_value(command.request["key"], command.request["value"])],
+                VariableSource.CHANGE_CONFIGURATION,
                 now,
             )
             reason = "reboot required" if status == "RebootRequired" else None
@@ -61,11 +70,11 @@ def core(configuration: ConfigurationStore) -> list[ActionSpec]:
         return Outcome(CommandStatus.REJECTED, f"charger answered {status}")
 
     def get_configuration(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
-        configuration.store_report(
+        device_model.record(
             command.tenant_id,
             command.charge_point_id,
-            payload.get("configurationKey", []),
-            payload.get("unknownKey", []),
+            configuration_values(payload.get("configurationKey", []), payload.get("unknownKey", [])),
+            VariableSource.GET_CONFIGURATION,
             now,
         )
         return Outcome(CommandStatus.ACCEPTED)
@@ -122,9 +131,11 @@ _LIST_REFUSALS = {
 }
 
 
-def local_auth_list(local_lists: LocalListService, configuration: ConfigurationStore) -> list[ActionSpec]:
-    """SendLocalList (derived from the tenant's id tags, split into frames under 32 KB, see
-    csms.ocpp16.local_list) and GetLocalListVersion."""
+def local_auth_list(local_lists: LocalListService, device_model: DeviceModelService) -> list[ActionSpec]:
+    """SendLocalList (derived from the tenant's id tokens, split into frames under 32 KB, see
+    csms.ocpp16.local_list) and GetLocalListVersion. What the charger said it holds
+    (LocalAuthListMaxLength, SendLocalListMaxLength: LocalAuthListCtrlr.Entries' maxLimit and
+    LocalAuthListCtrlr.ItemsPerMessage in the device model) shapes the list."""
 
     def expand(command: Command) -> list[dict[str, Any]]:
         # The stored request is the operator's (updateType, idTags); the frames replace it.
@@ -136,18 +147,17 @@ def local_auth_list(local_lists: LocalListService, configuration: ConfigurationS
             body.get("idTags"),
             command.created_at,
         )
-        known = {
-            e.key: e.value
-            for e in configuration.entries(command.tenant_id, command.charge_point_id)
-            if e.known and e.value is not None
-        }
-        capacity = _int_or_none(known.get("LocalAuthListMaxLength"))
+        known = device_model.known(
+            command.tenant_id, command.charge_point_id, [LOCAL_LIST_ENTRIES, LOCAL_LIST_ITEMS_PER_MESSAGE]
+        )
+        entries, per_message = known.get(LOCAL_LIST_ENTRIES), known.get(LOCAL_LIST_ITEMS_PER_MESSAGE)
+        capacity = entries.max_limit() if entries is not None else None
         held = len(entries_16(plan))
         if plan.update_type is UpdateType.FULL and capacity is not None and held > capacity:
             raise InvalidInput(
                 f"the list has {held} id tags; the charger holds at most {capacity} (LocalAuthListMaxLength)"
             )
-        return frames(plan, max_entries=_int_or_none(known.get("SendLocalListMaxLength")))
+        return frames(plan, max_entries=per_message.int_value() if per_message is not None else None)
 
     def send_local_list(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
         version = command.request["listVersion"]
@@ -175,13 +185,6 @@ def local_auth_list(local_lists: LocalListService, configuration: ConfigurationS
         ActionSpec(Action.send_local_list, send_local_list, on_failure=send_local_list_failed, expand=expand),
         ActionSpec(Action.get_local_list_version, get_local_list_version),
     ]
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 # --- Reservation profile -----------------------------------------------------------------------
@@ -319,7 +322,7 @@ def remote_trigger() -> list[ActionSpec]:
 
 
 def registry(
-    configuration: ConfigurationStore,
+    device_model: DeviceModelService,
     *,
     local_lists: LocalListService,
     reservations: ReservationService,
@@ -328,9 +331,9 @@ def registry(
     """Every server-initiated action this CSMS can send, from all six 1.6 feature profiles."""
     commands = CommandRegistry()
     for spec in (
-        *core(configuration),
+        *core(device_model),
         *firmware_management(),
-        *local_auth_list(local_lists, configuration),
+        *local_auth_list(local_lists, device_model),
         *reservation(reservations),
         *smart_charging(charging_profiles),
         *remote_trigger(),

@@ -1,12 +1,13 @@
 """Liveness: chargers that went offline without a ``$disconnect`` saying so.
 
 Every frame a charger sends records ``last_seen`` on its connection (DynamoDB, ADR 0004), and
-OCPP 1.6 makes a charger send at least a Heartbeat every HeartbeatInterval. The liveness job
+OCPP makes a station send at least a Heartbeat every heartbeat interval. The liveness job
 (every 5 minutes) applies one rule per charger with a current connection:
 
 * **silent**: its last frame is older than ``2 x HeartbeatInterval + slack``. The interval is
-  the one the charger was told at boot (``Settings.heartbeat_interval``) unless its stored
-  configuration says otherwise (:meth:`csms.data.liveness.PgHeartbeatIntervals.heartbeat_intervals`).
+  the one the charger was told at boot (``Settings.heartbeat_interval``) unless its device
+  model says otherwise: ``OCPPCommCtrlr.HeartbeatInterval``, where a 1.6 charger's
+  HeartbeatInterval key is (:meth:`csms.data.liveness.PgHeartbeatIntervals.heartbeat_intervals`).
 * Then API Gateway is asked about the connection (``GET @connections/{id}``):
 
   - **gone** (API Gateway no longer knows it; its ``$disconnect`` was lost): the record is

@@ -485,24 +485,4 @@ def list_commands(
     return Page[CommandOut](items=[_out(c) for c in commands], total=total, limit=limit, offset=offset)
 
 
-class ConfigurationEntryOut(ApiModel):
-    key: str
-    value: str | None
-    readonly: bool | None
-    known: bool = Field(description="false for keys the charger reported as unknown")
-    updated_at: UtcDatetime
-
-
-@router.get(
-    "/stations/<stationId>/configuration",
-    summary="The charger's known configuration (from GetConfiguration and ChangeConfiguration)",
-    tags=["charge points"],
-    responses={200: {"description": "the known keys"}, **error_responses(401, 404, 422)},
-)
-def configuration(stationId: StationId) -> list[ConfigurationEntryOut]:
-    scope = caller(router).scope
-    entries = services(router).configuration.entries(scope, stationId)
-    return [ConfigurationEntryOut.model_validate(e, from_attributes=True) for e in entries]
-
-
 __all__ = ["ACTIONS", "datetime", "router"]
