@@ -26,6 +26,13 @@ pytestmark = pytest.mark.integration
 API_KEY = b"integration-test-signing-key-0123456789"
 
 TABLES = (
+    "security_events",
+    "device_events",
+    "customer_information",
+    "charging_limits",
+    "ev_charging_needs",
+    "reservations",
+    "charge_point_events",
     "energy_rollup",
     "energy_rollup_days",
     "domain_events",

@@ -191,12 +191,26 @@ def dispatcher(protocol: str) -> Dispatcher[Any]:
     charge_points = ChargePointService(db, connections(), s.heartbeat_interval)
     data_transfer = DataTransferService(s.data_transfer_vendors)
     if protocol == OCPP201:
+        from csms.data.charging_limits import PgChargingLimits
+        from csms.data.diagnostics import PgCustomerInformation, PgDeviceEvents
+        from csms.data.security import PgSecurityEvents
         from csms.ocpp201 import registry as v201
         from csms.ocpp201.adapter import ADAPTER as ADAPTER_201
+        from csms.services.charging_limits import ChargingLimitService
+        from csms.services.diagnostics import DiagnosticsService
+        from csms.services.security import SecurityEventService
 
         return Dispatcher(
             ADAPTER_201,
-            v201.Services(charge_points=charge_points, data_transfer=data_transfer),
+            v201.Services(
+                charge_points=charge_points,
+                data_transfer=data_transfer,
+                security=SecurityEventService(PgSecurityEvents(db), stations()),
+                diagnostics=DiagnosticsService(PgDeviceEvents(db), PgCustomerInformation(db), stations()),
+                firmware=firmware(),
+                reservations=reservations(),
+                charging_limits=ChargingLimitService(PgChargingLimits(db), stations()),
+            ),
             answers=_answer,
         )
     if protocol != OCPP16:

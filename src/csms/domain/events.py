@@ -461,6 +461,62 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
             }
         ),
     ),
+    "SecurityEventReceived": EventSpec(
+        1,
+        "A station reported a security event (OCPP 2.0.1 SecurityEventNotification): type is "
+        "OCPP's name for it (e.g. FirmwareUpdated, InvalidCsmsCertificate, SettingSystemTime) or "
+        "the vendor's; timestamp is the station's. A retried report produces no second event.",
+        _object({"type": {"type": "string"}, "timestamp": _TIME, "techInfo": _STR_OR_NULL}),
+    ),
+    "DeviceEventsReported": EventSpec(
+        1,
+        "A station reported events of its components (OCPP 2.0.1 NotifyEvent): a monitored "
+        "variable crossed a threshold (trigger Alerting), changed (Delta) or is reported "
+        "periodically. events holds the items not reported before (a retried frame produces no "
+        "second event); cleared says a problem reported earlier is gone.",
+        _object(
+            {
+                "events": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "eventId": _INT,
+                            "timestamp": _TIME,
+                            "trigger": {"type": "string"},
+                            "actualValue": {"type": "string"},
+                            "component": {"type": "string"},
+                            "componentInstance": _STR_OR_NULL,
+                            "evseId": _INT_OR_NULL,
+                            "connectorId": _INT_OR_NULL,
+                            "variable": {"type": "string"},
+                            "variableInstance": _STR_OR_NULL,
+                            "notificationType": {"type": "string"},
+                            "cause": _INT_OR_NULL,
+                            "techCode": _STR_OR_NULL,
+                            "techInfo": _STR_OR_NULL,
+                            "cleared": {"type": ["boolean", "null"]},
+                            "transactionId": _STR_OR_NULL,
+                        }
+                    ),
+                }
+            }
+        ),
+    ),
+    "ChargingLimitChanged": EventSpec(
+        1,
+        "A station reported that a source outside the CSMS (EMS, SO, CSO, Other) limits it or "
+        "one of its EVSEs (OCPP 2.0.1 NotifyChargingLimit; schedules as the station sent them), "
+        "or no longer does (ClearedChargingLimit: cleared true). evseId null: the whole station.",
+        _object(
+            {
+                "source": {"type": "string"},
+                "evseId": _INT_OR_NULL,
+                "isGridCritical": {"type": ["boolean", "null"]},
+                "cleared": {"type": "boolean"},
+                "schedules": {"type": "array", "items": {"type": "object"}},
+            }
+        ),
+    ),
 }
 
 ENVELOPE_SCHEMA: Final[dict[str, Any]] = _object(

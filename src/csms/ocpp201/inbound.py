@@ -11,9 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from csms.domain.charging_limits import ChargingLimit, ChargingNeeds
+from csms.domain.diagnostics import ComponentVariable, CustomerInformationPart, DeviceEvent
 from csms.domain.events import iso
+from csms.domain.security import SecurityEvent
 from csms.domain.stations import BootInfo, ChargerContext
 from csms.ocpp201.registry import Services, on
+from csms.ocppj.times import parse_datetime
 
 # --- B: provisioning ------------------------------------------------------------------------
 
@@ -59,3 +63,156 @@ def data_transfer(
     if result.data is None:
         return {"status": result.status.value}
     return {"status": result.status.value, "data": result.data}
+
+
+# --- A: security ------------------------------------------------------------------------------
+
+
+@on("SecurityEventNotification", before_acceptance=True)
+def security_event_notification(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    services.security.record(
+        ctx,
+        SecurityEvent(type=p["type"], timestamp=parse_datetime(p["timestamp"]), tech_info=p.get("techInfo")),
+        now,
+    )
+    return {}
+
+
+# --- H: reservation ---------------------------------------------------------------------------
+
+
+@on("ReservationStatusUpdate")
+def reservation_status_update(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    # An unknown or already ended reservation changes nothing; the answer is the same (the
+    # station needs no opinion from us to have removed it).
+    services.reservations.station_update(
+        ctx, p["reservationId"], p["reservationUpdateStatus"] == "Expired", now
+    )
+    return {}
+
+
+# --- K: smart charging, what the station reports -------------------------------------------------
+
+
+@on("NotifyChargingLimit")
+def notify_charging_limit(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    limit = p["chargingLimit"]
+    services.charging_limits.limit_set(
+        ctx,
+        ChargingLimit(
+            source=limit["chargingLimitSource"],
+            evse_id=p.get("evseId"),
+            is_grid_critical=limit.get("isGridCritical"),
+            schedules=tuple(p.get("chargingSchedule", ())),
+        ),
+        now,
+    )
+    return {}
+
+
+@on("ClearedChargingLimit")
+def cleared_charging_limit(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    services.charging_limits.limit_cleared(ctx, p["chargingLimitSource"], p.get("evseId"), now)
+    return {}
+
+
+@on("NotifyEVChargingNeeds")
+def notify_ev_charging_needs(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    needs = p["chargingNeeds"]
+    departure = needs.get("departureTime")
+    services.charging_limits.needs(
+        ctx,
+        ChargingNeeds(
+            evse_id=p["evseId"],
+            requested_energy_transfer=needs["requestedEnergyTransfer"],
+            departure_time=parse_datetime(departure) if departure else None,
+            max_schedule_tuples=p.get("maxScheduleTuples"),
+            parameters=needs.get("acChargingParameters") or needs.get("dcChargingParameters"),
+        ),
+        now,
+    )
+    # Stored for load management; no schedule is computed for a vehicle's needs (yet), so the
+    # station keeps to its own profiles (K15: Rejected = no schedule will follow).
+    return {"status": "Rejected", "statusInfo": {"reasonCode": "NoSchedule"}}
+
+
+# --- L: firmware management -------------------------------------------------------------------
+
+
+@on("FirmwareStatusNotification", before_acceptance=True)
+def firmware_status_notification(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    services.firmware.firmware_status(ctx, p["status"], now)
+    return {}
+
+
+# --- N: diagnostics ---------------------------------------------------------------------------
+
+
+@on("LogStatusNotification", before_acceptance=True)
+def log_status_notification(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    services.firmware.diagnostics_status(ctx, p["status"], now)
+    return {}
+
+
+def _device_event(item: dict[str, Any]) -> DeviceEvent:
+    component, variable = item["component"], item["variable"]
+    evse = component.get("evse") or {}
+    return DeviceEvent(
+        event_id=item["eventId"],
+        timestamp=parse_datetime(item["timestamp"]),
+        trigger=item["trigger"],
+        actual_value=item["actualValue"],
+        where=ComponentVariable(
+            component=component["name"],
+            variable=variable["name"],
+            component_instance=component.get("instance"),
+            variable_instance=variable.get("instance"),
+            evse_id=evse.get("id"),
+            connector_id=evse.get("connectorId"),
+        ),
+        notification_type=item["eventNotificationType"],
+        cause=item.get("cause"),
+        tech_code=item.get("techCode"),
+        tech_info=item.get("techInfo"),
+        cleared=item.get("cleared"),
+        transaction_id=item.get("transactionId"),
+        variable_monitoring_id=item.get("variableMonitoringId"),
+    )
+
+
+@on("NotifyEvent", before_acceptance=True)
+def notify_event(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+    services.diagnostics.device_events(ctx, [_device_event(item) for item in p["eventData"]], now)
+    return {}
+
+
+@on("NotifyCustomerInformation")
+def notify_customer_information(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    services.diagnostics.customer_information(
+        ctx,
+        CustomerInformationPart(
+            request_id=p["requestId"],
+            seq_no=p["seqNo"],
+            to_be_continued=p.get("tbc", False),
+            generated_at=parse_datetime(p["generatedAt"]),
+            data=p["data"],
+        ),
+        now,
+    )
+    return {}

@@ -6,7 +6,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from csms.ocppj.registry import InboundTable
+from csms.services.charging_limits import ChargingLimitService
 from csms.services.core import ChargePointService, DataTransferService
+from csms.services.diagnostics import DiagnosticsService
+from csms.services.firmware import FirmwareService
+from csms.services.reservations import ReservationService
+from csms.services.security import SecurityEventService
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +20,11 @@ class Services:
 
     charge_points: ChargePointService
     data_transfer: DataTransferService
+    security: SecurityEventService
+    diagnostics: DiagnosticsService
+    firmware: FirmwareService
+    reservations: ReservationService
+    charging_limits: ChargingLimitService
 
 
 INBOUND: Final = InboundTable[Services]()

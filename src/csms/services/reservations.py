@@ -27,6 +27,7 @@ from csms.domain.reservations import (
     ReservationStatus,
     ReservationStore,
 )
+from csms.domain.stations import ChargerContext
 from csms.domain.tenancy import TenantScope
 from csms.errors import Conflict, InvalidInput, NotFound
 from csms.services.stations import Stations
@@ -66,6 +67,16 @@ class ReservationService:
 
     def cancelled(self, reservation_id: int, now: datetime) -> None:
         self._store.transition(reservation_id, OPEN, ReservationStatus.CANCELLED, now)
+
+    def station_update(self, ctx: ChargerContext, reservation_id: int, expired: bool, now: datetime) -> bool:
+        """The station ended one of its reservations on its own (2.0.1 ReservationStatusUpdate):
+        it expired, or the station removed it (an EVSE went out of order). False if it is not an
+        open reservation of this station (unknown, another station's, ended already)."""
+        found = self._store.get(ctx.tenant_id, reservation_id)
+        if found is None or found.charge_point_id != ctx.charge_point_id:
+            return False
+        to = ReservationStatus.EXPIRED if expired else ReservationStatus.CANCELLED
+        return self._store.transition(reservation_id, OPEN, to, now)
 
     def expire_reservations(self, now: datetime) -> int:
         """Mark open reservations past their expiry date ``expired`` (the scheduled job; the

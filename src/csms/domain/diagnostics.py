@@ -1,0 +1,102 @@
+"""Diagnostics: what stations report about their components (2.0.1 NotifyEvent: a monitored
+variable crossed a threshold, changed, or is reported periodically) and the customer data
+they hold (NotifyCustomerInformation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from csms.domain.events import DomainEvent
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentVariable:
+    """Where in a station's device model something is: a variable of a component."""
+
+    component: str
+    variable: str
+    component_instance: str | None = None
+    variable_instance: str | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvent:
+    """One NotifyEvent item."""
+
+    event_id: int
+    timestamp: datetime
+    #: Alerting (a threshold was crossed), Delta (a value changed) or Periodic.
+    trigger: str
+    actual_value: str
+    where: ComponentVariable
+    #: HardWiredNotification, HardWiredMonitor, PreconfiguredMonitor or CustomMonitor.
+    notification_type: str
+    cause: int | None = None
+    tech_code: str | None = None
+    tech_info: str | None = None
+    #: The problem this event reported earlier is gone.
+    cleared: bool | None = None
+    transaction_id: str | None = None
+    variable_monitoring_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDeviceEvent:
+    id: int
+    event: DeviceEvent
+    received_at: datetime
+
+
+class DeviceEventStore(Protocol):
+    def add(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        events: list[DeviceEvent],
+        received_at: datetime,
+        announce: Callable[[list[DeviceEvent]], DomainEvent],
+    ) -> list[DeviceEvent]:
+        """Store the events not stored before (a retried frame repeats them: the same event id
+        and timestamp) and, in the same transaction, ``announce(new ones)`` if there are any;
+        returns the new ones."""
+        ...
+
+    def search(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        component: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[StoredDeviceEvent], int]:
+        """Newest first (by the station's timestamp), with the total."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerInformationPart:
+    """One part of a station's answer to a CustomerInformation request."""
+
+    request_id: int
+    seq_no: int
+    #: More parts follow.
+    to_be_continued: bool
+    generated_at: datetime
+    data: str
+
+
+class CustomerInformationStore(Protocol):
+    def add(
+        self, tenant_id: str, charge_point_id: str, part: CustomerInformationPart, received_at: datetime
+    ) -> bool:
+        """Store a part; False if it was stored before (a retried frame)."""
+        ...
+
+    def parts(self, tenant_id: str, charge_point_id: str, request_id: int) -> list[CustomerInformationPart]:
+        """The parts of one request received so far, in sequence order."""
+        ...
