@@ -24,7 +24,7 @@ from tests.integration.charger import open_socket
 DATETIME_201 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$")
 
 
-def now() -> str:
+def ocpp_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -4,7 +4,7 @@ availability, data transfer and the 2.0.1 RPC framework's errors."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from ocpp.v16 import call as call16
@@ -18,7 +18,8 @@ from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
 from tests.integration.charger import connected, open_socket, raw_exchange
 from tests.integration.conftest import rows
-from tests.integration.station201 import check_201, connected_201
+from tests.integration.event_helpers import stored
+from tests.integration.station201 import check_201, connected_201, ocpp_now
 
 pytestmark = pytest.mark.integration
 
@@ -177,3 +178,81 @@ async def test_basic_auth_is_required_as_for_1_6(stack: LocalStack, station: str
     with pytest.raises(InvalidStatus) as wrong:
         await open_socket(stack, station, subprotocols=["ocpp2.0.1"], password="not-the-password-at-all")
     assert wrong.value.response.status_code == 401
+
+
+async def test_connector_status_arrives_by_status_notification_and_by_notify_event(
+    stack: LocalStack, engine: Engine, station: str
+) -> None:
+    at = ocpp_now()
+    availability = {
+        "event_id": 11,
+        "timestamp": at,
+        "trigger": "Delta",
+        "actual_value": "Faulted",
+        "event_notification_type": "HardWiredNotification",
+        "component": {"name": "Connector", "evse": {"id": 2, "connector_id": 1}},
+        "variable": {"name": "AvailabilityState"},
+    }
+    async with connected_201(stack, station, password=PASSWORD) as cs:
+        await cs.call(a_boot(), suppress=False)
+        await cs.call(
+            call.StatusNotification(timestamp=at, connector_status="Occupied", evse_id=1, connector_id=1),
+            suppress=False,
+        )
+        await cs.call(
+            call.StatusNotification(timestamp=at, connector_status="Available", evse_id=1, connector_id=2),
+            suppress=False,
+        )
+        await cs.call(call.NotifyEvent(generated_at=at, seq_no=0, event_data=[availability]), suppress=False)
+    assert rows(
+        engine,
+        "SELECT evse_id, connector_id, status, state, charging_state, error_code FROM connectors "
+        "ORDER BY evse_id, connector_id",
+    ) == [
+        {
+            "evse_id": 1,
+            "connector_id": 1,
+            "status": "Occupied",
+            "state": "Occupied",
+            "charging_state": None,
+            "error_code": None,
+        },
+        {
+            "evse_id": 1,
+            "connector_id": 2,
+            "status": "Available",
+            "state": "Available",
+            "charging_state": None,
+            "error_code": None,
+        },
+        {
+            "evse_id": 2,
+            "connector_id": 1,
+            "status": "Faulted",
+            "state": "Faulted",
+            "charging_state": None,
+            "error_code": None,
+        },
+    ]
+    changed = stored(engine, "ConnectorStatusChanged")
+    assert [(e["data"]["evseId"], e["data"]["connectorId"], e["data"]["state"]) for e in changed] == [
+        (1, 1, "Occupied"),
+        (1, 2, "Available"),
+        (2, 1, "Faulted"),
+    ]
+
+
+async def test_a_pending_station_may_report_its_connectors(
+    stack: LocalStack, provisioning: ProvisioningService, engine: Engine
+) -> None:
+    provisioning.add_charger("CS-P2", "t1", datetime.now(UTC), password=PASSWORD)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE charge_points SET registration_status = 'Pending'"))
+    async with connected_201(stack, "CS-P2", password=PASSWORD) as cs:
+        await cs.call(
+            call.StatusNotification(
+                timestamp=ocpp_now(), connector_status="Available", evse_id=1, connector_id=1
+            ),
+            suppress=False,
+        )
+    assert rows(engine, "SELECT state FROM connectors") == [{"state": "Available"}]

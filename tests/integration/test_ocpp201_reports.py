@@ -17,7 +17,7 @@ from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
 from tests.integration.conftest import rows
 from tests.integration.event_helpers import stored
-from tests.integration.station201 import connected_201, now
+from tests.integration.station201 import connected_201, ocpp_now
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +39,7 @@ async def send_twice(cs: Any, request: Any) -> list[Any]:
 async def test_security_events_are_kept_once_and_announced(
     stack: LocalStack, engine: Engine, station: str
 ) -> None:
-    at = now()
+    at = ocpp_now()
     async with connected_201(stack, station, password=PASSWORD) as cs:
         await send_twice(
             cs, call.SecurityEventNotification(type="TamperDetectionActivated", timestamp=at, tech_info="lid")
@@ -72,7 +72,7 @@ def an_event(event_id: int, timestamp: str, **overrides: Any) -> dict[str, Any]:
 async def test_device_events_are_stored_and_a_retry_announces_nothing_new(
     stack: LocalStack, engine: Engine, station: str
 ) -> None:
-    at = now()
+    at = ocpp_now()
     first = call.NotifyEvent(
         generated_at=at, seq_no=0, event_data=[an_event(1, at), an_event(2, at, cleared=True)]
     )
@@ -129,7 +129,7 @@ async def test_device_events_are_stored_and_a_retry_announces_nothing_new(
 async def test_customer_information_parts_are_kept_in_order(
     stack: LocalStack, engine: Engine, station: str
 ) -> None:
-    at = now()
+    at = ocpp_now()
     async with connected_201(stack, station, password=PASSWORD) as cs:
         await cs.call(
             call.NotifyCustomerInformation(data="part two", seq_no=1, generated_at=at, request_id=7),
@@ -259,7 +259,7 @@ async def test_a_station_ends_its_own_reservations_and_not_others(
         for cp in (station, station, "CS-OTHER"):
             conn.execute(
                 text(
-                    "INSERT INTO reservations (tenant_id, charge_point_id, connector_id, id_tag, "
+                    "INSERT INTO reservations (tenant_id, charge_point_id, evse_id, id_tag, "
                     "expiry_date, "
                     "status, created_at, updated_at) "
                     "VALUES ('t1', :cp, 1, 'TAG', :expiry, 'active', now(), now())"

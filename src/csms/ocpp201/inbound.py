@@ -15,8 +15,9 @@ from csms.domain.charging_limits import ChargingLimit, ChargingNeeds
 from csms.domain.diagnostics import ComponentVariable, CustomerInformationPart, DeviceEvent
 from csms.domain.events import iso
 from csms.domain.security import SecurityEvent
-from csms.domain.stations import BootInfo, ChargerContext
+from csms.domain.stations import AvailabilityState, BootInfo, ChargerContext, ConnectorStatus
 from csms.ocpp201.registry import Services, on
+from csms.ocppj.errors import RpcError, RpcErrorKind
 from csms.ocppj.times import parse_datetime
 
 # --- B: provisioning ------------------------------------------------------------------------
@@ -50,6 +51,45 @@ def boot_notification(
 @on("Heartbeat", before_acceptance=True)
 def heartbeat(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {"currentTime": iso(services.charge_points.heartbeat(ctx, now))}
+
+
+@on("StatusNotification", before_acceptance=True)
+def status_notification(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    # Tolerated while Pending: real stations report their connectors before they are accepted.
+    for name in ("evseId", "connectorId"):
+        if p[name] < 0:
+            raise RpcError(
+                RpcErrorKind.PROPERTY_CONSTRAINT_VIOLATION, f"{name} must be >= 0", {"field": name}
+            )
+    _availability(services, ctx, p["evseId"], p["connectorId"], p["connectorStatus"], p["timestamp"], now)
+    return {}
+
+
+def _availability(
+    services: Services,
+    ctx: ChargerContext,
+    evse_id: int,
+    connector_id: int,
+    status: str,
+    timestamp: str,
+    now: datetime,
+) -> None:
+    """A connector's ConnectorStatusEnumType value, from StatusNotification or from NotifyEvent's
+    Connector.AvailabilityState (Core takes both). It says nothing about charging: that comes
+    with the transaction's events."""
+    services.charge_points.status_notification(
+        ctx,
+        ConnectorStatus(
+            evse_id=evse_id,
+            connector_id=connector_id,
+            status=status,
+            state=AvailabilityState(status),
+            timestamp=parse_datetime(timestamp),
+        ),
+        now,
+    )
 
 
 # --- P: data transfer -----------------------------------------------------------------------
@@ -194,9 +234,26 @@ def _device_event(item: dict[str, Any]) -> DeviceEvent:
     )
 
 
+#: NotifyEvent values of AvailabilityState that are connector statuses.
+_CONNECTOR_STATUSES = frozenset(AvailabilityState)
+
+
 @on("NotifyEvent", before_acceptance=True)
 def notify_event(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
     services.diagnostics.device_events(ctx, [_device_event(item) for item in p["eventData"]], now)
+    for item in p["eventData"]:
+        # A connector's (or the whole station's) AvailabilityState is its status, as a
+        # StatusNotification would have said it.
+        component, evse = item["component"], item["component"].get("evse") or {}
+        if item["variable"]["name"] != "AvailabilityState" or item["actualValue"] not in _CONNECTOR_STATUSES:
+            continue
+        if component["name"] == "Connector" and "connectorId" in evse:
+            where = (evse["id"], evse["connectorId"])
+        elif component["name"] == "ChargingStation":
+            where = (0, 0)
+        else:
+            continue
+        _availability(services, ctx, *where, item["actualValue"], item["timestamp"], now)
     return {}
 
 
