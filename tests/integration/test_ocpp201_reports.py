@@ -6,6 +6,7 @@ integrators care, announced as a domain event."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import Engine, text
 
 from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
+from tests.integration.api_client import ApiClient
 from tests.integration.conftest import rows
 from tests.integration.event_helpers import stored
 from tests.integration.station201 import connected_201, ocpp_now
@@ -289,3 +291,38 @@ async def test_a_station_ends_its_own_reservations_and_not_others(
         {"id": removed, "status": "cancelled"},
         {"id": theirs, "status": "active"},
     ]
+
+
+async def test_operators_read_what_a_station_reported_and_other_tenants_do_not(
+    stack: LocalStack, station: str, api: ApiClient
+) -> None:
+    at = ocpp_now()
+    async with connected_201(stack, station, password=PASSWORD) as cs:
+        await cs.call(call.SecurityEventNotification(type="MemoryExhaustion", timestamp=at), suppress=False)
+        await cs.call(
+            call.NotifyEvent(generated_at=at, seq_no=0, event_data=[an_event(5, at)]), suppress=False
+        )
+        await cs.call(
+            call.NotifyChargingLimit(charging_limit={"charging_limit_source": "CSO"}, evse_id=2),
+            suppress=False,
+        )
+    viewer = api.as_("t1", "viewer")
+    security = await asyncio.to_thread(viewer.get, f"/api/v1/stations/{station}/security-events")
+    assert security.status == 200
+    assert [(e["type"], e["techInfo"]) for e in security.body["items"]] == [("MemoryExhaustion", None)]
+    events = await asyncio.to_thread(
+        viewer.get, f"/api/v1/stations/{station}/device-events", component="TemperatureSensor"
+    )
+    assert [(e["eventId"], e["evseId"], e["variable"]) for e in events.body["items"]] == [
+        (5, 1, "Temperature")
+    ]
+    none = await asyncio.to_thread(
+        viewer.get, f"/api/v1/stations/{station}/device-events", component="Connector"
+    )
+    assert none.body["total"] == 0
+    limits = await asyncio.to_thread(viewer.get, f"/api/v1/stations/{station}/charging-limits")
+    assert [(limit["source"], limit["evseId"]) for limit in limits.body] == [("CSO", 2)]
+    stranger = api.as_("t2", "admin")
+    for path in ("security-events", "device-events", "charging-limits"):
+        refused = await asyncio.to_thread(stranger.get, f"/api/v1/stations/{station}/{path}")
+        assert refused.status == 404

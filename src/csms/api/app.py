@@ -43,6 +43,7 @@ ROUTERS = (
     "reports",
     "commands",
     "firmware",
+    "station_reports",
     "local_lists",
     "reservations",
     "charging_profiles",

@@ -16,10 +16,13 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
     from csms.clock import Clock
+    from csms.domain.charging_limits import StoredChargingLimit
     from csms.domain.commands import Command, CommandStatus
+    from csms.domain.diagnostics import StoredDeviceEvent
     from csms.domain.firmware import ChargePointEvent, EventKind
     from csms.domain.local_list import LocalListState
     from csms.domain.reservations import Reservation, ReservationStatus
+    from csms.domain.security import StoredSecurityEvent
     from csms.domain.smart_charging import ChargingProfile, ProfileQuery
     from csms.domain.tenancy import TenantScope
     from csms.services.device_model import DeviceModelService
@@ -61,6 +64,28 @@ class FirmwareTimelines(Protocol):
     def timeline(
         self, scope: TenantScope, charge_point_id: str, kind: EventKind, limit: int, offset: int
     ) -> tuple[list[ChargePointEvent], int]: ...
+
+
+class SecurityEvents(Protocol):
+    """csms.services.security.SecurityEventService, as operators read it."""
+
+    def events(
+        self, scope: TenantScope, charge_point_id: str, limit: int, offset: int
+    ) -> tuple[list[StoredSecurityEvent], int]: ...
+
+
+class DeviceEvents(Protocol):
+    """csms.services.diagnostics.DiagnosticsService, as operators read it."""
+
+    def events(
+        self, scope: TenantScope, charge_point_id: str, component: str | None, limit: int, offset: int
+    ) -> tuple[list[StoredDeviceEvent], int]: ...
+
+
+class ChargingLimits(Protocol):
+    """csms.services.charging_limits.ChargingLimitService, as operators read it."""
+
+    def limits(self, scope: TenantScope, charge_point_id: str) -> list[StoredChargingLimit]: ...
 
 
 class LocalListStates(Protocol):
@@ -123,6 +148,12 @@ class ApiServices(Protocol):
     def smart_charging(self) -> ChargingProfileRecords: ...
     @property
     def users(self) -> UserService: ...
+    @property
+    def security_events(self) -> SecurityEvents: ...
+    @property
+    def diagnostics(self) -> DeviceEvents: ...
+    @property
+    def charging_limits(self) -> ChargingLimits: ...
     @property
     def events(self) -> EventFeedService: ...
     @property

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     from csms.clock import Clock
     from csms.domain.connections import ConnectionStore
     from csms.jobs.context import JobServices
+    from csms.services.charging_limits import ChargingLimitService
     from csms.services.commands import CommandService
     from csms.services.device_model import DeviceModelService
+    from csms.services.diagnostics import DiagnosticsService
     from csms.services.event_feed import EventFeedService
     from csms.services.event_relay import EventRelay
     from csms.services.firmware import FirmwareService
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from csms.services.meter_series import MeterSeriesService
     from csms.services.reports import ReportService
     from csms.services.reservations import ReservationService
+    from csms.services.security import SecurityEventService
     from csms.services.sessions import SessionService
     from csms.services.smart_charging import SmartChargingService
     from csms.services.stuck_transactions import StuckTransactionService
@@ -98,6 +101,18 @@ class _ApiServices:
     @property
     def users(self) -> UserService:
         return wiring.users()
+
+    @property
+    def security_events(self) -> SecurityEventService:
+        return wiring.security_events()
+
+    @property
+    def diagnostics(self) -> DiagnosticsService:
+        return wiring.diagnostics()
+
+    @property
+    def charging_limits(self) -> ChargingLimitService:
+        return wiring.charging_limits()
 
     @property
     def events(self) -> EventFeedService:

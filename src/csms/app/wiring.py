@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from csms.ocppj.dispatcher import Dispatcher
     from csms.ocppj.frames import CallError, CallResult
     from csms.services.admission import AdmissionService
+    from csms.services.charging_limits import ChargingLimitService
     from csms.services.commands import CommandService
     from csms.services.device_model import DeviceModelService
+    from csms.services.diagnostics import DiagnosticsService
     from csms.services.event_feed import EventFeedService
     from csms.services.event_relay import EventRelay
     from csms.services.firmware import FirmwareService
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from csms.services.meter_series import MeterSeriesService
     from csms.services.reports import ReportService
     from csms.services.reservations import ReservationService
+    from csms.services.security import SecurityEventService
     from csms.services.sessions import SessionService
     from csms.services.smart_charging import SmartChargingService
     from csms.services.stations import Stations
@@ -191,25 +194,19 @@ def dispatcher(protocol: str) -> Dispatcher[Any]:
     charge_points = ChargePointService(db, connections(), s.heartbeat_interval)
     data_transfer = DataTransferService(s.data_transfer_vendors)
     if protocol == OCPP201:
-        from csms.data.charging_limits import PgChargingLimits
-        from csms.data.diagnostics import PgCustomerInformation, PgDeviceEvents
-        from csms.data.security import PgSecurityEvents
         from csms.ocpp201 import registry as v201
         from csms.ocpp201.adapter import ADAPTER as ADAPTER_201
-        from csms.services.charging_limits import ChargingLimitService
-        from csms.services.diagnostics import DiagnosticsService
-        from csms.services.security import SecurityEventService
 
         return Dispatcher(
             ADAPTER_201,
             v201.Services(
                 charge_points=charge_points,
                 data_transfer=data_transfer,
-                security=SecurityEventService(PgSecurityEvents(db), stations()),
-                diagnostics=DiagnosticsService(PgDeviceEvents(db), PgCustomerInformation(db), stations()),
+                security=security_events(),
+                diagnostics=diagnostics(),
                 firmware=firmware(),
                 reservations=reservations(),
-                charging_limits=ChargingLimitService(PgChargingLimits(db), stations()),
+                charging_limits=charging_limits(),
             ),
             answers=_answer,
         )
@@ -525,3 +522,30 @@ def reset() -> None:
     for factory in list(globals().values()):
         if callable(factory) and hasattr(factory, "cache_clear") and factory.__module__ == __name__:
             factory.cache_clear()
+
+
+# --- what stations report on their own (2.0.1): security, diagnostics, external limits ----------
+
+
+@cache
+def security_events() -> SecurityEventService:
+    from csms.data.security import PgSecurityEvents
+    from csms.services.security import SecurityEventService
+
+    return SecurityEventService(PgSecurityEvents(database()), stations())
+
+
+@cache
+def diagnostics() -> DiagnosticsService:
+    from csms.data.diagnostics import PgCustomerInformation, PgDeviceEvents
+    from csms.services.diagnostics import DiagnosticsService
+
+    return DiagnosticsService(PgDeviceEvents(database()), PgCustomerInformation(database()), stations())
+
+
+@cache
+def charging_limits() -> ChargingLimitService:
+    from csms.data.charging_limits import PgChargingLimits
+    from csms.services.charging_limits import ChargingLimitService
+
+    return ChargingLimitService(PgChargingLimits(database()), stations())
