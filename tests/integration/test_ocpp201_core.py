@@ -4,7 +4,7 @@ availability, data transfer and the 2.0.1 RPC framework's errors."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from ocpp.v16 import call as call16
@@ -14,6 +14,7 @@ from ocpp.v201.enums import BootReasonEnumType, RegistrationStatusEnumType
 from sqlalchemy import Engine, text
 
 from csms.domain.stations import RegistrationStatus
+from csms.domain.tokens import AuthorizationStatus, IdToken, IdTokenType
 from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
 from tests.integration.charger import connected, open_socket, raw_exchange
@@ -256,3 +257,45 @@ async def test_a_pending_station_may_report_its_connectors(
             suppress=False,
         )
     assert rows(engine, "SELECT state FROM connectors") == [{"state": "Available"}]
+
+
+async def test_authorize_answers_typed_tokens_and_one_token_is_accepted_by_both_protocols(
+    stack: LocalStack, provisioning: ProvisioningService, station: str
+) -> None:
+    later = datetime.now(UTC) + timedelta(days=30)
+    provisioning.add_id_token(
+        "04A2B3C4", "t1", datetime.now(UTC), expiry_date=later, group=IdToken("FLEET-7")
+    )
+    provisioning.add_id_token("APP-1", "t1", datetime.now(UTC), type=IdTokenType.CENTRAL, expiry_date=later)
+    provisioning.add_id_token(
+        "BLOCKED-1", "t1", datetime.now(UTC), type=IdTokenType.KEY_CODE, status=AuthorizationStatus.BLOCKED
+    )
+    provisioning.add_charger("CP-16-AUTH", "t1", datetime.now(UTC))
+
+    def token(value: str, type_: str) -> dict[str, str]:
+        return {"id_token": value, "type": type_}
+
+    async with connected_201(stack, station, password=PASSWORD) as cs:
+        rfid = await cs.call(call.Authorize(id_token=token("04a2b3c4", "ISO14443")), suppress=False)
+        app = await cs.call(call.Authorize(id_token=token("APP-1", "Central")), suppress=False)
+        wrong_type = await cs.call(call.Authorize(id_token=token("04A2B3C4", "KeyCode")), suppress=False)
+        blocked = await cs.call(call.Authorize(id_token=token("BLOCKED-1", "KeyCode")), suppress=False)
+        unknown = await cs.call(call.Authorize(id_token=token("NOBODY", "ISO14443")), suppress=False)
+        free = await cs.call(call.Authorize(id_token=token("", "NoAuthorization")), suppress=False)
+    async with connected(stack, "CP-16-AUTH") as cp:
+        by_16 = await cp.call(call16.Authorize(id_tag="04A2B3C4"))
+    # the token is matched case-insensitively; its group travels as a typed token
+    assert rfid.id_token_info["status"] == "Accepted"
+    assert rfid.id_token_info["group_id_token"] == {"id_token": "FLEET-7", "type": "Central"}
+    assert "cache_expiry_date_time" in rfid.id_token_info
+    check_201({"timestamp": rfid.id_token_info["cache_expiry_date_time"]})
+    # a Central token (ours) is never cached by the station
+    assert app.id_token_info == {"status": "Accepted"}
+    # 2.0.1 matches the type as well as the value
+    assert wrong_type.id_token_info == {"status": "Unknown"}
+    assert blocked.id_token_info == {"status": "Blocked"}
+    assert unknown.id_token_info == {"status": "Unknown"}
+    assert free.id_token_info == {"status": "Accepted"}
+    # and a 1.6 charger, which presents no type, is accepted with the same token
+    assert by_16.id_tag_info["status"] == "Accepted"
+    assert by_16.id_tag_info["parent_id_tag"] == "FLEET-7"

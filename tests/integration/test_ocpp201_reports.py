@@ -261,7 +261,7 @@ async def test_a_station_ends_its_own_reservations_and_not_others(
         for cp in (station, station, "CS-OTHER"):
             conn.execute(
                 text(
-                    "INSERT INTO reservations (tenant_id, charge_point_id, evse_id, id_tag, "
+                    "INSERT INTO reservations (tenant_id, charge_point_id, evse_id, id_token, "
                     "expiry_date, "
                     "status, created_at, updated_at) "
                     "VALUES ('t1', :cp, 1, 'TAG', :expiry, 'active', now(), now())"

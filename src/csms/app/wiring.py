@@ -185,6 +185,7 @@ def dispatcher(protocol: str) -> Dispatcher[Any]:
     adapter is imported the first time a station of its version speaks in this container."""
     from csms.constants import OCPP16, OCPP201
     from csms.ocppj.dispatcher import Dispatcher
+    from csms.services.authorization import AuthorizationService
     from csms.services.core import ChargePointService, DataTransferService
     from csms.vendors import load as load_vendor_extensions
 
@@ -192,6 +193,7 @@ def dispatcher(protocol: str) -> Dispatcher[Any]:
     db = database()
     load_vendor_extensions()
     charge_points = ChargePointService(db, connections(), s.heartbeat_interval)
+    authorization = AuthorizationService(db)
     data_transfer = DataTransferService(s.data_transfer_vendors)
     if protocol == OCPP201:
         from csms.ocpp201 import registry as v201
@@ -201,6 +203,7 @@ def dispatcher(protocol: str) -> Dispatcher[Any]:
             ADAPTER_201,
             v201.Services(
                 charge_points=charge_points,
+                authorization=authorization,
                 data_transfer=data_transfer,
                 security=security_events(),
                 diagnostics=diagnostics(),
@@ -214,14 +217,13 @@ def dispatcher(protocol: str) -> Dispatcher[Any]:
         raise ValueError(f"no adapter for the subprotocol {protocol!r}")
     from csms.ocpp16 import registry as v16
     from csms.ocpp16.adapter import ADAPTER as ADAPTER_16
-    from csms.services.authorization import AuthorizationService
     from csms.services.transactions import TransactionService
 
     return Dispatcher(
         ADAPTER_16,
         v16.Services(
             charge_points=charge_points,
-            authorization=AuthorizationService(db),
+            authorization=authorization,
             transactions=TransactionService(db),
             data_transfer=data_transfer,
             firmware=firmware(),

@@ -16,6 +16,7 @@ from csms.domain.diagnostics import ComponentVariable, CustomerInformationPart, 
 from csms.domain.events import iso
 from csms.domain.security import SecurityEvent
 from csms.domain.stations import AvailabilityState, BootInfo, ChargerContext, ConnectorStatus
+from csms.ocpp201.mapping import id_token, id_token_info
 from csms.ocpp201.registry import Services, on
 from csms.ocppj.errors import RpcError, RpcErrorKind
 from csms.ocppj.times import parse_datetime
@@ -43,6 +44,17 @@ def boot_notification(
         now,
     )
     return {"currentTime": iso(now), "interval": result.interval, "status": result.status.value}
+
+
+# --- C: authorization -------------------------------------------------------------------------
+
+
+@on("Authorize")
+def authorize(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+    # A Plug & Charge certificate (certificate, iso15118CertificateHashData) is not checked:
+    # the answer is the token's verdict, without a certificateStatus.
+    token = id_token(p["idToken"])
+    return {"idTokenInfo": id_token_info(services.authorization.authorize(ctx, token, now), token)}
 
 
 # --- G: availability ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from csms.ocppj.registry import InboundTable
+from csms.services.authorization import AuthorizationService
 from csms.services.charging_limits import ChargingLimitService
 from csms.services.core import ChargePointService, DataTransferService
 from csms.services.diagnostics import DiagnosticsService
@@ -19,6 +20,7 @@ class Services:
     """What inbound 2.0.1 handlers may call."""
 
     charge_points: ChargePointService
+    authorization: AuthorizationService
     data_transfer: DataTransferService
     security: SecurityEventService
     diagnostics: DiagnosticsService
