@@ -9,7 +9,7 @@ a retry a no-op: a security event's type, timestamp and text; a device event's i
 timestamp; a customer-information part's request id and sequence number.
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-07
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "0015"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
