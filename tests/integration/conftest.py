@@ -28,7 +28,7 @@ API_KEY = b"integration-test-signing-key-0123456789"
 TABLES = (
     "security_events",
     "device_events",
-    "customer_information",
+    "report_parts",
     "charging_limits",
     "ev_charging_needs",
     "reservations",

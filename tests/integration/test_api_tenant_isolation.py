@@ -154,6 +154,9 @@ PROBES: dict[str, list[Call]] = {
     # --- what commands and notifications left on a charger (firmware, local lists, reservations,
     # charging profiles)
     "GET /api/v1/stations/{stationId}/firmware-status": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/security-events": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/device-events": ADDRESSED,
+    "GET /api/v1/stations/{stationId}/charging-limits": ADDRESSED,
     "GET /api/v1/stations/{stationId}/diagnostics-status": ADDRESSED,
     "GET /api/v1/stations/{stationId}/local-list": ADDRESSED,
     "GET /api/v1/stations/{stationId}/reservations": ADDRESSED,

@@ -14,6 +14,8 @@ import pytest
 from ocpp.v201 import call
 from sqlalchemy import Engine, text
 
+from csms.app import wiring
+from csms.domain.station_reports import ReportKind
 from csms.local.stack import LocalStack
 from csms.services.provisioning import ProvisioningService
 from tests.integration.api_client import ApiClient
@@ -143,11 +145,114 @@ async def test_customer_information_parts_are_kept_in_order(
                 data="part one", seq_no=0, generated_at=at, request_id=7, tbc=True
             ),
         )
-    assert rows(
-        engine, "SELECT request_id, seq_no, to_be_continued, data FROM customer_information ORDER BY seq_no"
-    ) == [
-        {"request_id": 7, "seq_no": 0, "to_be_continued": True, "data": "part one"},
-        {"request_id": 7, "seq_no": 1, "to_be_continued": False, "data": "part two"},
+    parts = wiring.station_reports().parts_of("t1", station, ReportKind.CUSTOMER_INFORMATION, 7)
+    assert [(p.seq_no, p.to_be_continued, p.payload["data"]) for p in parts] == [
+        (0, True, "part one"),
+        (1, False, "part two"),
+    ]
+
+
+def report_item(
+    component: dict[str, Any], variable: str, *attributes: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "component": component,
+        "variable": {"name": variable},
+        "variable_attribute": list(attributes),
+        **extra,
+    }
+
+
+async def test_a_multi_part_report_fills_the_device_model_whatever_the_order(
+    stack: LocalStack, station: str, api: ApiClient
+) -> None:
+    at = ocpp_now()
+    first = [
+        report_item(
+            {"name": "OCPPCommCtrlr"},
+            "HeartbeatInterval",
+            {"type": "Actual", "value": "300", "mutability": "ReadWrite", "persistent": True},
+            variable_characteristics={"data_type": "integer", "unit": "s", "supports_monitoring": False},
+        ),
+        report_item(
+            {"name": "Connector", "evse": {"id": 1, "connector_id": 1}},
+            "ConnectorType",
+            {"type": "Actual", "value": "cType2", "mutability": "ReadOnly"},
+        ),
+    ]
+    second = [
+        report_item(
+            {"name": "SecurityCtrlr"},
+            "BasicAuthPassword",
+            {"type": "Actual", "mutability": "WriteOnly"},
+        ),
+        report_item(
+            {"name": "LocalAuthListCtrlr"},
+            "Entries",
+            {"type": "Actual", "value": "12", "mutability": "ReadOnly"},
+            variable_characteristics={"data_type": "integer", "max_limit": 500, "supports_monitoring": False},
+        ),
+    ]
+    async with connected_201(stack, station, password=PASSWORD) as cs:
+        # the last part first, then the first one twice (a retry)
+        await cs.call(
+            call.NotifyReport(request_id=42, generated_at=at, seq_no=1, report_data=second), suppress=False
+        )
+        await send_twice(
+            cs, call.NotifyReport(request_id=42, generated_at=at, seq_no=0, report_data=first, tbc=True)
+        )
+    parts = wiring.station_reports().parts_of("t1", station, ReportKind.DEVICE_MODEL, 42)
+    assert [(p.seq_no, p.to_be_continued, p.payload) for p in parts] == [
+        (0, True, {"variables": 2}),
+        (1, False, {"variables": 2}),
+    ]
+    viewer = api.as_("t1", "viewer")
+    found = await asyncio.to_thread(viewer.get, f"/api/v1/stations/{station}/variables", limit=50)
+    assert found.status == 200, found.body
+    by_name = {(v["component"]["name"], v["variable"]["name"]): v for v in found.body["items"]}
+    assert by_name[("OCPPCommCtrlr", "HeartbeatInterval")]["value"] == "300"
+    assert by_name[("Connector", "ConnectorType")]["component"]["evse"] == {"id": 1, "connectorId": 1}
+    # a password is a write-only secret: recorded as present, never with a value
+    assert by_name[("SecurityCtrlr", "BasicAuthPassword")]["value"] is None
+    assert by_name[("LocalAuthListCtrlr", "Entries")]["characteristics"]["maxLimit"] == 500
+
+
+async def test_reported_charging_profiles_are_kept_with_their_request(
+    stack: LocalStack, station: str
+) -> None:
+    profile = {
+        "id": 3,
+        "stack_level": 0,
+        "charging_profile_purpose": "TxDefaultProfile",
+        "charging_profile_kind": "Absolute",
+        "charging_schedule": [
+            {
+                "id": 1,
+                "charging_rate_unit": "A",
+                "charging_schedule_period": [{"start_period": 0, "limit": 16.0}],
+            }
+        ],
+    }
+    async with connected_201(stack, station, password=PASSWORD) as cs:
+        await send_twice(
+            cs,
+            call.ReportChargingProfiles(
+                request_id=9, charging_limit_source="CSO", charging_profile=[profile], evse_id=1, tbc=True
+            ),
+        )
+        await cs.call(
+            call.ReportChargingProfiles(
+                request_id=9, charging_limit_source="EMS", charging_profile=[profile], evse_id=0
+            ),
+            suppress=False,
+        )
+    parts = wiring.station_reports().parts_of("t1", station, ReportKind.CHARGING_PROFILES, 9)
+    assert [(p.payload["evseId"], p.payload["chargingLimitSource"], p.to_be_continued) for p in parts] == [
+        (1, "CSO", True),
+        (0, "EMS", False),
+    ]
+    assert parts[0].payload["chargingProfiles"][0]["chargingSchedule"][0]["chargingSchedulePeriod"] == [
+        {"startPeriod": 0, "limit": 16.0}
     ]
 
 

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from csms.services.security import SecurityEventService
     from csms.services.sessions import SessionService
     from csms.services.smart_charging import SmartChargingService
+    from csms.services.station_reports import StationReportService
     from csms.services.stations import Stations
     from csms.services.stuck_transactions import StuckTransactionService
     from csms.services.users import UserService
@@ -195,6 +196,8 @@ def dispatcher(protocol: str) -> Dispatcher[Any]:
     charge_points = ChargePointService(db, connections(), s.heartbeat_interval)
     authorization = AuthorizationService(db)
     data_transfer = DataTransferService(s.data_transfer_vendors)
+    from csms.services.transactions import TransactionService
+
     if protocol == OCPP201:
         from csms.ocpp201 import registry as v201
         from csms.ocpp201.adapter import ADAPTER as ADAPTER_201
@@ -210,6 +213,8 @@ def dispatcher(protocol: str) -> Dispatcher[Any]:
                 firmware=firmware(),
                 reservations=reservations(),
                 charging_limits=charging_limits(),
+                transactions=TransactionService(db),
+                reports=station_reports(),
             ),
             answers=_answer,
         )
@@ -217,7 +222,6 @@ def dispatcher(protocol: str) -> Dispatcher[Any]:
         raise ValueError(f"no adapter for the subprotocol {protocol!r}")
     from csms.ocpp16 import registry as v16
     from csms.ocpp16.adapter import ADAPTER as ADAPTER_16
-    from csms.services.transactions import TransactionService
 
     return Dispatcher(
         ADAPTER_16,
@@ -539,10 +543,18 @@ def security_events() -> SecurityEventService:
 
 @cache
 def diagnostics() -> DiagnosticsService:
-    from csms.data.diagnostics import PgCustomerInformation, PgDeviceEvents
+    from csms.data.diagnostics import PgDeviceEvents
     from csms.services.diagnostics import DiagnosticsService
 
-    return DiagnosticsService(PgDeviceEvents(database()), PgCustomerInformation(database()), stations())
+    return DiagnosticsService(PgDeviceEvents(database()), stations())
+
+
+@cache
+def station_reports() -> StationReportService:
+    from csms.data.station_reports import PgReportParts
+    from csms.services.station_reports import StationReportService
+
+    return StationReportService(PgReportParts(database()), device_model(), stations())
 
 
 @cache

@@ -1,5 +1,4 @@
-"""PostgreSQL implementations of :class:`csms.domain.diagnostics.DeviceEventStore` and
-:class:`~csms.domain.diagnostics.CustomerInformationStore`."""
+"""PostgreSQL implementation of :class:`csms.domain.diagnostics.DeviceEventStore`."""
 
 from __future__ import annotations
 
@@ -12,10 +11,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from csms.data.database import PgDatabase
 from csms.data.outbox import append
-from csms.data.tables import customer_information, device_events
+from csms.data.tables import device_events
 from csms.domain.diagnostics import (
     ComponentVariable,
-    CustomerInformationPart,
     DeviceEvent,
     StoredDeviceEvent,
 )
@@ -134,50 +132,3 @@ class PgDeviceEvents:
                 .offset(offset)
             )
             return [_device_event(row) for row in rows], int(total)
-
-
-class PgCustomerInformation:
-    def __init__(self, db: PgDatabase) -> None:
-        self._db = db
-
-    def add(
-        self, tenant_id: str, charge_point_id: str, part: CustomerInformationPart, received_at: datetime
-    ) -> bool:
-        with self._db.begin() as conn:
-            inserted = conn.execute(
-                pg_insert(customer_information)
-                .values(
-                    tenant_id=tenant_id,
-                    charge_point_id=charge_point_id,
-                    request_id=part.request_id,
-                    seq_no=part.seq_no,
-                    to_be_continued=part.to_be_continued,
-                    generated_at=part.generated_at,
-                    data=part.data,
-                    received_at=received_at,
-                )
-                .on_conflict_do_nothing()
-                .returning(customer_information.c.seq_no)
-            ).first()
-            return inserted is not None
-
-    def parts(self, tenant_id: str, charge_point_id: str, request_id: int) -> list[CustomerInformationPart]:
-        c = customer_information.c
-        with self._db.connect() as conn:
-            rows = conn.execute(
-                select(customer_information)
-                .where(
-                    c.tenant_id == tenant_id, c.charge_point_id == charge_point_id, c.request_id == request_id
-                )
-                .order_by(c.seq_no)
-            )
-            return [
-                CustomerInformationPart(
-                    request_id=r.request_id,
-                    seq_no=r.seq_no,
-                    to_be_continued=r.to_be_continued,
-                    generated_at=r.generated_at,
-                    data=r.data,
-                )
-                for r in rows
-            ]

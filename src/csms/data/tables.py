@@ -257,7 +257,6 @@ __all__ = [
     "commands",
     "connector_status_history",
     "connectors",
-    "customer_information",
     "device_events",
     "device_model_variables",
     "domain_events",
@@ -269,6 +268,7 @@ __all__ = [
     "locations",
     "metadata",
     "meter_samples",
+    "report_parts",
     "reservations",
     "security_events",
     "tenants",
@@ -441,7 +441,7 @@ energy_rollup_days = Table(
 )
 
 # --- what stations report on their own (migration 0015): security events, device events,
-# customer information, charging limits and vehicles' needs ------------------------------------
+# answers in parts, charging limits and vehicles' needs ------------------------------------
 
 security_events = Table(
     "security_events",
@@ -481,18 +481,22 @@ device_events = Table(
     Column("received_at", TS, nullable=False),
 )
 
-customer_information = Table(
-    "customer_information",
+#: Answers that arrive in parts, by station, kind (NotifyReport, ReportChargingProfiles,
+#: NotifyCustomerInformation) and request id (csms.domain.station_reports).
+report_parts = Table(
+    "report_parts",
     metadata,
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, ForeignKey("charge_points.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", Text, nullable=False),
     Column("request_id", Integer, nullable=False),
-    Column("seq_no", Integer, nullable=False),
+    Column("part", Text, nullable=False),
+    Column("seq_no", Integer),
     Column("to_be_continued", Boolean, nullable=False),
-    Column("generated_at", TS, nullable=False),
-    Column("data", Text, nullable=False),
+    Column("generated_at", TS),
+    Column("payload", JSONB, nullable=False),
     Column("received_at", TS, nullable=False),
-    PrimaryKeyConstraint("charge_point_id", "request_id", "seq_no"),
+    PrimaryKeyConstraint("charge_point_id", "kind", "request_id", "part"),
 )
 
 charging_limits = Table(

@@ -1,6 +1,5 @@
 """Diagnostics: what stations report about their components (2.0.1 NotifyEvent: a monitored
-variable crossed a threshold, changed, or is reported periodically) and the customer data
-they hold (NotifyCustomerInformation)."""
+variable crossed a threshold, changed, or is reported periodically)."""
 
 from __future__ import annotations
 
@@ -75,28 +74,4 @@ class DeviceEventStore(Protocol):
         offset: int,
     ) -> tuple[list[StoredDeviceEvent], int]:
         """Newest first (by the station's timestamp), with the total."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerInformationPart:
-    """One part of a station's answer to a CustomerInformation request."""
-
-    request_id: int
-    seq_no: int
-    #: More parts follow.
-    to_be_continued: bool
-    generated_at: datetime
-    data: str
-
-
-class CustomerInformationStore(Protocol):
-    def add(
-        self, tenant_id: str, charge_point_id: str, part: CustomerInformationPart, received_at: datetime
-    ) -> bool:
-        """Store a part; False if it was stored before (a retried frame)."""
-        ...
-
-    def parts(self, tenant_id: str, charge_point_id: str, request_id: int) -> list[CustomerInformationPart]:
-        """The parts of one request received so far, in sequence order."""
         ...

@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from csms.domain.charging_limits import ChargingLimit, ChargingNeeds
-from csms.domain.diagnostics import ComponentVariable, CustomerInformationPart, DeviceEvent
+from csms.domain.diagnostics import ComponentVariable, DeviceEvent
 from csms.domain.events import iso
 from csms.domain.security import SecurityEvent
-from csms.domain.stations import AvailabilityState, BootInfo, ChargerContext, ConnectorStatus
-from csms.ocpp201.mapping import id_token, id_token_info
+from csms.domain.stations import AvailabilityState, BootInfo, ChargerContext, ChargingState, ConnectorStatus
+from csms.domain.transactions import TransactionEventIn, TransactionEventType
+from csms.ocpp201.mapping import id_token, id_token_info, reported_variable, samples
 from csms.ocpp201.registry import Services, on
 from csms.ocppj.errors import RpcError, RpcErrorKind
 from csms.ocppj.times import parse_datetime
@@ -55,6 +56,68 @@ def authorize(services: Services, ctx: ChargerContext, p: dict[str, Any], now: d
     # the answer is the token's verdict, without a certificateStatus.
     token = id_token(p["idToken"])
     return {"idTokenInfo": id_token_info(services.authorization.authorize(ctx, token, now), token)}
+
+
+# --- B: provisioning, what the station has (GetBaseReport/GetReport answers) -------------------
+
+
+@on("NotifyReport", before_acceptance=True)
+def notify_report(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    # Allowed while Pending: a CSMS reads a Pending station's device model before accepting it.
+    services.reports.device_model_report(
+        ctx,
+        p["requestId"],
+        p["seqNo"],
+        p.get("tbc", False),
+        parse_datetime(p["generatedAt"]),
+        [reported_variable(item) for item in p.get("reportData", ())],
+        now,
+    )
+    return {}
+
+
+# --- E: transactions --------------------------------------------------------------------------
+
+
+@on("TransactionEvent")
+def transaction_event(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    info, evse = p["transactionInfo"], p.get("evse") or {}
+    event_type = TransactionEventType(p["eventType"])
+    if p["seqNo"] < 0:
+        raise RpcError(RpcErrorKind.PROPERTY_CONSTRAINT_VIOLATION, "seqNo must be >= 0", {"field": "seqNo"})
+    token = id_token(p["idToken"]) if "idToken" in p else None
+    stopped_reason = info.get("stoppedReason")
+    if stopped_reason is None and event_type is TransactionEventType.ENDED:
+        stopped_reason = "Local"  # "may be omitted when the reason is Local"
+    result = services.transactions.record_event(
+        ctx,
+        TransactionEventIn(
+            event_type=event_type,
+            transaction_id=info["transactionId"],
+            timestamp=parse_datetime(p["timestamp"]),
+            trigger_reason=p["triggerReason"],
+            seq_no=p["seqNo"],
+            offline=p.get("offline", False),
+            evse_id=evse.get("id"),
+            connector_id=evse.get("connectorId"),
+            id_token=token,
+            charging_state=ChargingState(info["chargingState"]) if "chargingState" in info else None,
+            stopped_reason=stopped_reason,
+            remote_start_id=info.get("remoteStartId"),
+            reservation_id=p.get("reservationId"),
+            meter_values=tuple(samples(p.get("meterValue", ()))),
+        ),
+        now,
+    )
+    # idTokenInfo if and only if the event carried a token (E01.FR.11); no totalCost: the
+    # CSMS prices nothing yet, and "omitted" means "not free", which is true.
+    if token is None or result.id_token_info is None:
+        return {}
+    return {"idTokenInfo": id_token_info(result.id_token_info, token)}
 
 
 # --- G: availability ------------------------------------------------------------------------
@@ -102,6 +165,19 @@ def _availability(
         ),
         now,
     )
+
+
+# --- J: meter values outside transactions --------------------------------------------------------
+
+
+@on("MeterValues")
+def meter_values(services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime) -> dict[str, Any]:
+    # 2.0.1 sends a transaction's readings in its TransactionEvents; MeterValues are the
+    # station's (evseId 0: the main meter) or an EVSE's outside any transaction.
+    if p["evseId"] < 0:
+        raise RpcError(RpcErrorKind.PROPERTY_CONSTRAINT_VIOLATION, "evseId must be >= 0", {"field": "evseId"})
+    services.transactions.meter_values(ctx, p["evseId"], None, samples(p["meterValue"]), now)
+    return {}
 
 
 # --- P: data transfer -----------------------------------------------------------------------
@@ -173,6 +249,22 @@ def cleared_charging_limit(
     services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
     services.charging_limits.limit_cleared(ctx, p["chargingLimitSource"], p.get("evseId"), now)
+    return {}
+
+
+@on("ReportChargingProfiles")
+def report_charging_profiles(
+    services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    services.reports.charging_profiles_report(
+        ctx,
+        p["requestId"],
+        p["evseId"],
+        p["chargingLimitSource"],
+        p.get("tbc", False),
+        p["chargingProfile"],
+        now,
+    )
     return {}
 
 
@@ -273,15 +365,7 @@ def notify_event(services: Services, ctx: ChargerContext, p: dict[str, Any], now
 def notify_customer_information(
     services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
-    services.diagnostics.customer_information(
-        ctx,
-        CustomerInformationPart(
-            request_id=p["requestId"],
-            seq_no=p["seqNo"],
-            to_be_continued=p.get("tbc", False),
-            generated_at=parse_datetime(p["generatedAt"]),
-            data=p["data"],
-        ),
-        now,
+    services.reports.customer_information(
+        ctx, p["requestId"], p["seqNo"], p.get("tbc", False), parse_datetime(p["generatedAt"]), p["data"], now
     )
     return {}

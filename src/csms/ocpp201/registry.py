@@ -13,6 +13,8 @@ from csms.services.diagnostics import DiagnosticsService
 from csms.services.firmware import FirmwareService
 from csms.services.reservations import ReservationService
 from csms.services.security import SecurityEventService
+from csms.services.station_reports import StationReportService
+from csms.services.transactions import TransactionService
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class Services:
     firmware: FirmwareService
     reservations: ReservationService
     charging_limits: ChargingLimitService
+    transactions: TransactionService
+    reports: StationReportService
 
 
 INBOUND: Final = InboundTable[Services]()

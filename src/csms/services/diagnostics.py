@@ -1,18 +1,12 @@
 """Diagnostics functional block, station side: the events stations report about their
-components (NotifyEvent), and the customer data they hold (NotifyCustomerInformation)."""
+components (NotifyEvent)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from csms.domain.diagnostics import (
-    CustomerInformationPart,
-    CustomerInformationStore,
-    DeviceEvent,
-    DeviceEventStore,
-    StoredDeviceEvent,
-)
+from csms.domain.diagnostics import DeviceEvent, DeviceEventStore, StoredDeviceEvent
 from csms.domain.events import DomainEvent, iso, new_event
 from csms.domain.stations import ChargerContext
 from csms.domain.tenancy import TenantScope
@@ -43,11 +37,8 @@ def device_event_data(event: DeviceEvent) -> dict[str, Any]:
 
 
 class DiagnosticsService:
-    def __init__(
-        self, events: DeviceEventStore, customer_information: CustomerInformationStore, stations: Stations
-    ) -> None:
+    def __init__(self, events: DeviceEventStore, stations: Stations) -> None:
         self._events = events
-        self._customer_information = customer_information
         self._stations = stations
 
     def device_events(
@@ -73,13 +64,3 @@ class DiagnosticsService:
         """A station's device events, newest first, optionally of one component."""
         self._stations.require(scope, charge_point_id)
         return self._events.search(scope.tenant_id, charge_point_id, component, limit, offset)
-
-    def customer_information(self, ctx: ChargerContext, part: CustomerInformationPart, now: datetime) -> bool:
-        """Keep one part of a station's answer to CustomerInformation (False: a retry)."""
-        return self._customer_information.add(ctx.tenant_id, ctx.charge_point_id, part, now)
-
-    def customer_information_parts(
-        self, scope: TenantScope, charge_point_id: str, request_id: int
-    ) -> list[CustomerInformationPart]:
-        self._stations.require(scope, charge_point_id)
-        return self._customer_information.parts(scope.tenant_id, charge_point_id, request_id)

@@ -1,12 +1,12 @@
 """What stations report on their own, beyond status and transactions (OCPP 2.0.1):
-security events (SecurityEventNotification), device events (NotifyEvent), customer
-information (NotifyCustomerInformation), charging limits set from outside the CSMS
-(NotifyChargingLimit, ClearedChargingLimit) and vehicles' charging needs
-(NotifyEVChargingNeeds).
+security events (SecurityEventNotification), device events (NotifyEvent), the parts of answers
+that arrive as the station's own messages (NotifyReport, ReportChargingProfiles,
+NotifyCustomerInformation), charging limits set from outside the CSMS (NotifyChargingLimit,
+ClearedChargingLimit) and vehicles' charging needs (NotifyEVChargingNeeds).
 
 A station retries a message it got no answer to, so each table has the natural key that makes
 a retry a no-op: a security event's type, timestamp and text; a device event's id and
-timestamp; a customer-information part's request id and sequence number.
+timestamp; a part its kind, request id and sequence number (or what stands for one).
 
 Revision ID: 0015
 Revises: 0013
@@ -77,15 +77,17 @@ def upgrade() -> None:
     )
     op.execute("CREATE INDEX ix_device_events_by_time ON device_events (charge_point_id, timestamp DESC)")
     op.create_table(
-        "customer_information",
+        "report_parts",
         *_station(),
+        sa.Column("kind", sa.Text, nullable=False),
         sa.Column("request_id", sa.Integer, nullable=False),
-        sa.Column("seq_no", sa.Integer, nullable=False),
+        sa.Column("part", sa.Text, nullable=False),
+        sa.Column("seq_no", sa.Integer),
         sa.Column("to_be_continued", sa.Boolean, nullable=False),
-        sa.Column("generated_at", TS, nullable=False),
-        sa.Column("data", sa.Text, nullable=False),
+        sa.Column("generated_at", TS),
+        sa.Column("payload", JSONB, nullable=False),
         sa.Column("received_at", TS, nullable=False),
-        sa.PrimaryKeyConstraint("charge_point_id", "request_id", "seq_no"),
+        sa.PrimaryKeyConstraint("charge_point_id", "kind", "request_id", "part"),
     )
     op.create_table(
         "charging_limits",
@@ -115,7 +117,7 @@ def downgrade() -> None:
     for table in (
         "ev_charging_needs",
         "charging_limits",
-        "customer_information",
+        "report_parts",
         "device_events",
         "security_events",
     ):
