@@ -163,11 +163,12 @@ def _database(state_dir: Path | None) -> Iterator[tuple[PgDatabase, str]]:
         from csms.local.stack import DATABASE_NAME
 
         postgres = EmbeddedPostgres((state_dir or settings.state_dir or default_state_dir()) / "pgdata")
-        already_running = (postgres.data_dir / "postmaster.pid").exists()
         postgres.start()
         url = postgres.create_database(DATABASE_NAME)
-        if already_running:
-            postgres = None  # csms dev owns it: leave it running
+        if postgres.in_use_elsewhere:
+            # A running csms dev (or another live process) uses it: leave it running.
+            print(f"Using the PostgreSQL server of {postgres.owner}; it keeps running.", file=sys.stderr)
+            postgres = None
     engine = make_engine(url)
     try:
         upgrade(engine)
@@ -287,7 +288,10 @@ def _run_db(args: argparse.Namespace) -> int:
 def _run_dev(args: argparse.Namespace) -> int:
     import os
 
+    from csms.local.postgres import describe_process
     from csms.local.stack import LocalStack, StackConfig
+
+    describe_process("csms dev")  # what other csms commands say when they use its database
 
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)-7s %(name)s  %(message)s"

@@ -6,6 +6,8 @@ import logging
 import os
 import socket
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,6 +127,35 @@ def test_a_server_left_by_a_crashed_run_is_adopted_and_stoppable(fresh: Embedded
     assert successor.start() == url
     successor.stop()
     assert not (fresh.data_dir / "postmaster.pid").exists()
+
+
+def test_adopting_a_server_says_whose_it_is(
+    fresh: EmbeddedPostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a server another live process started (the owner file names it), e.g. csms dev
+    url = fresh.start()
+    owner = fresh.data_dir / "csms-owner"
+    assert owner.read_text().split("\n")[0] == str(os.getpid())
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as other:
+        try:
+            owner.write_text(f"{other.pid}\ncsms dev\n")
+            # When another manager starts the same data dir
+            alongside = EmbeddedPostgres(fresh.data_dir, durable=False)
+            with caplog.at_level(logging.INFO, logger="csms.local.postgres"):
+                assert alongside.start() == url
+            # Then it knows the server is in use elsewhere, and says by whom
+            assert (alongside.in_use_elsewhere, alongside.owner) == (True, f"`csms dev` (pid {other.pid})")
+            assert f"Using the PostgreSQL server that `csms dev` (pid {other.pid}) runs in" in caplog.text
+        finally:
+            other.kill()
+    # Given the owner has ended: the server was left running, and the next manager may stop it
+    caplog.clear()
+    successor = EmbeddedPostgres(fresh.data_dir, durable=False)
+    with caplog.at_level(logging.INFO, logger="csms.local.postgres"):
+        successor.start()
+    assert not successor.in_use_elsewhere
+    assert f"by `csms dev` (pid {other.pid}), which has ended" in caplog.text
+    assert "earlier run" not in caplog.text
 
 
 def test_a_busy_port_fails_with_the_log_tail(fresh: EmbeddedPostgres) -> None:
