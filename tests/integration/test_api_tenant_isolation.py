@@ -233,7 +233,7 @@ PROBES: dict[str, list[Call]] = {
     "GET /api/v1/events": [
         Call(OK, check=no_items),
         Call(OK, query={"after": 0}, check=no_items),
-        Call(OK, query={"after": 0, "chargePointId": "{stationId}"}, check=no_items),
+        Call(OK, query={"after": 0, "stationId": "{stationId}"}, check=no_items),
         Call(OK, query={"after": 0, "type": "TransactionStarted,TransactionStopped"}, check=no_items),
         Call(OK, query={"after": 0, "wait": 1}, check=no_items),
     ],

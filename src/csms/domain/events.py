@@ -9,7 +9,7 @@ is the contract: each type has a version and a JSON schema for its ``data``, pub
 the tests.
 
 A correlation id ties together the events one cause produced: the frame a charger sent
-(``ocpp:{chargePointId}:{uniqueId}``), a command (``command:{commandId}``), a connection
+(``ocpp:{stationId}:{uniqueId}``), a command (``command:{commandId}``), a connection
 (``connection:{connectionId}``) or a scheduled job run (``job:{name}:{runId}``). The code that
 handles the cause sets it with :func:`correlation`; :func:`new_event` reads it.
 """
@@ -67,7 +67,7 @@ class DomainEvent:
             "type": self.type,
             "version": self.version,
             "tenantId": self.tenant_id,
-            "chargePointId": self.charge_point_id,
+            "stationId": self.charge_point_id,
             "occurredAt": iso(self.occurred_at),
             "correlationId": self.correlation_id,
             "data": self.data,
@@ -245,7 +245,7 @@ _SAMPLE = _object(
 
 CATALOGUE: Final[dict[str, EventSpec]] = {
     "ChargerConnected": EventSpec(
-        1,
+        2,
         "A charger opened a WebSocket connection and was admitted.",
         _object(
             {
@@ -257,7 +257,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         ),
     ),
     "ChargerDisconnected": EventSpec(
-        1,
+        2,
         "The charger's current connection closed (a connection already replaced by a newer "
         "one closing is not a disconnect).",
         _object(
@@ -290,7 +290,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         ),
     ),
     "ChargerWentOffline": EventSpec(
-        1,
+        2,
         "The liveness job found a charger silent for longer than twice its heartbeat interval "
         "plus slack (reason silent), or its connection gone without a $disconnect "
         "(reason connection-gone).",
@@ -428,7 +428,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         ),
     ),
     "CommandFinished": EventSpec(
-        1,
+        2,
         "A command sent to a charger reached a final state: accepted or rejected by the "
         "charger's answer, failed (CALLERROR, invalid answer, charger offline) or timed_out.",
         _object(
@@ -469,11 +469,11 @@ ENVELOPE_SCHEMA: Final[dict[str, Any]] = _object(
         "type": {"enum": sorted(CATALOGUE)},
         "version": {"type": "integer", "minimum": 1},
         "tenantId": {"type": "string"},
-        "chargePointId": _STR_OR_NULL,
+        "stationId": _STR_OR_NULL,
         "occurredAt": _TIME,
         "correlationId": {"type": "string"},
         "sequence": {"type": "integer", "description": "Feed position (live feed only)."},
         "data": {"type": "object"},
     },
-    required=["id", "type", "version", "tenantId", "chargePointId", "occurredAt", "correlationId", "data"],
+    required=["id", "type", "version", "tenantId", "stationId", "occurredAt", "correlationId", "data"],
 )

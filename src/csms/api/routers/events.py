@@ -88,7 +88,7 @@ class EventOut(ApiModel):
     type: str = Field(description="the event type (docs/events.md); ignore types you do not know")
     version: int = Field(ge=1, description="version of the type's data schema")
     tenant_id: str
-    charge_point_id: str | None
+    station_id: str | None = Field(description="the charging station")
     occurred_at: str = Field(json_schema_extra={"format": "date-time"}, description="ISO 8601 UTC")
     correlation_id: str = Field(description="ties together the events one cause produced")
     sequence: int = Field(
@@ -171,9 +171,9 @@ def feed(
         list[TypeList] | None,
         Query(description="only these event types (repeat the parameter or separate with commas)"),
     ] = None,
-    chargePointId: Annotated[
+    stationId: Annotated[
         str | None,
-        Query(pattern=CHARGE_POINT_ID_PATTERN.pattern, description="only events of this charger"),
+        Query(pattern=CHARGE_POINT_ID_PATTERN.pattern, description="only events of this station"),
     ] = None,
     last_event_id: Annotated[
         int | None,
@@ -199,8 +199,8 @@ def feed(
     while True:
         # With filters, remember the head before reading: if nothing matches, the cursor can
         # move past what did not match (the next request does not read it again).
-        head = events.head(scope) if types or chargePointId else None
-        found = events.read(scope, cursor, limit, types=types, charge_point_id=chargePointId)
+        head = events.head(scope) if types or stationId else None
+        found = events.read(scope, cursor, limit, types=types, charge_point_id=stationId)
         if found:
             cursor = found[-1].sequence
             break
