@@ -470,7 +470,7 @@ def get_command(commandId: Annotated[str, Path()], wait: Wait = 0) -> CommandOut
 
 @router.get(
     "/stations/<stationId>/commands",
-    summary="A charger's commands, newest first",
+    summary="A station's commands, newest first",
     tags=TAG,
     responses={200: {"description": "one page of commands"}, **error_responses(401, 403, 404, 422)},
 )
