@@ -554,3 +554,44 @@ def test_the_management_endpoint_is_what_boto3_takes() -> None:
 
     assert gateway.base_url == "http://127.0.0.1:8180"
     assert gateway.management_endpoint == "http://127.0.0.1:8180/dev"
+
+
+# --- @connections beyond loopback ---------------------------------------------------------------
+
+
+async def test_signed_management_calls_pass_and_others_are_forbidden(
+    make_gateway: GatewayFactory, boto_session: boto3.session.Session
+) -> None:
+    # Given a gateway that requires the stack's signature on @connections (bound beyond loopback)
+    from aiohttp import ClientSession
+
+    from csms.aws.signed import Credentials
+
+    gateway = await make_gateway(management_credentials=Credentials("local", "the-stack-secret"))
+    signed = boto_session.client(
+        "apigatewaymanagementapi",
+        endpoint_url=gateway.management_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="the-stack-secret",
+    )
+    forged = management_client(boto_session, gateway)  # signed with another secret
+
+    async with charger(gateway) as ws:
+        connection_id = only_connection(gateway)
+        # When the functions post with the stack's credentials, the frame arrives
+        await asyncio.to_thread(signed.post_to_connection, ConnectionId=connection_id, Data=b"hello")
+        assert await asyncio.wait_for(ws.recv(), 2) == "hello"
+
+        # When anyone else posts, signed with other credentials or not at all, it is refused
+        with pytest.raises(forged.exceptions.ForbiddenException):
+            await asyncio.to_thread(forged.post_to_connection, ConnectionId=connection_id, Data=b"evil")
+        async with ClientSession() as http:
+            url = f"{gateway.management_endpoint}/@connections/{connection_id}"
+            for method in ("POST", "GET", "DELETE"):
+                async with http.request(method, url, data=b"evil") as answer:
+                    assert answer.status == 403
+        # Then nothing reached the charger and the connection is still open
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ws.recv(), 0.2)
+        assert gateway.connections() == [connection_id]

@@ -26,8 +26,10 @@ import asyncio
 import base64
 import contextlib
 import functools
+import hmac
 import json
 import logging
+import re
 import secrets
 import struct
 import time
@@ -35,12 +37,13 @@ import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 from aiohttp.http_websocket import WebSocketWriter
 
+from csms.aws.signed import Credentials, sign
 from csms.constants import (
     CHARGE_POINT_ID_HEADER,
     IDLE_TIMEOUT_SECONDS,
@@ -263,8 +266,12 @@ class LocalGateway:
         idle_timeout: float = IDLE_TIMEOUT_SECONDS,
         max_connection_seconds: float = MAX_CONNECTION_SECONDS,
         clock: Callable[[], float] = time.time,
+        management_credentials: Credentials | None = None,
     ) -> None:
         self.host = host
+        #: When set, @connections calls must be signed (SigV4) with these credentials, as IAM
+        #: demands on AWS; the local stack sets them when it listens beyond loopback.
+        self._management_credentials = management_credentials
         self.port = port
         self.stage = stage
         self.api_id = api_id
@@ -645,6 +652,9 @@ class LocalGateway:
     # --- @connections management API --------------------------------------------------------
 
     async def _post_to_connection(self, request: web.Request) -> web.Response:
+        refused = await self._refuse_unsigned(request)
+        if refused is not None:
+            return refused
         connection_id = request.match_info["connectionId"]
         if request.content_length is not None and request.content_length > MAX_MESSAGE_BYTES:
             return _payload_too_large(request.content_length)
@@ -664,6 +674,9 @@ class LocalGateway:
         return web.Response(status=200)
 
     async def _get_connection(self, request: web.Request) -> web.Response:
+        refused = await self._refuse_unsigned(request)
+        if refused is not None:
+            return refused
         connection_id = request.match_info["connectionId"]
         conn = self._connections.get(connection_id)
         if conn is None or not conn.is_open:
@@ -678,12 +691,26 @@ class LocalGateway:
         return web.json_response(body)
 
     async def _delete_connection(self, request: web.Request) -> web.Response:
+        refused = await self._refuse_unsigned(request)
+        if refused is not None:
+            return refused
         connection_id = request.match_info["connectionId"]
         conn = self._connections.get(connection_id)
         if conn is None or not conn.is_open:
             return _gone(connection_id)
         await self._close(conn, WSCloseCode.OK, "Connection deleted")
         return web.Response(status=204)
+
+    async def _refuse_unsigned(self, request: web.Request) -> web.Response | None:
+        """403 unless the request carries a valid SigV4 signature by the management credentials
+        (when they are set), with API Gateway's error shape."""
+        credentials = self._management_credentials
+        if credentials is None:
+            return None
+        body = await request.read() if request.can_read_body else b""
+        if verify_sigv4(request.method, request.host, request.raw_path, request.headers, body, credentials):
+            return None
+        return _aws_error(403, "ForbiddenException", "Forbidden: the request is not signed by this stack")
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -727,6 +754,55 @@ class LocalGateway:
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+#: How far the signature's date may be from ours (SigV4 allows 5 minutes).
+_SIGNATURE_SKEW: Final = timedelta(minutes=5)
+_AUTHORIZATION = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<day>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)"
+    r"/aws4_request,"
+    r"\s*SignedHeaders=(?P<headers>[^,]+),\s*Signature=(?P<signature>[0-9a-f]{64})"
+)
+
+
+def verify_sigv4(
+    method: str,
+    host: str,
+    raw_path: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    credentials: Credentials,
+    now: datetime | None = None,
+) -> bool:
+    """Whether a request is signed (Signature Version 4) with ``credentials``: the signature
+    is computed again over the headers it names and compared in constant time."""
+    match = _AUTHORIZATION.fullmatch(headers.get("Authorization", "").strip())
+    amz_date = headers.get("X-Amz-Date", "")
+    if match is None or not hmac.compare_digest(match["key"], credentials.access_key):
+        return False
+    try:
+        signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    if abs((now or datetime.now(UTC)) - signed_at) > _SIGNATURE_SKEW:
+        return False
+    skip = {"host", "x-amz-date", "x-amz-security-token"}
+    names = match["headers"].split(";")
+    if "host" not in names:
+        return False
+    signed_headers = {name: headers.get(name, "") for name in names if name not in skip}
+    expected = sign(
+        method,
+        f"http://{host}{raw_path}",
+        signed_headers,
+        body,
+        service=match["service"],
+        region=match["region"],
+        credentials=credentials._replace(token=headers.get("X-Amz-Security-Token")),
+        now=signed_at,
+    )
+    recomputed = _AUTHORIZATION.fullmatch(expected["Authorization"])
+    return recomputed is not None and hmac.compare_digest(recomputed["signature"], match["signature"])
 
 
 def _aws_error(status: int, error_type: str, message: str) -> web.Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import ipaddress
 import json
 import logging
 import os
@@ -77,6 +78,32 @@ def running_environment(state_dir: Path) -> dict[str, str] | None:
     return environment
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address to bind) is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, readable by the owner only at every moment: the content
+    goes to a new file created with mode 0600 (whatever the umask), then renamed over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -136,6 +163,7 @@ class LocalStack:
             port=self.config.port,
             origin_verify_secret=os.environ["CSMS_ORIGIN_VERIFY_SECRET"],
             max_workers=64,
+            management_credentials=self._management_credentials(),
         )
         self._gateway.app.router.add_get("/", self._index)
         self._gateway.app.router.add_get("/health", self._health)
@@ -161,6 +189,15 @@ class LocalStack:
                 self._tasks.append(
                     asyncio.create_task(self._fire(schedule.name, schedule.every_seconds, scheduled))
                 )
+
+    def _management_credentials(self) -> Any:
+        """Beyond loopback anyone on the network could post frames to chargers through
+        @connections: require the functions' SigV4 signature, as IAM does on AWS."""
+        if is_loopback(self.config.host):
+            return None
+        from csms.aws.signed import default_credentials
+
+        return default_credentials()()
 
     async def _fire(
         self, job: str, every_seconds: float, handler: Callable[[dict[str, Any], Any], Any]
@@ -197,8 +234,8 @@ class LocalStack:
             if key.startswith(("CSMS_", "AWS_ENDPOINT_URL")) or key in _SHARED_ENVIRONMENT
         }
         path = (self.config.state_dir or default_state_dir()) / ENVIRONMENT_FILE
-        path.write_text(json.dumps({"pid": os.getpid(), "environment": shared}, indent=2))
-        path.chmod(0o600)  # it holds the origin secret
+        # It holds the origin secret and the @connections credentials: owner-only from birth.
+        write_private(path, json.dumps({"pid": os.getpid(), "environment": shared}, indent=2))
         self._published = path
 
     def _release(self) -> None:
@@ -271,6 +308,9 @@ class LocalStack:
             endpoint: str | None = moto_endpoint
             for key, value in DUMMY_CREDENTIALS.items():
                 os.environ[key] = value
+            if not is_loopback(self.config.host):
+                # The functions sign @connections calls with it; the gateway checks them.
+                os.environ["AWS_SECRET_ACCESS_KEY"] = secrets.token_urlsafe(32)
             os.environ.pop("AWS_PROFILE", None)
             os.environ.pop("AWS_SESSION_TOKEN", None)
         else:
