@@ -93,6 +93,27 @@ class Settings:
     )
     database_pool_size: int = setting(1, ge=1, le=100, doc="1 on Lambda (one request per container).")
     database_max_overflow: int = setting(0, ge=0, le=100)
+    database_statement_timeout_ms: int = setting(
+        5000,
+        ge=100,
+        le=900_000,
+        doc="PostgreSQL statement_timeout of the functions' sessions: no statement of a frame "
+        "outlives it (the scheduled jobs get a longer one on AWS).",
+    )
+    database_lock_timeout_ms: int = setting(
+        2000, ge=10, le=900_000, doc="PostgreSQL lock_timeout: the longest wait for a row or table lock."
+    )
+    database_connect_timeout_seconds: int = setting(
+        3, ge=1, le=60, doc="libpq connect_timeout: the whole handshake, a stalled server included."
+    )
+    database_stall_timeout_seconds: float = setting(
+        6.0,
+        gt=0,
+        le=900,
+        doc="Client-side bound of a unit of work: past it the connection is cut and the caller gets "
+        "StorageUnavailable (a stalled server enforces no statement_timeout). Keep it under the "
+        "chargers' call timeout and API Gateway's 29 s.",
+    )
 
     # --- DynamoDB / AWS -----------------------------------------------------------------
     connections_table: str = "csms-connections"

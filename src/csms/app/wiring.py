@@ -61,7 +61,7 @@ def settings() -> Settings:
 
 @cache
 def database() -> PgDatabase:
-    from csms.data.database import PgDatabase, make_engine
+    from csms.data.database import PgDatabase, Timeouts, make_engine
 
     s = settings()
     url = s.database_url
@@ -71,7 +71,16 @@ def database() -> PgDatabase:
         url = database_url_from_secret(s.database_secret_arn, s.aws_region, host=s.database_host)
     if url is None:
         raise RuntimeError("no database configured: set DATABASE_URL (or CSMS_DATABASE_SECRET_ARN on AWS)")
-    db = PgDatabase(make_engine(url, pool_size=s.database_pool_size, max_overflow=s.database_max_overflow))
+    timeouts = Timeouts(
+        statement_ms=s.database_statement_timeout_ms,
+        lock_ms=s.database_lock_timeout_ms,
+        connect_seconds=s.database_connect_timeout_seconds,
+        stall_seconds=s.database_stall_timeout_seconds,
+    )
+    engine = make_engine(
+        url, pool_size=s.database_pool_size, max_overflow=s.database_max_overflow, timeouts=timeouts
+    )
+    db = PgDatabase(engine, stall_seconds=timeouts.stall_seconds)
     # Each committed transaction's domain events go to the relay, published at flush_events().
     db.on_commit = lambda events: event_relay().committed(events)
     return db
