@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from csms.api import API_PREFIX
+from csms.api.app import DEEP_HEALTH_PATH as DEEP_HEALTH_API_PATH
 from csms.api.app import PUBLIC_PATHS
 from csms.api.problems import PROBLEM_JSON
 from csms.constants import (
@@ -157,6 +158,8 @@ def websocket_api_name(stage: str) -> str:
 API_BASE_PATH: Final = API_PREFIX
 #: Paths the API serves without a token (GET only): health, Swagger UI, OpenAPI document.
 PUBLIC_API_PATHS: Final = tuple(sorted(PUBLIC_PATHS))
+#: The deep health check (a token needed), a child of the public health path.
+DEEP_HEALTH_PATH: Final = DEEP_HEALTH_API_PATH
 #: Errors are RFC 9457 problem details, from the function and from the gateway alike.
 PROBLEM_CONTENT_TYPE: Final = PROBLEM_JSON
 #: Cognito custom attributes behind the claims ``csms.api.auth`` reads (``custom:<name>``).

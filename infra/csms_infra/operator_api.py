@@ -273,6 +273,10 @@ class OperatorRestApi(Construct):
         self.protected_methods.append(
             self._protected(self.api.root.resource_for_path(f"{names.API_BASE_PATH}/{{proxy+}}"))
         )
+        # Below the public health path, so not reached by {proxy+}: its own authorized method.
+        self.protected_methods.append(
+            self._protected(self.api.root.resource_for_path(names.DEEP_HEALTH_PATH))
+        )
         # /users (and below) go to the function outside the VPC: Cognito only (ADR 0020).
         self.users_integration = apigw.LambdaIntegration(
             users_function.function, proxy=True, allow_test_invoke=False

@@ -120,6 +120,7 @@ COMMAND_BODIES = {
 PROBES: dict[str, list[Call]] = {
     # --- public -------------------------------------------------------------------------
     "GET /api/v1/health": [Call(OK)],
+    "GET /api/v1/health/dependencies": [Call(OK)],
     # --- charge points --------------------------------------------------------------------
     "GET /api/v1/charge-points": [
         Call(OK, sees=(B_CHARGER,)),

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from csms.app import wiring
+from csms.app import health, wiring
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
-    from csms.api.context import ApiServices
+    from csms.api.context import ApiServices, Dependencies
     from csms.clock import Clock
     from csms.domain.connections import ConnectionStore
     from csms.jobs.context import JobServices
@@ -107,11 +107,8 @@ class _ApiServices:
     def idempotency(self) -> BasePersistenceLayer:
         return wiring.idempotency_store()
 
-    def database_reachable(self) -> bool:
-        return wiring.database().ping()
-
-    def dynamodb_reachable(self) -> bool:
-        return wiring.connections().ping()
+    def dependencies(self) -> Dependencies:
+        return health.dependencies()
 
 
 _API_SERVICES = _ApiServices()
