@@ -130,6 +130,9 @@ class Metric:
     #: Domain events that could not even be recorded (a connect/disconnect whose database
     #: write failed): lost, so an alarm fires on the first.
     EVENTS_NOT_RECORDED: Final = "EventsNotRecorded"
+    #: PostgreSQL could not be reached or did not answer in time (any function): chargers got
+    #: InternalError, operators 503 (csms.app.wiring counts every StorageUnavailable).
+    DATABASE_UNAVAILABLE: Final = "DatabaseUnavailable"
     #: Recorded events not yet on the bus (gauge from the event-delivery job).
     EVENT_BACKLOG: Final = "EventBacklog"
     #: Powertools Metrics adds ``service=<service name>`` to every metric it emits.

@@ -106,9 +106,13 @@ class CsmsStack(Stack):
         )
         self.chargers.grant_manage_connections(self.message)
 
-        # disconnect only deletes the connection record: no database, so no VPC either.
+        # disconnect deletes the connection record and records ChargerDisconnected in the
+        # outbox: PostgreSQL, so the VPC (issue 13: without it every event was lost).
         self.disconnect = self.add_function(
-            "Disconnect", names.DISCONNECT, "csms: $disconnect - drop the connection record", database=False
+            "Disconnect",
+            names.DISCONNECT,
+            "csms: $disconnect - drop the connection record, record ChargerDisconnected",
+            database=True,
         )
 
         routes = {"$connect": self.connect, "$default": self.message, "$disconnect": self.disconnect}

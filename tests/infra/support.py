@@ -162,8 +162,8 @@ def serving_functions(stack: CsmsStack) -> tuple[CsmsFunction, ...]:
 
 
 def database_functions(stack: CsmsStack) -> tuple[CsmsFunction, ...]:
-    """The functions in the VPC that talk to PostgreSQL (all but disconnect)."""
-    return tuple(fn for fn in all_functions(stack) if fn is not stack.disconnect)
+    """The functions in the VPC that talk to PostgreSQL (all of them)."""
+    return all_functions(stack)
 
 
 def client_operations(cls: type, *methods: str) -> set[str]:

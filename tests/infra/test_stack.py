@@ -165,11 +165,13 @@ def test_message_gets_the_heartbeat_interval_and_the_management_endpoint(dev: Sy
     assert "CSMS_ORIGIN_VERIFY_SECRET" not in environment
 
 
-def test_disconnect_knows_only_the_connections_table(dev: Synth) -> None:
+def test_disconnect_knows_the_connections_table_and_the_database(dev: Synth) -> None:
     environment = environment_of(dev, dev.stack.disconnect)
 
+    # (it records ChargerDisconnected in the outbox: issue 13)
     assert "CSMS_CONNECTIONS_TABLE" in environment
-    for setting in ("CSMS_DATABASE_SECRET_ARN", "CSMS_WS_MANAGEMENT_ENDPOINT", "CSMS_ORIGIN_VERIFY_SECRET"):
+    assert "CSMS_DATABASE_SECRET_ARN" in environment
+    for setting in ("CSMS_WS_MANAGEMENT_ENDPOINT", "CSMS_ORIGIN_VERIFY_SECRET"):
         assert setting not in environment
 
 
@@ -188,13 +190,6 @@ def test_manage_connections_is_limited_to_this_stage(dev: Synth) -> None:
 
     assert len(grants) == 1
     assert json.dumps(grants[0]["Resource"]).endswith('"/dev/*/@connections/*"]]}')
-
-
-def test_disconnect_cannot_touch_the_database_or_its_secret(dev: Synth) -> None:
-    actions = actions_of(dev, dev.stack.disconnect)
-
-    assert not any(action.startswith(("secretsmanager:", "rds", "rds-db:")) for action in actions)
-    assert "VpcConfig" not in function_of(dev, dev.stack.disconnect)["Properties"]
 
 
 def test_database_functions_read_only_the_cluster_secret(dev: Synth) -> None:
@@ -217,7 +212,8 @@ def test_no_function_role_carries_the_broad_basic_execution_policy(variant: Synt
 
 def test_only_vpc_functions_get_the_eni_policy(dev: Synth) -> None:
     assert "AWSLambdaVPCAccessExecutionRole" in managed_policies_of(dev, dev.stack.message)
-    assert "AWSLambdaVPCAccessExecutionRole" not in managed_policies_of(dev, dev.stack.disconnect)
+    assert "AWSLambdaVPCAccessExecutionRole" in managed_policies_of(dev, dev.stack.disconnect)
+    assert "AWSLambdaVPCAccessExecutionRole" not in managed_policies_of(dev, dev.stack.users_function)
 
 
 # --- DynamoDB ----------------------------------------------------------------------------
@@ -342,9 +338,6 @@ def test_rds_proxy_is_optional_and_then_fronts_the_cluster(dev: Synth, prod: Syn
     )
     proxy_endpoint = {"Fn::GetAtt": [prod.logical_id(aurora(prod).proxy), "Endpoint"]}
     for prod_fn, dev_fn in zip(all_functions(prod.stack), all_functions(dev.stack), strict=True):
-        if prod_fn is prod.stack.disconnect:  # no database, no host
-            assert "CSMS_DATABASE_HOST" not in environment_of(prod, prod_fn)
-            continue
         # Every database function connects through the proxy (Settings.database_host).
         assert environment_of(prod, prod_fn)["CSMS_DATABASE_HOST"] == proxy_endpoint, prod_fn.name
         assert "CSMS_DATABASE_HOST" not in environment_of(dev, dev_fn)

@@ -81,9 +81,18 @@ def database() -> PgDatabase:
         url, pool_size=s.database_pool_size, max_overflow=s.database_max_overflow, timeouts=timeouts
     )
     db = PgDatabase(engine, stall_seconds=timeouts.stall_seconds)
+    db.on_unavailable = _count_database_unavailable
     # Each committed transaction's domain events go to the relay, published at flush_events().
     db.on_commit = lambda events: event_relay().committed(events)
     return db
+
+
+def _count_database_unavailable() -> None:
+    """Metric DatabaseUnavailable (alarm database-unavailable): chargers get InternalError
+    and retry, operators 503, but someone must know PostgreSQL is down or stalled."""
+    from csms.observability import add_count
+
+    add_count("DatabaseUnavailable", 1)
 
 
 @cache

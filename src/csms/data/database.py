@@ -180,6 +180,17 @@ class PgDatabase:
         self.on_commit = on_commit
         #: Client-side bound of each unit of work and read (None: unbounded).
         self.stall_seconds = stall_seconds
+        #: Told each time the database could not be reached or did not answer in time (the
+        #: composition root counts it: metric DatabaseUnavailable, which alarms).
+        self.on_unavailable: Callable[[], None] | None = None
+
+    def _unavailable(self, message: str) -> StorageUnavailable:
+        if self.on_unavailable is not None:
+            try:
+                self.on_unavailable()
+            except Exception:  # counting must never make an outage worse
+                log.exception("could not count the database outage")
+        return StorageUnavailable(message)
 
     def _committed(self, events: list[StoredEvent]) -> None:
         if events and self.on_commit is not None:
@@ -199,7 +210,7 @@ class PgDatabase:
                 yield
             except DBAPIError as exc:
                 if fired():
-                    raise StorageUnavailable(
+                    raise self._unavailable(
                         f"database did not answer within {self.stall_seconds:g} s"
                     ) from exc
                 raise
@@ -231,7 +242,7 @@ class PgDatabase:
                 self._committed(events)
                 return result
             except _CommitUnknown as unknown:
-                raise StorageUnavailable(
+                raise self._unavailable(
                     f"database connection lost during commit: {unknown.error.orig!r}"
                 ) from unknown.error
             except DBAPIError as exc:
@@ -239,7 +250,7 @@ class PgDatabase:
                     log.warning("database connection was dropped; retrying once")
                     continue
                 if isinstance(exc, OperationalError | InterfaceError):
-                    raise StorageUnavailable(f"database unavailable: {exc.orig!r}") from exc
+                    raise self._unavailable(f"database unavailable: {exc.orig!r}") from exc
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -250,7 +261,7 @@ class PgDatabase:
             with self.engine.connect() as connection, self._guarded(connection):
                 yield connection
         except (OperationalError, InterfaceError) as exc:
-            raise StorageUnavailable(f"database unavailable: {exc.orig!r}") from exc
+            raise self._unavailable(f"database unavailable: {exc.orig!r}") from exc
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -263,7 +274,7 @@ class PgDatabase:
                 events = take_pending(connection)
             self._committed(events)
         except (OperationalError, InterfaceError) as exc:
-            raise StorageUnavailable(f"database unavailable: {exc.orig!r}") from exc
+            raise self._unavailable(f"database unavailable: {exc.orig!r}") from exc
 
     @contextmanager
     def autocommit(self) -> Iterator[Connection]:
@@ -273,7 +284,7 @@ class PgDatabase:
             with self.engine.connect() as connection, self._guarded(connection):
                 yield connection.execution_options(isolation_level="AUTOCOMMIT")
         except (OperationalError, InterfaceError) as exc:
-            raise StorageUnavailable(f"database unavailable: {exc.orig!r}") from exc
+            raise self._unavailable(f"database unavailable: {exc.orig!r}") from exc
 
     def exists(self, table: Table, key: Any, tenant_id: str) -> bool:
         """Whether ``table`` has a row with primary key ``key`` in ``tenant_id`` (a resource
