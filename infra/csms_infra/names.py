@@ -75,6 +75,8 @@ class Env:
     EVENT_BUS_NAME: Final = setting_env_var("event_bus_name")
     #: Where the event-delivery job puts events it could never publish.
     EVENTS_DEAD_LETTER_QUEUE_URL: Final = setting_env_var("events_dead_letter_queue_url")
+    #: Where events PostgreSQL could not record wait (SQS).
+    EVENTS_PARKING_QUEUE_URL: Final = setting_env_var("events_parking_queue_url")
     #: Share of routine frames the message function logs.
     FRAME_LOG_SAMPLE_RATE: Final = setting_env_var("frame_log_sample_rate")
     #: The SDKs' (and the lean client's) endpoint override: EventBridge's dual-stack endpoint.
@@ -210,6 +212,11 @@ def job_input(job: Schedule) -> dict[str, str]:
 def event_bus_name(stage: str) -> str:
     """The EventBridge bus of one stage's domain events (integrators subscribe with rules)."""
     return f"{PROJECT}-{stage}-events"
+
+
+def events_parking_queue_name(stage: str) -> str:
+    """Events PostgreSQL could not record when they happened, until the event-delivery job does."""
+    return f"{PROJECT}-{stage}-events-parked"
 
 
 def events_dead_letter_queue_name(stage: str) -> str:

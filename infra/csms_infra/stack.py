@@ -216,6 +216,12 @@ class CsmsStack(Stack):
             self.events.grant_publish(fn)
         # Only the event-delivery job dead-letters (a request's own flush only retries later).
         self.events.grant_dead_letter(self.scheduled)
+        # Events about DynamoDB state are parked when PostgreSQL cannot record them (emit):
+        # connect and disconnect, and the liveness job; the event-delivery job records them.
+        for fn in (self.connect, self.disconnect):
+            self.events.grant_park(fn)
+        self.events.grant_park(self.scheduled)
+        self.events.grant_recover(self.scheduled)
 
         # New code takes traffic only after its migrations ran.
         self.migration.run_before(*routes.values(), self.api_function, self.commands, self.scheduled)

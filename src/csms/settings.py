@@ -135,6 +135,11 @@ class Settings:
         doc="SQS queue for domain events that could not be published after "
         "event_publish_max_attempts (an alarm watches it on AWS).",
     )
+    events_parking_queue_url: str | None = setting(
+        None,
+        doc="SQS queue where events about DynamoDB state (connected, disconnected, went offline) wait "
+        "when PostgreSQL cannot record them; the event-delivery job records them later.",
+    )
     event_publish_max_attempts: int = setting(
         10, ge=1, le=1000, doc="Publishing attempts (about one a minute) before dead-lettering."
     )

@@ -323,6 +323,7 @@ def test_the_scheduled_jobs_emit_what_the_dashboard_and_the_alarm_read(
     monkeypatch.setattr(wiring, "connections", lambda: _Counted(count_connected=7))
     monkeypatch.setattr(wiring, "database", lambda: _Counted(count_open_transactions=3))
     monkeypatch.setattr(wiring, "commands", lambda *_: _Counted(sweep={"timed_out": 2}))
+    monkeypatch.setattr(wiring, "parked_events", lambda: _Counted(recover={"recovered": 0, "duplicates": 0}))
     # (cached like the real factory: flush_events asks whether it was built)
     monkeypatch.setattr(
         wiring,

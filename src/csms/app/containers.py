@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from csms.services.commands import CommandService
     from csms.services.configuration import ConfigurationService
     from csms.services.event_feed import EventFeedService
+    from csms.services.event_parking import ParkedEvents
     from csms.services.event_relay import EventRelay
     from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
@@ -149,6 +150,10 @@ class _JobServices:
     @property
     def event_relay(self) -> EventRelay:
         return wiring.event_relay()
+
+    @property
+    def parked_events(self) -> ParkedEvents:
+        return wiring.parked_events()
 
     @property
     def fleet_gauges(self) -> FleetGauges:

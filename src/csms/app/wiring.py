@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from csms.data.configuration import PgConfigurationStore
     from csms.data.database import PgDatabase
     from csms.data.events import PgEventLog
-    from csms.domain.events import DomainEvent
+    from csms.domain.events import DomainEvent, EventParking
     from csms.domain.stations import ChargerContext
     from csms.ocppj.dispatcher import Dispatcher
     from csms.ocppj.frames import CallError, CallResult
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from csms.services.commands import CommandService
     from csms.services.configuration import ConfigurationService
     from csms.services.event_feed import EventFeedService
+    from csms.services.event_parking import ParkedEvents
     from csms.services.event_relay import EventRelay
     from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
@@ -146,25 +147,50 @@ def flush_events() -> None:
 def emit(events: Sequence[DomainEvent]) -> bool:
     """Record events that belong to no database change of ours (a WebSocket connected or
     closed: that state lives in DynamoDB) in their own transaction, then publish them.
-    Never raises: a failure is logged (metric EventsNotRecorded) and reported as False."""
+
+    When PostgreSQL cannot record them they are parked (metric EventsParked) and recorded by
+    the event-delivery job later, exactly once; only if they cannot be parked either are they
+    lost (metric EventsNotRecorded, which alarms). Never raises; False when not recorded now."""
+    from csms.observability import add_count
+
     try:
         from csms.data.outbox import append
 
         with database().begin() as conn:
             append(conn, events)
     except Exception:
-        log.exception("could not record domain events", extra={"types": [e.type for e in events]})
+        log.warning(
+            "could not record domain events now; parking them", extra={"types": [e.type for e in events]}
+        )
         try:
-            from aws_lambda_powertools.metrics import MetricUnit
-
-            from csms.observability import metrics
-
-            metrics.add_metric(name="EventsNotRecorded", unit=MetricUnit.Count, value=len(events))
-        except Exception:  # pragma: no cover - metrics must never make it worse
-            log.exception("could not count the lost events")
+            event_parking().park(events)
+        except Exception:
+            log.exception(
+                "could not record nor park domain events", extra={"types": [e.type for e in events]}
+            )
+            add_count("EventsNotRecorded", len(events))
+        else:
+            add_count("EventsParked", len(events))
         return False
     flush_events()
     return True
+
+
+@cache
+def event_parking() -> EventParking:
+    from csms.aws.clients import client
+    from csms.aws.eventbus import SqsEventParking
+
+    s = settings()
+    if not s.events_parking_queue_url:
+        raise RuntimeError("no parking queue configured: set CSMS_EVENTS_PARKING_QUEUE_URL")
+    return SqsEventParking(client("sqs", s.aws_region), s.events_parking_queue_url)
+
+
+def parked_events() -> ParkedEvents:
+    from csms.services.event_parking import ParkedEvents
+
+    return ParkedEvents(event_parking(), event_log().record_once)
 
 
 @cache

@@ -336,6 +336,7 @@ class LocalStack:
         os.environ["CSMS_EVENTS_DEAD_LETTER_QUEUE_URL"] = ensure_queue(
             sqs_endpoint, "csms-events-dlq", region
         )
+        os.environ["CSMS_EVENTS_PARKING_QUEUE_URL"] = ensure_queue(sqs_endpoint, "csms-events-parked", region)
         return endpoint
 
     def _configure_functions(self) -> None:
