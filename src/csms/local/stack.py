@@ -59,6 +59,8 @@ class StackConfig:
     #: Write the functions' environment to ``<state dir>/dev-env.json`` while running, so
     #: ``csms run-job`` in another terminal acts on this stack (``csms dev`` sets it).
     publish_environment: bool = False
+    #: How often ``csms dev`` checks that the embedded PostgreSQL it started is alive.
+    supervise_seconds: float = 1.0
 
 
 #: The functions' environment of a running ``csms dev`` (see StackConfig.publish_environment).
@@ -132,6 +134,8 @@ class LocalStack:
         self._stop_postgres = False
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        #: How often the supervisor restarted the embedded PostgreSQL.
+        self.postgres_restarts = 0
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -181,6 +185,8 @@ class LocalStack:
         )
         self._stopping.clear()
         self._tasks = [asyncio.create_task(mapping.run(self._stopping))]
+        if self._postgres is not None:
+            self._tasks.append(asyncio.create_task(self._supervise_postgres()))
         if self.config.run_schedules:
             from csms.schedules import SCHEDULES
 
@@ -198,6 +204,30 @@ class LocalStack:
         from csms.aws.signed import default_credentials
 
         return default_credentials()()
+
+    async def _supervise_postgres(self) -> None:
+        """Restart the embedded PostgreSQL when it dies (issue 13: after a crash it stayed down
+        until a CLI command happened to start it). Checked every ``supervise_seconds``."""
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.config.supervise_seconds)
+                return
+            except TimeoutError:
+                pass
+            if self._postgres is None or await asyncio.to_thread(self._postgres.running):
+                continue
+            log.error("the embedded PostgreSQL is down; restarting it")
+            started = asyncio.get_running_loop().time()
+            try:
+                await asyncio.to_thread(self._postgres.ensure_running)
+            except Exception:
+                log.exception("could not restart the embedded PostgreSQL; trying again")
+                continue
+            self.postgres_restarts += 1
+            log.warning(
+                "the embedded PostgreSQL is back",
+                extra={"seconds": round(asyncio.get_running_loop().time() - started, 2)},
+            )
 
     async def _fire(
         self, job: str, every_seconds: float, handler: Callable[[dict[str, Any], Any], Any]
