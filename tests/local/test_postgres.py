@@ -186,7 +186,8 @@ def test_a_crashed_server_is_started_again_on_the_same_url(fresh: EmbeddedPostgr
     import signal
 
     url = fresh.start()
-    assert fresh.running() and not fresh.ensure_running()
+    assert fresh.running()
+    assert not fresh.ensure_running()
     pid = int((fresh.data_dir / "postmaster.pid").read_text().splitlines()[0])
     os.kill(pid, signal.SIGKILL)
     wait_until(lambda: not fresh.running())
@@ -195,7 +196,8 @@ def test_a_crashed_server_is_started_again_on_the_same_url(fresh: EmbeddedPostgr
     restarted = fresh.ensure_running()
 
     # Then it started the server again, at the same URL
-    assert restarted and fresh.running()
+    assert restarted
+    assert fresh.running()
     assert fresh.url == url
     with connect(url) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
