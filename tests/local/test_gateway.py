@@ -595,3 +595,44 @@ async def test_signed_management_calls_pass_and_others_are_forbidden(
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(ws.recv(), 0.2)
         assert gateway.connections() == [connection_id]
+
+
+# --- API Gateway's quotas, shortened ------------------------------------------------------------
+
+
+async def test_new_connections_beyond_the_rate_are_refused_with_429(
+    make_gateway: GatewayFactory, lambdas: Lambdas
+) -> None:
+    # Given a new-connection rate of 2 at once and hardly any refill
+    from csms.local.gateway import GatewayLimits
+
+    gateway = await make_gateway(
+        limits=GatewayLimits(new_connections_per_second=0.01, new_connections_burst=2)
+    )
+
+    # When three chargers connect at once
+    async with charger(gateway, "/ocpp/CP1"), charger(gateway, "/ocpp/CP2"):
+        with pytest.raises(InvalidStatus) as refused:
+            async with charger(gateway, "/ocpp/CP3"):
+                pass
+    # Then the third handshake is refused before $connect runs
+    assert refused.value.response.status_code == 429
+    assert len(lambdas.connect.events) == 2
+    assert gateway.throttled_connections == 1
+
+
+async def test_an_answer_after_the_integration_timeout_is_not_the_route_response(
+    make_gateway: GatewayFactory, lambdas: Lambdas
+) -> None:
+    # Given a $default handler slower than the (shortened) integration timeout
+    from csms.local.gateway import GatewayLimits
+
+    lambdas.default.on_event = lambda event: time.sleep(0.3)
+    gateway = await make_gateway(limits=GatewayLimits(integration_timeout=0.1))
+
+    async with charger(gateway) as ws:
+        await ws.send('[2,"1","Heartbeat",{}]')
+        # Then the charger hears API Gateway's timeout message, as on AWS
+        answer = json.loads(await asyncio.wait_for(ws.recv(), 2))
+        assert answer["message"] == "Endpoint request timed out"
+    assert lambdas.default.contexts[0].get_remaining_time_in_millis() == 0

@@ -240,6 +240,39 @@ class _Connection:
         )
 
 
+@dataclass(frozen=True)
+class GatewayLimits:
+    """API Gateway's WebSocket quotas, enforced by the emulator by default; tests shorten them.
+
+    Source: "Amazon API Gateway quotas for configuring and running a WebSocket API"
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html):
+    idle connection timeout 10 minutes, maximum connection duration 2 hours, frame size 32 KB,
+    message payload 128 KB, integration timeout 29 seconds, 500 new connections per second
+    per account and Region (adjustable; a token bucket of that rate and burst here).
+    """
+
+    idle_timeout: float = IDLE_TIMEOUT_SECONDS
+    max_connection_seconds: float = MAX_CONNECTION_SECONDS
+    integration_timeout: float = 29.0
+    new_connections_per_second: float = 500.0
+    new_connections_burst: int = 500
+
+
+class _TokenBucket:
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate, self._burst, self._clock = rate, float(burst), clock
+        self._tokens, self._at = float(burst), clock()
+
+    def take(self) -> bool:
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
 class _IntegrationTimeout(Exception):
     """The handler did not return within INTEGRATION_TIMEOUT_SECONDS."""
 
@@ -263,9 +296,10 @@ class LocalGateway:
         api_id: str = "local",
         origin_verify_secret: str | None = None,
         max_workers: int = 32,
-        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
-        max_connection_seconds: float = MAX_CONNECTION_SECONDS,
+        idle_timeout: float | None = None,
+        max_connection_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
+        limits: GatewayLimits | None = None,
         management_credentials: Credentials | None = None,
     ) -> None:
         self.host = host
@@ -277,8 +311,15 @@ class LocalGateway:
         self.api_id = api_id
         self._handlers = dict(handlers)
         self._origin_verify_secret = origin_verify_secret
-        self._idle_timeout = idle_timeout
-        self._max_connection_seconds = max_connection_seconds
+        limits = limits or GatewayLimits()
+        self.limits = limits
+        self._idle_timeout = limits.idle_timeout if idle_timeout is None else idle_timeout
+        self._max_connection_seconds = (
+            limits.max_connection_seconds if max_connection_seconds is None else max_connection_seconds
+        )
+        self._new_connections = _TokenBucket(limits.new_connections_per_second, limits.new_connections_burst)
+        #: Handshakes refused with 429 by the new-connection rate.
+        self.throttled_connections = 0
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="gateway-lambda")
         self._connections: dict[str, _Connection] = {}
@@ -358,6 +399,10 @@ class LocalGateway:
         # subprotocols and logs a spurious "protocols don't overlap" warning per charger.
         if request.headers.get("Upgrade", "").lower() != "websocket":
             return web.Response(status=426, headers={"Upgrade": "websocket"})
+        if not self._new_connections.take():
+            # API Gateway refuses handshakes beyond the account's new-connection rate.
+            self.throttled_connections += 1
+            return web.Response(status=429, text="Too Many Requests")
 
         now = self._clock()
         monotonic = time.monotonic()
@@ -739,12 +784,14 @@ class LocalGateway:
     async def _invoke(self, route_key: str, event: dict[str, Any]) -> object:
         """Run one handler in the pool; its result is untrusted, as a Lambda's would be."""
         handler = self._handlers[route_key]
-        context = LocalLambdaContext(ROUTE_FUNCTIONS.get(route_key, route_key))
+        context = LocalLambdaContext(
+            ROUTE_FUNCTIONS.get(route_key, route_key), self.limits.integration_timeout
+        )
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, handler, event, context)
         # asyncio.wait rather than wait_for, so a TimeoutError raised by the handler itself
         # is not mistaken for the integration timeout.
-        done, _ = await asyncio.wait({future}, timeout=INTEGRATION_TIMEOUT_SECONDS)
+        done, _ = await asyncio.wait({future}, timeout=self.limits.integration_timeout)
         if not done:
             future.cancel()
             raise _IntegrationTimeout(route_key)
