@@ -33,7 +33,6 @@ import re
 import secrets
 import struct
 import time
-import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -54,17 +53,13 @@ from csms.constants import (
     ORIGIN_VERIFY_HEADER,
     ROUTE_FUNCTIONS,
 )
+from csms.local.lambdas import INTEGRATION_TIMEOUT_SECONDS, LocalLambdaContext
 
 logger = logging.getLogger("csms.local.gateway")
 
 #: A Lambda entry point: ``handler(event, context) -> result``.
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any] | None]
 
-#: API Gateway gives up on an integration after 29 s (not adjustable for WebSocket APIs).
-INTEGRATION_TIMEOUT_SECONDS: Final = 29.0
-
-_REGION: Final = "us-east-1"
-_ACCOUNT: Final = "000000000000"
 _SEC_WEBSOCKET_PROTOCOL: Final = "Sec-WebSocket-Protocol"
 _OPCODE_CONTINUATION: Final = 0x0
 _OPCODE_TEXT: Final = 0x1
@@ -93,24 +88,6 @@ def _request_time(epoch_seconds: float) -> str:
         moment.month - 1
     ]
     return f"{moment:%d}/{month}/{moment:%Y:%H:%M:%S} +0000"
-
-
-class LocalLambdaContext:
-    """The Lambda context attributes that Powertools and our handlers read."""
-
-    def __init__(self, function_name: str, budget_seconds: float = INTEGRATION_TIMEOUT_SECONDS) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{_REGION}:{_ACCOUNT}:function:{function_name}"
-        self.memory_limit_in_mb = 128
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-        self._deadline = time.monotonic() + budget_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before API Gateway's integration timeout."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 class _FrameSizeGuard:
@@ -253,7 +230,7 @@ class GatewayLimits:
 
     idle_timeout: float = IDLE_TIMEOUT_SECONDS
     max_connection_seconds: float = MAX_CONNECTION_SECONDS
-    integration_timeout: float = 29.0
+    integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
     new_connections_per_second: float = 500.0
     new_connections_burst: int = 500
 

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from csms.local.gateway import LocalLambdaContext
+from csms.local.lambdas import LocalLambdaContext
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ and the load tests alike.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import ipaddress
 import json
 import logging
@@ -21,16 +20,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
 import csms
 from csms.constants import OCPP_PATH_PREFIX, ROUTE_FUNCTIONS, SUPPORTED_SUBPROTOCOLS
+from csms.local.lambdas import load_handler
+
+if TYPE_CHECKING:
+    from csms.local.lambdas import FunctionPool
 
 log = logging.getLogger(__name__)
 
-FUNCTIONS_DIR = Path(csms.__file__).resolve().parents[2] / "functions"
 DATABASE_NAME = "csms"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
@@ -61,6 +63,17 @@ class StackConfig:
     publish_environment: bool = False
     #: How often ``csms dev`` checks that the embedded PostgreSQL it started is alive.
     supervise_seconds: float = 1.0
+    #: "processes": each function's invocations run in containers of their own (worker
+    #: processes with their own module state, a concurrency limit, cold starts and the
+    #: function's timeout: csms.local.lambdas), and moto in a process of its own, as on AWS.
+    #: "threads": every handler in threads of this process, moto in-process (the
+    #: integration tests: they change the functions' settings at run time and look into
+    #: moto's backends, and start in a second instead of paying a cold start per container).
+    functions: Literal["processes", "threads"] = "processes"
+    #: Containers per function in "processes" mode (csms.local.lambdas.DEFAULT_CONCURRENCY).
+    concurrency: dict[str, int] = field(default_factory=dict)
+    #: API Gateway's quotas (csms.local.gateway.GatewayLimits); None = AWS's.
+    gateway_limits: Any = None
 
 
 #: The functions' environment of a running ``csms dev`` (see StackConfig.publish_environment).
@@ -112,17 +125,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def load_handler(function: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """``lambda_handler`` of ``functions/<function>/handler.py``, loaded like Lambda does."""
-    path = FUNCTIONS_DIR / function / "handler.py"
-    spec = importlib.util.spec_from_file_location(f"csms_functions_{function}", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {path}: run from a source checkout (pip install -e .)")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lambda_handler  # type: ignore[no-any-return]
-
-
 class LocalStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
@@ -136,6 +138,7 @@ class LocalStack:
         self._tasks: list[asyncio.Task[None]] = []
         #: How often the supervisor restarted the embedded PostgreSQL.
         self.postgres_restarts = 0
+        self._pools: dict[str, FunctionPool] = {}
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -160,7 +163,7 @@ class LocalStack:
         await asyncio.to_thread(self.provision)
         from csms.local.gateway import LocalGateway
 
-        handlers = {route: load_handler(function) for route, function in ROUTE_FUNCTIONS.items()}
+        handlers = {route: self.function(function) for route, function in ROUTE_FUNCTIONS.items()}
         self._gateway = LocalGateway(
             handlers,
             host=self.config.host,
@@ -168,20 +171,21 @@ class LocalStack:
             origin_verify_secret=os.environ["CSMS_ORIGIN_VERIFY_SECRET"],
             max_workers=64,
             management_credentials=self._management_credentials(),
+            limits=self.config.gateway_limits,
         )
         self._gateway.app.router.add_get("/", self._index)
         self._gateway.app.router.add_get("/health", self._health)
         from csms.local.restapi import LocalRestApi
 
         assert self.config.api_signing_key is not None
-        LocalRestApi(load_handler("api"), self.config.api_signing_key).attach(self._gateway.app)
+        LocalRestApi(self.function("api"), self.config.api_signing_key).attach(self._gateway.app)
         await self._gateway.start()
         from csms.aws.clients import client
         from csms.local.sqs_driver import EventSourceMapping
 
         region = os.environ["AWS_REGION"]
         mapping = EventSourceMapping(
-            client("sqs", region), os.environ["CSMS_COMMANDS_QUEUE_URL"], load_handler("commands"), region
+            client("sqs", region), os.environ["CSMS_COMMANDS_QUEUE_URL"], self.function("commands"), region
         )
         self._stopping.clear()
         self._tasks = [asyncio.create_task(mapping.run(self._stopping))]
@@ -190,7 +194,7 @@ class LocalStack:
         if self.config.run_schedules:
             from csms.schedules import SCHEDULES
 
-            scheduled = load_handler("scheduled")
+            scheduled = self.function("scheduled")
             for schedule in SCHEDULES:
                 self._tasks.append(
                     asyncio.create_task(self._fire(schedule.name, schedule.every_seconds, scheduled))
@@ -204,6 +208,22 @@ class LocalStack:
         from csms.aws.signed import default_credentials
 
         return default_credentials()()
+
+    def function(self, name: str) -> Callable[[dict[str, Any], Any], Any]:
+        """The handler the stack invokes for ``functions/<name>``: its pool of containers, or
+        the handler itself in "threads" mode. One per function and stack."""
+        if self.config.functions == "threads":
+            return load_handler(name)
+        if name not in self._pools:
+            from csms.local.lambdas import FunctionPool
+
+            self._pools[name] = FunctionPool(name, concurrency=self.config.concurrency.get(name))
+        return self._pools[name]
+
+    @property
+    def pools(self) -> dict[str, FunctionPool]:
+        """The functions' container pools ("processes" mode): stats, fault injection."""
+        return dict(self._pools)
 
     async def _supervise_postgres(self) -> None:
         """Restart the embedded PostgreSQL when it dies (issue 13: after a crash it stayed down
@@ -237,7 +257,7 @@ class LocalStack:
             try:
                 await asyncio.wait_for(self._stopping.wait(), every_seconds)
             except TimeoutError:
-                from csms.local.gateway import LocalLambdaContext
+                from csms.local.lambdas import LocalLambdaContext
 
                 try:
                     await asyncio.to_thread(handler, {"job": job}, LocalLambdaContext("scheduled"))
@@ -253,6 +273,9 @@ class LocalStack:
         if self._gateway is not None:
             await self._gateway.stop()
             self._gateway = None
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await asyncio.to_thread(pool.stop)
         await asyncio.to_thread(self._release)
 
     def _publish_environment(self) -> None:
@@ -327,9 +350,9 @@ class LocalStack:
         idempotency_table = self.config.environment.get("CSMS_IDEMPOTENCY_TABLE", "csms-idempotency")
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         if self.config.aws == "moto":
-            from csms.local.aws import LocalAws
+            from csms.local.aws import LocalAws, LocalAwsProcess
 
-            self._moto = LocalAws()
+            self._moto = LocalAwsProcess() if self.config.functions == "processes" else LocalAws()
             moto_endpoint: str = self._moto.start()
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_endpoint
             os.environ["AWS_ENDPOINT_URL_SQS"] = moto_endpoint
@@ -378,9 +401,10 @@ class LocalStack:
             "CSMS_WS_MANAGEMENT_ENDPOINT": f"http://{cfg.host}:{cfg.port}/local",
             "CSMS_ORIGIN_VERIFY_SECRET": secrets.token_urlsafe(24),
             "CSMS_ALLOW_UNKNOWN_CHARGERS": "true" if cfg.allow_unknown_chargers else "false",
-            # One process serves every concurrent invocation here, unlike Lambda.
-            "CSMS_DATABASE_POOL_SIZE": "20",
-            "CSMS_DATABASE_MAX_OVERFLOW": "40",
+            # A container serves one invocation at a time, as on Lambda; in "threads" mode one
+            # process serves every concurrent invocation.
+            "CSMS_DATABASE_POOL_SIZE": "1" if cfg.functions == "processes" else "20",
+            "CSMS_DATABASE_MAX_OVERFLOW": "0" if cfg.functions == "processes" else "40",
             "CSMS_LOG_FORMAT": cfg.log_format,
             "CSMS_LOG_LEVEL": cfg.log_level,
             "POWERTOOLS_METRICS_DISABLED": "true",
