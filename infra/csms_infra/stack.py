@@ -91,7 +91,7 @@ class CsmsStack(Stack):
             },
         )
         # connect deletes the superseded connection of a charger that reconnects.
-        self.chargers.grant_manage_connections(self.connect)
+        self.chargers.grant_manage_connections(self.connect, "DELETE")
 
         message_environment = {names.Env.HEARTBEAT_INTERVAL: str(config.heartbeat_interval)}
         if config.data_transfer_vendors:
@@ -104,7 +104,8 @@ class CsmsStack(Stack):
             database=True,
             environment=message_environment,
         )
-        self.chargers.grant_manage_connections(self.message)
+        # Replies and commands (POST); a frame on an unknown connection closes it (DELETE).
+        self.chargers.grant_manage_connections(self.message, "POST", "DELETE")
 
         # disconnect deletes the connection record and records ChargerDisconnected in the
         # outbox: PostgreSQL, so the VPC (issue 13: without it every event was lost).
@@ -127,7 +128,7 @@ class CsmsStack(Stack):
         self.connections.grant_read(self.api_function)  # lists live connections (by-tenant index)
         self.idempotency.grant(self.api_function)  # Idempotency-Key records
         # Decommissioning a charger closes its connection.
-        self.chargers.grant_manage_connections(self.api_function)
+        self.chargers.grant_manage_connections(self.api_function, "DELETE")
         # Submitting a command writes its row (PostgreSQL) and enqueues a trigger; reading
         # commands is PostgreSQL only. The api never delivers, so no pending-calls table.
         self.command_queue.grant_send(self.api_function)
@@ -181,7 +182,7 @@ class CsmsStack(Stack):
         self.command_queue.add_consumer(self.commands)
         self.pending_calls.grant_slot(self.commands)
         self.connections.grant_lookup(self.commands)
-        self.chargers.grant_manage_connections(self.commands)
+        self.chargers.grant_manage_connections(self.commands, "POST")
 
         # The sweeper times out calls past their deadline (Scan), frees their slots and
         # delivers what is queued behind them; it never enqueues.
@@ -199,7 +200,9 @@ class CsmsStack(Stack):
         self.connections.grant_count(self.scheduled)
         # The liveness job scans the connections, closes stale records and releases chargers.
         self.connections.grant_liveness(self.scheduled)
-        self.chargers.grant_manage_connections(self.scheduled)
+        # Liveness describes (GET) and closes (DELETE) silent connections; the deadline sweep
+        # sends the next queued command (POST).
+        self.chargers.grant_manage_connections(self.scheduled, "POST", "GET", "DELETE")
         # The reservations job asks chargers for a connector's status (TriggerMessage).
         self.command_queue.grant_send(self.scheduled)
         self.jobs = ScheduledJobs(self, "Jobs", config=config, function=self.scheduled)

@@ -378,7 +378,7 @@ def test_the_api_may_close_connections_of_this_stage_only(dev: Synth) -> None:
     ]
 
     assert len(grants) == 1
-    assert json.dumps(grants[0]["Resource"]).endswith('"/dev/*/@connections/*"]]}')
+    assert json.dumps(grants[0]["Resource"]).endswith('"/dev/DELETE/@connections/*"]]}')
 
 
 def test_the_api_function_reaches_the_database_from_the_vpc(dev: Synth) -> None:

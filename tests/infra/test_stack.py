@@ -22,6 +22,7 @@ from .support import (
     Synth,
     actions_of,
     all_functions,
+    as_list,
     aurora,
     database_functions,
     environment_of,
@@ -183,13 +184,28 @@ def test_only_connect_and_message_may_manage_connections(dev: Synth) -> None:
     assert "execute-api:ManageConnections" not in actions_of(dev, dev.stack.migration.function)
 
 
-def test_manage_connections_is_limited_to_this_stage(dev: Synth) -> None:
-    grants = [
-        s for s in statements_of(dev, dev.stack.message) if s["Action"] == "execute-api:ManageConnections"
-    ]
+def connection_methods(synth: Synth, fn: Any) -> set[str]:
+    """The @connections methods ``fn`` may call (the ARN segment after the stage)."""
+    found = set()
+    for statement in statements_of(synth, fn):
+        if statement["Action"] != "execute-api:ManageConnections":
+            continue
+        for resource in as_list(statement["Resource"]):
+            text = json.dumps(resource)
+            assert text.endswith('/@connections/*"]]}'), text  # this stage, connections only
+            found.add(text.rsplit("/dev/", 1)[1].split("/", 1)[0])
+    return found
 
-    assert len(grants) == 1
-    assert json.dumps(grants[0]["Resource"]).endswith('"/dev/*/@connections/*"]]}')
+
+def test_manage_connections_is_limited_to_this_stage_and_the_methods_each_function_uses(dev: Synth) -> None:
+    # POST sends a frame, DELETE closes a socket, GET describes one (issue 13: every method was
+    # granted to every function)
+    assert connection_methods(dev, dev.stack.connect) == {"DELETE"}  # a reconnect's superseded socket
+    assert connection_methods(dev, dev.stack.message) == {"POST", "DELETE"}  # replies; unknown connections
+    assert connection_methods(dev, dev.stack.api_function) == {"DELETE"}  # decommissioning
+    assert connection_methods(dev, dev.stack.commands) == {"POST"}
+    assert connection_methods(dev, dev.stack.scheduled) == {"POST", "GET", "DELETE"}  # sweep, liveness
+    assert connection_methods(dev, dev.stack.disconnect) == set()
 
 
 def test_database_functions_read_only_the_cluster_secret(dev: Synth) -> None:
