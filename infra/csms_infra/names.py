@@ -84,6 +84,20 @@ class Env:
 
 
 # --- Functions ----------------------------------------------------------------------------
+#: Reserved concurrency per function with ``reserved_concurrency`` (prod), ADR 0021. A
+#: reservation is a guarantee and a cap: the charger path (connect, message, disconnect) keeps
+#: 350 whatever the operator path does, and the operator path (api, users) can never hold more
+#: than 55 of the account's executions. 430 in all, leaving 570 of the default 1,000 (at least
+#: 100 must stay unreserved).
+RESERVED_CONCURRENCY: Final = {
+    "connect": 100,  # a 2-hour cut of the fleet: 500 handshakes/s (the account quota) x 0.2 s
+    "message": 200,  # the stage admits 1,000 frames/s (burst 2,000); at 0.1-0.2 s p99 that is 100-200
+    "disconnect": 50,
+    "api": 50,  # the stage admits 500 requests/s; a 20 s long poll holds one each: 50 watchers
+    "users": 5,
+    "commands": 20,
+    "scheduled": 5,  # seven schedules, a minute apart at most
+}
 #: Directory names under ``functions/`` of the WebSocket route handlers.
 CONNECT: Final = ROUTE_FUNCTIONS["$connect"]
 MESSAGE: Final = ROUTE_FUNCTIONS["$default"]

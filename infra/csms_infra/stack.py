@@ -276,6 +276,9 @@ class CsmsStack(Stack):
     ) -> CsmsFunction:
         """``functions/<name>`` as a Lambda; with ``database`` it runs in the VPC with DB access."""
         in_vpc = {**self.network.dual_stack_environment} if database else {}
+        reserved_for = "users" if construct_id == "Users" else name
+        if self.config.reserved_concurrency:
+            kwargs.setdefault("reserved_concurrency", names.RESERVED_CONCURRENCY[reserved_for])
         fn = CsmsFunction(
             self,
             construct_id,

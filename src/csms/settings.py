@@ -91,6 +91,15 @@ class Settings:
     database_host: str | None = setting(
         None, doc="Overrides the secret's host, e.g. an RDS Proxy endpoint in front of Aurora."
     )
+    database_ca_file: str | None = setting(
+        None,
+        doc="CA bundle that signs the database's certificate (the RDS bundle in the code asset on AWS): "
+        "connections from a secret then verify the server (sslmode=verify-full); unset: sslmode=require.",
+    )
+    database_role_secret_arns: tuple[str, ...] = setting(
+        (),
+        doc="The migration: secrets of the runtime database roles it creates and grants (comma separated).",
+    )
     database_pool_size: int = setting(1, ge=1, le=100, doc="1 on Lambda (one request per container).")
     database_max_overflow: int = setting(0, ge=0, le=100)
     database_statement_timeout_ms: int = setting(

@@ -22,7 +22,7 @@ from csms.cost.model import (
     preset,
 )
 
-from .support import Synth, context_for
+from .support import CERTIFICATE_ARN, CUSTOM_DOMAIN, Synth, context_for
 
 
 @pytest.fixture(scope="module", params=["prod", "nat"])
@@ -35,7 +35,11 @@ def deployed(
 
     from csms_infra.application import build_app
 
-    context: dict[str, Any] = {"stage": "prod"}
+    context: dict[str, Any] = {
+        "stage": "prod",
+        "domain_name": CUSTOM_DOMAIN,
+        "certificate_arn": CERTIFICATE_ARN,
+    }
     if request.param == "nat":
         context["egress"] = "nat"
     app, stack = build_app(context_for(context), outdir=str(tmp_path_factory.mktemp("cost")), with_nag=False)

@@ -66,10 +66,13 @@ def database() -> PgDatabase:
 
     s = settings()
     url = s.database_url
+    from_secret = url is None and bool(s.database_secret_arn)
     if url is None and s.database_secret_arn:
         from csms.aws.clients import database_url_from_secret
 
-        url = database_url_from_secret(s.database_secret_arn, s.aws_region, host=s.database_host)
+        url = database_url_from_secret(
+            s.database_secret_arn, s.aws_region, host=s.database_host, ca_file=s.database_ca_file
+        )
     if url is None:
         raise RuntimeError("no database configured: set DATABASE_URL (or CSMS_DATABASE_SECRET_ARN on AWS)")
     timeouts = Timeouts(
@@ -81,6 +84,14 @@ def database() -> PgDatabase:
     engine = make_engine(
         url, pool_size=s.database_pool_size, max_overflow=s.database_max_overflow, timeouts=timeouts
     )
+    if from_secret and s.database_secret_arn:
+        from csms.aws.clients import secret_value
+        from csms.data.database import reread_password_on_auth_failure
+
+        # The secret rotates (every 30 days on AWS): a new connection refused with the password
+        # this container read at its start reads the secret again and retries once.
+        arn, region = s.database_secret_arn, s.aws_region
+        reread_password_on_auth_failure(engine, lambda: str(secret_value(arn, region)["password"]))
     db = PgDatabase(engine, stall_seconds=timeouts.stall_seconds)
     db.on_unavailable = _count_database_unavailable
     # Each committed transaction's domain events go to the relay, published at flush_events().

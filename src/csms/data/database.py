@@ -93,6 +93,27 @@ def make_engine(
     )
 
 
+def reread_password_on_auth_failure(engine: Engine, password: Callable[[], str]) -> None:
+    """When a new connection is refused for its password (a rotated secret), ask ``password()``
+    for the current one and try once more; later connections use it too."""
+    from sqlalchemy import event
+
+    current: dict[str, str] = {}
+
+    @event.listens_for(engine, "do_connect")
+    def connect(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        if "password" in current:
+            cparams["password"] = current["password"]
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as exc:
+            if "password authentication failed" not in str(exc):
+                raise
+            log.warning("database password refused; reading the secret again")
+            current["password"] = cparams["password"] = password()
+            return dialect.connect(*cargs, **cparams)
+
+
 class _StallGuard:
     """Shuts down the socket of a connection whose unit of work outlives its bound.
 
