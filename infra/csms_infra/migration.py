@@ -63,6 +63,7 @@ class DatabaseMigration(Construct):
             environment=network.dual_stack_environment,
         )
         database.grant_connect(self.function)
+        database.grant_roles_admin(self.function)  # creates the runtime roles (ADR 0021)
 
         provider_logs = logs.LogGroup(
             self, "ProviderLogs", retention=config.log_retention, removal_policy=config.log_removal_policy

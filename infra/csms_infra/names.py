@@ -75,6 +75,10 @@ class Env:
     EVENT_BUS_NAME: Final = setting_env_var("event_bus_name")
     #: Where the event-delivery job puts events it could never publish.
     EVENTS_DEAD_LETTER_QUEUE_URL: Final = setting_env_var("events_dead_letter_queue_url")
+    #: The RDS CA bundle in the code asset: connections verify the server.
+    DATABASE_CA_FILE: Final = setting_env_var("database_ca_file")
+    #: The migration: the runtime roles' secrets.
+    DATABASE_ROLE_SECRET_ARNS: Final = setting_env_var("database_role_secret_arns")
     #: Where events PostgreSQL could not record wait (SQS).
     EVENTS_PARKING_QUEUE_URL: Final = setting_env_var("events_parking_queue_url")
     #: Share of routine frames the message function logs.
@@ -111,6 +115,7 @@ SCHEDULED: Final = "scheduled"
 FUNCTIONS_DIR: Final = "functions"
 #: The migration runs from the shared package, not from a ``functions/`` entry point.
 MIGRATE_HANDLER: Final = "csms.app.migrate.lambda_handler"
+ROTATE_HANDLER: Final = "csms.app.rotate.lambda_handler"
 SERVICE_NAME: Final = PROJECT
 
 
@@ -256,6 +261,12 @@ def alarm_name(stage: str, subject: str) -> str:
 # --- Database -----------------------------------------------------------------------------
 DATABASE_NAME: Final = PROJECT
 DATABASE_ADMIN_USER: Final = "csms_admin"
+#: The runtime database roles (ADR 0021), by the path that logs in with them: rows only.
+DATABASE_ROLES: Final = {"charger": "csms_charger", "operator": "csms_operator"}
+#: Where the code asset carries the RDS CA bundle (sslmode=verify-full), relative to its root.
+RDS_CA_BUNDLE: Final = "csms/rds-ca-bundle.pem"
+#: Days between rotations of the database secrets.
+SECRET_ROTATION_DAYS: Final = 30
 
 # --- Custom resources ---------------------------------------------------------------------
 MIGRATION_RESOURCE_TYPE: Final = "Custom::CsmsMigration"

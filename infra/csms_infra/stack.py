@@ -27,6 +27,7 @@ from .migration import DatabaseMigration
 from .network import Network
 from .operations import Operations
 from .operator_api import OperatorRestApi, OperatorUserPool
+from .rotation import SecretRotation
 from .scheduler import SCHEDULED_TIMEOUT, ScheduledJobs
 from .websocket import ChargerWebSocketApi
 
@@ -76,6 +77,15 @@ class CsmsStack(Stack):
         self.migration = DatabaseMigration(
             self, "Migration", config=config, code=self.code, network=self.network, database=self.database
         )
+        if self.aurora is not None:
+            self.rotation = SecretRotation(
+                self,
+                "SecretRotation",
+                config=config,
+                code=self.code,
+                network=self.network,
+                database=self.aurora,
+            )
         self.chargers = ChargerWebSocketApi(self, "Chargers", config=config)
         self.origin_verify = OriginVerifySecret(self, "OriginVerify")
 
@@ -85,6 +95,7 @@ class CsmsStack(Stack):
             names.CONNECT,
             "csms: $connect - subprotocol, Basic auth, connection record",
             database=True,
+            db_role="charger",
             environment={
                 names.Env.ORIGIN_VERIFY_SECRET: self.origin_verify.value,
                 names.Env.ALLOW_UNKNOWN_CHARGERS: str(config.allow_unknown_chargers).lower(),
@@ -102,6 +113,7 @@ class CsmsStack(Stack):
             names.MESSAGE,
             "csms: $default - one OCPP frame, replies via @connections",
             database=True,
+            db_role="charger",
             environment=message_environment,
         )
         # Replies and commands (POST); a frame on an unknown connection closes it (DELETE).
@@ -114,6 +126,7 @@ class CsmsStack(Stack):
             names.DISCONNECT,
             "csms: $disconnect - drop the connection record, record ChargerDisconnected",
             database=True,
+            db_role="charger",
         )
 
         routes = {"$connect": self.connect, "$default": self.message, "$disconnect": self.disconnect}
@@ -123,7 +136,11 @@ class CsmsStack(Stack):
 
         # --- operator REST API --------------------------------------------------------------
         self.api_function = self.add_function(
-            "Api", names.API, "csms: operator REST API (API Gateway proxy integration)", database=True
+            "Api",
+            names.API,
+            "csms: operator REST API (API Gateway proxy integration)",
+            database=True,
+            db_role="operator",
         )
         self.connections.grant_read(self.api_function)  # lists live connections (by-tenant index)
         self.idempotency.grant(self.api_function)  # Idempotency-Key records
@@ -176,6 +193,7 @@ class CsmsStack(Stack):
             names.COMMANDS,
             "csms: deliver queued commands (SQS FIFO trigger, group = charger)",
             database=True,
+            db_role="charger",
             timeout=COMMANDS_TIMEOUT,
             environment={names.Env.COMMAND_TIMEOUT_SECONDS: str(config.command_timeout_seconds)},
         )
@@ -271,6 +289,7 @@ class CsmsStack(Stack):
         description: str,
         *,
         database: bool,
+        db_role: str | None = None,
         environment: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> CsmsFunction:
@@ -293,7 +312,9 @@ class CsmsStack(Stack):
             **kwargs,
         )
         if database:
-            self.database.grant_connect(fn)
+            # A runtime role (rows only) for the charger and operator paths; the owner for the
+            # scheduled jobs (partition DDL). ADR 0021.
+            self.database.grant_connect(fn, db_role)
         return fn
 
     def _outputs(self) -> None:

@@ -83,6 +83,14 @@ def test_the_fixed_floor_has_the_templates_quantities(deployed: tuple[Synth, Ass
     assert cluster["ServerlessV2ScalingConfiguration"]["MinCapacity"] == a.db_min_acu
     assert counted["AWS::CloudWatch::Dashboard"] == a.dashboards
     assert counted["AWS::SecretsManager::Secret"] == a.secrets
+    assert counted["AWS::WAFv2::WebACL"] == a.waf_web_acls
+    rules = sum(len(acl["Properties"]["Rules"]) for acl in synth.of_type("AWS::WAFv2::WebACL").values())
+    assert rules == a.waf_rules
+    rotated = {
+        json.dumps(s["Properties"]["SecretId"])
+        for s in synth.of_type("AWS::SecretsManager::RotationSchedule").values()
+    }
+    assert len(rotated) * 4 * 730 / (30 * 24) == pytest.approx(a.secret_rotation_invocations)
     alarm_metrics = 0
     for alarm in synth.of_type("AWS::CloudWatch::Alarm").values():
         metrics = alarm["Properties"].get("Metrics")
