@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test test-unit test-integration test-infra lint format typecheck check clean-state
+.PHONY: help dev test test-unit test-integration test-infra lint format typecheck check clean-state lock faults
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -52,6 +52,11 @@ typecheck: $(VENV)/.dev-installed  ## mypy --strict on src/ and functions/
 	$(BIN)/mypy src functions
 
 check: lint typecheck test  ## the local gate: format, lint, types, tests
+
+lock: $(VENV)/.dev-installed  ## rewrite infra/lambda-requirements.lock (the Lambda layer: exact versions, wheel hashes) from pyproject.toml; ARGS=--upgrade for newer versions
+	$(PIP) install uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.13 --python-platform aarch64-manylinux_2_28 \
+		--generate-hashes --custom-compile-command "make lock" -o infra/lambda-requirements.lock $(ARGS)
 
 clean-state:  ## delete the local stack's state (.csms/: the embedded PostgreSQL data)
 	rm -rf .csms

@@ -4,9 +4,11 @@ Both are built without Docker:
 
 - the code asset is a copy of ``src/csms`` (as ``csms/``) and ``functions/`` (as
   ``functions/``), so ``functions/<name>/handler.py`` imports ``csms`` like it does locally;
-- the layer is ``pip install --platform manylinux..._aarch64 --only-binary=:all:`` of the
-  runtime dependencies in ``pyproject.toml``, run on the build machine through CDK's local
-  bundling hook. Wheels only, so nothing is compiled for the wrong CPU.
+- the layer is ``pip install --require-hashes --no-deps --platform manylinux..._aarch64
+  --only-binary=:all: -r infra/lambda-requirements.lock``: every package pinned to one version
+  and its wheels' SHA-256 (``make lock`` writes the lock from the runtime dependencies in
+  ``pyproject.toml``; a test keeps the two in step), run on the build machine through CDK's
+  local bundling hook. Wheels only, so nothing is compiled for the wrong CPU.
 
 Both ship CPython 3.13 bytecode (``__pycache__/*.cpython-313.pyc``). Lambda's ``/var/task``
 and ``/opt`` are read-only, so without it every cold start compiles every imported module
@@ -68,14 +70,34 @@ _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".myp
 Runner = Callable[..., Any]
 
 
+#: The layer's lock file (``make lock``): exact versions and wheel hashes for arm64 / CPython 3.13.
+LOCK_FILE: Final = "infra/lambda-requirements.lock"
+
+
 def runtime_requirements(pyproject: Path | None = None) -> tuple[str, ...]:
     """``[project].dependencies`` of ``pyproject.toml``: what the functions import."""
     data = tomllib.loads((pyproject or REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     return tuple(data["project"]["dependencies"])
 
 
+def locked_requirements(lock: Path | None = None) -> tuple[str, ...]:
+    """The lock file's requirement lines (``name==version`` with its ``--hash`` options),
+    comments and line continuations folded: what the layer is built from and hashed by."""
+    text = (lock or REPO_ROOT / LOCK_FILE).read_text(encoding="utf-8")
+    folded = re.sub(r"\\\n\s*", " ", text)
+    return tuple(
+        " ".join(line.split("#", 1)[0].split())
+        for line in folded.splitlines()
+        if line.split("#", 1)[0].strip()
+    )
+
+
 def pip_install_command(target: Path, requirements: Sequence[str], python: str = sys.executable) -> list[str]:
-    """The pip command that fills ``target`` with arm64 / CPython 3.13 wheels."""
+    """The pip command that fills ``target`` with arm64 / CPython 3.13 wheels.
+
+    ``requirements`` are lines of the lock file (with hashes): they go to pip as a
+    requirements file given with ``-r`` by :class:`PipLayerBundling`, or, when they carry no
+    hash (the tests' probes), as arguments."""
     platforms = [arg for platform in LAYER_PLATFORMS for arg in ("--platform", platform)]
     return [
         python,
@@ -95,6 +117,12 @@ def pip_install_command(target: Path, requirements: Sequence[str], python: str =
         *platforms,
         *requirements,
     ]
+
+
+def pip_install_locked_command(target: Path, lock: Path, python: str = sys.executable) -> list[str]:
+    """:func:`pip_install_command` for a lock file: every wheel checked against its hash, and no
+    dependency resolved beyond what the lock names."""
+    return [*pip_install_command(target, [], python), "--require-hashes", "--no-deps", "-r", str(lock)]
 
 
 def layer_fingerprint(requirements: Sequence[str], *, bytecode_version: str | None) -> str:
@@ -254,7 +282,9 @@ class PipLayerBundling:
         signature compatible with the ``ILocalBundling`` protocol for type checkers.
         """
         site_packages = Path(output_dir) / "python"
-        command = pip_install_command(site_packages, self._requirements)
+        lock = _temporary_directory("csms-lock-") / "requirements.lock"
+        lock.write_text("\n".join(self._requirements) + "\n", encoding="utf-8")
+        command = pip_install_locked_command(site_packages, lock)
         print(f"csms: building the dependency layer ({' '.join(command[3:])})", file=sys.stderr)
         # Failing loudly beats returning False: CDK would then try Docker, which we do not use.
         self._runner(command, check=True)
@@ -366,7 +396,7 @@ class CodeAssets(Construct):
         # One AssetCode shared by every function: CDK stages and uploads it once.
         self.code = lambda_.Code.from_asset(str(staged))
 
-        requirements = runtime_requirements(repo_root / "pyproject.toml")
+        requirements = locked_requirements(repo_root / LOCK_FILE)
         source = _temporary_directory("csms-layer-src-")
         # Not read by the build (the hash is custom); it documents what the layer holds.
         (source / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
