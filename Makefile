@@ -81,4 +81,7 @@ bench-storm: $(VENV)/.dev-installed  ## every charger drops and reconnects at on
 bench-ingest: $(VENV)/.dev-installed  ## meter samples/s through the write path vs COPY
 	$(BIN)/python benchmarks/bench_ingest.py $(ARGS)
 
+faults: $(VENV)/.dev-installed  ## fault injection: chargers through the local stack while PostgreSQL, DynamoDB, EventBridge, SQS, a function and every connection fail; exits 1 below the bar
+	$(BIN)/python benchmarks/bench_faults.py $(ARGS)
+
 bench: bench-message bench-coldstart bench-load bench-storm bench-ingest  ## every benchmark, one after the other

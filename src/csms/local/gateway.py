@@ -297,6 +297,9 @@ class LocalGateway:
         self._new_connections = _TokenBucket(limits.new_connections_per_second, limits.new_connections_burst)
         #: Handshakes refused with 429 by the new-connection rate.
         self.throttled_connections = 0
+        #: Fault injection (rehearsals only): called with each @connections POST before it is
+        #: delivered; True drops it (e.g. after killing the function that sent it).
+        self.intercept_post: Callable[[str, bytes], bool] | None = None
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="gateway-lambda")
         self._connections: dict[str, _Connection] = {}
@@ -343,6 +346,16 @@ class LocalGateway:
         # Invocations that outlived the integration timeout may still hold a thread; like
         # Lambda, they are left to finish on their own rather than blocking shutdown.
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def cut_all(self) -> int:
+        """Close every connection at once, as API Gateway does when they reach their 2-hour
+        maximum together (1001 Going away); each gets its ``$disconnect``. Returns how many."""
+        connections = list(self._connections.values())
+        await asyncio.gather(
+            *(self._close(conn, WSCloseCode.GOING_AWAY, "Going away") for conn in connections),
+            return_exceptions=True,
+        )
+        return len(connections)
 
     @property
     def base_url(self) -> str:
@@ -689,6 +702,8 @@ class LocalGateway:
         conn = self._connections.get(connection_id)
         if conn is None:
             return _gone(connection_id)
+        if self.intercept_post is not None and self.intercept_post(connection_id, data):
+            return web.Response(status=200)
         try:
             await self._send(conn, data)
         except (ConnectionError, RuntimeError):

@@ -187,6 +187,7 @@ class LocalStack:
         mapping = EventSourceMapping(
             client("sqs", region), os.environ["CSMS_COMMANDS_QUEUE_URL"], self.function("commands"), region
         )
+        self.command_trigger = mapping
         self._stopping.clear()
         self._tasks = [asyncio.create_task(mapping.run(self._stopping))]
         if self._postgres is not None:
