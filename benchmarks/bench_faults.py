@@ -14,7 +14,7 @@ chargers' side and from PostgreSQL:
   delivered twice;
 - **commands lost**: commands not in a final state once the dust settled;
 - **time to recover**: the longest a charger waited for an answer because of the fault
-  (from its first failed try of a message to the answer of its retry); with no failed try,
+  (from its first try of a message to the answer of a retry); with no failed try,
   from the end of the fault to the first acknowledged frame (wall time: printed, never
   asserted).
 
@@ -84,7 +84,7 @@ class Charger:
     stopped: set[int] = field(default_factory=set)
     commands_seen: Counter[str] = field(default_factory=Counter)  # our CALL ids from the CSMS
     retries: int = 0
-    #: For each message that needed retries: seconds from its first failed try to its answer.
+    #: For each message that needed retries: seconds from its first try to its answer.
     waits: list[float] = field(default_factory=list)
     _ws: Any = None
     _reader: Any = None
@@ -136,18 +136,18 @@ class Charger:
     async def deliver(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send until answered (OCPP's transaction-message retry); reconnect when needed."""
         delay = 0.2
-        first_failure: float | None = None
+        first_try, failed = time.monotonic(), False
         while True:
             try:
                 if self._ws is None:
                     await self.connect()
                 answer: dict[str, Any] = await self.call(action, payload)
                 self.acks.append((time.monotonic(), action))
-                if first_failure is not None:
-                    self.waits.append(time.monotonic() - first_failure)
+                if failed:
+                    self.waits.append(time.monotonic() - first_try)
                 return answer
             except (Unanswered, OSError, websockets.exceptions.WebSocketException, TimeoutError):
-                first_failure = first_failure or time.monotonic()
+                failed = True
                 self.retries += 1
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -446,8 +446,8 @@ async def scenario(name: str, rehearsal: Rehearsal, args: argparse.Namespace) ->
         {
             "unfinished_chargers": len(pending),
             "retries": sum(c.retries for c in chargers),
-            # The longest a charger waited for an answer because of the fault (first failed try to
-            # the answer); without any failed try, the first answer after the fault.
+            # The longest a charger waited for an answer because of the fault (its first try to
+            # the answer of a retry); without any failed try, the first answer after the fault.
             "recovery_s": max(waits)
             if (waits := [w for c in chargers for w in c.waits])
             else (min(acks_after) - ended)
