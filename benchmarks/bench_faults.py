@@ -352,18 +352,11 @@ async def inject(name: str, rehearsal: Rehearsal, chargers: list[Charger]) -> tu
         rehearsal.kill_postgres()
         await asyncio.sleep(0.1)
         return start, time.monotonic(), "MeterValues"
-    if name == "dynamodb-errors":
-        rehearsal.proxy.fail("dynamodb", 0.15, "error")
-        await asyncio.sleep(1.5)
-        rehearsal.proxy.fail("dynamodb", 0.15, "throttle")
-        await asyncio.sleep(1.5)
-        rehearsal.proxy.heal()
-        return start, time.monotonic(), "MeterValues"
-    if name == "eventbridge-errors":
-        rehearsal.proxy.fail("eventbridge", 1.0, "error")
-        await asyncio.sleep(1.5)
-        rehearsal.proxy.fail("eventbridge", 1.0, "throttle-events")
-        await asyncio.sleep(1.5)
+    if name in AWS_FAULTS:
+        service, share, kinds = AWS_FAULTS[name]
+        for kind in kinds:  # 1.5 s of errors, then 1.5 s of throttling
+            rehearsal.proxy.fail(service, share, kind)
+            await asyncio.sleep(1.5)
         rehearsal.proxy.heal()
         return start, time.monotonic(), "MeterValues"
     if name == "two-hour-cut":
@@ -371,6 +364,13 @@ async def inject(name: str, rehearsal: Rehearsal, chargers: list[Charger]) -> tu
         await asyncio.wrap_future(cut)
         return start, time.monotonic(), "MeterValues"
     return start, time.monotonic(), "MeterValues"  # sqs-twice, killed-before-reply: set up before
+
+
+#: The AWS outages: service, share of its calls that fail, and the kinds of failure in turn.
+AWS_FAULTS = {
+    "dynamodb-errors": ("dynamodb", 0.15, ("error", "throttle")),
+    "eventbridge-errors": ("eventbridge", 1.0, ("error", "throttle-events")),
+}
 
 
 def arm(name: str, rehearsal: Rehearsal) -> dict[str, Any]:
@@ -468,28 +468,22 @@ def pending_work(rehearsal: Rehearsal, ids: list[str]) -> bool:
     """Commands not final yet, or events not published yet, for these chargers."""
     from sqlalchemy import create_engine, text
 
+    not_final = "commands WHERE status NOT IN ('accepted', 'rejected', 'failed', 'timed_out') AND"
+    unpublished = "domain_events WHERE published_at IS NULL AND"
     engine = create_engine(rehearsal.stack.database_url)
     try:
         with engine.connect() as conn:
-            commands = conn.execute(
-                text(
-                    "SELECT count(*) FROM commands WHERE charge_point_id = ANY(:ids)"
-                    " AND status NOT IN ('accepted', 'rejected', 'failed', 'timed_out')"
-                ),
-                {"ids": ids},
-            ).scalar_one()
-            events = conn.execute(
-                text(
-                    "SELECT count(*) FROM domain_events"
-                    " WHERE charge_point_id = ANY(:ids) AND published_at IS NULL"
-                ),
-                {"ids": ids},
-            ).scalar_one()
+            return any(
+                conn.execute(
+                    text(f"SELECT count(*) FROM {what} charge_point_id = ANY(:ids)"),  # noqa: S608 - constants
+                    {"ids": ids},
+                ).scalar()
+                for what in (not_final, unpublished)
+            )
     except Exception:
         return True  # PostgreSQL still coming back
     finally:
         engine.dispose()
-    return bool(commands or events)
 
 
 def count(
@@ -652,7 +646,8 @@ def main() -> int:
         caveat="counts are the result; times are wall time on this machine, printed, never judged",
     )
     report(results)
-    bench.write_json(args.json, {"benchmark": "faults", "parameters": vars(args), "results": results})
+    parameters = {**vars(args), "scenarios": list(args.scenario or SCENARIOS)}
+    bench.write_json(args.json, {"benchmark": "faults", "parameters": parameters, "results": results})
     missed = failures(results)
     if missed:
         print("\nMISSED THE BAR:\n" + "\n".join(missed))

@@ -9,7 +9,7 @@ from . import nag, names
 from .assets import CodeAssets
 from .config import StageConfig
 from .data import Database
-from .function import CsmsFunction
+from .migration import owner_function
 from .network import Network
 
 
@@ -35,21 +35,18 @@ class SecretRotation(Construct):
         database: Database,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.function = CsmsFunction(
+        self.function = owner_function(
             self,
             "Rotate",
             config=config,
             code=code,
+            network=network,
+            database=database,
             name="rotate",
             description="csms: rotate the database secrets (Secrets Manager, single user)",
             handler=names.ROTATE_HANDLER,
             timeout=Duration.seconds(60),
-            vpc=network.vpc,
-            vpc_subnets=network.functions_subnets,
-            ipv6=network.ipv6,
-            environment=network.dual_stack_environment,
         )
-        database.grant_connect(self.function)
         self.schedules = [
             secret.add_rotation_schedule(
                 f"Rotation{index}",
