@@ -87,6 +87,8 @@ def test_a_stalled_server_answers_storage_unavailable_within_the_bound(
     # closing its sockets (SIGSTOP, a black-holed route)
     url, proxy = proxied_url
     db = PgDatabase(make_engine(url, timeouts=SHORT), stall_seconds=SHORT.stall_seconds)
+    outages: list[None] = []
+    db.on_unavailable = lambda: outages.append(None)  # the composition root counts a metric
     assert db.run(rename) == "done"
     proxy.pause()
 
@@ -97,6 +99,7 @@ def test_a_stalled_server_answers_storage_unavailable_within_the_bound(
     with pytest.raises(StorageUnavailable):
         within(20, lambda: db.run(rename))
     assert within(20, db.ping) is False
+    assert len(outages) >= 2  # every StorageUnavailable is counted (DatabaseUnavailable, alarmed)
 
     # And once the server answers again, so does the database
     proxy.resume()
@@ -147,3 +150,26 @@ def rows_of(database_url: str) -> list[dict[str, object]]:
         return rows(engine, "SELECT id::text AS id FROM domain_events")
     finally:
         engine.dispose()
+
+
+def test_the_composition_root_counts_every_outage_as_a_metric(monkeypatch: Any) -> None:
+    # Given the functions' database on a port where nothing listens
+    from csms.app import wiring
+    from csms.observability import metrics
+    from csms.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://csms@127.0.0.1:9/csms")
+    get_settings.cache_clear()
+    wiring.database.cache_clear()
+    metrics.clear_metrics()
+    try:
+        # When a unit of work runs
+        with pytest.raises(StorageUnavailable):
+            wiring.database().run(rename)
+        # Then DatabaseUnavailable is counted (its alarm: database-unavailable)
+        assert metrics.metric_set["DatabaseUnavailable"]["Value"] == [1.0]
+    finally:
+        metrics.clear_metrics()
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        wiring.database.cache_clear()
