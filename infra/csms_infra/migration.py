@@ -94,6 +94,10 @@ class DatabaseMigration(Construct):
             timeout=Duration.seconds(config.migration_timeout_seconds),
         )
         database.grant_roles_admin(self.function)  # creates the runtime roles (ADR 0021)
+        # A migration's DDL may take as long as the function may.
+        budget = config.migration_timeout_seconds
+        self.function.add_environment(names.Env.DATABASE_STATEMENT_TIMEOUT_MS, str((budget - 10) * 1000))
+        self.function.add_environment(names.Env.DATABASE_STALL_TIMEOUT_SECONDS, str(budget - 5))
 
         provider_logs = logs.LogGroup(
             self, "ProviderLogs", retention=config.log_retention, removal_policy=config.log_removal_policy

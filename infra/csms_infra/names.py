@@ -75,6 +75,9 @@ class Env:
     EVENT_BUS_NAME: Final = setting_env_var("event_bus_name")
     #: Where the event-delivery job puts events it could never publish.
     EVENTS_DEAD_LETTER_QUEUE_URL: Final = setting_env_var("events_dead_letter_queue_url")
+    #: The bounds of a unit of work on PostgreSQL (csms.constants.DATABASE_BOUNDS).
+    DATABASE_STATEMENT_TIMEOUT_MS: Final = setting_env_var("database_statement_timeout_ms")
+    DATABASE_STALL_TIMEOUT_SECONDS: Final = setting_env_var("database_stall_timeout_seconds")
     #: The RDS CA bundle in the code asset: connections verify the server.
     DATABASE_CA_FILE: Final = setting_env_var("database_ca_file")
     #: The migration: the runtime roles' secrets.

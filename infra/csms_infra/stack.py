@@ -8,6 +8,8 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
+from csms.constants import DATABASE_BOUNDS
+
 from . import names
 from .assets import CodeAssets
 from .commands import COMMANDS_TIMEOUT, CommandQueue
@@ -315,6 +317,10 @@ class CsmsStack(Stack):
             # A runtime role (rows only) for the charger and operator paths; the owner for the
             # scheduled jobs (partition DDL). ADR 0021.
             self.database.grant_connect(fn, db_role)
+            if name in DATABASE_BOUNDS and construct_id != "Users":
+                statement_ms, stall_s = DATABASE_BOUNDS[name]
+                fn.add_environment(names.Env.DATABASE_STATEMENT_TIMEOUT_MS, str(statement_ms))
+                fn.add_environment(names.Env.DATABASE_STALL_TIMEOUT_SECONDS, f"{stall_s:g}")
         return fn
 
     def _outputs(self) -> None:

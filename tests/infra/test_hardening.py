@@ -125,3 +125,18 @@ def test_prod_rate_limits_each_source_address_on_the_rest_stage(
 def test_prod_viewers_need_tls_1_2(prod: Synth) -> None:
     distribution = the_one(prod.of_type("AWS::CloudFront::Distribution"))["Properties"]["DistributionConfig"]
     assert distribution["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+
+
+def test_the_functions_that_may_wait_longer_on_postgresql_say_so(dev: Synth) -> None:
+    # (the frame path keeps the 5 s statement / 6 s unit-of-work defaults of csms.settings)
+    def bounds(fn: object) -> tuple[str | None, str | None]:
+        environment = environment_of(dev, fn)  # type: ignore[arg-type]
+        return (
+            environment.get(names.Env.DATABASE_STATEMENT_TIMEOUT_MS),
+            environment.get(names.Env.DATABASE_STALL_TIMEOUT_SECONDS),
+        )
+
+    assert bounds(dev.stack.message) == (None, None)
+    assert bounds(dev.stack.api_function) == ("20000", "25")
+    assert bounds(dev.stack.scheduled) == ("50000", "55")
+    assert bounds(dev.stack.migration.function) == ("290000", "295")

@@ -216,9 +216,19 @@ class LocalStack:
         if self.config.functions == "threads":
             return load_handler(name)
         if name not in self._pools:
+            from csms.constants import DATABASE_BOUNDS
             from csms.local.lambdas import FunctionPool
 
-            self._pools[name] = FunctionPool(name, concurrency=self.config.concurrency.get(name))
+            environment = {}
+            if name in DATABASE_BOUNDS:  # as the CDK app sets them for this function
+                statement_ms, stall_s = DATABASE_BOUNDS[name]
+                environment = {
+                    "CSMS_DATABASE_STATEMENT_TIMEOUT_MS": str(statement_ms),
+                    "CSMS_DATABASE_STALL_TIMEOUT_SECONDS": f"{stall_s:g}",
+                }
+            self._pools[name] = FunctionPool(
+                name, concurrency=self.config.concurrency.get(name), environment=environment
+            )
         return self._pools[name]
 
     @property
