@@ -54,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="AWS services: moto (default) or env = boto3's own configuration (AWS_ENDPOINT_URL for "
         "LocalStack, or real credentials); env is the default when AWS_ENDPOINT_URL is set",
     )
+    dev.add_argument(
+        "--functions",
+        choices=("processes", "threads"),
+        default="processes",
+        help="processes (default): each function's invocations in containers of their own, as on "
+        "Lambda (own module state, concurrency, cold starts, timeouts), moto in its own process; "
+        "threads: every handler in this process (starts faster, hides per-container bugs)",
+    )
     dev.add_argument("--log-level", default="INFO")
     dev.add_argument("--json-logs", action="store_true", help="JSON log lines as on Lambda")
     dev.add_argument(
@@ -314,6 +322,7 @@ def _run_dev(args: argparse.Namespace) -> int:
             log_level=args.log_level.upper(),
             environment={"CSMS_EVENTS_ECHO": args.events} if args.events else {},
             publish_environment=True,
+            functions=args.functions,
         )
     )
 
@@ -362,7 +371,10 @@ def _run_job(args: argparse.Namespace) -> int:
         result = run(args.name)
     else:
         background = BackgroundStack(
-            StackConfig(port=0, state_dir=state_dir, run_schedules=False, log_level="WARNING")
+            # The job runs in this process: no function containers to start.
+            StackConfig(
+                port=0, state_dir=state_dir, run_schedules=False, log_level="WARNING", functions="threads"
+            )
         )
         background.start()
         try:

@@ -23,10 +23,12 @@ polling the API.
 - **Recorded with the change.** An event is written to PostgreSQL (`domain_events`) in the
   same database transaction as the change it describes: there is an event if and only if
   the change committed. (Exception: `ChargerConnected`/`ChargerDisconnected` describe
-  WebSocket state kept in DynamoDB; they are recorded right after it changed, and a failure
-  to record one is counted as `EventsNotRecorded`, which alarms. The same holds for
-  `ChargerWentOffline`, recorded after the liveness job changed DynamoDB; a failure there is
-  logged and counted in the job's `errors`.)
+  WebSocket state kept in DynamoDB, and `ChargerWentOffline` a change the liveness job made
+  there; they are recorded right after it changed. When PostgreSQL cannot record one then, it
+  is parked in an SQS queue (`csms-<stage>-events-parked`, metric `EventsParked`) and the
+  `event-delivery` job records it, once, when PostgreSQL answers again (`EventsRecovered`),
+  with its original id and time; only one that could not be parked either is lost and
+  counted as `EventsNotRecorded`, which alarms.)
 - **Published after the commit** to the stage's EventBridge bus `csms-<stage>-events`, once
   the charger or operator has its answer, with `Source` = `{EVENT_SOURCE}`,
   `DetailType` = the event type and `Detail` = the envelope below. A publishing failure never

@@ -120,6 +120,7 @@ COMMAND_BODIES = {
 PROBES: dict[str, list[Call]] = {
     # --- public -------------------------------------------------------------------------
     "GET /api/v1/health": [Call(OK)],
+    "GET /api/v1/health/dependencies": [Call(OK)],
     # --- stations -------------------------------------------------------------------------
     "GET /api/v1/stations": [
         Call(OK, sees=(B_CHARGER,)),

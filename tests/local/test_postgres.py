@@ -210,3 +210,34 @@ def test_find_bin_dir_prefers_the_explicit_dir(tmp_path: Path) -> None:
 def test_find_bin_dir_rejects_an_explicit_dir_without_binaries(tmp_path: Path) -> None:
     with pytest.raises(PostgresNotFound):
         find_bin_dir(tmp_path)
+
+
+def test_a_crashed_server_is_started_again_on_the_same_url(fresh: EmbeddedPostgres) -> None:
+    # Given a running server, then its postmaster killed (a crash, the OOM killer)
+    import signal
+
+    url = fresh.start()
+    assert fresh.running()
+    assert not fresh.ensure_running()
+    pid = int((fresh.data_dir / "postmaster.pid").read_text().splitlines()[0])
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not fresh.running())
+
+    # When the supervisor looks
+    restarted = fresh.ensure_running()
+
+    # Then it started the server again, at the same URL
+    assert restarted
+    assert fresh.running()
+    assert fresh.url == url
+    with connect(url) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def wait_until(condition: object, timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)

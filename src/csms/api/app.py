@@ -55,6 +55,8 @@ DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"
 #: Paths the authorizer lets through without a token.
 PUBLIC_PATHS = frozenset({f"{API_PREFIX}/health", DOCS_PATH, OPENAPI_PATH})
+#: The deep health check: below a public path, but it needs a token (any role).
+DEEP_HEALTH_PATH = f"{API_PREFIX}/health/dependencies"
 
 
 def _field(location: tuple[Any, ...]) -> str:

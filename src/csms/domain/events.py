@@ -76,6 +76,20 @@ class DomainEvent:
             document["sequence"] = sequence
         return document
 
+    @classmethod
+    def from_envelope(cls, document: dict[str, Any]) -> DomainEvent:
+        """The event an :meth:`envelope` describes (the same id: recording it twice is a no-op)."""
+        return cls(
+            type=str(document["type"]),
+            tenant_id=str(document["tenantId"]),
+            charge_point_id=document.get("chargePointId"),
+            occurred_at=datetime.fromisoformat(str(document["occurredAt"]).replace("Z", "+00:00")),
+            correlation_id=str(document["correlationId"]),
+            data=dict(document["data"]),
+            version=int(document["version"]),
+            id=str(document["id"]),
+        )
+
 
 def iso(value: datetime) -> str:
     """UTC, ISO 8601, millisecond precision, ``Z`` suffix (as OCPP writes times)."""
@@ -149,6 +163,31 @@ class EventLog(Protocol):
     def mark_dead(self, sequences: Sequence[int], at: datetime) -> None: ...
     def prune(self, before: datetime, batch: int = 10_000) -> int: ...
     def backlog(self) -> int: ...
+
+
+class EventParking(Protocol):
+    """Where events that could not be recorded wait for PostgreSQL (a queue on AWS).
+
+    Only events about state kept outside PostgreSQL use it (a WebSocket connected or closed,
+    a charger gone silent): their change has happened whether or not the database is up.
+    """
+
+    def park(self, events: Sequence[DomainEvent]) -> None:
+        """Keep ``events`` durably; raises if they could not be kept."""
+        ...
+
+    def take(self, limit: int) -> list[tuple[str, DomainEvent]]:
+        """Up to ``limit`` parked events, each with a handle to :meth:`release` it by; an event
+        taken and not released comes back later."""
+        ...
+
+    def release(self, handles: Sequence[str]) -> None:
+        """Forget events that are recorded now."""
+        ...
+
+    def give_back(self, handles: Sequence[str]) -> None:
+        """Make taken events available again at once (they could not be recorded)."""
+        ...
 
 
 class EventFeed(Protocol):

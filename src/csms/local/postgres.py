@@ -463,6 +463,25 @@ class EmbeddedPostgres:
         with self._lock():
             self._stop_server(bin_dir, self._owner_of_data_dir())
 
+    def running(self) -> bool:
+        """Whether the postmaster of this data dir is alive (a signal 0, no process spawned)."""
+        try:
+            pid = int((self._data_dir / "postmaster.pid").read_text().splitlines()[0])
+            os.kill(pid, 0)
+        except (OSError, ValueError, IndexError):
+            # PermissionError is an OSError too, but means alive (another user's process).
+            return isinstance(sys.exc_info()[1], PermissionError)
+        return True
+
+    def ensure_running(self) -> bool:
+        """Start the server again if it died (a crash, an OOM kill); True if it had to.
+        Same data dir and port: connection URLs stay valid."""
+        if self._port is None or self.running():
+            return False
+        self._port = None
+        self.start()
+        return True
+
     def __enter__(self) -> Self:
         self.start()
         return self
