@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test test-unit test-integration test-infra lint format typecheck check clean-state
+.PHONY: help dev test test-unit test-integration test-infra lint format typecheck check clean-state lock faults
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,6 +53,11 @@ typecheck: $(VENV)/.dev-installed  ## mypy --strict on src/ and functions/
 
 check: lint typecheck test  ## the local gate: format, lint, types, tests
 
+lock: $(VENV)/.dev-installed  ## rewrite infra/lambda-requirements.lock (the Lambda layer: exact versions, wheel hashes) from pyproject.toml; ARGS=--upgrade for newer versions
+	$(PIP) install uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.13 --python-platform aarch64-manylinux_2_28 \
+		--generate-hashes --custom-compile-command "make lock" -o infra/lambda-requirements.lock $(ARGS)
+
 clean-state:  ## delete the local stack's state (.csms/: the embedded PostgreSQL data)
 	rm -rf .csms
 
@@ -75,5 +80,8 @@ bench-storm: $(VENV)/.dev-installed  ## every charger drops and reconnects at on
 
 bench-ingest: $(VENV)/.dev-installed  ## meter samples/s through the write path vs COPY
 	$(BIN)/python benchmarks/bench_ingest.py $(ARGS)
+
+faults: $(VENV)/.dev-installed  ## fault injection: chargers through the local stack while PostgreSQL, DynamoDB, EventBridge, SQS, a function and every connection fail; exits 1 below the bar
+	$(BIN)/python benchmarks/bench_faults.py $(ARGS)
 
 bench: bench-message bench-coldstart bench-load bench-storm bench-ingest  ## every benchmark, one after the other

@@ -21,6 +21,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from csms.local.aws import LocalAwsProcess
+
 ROOT = Path(__file__).resolve().parents[1]
 try:
     import csms  # noqa: F401
@@ -225,66 +227,13 @@ def quiet_logs() -> LogSink:
 # --- moto in its own process ----------------------------------------------------------------------
 
 
-class MotoProcess:
-    """moto's server (DynamoDB and friends over HTTP) in a child process on 127.0.0.1.
-
-    Out of our process on purpose: on AWS, DynamoDB's work is not done on the function's
-    CPU or under its GIL. The child exits when its stdin closes (also if we die).
-    """
-
-    def __init__(self) -> None:
-        import subprocess
-
-        self._subprocess = subprocess
-        self.process: Any = None
-        self.endpoint = ""
-
-    def start(self) -> str:
-        import socket
-        import subprocess
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        code = (
-            "import logging, sys\n"
-            "logging.getLogger('werkzeug').setLevel(logging.WARNING)\n"
-            "from moto.server import ThreadedMotoServer\n"
-            f"server = ThreadedMotoServer(ip_address='127.0.0.1', port={port}, verbose=False)\n"
-            "server.start()\n"
-            "sys.stdin.read()\n"
-            "server.stop()\n"
-        )
-        self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
-        self.endpoint = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    return self.endpoint
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("moto did not start")
+class MotoProcess(LocalAwsProcess):
+    """moto in a child process (csms.local.aws), with the CPU it used (see process_cpu_seconds)."""
 
     def cpu_seconds(self) -> float:
         """CPU seconds the moto process has used so far."""
-        if self.process is None:
-            return 0.0
-        return process_cpu_seconds(self.process.pid)
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(10)
-        except self._subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-        self.process = None
+        pid = self.pid
+        return 0.0 if pid is None else process_cpu_seconds(pid)
 
 
 def process_cpu_seconds(pid: int, children: bool = False) -> float:

@@ -457,12 +457,50 @@ async def run_storm(args: argparse.Namespace, chargers: list[Charger], stats: St
     }
 
 
+# --- stress mode --------------------------------------------------------------------------------
+
+
+async def stress(charger: Charger, calls: int, samples: int) -> None:
+    """``calls`` CALLs back to back, each after the answer to the one before (OCPP's rule), no
+    think time: a boot and two status reports, a session, MeterValues, its stop."""
+    charger.serial = 0
+    await charger.boot(False)
+    await charger.start_session()
+    charger.purpose = "meter"
+    while charger.serial < calls - 3:  # a stop takes three CALLs
+        await charger.meter_values(samples)
+    await charger.stop_session()
+
+
+async def run_stress(args: argparse.Namespace, chargers: list[Charger], stats: Stats) -> dict[str, Any]:
+    """Every charger connected first (over the ramp), then all of them at once: the calls per
+    second the server sustains and their latency, like an independent stress client."""
+    loop = asyncio.get_running_loop()
+
+    async def connect(charger: Charger) -> None:
+        await asyncio.sleep(random.uniform(0, args.ramp))
+        await charger.connect()
+
+    await asyncio.gather(*(connect(c) for c in chargers))
+    stats.latency = defaultdict(list)
+    started = loop.time()
+    outcomes = await asyncio.gather(
+        *(stress(c, args.calls, args.samples) for c in chargers), return_exceptions=True
+    )
+    elapsed = loop.time() - started
+    await asyncio.gather(*(c.close() for c in chargers), return_exceptions=True)
+    return {
+        "elapsed_s": elapsed,
+        "unfinished_chargers": sum(1 for o in outcomes if isinstance(o, BaseException)),
+    }
+
+
 # --- main -------------------------------------------------------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("load", "storm"))
+    parser.add_argument("mode", choices=("load", "storm", "stress"))
     parser.add_argument("--base-url", required=True, help="ws://127.0.0.1:PORT/ocpp/")
     parser.add_argument("--chargers-file", required=True, help="JSON list of [id, tag, password|null]")
     parser.add_argument("--out", required=True)
@@ -475,6 +513,7 @@ def main() -> None:
     parser.add_argument("--charging-share", type=float, default=0.25)
     parser.add_argument("--samples", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=24, help="stress mode: CALLs per charger")
     args = parser.parse_args()
     random.seed(args.seed)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -485,7 +524,7 @@ def main() -> None:
     chargers = [
         Charger(i, t, p, args.base_url, stats) for i, t, p in json.loads(Path(args.chargers_file).read_text())
     ]
-    runner = run_load if args.mode == "load" else run_storm
+    runner = {"load": run_load, "storm": run_storm, "stress": run_stress}[args.mode]
     result = asyncio.run(runner(args, chargers, stats))
     result["stats"] = {
         "sent": dict(stats.sent),

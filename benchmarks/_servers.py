@@ -81,7 +81,7 @@ def provision(url: str, chargers: int, password_share: float) -> Fleet:
 class Product:
     name = "product"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, functions: str = "processes") -> None:
         from csms.local.stack import BackgroundStack, StackConfig
 
         # moto in its own process (see bench.MotoProcess); the stack uses it like LocalStack.
@@ -94,6 +94,9 @@ class Product:
                 aws="env",
                 log_format="json",
                 log_level="INFO",
+                # "processes": each function in containers of its own, as on Lambda (issue 13);
+                # "threads": every handler in this process (the local stack before it).
+                functions=functions,  # type: ignore[arg-type]
             )
         )
         self.stack: Any = None
@@ -179,7 +182,11 @@ class Stateful:
 
 
 def server(kind: str, url: str) -> Product | Stateful:
-    return Product(url) if kind == "product" else Stateful(url)
+    """``stateful``, ``product`` (function containers) or ``product:threads``."""
+    if kind == "stateful":
+        return Stateful(url)
+    _, _, functions = kind.partition(":")
+    return Product(url, functions or "processes")
 
 
 def cpu_seconds() -> float:

@@ -12,7 +12,15 @@ process (a thread pool, one GIL) together with the gateway emulator and moto, wh
 DynamoDB is a Python HTTP server (~4 ms a call here); on AWS invocations run in parallel
 containers and DynamoDB answers in single-digit ms without using our CPU.
 
+``--stress N`` runs an independent-style stress instead: every charger connects, then all
+of them make N CALLs back to back (boot, status, a session with MeterValues, its stop), and
+the figures are calls per second and latency, as ratios to the stateful server.
+``--functions processes|threads|both`` chooses how the product's local stack runs its
+functions: in containers of their own as on Lambda (``csms dev``'s default since issue 13),
+in threads of one process (before), or both in one run.
+
 Usage: ``.venv/bin/python benchmarks/bench_load.py [--chargers 200] [--duration 30]``
+``[--stress 24 --chargers 300 --functions both]``
 """
 
 from __future__ import annotations
@@ -68,6 +76,8 @@ def main() -> int:
     parser.add_argument("--target", choices=("both", "product", "stateful"), default="both")
     parser.add_argument("--write-mix", action="store_true", help=f"store the message mix in {MIX_PATH.name}")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    parser.add_argument("--stress", type=int, default=0, metavar="CALLS", help="stress: CALLs per charger")
+    parser.add_argument("--functions", choices=("processes", "threads", "both"), default="processes")
     args = parser.parse_args()
     args.chargers = max(1, min(args.chargers, 2000))
     if args.ramp is None:
@@ -77,14 +87,28 @@ def main() -> int:
         args.compress = auto_compress(args)
     bench.raise_open_files(8192 + 4 * args.chargers)
 
-    targets = ("product", "stateful") if args.target == "both" else (args.target,)
+    products = {
+        "processes": ["product"],
+        "threads": ["product:threads"],
+        "both": ["product:threads", "product"],
+    }[args.functions]
+    targets = (
+        [*products, "stateful"]
+        if args.target == "both"
+        else products
+        if args.target == "product"
+        else ["stateful"]
+    )
     results: dict[str, dict[str, Any]] = {}
     with bench.postgres() as pg:
         for target in targets:
-            url = pg.database(f"csms_bench_load_{target}")
+            url = pg.database(f"csms_bench_load_{target.replace(':', '_')}")
             results[target] = run(target, url, args, pg)
             results[target]["postgresql"] = pg.describe(url)
-    report(results, args)
+    if args.stress:
+        report_stress(results, args)
+    else:
+        report(results, args)
     if args.write_mix and "product" in results:
         write_mix(results["product"], args)
     bench.write_json(args.json, {"benchmark": "load", "parameters": vars(args), "results": strip(results)})
@@ -112,7 +136,9 @@ def run(target: str, url: str, args: argparse.Namespace, pg: bench.Postgres) -> 
         }
         cpu, pg_cpu, started = servers.cpu_seconds(), pg.cpu_seconds(), time.perf_counter()
         aws_cpu, log_bytes = server.aws_cpu_seconds(), server.log_bytes()
-        generator = servers.Generator("load", base_url, fleet, options)
+        if args.stress:
+            options = {"ramp": options["ramp"], "samples": options["samples"], "calls": args.stress}
+        generator = servers.Generator("stress" if args.stress else "load", base_url, fleet, options)
         result = generator.result(timeout=args.ramp + args.duration + 180)
         result["server_cpu_s"] = servers.cpu_seconds() - cpu
         result["postgres_cpu_s"] = pg.cpu_seconds() - pg_cpu
@@ -267,6 +293,69 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
             print(f"\n{name} errors by kind: {codes}")
         if result.get("unfinished_chargers"):
             print(f"{name}: {result['unfinished_chargers']} chargers still busy at the hard deadline")
+
+
+def report_stress(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
+    first = next(iter(results.values()))
+    bench.header(
+        f"Stress: {args.chargers} chargers x {args.stress} CALLs back to back through the local gateway",
+        postgresql=first["postgresql"],
+        caveat=(
+            "product = the local stack on the same 2 cores as PostgreSQL, moto and the client; "
+            "product:threads runs every invocation in one process (before issue 13), product in "
+            "function containers as on Lambda; not representative of AWS"
+        ),
+    )
+    figures = {}
+    for name, result in results.items():
+        stats = result["stats"]
+        latencies = [x for values in stats["latency"].values() for x in values]
+        answered = sum(stats["ok"].values())
+        figures[name] = {
+            "answered": answered,
+            "errors": sum(stats["errors"].values()) + sum(stats["timeouts"].values()),
+            "seconds": result["elapsed_s"],
+            "calls_per_s": answered / result["elapsed_s"] if result["elapsed_s"] else 0.0,
+            "p50": bench.percentile(latencies, 50) * 1000,
+            "p95": bench.percentile(latencies, 95) * 1000,
+        }
+    base = figures.get("stateful")
+    rows = []
+    for name, f in figures.items():
+        ratio_rate = f"{f['calls_per_s'] / base['calls_per_s']:.2f}x" if base else "-"
+        ratio_p95 = f"{f['p95'] / base['p95']:.1f}x" if base else "-"
+        rows.append(
+            [
+                name,
+                f["answered"],
+                f["errors"],
+                f["seconds"],
+                f["calls_per_s"],
+                f["p50"],
+                f["p95"],
+                ratio_rate,
+                ratio_p95,
+            ]
+        )
+    print(
+        bench.table(
+            [
+                "server",
+                "calls answered",
+                "errors",
+                "seconds",
+                "calls/s",
+                "p50 ms",
+                "p95 ms",
+                "calls/s vs stateful",
+                "p95 vs stateful",
+            ],
+            rows,
+        )
+    )
+    for name, result in results.items():
+        if result.get("unfinished_chargers"):
+            print(f"{name}: {result['unfinished_chargers']} chargers did not finish")
 
 
 def write_mix(result: dict[str, Any], args: argparse.Namespace) -> None:

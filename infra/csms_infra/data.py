@@ -25,10 +25,13 @@ from csms.aws.schema import (
 )
 
 from . import nag, names
+from .assets import CODE_ROOT
 from .config import StageConfig
 from .function import CsmsFunction
 from .network import Network
 
+#: Characters the generated database passwords never contain (URLs and SQL stay simple).
+ROTATION_EXCLUDED_CHARACTERS = "/@\"'\\ :%?#&"
 #: ``DynamoConnectionStore.current_connection``: one consistent GetItem.
 LOOKUP_ACTIONS: tuple[str, ...] = ("dynamodb:GetItem",)
 #: ``DynamoConnectionStore.count_connected`` (the ``fleet-gauges`` job): a ``Select=COUNT``
@@ -213,8 +216,13 @@ class PostgresAccess(Protocol):
         """``CSMS_DATABASE_HOST`` of every database function, if the secret's host is not used."""
         ...
 
-    def grant_connect(self, fn: CsmsFunction) -> None:
-        """Let ``fn`` reach PostgreSQL: network path, secret read, and the settings naming them."""
+    def grant_connect(self, fn: CsmsFunction, role: str | None = None) -> None:
+        """Let ``fn`` reach PostgreSQL: network path, secret read, and the settings naming them.
+        ``role`` (``names.DATABASE_ROLES``) logs it in as that runtime role; None: as the owner."""
+        ...
+
+    def grant_roles_admin(self, fn: CsmsFunction) -> None:
+        """The migration: read the runtime roles' secrets to create the roles."""
         ...
 
 
@@ -264,13 +272,25 @@ class Database(Construct):
         if secret is None:  # pragma: no cover - from_generated_secret always yields one
             raise RuntimeError("the cluster has no secret")
         self.secret = secret
+        # The runtime roles (ADR 0021): a secret each, attached to the cluster (host, port and
+        # database name are added), created and granted by the migration.
+        self.role_secrets: dict[str, secretsmanager.ISecret] = {}
+        for path, username in names.DATABASE_ROLES.items():
+            role_secret = rds.DatabaseSecret(
+                self,
+                f"{path.capitalize()}Secret",
+                username=username,
+                exclude_characters=ROTATION_EXCLUDED_CHARACTERS,
+            )
+            # The attached secret: what the functions read waits for the host to be added.
+            self.role_secrets[path] = role_secret.attach(self.cluster)
         self._acknowledge(config)
 
         self.proxy: rds.DatabaseProxy | None = None
         if config.rds_proxy:
             self.proxy = self.cluster.add_proxy(
                 "Proxy",
-                secrets=[secret],
+                secrets=[secret, *self.role_secrets.values()],
                 vpc=network.vpc,
                 vpc_subnets=network.database_subnets,
                 require_tls=True,
@@ -284,12 +304,6 @@ class Database(Construct):
             "RDS6",
             "Password authentication on purpose: IAM tokens expire every 15 minutes and RDS limits "
             "the rate of IAM-authenticated connections, a poor fit for Lambda cold starts.",
-        )
-        nag.acknowledge(
-            self.cluster,  # the generated secret is the cluster's child "Secret"
-            "SMG4",
-            "Not rotated yet: the functions cache the credentials per container; rotation needs the "
-            "code to re-read the secret when authentication fails (tracked as follow-up).",
         )
         if not config.is_prod:
             nag.acknowledge(
@@ -324,10 +338,17 @@ class Database(Construct):
         """The proxy's endpoint with ``rds_proxy`` (the secret names the cluster)."""
         return None if self.proxy is None else self.proxy.endpoint
 
-    def grant_connect(self, fn: CsmsFunction) -> None:
-        """Let ``fn`` reach PostgreSQL: network path, secret read, and the settings naming them."""
-        self.secret.grant_read(fn.role)
-        fn.add_environment(names.Env.DATABASE_SECRET_ARN, self.secret.secret_arn)
+    def grant_connect(self, fn: CsmsFunction, role: str | None = None) -> None:
+        """Let ``fn`` reach PostgreSQL: network path, secret read, and the settings naming them.
+
+        ``role`` logs it in as that runtime role (rows only); None as the owner (the master
+        user: the migration, the rotation and the scheduled jobs, whose housekeeping creates
+        and drops partitions). Connections verify the server with the RDS CA bundle.
+        """
+        secret = self.secret if role is None else self.role_secrets[role]
+        secret.grant_read(fn.role)
+        fn.add_environment(names.Env.DATABASE_SECRET_ARN, secret.secret_arn)
+        fn.add_environment(names.Env.DATABASE_CA_FILE, f"{CODE_ROOT}/{names.RDS_CA_BUNDLE}")
         description = f"csms {fn.name} function"
         if self.proxy is None:
             self.cluster.connections.allow_default_port_from(fn.connections, description)
@@ -336,6 +357,18 @@ class Database(Construct):
             self.proxy.connections.allow_from(fn.connections, ec2.Port.POSTGRES, description)
             # The secret's host is the cluster; through the proxy the functions use its endpoint.
             fn.add_environment(names.Env.DATABASE_HOST, self.proxy.endpoint)
+
+    def grant_roles_admin(self, fn: CsmsFunction) -> None:
+        for secret in self.role_secrets.values():
+            secret.grant_read(fn.role)
+        fn.add_environment(
+            names.Env.DATABASE_ROLE_SECRET_ARNS, ",".join(s.secret_arn for s in self.role_secrets.values())
+        )
+
+    @property
+    def rotated_secrets(self) -> list[secretsmanager.ISecret]:
+        """Every database secret the rotation function rotates: the owner's and the roles'."""
+        return [self.secret, *self.role_secrets.values()]
 
 
 class ExternalDatabase(Construct):
@@ -389,9 +422,14 @@ class ExternalDatabase(Construct):
     def host_override(self) -> str | None:
         return self._host or None
 
-    def grant_connect(self, fn: CsmsFunction) -> None:
-        """Read the secret; the function's security group already allows the way out."""
+    def grant_connect(self, fn: CsmsFunction, role: str | None = None) -> None:
+        """Read the secret; the function's security group already allows the way out. The
+        roles and the TLS trust of an external database are its operator's (one secret,
+        ``sslmode=require``): see infra/README.md."""
         self._secret.grant_read(fn.role)
         fn.add_environment(names.Env.DATABASE_SECRET_ARN, self._secret.secret_arn)
         if self.host_override:
             fn.add_environment(names.Env.DATABASE_HOST, self.host_override)
+
+    def grant_roles_admin(self, fn: CsmsFunction) -> None:
+        """No runtime roles are created in a database the stack does not own."""

@@ -97,6 +97,41 @@ class DomainEventBus(Construct):
             "publish. Nothing consumes it automatically; an alarm fires on its first message.",
         )
 
+        # Events about DynamoDB state (connected, disconnected, went offline) that PostgreSQL
+        # could not record when they happened wait here for the event-delivery job (issue 13).
+        self.parking = sqs.Queue(
+            self,
+            "Parking",
+            queue_name=names.events_parking_queue_name(config.stage),
+            retention_period=DEAD_LETTER_RETENTION,
+            visibility_timeout=Duration.minutes(2),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        nag.acknowledge(
+            self.parking,
+            "SQS3",
+            "A holding queue, not a work queue: the event-delivery job takes its messages back every "
+            "minute and records each event once (by id); a message it cannot record is made visible "
+            "again, and nothing is ever given up, so a dead-letter queue would only hide events.",
+        )
+
+    def grant_park(self, fn: CsmsFunction) -> None:
+        """Park events PostgreSQL cannot record (``csms.app.wiring.emit``), and the variable."""
+        self.parking.grant_send_messages(fn.role)
+        fn.add_environment(names.Env.EVENTS_PARKING_QUEUE_URL, self.parking.queue_url)
+
+    def grant_recover(self, fn: CsmsFunction) -> None:
+        """Take parked events back (receive, delete, make visible again): the event-delivery job."""
+        self.parking.grant(
+            fn.role,
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:GetQueueAttributes",
+        )
+        fn.add_environment(names.Env.EVENTS_PARKING_QUEUE_URL, self.parking.queue_url)
+
     def grant_publish(self, fn: CsmsFunction) -> None:
         """``events:PutEvents`` on this bus, and the variable naming it."""
         iam.Grant.add_to_principal(

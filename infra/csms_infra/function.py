@@ -52,6 +52,7 @@ class CsmsFunction(Construct):
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         ipv6: bool = False,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = name
@@ -103,6 +104,9 @@ class CsmsFunction(Construct):
             vpc_subnets=vpc_subnets,
             # Outbound IPv6 through the egress-only internet gateway (ADR 0020).
             ipv6_allowed_for_dual_stack=True if vpc is not None and ipv6 else None,
+            # Both a floor and a ceiling (ADR 0021): the charger path keeps its share, the
+            # operator path cannot take the account's.
+            reserved_concurrent_executions=reserved_concurrency,
         )
         self.log_group.grant_write(self.role)
 

@@ -17,6 +17,40 @@ from .function import CsmsFunction
 from .network import Network
 
 
+def owner_function(
+    scope: Construct,
+    construct_id: str,
+    *,
+    config: StageConfig,
+    code: CodeAssets,
+    network: Network,
+    database: PostgresAccess,
+    name: str,
+    description: str,
+    handler: str,
+    timeout: Duration,
+) -> CsmsFunction:
+    """A deploy-side function (the migration, the secrets' rotation) in the functions' subnets,
+    logged in to PostgreSQL as the owner. Secrets Manager's endpoint is dual-stack; nothing
+    else is called."""
+    fn = CsmsFunction(
+        scope,
+        construct_id,
+        config=config,
+        code=code,
+        name=name,
+        description=description,
+        handler=handler,
+        timeout=timeout,
+        vpc=network.vpc,
+        vpc_subnets=network.functions_subnets,
+        ipv6=network.ipv6,
+        environment=network.dual_stack_environment,
+    )
+    database.grant_connect(fn)
+    return fn
+
+
 class DatabaseMigration(Construct):
     """Runs ``alembic upgrade head`` (``csms.app.migrate``) on every deploy with new code.
 
@@ -47,22 +81,23 @@ class DatabaseMigration(Construct):
         database: PostgresAccess,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.function = CsmsFunction(
+        self.function = owner_function(
             self,
             "Migrate",
             config=config,
             code=code,
+            network=network,
+            database=database,
             name="migrate",
             description="csms: alembic upgrade head (custom resource, runs on deploy)",
             handler=names.MIGRATE_HANDLER,
             timeout=Duration.seconds(config.migration_timeout_seconds),
-            vpc=network.vpc,
-            vpc_subnets=network.functions_subnets,
-            ipv6=network.ipv6,
-            # Secrets Manager's endpoint is dual-stack; nothing else is called.
-            environment=network.dual_stack_environment,
         )
-        database.grant_connect(self.function)
+        database.grant_roles_admin(self.function)  # creates the runtime roles (ADR 0021)
+        # A migration's DDL may take as long as the function may.
+        budget = config.migration_timeout_seconds
+        self.function.add_environment(names.Env.DATABASE_STATEMENT_TIMEOUT_MS, str((budget - 10) * 1000))
+        self.function.add_environment(names.Env.DATABASE_STALL_TIMEOUT_SECONDS, str(budget - 5))
 
         provider_logs = logs.LogGroup(
             self, "ProviderLogs", retention=config.log_retention, removal_policy=config.log_removal_policy

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from csms.api import API_PREFIX
+from csms.api.app import DEEP_HEALTH_PATH as DEEP_HEALTH_API_PATH
 from csms.api.app import PUBLIC_PATHS
 from csms.api.problems import PROBLEM_JSON
 from csms.constants import (
@@ -74,6 +75,15 @@ class Env:
     EVENT_BUS_NAME: Final = setting_env_var("event_bus_name")
     #: Where the event-delivery job puts events it could never publish.
     EVENTS_DEAD_LETTER_QUEUE_URL: Final = setting_env_var("events_dead_letter_queue_url")
+    #: The bounds of a unit of work on PostgreSQL (csms.constants.DATABASE_BOUNDS).
+    DATABASE_STATEMENT_TIMEOUT_MS: Final = setting_env_var("database_statement_timeout_ms")
+    DATABASE_STALL_TIMEOUT_SECONDS: Final = setting_env_var("database_stall_timeout_seconds")
+    #: The RDS CA bundle in the code asset: connections verify the server.
+    DATABASE_CA_FILE: Final = setting_env_var("database_ca_file")
+    #: The migration: the runtime roles' secrets.
+    DATABASE_ROLE_SECRET_ARNS: Final = setting_env_var("database_role_secret_arns")
+    #: Where events PostgreSQL could not record wait (SQS).
+    EVENTS_PARKING_QUEUE_URL: Final = setting_env_var("events_parking_queue_url")
     #: Share of routine frames the message function logs.
     FRAME_LOG_SAMPLE_RATE: Final = setting_env_var("frame_log_sample_rate")
     #: The SDKs' (and the lean client's) endpoint override: EventBridge's dual-stack endpoint.
@@ -81,6 +91,20 @@ class Env:
 
 
 # --- Functions ----------------------------------------------------------------------------
+#: Reserved concurrency per function with ``reserved_concurrency`` (prod), ADR 0021. A
+#: reservation is a guarantee and a cap: the charger path (connect, message, disconnect) keeps
+#: 350 whatever the operator path does, and the operator path (api, users) can never hold more
+#: than 55 of the account's executions. 430 in all, leaving 570 of the default 1,000 (at least
+#: 100 must stay unreserved).
+RESERVED_CONCURRENCY: Final = {
+    "connect": 100,  # a 2-hour cut of the fleet: 500 handshakes/s (the account quota) x 0.2 s
+    "message": 200,  # the stage admits 1,000 frames/s (burst 2,000); at 0.1-0.2 s p99 that is 100-200
+    "disconnect": 50,
+    "api": 50,  # the stage admits 500 requests/s; a 20 s long poll holds one each: 50 watchers
+    "users": 5,
+    "commands": 20,
+    "scheduled": 5,  # seven schedules, a minute apart at most
+}
 #: Directory names under ``functions/`` of the WebSocket route handlers.
 CONNECT: Final = ROUTE_FUNCTIONS["$connect"]
 MESSAGE: Final = ROUTE_FUNCTIONS["$default"]
@@ -94,6 +118,7 @@ SCHEDULED: Final = "scheduled"
 FUNCTIONS_DIR: Final = "functions"
 #: The migration runs from the shared package, not from a ``functions/`` entry point.
 MIGRATE_HANDLER: Final = "csms.app.migrate.lambda_handler"
+ROTATE_HANDLER: Final = "csms.app.rotate.lambda_handler"
 SERVICE_NAME: Final = PROJECT
 
 
@@ -129,6 +154,9 @@ class Metric:
     #: Domain events that could not even be recorded (a connect/disconnect whose database
     #: write failed): lost, so an alarm fires on the first.
     EVENTS_NOT_RECORDED: Final = "EventsNotRecorded"
+    #: PostgreSQL could not be reached or did not answer in time (any function): chargers got
+    #: InternalError, operators 503 (csms.app.wiring counts every StorageUnavailable).
+    DATABASE_UNAVAILABLE: Final = "DatabaseUnavailable"
     #: Recorded events not yet on the bus (gauge from the event-delivery job).
     EVENT_BACKLOG: Final = "EventBacklog"
     #: Powertools Metrics adds ``service=<service name>`` to every metric it emits.
@@ -157,6 +185,8 @@ def websocket_api_name(stage: str) -> str:
 API_BASE_PATH: Final = API_PREFIX
 #: Paths the API serves without a token (GET only): health, Swagger UI, OpenAPI document.
 PUBLIC_API_PATHS: Final = tuple(sorted(PUBLIC_PATHS))
+#: The deep health check (a token needed), a child of the public health path.
+DEEP_HEALTH_PATH: Final = DEEP_HEALTH_API_PATH
 #: Errors are RFC 9457 problem details, from the function and from the gateway alike.
 PROBLEM_CONTENT_TYPE: Final = PROBLEM_JSON
 #: Cognito custom attributes behind the claims ``csms.api.auth`` reads (``custom:<name>``).
@@ -206,6 +236,11 @@ def event_bus_name(stage: str) -> str:
     return f"{PROJECT}-{stage}-events"
 
 
+def events_parking_queue_name(stage: str) -> str:
+    """Events PostgreSQL could not record when they happened, until the event-delivery job does."""
+    return f"{PROJECT}-{stage}-events-parked"
+
+
 def events_dead_letter_queue_name(stage: str) -> str:
     """Events the event-delivery job could never publish (an alarm fires on the first)."""
     return f"{PROJECT}-{stage}-events-dlq"
@@ -229,6 +264,12 @@ def alarm_name(stage: str, subject: str) -> str:
 # --- Database -----------------------------------------------------------------------------
 DATABASE_NAME: Final = PROJECT
 DATABASE_ADMIN_USER: Final = "csms_admin"
+#: The runtime database roles (ADR 0021), by the path that logs in with them: rows only.
+DATABASE_ROLES: Final = {"charger": "csms_charger", "operator": "csms_operator"}
+#: Where the code asset carries the RDS CA bundle (sslmode=verify-full), relative to its root.
+RDS_CA_BUNDLE: Final = "csms/rds-ca-bundle.pem"
+#: Days between rotations of the database secrets.
+SECRET_ROTATION_DAYS: Final = 30
 
 # --- Custom resources ---------------------------------------------------------------------
 MIGRATION_RESOURCE_TYPE: Final = "Custom::CsmsMigration"

@@ -211,6 +211,18 @@ class Operations(Construct):
             "(the connection itself was handled). See the connect/disconnect function logs.",
         )
         self.add_alarm(
+            "DatabaseUnavailable",
+            "database-unavailable",
+            self._custom(names.Metric.DATABASE_UNAVAILABLE, statistic="Sum", period=ONE_MINUTE),
+            threshold=1,
+            evaluation_periods=2,
+            description="PostgreSQL could not be reached, or did not answer within the functions' bounds, "
+            "in two minutes running: chargers get CALLERROR InternalError for what needs the database "
+            "(they retry; nothing is acknowledged falsely) and the operator API answers 503. Check the "
+            "cluster's status and events (a writer being replaced takes minutes), its connections and "
+            "CPU, and the functions' 'storage unavailable' log lines. It clears by itself.",
+        )
+        self.add_alarm(
             "SchedulesDropped",
             "schedules-dropped",
             jobs.group.metric_dropped(period=FIVE_MINUTES, statistic="Sum"),

@@ -273,6 +273,10 @@ class OperatorRestApi(Construct):
         self.protected_methods.append(
             self._protected(self.api.root.resource_for_path(f"{names.API_BASE_PATH}/{{proxy+}}"))
         )
+        # Below the public health path, so not reached by {proxy+}: its own authorized method.
+        self.protected_methods.append(
+            self._protected(self.api.root.resource_for_path(names.DEEP_HEALTH_PATH))
+        )
         # /users (and below) go to the function outside the VPC: Cognito only (ADR 0020).
         self.users_integration = apigw.LambdaIntegration(
             users_function.function, proxy=True, allow_test_invoke=False
@@ -295,9 +299,17 @@ class OperatorRestApi(Construct):
             )
 
         self.web_acl_association: wafv2.CfnWebACLAssociation | None = None
-        if config.web_acl_arn_api:
+        #: The web ACL this stack creates for the stage (``waf_api_rate_limit``), if any.
+        self.web_acl: wafv2.CfnWebACL | None = None
+        web_acl_arn = config.web_acl_arn_api
+        if not web_acl_arn and config.waf_api_rate_limit:
+            self.web_acl = rate_limited_web_acl(
+                self, "RateLimit", config=config, waf_scope="REGIONAL", limit=config.waf_api_rate_limit
+            )
+            web_acl_arn = self.web_acl.attr_arn
+        if web_acl_arn:
             self.web_acl_association = wafv2.CfnWebACLAssociation(
-                self, "WebAcl", resource_arn=self.stage.stage_arn, web_acl_arn=config.web_acl_arn_api
+                self, "WebAcl", resource_arn=self.stage.stage_arn, web_acl_arn=web_acl_arn
             )
         self._acknowledge(config)
 
@@ -319,7 +331,7 @@ class OperatorRestApi(Construct):
             "enable_validation) and answers 422 problem+json naming the field; API Gateway models "
             "would duplicate the OpenAPI schema and answer in another format.",
         )
-        if not config.web_acl_arn_api:
+        if not config.web_acl_arn_api and not config.waf_api_rate_limit:
             nag.acknowledge(
                 self.stage,
                 "APIG3",
@@ -331,3 +343,44 @@ class OperatorRestApi(Construct):
     def url(self) -> str:
         """``https://{apiId}.execute-api.{region}.{urlSuffix}/{stage}/api/v1``."""
         return self.api.url_for_path(names.API_BASE_PATH)
+
+
+#: WAF evaluates a rate-based rule over this window (the limit counts requests in it).
+RATE_WINDOW_SECONDS = 300
+
+
+def rate_limited_web_acl(
+    scope: Construct, construct_id: str, *, config: StageConfig, waf_scope: str, limit: int
+) -> wafv2.CfnWebACL:
+    """A web ACL that allows everything but blocks a source address past ``limit`` requests in
+    5 minutes (a WAF rate-based rule keyed on the client IP), with CloudWatch metrics and
+    sampled requests. ``scope`` is REGIONAL (REST API stages) or CLOUDFRONT (us-east-1 only)."""
+    metric = f"csms-{config.stage}-{construct_id.lower()}"
+    return wafv2.CfnWebACL(
+        scope,
+        construct_id,
+        scope=waf_scope,
+        default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+        visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+            cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+        ),
+        rules=[
+            wafv2.CfnWebACL.RuleProperty(
+                name="per-address-rate",
+                priority=0,
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        aggregate_key_type="IP",
+                        limit=limit,
+                        evaluation_window_sec=RATE_WINDOW_SECONDS,
+                    )
+                ),
+                visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                    cloud_watch_metrics_enabled=True,
+                    metric_name=f"{metric}-per-address",
+                    sampled_requests_enabled=True,
+                ),
+            )
+        ],
+    )

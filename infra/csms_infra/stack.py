@@ -8,6 +8,8 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
+from csms.constants import DATABASE_BOUNDS
+
 from . import names
 from .assets import CodeAssets
 from .commands import COMMANDS_TIMEOUT, CommandQueue
@@ -27,6 +29,7 @@ from .migration import DatabaseMigration
 from .network import Network
 from .operations import Operations
 from .operator_api import OperatorRestApi, OperatorUserPool
+from .rotation import SecretRotation
 from .scheduler import SCHEDULED_TIMEOUT, ScheduledJobs
 from .websocket import ChargerWebSocketApi
 
@@ -76,6 +79,15 @@ class CsmsStack(Stack):
         self.migration = DatabaseMigration(
             self, "Migration", config=config, code=self.code, network=self.network, database=self.database
         )
+        if self.aurora is not None:
+            self.rotation = SecretRotation(
+                self,
+                "SecretRotation",
+                config=config,
+                code=self.code,
+                network=self.network,
+                database=self.aurora,
+            )
         self.chargers = ChargerWebSocketApi(self, "Chargers", config=config)
         self.origin_verify = OriginVerifySecret(self, "OriginVerify")
 
@@ -85,13 +97,14 @@ class CsmsStack(Stack):
             names.CONNECT,
             "csms: $connect - subprotocol, Basic auth, connection record",
             database=True,
+            db_role="charger",
             environment={
                 names.Env.ORIGIN_VERIFY_SECRET: self.origin_verify.value,
                 names.Env.ALLOW_UNKNOWN_CHARGERS: str(config.allow_unknown_chargers).lower(),
             },
         )
         # connect deletes the superseded connection of a charger that reconnects.
-        self.chargers.grant_manage_connections(self.connect)
+        self.chargers.grant_manage_connections(self.connect, "DELETE")
 
         message_environment = {names.Env.HEARTBEAT_INTERVAL: str(config.heartbeat_interval)}
         if config.data_transfer_vendors:
@@ -102,13 +115,20 @@ class CsmsStack(Stack):
             names.MESSAGE,
             "csms: $default - one OCPP frame, replies via @connections",
             database=True,
+            db_role="charger",
             environment=message_environment,
         )
-        self.chargers.grant_manage_connections(self.message)
+        # Replies and commands (POST); a frame on an unknown connection closes it (DELETE).
+        self.chargers.grant_manage_connections(self.message, "POST", "DELETE")
 
-        # disconnect only deletes the connection record: no database, so no VPC either.
+        # disconnect deletes the connection record and records ChargerDisconnected in the
+        # outbox: PostgreSQL, so the VPC (issue 13: without it every event was lost).
         self.disconnect = self.add_function(
-            "Disconnect", names.DISCONNECT, "csms: $disconnect - drop the connection record", database=False
+            "Disconnect",
+            names.DISCONNECT,
+            "csms: $disconnect - drop the connection record, record ChargerDisconnected",
+            database=True,
+            db_role="charger",
         )
 
         routes = {"$connect": self.connect, "$default": self.message, "$disconnect": self.disconnect}
@@ -118,12 +138,16 @@ class CsmsStack(Stack):
 
         # --- operator REST API --------------------------------------------------------------
         self.api_function = self.add_function(
-            "Api", names.API, "csms: operator REST API (API Gateway proxy integration)", database=True
+            "Api",
+            names.API,
+            "csms: operator REST API (API Gateway proxy integration)",
+            database=True,
+            db_role="operator",
         )
         self.connections.grant_read(self.api_function)  # lists live connections (by-tenant index)
         self.idempotency.grant(self.api_function)  # Idempotency-Key records
         # Decommissioning a charger closes its connection.
-        self.chargers.grant_manage_connections(self.api_function)
+        self.chargers.grant_manage_connections(self.api_function, "DELETE")
         # Submitting a command writes its row (PostgreSQL) and enqueues a trigger; reading
         # commands is PostgreSQL only. The api never delivers, so no pending-calls table.
         self.command_queue.grant_send(self.api_function)
@@ -171,13 +195,14 @@ class CsmsStack(Stack):
             names.COMMANDS,
             "csms: deliver queued commands (SQS FIFO trigger, group = charger)",
             database=True,
+            db_role="charger",
             timeout=COMMANDS_TIMEOUT,
             environment={names.Env.COMMAND_TIMEOUT_SECONDS: str(config.command_timeout_seconds)},
         )
         self.command_queue.add_consumer(self.commands)
         self.pending_calls.grant_slot(self.commands)
         self.connections.grant_lookup(self.commands)
-        self.chargers.grant_manage_connections(self.commands)
+        self.chargers.grant_manage_connections(self.commands, "POST")
 
         # The sweeper times out calls past their deadline (Scan), frees their slots and
         # delivers what is queued behind them; it never enqueues.
@@ -195,7 +220,9 @@ class CsmsStack(Stack):
         self.connections.grant_count(self.scheduled)
         # The liveness job scans the connections, closes stale records and releases chargers.
         self.connections.grant_liveness(self.scheduled)
-        self.chargers.grant_manage_connections(self.scheduled)
+        # Liveness describes (GET) and closes (DELETE) silent connections; the deadline sweep
+        # sends the next queued command (POST).
+        self.chargers.grant_manage_connections(self.scheduled, "POST", "GET", "DELETE")
         # The reservations job asks chargers for a connector's status (TriggerMessage).
         self.command_queue.grant_send(self.scheduled)
         self.jobs = ScheduledJobs(self, "Jobs", config=config, function=self.scheduled)
@@ -212,6 +239,12 @@ class CsmsStack(Stack):
             self.events.grant_publish(fn)
         # Only the event-delivery job dead-letters (a request's own flush only retries later).
         self.events.grant_dead_letter(self.scheduled)
+        # Events about DynamoDB state are parked when PostgreSQL cannot record them (emit):
+        # connect and disconnect, and the liveness job; the event-delivery job records them.
+        for fn in (self.connect, self.disconnect):
+            self.events.grant_park(fn)
+        self.events.grant_park(self.scheduled)
+        self.events.grant_recover(self.scheduled)
 
         # New code takes traffic only after its migrations ran.
         self.migration.run_before(*routes.values(), self.api_function, self.commands, self.scheduled)
@@ -258,11 +291,15 @@ class CsmsStack(Stack):
         description: str,
         *,
         database: bool,
+        db_role: str | None = None,
         environment: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> CsmsFunction:
         """``functions/<name>`` as a Lambda; with ``database`` it runs in the VPC with DB access."""
         in_vpc = {**self.network.dual_stack_environment} if database else {}
+        reserved_for = "users" if construct_id == "Users" else name
+        if self.config.reserved_concurrency:
+            kwargs.setdefault("reserved_concurrency", names.RESERVED_CONCURRENCY[reserved_for])
         fn = CsmsFunction(
             self,
             construct_id,
@@ -277,7 +314,13 @@ class CsmsStack(Stack):
             **kwargs,
         )
         if database:
-            self.database.grant_connect(fn)
+            # A runtime role (rows only) for the charger and operator paths; the owner for the
+            # scheduled jobs (partition DDL). ADR 0021.
+            self.database.grant_connect(fn, db_role)
+            if name in DATABASE_BOUNDS and construct_id != "Users":
+                statement_ms, stall_s = DATABASE_BOUNDS[name]
+                fn.add_environment(names.Env.DATABASE_STATEMENT_TIMEOUT_MS, str(statement_ms))
+                fn.add_environment(names.Env.DATABASE_STALL_TIMEOUT_SECONDS, f"{stall_s:g}")
         return fn
 
     def _outputs(self) -> None:

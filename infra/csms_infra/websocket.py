@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import jsii
 from aws_cdk import CfnElement, RemovalPolicy, Stack
@@ -54,6 +54,10 @@ class _AccessLogSettings:
     @property
     def format(self) -> apigw.AccessLogFormat:
         return ACCESS_LOG_FORMAT
+
+
+#: The @connections methods (API Gateway management API).
+MANAGEMENT_METHODS: Final = frozenset({"POST", "GET", "DELETE"})
 
 
 class ApiGatewayCloudWatchRole(Construct):
@@ -188,19 +192,38 @@ class ChargerWebSocketApi(Construct):
         nag.acknowledge(route, "APIG4", _ROUTE_AUTHORIZATION[route_key])
         return route
 
-    def grant_manage_connections(self, fn: CsmsFunction) -> None:
-        """``execute-api:ManageConnections`` on this stage, and the endpoint setting."""
-        self.stage.grant_management_api_access(fn.role)
-        fn.add_environment(names.Env.WS_MANAGEMENT_ENDPOINT, self.management_endpoint)
+    def grant_manage_connections(self, fn: CsmsFunction, *methods: str) -> None:
+        """``execute-api:ManageConnections`` on this stage for the HTTP ``methods`` only (POST
+        sends a frame, DELETE closes a connection, GET describes one), and the endpoint setting.
+
+        The resource ARN's segment after the stage is the method
+        (``{api}/{stage}/POST/@connections/*``), so a function that only closes sockets cannot
+        put frames on a charger's wire.
+        """
+        if not methods or not set(methods) <= MANAGEMENT_METHODS:
+            raise ValueError(f"methods must be some of {sorted(MANAGEMENT_METHODS)}, got {methods}")
         stack = Stack.of(self)
-        api_logical_id = stack.get_logical_id(cast(CfnElement, self.api.node.default_child))
-        nag.acknowledge(
-            fn.role,
-            "IAM5",
-            "Connection ids are only known at run time, so ManageConnections is granted on "
-            "@connections/* of this API's stage and nothing else.",
-            finding=(
-                "Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
-                f"<{api_logical_id}>/{self.stage.stage_name}/*/@connections/*"
-            ),
+        arns = [
+            stack.format_arn(
+                service="execute-api",
+                resource=self.api.api_id,
+                resource_name=f"{self.stage.stage_name}/{method}/@connections/*",
+            )
+            for method in sorted(set(methods))
+        ]
+        iam.Grant.add_to_principal(
+            grantee=fn.role, actions=["execute-api:ManageConnections"], resource_arns=arns
         )
+        fn.add_environment(names.Env.WS_MANAGEMENT_ENDPOINT, self.management_endpoint)
+        api_logical_id = stack.get_logical_id(cast(CfnElement, self.api.node.default_child))
+        for method in sorted(set(methods)):
+            nag.acknowledge(
+                fn.role,
+                "IAM5",
+                "Connection ids are only known at run time, so ManageConnections is granted on "
+                f"{method} @connections/* of this API's stage and nothing else.",
+                finding=(
+                    "Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+                    f"<{api_logical_id}>/{self.stage.stage_name}/{method}/@connections/*"
+                ),
+            )

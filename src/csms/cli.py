@@ -54,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="AWS services: moto (default) or env = boto3's own configuration (AWS_ENDPOINT_URL for "
         "LocalStack, or real credentials); env is the default when AWS_ENDPOINT_URL is set",
     )
+    dev.add_argument(
+        "--functions",
+        choices=("processes", "threads"),
+        default="processes",
+        help="processes (default): each function's invocations in containers of their own, as on "
+        "Lambda (own module state, concurrency, cold starts, timeouts), moto in its own process; "
+        "threads: every handler in this process (starts faster, hides per-container bugs)",
+    )
     dev.add_argument("--log-level", default="INFO")
     dev.add_argument("--json-logs", action="store_true", help="JSON log lines as on Lambda")
     dev.add_argument(
@@ -163,11 +171,12 @@ def _database(state_dir: Path | None) -> Iterator[tuple[PgDatabase, str]]:
         from csms.local.stack import DATABASE_NAME
 
         postgres = EmbeddedPostgres((state_dir or settings.state_dir or default_state_dir()) / "pgdata")
-        already_running = (postgres.data_dir / "postmaster.pid").exists()
         postgres.start()
         url = postgres.create_database(DATABASE_NAME)
-        if already_running:
-            postgres = None  # csms dev owns it: leave it running
+        if postgres.in_use_elsewhere:
+            # A running csms dev (or another live process) uses it: leave it running.
+            print(f"Using the PostgreSQL server of {postgres.owner}; it keeps running.", file=sys.stderr)
+            postgres = None
     engine = make_engine(url)
     try:
         upgrade(engine)
@@ -287,7 +296,10 @@ def _run_db(args: argparse.Namespace) -> int:
 def _run_dev(args: argparse.Namespace) -> int:
     import os
 
+    from csms.local.postgres import describe_process
     from csms.local.stack import LocalStack, StackConfig
+
+    describe_process("csms dev")  # what other csms commands say when they use its database
 
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)-7s %(name)s  %(message)s"
@@ -310,6 +322,7 @@ def _run_dev(args: argparse.Namespace) -> int:
             log_level=args.log_level.upper(),
             environment={"CSMS_EVENTS_ECHO": args.events} if args.events else {},
             publish_environment=True,
+            functions=args.functions,
         )
     )
 
@@ -358,7 +371,10 @@ def _run_job(args: argparse.Namespace) -> int:
         result = run(args.name)
     else:
         background = BackgroundStack(
-            StackConfig(port=0, state_dir=state_dir, run_schedules=False, log_level="WARNING")
+            # The job runs in this process: no function containers to start.
+            StackConfig(
+                port=0, state_dir=state_dir, run_schedules=False, log_level="WARNING", functions="threads"
+            )
         )
         background.start()
         try:

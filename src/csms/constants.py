@@ -36,6 +36,12 @@ MAX_HEARTBEAT_INTERVAL_SECONDS: Final = 300
 
 DEFAULT_TENANT: Final = "default"
 
+#: How long each function's units of work may wait for PostgreSQL, where the frame path's
+#: defaults (a 5 s statement, a 6 s unit of work: csms.settings) are too short: the operator
+#: API's reports (under API Gateway's 29 s) and the scheduled jobs' housekeeping (under the
+#: function's 60 s). (statement timeout in ms, stall timeout in s.)
+DATABASE_BOUNDS: Final = {"api": (20_000, 25.0), "scheduled": (50_000, 55.0)}
+
 #: Function names (directories under ``functions/``) and their API Gateway route keys.
 ROUTE_FUNCTIONS: Final = {"$connect": "connect", "$default": "message", "$disconnect": "disconnect"}
 

@@ -91,8 +91,38 @@ class Settings:
     database_host: str | None = setting(
         None, doc="Overrides the secret's host, e.g. an RDS Proxy endpoint in front of Aurora."
     )
+    database_ca_file: str | None = setting(
+        None,
+        doc="CA bundle that signs the database's certificate (the RDS bundle in the code asset on AWS): "
+        "connections from a secret then verify the server (sslmode=verify-full); unset: sslmode=require.",
+    )
+    database_role_secret_arns: tuple[str, ...] = setting(
+        (),
+        doc="The migration: secrets of the runtime database roles it creates and grants (comma separated).",
+    )
     database_pool_size: int = setting(1, ge=1, le=100, doc="1 on Lambda (one request per container).")
     database_max_overflow: int = setting(0, ge=0, le=100)
+    database_statement_timeout_ms: int = setting(
+        5000,
+        ge=100,
+        le=900_000,
+        doc="PostgreSQL statement_timeout of the functions' sessions: no statement of a frame "
+        "outlives it (the scheduled jobs get a longer one on AWS).",
+    )
+    database_lock_timeout_ms: int = setting(
+        2000, ge=10, le=900_000, doc="PostgreSQL lock_timeout: the longest wait for a row or table lock."
+    )
+    database_connect_timeout_seconds: int = setting(
+        3, ge=1, le=60, doc="libpq connect_timeout: the whole handshake, a stalled server included."
+    )
+    database_stall_timeout_seconds: float = setting(
+        6.0,
+        gt=0,
+        le=900,
+        doc="Client-side bound of a unit of work: past it the connection is cut and the caller gets "
+        "StorageUnavailable (a stalled server enforces no statement_timeout). Keep it under the "
+        "chargers' call timeout and API Gateway's 29 s.",
+    )
 
     # --- DynamoDB / AWS -----------------------------------------------------------------
     connections_table: str = "csms-connections"
@@ -113,6 +143,11 @@ class Settings:
         None,
         doc="SQS queue for domain events that could not be published after "
         "event_publish_max_attempts (an alarm watches it on AWS).",
+    )
+    events_parking_queue_url: str | None = setting(
+        None,
+        doc="SQS queue where events about DynamoDB state (connected, disconnected, went offline) wait "
+        "when PostgreSQL cannot record them; the event-delivery job records them later.",
     )
     event_publish_max_attempts: int = setting(
         10, ge=1, le=1000, doc="Publishing attempts (about one a minute) before dead-lettering."

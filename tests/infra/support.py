@@ -162,8 +162,9 @@ def serving_functions(stack: CsmsStack) -> tuple[CsmsFunction, ...]:
 
 
 def database_functions(stack: CsmsStack) -> tuple[CsmsFunction, ...]:
-    """The functions in the VPC that talk to PostgreSQL (all but disconnect)."""
-    return tuple(fn for fn in all_functions(stack) if fn is not stack.disconnect)
+    """The functions in the VPC that talk to PostgreSQL (all of them, and the secrets' rotation)."""
+    rotation = getattr(stack, "rotation", None)
+    return (*all_functions(stack), *((rotation.function,) if rotation is not None else ()))
 
 
 def client_operations(cls: type, *methods: str) -> set[str]:

@@ -88,7 +88,9 @@ def test_local_bundling_runs_pip_into_python_and_prunes_scripts(tmp_path: Path) 
     # Then pip filled python/ (where Lambda looks for layer packages), minus host scripts
     assert done is True
     assert len(calls) == 1
-    assert calls[0][-1] == "ocpp==2.1.0"
+    # (from the lock's lines, every wheel checked against its hash)
+    assert calls[0][-4:-1] == ["--require-hashes", "--no-deps", "-r"]
+    assert Path(calls[0][-1]).read_text() == "ocpp==2.1.0\n"
     assert (tmp_path / "python" / "ocpp" / "__init__.py").is_file()
     assert not (tmp_path / "python" / "bin").exists()
 
@@ -330,6 +332,9 @@ def test_local_bundling_compiles_the_layer_after_pip_and_tolerates_modules_that_
     assert not (site_packages / "ocpp" / "__pycache__" / "__init__.cpython-311.pyc").exists()
 
 
+OCPP_HASH = "--hash=sha256:" + "0" * 64
+
+
 def _code_assets(
     tmp_path: Path,
     *,
@@ -347,6 +352,8 @@ def _code_assets(
     (repo / "functions" / "connect").mkdir(parents=True)
     (repo / "functions" / "connect" / "handler.py").write_text("def lambda_handler(e, c): ...\n")
     (repo / "pyproject.toml").write_text('[project]\ndependencies = ["ocpp==2.1.0"]\n')
+    (repo / "infra").mkdir()
+    (repo / assets.LOCK_FILE).write_text(f"ocpp==2.1.0 \\\n    {OCPP_HASH}\n    # via csms\n")
     config = StageConfig.from_mapping(context_for({"skip_bundling": skip_bundling}).get)
     stack = Stack(App(outdir=str(tmp_path / "cdk.out")), "Probe")
     code = assets.CodeAssets(
@@ -416,7 +423,7 @@ def test_the_code_and_the_layer_are_compiled_with_the_python_found_once(tmp_path
     assert [_module_run_by(command) for command in calls] == ["compileall", "pip", "compileall"]
     assert calls[0][-3:] == ["-d", "/var/task", str(staged)]
     assert calls[2][-2] == "/opt/python"
-    assert code.layer_hash == layer_fingerprint(["ocpp==2.1.0"], bytecode_version="3.13")
+    assert code.layer_hash == layer_fingerprint([f"ocpp==2.1.0 {OCPP_HASH}"], bytecode_version="3.13")
     assert lookups == [sys.executable]
     assert not [warning for warning in _warnings_of(stack) if "csms:NoBytecode" in warning]
 
@@ -431,7 +438,7 @@ def test_without_a_python_313_the_assets_ship_without_bytecode_and_synth_warns(t
     assert code.bytecode_python is None
     assert not list(Path(code.code.path).rglob("__pycache__"))
     assert [_module_run_by(command) for command in calls] == ["pip"]
-    assert code.layer_hash == layer_fingerprint(["ocpp==2.1.0"], bytecode_version=None)
+    assert code.layer_hash == layer_fingerprint([f"ocpp==2.1.0 {OCPP_HASH}"], bytecode_version=None)
     [warning] = [warning for warning in _warnings_of(stack) if "csms:NoBytecode" in warning]
     assert "no CPython 3.13" in warning
     assert "~1 s" in warning

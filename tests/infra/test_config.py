@@ -8,13 +8,29 @@ import pytest
 
 from csms_infra.config import ConfigError, StageConfig
 
-from .support import EXTERNAL_SECRET_ARN
+from .support import CERTIFICATE_ARN, CUSTOM_DOMAIN, EXTERNAL_SECRET_ARN
 
 pytestmark = pytest.mark.infra
 
 
 def config_from(**context: Any) -> StageConfig:
+    if context.get("stage") == "prod" and "certificate_arn" not in context:
+        # prod requires a custom domain (TLS 1.2): see test_prod_requires_a_custom_domain_certificate
+        context = {"domain_name": CUSTOM_DOMAIN, "certificate_arn": CERTIFICATE_ARN, **context}
     return StageConfig.from_mapping(context.get)
+
+
+def test_prod_requires_a_custom_domain_certificate() -> None:
+    # (the default *.cloudfront.net certificate accepts TLS 1.0: issue 13)
+    with pytest.raises(ConfigError, match="prod needs domain_name and certificate_arn"):
+        StageConfig.from_mapping({"stage": "prod"}.get)
+    assert config_from().certificate_arn == ""  # dev may use the default certificate
+
+
+def test_prod_reserves_concurrency_and_rate_limits_addresses_by_default() -> None:
+    dev, prod = config_from(), config_from(stage="prod")
+    assert (dev.reserved_concurrency, dev.waf_api_rate_limit) == (False, 0)
+    assert (prod.reserved_concurrency, prod.waf_api_rate_limit) == (True, 1500)
 
 
 def test_dev_is_the_default_stage_with_disposable_state() -> None:

@@ -22,7 +22,7 @@ from csms.cost.model import (
     preset,
 )
 
-from .support import Synth, context_for
+from .support import CERTIFICATE_ARN, CUSTOM_DOMAIN, Synth, context_for
 
 
 @pytest.fixture(scope="module", params=["prod", "nat"])
@@ -35,7 +35,11 @@ def deployed(
 
     from csms_infra.application import build_app
 
-    context: dict[str, Any] = {"stage": "prod"}
+    context: dict[str, Any] = {
+        "stage": "prod",
+        "domain_name": CUSTOM_DOMAIN,
+        "certificate_arn": CERTIFICATE_ARN,
+    }
     if request.param == "nat":
         context["egress"] = "nat"
     app, stack = build_app(context_for(context), outdir=str(tmp_path_factory.mktemp("cost")), with_nag=False)
@@ -79,6 +83,14 @@ def test_the_fixed_floor_has_the_templates_quantities(deployed: tuple[Synth, Ass
     assert cluster["ServerlessV2ScalingConfiguration"]["MinCapacity"] == a.db_min_acu
     assert counted["AWS::CloudWatch::Dashboard"] == a.dashboards
     assert counted["AWS::SecretsManager::Secret"] == a.secrets
+    assert counted["AWS::WAFv2::WebACL"] == a.waf_web_acls
+    rules = sum(len(acl["Properties"]["Rules"]) for acl in synth.of_type("AWS::WAFv2::WebACL").values())
+    assert rules == a.waf_rules
+    rotated = {
+        json.dumps(s["Properties"]["SecretId"])
+        for s in synth.of_type("AWS::SecretsManager::RotationSchedule").values()
+    }
+    assert len(rotated) * 4 * 730 / (30 * 24) == pytest.approx(a.secret_rotation_invocations)
     alarm_metrics = 0
     for alarm in synth.of_type("AWS::CloudWatch::Alarm").values():
         metrics = alarm["Properties"].get("Metrics")

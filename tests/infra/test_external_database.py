@@ -63,14 +63,6 @@ def test_every_database_function_reads_that_secret_and_nothing_else(external: Sy
         assert environment[names.Env.DATABASE_HOST] == EXTERNAL_DATABASE_HOST, fn.name
 
 
-def test_disconnect_still_knows_no_database(external: Synth) -> None:
-    disconnect = external.stack.disconnect
-
-    assert not secret_statements(external, disconnect)
-    assert names.Env.DATABASE_SECRET_ARN not in environment_of(external, disconnect)
-    assert "VpcConfig" not in function_of(external, disconnect)["Properties"]
-
-
 def test_the_functions_keep_the_vpc_and_leave_it_through_nat(external: Synth) -> None:
     external.template.resource_count_is("AWS::EC2::NatGateway", 1)
     for fn in database_functions(external.stack):

@@ -83,9 +83,9 @@ def test_every_alarm_notifies_the_topic_when_it_fires_and_clears(variant: Synth)
     found = alarms(variant)
 
     # errors + throttles per function; API, WebSocket, 2 Aurora; 3 tables; DLQ, timeouts, schedules;
-    # events DLQ and lost events
+    # events DLQ and lost events; the database unreachable
     aurora_alarms = 2 if variant.stack.aurora is not None else 0
-    assert len(found) == 2 * 6 + 2 + aurora_alarms + 3 + 3 + 2
+    assert len(found) == 2 * 6 + 2 + aurora_alarms + 3 + 3 + 2 + 1
     for name, properties in found.items():
         assert name.startswith(f"csms-{variant.stack.config.stage}-")
         assert properties["AlarmActions"] == [topic], name
@@ -323,6 +323,7 @@ def test_the_scheduled_jobs_emit_what_the_dashboard_and_the_alarm_read(
     monkeypatch.setattr(wiring, "connections", lambda: _Counted(count_connected=7))
     monkeypatch.setattr(wiring, "database", lambda: _Counted(count_open_transactions=3))
     monkeypatch.setattr(wiring, "commands", lambda *_: _Counted(sweep={"timed_out": 2}))
+    monkeypatch.setattr(wiring, "parked_events", lambda: _Counted(recover={"recovered": 0, "duplicates": 0}))
     # (cached like the real factory: flush_events asks whether it was built)
     monkeypatch.setattr(
         wiring,

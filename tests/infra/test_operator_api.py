@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from csms.api import API_PREFIX
-from csms.api.app import PUBLIC_PATHS
+from csms.api.app import DEEP_HEALTH_PATH, PUBLIC_PATHS
 from csms.api.problems import PROBLEM_JSON
 from csms.constants import ROLE_CLAIM, TENANT_CLAIM
 from csms_infra import names
@@ -85,6 +85,7 @@ def test_the_api_has_exactly_the_public_gets_and_authorized_catch_alls(dev: Synt
     expected |= {(path, "ANY") for path in PUBLIC_PATHS}
     expected.add((PROXY_PATH, "ANY"))
     expected |= {(path, "ANY") for path in USERS_PATHS}
+    expected.add((DEEP_HEALTH_PATH, "ANY"))  # below the public health path: authorized of its own
 
     assert set(methods(dev)) == expected
 
@@ -377,7 +378,7 @@ def test_the_api_may_close_connections_of_this_stage_only(dev: Synth) -> None:
     ]
 
     assert len(grants) == 1
-    assert json.dumps(grants[0]["Resource"]).endswith('"/dev/*/@connections/*"]]}')
+    assert json.dumps(grants[0]["Resource"]).endswith('"/dev/DELETE/@connections/*"]]}')
 
 
 def test_the_api_function_reaches_the_database_from_the_vpc(dev: Synth) -> None:

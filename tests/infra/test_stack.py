@@ -22,6 +22,7 @@ from .support import (
     Synth,
     actions_of,
     all_functions,
+    as_list,
     aurora,
     database_functions,
     environment_of,
@@ -165,11 +166,13 @@ def test_message_gets_the_heartbeat_interval_and_the_management_endpoint(dev: Sy
     assert "CSMS_ORIGIN_VERIFY_SECRET" not in environment
 
 
-def test_disconnect_knows_only_the_connections_table(dev: Synth) -> None:
+def test_disconnect_knows_the_connections_table_and_the_database(dev: Synth) -> None:
     environment = environment_of(dev, dev.stack.disconnect)
 
+    # (it records ChargerDisconnected in the outbox: issue 13)
     assert "CSMS_CONNECTIONS_TABLE" in environment
-    for setting in ("CSMS_DATABASE_SECRET_ARN", "CSMS_WS_MANAGEMENT_ENDPOINT", "CSMS_ORIGIN_VERIFY_SECRET"):
+    assert "CSMS_DATABASE_SECRET_ARN" in environment
+    for setting in ("CSMS_WS_MANAGEMENT_ENDPOINT", "CSMS_ORIGIN_VERIFY_SECRET"):
         assert setting not in environment
 
 
@@ -181,20 +184,28 @@ def test_only_connect_and_message_may_manage_connections(dev: Synth) -> None:
     assert "execute-api:ManageConnections" not in actions_of(dev, dev.stack.migration.function)
 
 
-def test_manage_connections_is_limited_to_this_stage(dev: Synth) -> None:
-    grants = [
-        s for s in statements_of(dev, dev.stack.message) if s["Action"] == "execute-api:ManageConnections"
-    ]
+def connection_methods(synth: Synth, fn: Any) -> set[str]:
+    """The @connections methods ``fn`` may call (the ARN segment after the stage)."""
+    found = set()
+    for statement in statements_of(synth, fn):
+        if statement["Action"] != "execute-api:ManageConnections":
+            continue
+        for resource in as_list(statement["Resource"]):
+            text = json.dumps(resource)
+            assert text.endswith('/@connections/*"]]}'), text  # this stage, connections only
+            found.add(text.rsplit("/dev/", 1)[1].split("/", 1)[0])
+    return found
 
-    assert len(grants) == 1
-    assert json.dumps(grants[0]["Resource"]).endswith('"/dev/*/@connections/*"]]}')
 
-
-def test_disconnect_cannot_touch_the_database_or_its_secret(dev: Synth) -> None:
-    actions = actions_of(dev, dev.stack.disconnect)
-
-    assert not any(action.startswith(("secretsmanager:", "rds", "rds-db:")) for action in actions)
-    assert "VpcConfig" not in function_of(dev, dev.stack.disconnect)["Properties"]
+def test_manage_connections_is_limited_to_this_stage_and_the_methods_each_function_uses(dev: Synth) -> None:
+    # POST sends a frame, DELETE closes a socket, GET describes one (issue 13: every method was
+    # granted to every function)
+    assert connection_methods(dev, dev.stack.connect) == {"DELETE"}  # a reconnect's superseded socket
+    assert connection_methods(dev, dev.stack.message) == {"POST", "DELETE"}  # replies; unknown connections
+    assert connection_methods(dev, dev.stack.api_function) == {"DELETE"}  # decommissioning
+    assert connection_methods(dev, dev.stack.commands) == {"POST"}
+    assert connection_methods(dev, dev.stack.scheduled) == {"POST", "GET", "DELETE"}  # sweep, liveness
+    assert connection_methods(dev, dev.stack.disconnect) == set()
 
 
 def test_database_functions_read_only_the_cluster_secret(dev: Synth) -> None:
@@ -217,7 +228,8 @@ def test_no_function_role_carries_the_broad_basic_execution_policy(variant: Synt
 
 def test_only_vpc_functions_get_the_eni_policy(dev: Synth) -> None:
     assert "AWSLambdaVPCAccessExecutionRole" in managed_policies_of(dev, dev.stack.message)
-    assert "AWSLambdaVPCAccessExecutionRole" not in managed_policies_of(dev, dev.stack.disconnect)
+    assert "AWSLambdaVPCAccessExecutionRole" in managed_policies_of(dev, dev.stack.disconnect)
+    assert "AWSLambdaVPCAccessExecutionRole" not in managed_policies_of(dev, dev.stack.users_function)
 
 
 # --- DynamoDB ----------------------------------------------------------------------------
@@ -342,9 +354,6 @@ def test_rds_proxy_is_optional_and_then_fronts_the_cluster(dev: Synth, prod: Syn
     )
     proxy_endpoint = {"Fn::GetAtt": [prod.logical_id(aurora(prod).proxy), "Endpoint"]}
     for prod_fn, dev_fn in zip(all_functions(prod.stack), all_functions(dev.stack), strict=True):
-        if prod_fn is prod.stack.disconnect:  # no database, no host
-            assert "CSMS_DATABASE_HOST" not in environment_of(prod, prod_fn)
-            continue
         # Every database function connects through the proxy (Settings.database_host).
         assert environment_of(prod, prod_fn)["CSMS_DATABASE_HOST"] == proxy_endpoint, prod_fn.name
         assert "CSMS_DATABASE_HOST" not in environment_of(dev, dev_fn)

@@ -78,6 +78,9 @@ def stack(database_url: str) -> Iterator[LocalStack]:
             durable_database=False,
             log_level="WARNING",
             api_signing_key=API_KEY,
+            # Handlers in threads of this process: tests change the functions' settings at run
+            # time and look into moto (test_processes_mode.py runs the containers).
+            functions="threads",
             # Long polls of the event feed end within 2 s (schemathesis asks for any wait).
             environment={"CSMS_FEED_MAX_WAIT_SECONDS": "2"},
         )

@@ -47,7 +47,7 @@ def stored(engine: Engine, *types: str) -> list[dict[str, Any]]:
             "type": row["type"],
             "version": row["version"],
             "tenantId": row["tenant_id"],
-            "chargePointId": row["charge_point_id"],
+            "stationId": row["charge_point_id"],
             "occurredAt": row["occurred_at"].isoformat(),
             "correlationId": row["correlation_id"],
             "sequence": row["sequence"],

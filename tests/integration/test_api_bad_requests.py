@@ -36,6 +36,39 @@ def admin(api: ApiClient) -> ApiClient:
     return admin
 
 
+# --- query parameters a route does not have -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "unknown"),
+    [
+        # a misspelt filter would otherwise answer with everything
+        ("GET", f"{V1}/stations", {"locationid": "DEPOT"}, ["locationid"]),
+        ("GET", f"{V1}/transactions", {"chargePointId": CP, "evseId": "1"}, ["chargePointId"]),
+        ("GET", f"{V1}/stations/{CP}/status-history", {"connector": "1", "limit": "5"}, ["connector"]),
+        ("GET", f"{V1}/stations/{CP}/variables", {"evse": "1", "Component": "x"}, ["Component", "evse"]),
+        ("GET", f"{V1}/events", {"chargePointId": CP}, ["chargePointId"]),
+        ("GET", f"{V1}/id-tokens", {"idTag": "T"}, ["idTag"]),
+        # and a route without query parameters has none
+        ("GET", f"{V1}/stations/{CP}", {"verbose": "true"}, ["verbose"]),
+        ("POST", f"{V1}/locations", {"dryRun": "1"}, ["dryRun"]),
+    ],
+)
+def test_an_unknown_query_parameter_is_refused_by_name(
+    admin: ApiClient, engine: Engine, method: str, path: str, params: dict[str, str], unknown: list[str]
+) -> None:
+    body = {"id": "NEW-LOC", "name": "New"} if method == "POST" else None
+    reply = admin.request(method, path, body, params=params)
+    assert_problem(reply, 422, f"query.{unknown[0]}: unknown query parameter")
+    assert [e["field"] for e in reply.body["errors"]] == [f"query.{name}" for name in unknown]
+    assert rows(engine, "SELECT count(*) AS n FROM locations WHERE id = 'NEW-LOC'") == [{"n": 0}]
+
+
+def test_known_query_parameters_still_pass(admin: ApiClient) -> None:
+    assert admin.get(f"{V1}/stations", locationId="DEPOT", limit=5).status == 200
+    assert admin.request("GET", f"{V1}/events?type=ChargerBooted&type=ChargerConnected&after=0").status == 200
+
+
 # --- text PostgreSQL cannot hold: NUL, and lone surrogates (not UTF-8) --------------------------
 
 

@@ -208,13 +208,13 @@ def test_filters_by_type_and_charger(api: ApiClient) -> None:
     both = [c1.id, d1.id, c2.id, d2.id]
     assert ids(ok(read(viewer, "after=0&type=ChargerConnected&type=ChargerDisconnected"))) == both
     assert ids(ok(read(viewer, "after=0&type=ChargerDisconnected,ChargerConnected"))) == both
-    assert ids(ok(read(viewer, "after=0&chargePointId=CP-2"))) == [c2.id, d2.id]
-    assert ids(ok(read(viewer, "after=0&chargePointId=CP-2&type=ChargerDisconnected"))) == [d2.id]
+    assert ids(ok(read(viewer, "after=0&stationId=CP-2"))) == [c2.id, d2.id]
+    assert ids(ok(read(viewer, "after=0&stationId=CP-2&type=ChargerDisconnected"))) == [d2.id]
 
     # Nothing matches: the cursor moves past what did not match, and a later match is served
     nothing = ok(read(viewer, "after=0&type=ChargerWentOffline"))
     assert nothing == {"items": [], "cursor": sequences_of(d2)[0]}
-    assert ok(read(viewer, "after=0&chargePointId=CP-3"))["items"] == []
+    assert ok(read(viewer, "after=0&stationId=CP-3"))["items"] == []
     offline = new_event(
         "ChargerWentOffline",
         t,
@@ -238,7 +238,7 @@ def test_filters_by_type_and_charger(api: ApiClient) -> None:
         ("limit=501", "query.limit"),
         ("wait=26", "query.wait"),
         ("wait=-1", "query.wait"),
-        ("chargePointId=", "query.chargePointId"),
+        ("stationId=", "query.stationId"),
     ],
 )
 def test_an_invalid_request_is_a_422_problem(api: ApiClient, query: str, field: str) -> None:
@@ -415,8 +415,8 @@ def test_a_tenant_never_sees_another_tenants_events(api: ApiClient) -> None:
             assert reply.status == 200
             assert a not in json.dumps(reply.body)
             assert "A-CP" not in json.dumps(reply.body)
-    assert ok(read(b_admin, "after=0&chargePointId=A-CP"))["items"] == []
-    assert ok(read(b_admin, "after=0&type=ChargerConnected&chargePointId=A-CP"))["items"] == []
+    assert ok(read(b_admin, "after=0&stationId=A-CP"))["items"] == []
+    assert ok(read(b_admin, "after=0&type=ChargerConnected&stationId=A-CP"))["items"] == []
     # B's head is B's own latest event
     assert ok(read(b_admin))["cursor"] == sequences_of(b_events[1])[0]
     # And A sees only A's
@@ -500,7 +500,7 @@ async def test_a_dashboard_follows_a_charger_booting(api: ApiClient, stack: Loca
             cursor = body["cursor"]
 
     assert {e["tenantId"] for e in seen} == {t}
-    assert {e["chargePointId"] for e in seen} == {charger}
+    assert {e["stationId"] for e in seen} == {charger}
     booted = next(e for e in seen if e["type"] == "ChargerBooted")
     assert booted["data"]["vendor"] == "Feed"
     assert [e["sequence"] for e in seen] == sorted(e["sequence"] for e in seen)

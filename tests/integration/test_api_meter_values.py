@@ -122,8 +122,18 @@ def bucket(minutes: int, low: float, high: float, avg: float, last: float, count
 
 def test_raw_energy_series_of_a_transaction(session: int, viewer: ApiClient) -> None:
     # When a viewer asks for the transaction's meter values, with the defaults
-    reply = viewer.get(f"{V1}/transactions/{session}/meter-values")
-    # Then every energy register sample of the transaction comes back, oldest first, as sent
+    everything = viewer.get(f"{V1}/transactions/{session}/meter-values")
+    # Then every measurand sampled comes back: one series per measurand, phase, unit and location
+    assert [(s["measurand"], s["phase"], s["location"], len(s["points"])) for s in series_of(everything)] == [
+        ("Current.Import", "L1", "Outlet", 6),
+        ("Current.Import", "L2", "Outlet", 6),
+        ("Current.Import", "L3", "Outlet", 6),
+        (EAIR, None, "Outlet", 8),
+        ("Power.Active.Import", None, "Outlet", 6),
+        ("SoC", None, "EV", 1),
+    ]
+    # and asked for the energy register, each of its samples, oldest first, as sent
+    reply = viewer.get(f"{V1}/transactions/{session}/meter-values", measurand=EAIR)
     assert reply.body == {
         "from": None,
         "to": None,
@@ -150,7 +160,7 @@ def test_raw_energy_series_of_a_transaction(session: int, viewer: ApiClient) -> 
 
 
 def test_bucketed_energy_series_of_a_transaction(session: int, viewer: ApiClient) -> None:
-    reply = viewer.get(f"{V1}/transactions/{session}/meter-values", bucket="15m")
+    reply = viewer.get(f"{V1}/transactions/{session}/meter-values", measurand=EAIR, bucket="15m")
     assert reply.body["bucket"] == "15m"
     # The signed reading has no numeric value: it is left out of the buckets
     assert series_of(reply) == [
@@ -201,21 +211,21 @@ def test_measurands_and_phases(session: int, viewer: ApiClient) -> None:
 def test_time_range_of_a_transaction(session: int, viewer: ApiClient) -> None:
     path = f"{V1}/transactions/{session}/meter-values"
     # A range that starts inside a bucket: the bucket keeps its aligned start, with what is in range
-    reply = viewer.get(path, bucket="15m", **{"from": at(7), "to": at(30)})
+    reply = viewer.get(path, measurand=EAIR, bucket="15m", **{"from": at(7), "to": at(30)})
     assert (reply.body["from"], reply.body["to"]) == (at(7), at(30))
     assert series_of(reply)[0]["points"] == [
         bucket(0, 1400, 1400, 1400, 1400, 1),
         bucket(15, 1700, 2300, 2000, 2300, 3),
     ]
-    raw_range = series_of(viewer.get(path, **{"from": at(20)}))
+    raw_range = series_of(viewer.get(path, measurand=EAIR, **{"from": at(20)}))
     assert [p["timestamp"] for p in raw_range[0]["points"]] == [at(20), at(25), at(30)]
 
 
 def test_connector_series(session: int, viewer: ApiClient) -> None:
     path = f"{V1}/stations/CP-M/evses/1/meter-values"
     window = {"from": "2026-11-21T09:00:00Z", "to": "2026-11-21T11:00:00+00:00"}
-    # The connector's samples include the one outside the transaction
-    reply = viewer.get(path, **window)
+    # The connector's energy register samples include the one outside the transaction
+    reply = viewer.get(path, measurand=EAIR, **window)
     assert (reply.body["from"], reply.body["to"], reply.body["bucket"]) == (
         "2026-11-21T09:00:00Z",
         "2026-11-21T11:00:00Z",
@@ -225,7 +235,7 @@ def test_connector_series(session: int, viewer: ApiClient) -> None:
     assert points[0] == raw(-10, 990, context="Sample.Clock")
     assert len(points) == 9
     # Hourly buckets, and daily ones aligned on midnight UTC
-    hourly = series_of(viewer.get(path, bucket="1h", **window))
+    hourly = series_of(viewer.get(path, measurand=EAIR, bucket="1h", **window))
     assert hourly[0]["points"] == [
         {"timestamp": "2026-11-21T09:00:00Z", "min": 990, "max": 990, "avg": 990, "last": 990, "count": 1},
         {
@@ -237,7 +247,7 @@ def test_connector_series(session: int, viewer: ApiClient) -> None:
             "count": 7,
         },
     ]
-    daily = series_of(viewer.get(path, bucket="1d", **window))
+    daily = series_of(viewer.get(path, measurand=EAIR, bucket="1d", **window))
     assert daily[0]["points"] == [
         {
             "timestamp": "2026-11-21T00:00:00Z",

@@ -120,6 +120,7 @@ COMMAND_BODIES = {
 PROBES: dict[str, list[Call]] = {
     # --- public -------------------------------------------------------------------------
     "GET /api/v1/health": [Call(OK)],
+    "GET /api/v1/health/dependencies": [Call(OK)],
     # --- stations -------------------------------------------------------------------------
     "GET /api/v1/stations": [
         Call(OK, sees=(B_CHARGER,)),
@@ -236,7 +237,7 @@ PROBES: dict[str, list[Call]] = {
     "GET /api/v1/events": [
         Call(OK, check=no_items),
         Call(OK, query={"after": 0}, check=no_items),
-        Call(OK, query={"after": 0, "chargePointId": "{stationId}"}, check=no_items),
+        Call(OK, query={"after": 0, "stationId": "{stationId}"}, check=no_items),
         Call(OK, query={"after": 0, "type": "TransactionStarted,TransactionStopped"}, check=no_items),
         Call(OK, query={"after": 0, "wait": 1}, check=no_items),
     ],

@@ -283,7 +283,7 @@ async def test_unknown_transaction_stops(fleet: None, stack: LocalStack, viewer:
         "id": first["id"],
         "stationId": "CP-1",
         "transactionId": "999",
-        "idTag": "TAG1",
+        "idToken": {"idToken": "TAG1", "type": None},
         "meterStop": 4200,
         "stoppedAt": "2026-11-21T10:00:00Z",
         "reason": "PowerLoss",

@@ -170,8 +170,14 @@ def test_csms_dev_runs_until_interrupted_and_keeps_its_data(pg_tmp_path: Path) -
         # When csms dev runs
         health = _wait_for_health(port, dev)
         assert health["status"] == "ok"
-        # Then the CLI works alongside it (same database, left running)
-        assert _csms(state_dir, "idtags", "add", "DEV-TAG").returncode == 0
+        # Then the CLI works alongside it (same database, left running), and says so
+        alongside = _csms(state_dir, "idtags", "add", "DEV-TAG")
+        assert alongside.returncode == 0, alongside.stderr
+        assert (
+            f"Using the PostgreSQL server of `csms dev` (pid {dev.pid}); it keeps running."
+            in alongside.stderr
+        )
+        assert "earlier run" not in alongside.stderr
 
         async def boot() -> list[object]:
             async with websockets.connect(

@@ -113,7 +113,7 @@ async def test_a_charging_session_produces_each_event_once_with_its_content(
         "UnknownTransactionStopRecorded",
         "ChargerDisconnected",
     ]
-    assert {(e["tenantId"], e["chargePointId"]) for e in events} == {("tenant-e", CP)}
+    assert {(e["tenantId"], e["stationId"]) for e in events} == {("tenant-e", CP)}
     [connected_] = data_of(events, "ChargerConnected")
     assert connected_["protocol"] == "ocpp1.6"
     assert connected_["registrationStatus"] == "Accepted"

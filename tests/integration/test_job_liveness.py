@@ -132,7 +132,7 @@ async def test_a_silent_charger_goes_offline_and_an_active_one_stays(
 
     # One event, for the silent charger only, that says why
     events = offline_events(engine)
-    assert [(e["tenantId"], e["chargePointId"]) for e in events] == [(TENANT, "LIVE-SILENT")]
+    assert [(e["tenantId"], e["stationId"]) for e in events] == [(TENANT, "LIVE-SILENT")]
     assert events[0]["data"] == {
         "connectionId": silent_connection,
         "lastSeen": iso(last_seen),
@@ -141,7 +141,7 @@ async def test_a_silent_charger_goes_offline_and_an_active_one_stays(
     }
     assert events[0]["correlationId"].startswith("job:liveness:")
     # The connection's own $disconnect found the record closed: no second event about it
-    disconnected = [e for e in stored(engine, "ChargerDisconnected") if e["chargePointId"] == "LIVE-SILENT"]
+    disconnected = [e for e in stored(engine, "ChargerDisconnected") if e["stationId"] == "LIVE-SILENT"]
     assert disconnected == []
 
 
@@ -198,7 +198,7 @@ async def test_a_gone_connection_is_cleaned_up_with_an_event(
     # the orphan record is closed too, without an event (its charger's state did not change)
     assert "closed_at" in item("OrphanConnect1=")
     (event,) = offline_events(engine)
-    assert (event["chargePointId"], event["data"]) == (
+    assert (event["stationId"], event["data"]) == (
         "LIVE-GONE",
         {
             "connectionId": "GoneConnectio1=",
@@ -270,6 +270,6 @@ async def test_each_chargers_heartbeat_interval_sets_its_limit(
         assert (await liveness(now + timedelta(seconds=860)))["offline"] == 0
         assert (await liveness(now + timedelta(seconds=861)))["offline"] == 1
 
-    intervals = {e["chargePointId"]: e["data"]["heartbeatInterval"] for e in offline_events(engine)}
+    intervals = {e["stationId"]: e["data"]["heartbeatInterval"] for e in offline_events(engine)}
     assert intervals == {"LIVE-FAST": 60, "LIVE-DEFAULT": 300, "LIVE-STALE": 300, "LIVE-SLOW": 900}
     assert len(offline_events(engine)) == 4

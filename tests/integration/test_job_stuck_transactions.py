@@ -134,7 +134,7 @@ async def test_an_idle_transaction_is_flagged_once(
     assert transaction(engine, metered)["flagged_at"] is None
     assert transaction(engine, reported)["flagged_at"] is None
     (event,) = stored(engine, "TransactionFlagged")
-    assert (event["tenantId"], event["chargePointId"]) == (TENANT, CP)
+    assert (event["tenantId"], event["stationId"]) == (TENANT, CP)
     assert event["data"] == {
         "transactionRef": silent,
         "transactionId": str(silent),

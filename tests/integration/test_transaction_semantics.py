@@ -277,7 +277,7 @@ async def test_meter_values_naming_another_chargers_transaction_are_not_attached
         {"charge_point_id": CP_B, "transaction_id": None, "value": "900000"},
     ]
     events = stored(engine, "MeterValuesReceived")
-    assert [(e["chargePointId"], e["data"]["transactionRef"]) for e in events] == [
+    assert [(e["stationId"], e["data"]["transactionRef"]) for e in events] == [
         (CP_A, tx),
         (CP_B, None),
         (CP_FOREIGN, None),

@@ -554,3 +554,85 @@ def test_the_management_endpoint_is_what_boto3_takes() -> None:
 
     assert gateway.base_url == "http://127.0.0.1:8180"
     assert gateway.management_endpoint == "http://127.0.0.1:8180/dev"
+
+
+# --- @connections beyond loopback ---------------------------------------------------------------
+
+
+async def test_signed_management_calls_pass_and_others_are_forbidden(
+    make_gateway: GatewayFactory, boto_session: boto3.session.Session
+) -> None:
+    # Given a gateway that requires the stack's signature on @connections (bound beyond loopback)
+    from aiohttp import ClientSession
+
+    from csms.aws.signed import Credentials
+
+    gateway = await make_gateway(management_credentials=Credentials("local", "the-stack-secret"))
+    signed = boto_session.client(
+        "apigatewaymanagementapi",
+        endpoint_url=gateway.management_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="the-stack-secret",
+    )
+    forged = management_client(boto_session, gateway)  # signed with another secret
+
+    async with charger(gateway) as ws:
+        connection_id = only_connection(gateway)
+        # When the functions post with the stack's credentials, the frame arrives
+        await asyncio.to_thread(signed.post_to_connection, ConnectionId=connection_id, Data=b"hello")
+        assert await asyncio.wait_for(ws.recv(), 2) == "hello"
+
+        # When anyone else posts, signed with other credentials or not at all, it is refused
+        with pytest.raises(forged.exceptions.ForbiddenException):
+            await asyncio.to_thread(forged.post_to_connection, ConnectionId=connection_id, Data=b"evil")
+        async with ClientSession() as http:
+            url = f"{gateway.management_endpoint}/@connections/{connection_id}"
+            for method in ("POST", "GET", "DELETE"):
+                async with http.request(method, url, data=b"evil") as answer:
+                    assert answer.status == 403
+        # Then nothing reached the charger and the connection is still open
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ws.recv(), 0.2)
+        assert gateway.connections() == [connection_id]
+
+
+# --- API Gateway's quotas, shortened ------------------------------------------------------------
+
+
+async def test_new_connections_beyond_the_rate_are_refused_with_429(
+    make_gateway: GatewayFactory, lambdas: Lambdas
+) -> None:
+    # Given a new-connection rate of 2 at once and hardly any refill
+    from csms.local.gateway import GatewayLimits
+
+    gateway = await make_gateway(
+        limits=GatewayLimits(new_connections_per_second=0.01, new_connections_burst=2)
+    )
+
+    # When three chargers connect at once
+    async with charger(gateway, "/ocpp/CP1"), charger(gateway, "/ocpp/CP2"):
+        with pytest.raises(InvalidStatus) as refused:
+            async with charger(gateway, "/ocpp/CP3"):
+                pass
+    # Then the third handshake is refused before $connect runs
+    assert refused.value.response.status_code == 429
+    assert len(lambdas.connect.events) == 2
+    assert gateway.throttled_connections == 1
+
+
+async def test_an_answer_after_the_integration_timeout_is_not_the_route_response(
+    make_gateway: GatewayFactory, lambdas: Lambdas
+) -> None:
+    # Given a $default handler slower than the (shortened) integration timeout
+    from csms.local.gateway import GatewayLimits
+
+    lambdas.default.on_event = lambda event: time.sleep(0.3)
+    gateway = await make_gateway(limits=GatewayLimits(integration_timeout=0.1))
+
+    async with charger(gateway) as ws:
+        await ws.send('[2,"1","Heartbeat",{}]')
+        # Then the charger hears API Gateway's timeout message, as on AWS
+        answer = json.loads(await asyncio.wait_for(ws.recv(), 2))
+        assert answer["message"] == "Endpoint request timed out"
+    assert lambdas.default.contexts[0].get_remaining_time_in_millis() == 0

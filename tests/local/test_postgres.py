@@ -6,6 +6,8 @@ import logging
 import os
 import socket
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,6 +129,35 @@ def test_a_server_left_by_a_crashed_run_is_adopted_and_stoppable(fresh: Embedded
     assert not (fresh.data_dir / "postmaster.pid").exists()
 
 
+def test_adopting_a_server_says_whose_it_is(
+    fresh: EmbeddedPostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a server another live process started (the owner file names it), e.g. csms dev
+    url = fresh.start()
+    owner = fresh.data_dir / "csms-owner"
+    assert owner.read_text().split("\n")[0] == str(os.getpid())
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as other:
+        try:
+            owner.write_text(f"{other.pid}\ncsms dev\n")
+            # When another manager starts the same data dir
+            alongside = EmbeddedPostgres(fresh.data_dir, durable=False)
+            with caplog.at_level(logging.INFO, logger="csms.local.postgres"):
+                assert alongside.start() == url
+            # Then it knows the server is in use elsewhere, and says by whom
+            assert (alongside.in_use_elsewhere, alongside.owner) == (True, f"`csms dev` (pid {other.pid})")
+            assert f"Using the PostgreSQL server that `csms dev` (pid {other.pid}) runs in" in caplog.text
+        finally:
+            other.kill()
+    # Given the owner has ended: the server was left running, and the next manager may stop it
+    caplog.clear()
+    successor = EmbeddedPostgres(fresh.data_dir, durable=False)
+    with caplog.at_level(logging.INFO, logger="csms.local.postgres"):
+        successor.start()
+    assert not successor.in_use_elsewhere
+    assert f"by `csms dev` (pid {other.pid}), which has ended" in caplog.text
+    assert "earlier run" not in caplog.text
+
+
 def test_a_busy_port_fails_with_the_log_tail(fresh: EmbeddedPostgres) -> None:
     # Given a port someone else listens on
     with socket.socket() as squatter:
@@ -179,3 +210,34 @@ def test_find_bin_dir_prefers_the_explicit_dir(tmp_path: Path) -> None:
 def test_find_bin_dir_rejects_an_explicit_dir_without_binaries(tmp_path: Path) -> None:
     with pytest.raises(PostgresNotFound):
         find_bin_dir(tmp_path)
+
+
+def test_a_crashed_server_is_started_again_on_the_same_url(fresh: EmbeddedPostgres) -> None:
+    # Given a running server, then its postmaster killed (a crash, the OOM killer)
+    import signal
+
+    url = fresh.start()
+    assert fresh.running()
+    assert not fresh.ensure_running()
+    pid = int((fresh.data_dir / "postmaster.pid").read_text().splitlines()[0])
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not fresh.running())
+
+    # When the supervisor looks
+    restarted = fresh.ensure_running()
+
+    # Then it started the server again, at the same URL
+    assert restarted
+    assert fresh.running()
+    assert fresh.url == url
+    with connect(url) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def wait_until(condition: object, timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)

@@ -78,6 +78,17 @@ def test_local_tokens_round_trip_and_expire(tmp_path: Any) -> None:
         verify_token(key, expired)
 
 
+def test_local_tokens_without_an_expiry_are_refused(tmp_path: Any) -> None:
+    # Given a token signed with the right key but without `exp` (it would never expire)
+    key = signing_key(tmp_path)
+    now = int(time.time())
+    claims = {"iss": "csms-local", "aud": "csms-api", "sub": "me", "iat": now, "custom:tenant": "acme"}
+    forever = jwt.encode({**claims, "custom:role": "admin"}, key, algorithm="HS256")
+    # Then it is refused
+    with pytest.raises(jwt.MissingRequiredClaimError):
+        verify_token(key, forever)
+
+
 @pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("30m", 1800), ("1h", 3600), ("7d", 604800)])
 def test_ttl_parsing(text: str, seconds: int) -> None:
     assert parse_ttl(text) == seconds

@@ -212,8 +212,10 @@ def test_the_fixed_floor_is_one_writer_and_the_alarms_without_nat_or_endpoints()
     large = bill_of(a_fleet(chargers=10_000))
     assert small.fixed == large.fixed
     schedules = 730 * (4 * 60 + 12 + 4 + 1)  # four a minute, one every 5, one every 15, one an hour
-    # Aurora writer minimum + 39 alarm metrics + 4 gauges + 1 dashboard + 2 secrets + schedules
-    assert small.fixed == pytest.approx(0.5 * 730 + 39 + 4 + 1 + 2 + schedules / 1e6)
+    rotations = 3 * 4 * 730 / (30 * 24)  # three database secrets, four steps, every 30 days
+    # Aurora writer minimum + 40 alarm metrics + 4 gauges + 1 dashboard + 4 secrets + a web ACL
+    # with one rule + schedules + secret rotations
+    assert small.fixed == pytest.approx(0.5 * 730 + 40 + 4 + 1 + 4 + 1 + 1 + (schedules + rotations) / 1e6)
     assert large.per_charger < small.per_charger
 
 

@@ -1,4 +1,5 @@
-"""The REST API resolver: routers, error translation, idempotency, OpenAPI and Swagger UI."""
+"""The REST API resolver: routers, error translation, unknown query parameters, idempotency,
+OpenAPI and Swagger UI."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -54,10 +56,37 @@ DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"
 #: Paths the authorizer lets through without a token.
 PUBLIC_PATHS = frozenset({f"{API_PREFIX}/health", DOCS_PATH, OPENAPI_PATH})
+#: The deep health check: below a public path, but it needs a token (any role).
+DEEP_HEALTH_PATH = f"{API_PREFIX}/health/dependencies"
 
 
 def _field(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in location)
+
+
+def refuse_unknown_query_parameters(
+    app: APIGatewayRestResolver, next_middleware: NextMiddleware
+) -> Response[Any]:
+    """A 422 naming every query parameter the route does not declare: a misspelt filter
+    (``?stationid=``, ``?evse=``) would otherwise be ignored and answer with everything. One
+    place for every documented route (those in the OpenAPI document)."""
+    route = app.context.get("_route")
+    # (Not the route Powertools builds to answer 404/405: it is none of the registered ones.)
+    registered = any(route is r for r in (*app._static_routes, *app._dynamic_routes))
+    if route is not None and registered and route.include_in_schema:
+        event = app.current_event
+        received = set(event.query_string_parameters or {}) | set(
+            event.multi_value_query_string_parameters or {}
+        )
+        unknown = sorted(received - {param.alias for param in route.dependant.query_params})
+        if unknown:
+            raise RequestValidationError(
+                [
+                    {"loc": ("query", name), "msg": "unknown query parameter", "type": "extra_forbidden"}
+                    for name in unknown
+                ]
+            )
+    return next_middleware(app)
 
 
 def _json_body(text: str) -> Any:
@@ -143,7 +172,7 @@ def build_app() -> APIGatewayRestResolver:
 
     from csms.api.idempotency import idempotency_middleware
 
-    app.use(middlewares=[idempotency_middleware])
+    app.use(middlewares=[refuse_unknown_query_parameters, idempotency_middleware])
     for name in ROUTERS:
         module = importlib.import_module(f"csms.api.routers.{name}")
         app.include_router(module.router, prefix=API_PREFIX)
@@ -152,10 +181,12 @@ def build_app() -> APIGatewayRestResolver:
         path=DOCS_PATH,
         title="csms operator API",
         version=csms.__version__,
-        description="Operate an OCPP 1.6 charging network: charge points, id tags, transactions, meter "
-        "values, locations and reports. Every request needs a bearer JWT naming a tenant (`custom:tenant`) "
-        "and a role (`custom:role`: viewer, operator or admin); resources of other tenants do not exist "
-        "for the caller (404). Errors are `application/problem+json`.",
+        description="Operate a charging network of OCPP 1.6 and 2.0.1 stations: stations with their EVSEs, "
+        "connectors and device model, id tokens, transactions, meter values, locations and reports, in one "
+        "model whichever protocol a station speaks (commands still take OCPP 1.6 bodies). Every request "
+        "needs a bearer JWT naming a tenant (`custom:tenant`) and a role (`custom:role`: viewer, operator "
+        "or admin); resources of other tenants do not exist for the caller (404). A query parameter a "
+        "route does not have is refused (422). Errors are `application/problem+json`.",
         security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
         security=[{"bearer": []}],
     )

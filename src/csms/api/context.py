@@ -10,6 +10,7 @@ reservation id, across tenants), the router sees it through a narrower Protocol 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
@@ -161,8 +162,21 @@ class ApiServices(Protocol):
         """Where ``Idempotency-Key`` answers are kept (DynamoDB)."""
         ...
 
-    def database_reachable(self) -> bool: ...
-    def dynamodb_reachable(self) -> bool: ...
+    def dependencies(self) -> Dependencies:
+        """Whether PostgreSQL and DynamoDB answer, within a bound (the deep health check)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What the deep health check found."""
+
+    database: bool
+    dynamodb: bool
+
+    @property
+    def healthy(self) -> bool:
+        return self.database and self.dynamodb
 
 
 def services(router: Any) -> ApiServices:

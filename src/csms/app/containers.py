@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from csms.app import wiring
+from csms.app import health, wiring
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
-    from csms.api.context import ApiServices
+    from csms.api.context import ApiServices, Dependencies
     from csms.clock import Clock
     from csms.domain.connections import ConnectionStore
     from csms.jobs.context import JobServices
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from csms.services.device_model import DeviceModelService
     from csms.services.diagnostics import DiagnosticsService
     from csms.services.event_feed import EventFeedService
+    from csms.services.event_parking import ParkedEvents
     from csms.services.event_relay import EventRelay
     from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
@@ -122,11 +123,8 @@ class _ApiServices:
     def idempotency(self) -> BasePersistenceLayer:
         return wiring.idempotency_store()
 
-    def database_reachable(self) -> bool:
-        return wiring.database().ping()
-
-    def dynamodb_reachable(self) -> bool:
-        return wiring.connections().ping()
+    def dependencies(self) -> Dependencies:
+        return health.dependencies()
 
 
 _API_SERVICES = _ApiServices()
@@ -167,6 +165,10 @@ class _JobServices:
     @property
     def event_relay(self) -> EventRelay:
         return wiring.event_relay()
+
+    @property
+    def parked_events(self) -> ParkedEvents:
+        return wiring.parked_events()
 
     @property
     def fleet_gauges(self) -> FleetGauges:

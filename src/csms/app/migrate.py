@@ -19,6 +19,18 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"PhysicalResourceId": "csms-schema"}
     engine = wiring.database().engine
     upgrade(engine)
+    _ensure_roles(engine, wiring.settings())
     revision = current_revision(engine)
     log.info("migrations applied", extra={"request_type": request_type, "revision": revision})
     return {"PhysicalResourceId": "csms-schema", "Data": {"Revision": revision or ""}}
+
+
+def _ensure_roles(engine: Any, settings: Any) -> None:
+    """The runtime roles (ADR 0021): each secret names a role and its current password."""
+    from csms.aws.clients import secret_value
+    from csms.data.roles import ensure_role
+
+    for arn in settings.database_role_secret_arns:
+        secret = secret_value(arn, settings.aws_region)
+        ensure_role(engine, str(secret["username"]), str(secret["password"]))
+        log.info("database role ready", extra={"role": secret["username"]})

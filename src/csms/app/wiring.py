@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from csms.aws.users import CognitoUsers
     from csms.data.database import PgDatabase
     from csms.data.events import PgEventLog
-    from csms.domain.events import DomainEvent
+    from csms.domain.events import DomainEvent, EventParking
     from csms.domain.stations import ChargerContext
     from csms.ocppj.dispatcher import Dispatcher
     from csms.ocppj.frames import CallError, CallResult
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from csms.services.device_model import DeviceModelService
     from csms.services.diagnostics import DiagnosticsService
     from csms.services.event_feed import EventFeedService
+    from csms.services.event_parking import ParkedEvents
     from csms.services.event_relay import EventRelay
     from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
@@ -64,20 +65,49 @@ def settings() -> Settings:
 
 @cache
 def database() -> PgDatabase:
-    from csms.data.database import PgDatabase, make_engine
+    from csms.data.database import PgDatabase, Timeouts, make_engine
 
     s = settings()
     url = s.database_url
+    from_secret = url is None and bool(s.database_secret_arn)
     if url is None and s.database_secret_arn:
         from csms.aws.clients import database_url_from_secret
 
-        url = database_url_from_secret(s.database_secret_arn, s.aws_region, host=s.database_host)
+        url = database_url_from_secret(
+            s.database_secret_arn, s.aws_region, host=s.database_host, ca_file=s.database_ca_file
+        )
     if url is None:
         raise RuntimeError("no database configured: set DATABASE_URL (or CSMS_DATABASE_SECRET_ARN on AWS)")
-    db = PgDatabase(make_engine(url, pool_size=s.database_pool_size, max_overflow=s.database_max_overflow))
+    timeouts = Timeouts(
+        statement_ms=s.database_statement_timeout_ms,
+        lock_ms=s.database_lock_timeout_ms,
+        connect_seconds=s.database_connect_timeout_seconds,
+        stall_seconds=s.database_stall_timeout_seconds,
+    )
+    engine = make_engine(
+        url, pool_size=s.database_pool_size, max_overflow=s.database_max_overflow, timeouts=timeouts
+    )
+    if from_secret and s.database_secret_arn:
+        from csms.aws.clients import secret_value
+        from csms.data.database import reread_password_on_auth_failure
+
+        # The secret rotates (every 30 days on AWS): a new connection refused with the password
+        # this container read at its start reads the secret again and retries once.
+        arn, region = s.database_secret_arn, s.aws_region
+        reread_password_on_auth_failure(engine, lambda: str(secret_value(arn, region)["password"]))
+    db = PgDatabase(engine, stall_seconds=timeouts.stall_seconds)
+    db.on_unavailable = _count_database_unavailable
     # Each committed transaction's domain events go to the relay, published at flush_events().
     db.on_commit = lambda events: event_relay().committed(events)
     return db
+
+
+def _count_database_unavailable() -> None:
+    """Metric DatabaseUnavailable (alarm database-unavailable): chargers get InternalError
+    and retry, operators 503, but someone must know PostgreSQL is down or stalled."""
+    from csms.observability import add_count
+
+    add_count("DatabaseUnavailable", 1)
 
 
 @cache
@@ -131,25 +161,50 @@ def flush_events() -> None:
 def emit(events: Sequence[DomainEvent]) -> bool:
     """Record events that belong to no database change of ours (a WebSocket connected or
     closed: that state lives in DynamoDB) in their own transaction, then publish them.
-    Never raises: a failure is logged (metric EventsNotRecorded) and reported as False."""
+
+    When PostgreSQL cannot record them they are parked (metric EventsParked) and recorded by
+    the event-delivery job later, exactly once; only if they cannot be parked either are they
+    lost (metric EventsNotRecorded, which alarms). Never raises; False when not recorded now."""
+    from csms.observability import add_count
+
     try:
         from csms.data.outbox import append
 
         with database().begin() as conn:
             append(conn, events)
     except Exception:
-        log.exception("could not record domain events", extra={"types": [e.type for e in events]})
+        log.warning(
+            "could not record domain events now; parking them", extra={"types": [e.type for e in events]}
+        )
         try:
-            from aws_lambda_powertools.metrics import MetricUnit
-
-            from csms.observability import metrics
-
-            metrics.add_metric(name="EventsNotRecorded", unit=MetricUnit.Count, value=len(events))
-        except Exception:  # pragma: no cover - metrics must never make it worse
-            log.exception("could not count the lost events")
+            event_parking().park(events)
+        except Exception:
+            log.exception(
+                "could not record nor park domain events", extra={"types": [e.type for e in events]}
+            )
+            add_count("EventsNotRecorded", len(events))
+        else:
+            add_count("EventsParked", len(events))
         return False
     flush_events()
     return True
+
+
+@cache
+def event_parking() -> EventParking:
+    from csms.aws.clients import client
+    from csms.aws.eventbus import SqsEventParking
+
+    s = settings()
+    if not s.events_parking_queue_url:
+        raise RuntimeError("no parking queue configured: set CSMS_EVENTS_PARKING_QUEUE_URL")
+    return SqsEventParking(client("sqs", s.aws_region), s.events_parking_queue_url)
+
+
+def parked_events() -> ParkedEvents:
+    from csms.services.event_parking import ParkedEvents
+
+    return ParkedEvents(event_parking(), event_log().record_once)
 
 
 @cache

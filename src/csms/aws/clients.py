@@ -64,11 +64,42 @@ def _cached_lean(service: str, region: str, endpoint_url: str | None) -> Any:
     raise ValueError(f"no lean client for {service!r}: use client()")
 
 
-def database_url_from_secret(secret_arn: str, region: str, host: str | None = None) -> str:
-    """A SQLAlchemy URL from an RDS-style Secrets Manager secret (``host`` overrides its host)."""
-    secret = json.loads(lean("secretsmanager", region).get_secret_value(SecretId=secret_arn)["SecretString"])
+def secret_value(secret_arn: str, region: str, stage: str | None = None) -> dict[str, Any]:
+    """An RDS-style secret's JSON (``stage``: a version stage, AWSCURRENT when None)."""
+    request: dict[str, Any] = {"SecretId": secret_arn}
+    if stage:
+        request["VersionStage"] = stage
+    found: dict[str, Any] = json.loads(
+        lean("secretsmanager", region).get_secret_value(**request)["SecretString"]
+    )
+    return found
+
+
+def database_url_from_secret(
+    secret_arn: str, region: str, host: str | None = None, ca_file: str | None = None
+) -> str:
+    """A SQLAlchemy URL from an RDS-style Secrets Manager secret (``host`` overrides its host).
+
+    With ``ca_file`` (the RDS CA bundle the code asset ships) the server's certificate and
+    name are verified (``verify-full``); without it the connection is encrypted but the
+    server is not authenticated (``require``: an external database whose CA we do not ship).
+    """
+    return database_url(secret_value(secret_arn, region), host=host, ca_file=ca_file)
+
+
+def database_url(
+    secret: dict[str, Any], *, host: str | None = None, ca_file: str | None = None, sslmode: str | None = None
+) -> str:
+    """The URL of an RDS-style secret's database: ``verify-full`` against ``ca_file`` when
+    given, else ``require``; ``sslmode`` overrides both (tests against a local server)."""
     user = quote(secret["username"], safe="")
     password = quote(secret["password"], safe="")
     host, port = host or secret["host"], secret.get("port", 5432)
     dbname = secret.get("dbname", "postgres")
-    return f"postgresql+psycopg://{user}:{password}@{host}:{port}/{dbname}?sslmode=require"
+    if sslmode:
+        tls = f"sslmode={sslmode}"
+    elif ca_file:
+        tls = f"sslmode=verify-full&sslrootcert={quote(ca_file, safe='/')}"
+    else:
+        tls = "sslmode=require"
+    return f"postgresql+psycopg://{user}:{password}@{host}:{port}/{dbname}?{tls}"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from csms.domain.events import EVENT_SOURCE, StoredEvent
+from csms.domain.events import EVENT_SOURCE, DomainEvent, StoredEvent
+
+T = TypeVar("T")
 
 #: PutEvents takes at most 10 entries and 256 KiB per call (an entry's size: its Detail,
 #: DetailType, Source and a fixed 14 bytes for Time).
@@ -81,6 +83,66 @@ class EventBridgePublisher:
         return failures
 
 
+def _tens(items: Sequence[T]) -> list[Sequence[T]]:
+    """``items`` in batches of ten (SQS takes at most ten entries a batch)."""
+    return [items[start : start + 10] for start in range(0, len(items), 10)]
+
+
+class SqsEventParking:
+    """:class:`csms.domain.events.EventParking` on an SQS standard queue: one message per event
+    (its envelope), taken back by the event-delivery job once PostgreSQL answers."""
+
+    def __init__(self, client: Any, queue_url: str, visibility_seconds: int = 120) -> None:
+        self._client = client
+        self._queue_url = queue_url
+        self._visibility = visibility_seconds
+
+    def park(self, events: Sequence[DomainEvent]) -> None:
+        for chunk in _tens(events):
+            answer = self._client.send_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {"Id": str(index), "MessageBody": json.dumps(event.envelope(), separators=(",", ":"))}
+                    for index, event in enumerate(chunk)
+                ],
+            )
+            if answer.get("Failed"):
+                raise RuntimeError(f"the parking queue refused events: {answer['Failed']}")
+
+    def take(self, limit: int) -> list[tuple[str, DomainEvent]]:
+        taken: list[tuple[str, DomainEvent]] = []
+        while len(taken) < limit:
+            messages = self._client.receive_message(
+                QueueUrl=self._queue_url,
+                MaxNumberOfMessages=min(10, limit - len(taken)),
+                WaitTimeSeconds=0,
+                VisibilityTimeout=self._visibility,
+            ).get("Messages", [])
+            if not messages:
+                break
+            taken += [
+                (m["ReceiptHandle"], DomainEvent.from_envelope(json.loads(m["Body"]))) for m in messages
+            ]
+        return taken
+
+    def release(self, handles: Sequence[str]) -> None:
+        for chunk in _tens(handles):
+            self._client.delete_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[{"Id": str(index), "ReceiptHandle": handle} for index, handle in enumerate(chunk)],
+            )
+
+    def give_back(self, handles: Sequence[str]) -> None:
+        for chunk in _tens(handles):
+            self._client.change_message_visibility_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                    for index, handle in enumerate(chunk)
+                ],
+            )
+
+
 class SqsDeadLetter:
     """Events that will never reach the bus: one SQS message each (the queue has an alarm)."""
 
@@ -89,8 +151,7 @@ class SqsDeadLetter:
         self._queue_url = queue_url
 
     def __call__(self, events: Sequence[StoredEvent]) -> None:
-        for start in range(0, len(events), 10):
-            chunk = events[start : start + 10]
+        for chunk in _tens(events):
             answer = self._client.send_message_batch(
                 QueueUrl=self._queue_url,
                 Entries=[

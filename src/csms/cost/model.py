@@ -282,7 +282,7 @@ class Assumptions:
     status_history_months: float = 12.0  # kept forever: the bill a year in
     event_row_retention_days: float = 30.0  # CSMS_EVENT_RETENTION_DAYS
     # --- CloudWatch (from the template; tests/infra/test_cost_coverage.py keeps them equal)
-    alarm_metrics: int = 39
+    alarm_metrics: int = 40
     dashboards: int = 1
     #: Custom metrics sent every hour: the gauges (ChargersOnline, OpenTransactions,
     #: EventBacklog, EnergyDaysPending); counts are sent only when not 0.
@@ -290,7 +290,13 @@ class Assumptions:
     # --- operators
     operators: float = 10.0  # Cognito monthly active users (Plus tier in prod)
     operator_requests: float = 100_000.0  # REST API requests a month
-    secrets: int = 2  # database credentials, origin-verify secret
+    #: The owner's database credentials, the two runtime roles' (ADR 0021), the origin secret.
+    secrets: int = 4
+    #: Rotations a month of the three database secrets (every 30 days), four invocations each.
+    secret_rotation_invocations: float = 3 * 4 * 730 / (30 * 24)
+    #: The REST stage's web ACL (waf_api_rate_limit, on in prod) and its one rate-based rule.
+    waf_web_acls: int = 1
+    waf_rules: int = 1
 
 
 #: Other deployments, as overrides of the defaults (``csms cost --preset NAME``).
@@ -317,6 +323,12 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
         "archive_days": 365.0,
         "meter_retention_days": 0.0,
         "custom_metrics": 16,
+        "alarm_metrics": 39,
+        # Before issue 13: the master user's secret and the origin secret, no rotation, no WAF.
+        "secrets": 2,
+        "secret_rotation_invocations": 0.0,
+        "waf_web_acls": 0,
+        "waf_rules": 0,
     },
 }
 
@@ -401,6 +413,8 @@ RESOURCE_LINES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "AWS::CloudWatch::Alarm": (("CloudWatch", "alarm metrics"),),
     "AWS::CloudWatch::Dashboard": (("CloudWatch", "dashboards"),),
     "AWS::SecretsManager::Secret": (("Secrets Manager", "secrets"), ("Secrets Manager", "API calls")),
+    "AWS::SecretsManager::RotationSchedule": (("Lambda", "secret rotations"),),
+    "AWS::WAFv2::WebACL": (("WAF", "web ACLs"), ("WAF", "rules"), ("WAF", "requests")),
     "AWS::Cognito::UserPool": (("Cognito", "monthly active users"),),
     "AWS::SNS::Topic": (("SNS", "alarm notifications"),),
     "AWS::EC2::FlowLog": (("CloudWatch Logs", "ingestion"),),
@@ -441,6 +455,8 @@ FREE_RESOURCES: Mapping[str, str] = {
     "AWS::SQS::QueuePolicy": "configuration",
     "AWS::Scheduler::ScheduleGroup": "configuration",
     "AWS::SecretsManager::SecretTargetAttachment": "configuration",
+    "AWS::SecretsManager::ResourcePolicy": "configuration (CDK's guard on rotated secrets)",
+    "AWS::WAFv2::WebACLAssociation": "configuration (requests are billed on the web ACL)",
     "Custom::CsmsMigration": "a Lambda invocation per deploy (the migration function's few seconds)",
     "Custom::LogRetention": "a Lambda invocation per deploy",
     "Custom::VpcRestrictDefaultSG": "a Lambda invocation per deploy",
@@ -808,6 +824,33 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix, costs: FrameCo
         "calls",
         "secrets_manager.api_calls",
         1e4,
+    )
+    add(
+        "Lambda",
+        "secret rotations (the rotation function's invocations)",
+        a.secret_rotation_invocations,
+        "requests",
+        "lambda.requests",
+        1e6,
+        fixed=True,
+        note="a second or so each: inside any free tier",
+    )
+    add(
+        "WAF",
+        "web ACLs (the REST stage's rate limit per address)",
+        a.waf_web_acls,
+        "web ACLs",
+        "waf.web_acl_month",
+        fixed=True,
+    )
+    add("WAF", "rules", a.waf_rules, "rules", "waf.rule_month", fixed=True)
+    add(
+        "WAF",
+        "requests inspected (the operator API's)",
+        a.operator_requests if a.waf_web_acls else 0.0,
+        "requests",
+        "waf.requests",
+        1e6,
     )
     add("Cognito", "monthly active users (Plus tier)", a.operators, "MAU", "cognito.plus_mau")
     add(

@@ -195,6 +195,14 @@ class PgEventLog:
             if count < batch:
                 return removed
 
+    def record_once(self, events: Sequence[DomainEvent]) -> int:
+        """Record events that happened earlier (parked), skipping any recorded already; they
+        are published after the commit like any other. Returns how many were new."""
+        from csms.data.outbox import append_once
+
+        with self._db.begin() as conn:
+            return append_once(conn, events)
+
     def backlog(self) -> int:
         """How many events wait for the bus (the partial index makes this cheap)."""
         with self._db.connect() as conn:

@@ -28,7 +28,9 @@ _SERIES_ORDER = (_m.measurand, _m.phase, _m.location, _m.unit)
 
 
 def _conditions(scope: SampleScope, where: SampleFilter) -> Any:
-    conditions = [_m.tenant_id == scope.tenant_id, _m.measurand.in_(where.measurands)]
+    conditions = [_m.tenant_id == scope.tenant_id]
+    if where.measurands is not None:
+        conditions.append(_m.measurand.in_(where.measurands))
     if scope.transaction_id is not None:
         conditions.append(_m.transaction_id == scope.transaction_id)
     else:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from sqlalchemy import Connection, bindparam, insert
+from sqlalchemy import Connection, bindparam
+from sqlalchemy.dialects.postgresql import insert
 
 from csms.data.tables import domain_events
 from csms.domain.events import DomainEvent, StoredEvent
@@ -21,25 +22,53 @@ from csms.domain.events import DomainEvent, StoredEvent
 PENDING_KEY: Final = "csms.pending_events"
 
 
-_INSERT = (
-    insert(domain_events)
-    .values(
-        {
-            name: bindparam(name, type_=domain_events.c[name].type)
-            for name in (
-                "id",
-                "tenant_id",
-                "charge_point_id",
-                "type",
-                "version",
-                "occurred_at",
-                "correlation_id",
-                "data",
-            )
-        }
-    )
-    .returning(domain_events.c.sequence)
+_VALUES = insert(domain_events).values(
+    {
+        name: bindparam(name, type_=domain_events.c[name].type)
+        for name in (
+            "id",
+            "tenant_id",
+            "charge_point_id",
+            "type",
+            "version",
+            "occurred_at",
+            "correlation_id",
+            "data",
+        )
+    }
 )
+_INSERT = _VALUES.returning(domain_events.c.sequence)
+
+
+_INSERT_ONCE = _VALUES.on_conflict_do_nothing(index_elements=[domain_events.c.id]).returning(
+    domain_events.c.sequence
+)
+
+
+def append_once(conn: Connection, events: Sequence[DomainEvent]) -> int:
+    """:func:`append`, skipping events whose id is recorded already (parked events taken back
+    twice); returns how many were new."""
+    pending: list[StoredEvent] = conn.info.setdefault(PENDING_KEY, [])
+    added = 0
+    for event in events:
+        sequence = conn.execute(_INSERT_ONCE, _row(event)).scalar()
+        if sequence is not None:
+            pending.append(StoredEvent(int(sequence), event))
+            added += 1
+    return added
+
+
+def _row(event: DomainEvent) -> dict[str, object]:
+    return {
+        "id": event.id,
+        "tenant_id": event.tenant_id,
+        "charge_point_id": event.charge_point_id,
+        "type": event.type,
+        "version": event.version,
+        "occurred_at": event.occurred_at,
+        "correlation_id": event.correlation_id,
+        "data": event.data,
+    }
 
 
 def append(conn: Connection, events: Sequence[DomainEvent]) -> None:
@@ -48,19 +77,7 @@ def append(conn: Connection, events: Sequence[DomainEvent]) -> None:
         return
     pending: list[StoredEvent] = conn.info.setdefault(PENDING_KEY, [])
     for event in events:
-        sequence = conn.execute(
-            _INSERT,
-            {
-                "id": event.id,
-                "tenant_id": event.tenant_id,
-                "charge_point_id": event.charge_point_id,
-                "type": event.type,
-                "version": event.version,
-                "occurred_at": event.occurred_at,
-                "correlation_id": event.correlation_id,
-                "data": event.data,
-            },
-        ).scalar_one()
+        sequence = conn.execute(_INSERT, _row(event)).scalar_one()
         pending.append(StoredEvent(int(sequence), event))
 
 

@@ -9,7 +9,7 @@ is the contract: each type has a version and a JSON schema for its ``data``, pub
 the tests.
 
 A correlation id ties together the events one cause produced: the frame a charger sent
-(``ocpp:{chargePointId}:{uniqueId}``), a command (``command:{commandId}``), a connection
+(``ocpp:{stationId}:{uniqueId}``), a command (``command:{commandId}``), a connection
 (``connection:{connectionId}``) or a scheduled job run (``job:{name}:{runId}``). The code that
 handles the cause sets it with :func:`correlation`; :func:`new_event` reads it.
 """
@@ -67,7 +67,7 @@ class DomainEvent:
             "type": self.type,
             "version": self.version,
             "tenantId": self.tenant_id,
-            "chargePointId": self.charge_point_id,
+            "stationId": self.charge_point_id,
             "occurredAt": iso(self.occurred_at),
             "correlationId": self.correlation_id,
             "data": self.data,
@@ -75,6 +75,20 @@ class DomainEvent:
         if sequence is not None:
             document["sequence"] = sequence
         return document
+
+    @classmethod
+    def from_envelope(cls, document: dict[str, Any]) -> DomainEvent:
+        """The event an :meth:`envelope` describes (the same id: recording it twice is a no-op)."""
+        return cls(
+            type=str(document["type"]),
+            tenant_id=str(document["tenantId"]),
+            charge_point_id=document.get("stationId", document.get("chargePointId")),
+            occurred_at=datetime.fromisoformat(str(document["occurredAt"]).replace("Z", "+00:00")),
+            correlation_id=str(document["correlationId"]),
+            data=dict(document["data"]),
+            version=int(document["version"]),
+            id=str(document["id"]),
+        )
 
 
 def iso(value: datetime) -> str:
@@ -149,6 +163,31 @@ class EventLog(Protocol):
     def mark_dead(self, sequences: Sequence[int], at: datetime) -> None: ...
     def prune(self, before: datetime, batch: int = 10_000) -> int: ...
     def backlog(self) -> int: ...
+
+
+class EventParking(Protocol):
+    """Where events that could not be recorded wait for PostgreSQL (a queue on AWS).
+
+    Only events about state kept outside PostgreSQL use it (a WebSocket connected or closed,
+    a charger gone silent): their change has happened whether or not the database is up.
+    """
+
+    def park(self, events: Sequence[DomainEvent]) -> None:
+        """Keep ``events`` durably; raises if they could not be kept."""
+        ...
+
+    def take(self, limit: int) -> list[tuple[str, DomainEvent]]:
+        """Up to ``limit`` parked events, each with a handle to :meth:`release` it by; an event
+        taken and not released comes back later."""
+        ...
+
+    def release(self, handles: Sequence[str]) -> None:
+        """Forget events that are recorded now."""
+        ...
+
+    def give_back(self, handles: Sequence[str]) -> None:
+        """Make taken events available again at once (they could not be recorded)."""
+        ...
 
 
 class EventFeed(Protocol):
@@ -245,7 +284,7 @@ _SAMPLE = _object(
 
 CATALOGUE: Final[dict[str, EventSpec]] = {
     "ChargerConnected": EventSpec(
-        1,
+        2,
         "A charger opened a WebSocket connection and was admitted.",
         _object(
             {
@@ -257,7 +296,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         ),
     ),
     "ChargerDisconnected": EventSpec(
-        1,
+        2,
         "The charger's current connection closed (a connection already replaced by a newer "
         "one closing is not a disconnect).",
         _object(
@@ -290,7 +329,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         ),
     ),
     "ChargerWentOffline": EventSpec(
-        1,
+        2,
         "The liveness job found a charger silent for longer than twice its heartbeat interval "
         "plus slack (reason silent), or its connection gone without a $disconnect "
         "(reason connection-gone).",
@@ -428,7 +467,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         ),
     ),
     "CommandFinished": EventSpec(
-        1,
+        2,
         "A command sent to a charger reached a final state: accepted or rejected by the "
         "charger's answer, failed (CALLERROR, invalid answer, charger offline) or timed_out.",
         _object(
@@ -525,11 +564,11 @@ ENVELOPE_SCHEMA: Final[dict[str, Any]] = _object(
         "type": {"enum": sorted(CATALOGUE)},
         "version": {"type": "integer", "minimum": 1},
         "tenantId": {"type": "string"},
-        "chargePointId": _STR_OR_NULL,
+        "stationId": _STR_OR_NULL,
         "occurredAt": _TIME,
         "correlationId": {"type": "string"},
         "sequence": {"type": "integer", "description": "Feed position (live feed only)."},
         "data": {"type": "object"},
     },
-    required=["id", "type", "version", "tenantId", "chargePointId", "occurredAt", "correlationId", "data"],
+    required=["id", "type", "version", "tenantId", "stationId", "occurredAt", "correlationId", "data"],
 )

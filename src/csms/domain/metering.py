@@ -146,7 +146,8 @@ class SampleScope:
 
 @dataclass(frozen=True, slots=True)
 class SampleFilter:
-    measurands: tuple[str, ...] = (ENERGY_REGISTER,)
+    #: None: every measurand.
+    measurands: tuple[str, ...] | None = None
     #: None: every phase; '': only samples without a phase; else that phase.
     phase: str | None = None
     #: ``start <= timestamp < end``; None leaves that side open.

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from csms.domain.connections import ConnectionStore
     from csms.services.commands import CommandService
+    from csms.services.event_parking import ParkedEvents
     from csms.services.event_relay import EventRelay
     from csms.services.fleet_gauges import FleetGauges
     from csms.services.liveness import LivenessService
@@ -37,5 +38,7 @@ class JobServices(Protocol):
     def meter_housekeeping(self) -> MeterHousekeepingService: ...
     @property
     def event_relay(self) -> EventRelay: ...
+    @property
+    def parked_events(self) -> ParkedEvents: ...
     @property
     def fleet_gauges(self) -> FleetGauges: ...

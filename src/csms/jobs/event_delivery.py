@@ -16,7 +16,11 @@ def run(services: JobServices, now: datetime) -> dict[str, Any]:
 
     from csms.observability import add_count, metrics
 
+    # Events parked while PostgreSQL was down are recorded first (then published below).
+    recovered = services.parked_events.recover()
+    add_count("EventsRecovered", recovered["recovered"])
     result = services.event_relay.redeliver(now)
+    result.update(recovered)
     add_count("EventsRedelivered", result["published"])
     add_count("EventsDeadLettered", result["dead_lettered"])
     metrics.add_metric(name="EventBacklog", unit=MetricUnit.Count, value=result["backlog"])

@@ -1,15 +1,18 @@
 """Local AWS services for ``csms dev`` and the integration tests: moto, served over HTTP.
 
-moto runs in a thread of this process (``ThreadedMotoServer``), so boto3 clients anywhere
-(our Lambda code, the gateway emulator, tests) reach it through an ``endpoint_url``, and
-tests can still inspect moto's in-process backends. All moto state is process-global:
-two :class:`LocalAws` in one process share it.
+:class:`LocalAws` runs moto in a thread of this process (``ThreadedMotoServer``; the integration
+tests, which inspect its backends), :class:`LocalAwsProcess` in a child process (``csms dev``);
+boto3 clients anywhere (our Lambda code, the gateway emulator, tests) reach either through an
+``endpoint_url``. All moto state is process-global: two :class:`LocalAws` in one process share it.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import subprocess
+import sys
+import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Self
 
@@ -109,3 +112,64 @@ class LocalAws:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class LocalAwsProcess:
+    """moto's server in a child process on 127.0.0.1 (``csms dev``, the benchmarks).
+
+    Out of the stack's process on purpose: on AWS, DynamoDB's work is not done on the
+    function's CPU or under its GIL, and moto's own per-request cost would otherwise be
+    billed to the gateway and the functions. The child exits when its stdin closes (also if
+    we die). Its state is not inspectable from here: tests that look into moto's backends
+    use :class:`LocalAws`.
+    """
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.endpoint = ""
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    def start(self) -> str:
+        port = _free_loopback_port()
+        code = (
+            "import logging, sys\n"
+            "logging.getLogger('werkzeug').setLevel(logging.WARNING)\n"
+            "from moto.server import ThreadedMotoServer\n"
+            f"server = ThreadedMotoServer(ip_address='{_HOST}', port={port}, verbose=False)\n"
+            "server.start()\n"
+            "sys.stdin.read()\n"
+            "server.stop()\n"
+        )
+        self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
+        self.endpoint = f"http://{_HOST}:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex((_HOST, port)) == 0:
+                    return self.endpoint
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise LocalAwsError("moto did not start")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def _free_loopback_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((_HOST, 0))
+        return int(sock.getsockname()[1])

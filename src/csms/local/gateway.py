@@ -26,21 +26,23 @@ import asyncio
 import base64
 import contextlib
 import functools
+import hmac
 import json
 import logging
+import re
 import secrets
 import struct
 import time
-import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 from aiohttp.http_websocket import WebSocketWriter
 
+from csms.aws.signed import Credentials, sign
 from csms.constants import (
     CHARGE_POINT_ID_HEADER,
     IDLE_TIMEOUT_SECONDS,
@@ -51,17 +53,13 @@ from csms.constants import (
     ORIGIN_VERIFY_HEADER,
     ROUTE_FUNCTIONS,
 )
+from csms.local.lambdas import INTEGRATION_TIMEOUT_SECONDS, LocalLambdaContext
 
 logger = logging.getLogger("csms.local.gateway")
 
 #: A Lambda entry point: ``handler(event, context) -> result``.
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any] | None]
 
-#: API Gateway gives up on an integration after 29 s (not adjustable for WebSocket APIs).
-INTEGRATION_TIMEOUT_SECONDS: Final = 29.0
-
-_REGION: Final = "us-east-1"
-_ACCOUNT: Final = "000000000000"
 _SEC_WEBSOCKET_PROTOCOL: Final = "Sec-WebSocket-Protocol"
 _OPCODE_CONTINUATION: Final = 0x0
 _OPCODE_TEXT: Final = 0x1
@@ -90,24 +88,6 @@ def _request_time(epoch_seconds: float) -> str:
         moment.month - 1
     ]
     return f"{moment:%d}/{month}/{moment:%Y:%H:%M:%S} +0000"
-
-
-class LocalLambdaContext:
-    """The Lambda context attributes that Powertools and our handlers read."""
-
-    def __init__(self, function_name: str, budget_seconds: float = INTEGRATION_TIMEOUT_SECONDS) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{_REGION}:{_ACCOUNT}:function:{function_name}"
-        self.memory_limit_in_mb = 128
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-        self._deadline = time.monotonic() + budget_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before API Gateway's integration timeout."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 class _FrameSizeGuard:
@@ -237,6 +217,39 @@ class _Connection:
         )
 
 
+@dataclass(frozen=True)
+class GatewayLimits:
+    """API Gateway's WebSocket quotas, enforced by the emulator by default; tests shorten them.
+
+    Source: "Amazon API Gateway quotas for configuring and running a WebSocket API"
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html):
+    idle connection timeout 10 minutes, maximum connection duration 2 hours, frame size 32 KB,
+    message payload 128 KB, integration timeout 29 seconds, 500 new connections per second
+    per account and Region (adjustable; a token bucket of that rate and burst here).
+    """
+
+    idle_timeout: float = IDLE_TIMEOUT_SECONDS
+    max_connection_seconds: float = MAX_CONNECTION_SECONDS
+    integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
+    new_connections_per_second: float = 500.0
+    new_connections_burst: int = 500
+
+
+class _TokenBucket:
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate, self._burst, self._clock = rate, float(burst), clock
+        self._tokens, self._at = float(burst), clock()
+
+    def take(self) -> bool:
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
 class _IntegrationTimeout(Exception):
     """The handler did not return within INTEGRATION_TIMEOUT_SECONDS."""
 
@@ -260,18 +273,33 @@ class LocalGateway:
         api_id: str = "local",
         origin_verify_secret: str | None = None,
         max_workers: int = 32,
-        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
-        max_connection_seconds: float = MAX_CONNECTION_SECONDS,
+        idle_timeout: float | None = None,
+        max_connection_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
+        limits: GatewayLimits | None = None,
+        management_credentials: Credentials | None = None,
     ) -> None:
         self.host = host
+        #: When set, @connections calls must be signed (SigV4) with these credentials, as IAM
+        #: demands on AWS; the local stack sets them when it listens beyond loopback.
+        self._management_credentials = management_credentials
         self.port = port
         self.stage = stage
         self.api_id = api_id
         self._handlers = dict(handlers)
         self._origin_verify_secret = origin_verify_secret
-        self._idle_timeout = idle_timeout
-        self._max_connection_seconds = max_connection_seconds
+        limits = limits or GatewayLimits()
+        self.limits = limits
+        self._idle_timeout = limits.idle_timeout if idle_timeout is None else idle_timeout
+        self._max_connection_seconds = (
+            limits.max_connection_seconds if max_connection_seconds is None else max_connection_seconds
+        )
+        self._new_connections = _TokenBucket(limits.new_connections_per_second, limits.new_connections_burst)
+        #: Handshakes refused with 429 by the new-connection rate.
+        self.throttled_connections = 0
+        #: Fault injection (rehearsals only): called with each @connections POST before it is
+        #: delivered; True drops it (e.g. after killing the function that sent it).
+        self.intercept_post: Callable[[str, bytes], bool] | None = None
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="gateway-lambda")
         self._connections: dict[str, _Connection] = {}
@@ -319,6 +347,16 @@ class LocalGateway:
         # Lambda, they are left to finish on their own rather than blocking shutdown.
         self._executor.shutdown(wait=False, cancel_futures=True)
 
+    async def cut_all(self) -> int:
+        """Close every connection at once, as API Gateway does when they reach their 2-hour
+        maximum together (1001 Going away); each gets its ``$disconnect``. Returns how many."""
+        connections = list(self._connections.values())
+        await asyncio.gather(
+            *(self._close(conn, WSCloseCode.GOING_AWAY, "Going away") for conn in connections),
+            return_exceptions=True,
+        )
+        return len(connections)
+
     @property
     def base_url(self) -> str:
         """``http://host:port``, where chargers connect under ``/ocpp/{chargePointId}``."""
@@ -351,6 +389,10 @@ class LocalGateway:
         # subprotocols and logs a spurious "protocols don't overlap" warning per charger.
         if request.headers.get("Upgrade", "").lower() != "websocket":
             return web.Response(status=426, headers={"Upgrade": "websocket"})
+        if not self._new_connections.take():
+            # API Gateway refuses handshakes beyond the account's new-connection rate.
+            self.throttled_connections += 1
+            return web.Response(status=429, text="Too Many Requests")
 
         now = self._clock()
         monotonic = time.monotonic()
@@ -645,6 +687,9 @@ class LocalGateway:
     # --- @connections management API --------------------------------------------------------
 
     async def _post_to_connection(self, request: web.Request) -> web.Response:
+        refused = await self._refuse_unsigned(request)
+        if refused is not None:
+            return refused
         connection_id = request.match_info["connectionId"]
         if request.content_length is not None and request.content_length > MAX_MESSAGE_BYTES:
             return _payload_too_large(request.content_length)
@@ -657,6 +702,8 @@ class LocalGateway:
         conn = self._connections.get(connection_id)
         if conn is None:
             return _gone(connection_id)
+        if self.intercept_post is not None and self.intercept_post(connection_id, data):
+            return web.Response(status=200)
         try:
             await self._send(conn, data)
         except (ConnectionError, RuntimeError):
@@ -664,6 +711,9 @@ class LocalGateway:
         return web.Response(status=200)
 
     async def _get_connection(self, request: web.Request) -> web.Response:
+        refused = await self._refuse_unsigned(request)
+        if refused is not None:
+            return refused
         connection_id = request.match_info["connectionId"]
         conn = self._connections.get(connection_id)
         if conn is None or not conn.is_open:
@@ -678,12 +728,26 @@ class LocalGateway:
         return web.json_response(body)
 
     async def _delete_connection(self, request: web.Request) -> web.Response:
+        refused = await self._refuse_unsigned(request)
+        if refused is not None:
+            return refused
         connection_id = request.match_info["connectionId"]
         conn = self._connections.get(connection_id)
         if conn is None or not conn.is_open:
             return _gone(connection_id)
         await self._close(conn, WSCloseCode.OK, "Connection deleted")
         return web.Response(status=204)
+
+    async def _refuse_unsigned(self, request: web.Request) -> web.Response | None:
+        """403 unless the request carries a valid SigV4 signature by the management credentials
+        (when they are set), with API Gateway's error shape."""
+        credentials = self._management_credentials
+        if credentials is None:
+            return None
+        body = await request.read() if request.can_read_body else b""
+        if verify_sigv4(request.method, request.host, request.raw_path, request.headers, body, credentials):
+            return None
+        return _aws_error(403, "ForbiddenException", "Forbidden: the request is not signed by this stack")
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -712,12 +776,14 @@ class LocalGateway:
     async def _invoke(self, route_key: str, event: dict[str, Any]) -> object:
         """Run one handler in the pool; its result is untrusted, as a Lambda's would be."""
         handler = self._handlers[route_key]
-        context = LocalLambdaContext(ROUTE_FUNCTIONS.get(route_key, route_key))
+        context = LocalLambdaContext(
+            ROUTE_FUNCTIONS.get(route_key, route_key), self.limits.integration_timeout
+        )
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, handler, event, context)
         # asyncio.wait rather than wait_for, so a TimeoutError raised by the handler itself
         # is not mistaken for the integration timeout.
-        done, _ = await asyncio.wait({future}, timeout=INTEGRATION_TIMEOUT_SECONDS)
+        done, _ = await asyncio.wait({future}, timeout=self.limits.integration_timeout)
         if not done:
             future.cancel()
             raise _IntegrationTimeout(route_key)
@@ -727,6 +793,55 @@ class LocalGateway:
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+#: How far the signature's date may be from ours (SigV4 allows 5 minutes).
+_SIGNATURE_SKEW: Final = timedelta(minutes=5)
+_AUTHORIZATION = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<day>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)"
+    r"/aws4_request,"
+    r"\s*SignedHeaders=(?P<headers>[^,]+),\s*Signature=(?P<signature>[0-9a-f]{64})"
+)
+
+
+def verify_sigv4(
+    method: str,
+    host: str,
+    raw_path: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    credentials: Credentials,
+    now: datetime | None = None,
+) -> bool:
+    """Whether a request is signed (Signature Version 4) with ``credentials``: the signature
+    is computed again over the headers it names and compared in constant time."""
+    match = _AUTHORIZATION.fullmatch(headers.get("Authorization", "").strip())
+    amz_date = headers.get("X-Amz-Date", "")
+    if match is None or not hmac.compare_digest(match["key"], credentials.access_key):
+        return False
+    try:
+        signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    if abs((now or datetime.now(UTC)) - signed_at) > _SIGNATURE_SKEW:
+        return False
+    skip = {"host", "x-amz-date", "x-amz-security-token"}
+    names = match["headers"].split(";")
+    if "host" not in names:
+        return False
+    signed_headers = {name: headers.get(name, "") for name in names if name not in skip}
+    expected = sign(
+        method,
+        f"http://{host}{raw_path}",
+        signed_headers,
+        body,
+        service=match["service"],
+        region=match["region"],
+        credentials=credentials._replace(token=headers.get("X-Amz-Security-Token")),
+        now=signed_at,
+    )
+    recomputed = _AUTHORIZATION.fullmatch(expected["Authorization"])
+    return recomputed is not None and hmac.compare_digest(recomputed["signature"], match["signature"])
 
 
 def _aws_error(status: int, error_type: str, message: str) -> web.Response:

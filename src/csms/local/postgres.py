@@ -7,6 +7,7 @@ and one state folder that the developer can see and delete. Layout for
 
     .csms/pgdata/            the cluster (PGDATA), owned by the server's OS user
     .csms/pgdata/csms-port   the TCP port of the last start, reused by the next one
+    .csms/pgdata/csms-owner  the process that started the running server (pid, command)
     .csms/pgdata.log         server log (appended to across runs)
     .csms/pgdata.sock/       Unix socket directory (for psql -h; our code uses TCP)
     .csms/pgdata.lock        serialises start/stop between processes
@@ -33,6 +34,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -60,6 +62,7 @@ REQUIRED_BINARIES: Final = ("initdb", "pg_ctl", "postgres")
 
 _HOST: Final = "127.0.0.1"
 _PORT_FILE: Final = "csms-port"
+_OWNER_FILE: Final = "csms-owner"
 _TIMEOUT_S: Final = 60
 # sun_path is 108 bytes on Linux and 104 on macOS; leave room for the NUL and a 5-digit port.
 _MAX_SOCKET_PATH: Final = 100
@@ -272,6 +275,33 @@ def _chown_tree(root: Path, user: _OsUser) -> None:
 # --- Ports ------------------------------------------------------------------------------
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (it may belong to another user)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_label: str | None = None
+
+
+def describe_process(label: str) -> None:
+    """How the owner file names this process (``csms dev`` says so); default: its program."""
+    global _label
+    _label = label
+
+
+def _process_label() -> str:
+    """What this process is, for the owner file: e.g. ``csms dev``, ``pytest``."""
+    if _label is not None:
+        return _label
+    return (Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "") or "python"
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((_HOST, 0))
@@ -316,10 +346,12 @@ class EmbeddedPostgres:
     (``subprocess.run(user=..., group=..., extra_groups=...)``, i.e. what ``runuser``
     does, without PAM and without depending on util-linux).
 
-    If a server from an earlier, crashed run still holds ``data_dir``, :meth:`start` adopts
-    it when it serves 127.0.0.1 on the wanted port (data and connections stay intact) and
-    otherwise stops it (fast shutdown) and starts a fresh one. After adoption, :meth:`stop`
-    stops it like one we started.
+    If a server already holds ``data_dir`` (another process's, e.g. a running ``csms dev``, or
+    one left by a crashed run), :meth:`start` adopts it when it serves 127.0.0.1 on the wanted
+    port (data and connections stay intact) and otherwise stops it (fast shutdown) and starts
+    a fresh one. :attr:`in_use_elsewhere` says whether a live process other than this one
+    started it (the caller should then leave it running). After adoption, :meth:`stop` stops
+    it like one we started.
     """
 
     def __init__(
@@ -337,6 +369,8 @@ class EmbeddedPostgres:
         self._os_user = os_user
         self._durable = durable
         self._port: int | None = None
+        self._in_use_elsewhere = False
+        self._owner = "this process"
 
     # --- Paths and URLs -----------------------------------------------------------------
 
@@ -361,6 +395,17 @@ class EmbeddedPostgres:
         if self._port is None:
             raise EmbeddedPostgresError(f"PostgreSQL in {self._data_dir} is not started.")
         return self._port
+
+    @property
+    def in_use_elsewhere(self) -> bool:
+        """Whether the server :meth:`start` adopted was started by another process that is
+        still running (or by one that did not record itself): it serves that process too."""
+        return self._in_use_elsewhere
+
+    @property
+    def owner(self) -> str:
+        """Who started the running server, e.g. ``csms dev (pid 4242)`` or ``this process``."""
+        return self._owner
 
     @property
     def url(self) -> str:
@@ -401,6 +446,7 @@ class EmbeddedPostgres:
             port = self._adopt_running_server(bin_dir, user)
             if port is None:
                 port = self._start_server(bin_dir, user)
+                self._record_owner(user)
             self._record_port(port, user)
             self._port = port
         return self.url
@@ -416,6 +462,25 @@ class EmbeddedPostgres:
         bin_dir = find_bin_dir(self._explicit_bin_dir)
         with self._lock():
             self._stop_server(bin_dir, self._owner_of_data_dir())
+
+    def running(self) -> bool:
+        """Whether the postmaster of this data dir is alive (a signal 0, no process spawned)."""
+        try:
+            pid = int((self._data_dir / "postmaster.pid").read_text().splitlines()[0])
+            os.kill(pid, 0)
+        except (OSError, ValueError, IndexError):
+            # PermissionError is an OSError too, but means alive (another user's process).
+            return isinstance(sys.exc_info()[1], PermissionError)
+        return True
+
+    def ensure_running(self) -> bool:
+        """Start the server again if it died (a crash, an OOM kill); True if it had to.
+        Same data dir and port: connection URLs stay valid."""
+        if self._port is None or self.running():
+            return False
+        self._port = None
+        self.start()
+        return True
 
     def __enter__(self) -> Self:
         self.start()
@@ -566,11 +631,7 @@ class EmbeddedPostgres:
             and wanted in (None, live_port)
             and self._reachable(live_port)
         ):
-            logger.warning(
-                "Reusing the PostgreSQL server already running in %s on port %d (left by an earlier run).",
-                self._data_dir,
-                live_port,
-            )
+            self._say_whose(live_port)
             return live_port
         logger.warning(
             "Stopping the PostgreSQL server left running in %s (port %s, listening on %r): it is "
@@ -583,6 +644,56 @@ class EmbeddedPostgres:
         )
         self._stop_server(bin_dir, user)
         return None
+
+    def _say_whose(self, port: int) -> None:
+        """Log whose server is adopted: that of a live process (``csms dev``, a test run), one
+        left running by a process that has ended, or one this process started before."""
+        owner = self._recorded_owner()
+        where = f"{self._data_dir} on port {port}"
+        self._in_use_elsewhere = owner is None or (owner[0] != os.getpid() and _alive(owner[0]))
+        self._owner = (
+            "an unrecorded process"
+            if owner is None
+            else "this process"
+            if owner[0] == os.getpid()
+            else f"`{owner[1]}` (pid {owner[0]})"
+        )
+        if owner is None:
+            logger.warning(
+                "Using the PostgreSQL server already running in %s; the process that started it "
+                "is not recorded, so it is left running.",
+                where,
+            )
+        elif owner[0] == os.getpid():
+            logger.info("Using the PostgreSQL server this process started in %s.", where)
+        elif self._in_use_elsewhere:
+            logger.info(
+                "Using the PostgreSQL server that `%s` (pid %d) runs in %s; it keeps running.",
+                owner[1],
+                owner[0],
+                where,
+            )
+        else:
+            logger.warning(
+                "Reusing the PostgreSQL server left running in %s by `%s` (pid %d), which has ended.",
+                where,
+                owner[1],
+                owner[0],
+            )
+
+    def _recorded_owner(self) -> tuple[int, str] | None:
+        try:
+            pid, _, label = (self._data_dir / _OWNER_FILE).read_text().partition("\n")
+        except FileNotFoundError:
+            return None
+        return (int(pid), label.strip() or "?") if pid.strip().isdigit() else None
+
+    def _record_owner(self, user: _OsUser | None) -> None:
+        owner_file = self._data_dir / _OWNER_FILE
+        owner_file.write_text(f"{os.getpid()}\n{_process_label()}\n")
+        if user is not None:
+            os.chown(owner_file, user.uid, user.gid)
+        self._in_use_elsewhere, self._owner = False, "this process"
 
     def _reachable(self, port: int) -> bool:
         try:

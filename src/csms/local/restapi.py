@@ -27,7 +27,7 @@ import jwt
 from aiohttp import web
 
 from csms.api.app import PUBLIC_PATHS
-from csms.local.gateway import LocalLambdaContext
+from csms.local.lambdas import LocalLambdaContext
 from csms.local.tokens import verify_token
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

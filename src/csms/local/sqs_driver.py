@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from csms.local.gateway import LocalLambdaContext
+from csms.local.lambdas import LocalLambdaContext
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +18,21 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 class EventSourceMapping:
     def __init__(
-        self, client: Any, queue_url: str, handler: Handler, region: str, batch_size: int = 10
+        self,
+        client: Any,
+        queue_url: str,
+        handler: Handler,
+        region: str,
+        batch_size: int = 10,
+        deliver_twice: bool = False,
     ) -> None:
         self._client = client
         self._url = queue_url
         self._handler = handler
         self._region = region
         self._batch_size = batch_size
+        #: Fault injection: hand every batch to the function twice (SQS delivers at least once).
+        self.deliver_twice = deliver_twice
         self._arn = f"arn:aws:sqs:{region}:000000000000:{queue_url.rsplit('/', 1)[-1]}"
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -49,6 +57,8 @@ class EventSourceMapping:
             return 0
         event = {"Records": [self._record(m) for m in messages]}
         result = self._handler(event, LocalLambdaContext("commands", budget_seconds=60))
+        if self.deliver_twice:
+            result = self._handler(event, LocalLambdaContext("commands", budget_seconds=60))
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:

@@ -10,7 +10,7 @@ and the load tests alike.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
+import ipaddress
 import json
 import logging
 import os
@@ -20,16 +20,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
 import csms
 from csms.constants import OCPP_PATH_PREFIX, ROUTE_FUNCTIONS, SUPPORTED_SUBPROTOCOLS
+from csms.local.lambdas import load_handler
+
+if TYPE_CHECKING:
+    from csms.local.lambdas import FunctionPool
 
 log = logging.getLogger(__name__)
 
-FUNCTIONS_DIR = Path(csms.__file__).resolve().parents[2] / "functions"
 DATABASE_NAME = "csms"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
@@ -58,6 +61,19 @@ class StackConfig:
     #: Write the functions' environment to ``<state dir>/dev-env.json`` while running, so
     #: ``csms run-job`` in another terminal acts on this stack (``csms dev`` sets it).
     publish_environment: bool = False
+    #: How often ``csms dev`` checks that the embedded PostgreSQL it started is alive.
+    supervise_seconds: float = 1.0
+    #: "processes": each function's invocations run in containers of their own (worker
+    #: processes with their own module state, a concurrency limit, cold starts and the
+    #: function's timeout: csms.local.lambdas), and moto in a process of its own, as on AWS.
+    #: "threads": every handler in threads of this process, moto in-process (the
+    #: integration tests: they change the functions' settings at run time and look into
+    #: moto's backends, and start in a second instead of paying a cold start per container).
+    functions: Literal["processes", "threads"] = "processes"
+    #: Containers per function in "processes" mode (csms.local.lambdas.DEFAULT_CONCURRENCY).
+    concurrency: dict[str, int] = field(default_factory=dict)
+    #: API Gateway's quotas (csms.local.gateway.GatewayLimits); None = AWS's.
+    gateway_limits: Any = None
 
 
 #: The functions' environment of a running ``csms dev`` (see StackConfig.publish_environment).
@@ -77,21 +93,36 @@ def running_environment(state_dir: Path) -> dict[str, str] | None:
     return environment
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address to bind) is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, readable by the owner only at every moment: the content
+    goes to a new file created with mode 0600 (whatever the umask), then renamed over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
-
-
-def load_handler(function: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """``lambda_handler`` of ``functions/<function>/handler.py``, loaded like Lambda does."""
-    path = FUNCTIONS_DIR / function / "handler.py"
-    spec = importlib.util.spec_from_file_location(f"csms_functions_{function}", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {path}: run from a source checkout (pip install -e .)")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lambda_handler  # type: ignore[no-any-return]
 
 
 class LocalStack:
@@ -105,6 +136,9 @@ class LocalStack:
         self._stop_postgres = False
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        #: How often the supervisor restarted the embedded PostgreSQL.
+        self.postgres_restarts = 0
+        self._pools: dict[str, FunctionPool] = {}
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -129,38 +163,102 @@ class LocalStack:
         await asyncio.to_thread(self.provision)
         from csms.local.gateway import LocalGateway
 
-        handlers = {route: load_handler(function) for route, function in ROUTE_FUNCTIONS.items()}
+        handlers = {route: self.function(function) for route, function in ROUTE_FUNCTIONS.items()}
         self._gateway = LocalGateway(
             handlers,
             host=self.config.host,
             port=self.config.port,
             origin_verify_secret=os.environ["CSMS_ORIGIN_VERIFY_SECRET"],
             max_workers=64,
+            management_credentials=self._management_credentials(),
+            limits=self.config.gateway_limits,
         )
         self._gateway.app.router.add_get("/", self._index)
         self._gateway.app.router.add_get("/health", self._health)
         from csms.local.restapi import LocalRestApi
 
         assert self.config.api_signing_key is not None
-        LocalRestApi(load_handler("api"), self.config.api_signing_key).attach(self._gateway.app)
+        LocalRestApi(self.function("api"), self.config.api_signing_key).attach(self._gateway.app)
         await self._gateway.start()
         from csms.aws.clients import client
         from csms.local.sqs_driver import EventSourceMapping
 
         region = os.environ["AWS_REGION"]
         mapping = EventSourceMapping(
-            client("sqs", region), os.environ["CSMS_COMMANDS_QUEUE_URL"], load_handler("commands"), region
+            client("sqs", region), os.environ["CSMS_COMMANDS_QUEUE_URL"], self.function("commands"), region
         )
+        self.command_trigger = mapping
         self._stopping.clear()
         self._tasks = [asyncio.create_task(mapping.run(self._stopping))]
+        if self._postgres is not None:
+            self._tasks.append(asyncio.create_task(self._supervise_postgres()))
         if self.config.run_schedules:
             from csms.schedules import SCHEDULES
 
-            scheduled = load_handler("scheduled")
+            scheduled = self.function("scheduled")
             for schedule in SCHEDULES:
                 self._tasks.append(
                     asyncio.create_task(self._fire(schedule.name, schedule.every_seconds, scheduled))
                 )
+
+    def _management_credentials(self) -> Any:
+        """Beyond loopback anyone on the network could post frames to chargers through
+        @connections: require the functions' SigV4 signature, as IAM does on AWS."""
+        if is_loopback(self.config.host):
+            return None
+        from csms.aws.signed import default_credentials
+
+        return default_credentials()()
+
+    def function(self, name: str) -> Callable[[dict[str, Any], Any], Any]:
+        """The handler the stack invokes for ``functions/<name>``: its pool of containers, or
+        the handler itself in "threads" mode. One per function and stack."""
+        if self.config.functions == "threads":
+            return load_handler(name)
+        if name not in self._pools:
+            from csms.constants import DATABASE_BOUNDS
+            from csms.local.lambdas import FunctionPool
+
+            environment = {}
+            if name in DATABASE_BOUNDS:  # as the CDK app sets them for this function
+                statement_ms, stall_s = DATABASE_BOUNDS[name]
+                environment = {
+                    "CSMS_DATABASE_STATEMENT_TIMEOUT_MS": str(statement_ms),
+                    "CSMS_DATABASE_STALL_TIMEOUT_SECONDS": f"{stall_s:g}",
+                }
+            self._pools[name] = FunctionPool(
+                name, concurrency=self.config.concurrency.get(name), environment=environment
+            )
+        return self._pools[name]
+
+    @property
+    def pools(self) -> dict[str, FunctionPool]:
+        """The functions' container pools ("processes" mode): stats, fault injection."""
+        return dict(self._pools)
+
+    async def _supervise_postgres(self) -> None:
+        """Restart the embedded PostgreSQL when it dies (issue 13: after a crash it stayed down
+        until a CLI command happened to start it). Checked every ``supervise_seconds``."""
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.config.supervise_seconds)
+                return
+            except TimeoutError:
+                pass
+            if self._postgres is None or await asyncio.to_thread(self._postgres.running):
+                continue
+            log.error("the embedded PostgreSQL is down; restarting it")
+            started = asyncio.get_running_loop().time()
+            try:
+                await asyncio.to_thread(self._postgres.ensure_running)
+            except Exception:
+                log.exception("could not restart the embedded PostgreSQL; trying again")
+                continue
+            self.postgres_restarts += 1
+            log.warning(
+                "the embedded PostgreSQL is back",
+                extra={"seconds": round(asyncio.get_running_loop().time() - started, 2)},
+            )
 
     async def _fire(
         self, job: str, every_seconds: float, handler: Callable[[dict[str, Any], Any], Any]
@@ -170,7 +268,7 @@ class LocalStack:
             try:
                 await asyncio.wait_for(self._stopping.wait(), every_seconds)
             except TimeoutError:
-                from csms.local.gateway import LocalLambdaContext
+                from csms.local.lambdas import LocalLambdaContext
 
                 try:
                     await asyncio.to_thread(handler, {"job": job}, LocalLambdaContext("scheduled"))
@@ -186,6 +284,9 @@ class LocalStack:
         if self._gateway is not None:
             await self._gateway.stop()
             self._gateway = None
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await asyncio.to_thread(pool.stop)
         await asyncio.to_thread(self._release)
 
     def _publish_environment(self) -> None:
@@ -197,8 +298,8 @@ class LocalStack:
             if key.startswith(("CSMS_", "AWS_ENDPOINT_URL")) or key in _SHARED_ENVIRONMENT
         }
         path = (self.config.state_dir or default_state_dir()) / ENVIRONMENT_FILE
-        path.write_text(json.dumps({"pid": os.getpid(), "environment": shared}, indent=2))
-        path.chmod(0o600)  # it holds the origin secret
+        # It holds the origin secret and the @connections credentials: owner-only from birth.
+        write_private(path, json.dumps({"pid": os.getpid(), "environment": shared}, indent=2))
         self._published = path
 
     def _release(self) -> None:
@@ -260,9 +361,9 @@ class LocalStack:
         idempotency_table = self.config.environment.get("CSMS_IDEMPOTENCY_TABLE", "csms-idempotency")
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         if self.config.aws == "moto":
-            from csms.local.aws import LocalAws
+            from csms.local.aws import LocalAws, LocalAwsProcess
 
-            self._moto = LocalAws()
+            self._moto = LocalAwsProcess() if self.config.functions == "processes" else LocalAws()
             moto_endpoint: str = self._moto.start()
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_endpoint
             os.environ["AWS_ENDPOINT_URL_SQS"] = moto_endpoint
@@ -271,6 +372,9 @@ class LocalStack:
             endpoint: str | None = moto_endpoint
             for key, value in DUMMY_CREDENTIALS.items():
                 os.environ[key] = value
+            if not is_loopback(self.config.host):
+                # The functions sign @connections calls with it; the gateway checks them.
+                os.environ["AWS_SECRET_ACCESS_KEY"] = secrets.token_urlsafe(32)
             os.environ.pop("AWS_PROFILE", None)
             os.environ.pop("AWS_SESSION_TOKEN", None)
         else:
@@ -296,6 +400,7 @@ class LocalStack:
         os.environ["CSMS_EVENTS_DEAD_LETTER_QUEUE_URL"] = ensure_queue(
             sqs_endpoint, "csms-events-dlq", region
         )
+        os.environ["CSMS_EVENTS_PARKING_QUEUE_URL"] = ensure_queue(sqs_endpoint, "csms-events-parked", region)
         return endpoint
 
     def _configure_functions(self) -> None:
@@ -307,9 +412,10 @@ class LocalStack:
             "CSMS_WS_MANAGEMENT_ENDPOINT": f"http://{cfg.host}:{cfg.port}/local",
             "CSMS_ORIGIN_VERIFY_SECRET": secrets.token_urlsafe(24),
             "CSMS_ALLOW_UNKNOWN_CHARGERS": "true" if cfg.allow_unknown_chargers else "false",
-            # One process serves every concurrent invocation here, unlike Lambda.
-            "CSMS_DATABASE_POOL_SIZE": "20",
-            "CSMS_DATABASE_MAX_OVERFLOW": "40",
+            # A container serves one invocation at a time, as on Lambda; in "threads" mode one
+            # process serves every concurrent invocation.
+            "CSMS_DATABASE_POOL_SIZE": "1" if cfg.functions == "processes" else "20",
+            "CSMS_DATABASE_MAX_OVERFLOW": "0" if cfg.functions == "processes" else "40",
             "CSMS_LOG_FORMAT": cfg.log_format,
             "CSMS_LOG_LEVEL": cfg.log_level,
             "POWERTOOLS_METRICS_DISABLED": "true",
@@ -345,13 +451,11 @@ class LocalStack:
         )
 
     async def _health(self, request: web.Request) -> web.Response:
-        from csms.app import wiring
+        from csms.app.health import dependencies
 
-        database_ok, dynamodb_ok = await asyncio.gather(
-            asyncio.to_thread(lambda: wiring.database().ping()),
-            asyncio.to_thread(lambda: wiring.connections().ping()),
-        )
-        healthy = database_ok and dynamodb_ok
+        # Bounded (about 3 s) whatever the dependencies do: a stall answers 503, not a hang.
+        found = await asyncio.to_thread(dependencies)
+        database_ok, dynamodb_ok, healthy = found.database, found.dynamodb, found.healthy
         return web.json_response(
             {
                 "status": "ok" if healthy else "degraded",

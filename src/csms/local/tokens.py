@@ -49,8 +49,16 @@ def create_token(key: bytes, tenant: str, role: str, ttl_seconds: int, subject: 
 
 
 def verify_token(key: bytes, token: str) -> dict[str, Any]:
-    """The token's claims; raises jwt.InvalidTokenError if it is not ours or expired."""
-    claims: dict[str, Any] = jwt.decode(token, key, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER)
+    """The token's claims; raises jwt.InvalidTokenError if it is not ours, expired, or never
+    expires (a token without ``exp`` would stay valid for ever: Cognito never issues one)."""
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key,
+        algorithms=["HS256"],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        options={"require": ["exp"]},
+    )
     return claims
 
 

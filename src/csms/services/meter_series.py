@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 
 from csms.clock import Clock
 from csms.domain.metering import (
-    ENERGY_REGISTER,
     BucketPoint,
     MeterSeriesQueries,
     RawPoint,
@@ -41,7 +40,8 @@ DEFAULT_WINDOW = timedelta(hours=24)
 #: Longest range one request may cover (a scan of a year of samples is the most we accept).
 MAX_RANGE = timedelta(days=366)
 
-#: The OCPP measurands (1.6 Measurand; the CSMS stores no other).
+#: The OCPP measurands: 1.6 Measurand and 2.0.1 MeasurandEnumType (2.0.1 adds the net and
+#: apparent energies and drops RPM and Temperature). The CSMS stores no other.
 MEASURANDS = (
     "Current.Export",
     "Current.Import",
@@ -54,6 +54,11 @@ MEASURANDS = (
     "Energy.Active.Import.Interval",
     "Energy.Reactive.Export.Interval",
     "Energy.Reactive.Import.Interval",
+    "Energy.Active.Net",
+    "Energy.Reactive.Net",
+    "Energy.Apparent.Net",
+    "Energy.Apparent.Import",
+    "Energy.Apparent.Export",
     "Frequency",
     "Power.Active.Export",
     "Power.Active.Import",
@@ -103,18 +108,19 @@ class MeterSeriesService:
         scope: TenantScope,
         transaction_id: int,
         *,
-        measurands: Sequence[str] = (ENERGY_REGISTER,),
+        measurands: Sequence[str] | None = None,
         phase: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
         bucket: timedelta | None = None,
     ) -> SeriesResult:
-        """The transaction's samples; without ``start``/``end``, all of them."""
+        """The transaction's samples (of these measurands; None: every one); without
+        ``start``/``end``, all of them."""
         if not self._queries.transaction_exists(scope.tenant_id, transaction_id):
             raise NotFound(f"no transaction {transaction_id}")
         _check_range(start, end)
         samples = SampleScope(scope.tenant_id, transaction_id=transaction_id)
-        where = SampleFilter(tuple(measurands), phase, start, end)
+        where = SampleFilter(tuple(measurands) if measurands is not None else None, phase, start, end)
         return SeriesResult(start, end, bucket, self._series(samples, where, bucket))
 
     def for_evse(
@@ -123,20 +129,21 @@ class MeterSeriesService:
         charge_point_id: str,
         evse_id: int,
         *,
-        measurands: Sequence[str] = (ENERGY_REGISTER,),
+        measurands: Sequence[str] | None = None,
         phase: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
         bucket: timedelta | None = None,
     ) -> SeriesResult:
-        """The EVSE's samples (0: the station's main meter) from ``start`` to ``end``: by default
+        """The EVSE's samples (0: the station's main meter; of these measurands, None: every
+        one) from ``start`` to ``end``: by default
         the last 24 hours (``end`` defaults to now, ``start`` to 24 hours before ``end``)."""
         self._stations.require(scope, charge_point_id)
         end = end if end is not None else self._clock.now()
         start = start if start is not None else end - DEFAULT_WINDOW
         _check_range(start, end)
         samples = SampleScope(scope.tenant_id, charge_point_id=charge_point_id, evse_id=evse_id)
-        where = SampleFilter(tuple(measurands), phase, start, end)
+        where = SampleFilter(tuple(measurands) if measurands is not None else None, phase, start, end)
         return SeriesResult(start, end, bucket, self._series(samples, where, bucket))
 
     def _series(self, scope: SampleScope, where: SampleFilter, bucket: timedelta | None) -> list[Series]:

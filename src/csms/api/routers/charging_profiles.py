@@ -25,7 +25,7 @@ from csms.api.context import services
 from csms.domain.smart_charging import ChargingProfile, ProfileQuery, ProfileStatus
 
 router = APIGatewayRouter()
-TAG = ["charger state"]
+TAG = ["station state"]
 #: Every route here: unknown (or another tenant's) charger, bad parameters.
 ERRORS = error_responses(401, 404, 422)
 
@@ -71,7 +71,7 @@ def _profile(p: ChargingProfile, now: datetime) -> ChargingProfileOut:
 
 @router.get(
     "/stations/<stationId>/charging-profiles",
-    summary="A charger's charging profiles (default: installed) by connector, purpose, stack level",
+    summary="A station's charging profiles (default: installed) by connector, purpose, stack level",
     tags=TAG,
     responses={200: {"description": "found"}, **ERRORS},
 )

@@ -7,7 +7,6 @@ validated and documented; the OCPP 1.6 schema validates the resulting CALL once 
 # No `from __future__ import annotations`: the per-action routes are made in a loop and
 # Powertools reads their annotations, which must be the real model classes.
 
-import time
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
@@ -25,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from csms.api import polling
 from csms.api.auth import caller
 from csms.api.common import (
     MAX_INT,
@@ -391,11 +391,17 @@ def _wait(service: CommandRequests, scope: TenantScope, command: Command, second
 def _wait_all(
     service: CommandRequests, scope: TenantScope, batch: list[Command], seconds: float
 ) -> list[Command]:
-    deadline = time.monotonic() + seconds
-    while not all(c.status.final for c in batch) and time.monotonic() < deadline:
-        time.sleep(0.1)
-        batch = [c if c.status.final else service.get(scope, c.id) for c in batch]
-    return batch
+    current = batch
+
+    def finished() -> bool:
+        nonlocal current
+        if not all(c.status.final for c in current):
+            current = [c if c.status.final else service.get(scope, c.id) for c in current]
+        return all(c.status.final for c in current)
+
+    if not all(c.status.final for c in current):
+        polling.wait_until(finished, seconds)  # backs off: 0.1 s, doubling, at most 2 s apart
+    return current
 
 
 def _submit(charge_point_id: str, action: str, body: ApiModel, wait: float) -> Response[CommandOut]:
@@ -470,7 +476,7 @@ def get_command(commandId: Annotated[str, Path()], wait: Wait = 0) -> CommandOut
 
 @router.get(
     "/stations/<stationId>/commands",
-    summary="A charger's commands, newest first",
+    summary="A station's commands, newest first",
     tags=TAG,
     responses={200: {"description": "one page of commands"}, **error_responses(401, 403, 404, 422)},
 )

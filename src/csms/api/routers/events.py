@@ -10,7 +10,8 @@ events again, so it deduplicates on the event ``id``.
 
 The operator API sits behind API Gateway REST: 29 s per request, responses buffered, no
 streaming. So "live" is a long poll: with ``wait=N`` a request that finds nothing polls the
-table every :data:`POLL_INTERVAL_SECONDS` until an event arrives or N seconds pass (capped by
+table with growing pauses (0.1 s, doubling, at most 2 s: :mod:`csms.api.polling`) until an
+event arrives or N seconds pass (capped by
 ``feed_max_wait_seconds``). With ``Accept: text/event-stream`` the same batch is rendered as
 server-sent events (``id`` = sequence, ``event`` = type, ``data`` = the envelope, and a
 ``retry`` hint): an EventSource-style client reconnects when the answer ends and resumes with
@@ -20,7 +21,7 @@ delay (about a second or two), as a batch rather than one by one; an idle poll e
 ``wait`` seconds with nothing.
 
 Cost: a long poll holds one Lambda instance, and one unit of the account's concurrency, for
-up to ``wait`` seconds while it mostly sleeps (one indexed query per poll). A dashboard left
+up to ``wait`` seconds while it mostly sleeps (15 indexed queries in 20 s). A dashboard left
 open with ``wait=20`` keeps an instance busy around the clock: at 512 MB that is 30 GB-s a
 minute, roughly ten times what polling with ``wait=0`` every 5 s costs (which answers up to
 5 s late and makes four times the requests). Watchers also take concurrency from the
@@ -31,7 +32,6 @@ functions that serve chargers. For more than a handful, subscribe to the EventBr
 from __future__ import annotations
 
 import json
-import time
 from typing import Annotated, Any, Final
 
 from aws_lambda_powertools.event_handler import Response
@@ -39,6 +39,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import AfterValidator, Field, WithJsonSchema
 
+from csms.api import polling
 from csms.api.auth import caller
 from csms.api.common import ApiModel, error_responses
 from csms.api.context import services
@@ -48,8 +49,6 @@ from csms.domain.stations import CHARGE_POINT_ID_PATTERN
 router = APIGatewayRouter()
 TAG = ["events"]
 
-#: How often a long poll that found nothing asks the table again.
-POLL_INTERVAL_SECONDS: Final = 0.5
 #: Longest ``wait`` a request may ask for; ``feed_max_wait_seconds`` caps it per deployment.
 MAX_WAIT_SECONDS: Final = 25
 #: What a long poll leaves of the function's remaining time for answering.
@@ -88,7 +87,7 @@ class EventOut(ApiModel):
     type: str = Field(description="the event type (docs/events.md); ignore types you do not know")
     version: int = Field(ge=1, description="version of the type's data schema")
     tenant_id: str
-    charge_point_id: str | None
+    station_id: str | None = Field(description="the charging station")
     occurred_at: str = Field(json_schema_extra={"format": "date-time"}, description="ISO 8601 UTC")
     correlation_id: str = Field(description="ties together the events one cause produced")
     sequence: int = Field(
@@ -123,7 +122,8 @@ The caller's tenant's domain events after the cursor `after`, oldest first (ever
   (`id:` sequence, `event:` type, `data:` the event as JSON) plus `retry: {SSE_RETRY_MILLISECONDS}`;
   with no events a comment line and `id:` with the cursor (so a reconnecting client resumes there).
   API Gateway buffers answers: a batch arrives when the request ends, which a long poll does as
-  soon as it finds events (it looks every {POLL_INTERVAL_SECONDS:g} s); the client then reconnects
+  soon as it finds events (it looks again after 0.1 s, then twice as long each time, at most 2 s
+  apart); the client then reconnects
   for the next batch.
 
 Delivery is at least once (deduplicate on `id`); events of a transaction that is still running are
@@ -171,9 +171,9 @@ def feed(
         list[TypeList] | None,
         Query(description="only these event types (repeat the parameter or separate with commas)"),
     ] = None,
-    chargePointId: Annotated[
+    stationId: Annotated[
         str | None,
-        Query(pattern=CHARGE_POINT_ID_PATTERN.pattern, description="only events of this charger"),
+        Query(pattern=CHARGE_POINT_ID_PATTERN.pattern, description="only events of this station"),
     ] = None,
     last_event_id: Annotated[
         int | None,
@@ -195,21 +195,23 @@ def feed(
     start = last_event_id if last_event_id is not None else after
     cursor = events.head(scope) if start is None else start
 
-    deadline = time.monotonic() + wait
-    while True:
+    found: list[StoredEvent] = []
+
+    def arrived() -> bool:
+        nonlocal cursor, found
         # With filters, remember the head before reading: if nothing matches, the cursor can
         # move past what did not match (the next request does not read it again).
-        head = events.head(scope) if types or chargePointId else None
-        found = events.read(scope, cursor, limit, types=types, charge_point_id=chargePointId)
+        head = events.head(scope) if types or stationId else None
+        found = events.read(scope, cursor, limit, types=types, charge_point_id=stationId)
         if found:
             cursor = found[-1].sequence
-            break
+            return True
         if head:
             cursor = head  # (in feed order the head is at or past the cursor)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        time.sleep(min(POLL_INTERVAL_SECONDS, remaining))
+        return False
+
+    # Asks again after 0.1 s, then twice as long each time, at most 2 s apart (polling.py).
+    polling.wait_until(arrived, wait)
 
     headers = {"Cache-Control": "no-store"}
     if stream:

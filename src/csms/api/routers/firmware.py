@@ -12,13 +12,13 @@ from csms.api.context import services
 from csms.domain.firmware import EventKind
 
 router = APIGatewayRouter()
-TAG = ["charger state"]
+TAG = ["station state"]
 #: Every route here: unknown (or another tenant's) charger, bad parameters.
 ERRORS = error_responses(401, 404, 422)
 
 
 class StatusEventOut(ApiModel):
-    status: str = Field(description="as the charger reported it (OCPP FirmwareStatus / DiagnosticsStatus)")
+    status: str = Field(description="as the station reported it (OCPP FirmwareStatus / DiagnosticsStatus)")
     received_at: UtcDatetime
 
 
@@ -31,7 +31,7 @@ def _timeline(charge_point_id: str, kind: EventKind, limit: int, offset: int) ->
 
 @router.get(
     "/stations/<stationId>/firmware-status",
-    summary="The charger's firmware update progress (FirmwareStatusNotification), newest first",
+    summary="The station's firmware update progress (FirmwareStatusNotification), newest first",
     tags=TAG,
     responses={200: {"description": "found"}, **ERRORS},
 )
@@ -41,7 +41,7 @@ def firmware_status(stationId: StationId, limit: Limit = 50, offset: Offset = 0)
 
 @router.get(
     "/stations/<stationId>/diagnostics-status",
-    summary="The charger's diagnostics upload progress (DiagnosticsStatusNotification), newest first",
+    summary="The station's diagnostics upload progress (DiagnosticsStatusNotification), newest first",
     tags=TAG,
     responses={200: {"description": "found"}, **ERRORS},
 )

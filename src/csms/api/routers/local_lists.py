@@ -11,17 +11,17 @@ from csms.api.common import ApiModel, StationId, UtcDatetime, error_responses
 from csms.api.context import services
 
 router = APIGatewayRouter()
-TAG = ["charger state"]
+TAG = ["station state"]
 #: Every route here: unknown (or another tenant's) charger, bad parameters.
 ERRORS = error_responses(401, 404, 422)
 
 
 class LocalListOut(ApiModel):
     station_id: str
-    sent_version: int | None = Field(description="the last list version the charger accepted from us")
+    sent_version: int | None = Field(description="the last list version the station accepted from us")
     sent_at: UtcDatetime | None = Field(description="when it accepted it")
     reported_version: int | None = Field(
-        description="the version the charger reported (GetLocalListVersion); 0 = empty, -1 = disabled"
+        description="the version the station reported (GetLocalListVersion); 0 = empty, -1 = disabled"
     )
     reported_at: UtcDatetime | None
     in_sync: bool | None = Field(description="both versions known and equal; null if either is unknown")
@@ -29,7 +29,7 @@ class LocalListOut(ApiModel):
 
 @router.get(
     "/stations/<stationId>/local-list",
-    summary="The charger's local authorization list versions (sent and reported)",
+    summary="The station's local authorization list versions (sent and reported)",
     tags=TAG,
     responses={200: {"description": "found"}, **ERRORS},
 )

@@ -21,7 +21,7 @@ from csms.api.auth import caller
 from csms.api.common import ApiModel, From, StationId, To, UtcDatetime, error_responses
 from csms.api.context import services
 from csms.api.routers.transactions import INT32_MAX, TransactionId, utc_param
-from csms.domain.metering import ENERGY_REGISTER, BucketPoint, RawPoint, SeriesResult
+from csms.domain.metering import BucketPoint, RawPoint, SeriesResult
 from csms.services.meter_series import (
     BUCKET_PATTERN,
     MEASURANDS,
@@ -44,8 +44,8 @@ Measurands = Annotated[
     # The pattern is documented for clients, and checked in _measurands with a readable message.
     list[Annotated[str, WithJsonSchema({"type": "string", "pattern": MEASURAND_LIST_PATTERN})]] | None,
     Query(
-        description=f"measurands to return (repeat the parameter or separate with commas); "
-        f"default {ENERGY_REGISTER}. One of: {', '.join(MEASURANDS)}"
+        description="measurands to return (repeat the parameter or separate with commas); "
+        f"default: every measurand sampled. One of: {', '.join(MEASURANDS)}"
     ),
 ]
 PhaseFilter = Annotated[
@@ -68,7 +68,7 @@ def _meter_series() -> MeterSeriesService:
 
 class RawPointOut(ApiModel):
     timestamp: UtcDatetime
-    value: str = Field(description="as the charger sent it")
+    value: str = Field(description="as the station sent it")
     numeric_value: float | None = Field(description="the value as a number (Raw format only)")
     context: str
     format: str
@@ -98,9 +98,9 @@ class MeterSeriesOut(ApiModel):
     series: list[SeriesOut]
 
 
-def _measurands(given: list[str] | None) -> tuple[str, ...]:
+def _measurands(given: list[str] | None) -> tuple[str, ...] | None:
     if not given:
-        return (ENERGY_REGISTER,)
+        return None  # every measurand
     wanted = [name for value in given for name in value.split(",")]
     unknown = next((name for name in wanted if name not in MEASURANDS), None)
     if unknown is not None:
@@ -165,7 +165,8 @@ def transaction_meter_values(
     to: To = None,
     bucket: Bucket = None,
 ) -> MeterSeriesOut:
-    """Every sample the transaction carried (MeterValues and StopTransaction's transactionData),
+    """Every sample the transaction carried (MeterValues and StopTransaction's transactionData,
+    2.0.1 TransactionEvent meter values), of every measurand unless ``measurand`` names some,
     or those from ``from`` to ``to``. At most 10,000 points per answer: more is refused (422)
     naming a bucket that fits."""
     scope = caller(router).scope
@@ -199,7 +200,8 @@ def evse_meter_values(
     to: To = None,
     bucket: Bucket = None,
 ) -> MeterSeriesOut:
-    """Samples of the EVSE in any transaction or none. ``to`` defaults to now and
+    """Samples of the EVSE in any transaction or none, of every measurand unless ``measurand``
+    names some. ``to`` defaults to now and
     ``from`` to 24 hours before ``to``; the range may span at most 366 days."""
     scope = caller(router).scope
     result = _meter_series().for_evse(

@@ -26,7 +26,7 @@ from csms.api.context import services
 from csms.domain.reservations import Reservation, ReservationStatus
 
 router = APIGatewayRouter()
-TAG = ["charger state"]
+TAG = ["station state"]
 #: Every route here: unknown (or another tenant's) charger or reservation, bad parameters.
 ERRORS = error_responses(401, 404, 422)
 
@@ -63,7 +63,7 @@ def _reservation(r: Reservation) -> ReservationOut:
 
 @router.get(
     "/stations/<stationId>/reservations",
-    summary="A charger's reservations, newest first",
+    summary="A station's reservations, newest first",
     tags=TAG,
     responses={200: {"description": "found"}, **ERRORS},
 )

@@ -27,7 +27,7 @@ from csms.api.context import services
 from csms.api.routers.id_tokens import ID_TOKEN_PATTERN
 from csms.api.routers.stations import CONNECTOR_ID
 from csms.domain.stations import CHARGE_POINT_ID_PATTERN
-from csms.domain.tokens import MAX_ID_TOKEN_LENGTH
+from csms.domain.tokens import MAX_ID_TOKEN_LENGTH, IdToken
 from csms.domain.transactions import (
     TransactionEventRecord,
     TransactionQuery,
@@ -168,7 +168,7 @@ class UnknownTransactionStopOut(ApiModel):
     id: int
     station_id: str
     transaction_id: str = Field(description="the transactionId the charger sent, unknown to the CSMS")
-    id_tag: str | None
+    id_token: PresentedIdToken | None = Field(description="the idTag it sent (type null: 1.6 gives none)")
     meter_stop: int = Field(description="Wh")
     stopped_at: UtcDatetime
     reason: str | None
@@ -231,8 +231,15 @@ def _event_out(event: TransactionEventRecord) -> TransactionEventOut:
 
 
 def _stop_out(stop: UnknownStop) -> UnknownTransactionStopOut:
-    fields = {k: getattr(stop, k) for k in UnknownTransactionStopOut.model_fields if k != "station_id"}
-    return UnknownTransactionStopOut.model_validate({**fields, "station_id": stop.charge_point_id})
+    fields = {
+        k: getattr(stop, k)
+        for k in UnknownTransactionStopOut.model_fields
+        if k not in ("station_id", "id_token")
+    }
+    token = presented(IdToken(stop.id_tag)) if stop.id_tag is not None else None
+    return UnknownTransactionStopOut.model_validate(
+        {**fields, "station_id": stop.charge_point_id, "id_token": token}
+    )
 
 
 @router.get(
