@@ -69,3 +69,16 @@ def test_an_event_carries_the_current_correlation_and_a_valid_envelope() -> None
 def test_an_uncatalogued_type_is_refused() -> None:
     with pytest.raises(ValueError, match="not in the event catalogue"):
         new_event("Nope", "t1", None, datetime.now(UTC), {})
+
+
+def test_an_envelope_reads_back_as_the_same_event() -> None:
+    """Events parked during a PostgreSQL outage travel as envelopes and are recorded later:
+    nothing of the event, its station above all, may be lost on the way."""
+    event = new_event(
+        "ChargerConnected",
+        "t1",
+        "CP-9",
+        datetime(2026, 12, 7, 12, 0, tzinfo=UTC),
+        {"connectionId": "c1", "protocol": "ocpp2.0.1"},
+    )
+    assert type(event).from_envelope(event.envelope()) == event
