@@ -9,12 +9,15 @@ the embedded one (a database ``csms_test`` is created there).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from csms.data.database import PgDatabase, make_engine
 from csms.local.stack import BackgroundStack, LocalStack, StackConfig
@@ -102,8 +105,17 @@ def engine(stack: LocalStack) -> Iterator[Engine]:
 
 @pytest.fixture(autouse=True)
 def clean_database(engine: Engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    # The stack's schedules keep firing between tests (a job may be writing right now): a
+    # TRUNCATE that deadlocks with one is tried again, it does not fail the next test.
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as failed:
+            if not isinstance(failed.orig, psycopg.errors.DeadlockDetected) or attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
     # A test that ends while one of our CALLs is unanswered leaves the charger's slot taken.
     from csms.app import wiring
     from csms.aws.clients import client

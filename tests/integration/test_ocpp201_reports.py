@@ -55,7 +55,7 @@ async def test_security_events_are_kept_once_and_announced(
     ]
     announced = stored(engine, "SecurityEventReceived")
     assert [e["data"]["type"] for e in announced] == ["TamperDetectionActivated", "StartupOfTheDevice"]
-    assert announced[0]["chargePointId"] == station
+    assert announced[0]["stationId"] == station
     assert announced[0]["data"]["techInfo"] == "lid"
 
 
