@@ -20,7 +20,17 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 CASES = {
     "bench_message.py": (
         ["--iterations", "5", "--warmup", "2"],
-        ["| Heartbeat", "| MeterValues (10)", "lib one loop"],
+        [
+            "| Heartbeat",
+            "| MeterValues (10)",
+            "lib one loop",
+            # 2.0.1 through the 2.0.1 dispatcher and the library's v201 ChargePoint
+            "| 2.0.1 Heartbeat",
+            "| 2.0.1 TransactionEvent Started",
+            "| 2.0.1 TransactionEvent Updated (10)",
+            "| 2.0.1 TransactionEvent Ended",
+            "| 2.0.1 MeterValues (10)",
+        ],
     ),
     "bench_coldstart.py": (
         ["--runs", "1", "--bytecode", "both"],
