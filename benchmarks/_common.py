@@ -272,23 +272,25 @@ def postgres_cpu_seconds(postmaster: int | None) -> float:
 
 class GatewayThread:
     """The local API Gateway emulator (no handlers) in its own event loop, optionally with
-    one WebSocket client connected whose frames are counted."""
+    WebSocket clients connected (one per charge point id given) whose frames are counted."""
 
-    def __init__(self, charge_point_id: str | None = None) -> None:
+    def __init__(self, *charge_point_ids: str) -> None:
         import asyncio
         import threading
 
         self._asyncio = asyncio
-        self._charge_point_id = charge_point_id
+        self._charge_point_ids = charge_point_ids
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="bench-gateway", daemon=True)
         self.received = 0
+        #: The gateway's connection id of each connected client, by charge point id.
+        self.connection_ids: dict[str, str] = {}
         self._gateway: Any = None
-        self._client: Any = None
-        self._reader: Any = None
+        self._clients: list[Any] = []
+        self._readers: list[Any] = []
 
     def start(self) -> tuple[str, str | None]:
-        """Start; returns (management endpoint, connection id of the connected client)."""
+        """Start; returns (management endpoint, connection id of the first connected client)."""
         self.thread.start()
         return self._asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(30)
 
@@ -299,27 +301,30 @@ class GatewayThread:
 
         self._gateway = LocalGateway({}, port=0)
         await self._gateway.start()
-        if self._charge_point_id is None:
-            return self._gateway.management_endpoint, None
-        self._client = await websockets.connect(
-            f"ws://127.0.0.1:{self._gateway.port}/ocpp/{self._charge_point_id}", subprotocols=["ocpp1.6"]
-        )
-        self._reader = self._asyncio.create_task(self._read())
-        for _ in range(100):
-            if self._gateway.connections():
-                break
-            await self._asyncio.sleep(0.01)
-        return self._gateway.management_endpoint, self._gateway.connections()[0]
+        for charge_point_id in self._charge_point_ids:
+            known = set(self._gateway.connections())
+            client = await websockets.connect(f"ws://127.0.0.1:{self._gateway.port}/ocpp/{charge_point_id}")
+            self._clients.append(client)
+            self._readers.append(self._asyncio.create_task(self._read(client)))
+            for _ in range(100):
+                new = set(self._gateway.connections()) - known
+                if new:
+                    self.connection_ids[charge_point_id] = new.pop()
+                    break
+                await self._asyncio.sleep(0.01)
+        first = self.connection_ids.get(self._charge_point_ids[0]) if self._charge_point_ids else None
+        return self._gateway.management_endpoint, first
 
-    async def _read(self) -> None:
-        async for _ in self._client:
+    async def _read(self, client: Any) -> None:
+        async for _ in client:
             self.received += 1
 
     def stop(self) -> None:
         async def _stop() -> None:
-            if self._reader is not None:
-                self._reader.cancel()
-                await self._client.close()
+            for reader in self._readers:
+                reader.cancel()
+            for client in self._clients:
+                await client.close()
             await self._gateway.stop()
 
         if self.thread.is_alive():

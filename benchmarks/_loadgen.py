@@ -3,6 +3,11 @@ not share a GIL with the server under test.
 
 Simulated chargers speak OCPP 1.6J over ``websockets`` with a deliberately thin client (JSON
 frames, a future per uniqueId): the generator must cost far less than the servers it loads.
+Chargers the chargers file marks ``ocpp2.0.1`` speak 2.0.1 on the same schedule: a
+BootNotification and a StatusNotification on connecting, Heartbeats, and sessions as
+TransactionEvents (Started with the register's reading, Updated with the meter values every
+``--meter-interval``, Ended with the final reading) instead of Start/Stop/MeterValues. Counts
+are kept per protocol, and in total.
 Every charger follows the same day in compressed time (``--compress`` simulated seconds per
 real second): Heartbeat every ``--heartbeat`` s; charging sessions of ``--session-minutes``
 that take ``--charging-share`` of the time (Preparing, Authorize, StartTransaction, Charging,
@@ -68,6 +73,74 @@ class Stats:
     charging_sim_s: float = 0.0
 
 
+def readings_16(energy: int, samples: int) -> list[dict[str, Any]]:
+    """``samples`` (1-10) 1.6 SampledValues: the register, power, a three-phase set, SoC."""
+    return [
+        {"value": str(energy), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+        {"value": f"{random.uniform(3000, 11000):.0f}", "measurand": "Power.Active.Import", "unit": "W"},
+        {
+            "value": f"{random.uniform(5, 16):.1f}",
+            "measurand": "Current.Import",
+            "unit": "A",
+            "phase": "L1",
+        },
+        {
+            "value": f"{random.uniform(5, 16):.1f}",
+            "measurand": "Current.Import",
+            "unit": "A",
+            "phase": "L2",
+        },
+        {
+            "value": f"{random.uniform(5, 16):.1f}",
+            "measurand": "Current.Import",
+            "unit": "A",
+            "phase": "L3",
+        },
+        {
+            "value": f"{random.uniform(225, 235):.1f}",
+            "measurand": "Voltage",
+            "unit": "V",
+            "phase": "L1-N",
+        },
+        {
+            "value": f"{random.uniform(225, 235):.1f}",
+            "measurand": "Voltage",
+            "unit": "V",
+            "phase": "L2-N",
+        },
+        {
+            "value": f"{random.uniform(225, 235):.1f}",
+            "measurand": "Voltage",
+            "unit": "V",
+            "phase": "L3-N",
+        },
+        {"value": f"{random.randint(20, 90)}", "measurand": "SoC", "unit": "Percent", "location": "EV"},
+        {"value": f"{random.uniform(20, 40):.1f}", "measurand": "Temperature", "unit": "Celsius"},
+    ][: max(1, min(samples, 10))]
+
+
+def readings_201(energy: int, samples: int, context: str | None = None) -> list[dict[str, Any]]:
+    """The same readings as 2.0.1 SampledValueTypes: numbers, ``unitOfMeasure``; Frequency in
+    place of Temperature (not a 2.0.1 measurand)."""
+    out = []
+    for reading in readings_16(energy, samples):
+        if reading["measurand"] == "Temperature":
+            reading = {"value": f"{random.uniform(49.9, 50.1):.2f}", "measurand": "Frequency", "unit": "Hz"}
+        text = reading["value"]
+        value: dict[str, Any] = {
+            "value": int(text) if text.isdigit() else float(text),
+            "measurand": reading["measurand"],
+            "unitOfMeasure": {"unit": reading["unit"]},
+        }
+        for name in ("phase", "location"):
+            if name in reading:
+                value[name] = reading[name]
+        if context is not None:
+            value["context"] = context
+        out.append(value)
+    return out
+
+
 class CallFailed(Exception):
     pass
 
@@ -77,7 +150,14 @@ def now_iso() -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+OCPP16, OCPP201 = "ocpp1.6", "ocpp2.0.1"
+
+
 class Charger:
+    """An OCPP 1.6 charger."""
+
+    protocol = OCPP16
+
     def __init__(self, cp_id: str, tag: str, password: str | None, base_url: str, stats: Stats) -> None:
         self.cp_id = cp_id
         self.tag = tag
@@ -100,7 +180,7 @@ class Charger:
         try:
             self.ws = await websockets.connect(
                 self.url,
-                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                subprotocols=[self.protocol],  # type: ignore[list-item]
                 additional_headers=headers,
                 open_timeout=60,
                 ping_interval=None,
@@ -136,12 +216,14 @@ class Charger:
                     future.set_exception(CallFailed("ConnectionClosed"))
             pending.clear()
 
-    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def call(self, action: str, payload: dict[str, Any], label: str | None = None) -> dict[str, Any]:
+        """One CALL and its answer; counted under ``label`` (default: the action)."""
         self.serial += 1
         unique_id = f"{self.serial}"
         text = json.dumps([2, unique_id, action, payload], separators=(",", ":"))
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.pending[unique_id] = future
+        action = label or action
         self.stats.sent[action] += 1
         self.stats.purpose[self.purpose][action] += 1
         self.stats.bytes_out[action] += len(text)
@@ -201,51 +283,21 @@ class Charger:
         self.stats.sessions_started += 1
         await self.status(1, "Charging")
 
+    async def resume_session(self) -> None:
+        """Connected mid-session (a session in progress when the window opens)."""
+        self.purpose = "resume"
+        await self.call("Authorize", {"idTag": self.tag})
+        answer = await self.call(
+            "StartTransaction",
+            {"connectorId": 1, "idTag": self.tag, "meterStart": self.energy, "timestamp": now_iso()},
+        )
+        self.transaction_id = int(answer["transactionId"])
+        self.stats.sessions_resumed += 1
+
     async def meter_values(self, samples: int) -> None:
         self.purpose = "meter"
         self.energy += random.randint(50, 400)
-        values = [
-            {"value": str(self.energy), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-            {"value": f"{random.uniform(3000, 11000):.0f}", "measurand": "Power.Active.Import", "unit": "W"},
-            {
-                "value": f"{random.uniform(5, 16):.1f}",
-                "measurand": "Current.Import",
-                "unit": "A",
-                "phase": "L1",
-            },
-            {
-                "value": f"{random.uniform(5, 16):.1f}",
-                "measurand": "Current.Import",
-                "unit": "A",
-                "phase": "L2",
-            },
-            {
-                "value": f"{random.uniform(5, 16):.1f}",
-                "measurand": "Current.Import",
-                "unit": "A",
-                "phase": "L3",
-            },
-            {
-                "value": f"{random.uniform(225, 235):.1f}",
-                "measurand": "Voltage",
-                "unit": "V",
-                "phase": "L1-N",
-            },
-            {
-                "value": f"{random.uniform(225, 235):.1f}",
-                "measurand": "Voltage",
-                "unit": "V",
-                "phase": "L2-N",
-            },
-            {
-                "value": f"{random.uniform(225, 235):.1f}",
-                "measurand": "Voltage",
-                "unit": "V",
-                "phase": "L3-N",
-            },
-            {"value": f"{random.randint(20, 90)}", "measurand": "SoC", "unit": "Percent", "location": "EV"},
-            {"value": f"{random.uniform(20, 40):.1f}", "measurand": "Temperature", "unit": "Celsius"},
-        ][: max(1, min(samples, 10))]
+        values = readings_16(self.energy, samples)
         payload: dict[str, Any] = {
             "connectorId": 1,
             "meterValue": [{"timestamp": now_iso(), "sampledValue": values}],
@@ -288,6 +340,105 @@ class Charger:
             self.reader.cancel()
 
 
+class Charger201(Charger):
+    """An OCPP 2.0.1 station with one EVSE and one connector, on the same schedule as
+    :class:`Charger`: sessions are TransactionEvents; the connector reports Occupied while
+    a cable is in (2.0.1 has no Preparing, Charging or Finishing: the transaction's
+    chargingState says it)."""
+
+    protocol = OCPP201
+
+    def __init__(self, cp_id: str, tag: str, password: str | None, base_url: str, stats: Stats) -> None:
+        super().__init__(cp_id, tag, password, base_url, stats)
+        self.station_transaction: str | None = None
+        self.seq_no = 0
+        self.sessions = 0
+
+    async def status(self, connector: int, state: str) -> None:
+        await self.call(
+            "StatusNotification",
+            {"timestamp": now_iso(), "connectorStatus": state, "evseId": 1, "connectorId": connector},
+        )
+
+    async def boot(self, charging: bool) -> None:
+        self.purpose = "connection"
+        await self.call(
+            "BootNotification",
+            {
+                "chargingStation": {
+                    "vendorName": "Acme",
+                    "model": "Wallbox-22",
+                    "serialNumber": self.cp_id,
+                    "firmwareVersion": "4.2.1",
+                },
+                "reason": "PowerUp",
+            },
+        )
+        await self.status(1, "Occupied" if charging else "Available")
+
+    async def transaction_event(
+        self, event_type: str, trigger: str, *, samples: int = 1, token: bool = False, **info: Any
+    ) -> dict[str, Any]:
+        """Started and Ended carry the register's reading (Transaction.Begin/End), Updated the
+        periodic ``samples``; the token goes with Started and Ended, as a station sends it."""
+        assert self.station_transaction is not None
+        context = {"Started": "Transaction.Begin", "Ended": "Transaction.End"}.get(event_type)
+        payload: dict[str, Any] = {
+            "eventType": event_type,
+            "timestamp": now_iso(),
+            "triggerReason": trigger,
+            "seqNo": self.seq_no,
+            "transactionInfo": {"transactionId": self.station_transaction, **info},
+            "evse": {"id": 1, "connectorId": 1},
+            "meterValue": [
+                {"timestamp": now_iso(), "sampledValue": readings_201(self.energy, samples, context)}
+            ],
+        }
+        if token:
+            payload["idToken"] = {"idToken": self.tag, "type": "ISO14443"}
+        self.seq_no += 1
+        self.stats.samples_sent += samples
+        answer = await self.call("TransactionEvent", payload, label=f"TransactionEvent {event_type}")
+        self.stats.samples_acked += samples
+        return answer
+
+    async def _start(self) -> None:
+        await self.call("Authorize", {"idToken": {"idToken": self.tag, "type": "ISO14443"}})
+        self.sessions += 1
+        self.station_transaction = f"{self.cp_id}-{self.sessions}"
+        self.seq_no = 0
+        await self.transaction_event("Started", "Authorized", token=True, chargingState="Charging")
+        self.transaction_id = self.sessions  # "a transaction is open", as for 1.6
+
+    async def start_session(self) -> None:
+        self.purpose = "session_start"
+        await self.status(1, "Occupied")
+        await self._start()
+        self.stats.sessions_started += 1
+
+    async def resume_session(self) -> None:
+        self.purpose = "resume"
+        await self._start()
+        self.stats.sessions_resumed += 1
+
+    async def meter_values(self, samples: int) -> None:
+        self.purpose = "meter"
+        self.energy += random.randint(50, 400)
+        await self.transaction_event("Updated", "MeterValuePeriodic", samples=samples)
+
+    async def stop_session(self) -> None:
+        if self.transaction_id is None:
+            return
+        self.purpose = "session_stop"
+        await self.transaction_event(
+            "Ended", "StopAuthorized", token=True, chargingState="EVConnected", stoppedReason="Local"
+        )
+        self.transaction_id = None
+        self.station_transaction = None
+        self.stats.sessions_stopped += 1
+        await self.status(1, "Available")
+
+
 # --- load mode ----------------------------------------------------------------------------------
 
 
@@ -312,20 +463,7 @@ async def simulate(charger: Charger, args: argparse.Namespace, start: float, end
         connected_at = sim_now()
         await charger.boot(charging_at(sim_now()))
         if charging_at(sim_now()):
-            # Connected mid-session (a session in progress when the window opens).
-            charger.purpose = "resume"
-            await charger.call("Authorize", {"idTag": charger.tag})
-            answer = await charger.call(
-                "StartTransaction",
-                {
-                    "connectorId": 1,
-                    "idTag": charger.tag,
-                    "meterStart": charger.energy,
-                    "timestamp": now_iso(),
-                },
-            )
-            charger.transaction_id = int(answer["transactionId"])
-            charger.stats.sessions_resumed += 1
+            await charger.resume_session()
         next_heartbeat = sim_now() + random.uniform(0, args.heartbeat)
         next_meter = sim_now() + random.uniform(0, args.meter_interval)
         while loop.time() < end:
@@ -495,38 +633,8 @@ async def run_stress(args: argparse.Namespace, chargers: list[Charger], stats: S
     }
 
 
-# --- main -------------------------------------------------------------------------------------------
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("load", "storm", "stress"))
-    parser.add_argument("--base-url", required=True, help="ws://127.0.0.1:PORT/ocpp/")
-    parser.add_argument("--chargers-file", required=True, help="JSON list of [id, tag, password|null]")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--duration", type=float, default=30)
-    parser.add_argument("--ramp", type=float, default=5)
-    parser.add_argument("--compress", type=float, default=20)
-    parser.add_argument("--heartbeat", type=float, default=300)
-    parser.add_argument("--meter-interval", type=float, default=60)
-    parser.add_argument("--session-minutes", type=float, default=60)
-    parser.add_argument("--charging-share", type=float, default=0.25)
-    parser.add_argument("--samples", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--calls", type=int, default=24, help="stress mode: CALLs per charger")
-    args = parser.parse_args()
-    random.seed(args.seed)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = 4096 + 2 * len(json.loads(Path(args.chargers_file).read_text()))
-    if soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
-    stats = Stats()
-    chargers = [
-        Charger(i, t, p, args.base_url, stats) for i, t, p in json.loads(Path(args.chargers_file).read_text())
-    ]
-    runner = {"load": run_load, "storm": run_storm, "stress": run_stress}[args.mode]
-    result = asyncio.run(runner(args, chargers, stats))
-    result["stats"] = {
+def as_dict(stats: Stats) -> dict[str, Any]:
+    return {
         "sent": dict(stats.sent),
         "ok": dict(stats.ok),
         "errors": dict(stats.errors),
@@ -547,6 +655,71 @@ def main() -> None:
         "charger_hours": stats.charger_sim_s / 3600,
         "charging_hours": stats.charging_sim_s / 3600,
     }
+
+
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The totals of several :func:`as_dict` results: counts added, latencies concatenated."""
+
+    def combine(a: Any, b: Any) -> Any:
+        if isinstance(a, dict):
+            return {k: combine(a[k], b[k]) if k in a and k in b else a.get(k, b.get(k)) for k in {*a, *b}}
+        return a + b  # numbers add, latency lists concatenate
+
+    total = parts[0]
+    for part in parts[1:]:
+        total = combine(total, part)
+    return total
+
+
+# --- main -------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=("load", "storm", "stress"))
+    parser.add_argument("--base-url", required=True, help="ws://127.0.0.1:PORT/ocpp/")
+    parser.add_argument(
+        "--chargers-file",
+        required=True,
+        help="JSON list of [id, tag, password|null, protocol (default ocpp1.6)]",
+    )
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--duration", type=float, default=30)
+    parser.add_argument("--ramp", type=float, default=5)
+    parser.add_argument("--compress", type=float, default=20)
+    parser.add_argument("--heartbeat", type=float, default=300)
+    parser.add_argument("--meter-interval", type=float, default=60)
+    parser.add_argument("--session-minutes", type=float, default=60)
+    parser.add_argument("--charging-share", type=float, default=0.25)
+    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=24, help="stress mode: CALLs per charger")
+    args = parser.parse_args()
+    random.seed(args.seed)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4096 + 2 * len(json.loads(Path(args.chargers_file).read_text()))
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+    fleet = json.loads(Path(args.chargers_file).read_text())
+    by_protocol = {OCPP16: Stats(), OCPP201: Stats()}
+    kinds = {OCPP16: Charger, OCPP201: Charger201}
+    # [id, tag, password|null] or [id, tag, password|null, protocol]
+    chargers = [
+        kinds[entry[3] if len(entry) > 3 else OCPP16](
+            *entry[:3], args.base_url, by_protocol[entry[3] if len(entry) > 3 else OCPP16]
+        )
+        for entry in fleet
+    ]
+    protocols = sorted({c.protocol for c in chargers})
+    if args.mode != "load" and protocols != [OCPP16]:
+        # storm and stress reset and split their latencies on one Stats: 1.6 fleets only.
+        raise SystemExit(f"{args.mode} mode takes OCPP 1.6 fleets only")
+    runner = {"load": run_load, "storm": run_storm, "stress": run_stress}[args.mode]
+    result = asyncio.run(runner(args, chargers, by_protocol[OCPP16]))
+    parts = {protocol: as_dict(by_protocol[protocol]) for protocol in protocols}
+    result["stats"] = merge(list(parts.values()))
+    result["stats_by_protocol"] = parts
+    result["chargers_by_protocol"] = {p: sum(1 for c in chargers if c.protocol == p) for p in protocols}
     result["parameters"] = vars(args)
     Path(args.out).write_text(json.dumps(result))
 

@@ -28,23 +28,41 @@ TENANT = "bench"
 LOADGEN = Path(__file__).with_name("_loadgen.py")
 
 
+OCPP16, OCPP201 = "ocpp1.6", "ocpp2.0.1"
+#: The id prefix of chargers that speak 2.0.1 (rows can be counted per protocol by id).
+PREFIX_201 = "LOAD201-"
+
+
 @dataclass
 class Fleet:
     ids: list[str]
     tags: list[str]
     passwords: list[str | None]
+    protocols: list[str]
 
     def as_json(self) -> str:
-        return json.dumps([[i, t, p] for i, t, p in zip(self.ids, self.tags, self.passwords, strict=True)])
+        return json.dumps(
+            [
+                [i, t, p, protocol]
+                for i, t, p, protocol in zip(self.ids, self.tags, self.passwords, self.protocols, strict=True)
+            ]
+        )
 
 
-def provision(url: str, chargers: int, password_share: float) -> Fleet:
-    """``chargers`` accepted chargers and one tag each, in bulk (hashing only where asked)."""
+def speaks_201(index: int, share: float) -> bool:
+    """Whether charger ``index`` of the fleet speaks 2.0.1: ``share`` of them, spread evenly."""
+    return int((index + 1) * share) > int(index * share)
+
+
+def provision(url: str, chargers: int, password_share: float, ocpp201_share: float = 0.0) -> Fleet:
+    """``chargers`` accepted chargers and one tag each, in bulk (hashing only where asked);
+    ``ocpp201_share`` of them, spread through the fleet, speak 2.0.1 (ids ``LOAD201-…``)."""
     from sqlalchemy import create_engine, text
 
     from csms.security import hash_password
 
-    ids = [f"LOAD-{i:05d}" for i in range(chargers)]
+    protocols = [OCPP201 if speaks_201(i, ocpp201_share) else OCPP16 for i in range(chargers)]
+    ids = [f"{PREFIX_201 if protocol == OCPP201 else 'LOAD-'}{i:05d}" for i, protocol in enumerate(protocols)]
     tags = [f"T{i:05d}" for i in range(chargers)]
     with_password = round(chargers * password_share)
     passwords: list[str | None] = [
@@ -75,7 +93,7 @@ def provision(url: str, chargers: int, password_share: float) -> Fleet:
             [{"t": TENANT, "tag": tag, "now": now} for tag in tags],
         )
     engine.dispose()
-    return Fleet(ids, tags, passwords)
+    return Fleet(ids, tags, passwords, protocols)
 
 
 class Product:

@@ -12,6 +12,13 @@ process (a thread pool, one GIL) together with the gateway emulator and moto, wh
 DynamoDB is a Python HTTP server (~4 ms a call here); on AWS invocations run in parallel
 containers and DynamoDB answers in single-digit ms without using our CPU.
 
+``--ocpp201-share S`` makes a mixed fleet: that share of the chargers (spread through it,
+ids ``LOAD201-…``) speak OCPP 2.0.1 on the same schedule (BootNotification,
+StatusNotification, Heartbeat, and sessions as TransactionEvent Started / Updated with the
+meter values / Ended instead of Start/Stop/MeterValues); the stateful server answers them
+with the library's v201 ChargePoint, persisting the same. The figures are then also given
+per protocol. The default, 0, is the all-1.6 fleet of the earlier figures.
+
 ``--stress N`` runs an independent-style stress instead: every charger connects, then all
 of them make N CALLs back to back (boot, status, a session with MeterValues, its stop), and
 the figures are calls per second and latency, as ratios to the stateful server.
@@ -20,7 +27,7 @@ functions: in containers of their own as on Lambda (``csms dev``'s default since
 in threads of one process (before), or both in one run.
 
 Usage: ``.venv/bin/python benchmarks/bench_load.py [--chargers 200] [--duration 30]``
-``[--stress 24 --chargers 300 --functions both]``
+``[--ocpp201-share 0.5]`` ``[--stress 24 --chargers 300 --functions both]``
 """
 
 from __future__ import annotations
@@ -44,6 +51,17 @@ ACTIONS = (
     "StopTransaction",
     "MeterValues",
 )
+#: What 2.0.1 stations send instead of Start/Stop/MeterValues (counted per event type).
+ACTIONS_201 = (
+    "BootNotification",
+    "StatusNotification",
+    "Heartbeat",
+    "Authorize",
+    "TransactionEvent Started",
+    "TransactionEvent Updated",
+    "TransactionEvent Ended",
+)
+PROTOCOLS = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1"}
 #: Frames per charger per simulated second at compress=1 (defaults), used to pick --compress.
 SESSION_FRAMES = 7
 
@@ -73,6 +91,9 @@ def main() -> int:
     parser.add_argument("--charging-share", type=float, default=0.25, help="share of time spent charging")
     parser.add_argument("--samples", type=int, default=3, help="sampled values per MeterValues (1-10)")
     parser.add_argument("--password-share", type=float, default=0.0, help="share of chargers with Basic auth")
+    parser.add_argument(
+        "--ocpp201-share", type=float, default=0.0, help="share of chargers that speak OCPP 2.0.1 (0-1)"
+    )
     parser.add_argument("--target", choices=("both", "product", "stateful"), default="both")
     parser.add_argument("--write-mix", action="store_true", help=f"store the message mix in {MIX_PATH.name}")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
@@ -80,6 +101,11 @@ def main() -> int:
     parser.add_argument("--functions", choices=("processes", "threads", "both"), default="processes")
     args = parser.parse_args()
     args.chargers = max(1, min(args.chargers, 2000))
+    if not 0.0 <= args.ocpp201_share <= 1.0:
+        parser.error("--ocpp201-share is a share, 0 to 1")
+    if args.ocpp201_share and (args.stress or args.write_mix):
+        # The stress client and the cost model's message mix are 1.6 figures.
+        parser.error("--ocpp201-share goes with the load run only (not --stress or --write-mix)")
     if args.ramp is None:
         # Fleets connect over time (a storm is bench_storm.py's job): ~30 connections/s.
         args.ramp = min(60.0, max(1.0, args.chargers / 30))
@@ -116,7 +142,7 @@ def main() -> int:
 
 
 def run(target: str, url: str, args: argparse.Namespace, pg: bench.Postgres) -> dict[str, Any]:
-    fleet = servers.provision(url, args.chargers, args.password_share)
+    fleet = servers.provision(url, args.chargers, args.password_share, args.ocpp201_share)
     server = servers.server(target, url)
     base_url = server.start()
     generator: servers.Generator | None = None
@@ -151,14 +177,19 @@ def run(target: str, url: str, args: argparse.Namespace, pg: bench.Postgres) -> 
         server.stop()
     result["rows"] = {
         "meter_samples": bench.count_rows(url, "SELECT count(*) FROM meter_samples"),
+        # 2.0.1 stations are named LOAD201-… (servers.PREFIX_201)
+        "meter_samples_201": bench.count_rows(
+            url, "SELECT count(*) FROM meter_samples WHERE charge_point_id LIKE 'LOAD201-%'"
+        ),
         "transactions": bench.count_rows(url, "SELECT count(*) FROM transactions"),
         "connector_status_history": bench.count_rows(url, "SELECT count(*) FROM connector_status_history"),
     }
     return result
 
 
-def summary(result: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    stats = result["stats"]
+def traffic(stats: dict[str, Any], elapsed: float) -> dict[str, Any]:
+    """Throughput, latency percentiles (ms), errors and samples of one set of counts (a
+    protocol's, or the fleet's)."""
     latencies = [x for values in stats["latency"].values() for x in values]
     steady = [
         x
@@ -166,24 +197,40 @@ def summary(result: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         for x in stats.get("latency_by_purpose", {}).get(purpose, [])
     ]
     answered = sum(stats["ok"].values())
-    errors = sum(stats["errors"].values())
-    timeouts = sum(stats["timeouts"].values())
-    measured = result["elapsed_s"]
     return {
         "answered": answered,
         "sent": sum(stats["sent"].values()),
-        "throughput": answered / measured if measured else 0.0,
+        "throughput": answered / elapsed if elapsed else 0.0,
         "p50": bench.percentile(latencies, 50) * 1000,
         "p95": bench.percentile(latencies, 95) * 1000,
         "p99": bench.percentile(latencies, 99) * 1000,
         "steady_p50": bench.percentile(steady, 50) * 1000,
         "steady_p95": bench.percentile(steady, 95) * 1000,
         "steady_p99": bench.percentile(steady, 99) * 1000,
-        "errors": errors,
-        "timeouts": timeouts,
+        "errors": sum(stats["errors"].values()),
+        "timeouts": sum(stats["timeouts"].values()),
         "connect_failures": stats["connect_failures"],
         "samples_acked": stats["samples_acked"],
         "samples_sent": stats["samples_sent"],
+    }
+
+
+def by_protocol(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """:func:`traffic` per protocol, with its chargers and its rows in PostgreSQL."""
+    rows_201 = result["rows"]["meter_samples_201"]
+    rows = {"ocpp1.6": result["rows"]["meter_samples"] - rows_201, "ocpp2.0.1": rows_201}
+    out = {}
+    for protocol, stats in result.get("stats_by_protocol", {}).items():
+        out[protocol] = traffic(stats, result["elapsed_s"])
+        out[protocol]["chargers"] = result["chargers_by_protocol"][protocol]
+        out[protocol]["rows"] = rows[protocol]
+    return out
+
+
+def summary(result: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    answered = sum(result["stats"]["ok"].values())
+    return {
+        **traffic(result["stats"], result["elapsed_s"]),
         "rows": result["rows"]["meter_samples"],
         "server_cpu_ms_per_frame": result["server_cpu_s"] * 1000 / answered if answered else 0.0,
         "pg_cpu_ms_per_frame": result["postgres_cpu_s"] * 1000 / answered if answered else 0.0,
@@ -199,6 +246,12 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
             f"heartbeat {args.heartbeat:g} s, MeterValues every {args.meter_interval:g} s with "
             f"{args.samples} samples while charging, {args.session_minutes:g}-min sessions, "
             f"{args.charging_share:.0%} of the time charging; {args.password_share:.0%} with passwords"
+        ),
+        fleet=(
+            f"{args.ocpp201_share:.0%} of the chargers speak OCPP 2.0.1 (TransactionEvent "
+            "Started/Updated/Ended), the others 1.6"
+            if args.ocpp201_share
+            else "every charger speaks OCPP 1.6"
         ),
         time=(
             f"compressed {args.compress:.1f}x (one real second = {args.compress:.1f} simulated seconds); "
@@ -272,17 +325,25 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
         "p50 / p95 / p99 ms; the all-frames percentiles include each charger's BootNotification "
         "and StatusNotifications while the fleet connects."
     )
+    if args.ocpp201_share:
+        report_protocols(results)
     print("\nPer action, p50 / p95 ms (answered):\n")
     action_rows = []
-    for action in ACTIONS:
-        row: list[Any] = [action]
-        for result in results.values():
-            values = result["stats"]["latency"].get(action, [])
-            row += [
-                len(values),
-                f"{bench.percentile(values, 50) * 1000:.1f} / {bench.percentile(values, 95) * 1000:.1f}",
-            ]
-        action_rows.append(row)
+    # An all-1.6 fleet: one row per action, as before; a mixed one: per protocol and action.
+    per_protocol = bool(args.ocpp201_share)
+    for protocol, actions in (("ocpp1.6", ACTIONS), ("ocpp2.0.1", ACTIONS_201)):
+        for action in actions:
+            row: list[Any] = [f"{PROTOCOLS[protocol]} {action}" if per_protocol else action]
+            for result in results.values():
+                stats = result["stats_by_protocol"].get(protocol) if per_protocol else result["stats"]
+                values = (stats or {}).get("latency", {}).get(action, [])
+                row += [
+                    len(values),
+                    f"{bench.percentile(values, 50) * 1000:.1f} / {bench.percentile(values, 95) * 1000:.1f}",
+                ]
+            action_rows.append(row)
+        if not per_protocol:
+            break
     headers = ["action"]
     for name in results:
         headers += [f"{name} n", f"{name} p50 / p95"]
@@ -293,6 +354,61 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
             print(f"\n{name} errors by kind: {codes}")
         if result.get("unfinished_chargers"):
             print(f"{name}: {result['unfinished_chargers']} chargers still busy at the hard deadline")
+
+
+def report_protocols(results: dict[str, dict[str, Any]]) -> None:
+    """The mixed fleet's figures per protocol, and product / stateful per protocol."""
+    print("\nPer protocol (the same run; frames/s over the same window):\n")
+    rows = []
+    figures = {name: by_protocol(result) for name, result in results.items()}
+    for name, protocols in figures.items():
+        for protocol, t in protocols.items():
+            rows.append(
+                [
+                    name,
+                    PROTOCOLS[protocol],
+                    t["chargers"],
+                    t["answered"],
+                    t["throughput"],
+                    t["p50"],
+                    t["p95"],
+                    f"{t['steady_p50']:.1f} / {t['steady_p95']:.1f}",
+                    t["errors"],
+                    t["timeouts"],
+                    t["samples_acked"],
+                    t["rows"],
+                    t["samples_acked"] - t["rows"],
+                ]
+            )
+    print(
+        bench.table(
+            [
+                "server",
+                "protocol",
+                "chargers",
+                "frames answered",
+                "frames/s",
+                "p50 ms",
+                "p95 ms",
+                "steady p50 / p95",
+                "CALLERRORs",
+                "timeouts",
+                "samples acked",
+                "rows in PG",
+                "lost",
+            ],
+            rows,
+        )
+    )
+    if "product" in figures and "stateful" in figures:
+        for protocol, p in figures["product"].items():
+            b = figures["stateful"].get(protocol)
+            if b and b["throughput"] and b["p95"]:
+                print(
+                    f"\n{PROTOCOLS[protocol]}: product vs stateful: throughput "
+                    f"{p['throughput'] / b['throughput']:.2f}x, p95 {p['p95'] / b['p95']:.2f}x, "
+                    f"steady-state p95 {p['steady_p95'] / max(b['steady_p95'], 1e-9):.2f}x"
+                )
 
 
 def report_stress(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:

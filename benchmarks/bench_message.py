@@ -1,5 +1,8 @@
 """Message path: the warm cost of one frame through the product, per OCPP action, against
 the bare ``ocpp`` library's ``ChargePoint.route_message`` for the same frame, in one run.
+OCPP 1.6 actions first, then 2.0.1's (rows named "2.0.1 ..."; the 1.6 rows keep their names):
+Heartbeat, StatusNotification, Authorize, TransactionEvent Started / Updated with a
+three-phase set of 10 samples / Ended, and MeterValues with 10 samples.
 
 Ours: the Lambda entry point as ``functions/message/handler.py`` builds it
 (``logger.inject_lambda_context`` around ``csms.app.message.handle``) with the production
@@ -15,8 +18,16 @@ WebSocket, so the serverless transport is visible too. And
 ``dispatch+PG`` is our dispatcher alone (parse, validate, handler, PostgreSQL, answer text;
 no DynamoDB, logging or transport): route_message's work plus persistence.
 
-The library: a ``ChargePoint`` subclass whose ``@on`` handlers return canned results, over a
-connection whose ``send()`` records. Three ways of running it:
+2.0.1 runs the same way against a second station, ``BENCH-CS-201``, whose connection is
+recorded with protocol ``ocpp2.0.1`` (as ``$connect`` records a station that negotiated
+it), so ``message.handle`` picks the 2.0.1 dispatcher as in production; ``dispatch+PG`` is
+``wiring.dispatcher("ocpp2.0.1")``. Its frames are valid against the official 2.0.1 schemas
+(the library validates them; a CALLERROR from either side fails the run). A Started opens a
+transaction with a fresh token, Updated events report into one open transaction with
+increasing seqNo, and each Ended closes one of the transactions the Started runs opened.
+
+The library: a ``ChargePoint`` subclass (``ocpp.v16`` or ``ocpp.v201``) whose ``@on`` handlers
+return canned results, over a connection whose ``send()`` records. Three ways of running it:
 
 - ``one loop``: one event loop for every frame, library defaults (schema validation in the
   loop's thread pool). This is how the stateful servers this product replaces run it; it
@@ -26,6 +37,7 @@ connection whose ``send()`` records. Three ways of running it:
   fastest configuration.
 
 Usage: ``.venv/bin/python benchmarks/bench_message.py [--iterations 300] [--profile ACTION]``
+(ACTION as a row is named, e.g. ``--profile "2.0.1 TransactionEvent Updated (10)"``)
 """
 
 from __future__ import annotations
@@ -45,8 +57,13 @@ import _common as bench
 import _frames as f
 
 CHARGER = "BENCH-CP-1"
+#: The same charger speaking 2.0.1: a second station, connected with subprotocol ocpp2.0.1.
+CHARGER_201 = "BENCH-CS-201"
 TENANT = "bench"
 EXTERNAL_DB = False
+OCPP16, OCPP201 = "ocpp1.6", "ocpp2.0.1"
+#: Rows of 2.0.1 actions start with this (the 1.6 rows keep their names, as in earlier JSON).
+PREFIX_201 = "2.0.1 "
 ACTIONS = (
     "Heartbeat",
     "StatusNotification",
@@ -55,27 +72,43 @@ ACTIONS = (
     "StopTransaction",
     "MeterValues (1)",
     "MeterValues (10)",
+    "2.0.1 Heartbeat",
+    "2.0.1 StatusNotification",
+    "2.0.1 Authorize",
+    "2.0.1 TransactionEvent Started",
+    "2.0.1 TransactionEvent Updated (10)",
+    "2.0.1 TransactionEvent Ended",
+    "2.0.1 MeterValues (10)",
 )
+
+
+def protocol_of(action: str) -> str:
+    return OCPP201 if action.startswith(PREFIX_201) else OCPP16
 
 
 # --- the library baseline ---------------------------------------------------------------------
 
 
+class RecordingConnection:
+    """The library's connection, recording what is sent (neither side pays for transport)."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, message: str) -> None:
+        self.sent.append(message)
+
+    async def recv(self) -> str:  # pragma: no cover (start() is never called)
+        raise NotImplementedError
+
+
 def library_central_system() -> tuple[Any, list[str]]:
-    """A ChargePoint with canned @on handlers and a connection that records what is sent."""
+    """A 1.6 ChargePoint with canned @on handlers and a connection that records what is sent."""
     from ocpp.routing import on
     from ocpp.v16 import ChargePoint, call_result
     from ocpp.v16.enums import Action
 
-    sent: list[str] = []
     accepted = {"status": "Accepted"}
-
-    class RecordingConnection:
-        async def send(self, message: str) -> None:
-            sent.append(message)
-
-        async def recv(self) -> str:  # pragma: no cover (start() is never called)
-            raise NotImplementedError
 
     class CannedCentralSystem(ChargePoint):  # type: ignore[misc]
         @on(Action.heartbeat)
@@ -102,14 +135,52 @@ def library_central_system() -> tuple[Any, list[str]]:
         def on_meter_values(self, **_: Any) -> Any:
             return call_result.MeterValues()
 
-    return CannedCentralSystem(CHARGER, RecordingConnection()), sent
+    connection = RecordingConnection()
+    return CannedCentralSystem(CHARGER, connection), connection.sent
 
 
-def time_library(frames: list[str], mode: str) -> list[float]:
+def library_csms_201() -> tuple[Any, list[str]]:
+    """The same for 2.0.1: ``ocpp.v201.ChargePoint`` with canned handlers. Answers carry what
+    ours carries (idTokenInfo exactly when the event has a token), so both sides build and
+    validate the same answer."""
+    from ocpp.routing import on
+    from ocpp.v201 import ChargePoint, call_result
+    from ocpp.v201.enums import Action
+
+    accepted = {"status": "Accepted"}
+
+    class CannedCsms(ChargePoint):  # type: ignore[misc]
+        @on(Action.heartbeat)
+        def on_heartbeat(self, **_: Any) -> Any:
+            return call_result.Heartbeat(current_time="2026-11-21T08:00:00.000Z")
+
+        @on(Action.status_notification)
+        def on_status(self, **_: Any) -> Any:
+            return call_result.StatusNotification()
+
+        @on(Action.authorize)
+        def on_authorize(self, **_: Any) -> Any:
+            return call_result.Authorize(id_token_info=accepted)
+
+        @on(Action.transaction_event)
+        def on_transaction_event(self, **payload: Any) -> Any:
+            if "id_token" in payload:
+                return call_result.TransactionEvent(id_token_info=accepted)
+            return call_result.TransactionEvent()
+
+        @on(Action.meter_values)
+        def on_meter_values(self, **_: Any) -> Any:
+            return call_result.MeterValues()
+
+    connection = RecordingConnection()
+    return CannedCsms(CHARGER_201, connection), connection.sent
+
+
+def time_library(frames: list[str], mode: str, protocol: str = OCPP16) -> list[float]:
     """Seconds per frame through route_message, in the given mode."""
     import ocpp.messages
 
-    central, sent = library_central_system()
+    central, sent = library_csms_201() if protocol == OCPP201 else library_central_system()
     durations: list[float] = []
     previous = ocpp.messages.ASYNC_VALIDATION
     ocpp.messages.ASYNC_VALIDATION = mode != "sync val"
@@ -204,6 +275,8 @@ class FrameFactory:
         self.clock = 0.0
         self.serial = 0
         self.tags = 0
+        #: 2.0.1: the next seqNo of each transaction the station has started.
+        self.seq_nos: dict[str, int] = {}
 
     def _next(self) -> tuple[str, float]:
         self.serial += 1
@@ -235,6 +308,75 @@ class FrameFactory:
                 out.append(f.frame(uid, "MeterValues", f.meter_values(meter_tx, samples, at, self.serial)))
         return out
 
+    def _seq_no(self, transaction_id: str) -> int:
+        seq_no = self.seq_nos.get(transaction_id, 0)
+        self.seq_nos[transaction_id] = seq_no + 1
+        return seq_no
+
+    def frames_201(
+        self, action: str, count: int, open_transactions: list[str], meter_tx: str, started: list[str]
+    ) -> list[str]:
+        """2.0.1 frames: Started opens a new transaction (its id appended to ``started``) with a
+        fresh token and the register's Transaction.Begin reading; Updated carries a
+        three-phase set into ``meter_tx``; Ended closes the first of ``open_transactions``
+        with its token and Transaction.End reading, as 1.6's StopTransaction does."""
+        out = []
+        name = action.removeprefix(PREFIX_201)
+        for _ in range(count):
+            uid, at = self._next()
+            if name == "Heartbeat":
+                out.append(f.frame(uid, "Heartbeat", {}))
+            elif name == "StatusNotification":
+                state = ("Available", "Occupied")[self.serial % 2]
+                out.append(f.frame(uid, "StatusNotification", f.status_201(1, 1, state, at)))
+            elif name == "Authorize":
+                out.append(f.frame(uid, "Authorize", f.authorize_201("TAG-00001")))
+            elif name == "TransactionEvent Started":
+                tx = f"tx-{self.serial}"
+                started.append(tx)
+                payload = f.transaction_event(
+                    "Started",
+                    tx,
+                    self._seq_no(tx),
+                    at,
+                    "Authorized",
+                    id_tag=self.next_tag(),
+                    charging_state="Charging",
+                    meter=f.meter_value_201(1, at, self.serial, "Transaction.Begin"),
+                )
+                out.append(f.frame(uid, "TransactionEvent", payload))
+            elif name.startswith("TransactionEvent Updated"):
+                samples = 10 if "(10)" in name else 1
+                payload = f.transaction_event(
+                    "Updated",
+                    meter_tx,
+                    self._seq_no(meter_tx),
+                    at,
+                    "MeterValuePeriodic",
+                    meter=f.meter_value_201(samples, at, self.serial),
+                )
+                out.append(f.frame(uid, "TransactionEvent", payload))
+            elif name == "TransactionEvent Ended":
+                tx = open_transactions.pop(0) if open_transactions else f"tx-unstarted-{self.serial}"
+                payload = f.transaction_event(
+                    "Ended",
+                    tx,
+                    self._seq_no(tx),
+                    at,
+                    "StopAuthorized",
+                    id_tag="TAG-00001",
+                    charging_state="Idle",
+                    stopped_reason="Local",
+                    meter=f.meter_value_201(1, at, 10_000 + self.serial, "Transaction.End"),
+                )
+                out.append(f.frame(uid, "TransactionEvent", payload))
+            elif name.startswith("MeterValues"):
+                samples = 10 if "(10)" in name else 1
+                out.append(f.frame(uid, "MeterValues", f.meter_values_201(1, samples, at, self.serial)))
+            else:
+                raise ValueError(f"no 2.0.1 frames for {action!r}")
+        return out
+
 
 # --- the run ------------------------------------------------------------------------------------
 
@@ -245,7 +387,9 @@ def main() -> int:
     )
     parser.add_argument("--iterations", type=int, default=300, help="measured frames per action and variant")
     parser.add_argument("--warmup", type=int, default=30, help="unmeasured frames before each measurement")
-    parser.add_argument("--profile", metavar="ACTION", help="also print a cProfile of our handler for ACTION")
+    parser.add_argument(
+        "--profile", metavar="ACTION", choices=ACTIONS, help="also print a cProfile of our handler for ACTION"
+    )
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     args = parser.parse_args()
     n, warm = max(1, args.iterations), max(1, args.warmup)
@@ -256,11 +400,9 @@ def main() -> int:
         # moto in its own process: DynamoDB's work is not on our CPU or under our GIL on AWS.
         aws = bench.MotoProcess()
         endpoint = aws.start()
-        gateway = bench.GatewayThread(CHARGER)
+        gateway = bench.GatewayThread(CHARGER, CHARGER_201)
         try:
-            management, connected = gateway.start()
-            assert connected is not None
-            connection_id = connected
+            management, _ = gateway.start()
             # The functions' environment, as the CDK app (or the local stack) sets it.
             os.environ.update(
                 {
@@ -278,7 +420,7 @@ def main() -> int:
                 }
             )
             os.environ.pop("AWS_PROFILE", None)
-            return run(args, n, warm, url, endpoint, connection_id, management, gateway)
+            return run(args, n, warm, url, endpoint, management, gateway)
         finally:
             gateway.stop()
             from csms.app import wiring
@@ -294,7 +436,6 @@ def run(
     warm: int,
     url: str,
     endpoint: str,
-    connection_id: str,
     management: str,
     gateway: bench.GatewayThread,
 ) -> int:
@@ -315,10 +456,16 @@ def run(
     engine = make_engine(url)
     provisioning = ProvisioningService(PgDatabase(engine))
     provisioning.add_charger(CHARGER, TENANT, now)
-    # One tag per StartTransaction (all three variants, warm-up included), plus TAG-00001.
-    for i in range(1, 3 * (n + warm) + 3):
+    provisioning.add_charger(CHARGER_201, TENANT, now)
+    # One tag per start (1.6 StartTransaction, 2.0.1 TransactionEvent Started), for the
+    # library's frames too (they come from the same factory), warm-up included; TAG-00001.
+    for i in range(1, 12 * (n + warm) + 4):
         provisioning.add_id_token(f"TAG-{i:05d}", TENANT, now)
-    wiring.connections().register(ConnectionRecord(connection_id, CHARGER, TENANT, "ocpp1.6", now))
+    connection_id = gateway.connection_ids[CHARGER]
+    connection_201 = gateway.connection_ids[CHARGER_201]
+    # As $connect records them: the protocol chooses the dispatcher of every frame.
+    wiring.connections().register(ConnectionRecord(connection_id, CHARGER, TENANT, OCPP16, now))
+    wiring.connections().register(ConnectionRecord(connection_201, CHARGER_201, TENANT, OCPP201, now))
 
     recorder = RecordingSender()
     recording = message.MessageDeps(
@@ -333,10 +480,15 @@ def run(
     domain = management.split("/")[2]
     # The dispatcher alone: parse, validate, handler, PostgreSQL, answer text. No DynamoDB,
     # no logging, no transport: the part comparable with route_message plus persistence.
-    dispatcher = wiring.dispatcher("ocpp1.6")
-    charger = ChargerContext(CHARGER, TENANT, connection_id)
+    stations = {
+        OCPP16: (wiring.dispatcher(OCPP16), ChargerContext(CHARGER, TENANT, connection_id)),
+        OCPP201: (wiring.dispatcher(OCPP201), ChargerContext(CHARGER_201, TENANT, connection_201)),
+    }
+    connections = {OCPP16: connection_id, OCPP201: connection_201}
 
     def dispatch_only(ev: dict[str, Any], _: Any) -> Any:
+        protocol = OCPP201 if ev["requestContext"]["connectionId"] == connection_201 else OCPP16
+        dispatcher, charger = stations[protocol]
         outcome = dispatcher.dispatch(ev["body"], charger, datetime.now(UTC))
         if outcome.result != "CallResult":
             raise RuntimeError(f"dispatch answered {outcome.reply}")
@@ -347,20 +499,34 @@ def run(
     ours_recording(event(connection_id, meter_tx_frame[0], domain), LambdaContext())
     meter_tx = int(recorder.sent[-1].split('"transactionId":')[1].split(",")[0].split("}")[0])
     started_transactions: list[int] = []
+    # 2.0.1: the transaction the Updated events report into, started as the station would.
+    first: list[str] = []
+    started_frame = factory.frames_201(PREFIX_201 + "TransactionEvent Started", 1, [], "", first)[0]
+    ours_recording(event(connection_201, started_frame, domain), LambdaContext())
+    if not recorder.sent[-1].startswith("[3,"):
+        raise RuntimeError(f"the 2.0.1 station's first transaction was refused: {recorder.sent[-1]}")
+    meter_tx_201 = first[0]
+    started_201: list[str] = []
+
+    def frames_for(action: str, ours: bool) -> list[str]:
+        if protocol_of(action) == OCPP201:
+            if ours:
+                return factory.frames_201(action, warm + n, started_201, meter_tx_201, started_201)
+            return factory.frames_201(action, warm + n, [], meter_tx_201, [])
+        if ours and action == "StopTransaction":
+            return factory.frames(action, warm + n, started_transactions, meter_tx)
+        return factory.frames(action, warm + n, [], meter_tx)
 
     results: dict[str, dict[str, Any]] = {}
     for action in ACTIONS:
+        protocol = protocol_of(action)
         row: dict[str, Any] = {}
         for mode in ("one loop", "run/msg", "sync val"):
-            frames = factory.frames(action, warm + n, [], meter_tx)
-            row[f"lib {mode}"] = time_library(frames, mode)[warm:]
+            row[f"lib {mode}"] = time_library(frames_for(action, ours=False), mode, protocol)[warm:]
         for name, entry in (("ours", ours_recording), ("ours+send", ours_real), ("dispatch", dispatch_only)):
-            if action == "StopTransaction":
-                frames = factory.frames(action, warm + n, started_transactions, meter_tx)
-            else:
-                frames = factory.frames(action, warm + n, [], meter_tx)
+            frames = frames_for(action, ours=True)
             before = len(recorder.sent)
-            sample = time_ours(entry, [event(connection_id, text, domain) for text in frames])
+            sample = time_ours(entry, [event(connections[protocol], text, domain) for text in frames])
             row[name] = sample.wall[warm:]
             row[f"{name} cpu"] = sample.cpu[warm:]
             if name == "ours":
@@ -373,10 +539,23 @@ def run(
             started_transactions = _open_transactions(url, exclude={meter_tx})
         results[action] = row
 
+    # Every 2.0.1 start was ended by an Ended of the run (none created an unknown transaction):
+    # only the one the Updated events report into is open.
+    still_open = len(_open_transactions(url, exclude=set(), charge_point=CHARGER_201))
+    if still_open != 1:
+        raise RuntimeError(f"{still_open} open 2.0.1 transactions after the run, expected 1 ({meter_tx_201})")
+
     components = measure_components(n, warm, connection_id, domain, recorder)
     report(results, components, n, url, gateway)
     if args.profile:
-        profile(args.profile, ours_recording, factory, connection_id, domain, n, meter_tx, url)
+        # Stops need open transactions again: every start of the run has been stopped.
+        started_transactions = _open_transactions(url, exclude={meter_tx})
+        frames = frames_for(args.profile, ours=True)
+        profile(
+            args.profile,
+            ours_recording,
+            [event(connections[protocol_of(args.profile)], t, domain) for t in frames],
+        )
     bench.write_json(
         args.json,
         {
@@ -392,7 +571,7 @@ def run(
     return 0
 
 
-def _open_transactions(url: str, exclude: set[int]) -> list[int]:
+def _open_transactions(url: str, exclude: set[int], charge_point: str = CHARGER) -> list[int]:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
@@ -400,7 +579,12 @@ def _open_transactions(url: str, exclude: set[int]) -> list[int]:
         with engine.connect() as conn:
             ids = [
                 int(r[0])
-                for r in conn.execute(text("SELECT id FROM transactions WHERE stop_timestamp IS NULL"))
+                for r in conn.execute(
+                    text(
+                        "SELECT id FROM transactions WHERE stop_timestamp IS NULL AND charge_point_id = :cp"
+                    ),
+                    {"cp": charge_point},
+                )
             ]
     finally:
         engine.dispose()
@@ -508,25 +692,14 @@ def report(
     print(f"\n(frames delivered over the real WebSocket by the emulator: {gateway.received})")
 
 
-def profile(
-    action: str,
-    entry: Callable[[dict[str, Any], Any], Any],
-    factory: FrameFactory,
-    connection_id: str,
-    domain: str,
-    n: int,
-    meter_tx: int,
-    url: str,
-) -> None:
-    open_tx = _open_transactions(url, exclude={meter_tx})
-    events = [event(connection_id, t, domain) for t in factory.frames(action, n, open_tx, meter_tx)]
+def profile(action: str, entry: Callable[[dict[str, Any], Any], Any], events: list[dict[str, Any]]) -> None:
     profiler = cProfile.Profile()
     context = LambdaContext()
     profiler.enable()
     for ev in events:
         entry(ev, context)
     profiler.disable()
-    print(f"\ncProfile of our handler, {n} x {action} (top 30 by own time):\n")
+    print(f"\ncProfile of our handler, {len(events)} x {action} (top 30 by own time):\n")
     pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
 
 
