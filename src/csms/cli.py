@@ -32,7 +32,9 @@ def _parse_expiry(value: str) -> datetime:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="csms", description="Serverless OCPP 1.6J and 2.0.1 Central System.")
+    parser = argparse.ArgumentParser(
+        prog="csms", description="Serverless OCPP 1.6J and 2.0.1 Central System."
+    )
     parser.add_argument("--version", action="version", version=f"csms {csms.__version__}")
     parser.add_argument(
         "--state-dir", type=Path, help="where the embedded PostgreSQL lives (default: .csms/ in the checkout)"
