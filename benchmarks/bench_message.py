@@ -314,7 +314,7 @@ def run(
     now = datetime.now(UTC)
     engine = make_engine(url)
     provisioning = ProvisioningService(PgDatabase(engine))
-    provisioning.add_charger(CHARGER, TENANT, now)
+    provisioning.add_charger(CHARGER, TENANT, now, security_profile=0)
     # One tag per StartTransaction (all three variants, warm-up included), plus TAG-00001.
     for i in range(1, 3 * (n + warm) + 3):
         provisioning.add_id_token(f"TAG-{i:05d}", TENANT, now)

@@ -149,7 +149,7 @@ async def test_malformed_frames_get_the_2_0_1_error_and_the_connection_stays_usa
 async def test_a_1_6_and_a_2_0_1_station_are_served_side_by_side(
     stack: LocalStack, provisioning: ProvisioningService, now: datetime, station: str
 ) -> None:
-    provisioning.add_charger("CP-16", "t1", now)
+    provisioning.add_charger("CP-16", "t1", now, security_profile=0)
     async with connected_201(stack, station, password=PASSWORD) as cs, connected(stack, "CP-16") as cp:
         boot16 = await cp.call(call16.BootNotification(charge_point_vendor="V", charge_point_model="M"))
         boot201 = await cs.call(a_boot(), suppress=False)

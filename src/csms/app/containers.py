@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from csms.clock import Clock
     from csms.domain.connections import ConnectionStore
     from csms.jobs.context import JobServices
+    from csms.services.api_access import ApiAccess
     from csms.services.commands import CommandService
     from csms.services.device_model import DeviceModelService
     from csms.services.event_feed import EventFeedService
@@ -107,6 +108,10 @@ class _ApiServices:
     @property
     def idempotency(self) -> BasePersistenceLayer:
         return wiring.idempotency_store()
+
+    @property
+    def access(self) -> ApiAccess:
+        return wiring.api_access()
 
     def dependencies(self) -> Dependencies:
         return health.dependencies()
