@@ -75,7 +75,13 @@ def stack(database_url: str) -> Iterator[LocalStack]:
             # time and look into moto (test_processes_mode.py runs the containers).
             functions="threads",
             # Long polls of the event feed end within 2 s (schemathesis asks for any wait).
-            environment={"CSMS_FEED_MAX_WAIT_SECONDS": "2"},
+            # No REST rate limits: one tenant makes thousands of requests here (schemathesis);
+            # test_api_access.py turns them on.
+            environment={
+                "CSMS_FEED_MAX_WAIT_SECONDS": "2",
+                "CSMS_API_RATE_PER_PRINCIPAL": "0",
+                "CSMS_API_RATE_PER_TENANT": "0",
+            },
         )
     )
     started = background.start()
