@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from csms.services.event_feed import EventFeedService
     from csms.services.event_parking import ParkedEvents
     from csms.services.event_relay import EventRelay
+    from csms.services.file_urls import FileUrlRules
     from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
     from csms.services.fleet_gauges import FleetGauges
@@ -380,7 +381,16 @@ def commands(clock_override: Clock | None = None) -> CommandService:
         call_frame=call,
         validate_request=validate_request,
         validate_response=validate_response,
+        file_url_rules=file_url_rules,
     )
+
+
+def file_url_rules(tenant_id: str) -> FileUrlRules:
+    """The URL schemes and hosts the tenant's firmware and diagnostics URLs may use."""
+    from csms.data.tenants import PgTenantSettings
+    from csms.services.file_urls import rules_for
+
+    return rules_for(PgTenantSettings(database()), tenant_id, settings().file_url_schemes)
 
 
 def _no_sender() -> ApiGatewaySender:
