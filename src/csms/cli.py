@@ -237,17 +237,29 @@ def _run_chargers(args: argparse.Namespace) -> int:
                     c.id,
                     c.tenant_id,
                     c.registration_status.value,
-                    "yes" if c.needs_password else "no (profile 0)",
+                    "yes" if c.needs_password else "no",
                     c.vendor,
                     c.model,
                     c.firmware_version,
                     _iso(c.last_boot_at),
+                    str(c.security_profile),
                 )
                 for c in service.list_chargers(args.tenant)
             ]
             print(
                 _table(
-                    rows, ("ID", "TENANT", "STATUS", "PASSWORD", "VENDOR", "MODEL", "FIRMWARE", "LAST BOOT")
+                    rows,
+                    (
+                        "ID",
+                        "TENANT",
+                        "STATUS",
+                        "PASSWORD",
+                        "VENDOR",
+                        "MODEL",
+                        "FIRMWARE",
+                        "LAST BOOT",
+                        "PROFILE",
+                    ),
                 )
             )
         elif args.action == "remove":
