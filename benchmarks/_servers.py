@@ -77,11 +77,18 @@ def provision(url: str, chargers: int, password_share: float, ocpp201_share: flo
         )
         conn.execute(
             text(
-                "INSERT INTO charge_points (id, tenant_id, password_hash, registration_status, created_at,"
-                " updated_at) VALUES (:id, :t, :pw, 'Accepted', :now, :now)"
+                "INSERT INTO charge_points (id, tenant_id, password_hash, security_profile,"
+                " registration_status, created_at, updated_at)"
+                " VALUES (:id, :t, :pw, :profile, 'Accepted', :now, :now)"
             ),
             [
-                {"id": cp, "t": TENANT, "pw": hash_password(pw) if pw else None, "now": now}
+                {
+                    "id": cp,
+                    "t": TENANT,
+                    "pw": hash_password(pw) if pw else None,
+                    "profile": 2 if pw else 0,
+                    "now": now,
+                }
                 for cp, pw in zip(ids, passwords, strict=True)
             ],
         )

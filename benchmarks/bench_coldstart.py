@@ -283,10 +283,10 @@ def measure(
     def events_for(function: str, tag: str) -> list[dict[str, Any]]:
         if function == "connect":
             for i in (1, 2):
-                provisioning.add_charger(f"COLD-C-{tag}-{i}", "cold", now)
+                provisioning.add_charger(f"COLD-C-{tag}-{i}", "cold", now, security_profile=0)
             return [connect_event(f"COLD-C-{tag}-{i}", f"cc-{tag}-{i}=", domain) for i in (1, 2)]
         if function == "message":
-            provisioning.add_charger(f"COLD-M-{tag}", "cold", now)
+            provisioning.add_charger(f"COLD-M-{tag}", "cold", now, security_profile=0)
             store.register(ConnectionRecord(f"cm-{tag}=", f"COLD-M-{tag}", "cold", "ocpp1.6", now))
             boot = '[2,"b1","BootNotification",{"chargePointVendor":"Acme","chargePointModel":"W22"}]'
             status = (
@@ -294,7 +294,7 @@ def measure(
             )
             return [message_event(f"cm-{tag}=", boot, domain), message_event(f"cm-{tag}=", status, domain)]
         for i in (1, 2):
-            provisioning.add_charger(f"COLD-D-{tag}-{i}", "cold", now)
+            provisioning.add_charger(f"COLD-D-{tag}-{i}", "cold", now, security_profile=0)
             store.register(ConnectionRecord(f"cd-{tag}-{i}=", f"COLD-D-{tag}-{i}", "cold", "ocpp1.6", now))
         return [disconnect_event(f"cd-{tag}-{i}=", domain) for i in (1, 2)]
 

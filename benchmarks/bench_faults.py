@@ -281,8 +281,8 @@ class Rehearsal:
             for cp in ids:
                 conn.execute(
                     text(
-                        "INSERT INTO charge_points (id, tenant_id, registration_status, created_at,"
-                        " updated_at) VALUES (:id, :t, 'Accepted', :now, :now)"
+                        "INSERT INTO charge_points (id, tenant_id, security_profile, registration_status,"
+                        " created_at, updated_at) VALUES (:id, :t, 0, 'Accepted', :now, :now)"
                     ),
                     {"id": cp, "t": TENANT, "now": now},
                 )

@@ -98,7 +98,7 @@ def run(url: str, frames: int, per_frame: int, pg: bench.Postgres) -> dict[str, 
     now = datetime.now(UTC)
     provisioning = ProvisioningService(db)
     for cp in ("INGEST-HANDLER", "INGEST-REPO", "INGEST-COPY"):
-        provisioning.add_charger(cp, TENANT, now)
+        provisioning.add_charger(cp, TENANT, now, security_profile=0)
 
     class NoConnections:
         def set_registration_status(self, *args: Any) -> None:

@@ -455,8 +455,8 @@ def run(
     now = datetime.now(UTC)
     engine = make_engine(url)
     provisioning = ProvisioningService(PgDatabase(engine))
-    provisioning.add_charger(CHARGER, TENANT, now)
-    provisioning.add_charger(CHARGER_201, TENANT, now)
+    provisioning.add_charger(CHARGER, TENANT, now, security_profile=0)
+    provisioning.add_charger(CHARGER_201, TENANT, now, security_profile=0)
     # One tag per start (1.6 StartTransaction, 2.0.1 TransactionEvent Started), for the
     # library's frames too (they come from the same factory), warm-up included; TAG-00001.
     for i in range(1, 12 * (n + warm) + 4):

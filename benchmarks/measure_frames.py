@@ -155,7 +155,7 @@ def measure(url: str, endpoint: str, n: int) -> dict[str, Any]:
     now = datetime.now(UTC)
     database = wiring.database()
     provisioning = ProvisioningService(database)
-    provisioning.add_charger(CHARGER, TENANT, now)
+    provisioning.add_charger(CHARGER, TENANT, now, security_profile=0)
     provisioning.add_id_token("TAG-1", TENANT, now)
 
     dynamodb: Counter[str] = Counter()

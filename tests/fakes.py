@@ -419,7 +419,8 @@ class _ChargePoints:
 
     def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargingStation:
         return self._uow.chargers.setdefault(
-            charge_point_id, ChargingStation(charge_point_id, tenant_id, RegistrationStatus.PENDING)
+            charge_point_id,
+            ChargingStation(charge_point_id, tenant_id, RegistrationStatus.PENDING, security_profile=0),
         )
 
 

@@ -15,6 +15,8 @@ from constructs import Construct, IDependable
 from csms.aws.schema import (
     IDEMPOTENCY_KEY,
     IDEMPOTENCY_TTL_ATTRIBUTE,
+    LIMITS_KEY,
+    LIMITS_TTL_ATTRIBUTE,
     PARTITION_KEY,
     PENDING_KEY,
     PENDING_TTL_ATTRIBUTE,
@@ -179,6 +181,34 @@ class PendingCallsTable(Construct):
             grantee=fn.role, actions=list(actions), resource_arns=[self.table.table_arn]
         )
         fn.add_environment(names.Env.PENDING_CALLS_TABLE, self.table.table_name)
+
+
+#: ``csms.aws.limits.DynamoCounters``: counters (UpdateItem ADD, BatchGetItem) and revocation
+#: stamps (PutItem, GetItem). Nothing scans it.
+LIMITS_ACTIONS: tuple[str, ...] = (
+    "dynamodb:UpdateItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+)
+
+
+class LimitsTable(Construct):
+    """Per-client counters in fixed windows and operators' revocation stamps (ADR 0023).
+
+    Key ``pk``, TTL on ``ttl`` (a counter lives one window past its own, a stamp as long as
+    the longest token), on demand, like the other tables.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.table = _on_demand_table(self, config, LIMITS_KEY, LIMITS_TTL_ATTRIBUTE)
+
+    def grant(self, fn: CsmsFunction) -> None:
+        iam.Grant.add_to_principal(
+            grantee=fn.role, actions=list(LIMITS_ACTIONS), resource_arns=[self.table.table_arn]
+        )
+        fn.add_environment(names.Env.LIMITS_TABLE, self.table.table_name)
 
 
 class IdempotencyTable(Construct):

@@ -69,6 +69,7 @@ class Env:
     #: Set only with the RDS Proxy: the host to connect to instead of the secret's ``host``.
     DATABASE_HOST: Final = setting_env_var("database_host")
     PENDING_CALLS_TABLE: Final = setting_env_var("pending_calls_table")
+    LIMITS_TABLE: Final = setting_env_var("limits_table")
     COMMANDS_QUEUE_URL: Final = setting_env_var("commands_queue_url")
     COMMAND_TIMEOUT_SECONDS: Final = setting_env_var("command_timeout_seconds")
     #: The domain-event bus the functions publish to.
@@ -157,6 +158,14 @@ class Metric:
     #: PostgreSQL could not be reached or did not answer in time (any function): chargers got
     #: InternalError, operators 503 (csms.app.wiring counts every StorageUnavailable).
     DATABASE_UNAVAILABLE: Final = "DatabaseUnavailable"
+    #: Handshakes refused for identity (unknown id, missing or wrong password) by connect.
+    CHARGER_LOGIN_FAILURES: Final = "ChargerLoginFailures"
+    #: Handshakes refused because their station id or address used up its failures (ADR 0023).
+    CHARGER_LOGINS_LOCKED_OUT: Final = "ChargerLoginsLockedOut"
+    #: REST requests refused with 429 (per-tenant or per-principal limit).
+    API_REQUESTS_THROTTLED: Final = "ApiRequestsThrottled"
+    #: Frames refused (InternalError) or connections closed because a station flooded.
+    FRAMES_THROTTLED: Final = "FramesThrottled"
     #: Recorded events not yet on the bus (gauge from the event-delivery job).
     EVENT_BACKLOG: Final = "EventBacklog"
     #: Powertools Metrics adds ``service=<service name>`` to every metric it emits.

@@ -32,6 +32,8 @@ TABLE_OPERATIONS: Final = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Qu
 #: Commands timed out in 5 minutes before anyone is told: one charger that does not answer
 #: is the charger's problem; several in a row point at the delivery path.
 COMMAND_TIMEOUTS_THRESHOLD: Final = 5
+#: Refused station logins in 5 minutes that page: a few typos are normal, a guessing run is not.
+LOGIN_FAILURES_THRESHOLD: Final = 50
 
 
 def _description(stage: str, *, aurora: bool) -> str:
@@ -221,6 +223,16 @@ class Operations(Construct):
             "(they retry; nothing is acknowledged falsely) and the operator API answers 503. Check the "
             "cluster's status and events (a writer being replaced takes minutes), its connections and "
             "CPU, and the functions' 'storage unavailable' log lines. It clears by itself.",
+        )
+        self.add_alarm(
+            "ChargerLoginFailures",
+            "charger-login-failures",
+            self._custom(names.Metric.CHARGER_LOGIN_FAILURES, statistic="Sum", period=FIVE_MINUTES),
+            threshold=LOGIN_FAILURES_THRESHOLD,
+            description=f"{LOGIN_FAILURES_THRESHOLD} or more station handshakes in 5 minutes were refused "
+            "for an unknown id or a missing or wrong password: someone is guessing, or a fleet has the "
+            "wrong passwords (a rotation gone wrong). The connect function's 'connection refused' lines "
+            "name the station id and the client address; ChargerLoginsLockedOut counts the lockouts.",
         )
         self.add_alarm(
             "SchedulesDropped",

@@ -19,6 +19,7 @@ from .data import (
     Database,
     ExternalDatabase,
     IdempotencyTable,
+    LimitsTable,
     PendingCallsTable,
     PostgresAccess,
 )
@@ -65,6 +66,7 @@ class CsmsStack(Stack):
         self.connections = ConnectionsTable(self, "Connections", config=config)
         self.pending_calls = PendingCallsTable(self, "PendingCalls", config=config)
         self.idempotency = IdempotencyTable(self, "Idempotency", config=config)
+        self.limits = LimitsTable(self, "Limits", config=config)
         self.command_queue = CommandQueue(self, "CommandQueue", config=config)
         self.events = DomainEventBus(self, "Events", config=config)
         # Aurora, unless external_database_secret_arn names the PostgreSQL to use instead.
@@ -131,6 +133,10 @@ class CsmsStack(Stack):
             db_role="charger",
         )
 
+        # Failed logins (connect) and frames (message) per station, counted across containers.
+        self.limits.grant(self.connect)
+        self.limits.grant(self.message)
+
         routes = {"$connect": self.connect, "$default": self.message, "$disconnect": self.disconnect}
         for route_key, fn in routes.items():
             self.chargers.add_route(route_key, fn)
@@ -146,6 +152,7 @@ class CsmsStack(Stack):
         )
         self.connections.grant_read(self.api_function)  # lists live connections (by-tenant index)
         self.idempotency.grant(self.api_function)  # Idempotency-Key records
+        self.limits.grant(self.api_function)  # rate limits, revocation stamps
         # Decommissioning a charger closes its connection.
         self.chargers.grant_manage_connections(self.api_function, "DELETE")
         # Submitting a command writes its row (PostgreSQL) and enqueues a trigger; reading
@@ -163,6 +170,8 @@ class CsmsStack(Stack):
             database=False,
         )
         self.users_function.add_environment(names.Env.USER_POOL_ID, self.users.pool.user_pool_id)
+        # Removing or demoting a user stamps the revocation the api function checks.
+        self.limits.grant(self.users_function)
         self.users.pool.grant(
             self.users_function.function,
             "cognito-idp:AdminCreateUser",
@@ -356,6 +365,7 @@ class CsmsStack(Stack):
             description="App client for initiate-auth (USER_PASSWORD_AUTH or SRP), no secret",
         )
         CfnOutput(self, "IdempotencyTableName", value=self.idempotency.table.table_name)
+        CfnOutput(self, "LimitsTableName", value=self.limits.table.table_name)
         CfnOutput(
             self,
             "CommandsQueueUrl",

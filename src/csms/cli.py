@@ -99,10 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = chargers.add_parser("add", help="provision a charge point")
     add.add_argument("id", help="charge point id: the last segment of the charger's URL")
-    secret = add.add_mutually_exclusive_group()
-    secret.add_argument("--password", help="HTTP Basic auth password (Security Profile 1/2); stored hashed")
+    secret = add.add_mutually_exclusive_group(required=True)
+    secret.add_argument(
+        "--password", help="HTTP Basic auth password, 16-40 characters (Security Profile 1/2); stored hashed"
+    )
     secret.add_argument(
         "--generate-password", action="store_true", help="generate a password and print it once"
+    )
+    secret.add_argument(
+        "--no-password",
+        action="store_true",
+        help="let it connect without a password (Security Profile 0: anyone who knows the id can)",
     )
     add.add_argument("--tenant", default=DEFAULT_TENANT)
     listing = chargers.add_parser("list", help="list charge points")
@@ -209,36 +216,52 @@ def _run_chargers(args: argparse.Namespace) -> int:
         service = ProvisioningService(db)
         if args.action == "add":
             added = service.add_charger(
-                args.id, args.tenant, now, password=args.password, generate=args.generate_password
+                args.id,
+                args.tenant,
+                now,
+                password=args.password,
+                generate=args.generate_password,
+                security_profile=0 if args.no_password else None,
             )
-            auth = "Basic auth required" if added.charge_point.password_hash else "no password"
+            auth = (
+                "Basic auth required"
+                if added.charge_point.needs_password
+                else "security profile 0: no password"
+            )
             print(
                 f"added charge point {added.charge_point.id} (tenant {added.charge_point.tenant_id}, {auth})"
             )
             if added.generated_password:
                 print(f"password (shown once): {added.generated_password}")
-            if args.password is not None and len(args.password) < 16:
-                print(
-                    "warning: OCPP 1.6 security profiles call for passwords of 16-40 characters",
-                    file=sys.stderr,
-                )
         elif args.action == "list":
             rows = [
                 (
                     c.id,
                     c.tenant_id,
                     c.registration_status.value,
-                    "yes" if c.password_hash else "no",
+                    "yes" if c.needs_password else "no",
                     c.vendor,
                     c.model,
                     c.firmware_version,
                     _iso(c.last_boot_at),
+                    str(c.security_profile),
                 )
                 for c in service.list_chargers(args.tenant)
             ]
             print(
                 _table(
-                    rows, ("ID", "TENANT", "STATUS", "PASSWORD", "VENDOR", "MODEL", "FIRMWARE", "LAST BOOT")
+                    rows,
+                    (
+                        "ID",
+                        "TENANT",
+                        "STATUS",
+                        "PASSWORD",
+                        "VENDOR",
+                        "MODEL",
+                        "FIRMWARE",
+                        "LAST BOOT",
+                        "PROFILE",
+                    ),
                 )
             )
         elif args.action == "remove":
@@ -342,7 +365,8 @@ def _run_dev(args: argparse.Namespace) -> int:
                 f"  health               http://{args.host}:{stack.config.port}/health\n"
                 f"  database             {stack.database_url}\n"
                 f"  AWS services         {aws_description}\n"
-                f"  provision a charger  csms chargers add CP-1   |   an id tag: csms idtags add TAG-1\n"
+                "  provision a charger  csms chargers add CP-1 --generate-password\n"
+                "  an id token          csms idtokens add TAG-1\n"
                 "Ctrl-C stops everything.\n",
                 flush=True,
             )

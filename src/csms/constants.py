@@ -21,6 +21,10 @@ CHARGE_POINT_ID_HEADER: Final = "X-Csms-Charge-Point-Id"
 #: execute-api URL directly cannot claim another charger's identity.
 ORIGIN_VERIFY_HEADER: Final = "X-Csms-Origin-Verify"
 
+#: CloudFront's header with the viewer's address and port (``198.51.100.7:46532``), forwarded
+#: by the origin request policy. Trusted only next to ORIGIN_VERIFY_HEADER (ADR 0023).
+VIEWER_ADDRESS_HEADER: Final = "CloudFront-Viewer-Address"
+
 #: URL path prefix chargers connect to: ``wss://host/ocpp/{chargePointId}``.
 OCPP_PATH_PREFIX: Final = "/ocpp/"
 

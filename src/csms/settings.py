@@ -128,6 +128,9 @@ class Settings:
     connections_table: str = "csms-connections"
     idempotency_table: str = "csms-idempotency"
     pending_calls_table: str = "csms-pending-calls"
+    limits_table: str = setting(
+        "csms-limits", doc="DynamoDB table of the per-client counters and operators' revocation stamps."
+    )
     commands_queue_url: str | None = setting(
         None, doc="SQS FIFO queue that triggers command delivery (group = charger)."
     )
@@ -166,6 +169,30 @@ class Settings:
         le=25,
         doc="Longest long-poll of GET /api/v1/events (API Gateway cuts requests at 29 s).",
     )
+    api_rate_window_seconds: int = setting(60, ge=1, le=3600, doc="Window of the REST rate limits.")
+    api_rate_per_principal: int = setting(
+        300,
+        ge=0,
+        le=10_000_000,
+        doc="REST requests one principal (token subject) may make per window (0: off).",
+    )
+    api_rate_per_tenant: int = setting(
+        1200,
+        ge=0,
+        le=10_000_000,
+        doc="REST requests all of a tenant's principals may make per window (0: off).",
+    )
+    revocation_cache_seconds: int = setting(
+        30,
+        ge=0,
+        le=60,
+        doc="How long an API container trusts what it read of an operator's revocation stamp.",
+    )
+    file_url_schemes: tuple[str, ...] = setting(
+        ("https", "ftps", "sftp"),
+        doc="URL schemes firmware and diagnostics/log URLs may use unless the tenant sets its own "
+        "(comma separated): encrypted transports only by default.",
+    )
     command_timeout_seconds: int = setting(
         60, ge=5, le=3600, doc="How long a charger has to answer one of our CALLs."
     )
@@ -190,6 +217,36 @@ class Settings:
         "$connect without it is refused (the charger id header cannot be trusted).",
     )
     default_tenant: str = DEFAULT_TENANT
+    auth_failure_window_seconds: int = setting(
+        300,
+        ge=10,
+        le=86_400,
+        doc="Window of the failed-login counters: past a limit, every handshake of that station id or "
+        "source address is refused (401, the password not even checked) until the window ends.",
+    )
+    auth_failures_per_station: int = setting(
+        10, ge=1, le=100_000, doc="Failed handshakes per station id (known or not) and window."
+    )
+    auth_failures_per_address: int = setting(
+        30, ge=1, le=100_000, doc="Failed handshakes per source address and window."
+    )
+    frame_rate_window_seconds: int = setting(
+        60, ge=1, le=3600, doc="Window of the per-station frame counter."
+    )
+    frame_rate_limit: int = setting(
+        120,
+        ge=1,
+        le=1_000_000,
+        doc="Frames a station may send per window; beyond it its CALLs get InternalError (retry later), "
+        "beyond twice it its connection is closed.",
+    )
+    frame_count_batch: int = setting(
+        10,
+        ge=1,
+        le=1000,
+        doc="A container counts a station's frames in memory and adds them to the shared counter "
+        "this many at a time (1: a DynamoDB write per frame).",
+    )
 
     # --- OCPP behaviour -----------------------------------------------------------------
     heartbeat_interval: int = setting(300, ge=10, le=MAX_HEARTBEAT_INTERVAL_SECONDS)

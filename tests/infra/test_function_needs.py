@@ -52,6 +52,7 @@ NEEDS: dict[str, tuple[Check, ...]] = {
     "idempotency_store": (_env(names.Env.IDEMPOTENCY_TABLE),),
     "user_directory": (_env(names.Env.USER_POOL_ID),),
     "event_parking": (_env(names.Env.EVENTS_PARKING_QUEUE_URL), _action("sqs:SendMessage")),
+    "limits": (_env(names.Env.LIMITS_TABLE), _action("dynamodb:UpdateItem"), _action("dynamodb:GetItem")),
 }
 #: Factories a code path reaches that another deployment of the same code serves: the REST
 #: API sends /users to the users function, outside the VPC (ADR 0020).

@@ -83,9 +83,9 @@ def test_every_alarm_notifies_the_topic_when_it_fires_and_clears(variant: Synth)
     found = alarms(variant)
 
     # errors + throttles per function; API, WebSocket, 2 Aurora; 3 tables; DLQ, timeouts, schedules;
-    # events DLQ and lost events; the database unreachable
+    # events DLQ and lost events; the database unreachable; station logins refused
     aurora_alarms = 2 if variant.stack.aurora is not None else 0
-    assert len(found) == 2 * 6 + 2 + aurora_alarms + 3 + 3 + 2 + 1
+    assert len(found) == 2 * 6 + 2 + aurora_alarms + 3 + 3 + 2 + 1 + 1
     for name, properties in found.items():
         assert name.startswith(f"csms-{variant.stack.config.stage}-")
         assert properties["AlarmActions"] == [topic], name

@@ -267,7 +267,7 @@ def test_idempotency_table_has_the_powertools_layout(dev: Synth) -> None:
 def test_every_table_is_on_demand_with_point_in_time_recovery(variant: Synth) -> None:
     tables = variant.of_type("AWS::DynamoDB::Table")
 
-    assert len(tables) == 3  # connections, pending calls, idempotency
+    assert len(tables) == 4  # connections, pending calls, idempotency, limits
     for table in tables.values():
         assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
         assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}

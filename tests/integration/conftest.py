@@ -85,7 +85,13 @@ def stack(database_url: str) -> Iterator[LocalStack]:
             # time and look into moto (test_processes_mode.py runs the containers).
             functions="threads",
             # Long polls of the event feed end within 2 s (schemathesis asks for any wait).
-            environment={"CSMS_FEED_MAX_WAIT_SECONDS": "2"},
+            # No REST rate limits: one tenant makes thousands of requests here (schemathesis);
+            # test_api_access.py turns them on.
+            environment={
+                "CSMS_FEED_MAX_WAIT_SECONDS": "2",
+                "CSMS_API_RATE_PER_PRINCIPAL": "0",
+                "CSMS_API_RATE_PER_TENANT": "0",
+            },
         )
     )
     started = background.start()
@@ -122,10 +128,9 @@ def clean_database(engine: Engine) -> None:
 
     settings = wiring.settings()
     dynamodb = client("dynamodb", settings.aws_region)
-    for item in dynamodb.scan(TableName=settings.pending_calls_table, ProjectionExpression="pk").get(
-        "Items", []
-    ):
-        dynamodb.delete_item(TableName=settings.pending_calls_table, Key={"pk": item["pk"]})
+    for table in (settings.pending_calls_table, settings.limits_table):
+        for item in dynamodb.scan(TableName=table, ProjectionExpression="pk").get("Items", []):
+            dynamodb.delete_item(TableName=table, Key={"pk": item["pk"]})
 
 
 @pytest.fixture
@@ -147,8 +152,6 @@ def now() -> datetime:
 @pytest.fixture
 def reconfigure() -> Iterator[object]:
     """Change the functions' environment for one test, as a redeploy would."""
-    from csms.app import wiring
-    from csms.settings import get_settings
 
     saved: dict[str, str | None] = {}
 
@@ -156,9 +159,7 @@ def reconfigure() -> Iterator[object]:
         for key, value in env.items():
             saved.setdefault(key, os.environ.get(key))
             os.environ[key] = value
-        get_settings.cache_clear()
-        wiring.admission.cache_clear()
-        wiring.dispatcher.cache_clear()
+        _clear_caches()
 
     yield apply
     for key, value in saved.items():
@@ -166,9 +167,24 @@ def reconfigure() -> Iterator[object]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+    _clear_caches()
+
+
+def _clear_caches() -> None:
+    from csms.app import wiring
+    from csms.settings import get_settings
+
     get_settings.cache_clear()
-    wiring.admission.cache_clear()
-    wiring.dispatcher.cache_clear()
+    for factory in (
+        wiring.admission,
+        wiring.dispatcher,
+        wiring.limits,
+        wiring.login_limiter,
+        wiring.frame_limiter,
+        wiring.api_access,
+        wiring.users,
+    ):
+        factory.cache_clear()
 
 
 def rows(engine: Engine, sql: str, **params: object) -> list[dict[str, object]]:

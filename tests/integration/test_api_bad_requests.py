@@ -32,7 +32,7 @@ def assert_problem(reply: Reply, status: int, field: str | None = None) -> None:
 def admin(api: ApiClient) -> ApiClient:
     admin = api.as_("acme", "admin")
     assert admin.post(f"{V1}/locations", {"id": "DEPOT", "name": "Depot"}).status == 201
-    assert admin.post(f"{V1}/stations", {"id": CP, "locationId": "DEPOT"}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": CP, "locationId": "DEPOT", "securityProfile": 0}).status == 201
     return admin
 
 

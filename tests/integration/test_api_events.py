@@ -485,7 +485,8 @@ async def test_a_dashboard_follows_a_charger_booting(api: ApiClient, stack: Loca
     t = tenant()
     admin, viewer = api.as_(t, "admin"), api.as_(t, "viewer")
     charger = f"FEED-{uuid.uuid4().hex[:6].upper()}"
-    assert (await asyncio.to_thread(admin.post, "/api/v1/stations", {"id": charger})).status == 201
+    station = {"id": charger, "securityProfile": 0}
+    assert (await asyncio.to_thread(admin.post, "/api/v1/stations", station)).status == 201
     start = ok(await asyncio.to_thread(read, viewer))["cursor"]
 
     async with connected(stack, charger) as cp:

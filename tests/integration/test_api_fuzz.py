@@ -137,7 +137,8 @@ def seeded(api: ApiClient) -> None:
     assert (
         admin.post(f"{V1}/locations", {"id": "FUZZ-LOC", "name": "Fuzz depot", "country": "DE"}).status == 201
     )
-    assert admin.post(f"{V1}/stations", {"id": "FUZZ-CP", "locationId": "FUZZ-LOC"}).status == 201
+    station = {"id": "FUZZ-CP", "locationId": "FUZZ-LOC", "securityProfile": 0}
+    assert admin.post(f"{V1}/stations", station).status == 201
     assert admin.post(f"{V1}/id-tokens", {"idToken": "FUZZTAG"}).status == 201
 
 

@@ -105,7 +105,7 @@ def test_an_accepted_tag_past_its_expiry_is_effectively_expired(admin: ApiClient
 
 async def test_authorize_uses_what_the_api_stored(admin: ApiClient, stack: LocalStack) -> None:
     # Given a charger and tags provisioned through the API
-    admin.post(f"{V1}/stations", {"id": "CP-AUTH"})
+    admin.post(f"{V1}/stations", {"id": "CP-AUTH", "securityProfile": 0})
     admin.post(f"{V1}/id-tokens", {"idToken": "GOOD", "groupIdToken": {"idToken": "FLEET"}})
     admin.post(f"{V1}/id-tokens", {"idToken": "BAD", "status": "Blocked"})
     async with connected(stack, "CP-AUTH") as cp:
@@ -221,7 +221,7 @@ def test_update(admin: ApiClient) -> None:
 
 async def test_delete_keeps_the_transactions_tag(admin: ApiClient, stack: LocalStack) -> None:
     # Given a transaction made with a tag
-    admin.post(f"{V1}/stations", {"id": "CP-DEL"})
+    admin.post(f"{V1}/stations", {"id": "CP-DEL", "securityProfile": 0})
     admin.post(f"{V1}/id-tokens", {"idToken": "GONE"})
     async with connected(stack, "CP-DEL") as cp:
         started = await cp.call(
@@ -361,7 +361,7 @@ async def test_a_value_under_two_types_is_two_tokens(
     assert [t["type"] for t in viewer.get(f"{V1}/id-tokens", type="KeyCode").body["items"]] == ["KeyCode"]
     assert admin.post(f"{V1}/id-tokens", {"idToken": "1234", "type": "KeyCode"}).status == 409
     # And a 1.6 station, which names no type, is answered for the RFID card (the type preferred)
-    admin.post(f"{V1}/stations", {"id": "CP-TYPES"})
+    admin.post(f"{V1}/stations", {"id": "CP-TYPES", "securityProfile": 0})
     async with connected(stack, "CP-TYPES") as cp:
         both = await cp.call(call.Authorize(id_tag="1234"))
         await asyncio.to_thread(admin.delete, f"{V1}/id-tokens/ISO14443/1234")
@@ -376,7 +376,7 @@ async def test_statuses_1_6_has_no_word_for_are_said_in_its_own(admin: ApiClient
     assert (
         admin.post(f"{V1}/id-tokens", {"idToken": "BROKE", "status": "NoCredit"}).body["status"] == "NoCredit"
     )
-    admin.post(f"{V1}/stations", {"id": "CP-WORDS"})
+    admin.post(f"{V1}/stations", {"id": "CP-WORDS", "securityProfile": 0})
     async with connected(stack, "CP-WORDS") as cp:
         broke = await cp.call(call.Authorize(id_tag="BROKE"))
         nobody = await cp.call(call.Authorize(id_tag="NOBODY"))

@@ -41,7 +41,7 @@ def a_location(**overrides: Any) -> dict[str, Any]:
 
 def given_chargers(admin: ApiClient, *ids: str) -> None:
     for charge_point_id in ids:
-        assert admin.post(f"{V1}/stations", {"id": charge_point_id}).status == 201
+        assert admin.post(f"{V1}/stations", {"id": charge_point_id, "securityProfile": 0}).status == 201
 
 
 def assert_problem(reply: Reply, status: int, field: str | None = None) -> None:
@@ -308,7 +308,7 @@ def test_other_tenants_cannot_see_or_touch_locations(api: ApiClient, admin: ApiC
     given_chargers(admin, "CP-T")
     admin.post(f"{V1}/locations/L-T/stations", {"stationIds": ["CP-T"]})
     other = api.as_("globex", "admin")
-    other.post(f"{V1}/stations", {"id": "CP-G"})
+    other.post(f"{V1}/stations", {"id": "CP-G", "securityProfile": 0})
     assert_problem(other.get(f"{V1}/locations/L-T"), 404)
     assert_problem(other.patch(f"{V1}/locations/L-T", {"name": "mine"}), 404)
     assert_problem(other.delete(f"{V1}/locations/L-T"), 404)

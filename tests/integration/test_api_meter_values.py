@@ -65,7 +65,7 @@ def viewer(api: ApiClient) -> ApiClient:
 async def session(admin: ApiClient, stack: LocalStack) -> int:
     """Connector 1 of CP-M: a sample outside any transaction at 09:50, then a session
     10:00-10:30 sampled every 5 minutes, closed with a Transaction.End register reading."""
-    assert admin.post(f"{V1}/stations", {"id": "CP-M"}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": "CP-M", "securityProfile": 0}).status == 201
     assert admin.post(f"{V1}/id-tokens", {"idToken": "TAG1"}).status == 201
     async with connected(stack, "CP-M") as cp:
         await meter_values(cp, None, at(-10), sampled(990, EAIR, "Wh", context="Sample.Clock"))
@@ -265,7 +265,7 @@ def test_connector_series(session: int, viewer: ApiClient) -> None:
 async def test_connector_series_defaults_to_the_last_24_hours(
     admin: ApiClient, viewer: ApiClient, stack: LocalStack
 ) -> None:
-    admin.post(f"{V1}/stations", {"id": "CP-NOW"})
+    admin.post(f"{V1}/stations", {"id": "CP-NOW", "securityProfile": 0})
     now = datetime.now(UTC).replace(microsecond=0)
     async with connected(stack, "CP-NOW") as cp:
         for hours_ago, value in ((25, 100), (23, 200), (1, 300)):
@@ -287,7 +287,7 @@ async def test_connector_series_defaults_to_the_last_24_hours(
 @pytest.fixture
 def a_month_of_power(admin: ApiClient, engine: Engine) -> datetime:
     """CP-VOL connector 1: Power.Active.Import every minute of October 2026, value = minute index."""
-    admin.post(f"{V1}/stations", {"id": "CP-VOL"})
+    admin.post(f"{V1}/stations", {"id": "CP-VOL", "securityProfile": 0})
     first = datetime(2026, 10, 1, tzinfo=UTC)
     with engine.begin() as conn:
         conn.execute(

@@ -87,8 +87,9 @@ async def sessions(admin: ApiClient, stack: LocalStack, tag: str) -> None:
       19th, before the range.
     """
     assert admin.post(f"{V1}/locations", {"id": "L-1", "name": "Depot"}).status == 201
-    assert admin.post(f"{V1}/stations", {"id": "CP-E1", "locationId": "L-1"}).status == 201
-    assert admin.post(f"{V1}/stations", {"id": "CP-E2"}).status == 201
+    station = {"id": "CP-E1", "locationId": "L-1", "securityProfile": 0}
+    assert admin.post(f"{V1}/stations", station).status == 201
+    assert admin.post(f"{V1}/stations", {"id": "CP-E2", "securityProfile": 0}).status == 201
     async with connected(stack, "CP-E1") as cp:
         tx = await start(cp, "2026-03-20T22:00:00Z", 1000)
         await sample(cp, tx, "2026-03-20T23:00:00Z", register("3000"), register("999999", phase="L1"))
@@ -188,8 +189,8 @@ async def test_energy_filters_and_partial_days(sessions: None, viewer: ApiClient
 
 async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, stack: LocalStack) -> None:
     # Given the status reports of two connectors (and of the charger, connector 0)
-    assert admin.post(f"{V1}/stations", {"id": "CP-U"}).status == 201
-    assert admin.post(f"{V1}/stations", {"id": "CP-U2"}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": "CP-U", "securityProfile": 0}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": "CP-U2", "securityProfile": 0}).status == 201
     async with connected(stack, "CP-U") as cp:
         await status(cp, 0, "Available", "2026-03-21T00:00:00Z")
         for at, value in [
@@ -273,7 +274,7 @@ async def test_utilisation_per_connector(admin: ApiClient, viewer: ApiClient, st
 async def test_utilisation_counts_only_the_elapsed_part(
     admin: ApiClient, viewer: ApiClient, stack: LocalStack
 ) -> None:
-    assert admin.post(f"{V1}/stations", {"id": "CP-NOW"}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": "CP-NOW", "securityProfile": 0}).status == 201
     an_hour_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     async with connected(stack, "CP-NOW") as cp:
         await status(cp, 1, "Charging", an_hour_ago.isoformat())
@@ -358,7 +359,7 @@ async def test_a_transaction_the_csms_refused_is_no_charging_session(
 ) -> None:
     # Given a session on TAG1 and, beside it, a start the CSMS refused (unknown tag) that the
     # charger nevertheless ran to its stop
-    assert admin.post(f"{V1}/stations", {"id": "CP-REF"}).status == 201
+    assert admin.post(f"{V1}/stations", {"id": "CP-REF", "securityProfile": 0}).status == 201
     async with connected(stack, "CP-REF") as cp:
         charged = await start(cp, "2026-03-21T10:00:00Z", 0)
         await stop(cp, charged, "2026-03-21T11:00:00Z", 2000)

@@ -28,7 +28,7 @@ def test_provision_get_and_list(admin: ApiClient, api: ApiClient) -> None:
     assert created.body["station"]["hasPassword"] is True
     assert created.body["station"]["ocppVersion"] is None
     assert 16 <= len(created.body["password"]) <= 40
-    assert admin.post(f"{V1}/stations", {"id": "CP-2"}).body["password"] is None
+    assert admin.post(f"{V1}/stations", {"id": "CP-2", "securityProfile": 0}).body["password"] is None
 
     got = api.as_("acme", "viewer").get(f"{V1}/stations/CP-1")
     assert got.status == 200
@@ -48,8 +48,8 @@ def test_provision_get_and_list(admin: ApiClient, api: ApiClient) -> None:
 
 
 async def test_live_state_and_connectors(admin: ApiClient, stack: LocalStack) -> None:
-    admin.post(f"{V1}/stations", {"id": "CP-L"})
-    admin.post(f"{V1}/stations", {"id": "CP-OFF"})
+    admin.post(f"{V1}/stations", {"id": "CP-L", "securityProfile": 0})
+    admin.post(f"{V1}/stations", {"id": "CP-OFF", "securityProfile": 0})
     async with connected(stack, "CP-L") as cp:
         await cp.call(
             call.BootNotification(charge_point_model="M", charge_point_vendor="V", firmware_version="9")
@@ -102,7 +102,7 @@ async def test_live_state_and_connectors(admin: ApiClient, stack: LocalStack) ->
 
 
 async def test_update_password_status_and_decommission(admin: ApiClient, stack: LocalStack) -> None:
-    admin.post(f"{V1}/stations", {"id": "CP-U"})
+    admin.post(f"{V1}/stations", {"id": "CP-U", "securityProfile": 0})
     updated = admin.patch(
         f"{V1}/stations/CP-U", {"password": "sixteen-char-pass", "registrationStatus": "Pending"}
     )
@@ -122,11 +122,11 @@ async def test_update_password_status_and_decommission(admin: ApiClient, stack: 
 
 
 def test_roles(api: ApiClient, admin: ApiClient) -> None:
-    admin.post(f"{V1}/stations", {"id": "CP-R"})
+    admin.post(f"{V1}/stations", {"id": "CP-R", "securityProfile": 0})
     for role in ("viewer", "operator"):
         client = api.as_("acme", role)
         assert client.get(f"{V1}/stations/CP-R").status == 200
-        forbidden = client.post(f"{V1}/stations", {"id": "CP-X"})
+        forbidden = client.post(f"{V1}/stations", {"id": "CP-X", "securityProfile": 0})
         assert forbidden.status == 403
         assert forbidden.content_type == "application/problem+json"
         assert client.patch(f"{V1}/stations/CP-R", {"clearPassword": True}).status == 403
@@ -134,7 +134,7 @@ def test_roles(api: ApiClient, admin: ApiClient) -> None:
 
 
 def test_other_tenants_see_nothing(api: ApiClient, admin: ApiClient) -> None:
-    admin.post(f"{V1}/stations", {"id": "CP-T"})
+    admin.post(f"{V1}/stations", {"id": "CP-T", "securityProfile": 0})
     other = api.as_("globex", "admin")
     assert other.get(f"{V1}/stations/CP-T").status == 404
     assert other.patch(f"{V1}/stations/CP-T", {"clearPassword": True}).status == 404
@@ -148,7 +148,7 @@ def test_errors_are_problem_json(api: ApiClient, admin: ApiClient) -> None:
     missing = admin.get(f"{V1}/stations/NOPE")
     assert (missing.status, missing.content_type) == (404, "application/problem+json")
     assert missing.body["title"] == "Not found"
-    invalid = admin.post(f"{V1}/stations", {"id": "bad id"})
+    invalid = admin.post(f"{V1}/stations", {"id": "bad id", "securityProfile": 0})
     assert invalid.status == 422
     assert invalid.body["errors"][0]["field"].endswith("id")
     assert "id" in invalid.body["detail"]
@@ -162,8 +162,8 @@ def test_errors_are_problem_json(api: ApiClient, admin: ApiClient) -> None:
     assert wrong_method.status == 405
     assert "GET" in wrong_method.headers["Allow"]
     assert admin.request("POST", f"{V1}/stations", raw="{not json").status == 422
-    duplicate = admin.post(f"{V1}/stations", {"id": "CP-9"})
-    assert admin.post(f"{V1}/stations", {"id": "CP-9"}).status == 409
+    duplicate = admin.post(f"{V1}/stations", {"id": "CP-9", "securityProfile": 0})
+    assert admin.post(f"{V1}/stations", {"id": "CP-9", "securityProfile": 0}).status == 409
     assert duplicate.status == 201
     no_token = api.anonymous().get(f"{V1}/stations")
     assert (no_token.status, no_token.content_type) == (401, "application/problem+json")
@@ -175,8 +175,12 @@ def test_idempotency_key_replays_the_first_response(admin: ApiClient) -> None:
     first = admin.post(f"{V1}/stations", {"id": "CP-I", "generatePassword": True}, headers=headers)
     again = admin.post(f"{V1}/stations", {"id": "CP-I", "generatePassword": True}, headers=headers)
     assert first.status == again.status == 201
-    assert again.body == first.body  # the same password: the first response, nothing re-run
-    reused = admin.post(f"{V1}/stations", {"id": "CP-J"}, headers=headers)
+    # the first response, nothing re-run; but the password was shown once and is not kept
+    assert again.body == {**first.body, "password": None}
+    assert again.headers["Csms-Redacted-Fields"] == "password"
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    reused = admin.post(f"{V1}/stations", {"id": "CP-J", "securityProfile": 0}, headers=headers)
     assert reused.status == 422
     assert admin.get(f"{V1}/stations").body["total"] == 1
 
@@ -191,7 +195,7 @@ def test_docs_and_openapi_are_served(api: ApiClient) -> None:
 
 
 def test_framework_edges(admin: ApiClient) -> None:
-    admin.post(f"{V1}/stations", {"id": "CP-E"})
+    admin.post(f"{V1}/stations", {"id": "CP-E", "securityProfile": 0})
     text = admin.request("POST", f"{V1}/stations", raw="id=CP-F", headers={"Content-Type": "text/plain"})
     assert (text.status, text.content_type) == (415, "application/problem+json")
     assert admin.get(f"{V1}/stations", offset=2**40).status == 422
@@ -207,8 +211,8 @@ def test_framework_edges(admin: ApiClient) -> None:
 
 def test_an_idempotent_replay_keeps_the_location(admin: ApiClient) -> None:
     headers = {"Idempotency-Key": "loc-1"}
-    first = admin.post(f"{V1}/stations", {"id": "CP-LOC"}, headers=headers)
-    again = admin.post(f"{V1}/stations", {"id": "CP-LOC"}, headers=headers)
+    first = admin.post(f"{V1}/stations", {"id": "CP-LOC", "securityProfile": 0}, headers=headers)
+    again = admin.post(f"{V1}/stations", {"id": "CP-LOC", "securityProfile": 0}, headers=headers)
     assert again.headers["Location"] == first.headers["Location"] == f"{V1}/stations/CP-LOC"
 
 
@@ -216,7 +220,7 @@ async def test_an_admin_pins_a_station_to_a_protocol(
     admin: ApiClient, api: ApiClient, stack: LocalStack
 ) -> None:
     # Given a station provisioned pinned to 1.6
-    created = admin.post(f"{V1}/stations", {"id": "CP-PIN", "ocppVersion": "ocpp1.6"})
+    created = admin.post(f"{V1}/stations", {"id": "CP-PIN", "ocppVersion": "ocpp1.6", "securityProfile": 0})
     assert created.body["station"]["ocppVersion"] == "ocpp1.6"
     assert [s["id"] for s in admin.get(f"{V1}/stations", ocppVersion="ocpp1.6").body["items"]] == ["CP-PIN"]
     assert admin.get(f"{V1}/stations", ocppVersion="ocpp2.0.1").body["items"] == []

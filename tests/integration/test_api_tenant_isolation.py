@@ -131,7 +131,7 @@ PROBES: dict[str, list[Call]] = {
     ],
     # Charge point ids are unique across tenants (ADR 0005): "exists already" is by design.
     "POST /api/v1/stations": [
-        Call(409, body={"id": "{stationId}"}),
+        Call(409, body={"id": "{stationId}", "securityProfile": 0}),
         Call(422, body={"id": "GLOBEX-CP-2", "locationId": "{locationId}"}),
     ],
     "GET /api/v1/stations/{stationId}": ADDRESSED,
@@ -372,7 +372,8 @@ async def run_a_session(cp: SimulatedCharger, now: datetime) -> int:
 
 def given_tenant_b(b: ApiClient) -> None:
     assert b.post(f"{V1}/locations", {"id": B_LOCATION, "name": "Globex Depot"}).status == 201
-    assert b.post(f"{V1}/stations", {"id": B_CHARGER, "locationId": B_LOCATION}).status == 201
+    station = {"id": B_CHARGER, "locationId": B_LOCATION, "securityProfile": 0}
+    assert b.post(f"{V1}/stations", station).status == 201
     assert b.post(f"{V1}/id-tokens", {"idToken": B_TAG}).status == 201
     assert b.post(f"{V1}/users", {"email": B_USER_EMAIL, "role": "viewer"}).status == 201
 
@@ -433,7 +434,8 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
     assert (
         a.post(f"{V1}/locations", {"id": A_LOCATION, "name": A_LOCATION_NAME, "country": "DE"}).status == 201
     )
-    assert a.post(f"{V1}/stations", {"id": A_CHARGER, "locationId": A_LOCATION}).status == 201
+    station = {"id": A_CHARGER, "locationId": A_LOCATION, "securityProfile": 0}
+    assert a.post(f"{V1}/stations", station).status == 201
     assert a.post(f"{V1}/id-tokens", {"idToken": A_TAG}).status == 201
     a_user = a.post(f"{V1}/users", {"email": A_USER_EMAIL, "role": "operator"})
     assert a_user.status == 201, a_user.body

@@ -31,7 +31,7 @@ def viewer(api: ApiClient) -> ApiClient:
 @pytest.fixture
 def fleet(admin: ApiClient) -> None:
     for charger in ("CP-1", "CP-2"):
-        assert admin.post(f"{V1}/stations", {"id": charger}).status == 201
+        assert admin.post(f"{V1}/stations", {"id": charger, "securityProfile": 0}).status == 201
     for tag in ("TAG1", "TAG2", "TAG3"):
         assert admin.post(f"{V1}/id-tokens", {"idToken": tag}).status == 201
     assert admin.post(f"{V1}/id-tokens", {"idToken": "BLOCKED", "status": "Blocked"}).status == 201

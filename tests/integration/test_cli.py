@@ -35,7 +35,7 @@ def test_chargers_add_list_remove(
     assert verify_password(generated, str(stored["password_hash"]))
     assert generated not in str(stored["password_hash"])
 
-    assert main(["chargers", "add", "CLI-1"]) == 1
+    assert main(["chargers", "add", "CLI-1", "--no-password"]) == 1
     assert "exists already" in capsys.readouterr().err
 
     assert main(["chargers", "list", "--tenant", "acme"]) == 0
@@ -50,8 +50,30 @@ def test_chargers_add_list_remove(
 
 
 def test_invalid_charger_ids_are_refused(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["chargers", "add", "has/slash"]) == 1
+    assert main(["chargers", "add", "has/slash", "--no-password"]) == 1
     assert "invalid charge point id" in capsys.readouterr().err
+
+
+def test_chargers_add_needs_a_password_or_an_explicit_no_password(
+    stack: LocalStack, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Without any of --password, --generate-password, --no-password: a usage error (argparse)
+    with pytest.raises(SystemExit) as usage:
+        main(["chargers", "add", "CLI-3"])
+    assert usage.value.code == 2
+    assert "--password" in capsys.readouterr().err
+    # A password outside 16-40 characters is refused
+    assert main(["chargers", "add", "CLI-3", "--password", "short"]) == 1
+    assert "16-40 characters" in capsys.readouterr().err
+    # --no-password is security profile 0, said so and listed
+    assert main(["chargers", "add", "CLI-3", "--no-password"]) == 0
+    assert "security profile 0" in capsys.readouterr().out
+    assert rows(engine, "SELECT security_profile, password_hash FROM charge_points") == [
+        {"security_profile": 0, "password_hash": None}
+    ]
+    assert main(["chargers", "list"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert (listing[0].split()[-1], listing[1].split()[3], listing[1].split()[-1]) == ("PROFILE", "no", "0")
 
 
 def test_idtokens_add_and_list(stack: LocalStack, engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,7 +179,7 @@ def test_csms_dev_runs_until_interrupted_and_keeps_its_data(pg_tmp_path: Path) -
     state_dir = pg_tmp_path / "state"
     port = free_port()
     # Given a charger provisioned before csms dev ever ran
-    added = _csms(state_dir, "chargers", "add", "DEV-1")
+    added = _csms(state_dir, "chargers", "add", "DEV-1", "--no-password")
     assert added.returncode == 0, added.stderr
     dev = subprocess.Popen(
         [sys.executable, "-m", "csms.cli", "--state-dir", str(state_dir), "dev", "--port", str(port)],

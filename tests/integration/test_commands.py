@@ -72,7 +72,7 @@ class ObedientCharger(SimulatedCharger):
 def operator(api: ApiClient) -> ApiClient:
     admin = api.as_("acme", "admin")
     for cp in ("CMD-1", "CMD-OFF"):
-        assert admin.post(f"{V1}/stations", {"id": cp}).status == 201
+        assert admin.post(f"{V1}/stations", {"id": cp, "securityProfile": 0}).status == 201
     return api.as_("acme", "operator")
 
 
@@ -365,7 +365,8 @@ async def test_one_charger_the_sweeper_cannot_serve_does_not_stop_it_for_the_oth
     from csms.app.scheduled import run
     from csms.services.commands import CommandService
 
-    assert api.as_("acme", "admin").post(f"{V1}/stations", {"id": "CMD-2"}).status == 201
+    station = {"id": "CMD-2", "securityProfile": 0}
+    assert api.as_("acme", "admin").post(f"{V1}/stations", station).status == 201
     # Given two chargers that never answer their command
     sockets = [await open_socket(stack, cp) for cp in ("CMD-1", "CMD-2")]
     sent = [await send(operator, cp, "Reset", {"type": "Soft"}, wait=0) for cp in ("CMD-1", "CMD-2")]

@@ -12,7 +12,7 @@ import pytest
 from ocpp.routing import on
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from websockets.asyncio.client import ClientConnection
 
 from csms.local.stack import LocalStack
@@ -23,6 +23,7 @@ from tests.integration.conftest import rows
 
 pytestmark = pytest.mark.integration
 CP = "FW-1"
+T = "2026-11-22T03:00:00Z"
 
 
 class FirmwareCharger(SimulatedCharger):
@@ -113,7 +114,7 @@ async def test_get_diagnostics_records_the_file_name_and_the_upload_progress(
             CP,
             "GetDiagnostics",
             {
-                "location": "ftp://uploads.example.com/diag/",
+                "location": "sftp://uploads.example.com/diag/",
                 "startTime": "2026-11-20T00:00:00Z",
                 "stopTime": "2026-11-21T00:00:00Z",
                 "retries": 1,
@@ -123,14 +124,14 @@ async def test_get_diagnostics_records_the_file_name_and_the_upload_progress(
         await charger.call(call.DiagnosticsStatusNotification(status="Uploaded"))
         assert isinstance(charger, FirmwareCharger)
         charger.diagnostics_file = None
-        nothing = await send(operator, CP, "GetDiagnostics", {"location": "ftp://uploads.example.com/diag/"})
+        nothing = await send(operator, CP, "GetDiagnostics", {"location": "sftp://uploads.example.com/diag/"})
     # Then the answer's fileName is kept with the command
     assert (diagnostics.body["status"], diagnostics.body["response"]) == (
         "accepted",
         {"fileName": "diag-FW-1.tar.gz"},
     )
     assert diagnostics.body["request"] == {
-        "location": "ftp://uploads.example.com/diag/",
+        "location": "sftp://uploads.example.com/diag/",
         "startTime": "2026-11-20T00:00:00.000Z",
         "stopTime": "2026-11-21T00:00:00.000Z",
         "retries": 1,
@@ -162,7 +163,7 @@ async def test_invalid_firmware_commands_are_refused(operator: ApiClient) -> Non
         CP,
         "GetDiagnostics",
         {
-            "location": "ftp://x.example/",
+            "location": "sftp://x.example/",
             "startTime": "2026-11-21T00:00:00Z",
             "stopTime": "2026-11-20T00:00:00Z",
         },
@@ -212,3 +213,33 @@ async def test_timelines_are_tenant_scoped(operator: ApiClient, api: ApiClient, 
     assert (await get(other, f"/stations/{CP}/diagnostics-status")).status == 404
     viewer = api.as_("acme", "viewer")
     assert (await get(viewer, f"/stations/{CP}/firmware-status")).body["total"] == 1
+
+
+async def test_firmware_and_diagnostics_urls_keep_to_the_tenants_schemes_and_hosts(
+    operator: ApiClient, engine: Engine
+) -> None:
+    # By default: encrypted transports only, any host; a 422 names the field
+    plain = await send(operator, CP, "UpdateFirmware", {"location": "http://x.example/fw", "retrieveDate": T})
+    ftp = await send(operator, CP, "GetDiagnostics", {"location": "ftp://uploads.example/"})
+    assert (plain.status, ftp.status) == (422, 422)
+    assert plain.body["detail"].startswith("location: the URL scheme 'http' is not allowed")
+    assert "https, ftps, sftp" in ftp.body["detail"]
+    accepted = await send(operator, CP, "GetDiagnostics", {"location": "ftps://uploads.example/"}, wait=0)
+    assert accepted.status in (200, 202)  # (the station is offline: failed at once)
+    # A tenant that sets its own rules gets those: here plain FTP, to its own hosts only
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE tenants SET file_url_schemes = '{ftp,https}', file_url_hosts = '{*.acme.example}'"
+                " WHERE id = 'acme'"
+            )
+        )
+    own_host = await send(operator, CP, "GetDiagnostics", {"location": "ftp://logs.acme.example/"}, wait=0)
+    assert own_host.status in (200, 202)
+    elsewhere = await send(
+        operator, CP, "UpdateFirmware", {"location": "https://evil.example/fw", "retrieveDate": T}
+    )
+    assert (elsewhere.status, elsewhere.body["detail"]) == (
+        422,
+        "location: the host 'evil.example' is not allowed for this tenant",
+    )

@@ -43,7 +43,7 @@ async def refused_status(coro: object) -> int:
 async def test_the_handshake_echoes_exactly_one_supported_subprotocol(
     stack: LocalStack, provisioning: ProvisioningService, now: datetime, offered: list[str], chosen: str
 ) -> None:
-    provisioning.add_charger("CP-P", "default", now)
+    provisioning.add_charger("CP-P", "default", now, security_profile=0)
     socket = await open_socket(stack, "CP-P", subprotocols=offered)
     assert socket.subprotocol == chosen
     await socket.close()
@@ -52,7 +52,7 @@ async def test_the_handshake_echoes_exactly_one_supported_subprotocol(
 async def test_other_subprotocols_are_refused_with_400(
     stack: LocalStack, provisioning: ProvisioningService, now: datetime
 ) -> None:
-    provisioning.add_charger("CP-P", "default", now)
+    provisioning.add_charger("CP-P", "default", now, security_profile=0)
     assert await refused_status(open_socket(stack, "CP-P", subprotocols=["ocpp2.0", "ocpp1.5"])) == 400
     assert await refused_status(open_socket(stack, "CP-P", subprotocols=[])) == 400
 
@@ -60,7 +60,7 @@ async def test_other_subprotocols_are_refused_with_400(
 async def test_a_pinned_station_gets_its_protocol_and_its_last_protocol_is_recorded(
     stack: LocalStack, provisioning: ProvisioningService, now: datetime, engine: Engine
 ) -> None:
-    provisioning.add_charger("CP-PIN", "default", now)
+    provisioning.add_charger("CP-PIN", "default", now, security_profile=0)
     # Unpinned, a station offering both gets 2.0.1, which is recorded as its last protocol
     socket = await open_socket(stack, "CP-PIN", subprotocols=["ocpp1.6", "ocpp2.0.1"])
     assert socket.subprotocol == "ocpp2.0.1"
@@ -80,7 +80,7 @@ async def test_a_subprotocol_header_sent_twice_is_one_list_and_an_encoded_newlin
     stack: LocalStack, provisioning: ProvisioningService, now: datetime, engine: Engine, reconfigure: object
 ) -> None:
     reconfigure(CSMS_ALLOW_UNKNOWN_CHARGERS="true")  # type: ignore[operator]
-    provisioning.add_charger("CP-2L", "default", now)
+    provisioning.add_charger("CP-2L", "default", now, security_profile=0)
     # "Sec-WebSocket-Protocol: ocpp1.6" and a second line "...: ocpp1.5" (RFC 6455 11.3.4)
     ocpp16 = [Subprotocol("ocpp1.6")]
     async with websockets.connect(
@@ -94,8 +94,8 @@ async def test_a_subprotocol_header_sent_twice_is_one_list_and_an_encoded_newlin
     assert rows(engine, "SELECT id FROM charge_points WHERE id LIKE 'CP-NL%'") == []
 
 
-async def test_unknown_chargers_are_refused_with_404(stack: LocalStack) -> None:
-    assert await refused_status(open_socket(stack, "NOBODY")) == 404
+async def test_unknown_chargers_are_refused_with_401_as_a_wrong_password_is(stack: LocalStack) -> None:
+    assert await refused_status(open_socket(stack, "NOBODY")) == 401
 
 
 async def test_unknown_chargers_register_as_pending_when_allowed(
@@ -139,7 +139,7 @@ async def test_basic_auth_is_required_for_chargers_with_a_password(
 async def test_a_newer_connection_replaces_the_older_and_a_late_disconnect_keeps_it_online(
     stack: LocalStack, provisioning: ProvisioningService, now: datetime
 ) -> None:
-    provisioning.add_charger("CP-R", "default", now)
+    provisioning.add_charger("CP-R", "default", now, security_profile=0)
     first = await open_socket(stack, "CP-R")
     old_id = wiring.connections().current_connection("CP-R")
     # When the charger reconnects while the old socket is still open
@@ -169,7 +169,7 @@ async def test_a_newer_connection_replaces_the_older_and_a_late_disconnect_keeps
 async def test_health_reports_dependencies_and_connected_chargers(
     stack: LocalStack, provisioning: ProvisioningService, now: datetime
 ) -> None:
-    provisioning.add_charger("CP-H", "default", now)
+    provisioning.add_charger("CP-H", "default", now, security_profile=0)
 
     def get(path: str) -> dict[str, object]:
         with urllib.request.urlopen(f"http://127.0.0.1:{stack.config.port}{path}", timeout=5) as response:
@@ -191,7 +191,7 @@ async def test_health_reports_dependencies_and_connected_chargers(
 async def test_websockets_client_without_ocpp_library_sees_plain_frames(
     stack: LocalStack, provisioning: ProvisioningService, now: datetime
 ) -> None:
-    provisioning.add_charger("CP-W", "default", now)
+    provisioning.add_charger("CP-W", "default", now, security_profile=0)
     async with websockets.connect(stack.charger_url("CP-W"), subprotocols=["ocpp1.6"]) as socket:  # type: ignore[list-item]
         reply = await raw_exchange(socket, '[2,"hb-1","Heartbeat",{}]')
     assert reply[0:2] == [3, "hb-1"]

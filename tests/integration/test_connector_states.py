@@ -36,7 +36,7 @@ def record(engine: Engine, status: ConnectorStatus) -> StatusRecorded | None:
 
 @pytest.fixture(autouse=True)
 def station(provisioning: ProvisioningService) -> None:
-    provisioning.add_charger("ST-1", "acme", T0)
+    provisioning.add_charger("ST-1", "acme", T0, security_profile=0)
 
 
 def test_a_report_without_a_charging_state_keeps_it_while_occupied(engine: Engine) -> None:

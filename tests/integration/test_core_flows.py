@@ -23,7 +23,7 @@ CP = "CP-CORE"
 
 @pytest.fixture
 def charger(provisioning: ProvisioningService, now: datetime) -> str:
-    provisioning.add_charger(CP, "acme", now)
+    provisioning.add_charger(CP, "acme", now, security_profile=0)
     provisioning.add_id_token("TAG1", "acme", now, group=IdToken("FLEET"))
     provisioning.add_id_token("BLOCKED", "acme", now, status=AuthorizationStatus.BLOCKED)
     provisioning.add_id_token("OLD", "acme", now, expiry_date=now - timedelta(days=1))

@@ -43,7 +43,7 @@ T0 = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)
 def devices(engine: Engine, api: ApiClient) -> DeviceModelService:
     admin = api.as_("acme", "admin")
     for station in ("DM-201", "DM-16"):
-        assert admin.post(f"{V1}/stations", {"id": station}).status == 201
+        assert admin.post(f"{V1}/stations", {"id": station, "securityProfile": 0}).status == 201
     db = PgDatabase(engine)
     return DeviceModelService(PgDeviceModelStore(db), Stations(PgFleetQueries(db)))
 

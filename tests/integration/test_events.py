@@ -62,7 +62,7 @@ def meter_values(transaction_id: int, minute: float, wh: int) -> call.MeterValue
 async def test_a_charging_session_produces_each_event_once_with_its_content(
     stack: LocalStack, provisioning: ProvisioningService, engine: Engine, tap: BusTap, now: datetime
 ) -> None:
-    provisioning.add_charger(CP, "tenant-e", now)
+    provisioning.add_charger(CP, "tenant-e", now, security_profile=0)
     async with connected(stack, CP) as cp:
         boot = await cp.call(call.BootNotification(charge_point_vendor="ACME", charge_point_model="X1"))
         status = call.StatusNotification(
@@ -213,7 +213,7 @@ async def test_a_charging_session_produces_each_event_once_with_its_content(
 async def test_a_booting_charger_reports_its_open_transactions(
     stack: LocalStack, provisioning: ProvisioningService, engine: Engine, now: datetime
 ) -> None:
-    provisioning.add_charger(CP, "tenant-e", now)
+    provisioning.add_charger(CP, "tenant-e", now, security_profile=0)
     async with connected(stack, CP) as cp:
         started = await cp.call(
             call.StartTransaction(connector_id=2, id_tag="T", meter_start=0, timestamp=at(0))
@@ -317,7 +317,7 @@ def attempts_of(engine: Engine) -> list[tuple[int, str]]:
 async def test_a_bus_outage_neither_fails_the_frame_nor_loses_the_event(
     stack: LocalStack, provisioning: ProvisioningService, engine: Engine, tap: BusTap, now: datetime
 ) -> None:
-    provisioning.add_charger(CP, "tenant-e", now)
+    provisioning.add_charger(CP, "tenant-e", now, security_profile=0)
     relay = wiring.event_relay()
     working = relay._publisher
 
@@ -367,7 +367,7 @@ async def test_events_that_never_publish_are_dead_lettered(
 ) -> None:
     from csms.aws.clients import client
 
-    provisioning.add_charger(CP, "tenant-e", now)
+    provisioning.add_charger(CP, "tenant-e", now, security_profile=0)
     relay = wiring.event_relay()
     working = relay._publisher
 
@@ -455,7 +455,7 @@ async def test_a_status_report_retried_concurrently_is_one_event(
 ) -> None:
     import json
 
-    provisioning.add_charger(CP, "tenant-e", now)
+    provisioning.add_charger(CP, "tenant-e", now, security_profile=0)
     report = {"connectorId": 1, "errorCode": "NoError", "status": "Charging", "timestamp": at(5)}
     socket = await open_socket(stack, CP)
     try:

@@ -38,8 +38,8 @@ V1 = "/api/v1"
 
 @pytest.fixture(autouse=True)
 def fleet(provisioning: ProvisioningService, now: datetime) -> None:
-    provisioning.add_charger(CP_A, TENANT, now)
-    provisioning.add_charger(CP_B, TENANT, now)
+    provisioning.add_charger(CP_A, TENANT, now, security_profile=0)
+    provisioning.add_charger(CP_B, TENANT, now, security_profile=0)
     provisioning.add_id_token("TAG1", TENANT, now, group=IdToken("FLEET"))
     provisioning.add_id_token("TAG2", TENANT, now)
 

@@ -105,8 +105,8 @@ async def closed_by_server(charger: SimulatedCharger) -> int | None:
 async def test_a_silent_charger_goes_offline_and_an_active_one_stays(
     stack: LocalStack, engine: Engine, provisioning: ProvisioningService, now: datetime
 ) -> None:
-    provisioning.add_charger("LIVE-SILENT", TENANT, now)
-    provisioning.add_charger("LIVE-ACTIVE", TENANT, now)
+    provisioning.add_charger("LIVE-SILENT", TENANT, now, security_profile=0)
+    provisioning.add_charger("LIVE-ACTIVE", TENANT, now, security_profile=0)
     async with connected(stack, "LIVE-SILENT") as silent, connected(stack, "LIVE-ACTIVE") as active:
         await silent.call(call.Heartbeat())
         await active.call(call.Heartbeat())
@@ -148,7 +148,7 @@ async def test_a_silent_charger_goes_offline_and_an_active_one_stays(
 async def test_a_second_run_changes_nothing(
     stack: LocalStack, engine: Engine, provisioning: ProvisioningService, now: datetime
 ) -> None:
-    provisioning.add_charger("LIVE-TWICE", TENANT, now)
+    provisioning.add_charger("LIVE-TWICE", TENANT, now, security_profile=0)
     async with connected(stack, "LIVE-TWICE") as charger:
         await charger.call(call.Heartbeat())
         last_frame_at(connection_of("LIVE-TWICE"), now - THRESHOLD - timedelta(minutes=5))
@@ -167,7 +167,7 @@ async def test_a_second_run_changes_nothing(
 async def test_concurrent_runs_take_a_charger_offline_once(
     stack: LocalStack, engine: Engine, provisioning: ProvisioningService, now: datetime
 ) -> None:
-    provisioning.add_charger("LIVE-RACE", TENANT, now)
+    provisioning.add_charger("LIVE-RACE", TENANT, now, security_profile=0)
     async with connected(stack, "LIVE-RACE") as charger:
         await charger.call(call.Heartbeat())
         last_frame_at(connection_of("LIVE-RACE"), now - THRESHOLD - timedelta(minutes=1))
@@ -181,7 +181,7 @@ async def test_a_gone_connection_is_cleaned_up_with_an_event(
     stack: LocalStack, engine: Engine, provisioning: ProvisioningService, now: datetime
 ) -> None:
     # Given a charger whose connection API Gateway no longer knows ($disconnect never came)
-    provisioning.add_charger("LIVE-GONE", TENANT, now)
+    provisioning.add_charger("LIVE-GONE", TENANT, now, security_profile=0)
     connected_at = now - timedelta(minutes=20)
     store = wiring.connections()
     store.register(ConnectionRecord("GoneConnectio1=", "LIVE-GONE", TENANT, "ocpp1.6", connected_at))
@@ -214,7 +214,7 @@ async def test_a_current_connection_item_without_an_open_record_is_released(
     stack: LocalStack, engine: Engine, provisioning: ProvisioningService, now: datetime
 ) -> None:
     # Given a $disconnect that closed the record but died before releasing the charger
-    provisioning.add_charger("LIVE-HALF", TENANT, now)
+    provisioning.add_charger("LIVE-HALF", TENANT, now, security_profile=0)
     store = wiring.connections()
     store.register(
         ConnectionRecord("HalfClosed0001=", "LIVE-HALF", TENANT, "ocpp1.6", now - timedelta(hours=1))
@@ -238,7 +238,7 @@ async def test_each_chargers_heartbeat_interval_sets_its_limit(
     # boot, whose answer set the interval again.
     chargers = ("LIVE-FAST", "LIVE-SLOW", "LIVE-DEFAULT", "LIVE-STALE")
     for charge_point_id in chargers:
-        provisioning.add_charger(charge_point_id, TENANT, now)
+        provisioning.add_charger(charge_point_id, TENANT, now, security_profile=0)
     configure_interval(engine, "LIVE-FAST", 60, now - timedelta(hours=1))
     configure_interval(engine, "LIVE-SLOW", 900, now - timedelta(hours=1))
     configure_interval(engine, "LIVE-STALE", 60, now - timedelta(hours=2))

@@ -362,8 +362,8 @@ async def test_late_frames_are_rolled_up_again_on_the_next_run(
     job: Job,
 ) -> None:
     now = datetime.now(UTC)
-    provisioning.add_charger("CP-L", "acme", now)
-    provisioning.add_charger("CP-M", "acme", now)
+    provisioning.add_charger("CP-L", "acme", now, security_profile=0)
+    provisioning.add_charger("CP-M", "acme", now, security_profile=0)
     week = {"from": "2027-05-09T00:00:00Z", "to": "2027-05-16T00:00:00Z"}
 
     # Given a session on the 9th (CP-M) and one started on the 10th at 22:00 (CP-L), open,
@@ -425,7 +425,7 @@ async def test_retention_waits_until_the_rollup_has_the_days(
     engine: Engine,
     job: Job,
 ) -> None:
-    provisioning.add_charger("CP-L", "acme", datetime.now(UTC))
+    provisioning.add_charger("CP-L", "acme", datetime.now(UTC), security_profile=0)
     tx = add_transaction(engine, "CP-L", "2015-03-01T10:00:00Z", 0, received="2015-03-01T10:00:00Z")
     add_sample(engine, "2015-03-01T11:00:00Z", 4000, tx=tx, received="2015-03-01T11:00:00Z")
     stop_transaction(engine, tx, "2015-03-01T12:00:00Z", 6000, received="2015-03-01T12:00:00Z")
@@ -460,7 +460,7 @@ async def test_a_day_reads_the_same_from_the_rollup_at_its_edges(
 ) -> None:
     # Given a session that starts and stops at midnight with 100 Wh (a jump at one instant
     # counts on the day it happened), the tenant's first: its day is rolled up on its own
-    provisioning.add_charger("CP-L", "acme", datetime.now(UTC))
+    provisioning.add_charger("CP-L", "acme", datetime.now(UTC), security_profile=0)
     tx = add_transaction(engine, "CP-L", "2016-04-02T00:00:00Z", 0, received="2016-04-02T00:00:00Z")
     stop_transaction(engine, tx, "2016-04-02T00:00:00Z", 100, received="2016-04-02T00:00:00Z")
     ranges = [

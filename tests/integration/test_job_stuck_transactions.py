@@ -37,7 +37,7 @@ def now() -> datetime:
 
 @pytest.fixture(autouse=True)
 def charger(provisioning: ProvisioningService, now: datetime) -> str:
-    provisioning.add_charger(CP, TENANT, now)
+    provisioning.add_charger(CP, TENANT, now, security_profile=0)
     for tag in ("TAG-A", "TAG-B", "TAG-C", "TAG-D"):
         provisioning.add_id_token(tag, TENANT, now)
     return CP

@@ -25,7 +25,10 @@ async def test_sixty_chargers_connected_at_once(
     # Given 60 provisioned chargers (every other one with a password) and a tag each
     ids = [f"FLEET-{i:03d}" for i in range(CHARGERS)]
     for i, cp_id in enumerate(ids):
-        provisioning.add_charger(cp_id, "fleet", now, password=f"password-of-{cp_id}" if i % 2 else None)
+        if i % 2:
+            provisioning.add_charger(cp_id, "fleet", now, password=f"password-of-{cp_id}")
+        else:
+            provisioning.add_charger(cp_id, "fleet", now, security_profile=0)
         provisioning.add_id_token(f"TAG-{i:03d}", "fleet", now)
     all_connected = asyncio.Event()
     online = 0

@@ -362,6 +362,9 @@ def test_a_populated_16_database_is_carried_over(scratch_engine: Engine) -> None
     assert [s["id"] for s in stations] == ["CP-A", "CP-B"]
     assert verify_password(PASSWORD, str(stations[0]["password_hash"]))
     assert stations[1]["password_hash"] is None
+    # (0017) the one with a password needs it (profile 2); the one without keeps connecting
+    # without, now as an explicit profile 0 the API shows
+    assert [s["security_profile"] for s in stations] == [2, 0]
     assert [(s["ocpp_version"], s["last_protocol"], s["boot_reason"]) for s in stations] == [
         (None, None, None)
     ] * 2

@@ -151,7 +151,7 @@ async def test_malformed_frames_get_the_2_0_1_error_and_the_connection_stays_usa
 async def test_a_1_6_and_a_2_0_1_station_are_served_side_by_side(
     stack: LocalStack, provisioning: ProvisioningService, now: datetime, station: str
 ) -> None:
-    provisioning.add_charger("CP-16", "t1", now)
+    provisioning.add_charger("CP-16", "t1", now, security_profile=0)
     async with connected_201(stack, station, password=PASSWORD) as cs, connected(stack, "CP-16") as cp:
         boot16 = await cp.call(call16.BootNotification(charge_point_vendor="V", charge_point_model="M"))
         boot201 = await cs.call(a_boot(), suppress=False)
@@ -270,7 +270,7 @@ async def test_authorize_answers_typed_tokens_and_one_token_is_accepted_by_both_
     provisioning.add_id_token(
         "BLOCKED-1", "t1", datetime.now(UTC), type=IdTokenType.KEY_CODE, status=AuthorizationStatus.BLOCKED
     )
-    provisioning.add_charger("CP-16-AUTH", "t1", datetime.now(UTC))
+    provisioning.add_charger("CP-16-AUTH", "t1", datetime.now(UTC), security_profile=0)
 
     def token(value: str, type_: str) -> dict[str, str]:
         return {"id_token": value, "type": type_}

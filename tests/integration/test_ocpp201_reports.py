@@ -360,7 +360,7 @@ async def test_firmware_and_log_progress_join_the_timelines(
 async def test_a_station_ends_its_own_reservations_and_not_others(
     stack: LocalStack, engine: Engine, station: str, provisioning: ProvisioningService
 ) -> None:
-    provisioning.add_charger("CS-OTHER", "t1", datetime.now(UTC))
+    provisioning.add_charger("CS-OTHER", "t1", datetime.now(UTC), security_profile=0)
     expiry = datetime.now(UTC) + timedelta(hours=1)
     with engine.begin() as conn:
         for cp in (station, station, "CS-OTHER"):

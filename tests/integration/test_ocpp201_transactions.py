@@ -391,7 +391,7 @@ async def test_meter_values_outside_transactions_are_kept_per_evse(
 async def test_one_energy_report_covers_a_1_6_and_a_2_0_1_station(
     stack: LocalStack, provisioning: ProvisioningService, station: str, api: ApiClient
 ) -> None:
-    provisioning.add_charger("CP-16-ENERGY", "t1", datetime.now(UTC))
+    provisioning.add_charger("CP-16-ENERGY", "t1", datetime.now(UTC), security_profile=0)
     await run(station, stack, a_full_transaction(str(uuid.uuid4())))
     async with connected(stack, "CP-16-ENERGY") as cp:
         start = await cp.call(

@@ -32,8 +32,8 @@ async def test_fleet_gauges_count_connected_chargers_and_open_transactions(
     from tests.integration.charger import connected
 
     assert isinstance(provisioning, ProvisioningService)
-    provisioning.add_charger("GAUGE-1", "default", now)  # type: ignore[arg-type]
-    provisioning.add_charger("GAUGE-2", "default", now)  # type: ignore[arg-type]
+    provisioning.add_charger("GAUGE-1", "default", now, security_profile=0)  # type: ignore[arg-type]
+    provisioning.add_charger("GAUGE-2", "default", now, security_profile=0)  # type: ignore[arg-type]
     handler = load_handler("scheduled")
     async with connected(stack, "GAUGE-1") as cp:
         await cp.call(

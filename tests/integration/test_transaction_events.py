@@ -62,8 +62,8 @@ def an_event(event_type: TransactionEventType, seq_no: int, **overrides: Any) ->
 
 @pytest.fixture(autouse=True)
 def station(provisioning: ProvisioningService, now: datetime) -> None:
-    provisioning.add_charger(CS, TENANT, now)
-    provisioning.add_charger("CS-16", TENANT, now)
+    provisioning.add_charger(CS, TENANT, now, security_profile=0)
+    provisioning.add_charger("CS-16", TENANT, now, security_profile=0)
     provisioning.add_id_token("04A1B2C3", TENANT, now)
     provisioning.add_id_token(
         "04A1B2C3", TENANT, now, type=IdTokenType.KEY_CODE, status=AuthorizationStatus.BLOCKED

@@ -65,6 +65,7 @@ class World:
             RegistrationStatus.ACCEPTED,
             hash_password(password) if password else None,
             ocpp_version=ocpp_version,
+            security_profile=2 if password else 0,
         )
 
 
@@ -175,9 +176,9 @@ def test_a_refused_connection_records_no_protocol(world: World) -> None:
     assert world.db.uow.protocol_writes == 0
 
 
-def test_unknown_charger_is_404_unless_unknown_chargers_are_allowed() -> None:
+def test_unknown_charger_is_401_like_a_wrong_password_unless_unknown_chargers_are_allowed() -> None:
     refused = World()
-    assert handle(a_connect_event("NEW"), None, refused.deps) == {"statusCode": 404}
+    assert handle(a_connect_event("NEW"), None, refused.deps) == {"statusCode": 401}
     welcoming = World(allow_unknown=True)
     assert handle(a_connect_event("NEW"), None, welcoming.deps)["statusCode"] == 200
     assert welcoming.db.uow.chargers["NEW"].registration_status is RegistrationStatus.PENDING
@@ -227,7 +228,7 @@ def test_an_id_that_is_not_an_ocpp_identity_is_400_and_never_registered(charge_p
     assert not welcoming.db.uow.chargers
     assert not welcoming.connections.records
     with pytest.raises(InvalidInput):
-        ProvisioningService(welcoming.db).add_charger(charge_point_id, "t1", NOW)
+        ProvisioningService(welcoming.db).add_charger(charge_point_id, "t1", NOW, security_profile=0)
 
 
 def test_a_subprotocol_header_sent_twice_counts_as_one_list(world: World) -> None:
@@ -279,11 +280,11 @@ def test_a_garbled_origin_header_is_403(world: World) -> None:
     }
 
 
-def test_a_decommissioned_charger_is_404_even_when_unknown_chargers_are_allowed() -> None:
+def test_a_decommissioned_charger_is_401_even_when_unknown_chargers_are_allowed() -> None:
     welcoming = World(allow_unknown=True)
     welcoming.provision()
     welcoming.db.uow.chargers["CP-1"] = replace(welcoming.db.uow.chargers["CP-1"], decommissioned_at=NOW)
-    assert handle(a_connect_event(), None, welcoming.deps) == {"statusCode": 404}
+    assert handle(a_connect_event(), None, welcoming.deps) == {"statusCode": 401}
     assert not welcoming.connections.records
 
 

@@ -57,6 +57,9 @@ function handler(event) {
     var request = event.request;
     delete request.headers[CHARGE_POINT_ID_HEADER];
     delete request.headers[ORIGIN_VERIFY_HEADER];
+    // CloudFront adds its own after this function (the origin request policy forwards it);
+    // a copy the client sent is never the viewer's address.
+    delete request.headers['cloudfront-viewer-address'];
 
     var id = chargePointId(request.uri);
     if (id === null) {

@@ -170,9 +170,10 @@ def build_app() -> APIGatewayRestResolver:
         log.exception("unhandled error in the API")
         return problem(500, "Internal error", "something went wrong on our side; it was logged")
 
+    from csms.api.access import access_middleware
     from csms.api.idempotency import idempotency_middleware
 
-    app.use(middlewares=[refuse_unknown_query_parameters, idempotency_middleware])
+    app.use(middlewares=[access_middleware, refuse_unknown_query_parameters, idempotency_middleware])
     for name in ROUTERS:
         module = importlib.import_module(f"csms.api.routers.{name}")
         app.include_router(module.router, prefix=API_PREFIX)

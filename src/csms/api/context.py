@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from csms.domain.security import StoredSecurityEvent
     from csms.domain.smart_charging import ChargingProfile, ProfileQuery
     from csms.domain.tenancy import TenantScope
+    from csms.services.api_access import ApiAccess
     from csms.services.device_model import DeviceModelService
     from csms.services.event_feed import EventFeedService
     from csms.services.fleet import FleetService
@@ -160,6 +161,11 @@ class ApiServices(Protocol):
     @property
     def idempotency(self) -> BasePersistenceLayer:
         """Where ``Idempotency-Key`` answers are kept (DynamoDB)."""
+        ...
+
+    @property
+    def access(self) -> ApiAccess:
+        """Revoked tokens and rate limits, checked before every route."""
         ...
 
     def dependencies(self) -> Dependencies:

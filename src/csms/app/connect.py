@@ -6,15 +6,22 @@ import hmac
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from csms.clock import Clock, SystemClock
-from csms.constants import CHARGE_POINT_ID_HEADER, ORIGIN_VERIFY_HEADER, SUPPORTED_SUBPROTOCOLS
+from csms.constants import (
+    CHARGE_POINT_ID_HEADER,
+    ORIGIN_VERIFY_HEADER,
+    SUPPORTED_SUBPROTOCOLS,
+    VIEWER_ADDRESS_HEADER,
+)
 from csms.domain.connections import ConnectionRecord, ConnectionStore, FrameSender
 from csms.domain.events import DomainEvent, new_event
 from csms.observability import bind_invocation, reset_invocation
 from csms.security import parse_basic_auth
 from csms.services.admission import AdmissionService, choose_protocol
+from csms.services.login_limits import Lockout, LoginLimiter
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +35,15 @@ class ConnectDeps:
     origin_verify_secret: str | None
     #: Records and publishes domain events (csms.app.wiring.emit).
     emit: Callable[[Sequence[DomainEvent]], object] = lambda events: None
+    #: Failed handshakes per station id and address (None: unlimited, unit tests).
+    limiter: LoginLimiter | None = None
+    #: Counts a metric (csms.observability.add_count).
+    count: Callable[[str, int], None] = lambda name, value: None
 
 
 def default_deps() -> ConnectDeps:
     from csms.app import wiring
+    from csms.observability import add_count
 
     return ConnectDeps(
         wiring.admission(),
@@ -40,7 +52,22 @@ def default_deps() -> ConnectDeps:
         SystemClock(),
         wiring.settings().origin_verify_secret,
         wiring.emit,
+        wiring.login_limiter(),
+        add_count,
     )
+
+
+def client_address(headers: dict[str, str], request_context: dict[str, Any], front_door: bool) -> str | None:
+    """The address the handshake came from: CloudFront's ``CloudFront-Viewer-Address`` when the
+    request is known to have come through our distribution (``front_door``: it carried the
+    origin secret, which only CloudFront adds, and the CloudFront Function drops any copy a
+    client sent), else API Gateway's ``sourceIp`` (CloudFront's own address behind it)."""
+    viewer = headers.get(VIEWER_ADDRESS_HEADER.lower()) if front_door else None
+    if viewer:
+        host = viewer.rsplit(":", 1)[0] if ":" in viewer else viewer
+        return host.strip("[]") or None
+    source = (request_context.get("identity") or {}).get("sourceIp")
+    return str(source) if source else None
 
 
 def offered_tokens(offered: str | None) -> set[str]:
@@ -77,13 +104,44 @@ def _refuse(status: int, reason: str, **fields: Any) -> dict[str, Any]:
     return {"statusCode": status}
 
 
+def _locked(deps: ConnectDeps, charge_point_id: str, source_ip: str | None, now: datetime) -> Lockout | None:
+    """The lockout of this id or address, if any; a limiter that fails lets the handshake on
+    (the password is still checked: a DynamoDB outage must not lock every station out)."""
+    if deps.limiter is None:
+        return None
+    try:
+        return deps.limiter.locked(charge_point_id, source_ip, now)
+    except Exception:
+        log.exception("could not read the failed-login counters")
+        return None
+
+
+def _count_failure(deps: ConnectDeps, charge_point_id: str, source_ip: str | None, now: datetime) -> None:
+    if deps.limiter is None:
+        return
+    try:
+        lockout = deps.limiter.failed(charge_point_id, source_ip, now)
+    except Exception:
+        log.exception("could not count a failed login")
+        return
+    if lockout is not None:
+        log.warning(
+            "failed logins reached the limit: locked out until the window ends",
+            extra={
+                "by": lockout.by,
+                "source_ip": source_ip,
+                "retry_after_seconds": lockout.retry_after_seconds,
+            },
+        )
+
+
 def handle(event: dict[str, Any], context: Any, deps: ConnectDeps | None = None) -> dict[str, Any]:
     """Answer the WebSocket handshake: 200 with the subprotocol, or a refusal status."""
     reset_invocation()
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     request_context = event.get("requestContext") or {}
     connection_id = str(request_context.get("connectionId") or "")
-    source_ip = (request_context.get("identity") or {}).get("sourceIp")
+    source_ip = client_address(headers, request_context, front_door=False)
     charge_point_id = headers.get(CHARGE_POINT_ID_HEADER.lower(), "")
     bind_invocation(charge_point_id=charge_point_id or None, connection_id=connection_id)
     try:
@@ -94,6 +152,7 @@ def handle(event: dict[str, Any], context: Any, deps: ConnectDeps | None = None)
         ):
             # Someone connected to the execute-api URL directly: the id header is not ours.
             return _refuse(403, "request did not come through the front door", source_ip=source_ip)
+        source_ip = client_address(headers, request_context, front_door=secret is not None)
         if not connection_id:
             # Nothing to record the connection under; API Gateway always sends one.
             return _refuse(400, "no connection id in the event", source_ip=source_ip)
@@ -110,7 +169,20 @@ def handle(event: dict[str, Any], context: Any, deps: ConnectDeps | None = None)
             )
         credentials = parse_basic_auth(headers.get("authorization"))
         now = deps.clock.now()
+        lockout = _locked(deps, charge_point_id, source_ip, now)
+        if lockout is not None:
+            deps.count("ChargerLoginsLockedOut", 1)
+            # The same 401 as a wrong password: nothing tells a locked id from a guessed one.
+            return _refuse(
+                401,
+                f"too many failed logins for this {lockout.by}",
+                source_ip=source_ip,
+                retry_after_seconds=lockout.retry_after_seconds,
+            )
         admission = deps.admission.admit(charge_point_id, credentials, now, offered_tokens(offered))
+        if admission.refusal is not None and admission.refusal.http_status == 401:
+            deps.count("ChargerLoginFailures", 1)
+            _count_failure(deps, charge_point_id, source_ip, now)
         if admission.refusal is not None:
             # Never log the secret itself: only whether one was presented and for whom.
             return _refuse(

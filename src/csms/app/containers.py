@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from csms.clock import Clock
     from csms.domain.connections import ConnectionStore
     from csms.jobs.context import JobServices
+    from csms.services.api_access import ApiAccess
     from csms.services.charging_limits import ChargingLimitService
     from csms.services.commands import CommandService
     from csms.services.device_model import DeviceModelService
@@ -122,6 +123,10 @@ class _ApiServices:
     @property
     def idempotency(self) -> BasePersistenceLayer:
         return wiring.idempotency_store()
+
+    @property
+    def access(self) -> ApiAccess:
+        return wiring.api_access()
 
     def dependencies(self) -> Dependencies:
         return health.dependencies()

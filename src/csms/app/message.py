@@ -23,6 +23,7 @@ from csms.observability import bind_invocation, reset_invocation
 from csms.ocppj import frames
 from csms.ocppj.dispatcher import Dispatcher
 from csms.ocppj.errors import RpcErrorKind
+from csms.services.frame_limits import FrameLimiter, FrameVerdict
 
 log = logging.getLogger(__name__)
 OK = {"statusCode": 200}
@@ -41,6 +42,10 @@ class MessageDeps:
     log_sample_rate: float = 1.0
     #: Draws the sample (``random.random``; tests pin it).
     draw: Callable[[], float] = random.random
+    #: Frames per station (None: unlimited, unit tests).
+    frames: FrameLimiter | None = None
+    #: Counts a metric (csms.observability.add_count).
+    count: Callable[[str, int], None] = lambda name, value: None
 
 
 #: Outcomes of a frame that went as expected: sampled in the logs. Anything else (a CALLERROR
@@ -51,6 +56,7 @@ ROUTINE_DELIVERIES = frozenset({"sent", "none"})
 
 def default_deps() -> MessageDeps:
     from csms.app import wiring
+    from csms.observability import add_count
 
     return MessageDeps(
         wiring.connections(),
@@ -59,6 +65,8 @@ def default_deps() -> MessageDeps:
         SystemClock(),
         wiring.flush_events,
         wiring.settings().frame_log_sample_rate,
+        frames=wiring.frame_limiter(),
+        count=add_count,
     )
 
 
@@ -93,6 +101,11 @@ def handle(event: dict[str, Any], context: Any, deps: MessageDeps | None = None)
         log.warning("frame on an unregistered connection", extra={"connection_id": connection_id})
         _answer_unattributed(event, deps, connection_id, text, "connection not registered, reconnect")
         _close_quietly(deps, event, connection_id)
+        return OK
+
+    verdict = deps.frames.admit(record.charge_point_id, now) if deps.frames is not None else None
+    if verdict is not None and verdict is not FrameVerdict.ACCEPT:
+        _refuse_flood(event, deps, connection_id, record.charge_point_id, text, verdict)
         return OK
 
     ctx = ChargerContext(
@@ -133,6 +146,26 @@ def handle(event: dict[str, Any], context: Any, deps: MessageDeps | None = None)
     # The charger has its answer: now the events (the relay never raises).
     deps.flush_events()
     return OK
+
+
+def _refuse_flood(
+    event: dict[str, Any],
+    deps: MessageDeps,
+    connection_id: str,
+    charge_point_id: str,
+    text: str,
+    verdict: FrameVerdict,
+) -> None:
+    """A flooding station: its CALL gets InternalError unprocessed (it retries later), and past
+    twice the limit its connection is closed. Logged at most once per frame, counted."""
+    deps.count("FramesThrottled", 1)
+    bind_invocation(charge_point_id=charge_point_id, connection_id=connection_id)
+    if verdict is FrameVerdict.CLOSE:
+        log.warning("station flooding frames: connection closed", extra={"bytes": len(text)})
+        _close_quietly(deps, event, connection_id)
+        return
+    log.warning("station over its frame rate: CALL refused", extra={"bytes": len(text)})
+    _answer_unattributed(event, deps, connection_id, text, "rate limit: too many frames, retry later")
 
 
 def _answer_unattributed(

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from csms.aws.connections import DynamoConnectionStore
     from csms.aws.gateway import ApiGatewaySender
+    from csms.aws.limits import DynamoCounters
     from csms.aws.users import CognitoUsers
     from csms.data.database import PgDatabase
     from csms.data.events import PgEventLog
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from csms.ocppj.dispatcher import Dispatcher
     from csms.ocppj.frames import CallError, CallResult
     from csms.services.admission import AdmissionService
+    from csms.services.api_access import ApiAccess
     from csms.services.charging_limits import ChargingLimitService
     from csms.services.commands import CommandService
     from csms.services.device_model import DeviceModelService
@@ -39,13 +41,16 @@ if TYPE_CHECKING:
     from csms.services.event_feed import EventFeedService
     from csms.services.event_parking import ParkedEvents
     from csms.services.event_relay import EventRelay
+    from csms.services.file_urls import FileUrlRules
     from csms.services.firmware import FirmwareService
     from csms.services.fleet import FleetService
     from csms.services.fleet_gauges import FleetGauges
+    from csms.services.frame_limits import FrameLimiter
     from csms.services.id_tokens import IdTokenService
     from csms.services.liveness import LivenessService
     from csms.services.local_list import LocalListService
     from csms.services.locations import LocationService
+    from csms.services.login_limits import LoginLimiter
     from csms.services.meter_housekeeping import MeterHousekeepingService
     from csms.services.meter_series import MeterSeriesService
     from csms.services.reports import ReportService
@@ -393,7 +398,16 @@ def commands(clock_override: Clock | None = None) -> CommandService:
         call_frame=call,
         validate_request=validate_request,
         validate_response=validate_response,
+        file_url_rules=file_url_rules,
     )
+
+
+def file_url_rules(tenant_id: str) -> FileUrlRules:
+    """The URL schemes and hosts the tenant's firmware and diagnostics URLs may use."""
+    from csms.data.tenants import PgTenantSettings
+    from csms.services.file_urls import rules_for
+
+    return rules_for(PgTenantSettings(database()), tenant_id, settings().file_url_schemes)
 
 
 def _no_sender() -> ApiGatewaySender:
@@ -416,7 +430,60 @@ def user_directory() -> CognitoUsers:
 def users() -> UserService:
     from csms.services.users import UserService
 
-    return UserService(user_directory())
+    return UserService(user_directory(), limits())
+
+
+@cache
+def limits() -> DynamoCounters:
+    """The limits table: per-client counters and revocation stamps (lean client: cheap to
+    import on the charger path)."""
+    from csms.aws.clients import lean
+    from csms.aws.limits import DynamoCounters
+
+    s = settings()
+    return DynamoCounters(lean("dynamodb", s.aws_region), s.limits_table)
+
+
+@cache
+def api_access() -> ApiAccess:
+    from csms.services.api_access import ApiAccess
+
+    s = settings()
+    return ApiAccess(
+        limits(),
+        limits(),
+        clock(),
+        window_seconds=s.api_rate_window_seconds,
+        per_principal=s.api_rate_per_principal,
+        per_tenant=s.api_rate_per_tenant,
+        cache_seconds=s.revocation_cache_seconds,
+    )
+
+
+@cache
+def frame_limiter() -> FrameLimiter:
+    from csms.services.frame_limits import FrameLimiter
+
+    s = settings()
+    return FrameLimiter(
+        limits(),
+        window_seconds=s.frame_rate_window_seconds,
+        limit=s.frame_rate_limit,
+        batch=s.frame_count_batch,
+    )
+
+
+@cache
+def login_limiter() -> LoginLimiter:
+    from csms.services.login_limits import LoginLimiter
+
+    s = settings()
+    return LoginLimiter(
+        limits(),
+        window_seconds=s.auth_failure_window_seconds,
+        per_station=s.auth_failures_per_station,
+        per_address=s.auth_failures_per_address,
+    )
 
 
 @cache

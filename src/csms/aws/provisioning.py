@@ -13,10 +13,12 @@ import boto3  # type: ignore[import-untyped, unused-ignore]  # no stubs installe
 
 from csms.aws.schema import (
     IDEMPOTENCY_TTL_ATTRIBUTE,
+    LIMITS_TTL_ATTRIBUTE,
     PENDING_TTL_ATTRIBUTE,
     TTL_ATTRIBUTE,
     connections_table_definition,
     idempotency_table_definition,
+    limits_table_definition,
     pending_calls_table_definition,
 )
 
@@ -100,6 +102,15 @@ def ensure_pending_calls_table(
     """Create the chargers' outstanding-CALL table unless it exists."""
     ensure_table(
         pending_calls_table_definition(table_name), PENDING_TTL_ATTRIBUTE, endpoint_url, region, client=client
+    )
+
+
+def ensure_limits_table(
+    endpoint_url: str | None, table_name: str, region: str, *, client: DynamoDBClient | None = None
+) -> None:
+    """Create the limits table (counters per client, revocation stamps) unless it exists."""
+    ensure_table(
+        limits_table_definition(table_name), LIMITS_TTL_ATTRIBUTE, endpoint_url, region, client=client
     )
 
 

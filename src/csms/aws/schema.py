@@ -61,6 +61,21 @@ def idempotency_table_definition(table_name: str) -> dict[str, Any]:
     }
 
 
+#: The limits table: counters per client and window, operators' revocation stamps (ADR 0023).
+LIMITS_KEY: Final = "pk"
+LIMITS_TTL_ATTRIBUTE: Final = "ttl"
+
+
+def limits_table_definition(table_name: str) -> dict[str, Any]:
+    """Arguments for ``dynamodb.create_table`` for the limits table (csms.aws.limits)."""
+    return {
+        "TableName": table_name,
+        "KeySchema": [{"AttributeName": LIMITS_KEY, "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": LIMITS_KEY, "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
 def connections_table_definition(table_name: str) -> dict[str, Any]:
     """Arguments for ``dynamodb.create_table`` that match the table the CDK app deploys."""
     return {

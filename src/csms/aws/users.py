@@ -26,6 +26,7 @@ def _user(username: str, attributes: dict[str, str], item: dict[str, Any]) -> Us
         status=str(item.get("UserStatus", "")),
         enabled=bool(item.get("Enabled", True)),
         created_at=item.get("UserCreateDate"),
+        subject=attributes.get("sub", ""),
     )
 
 

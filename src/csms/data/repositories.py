@@ -106,6 +106,7 @@ def _charge_point(row: Row[Any]) -> ChargingStation:
         ocpp_version=m["ocpp_version"],
         last_protocol=m["last_protocol"],
         boot_reason=m["boot_reason"],
+        security_profile=m["security_profile"],
     )
 
 
@@ -162,6 +163,7 @@ class PgChargePoints:
                         id=charge_point.id,
                         tenant_id=charge_point.tenant_id,
                         password_hash=charge_point.password_hash,
+                        security_profile=charge_point.security_profile,
                         registration_status=charge_point.registration_status.value,
                         created_at=at,
                         updated_at=at,
@@ -216,6 +218,8 @@ class PgChargePoints:
                 id=charge_point_id,
                 tenant_id=tenant_id,
                 registration_status=RegistrationStatus.PENDING.value,
+                # It has no password to check: profile 0 until an operator gives it one.
+                security_profile=0,
                 created_at=at,
                 updated_at=at,
             )

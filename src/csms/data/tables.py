@@ -18,12 +18,13 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     Table,
     Text,
     false,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = MetaData()
 
@@ -35,6 +36,10 @@ tenants = Table(
     Column("id", Text, primary_key=True),
     Column("name", Text, nullable=False),
     Column("created_at", TS, nullable=False),
+    # Migration 0017: the URL schemes and hosts its firmware and diagnostics URLs may use
+    # (NULL: the deployment's default, CSMS_FILE_URL_SCHEMES; hosts NULL: any).
+    Column("file_url_schemes", ARRAY(Text)),
+    Column("file_url_hosts", ARRAY(Text)),
 )
 
 charge_points = Table(
@@ -68,6 +73,8 @@ charge_points = Table(
     Column("ocpp_version", Text),
     Column("last_protocol", Text),
     Column("boot_reason", Text),
+    # Migration 0017: 0 (no password, an explicit choice), 1 or 2 (HTTP Basic auth; 2 = TLS).
+    Column("security_profile", SmallInteger, nullable=False, server_default="2"),
 )
 
 locations = Table(

@@ -99,6 +99,23 @@ class ChargingStation:
     last_protocol: str | None = None
     #: Why it last booted (2.0.1 BootReasonEnumType; None for 1.6, which gives no reason).
     boot_reason: str | None = None
+    #: How it authenticates (:data:`SECURITY_PROFILES`): 0 without a password (an explicit
+    #: choice), 1 and 2 with HTTP Basic auth (2: over TLS).
+    security_profile: int = 2
+
+    @property
+    def needs_password(self) -> bool:
+        """Whether its connections must present HTTP Basic auth (profiles 1 and 2)."""
+        return self.security_profile != NO_PASSWORD_PROFILE
+
+
+#: OCPP security profiles a station may have here: 0 (no authentication: OCPP 1.6 without the
+#: security whitepaper), 1 (Basic auth, plain WebSocket), 2 (Basic auth over TLS). Profile 3
+#: (TLS client certificates) cannot terminate on API Gateway.
+SECURITY_PROFILES: Final = (0, 1, 2)
+NO_PASSWORD_PROFILE: Final = 0
+#: A station given a password and no profile: every URL the deployment gives is wss:// on AWS.
+DEFAULT_SECURITY_PROFILE: Final = 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,8 @@ class User:
     status: str
     enabled: bool
     created_at: datetime | None
+    #: The ``sub`` of the user's tokens (Cognito's ``sub`` attribute): what a revocation names.
+    subject: str = ""
 
 
 class UserDirectory(Protocol):

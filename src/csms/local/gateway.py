@@ -52,6 +52,7 @@ from csms.constants import (
     OCPP_PATH_PREFIX,
     ORIGIN_VERIFY_HEADER,
     ROUTE_FUNCTIONS,
+    VIEWER_ADDRESS_HEADER,
 )
 from csms.local.lambdas import INTEGRATION_TIMEOUT_SECONDS, LocalLambdaContext
 
@@ -493,13 +494,19 @@ class LocalGateway:
         return status, subprotocol
 
     def _connect_event(self, request: web.Request, conn: _Connection) -> dict[str, Any]:
-        front_door = {CHARGE_POINT_ID_HEADER.lower(), ORIGIN_VERIFY_HEADER.lower()}
+        front_door = {
+            name.lower() for name in (CHARGE_POINT_ID_HEADER, ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER)
+        }
         pairs = [(name, value) for name, value in request.headers.items() if name.lower() not in front_door]
         # What the CloudFront Function and origin custom header add in production; a value
         # the client sent for either header is never trusted.
         pairs.append((CHARGE_POINT_ID_HEADER, conn.charge_point_id))
         if self._origin_verify_secret is not None:
             pairs.append((ORIGIN_VERIFY_HEADER, self._origin_verify_secret))
+            # CloudFront's own header with the viewer's address and port (origin request policy).
+            peer = request.transport.get_extra_info("peername") if request.transport else None
+            port = peer[1] if isinstance(peer, tuple) and len(peer) > 1 else 0
+            pairs.append((VIEWER_ADDRESS_HEADER, f"{conn.source_ip}:{port}"))
         present = {name.lower() for name, _ in pairs}
         forwarded = {
             "X-Forwarded-For": conn.source_ip,

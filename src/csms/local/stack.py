@@ -352,6 +352,7 @@ class LocalStack:
             ensure_connections_table,
             ensure_event_bus,
             ensure_idempotency_table,
+            ensure_limits_table,
             ensure_pending_calls_table,
             ensure_queue,
             ensure_user_pool,
@@ -385,6 +386,7 @@ class LocalStack:
         ensure_pending_calls_table(
             endpoint, self.config.environment.get("CSMS_PENDING_CALLS_TABLE", "csms-pending-calls"), region
         )
+        ensure_limits_table(endpoint, self.config.environment.get("CSMS_LIMITS_TABLE", "csms-limits"), region)
         sqs_endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL")
         os.environ["CSMS_COMMANDS_QUEUE_URL"] = ensure_commands_queue(
             sqs_endpoint, "csms-commands.fifo", region

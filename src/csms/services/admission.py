@@ -16,6 +16,15 @@ from csms.security import BasicCredentials, verify_password
 
 log = logging.getLogger(__name__)
 
+#: A hash of a password nobody has: unknown ids and missing credentials are checked against it,
+#: so every refusal for identity costs one scrypt, as a wrong password does (no timing tells
+#: a known id from an unknown one).
+_DUMMY_HASH = "scrypt$16384$8$1$q0R++UqXHb3qcWccgAl7iQ==$+79JC9W+s72VA8RHrbOSfS22evUnWSaDo2QN0aojcjg="
+
+
+def _refuse_after_dummy_check(password: str | None) -> None:
+    verify_password(password or "", _DUMMY_HASH)
+
 
 class Refusal(StrEnum):
     """Why a connection attempt was refused, with the HTTP status the handshake gets."""
@@ -28,9 +37,10 @@ class Refusal(StrEnum):
 
     @property
     def http_status(self) -> int:
-        # OCPP-J 1.6 §3.1.1: an unrecognised charge point id SHOULD get 404.
+        # OCPP-J 1.6 §3.1.1 says an unrecognised charge point id SHOULD get 404; we answer 401,
+        # as to a wrong password, so that nobody can tell which ids exist (ADR 0023).
         return {
-            "unknown charger": 404,
+            "unknown charger": 401,
             "missing or wrong credentials": 401,
             "invalid charge point id": 400,
             "the station's protocol was not offered": 400,
@@ -86,13 +96,16 @@ class AdmissionService:
             return found
 
         charge_point = self._db.run(work)
+        password = credentials.password_of(charge_point_id) if credentials else None
         if charge_point is None or charge_point.decommissioned_at is not None:
+            _refuse_after_dummy_check(password)
             return Admission(None, Refusal.UNKNOWN_CHARGER)
-        if charge_point.password_hash is not None:
-            if credentials is None:
+        if charge_point.needs_password:
+            # (A profile 1/2 station without a hash cannot be stored: refused all the same.)
+            if password is None or charge_point.password_hash is None:
+                _refuse_after_dummy_check(password)
                 return Admission(charge_point, Refusal.BAD_CREDENTIALS)
-            password = credentials.password_of(charge_point_id)
-            if password is None or not verify_password(password, charge_point.password_hash):
+            if not verify_password(password, charge_point.password_hash):
                 return Admission(charge_point, Refusal.BAD_CREDENTIALS)
         protocol = choose_protocol(offered, charge_point.ocpp_version)
         if protocol is None:

@@ -32,6 +32,7 @@ from csms.domain.connections import ConnectionStore, FrameSender
 from csms.domain.events import correlation
 from csms.domain.tenancy import TenantScope
 from csms.errors import ConnectionGone, InvalidInput, NotFound
+from csms.services.file_urls import FileUrlRules, check_file_urls
 from csms.services.stations import Stations
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,9 @@ class CommandService:
         call_frame: FrameBuilder,
         validate_request: Callable[[str, dict[str, Any]], None],
         validate_response: Callable[[str, dict[str, Any]], None],
+        file_url_rules: Callable[[str], FileUrlRules] = lambda tenant_id: FileUrlRules(
+            ("https", "ftps", "sftp")
+        ),
     ) -> None:
         self._store = store
         self._pending = pending
@@ -136,6 +140,7 @@ class CommandService:
         self._call_frame = call_frame
         self._validate_request = validate_request
         self._validate_response = validate_response
+        self._file_url_rules = file_url_rules
 
     # --- submit ---------------------------------------------------------------------------
 
@@ -163,6 +168,7 @@ class CommandService:
             created_at=self._clock.now(),
             requested_by=scope.subject,
         )
+        check_file_urls(action, request, self._file_url_rules(scope.tenant_id))
         if spec.prepare is not None:
             command = _replace(command, request=spec.prepare(command))
         batch = [command]

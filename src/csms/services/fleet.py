@@ -23,7 +23,12 @@ from csms.domain.stations import (
 from csms.domain.tenancy import TenantScope
 from csms.errors import InvalidInput
 from csms.security import hash_password
-from csms.services.provisioning import MAX_PASSWORD_LENGTH, ProvisionedCharger, ProvisioningService
+from csms.services.provisioning import (
+    ProvisionedCharger,
+    ProvisioningService,
+    check_password,
+    check_security_profile,
+)
 from csms.services.stations import Stations
 
 log = logging.getLogger(__name__)
@@ -66,14 +71,21 @@ class FleetService:
         generate_password: bool,
         location_id: str | None,
         ocpp_version: str | None = None,
+        security_profile: int | None = None,
     ) -> ProvisionedCharger:
-        """Add a station; ``ocpp_version`` pins it to one protocol (None: it may use any)."""
+        """Add a station; ``ocpp_version`` pins it to one protocol (None: it may use any). It
+        needs a password (or one generated) unless ``security_profile`` is 0."""
         if location_id is not None and not self._queries.location_exists(scope.tenant_id, location_id):
             raise InvalidInput(f"no location {location_id!r}")
         pin = _pin(ocpp_version)
         now = self._clock.now()
         added = self._provisioning.add_charger(
-            charge_point_id, scope.tenant_id, now, password=password, generate=generate_password
+            charge_point_id,
+            scope.tenant_id,
+            now,
+            password=password,
+            generate=generate_password,
+            security_profile=security_profile,
         )
         settings = {"location_id": location_id, "ocpp_version": pin}
         if location_id is not None or pin is not None:
@@ -132,19 +144,32 @@ class FleetService:
         set_location: bool = False,
         ocpp_version: str | None = None,
         set_ocpp_version: bool = False,
+        security_profile: int | None = None,
     ) -> ChargePointView:
         """Change what is given; ``set_location`` / ``set_ocpp_version`` with None clear the
-        location / the protocol pin (the station may then negotiate either protocol)."""
-        self._stations.require(scope, charge_point_id)
+        location / the protocol pin (the station may then negotiate either protocol).
+
+        A new or cleared password, another security profile, or the status Rejected closes
+        the station's live connection at once: it must connect again under the new terms.
+        """
+        current = self._stations.require(scope, charge_point_id)
         changes: dict[str, Any] = {}
         if password is not None and clear_password:
             raise InvalidInput("give either password or clearPassword, not both")
+        if clear_password and security_profile != 0:
+            raise InvalidInput("clearPassword needs securityProfile 0 (connecting without a password)")
         if password is not None:
-            if not 1 <= len(password) <= MAX_PASSWORD_LENGTH:
-                raise InvalidInput(f"password must be 1-{MAX_PASSWORD_LENGTH} characters")
+            check_password(password)
+            keep = current.security_profile if current.needs_password else None
+            changes["security_profile"] = check_security_profile(
+                keep if security_profile is None else security_profile, has_password=True
+            )
             changes["password_hash"] = hash_password(password)
-        if clear_password:
-            changes["password_hash"] = None
+        elif security_profile is not None:
+            has_password = current.password_hash is not None and security_profile != 0
+            changes["security_profile"] = check_security_profile(security_profile, has_password)
+            if security_profile == 0:
+                changes["password_hash"] = None
         if registration_status is not None:
             changes["registration_status"] = registration_status.value
         if set_location:
@@ -155,7 +180,26 @@ class FleetService:
             changes["ocpp_version"] = _pin(ocpp_version)
         if changes:
             self._queries.update(scope.tenant_id, charge_point_id, changes, self._clock.now())
+        revoked = (
+            "password_hash" in changes
+            or changes.get("security_profile", current.security_profile) != current.security_profile
+            or registration_status is RegistrationStatus.REJECTED
+        )
+        if revoked:
+            self._close_live_connection(charge_point_id, "its credentials or status changed")
         return self.get(scope, charge_point_id)
+
+    def _close_live_connection(self, charge_point_id: str, why: str) -> None:
+        """Close the station's current connection (@connections DELETE), if it has one."""
+        current = self._connections.current_connection(charge_point_id)
+        if current is None or self._sender is None:
+            return
+        fields = {"charge_point_id": charge_point_id, "why": why}
+        try:
+            self._sender.close(current)
+            log.info("closed the station's connection", extra=fields)
+        except Exception:
+            log.exception("could not close the station's connection", extra=fields)
 
     def decommission(self, scope: TenantScope, charge_point_id: str) -> None:
         """Refuse the charger's future connections and close its current one; keep history."""
@@ -164,12 +208,7 @@ class FleetService:
             self._queries.update(
                 scope.tenant_id, charge_point_id, {"decommissioned_at": self._clock.now()}, self._clock.now()
             )
-        current = self._connections.current_connection(charge_point_id)
-        if current is not None and self._sender is not None:
-            try:
-                self._sender.close(current)
-            except Exception:
-                log.exception("could not close the decommissioned charger's connection")
+        self._close_live_connection(charge_point_id, "decommissioned")
 
 
 def _pin(ocpp_version: str | None) -> str | None:

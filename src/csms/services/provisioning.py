@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargingStation, RegistrationStatus
+from csms.domain.stations import (
+    CHARGE_POINT_ID_PATTERN,
+    DEFAULT_SECURITY_PROFILE,
+    NO_PASSWORD_PROFILE,
+    SECURITY_PROFILES,
+    ChargingStation,
+    RegistrationStatus,
+)
 from csms.domain.storage import Database, UnitOfWork
 from csms.domain.tokens import (
     DEFAULT_GROUP_TYPE,
@@ -21,7 +28,35 @@ from csms.domain.tokens import (
 from csms.errors import InvalidInput, NotFound
 from csms.security import generate_password, hash_password
 
-MAX_PASSWORD_LENGTH = 40  # OCPP 1.6 security whitepaper: 16 to 40 characters
+#: OCPP 1.6 security whitepaper and 2.0.1 (BasicAuthPassword): 16 to 40 characters.
+MIN_PASSWORD_LENGTH = 16
+MAX_PASSWORD_LENGTH = 40
+
+
+def check_password(password: str) -> None:
+    """InvalidInput unless ``password`` has the length OCPP's security profiles give it."""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be {MIN_PASSWORD_LENGTH}-{MAX_PASSWORD_LENGTH} characters "
+            "(OCPP security profiles)"
+        )
+
+
+def check_security_profile(profile: int | None, has_password: bool) -> int:
+    """The security profile a station with (or without) a password gets; InvalidInput when they
+    do not fit: a password needs profile 1 or 2, no password needs profile 0 said explicitly."""
+    if profile is not None and profile not in SECURITY_PROFILES:
+        raise InvalidInput(f"securityProfile must be one of {', '.join(map(str, SECURITY_PROFILES))}")
+    if has_password:
+        if profile == NO_PASSWORD_PROFILE:
+            raise InvalidInput("securityProfile 0 connects without a password: give no password")
+        return DEFAULT_SECURITY_PROFILE if profile is None else profile
+    if profile != NO_PASSWORD_PROFILE:
+        raise InvalidInput(
+            "a station needs a password (16-40 characters) or generatePassword; to let it connect "
+            "without one, say securityProfile 0"
+        )
+    return NO_PASSWORD_PROFILE
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,22 +78,29 @@ class ProvisioningService:
         *,
         password: str | None = None,
         generate: bool = False,
+        security_profile: int | None = None,
     ) -> ProvisionedCharger:
+        """Add a station with ``password`` (or one generated), or without any when
+        ``security_profile`` is 0: a password is the default, going without one a choice."""
         if not CHARGE_POINT_ID_PATTERN.fullmatch(charge_point_id):
             raise InvalidInput(
                 f"invalid charge point id {charge_point_id!r}: 1-48 characters, "
                 "letters, digits and ._:*+@=|- "
                 "(it is the last segment of the charger's URL)"
             )
-        generated = generate_password() if generate and password is None else None
+        if password is not None and generate:
+            raise InvalidInput("give either password or generatePassword, not both")
+        if password is not None:
+            check_password(password)
+        profile = check_security_profile(security_profile, password is not None or generate)
+        generated = generate_password() if generate else None
         secret = password if password is not None else generated
-        if secret is not None and not 1 <= len(secret) <= MAX_PASSWORD_LENGTH:
-            raise InvalidInput(f"password must be 1-{MAX_PASSWORD_LENGTH} characters")
         charge_point = ChargingStation(
             id=charge_point_id,
             tenant_id=tenant_id,
             registration_status=RegistrationStatus.ACCEPTED,
             password_hash=hash_password(secret) if secret is not None else None,
+            security_profile=profile,
         )
 
         def work(uow: UnitOfWork) -> ChargingStation:

@@ -49,6 +49,12 @@ TAG = ["stations"]
 #: What connectorId means, wherever the API shows one.
 CONNECTOR_ID = "the connector within its EVSE (1.6 connector N is EVSE N, connector 1)"
 OcppVersion = Literal["ocpp1.6", "ocpp2.0.1"]
+SecurityProfile = Literal[0, 1, 2]
+_PROFILE = (
+    "OCPP security profile: 1 or 2 (HTTP Basic auth with the station's password; 2 over TLS, as on AWS, "
+    "the default when a password is given), or 0: the station connects without a password, which must "
+    "be asked for explicitly"
+)
 _PIN = (
     f"the only protocol the station may connect with ({OCPP16} or {OCPP201}); null: it may use "
     "either, and gets 2.0.1 when it offers both"
@@ -60,17 +66,25 @@ class StationCreate(ApiModel):
         pattern=CHARGE_POINT_ID_PATTERN.pattern,
         description="the station's identity: the last segment of the URL it connects to",
     )
-    password: str | None = Field(default=None, min_length=1, max_length=40, description="Basic auth password")
+    password: str | None = Field(
+        default=None, min_length=16, max_length=40, description="Basic auth password (16-40 characters)"
+    )
     generate_password: StrictBool = Field(default=False, description="generate a password, returned once")
     location_id: str | None = Field(default=None, pattern=LOCATION_ID_PATTERN.pattern)
     ocpp_version: OcppVersion | None = Field(default=None, description=_PIN)
+    security_profile: SecurityProfile | None = Field(default=None, description=_PROFILE)
 
 
 class StationUpdate(ApiModel):
     """Only the fields present change; an explicit null clears locationId or ocppVersion."""
 
-    password: str | None = Field(default=None, min_length=1, max_length=40)
-    clear_password: StrictBool = False
+    password: str | None = Field(
+        default=None, min_length=16, max_length=40, description="a new password; closes the live connection"
+    )
+    clear_password: StrictBool = Field(default=False, description="needs securityProfile 0")
+    security_profile: SecurityProfile | None = Field(
+        default=None, description=f"{_PROFILE}; 0 clears the password; a change closes the live connection"
+    )
     registration_status: RegistrationStatus | None = None
     location_id: str | None = Field(
         default=None, pattern=LOCATION_ID_PATTERN.pattern, description="null unassigns the location"
@@ -102,6 +116,7 @@ class StationOut(ApiModel):
     id: str
     registration_status: RegistrationStatus
     has_password: bool
+    security_profile: SecurityProfile = Field(description=_PROFILE)
     ocpp_version: OcppVersion | None = Field(description=_PIN)
     protocol: str | None = Field(description="the protocol of the live connection; null when offline")
     last_protocol: str | None = Field(description="the protocol of the latest connection")
@@ -131,7 +146,10 @@ class StationDetail(StationOut):
 
 class StationCreated(ApiModel):
     station: StationOut
-    password: str | None = Field(description="the generated password: shown this once, stored only hashed")
+    password: str | None = Field(
+        description="the generated password: shown this once, stored only hashed; null on a replay of the "
+        "same Idempotency-Key (header Csms-Redacted-Fields: password)"
+    )
 
 
 class StatusHistoryEntry(ApiModel):
@@ -166,6 +184,7 @@ def _out(view: ChargePointView, now: datetime) -> dict[str, object]:
         "id": cp.id,
         "registration_status": cp.registration_status,
         "has_password": cp.password_hash is not None,
+        "security_profile": cp.security_profile,
         "ocpp_version": cp.ocpp_version,
         "protocol": live.protocol if live else None,
         "last_protocol": cp.last_protocol,
@@ -223,11 +242,15 @@ def provision(body: Annotated[StationCreate, Body()]) -> Response[StationCreated
         generate_password=body.generate_password,
         location_id=body.location_id,
         ocpp_version=body.ocpp_version,
+        security_profile=body.security_profile,
     )
     created = StationCreated(
         station=StationOut.model_validate(_out(ChargePointView(added.charge_point, None), now)),
         password=added.generated_password,
     )
+    if added.generated_password is not None:
+        # Shown this once: an Idempotency-Key replay answers it as null (csms.api.idempotency).
+        router.append_context(secret_fields=("password",))
     return Response(
         status_code=201,
         content_type="application/json",
@@ -310,6 +333,7 @@ def update_station(stationId: StationId, body: Annotated[StationUpdate, Body()])
         set_location="location_id" in body.model_fields_set,
         ocpp_version=body.ocpp_version,
         set_ocpp_version="ocpp_version" in body.model_fields_set,
+        security_profile=body.security_profile,
     )
     return _detail(view, now)
 
