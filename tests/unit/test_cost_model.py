@@ -144,8 +144,13 @@ def test_dynamodb_reads_one_item_per_frame_and_writes_only_stale_liveness() -> N
     bill = bill_of(fleet)
     t = bill.traffic
     scans = 730 * 60 + 730 * 12  # gauge (every minute) and liveness (every 5) scans of one 4 KB page
-    assert quantity(bill, "DynamoDB", "read") == pytest.approx(t.frames_in + scans * 0.5)
-    assert quantity(bill, "DynamoDB", "write") == pytest.approx(t.liveness_writes + 365 * 8)
+    # Client limits (ADR 0023): a handshake reads two counters; an operator request updates
+    # two and reads one revocation stamp.
+    requests = fleet.operator_requests
+    assert quantity(bill, "DynamoDB", "read") == pytest.approx(
+        t.frames_in + scans * 0.5 + 2 * t.connections + requests
+    )
+    assert quantity(bill, "DynamoDB", "write") == pytest.approx(t.liveness_writes + 365 * 8 + 2 * requests)
     # Before: one UpdateItem per frame, mirrored in an index that projected last_seen
     before = bill_of(preset("before", 1, commands_per_charger_day=0.0))
     assert quantity(before, "DynamoDB", "write") == pytest.approx(2 * before.traffic.frames_in + 365 * 8)

@@ -297,6 +297,8 @@ class Assumptions:
     #: The REST stage's web ACL (waf_api_rate_limit, on in prod) and its one rate-based rule.
     waf_web_acls: int = 1
     waf_rules: int = 1
+    #: Client limits (ADR 0023) in DynamoDB: 1 now, 0 before issue 13's second half.
+    client_limits: float = 1.0
 
 
 #: Other deployments, as overrides of the defaults (``csms cost --preset NAME``).
@@ -308,6 +310,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
     "ha": {"db_instances": 2},
     # The prod stage before issue 16 (checkout bbdf94c), with every line counted.
     "before": {
+        "client_limits": 0.0,
         "egress": "nat",
         "nat_gateways": 2,
         "interface_endpoints": 3,
@@ -605,21 +608,34 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix, costs: FrameCo
     table_bytes = n * a.dynamodb_bytes_per_charger
     scans = 60 * hours + hours * 60 / 5  # fleet-gauges every minute, liveness every 5 minutes
     scan_rru = scans * math.ceil(table_bytes / 4096) * 0.5  # eventually consistent, billed per 4 KB
-    rru = n * (reads_per_frame + t.commands) + scan_rru
+    # Client limits (ADR 0023): a handshake reads its id's and address's failure counters
+    # (two strongly consistent items); an operator request adds to its principal's and its
+    # tenant's window (two updates) and reads the principal's revocation stamp (at most once
+    # a request, cached). A station's frame counter is written once per 10 frames a minute
+    # per container, which a charger at these intervals never reaches: none.
+    limit_rru = a.client_limits * (n * t.connections * 2 + a.operator_requests)
+    limit_wru = a.client_limits * a.operator_requests * 2
+    rru = n * (reads_per_frame + t.commands) + scan_rru + limit_rru
     add(
         "DynamoDB",
-        "read request units (frames, command lookups, gauge and liveness scans)",
+        "read request units (frames, command lookups, gauge and liveness scans, login limits)",
         rru,
         "RRU",
         "dynamodb.read_request_unit",
         1e6,
     )
-    wru = n * (
-        liveness_wru + t.connections * a.dynamodb_wru_per_connection + t.commands * a.dynamodb_wru_per_command
+    wru = (
+        n
+        * (
+            liveness_wru
+            + t.connections * a.dynamodb_wru_per_connection
+            + t.commands * a.dynamodb_wru_per_command
+        )
+        + limit_wru
     )
     add(
         "DynamoDB",
-        "write request units (liveness when stale, connections, command slots)",
+        "write request units (liveness when stale, connections, command slots, REST rate limits)",
         wru,
         "WRU",
         "dynamodb.write_request_unit",
