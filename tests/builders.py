@@ -82,19 +82,24 @@ def call(action: str, payload: dict[str, Any], unique_id: str = "uid-1") -> str:
 
 
 def a_charging_profile(**overrides: Any) -> dict[str, Any]:
-    """A valid ChargingProfile (camelCase, as the REST API takes it); overrides replace fields."""
+    """A valid neutral charging profile (camelCase, as the REST API takes it); overrides replace
+    fields (a ``chargingSchedule`` given as one schedule becomes the list of it)."""
     profile: dict[str, Any] = {
-        "chargingProfileId": 1,
+        "id": 1,
         "stackLevel": 0,
         "chargingProfilePurpose": "TxDefaultProfile",
         "chargingProfileKind": "Absolute",
-        "chargingSchedule": {
-            "chargingRateUnit": "A",
-            "chargingSchedulePeriod": [
-                {"startPeriod": 0, "limit": 7.4},
-                {"startPeriod": 3600, "limit": 16.1},
-            ],
-        },
+        "chargingSchedule": [
+            {
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [
+                    {"startPeriod": 0, "limit": 7.4},
+                    {"startPeriod": 3600, "limit": 16.1},
+                ],
+            }
+        ],
     }
     profile.update(overrides)
+    if isinstance(profile["chargingSchedule"], dict):
+        profile["chargingSchedule"] = [profile["chargingSchedule"]]
     return profile

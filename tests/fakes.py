@@ -500,6 +500,10 @@ class FakeConnectionStore:
     def current_connection(self, charge_point_id: str) -> str | None:
         return self.current.get(charge_point_id)
 
+    def current_record(self, charge_point_id: str) -> ConnectionRecord | None:
+        connection_id = self.current.get(charge_point_id)
+        return self.records.get(connection_id) if connection_id is not None else None
+
     def tenant_connections(self, tenant_id: str) -> dict[str, ConnectionRecord]:
         return {
             cp: self.records[conn]
@@ -529,20 +533,34 @@ class RecordingSender:
 
 
 class FakeStationLookup:
-    """Charge points known by (tenant, id): all of them unless ``known`` says otherwise."""
+    """Charge points known by (tenant, id): all of them unless ``known`` says otherwise; each
+    last connected with ``protocols[id]`` (default: none yet)."""
 
-    def __init__(self, known: Callable[[str, str], bool] = lambda tenant_id, charge_point_id: True) -> None:
+    def __init__(
+        self,
+        known: Callable[[str, str], bool] = lambda tenant_id, charge_point_id: True,
+        protocols: dict[str, str] | None = None,
+    ) -> None:
         self._known = known
+        self.protocols = protocols if protocols is not None else {}
 
     def get(self, tenant_id: str, charge_point_id: str) -> ChargingStation | None:
         if not self._known(tenant_id, charge_point_id):
             return None
-        return ChargingStation(charge_point_id, tenant_id, RegistrationStatus.ACCEPTED)
+        return ChargingStation(
+            charge_point_id,
+            tenant_id,
+            RegistrationStatus.ACCEPTED,
+            last_protocol=self.protocols.get(charge_point_id),
+        )
 
 
-def stations_where(known: Callable[[str, str], bool] = lambda tenant_id, charge_point_id: True) -> Stations:
+def stations_where(
+    known: Callable[[str, str], bool] = lambda tenant_id, charge_point_id: True,
+    protocols: dict[str, str] | None = None,
+) -> Stations:
     """The services' tenant check over :class:`FakeStationLookup`."""
-    return Stations(FakeStationLookup(known))
+    return Stations(FakeStationLookup(known, protocols))
 
 
 class FakeDeviceModelStore:

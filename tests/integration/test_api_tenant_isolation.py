@@ -83,37 +83,49 @@ def no_items(body: Any) -> None:
 OK = 200
 ADDRESSED = [Call()]
 COMMAND_BODIES = {
-    "RemoteStartTransaction": {"idTag": B_TAG, "connectorId": 1},
-    "RemoteStopTransaction": {"transactionId": "{transactionId}"},
-    "Reset": {"type": "Soft"},
-    "UnlockConnector": {"connectorId": 1},
-    "ChangeAvailability": {"connectorId": 0, "type": "Inoperative"},
-    "ChangeConfiguration": {"key": "HeartbeatInterval", "value": "60"},
-    "GetConfiguration": {},
-    "ClearCache": {},
-    "DataTransfer": {"vendorId": "acme"},
-    "UpdateFirmware": {"location": "https://globex.example/fw.bin", "retrieveDate": "2099-01-01T00:00:00Z"},
-    "GetDiagnostics": {"location": "ftp://globex.example/"},
-    "SendLocalList": {"updateType": "Full"},
-    "GetLocalListVersion": {},
-    "ReserveNow": {"connectorId": 1, "expiryDate": "2099-01-01T00:00:00Z", "idTag": B_TAG},
-    "CancelReservation": {"reservationId": "{reservationId}"},
-    "SetChargingProfile": {
-        "connectorId": 1,
-        "csChargingProfiles": {
-            "chargingProfileId": 1,
+    "start-transaction": {"idToken": {"idToken": B_TAG}, "evseId": 1},
+    # (text around the id: a transactionId is the station's text)
+    "stop-transaction": {"transactionId": "{transactionId} "},
+    "reset": {"type": "Immediate"},
+    "unlock-connector": {"evseId": 1},
+    "change-availability": {"operational": False},
+    "clear-cache": {},
+    "trigger-message": {"requestedMessage": "Heartbeat"},
+    "get-variables": {},
+    "set-variables": {
+        "variables": [
+            {
+                "component": {"name": "OCPPCommCtrlr"},
+                "variable": {"name": "HeartbeatInterval"},
+                "attributeValue": "60",
+            }
+        ]
+    },
+    "set-charging-profile": {
+        "evseId": 1,
+        "chargingProfile": {
+            "id": 1,
             "stackLevel": 0,
             "chargingProfilePurpose": "TxDefaultProfile",
             "chargingProfileKind": "Absolute",
-            "chargingSchedule": {
-                "chargingRateUnit": "A",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6}],
-            },
+            "chargingSchedule": [
+                {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6}]}
+            ],
         },
     },
-    "ClearChargingProfile": {},
-    "GetCompositeSchedule": {"connectorId": 1, "duration": 60},
-    "TriggerMessage": {"requestedMessage": "Heartbeat"},
+    "clear-charging-profile": {},
+    "get-charging-profiles": {},
+    "get-composite-schedule": {"evseId": 1, "duration": 60},
+    "reserve-now": {"evseId": 1, "expiryDateTime": "2099-01-01T00:00:00Z", "idToken": {"idToken": B_TAG}},
+    "cancel-reservation": {"reservationId": "{reservationId}"},
+    "send-local-list": {"updateType": "Full"},
+    "get-local-list-version": {},
+    "update-firmware": {
+        "location": "https://globex.example/fw.bin",
+        "retrieveDateTime": "2099-01-01T00:00:00Z",
+    },
+    "upload-logs": {"location": "ftp://globex.example/"},
+    "data-transfer": {"vendorId": "acme"},
 }
 
 #: "METHOD /path" → the calls tenant B makes there. Every route of the API needs an entry.
@@ -149,6 +161,7 @@ PROBES: dict[str, list[Call]] = {
         f"POST /api/v1/stations/{{stationId}}/commands/{action}": [Call(body=body)]
         for action, body in COMMAND_BODIES.items()
     },
+    "POST /api/v1/stations/{stationId}/ocpp/{action}": [Call(body={})],
     "GET /api/v1/stations/{stationId}/commands": ADDRESSED,
     "GET /api/v1/stations/{stationId}/variables": ADDRESSED,
     "GET /api/v1/commands/{commandId}": ADDRESSED,
@@ -441,13 +454,15 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
     assert a_user.status == 201, a_user.body
     async with connected(stack, A_CHARGER) as cp:
         transaction_id = await run_a_session(cp, now)
-        command = await asyncio.to_thread(a.post, f"{V1}/stations/{A_CHARGER}/commands/ClearCache?wait=5", {})
+        command = await asyncio.to_thread(
+            a.post, f"{V1}/stations/{A_CHARGER}/commands/clear-cache?wait=5", {}
+        )
         assert command.status in (200, 202), command.body
         # (the simulated charger cannot reserve: the reservation ends failed, but it is A's)
         reserved = await asyncio.to_thread(
             a.post,
-            f"{V1}/stations/{A_CHARGER}/commands/ReserveNow?wait=5",
-            {"connectorId": 1, "expiryDate": iso(now + timedelta(hours=1)), "idTag": A_TAG},
+            f"{V1}/stations/{A_CHARGER}/commands/reserve-now?wait=5",
+            {"evseId": 1, "expiryDateTime": iso(now + timedelta(hours=1)), "idToken": {"idToken": A_TAG}},
         )
         assert reserved.status in (200, 202), reserved.body
         world = World(
@@ -459,6 +474,7 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
                 "type": "ISO14443",
                 "transactionId": transaction_id,
                 "commandId": command.body["id"],
+                "action": "GetConfiguration",
                 "reservationId": reserved.body["request"]["reservationId"],
                 "userId": a_user.body["id"],
             },

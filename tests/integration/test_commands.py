@@ -76,33 +76,54 @@ def operator(api: ApiClient) -> ApiClient:
     return api.as_("acme", "operator")
 
 
-async def send(client: ApiClient, cp: str, action: str, body: dict[str, Any], wait: float = 10) -> Any:
-    return await asyncio.to_thread(client.post, f"{V1}/stations/{cp}/commands/{action}?wait={wait}", body)
+async def send(client: ApiClient, cp: str, name: str, body: dict[str, Any], wait: float = 10) -> Any:
+    return await asyncio.to_thread(client.post, f"{V1}/stations/{cp}/commands/{name}?wait={wait}", body)
+
+
+async def send_ocpp(client: ApiClient, cp: str, action: str, body: dict[str, Any], wait: float = 10) -> Any:
+    return await asyncio.to_thread(client.post, f"{V1}/stations/{cp}/ocpp/{action}?wait={wait}", body)
 
 
 async def test_core_commands_reach_the_charger_and_record_the_outcome(
     operator: ApiClient, stack: LocalStack, engine: Engine
 ) -> None:
     async with connected(stack, "CMD-1", ObedientCharger) as charger:
-        reset = await send(operator, "CMD-1", "Reset", {"type": "Soft"})
-        start = await send(operator, "CMD-1", "RemoteStartTransaction", {"idTag": "TAG1", "connectorId": 1})
-        refused = await send(operator, "CMD-1", "RemoteStartTransaction", {"idTag": "NOPE"})
-        config = await send(operator, "CMD-1", "GetConfiguration", {})
-        change = await send(
-            operator, "CMD-1", "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "120"}
+        reset = await send(operator, "CMD-1", "reset", {"type": "Immediate"})
+        start = await send(
+            operator, "CMD-1", "start-transaction", {"idToken": {"idToken": "TAG1"}, "evseId": 1}
         )
-        readonly = await send(
+        refused = await send(operator, "CMD-1", "start-transaction", {"idToken": {"idToken": "NOPE"}})
+        config = await send(operator, "CMD-1", "get-variables", {})
+        change = await send(
+            operator,
+            "CMD-1",
+            "set-variables",
+            {
+                "variables": [
+                    {
+                        "component": {"name": "OCPPCommCtrlr"},
+                        "variable": {"name": "HeartbeatInterval"},
+                        "attributeValue": "120",
+                    }
+                ]
+            },
+        )
+        readonly = await send_ocpp(
             operator, "CMD-1", "ChangeConfiguration", {"key": "NumberOfConnectors", "value": "3"}
         )
-        unlock = await send(operator, "CMD-1", "UnlockConnector", {"connectorId": 1})
+        unlock = await send(operator, "CMD-1", "unlock-connector", {"evseId": 1})
     assert (reset.status, reset.body["status"], reset.body["response"]) == (
         200,
         "accepted",
         {"status": "Accepted"},
     )
-    assert reset.body["request"] == {"type": "Soft"}
+    # the neutral body and the 1.6 payload it became
+    assert (reset.body["name"], reset.body["protocol"], reset.body["action"]) == ("reset", "ocpp1.6", "Reset")
+    assert (reset.body["request"], reset.body["ocppRequest"]) == ({"type": "Immediate"}, {"type": "Soft"})
     assert start.body["status"] == "accepted"
-    assert (refused.body["status"], refused.body["reason"]) == ("rejected", "charger answered Rejected")
+    assert start.body["ocppRequest"] == {"idTag": "TAG1", "connectorId": 1}
+    assert (refused.body["status"], refused.body["reason"]) == ("rejected", "station answered Rejected")
+    assert change.body["ocppRequest"] == {"key": "HeartbeatInterval", "value": "120"}
     assert config.body["status"] == "accepted"
     assert change.body["status"] == "accepted"
     assert readonly.body["status"] == "rejected"
@@ -148,19 +169,19 @@ async def test_core_commands_reach_the_charger_and_record_the_outcome(
 
 
 async def test_an_offline_charger_fails_at_once(operator: ApiClient) -> None:
-    failed = await send(operator, "CMD-OFF", "Reset", {"type": "Hard"})
-    assert (failed.status, failed.body["status"], failed.body["reason"]) == (200, "failed", "charger offline")
+    failed = await send(operator, "CMD-OFF", "reset", {"type": "Hard"})
+    assert (failed.status, failed.body["status"], failed.body["reason"]) == (200, "failed", "station offline")
 
 
 async def test_invalid_bodies_and_roles(operator: ApiClient, api: ApiClient) -> None:
-    bad = await send(operator, "CMD-1", "Reset", {"type": "Sideways"})
+    bad = await send(operator, "CMD-1", "reset", {"type": "Sideways"})
     assert bad.status == 422
     assert "type" in bad.body["detail"]
     viewer = api.as_("acme", "viewer")
-    assert (await send(viewer, "CMD-1", "Reset", {"type": "Soft"})).status == 403
+    assert (await send(viewer, "CMD-1", "reset", {"type": "Immediate"})).status == 403
     other = api.as_("globex", "operator")
-    assert (await send(other, "CMD-1", "Reset", {"type": "Soft"})).status == 404
-    queued = await send(operator, "CMD-OFF", "ClearCache", {}, wait=0)
+    assert (await send(other, "CMD-1", "reset", {"type": "Immediate"})).status == 404
+    queued = await send(operator, "CMD-OFF", "clear-cache", {}, wait=0)
     assert (await asyncio.to_thread(other.get, f"{V1}/commands/{queued.body['id']}")).status == 404
 
 
@@ -173,7 +194,7 @@ async def test_one_outstanding_call_under_a_burst(operator: ApiClient, stack: Lo
     # When five commands arrive at once
     queued = await asyncio.gather(
         *(
-            send(operator, "CMD-1", "ChangeConfiguration", {"key": f"K{i}", "value": str(i)}, wait=0)
+            send_ocpp(operator, "CMD-1", "ChangeConfiguration", {"key": f"K{i}", "value": str(i)}, wait=0)
             for i in range(5)
         )
     )
@@ -195,7 +216,7 @@ async def test_an_answer_sent_just_before_closing_still_counts(
 ) -> None:
     # $default and $disconnect race on API Gateway: the last frame must not be lost
     socket = await open_socket(stack, "CMD-1")
-    pending = asyncio.create_task(send(operator, "CMD-1", "ClearCache", {}))
+    pending = asyncio.create_task(send(operator, "CMD-1", "clear-cache", {}))
     frame = await _next_frame(socket)
     await socket.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
     await socket.close()
@@ -205,7 +226,7 @@ async def test_an_answer_sent_just_before_closing_still_counts(
 
 async def test_call_error_answers_fail_the_command(operator: ApiClient, stack: LocalStack) -> None:
     socket = await open_socket(stack, "CMD-1")
-    pending = asyncio.create_task(send(operator, "CMD-1", "ClearCache", {}))
+    pending = asyncio.create_task(send(operator, "CMD-1", "clear-cache", {}))
     frame = await _next_frame(socket)
     await socket.send(json.dumps([4, frame[1], "NotSupported", "no cache here", {}]))
     answer = await pending
@@ -219,7 +240,7 @@ async def test_call_error_answers_fail_the_command(operator: ApiClient, stack: L
 
 async def test_an_invalid_answer_fails_the_command(operator: ApiClient, stack: LocalStack) -> None:
     socket = await open_socket(stack, "CMD-1")
-    pending = asyncio.create_task(send(operator, "CMD-1", "Reset", {"type": "Soft"}))
+    pending = asyncio.create_task(send(operator, "CMD-1", "reset", {"type": "Immediate"}))
     frame = await _next_frame(socket)
     await socket.send(json.dumps([3, frame[1], {"status": "Maybe"}]))
     answer = await pending
@@ -230,7 +251,7 @@ async def test_an_invalid_answer_fails_the_command(operator: ApiClient, stack: L
 
 async def test_timeout_then_late_answer_is_recorded(operator: ApiClient, stack: LocalStack) -> None:
     socket = await open_socket(stack, "CMD-1")
-    queued = await send(operator, "CMD-1", "Reset", {"type": "Soft"}, wait=0)
+    queued = await send(operator, "CMD-1", "reset", {"type": "Immediate"}, wait=0)
     frame = await _next_frame(socket)
     # When nobody answers before the deadline and the sweeper runs
     later = FixedClock(datetime.now(UTC) + timedelta(minutes=5))
@@ -254,10 +275,10 @@ async def test_a_charger_disconnecting_mid_command_times_it_out_and_frees_the_sl
     operator: ApiClient, stack: LocalStack
 ) -> None:
     socket = await open_socket(stack, "CMD-1")
-    first = await send(operator, "CMD-1", "Reset", {"type": "Soft"}, wait=0)
+    first = await send(operator, "CMD-1", "reset", {"type": "Immediate"}, wait=0)
     await _next_frame(socket)
     await socket.close()
-    second = await send(operator, "CMD-1", "ClearCache", {}, wait=0)
+    second = await send(operator, "CMD-1", "clear-cache", {}, wait=0)
     # the charger comes back; the sweeper times the first command out and sends the second
     socket = await open_socket(stack, "CMD-1")
     later = FixedClock(datetime.now(UTC) + timedelta(minutes=5))
@@ -277,7 +298,7 @@ async def test_the_chargers_own_calls_and_its_answers_interleave(
     operator: ApiClient, stack: LocalStack
 ) -> None:
     socket = await open_socket(stack, "CMD-1")
-    pending = asyncio.create_task(send(operator, "CMD-1", "Reset", {"type": "Soft"}))
+    pending = asyncio.create_task(send(operator, "CMD-1", "reset", {"type": "Immediate"}))
     frame = await _next_frame(socket)
     # the charger sends its own CALL and its answer to ours back to back
     await socket.send(json.dumps([2, "own-1", "Heartbeat", {}]))
@@ -307,7 +328,7 @@ async def test_answers_with_text_postgresql_cannot_store_still_finish_the_comman
     operator: ApiClient, stack: LocalStack, answer: str, expected: dict[str, Any]
 ) -> None:
     socket = await open_socket(stack, "CMD-1")
-    pending = asyncio.create_task(send(operator, "CMD-1", "Reset", {"type": "Soft"}))
+    pending = asyncio.create_task(send(operator, "CMD-1", "reset", {"type": "Immediate"}))
     frame = await _next_frame(socket)
     await socket.send(answer.format(id=frame[1]))
     done = await pending
@@ -320,7 +341,7 @@ async def test_a_malformed_answer_is_not_answered_and_the_command_times_out(
     operator: ApiClient, stack: LocalStack
 ) -> None:
     socket = await open_socket(stack, "CMD-1")
-    queued = await send(operator, "CMD-1", "Reset", {"type": "Soft"}, wait=0)
+    queued = await send(operator, "CMD-1", "reset", {"type": "Immediate"}, wait=0)
     frame = await _next_frame(socket)
     # NaN is not JSON: the answer cannot be read, so it is dropped (never answered)
     await socket.send(f'[3, "{frame[1]}", {{"status": NaN}}]')
@@ -338,7 +359,7 @@ async def test_a_command_left_sent_without_its_pending_call_is_timed_out_by_the_
     operator: ApiClient, stack: LocalStack
 ) -> None:
     socket = await open_socket(stack, "CMD-1")
-    queued = await send(operator, "CMD-1", "Reset", {"type": "Soft"}, wait=0)
+    queued = await send(operator, "CMD-1", "reset", {"type": "Immediate"}, wait=0)
     frame = await _next_frame(socket)
     await socket.close()
     # Given the answer took the charger's slot and then could not be stored (PostgreSQL down,
@@ -369,7 +390,7 @@ async def test_one_charger_the_sweeper_cannot_serve_does_not_stop_it_for_the_oth
     assert api.as_("acme", "admin").post(f"{V1}/stations", station).status == 201
     # Given two chargers that never answer their command
     sockets = [await open_socket(stack, cp) for cp in ("CMD-1", "CMD-2")]
-    sent = [await send(operator, cp, "Reset", {"type": "Soft"}, wait=0) for cp in ("CMD-1", "CMD-2")]
+    sent = [await send(operator, cp, "reset", {"type": "Immediate"}, wait=0) for cp in ("CMD-1", "CMD-2")]
     for socket in sockets:
         await _next_frame(socket)
     # and sending the next command to CMD-1 fails (DynamoDB throttled, a command it cannot build)

@@ -58,10 +58,10 @@ async def test_update_firmware_then_the_chargers_progress_is_a_timeline(
         update = await send(
             operator,
             CP,
-            "UpdateFirmware",
+            "update-firmware",
             {
                 "location": "https://firmware.example.com/fw-2.1.bin",
-                "retrieveDate": "2026-11-22T03:00:00+01:00",
+                "retrieveDateTime": "2026-11-22T03:00:00+01:00",
                 "retries": 3,
                 "retryInterval": 60,
             },
@@ -112,11 +112,11 @@ async def test_get_diagnostics_records_the_file_name_and_the_upload_progress(
         diagnostics = await send(
             operator,
             CP,
-            "GetDiagnostics",
+            "upload-logs",
             {
                 "location": "sftp://uploads.example.com/diag/",
-                "startTime": "2026-11-20T00:00:00Z",
-                "stopTime": "2026-11-21T00:00:00Z",
+                "oldestTimestamp": "2026-11-20T00:00:00Z",
+                "latestTimestamp": "2026-11-21T00:00:00Z",
                 "retries": 1,
             },
         )
@@ -124,13 +124,14 @@ async def test_get_diagnostics_records_the_file_name_and_the_upload_progress(
         await charger.call(call.DiagnosticsStatusNotification(status="Uploaded"))
         assert isinstance(charger, FirmwareCharger)
         charger.diagnostics_file = None
-        nothing = await send(operator, CP, "GetDiagnostics", {"location": "sftp://uploads.example.com/diag/"})
+        nothing = await send(operator, CP, "upload-logs", {"location": "sftp://uploads.example.com/diag/"})
     # Then the answer's fileName is kept with the command
     assert (diagnostics.body["status"], diagnostics.body["response"]) == (
         "accepted",
         {"fileName": "diag-FW-1.tar.gz"},
     )
-    assert diagnostics.body["request"] == {
+    assert diagnostics.body["result"] == {"filename": "diag-FW-1.tar.gz"}
+    assert diagnostics.body["ocppRequest"] == {
         "location": "sftp://uploads.example.com/diag/",
         "startTime": "2026-11-20T00:00:00.000Z",
         "stopTime": "2026-11-21T00:00:00.000Z",
@@ -150,27 +151,30 @@ async def test_get_diagnostics_records_the_file_name_and_the_upload_progress(
 
 async def test_invalid_firmware_commands_are_refused(operator: ApiClient) -> None:
     not_a_uri = await send(
-        operator, CP, "UpdateFirmware", {"location": "firmware.bin", "retrieveDate": "2026-11-22T03:00:00Z"}
+        operator,
+        CP,
+        "update-firmware",
+        {"location": "firmware.bin", "retrieveDateTime": "2026-11-22T03:00:00Z"},
     )
     no_zone = await send(
         operator,
         CP,
-        "UpdateFirmware",
-        {"location": "https://x.example/fw", "retrieveDate": "2026-11-22T03:00:00"},
+        "update-firmware",
+        {"location": "https://x.example/fw", "retrieveDateTime": "2026-11-22T03:00:00"},
     )
     backwards = await send(
         operator,
         CP,
-        "GetDiagnostics",
+        "upload-logs",
         {
             "location": "sftp://x.example/",
-            "startTime": "2026-11-21T00:00:00Z",
-            "stopTime": "2026-11-20T00:00:00Z",
+            "oldestTimestamp": "2026-11-21T00:00:00Z",
+            "latestTimestamp": "2026-11-20T00:00:00Z",
         },
     )
     assert [r.status for r in (not_a_uri, no_zone, backwards)] == [422, 422, 422]
     assert "location" in not_a_uri.body["detail"]
-    assert "stopTime" in backwards.body["detail"]
+    assert "latestTimestamp" in backwards.body["detail"]
 
 
 async def test_a_call_error_answer_fails_the_update(operator: ApiClient, stack: LocalStack) -> None:
@@ -179,8 +183,8 @@ async def test_a_call_error_answer_fails_the_update(operator: ApiClient, stack: 
         send(
             operator,
             CP,
-            "UpdateFirmware",
-            {"location": "https://x.example/fw", "retrieveDate": "2026-11-22T03:00:00Z"},
+            "update-firmware",
+            {"location": "https://x.example/fw", "retrieveDateTime": "2026-11-22T03:00:00Z"},
         )
     )
     frame = await next_frame(socket)
@@ -219,12 +223,14 @@ async def test_firmware_and_diagnostics_urls_keep_to_the_tenants_schemes_and_hos
     operator: ApiClient, engine: Engine
 ) -> None:
     # By default: encrypted transports only, any host; a 422 names the field
-    plain = await send(operator, CP, "UpdateFirmware", {"location": "http://x.example/fw", "retrieveDate": T})
-    ftp = await send(operator, CP, "GetDiagnostics", {"location": "ftp://uploads.example/"})
+    plain = await send(
+        operator, CP, "update-firmware", {"location": "http://x.example/fw", "retrieveDateTime": T}
+    )
+    ftp = await send(operator, CP, "upload-logs", {"location": "ftp://uploads.example/"})
     assert (plain.status, ftp.status) == (422, 422)
     assert plain.body["detail"].startswith("location: the URL scheme 'http' is not allowed")
     assert "https, ftps, sftp" in ftp.body["detail"]
-    accepted = await send(operator, CP, "GetDiagnostics", {"location": "ftps://uploads.example/"}, wait=0)
+    accepted = await send(operator, CP, "upload-logs", {"location": "ftps://uploads.example/"}, wait=0)
     assert accepted.status in (200, 202)  # (the station is offline: failed at once)
     # A tenant that sets its own rules gets those: here plain FTP, to its own hosts only
     with engine.begin() as conn:
@@ -234,10 +240,10 @@ async def test_firmware_and_diagnostics_urls_keep_to_the_tenants_schemes_and_hos
                 " WHERE id = 'acme'"
             )
         )
-    own_host = await send(operator, CP, "GetDiagnostics", {"location": "ftp://logs.acme.example/"}, wait=0)
+    own_host = await send(operator, CP, "upload-logs", {"location": "ftp://logs.acme.example/"}, wait=0)
     assert own_host.status in (200, 202)
     elsewhere = await send(
-        operator, CP, "UpdateFirmware", {"location": "https://evil.example/fw", "retrieveDate": T}
+        operator, CP, "update-firmware", {"location": "https://evil.example/fw", "retrieveDateTime": T}
     )
     assert (elsewhere.status, elsewhere.body["detail"]) == (
         422,

@@ -117,8 +117,8 @@ async def test_a_full_list_of_1500_tags_goes_out_in_frames_under_32_kb(
     add_tags(engine, 5, prefix="OTHER-", tenant="globex")
     async with connected(stack, CP, ListCharger) as charger:
         # When the operator sends the Full list
-        sent = await send(operator, CP, "SendLocalList", {"updateType": "Full"}, wait=20)
-        version = await send(operator, CP, "GetLocalListVersion", {})
+        sent = await send(operator, CP, "send-local-list", {"updateType": "Full"}, wait=20)
+        version = await send(operator, CP, "get-local-list-version", {})
     assert isinstance(charger, ListCharger)
     # Then it arrived in several frames, each under 32 KB, with consecutive versions
     assert len(charger.frames) >= 4
@@ -161,8 +161,8 @@ async def test_differential_updates_named_tags_and_changes_since_the_last_full_l
     add_tags(engine, 20)
     async with connected(stack, CP, ListCharger) as charger:
         # A differential "what changed" needs a Full list to diff against
-        too_early = await send(operator, CP, "SendLocalList", {"updateType": "Differential"})
-        full = await send(operator, CP, "SendLocalList", {"updateType": "Full"})
+        too_early = await send(operator, CP, "send-local-list", {"updateType": "Differential"})
+        full = await send(operator, CP, "send-local-list", {"updateType": "Full"})
         # When two tags change and one is deleted
         with engine.begin() as conn:
             conn.execute(
@@ -177,19 +177,19 @@ async def test_differential_updates_named_tags_and_changes_since_the_last_full_l
                 )
             )
             conn.execute(text("DELETE FROM id_tokens WHERE id_token = 'TAG-00001'"))
-        changed = await send(operator, CP, "SendLocalList", {"updateType": "Differential"})
+        changed = await send(operator, CP, "send-local-list", {"updateType": "Differential"})
         # and the deleted tag is named (deletions leave nothing to diff against)
         named = await send(
             operator,
             CP,
-            "SendLocalList",
-            {"updateType": "Differential", "idTags": ["TAG-00001", "TAG-00004"]},
+            "send-local-list",
+            {"updateType": "Differential", "idTokens": [{"idToken": "TAG-00001"}, {"idToken": "TAG-00004"}]},
         )
     assert too_early.status == 409
     assert "Full" in too_early.body["detail"]
     assert isinstance(charger, ListCharger)
     assert [c["status"] for c in (full.body, changed.body, named.body)] == ["accepted"] * 3
-    assert changed.body["request"] == {
+    assert changed.body["ocppRequest"] == {
         "listVersion": 2,
         "updateType": "Differential",
         "localAuthorizationList": [
@@ -207,7 +207,7 @@ async def test_differential_updates_named_tags_and_changes_since_the_last_full_l
             },
         ],
     }
-    assert named.body["request"]["localAuthorizationList"] == [
+    assert named.body["ocppRequest"]["localAuthorizationList"] == [
         {"idTag": "TAG-00001"},  # no idTagInfo: remove it from the charger's list
         {"idTag": "TAG-00004", "idTagInfo": {"status": "Accepted", "expiryDate": "2027-06-30T12:00:00.000Z"}},
     ]
@@ -225,10 +225,13 @@ async def test_a_refused_first_part_stops_the_rest_of_the_list(
     async with connected(stack, CP, ListCharger) as charger:
         assert isinstance(charger, ListCharger)
         charger.answer = "VersionMismatch"
-        refused = await send(operator, CP, "SendLocalList", {"updateType": "Full"})
+        refused = await send(operator, CP, "send-local-list", {"updateType": "Full"})
         charger.answer = "NotSupported"
         unsupported = await send(
-            operator, CP, "SendLocalList", {"updateType": "Differential", "idTags": ["TAG-00001"]}
+            operator,
+            CP,
+            "send-local-list",
+            {"updateType": "Differential", "idTokens": [{"idToken": "TAG-00001"}]},
         )
     # Then only the first frame went out; it is rejected with the reason, the rest failed unsent
     assert len(charger.frames) == 2  # the refused first part of the Full list, then the differential
@@ -236,13 +239,13 @@ async def test_a_refused_first_part_stops_the_rest_of_the_list(
     assert len(statuses) >= 3
     assert statuses[0] == "rejected"
     assert set(statuses[1:]) == {"failed"}
-    assert refused.body["reason"].startswith("charger answered VersionMismatch")
+    assert refused.body["reason"].startswith("station answered VersionMismatch")
     assert f"{len(statuses) - 1} following part(s) of the list not sent" in refused.body["reason"]
     second = await get(operator, f"/commands/{refused.body['chunks'][1]['id']}")
     assert second.body["reason"].startswith("not sent: the list version 1 before it was not accepted")
     assert (unsupported.body["status"], unsupported.body["reason"]) == (
         "rejected",
-        "charger answered NotSupported: it has no local authorization list",
+        "station answered NotSupported: it has no local authorization list",
     )
     # and no version was recorded as sent
     state = await get(operator, f"/stations/{CP}/local-list")
@@ -268,9 +271,9 @@ async def test_the_chargers_known_limits_shape_the_list(
         datetime.now(UTC),
     )
     async with connected(stack, CP, ListCharger) as charger:
-        sent = await send(operator, CP, "SendLocalList", {"updateType": "Full"})
+        sent = await send(operator, CP, "send-local-list", {"updateType": "Full"})
         add_tags(engine, 60, prefix="MORE-")
-        too_many = await send(operator, CP, "SendLocalList", {"updateType": "Full"})
+        too_many = await send(operator, CP, "send-local-list", {"updateType": "Full"})
     assert isinstance(charger, ListCharger)
     assert [n for *_, n in charger.frames] == [100, 100, 50]
     assert len(sent.body["chunks"]) == 3
@@ -281,11 +284,11 @@ async def test_the_chargers_known_limits_shape_the_list(
 async def test_failures_and_invalid_requests(operator: ApiClient, stack: LocalStack, engine: Engine) -> None:
     add_tags(engine, 3)
     socket = await open_socket(stack, CP)
-    pending = asyncio.create_task(send(operator, CP, "SendLocalList", {"updateType": "Full"}))
+    pending = asyncio.create_task(send(operator, CP, "send-local-list", {"updateType": "Full"}))
     frame = await next_frame(socket)
     await socket.send(json.dumps([4, frame[1], "InternalError", "flash full", {}]))
     failed = await pending
-    pending = asyncio.create_task(send(operator, CP, "GetLocalListVersion", {}))
+    pending = asyncio.create_task(send(operator, CP, "get-local-list-version", {}))
     frame = await next_frame(socket)
     await socket.send(json.dumps([3, frame[1], {"listVersion": -1}]))
     disabled = await pending
@@ -293,18 +296,22 @@ async def test_failures_and_invalid_requests(operator: ApiClient, stack: LocalSt
     assert (failed.body["status"], failed.body["errorCode"]) == ("failed", "InternalError")
     assert (disabled.body["status"], disabled.body["reason"]) == (
         "accepted",
-        "the charger's local authorization list is disabled",
+        "the station's local authorization list is disabled",
     )
     state = await get(operator, f"/stations/{CP}/local-list")
     assert (state.body["sentVersion"], state.body["reportedVersion"]) == (None, -1)
     # Full lists hold every tag: naming tags is for differential updates only
-    named_full = await send(operator, CP, "SendLocalList", {"updateType": "Full", "idTags": ["TAG-00001"]})
-    too_long = await send(operator, CP, "SendLocalList", {"updateType": "Differential", "idTags": ["X" * 21]})
+    named_full = await send(
+        operator, CP, "send-local-list", {"updateType": "Full", "idTokens": [{"idToken": "TAG-00001"}]}
+    )
+    too_long = await send(
+        operator, CP, "send-local-list", {"updateType": "Differential", "idTokens": [{"idToken": "X" * 21}]}
+    )
     assert (named_full.status, too_long.status) == (422, 422)
     # and an offline charger fails at once
-    offline = await send(operator, CP, "SendLocalList", {"updateType": "Full"})
-    assert (offline.body["status"], offline.body["reason"]) == ("failed", "charger offline")
+    offline = await send(operator, CP, "send-local-list", {"updateType": "Full"})
+    assert (offline.body["status"], offline.body["reason"]) == ("failed", "station offline")
     # Versions keep growing across failures: the next list never reuses one
     async with connected(stack, CP, ListCharger):
-        again = await send(operator, CP, "SendLocalList", {"updateType": "Full"})
+        again = await send(operator, CP, "send-local-list", {"updateType": "Full"})
     assert (again.body["status"], again.body["request"]["listVersion"]) == ("accepted", 3)

@@ -78,14 +78,14 @@ async def test_a_triggered_status_notification_updates_the_connector(
 ) -> None:
     async with connected(stack, CP, TriggeredCharger) as charger:
         triggered = await send(
-            operator, CP, "TriggerMessage", {"requestedMessage": "StatusNotification", "connectorId": 2}
+            operator, CP, "trigger-message", {"requestedMessage": "StatusNotification", "evseId": 2}
         )
 
         async def evses() -> Reply:
             return await get(operator, f"/stations/{CP}/evses")
 
         listed = await eventually(evses, lambda r: bool(r.body))
-    assert (triggered.body["status"], triggered.body["request"]) == (
+    assert (triggered.body["status"], triggered.body["ocppRequest"]) == (
         "accepted",
         {"requestedMessage": "StatusNotification", "connectorId": 2},
     )
@@ -105,7 +105,7 @@ async def test_triggered_firmware_status_heartbeat_and_boot_take_the_normal_path
 ) -> None:
     async with connected(stack, CP, TriggeredCharger) as charger:
         for message in ("FirmwareStatusNotification", "Heartbeat", "BootNotification"):
-            answer = await send(operator, CP, "TriggerMessage", {"requestedMessage": message})
+            answer = await send(operator, CP, "trigger-message", {"requestedMessage": message})
             assert answer.body["status"] == "accepted"
         assert isinstance(charger, TriggeredCharger)
 
@@ -127,24 +127,27 @@ async def test_not_implemented_and_rejected_triggers_are_rejected_with_the_answe
     operator: ApiClient, stack: LocalStack
 ) -> None:
     async with connected(stack, CP, TriggeredCharger) as charger:
-        meter = await send(
-            operator, CP, "TriggerMessage", {"requestedMessage": "MeterValues", "connectorId": 1}
-        )
+        meter = await send(operator, CP, "trigger-message", {"requestedMessage": "MeterValues", "evseId": 1})
         diagnostics = await send(
-            operator, CP, "TriggerMessage", {"requestedMessage": "DiagnosticsStatusNotification"}
+            operator, CP, "trigger-message", {"requestedMessage": "LogStatusNotification"}
         )
-    assert (meter.body["status"], meter.body["reason"]) == ("rejected", "charger answered NotImplemented")
+        # a message 1.6 has no trigger for is refused before it is sent, naming the field
+        transaction = await send(operator, CP, "trigger-message", {"requestedMessage": "TransactionEvent"})
+    assert (meter.body["status"], meter.body["reason"]) == ("rejected", "station answered NotImplemented")
     assert (diagnostics.body["status"], diagnostics.body["reason"]) == (
         "rejected",
-        "charger answered Rejected",
+        "station answered Rejected",
     )
+    assert diagnostics.body["ocppRequest"] == {"requestedMessage": "DiagnosticsStatusNotification"}
+    assert transaction.status == 422
+    assert "requestedMessage" in transaction.body["detail"]
     assert isinstance(charger, TriggeredCharger)
     assert charger.answers == []
 
 
 async def test_invalid_triggers_are_refused(operator: ApiClient) -> None:
-    unknown = await send(operator, CP, "TriggerMessage", {"requestedMessage": "StartTransaction"})
+    unknown = await send(operator, CP, "trigger-message", {"requestedMessage": "StartTransaction"})
     connector = await send(
-        operator, CP, "TriggerMessage", {"requestedMessage": "StatusNotification", "connectorId": 0}
+        operator, CP, "trigger-message", {"requestedMessage": "StatusNotification", "evseId": 0}
     )
     assert (unknown.status, connector.status) == (422, 422)

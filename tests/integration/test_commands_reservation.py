@@ -81,8 +81,13 @@ async def test_a_reservation_is_held_then_used_by_a_transaction(
         reserved = await send(
             operator,
             CP,
-            "ReserveNow",
-            {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "DRIVER-1", "parentIdTag": "FLEET"},
+            "reserve-now",
+            {
+                "evseId": 1,
+                "expiryDateTime": in_hours(1),
+                "idToken": {"idToken": "DRIVER-1"},
+                "groupIdToken": {"idToken": "FLEET", "type": "Central"},
+            },
         )
         reservation_id = reserved.body["request"]["reservationId"]
         active = await reservation(operator, reservation_id)
@@ -107,7 +112,7 @@ async def test_a_reservation_is_held_then_used_by_a_transaction(
             "transaction_id": started.transaction_id,
             "evse_id": 1,
             "id_token": "DRIVER-1",
-            "id_token_type": None,  # a 1.6 ReserveNow names no type
+            "id_token_type": "ISO14443",  # the token reserved for (1.6 does not send its type)
             "group_id_token": "FLEET",
         }
     ]
@@ -118,22 +123,30 @@ async def test_a_reservation_is_held_then_used_by_a_transaction(
 async def test_refusals_and_failures(operator: ApiClient, stack: LocalStack) -> None:
     async with connected(stack, CP, ReservingCharger):
         occupied = await send(
-            operator, CP, "ReserveNow", {"connectorId": 2, "expiryDate": in_hours(1), "idTag": "D"}
+            operator,
+            CP,
+            "reserve-now",
+            {"evseId": 2, "expiryDateTime": in_hours(1), "idToken": {"idToken": "D"}},
         )
     offline = await send(
-        operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D"}
+        operator, CP, "reserve-now", {"evseId": 1, "expiryDateTime": in_hours(1), "idToken": {"idToken": "D"}}
     )
     socket = await open_socket(stack, CP)
     pending = asyncio.create_task(
-        send(operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D"})
+        send(
+            operator,
+            CP,
+            "reserve-now",
+            {"evseId": 1, "expiryDateTime": in_hours(1), "idToken": {"idToken": "D"}},
+        )
     )
     frame = await next_frame(socket)
     await socket.send(json.dumps([4, frame[1], "InternalError", "boom", {}]))
     call_error = await pending
     await socket.close()
-    assert (occupied.body["status"], occupied.body["reason"]) == ("rejected", "charger answered Occupied")
+    assert (occupied.body["status"], occupied.body["reason"]) == ("rejected", "station answered Occupied")
     assert (await reservation(operator, occupied.body["request"]["reservationId"]))["status"] == "rejected"
-    assert (offline.body["status"], offline.body["reason"]) == ("failed", "charger offline")
+    assert (offline.body["status"], offline.body["reason"]) == ("failed", "station offline")
     assert (await reservation(operator, offline.body["request"]["reservationId"]))["status"] == "failed"
     assert call_error.body["status"] == "failed"
     assert (await reservation(operator, call_error.body["request"]["reservationId"]))["status"] == "failed"
@@ -144,19 +157,22 @@ async def test_refusals_and_failures(operator: ApiClient, stack: LocalStack) -> 
 async def test_cancel_reservation(operator: ApiClient, stack: LocalStack) -> None:
     async with connected(stack, CP, ReservingCharger) as charger:
         reserved = await send(
-            operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(2), "idTag": "D"}
+            operator,
+            CP,
+            "reserve-now",
+            {"evseId": 1, "expiryDateTime": in_hours(2), "idToken": {"idToken": "D"}},
         )
         reservation_id = reserved.body["request"]["reservationId"]
         # The charger lost it (rebooted): its Rejected leaves our record as it was
         assert isinstance(charger, ReservingCharger)
         lost = charger.held.pop(reservation_id)
-        refused = await send(operator, CP, "CancelReservation", {"reservationId": reservation_id})
+        refused = await send(operator, CP, "cancel-reservation", {"reservationId": reservation_id})
         still = await reservation(operator, reservation_id)
         charger.held[reservation_id] = lost
-        cancelled = await send(operator, CP, "CancelReservation", {"reservationId": reservation_id})
-        again = await send(operator, CP, "CancelReservation", {"reservationId": reservation_id})
-        unknown = await send(operator, CP, "CancelReservation", {"reservationId": 999_999})
-        elsewhere = await send(operator, "RSV-2", "CancelReservation", {"reservationId": reservation_id})
+        cancelled = await send(operator, CP, "cancel-reservation", {"reservationId": reservation_id})
+        again = await send(operator, CP, "cancel-reservation", {"reservationId": reservation_id})
+        unknown = await send(operator, CP, "cancel-reservation", {"reservationId": 999_999})
+        elsewhere = await send(operator, "RSV-2", "cancel-reservation", {"reservationId": reservation_id})
     assert (refused.body["status"], still["status"]) == ("rejected", "active")
     assert cancelled.body["status"] == "accepted"
     assert (await reservation(operator, reservation_id))["status"] == "cancelled"
@@ -169,10 +185,16 @@ async def test_reservations_expire_on_schedule_and_a_late_start_still_uses_one(
 ) -> None:
     async with connected(stack, CP, ReservingCharger) as charger:
         soon = await send(
-            operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D"}
+            operator,
+            CP,
+            "reserve-now",
+            {"evseId": 1, "expiryDateTime": in_hours(1), "idToken": {"idToken": "D"}},
         )
         later = await send(
-            operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(5), "idTag": "E"}
+            operator,
+            CP,
+            "reserve-now",
+            {"evseId": 1, "expiryDateTime": in_hours(5), "idToken": {"idToken": "E"}},
         )
         soon_id = soon.body["request"]["reservationId"]
         # When the expiry job runs two hours from now
@@ -194,7 +216,10 @@ async def test_a_start_after_the_expiry_does_not_use_an_expired_reservation(
 ) -> None:
     async with connected(stack, CP, ReservingCharger) as charger:
         soon = await send(
-            operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D"}
+            operator,
+            CP,
+            "reserve-now",
+            {"evseId": 1, "expiryDateTime": in_hours(1), "idToken": {"idToken": "D"}},
         )
         soon_id = soon.body["request"]["reservationId"]
         await asyncio.to_thread(
@@ -210,19 +235,37 @@ async def test_invalid_reservations_and_tenant_scope(
     operator: ApiClient, api: ApiClient, stack: LocalStack
 ) -> None:
     past = await send(
-        operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(-1), "idTag": "D"}
+        operator,
+        CP,
+        "reserve-now",
+        {"evseId": 1, "expiryDateTime": in_hours(-1), "idToken": {"idToken": "D"}},
     )
     negative = await send(
-        operator, CP, "ReserveNow", {"connectorId": -1, "expiryDate": in_hours(1), "idTag": "D"}
+        operator,
+        CP,
+        "reserve-now",
+        {"evseId": -1, "expiryDateTime": in_hours(1), "idToken": {"idToken": "D"}},
     )
     long_tag = await send(
-        operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D" * 21}
+        operator,
+        CP,
+        "reserve-now",
+        {"evseId": 1, "expiryDateTime": in_hours(1), "idToken": {"idToken": "D" * 37}},
     )
     assert [r.status for r in (past, negative, long_tag)] == [422, 422, 422]
-    assert "expiryDate" in past.body["detail"]
+    assert "expiryDateTime" in past.body["detail"]
     async with connected(stack, CP, ReservingCharger):
+        # a token longer than a 1.6 id tag cannot be sent to a 1.6 charger
+        too_long_for_16 = await send(
+            operator, CP, "reserve-now", {"expiryDateTime": in_hours(1), "idToken": {"idToken": "D" * 21}}
+        )
+        assert too_long_for_16.status == 422
+        assert "idToken.idToken" in too_long_for_16.body["detail"]
         reserved = await send(
-            operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D"}
+            operator,
+            CP,
+            "reserve-now",
+            {"evseId": 1, "expiryDateTime": in_hours(1), "idToken": {"idToken": "D"}},
         )
     reservation_id = reserved.body["request"]["reservationId"]
     other = api.as_("globex", "viewer")
@@ -261,7 +304,10 @@ async def test_an_expired_reservation_asks_the_charger_for_the_connectors_status
 
     async with connected(stack, CP, ReservingAndReporting) as charger:
         reserved = await send(
-            operator, CP, "ReserveNow", {"connectorId": 1, "expiryDate": in_hours(1), "idTag": "D"}
+            operator,
+            CP,
+            "reserve-now",
+            {"evseId": 1, "expiryDateTime": in_hours(1), "idToken": {"idToken": "D"}},
         )
         # the charger reports the connector Reserved, then (offline from our view) drops it
         await charger.call(
@@ -289,7 +335,8 @@ async def test_an_expired_reservation_asks_the_charger_for_the_connectors_status
     assert status == [{"status": "Available"}]
     asked = await get(operator, f"/stations/{CP}/commands")
     [trigger] = [c for c in asked.body["items"] if c["action"] == "TriggerMessage"]
-    assert trigger["request"] == {"requestedMessage": "StatusNotification", "connectorId": 1}
+    assert trigger["request"] == {"requestedMessage": "StatusNotification", "evseId": 1}
+    assert trigger["ocppRequest"] == {"requestedMessage": "StatusNotification", "connectorId": 1}
     assert trigger["requestedBy"] == "job:reservations"
     # A second run changes nothing and asks nothing
     again = await asyncio.to_thread(run, "reservations", datetime.now(UTC) + timedelta(hours=2))

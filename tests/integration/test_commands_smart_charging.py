@@ -38,7 +38,7 @@ class SmartCharger(SimulatedCharger):
     def set_charging_profile(
         self, connector_id: int, cs_charging_profiles: dict[str, Any]
     ) -> call_result.SetChargingProfile:
-        self.received.append(("SetChargingProfile", {"connector_id": connector_id, **cs_charging_profiles}))
+        self.received.append(("set-charging-profile", {"connector_id": connector_id, **cs_charging_profiles}))
         new = {"connector_id": connector_id, **cs_charging_profiles}
         if new["stack_level"] > 5:
             return call_result.SetChargingProfile(status="Rejected")
@@ -111,17 +111,17 @@ async def test_installed_profiles_replace_by_id_and_by_purpose_and_stack_level(
 ) -> None:
     async with connected(stack, CP, SmartCharger) as charger:
         first = await send(
-            operator, CP, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": a_charging_profile()}
+            operator, CP, "set-charging-profile", {"evseId": 1, "chargingProfile": a_charging_profile()}
         )
         max_profile = await send(
             operator,
             CP,
-            "SetChargingProfile",
+            "set-charging-profile",
             {
-                "connectorId": 0,
-                "csChargingProfiles": a_charging_profile(
-                    chargingProfileId=9,
-                    chargingProfilePurpose="ChargePointMaxProfile",
+                "evseId": 0,
+                "chargingProfile": a_charging_profile(
+                    id=9,
+                    chargingProfilePurpose="ChargingStationMaxProfile",
                     validFrom="2026-01-01T00:00:00Z",
                     validTo="2099-01-01T00:00:00Z",
                 ),
@@ -131,34 +131,34 @@ async def test_installed_profiles_replace_by_id_and_by_purpose_and_stack_level(
         same_level = await send(
             operator,
             CP,
-            "SetChargingProfile",
-            {"connectorId": 1, "csChargingProfiles": a_charging_profile(chargingProfileId=2)},
+            "set-charging-profile",
+            {"evseId": 1, "chargingProfile": a_charging_profile(id=2)},
         )
         # Same id on another connector: replaces profile 2 wherever it was
         same_id = await send(
             operator,
             CP,
-            "SetChargingProfile",
-            {"connectorId": 2, "csChargingProfiles": a_charging_profile(chargingProfileId=2, stackLevel=3)},
+            "set-charging-profile",
+            {"evseId": 2, "chargingProfile": a_charging_profile(id=2, stackLevel=3)},
         )
         # A stack level the charger cannot take
         refused = await send(
             operator,
             CP,
-            "SetChargingProfile",
-            {"connectorId": 1, "csChargingProfiles": a_charging_profile(chargingProfileId=7, stackLevel=9)},
+            "set-charging-profile",
+            {"evseId": 1, "chargingProfile": a_charging_profile(id=7, stackLevel=9)},
         )
     assert [c.body["status"] for c in (first, max_profile, same_level, same_id)] == ["accepted"] * 4
     assert (same_level.body["reason"], same_id.body["reason"]) == (
         "replaced 1 installed profile(s)",
         "replaced 1 installed profile(s)",
     )
-    assert (refused.body["status"], refused.body["reason"]) == ("rejected", "charger answered Rejected")
+    assert (refused.body["status"], refused.body["reason"]) == ("rejected", "station answered Rejected")
     # Then what is in force matches what the charger holds
     assert isinstance(charger, SmartCharger)
     assert sorted(charger.installed) == [2, 9]
     assert await profiles(operator) == [
-        (9, 0, "ChargePointMaxProfile", 0, "installed"),
+        (9, 0, "ChargingStationMaxProfile", 0, "installed"),
         (2, 2, "TxDefaultProfile", 3, "installed"),
     ]
     assert await profiles(operator, status="cleared") == [
@@ -167,11 +167,11 @@ async def test_installed_profiles_replace_by_id_and_by_purpose_and_stack_level(
     ]
     assert await profiles(operator, status="rejected") == [(7, 1, "TxDefaultProfile", 9, "rejected")]
     assert len(await profiles(operator, anyStatus="true")) == 5
-    assert await profiles(operator, evseId=0) == [(9, 0, "ChargePointMaxProfile", 0, "installed")]
+    assert await profiles(operator, evseId=0) == [(9, 0, "ChargingStationMaxProfile", 0, "installed")]
     detail = (await get(operator, f"/stations/{CP}/charging-profiles", evseId=0)).body["items"][0]
     assert detail["inForce"] is True
     assert (detail["validFrom"], detail["validTo"]) == ("2026-01-01T00:00:00Z", "2099-01-01T00:00:00Z")
-    assert detail["chargingSchedule"]["chargingSchedulePeriod"][0] == {"startPeriod": 0, "limit": 7.4}
+    assert detail["chargingSchedule"][0]["chargingSchedulePeriod"][0] == {"startPeriod": 0, "limit": 7.4}
     assert detail["commandId"] == max_profile.body["id"]
     assert rows(engine, "SELECT count(*) AS n FROM charging_profiles WHERE status = 'installed'") == [
         {"n": 2}
@@ -183,24 +183,22 @@ async def test_clear_charging_profile_by_id_and_by_purpose(operator: ApiClient, 
         for pid, connector, purpose in (
             (1, 1, "TxDefaultProfile"),
             (2, 2, "TxDefaultProfile"),
-            (3, 0, "ChargePointMaxProfile"),
+            (3, 0, "ChargingStationMaxProfile"),
         ):
             body = {
-                "connectorId": connector,
-                "csChargingProfiles": a_charging_profile(
-                    chargingProfileId=pid, chargingProfilePurpose=purpose
-                ),
+                "evseId": connector,
+                "chargingProfile": a_charging_profile(id=pid, chargingProfilePurpose=purpose),
             }
-            assert (await send(operator, CP, "SetChargingProfile", body)).body["status"] == "accepted"
-        by_id = await send(operator, CP, "ClearChargingProfile", {"id": 3})
-        unknown = await send(operator, CP, "ClearChargingProfile", {"id": 3})
+            assert (await send(operator, CP, "set-charging-profile", body)).body["status"] == "accepted"
+        by_id = await send(operator, CP, "clear-charging-profile", {"chargingProfileId": 3})
+        unknown = await send(operator, CP, "clear-charging-profile", {"chargingProfileId": 3})
         by_purpose = await send(
-            operator, CP, "ClearChargingProfile", {"chargingProfilePurpose": "TxDefaultProfile"}
+            operator, CP, "clear-charging-profile", {"chargingProfilePurpose": "TxDefaultProfile"}
         )
     assert by_id.body["status"] == "accepted"
     assert (unknown.body["status"], unknown.body["reason"]) == (
         "rejected",
-        "charger answered Unknown: no matching profile",
+        "station answered Unknown: no matching profile",
     )
     assert by_purpose.body["status"] == "accepted"
     assert await profiles(operator) == []
@@ -214,11 +212,21 @@ async def test_get_composite_schedule_keeps_the_chargers_schedule(
         schedule = await send(
             operator,
             CP,
-            "GetCompositeSchedule",
-            {"connectorId": 1, "duration": 3600, "chargingRateUnit": "W"},
+            "get-composite-schedule",
+            {"evseId": 1, "duration": 3600, "chargingRateUnit": "W"},
         )
     assert schedule.body["status"] == "accepted"
-    assert schedule.body["request"] == {"connectorId": 1, "duration": 3600, "chargingRateUnit": "W"}
+    assert schedule.body["ocppRequest"] == {"connectorId": 1, "duration": 3600, "chargingRateUnit": "W"}
+    # the schedule in neutral terms (2.0.1's CompositeScheduleType)
+    assert schedule.body["result"] == {
+        "schedule": {
+            "evseId": 1,
+            "scheduleStart": "2026-11-21T12:00:00Z",
+            "duration": 3600,
+            "chargingRateUnit": "W",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7.4}, {"startPeriod": 600, "limit": 10.0}],
+        }
+    }
     assert schedule.body["response"] == {
         "status": "Accepted",
         "connectorId": 1,
@@ -235,9 +243,7 @@ async def test_get_composite_schedule_keeps_the_chargers_schedule(
 async def test_failed_and_timed_out_profiles_are_not_in_force(operator: ApiClient, stack: LocalStack) -> None:
     socket = await open_socket(stack, CP)
     pending = asyncio.create_task(
-        send(
-            operator, CP, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": a_charging_profile()}
-        )
+        send(operator, CP, "set-charging-profile", {"evseId": 1, "chargingProfile": a_charging_profile()})
     )
     frame = await next_frame(socket)
     # the frame carries 7.4 exactly as written (the 1.6 schema's multipleOf 0.1 holds)
@@ -275,7 +281,7 @@ async def test_failed_and_timed_out_profiles_are_not_in_force(operator: ApiClien
                     "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7.45}],
                 }
             ),
-            "multiple of 0.1",
+            "one digit",
         ),
         (
             1,
@@ -319,16 +325,20 @@ async def test_failed_and_timed_out_profiles_are_not_in_force(operator: ApiClien
         (1, a_charging_profile(chargingProfilePurpose="TxMaxProfile"), "chargingProfilePurpose"),
         (1, a_charging_profile(validFrom="2026-02-01T00:00:00Z", validTo="2026-01-01T00:00:00Z"), "validTo"),
         (1, a_charging_profile(validFrom="2026-02-01T00:00:00"), "validFrom"),
-        (1, a_charging_profile(transactionId=5), "transactionId"),
+        (1, a_charging_profile(transactionId="5"), "transactionId"),
         (0, a_charging_profile(chargingProfilePurpose="TxProfile"), "TxProfile"),
-        (1, a_charging_profile(chargingProfilePurpose="ChargePointMaxProfile"), "ChargePointMaxProfile"),
+        (
+            1,
+            a_charging_profile(chargingProfilePurpose="ChargingStationMaxProfile"),
+            "ChargingStationMaxProfile",
+        ),
     ],
 )
 async def test_invalid_profiles_are_refused(
     operator: ApiClient, connector: int, profile: dict[str, Any], complaint: str
 ) -> None:
     answer = await send(
-        operator, CP, "SetChargingProfile", {"connectorId": connector, "csChargingProfiles": profile}
+        operator, CP, "set-charging-profile", {"evseId": connector, "chargingProfile": profile}
     )
     assert answer.status == 422
     assert complaint in json.dumps(answer.body)
@@ -346,12 +356,10 @@ async def test_a_recurring_profile_is_accepted(operator: ApiClient, stack: Local
         },
     )
     async with connected(stack, CP, SmartCharger):
-        answer = await send(
-            operator, CP, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": daily}
-        )
+        answer = await send(operator, CP, "set-charging-profile", {"evseId": 1, "chargingProfile": daily})
     assert answer.body["status"] == "accepted"
     assert (
-        answer.body["request"]["csChargingProfiles"]["chargingSchedule"]["startSchedule"]
+        answer.body["ocppRequest"]["csChargingProfiles"]["chargingSchedule"]["startSchedule"]
         == "2026-11-21T21:00:00.000Z"
     )
     listed = (await get(operator, f"/stations/{CP}/charging-profiles")).body["items"]
@@ -364,13 +372,13 @@ async def test_a_recurring_profile_is_accepted(operator: ApiClient, stack: Local
 async def test_remote_start_with_a_tx_profile_reaches_the_charger(
     operator: ApiClient, stack: LocalStack
 ) -> None:
-    tx_profile = a_charging_profile(chargingProfileId=11, stackLevel=2, chargingProfilePurpose="TxProfile")
+    tx_profile = a_charging_profile(id=11, stackLevel=2, chargingProfilePurpose="TxProfile")
     async with connected(stack, CP, SmartCharger) as charger:
         answer = await send(
             operator,
             CP,
-            "RemoteStartTransaction",
-            {"idTag": "DRIVER", "connectorId": 1, "chargingProfile": tx_profile},
+            "start-transaction",
+            {"idToken": {"idToken": "DRIVER"}, "evseId": 1, "chargingProfile": tx_profile},
         )
     assert answer.body["status"] == "accepted"
     assert answer.body["request"]["chargingProfile"] == tx_profile
@@ -392,7 +400,7 @@ async def test_remote_start_with_a_tx_profile_reaches_the_charger(
     ("profile", "complaint"),
     [
         (a_charging_profile(), "TxProfile"),
-        (a_charging_profile(chargingProfilePurpose="TxProfile", transactionId=3), "transactionId"),
+        (a_charging_profile(chargingProfilePurpose="TxProfile", transactionId="3"), "transactionId"),
         (
             a_charging_profile(
                 chargingProfilePurpose="TxProfile",
@@ -401,9 +409,9 @@ async def test_remote_start_with_a_tx_profile_reaches_the_charger(
                     "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 0.05}],
                 },
             ),
-            "multiple of 0.1",
+            "one digit",
         ),
-        ({"chargingProfileId": 1}, "stackLevel"),
+        ({"id": 1}, "stackLevel"),
         ({**a_charging_profile(chargingProfilePurpose="TxProfile"), "colour": "blue"}, "colour"),
     ],
 )
@@ -411,7 +419,7 @@ async def test_remote_start_refuses_invalid_profiles(
     operator: ApiClient, profile: dict[str, Any], complaint: str
 ) -> None:
     answer = await send(
-        operator, CP, "RemoteStartTransaction", {"idTag": "DRIVER", "chargingProfile": profile}
+        operator, CP, "start-transaction", {"idToken": {"idToken": "DRIVER"}, "chargingProfile": profile}
     )
     assert answer.status == 422
     assert complaint in json.dumps(answer.body)

@@ -13,6 +13,7 @@ from csms.domain.local_list import LocalListEntry, LocalListPlan, LocalListState
 from csms.domain.tokens import AuthorizationStatus, IdToken, IdTokenInfo, IdTokenType, StoredIdToken
 from csms.errors import Conflict, InvalidInput
 from csms.ocpp16.local_list import entries_16, entry_payload, frames
+from csms.ocpp16.local_list import payload as payload_16
 from csms.ocpp16.schemas import SCHEMAS
 from csms.services.local_list import LocalListService
 from tests.fakes import stations_where
@@ -78,11 +79,16 @@ class FakeListStore:
 # --- frames ------------------------------------------------------------------------------------
 
 
+def frames_16(plan: LocalListPlan, **options: int) -> list[dict[str, object]]:
+    """The 1.6 SendLocalList payloads of the plan's parts."""
+    return [payload_16(part) for part in frames(plan, **options)]
+
+
 def test_a_large_list_is_cut_into_frames_that_each_fit_and_validate() -> None:
     # Given 2,000 entries of the longest kind (~130 bytes each: ~260 KB in all)
     plan = LocalListPlan(UpdateType.FULL, 41, [an_entry(i) for i in range(2000)])
     # When
-    payloads = frames(plan)
+    payloads = frames_16(plan)
     # Then every CALL frame fits, the first is Full and the rest differential, versions climb
     for payload in payloads:
         frame = json.dumps(
@@ -98,19 +104,19 @@ def test_a_large_list_is_cut_into_frames_that_each_fit_and_validate() -> None:
 
 
 def test_frames_are_packed_full() -> None:
-    payloads = frames(LocalListPlan(UpdateType.DIFFERENTIAL, 1, [an_entry(i) for i in range(2000)]))
+    payloads = frames_16(LocalListPlan(UpdateType.DIFFERENTIAL, 1, [an_entry(i) for i in range(2000)]))
     sizes = [len(json.dumps([2, "x" * 36, "SendLocalList", p], separators=(",", ":"))) for p in payloads[:-1]]
     entry_size = len(json.dumps(entry_payload(an_entry(0)), separators=(",", ":"))) + 1
     assert all(MAX_FRAME_BYTES - size < entry_size + 20 for size in sizes)
 
 
 def test_the_chargers_message_length_caps_entries_per_frame() -> None:
-    payloads = frames(LocalListPlan(UpdateType.FULL, 1, [an_entry(i) for i in range(25)]), max_entries=10)
+    payloads = frames_16(LocalListPlan(UpdateType.FULL, 1, [an_entry(i) for i in range(25)]), max_entries=10)
     assert [len(p["localAuthorizationList"]) for p in payloads] == [10, 10, 5]
 
 
 def test_an_empty_full_list_is_one_frame_that_empties_the_chargers_list() -> None:
-    assert frames(LocalListPlan(UpdateType.FULL, 3, [])) == [
+    assert frames_16(LocalListPlan(UpdateType.FULL, 3, [])) == [
         {"listVersion": 3, "updateType": "Full", "localAuthorizationList": []}
     ]
 
@@ -144,7 +150,7 @@ def test_a_16_list_holds_one_entry_per_value_and_only_values_it_can_carry() -> N
     held = entries_16(LocalListPlan(UpdateType.FULL, 1, entries))
     assert [(e.token.value, e.token.type) for e in held] == [("1234", CARD), ("B", CARD)]
     assert [
-        e["idTag"] for e in frames(LocalListPlan(UpdateType.FULL, 1, entries))[0]["localAuthorizationList"]
+        e["idTag"] for e in frames_16(LocalListPlan(UpdateType.FULL, 1, entries))[0]["localAuthorizationList"]
     ] == [
         "1234",
         "B",
@@ -174,7 +180,7 @@ def test_a_full_list_holds_every_tag_and_an_expired_one_goes_out_expired() -> No
 def test_a_differential_with_names_removes_the_unknown_ones_once() -> None:
     store = FakeListStore([a_tag("A")])
     plan = LocalListService(store, stations_where()).plan(
-        "t1", "CP", UpdateType.DIFFERENTIAL, ["A", "GONE", "A"], NOW
+        "t1", "CP", UpdateType.DIFFERENTIAL, [IdToken("A"), IdToken("GONE"), IdToken("A")], NOW
     )
     assert [(e.token.value, e.info is not None) for e in plan.entries] == [("A", True), ("GONE", False)]
 
@@ -183,7 +189,11 @@ def test_a_differential_names_tags_case_insensitively_and_sends_them_as_provisio
     # OCPP IdToken is a CiString: "tag1" and "Tag1" name the stored "TAG1", once
     store = FakeListStore([a_tag("TAG1", group=IdToken("FLEET", IdTokenType.CENTRAL))])
     plan = LocalListService(store, stations_where()).plan(
-        "t1", "CP", UpdateType.DIFFERENTIAL, ["tag1", "gone", "Tag1", "GONE"], NOW
+        "t1",
+        "CP",
+        UpdateType.DIFFERENTIAL,
+        [IdToken("tag1"), IdToken("gone"), IdToken("Tag1"), IdToken("GONE")],
+        NOW,
     )
     assert [
         (e.token.value, e.info.group.value if e.info and e.info.group else None) for e in plan.entries
@@ -202,4 +212,4 @@ def test_a_differential_without_names_diffs_against_the_last_full_list() -> None
             "t1", "CP", UpdateType.DIFFERENTIAL, None, NOW
         )
     with pytest.raises(InvalidInput):
-        LocalListService(store, stations_where()).plan("t1", "CP", UpdateType.FULL, ["A"], NOW)
+        LocalListService(store, stations_where()).plan("t1", "CP", UpdateType.FULL, [IdToken("A")], NOW)

@@ -184,7 +184,8 @@ def build_app() -> APIGatewayRestResolver:
         version=csms.__version__,
         description="Operate a charging network of OCPP 1.6 and 2.0.1 stations: stations with their EVSEs, "
         "connectors and device model, id tokens, transactions, meter values, locations and reports, in one "
-        "model whichever protocol a station speaks (commands still take OCPP 1.6 bodies). Every request "
+        "model whichever protocol a station speaks; commands take one body and are translated for the "
+        "station's protocol. Every request "
         "needs a bearer JWT naming a tenant (`custom:tenant`) and a role (`custom:role`: viewer, operator "
         "or admin); resources of other tenants do not exist for the caller (404). A query parameter a "
         "route does not have is refused (422). Errors are `application/problem+json`.",

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from csms.domain.smart_charging import ChargingProfile, ProfileQuery
     from csms.domain.tenancy import TenantScope
     from csms.services.api_access import ApiAccess
+    from csms.services.commands import CommandFollowUps
     from csms.services.device_model import DeviceModelService
     from csms.services.event_feed import EventFeedService
     from csms.services.fleet import FleetService
@@ -49,6 +50,10 @@ class CommandRequests(Protocol):
     ) -> list[Command]: ...
 
     def get(self, scope: TenantScope, command_id: str) -> Command: ...
+
+    def follow_ups(self, command: Command) -> CommandFollowUps:
+        """What the station sent about a command the caller read with :meth:`get`."""
+        ...
 
     def search(
         self,

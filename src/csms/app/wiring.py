@@ -371,33 +371,35 @@ def commands(clock_override: Clock | None = None) -> CommandService:
     from csms.aws.clients import client
     from csms.aws.pending import DynamoPendingCalls
     from csms.aws.queue import SqsCommandQueue
-    from csms.data.commands import PgCommandStore
-    from csms.ocpp16.outbound import registry, validate_request, validate_response
+    from csms.data.commands import PgCommandStore, PgFollowUps
+    from csms.ocpp16 import outbound as v16
+    from csms.ocpp201 import outbound as v201
     from csms.ocppj.frames import call
     from csms.services.commands import CommandService
+    from csms.services.neutral_commands import Preparations
 
     s = settings()
     if not s.commands_queue_url:
         raise RuntimeError("no command queue configured: set CSMS_COMMANDS_QUEUE_URL")
     endpoint = s.ws_management_endpoint
+    store = PgCommandStore(database())
+    preparations = Preparations(store.next_request_id, reservations(), smart_charging())
+    registries = [
+        adapter.registry(device_model(), local_lists=local_lists(), preparations=preparations)
+        for adapter in (v16, v201)
+    ]
     return CommandService(
-        PgCommandStore(database()),
+        store,
         DynamoPendingCalls(client("dynamodb", s.aws_region), s.pending_calls_table),
         SqsCommandQueue(client("sqs", s.aws_region), s.commands_queue_url),
         connections(),
         (lambda: _sender_for(endpoint)) if endpoint else _no_sender,
-        registry(
-            device_model(),
-            local_lists=local_lists(),
-            reservations=reservations(),
-            charging_profiles=smart_charging(),
-        ),
+        {r.protocol: r for r in registries},
         clock_override or clock(),
         stations=stations(),
         timeout=timedelta(seconds=s.command_timeout_seconds),
         call_frame=call,
-        validate_request=validate_request,
-        validate_response=validate_response,
+        follow_ups=PgFollowUps(database()),
         file_url_rules=file_url_rules,
     )
 

@@ -159,6 +159,13 @@ class DynamoConnectionStore:
         ).get("Item")
         return str(item["connection_id"]["S"]) if item else None
 
+    def current_record(self, charge_point_id: str) -> ConnectionRecord | None:
+        # The station's item carries every attribute of its connection's (register writes both).
+        item = self._client.get_item(
+            TableName=self._table, Key=_cp_key(charge_point_id), ConsistentRead=True
+        ).get("Item")
+        return _record(item) if item else None
+
     def tenant_connections(self, tenant_id: str) -> dict[str, ConnectionRecord]:
         """The tenant's chargers that are connected now, by charge point id: one Query of the
         ``by-tenant`` index, then their ``last_seen`` from the table.

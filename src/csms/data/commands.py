@@ -9,8 +9,8 @@ from sqlalchemy import Row, and_, func, insert, select, update
 
 from csms.data.database import PgDatabase
 from csms.data.outbox import append
-from csms.data.tables import commands
-from csms.domain.commands import Command, CommandStatus
+from csms.data.tables import commands, transactions
+from csms.domain.commands import Command, CommandStatus, FollowUp
 from csms.domain.events import new_event
 
 
@@ -20,10 +20,15 @@ def _command(row: Row[Any]) -> Command:
         id=m["id"],
         tenant_id=m["tenant_id"],
         charge_point_id=m["charge_point_id"],
-        action=m["action"],
+        name=m["name"],
         request=m["request"],
         status=CommandStatus(m["status"]),
         created_at=m["created_at"],
+        protocol=m["protocol"],
+        action=m["action"],
+        ocpp_request=m["ocpp_request"],
+        request_id=m["request_id"],
+        result=m["result"],
         requested_by=m["requested_by"],
         ocpp_unique_id=m["ocpp_unique_id"],
         response=m["response"],
@@ -51,13 +56,36 @@ class PgCommandStore:
                     id=command.id,
                     tenant_id=command.tenant_id,
                     charge_point_id=command.charge_point_id,
+                    name=command.name,
+                    protocol=command.protocol,
                     action=command.action,
                     request=command.request,
+                    ocpp_request=command.ocpp_request,
+                    request_id=command.request_id,
                     status=command.status.value,
                     requested_by=command.requested_by,
                     created_at=command.created_at,
                 )
             )
+
+    def translated(self, command: Command) -> bool:
+        with self._db.begin() as conn:
+            result = conn.execute(
+                update(commands)
+                .where(commands.c.id == command.id, commands.c.status == CommandStatus.QUEUED.value)
+                .values(
+                    protocol=command.protocol,
+                    action=command.action,
+                    request=command.request,
+                    ocpp_request=command.ocpp_request,
+                    request_id=command.request_id,
+                )
+            )
+            return bool(result.rowcount)
+
+    def next_request_id(self) -> int:
+        with self._db.begin() as conn:
+            return int(conn.execute(select(func.nextval("command_request_ids"))).scalar_one())
 
     def get(self, tenant_id: str, command_id: str) -> Command | None:
         with self._db.connect() as conn:
@@ -142,9 +170,10 @@ class PgCommandStore:
         response: dict[str, Any] | None = None,
         error_code: str | None = None,
         reason: str | None = None,
+        result: dict[str, Any] | None = None,
     ) -> bool:
         with self._db.begin() as conn:
-            result = conn.execute(
+            row = conn.execute(
                 update(commands)
                 .where(commands.c.id == command_id, commands.c.status.in_(_OPEN))
                 .values(
@@ -153,22 +182,26 @@ class PgCommandStore:
                     response=response,
                     error_code=error_code,
                     reason=reason,
+                    result=result,
                 )
-                .returning(commands.c.tenant_id, commands.c.charge_point_id, commands.c.action)
+                .returning(
+                    commands.c.tenant_id, commands.c.charge_point_id, commands.c.name, commands.c.action
+                )
             ).first()
-            if result is None:
+            if row is None:
                 return False
             append(
                 conn,
                 [
                     new_event(
                         "CommandFinished",
-                        result.tenant_id,
-                        result.charge_point_id,
+                        row.tenant_id,
+                        row.charge_point_id,
                         at,
                         {
                             "commandId": command_id,
-                            "action": result.action,
+                            "name": row.name,
+                            "action": row.action,
                             "status": status.value,
                             "response": response,
                             "errorCode": error_code,
@@ -216,3 +249,29 @@ class PgCommandStore:
                 .distinct()
             )
             return [r.charge_point_id for r in rows]
+
+
+class PgFollowUps:
+    """What stations sent about a command after answering it (csms.domain.commands.FollowUps)."""
+
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+
+    def remote_start_transaction(
+        self, tenant_id: str, charge_point_id: str, remote_start_id: int
+    ) -> tuple[int, str] | None:
+        with self._db.connect() as conn:
+            row = conn.execute(
+                select(transactions.c.id, transactions.c.transaction_id)
+                .where(
+                    transactions.c.tenant_id == tenant_id,
+                    transactions.c.charge_point_id == charge_point_id,
+                    transactions.c.remote_start_id == remote_start_id,
+                )
+                .order_by(transactions.c.start_timestamp.desc())
+                .limit(1)
+            ).first()
+        return (int(row.id), str(row.transaction_id)) if row else None
+
+    def follow_ups(self, tenant_id: str, charge_point_id: str, request_id: int) -> list[FollowUp]:
+        return []

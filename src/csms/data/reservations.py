@@ -39,6 +39,7 @@ def _reservation(row: Row[Any]) -> Reservation:
         command_id=m["command_id"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        connector_type=m["connector_type"],
     )
 
 
@@ -86,7 +87,11 @@ class PgReservationStore:
                     evse_id=reservation.evse_id,
                     id_token=reservation.id_token.value,
                     id_token_type=reservation.id_token.type.value if reservation.id_token.type else None,
-                    group_id_token=reservation.group_id_token,
+                    group_id_token=reservation.group_id_token.value if reservation.group_id_token else None,
+                    group_id_token_type=reservation.group_id_token.type.value
+                    if reservation.group_id_token and reservation.group_id_token.type
+                    else None,
+                    connector_type=reservation.connector_type,
                     expiry_date=reservation.expiry_date,
                     status=ReservationStatus.REQUESTED.value,
                     command_id=reservation.command_id,
@@ -176,7 +181,7 @@ class PgReservationStore:
             append(conn, [_row_event(row, now) for row in rows])
             return [r.id for r in rows]
 
-    def still_reserved(self, reservation_ids: list[int]) -> list[tuple[str, str, int]]:
+    def still_reserved(self, reservation_ids: list[int]) -> list[tuple[str, str, int | None]]:
         held = reservations.alias("held")
         with self._db.connect() as conn:
             rows = conn.execute(

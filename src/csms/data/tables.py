@@ -292,8 +292,16 @@ commands = Table(
     Column("id", Text, primary_key=True),
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, ForeignKey("charge_points.id"), nullable=False),
-    Column("action", Text, nullable=False),
+    # Migration 0016: the neutral name (or the OCPP action of a protocol-specific command), the
+    # protocol it was translated for and the OCPP action sent (NULL until it is known), the
+    # operator's request, the OCPP payload, the id the station echoes, the neutral result.
+    Column("name", Text, nullable=False),
+    Column("protocol", Text),
+    Column("action", Text),
     Column("request", JSONB, nullable=False),
+    Column("ocpp_request", JSONB),
+    Column("request_id", Integer),
+    Column("result", JSONB),
     Column("status", Text, nullable=False),
     Column("ocpp_unique_id", Text),
     Column("response", JSONB),
@@ -365,7 +373,8 @@ reservations = Table(
     Column("id", Integer, Identity(), primary_key=True),
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, ForeignKey("charge_points.id"), nullable=False),
-    Column("evse_id", Integer, nullable=False),
+    # Migration 0016: NULL = no particular EVSE (2.0.1).
+    Column("evse_id", Integer),
     Column("id_token", Text, nullable=False),
     Column("group_id_token", Text),
     Column("expiry_date", TS, nullable=False),
@@ -376,6 +385,9 @@ reservations = Table(
     Column("updated_at", TS, nullable=False),
     # Migration 0011: NULL for a reservation made with a 1.6 ReserveNow (its tag has no type).
     Column("id_token_type", Text),
+    # Migration 0016
+    Column("connector_type", Text),
+    Column("group_id_token_type", Text),
 )
 
 charging_profiles = Table(
@@ -392,8 +404,9 @@ charging_profiles = Table(
     Column("recurrency_kind", Text),
     Column("valid_from", TS),
     Column("valid_to", TS),
-    Column("transaction_id", Integer),
-    Column("schedule", JSONB, nullable=False),
+    # Migration 0016: the protocol's transaction id (text); one to three schedules.
+    Column("transaction_id", Text),
+    Column("schedules", JSONB, nullable=False),
     Column("status", Text, nullable=False),
     Column("command_id", Text),
     Column("created_at", TS, nullable=False),

@@ -1,5 +1,10 @@
-"""Commands: what the CSMS asks a charger to do, queued per charger, sent one at a time and
-finished by the charger's answer (the pipeline itself is :mod:`csms.services.commands`)."""
+"""Commands: what the CSMS asks a station to do, queued per station, sent one at a time and
+finished by the station's answer (the pipeline itself is :mod:`csms.services.commands`).
+
+A command has a name: a neutral one both protocols share (``reset``, ``start-transaction``,
+...) or, for an action one protocol alone has, its OCPP action (``GetBaseReport``). It is
+translated for the protocol of the station (:class:`Translation`) when that is known, and again
+at delivery if the station connected with another protocol meanwhile."""
 
 from __future__ import annotations
 
@@ -27,10 +32,22 @@ class Command:
     id: str
     tenant_id: str
     charge_point_id: str
-    action: str
+    #: The neutral name, or the OCPP action of a protocol-specific command.
+    name: str
+    #: The body as the operator gave it, with the ids the CSMS allocated filled in (or, for one
+    #: part of a request split into several commands, that part).
     request: dict[str, Any]
     status: CommandStatus
     created_at: datetime
+    #: The subprotocol it was translated for (None: not yet, the station's is unknown).
+    protocol: str | None = None
+    #: The OCPP action and payload sent (or to be sent) in that protocol.
+    action: str | None = None
+    ocpp_request: dict[str, Any] | None = None
+    #: The id the station echoes in the messages that follow (2.0.1 requestId, remoteStartId).
+    request_id: int | None = None
+    #: The answer read in neutral terms, where it says more than a status (a schedule, ...).
+    result: dict[str, Any] | None = None
     requested_by: str | None = None
     ocpp_unique_id: str | None = None
     response: dict[str, Any] | None = None
@@ -57,14 +74,45 @@ class PendingCall:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """How a command ended, as decided by its action's result handler."""
+    """How a command ended, as decided by its action's result handler; ``result`` is what the
+    answer says in neutral terms, when it says more than accepted or not."""
 
     status: CommandStatus
     reason: str | None = None
+    result: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """A command in one protocol: the OCPP action and payload, and the id the station will echo
+    in its follow-ups (None: it echoes none)."""
+
+    action: str
+    payload: dict[str, Any]
+    request_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """One message a station sent about a command after answering it (a NotifyReport part, a
+    FirmwareStatusNotification, ...), found by the command's request id."""
+
+    kind: str
+    received_at: datetime
+    data: dict[str, Any]
 
 
 class CommandStore(Protocol):
     def add(self, command: Command) -> None: ...
+
+    def translated(self, command: Command) -> bool:
+        """Record a queued command's translation (protocol, action, ocpp_request, request,
+        request_id); False if it is not queued any more."""
+        ...
+
+    def next_request_id(self) -> int:
+        """A new id for the station to echo (1 to 2^31-1, cycling)."""
+        ...
 
     def get(self, tenant_id: str, command_id: str) -> Command | None: ...
 
@@ -99,6 +147,7 @@ class CommandStore(Protocol):
         response: dict[str, Any] | None = None,
         error_code: str | None = None,
         reason: str | None = None,
+        result: dict[str, Any] | None = None,
     ) -> bool:
         """queued/sent → a final status; False if it had already ended."""
         ...
@@ -111,6 +160,19 @@ class CommandStore(Protocol):
 
     def sent_with_deadline_before(self, cutoff: datetime, limit: int) -> list[Command]:
         """Commands still ``sent`` whose deadline passed before ``cutoff`` (oldest first)."""
+        ...
+
+
+class FollowUps(Protocol):
+    """What stations sent about a command after answering it, by (station, request id): the
+    inbound side stores them, the command shows them."""
+
+    def follow_ups(self, tenant_id: str, charge_point_id: str, request_id: int) -> list[FollowUp]: ...
+
+    def remote_start_transaction(
+        self, tenant_id: str, charge_point_id: str, remote_start_id: int
+    ) -> tuple[int, str] | None:
+        """The transaction a remote start produced: (our id, the station's transaction id)."""
         ...
 
 

@@ -44,6 +44,10 @@ class ConnectionStore(Protocol):
 
     def current_connection(self, charge_point_id: str) -> str | None: ...
 
+    def current_record(self, charge_point_id: str) -> ConnectionRecord | None:
+        """The charger's current connection with its negotiated protocol (None: offline)."""
+        ...
+
     def tenant_connections(self, tenant_id: str) -> dict[str, ConnectionRecord]:
         """The tenant's connected chargers, by charge point id."""
         ...

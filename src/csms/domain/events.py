@@ -468,12 +468,15 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
     ),
     "CommandFinished": EventSpec(
         2,
-        "A command sent to a charger reached a final state: accepted or rejected by the "
-        "charger's answer, failed (CALLERROR, invalid answer, charger offline) or timed_out.",
+        "A command sent to a station reached a final state: accepted or rejected by the "
+        "station's answer, failed (CALLERROR, invalid answer, station offline, not expressible "
+        "in the station's protocol) or timed_out. name is the neutral command (or the OCPP "
+        "action of a protocol-specific one), action the OCPP action sent (null if none was).",
         _object(
             {
                 "commandId": {"type": "string"},
-                "action": {"type": "string"},
+                "name": {"type": "string"},
+                "action": _STR_OR_NULL,
                 "status": {"type": "string"},
                 "response": {"type": ["object", "null"]},
                 "errorCode": _STR_OR_NULL,
@@ -485,12 +488,13 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         2,
         "A reservation moved in its lifecycle: requested, active, rejected, failed, cancelled, "
         "used (by a transaction) or expired. evseId is the reserved EVSE (1.6 connector N: EVSE N; "
-        "0: any of the station's); idToken the token it is held for (its type is null when a 1.6 "
-        "ReserveNow made it); transactionRef the transaction that used it (ours).",
+        "0: any connector of a 1.6 charger; null: no particular EVSE of a 2.0.1 station); "
+        "idToken the token it is held for (its type is null for one a 1.6 ReserveNow made before "
+        "commands took typed tokens); transactionRef the transaction that used it (ours).",
         _object(
             {
                 "reservationId": _INT,
-                "evseId": _INT,
+                "evseId": _INT_OR_NULL,
                 "idToken": _ID_TOKEN,
                 "expiryDate": _TIME,
                 "status": {

@@ -31,7 +31,8 @@ class Reservation:
     id: int
     tenant_id: str
     charge_point_id: str
-    evse_id: int
+    #: None: no particular EVSE (2.0.1); 0 is a 1.6 reservation of connector 0.
+    evse_id: int | None
     #: Its type is None when a 1.6 ReserveNow made it (1.6 id tags have none).
     id_token: IdToken
     group_id_token: str | None
@@ -41,17 +42,19 @@ class Reservation:
     command_id: str | None
     created_at: datetime
     updated_at: datetime
+    connector_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class NewReservation:
     tenant_id: str
     charge_point_id: str
-    evse_id: int
+    evse_id: int | None
     id_token: IdToken
-    group_id_token: str | None
+    group_id_token: IdToken | None
     expiry_date: datetime
     command_id: str
+    connector_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,7 @@ class UsedReservation:
 class Expiry:
     expired: int
     #: (tenant, charger, EVSE) still reported ``Reserved`` by its charger.
-    still_reserved: list[tuple[str, str, int]]
+    still_reserved: list[tuple[str, str, int | None]]
 
 
 class ReservationStore(Protocol):
@@ -101,7 +104,7 @@ class ReservationStore(Protocol):
         """Open reservations whose expiry date has passed become ``expired``; their ids."""
         ...
 
-    def still_reserved(self, reservation_ids: list[int]) -> list[tuple[str, str, int]]:
+    def still_reserved(self, reservation_ids: list[int]) -> list[tuple[str, str, int | None]]:
         """(tenant, charger, EVSE) of these reservations whose EVSE the charger
         last reported ``Reserved`` and that no other open reservation holds."""
         ...
@@ -111,7 +114,7 @@ def reservation_event(
     tenant_id: str,
     charge_point_id: str,
     reservation_id: int,
-    evse_id: int,
+    evse_id: int | None,
     id_token: IdToken,
     expiry_date: datetime,
     status: ReservationStatus,

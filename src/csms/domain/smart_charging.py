@@ -26,11 +26,13 @@ class ProfileSpec:
     purpose: str
     stack_level: int
     kind: str
-    schedule: dict[str, Any]
+    #: One to three ChargingSchedules (2.0.1's shape; a 1.6 profile has one).
+    schedules: list[dict[str, Any]]
     recurrency_kind: str | None = None
     valid_from: datetime | None = None
     valid_to: datetime | None = None
-    transaction_id: int | None = None
+    #: The protocol's transaction id (a TxProfile's).
+    transaction_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,13 +29,13 @@ def run(services: JobServices, now: datetime) -> dict[str, Any]:
         try:
             if services.connections.current_connection(charge_point_id) is None:
                 continue  # offline: it reports its status when it reconnects
-            # Asked in the reservation's tenant, as the job. (A 1.6 TriggerMessage body until
-            # commands take neutral bodies: 1.6 connector N is EVSE N.)
+            # Asked in the reservation's tenant, as the job; a reservation of no particular EVSE
+            # asks for every connector's status.
+            body: dict[str, Any] = {"requestedMessage": "StatusNotification"}
+            if evse_id is not None and evse_id > 0:
+                body["evseId"] = evse_id
             services.commands.submit(
-                TenantScope(tenant_id, subject="job:reservations"),
-                charge_point_id,
-                "TriggerMessage",
-                {"requestedMessage": "StatusNotification", "connectorId": evse_id},
+                TenantScope(tenant_id, subject="job:reservations"), charge_point_id, "trigger-message", body
             )
             asked += 1
         except Exception:  # one charger must not stop the others; the next expiry is its own

@@ -1,43 +1,66 @@
-"""Outbound: the OCPP 1.6 CALLs the CSMS sends (commands), what each needs before it is sent
-and what its answer leaves behind. One :class:`~csms.services.commands.ActionSpec` per action,
-grouped by feature profile; :func:`registry` assembles them. The CALLs chargers send are
-:mod:`csms.ocpp16.inbound`."""
+"""Outbound: the commands the CSMS sends to OCPP 1.6 chargers. Each neutral command is
+translated into its 1.6 CALL (or refused, naming the field 1.6 cannot express); a few 1.6
+actions are also sent by their own name with the operator's payload. One
+:class:`~csms.services.commands.ActionSpec` per command, grouped by feature profile;
+:func:`registry` assembles them. The CALLs chargers send are :mod:`csms.ocpp16.inbound`.
+
+What an answer leaves behind is read from the payload sent (``ocpp_request``), so a neutral
+command and the same action sent by name have the same effect.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from ocpp.v16.enums import Action
-
-from csms.domain.commands import Command, CommandStatus, Outcome
+from csms.constants import OCPP16
+from csms.domain.commands import Command, CommandStatus, Outcome, Translation
 from csms.domain.device_model import (
     LOCAL_LIST_ENTRIES,
     LOCAL_LIST_ITEMS_PER_MESSAGE,
+    AttributeType,
+    VariableAddress,
     VariableSource,
+    address,
 )
 from csms.domain.local_list import UpdateType
-from csms.domain.reservations import NewReservation
-from csms.domain.smart_charging import ClearCriteria, ProfileSpec
-from csms.domain.tokens import IdToken
+from csms.domain.smart_charging import ClearCriteria
 from csms.errors import InvalidInput
-from csms.ocpp16.configuration import configuration_values, key_value
+from csms.ocpp16.configuration import configuration_values, is_max_limit, key_of, key_value
 from csms.ocpp16.local_list import entries_16, frames
-from csms.ocpp16.mapping import connector_ref
+from csms.ocpp16.local_list import payload as local_list_payload
+from csms.ocpp16.mapping import MAX_ID_TAG_LENGTH, connector_ref
 from csms.ocpp16.schemas import SCHEMAS
 from csms.ocppj.errors import RpcError
-from csms.ocppj.times import parse_datetime
-from csms.services.commands import ActionSpec, CommandRegistry, always_accepted, status_outcome
+from csms.ocppj.schemas import check_text
+from csms.services.commands import (
+    ActionSpec,
+    CommandRegistry,
+    always_accepted,
+    answered,
+    ocpp_action,
+    status_outcome,
+)
 from csms.services.device_model import DeviceModelService
 from csms.services.local_list import LocalListService
-from csms.services.reservations import ReservationService
-from csms.services.smart_charging import SmartChargingService
+from csms.services.neutral_commands import (
+    Preparations,
+    availability_answered,
+    cannot,
+    local_list_answers,
+    token,
+)
+
+#: 1.6 ChangeConfiguration values are CiString500.
+MAX_VALUE_LENGTH: Final = 500
+_INT32_MAX: Final = 2**31 - 1
 
 
 def validate_request(action: str, payload: dict[str, Any]) -> None:
     """Our CALL against the official 1.6 request schema (raises InvalidInput)."""
     try:
         SCHEMAS.validate_request(action, payload)
+        check_text(payload)
     except RpcError as exc:
         field = exc.details.get("field")
         raise InvalidInput(f"{action}: {exc.description}" + (f" (field {field})" if field else "")) from None
@@ -48,26 +71,119 @@ def validate_response(action: str, payload: dict[str, Any]) -> None:
     SCHEMAS.validate_response(action, payload)
 
 
+# --- translation helpers -------------------------------------------------------------------------
+
+
+def _id_tag(value: dict[str, Any], field: str) -> str:
+    tag = str(value["idToken"])
+    if len(tag) > MAX_ID_TAG_LENGTH:
+        raise cannot(f"{field}.idToken", f"a 1.6 id tag has at most {MAX_ID_TAG_LENGTH} characters")
+    return tag
+
+
+def _one_connector(r: dict[str, Any]) -> None:
+    if r.get("connectorId") not in (None, 1):
+        raise cannot(
+            "connectorId",
+            "a 1.6 charger has one connector per EVSE (connector 1 of EVSE N is its connector N)",
+        )
+
+
+def _transaction_id(value: str, field: str) -> int:
+    if not value.isdigit() or int(value) > _INT32_MAX:
+        raise cannot(field, "a 1.6 transaction id is an integer")
+    return int(value)
+
+
+_PURPOSES: Final = {
+    "ChargingStationMaxProfile": "ChargePointMaxProfile",
+    "TxDefaultProfile": "TxDefaultProfile",
+    "TxProfile": "TxProfile",
+}
+
+
+def _purpose(value: str, field: str) -> str:
+    if value not in _PURPOSES:
+        raise cannot(field, f"1.6 has no {value} (it is set by systems outside the CSMS in 2.0.1)")
+    return _PURPOSES[value]
+
+
+def charging_profile(p: dict[str, Any], field: str) -> dict[str, Any]:
+    """A neutral charging profile as a 1.6 ChargingProfile: one schedule, 1.6's purpose names,
+    an integer transaction id; a schedule's id is 2.0.1's alone and left out."""
+    schedules = p["chargingSchedule"]
+    if len(schedules) != 1:
+        raise cannot(f"{field}.chargingSchedule", "a 1.6 charging profile has exactly one schedule")
+    s = schedules[0]
+    periods = []
+    for i, period in enumerate(s["chargingSchedulePeriod"]):
+        if "phaseToUse" in period:
+            raise cannot(
+                f"{field}.chargingSchedule[0].chargingSchedulePeriod[{i}].phaseToUse", "1.6 has no phaseToUse"
+            )
+        periods.append({k: period[k] for k in ("startPeriod", "limit", "numberPhases") if k in period})
+    schedule = {
+        k: s[k] for k in ("duration", "startSchedule", "chargingRateUnit", "minChargingRate") if k in s
+    }
+    schedule["chargingSchedulePeriod"] = periods
+    out: dict[str, Any] = {
+        "chargingProfileId": p["id"],
+        "stackLevel": p["stackLevel"],
+        "chargingProfilePurpose": _purpose(p["chargingProfilePurpose"], f"{field}.chargingProfilePurpose"),
+        "chargingProfileKind": p["chargingProfileKind"],
+        "chargingSchedule": schedule,
+    }
+    for key in ("recurrencyKind", "validFrom", "validTo"):
+        if key in p:
+            out[key] = p[key]
+    if "transactionId" in p:
+        out["transactionId"] = _transaction_id(p["transactionId"], f"{field}.transactionId")
+    return out
+
+
+def _variable_address(v: dict[str, Any]) -> VariableAddress:
+    component, variable = v["component"], v["variable"]
+    evse = component.get("evse") or {}
+    return address(
+        component["name"],
+        variable["name"],
+        component_instance=component.get("instance"),
+        variable_instance=variable.get("instance"),
+        evse_id=evse.get("id"),
+        connector_id=evse.get("connectorId"),
+        attribute_type=AttributeType(v.get("attributeType", "Actual")),
+    )
+
+
+def _key(v: dict[str, Any], field: str) -> str:
+    found = key_of(_variable_address(v))
+    if found is None:
+        c, var = v["component"], v["variable"]
+        raise cannot(field, f"1.6 has no configuration key for {c['name']}.{var['name']}")
+    return found
+
+
 # --- Core profile ----------------------------------------------------------------------------
 
 
-def core(device_model: DeviceModelService) -> list[ActionSpec]:
-    """The Core profile's commands. GetConfiguration and ChangeConfiguration answers go into the
-    device model, each key mapped onto its 2.0.1 variable (csms.ocpp16.configuration)."""
+def core(device_model: DeviceModelService, prep: Preparations) -> list[ActionSpec]:
+    """The Core profile. GetConfiguration and ChangeConfiguration answers go into the device
+    model, each key mapped onto its 2.0.1 variable (csms.ocpp16.configuration)."""
 
     def change_configuration(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
         status = payload["status"]
+        sent = command.ocpp_request or {}
         if status in ("Accepted", "RebootRequired"):
             device_model.record(
                 command.tenant_id,
                 command.charge_point_id,
-                [key_value(command.request["key"], command.request["value"])],
+                [key_value(sent["key"], sent["value"])],
                 VariableSource.CHANGE_CONFIGURATION,
                 now,
             )
             reason = "reboot required" if status == "RebootRequired" else None
             return Outcome(CommandStatus.ACCEPTED, reason)
-        return Outcome(CommandStatus.REJECTED, f"charger answered {status}")
+        return Outcome(CommandStatus.REJECTED, answered(status, payload))
 
     def get_configuration(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
         device_model.record(
@@ -79,33 +195,124 @@ def core(device_model: DeviceModelService) -> list[ActionSpec]:
         )
         return Outcome(CommandStatus.ACCEPTED)
 
-    def change_availability(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
-        status = payload["status"]
-        if status == "Accepted":
-            return Outcome(CommandStatus.ACCEPTED)
-        if status == "Scheduled":
-            return Outcome(
-                CommandStatus.ACCEPTED, "scheduled: takes effect when the running transaction ends"
+    def start(r: dict[str, Any]) -> Translation:
+        if "groupIdToken" in r:
+            raise cannot("groupIdToken", "1.6 RemoteStartTransaction has no group id token")
+        out: dict[str, Any] = {"idTag": _id_tag(r["idToken"], "idToken")}
+        if "evseId" in r:
+            out["connectorId"] = r["evseId"]
+        if "chargingProfile" in r:
+            out["chargingProfile"] = charging_profile(r["chargingProfile"], "chargingProfile")
+        return Translation("RemoteStartTransaction", out)
+
+    def stop(r: dict[str, Any]) -> Translation:
+        return Translation(
+            "RemoteStopTransaction", {"transactionId": _transaction_id(r["transactionId"], "transactionId")}
+        )
+
+    def reset(r: dict[str, Any]) -> Translation:
+        if "evseId" in r:
+            raise cannot("evseId", "a 1.6 charger resets as a whole")
+        kind = {"Immediate": "Soft", "Hard": "Hard"}.get(r["type"])
+        if kind is None:
+            raise cannot("type", "1.6 has no OnIdle reset (Immediate is a Soft reset, Hard a Hard one)")
+        return Translation("Reset", {"type": kind})
+
+    def unlock(r: dict[str, Any]) -> Translation:
+        _one_connector(r)
+        return Translation("UnlockConnector", {"connectorId": r["evseId"]})
+
+    def availability(r: dict[str, Any]) -> Translation:
+        _one_connector(r)
+        return Translation(
+            "ChangeAvailability",
+            {"connectorId": r.get("evseId", 0), "type": "Operative" if r["operational"] else "Inoperative"},
+        )
+
+    def get_variables(r: dict[str, Any]) -> Translation:
+        variables = r.get("variables")
+        if variables is None:
+            return Translation("GetConfiguration", {})
+        keys = [_key(v, f"variables[{i}]") for i, v in enumerate(variables)]
+        return Translation("GetConfiguration", {"key": list(dict.fromkeys(keys))})
+
+    def set_variables_expand(command: Command) -> list[dict[str, Any]]:
+        # One ChangeConfiguration per key: 1.6 changes one at a time.
+        return [{"variables": [v]} for v in command.request["variables"]]
+
+    def set_variables(r: dict[str, Any]) -> Translation:
+        variables = r["variables"]
+        if len(variables) != 1:
+            raise cannot("variables", "1.6 changes one configuration key per ChangeConfiguration")
+        [v] = variables
+        key = _key(v, "variables[0]")
+        if key_of_is_secret(key):
+            raise cannot("variables[0]", "the password is changed with the rotate-password command")
+        if is_max_limit(key):
+            raise cannot("variables[0]", f"{key} is a capacity the charger reports, not a setting")
+        value = v["attributeValue"]
+        if len(value) > MAX_VALUE_LENGTH:
+            raise cannot(
+                "variables[0].attributeValue", f"a 1.6 value has at most {MAX_VALUE_LENGTH} characters"
             )
-        return Outcome(CommandStatus.REJECTED, f"charger answered {status}")
+        return Translation("ChangeConfiguration", {"key": key, "value": value})
+
+    def data_transfer(r: dict[str, Any]) -> Translation:
+        out: dict[str, Any] = {k: r[k] for k in ("vendorId", "messageId") if k in r}
+        if "data" in r:
+            if not isinstance(r["data"], str):
+                raise cannot("data", "1.6 DataTransfer data is a string")
+            out["data"] = r["data"]
+        return Translation("DataTransfer", out)
 
     return [
-        ActionSpec(Action.remote_start_transaction, status_outcome()),
-        ActionSpec(Action.remote_stop_transaction, status_outcome()),
-        ActionSpec(Action.reset, status_outcome()),
-        ActionSpec(Action.unlock_connector, status_outcome(("Unlocked",))),
-        ActionSpec(Action.change_availability, change_availability),
-        ActionSpec(Action.change_configuration, change_configuration),
-        ActionSpec(Action.get_configuration, get_configuration),
-        ActionSpec(Action.clear_cache, status_outcome()),
-        ActionSpec(Action.data_transfer, status_outcome()),
+        ActionSpec(
+            "start-transaction", status_outcome(), translate=start, prepare=prep.allocate("remoteStartId")
+        ),
+        ActionSpec("stop-transaction", status_outcome(), translate=stop),
+        ActionSpec("reset", status_outcome(), translate=reset),
+        ActionSpec("unlock-connector", status_outcome(("Unlocked",)), translate=unlock),
+        ActionSpec("change-availability", availability_answered, translate=availability),
+        ActionSpec("clear-cache", status_outcome(), translate=lambda r: Translation("ClearCache", {})),
+        ActionSpec(
+            "get-variables",
+            get_configuration,
+            translate=get_variables,
+            prepare=prep.allocate("requestId", when=lambda r: r.get("variables") is None),
+        ),
+        ActionSpec(
+            "set-variables", change_configuration, translate=set_variables, expand=set_variables_expand
+        ),
+        ActionSpec("data-transfer", status_outcome(), translate=data_transfer),
+        # By their 1.6 names.
+        ocpp_action("RemoteStartTransaction", status_outcome()),
+        ocpp_action("RemoteStopTransaction", status_outcome()),
+        ocpp_action("Reset", status_outcome()),
+        ocpp_action("UnlockConnector", status_outcome(("Unlocked",))),
+        ocpp_action("ChangeAvailability", availability_answered),
+        ocpp_action("ChangeConfiguration", change_configuration, prepare=_no_credentials),
+        ocpp_action("GetConfiguration", get_configuration),
+        ocpp_action("ClearCache", status_outcome()),
+        ocpp_action("DataTransfer", status_outcome()),
     ]
+
+
+def _no_credentials(command: Command) -> dict[str, Any]:
+    """The charger's password is changed by rotate-password only: it is never stored in a
+    command (csms.services.credentials)."""
+    if key_of_is_secret(command.request.get("key", "")):
+        raise cannot("key", "the password (AuthorizationKey) is changed with the rotate-password command")
+    return command.request
+
+
+def key_of_is_secret(key: str) -> bool:
+    return key.lower() == "authorizationkey"
 
 
 # --- FirmwareManagement profile ----------------------------------------------------------------
 
 
-def firmware_management() -> list[ActionSpec]:
+def firmware_management(prep: Preparations) -> list[ActionSpec]:
     """UpdateFirmware and GetDiagnostics; the charger's progress arrives later in its
     FirmwareStatusNotification / DiagnosticsStatusNotification (csms.ocpp16.firmware)."""
 
@@ -113,22 +320,47 @@ def firmware_management() -> list[ActionSpec]:
         # The fileName stays in the command's response; without one there is nothing to upload.
         if "fileName" not in payload:
             return Outcome(CommandStatus.ACCEPTED, "no diagnostics information available")
-        return Outcome(CommandStatus.ACCEPTED)
+        return Outcome(CommandStatus.ACCEPTED, result={"filename": payload["fileName"]})
+
+    def update_firmware(r: dict[str, Any]) -> Translation:
+        # 1.6 installs as soon as it has downloaded and cannot check a signature: dropping
+        # either would do something else than asked.
+        for field in ("installDateTime", "signingCertificate", "signature"):
+            if field in r:
+                raise cannot(
+                    field, "1.6 UpdateFirmware has none (a 1.6 charger installs what it downloads, unchecked)"
+                )
+        out: dict[str, Any] = {"location": r["location"], "retrieveDate": r["retrieveDateTime"]}
+        for key in ("retries", "retryInterval"):
+            if key in r:
+                out[key] = r[key]
+        return Translation("UpdateFirmware", out)
+
+    def upload_logs(r: dict[str, Any]) -> Translation:
+        if r.get("logType", "DiagnosticsLog") != "DiagnosticsLog":
+            raise cannot("logType", "a 1.6 charger uploads diagnostics only")
+        out: dict[str, Any] = {"location": r["location"]}
+        for neutral, ocpp in (
+            ("oldestTimestamp", "startTime"),
+            ("latestTimestamp", "stopTime"),
+            ("retries", "retries"),
+            ("retryInterval", "retryInterval"),
+        ):
+            if neutral in r:
+                out[ocpp] = r[neutral]
+        return Translation("GetDiagnostics", out)
 
     return [
-        ActionSpec(Action.update_firmware, always_accepted),
-        ActionSpec(Action.get_diagnostics, get_diagnostics),
+        ActionSpec(
+            "update-firmware", always_accepted, translate=update_firmware, prepare=prep.allocate("requestId")
+        ),
+        ActionSpec("upload-logs", get_diagnostics, translate=upload_logs, prepare=prep.allocate("requestId")),
+        ocpp_action("UpdateFirmware", always_accepted),
+        ocpp_action("GetDiagnostics", get_diagnostics),
     ]
 
 
 # --- LocalAuthListManagement profile -----------------------------------------------------------
-
-_LIST_REFUSALS = {
-    "VersionMismatch": "charger answered VersionMismatch: its list is not the version this update "
-    "builds on; read it with GetLocalListVersion and send a Full list",
-    "Failed": "charger answered Failed: it could not update its local list",
-    "NotSupported": "charger answered NotSupported: it has no local authorization list",
-}
 
 
 def local_auth_list(local_lists: LocalListService, device_model: DeviceModelService) -> list[ActionSpec]:
@@ -138,13 +370,15 @@ def local_auth_list(local_lists: LocalListService, device_model: DeviceModelServ
     LocalAuthListCtrlr.ItemsPerMessage in the device model) shapes the list."""
 
     def expand(command: Command) -> list[dict[str, Any]]:
-        # The stored request is the operator's (updateType, idTags); the frames replace it.
         body = command.request
+        named = body.get("idTokens")
+        for i, t in enumerate(named or []):
+            _id_tag(t, f"idTokens[{i}]")
         plan = local_lists.plan(
             command.tenant_id,
             command.charge_point_id,
             UpdateType(body["updateType"]),
-            body.get("idTags"),
+            [token(t) for t in named] if named is not None else None,
             command.created_at,
         )
         known = device_model.known(
@@ -155,188 +389,197 @@ def local_auth_list(local_lists: LocalListService, device_model: DeviceModelServ
         held = len(entries_16(plan))
         if plan.update_type is UpdateType.FULL and capacity is not None and held > capacity:
             raise InvalidInput(
-                f"the list has {held} id tags; the charger holds at most {capacity} (LocalAuthListMaxLength)"
+                f"the list has {held} id tokens; the charger holds at most {capacity} "
+                "(LocalAuthListMaxLength)"
             )
         return frames(plan, max_entries=per_message.int_value() if per_message is not None else None)
 
-    def send_local_list(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
-        version = command.request["listVersion"]
-        status = payload["status"]
-        if status == "Accepted":
-            local_lists.accepted(command.tenant_id, command.charge_point_id, version, now)
-            return Outcome(CommandStatus.ACCEPTED)
-        dropped = local_lists.not_accepted(command.charge_point_id, version, now)
-        reason = _LIST_REFUSALS.get(status, f"charger answered {status}")
-        if dropped:
-            reason += f" ({dropped} following part(s) of the list not sent)"
-        return Outcome(CommandStatus.REJECTED, reason)
-
-    def send_local_list_failed(command: Command, now: datetime) -> None:
-        local_lists.not_accepted(command.charge_point_id, command.request["listVersion"], now)
-
-    def get_local_list_version(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
-        version = payload["listVersion"]
-        local_lists.reported(command.tenant_id, command.charge_point_id, version, now)
-        if version == -1:  # OCPP 1.6 §5.10: -1 = the local list is disabled
-            return Outcome(CommandStatus.ACCEPTED, "the charger's local authorization list is disabled")
-        return Outcome(CommandStatus.ACCEPTED)
-
+    sent, failed, version = local_list_answers(local_lists, "listVersion")
     return [
-        ActionSpec(Action.send_local_list, send_local_list, on_failure=send_local_list_failed, expand=expand),
-        ActionSpec(Action.get_local_list_version, get_local_list_version),
+        ActionSpec(
+            "send-local-list",
+            sent,
+            translate=lambda part: Translation("SendLocalList", local_list_payload(part)),
+            on_failure=failed,
+            expand=expand,
+        ),
+        ActionSpec(
+            "get-local-list-version", version, translate=lambda r: Translation("GetLocalListVersion", {})
+        ),
+        ocpp_action("GetLocalListVersion", version),
     ]
 
 
 # --- Reservation profile -----------------------------------------------------------------------
 
 
-def reservation(reservations: ReservationService) -> list[ActionSpec]:
+def reservation(prep: Preparations) -> list[ActionSpec]:
     """ReserveNow (the reservationId is allocated when the command is submitted) and
     CancelReservation, moving the reservation through its lifecycle."""
 
-    def prepare_reserve(command: Command) -> dict[str, Any]:
-        r = command.request
-        reservation_id = reservations.request(
-            NewReservation(
-                tenant_id=command.tenant_id,
-                charge_point_id=command.charge_point_id,
-                evse_id=connector_ref(r["connectorId"]).evse_id,
-                id_token=IdToken(r["idTag"]),
-                group_id_token=r.get("parentIdTag"),
-                expiry_date=parse_datetime(r["expiryDate"]),
-                command_id=command.id,
-            ),
-            command.created_at,
-        )
-        return {**r, "reservationId": reservation_id}
-
-    def reserve_now(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
-        status = payload["status"]
-        reservation_id = command.request["reservationId"]
-        if status == "Accepted":
-            reservations.accepted(reservation_id, now)
-            return Outcome(CommandStatus.ACCEPTED)
-        reservations.rejected(reservation_id, now)
-        return Outcome(CommandStatus.REJECTED, f"charger answered {status}")
-
-    def reserve_failed(command: Command, now: datetime) -> None:
-        reservations.failed(command.request["reservationId"], now)
-
-    def prepare_cancel(command: Command) -> dict[str, Any]:
-        reservations.cancellable(command.tenant_id, command.charge_point_id, command.request["reservationId"])
-        return command.request
-
-    def cancel_reservation(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
-        status = payload["status"]
-        if status == "Accepted":
-            reservations.cancelled(command.request["reservationId"], now)
-            return Outcome(CommandStatus.ACCEPTED)
-        return Outcome(CommandStatus.REJECTED, f"charger answered {status}: it holds no such reservation")
+    def reserve(r: dict[str, Any]) -> Translation:
+        if "connectorType" in r:
+            raise cannot("connectorType", "a 1.6 reservation is for a connector, not a connector type")
+        out: dict[str, Any] = {
+            "connectorId": r.get("evseId", 0),
+            "expiryDate": r["expiryDateTime"],
+            "idTag": _id_tag(r["idToken"], "idToken"),
+            "reservationId": r["reservationId"],
+        }
+        if "groupIdToken" in r:
+            out["parentIdTag"] = _id_tag(r["groupIdToken"], "groupIdToken")
+        return Translation("ReserveNow", out)
 
     return [
-        ActionSpec(Action.reserve_now, reserve_now, prepare=prepare_reserve, on_failure=reserve_failed),
-        ActionSpec(Action.cancel_reservation, cancel_reservation, prepare=prepare_cancel),
+        ActionSpec(
+            "reserve-now",
+            prep.reserve_answered,
+            translate=reserve,
+            prepare=prep.reserve,
+            on_failure=prep.reserve_failed,
+        ),
+        ActionSpec(
+            "cancel-reservation",
+            prep.cancel_answered,
+            translate=lambda r: Translation("CancelReservation", {"reservationId": r["reservationId"]}),
+            prepare=prep.cancellable,
+        ),
     ]
 
 
 # --- SmartCharging profile ---------------------------------------------------------------------
 
 
-def smart_charging(profiles: SmartChargingService) -> list[ActionSpec]:
+def smart_charging(prep: Preparations) -> list[ActionSpec]:
     """SetChargingProfile and ClearChargingProfile keep the charger's profiles on record;
-    GetCompositeSchedule's answer (the schedule) is the command's response."""
+    GetCompositeSchedule's answer is the command's result, in neutral terms."""
 
-    def prepare_set(command: Command) -> dict[str, Any]:
-        r = command.request
-        p = r["csChargingProfiles"]
-        profiles.requested(
-            command.tenant_id,
-            command.charge_point_id,
-            ProfileSpec(
-                evse_id=connector_ref(r["connectorId"]).evse_id,
-                charging_profile_id=p["chargingProfileId"],
-                purpose=p["chargingProfilePurpose"],
-                stack_level=p["stackLevel"],
-                kind=p["chargingProfileKind"],
-                schedule=p["chargingSchedule"],
-                recurrency_kind=p.get("recurrencyKind"),
-                valid_from=_datetime_or_none(p.get("validFrom")),
-                valid_to=_datetime_or_none(p.get("validTo")),
-                transaction_id=p.get("transactionId"),
-            ),
-            command.id,
-            command.created_at,
+    def set_profile(r: dict[str, Any]) -> Translation:
+        return Translation(
+            "SetChargingProfile",
+            {
+                "connectorId": r["evseId"],
+                "csChargingProfiles": charging_profile(r["chargingProfile"], "chargingProfile"),
+            },
         )
-        return r
 
-    def set_charging_profile(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
-        status = payload["status"]
-        if status == "Accepted":
-            replaced = profiles.installed(command.id, now)
-            return Outcome(
-                CommandStatus.ACCEPTED, f"replaced {replaced} installed profile(s)" if replaced else None
-            )
-        profiles.rejected(command.id, now)
-        return Outcome(CommandStatus.REJECTED, f"charger answered {status}")
+    def clear_profile(r: dict[str, Any]) -> Translation:
+        out: dict[str, Any] = {}
+        if "chargingProfileId" in r:
+            out["id"] = r["chargingProfileId"]
+        if "evseId" in r:
+            out["connectorId"] = r["evseId"]
+        if "chargingProfilePurpose" in r:
+            out["chargingProfilePurpose"] = _purpose(r["chargingProfilePurpose"], "chargingProfilePurpose")
+        if "stackLevel" in r:
+            out["stackLevel"] = r["stackLevel"]
+        return Translation("ClearChargingProfile", out)
 
-    def set_failed(command: Command, now: datetime) -> None:
-        profiles.failed(command.id, now)
+    def criteria(sent: dict[str, Any]) -> ClearCriteria:
+        purpose = sent.get("chargingProfilePurpose")
+        return ClearCriteria(
+            charging_profile_id=sent.get("id"),
+            evse_id=connector_ref(sent["connectorId"]).evse_id if "connectorId" in sent else None,
+            purpose="ChargingStationMaxProfile" if purpose == "ChargePointMaxProfile" else purpose,
+            stack_level=sent.get("stackLevel"),
+        )
 
-    def clear_charging_profile(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
+    def no_profiles_query(r: dict[str, Any]) -> Translation:
+        raise InvalidInput("get-charging-profiles: 1.6 has no GetChargingProfiles")
+
+    def composite(r: dict[str, Any]) -> Translation:
+        out = {"connectorId": r["evseId"], "duration": r["duration"]}
+        if "chargingRateUnit" in r:
+            out["chargingRateUnit"] = r["chargingRateUnit"]
+        return Translation("GetCompositeSchedule", out)
+
+    def composite_answered(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
         status = payload["status"]
         if status != "Accepted":
-            return Outcome(CommandStatus.REJECTED, f"charger answered {status}: no matching profile")
-        r = command.request
-        profiles.cleared(
-            command.tenant_id,
-            command.charge_point_id,
-            ClearCriteria(
-                charging_profile_id=r.get("id"),
-                evse_id=connector_ref(r["connectorId"]).evse_id if "connectorId" in r else None,
-                purpose=r.get("chargingProfilePurpose"),
-                stack_level=r.get("stackLevel"),
-            ),
-            now,
-        )
-        return Outcome(CommandStatus.ACCEPTED)
+            return Outcome(CommandStatus.REJECTED, answered(status, payload))
+        schedule = payload.get("chargingSchedule")
+        if schedule is None:
+            return Outcome(CommandStatus.ACCEPTED)
+        result: dict[str, Any] = {
+            "evseId": payload.get("connectorId", (command.ocpp_request or {}).get("connectorId")),
+            "chargingRateUnit": schedule["chargingRateUnit"],
+            "chargingSchedulePeriod": schedule["chargingSchedulePeriod"],
+        }
+        for key, value in (
+            ("scheduleStart", payload.get("scheduleStart", schedule.get("startSchedule"))),
+            ("duration", schedule.get("duration")),
+        ):
+            if value is not None:
+                result[key] = value
+        return Outcome(CommandStatus.ACCEPTED, result={"schedule": result})
 
+    cleared = prep.cleared(criteria)
     return [
         ActionSpec(
-            Action.set_charging_profile, set_charging_profile, prepare=prepare_set, on_failure=set_failed
+            "set-charging-profile",
+            prep.profile_answered,
+            translate=set_profile,
+            prepare=prep.set_profile,
+            on_failure=prep.profile_failed,
         ),
-        ActionSpec(Action.clear_charging_profile, clear_charging_profile),
-        ActionSpec(Action.get_composite_schedule, status_outcome()),
+        ActionSpec("clear-charging-profile", cleared, translate=clear_profile),
+        ActionSpec("get-charging-profiles", always_accepted, translate=no_profiles_query),
+        ActionSpec("get-composite-schedule", composite_answered, translate=composite),
+        ocpp_action("ClearChargingProfile", cleared),
+        ocpp_action("GetCompositeSchedule", composite_answered),
     ]
-
-
-def _datetime_or_none(value: str | None) -> datetime | None:
-    return parse_datetime(value) if value is not None else None
 
 
 # --- RemoteTrigger profile ---------------------------------------------------------------------
 
+#: Neutral message names → 1.6's; the others 1.6 cannot trigger.
+_TRIGGERS: Final = {
+    "BootNotification": "BootNotification",
+    "Heartbeat": "Heartbeat",
+    "MeterValues": "MeterValues",
+    "StatusNotification": "StatusNotification",
+    "FirmwareStatusNotification": "FirmwareStatusNotification",
+    "LogStatusNotification": "DiagnosticsStatusNotification",
+}
+
 
 def remote_trigger() -> list[ActionSpec]:
     """TriggerMessage; the message it triggers arrives through the normal inbound path."""
-    return [ActionSpec(Action.trigger_message, status_outcome())]
+
+    def trigger(r: dict[str, Any]) -> Translation:
+        message = _TRIGGERS.get(r["requestedMessage"])
+        if message is None:
+            raise cannot("requestedMessage", f"a 1.6 charger cannot be asked for {r['requestedMessage']}")
+        _one_connector(r)
+        out: dict[str, Any] = {"requestedMessage": message}
+        if "evseId" in r:
+            out["connectorId"] = r["evseId"]
+        return Translation("TriggerMessage", out)
+
+    return [
+        ActionSpec("trigger-message", status_outcome(), translate=trigger),
+        ocpp_action("TriggerMessage", status_outcome()),
+    ]
 
 
 def registry(
     device_model: DeviceModelService,
     *,
     local_lists: LocalListService,
-    reservations: ReservationService,
-    charging_profiles: SmartChargingService,
+    preparations: Preparations,
+    extra: list[ActionSpec] | None = None,
 ) -> CommandRegistry:
-    """Every server-initiated action this CSMS can send, from all six 1.6 feature profiles."""
-    commands = CommandRegistry()
+    """Every command a 1.6 charger can be sent: the neutral ones 1.6 can express, and the 1.6
+    actions available by name."""
+    commands = CommandRegistry(OCPP16, validate_request, validate_response)
     for spec in (
-        *core(device_model),
-        *firmware_management(),
+        *core(device_model, preparations),
+        *firmware_management(preparations),
         *local_auth_list(local_lists, device_model),
-        *reservation(reservations),
-        *smart_charging(charging_profiles),
+        *reservation(preparations),
+        *smart_charging(preparations),
         *remote_trigger(),
+        *(extra or []),
     ):
         commands.register(spec)
     return commands

@@ -1,4 +1,4 @@
-"""Server-initiated commands: submit, deliver one at a time per charger, finish.
+"""Server-initiated commands: submit, translate, deliver one at a time per station, finish.
 
 PostgreSQL is the queue of record (``commands`` rows, oldest first per charger); SQS FIFO
 (group = charger) only triggers delivery. Whoever finds a charger's single outstanding-CALL
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -24,14 +24,17 @@ from csms.domain.commands import (
     CommandQueue,
     CommandStatus,
     CommandStore,
+    FollowUp,
+    FollowUps,
     Outcome,
     PendingCall,
     PendingCalls,
+    Translation,
 )
 from csms.domain.connections import ConnectionStore, FrameSender
 from csms.domain.events import correlation
 from csms.domain.tenancy import TenantScope
-from csms.errors import ConnectionGone, InvalidInput, NotFound
+from csms.errors import Conflict, ConnectionGone, InvalidInput, NotFound
 from csms.services.file_urls import FileUrlRules, check_file_urls
 from csms.services.stations import Stations
 
@@ -42,50 +45,109 @@ log = logging.getLogger(__name__)
 ORPHAN_GRACE: Final = timedelta(minutes=5)
 
 
-#: Prepares an action's request at submit time (allocate ids, create rows); may return the
-#: request to store instead (e.g. with a reservationId filled in).
+#: Prepares a command's request at submit time (allocate ids, create rows) and returns the
+#: request to store (e.g. with a reservationId filled in). Neutral: run once, whatever protocol
+#: the command is later sent in.
 Preparer = Callable[[Command], dict[str, Any]]
-#: Builds the CALL payload at delivery time from the stored request (default: as stored).
-Builder = Callable[[Command], dict[str, Any]]
+#: A (prepared) request in one protocol: the OCPP action and payload. Pure; raises InvalidInput
+#: naming the field when the protocol cannot express the request.
+Translator = Callable[[dict[str, Any]], Translation]
 #: Applies the side effects of a CALLRESULT and decides the command's outcome.
 ResultHandler = Callable[[Command, dict[str, Any], datetime], Outcome]
 #: Called when a command ends without a CALLRESULT (failed, timed out, CALLERROR).
 FailureHandler = Callable[[Command, datetime], None]
-#: The text of a CALL frame: (uniqueId, action, payload) -> text; the protocol adapter's.
+#: The text of a CALL frame: (uniqueId, action, payload) -> text; the OCPP-J layer's.
 FrameBuilder = Callable[[str, str, dict[str, Any]], str]
 #: Splits one (prepared) request into several, sent one after another as separate commands
-#: (SendLocalList chunks that keep every frame under 32 KB). Returns them in sending order.
+#: (local list parts, variables per message) so every frame stays under 32 KB and within what
+#: the station takes. Returns the parts' requests in sending order.
 Expander = Callable[[Command], list[dict[str, Any]]]
+#: Validates a payload of this protocol against its official schema (raises InvalidInput).
+Validator = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass
 class ActionSpec:
-    """What the pipeline needs to know about one server-initiated action."""
+    """What the pipeline needs to know about one command in one protocol: how its request
+    becomes that protocol's CALL (``translate``) and what the answer does.
+
+    ``protocol_specific``: the name is an OCPP action of this protocol and the request its
+    payload; such a command is never translated for another protocol."""
 
     name: str
     on_result: ResultHandler
+    translate: Translator | None = None
     prepare: Preparer | None = None
     on_failure: FailureHandler | None = None
-    build: Builder | None = None
     expand: Expander | None = None
+    protocol_specific: bool = False
+
+    def translation(self, request: dict[str, Any]) -> Translation:
+        if self.translate is None:
+            return Translation(self.name, request)
+        return self.translate(request)
+
+
+def ocpp_action(
+    action: str,
+    on_result: ResultHandler,
+    *,
+    request_id: str | None = None,
+    prepare: Preparer | None = None,
+    on_failure: FailureHandler | None = None,
+) -> ActionSpec:
+    """A protocol-specific command: sent by its OCPP action with the operator's payload as is
+    (``request_id``: the payload field the station echoes in its follow-ups)."""
+
+    def identity(request: dict[str, Any]) -> Translation:
+        rid = request.get(request_id) if request_id else None
+        return Translation(action, request, rid if isinstance(rid, int) else None)
+
+    return ActionSpec(
+        action,
+        on_result,
+        translate=identity,
+        prepare=prepare,
+        on_failure=on_failure,
+        protocol_specific=True,
+    )
 
 
 @dataclass
 class CommandRegistry:
+    """The commands one protocol can carry, and its schemas."""
+
+    protocol: str
+    validate_request: Validator
+    validate_response: Validator
     actions: dict[str, ActionSpec] = field(default_factory=dict)
 
     def register(self, spec: ActionSpec) -> None:
         self.actions[spec.name] = spec
 
-    def spec(self, action: str) -> ActionSpec:
-        try:
-            return self.actions[action]
-        except KeyError:
-            raise InvalidInput(f"unknown command {action!r}") from None
+    def find(self, name: str) -> ActionSpec | None:
+        return self.actions.get(name)
+
+    def spec(self, name: str) -> ActionSpec:
+        found = self.actions.get(name)
+        if found is None:
+            raise InvalidInput(f"unknown command {name!r} for {self.protocol}")
+        return found
 
 
 class SlotBusy(Exception):
     """The charger has an outstanding CALL; the command stays queued."""
+
+
+def answered(status: object, payload: Mapping[str, Any]) -> str:
+    """``station answered X``, with a 2.0.1 statusInfo's reason code and text when given."""
+    info = payload.get("statusInfo")
+    if isinstance(info, dict) and info.get("reasonCode"):
+        detail = str(info["reasonCode"])
+        if info.get("additionalInfo"):
+            detail += f": {info['additionalInfo']}"
+        return f"station answered {status} ({detail})"
+    return f"station answered {status}"
 
 
 def status_outcome(accepted: tuple[str, ...] = ("Accepted",)) -> ResultHandler:
@@ -95,19 +157,29 @@ def status_outcome(accepted: tuple[str, ...] = ("Accepted",)) -> ResultHandler:
         status = payload.get("status")
         if status in accepted:
             return Outcome(CommandStatus.ACCEPTED)
-        return Outcome(CommandStatus.REJECTED, reason=f"charger answered {status}")
+        return Outcome(CommandStatus.REJECTED, reason=answered(status, payload))
 
     return handler
 
 
 def always_accepted(command: Command, payload: Mapping[str, Any], now: datetime) -> Outcome:
-    """For responses without a status (the charger's answer is the result)."""
+    """For responses without a status (the station's answer is the result)."""
     return Outcome(CommandStatus.ACCEPTED)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandFollowUps:
+    """What a command led to after its answer: the transaction a remote start produced, and
+    the messages the station sent with the command's request id."""
+
+    transaction: tuple[int, str] | None = None
+    parts: list[FollowUp] = field(default_factory=list)
 
 
 class CommandService:
     """The pipeline's three entry points: submit (API), deliver (commands function, message
-    function, sweeper) and complete (message function)."""
+    function, sweeper) and complete (message function). One :class:`CommandRegistry` per
+    subprotocol: a command is translated by the registry of the station's protocol."""
 
     def __init__(
         self,
@@ -116,14 +188,13 @@ class CommandService:
         queue: CommandQueue,
         connections: ConnectionStore,
         sender: Callable[[], FrameSender],
-        registry: CommandRegistry,
+        registries: Mapping[str, CommandRegistry],
         clock: Clock,
         *,
         stations: Stations,
         timeout: timedelta,
         call_frame: FrameBuilder,
-        validate_request: Callable[[str, dict[str, Any]], None],
-        validate_response: Callable[[str, dict[str, Any]], None],
+        follow_ups: FollowUps | None = None,
         file_url_rules: Callable[[str], FileUrlRules] = lambda tenant_id: FileUrlRules(
             ("https", "ftps", "sftp")
         ),
@@ -133,65 +204,135 @@ class CommandService:
         self._queue = queue
         self._connections = connections
         self._sender = sender
-        self._registry = registry
+        self._registries = dict(registries)
         self._clock = clock
         self._stations = stations
         self._timeout = timeout
         self._call_frame = call_frame
-        self._validate_request = validate_request
-        self._validate_response = validate_response
+        self._follow_ups = follow_ups
         self._file_url_rules = file_url_rules
 
     # --- submit ---------------------------------------------------------------------------
 
-    def submit(
-        self, scope: TenantScope, charge_point_id: str, action: str, request: dict[str, Any]
-    ) -> Command:
-        """Validate, record as queued, and trigger delivery. The charger must be the scope's
-        (NotFound) and in service (Conflict); the command is requested by the scope's subject."""
-        return self.submit_all(scope, charge_point_id, action, request)[0]
+    def submit(self, scope: TenantScope, charge_point_id: str, name: str, request: dict[str, Any]) -> Command:
+        """Validate, translate, record as queued, and trigger delivery. The station must be
+        the scope's (NotFound) and in service (Conflict); the command is requested by the
+        scope's subject."""
+        return self.submit_all(scope, charge_point_id, name, request)[0]
 
     def submit_all(
-        self, scope: TenantScope, charge_point_id: str, action: str, request: dict[str, Any]
+        self, scope: TenantScope, charge_point_id: str, name: str, request: dict[str, Any]
     ) -> list[Command]:
-        """As :meth:`submit`; an action with an ``expand`` hook may become several commands,
-        returned in sending order. All are validated before any is recorded."""
-        self._stations.require_in_service(scope, charge_point_id)
-        spec = self._registry.spec(action)
+        """As :meth:`submit`; a command with an ``expand`` hook may become several, returned
+        in sending order. All are translated and validated before any is recorded.
+
+        The station's protocol (its pin, else the protocol of its last connection) translates
+        the command now: a request that protocol cannot express is InvalidInput naming the
+        field. A station that never connected and is not pinned gets its commands translated
+        when they are delivered (prepared now: a prepare hook is the same in every protocol); a
+        protocol-specific command needs the protocol now (Conflict)."""
+        station = self._stations.require_in_service(scope, charge_point_id)
+        protocol = station.ocpp_version or station.last_protocol
         command = Command(
             id=str(uuid.uuid4()),
             tenant_id=scope.tenant_id,
             charge_point_id=charge_point_id,
-            action=action,
+            name=name,
             request=request,
             status=CommandStatus.QUEUED,
             created_at=self._clock.now(),
             requested_by=scope.subject,
         )
-        check_file_urls(action, request, self._file_url_rules(scope.tenant_id))
-        if spec.prepare is not None:
-            command = _replace(command, request=spec.prepare(command))
-        batch = [command]
-        if spec.expand is not None:
-            requests = spec.expand(command)
-            if not requests:
-                raise InvalidInput(f"{action}: nothing to send")
-            # A charger's queue is ordered by created_at: a microsecond apart keeps the order.
-            batch = [
-                _replace(
-                    command,
-                    id=command.id if i == 0 else str(uuid.uuid4()),
-                    request=part,
-                    created_at=command.created_at + timedelta(microseconds=i),
+        if protocol is None:
+            specs = [registry.find(name) for registry in self._registries.values()]
+            if not any(specs):
+                raise InvalidInput(f"unknown command {name!r}")
+            if any(spec is None or spec.protocol_specific for spec in specs):
+                raise Conflict(
+                    f"{name} is an action of one OCPP version and the protocol of station "
+                    f"{charge_point_id!r} is not known yet: pin it (ocppVersion) or let it connect once"
                 )
-                for i, part in enumerate(requests)
-            ]
-        for queued in batch:
-            self._validate_request(action, spec.build(queued) if spec.build else queued.request)
+            spec = self._neutral_spec(name)
+            assert spec is not None
+            batch = [replace(command, request=spec.prepare(command))] if spec.prepare else [command]
+            self._check_file_urls_in_any_protocol(batch[0])
+        else:
+            batch = self._translate(self._registry(protocol), command, prepare=True, expand=True)
         for queued in batch:
             self._store.add(queued)
         for queued in batch:
             self._queue.enqueue(queued)
+        return batch
+
+    def _check_file_urls_in_any_protocol(self, command: Command) -> None:
+        """The URLs a command not translated yet will carry, as each protocol would say them:
+        a URL the tenant does not allow is refused now, not when the station connects."""
+        for registry in self._registries.values():
+            spec = registry.find(command.name)
+            try:
+                translation = spec.translation(command.request) if spec is not None else None
+            except (InvalidInput, KeyError):
+                continue  # that protocol will refuse it at delivery, or split it first
+            if translation is not None:
+                check_file_urls(
+                    translation.action, translation.payload, self._file_url_rules(command.tenant_id)
+                )
+
+    def _registry(self, protocol: str) -> CommandRegistry:
+        registry = self._registries.get(protocol)
+        if registry is None:
+            raise Conflict(f"no commands can be sent over {protocol}")
+        return registry
+
+    def _neutral_spec(self, name: str) -> ActionSpec | None:
+        """A neutral command's spec in the first registry that has it: for what every protocol
+        does alike (prepare, on_failure) before the command is translated."""
+        for registry in self._registries.values():
+            found = registry.find(name)
+            if found is not None:
+                return found
+        return None
+
+    def _translate(
+        self, registry: CommandRegistry, command: Command, *, prepare: bool, expand: bool
+    ) -> list[Command]:
+        """The command (and the parts it splits into) in ``registry``'s protocol. ``prepare``:
+        run the spec's prepare hook first (at submit); ``expand``: split it with the spec's
+        expand hook (its first translation; a command translated again for another protocol
+        keeps its parts). If translation fails after prepare made its records, the spec's
+        ``on_failure`` undoes them."""
+        spec = registry.spec(command.name)
+        if prepare and spec.prepare is not None:
+            command = replace(command, request=spec.prepare(command))
+        try:
+            parts = spec.expand(command) if expand and spec.expand is not None else [command.request]
+            if not parts:
+                raise InvalidInput(f"{command.name}: nothing to send")
+            batch = []
+            for i, part in enumerate(parts):
+                translation = spec.translation(part)
+                registry.validate_request(translation.action, translation.payload)
+                # Where the station will fetch or upload (ADR 0023), in the words it is sent.
+                check_file_urls(
+                    translation.action, translation.payload, self._file_url_rules(command.tenant_id)
+                )
+                # A station's queue is ordered by created_at: a microsecond apart keeps the order.
+                batch.append(
+                    replace(
+                        command,
+                        id=command.id if i == 0 else str(uuid.uuid4()),
+                        request=part,
+                        created_at=command.created_at + timedelta(microseconds=i),
+                        protocol=registry.protocol,
+                        action=translation.action,
+                        ocpp_request=translation.payload,
+                        request_id=translation.request_id,
+                    )
+                )
+        except InvalidInput:
+            if prepare and spec.prepare is not None and spec.on_failure is not None:
+                _in_command(command, spec.on_failure, self._clock.now())
+            raise
         return batch
 
     def get(self, scope: TenantScope, command_id: str) -> Command:
@@ -199,6 +340,22 @@ class CommandService:
         if found is None:
             raise NotFound(f"no command {command_id!r}")
         return found
+
+    def follow_ups(self, command: Command) -> CommandFollowUps:
+        """What the station sent about ``command`` (one the caller read with :meth:`get`)
+        after answering it: the transaction of a remote start, the parts of a report, the
+        progress of a firmware update or a log upload."""
+        if self._follow_ups is None or command.request_id is None:
+            return CommandFollowUps()
+        source = self._follow_ups
+        return CommandFollowUps(
+            transaction=source.remote_start_transaction(
+                command.tenant_id, command.charge_point_id, command.request_id
+            )
+            if command.action == "RequestStartTransaction"
+            else None,
+            parts=source.follow_ups(command.tenant_id, command.charge_point_id, command.request_id),
+        )
 
     def search(
         self,
@@ -208,43 +365,50 @@ class CommandService:
         limit: int,
         offset: int,
     ) -> tuple[list[Command], int]:
-        """A charger's commands, newest first."""
+        """A station's commands, newest first."""
         self._stations.require(scope, charge_point_id)
         return self._store.search(scope.tenant_id, charge_point_id, status, limit, offset)
 
     # --- deliver --------------------------------------------------------------------------
 
     def deliver_next(self, charge_point_id: str) -> Command | None:
-        """Send the charger's oldest queued command if its slot is free; commands that
-        cannot be sent (charger offline, frame too large) fail at once and the next is
-        tried. Returns the command sent, None if none was (nothing queued, slot busy)."""
+        """Send the station's oldest queued command if its slot is free; commands that
+        cannot be sent (station offline, not expressible in its protocol, frame too large)
+        fail at once and the next is tried. Returns the command sent, None if none was
+        (nothing queued, slot busy)."""
         while True:
             command = self._store.oldest_queued(charge_point_id, self._clock.now())
             if command is None:
                 return None
             try:
-                if self._deliver(command):
-                    return command
+                sent = self._deliver(command)
+                if sent is not None:
+                    return sent
             except SlotBusy:
                 return None
             except _AlreadyTaken:
                 continue  # someone else sent it meanwhile: look at the next one
 
-    def _deliver(self, command: Command) -> bool:
-        """True if sent; False if it failed at once. Raises SlotBusy / _AlreadyTaken."""
+    def _deliver(self, command: Command) -> Command | None:
+        """The command as sent; None if it failed at once. Raises SlotBusy / _AlreadyTaken."""
         now = self._clock.now()
-        connection_id = self._connections.current_connection(command.charge_point_id)
-        if connection_id is None:
-            self._fail(command, now, "charger offline")
-            return False
-        spec = self._registry.spec(command.action)
-        payload = spec.build(command) if spec.build else command.request
+        connection = self._connections.current_record(command.charge_point_id)
+        if connection is None:
+            self._fail(command, now, "station offline")
+            return None
+        if command.protocol != connection.protocol:
+            translated = self._retranslate(command, connection.protocol, now)
+            if translated is None:
+                return None
+            command = translated
+        if command.action is None or command.ocpp_request is None:  # pragma: no cover - translated above
+            raise _AlreadyTaken
         unique_id = str(uuid.uuid4())
-        frame = self._call_frame(unique_id, command.action, payload)
+        frame = self._call_frame(unique_id, command.action, command.ocpp_request)
         size = len(frame.encode())
         if size > MAX_FRAME_BYTES:
             self._fail(command, now, f"frame of {size} bytes exceeds API Gateway's 32 KB frame limit")
-            return False
+            return None
         deadline = now + self._timeout
         call = PendingCall(
             charge_point_id=command.charge_point_id,
@@ -260,19 +424,49 @@ class CommandService:
             self._pending.pop(command.charge_point_id, unique_id)
             raise _AlreadyTaken
         try:
-            self._sender().send(connection_id, frame)
+            self._sender().send(connection.connection_id, frame)
         except ConnectionGone:
             self._pending.pop(command.charge_point_id, unique_id)
-            self._fail(command, now, "charger offline (connection gone)")
-            return False
+            self._fail(command, now, "station offline (connection gone)")
+            return None
         except Exception:
             # Unknown whether it left: keep the slot; the answer or the deadline decides.
             log.exception("sending the command failed", extra={"command_id": command.id})
         log.info(
             "command sent",
-            extra={"command_id": command.id, "action": command.action, "ocpp_unique_id": unique_id},
+            extra={
+                "command_id": command.id,
+                "command": command.name,
+                "action": command.action,
+                "ocpp_unique_id": unique_id,
+            },
         )
-        return True
+        return command
+
+    def _retranslate(self, command: Command, protocol: str, now: datetime) -> Command | None:
+        """The command in the protocol the station connected with: translated for the first
+        time (its protocol was unknown at submit), or again (the station changed protocol).
+        None if it failed instead (the protocol cannot carry it). Raises _AlreadyTaken."""
+        registry = self._registries.get(protocol)
+        spec = registry.find(command.name) if registry is not None else None
+        if registry is None or spec is None or (command.protocol is not None and spec.protocol_specific):
+            self._fail(
+                command,
+                now,
+                f"{command.name} cannot be sent over {protocol}, the protocol the station now speaks",
+            )
+            return None
+        try:
+            batch = self._translate(registry, command, prepare=False, expand=command.protocol is None)
+        except InvalidInput as exc:
+            self._fail(command, now, f"cannot be sent over {protocol}: {exc}")
+            return None
+        first = batch[0]
+        if not self._store.translated(first):
+            raise _AlreadyTaken
+        for part in batch[1:]:
+            self._store.add(part)
+        return first
 
     # --- complete -------------------------------------------------------------------------
 
@@ -283,7 +477,7 @@ class CommandService:
         payload: dict[str, Any] | None,
         error: tuple[str, str] | None,
     ) -> Command | None:
-        """Handle the charger's CALLRESULT (``payload``) or CALLERROR (``error`` = code,
+        """Handle the station's CALLRESULT (``payload``) or CALLERROR (``error`` = code,
         description) for our CALL ``unique_id``, then send the next queued command."""
         now = self._clock.now()
         pending = self._pending.pop(charge_point_id, unique_id)
@@ -295,20 +489,23 @@ class CommandService:
             log.error("pending call for an unknown command", extra={"command_id": pending.command_id})
             self.deliver_next(charge_point_id)
             return None
-        spec = self._registry.spec(command.action)
+        spec = self._spec(command)
+        on_failure = spec.on_failure if spec is not None else None
         if error is not None:
             code, description = error
             # finish() is False if the command ended meanwhile (the sweeper's safety net):
             # its on_failure ran there, and must not run twice.
             if (
                 self._store.finish(command.id, CommandStatus.FAILED, now, error_code=code, reason=description)
-                and spec.on_failure
+                and on_failure
             ):
-                _in_command(command, spec.on_failure, now)
+                _in_command(command, on_failure, now)
         else:
             assert payload is not None
             try:
-                self._validate_response(command.action, payload)
+                if spec is None or command.protocol is None or command.action is None:  # pragma: no cover
+                    raise ValueError("the command was never translated")
+                self._registries[command.protocol].validate_response(command.action, payload)
             except Exception as exc:
                 if (
                     self._store.finish(
@@ -318,15 +515,30 @@ class CommandService:
                         response=payload,
                         reason=f"invalid response: {exc}",
                     )
-                    and spec.on_failure
+                    and on_failure
                 ):
-                    _in_command(command, spec.on_failure, now)
+                    _in_command(command, on_failure, now)
             else:
+                assert spec is not None
                 with correlation(f"command:{command.id}"):
                     outcome = spec.on_result(command, payload, now)
-                self._store.finish(command.id, outcome.status, now, response=payload, reason=outcome.reason)
+                self._store.finish(
+                    command.id,
+                    outcome.status,
+                    now,
+                    response=payload,
+                    reason=outcome.reason,
+                    result=outcome.result,
+                )
         self.deliver_next(charge_point_id)
         return self._store.get_any(command.id)
+
+    def _spec(self, command: Command) -> ActionSpec | None:
+        """The spec the command was translated by (not yet translated: the neutral one)."""
+        if command.protocol is None:
+            return self._neutral_spec(command.name)
+        registry = self._registries.get(command.protocol)
+        return registry.find(command.name) if registry is not None else None
 
     def _late(
         self,
@@ -355,11 +567,11 @@ class CommandService:
     def sweep(
         self, stale_after: timedelta = timedelta(seconds=30), now: datetime | None = None
     ) -> dict[str, int]:
-        """Time out calls past their deadline and kick chargers whose queue stalled."""
+        """Time out calls past their deadline and kick stations whose queue stalled."""
         now = now or self._clock.now()
         timed_out = errors = 0
         for call in self._pending.expired(now):
-            # One charger's failure (a dependency down, a command that cannot be sent) must
+            # One station's failure (a dependency down, a command that cannot be sent) must
             # not stop the sweep for the others. A slot popped but not finished is the safety
             # net's below; a queue not kicked, the stale-queue kick's of a later run.
             try:
@@ -370,7 +582,7 @@ class CommandService:
                     command.id, CommandStatus.TIMED_OUT, now, reason="no answer before the deadline"
                 ):
                     timed_out += 1
-                    spec = self._registry.actions.get(command.action)
+                    spec = self._spec(command)
                     if spec and spec.on_failure:
                         _in_command(command, spec.on_failure, now)
                 self.deliver_next(call.charge_point_id)
@@ -393,7 +605,7 @@ class CommandService:
                     reason="no answer recorded before the deadline (the answer could not be stored)",
                 ):
                     orphaned += 1
-                    spec = self._registry.actions.get(command.action)
+                    spec = self._spec(command)
                     if spec and spec.on_failure:
                         _in_command(command, spec.on_failure, now)
             except Exception:
@@ -416,7 +628,7 @@ class CommandService:
 
     def _fail(self, command: Command, now: datetime, reason: str) -> None:
         if self._store.finish(command.id, CommandStatus.FAILED, now, reason=reason):
-            spec = self._registry.actions.get(command.action)
+            spec = self._spec(command)
             if spec and spec.on_failure:
                 _in_command(command, spec.on_failure, now)
 
@@ -429,9 +641,3 @@ def _in_command(command: Command, callback: Callable[[Command, datetime], None],
 
 class _AlreadyTaken(Exception):
     pass
-
-
-def _replace(command: Command, **changes: Any) -> Command:
-    from dataclasses import replace
-
-    return replace(command, **changes)

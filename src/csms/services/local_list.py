@@ -49,33 +49,27 @@ class LocalListService:
         tenant_id: str,
         charge_point_id: str,
         update_type: UpdateType,
-        values: Sequence[str] | None,
+        named: Sequence[IdToken] | None,
         now: datetime,
     ) -> LocalListPlan:
-        """The entries of a new list for the station and its (first) version; ``values`` names
-        the tokens of a Differential update (as 1.6 idTags: by value, any type)."""
+        """The entries of a new list for the station and its (first) version; ``named`` are
+        the tokens of a Differential update (a token without a type names its value in any
+        type, as a 1.6 idTag does)."""
         if update_type is UpdateType.FULL:
-            if values is not None:
-                raise InvalidInput("idTags: only for a Differential update (a Full list holds every tag)")
+            if named is not None:
+                raise InvalidInput("idTokens: only for a Differential update (a Full list holds every token)")
             entries = [entry(t, now) for t in self._store.tokens(tenant_id)]
-        elif values is not None:
+        elif named is not None:
             # Values match case-insensitively: a named token is sent as provisioned, and names
             # differing only in case are one.
-            known: dict[str, list[StoredIdToken]] = {}
-            for stored in self._store.tokens_named(tenant_id, values):
-                known.setdefault(stored.token.value.lower(), []).append(stored)
-            names: dict[str, str] = {}
-            for name in values:
-                names.setdefault(name.lower(), name)
-            entries = [
-                e
-                for key, name in names.items()
-                for e in (
-                    [entry(t, now) for t in known[key]]
-                    if key in known
-                    else [LocalListEntry(IdToken(name), None)]
-                )
-            ]
+            stored_tokens = self._store.tokens_named(tenant_id, [t.value for t in named])
+            names: dict[tuple[str, object], IdToken] = {}
+            for token in named:
+                names.setdefault((token.value.lower(), token.type), token)
+            entries = []
+            for token in names.values():
+                known = [t for t in stored_tokens if token.same(t.token)]
+                entries += [entry(t, now) for t in known] if known else [LocalListEntry(token, None)]
         else:
             since = self._store.last_full_list_at(charge_point_id)
             if since is None:

@@ -39,8 +39,8 @@ class ChargingProfileOut(ApiModel):
     recurrency_kind: str | None
     valid_from: UtcDatetime | None
     valid_to: UtcDatetime | None
-    transaction_id: int | None
-    charging_schedule: dict[str, Any] = Field(description="the OCPP ChargingSchedule as sent")
+    transaction_id: str | None = Field(description="a TxProfile's transaction (the station's id)")
+    charging_schedule: list[dict[str, Any]] = Field(description="its one to three ChargingSchedules")
     status: ProfileStatus
     in_force: bool = Field(description="installed and within its validity period now")
     command_id: str | None = Field(description="the SetChargingProfile command")
@@ -60,7 +60,7 @@ def _profile(p: ChargingProfile, now: datetime) -> ChargingProfileOut:
         valid_from=s.valid_from,
         valid_to=s.valid_to,
         transaction_id=s.transaction_id,
-        charging_schedule=s.schedule,
+        charging_schedule=s.schedules,
         status=p.status,
         in_force=p.in_force(now),
         command_id=p.command_id,

@@ -34,7 +34,7 @@ ERRORS = error_responses(401, 404, 422)
 class ReservationOut(ApiModel):
     reservation_id: int = Field(description="the OCPP reservationId")
     station_id: str
-    evse_id: int
+    evse_id: int | None
     id_token: PresentedIdToken = Field(description="the token it is held for (type null: a 1.6 ReserveNow)")
     group_id_token: str | None = Field(description="its group (1.6 parentIdTag)")
     expiry_date: UtcDatetime
