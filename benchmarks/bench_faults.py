@@ -313,7 +313,7 @@ class Rehearsal:
         from csms.local.tokens import create_token
 
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.stack.config.port}/api/v1/stations/{cp_id}/commands/TriggerMessage",
+            f"http://127.0.0.1:{self.stack.config.port}/api/v1/stations/{cp_id}/commands/trigger-message",
             data=json.dumps({"requestedMessage": "Heartbeat"}).encode(),
             headers={
                 "Authorization": f"Bearer {create_token(self.key, TENANT, 'operator', 600)}",

@@ -9,7 +9,7 @@ from sqlalchemy import Row, and_, func, insert, select, update
 
 from csms.data.database import PgDatabase
 from csms.data.outbox import append
-from csms.data.tables import commands, transactions
+from csms.data.tables import commands, report_parts, transactions
 from csms.domain.commands import Command, CommandStatus, FollowUp
 from csms.domain.events import new_event
 
@@ -274,4 +274,26 @@ class PgFollowUps:
         return (int(row.id), str(row.transaction_id)) if row else None
 
     def follow_ups(self, tenant_id: str, charge_point_id: str, request_id: int) -> list[FollowUp]:
-        return []
+        # The parts the 2.0.1 inbound handlers keep by (station, kind, requestId): NotifyReport,
+        # ReportChargingProfiles, NotifyCustomerInformation (migration 0015).
+        c = report_parts.c
+        with self._db.connect() as conn:
+            rows = conn.execute(
+                select(report_parts)
+                .where(
+                    c.tenant_id == tenant_id, c.charge_point_id == charge_point_id, c.request_id == request_id
+                )
+                .order_by(c.kind, c.seq_no.nulls_last(), c.received_at, c.part)
+            )
+            return [
+                FollowUp(
+                    kind=r.kind,
+                    received_at=r.received_at,
+                    data={
+                        **({"seqNo": r.seq_no} if r.seq_no is not None else {}),
+                        "tbc": r.to_be_continued,
+                        **r.payload,
+                    },
+                )
+                for r in rows
+            ]
