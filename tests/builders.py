@@ -103,3 +103,26 @@ def a_charging_profile(**overrides: Any) -> dict[str, Any]:
     if isinstance(profile["chargingSchedule"], dict):
         profile["chargingSchedule"] = [profile["chargingSchedule"]]
     return profile
+
+
+# --- neutral command bodies (as the REST API passes them to the pipeline) ------------------------
+
+
+def a_variable(
+    component: str = "OCPPCommCtrlr", variable: str = "HeartbeatInterval", **overrides: Any
+) -> dict[str, Any]:
+    """A neutral device-model variable (get-variables, set-variables)."""
+    return _with({"component": {"name": component}, "variable": {"name": variable}}, overrides)
+
+
+def a_reservation(**overrides: Any) -> dict[str, Any]:
+    """A prepared reserve-now body (the reservationId the CSMS allocated filled in)."""
+    return _with(
+        {
+            "evseId": 1,
+            "expiryDateTime": "2026-12-10T13:00:00.000Z",
+            "idToken": {"idToken": "DRIVER", "type": "ISO14443"},
+            "reservationId": 42,
+        },
+        overrides,
+    )
