@@ -229,6 +229,7 @@ class Rehearsal:
                 "AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint,
                 "AWS_ENDPOINT_URL_SQS": moto,
                 "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": moto,
+                "AWS_ENDPOINT_URL_KMS": moto,
                 "AWS_ACCESS_KEY_ID": "local",
                 "AWS_SECRET_ACCESS_KEY": "local",
                 "AWS_REGION": "us-east-1",

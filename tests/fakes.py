@@ -60,6 +60,8 @@ class FakeUnitOfWork:
         self.boots: dict[str, BootInfo] = {}
         #: How often record_protocol was called (each call is a write).
         self.protocol_writes = 0
+        #: (station, which password) for every connection of a station with a rotation on record.
+        self.passwords_used: list[tuple[str, Any]] = []
         self.connector_latest: dict[tuple[str, int, int], ConnectorStatus] = {}
         self.status_history: list[ConnectorStatus] = []
         self.tags: dict[tuple[str, str], StoredIdToken] = {}
@@ -416,6 +418,9 @@ class _ChargePoints:
         station = self._uow.chargers.get(charge_point_id)
         if station is not None:
             self._uow.chargers[charge_point_id] = replace(station, last_protocol=protocol)
+
+    def password_used(self, charge_point_id: str, used: Any, at: datetime) -> None:
+        self._uow.passwords_used.append((charge_point_id, used))
 
     def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargingStation:
         return self._uow.chargers.setdefault(

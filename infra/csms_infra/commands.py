@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -54,6 +55,16 @@ class CommandQueue(Construct):
             enforce_ssl=True,
             retention_period=DEAD_LETTER_RETENTION,
         )
+        # rotate-password's new password, encrypted between submit and delivery (ADR 0019): the
+        # key never leaves KMS; the API encrypts, the deliverers decrypt.
+        self.secrets_key = kms.Key(
+            self,
+            "SecretsKey",
+            description=f"csms {config.stage}: command secrets (new station passwords)",
+            enable_key_rotation=True,
+            # A secret lives minutes; a key kept after the stack is gone decrypts nothing useful.
+            removal_policy=config.removal_policy,
+        )
         self.queue = sqs.Queue(
             self,
             "Queue",
@@ -93,13 +104,17 @@ class CommandQueue(Construct):
     def grant_send(self, fn: CsmsFunction) -> None:
         """Enqueue commands: ``sqs:SendMessage`` on this queue only (SQS-managed keys need no KMS grant)."""
         self.queue.grant(fn.role, *SEND_ACTIONS)
+        self.secrets_key.grant(fn.role, "kms:Encrypt")
         self.name_it(fn)
 
     def name_it(self, fn: CsmsFunction) -> None:
-        """Only the queue URL setting.
+        """The queue URL and the command-secrets key, which it may decrypt with (to deliver).
 
-        ``csms.app.wiring.commands()`` refuses to build the command service without it, so
-        every function that builds the service gets it; the api and the reservations job
-        (``scheduled``) send to the queue, ``message`` delivers directly and never enqueues.
+        ``csms.app.wiring.commands()`` refuses to build the command service without the queue,
+        so every function that builds the service gets it; the api and the reservations job
+        (``scheduled``) send to the queue (and encrypt), ``message`` delivers directly and
+        never enqueues.
         """
         fn.add_environment(names.Env.COMMANDS_QUEUE_URL, self.queue.queue_url)
+        fn.add_environment(names.Env.COMMAND_SECRETS_KEY_ID, self.secrets_key.key_arn)
+        self.secrets_key.grant(fn.role, "kms:Decrypt")

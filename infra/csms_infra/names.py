@@ -71,6 +71,8 @@ class Env:
     PENDING_CALLS_TABLE: Final = setting_env_var("pending_calls_table")
     LIMITS_TABLE: Final = setting_env_var("limits_table")
     COMMANDS_QUEUE_URL: Final = setting_env_var("commands_queue_url")
+    #: The KMS key that encrypts a command's secret (rotate-password's new password).
+    COMMAND_SECRETS_KEY_ID: Final = setting_env_var("command_secrets_key_id")
     COMMAND_TIMEOUT_SECONDS: Final = setting_env_var("command_timeout_seconds")
     #: The domain-event bus the functions publish to.
     EVENT_BUS_NAME: Final = setting_env_var("event_bus_name")
@@ -89,6 +91,7 @@ class Env:
     FRAME_LOG_SAMPLE_RATE: Final = setting_env_var("frame_log_sample_rate")
     #: The SDKs' (and the lean client's) endpoint override: EventBridge's dual-stack endpoint.
     EVENTBRIDGE_ENDPOINT: Final = "AWS_ENDPOINT_URL_EVENTBRIDGE"
+    KMS_ENDPOINT: Final = "AWS_ENDPOINT_URL_KMS"
 
 
 # --- Functions ----------------------------------------------------------------------------

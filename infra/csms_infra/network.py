@@ -103,14 +103,20 @@ class Network(Construct):
         """Endpoint variables the functions in the VPC need with IPv6 egress.
 
         EventBridge's regional endpoint (``events.<region>.amazonaws.com``) is IPv4-only; its
-        dual-stack one is ``events.<region>.api.aws``. Secrets Manager's and SQS's regional
-        endpoints are dual-stack already (ADR 0020 has the sources). With interface endpoints
-        on, EventBridge's private DNS answers the IPv4 name inside the VPC, so nothing changes.
+        dual-stack one is ``events.<region>.api.aws``; KMS's likewise ``kms.<region>.api.aws``.
+        Secrets Manager's and SQS's regional endpoints are dual-stack already (ADR 0020 has the
+        sources). With interface endpoints on, EventBridge's private DNS answers the IPv4 name
+        inside the VPC, so nothing changes for it (KMS has no interface endpoint here).
         """
-        if not self.ipv6 or self._interface_endpoints:
+        if not self.ipv6:
             return {}
         stack = Stack.of(self)
-        return {names.Env.EVENTBRIDGE_ENDPOINT: f"https://events.{stack.region}.api.aws"}
+        # KMS (the command-secrets key) has no interface endpoint here: its dual-stack endpoint
+        # is kms.<region>.api.aws, the regional one IPv4-only.
+        dual_stack = {names.Env.KMS_ENDPOINT: f"https://kms.{stack.region}.api.aws"}
+        if not self._interface_endpoints:
+            dual_stack[names.Env.EVENTBRIDGE_ENDPOINT] = f"https://events.{stack.region}.api.aws"
+        return dual_stack
 
     def add_interface_endpoint(self, construct_id: str, service: ec2.IInterfaceVpcEndpointService) -> None:
         """Add an interface endpoint in the functions' subnets (no-op with ``vpc_endpoints=false``)."""

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+import string
 from dataclasses import dataclass
 
 _N, _R, _P = 2**14, 8, 1
@@ -49,6 +50,19 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, binascii.Error):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+#: What a generated rotation password is made of: letters and digits only (both within 2.0.1's
+#: identifierString and any 1.6 charger's idea of a password).
+_ALPHANUMERIC = string.ascii_letters + string.digits
+#: 20 characters (about 119 bits): the longest a 1.6 AuthorizationKey holds (16 to 20 bytes),
+#: well within 2.0.1's 16 to 40.
+ROTATION_PASSWORD_LENGTH = 20
+
+
+def rotation_password() -> str:
+    """A new random password for rotate-password, good for both protocols."""
+    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(ROTATION_PASSWORD_LENGTH))
 
 
 def generate_password() -> str:

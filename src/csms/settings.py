@@ -134,6 +134,11 @@ class Settings:
     commands_queue_url: str | None = setting(
         None, doc="SQS FIFO queue that triggers command delivery (group = charger)."
     )
+    command_secrets_key_id: str | None = setting(
+        None,
+        doc="KMS key (id, ARN or alias) that encrypts a command's secret (a new station password) "
+        "between submit and delivery. Unset: rotate-password is unavailable.",
+    )
     user_pool_id: str | None = setting(
         None, doc="Cognito user pool of the operators (the /users API manages it)."
     )

@@ -317,3 +317,35 @@ def test_outputs_name_the_queue_and_the_pending_calls_table(dev: Synth) -> None:
 
     assert outputs["CommandsQueueUrl"]["Value"] == {"Ref": dev.logical_id(dev.stack.command_queue.queue)}
     assert outputs["PendingCallsTableName"]["Value"] == {"Ref": dev.logical_id(dev.stack.pending_calls.table)}
+
+
+# --- the command-secrets key (rotate-password, ADR 0019) -----------------------------------------
+
+
+def on_secrets_key(synth: Synth, fn: CsmsFunction) -> set[str]:
+    return actions_on(synth, fn, synth.logical_id(synth.stack.command_queue.secrets_key))
+
+
+def test_the_api_encrypts_new_passwords_and_only_the_deliverers_decrypt(dev: Synth) -> None:
+    stack = dev.stack
+    [key] = dev.of_type("AWS::KMS::Key").values()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert on_secrets_key(dev, stack.api_function) == {"kms:Encrypt", "kms:Decrypt"}
+    for deliverer in (stack.commands, stack.message):
+        assert on_secrets_key(dev, deliverer) == {"kms:Decrypt"}
+    assert on_secrets_key(dev, stack.connect) == set()
+    for fn in (stack.api_function, stack.commands, stack.message, stack.scheduled):
+        environment = environment_of(dev, fn)
+        assert environment[names.Env.COMMAND_SECRETS_KEY_ID] == {
+            "Fn::GetAtt": [dev.logical_id(stack.command_queue.secrets_key), "Arn"]
+        }
+        # in the VPC with IPv6 egress: KMS's dual-stack endpoint
+        assert environment["AWS_ENDPOINT_URL_KMS"] == {
+            "Fn::Join": ["", ["https://kms.", {"Ref": "AWS::Region"}, ".api.aws"]]
+        }
+
+
+def test_the_key_variable_is_the_one_settings_will_read() -> None:
+    from csms.settings import env_vars
+
+    assert env_vars("command_secrets_key_id") == (names.Env.COMMAND_SECRETS_KEY_ID,)

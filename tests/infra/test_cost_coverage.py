@@ -83,6 +83,7 @@ def test_the_fixed_floor_has_the_templates_quantities(deployed: tuple[Synth, Ass
     assert cluster["ServerlessV2ScalingConfiguration"]["MinCapacity"] == a.db_min_acu
     assert counted["AWS::CloudWatch::Dashboard"] == a.dashboards
     assert counted["AWS::SecretsManager::Secret"] == a.secrets
+    assert counted["AWS::KMS::Key"] == a.kms_keys
     assert counted["AWS::WAFv2::WebACL"] == a.waf_web_acls
     rules = sum(len(acl["Properties"]["Rules"]) for acl in synth.of_type("AWS::WAFv2::WebACL").values())
     assert rules == a.waf_rules

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.integration
 API_KEY = b"integration-test-signing-key-0123456789"
 
 TABLES = (
+    "command_secrets",
     "security_events",
     "device_events",
     "report_parts",

@@ -162,6 +162,7 @@ PROBES: dict[str, list[Call]] = {
         for action, body in COMMAND_BODIES.items()
     },
     "POST /api/v1/stations/{stationId}/ocpp/{action}": [Call(body={})],
+    "POST /api/v1/stations/{stationId}/commands/rotate-password": [Call(body={})],
     "GET /api/v1/stations/{stationId}/commands": ADDRESSED,
     "GET /api/v1/stations/{stationId}/variables": ADDRESSED,
     "GET /api/v1/commands/{commandId}": ADDRESSED,

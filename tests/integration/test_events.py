@@ -229,11 +229,12 @@ async def test_commands_and_reservations_produce_events(
     operator = provision(api, "tenant-c", "EVT-CMD")
     async with connected(stack, "EVT-CMD"):
         # The simulated charger has no handler for Reset: the ocpp library answers NotImplemented.
-        failed = await send(operator, "EVT-CMD", "Reset", {"type": "Soft"})
+        failed = await send(operator, "EVT-CMD", "reset", {"type": "Immediate"})
     assert failed.body["status"] == "failed"
     [finished] = data_of(stored(engine, "CommandFinished"), "CommandFinished")
     assert finished["commandId"] == failed.body["id"]
-    assert (finished["action"], finished["status"], finished["errorCode"]) == (
+    assert (finished["name"], finished["action"], finished["status"], finished["errorCode"]) == (
+        "reset",
         "Reset",
         "failed",
         "NotImplemented",
@@ -254,21 +255,21 @@ async def test_reservation_lifecycle_events(
         used = await send(
             operator,
             "EVT-RES",
-            "ReserveNow",
-            {"connectorId": 1, "expiryDate": expiry.isoformat(), "idTag": "D1"},
+            "reserve-now",
+            {"evseId": 1, "expiryDateTime": expiry.isoformat(), "idToken": {"idToken": "D1"}},
         )
         expiring = await send(
             operator,
             "EVT-RES",
-            "ReserveNow",
-            {"connectorId": 1, "expiryDate": expiry.isoformat(), "idTag": "D2"},
+            "reserve-now",
+            {"evseId": 1, "expiryDateTime": expiry.isoformat(), "idToken": {"idToken": "D2"}},
         )
         # this charger's connector 2 is occupied: a refused reservation
         refused = await send(
             operator,
             "EVT-RES",
-            "ReserveNow",
-            {"connectorId": 2, "expiryDate": expiry.isoformat(), "idTag": "D3"},
+            "reserve-now",
+            {"evseId": 2, "expiryDateTime": expiry.isoformat(), "idToken": {"idToken": "D3"}},
         )
         used_id = used.body["request"]["reservationId"]
         started = await charger.call(start_transaction(used_id))
@@ -415,15 +416,15 @@ async def test_each_command_outcome_is_one_command_finished_event(
     operator = provision(api, "tenant-c", "EVT-CMD2")
     socket = await open_socket(stack, "EVT-CMD2")
     try:
-        accepted = asyncio.create_task(send(operator, "EVT-CMD2", "ClearCache", {}))
+        accepted = asyncio.create_task(send(operator, "EVT-CMD2", "clear-cache", {}))
         frame = json.loads(await asyncio.wait_for(socket.recv(), 10))
         await socket.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
-        rejected = asyncio.create_task(send(operator, "EVT-CMD2", "UnlockConnector", {"connectorId": 1}))
+        rejected = asyncio.create_task(send(operator, "EVT-CMD2", "unlock-connector", {"evseId": 1}))
         frame = json.loads(await asyncio.wait_for(socket.recv(), 10))
         await socket.send(json.dumps([3, frame[1], {"status": "NotSupported"}]))
         accepted_reply, rejected_reply = await accepted, await rejected
         # nobody answers this one; the command-timeouts job runs as if five minutes later
-        unanswered = await send(operator, "EVT-CMD2", "Reset", {"type": "Hard"}, wait=0)
+        unanswered = await send(operator, "EVT-CMD2", "reset", {"type": "Hard"}, wait=0)
         await asyncio.wait_for(socket.recv(), 10)
         swept = await asyncio.to_thread(run_job, "command-timeouts", datetime.now(UTC) + timedelta(minutes=5))
         again = await asyncio.to_thread(run_job, "command-timeouts", datetime.now(UTC) + timedelta(minutes=5))
@@ -433,6 +434,7 @@ async def test_each_command_outcome_is_one_command_finished_event(
     finished = {d["commandId"]: d for d in data_of(stored(engine, "CommandFinished"), "CommandFinished")}
     assert finished[accepted_reply.body["id"]] == {
         "commandId": accepted_reply.body["id"],
+        "name": "clear-cache",
         "action": "ClearCache",
         "status": "accepted",
         "response": {"status": "Accepted"},

@@ -42,6 +42,10 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 #: The least role any mutating route needs (a test holds every route to it).
 LEAST_MUTATING_ROLE = Role.OPERATOR
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Requests never replayed: their body or answer holds a secret (a station's new password), which
+#: an idempotency record would keep for 24 h. A retry is a new request (rotate-password: a 409
+#: while the first is in flight).
+NOT_REPLAYED = ("/commands/rotate-password",)
 EXPIRY_SECONDS = 24 * 3600
 
 
@@ -93,7 +97,7 @@ def _redacted(answer: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]
 def idempotency_middleware(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     event = app.current_event
     key = event.headers.get(HEADER) or event.headers.get(HEADER.lower())
-    if event.http_method.upper() not in MUTATING or not key:
+    if event.http_method.upper() not in MUTATING or not key or event.path.endswith(NOT_REPLAYED):
         return next_middleware(app)
     try:
         principal = principal_from_event(event.raw_event)

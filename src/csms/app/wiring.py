@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from csms.services.api_access import ApiAccess
     from csms.services.charging_limits import ChargingLimitService
     from csms.services.commands import CommandService
+    from csms.services.credentials import CredentialService
     from csms.services.device_model import DeviceModelService
     from csms.services.diagnostics import DiagnosticsService
     from csms.services.event_feed import EventFeedService
@@ -385,7 +386,9 @@ def commands(clock_override: Clock | None = None) -> CommandService:
     store = PgCommandStore(database())
     preparations = Preparations(store.next_request_id, reservations(), smart_charging())
     registries = [
-        adapter.registry(device_model(), local_lists=local_lists(), preparations=preparations)
+        adapter.registry(
+            device_model(), local_lists=local_lists(), preparations=preparations, credentials=credentials()
+        )
         for adapter in (v16, v201)
     ]
     return CommandService(
@@ -410,6 +413,33 @@ def file_url_rules(tenant_id: str) -> FileUrlRules:
     from csms.services.file_urls import rules_for
 
     return rules_for(PgTenantSettings(database()), tenant_id, settings().file_url_schemes)
+
+
+@cache
+def credentials() -> CredentialService:
+    """Password rotations; the new password is encrypted with the command-secrets KMS key."""
+    from csms.aws.clients import client
+    from csms.aws.secrets import KmsCipher
+    from csms.data.credentials import PgCommandSecrets, PgCredentialStore
+    from csms.services.credentials import CredentialService
+
+    s = settings()
+    cipher = (
+        KmsCipher(client("kms", s.aws_region), s.command_secrets_key_id) if s.command_secrets_key_id else None
+    )
+    return CredentialService(
+        PgCredentialStore(database()), PgCommandSecrets(database()), cipher or _NoCipher()
+    )
+
+
+class _NoCipher:
+    def encrypt(self, plaintext: str, context: dict[str, str]) -> bytes:
+        from csms.errors import StorageUnavailable
+
+        raise StorageUnavailable("no command-secrets key configured: set CSMS_COMMAND_SECRETS_KEY_ID")
+
+    def decrypt(self, ciphertext: bytes, context: dict[str, str]) -> str:
+        return self.encrypt("", context).decode()
 
 
 def _no_sender() -> ApiGatewaySender:

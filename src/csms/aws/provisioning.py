@@ -124,6 +124,21 @@ def ensure_commands_queue(endpoint_url: str | None, queue_name: str, region: str
     return url
 
 
+def ensure_command_secrets_key(endpoint_url: str | None, alias: str, region: str) -> str:
+    """Create the KMS key that encrypts commands' secrets unless its alias exists; returns the
+    alias (what the functions name it by)."""
+    kms = provisioning_client("kms", endpoint_url, region)
+    name = alias if alias.startswith("alias/") else f"alias/{alias}"
+    try:
+        kms.describe_key(KeyId=name)
+    except kms.exceptions.NotFoundException:
+        key_id = kms.create_key(Description="csms command secrets (new station passwords)")["KeyMetadata"][
+            "KeyId"
+        ]
+        kms.create_alias(AliasName=name, TargetKeyId=key_id)
+    return name
+
+
 def ensure_event_bus(endpoint_url: str | None, bus_name: str, region: str) -> str:
     """Create the EventBridge bus for domain events unless it exists; returns its name."""
     events = provisioning_client("events", endpoint_url, region)

@@ -299,6 +299,9 @@ class Assumptions:
     waf_rules: int = 1
     #: Client limits (ADR 0023) in DynamoDB: 1 now, 0 before issue 13's second half.
     client_limits: float = 1.0
+    #: Customer managed KMS keys: the command-secrets key (rotate-password, ADR 0019). Its
+    #: requests (two per password rotation) are too few to price.
+    kms_keys: int = 1
 
 
 #: Other deployments, as overrides of the defaults (``csms cost --preset NAME``).
@@ -332,6 +335,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
         "secret_rotation_invocations": 0.0,
         "waf_web_acls": 0,
         "waf_rules": 0,
+        "kms_keys": 0,
     },
 }
 
@@ -416,6 +420,7 @@ RESOURCE_LINES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "AWS::CloudWatch::Alarm": (("CloudWatch", "alarm metrics"),),
     "AWS::CloudWatch::Dashboard": (("CloudWatch", "dashboards"),),
     "AWS::SecretsManager::Secret": (("Secrets Manager", "secrets"), ("Secrets Manager", "API calls")),
+    "AWS::KMS::Key": (("KMS", "customer managed keys"),),
     "AWS::SecretsManager::RotationSchedule": (("Lambda", "secret rotations"),),
     "AWS::WAFv2::WebACL": (("WAF", "web ACLs"), ("WAF", "rules"), ("WAF", "requests")),
     "AWS::Cognito::UserPool": (("Cognito", "monthly active users"),),
@@ -833,6 +838,7 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix, costs: FrameCo
 
     # --- the rest
     add("Secrets Manager", "secrets", a.secrets, "secrets", "secrets_manager.secret_month", fixed=True)
+    add("KMS", "customer managed keys", a.kms_keys, "keys", "kms.key_month", fixed=True)
     add(
         "Secrets Manager",
         "API calls (one per cold start)",

@@ -46,6 +46,7 @@ from csms.data.tables import (
     transactions,
 )
 from csms.data.transactions import PgTransactions
+from csms.domain.credentials import PasswordUsed, Rotation
 from csms.domain.metering import UNKNOWN_EVSE, AddedSamples, MeterSample
 from csms.domain.stations import (
     AvailabilityState,
@@ -107,6 +108,8 @@ def _charge_point(row: Row[Any]) -> ChargingStation:
         last_protocol=m["last_protocol"],
         boot_reason=m["boot_reason"],
         security_profile=m["security_profile"],
+        pending_password_hash=m["pending_password_hash"],
+        previous_password_hash=m["previous_password_hash"],
     )
 
 
@@ -209,6 +212,39 @@ class PgChargePoints:
         self._conn.execute(
             _RECORD_PROTOCOL, {"charge_point_id": charge_point_id, "v_protocol": protocol, "at": at}
         )
+
+    def password_used(self, charge_point_id: str, used: PasswordUsed, at: datetime) -> None:
+        c = charge_points.c
+        where = [c.id == charge_point_id]
+        if used is PasswordUsed.PENDING:
+            # A rotation that got no answer: the station holds the new password, the only one
+            # from now on. (In flight, the answer decides: both stay admitted.)
+            where += [c.pending_password_hash.is_not(None), c.password_rotation == Rotation.UNCONFIRMED.value]
+            changes: dict[str, Any] = {
+                "password_hash": c.pending_password_hash,
+                "pending_password_hash": None,
+                "previous_password_hash": None,
+                "password_command_id": None,
+                "password_rotation": None,
+            }
+        elif used is PasswordUsed.CURRENT:
+            # After an accepted rotation: the old password's grace ends. While unconfirmed: the
+            # station kept its password, the new one is forgotten. (In flight: nothing yet.)
+            self._conn.execute(
+                update(charge_points)
+                .where(*where, c.password_rotation == Rotation.UNCONFIRMED.value)
+                .values(
+                    pending_password_hash=None,
+                    password_command_id=None,
+                    password_rotation=None,
+                    updated_at=at,
+                )
+            )
+            where.append(c.previous_password_hash.is_not(None))
+            changes = {"previous_password_hash": None}
+        else:
+            return  # the old password, before the station switched: nothing changes
+        self._conn.execute(update(charge_points).where(*where).values(**changes, updated_at=at))
 
     def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargingStation:
         PgTenants(self._conn).ensure(tenant_id, at)

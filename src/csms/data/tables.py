@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -50,6 +51,12 @@ charge_points = Table(
     Column("id", Text, primary_key=True),
     Column("tenant_id", Text, ForeignKey("tenants.id"), nullable=False),
     Column("password_hash", Text),
+    # Migration 0016: a password rotation (rotate-password): the new password's hash while it is
+    # in flight, the old one's after the station accepted (until it connects with the new one).
+    Column("pending_password_hash", Text),
+    Column("previous_password_hash", Text),
+    Column("password_command_id", Text),
+    Column("password_rotation", Text),
     Column("registration_status", Text, nullable=False),
     Column("vendor", Text),
     Column("model", Text),
@@ -261,6 +268,7 @@ __all__ = [
     "charge_points",
     "charging_limits",
     "charging_profiles",
+    "command_secrets",
     "commands",
     "connector_status_history",
     "connectors",
@@ -285,6 +293,15 @@ __all__ = [
 ]
 
 # --- commands (migration 0003) -------------------------------------------------------------
+
+#: A command's secret (a new password), encrypted, until the command ends (migration 0016).
+command_secrets = Table(
+    "command_secrets",
+    metadata,
+    Column("command_id", Text, primary_key=True),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
 
 commands = Table(
     "commands",

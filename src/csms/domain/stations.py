@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any, Final, Protocol
 
 from csms.constants import OCPP16, OCPP201
+from csms.domain.credentials import PasswordUsed
 from csms.domain.tenancy import TenantScope
 
 #: What we accept as a charge point identity: it travels in a URL path segment, so no '/',
@@ -102,6 +103,10 @@ class ChargingStation:
     #: How it authenticates (:data:`SECURITY_PROFILES`): 0 without a password (an explicit
     #: choice), 1 and 2 with HTTP Basic auth (2: over TLS).
     security_profile: int = 2
+    #: A password rotation (csms.domain.credentials): the new password's hash while in flight
+    #: or unconfirmed, the old one's after the station accepted (until it connects with the new).
+    pending_password_hash: str | None = None
+    previous_password_hash: str | None = None
 
     @property
     def needs_password(self) -> bool:
@@ -215,6 +220,14 @@ class ChargePointRepository(Protocol):
 
     def register_pending(self, charge_point_id: str, tenant_id: str, at: datetime) -> ChargingStation:
         """Insert an unknown charger as Pending, or return the existing row."""
+        ...
+
+    def password_used(self, charge_point_id: str, used: PasswordUsed, at: datetime) -> None:
+        """A connection presented this password of a station with a rotation on record: the new
+        one of an unconfirmed rotation becomes its only password; the current one while a
+        rotation is unconfirmed means the station kept it (the new one is forgotten); the
+        current one after an accepted rotation ends the old one's grace. In flight, nothing
+        changes (the answer decides)."""
         ...
 
 

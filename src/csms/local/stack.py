@@ -348,6 +348,7 @@ class LocalStack:
 
     def _start_aws(self) -> str | None:
         from csms.aws.provisioning import (
+            ensure_command_secrets_key,
             ensure_commands_queue,
             ensure_connections_table,
             ensure_event_bus,
@@ -370,6 +371,7 @@ class LocalStack:
             os.environ["AWS_ENDPOINT_URL_SQS"] = moto_endpoint
             os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = moto_endpoint
             os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"] = moto_endpoint
+            os.environ["AWS_ENDPOINT_URL_KMS"] = moto_endpoint
             endpoint: str | None = moto_endpoint
             for key, value in DUMMY_CREDENTIALS.items():
                 os.environ[key] = value
@@ -390,6 +392,12 @@ class LocalStack:
         sqs_endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL")
         os.environ["CSMS_COMMANDS_QUEUE_URL"] = ensure_commands_queue(
             sqs_endpoint, "csms-commands.fifo", region
+        )
+        kms_endpoint = os.environ.get("AWS_ENDPOINT_URL_KMS") or os.environ.get("AWS_ENDPOINT_URL")
+        os.environ["CSMS_COMMAND_SECRETS_KEY_ID"] = ensure_command_secrets_key(
+            kms_endpoint,
+            self.config.environment.get("CSMS_COMMAND_SECRETS_KEY_ID", "csms-command-secrets"),
+            region,
         )
         cognito_endpoint = os.environ.get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER") or os.environ.get(
             "AWS_ENDPOINT_URL"

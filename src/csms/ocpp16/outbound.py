@@ -16,8 +16,6 @@ from typing import Any, Final
 from csms.constants import OCPP16
 from csms.domain.commands import Command, CommandStatus, Outcome, Translation
 from csms.domain.device_model import (
-    LOCAL_LIST_ENTRIES,
-    LOCAL_LIST_ITEMS_PER_MESSAGE,
     AttributeType,
     VariableAddress,
     VariableSource,
@@ -36,23 +34,28 @@ from csms.ocppj.schemas import check_text
 from csms.services.commands import (
     ActionSpec,
     CommandRegistry,
+    ResultHandler,
     always_accepted,
     answered,
     ocpp_action,
     status_outcome,
 )
+from csms.services.credentials import REDACTED, CredentialService
 from csms.services.device_model import DeviceModelService
 from csms.services.local_list import LocalListService
 from csms.services.neutral_commands import (
     Preparations,
     availability_answered,
     cannot,
+    list_to_send,
     local_list_answers,
-    token,
+    reservation_specs,
 )
 
 #: 1.6 ChangeConfiguration values are CiString500.
 MAX_VALUE_LENGTH: Final = 500
+#: The 1.6 security whitepaper: an AuthorizationKey is 16 to 20 bytes, sent hex-encoded.
+MAX_AUTHORIZATION_KEY_BYTES: Final = 20
 _INT32_MAX: Final = 2**31 - 1
 
 
@@ -166,11 +169,11 @@ def _key(v: dict[str, Any], field: str) -> str:
 # --- Core profile ----------------------------------------------------------------------------
 
 
-def core(device_model: DeviceModelService, prep: Preparations) -> list[ActionSpec]:
-    """The Core profile. GetConfiguration and ChangeConfiguration answers go into the device
-    model, each key mapped onto its 2.0.1 variable (csms.ocpp16.configuration)."""
+def configuration_changed(device_model: DeviceModelService) -> ResultHandler:
+    """ChangeConfiguration's answer: an accepted value goes into the device model under its key's
+    variable (a credential's without its value)."""
 
-    def change_configuration(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
+    def handler(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
         status = payload["status"]
         sent = command.ocpp_request or {}
         if status in ("Accepted", "RebootRequired"):
@@ -184,6 +187,15 @@ def core(device_model: DeviceModelService, prep: Preparations) -> list[ActionSpe
             reason = "reboot required" if status == "RebootRequired" else None
             return Outcome(CommandStatus.ACCEPTED, reason)
         return Outcome(CommandStatus.REJECTED, answered(status, payload))
+
+    return handler
+
+
+def core(device_model: DeviceModelService, prep: Preparations) -> list[ActionSpec]:
+    """The Core profile. GetConfiguration and ChangeConfiguration answers go into the device
+    model, each key mapped onto its 2.0.1 variable (csms.ocpp16.configuration)."""
+
+    change_configuration = configuration_changed(device_model)
 
     def get_configuration(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
         device_model.record(
@@ -297,6 +309,37 @@ def core(device_model: DeviceModelService, prep: Preparations) -> list[ActionSpe
     ]
 
 
+def security(device_model: DeviceModelService, credentials: CredentialService) -> list[ActionSpec]:
+    """rotate-password as ChangeConfiguration AuthorizationKey (the 1.6 security whitepaper,
+    security profiles 1 and 2): the key is the password's bytes, hex-encoded, 16 to 20 of them;
+    the charger decodes it and presents the password in Basic auth."""
+    changed = configuration_changed(device_model)
+
+    def translate(r: dict[str, Any]) -> Translation:
+        if not 16 <= r["passwordLength"] <= MAX_AUTHORIZATION_KEY_BYTES:
+            raise cannot("password", "a 1.6 AuthorizationKey holds 16 to 20 bytes")
+        return Translation("ChangeConfiguration", {"key": "AuthorizationKey", "value": REDACTED})
+
+    def build(command: Command, payload: dict[str, Any]) -> dict[str, Any]:
+        return {**payload, "value": credentials.reveal(command).encode().hex()}
+
+    def answered(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
+        outcome = changed(command, payload, now)
+        credentials.answered(command, outcome.status is CommandStatus.ACCEPTED)
+        return outcome
+
+    return [
+        ActionSpec(
+            "rotate-password",
+            answered,
+            translate=translate,
+            prepare=credentials.prepare,
+            on_failure=lambda command, now: credentials.failed(command),
+            build=build,
+        )
+    ]
+
+
 def _no_credentials(command: Command) -> dict[str, Any]:
     """The charger's password is changed by rotate-password only: it is never stored in a
     command (csms.services.credentials)."""
@@ -370,29 +413,20 @@ def local_auth_list(local_lists: LocalListService, device_model: DeviceModelServ
     LocalAuthListCtrlr.ItemsPerMessage in the device model) shapes the list."""
 
     def expand(command: Command) -> list[dict[str, Any]]:
-        body = command.request
-        named = body.get("idTokens")
-        for i, t in enumerate(named or []):
+        for i, t in enumerate(command.request.get("idTokens") or []):
             _id_tag(t, f"idTokens[{i}]")
-        plan = local_lists.plan(
-            command.tenant_id,
-            command.charge_point_id,
-            UpdateType(body["updateType"]),
-            [token(t) for t in named] if named is not None else None,
-            command.created_at,
-        )
-        known = device_model.known(
-            command.tenant_id, command.charge_point_id, [LOCAL_LIST_ENTRIES, LOCAL_LIST_ITEMS_PER_MESSAGE]
-        )
-        entries, per_message = known.get(LOCAL_LIST_ENTRIES), known.get(LOCAL_LIST_ITEMS_PER_MESSAGE)
-        capacity = entries.max_limit() if entries is not None else None
-        held = len(entries_16(plan))
-        if plan.update_type is UpdateType.FULL and capacity is not None and held > capacity:
+        to_send = list_to_send(local_lists, device_model, command)
+        held = len(entries_16(to_send.plan))
+        if (
+            to_send.plan.update_type is UpdateType.FULL
+            and to_send.capacity is not None
+            and held > to_send.capacity
+        ):
             raise InvalidInput(
-                f"the list has {held} id tokens; the charger holds at most {capacity} "
+                f"the list has {held} id tokens; the charger holds at most {to_send.capacity} "
                 "(LocalAuthListMaxLength)"
             )
-        return frames(plan, max_entries=per_message.int_value() if per_message is not None else None)
+        return frames(to_send.plan, max_entries=to_send.per_message)
 
     sent, failed, version = local_list_answers(local_lists, "listVersion")
     return [
@@ -430,21 +464,7 @@ def reservation(prep: Preparations) -> list[ActionSpec]:
             out["parentIdTag"] = _id_tag(r["groupIdToken"], "groupIdToken")
         return Translation("ReserveNow", out)
 
-    return [
-        ActionSpec(
-            "reserve-now",
-            prep.reserve_answered,
-            translate=reserve,
-            prepare=prep.reserve,
-            on_failure=prep.reserve_failed,
-        ),
-        ActionSpec(
-            "cancel-reservation",
-            prep.cancel_answered,
-            translate=lambda r: Translation("CancelReservation", {"reservationId": r["reservationId"]}),
-            prepare=prep.cancellable,
-        ),
-    ]
+    return reservation_specs(prep, reserve)
 
 
 # --- SmartCharging profile ---------------------------------------------------------------------
@@ -567,10 +587,10 @@ def registry(
     *,
     local_lists: LocalListService,
     preparations: Preparations,
-    extra: list[ActionSpec] | None = None,
+    credentials: CredentialService | None = None,
 ) -> CommandRegistry:
     """Every command a 1.6 charger can be sent: the neutral ones 1.6 can express, and the 1.6
-    actions available by name."""
+    actions available by name (rotate-password when ``credentials`` are given)."""
     commands = CommandRegistry(OCPP16, validate_request, validate_response)
     for spec in (
         *core(device_model, preparations),
@@ -579,7 +599,7 @@ def registry(
         *reservation(preparations),
         *smart_charging(preparations),
         *remote_trigger(),
-        *(extra or []),
+        *(security(device_model, credentials) if credentials is not None else []),
     ):
         commands.register(spec)
     return commands

@@ -23,8 +23,6 @@ from typing import Any, Final
 from csms.constants import OCPP201
 from csms.domain.commands import Command, CommandStatus, Outcome, Translation
 from csms.domain.device_model import (
-    LOCAL_LIST_ENTRIES,
-    LOCAL_LIST_ITEMS_PER_MESSAGE,
     AttributeType,
     GetVariableResult,
     GetVariableStatus,
@@ -51,6 +49,7 @@ from csms.services.commands import (
     ocpp_action,
     status_outcome,
 )
+from csms.services.credentials import REDACTED, CredentialService
 from csms.services.device_model import DeviceModelService
 from csms.services.local_list import LocalListService
 from csms.services.neutral_commands import (
@@ -59,8 +58,9 @@ from csms.services.neutral_commands import (
     cannot,
     entry_data,
     entry_of,
+    list_to_send,
     local_list_answers,
-    token,
+    reservation_specs,
 )
 
 #: SetVariableData.attributeValue is at most 1000 characters (a station may allow fewer).
@@ -179,6 +179,37 @@ def _chunks(
 # --- B: provisioning (device model, reset) -------------------------------------------------------
 
 
+def variables_written(device_model: DeviceModelService) -> ResultHandler:
+    """SetVariables' answer: each value the station applied goes into the device model (matched
+    to what was sent by component and variable, not by position; a credential's without its
+    value); refusals are the command's reason."""
+
+    def handler(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
+        sent = {
+            variable_address(d).key(): d["attributeValue"]
+            for d in (command.ocpp_request or {})["setVariableData"]
+        }
+        results = [
+            SetVariableResult(
+                variable_address(r),
+                SetVariableStatus(r["attributeStatus"]),
+                sent.get(variable_address(r).key(), ""),
+            )
+            for r in payload["setVariableResult"]
+        ]
+        device_model.set(command.tenant_id, command.charge_point_id, results, now)
+        applied = (SetVariableStatus.ACCEPTED, SetVariableStatus.REBOOT_REQUIRED)
+        refused = [f"{_name(r.address)} {r.status.value}" for r in results if r.status not in applied]
+        if refused:
+            return Outcome(
+                CommandStatus.REJECTED, f"{len(refused)} of {len(results)} not set: " + ", ".join(refused)
+            )
+        reboot = any(r.status is SetVariableStatus.REBOOT_REQUIRED for r in results)
+        return Outcome(CommandStatus.ACCEPTED, "reboot required" if reboot else None)
+
+    return handler
+
+
 def provisioning(device_model: DeviceModelService, prep: Preparations) -> list[ActionSpec]:
     """GetVariables / GetBaseReport / GetReport, SetVariables, Reset, SetNetworkProfile. Results
     land in the device model (a report's parts arrive as NotifyReport)."""
@@ -235,28 +266,7 @@ def provisioning(device_model: DeviceModelService, prep: Preparations) -> list[A
         )
         return [{"variables": chunk} for chunk in chunks]
 
-    def written(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
-        sent = {
-            variable_address(d).key(): d["attributeValue"]
-            for d in (command.ocpp_request or {})["setVariableData"]
-        }
-        results = [
-            SetVariableResult(
-                variable_address(r),
-                SetVariableStatus(r["attributeStatus"]),
-                sent.get(variable_address(r).key(), ""),
-            )
-            for r in payload["setVariableResult"]
-        ]
-        device_model.set(command.tenant_id, command.charge_point_id, results, now)
-        applied = (SetVariableStatus.ACCEPTED, SetVariableStatus.REBOOT_REQUIRED)
-        refused = [f"{_name(r.address)} {r.status.value}" for r in results if r.status not in applied]
-        if refused:
-            return Outcome(
-                CommandStatus.REJECTED, f"{len(refused)} of {len(results)} not set: " + ", ".join(refused)
-            )
-        reboot = any(r.status is SetVariableStatus.REBOOT_REQUIRED for r in results)
-        return Outcome(CommandStatus.ACCEPTED, "reboot required" if reboot else None)
+    written = variables_written(device_model)
 
     def set_data(v: Mapping[str, Any], field: str) -> dict[str, Any]:
         if is_secret(variable_address(v)):
@@ -346,20 +356,8 @@ def authorization(local_lists: LocalListService, device_model: DeviceModelServic
         return Translation("SendLocalList", out)
 
     def expand(command: Command) -> list[dict[str, Any]]:
-        body = command.request
-        named = body.get("idTokens")
-        plan = local_lists.plan(
-            command.tenant_id,
-            command.charge_point_id,
-            UpdateType(body["updateType"]),
-            [token(t) for t in named] if named is not None else None,
-            command.created_at,
-        )
-        known = device_model.known(
-            command.tenant_id, command.charge_point_id, [LOCAL_LIST_ENTRIES, LOCAL_LIST_ITEMS_PER_MESSAGE]
-        )
-        entries, per_message = known.get(LOCAL_LIST_ENTRIES), known.get(LOCAL_LIST_ITEMS_PER_MESSAGE)
-        capacity = entries.max_limit() if entries is not None else None
+        to_send = list_to_send(local_lists, device_model, command)
+        plan, capacity = to_send.plan, to_send.capacity
         if plan.update_type is UpdateType.FULL and capacity is not None and len(plan.entries) > capacity:
             raise InvalidInput(
                 f"the list has {len(plan.entries)} id tokens; the station holds at most {capacity} "
@@ -370,10 +368,7 @@ def authorization(local_lists: LocalListService, device_model: DeviceModelServic
             "SendLocalList",
             {"versionNumber": last_version, "updateType": "Differential", "localAuthorizationList": []},
         )
-        limit = per_message.int_value() if per_message is not None else None
-        chunks = pack(
-            plan.entries, lambda e: encoded_size(entry(e)), room, limit if limit and limit > 0 else None
-        )
+        chunks = pack(plan.entries, lambda e: encoded_size(entry(e)), room, to_send.per_message)
         return [
             {
                 "updateType": (plan.update_type if i == 0 else UpdateType.DIFFERENTIAL).value,
@@ -487,21 +482,7 @@ def reservation(prep: Preparations) -> list[ActionSpec]:
             out["groupIdToken"] = id_token(r["groupIdToken"], DEFAULT_GROUP_TYPE.value)
         return Translation("ReserveNow", out)
 
-    return [
-        ActionSpec(
-            "reserve-now",
-            prep.reserve_answered,
-            translate=reserve,
-            prepare=prep.reserve,
-            on_failure=prep.reserve_failed,
-        ),
-        ActionSpec(
-            "cancel-reservation",
-            prep.cancel_answered,
-            translate=lambda r: Translation("CancelReservation", {"reservationId": r["reservationId"]}),
-            prepare=prep.cancellable,
-        ),
-    ]
+    return reservation_specs(prep, reserve)
 
 
 # --- K: smart charging ------------------------------------------------------------------------------
@@ -673,15 +654,55 @@ def firmware_and_diagnostics(prep: Preparations) -> list[ActionSpec]:
     ]
 
 
+def security(device_model: DeviceModelService, credentials: CredentialService) -> list[ActionSpec]:
+    """rotate-password as SetVariables SecurityCtrlr.BasicAuthPassword (A01): the plain password
+    (16 to 40 characters). Accepted or RebootRequired makes it the station's."""
+    written = variables_written(device_model)
+
+    def translate(r: dict[str, Any]) -> Translation:
+        return Translation(
+            "SetVariables",
+            {
+                "setVariableData": [
+                    {
+                        "component": {"name": "SecurityCtrlr"},
+                        "variable": {"name": "BasicAuthPassword"},
+                        "attributeValue": REDACTED,
+                    }
+                ]
+            },
+        )
+
+    def build(command: Command, payload: dict[str, Any]) -> dict[str, Any]:
+        [data] = payload["setVariableData"]
+        return {"setVariableData": [{**data, "attributeValue": credentials.reveal(command)}]}
+
+    def answered(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
+        outcome = written(command, payload, now)
+        credentials.answered(command, outcome.status is CommandStatus.ACCEPTED)
+        return outcome
+
+    return [
+        ActionSpec(
+            "rotate-password",
+            answered,
+            translate=translate,
+            prepare=credentials.prepare,
+            on_failure=lambda command, now: credentials.failed(command),
+            build=build,
+        )
+    ]
+
+
 def registry(
     device_model: DeviceModelService,
     *,
     local_lists: LocalListService,
     preparations: Preparations,
-    extra: list[ActionSpec] | None = None,
+    credentials: CredentialService | None = None,
 ) -> CommandRegistry:
     """Every command a 2.0.1 station can be sent: every neutral one, and the 2.0.1 actions
-    available by name."""
+    available by name (rotate-password when ``credentials`` are given)."""
     commands = CommandRegistry(OCPP201, validate_request, validate_response)
     for spec in (
         *provisioning(device_model, preparations),
@@ -691,7 +712,7 @@ def registry(
         *reservation(preparations),
         *smart_charging(preparations),
         *firmware_and_diagnostics(preparations),
-        *(extra or []),
+        *(security(device_model, credentials) if credentials is not None else []),
     ):
         commands.register(spec)
     return commands

@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from csms.constants import SUPPORTED_SUBPROTOCOLS
+from csms.domain.credentials import PasswordUsed
 from csms.domain.stations import CHARGE_POINT_ID_PATTERN, ChargingStation
 from csms.domain.storage import Database, UnitOfWork
 from csms.security import BasicCredentials, verify_password
@@ -105,11 +106,33 @@ class AdmissionService:
             if password is None or charge_point.password_hash is None:
                 _refuse_after_dummy_check(password)
                 return Admission(charge_point, Refusal.BAD_CREDENTIALS)
-            if not verify_password(password, charge_point.password_hash):
+            used = _password_used(password, charge_point)
+            if used is None:
                 return Admission(charge_point, Refusal.BAD_CREDENTIALS)
+            if (
+                used is not PasswordUsed.CURRENT
+                or charge_point.pending_password_hash
+                or charge_point.previous_password_hash
+            ):
+                # A rotation is on record: which password the station holds moves it on.
+                self._db.run(lambda uow: uow.charge_points.password_used(charge_point_id, used, now))
         protocol = choose_protocol(offered, charge_point.ocpp_version)
         if protocol is None:
             return Admission(charge_point, Refusal.PROTOCOL_NOT_OFFERED)
         if charge_point.last_protocol != protocol:
             self._db.run(lambda uow: uow.charge_points.record_protocol(charge_point_id, protocol, now))
         return Admission(charge_point, protocol=protocol)
+
+
+def _password_used(password: str, station: ChargingStation) -> PasswordUsed | None:
+    """Which of the station's passwords this is: its current one, or during a rotation the new
+    one (in flight, unconfirmed) or the old one (after the station accepted, until it connects
+    with the new one). None: none of them."""
+    for used, stored in (
+        (PasswordUsed.CURRENT, station.password_hash),
+        (PasswordUsed.PENDING, station.pending_password_hash),
+        (PasswordUsed.PREVIOUS, station.previous_password_hash),
+    ):
+        if stored is not None and verify_password(password, stored):
+            return used
+    return None

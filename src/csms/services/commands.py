@@ -54,8 +54,12 @@ Preparer = Callable[[Command], dict[str, Any]]
 Translator = Callable[[dict[str, Any]], Translation]
 #: Applies the side effects of a CALLRESULT and decides the command's outcome.
 ResultHandler = Callable[[Command, dict[str, Any], datetime], Outcome]
-#: Called when a command ends without a CALLRESULT (failed, timed out, CALLERROR).
+#: Called when a command ends without a CALLRESULT (failed, timed out, CALLERROR); the command
+#: has its final status.
 FailureHandler = Callable[[Command, datetime], None]
+#: The payload actually sent, from the stored one, at the moment the frame is built: puts in
+#: what is never stored (a new password).
+Builder = Callable[[Command, dict[str, Any]], dict[str, Any]]
 #: The text of a CALL frame: (uniqueId, action, payload) -> text; the OCPP-J layer's.
 FrameBuilder = Callable[[str, str, dict[str, Any]], str]
 #: Splits one (prepared) request into several, sent one after another as separate commands
@@ -81,6 +85,7 @@ class ActionSpec:
     on_failure: FailureHandler | None = None
     expand: Expander | None = None
     protocol_specific: bool = False
+    build: Builder | None = None
 
     def translation(self, request: dict[str, Any]) -> Translation:
         if self.translate is None:
@@ -331,7 +336,7 @@ class CommandService:
                 )
         except InvalidInput:
             if prepare and spec.prepare is not None and spec.on_failure is not None:
-                _in_command(command, spec.on_failure, self._clock.now())
+                _in_command(replace(command, status=CommandStatus.FAILED), spec.on_failure, self._clock.now())
             raise
         return batch
 
@@ -403,8 +408,16 @@ class CommandService:
             command = translated
         if command.action is None or command.ocpp_request is None:  # pragma: no cover - translated above
             raise _AlreadyTaken
+        spec = self._spec(command)
+        payload = command.ocpp_request
+        if spec is not None and spec.build is not None:
+            try:
+                payload = spec.build(command, payload)
+            except InvalidInput as exc:
+                self._fail(command, now, f"cannot be sent: {exc}")
+                return None
         unique_id = str(uuid.uuid4())
-        frame = self._call_frame(unique_id, command.action, command.ocpp_request)
+        frame = self._call_frame(unique_id, command.action, payload)
         size = len(frame.encode())
         if size > MAX_FRAME_BYTES:
             self._fail(command, now, f"frame of {size} bytes exceeds API Gateway's 32 KB frame limit")
@@ -499,7 +512,7 @@ class CommandService:
                 self._store.finish(command.id, CommandStatus.FAILED, now, error_code=code, reason=description)
                 and on_failure
             ):
-                _in_command(command, on_failure, now)
+                _in_command(replace(command, status=CommandStatus.FAILED), on_failure, now)
         else:
             assert payload is not None
             try:
@@ -517,7 +530,7 @@ class CommandService:
                     )
                     and on_failure
                 ):
-                    _in_command(command, on_failure, now)
+                    _in_command(replace(command, status=CommandStatus.FAILED), on_failure, now)
             else:
                 assert spec is not None
                 with correlation(f"command:{command.id}"):
@@ -584,7 +597,7 @@ class CommandService:
                     timed_out += 1
                     spec = self._spec(command)
                     if spec and spec.on_failure:
-                        _in_command(command, spec.on_failure, now)
+                        _in_command(replace(command, status=CommandStatus.TIMED_OUT), spec.on_failure, now)
                 self.deliver_next(call.charge_point_id)
             except Exception:
                 log.exception(
@@ -607,7 +620,7 @@ class CommandService:
                     orphaned += 1
                     spec = self._spec(command)
                     if spec and spec.on_failure:
-                        _in_command(command, spec.on_failure, now)
+                        _in_command(replace(command, status=CommandStatus.TIMED_OUT), spec.on_failure, now)
             except Exception:
                 log.exception("timing out an orphaned command failed", extra={"command_id": command.id})
                 errors += 1
@@ -630,7 +643,7 @@ class CommandService:
         if self._store.finish(command.id, CommandStatus.FAILED, now, reason=reason):
             spec = self._spec(command)
             if spec and spec.on_failure:
-                _in_command(command, spec.on_failure, now)
+                _in_command(replace(command, status=CommandStatus.FAILED), spec.on_failure, now)
 
 
 def _in_command(command: Command, callback: Callable[[Command, datetime], None], now: datetime) -> None:

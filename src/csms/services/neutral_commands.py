@@ -11,17 +11,27 @@ are added to it: ``requestId`` (2.0.1 follow-ups), ``remoteStartId``, ``reservat
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from csms.domain.commands import Command, CommandStatus, Outcome
+from csms.domain.commands import Command, CommandStatus, Outcome, Translation
+from csms.domain.device_model import LOCAL_LIST_ENTRIES, LOCAL_LIST_ITEMS_PER_MESSAGE
 from csms.domain.events import iso
-from csms.domain.local_list import LocalListEntry
+from csms.domain.local_list import LocalListEntry, LocalListPlan, UpdateType
 from csms.domain.reservations import NewReservation
 from csms.domain.smart_charging import ClearCriteria, ProfileSpec
 from csms.domain.tokens import AuthorizationStatus, IdToken, IdTokenInfo, IdTokenType
 from csms.errors import InvalidInput
-from csms.services.commands import FailureHandler, Preparer, ResultHandler, answered
+from csms.services.commands import (
+    ActionSpec,
+    FailureHandler,
+    Preparer,
+    ResultHandler,
+    Translator,
+    answered,
+)
+from csms.services.device_model import DeviceModelService
 from csms.services.local_list import LocalListService
 from csms.services.reservations import ReservationService
 from csms.services.smart_charging import SmartChargingService
@@ -207,6 +217,61 @@ class Preparations:
             return Outcome(CommandStatus.ACCEPTED)
 
         return handler
+
+
+def reservation_specs(prep: Preparations, reserve: Translator) -> list[ActionSpec]:
+    """reserve-now (``reserve``: its translation) and cancel-reservation, alike in both
+    protocols but for the words."""
+    return [
+        ActionSpec(
+            "reserve-now",
+            prep.reserve_answered,
+            translate=reserve,
+            prepare=prep.reserve,
+            on_failure=prep.reserve_failed,
+        ),
+        ActionSpec(
+            "cancel-reservation",
+            prep.cancel_answered,
+            translate=lambda r: Translation("CancelReservation", {"reservationId": r["reservationId"]}),
+            prepare=prep.cancellable,
+        ),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ListToSend:
+    """A send-local-list's plan and what the station said it takes (None: not known)."""
+
+    plan: LocalListPlan
+    capacity: int | None
+    per_message: int | None
+
+
+def list_to_send(
+    local_lists: LocalListService, device_model: DeviceModelService, command: Command
+) -> ListToSend:
+    """The list a send-local-list command sends (its ``idTokens`` name a differential's tokens),
+    with the capacity (LocalAuthListCtrlr.Entries' maxLimit, 1.6 LocalAuthListMaxLength) and
+    the entries per message (LocalAuthListCtrlr.ItemsPerMessage, 1.6 SendLocalListMaxLength)
+    the station reported."""
+    body = command.request
+    named = body.get("idTokens")
+    plan = local_lists.plan(
+        command.tenant_id,
+        command.charge_point_id,
+        UpdateType(body["updateType"]),
+        [token(t) for t in named] if named is not None else None,
+        command.created_at,
+    )
+    known = device_model.known(
+        command.tenant_id, command.charge_point_id, [LOCAL_LIST_ENTRIES, LOCAL_LIST_ITEMS_PER_MESSAGE]
+    )
+    entries, per_message = known.get(LOCAL_LIST_ENTRIES), known.get(LOCAL_LIST_ITEMS_PER_MESSAGE)
+    limit = per_message.int_value() if per_message is not None else None
+    return ListToSend(
+        plan, entries.max_limit() if entries is not None else None, limit if limit and limit > 0 else None
+    )
 
 
 def availability_answered(command: Command, payload: Mapping[str, Any], now: datetime) -> Outcome:

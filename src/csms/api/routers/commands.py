@@ -18,7 +18,7 @@ from pydantic import Field
 
 from csms.api import polling
 from csms.api.auth import caller
-from csms.api.command_bodies import COMMANDS
+from csms.api.command_bodies import COMMANDS, RotatePassword
 from csms.api.common import (
     ApiModel,
     Limit,
@@ -31,6 +31,7 @@ from csms.api.common import (
 from csms.api.context import CommandRequests, services
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.tenancy import Role, TenantScope
+from csms.security import rotation_password
 
 router = APIGatewayRouter()
 TAG = ["commands"]
@@ -200,6 +201,32 @@ def _register(name: str, model: type[ApiModel]) -> None:
 
 for _name, _model in COMMANDS.items():
     _register(_name, _model)
+
+
+@router.post(
+    "/stations/<stationId>/commands/rotate-password",
+    summary="Send rotate-password",
+    description="Give the station a new Basic-auth password: 2.0.1 SetVariables "
+    "SecurityCtrlr.BasicAuthPassword, 1.6 ChangeConfiguration AuthorizationKey (hex-encoded, 16 to 20 "
+    "characters). The password is write-only: never stored or shown in plain text; without one, one is "
+    "generated and shown once, in this answer (`generatedPassword`). While the command is in flight both "
+    "passwords are admitted; once the station accepts, the new one is its password and the old one is "
+    "admitted until the station first connects with the new one; a refusal or a failure forgets the new "
+    "one, no answer keeps both until the station connects with one. 409 while a rotation is in flight or "
+    "the station has no password. Not replayed by Idempotency-Key (the answer may hold the password). "
+    "Operators and admins.",
+    tags=TAG,
+    operation_id="rotatePassword",
+    responses=_submitted(),
+)
+def rotate_password(
+    stationId: StationId, body: Annotated[RotatePassword, Body()], wait: Wait = 0
+) -> Response[CommandOut]:
+    password = body.password or rotation_password()
+    response = _submit(stationId, "rotate-password", {"password": password}, wait)
+    if body.password is None and response.body is not None:
+        response.body.generated_password = password
+    return response
 
 
 OcppAction = Annotated[

@@ -19,6 +19,12 @@ station and keeps both sides:
   ``transactions.transaction_id``), ``schedule`` becomes ``schedules`` (a list: 2.0.1 allows
   one to three; a 1.6 profile's one schedule is the list of one), and 1.6's
   ``ChargePointMaxProfile`` is called by the neutral name ``ChargingStationMaxProfile``.
+- ``charge_points``: a password rotation in flight (``rotate-password``, ADR 0019): the hash of
+  the new password (``pending_password_hash``), the one the station accepted it over
+  (``previous_password_hash``, admitted until the station first connects with the new one),
+  the command and its state (``password_command_id``, ``password_rotation``).
+- ``command_secrets``: the new password, encrypted with the command-secrets key, from submit
+  until the command ends (never in the command row).
 
 Revision ID: 0016
 Revises: 0017
@@ -61,6 +67,20 @@ def upgrade() -> None:
     )
     op.execute("CREATE SEQUENCE command_request_ids AS integer MINVALUE 1 MAXVALUE 2147483647 CYCLE")
 
+    for column in (
+        "pending_password_hash",
+        "previous_password_hash",
+        "password_command_id",
+        "password_rotation",
+    ):
+        op.add_column("charge_points", sa.Column(column, sa.Text))
+    op.create_table(
+        "command_secrets",
+        sa.Column("command_id", sa.Text, primary_key=True),
+        sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
     op.alter_column("reservations", "evse_id", nullable=True)
     op.add_column("reservations", sa.Column("connector_type", sa.Text))
     op.add_column("reservations", sa.Column("group_id_token_type", sa.Text))
@@ -98,6 +118,14 @@ def downgrade() -> None:
         type_=sa.Integer,
         postgresql_using="CASE WHEN transaction_id ~ '^[0-9]{1,9}$' THEN transaction_id::integer END",
     )
+    op.drop_table("command_secrets")
+    for column in (
+        "password_rotation",
+        "password_command_id",
+        "previous_password_hash",
+        "pending_password_hash",
+    ):
+        op.drop_column("charge_points", column)
     op.drop_column("reservations", "group_id_token_type")
     op.drop_column("reservations", "connector_type")
     op.execute("DELETE FROM reservations WHERE evse_id IS NULL")
