@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 from websockets.asyncio.client import ClientConnection
 
 from csms.app import wiring
+from csms.clock import FixedClock
 from csms.constants import MAX_FRAME_BYTES
 from csms.data.database import PgDatabase
 from csms.data.device_model import PgDeviceModelStore
@@ -26,7 +27,7 @@ from csms.domain.device_model import VariableSource, VariableValue, address
 from csms.local.stack import LocalStack
 from tests.builders import a_charging_profile
 from tests.integration.api_client import ApiClient, Reply
-from tests.integration.command_helpers import eventually, get, provision, send
+from tests.integration.command_helpers import eventually, get, next_frame, provision, send
 from tests.integration.conftest import rows
 from tests.integration.station201 import SimulatedStation, check_201, connected_201, ocpp_now
 
@@ -879,26 +880,33 @@ def rows_of_commands(listed: Reply) -> list[Any]:
 async def test_a_station_that_changed_protocol_gets_the_command_in_its_new_protocol(
     operator: ApiClient, stack: LocalStack
 ) -> None:
-    from tests.integration.charger import connected
+    from tests.integration.charger import open_socket
 
-    async with connected(stack, CS):
-        pass
-    # queued while the station is offline, translated for the 1.6 it spoke last
+    # Given a 1.6 charger with a command in flight (unanswered) and a reset queued behind it,
+    # translated for the 1.6 it speaks
+    socket = await open_socket(stack, CS)
+    first = await send(operator, CS, "clear-cache", {}, wait=0)
+    assert (await next_frame(socket))[2] == "ClearCache"
     queued = await send(operator, CS, "reset", {"type": "Immediate"}, wait=0)
+    assert (queued.body["status"], queued.body["protocol"], queued.body["ocppRequest"]) == (
+        "queued",
+        "ocpp1.6",
+        {"type": "Soft"},
+    )
     also = await send(operator, CS, "trigger-message", {"requestedMessage": "TransactionEvent"}, wait=0)
     assert also.status == 422  # 1.6 has no such trigger
-    assert (queued.body["protocol"], queued.body["ocppRequest"]) == ("ocpp1.6", {"type": "Soft"})
-    # When it comes back speaking 2.0.1
+    await socket.close()
+    # When it comes back speaking 2.0.1 and the first command times out
     async with connected_201(stack, CS, ObedientStation) as station:
         await booted(station)
-        await asyncio.to_thread(wiring.commands().deliver_next, CS)
+        later = FixedClock(datetime.now(UTC) + timedelta(minutes=5))
+        assert (await asyncio.to_thread(wiring.commands(later).sweep))["timed_out"] == 1
 
         async def finished() -> Reply:
             return await command(operator, queued.body["id"])
 
-        done = await eventually(
-            finished, lambda r: r.body["status"] != "queued" and r.body["status"] != "sent"
-        )
+        done = await eventually(finished, lambda r: r.body["status"] not in ("queued", "sent"))
+    # Then the reset went out in 2.0.1's words
     assert isinstance(station, ObedientStation)
     assert station.received == [("Reset", {"type": "Immediate"})]
     assert (done.body["status"], done.body["protocol"], done.body["ocppRequest"]) == (
@@ -906,26 +914,34 @@ async def test_a_station_that_changed_protocol_gets_the_command_in_its_new_proto
         "ocpp2.0.1",
         {"type": "Immediate"},
     )
+    assert (await command(operator, first.body["id"])).body["status"] == "timed_out"
 
 
-async def test_commands_to_a_station_that_never_connected_are_translated_when_it_does(
+async def test_a_station_that_never_connected_has_no_protocol_to_translate_for(
     operator: ApiClient, stack: LocalStack
 ) -> None:
-    queued = await send(operator, CS, "clear-cache", {}, wait=0)
-    assert (queued.body["protocol"], queued.body["action"], queued.body["ocppRequest"]) == (None, None, None)
+    # A neutral command is taken (prepared now, translated when delivered: here the station is
+    # offline, so it fails untranslated); an action of one protocol needs the protocol now.
+    offline = await send(operator, CS, "clear-cache", {})
+    assert (offline.body["status"], offline.body["reason"]) == ("failed", "station offline")
+    assert (offline.body["protocol"], offline.body["action"], offline.body["ocppRequest"]) == (
+        None,
+        None,
+        None,
+    )
     not_yet = await send_ocpp(operator, CS, "GetBaseReport", {"reportBase": "FullInventory"})
     assert not_yet.status == 409
+    assert "not known yet" in not_yet.body["detail"]
+
+
+async def test_an_offline_2_0_1_station_fails_the_command_at_once(
+    operator: ApiClient, stack: LocalStack
+) -> None:
     async with connected_201(stack, CS, ObedientStation) as station:
         await booted(station)
-        await asyncio.to_thread(wiring.commands().deliver_next, CS)
-
-        async def finished() -> Reply:
-            return await command(operator, queued.body["id"])
-
-        done = await eventually(finished, lambda r: r.body["status"] == "accepted")
-    assert (done.body["protocol"], done.body["action"]) == ("ocpp2.0.1", "ClearCache")
-
-
-async def test_offline_and_timed_out_2_0_1_commands(operator: ApiClient, stack: LocalStack) -> None:
     failed = await send(operator, CS, "clear-cache", {})
-    assert (failed.body["status"], failed.body["reason"]) == ("failed", "station offline")
+    assert (failed.body["status"], failed.body["reason"], failed.body["protocol"]) == (
+        "failed",
+        "station offline",
+        "ocpp2.0.1",
+    )

@@ -263,7 +263,9 @@ async def test_what_cannot_be_rotated_is_refused(
     nothing_keeps(engine, "a-password-of-24-chars-x")
     # a station provisioned without a password has none to rotate
     assert (
-        api.as_("acme", "admin").post(f"{V1}/stations", {"id": "NO-PASSWORD", "ocppVersion": V201}).status
+        api.as_("acme", "admin")
+        .post(f"{V1}/stations", {"id": "NO-PASSWORD", "ocppVersion": V201, "securityProfile": 0})
+        .status
         == 201
     )
     assert (await rotate(operator, "NO-PASSWORD", {})).status == 409
