@@ -118,7 +118,7 @@ def clean_database(engine: Engine) -> None:
         try:
             with engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-            return
+            break  # (not return: DynamoDB's leftovers below are cleared too)
         except OperationalError as failed:
             if not isinstance(failed.orig, psycopg.errors.DeadlockDetected) or attempt == 4:
                 raise
