@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from csms.services.event_feed import EventFeedService
     from csms.services.fleet import FleetService
     from csms.services.id_tokens import IdTokenService
+    from csms.services.load_sites import SiteService
     from csms.services.locations import LocationService
     from csms.services.meter_series import MeterSeriesService
     from csms.services.reports import ReportService
@@ -129,6 +130,8 @@ class ApiServices(Protocol):
     def id_tokens(self) -> IdTokenService: ...
     @property
     def locations(self) -> LocationService: ...
+    @property
+    def sites(self) -> SiteService: ...
     @property
     def sessions(self) -> SessionService: ...
     @property

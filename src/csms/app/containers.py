@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from csms.services.fleet_gauges import FleetGauges
     from csms.services.id_tokens import IdTokenService
     from csms.services.liveness import LivenessService
+    from csms.services.load_sites import SiteService
     from csms.services.local_list import LocalListService
     from csms.services.locations import LocationService
     from csms.services.meter_housekeeping import MeterHousekeepingService
@@ -62,6 +63,10 @@ class _ApiServices:
     @property
     def locations(self) -> LocationService:
         return wiring.locations()
+
+    @property
+    def sites(self) -> SiteService:
+        return wiring.sites()
 
     @property
     def sessions(self) -> SessionService:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from csms.services.fleet_gauges import FleetGauges
     from csms.services.id_tokens import IdTokenService
     from csms.services.liveness import LivenessService
+    from csms.services.load_sites import SiteService
     from csms.services.local_list import LocalListService
     from csms.services.locations import LocationService
     from csms.services.meter_housekeeping import MeterHousekeepingService
@@ -618,3 +619,14 @@ def charging_limits() -> ChargingLimitService:
     from csms.services.charging_limits import ChargingLimitService
 
     return ChargingLimitService(PgChargingLimits(database()), stations())
+
+
+# --- load management (ADR 0024) -----------------------------------------------------------------
+
+
+@cache
+def sites() -> SiteService:
+    from csms.data.load import PgLoadStore
+    from csms.services.load_sites import SiteService
+
+    return SiteService(PgLoadStore(database()), stations(), clock())
