@@ -247,6 +247,7 @@ PROBES: dict[str, list[Call]] = {
     ],
     "DELETE /api/v1/sites/{siteId}/nodes/{nodeId}/limit-schedule": ADDRESSED,
     "GET /api/v1/sites/{siteId}/allocation": ADDRESSED,
+    "POST /api/v1/sites/{siteId}/allocation": ADDRESSED,
     # Users: B's list shows only B's; A's user is not there for B.
     "GET /api/v1/users": [Call(200, sees=(B_USER_EMAIL,))],
     "POST /api/v1/users": [Call(201, body={"email": "someone@globex.example", "role": "viewer"}, last=True)],

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
     from csms.clock import Clock
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from csms.domain.commands import Command, CommandStatus
     from csms.domain.diagnostics import StoredDeviceEvent
     from csms.domain.firmware import ChargePointEvent, EventKind
+    from csms.domain.load import RecordedAllocation
     from csms.domain.local_list import LocalListState
     from csms.domain.reservations import Reservation, ReservationStatus
     from csms.domain.security import StoredSecurityEvent
@@ -119,6 +122,14 @@ class ChargingProfileRecords(Protocol):
     ) -> tuple[list[ChargingProfile], int]: ...
 
 
+class Reallocation(Protocol):
+    """csms.services.load_management.LoadManagementService, as operators use it."""
+
+    def reallocate(
+        self, scope: TenantScope, site_id: str, now: datetime, cause: str
+    ) -> RecordedAllocation: ...
+
+
 class ApiServices(Protocol):
     """Each collaborator is built on first use and then kept for the process."""
 
@@ -132,6 +143,8 @@ class ApiServices(Protocol):
     def locations(self) -> LocationService: ...
     @property
     def sites(self) -> SiteService: ...
+    @property
+    def load_management(self) -> Reallocation: ...
     @property
     def sessions(self) -> SessionService: ...
     @property

@@ -396,7 +396,8 @@ class LoadStore(Protocol):
         compute: Callable[[SiteSnapshot], NewAllocation],
     ) -> RecordedAllocation | None:
         """In one transaction that holds the site's row lock: read the snapshot, ``compute``,
-        record the allocation and its event. None if there is no such site."""
+        record the allocation and its event (unless it equals the previous one, which is
+        returned then). None if there is no such site."""
         ...
 
     def record_outcomes(self, allocation_id: int, outcomes: Sequence[StepOutcome]) -> None: ...

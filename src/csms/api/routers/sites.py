@@ -299,18 +299,7 @@ def allocation_out(recorded: RecordedAllocation) -> AllocationOut:
         cause=recorded.cause,
         evses=[EvseAllocationOut.model_validate(e) for e in recorded.allocation.evses],
         nodes=[NodeAllocationOut.model_validate(n) for n in recorded.allocation.nodes],
-        plan=[
-            StepOut(
-                station_id=s.station_id,
-                evse_id=s.evse_id,
-                limit_a=s.limit_a,
-                limit_w=s.limit_w,
-                number_phases=s.number_phases,
-                previous_a=s.previous_a,
-                direction=s.direction.value,
-            )
-            for s in recorded.plan.steps
-        ],
+        plan=[StepOut.model_validate(s) for s in recorded.plan.steps],
     )
 
 
@@ -528,6 +517,20 @@ def clear_schedule(siteId: SiteId, nodeId: NodeId) -> Response[None]:
 
 
 # --- the allocation ---------------------------------------------------------------------------
+
+
+@router.post(
+    "/sites/<siteId>/allocation",
+    summary="Reallocate the site now",
+    description="Computes, records and applies the site's allocation at once (the load-allocation job "
+    "does it every minute; a change of the tree, a live load or a limit schedule does it too).",
+    tags=TAG,
+    responses={200: {"description": "the new allocation"}, **error_responses(401, 403, 404, 422, 503)},
+)
+def reallocate(siteId: SiteId) -> AllocationOut:
+    scope = caller(router, Role.OPERATOR).scope
+    api = services(router)
+    return allocation_out(api.load_management.reallocate(scope, siteId, api.clock.now(), "Requested"))
 
 
 @router.get(
