@@ -481,7 +481,8 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
     assert a.post(f"{V1}/id-tokens", {"idToken": A_TAG}).status == 201
     assert a.post(f"{V1}/sites", {"id": A_SITE, "name": "Acme yard", "locationId": A_LOCATION}).status == 201
     assert a.put(f"{V1}/sites/{A_SITE}/nodes", {"nodes": A_TREE}).status == 200
-    assert a.post(f"{V1}/sites/{A_SITE}/nodes/grid/load", {"valuesA": {"L1": 3}}).status == 200
+    load = {"valuesA": {"L1": 3}, "validForSeconds": 86_400}  # (not expiring during the probe)
+    assert a.post(f"{V1}/sites/{A_SITE}/nodes/grid/load", load).status == 200
     schedule = {"periods": [{"start": "2026-01-01T00:00:00Z", "limitA": {"L1": 20}}]}
     assert a.put(f"{V1}/sites/{A_SITE}/nodes/grid/limit-schedule", schedule).status == 200
     a_user = a.post(f"{V1}/users", {"email": A_USER_EMAIL, "role": "operator"})
@@ -513,6 +514,9 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
             },
             secrets=(A_SITE, A_CHARGER, A_LOCATION, A_LOCATION_NAME, A_TAG, command.body["id"], A_USER_EMAIL),
         )
+        # (A's site reallocated with its charger online: the minute's job finds nothing to change)
+        settled = await asyncio.to_thread(a.post, f"{V1}/sites/{A_SITE}/allocation")
+        assert settled.status == 200, settled.body
         # And tenant B with its own
         await asyncio.to_thread(given_tenant_b, b)
         before = await asyncio.to_thread(what_a_sees, a, world)
