@@ -29,6 +29,11 @@ pytestmark = pytest.mark.integration
 API_KEY = b"integration-test-signing-key-0123456789"
 
 TABLES = (
+    "load_allocations",
+    "load_limit_schedules",
+    "load_live_loads",
+    "load_nodes",
+    "load_sites",
     "security_events",
     "device_events",
     "report_parts",

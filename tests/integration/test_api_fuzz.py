@@ -48,6 +48,9 @@ CROSS_FIELD_RULES = [
     f"{V1}/.*/meter-values$",
     f"{V1}/.*/status-history$",
     f"^{V1}/stations/[^/]+/commands/(RemoteStartTransaction|SetChargingProfile|GetDiagnostics|SendLocalList)$",
+    # load management: a tree's rules (parents, phases, stations of the tenant), a phase the
+    # node carries, one site per location
+    f"^{V1}/sites",
 ]
 
 CONFIG = SchemathesisConfig.from_dict(

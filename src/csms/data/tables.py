@@ -271,6 +271,11 @@ __all__ = [
     "energy_rollup_days",
     "ev_charging_needs",
     "id_tokens",
+    "load_allocations",
+    "load_limit_schedules",
+    "load_live_loads",
+    "load_nodes",
+    "load_sites",
     "local_auth_lists",
     "locations",
     "metadata",
@@ -533,4 +538,81 @@ ev_charging_needs = Table(
     Column("parameters", JSONB),
     Column("reported_at", TS, nullable=False),
     PrimaryKeyConstraint("charge_point_id", "evse_id"),
+)
+
+# --- load management (migration 0018, ADR 0024) ---------------------------------------------
+
+load_sites = Table(
+    "load_sites",
+    metadata,
+    # With tenant_id, references locations (tenant_id, id); ON DELETE SET NULL (location_id).
+    Column("tenant_id", Text, ForeignKey("tenants.id"), primary_key=True),
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("location_id", Text),
+    Column("nominal_voltage_v", Float, nullable=False),
+    Column("headroom_a", Float, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+#: The electrical tree: phases, wiring and per-phase amperes are JSON ({"L1": 32.0}, ["L2"]).
+load_nodes = Table(
+    "load_nodes",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("site_id", Text, primary_key=True),
+    Column("id", Text, primary_key=True),
+    Column("parent_id", Text),
+    Column("kind", Text, nullable=False),
+    Column("name", Text),
+    Column("phases", JSONB, nullable=False),
+    Column("limit_a", JSONB, nullable=False),
+    Column("max_power_kw", Float),
+    Column("non_ev_allowance_a", JSONB, nullable=False),
+    # An EVSE (kind 'evse') is a node of one site at most: unique (station_id, evse_id).
+    Column("station_id", Text, ForeignKey("charge_points.id", ondelete="CASCADE")),
+    Column("evse_id", Integer),
+    Column("wiring", JSONB),
+    Column("min_current_a", Float),
+    Column("max_current_a", Float),
+    Column("priority", Float),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+load_live_loads = Table(
+    "load_live_loads",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("site_id", Text, primary_key=True),
+    Column("node_id", Text, primary_key=True),
+    Column("values_a", JSONB, nullable=False),
+    Column("measured_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("received_at", TS, nullable=False),
+)
+
+load_limit_schedules = Table(
+    "load_limit_schedules",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("site_id", Text, primary_key=True),
+    Column("node_id", Text, primary_key=True),
+    Column("periods", JSONB, nullable=False),
+    Column("set_at", TS, nullable=False),
+)
+
+load_allocations = Table(
+    "load_allocations",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("site_id", Text, nullable=False),
+    Column("computed_at", TS, nullable=False),
+    Column("cause", Text, nullable=False),
+    Column("inputs", JSONB, nullable=False),
+    Column("result", JSONB, nullable=False),
+    Column("plan", JSONB, nullable=False),
+    Column("outcomes", JSONB),
 )
