@@ -61,6 +61,12 @@ SCHEDULES: Final = (
         60,
         "publish the ChargersOnline and OpenTransactions gauges the dashboard shows",
     ),
+    Schedule(
+        "load-allocation",
+        "rate(1 minute)",
+        60,
+        "reallocate the current of every site's EVSEs under its electrical tree's limits (ADR 0024)",
+    ),
 )
 
 #: The names ``csms run-job`` accepts, in schedule order.

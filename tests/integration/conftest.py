@@ -30,6 +30,11 @@ API_KEY = b"integration-test-signing-key-0123456789"
 
 TABLES = (
     "command_secrets",
+    "load_allocations",
+    "load_limit_schedules",
+    "load_live_loads",
+    "load_nodes",
+    "load_sites",
     "security_events",
     "device_events",
     "report_parts",

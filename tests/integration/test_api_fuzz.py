@@ -49,6 +49,9 @@ CROSS_FIELD_RULES = [
     f"{V1}/.*/status-history$",
     # a command's body is checked again by the station's protocol (1.6 has no OnIdle reset, ...)
     f"^{V1}/stations/[^/]+/(commands|ocpp)/[^/]+$",
+    # load management: a tree's rules (parents, phases, stations of the tenant), a phase the
+    # node carries, one site per location
+    f"^{V1}/sites",
 ]
 
 CONFIG = SchemathesisConfig.from_dict(

@@ -40,6 +40,21 @@ A_TENANT, A_LOCATION, A_CHARGER, A_TAG, A_LOCATION_NAME = (
     "Acme Depot",
 )
 B_TENANT, B_LOCATION, B_CHARGER, B_TAG = "globex", "GLOBEX-LOC", "GLOBEX-CP", "GLOBEXTAG"
+A_SITE, B_SITE = "ACME-SITE", "GLOBEX-SITE"
+#: A's electrical tree: the grid connection and A's station's EVSE under it.
+A_TREE = [
+    {"id": "grid", "kind": "grid", "limitA": {"L1": 32, "L2": 32, "L3": 32}},
+    {
+        "id": "acme-evse",
+        "parentId": "grid",
+        "kind": "evse",
+        "stationId": A_CHARGER,
+        "evseId": 1,
+        "phaseWiring": ["L1", "L2", "L3"],
+        "minCurrentA": 6,
+        "maxCurrentA": 16,
+    },
+]
 A_USER_EMAIL, B_USER_EMAIL = "ops@acme.example", "ops@globex.example"
 
 
@@ -219,6 +234,34 @@ PROBES: dict[str, list[Call]] = {
         )
     ],
     "GET /api/v1/locations/{locationId}": ADDRESSED,
+    # --- load management: site ids are per tenant, as location ids --------------------------------
+    "GET /api/v1/sites": [Call(OK, sees=(B_SITE,))],
+    "POST /api/v1/sites": [
+        Call(201, body={"id": "{siteId}", "name": "Globex site"}, scan=False, last=True),
+        # B cannot put its site at A's location
+        Call(422, body={"id": "GLOBEX-2", "name": "Globex", "locationId": "{locationId}"}),
+    ],
+    "GET /api/v1/sites/{siteId}": ADDRESSED,
+    "PATCH /api/v1/sites/{siteId}": [Call(body={"name": "Globex was here"})],
+    "DELETE /api/v1/sites/{siteId}": ADDRESSED,
+    "GET /api/v1/sites/{siteId}/nodes": ADDRESSED,
+    "PUT /api/v1/sites/{siteId}/nodes": [
+        Call(body={"nodes": []}),
+        # B cannot put A's station into its own tree
+        Call(422, path={"siteId": B_SITE}, body={"nodes": A_TREE}),
+    ],
+    "POST /api/v1/sites/{siteId}/nodes": [Call(body={"id": "globex", "kind": "grid"})],
+    "GET /api/v1/sites/{siteId}/nodes/{nodeId}": ADDRESSED,
+    "PUT /api/v1/sites/{siteId}/nodes/{nodeId}": [Call(body={"id": "{nodeId}", "kind": "grid"})],
+    "DELETE /api/v1/sites/{siteId}/nodes/{nodeId}": ADDRESSED,
+    "POST /api/v1/sites/{siteId}/nodes/{nodeId}/load": [Call(body={"valuesA": {"L1": 1}})],
+    "GET /api/v1/sites/{siteId}/nodes/{nodeId}/limit-schedule": ADDRESSED,
+    "PUT /api/v1/sites/{siteId}/nodes/{nodeId}/limit-schedule": [
+        Call(body={"periods": [{"start": "2026-12-07T00:00:00Z", "maxPowerKw": 1}]})
+    ],
+    "DELETE /api/v1/sites/{siteId}/nodes/{nodeId}/limit-schedule": ADDRESSED,
+    "GET /api/v1/sites/{siteId}/allocation": ADDRESSED,
+    "POST /api/v1/sites/{siteId}/allocation": ADDRESSED,
     # Users: B's list shows only B's; A's user is not there for B.
     "GET /api/v1/users": [Call(200, sees=(B_USER_EMAIL,))],
     "POST /api/v1/users": [Call(201, body={"email": "someone@globex.example", "role": "viewer"}, last=True)],
@@ -390,6 +433,7 @@ def given_tenant_b(b: ApiClient) -> None:
     assert b.post(f"{V1}/stations", station).status == 201
     assert b.post(f"{V1}/id-tokens", {"idToken": B_TAG}).status == 201
     assert b.post(f"{V1}/users", {"email": B_USER_EMAIL, "role": "viewer"}).status == 201
+    assert b.post(f"{V1}/sites", {"id": B_SITE, "name": "Globex yard"}).status == 201
 
 
 def probe(b: ApiClient, world: World) -> list[str]:
@@ -451,6 +495,12 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
     station = {"id": A_CHARGER, "locationId": A_LOCATION, "securityProfile": 0}
     assert a.post(f"{V1}/stations", station).status == 201
     assert a.post(f"{V1}/id-tokens", {"idToken": A_TAG}).status == 201
+    assert a.post(f"{V1}/sites", {"id": A_SITE, "name": "Acme yard", "locationId": A_LOCATION}).status == 201
+    assert a.put(f"{V1}/sites/{A_SITE}/nodes", {"nodes": A_TREE}).status == 200
+    load = {"valuesA": {"L1": 3}, "validForSeconds": 86_400}  # (not expiring during the probe)
+    assert a.post(f"{V1}/sites/{A_SITE}/nodes/grid/load", load).status == 200
+    schedule = {"periods": [{"start": "2026-01-01T00:00:00Z", "limitA": {"L1": 20}}]}
+    assert a.put(f"{V1}/sites/{A_SITE}/nodes/grid/limit-schedule", schedule).status == 200
     a_user = a.post(f"{V1}/users", {"email": A_USER_EMAIL, "role": "operator"})
     assert a_user.status == 201, a_user.body
     async with connected(stack, A_CHARGER) as cp:
@@ -478,9 +528,14 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
                 "action": "GetConfiguration",
                 "reservationId": reserved.body["request"]["reservationId"],
                 "userId": a_user.body["id"],
+                "siteId": A_SITE,
+                "nodeId": "grid",
             },
-            secrets=(A_CHARGER, A_LOCATION, A_LOCATION_NAME, A_TAG, command.body["id"], A_USER_EMAIL),
+            secrets=(A_SITE, A_CHARGER, A_LOCATION, A_LOCATION_NAME, A_TAG, command.body["id"], A_USER_EMAIL),
         )
+        # (A's site reallocated with its charger online: the minute's job finds nothing to change)
+        settled = await asyncio.to_thread(a.post, f"{V1}/sites/{A_SITE}/allocation")
+        assert settled.status == 200, settled.body
         # And tenant B with its own
         await asyncio.to_thread(given_tenant_b, b)
         before = await asyncio.to_thread(what_a_sees, a, world)

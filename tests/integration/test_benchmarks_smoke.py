@@ -50,6 +50,10 @@ CASES = {
         ["| product", "| stateful", "tx open after"],
     ),
     "bench_ingest.py": (["--samples", "500"], ["| handler", "| repository", "| COPY", "samples/s"]),
+    "bench_allocation.py": (
+        ["--evses", "40", "--sites", "3", "--site-evses", "20", "--repeat", "1"],
+        ["| one site of 40", "| tenant: 3 x 20", "proportional ms"],
+    ),
     # Not a timing: the per-frame counts the cost model reads (src/csms/cost/measured.json) must
     # be what the message path does now; the script exits 1 on any difference.
     "measure_frames.py": (["--iterations", "4", "--check"], ["no drift against"]),

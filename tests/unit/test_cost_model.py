@@ -216,7 +216,7 @@ def test_the_fixed_floor_is_one_writer_and_the_alarms_without_nat_or_endpoints()
     small = bill_of(a_fleet(chargers=100))
     large = bill_of(a_fleet(chargers=10_000))
     assert small.fixed == large.fixed
-    schedules = 730 * (4 * 60 + 12 + 4 + 1)  # four a minute, one every 5, one every 15, one an hour
+    schedules = 730 * (5 * 60 + 12 + 4 + 1)  # five a minute, one every 5, one every 15, one an hour
     rotations = 3 * 4 * 730 / (30 * 24)  # three database secrets, four steps, every 30 days
     # Aurora writer minimum + 41 alarm metrics + 4 gauges + 1 dashboard + 4 secrets + a web ACL
     # with one rule + the command-secrets key + schedules + secret rotations

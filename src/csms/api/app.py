@@ -42,6 +42,7 @@ ROUTERS = (
     "transactions",
     "meter_values",
     "locations",
+    "sites",
     "reports",
     "commands",
     "firmware",

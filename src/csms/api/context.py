@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
     from csms.clock import Clock
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from csms.domain.commands import Command, CommandStatus
     from csms.domain.diagnostics import StoredDeviceEvent
     from csms.domain.firmware import ChargePointEvent, EventKind
+    from csms.domain.load import RecordedAllocation
     from csms.domain.local_list import LocalListState
     from csms.domain.reservations import Reservation, ReservationStatus
     from csms.domain.security import StoredSecurityEvent
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from csms.services.event_feed import EventFeedService
     from csms.services.fleet import FleetService
     from csms.services.id_tokens import IdTokenService
+    from csms.services.load_sites import SiteService
     from csms.services.locations import LocationService
     from csms.services.meter_series import MeterSeriesService
     from csms.services.reports import ReportService
@@ -124,6 +128,14 @@ class ChargingProfileRecords(Protocol):
     ) -> tuple[list[ChargingProfile], int]: ...
 
 
+class Reallocation(Protocol):
+    """csms.services.load_management.LoadManagementService, as operators use it."""
+
+    def reallocate(
+        self, scope: TenantScope, site_id: str, now: datetime, cause: str
+    ) -> RecordedAllocation: ...
+
+
 class ApiServices(Protocol):
     """Each collaborator is built on first use and then kept for the process."""
 
@@ -135,6 +147,10 @@ class ApiServices(Protocol):
     def id_tokens(self) -> IdTokenService: ...
     @property
     def locations(self) -> LocationService: ...
+    @property
+    def sites(self) -> SiteService: ...
+    @property
+    def load_management(self) -> Reallocation: ...
     @property
     def sessions(self) -> SessionService: ...
     @property

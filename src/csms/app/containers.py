@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from csms.services.fleet_gauges import FleetGauges
     from csms.services.id_tokens import IdTokenService
     from csms.services.liveness import LivenessService
+    from csms.services.load_management import LoadManagementService
+    from csms.services.load_sites import SiteService
     from csms.services.local_list import LocalListService
     from csms.services.locations import LocationService
     from csms.services.meter_housekeeping import MeterHousekeepingService
@@ -63,6 +65,14 @@ class _ApiServices:
     @property
     def locations(self) -> LocationService:
         return wiring.locations()
+
+    @property
+    def sites(self) -> SiteService:
+        return wiring.sites()
+
+    @property
+    def load_management(self) -> LoadManagementService:
+        return wiring.load_management()
 
     @property
     def sessions(self) -> SessionService:
@@ -178,6 +188,10 @@ class _JobServices:
     @property
     def fleet_gauges(self) -> FleetGauges:
         return wiring.fleet_gauges()
+
+    @property
+    def load_management(self) -> LoadManagementService:
+        return wiring.load_management()
 
 
 _JOB_SERVICES = _JobServices()

@@ -40,6 +40,7 @@ JOBS: dict[str, Job] = {
     "meter-housekeeping": _job("meter_housekeeping"),
     "event-delivery": _job("event_delivery"),
     "fleet-gauges": _job("fleet_gauges"),
+    "load-allocation": _job("load_allocation"),
 }
 
 

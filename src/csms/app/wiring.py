@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from csms.services.frame_limits import FrameLimiter
     from csms.services.id_tokens import IdTokenService
     from csms.services.liveness import LivenessService
+    from csms.services.load_management import LoadManagementService
+    from csms.services.load_sites import SiteService
     from csms.services.local_list import LocalListService
     from csms.services.locations import LocationService
     from csms.services.login_limits import LoginLimiter
@@ -717,3 +719,35 @@ def charging_limits() -> ChargingLimitService:
     from csms.services.charging_limits import ChargingLimitService
 
     return ChargingLimitService(PgChargingLimits(database()), stations())
+
+
+# --- load management (ADR 0024) -----------------------------------------------------------------
+
+
+@cache
+def sites() -> SiteService:
+    from csms.data.load import PgLoadStore
+    from csms.services.load_sites import SiteService
+
+    service = SiteService(PgLoadStore(database()), stations(), clock())
+    # A change the allocator must see reallocates the site at once (ADR 0024 §3).
+    service.on_change = lambda scope, site_id, cause: _reallocate_quietly(scope, site_id, cause)
+    return service
+
+
+@cache
+def load_management() -> LoadManagementService:
+    from csms.data.load import PgLoadStore
+    from csms.services.load_management import LoadManagementService, PlanRecorder
+
+    # The sender over the neutral command pipeline lands with it (ADR 0024 §5): until then the
+    # plan is recorded with the allocation and nothing is sent.
+    return LoadManagementService(PgLoadStore(database()), connections(), PlanRecorder())
+
+
+def _reallocate_quietly(scope: Any, site_id: str, cause: str) -> None:
+    """Reallocate after an operator's change; a failure leaves it to the job (within a minute)."""
+    try:
+        load_management().reallocate(scope, site_id, clock().now(), cause)
+    except Exception:
+        log.exception("reallocation after a change failed", extra={"site_id": site_id, "cause": cause})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -165,6 +166,10 @@ class DynamoConnectionStore:
             TableName=self._table, Key=_cp_key(charge_point_id), ConsistentRead=True
         ).get("Item")
         return _record(item) if item else None
+
+    def online(self, tenant_id: str, station_ids: Sequence[str]) -> set[str]:
+        """:class:`csms.domain.load.OnlineStations`: those of the stations connected now."""
+        return set(self.tenant_connections(tenant_id)) & set(station_ids)
 
     def tenant_connections(self, tenant_id: str) -> dict[str, ConnectionRecord]:
         """The tenant's chargers that are connected now, by charge point id: one Query of the

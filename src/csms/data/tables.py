@@ -51,7 +51,7 @@ charge_points = Table(
     Column("id", Text, primary_key=True),
     Column("tenant_id", Text, ForeignKey("tenants.id"), nullable=False),
     Column("password_hash", Text),
-    # Migration 0016: a password rotation (rotate-password): the new password's hash while it is
+    # Migration 0019: a password rotation (rotate-password): the new password's hash while it is
     # in flight, the old one's after the station accepted (until it connects with the new one).
     Column("pending_password_hash", Text),
     Column("previous_password_hash", Text),
@@ -279,6 +279,11 @@ __all__ = [
     "energy_rollup_days",
     "ev_charging_needs",
     "id_tokens",
+    "load_allocations",
+    "load_limit_schedules",
+    "load_live_loads",
+    "load_nodes",
+    "load_sites",
     "local_auth_lists",
     "locations",
     "metadata",
@@ -294,7 +299,7 @@ __all__ = [
 
 # --- commands (migration 0003) -------------------------------------------------------------
 
-#: A command's secret (a new password), encrypted, until the command ends (migration 0016).
+#: A command's secret (a new password), encrypted, until the command ends (migration 0019).
 command_secrets = Table(
     "command_secrets",
     metadata,
@@ -309,7 +314,7 @@ commands = Table(
     Column("id", Text, primary_key=True),
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, ForeignKey("charge_points.id"), nullable=False),
-    # Migration 0016: the neutral name (or the OCPP action of a protocol-specific command), the
+    # Migration 0019: the neutral name (or the OCPP action of a protocol-specific command), the
     # protocol it was translated for and the OCPP action sent (NULL until it is known), the
     # operator's request, the OCPP payload, the id the station echoes, the neutral result.
     Column("name", Text, nullable=False),
@@ -390,7 +395,7 @@ reservations = Table(
     Column("id", Integer, Identity(), primary_key=True),
     Column("tenant_id", Text, nullable=False),
     Column("charge_point_id", Text, ForeignKey("charge_points.id"), nullable=False),
-    # Migration 0016: NULL = no particular EVSE (2.0.1).
+    # Migration 0019: NULL = no particular EVSE (2.0.1).
     Column("evse_id", Integer),
     Column("id_token", Text, nullable=False),
     Column("group_id_token", Text),
@@ -402,7 +407,7 @@ reservations = Table(
     Column("updated_at", TS, nullable=False),
     # Migration 0011: NULL for a reservation made with a 1.6 ReserveNow (its tag has no type).
     Column("id_token_type", Text),
-    # Migration 0016
+    # Migration 0019
     Column("connector_type", Text),
     Column("group_id_token_type", Text),
 )
@@ -421,7 +426,7 @@ charging_profiles = Table(
     Column("recurrency_kind", Text),
     Column("valid_from", TS),
     Column("valid_to", TS),
-    # Migration 0016: the protocol's transaction id (text); one to three schedules.
+    # Migration 0019: the protocol's transaction id (text); one to three schedules.
     Column("transaction_id", Text),
     Column("schedules", JSONB, nullable=False),
     Column("status", Text, nullable=False),
@@ -563,4 +568,81 @@ ev_charging_needs = Table(
     Column("parameters", JSONB),
     Column("reported_at", TS, nullable=False),
     PrimaryKeyConstraint("charge_point_id", "evse_id"),
+)
+
+# --- load management (migration 0018, ADR 0024) ---------------------------------------------
+
+load_sites = Table(
+    "load_sites",
+    metadata,
+    # With tenant_id, references locations (tenant_id, id); ON DELETE SET NULL (location_id).
+    Column("tenant_id", Text, ForeignKey("tenants.id"), primary_key=True),
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("location_id", Text),
+    Column("nominal_voltage_v", Float, nullable=False),
+    Column("headroom_a", Float, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+#: The electrical tree: phases, wiring and per-phase amperes are JSON ({"L1": 32.0}, ["L2"]).
+load_nodes = Table(
+    "load_nodes",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("site_id", Text, primary_key=True),
+    Column("id", Text, primary_key=True),
+    Column("parent_id", Text),
+    Column("kind", Text, nullable=False),
+    Column("name", Text),
+    Column("phases", JSONB, nullable=False),
+    Column("limit_a", JSONB, nullable=False),
+    Column("max_power_kw", Float),
+    Column("non_ev_allowance_a", JSONB, nullable=False),
+    # An EVSE (kind 'evse') is a node of one site at most: unique (station_id, evse_id).
+    Column("station_id", Text, ForeignKey("charge_points.id", ondelete="CASCADE")),
+    Column("evse_id", Integer),
+    Column("wiring", JSONB),
+    Column("min_current_a", Float),
+    Column("max_current_a", Float),
+    Column("priority", Float),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+load_live_loads = Table(
+    "load_live_loads",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("site_id", Text, primary_key=True),
+    Column("node_id", Text, primary_key=True),
+    Column("values_a", JSONB, nullable=False),
+    Column("measured_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("received_at", TS, nullable=False),
+)
+
+load_limit_schedules = Table(
+    "load_limit_schedules",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("site_id", Text, primary_key=True),
+    Column("node_id", Text, primary_key=True),
+    Column("periods", JSONB, nullable=False),
+    Column("set_at", TS, nullable=False),
+)
+
+load_allocations = Table(
+    "load_allocations",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("site_id", Text, nullable=False),
+    Column("computed_at", TS, nullable=False),
+    Column("cause", Text, nullable=False),
+    Column("inputs", JSONB, nullable=False),
+    Column("result", JSONB, nullable=False),
+    Column("plan", JSONB, nullable=False),
+    Column("outcomes", JSONB),
 )

@@ -560,6 +560,33 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
             }
         ),
     ),
+    "AllocationChanged": EventSpec(
+        1,
+        "Load management gave a site's EVSEs new current limits (ADR 0024). stationId is null "
+        "(a site spans stations); cause is what asked for it (Scheduled, TreeChanged, LoadPosted, "
+        "LimitScheduleSet, Requested...); changes lists each EVSE whose limit changed, in the order "
+        "the limits go out (decreases first); overloadedNodes lists nodes whose uncontrollable load "
+        "alone exceeds a limit.",
+        _object(
+            {
+                "siteId": {"type": "string"},
+                "cause": {"type": "string"},
+                "changes": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "stationId": {"type": "string"},
+                            "evseId": _INT,
+                            "limitA": {"type": "number"},
+                            "previousA": {"type": ["number", "null"]},
+                            "paused": {"type": "boolean"},
+                        }
+                    ),
+                },
+                "overloadedNodes": {"type": "array", "items": {"type": "string"}},
+            }
+        ),
+    ),
 }
 
 ENVELOPE_SCHEMA: Final[dict[str, Any]] = _object(

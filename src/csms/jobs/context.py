@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from csms.services.event_relay import EventRelay
     from csms.services.fleet_gauges import FleetGauges
     from csms.services.liveness import LivenessService
+    from csms.services.load_management import LoadManagementService
     from csms.services.meter_housekeeping import MeterHousekeepingService
     from csms.services.reservations import ReservationService
     from csms.services.stuck_transactions import StuckTransactionService
@@ -42,3 +43,5 @@ class JobServices(Protocol):
     def parked_events(self) -> ParkedEvents: ...
     @property
     def fleet_gauges(self) -> FleetGauges: ...
+    @property
+    def load_management(self) -> LoadManagementService: ...

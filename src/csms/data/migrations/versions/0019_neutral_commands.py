@@ -26,9 +26,9 @@ station and keeps both sides:
 - ``command_secrets``: the new password, encrypted with the command-secrets key, from submit
   until the command ends (never in the command row).
 
-Revision ID: 0016
-Revises: 0017
-Create Date: 2026-12-10
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-12-07
 """
 
 from collections.abc import Sequence
@@ -37,8 +37,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "0016"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

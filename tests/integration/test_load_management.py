@@ -1,0 +1,146 @@
+"""Load management end to end on real PostgreSQL and the local stack: sessions of simulated
+stations on a tree, reallocation by the API and by the job, stations going offline counted at
+their maximum, the AllocationChanged event, and the site's row lock serializing reallocations."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import datetime
+from typing import Any
+
+import pytest
+from ocpp.v16 import call
+from sqlalchemy import Engine, text
+
+from csms.data.database import PgDatabase
+from csms.data.load import PgLoadStore
+from csms.domain.tenancy import TenantScope
+from csms.local.gateway import LocalLambdaContext
+from csms.local.stack import LocalStack, load_handler
+from csms.services.load_management import LoadManagementService, PlanRecorder
+from csms.services.provisioning import ProvisioningService
+from tests.integration.api_client import ApiClient
+from tests.integration.charger import connected
+from tests.integration.event_helpers import data_of, stored
+
+pytestmark = pytest.mark.integration
+V1 = "/api/v1"
+TENANT = "default"
+
+
+def an_evse(station: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "id": f"{station}-1",
+        "parentId": "grid",
+        "kind": "evse",
+        "stationId": station,
+        "evseId": 1,
+        "phaseWiring": ["L1", "L2", "L3"],
+        "minCurrentA": 6,
+        "maxCurrentA": 32,
+        **overrides,
+    }
+
+
+def given_a_yard(
+    admin: ApiClient, provisioning: ProvisioningService, now: datetime, grid_a: float = 32
+) -> None:
+    """Two stations' EVSEs under a grid connection of ``grid_a`` per phase."""
+    for station in ("LM-1", "LM-2"):
+        provisioning.add_charger(station, TENANT, now, security_profile=0)
+    for token in ("DRIVER-1", "DRIVER-2"):
+        assert admin.post(f"{V1}/id-tokens", {"idToken": token}).status == 201
+    assert admin.post(f"{V1}/sites", {"id": "yard", "name": "Yard"}).status == 201
+    tree = [
+        {"id": "grid", "kind": "grid", "limitA": {"L1": grid_a, "L2": grid_a, "L3": grid_a}},
+        an_evse("LM-1"),
+        an_evse("LM-2"),
+    ]
+    assert admin.put(f"{V1}/sites/yard/nodes", {"nodes": tree}).status == 200
+
+
+def limits(allocation: dict[str, Any]) -> dict[str, tuple[float, bool]]:
+    return {e["stationId"]: (e["limitA"], e["controlled"]) for e in allocation["evses"]}
+
+
+async def start(cp: Any, token: str) -> None:
+    answer = await cp.call(
+        call.StartTransaction(connector_id=1, id_tag=token, meter_start=0, timestamp="2026-12-07T06:00:00Z")
+    )
+    assert answer.id_tag_info["status"] == "Accepted"
+
+
+async def test_two_sessions_share_the_grid_and_an_offline_station_counts_at_its_maximum(
+    api: ApiClient, stack: LocalStack, provisioning: ProvisioningService, now: datetime, engine: Engine
+) -> None:
+    admin, operator = api.as_(TENANT, "admin"), api.as_(TENANT, "operator")
+    given_a_yard(admin, provisioning, now)
+    # Given both stations online, each with a session
+    async with connected(stack, "LM-1") as one:
+        async with connected(stack, "LM-2") as two:
+            await start(one, "DRIVER-1")
+            await start(two, "DRIVER-2")
+            # When an operator reallocates the site
+            shared = await asyncio.to_thread(operator.post, f"{V1}/sites/yard/allocation")
+            # Then each gets half of the grid connection
+            assert shared.status == 200, shared.body
+            assert limits(shared.body) == {"LM-1": (16.0, True), "LM-2": (16.0, True)}
+            grid = next(n for n in shared.body["nodes"] if n["nodeId"] == "grid")
+            assert grid["allocatedA"] == {"L1": 32.0, "L2": 32.0, "L3": 32.0}
+            # And the job comes to the same (nothing changed: nothing recorded, no event)
+            result = load_handler("scheduled")({"job": "load-allocation"}, LocalLambdaContext("scheduled"))
+            assert (result["sites"], result["failed"]) == (1, 0)
+            latest = await asyncio.to_thread(operator.get, f"{V1}/sites/yard/allocation")
+            assert latest.body["id"] == shared.body["id"]
+        # When LM-2 goes offline with its session open
+        await asyncio.sleep(0.5)  # its $disconnect
+        after = await asyncio.to_thread(operator.post, f"{V1}/sites/yard/allocation")
+    # Then LM-2 counts at its maximum and LM-1 is paused: 32 A leave no room for its minimum
+    assert limits(after.body) == {"LM-1": (0.0, True), "LM-2": (32.0, False)}
+    assert [e["paused"] for e in after.body["evses"]] == [True, False]
+    # And every change was announced: who got what, decreases first
+    changes = [d["changes"] for d in data_of(stored(engine, "AllocationChanged"), "AllocationChanged")]
+    assert [(c["stationId"], c["limitA"]) for c in changes[-1]] == [("LM-1", 0.0)]
+    assert [(c["stationId"], c["limitA"]) for c in changes[-2]] == [("LM-1", 16.0), ("LM-2", 16.0)]
+
+
+def test_an_idle_site_is_reallocated_when_its_tree_changes(
+    api: ApiClient, stack: LocalStack, provisioning: ProvisioningService, now: datetime
+) -> None:
+    admin = api.as_(TENANT, "admin")
+    given_a_yard(admin, provisioning, now)
+    # (putting the tree reallocated the site: both stations are offline, so both count at maximum)
+    allocation = admin.get(f"{V1}/sites/yard/allocation").body
+    assert allocation["cause"] == "TreeChanged"
+    assert limits(allocation) == {"LM-1": (32.0, False), "LM-2": (32.0, False)}
+    assert next(n for n in allocation["nodes"] if n["nodeId"] == "grid")["overloaded"] is True
+
+
+class _Online:
+    def online(self, tenant_id: str, station_ids: Any) -> set[str]:
+        return set(station_ids)
+
+
+def test_reallocations_of_one_site_wait_for_its_row_lock(
+    api: ApiClient, stack: LocalStack, provisioning: ProvisioningService, now: datetime, engine: Engine
+) -> None:
+    given_a_yard(api.as_(TENANT, "admin"), provisioning, now)
+    service = LoadManagementService(PgLoadStore(PgDatabase(engine)), _Online(), PlanRecorder())
+    done = threading.Event()
+
+    def reallocate() -> None:
+        service.reallocate(TenantScope(TENANT), "yard", now, "Test")
+        done.set()
+
+    # Given another transaction holding the site's row (another reallocation, a tree change)
+    with engine.connect() as holder:
+        holder.execute(text("SELECT 1 FROM load_sites WHERE id = 'yard' FOR UPDATE"))
+        worker = threading.Thread(target=reallocate)
+        worker.start()
+        # Then the reallocation waits for it
+        assert not done.wait(1.0)
+        holder.rollback()
+    # And goes on once it is released
+    worker.join(timeout=30)
+    assert done.is_set()
