@@ -346,15 +346,27 @@ async def test_a_vehicles_needs_are_kept_and_answered_without_a_schedule(
 
 
 async def test_firmware_and_log_progress_join_the_timelines(
-    stack: LocalStack, engine: Engine, station: str
+    stack: LocalStack, engine: Engine, station: str, api: ApiClient
 ) -> None:
     async with connected_201(stack, station, password=PASSWORD) as cs:
         await cs.call(call.FirmwareStatusNotification(status="Downloading", request_id=4), suppress=False)
         await cs.call(call.LogStatusNotification(status="Uploaded", request_id=5), suppress=False)
-    assert rows(engine, "SELECT kind, status FROM charge_point_events ORDER BY id") == [
-        {"kind": "firmware", "status": "Downloading"},
-        {"kind": "diagnostics", "status": "Uploaded"},
+        await cs.call(call.FirmwareStatusNotification(status="Idle"), suppress=False)
+    assert rows(engine, "SELECT kind, status, request_id FROM charge_point_events ORDER BY id") == [
+        {"kind": "firmware", "status": "Downloading", "request_id": 4},
+        {"kind": "diagnostics", "status": "Uploaded", "request_id": 5},
+        {"kind": "firmware", "status": "Idle", "request_id": None},
     ]
+    # and the timelines say which request each step reports on
+    viewer = api.as_("t1", "viewer")
+    firmware = (await asyncio.to_thread(viewer.get, f"/api/v1/stations/{station}/firmware-status")).body[
+        "items"
+    ]
+    assert [(e["status"], e["requestId"]) for e in firmware] == [("Idle", None), ("Downloading", 4)]
+    logs = (await asyncio.to_thread(viewer.get, f"/api/v1/stations/{station}/diagnostics-status")).body[
+        "items"
+    ]
+    assert [(e["status"], e["requestId"]) for e in logs] == [("Uploaded", 5)]
 
 
 async def test_a_station_ends_its_own_reservations_and_not_others(

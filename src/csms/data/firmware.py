@@ -15,7 +15,15 @@ class PgChargePointEvents:
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
 
-    def add(self, tenant_id: str, charge_point_id: str, kind: EventKind, status: str, at: datetime) -> None:
+    def add(
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        kind: EventKind,
+        status: str,
+        at: datetime,
+        request_id: int | None = None,
+    ) -> None:
         with self._db.begin() as conn:
             conn.execute(
                 insert(events).values(
@@ -24,6 +32,7 @@ class PgChargePointEvents:
                     kind=kind.value,
                     status=status,
                     received_at=at,
+                    request_id=request_id,
                 )
             )
 
@@ -46,6 +55,12 @@ class PgChargePointEvents:
                 .offset(offset)
             )
             return [
-                ChargePointEvent(id=r.id, kind=EventKind(r.kind), status=r.status, received_at=r.received_at)
+                ChargePointEvent(
+                    id=r.id,
+                    kind=EventKind(r.kind),
+                    status=r.status,
+                    received_at=r.received_at,
+                    request_id=r.request_id,
+                )
                 for r in rows
             ], int(total)

@@ -376,6 +376,8 @@ charge_point_events = Table(
     Column("kind", Text, nullable=False),
     Column("status", Text, nullable=False),
     Column("received_at", TS, nullable=False),
+    # Migration 0022: the 2.0.1 requestId of the command reported on; NULL for 1.6.
+    Column("request_id", Integer),
 )
 
 local_auth_lists = Table(

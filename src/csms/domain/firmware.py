@@ -22,11 +22,20 @@ class ChargePointEvent:
     kind: EventKind
     status: str
     received_at: datetime
+    #: The ``requestId`` of the command the status reports on (2.0.1 UpdateFirmware / GetLog);
+    #: None for 1.6, whose notifications carry none.
+    request_id: int | None = None
 
 
 class ChargePointEventStore(Protocol):
     def add(
-        self, tenant_id: str, charge_point_id: str, kind: EventKind, status: str, at: datetime
+        self,
+        tenant_id: str,
+        charge_point_id: str,
+        kind: EventKind,
+        status: str,
+        at: datetime,
+        request_id: int | None = None,
     ) -> None: ...
 
     def timeline(

@@ -297,7 +297,7 @@ def notify_ev_charging_needs(
 def firmware_status_notification(
     services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
-    services.firmware.firmware_status(ctx, p["status"], now)
+    services.firmware.firmware_status(ctx, p["status"], now, p.get("requestId"))
     return {}
 
 
@@ -308,7 +308,7 @@ def firmware_status_notification(
 def log_status_notification(
     services: Services, ctx: ChargerContext, p: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
-    services.firmware.diagnostics_status(ctx, p["status"], now)
+    services.firmware.diagnostics_status(ctx, p["status"], now, p.get("requestId"))
     return {}
 
 

@@ -22,13 +22,19 @@ class FirmwareService:
         self._events = events
         self._stations = stations
 
-    def firmware_status(self, ctx: ChargerContext, status: str, now: datetime) -> None:
-        """Record a firmware update step reported by the charger."""
-        self._events.add(ctx.tenant_id, ctx.charge_point_id, EventKind.FIRMWARE, status, now)
+    def firmware_status(
+        self, ctx: ChargerContext, status: str, now: datetime, request_id: int | None = None
+    ) -> None:
+        """Record a firmware update step reported by the charger (2.0.1: with the
+        ``requestId`` of the UpdateFirmware it reports on)."""
+        self._events.add(ctx.tenant_id, ctx.charge_point_id, EventKind.FIRMWARE, status, now, request_id)
 
-    def diagnostics_status(self, ctx: ChargerContext, status: str, now: datetime) -> None:
-        """Record a diagnostics upload step reported by the charger."""
-        self._events.add(ctx.tenant_id, ctx.charge_point_id, EventKind.DIAGNOSTICS, status, now)
+    def diagnostics_status(
+        self, ctx: ChargerContext, status: str, now: datetime, request_id: int | None = None
+    ) -> None:
+        """Record a diagnostics or log upload step reported by the charger (2.0.1: with the
+        ``requestId`` of the GetLog it reports on)."""
+        self._events.add(ctx.tenant_id, ctx.charge_point_id, EventKind.DIAGNOSTICS, status, now, request_id)
 
     def timeline(
         self, scope: TenantScope, charge_point_id: str, kind: EventKind, limit: int, offset: int

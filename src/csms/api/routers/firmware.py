@@ -20,12 +20,18 @@ ERRORS = error_responses(401, 404, 422)
 class StatusEventOut(ApiModel):
     status: str = Field(description="as the station reported it (OCPP FirmwareStatus / DiagnosticsStatus)")
     received_at: UtcDatetime
+    request_id: int | None = Field(
+        description="the requestId of the command the status reports on (2.0.1 UpdateFirmware or "
+        "GetLog, as the command's requestId); null for 1.6, whose notifications carry none"
+    )
 
 
 def _timeline(charge_point_id: str, kind: EventKind, limit: int, offset: int) -> Page[StatusEventOut]:
     scope = caller(router).scope
     events, total = services(router).firmware.timeline(scope, charge_point_id, kind, limit, offset)
-    items = [StatusEventOut(status=e.status, received_at=e.received_at) for e in events]
+    items = [
+        StatusEventOut(status=e.status, received_at=e.received_at, request_id=e.request_id) for e in events
+    ]
     return Page[StatusEventOut](items=items, total=total, limit=limit, offset=offset)
 
 
