@@ -518,6 +518,39 @@ async def test_the_transaction_a_remote_start_produced_shows_on_the_command(
     ] == remote_start_id
 
 
+async def test_firmware_and_log_progress_show_on_their_commands(
+    operator: ApiClient, stack: LocalStack
+) -> None:
+    async with connected_201(stack, CS, ObedientStation) as station:
+        await booted(station)
+        update = await send(
+            operator,
+            CS,
+            "update-firmware",
+            {"location": "https://fw.example/3.bin", "retrieveDateTime": "2026-12-10T03:00:00Z"},
+        )
+        logs = await send(operator, CS, "upload-logs", {"location": "https://logs.example/up"})
+        # the station reports progress naming each command's requestId (and an unrelated step)
+        for status in ("Downloading", "Installed"):
+            await station.call(
+                call.FirmwareStatusNotification(status=status, request_id=update.body["requestId"]),
+                suppress=False,
+            )
+        await station.call(
+            call.LogStatusNotification(status="Uploaded", request_id=logs.body["requestId"]), suppress=False
+        )
+        await station.call(call.FirmwareStatusNotification(status="Idle"), suppress=False)
+    shown = await command(operator, update.body["id"])
+    assert [(p["kind"], p["data"]) for p in shown.body["followUps"]] == [
+        ("FirmwareStatusNotification", {"status": "Downloading"}),
+        ("FirmwareStatusNotification", {"status": "Installed"}),
+    ]
+    shown = await command(operator, logs.body["id"])
+    assert [(p["kind"], p["data"]) for p in shown.body["followUps"]] == [
+        ("LogStatusNotification", {"status": "Uploaded"}),
+    ]
+
+
 async def test_variables_land_in_the_device_model_and_a_full_report_shows_its_parts(
     operator: ApiClient, stack: LocalStack
 ) -> None:

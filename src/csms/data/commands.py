@@ -9,9 +9,16 @@ from sqlalchemy import Row, and_, func, insert, select, update
 
 from csms.data.database import PgDatabase
 from csms.data.outbox import append
-from csms.data.tables import commands, report_parts, transactions
+from csms.data.tables import charge_point_events, commands, report_parts, transactions
 from csms.domain.commands import Command, CommandStatus, FollowUp
 from csms.domain.events import new_event
+from csms.domain.firmware import EventKind
+
+#: The 2.0.1 message a firmware or log progress step arrived in, as a follow-up's kind.
+_STATUS_NOTIFICATION = {
+    EventKind.FIRMWARE: "FirmwareStatusNotification",
+    EventKind.DIAGNOSTICS: "LogStatusNotification",
+}
 
 
 def _command(row: Row[Any]) -> Command:
@@ -275,25 +282,41 @@ class PgFollowUps:
 
     def follow_ups(self, tenant_id: str, charge_point_id: str, request_id: int) -> list[FollowUp]:
         # The parts the 2.0.1 inbound handlers keep by (station, kind, requestId): NotifyReport,
-        # ReportChargingProfiles, NotifyCustomerInformation (migration 0015).
+        # ReportChargingProfiles, NotifyCustomerInformation (migration 0015); then the firmware
+        # and log progress steps with that requestId (migration 0022), oldest first.
         c = report_parts.c
+        e = charge_point_events.c
         with self._db.connect() as conn:
-            rows = conn.execute(
+            parts = conn.execute(
                 select(report_parts)
                 .where(
                     c.tenant_id == tenant_id, c.charge_point_id == charge_point_id, c.request_id == request_id
                 )
                 .order_by(c.kind, c.seq_no.nulls_last(), c.received_at, c.part)
-            )
-            return [
-                FollowUp(
-                    kind=r.kind,
-                    received_at=r.received_at,
-                    data={
-                        **({"seqNo": r.seq_no} if r.seq_no is not None else {}),
-                        "tbc": r.to_be_continued,
-                        **r.payload,
-                    },
+            ).all()
+            steps = conn.execute(
+                select(e.kind, e.status, e.received_at)
+                .where(
+                    e.tenant_id == tenant_id, e.charge_point_id == charge_point_id, e.request_id == request_id
                 )
-                for r in rows
-            ]
+                .order_by(e.received_at, e.id)
+            ).all()
+        return [
+            FollowUp(
+                kind=r.kind,
+                received_at=r.received_at,
+                data={
+                    **({"seqNo": r.seq_no} if r.seq_no is not None else {}),
+                    "tbc": r.to_be_continued,
+                    **r.payload,
+                },
+            )
+            for r in parts
+        ] + [
+            FollowUp(
+                kind=_STATUS_NOTIFICATION[EventKind(r.kind)],
+                received_at=r.received_at,
+                data={"status": r.status},
+            )
+            for r in steps
+        ]
