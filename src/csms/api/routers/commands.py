@@ -100,8 +100,9 @@ class CommandOut(ApiModel):
     )
     chunks: list[ChunkOut] | None = Field(
         default=None,
-        description="when one request became several commands (a local list or variables too many for one "
-        "frame): all of them in sending order, this one first; absent otherwise",
+        description="in the submit answer, when one request became several commands (a local list or "
+        "variables too many for one frame): all of them in sending order, this one first; absent otherwise, "
+        "and on GET, where each part is a command of its own (all of them in /stations/{id}/commands)",
     )
 
 
