@@ -472,7 +472,7 @@ class FakeConnectionStore:
         self.fail = False
 
     def register(self, record: ConnectionRecord) -> str | None:
-        self.records[record.connection_id] = record
+        self.records[record.connection_id] = replace(record, awaiting_first_frame=True)
         previous = self.current.get(record.charge_point_id)
         self.current[record.charge_point_id] = record.connection_id
         return previous if previous != record.connection_id else None
@@ -490,6 +490,17 @@ class FakeConnectionStore:
     def set_registration_status(self, connection_id: str, status: RegistrationStatus) -> None:
         if connection_id in self.records:
             self.records[connection_id] = replace(self.records[connection_id], registration_status=status)
+
+    def first_frame_answered(self, connection_id: str) -> bool:
+        record = self.records.get(connection_id)
+        if (
+            record is None
+            or not record.awaiting_first_frame
+            or record.registration_status is not RegistrationStatus.ACCEPTED
+        ):
+            return False
+        self.records[connection_id] = replace(record, awaiting_first_frame=False)
+        return True
 
     def unregister(self, connection_id: str) -> ConnectionRecord | None:
         # Like the real store: the record stays (closed) so in-flight frames are attributed.

@@ -223,11 +223,11 @@ def test_nobody_may_touch_the_dead_letter_queue(dev: Synth) -> None:
 
 # --- least privilege: the pending-calls table ----------------------------------------------
 def test_deliverers_may_claim_and_free_slots_and_only_the_sweeper_may_scan(dev: Synth) -> None:
-    slot = dynamodb(*client_operations(DynamoPendingCalls, "claim", "pop"))
+    slot = dynamodb(*client_operations(DynamoPendingCalls, "claim", "answer", "pop"))
     sweep = dynamodb(*client_operations(DynamoPendingCalls))
 
     # What the adapter calls today; a new call must come with a new grant.
-    assert slot == dynamodb("PutItem", "DeleteItem")
+    assert slot == dynamodb("PutItem", "UpdateItem", "DeleteItem")
     assert sweep == slot | dynamodb("Scan")
     assert on_pending(dev, dev.stack.commands) == slot
     assert on_pending(dev, dev.stack.message) == slot

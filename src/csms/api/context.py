@@ -11,6 +11,7 @@ reservation id, across tenants), the router sees it through a narrower Protocol 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
@@ -50,7 +51,13 @@ class CommandRequests(Protocol):
     """The operator's side of the command pipeline (csms.services.commands.CommandService)."""
 
     def submit_all(
-        self, scope: TenantScope, charge_point_id: str, action: str, request: dict[str, Any]
+        self,
+        scope: TenantScope,
+        charge_point_id: str,
+        action: str,
+        request: dict[str, Any],
+        *,
+        expires_in: timedelta | None = None,
     ) -> list[Command]: ...
 
     def get(self, scope: TenantScope, command_id: str) -> Command: ...

@@ -406,7 +406,13 @@ def commands(clock_override: Clock | None = None) -> CommandService:
         call_frame=call,
         follow_ups=PgFollowUps(database()),
         file_url_rules=file_url_rules,
+        expiry=timedelta(seconds=s.command_expiry_seconds),
     )
+
+
+def deliver_waiting_commands(charge_point_id: str) -> None:
+    """A station's first frame on a new connection was answered: send what waited for it."""
+    commands().deliver_next(charge_point_id)
 
 
 def file_url_rules(tenant_id: str) -> FileUrlRules:
