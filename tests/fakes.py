@@ -56,6 +56,7 @@ def same_tag(a: str, b: str) -> bool:
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.tenant_ids: set[str] = set()
+        self.tenant_default_profiles: dict[str, int] = {}
         self.chargers: dict[str, ChargingStation] = {}
         self.boots: dict[str, BootInfo] = {}
         #: How often record_protocol was called (each call is a write).
@@ -85,6 +86,9 @@ class FakeUnitOfWork:
     # tenants
     def ensure(self, tenant_id: str, at: datetime) -> None:
         self.tenant_ids.add(tenant_id)
+
+    def default_security_profile(self, tenant_id: str) -> int:
+        return self.tenant_default_profiles.get(tenant_id, 2)
 
     # connectors
     def record_status(

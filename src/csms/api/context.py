@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from csms.services.meter_series import MeterSeriesService
     from csms.services.reports import ReportService
     from csms.services.sessions import SessionService
+    from csms.services.tenant_settings import TenantSettingsService
     from csms.services.users import UserService
 
 #: The key of the resolver's context that holds the :class:`ApiServices`.
@@ -178,6 +179,8 @@ class ApiServices(Protocol):
     def smart_charging(self) -> ChargingProfileRecords: ...
     @property
     def users(self) -> UserService: ...
+    @property
+    def tenant_settings(self) -> TenantSettingsService: ...
     @property
     def security_events(self) -> SecurityEvents: ...
     @property

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from csms.services.station_reports import StationReportService
     from csms.services.stations import Stations
     from csms.services.stuck_transactions import StuckTransactionService
+    from csms.services.tenant_settings import TenantSettingsService
     from csms.services.users import UserService
 
 
@@ -413,6 +414,15 @@ def commands(clock_override: Clock | None = None) -> CommandService:
 def deliver_waiting_commands(charge_point_id: str) -> None:
     """A station's first frame on a new connection was answered: send what waited for it."""
     commands().deliver_next(charge_point_id)
+
+
+@cache
+def tenant_settings() -> TenantSettingsService:
+    """A tenant's settings as its admins read and change them."""
+    from csms.data.tenants import PgTenantSettings
+    from csms.services.tenant_settings import TenantSettingsService
+
+    return TenantSettingsService(PgTenantSettings(database()), clock(), settings().file_url_schemes)
 
 
 def file_url_rules(tenant_id: str) -> FileUrlRules:
