@@ -412,7 +412,13 @@ def commands(clock_override: Clock | None = None) -> CommandService:
 
 
 def deliver_waiting_commands(charge_point_id: str) -> None:
-    """A station's first frame on a new connection was answered: send what waited for it."""
+    """A station's first frame on a new connection was answered: send what waited for it. One
+    indexed read first, so a container that never handles a command does not build the command
+    pipeline (both protocols' command registries) for every station that connects."""
+    from csms.data.commands import PgCommandStore
+
+    if PgCommandStore(database()).oldest_queued(charge_point_id, clock().now()) is None:
+        return
     commands().deliver_next(charge_point_id)
 
 

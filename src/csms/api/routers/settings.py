@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from csms.api.auth import caller
-from csms.api.common import ApiModel, error_responses
+from csms.api.common import ApiModel, SecurityProfile, error_responses
 from csms.api.context import services
 from csms.domain.tenancy import Role
 from csms.errors import InvalidInput
@@ -43,7 +44,7 @@ _HOSTS = (
 
 class TenantSettingsOut(ApiModel):
     tenant_id: str
-    default_security_profile: Literal[0, 1, 2] = Field(description=_PROFILE)
+    default_security_profile: SecurityProfile = Field(description=_PROFILE)
     file_url_schemes: list[str] | None = Field(description=_SCHEMES)
     file_url_hosts: list[str] | None = Field(description=_HOSTS)
     effective_file_url_schemes: list[str] = Field(
@@ -54,7 +55,10 @@ class TenantSettingsOut(ApiModel):
 class TenantSettingsUpdate(ApiModel):
     """Only the fields present change; null puts a URL list back to its default."""
 
-    default_security_profile: Literal[0, 1, 2] | None = Field(default=None, description=_PROFILE)
+    # Absent leaves it as it is; null is no profile (a 422), hence not nullable in the schema.
+    default_security_profile: SecurityProfile | SkipJsonSchema[None] = Field(
+        default=None, description=_PROFILE
+    )
     file_url_schemes: list[Scheme] | None = Field(
         default=None, min_length=1, max_length=5, description=_SCHEMES
     )

@@ -21,6 +21,7 @@ from csms.api.common import (
     Limit,
     Offset,
     Page,
+    SecurityProfile,
     StationId,
     To,
     UtcDatetime,
@@ -49,7 +50,6 @@ TAG = ["stations"]
 #: What connectorId means, wherever the API shows one.
 CONNECTOR_ID = "the connector within its EVSE (1.6 connector N is EVSE N, connector 1)"
 OcppVersion = Literal["ocpp1.6", "ocpp2.0.1"]
-SecurityProfile = Literal[0, 1, 2]
 _PROFILE = (
     "OCPP security profile: 1 or 2 (HTTP Basic auth with the station's password; 2 over TLS, as on AWS, "
     "the default when a password is given), or 0: the station connects without a password, which must "
