@@ -161,6 +161,11 @@ def test_the_commands_function_runs_its_handler_in_the_vpc_after_the_migration(d
     assert dev.logical_id(dev.stack.migration.cfn_resource) in function["DependsOn"]
 
 
+def test_the_api_sets_each_commands_expiry_from_the_stage(dev: Synth) -> None:
+    # A command submitted for a station that is away waits until then (ADR 0025).
+    assert environment_of(dev, dev.stack.api_function)["CSMS_COMMAND_EXPIRY_SECONDS"] == "900"
+
+
 def test_the_commands_function_gets_every_setting_delivery_reads(dev: Synth) -> None:
     environment = environment_of(dev, dev.stack.commands)
 
