@@ -56,6 +56,7 @@ def same_tag(a: str, b: str) -> bool:
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.tenant_ids: set[str] = set()
+        self.tenant_default_profiles: dict[str, int] = {}
         self.chargers: dict[str, ChargingStation] = {}
         self.boots: dict[str, BootInfo] = {}
         #: How often record_protocol was called (each call is a write).
@@ -85,6 +86,9 @@ class FakeUnitOfWork:
     # tenants
     def ensure(self, tenant_id: str, at: datetime) -> None:
         self.tenant_ids.add(tenant_id)
+
+    def default_security_profile(self, tenant_id: str) -> int:
+        return self.tenant_default_profiles.get(tenant_id, 2)
 
     # connectors
     def record_status(
@@ -472,7 +476,7 @@ class FakeConnectionStore:
         self.fail = False
 
     def register(self, record: ConnectionRecord) -> str | None:
-        self.records[record.connection_id] = record
+        self.records[record.connection_id] = replace(record, awaiting_first_frame=True)
         previous = self.current.get(record.charge_point_id)
         self.current[record.charge_point_id] = record.connection_id
         return previous if previous != record.connection_id else None
@@ -490,6 +494,17 @@ class FakeConnectionStore:
     def set_registration_status(self, connection_id: str, status: RegistrationStatus) -> None:
         if connection_id in self.records:
             self.records[connection_id] = replace(self.records[connection_id], registration_status=status)
+
+    def first_frame_answered(self, connection_id: str) -> bool:
+        record = self.records.get(connection_id)
+        if (
+            record is None
+            or not record.awaiting_first_frame
+            or record.registration_status is not RegistrationStatus.ACCEPTED
+        ):
+            return False
+        self.records[connection_id] = replace(record, awaiting_first_frame=False)
+        return True
 
     def unregister(self, connection_id: str) -> ConnectionRecord | None:
         # Like the real store: the record stays (closed) so in-flight frames are attributed.

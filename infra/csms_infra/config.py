@@ -25,6 +25,9 @@ Stage = Literal["dev", "prod"]
 MFA_MODES = ("off", "optional", "required")
 #: ``command_timeout_seconds``: the bounds ``csms.settings.Settings`` accepts.
 COMMAND_TIMEOUT_RANGE = (5, 3600)
+#: ``command_expiry_seconds`` (how long a command may wait for a station that is away, ADR
+#: 0025): the bounds ``csms.settings.Settings`` accepts.
+COMMAND_EXPIRY_RANGE = (10, 604_800)
 #: ``egress``: how the functions in the VPC reach the AWS APIs that have no free gateway endpoint
 #: (ADR 0020): ``ipv6`` = dual-stack subnets and an egress-only internet gateway (no fixed
 #: cost), ``nat`` = NAT gateway(s) over IPv4 (``nat_gateways``), the fallback.
@@ -93,6 +96,7 @@ DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
         "alarm_email": "",
         "db_connections_alarm": 0,
         "command_timeout_seconds": 60,
+        "command_expiry_seconds": 900,
         "events_archive_days": 30,  # replay buffer of the domain-event bus (0 = forever)
         "events_archive_meter_values": False,  # MeterValuesReceived in the archive too
         "ws_access_logs": True,  # one access-log line per WebSocket frame
@@ -142,6 +146,7 @@ DEFAULTS: Mapping[Stage, Mapping[str, Any]] = {
         "alarm_email": "",
         "db_connections_alarm": 0,
         "command_timeout_seconds": 60,
+        "command_expiry_seconds": 900,
         "events_archive_days": 90,  # a quarter of events (not meter values) to replay into a subscriber
         "events_archive_meter_values": False,
         # Issue 16: per-frame logs sampled, errors always kept (ADR 0020).
@@ -231,6 +236,7 @@ class StageConfig:
     alarm_email: str
     db_connections_alarm: int
     command_timeout_seconds: int
+    command_expiry_seconds: int
     events_archive_days: int
     events_archive_meter_values: bool
     ws_access_logs: bool
@@ -338,6 +344,9 @@ class StageConfig:
         if not COMMAND_TIMEOUT_RANGE[0] <= self.command_timeout_seconds <= COMMAND_TIMEOUT_RANGE[1]:
             low, high = COMMAND_TIMEOUT_RANGE
             raise ConfigError(f"command_timeout_seconds={self.command_timeout_seconds}: use {low}..{high}")
+        if not COMMAND_EXPIRY_RANGE[0] <= self.command_expiry_seconds <= COMMAND_EXPIRY_RANGE[1]:
+            low, high = COMMAND_EXPIRY_RANGE
+            raise ConfigError(f"command_expiry_seconds={self.command_expiry_seconds}: use {low}..{high}")
         if self.events_archive_days < 0:
             raise ConfigError("events_archive_days: 0 (keep forever) or a number of days")
         if self.external_database_secret_arn:

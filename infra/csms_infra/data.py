@@ -50,8 +50,9 @@ LIVENESS_ACTIONS: tuple[str, ...] = (
     "dynamodb:DeleteItem",
 )
 #: The slot operations of ``csms.aws.pending.DynamoPendingCalls``: ``claim`` (a conditional
-#: PutItem) and ``pop`` (a conditional DeleteItem returning the old item).
-SLOT_ACTIONS: tuple[str, ...] = ("dynamodb:PutItem", "dynamodb:DeleteItem")
+#: PutItem), ``answer`` (a conditional UpdateItem keeping the station's answer until its outcome
+#: is stored) and ``pop`` (a conditional DeleteItem returning the old item).
+SLOT_ACTIONS: tuple[str, ...] = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 #: ``expired`` (the deadline sweep) scans the table, which holds one item per busy charger.
 SWEEP_ACTIONS: tuple[str, ...] = (*SLOT_ACTIONS, "dynamodb:Scan")
 
@@ -160,7 +161,7 @@ class PendingCallsTable(Construct):
     table and nothing else. The grants follow ``csms.aws.pending`` call by call:
 
     - :meth:`grant_slot` for the functions that send and answer commands (``commands``,
-      ``message``): claim and free;
+      ``message``): claim, record the answer, free;
     - :meth:`grant_sweep` for the deadline sweeper (``scheduled``): that plus the Scan.
     """
 
@@ -169,7 +170,8 @@ class PendingCallsTable(Construct):
         self.table = _on_demand_table(self, config, PENDING_KEY, PENDING_TTL_ATTRIBUTE)
 
     def grant_slot(self, fn: CsmsFunction) -> None:
-        """Claim (conditional PutItem) and free (conditional DeleteItem) a charger's slot."""
+        """Claim (conditional PutItem), record the answer on (conditional UpdateItem) and free
+        (conditional DeleteItem) a charger's slot."""
         self._grant(fn, SLOT_ACTIONS)
 
     def grant_sweep(self, fn: CsmsFunction) -> None:

@@ -74,6 +74,7 @@ class Env:
     #: The KMS key that encrypts a command's secret (rotate-password's new password).
     COMMAND_SECRETS_KEY_ID: Final = setting_env_var("command_secrets_key_id")
     COMMAND_TIMEOUT_SECONDS: Final = setting_env_var("command_timeout_seconds")
+    COMMAND_EXPIRY_SECONDS: Final = setting_env_var("command_expiry_seconds")
     #: The domain-event bus the functions publish to.
     EVENT_BUS_NAME: Final = setting_env_var("event_bus_name")
     #: Where the event-delivery job puts events it could never publish.

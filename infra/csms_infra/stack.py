@@ -158,6 +158,10 @@ class CsmsStack(Stack):
         # Submitting a command writes its row (PostgreSQL) and enqueues a trigger; reading
         # commands is PostgreSQL only. The api never delivers, so no pending-calls table.
         self.command_queue.grant_send(self.api_function)
+        # A command's expiry is set when it is submitted (ADR 0025).
+        self.api_function.add_environment(
+            names.Env.COMMAND_EXPIRY_SECONDS, str(config.command_expiry_seconds)
+        )
         self.users = OperatorUserPool(self, "Operators", config=config)
         # Admins manage their tenant's users (csms.aws.users): these five calls, this pool. The
         # /users routes touch Cognito only, whose API has no dual-stack endpoint: they run in a

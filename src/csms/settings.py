@@ -201,6 +201,13 @@ class Settings:
     command_timeout_seconds: int = setting(
         60, ge=5, le=3600, doc="How long a charger has to answer one of our CALLs."
     )
+    command_expiry_seconds: int = setting(
+        900,
+        ge=10,
+        le=604_800,
+        doc="How long a command may wait to be sent (station offline, or its connection gone when "
+        "it was sent) unless the request says otherwise (expiresIn); then it is timed out.",
+    )
     aws_region: str = setting("us-east-1", env=("AWS_REGION", "AWS_DEFAULT_REGION", "CSMS_AWS_REGION"))
     ws_management_endpoint: str | None = setting(
         None,

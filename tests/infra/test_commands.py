@@ -161,6 +161,11 @@ def test_the_commands_function_runs_its_handler_in_the_vpc_after_the_migration(d
     assert dev.logical_id(dev.stack.migration.cfn_resource) in function["DependsOn"]
 
 
+def test_the_api_sets_each_commands_expiry_from_the_stage(dev: Synth) -> None:
+    # A command submitted for a station that is away waits until then (ADR 0025).
+    assert environment_of(dev, dev.stack.api_function)["CSMS_COMMAND_EXPIRY_SECONDS"] == "900"
+
+
 def test_the_commands_function_gets_every_setting_delivery_reads(dev: Synth) -> None:
     environment = environment_of(dev, dev.stack.commands)
 
@@ -223,11 +228,11 @@ def test_nobody_may_touch_the_dead_letter_queue(dev: Synth) -> None:
 
 # --- least privilege: the pending-calls table ----------------------------------------------
 def test_deliverers_may_claim_and_free_slots_and_only_the_sweeper_may_scan(dev: Synth) -> None:
-    slot = dynamodb(*client_operations(DynamoPendingCalls, "claim", "pop"))
+    slot = dynamodb(*client_operations(DynamoPendingCalls, "claim", "answer", "pop"))
     sweep = dynamodb(*client_operations(DynamoPendingCalls))
 
     # What the adapter calls today; a new call must come with a new grant.
-    assert slot == dynamodb("PutItem", "DeleteItem")
+    assert slot == dynamodb("PutItem", "UpdateItem", "DeleteItem")
     assert sweep == slot | dynamodb("Scan")
     assert on_pending(dev, dev.stack.commands) == slot
     assert on_pending(dev, dev.stack.message) == slot

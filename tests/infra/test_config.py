@@ -107,6 +107,8 @@ def test_command_line_strings_are_converted() -> None:
         ({"db_connections_alarm": -1}, "db_connections_alarm"),
         ({"command_timeout_seconds": 4}, "command_timeout_seconds"),
         ({"command_timeout_seconds": "3601"}, "command_timeout_seconds"),
+        ({"command_expiry_seconds": 9}, "command_expiry_seconds"),
+        ({"command_expiry_seconds": "604801"}, "command_expiry_seconds"),
         ({"events_archive_days": -1}, "events_archive_days"),
         # a partial ARN (no -XXXXXX suffix) or something else entirely
         (
@@ -160,6 +162,17 @@ def test_the_command_timeout_defaults_to_a_minute_within_the_bounds_the_code_acc
     assert (declared.ge, declared.le) == COMMAND_TIMEOUT_RANGE
     assert config_from().command_timeout_seconds == config_from(stage="prod").command_timeout_seconds == 60
     assert config_from(command_timeout_seconds="120").command_timeout_seconds == 120
+
+
+def test_commands_wait_15_minutes_for_their_station_within_the_bounds_the_code_accepts() -> None:
+    from csms.settings import spec
+    from csms_infra.config import COMMAND_EXPIRY_RANGE
+
+    declared = spec("command_expiry_seconds")
+
+    assert (declared.ge, declared.le) == COMMAND_EXPIRY_RANGE
+    assert config_from().command_expiry_seconds == config_from(stage="prod").command_expiry_seconds == 900
+    assert config_from(command_expiry_seconds="86400").command_expiry_seconds == 86_400
 
 
 def test_the_event_archive_keeps_a_month_in_dev_and_a_quarter_in_prod() -> None:

@@ -187,6 +187,25 @@ def test_a_lost_event_alarms_at_once(dev: Synth) -> None:
     assert watched["Threshold"] == 1
 
 
+def test_a_postgresql_outage_and_a_guessing_run_raise_alarms(dev: Synth) -> None:
+    # Issue 13: an outage answered chargers with CALLERROR but raised nothing; Basic-auth
+    # guessing was unlimited and unseen.
+    outage = alarm(dev, "database-unavailable")
+    guessing = alarm(dev, "charger-login-failures")
+
+    assert (outage["Namespace"], outage["MetricName"], outage["Statistic"]) == (
+        "Csms/dev",
+        names.Metric.DATABASE_UNAVAILABLE,
+        "Sum",
+    )
+    assert (outage["Threshold"], outage["EvaluationPeriods"], outage["Period"]) == (1, 2, 60)
+    assert (guessing["MetricName"], guessing["Threshold"], guessing["Period"]) == (
+        names.Metric.CHARGER_LOGIN_FAILURES,
+        50,
+        300,
+    )
+
+
 def test_command_timeouts_alarm_on_the_count_the_sweeper_emits(dev: Synth) -> None:
     watched = alarm(dev, "command-timeouts")
 

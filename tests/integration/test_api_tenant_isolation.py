@@ -56,6 +56,8 @@ A_TREE = [
     },
 ]
 A_USER_EMAIL, B_USER_EMAIL = "ops@acme.example", "ops@globex.example"
+#: Where A's firmware and logs may be fetched from and sent to (its settings).
+A_FILE_HOST = "files.acme-only.example"
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,9 @@ PROBES: dict[str, list[Call]] = {
     "DELETE /api/v1/sites/{siteId}/nodes/{nodeId}/limit-schedule": ADDRESSED,
     "GET /api/v1/sites/{siteId}/allocation": ADDRESSED,
     "POST /api/v1/sites/{siteId}/allocation": ADDRESSED,
+    # Settings: B reads and changes its own (A's host list is not shown, and stays A's).
+    "GET /api/v1/settings": [Call(200, sees=(B_TENANT,))],
+    "PATCH /api/v1/settings": [Call(200, body={"fileUrlHosts": ["files.globex.example"]}, sees=(B_TENANT,))],
     # Users: B's list shows only B's; A's user is not there for B.
     "GET /api/v1/users": [Call(200, sees=(B_USER_EMAIL,))],
     "POST /api/v1/users": [Call(201, body={"email": "someone@globex.example", "role": "viewer"}, last=True)],
@@ -503,6 +508,7 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
     assert a.put(f"{V1}/sites/{A_SITE}/nodes/grid/limit-schedule", schedule).status == 200
     a_user = a.post(f"{V1}/users", {"email": A_USER_EMAIL, "role": "operator"})
     assert a_user.status == 201, a_user.body
+    assert a.patch(f"{V1}/settings", {"fileUrlHosts": [A_FILE_HOST]}).status == 200
     async with connected(stack, A_CHARGER) as cp:
         transaction_id = await run_a_session(cp, now)
         command = await asyncio.to_thread(
@@ -531,7 +537,16 @@ async def test_a_second_tenant_finds_nothing_of_the_first(api: ApiClient, stack:
                 "siteId": A_SITE,
                 "nodeId": "grid",
             },
-            secrets=(A_SITE, A_CHARGER, A_LOCATION, A_LOCATION_NAME, A_TAG, command.body["id"], A_USER_EMAIL),
+            secrets=(
+                A_SITE,
+                A_CHARGER,
+                A_LOCATION,
+                A_LOCATION_NAME,
+                A_TAG,
+                command.body["id"],
+                A_USER_EMAIL,
+                A_FILE_HOST,
+            ),
         )
         # (A's site reallocated with its charger online: the minute's job finds nothing to change)
         settled = await asyncio.to_thread(a.post, f"{V1}/sites/{A_SITE}/allocation")

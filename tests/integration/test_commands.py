@@ -10,16 +10,18 @@ from typing import Any
 
 import pytest
 from ocpp.routing import on
-from ocpp.v16 import call_result
+from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 from sqlalchemy import Engine
 from websockets.asyncio.client import ClientConnection
 
 from csms.app import wiring
 from csms.clock import FixedClock
+from csms.domain.connections import ConnectionRecord
 from csms.local.stack import LocalStack
 from tests.integration.api_client import ApiClient
 from tests.integration.charger import SimulatedCharger, connected, open_socket
+from tests.integration.command_helpers import eventually
 from tests.integration.conftest import rows
 
 pytestmark = pytest.mark.integration
@@ -168,9 +170,92 @@ async def test_core_commands_reach_the_charger_and_record_the_outcome(
     ]
 
 
-async def test_an_offline_charger_fails_at_once(operator: ApiClient) -> None:
-    failed = await send(operator, "CMD-OFF", "reset", {"type": "Hard"})
-    assert (failed.status, failed.body["status"], failed.body["reason"]) == (200, "failed", "station offline")
+async def test_a_command_waits_for_an_offline_charger_and_goes_when_it_is_back(
+    operator: ApiClient, stack: LocalStack, engine: Engine
+) -> None:
+    # Given a 1.6 charger that connected once and went away (API Gateway's 2-hour cut)
+    async with connected(stack, "CMD-OFF", ObedientCharger) as charger:
+        await charger.call(call.BootNotification(charge_point_model="M", charge_point_vendor="V"))
+    # When an operator resets it meanwhile
+    queued = await send(operator, "CMD-OFF", "reset", {"type": "Hard"}, wait=0)
+    waiting = await asyncio.to_thread(operator.get, f"{V1}/commands/{queued.body['id']}?wait=0.5")
+    # Then the command waits, queued, until its expiry (not failed)
+    assert (queued.status, waiting.body["status"], waiting.body["attempts"]) == (202, "queued", 0)
+    expires = datetime.fromisoformat(waiting.body["expiresAt"])
+    created = datetime.fromisoformat(waiting.body["createdAt"])
+    assert expires - created == timedelta(seconds=900)
+    # and when the charger reconnects and speaks, it gets the reset and the outcome lands
+    async with connected(stack, "CMD-OFF", ObedientCharger) as charger:
+        await charger.call(call.Heartbeat())
+        done = await asyncio.to_thread(operator.get, f"{V1}/commands/{queued.body['id']}?wait=10")
+    assert isinstance(charger, ObedientCharger)
+    assert charger.received == [("Reset", {"type": "Hard"})]
+    assert (done.body["status"], done.body["response"], done.body["attempts"]) == (
+        "accepted",
+        {"status": "Accepted"},
+        1,
+    )
+    assert rows(engine, "SELECT status FROM commands WHERE id = :id", id=queued.body["id"]) == [
+        {"status": "accepted"}
+    ]
+
+
+async def test_a_command_whose_station_stays_away_past_its_expiry_times_out_with_the_reason(
+    operator: ApiClient, stack: LocalStack
+) -> None:
+    async with connected(stack, "CMD-OFF", ObedientCharger) as charger:
+        await charger.call(call.Heartbeat())
+    queued = await send(operator, "CMD-OFF", "reset", {"type": "Hard"}, wait=0)
+    short = await asyncio.to_thread(
+        operator.post, f"{V1}/stations/CMD-OFF/commands/clear-cache?expiresIn=30", {}
+    )
+    assert (short.status, short.body["status"]) == (202, "queued")
+    # When the sweeper runs a minute later, the station still away
+    later = FixedClock(datetime.now(UTC) + timedelta(minutes=1))
+    swept = await asyncio.to_thread(wiring.commands(later).sweep)
+    # Then the short one is timed out, saying why; the other still waits for the station
+    expired = await asyncio.to_thread(operator.get, f"{V1}/commands/{short.body['id']}")
+    assert (swept["expired"], expired.body["status"], expired.body["attempts"]) == (1, "timed_out", 0)
+    assert expired.body["reason"] == (
+        f"expired at {datetime.fromisoformat(short.body['expiresAt']).isoformat()} before it could be "
+        "sent: the station did not connect in time"
+    )
+    still = await asyncio.to_thread(operator.get, f"{V1}/commands/{queued.body['id']}")
+    assert still.body["status"] == "queued"
+    # and an expiry out of bounds is refused naming the field
+    bad = await asyncio.to_thread(
+        operator.post, f"{V1}/stations/CMD-OFF/commands/clear-cache?expiresIn=5", {}
+    )
+    assert bad.status == 422
+    assert "expiresIn" in json.dumps(bad.body)
+
+
+async def test_a_send_that_finds_the_connection_gone_requeues_the_command(
+    operator: ApiClient, stack: LocalStack
+) -> None:
+    # Given a connection record API Gateway no longer knows (cut; $disconnect not handled yet)
+    await asyncio.to_thread(
+        wiring.connections().register,
+        ConnectionRecord("gone-connection", "CMD-OFF", "acme", "ocpp1.6", datetime.now(UTC)),
+    )
+    # When a command is sent to it, @connections answers 410 Gone
+    queued = await send(operator, "CMD-OFF", "reset", {"type": "Immediate"}, wait=0)
+    requeued = await eventually(
+        lambda: asyncio.to_thread(operator.get, f"{V1}/commands/{queued.body['id']}"),
+        lambda reply: reply.body["attempts"] == 1,
+    )
+    # Then it is queued again for the next connection, not failed
+    assert (requeued.body["status"], requeued.body["ocppUniqueId"]) == ("queued", None)
+    assert requeued.body["reason"] == (
+        "the connection was gone when it was sent: waiting for the station's next connection"
+    )
+    # and the charger's next connection gets it once it speaks
+    async with connected(stack, "CMD-OFF", ObedientCharger) as charger:
+        await charger.call(call.Heartbeat())
+        done = await asyncio.to_thread(operator.get, f"{V1}/commands/{queued.body['id']}?wait=10")
+    assert isinstance(charger, ObedientCharger)
+    assert charger.received == [("Reset", {"type": "Soft"})]
+    assert (done.body["status"], done.body["attempts"], done.body["reason"]) == ("accepted", 2, None)
 
 
 async def test_invalid_bodies_and_roles(operator: ApiClient, api: ApiClient) -> None:

@@ -950,13 +950,13 @@ async def test_a_station_that_changed_protocol_gets_the_command_in_its_new_proto
     assert (await command(operator, first.body["id"])).body["status"] == "timed_out"
 
 
-async def test_a_station_that_never_connected_has_no_protocol_to_translate_for(
+async def test_a_station_that_never_connected_gets_its_command_translated_when_it_does(
     operator: ApiClient, stack: LocalStack
 ) -> None:
-    # A neutral command is taken (prepared now, translated when delivered: here the station is
-    # offline, so it fails untranslated); an action of one protocol needs the protocol now.
-    offline = await send(operator, CS, "clear-cache", {})
-    assert (offline.body["status"], offline.body["reason"]) == ("failed", "station offline")
+    # A neutral command is taken (prepared now; the station is offline, so it waits untranslated);
+    # an action of one protocol needs the protocol now.
+    offline = await send(operator, CS, "clear-cache", {}, wait=0)
+    assert (offline.body["status"], offline.body["reason"]) == ("queued", None)
     assert (offline.body["protocol"], offline.body["action"], offline.body["ocppRequest"]) == (
         None,
         None,
@@ -965,16 +965,39 @@ async def test_a_station_that_never_connected_has_no_protocol_to_translate_for(
     not_yet = await send_ocpp(operator, CS, "GetBaseReport", {"reportBase": "FullInventory"})
     assert not_yet.status == 409
     assert "not known yet" in not_yet.body["detail"]
-
-
-async def test_an_offline_2_0_1_station_fails_the_command_at_once(
-    operator: ApiClient, stack: LocalStack
-) -> None:
+    # When it connects with 2.0.1 and boots, it gets the command in 2.0.1
     async with connected_201(stack, CS, ObedientStation) as station:
         await booted(station)
-    failed = await send(operator, CS, "clear-cache", {})
-    assert (failed.body["status"], failed.body["reason"], failed.body["protocol"]) == (
-        "failed",
-        "station offline",
+        done = await get(operator, f"/commands/{offline.body['id']}?wait=10")
+    assert (done.body["status"], done.body["protocol"], done.body["action"]) == (
+        "accepted",
         "ocpp2.0.1",
+        "ClearCache",
     )
+    assert [action for action, _ in station.received] == ["ClearCache"]
+
+
+async def test_an_offline_2_0_1_station_gets_the_command_when_it_reconnects(
+    operator: ApiClient, stack: LocalStack, engine: Engine
+) -> None:
+    # Given a 2.0.1 station that booted and went away
+    async with connected_201(stack, CS, ObedientStation) as station:
+        await booted(station)
+    # When an operator resets it meanwhile
+    queued = await send(operator, CS, "reset", {"type": "OnIdle"}, wait=0)
+    assert (queued.status, queued.body["status"], queued.body["protocol"]) == (202, "queued", "ocpp2.0.1")
+    # Then it waits; the station reconnects (no new boot: the connection was only cut), its first
+    # frame is answered, and then the reset comes and its outcome lands
+    async with connected_201(stack, CS, ObedientStation) as station:
+        assert isinstance(station, ObedientStation)
+        await station.call(call.Heartbeat(), suppress=False)
+        done = await get(operator, f"/commands/{queued.body['id']}?wait=10")
+    assert station.received == [("Reset", {"type": "OnIdle"})]
+    assert (done.body["status"], done.body["response"], done.body["attempts"]) == (
+        "accepted",
+        {"status": "Accepted"},
+        1,
+    )
+    assert rows(engine, "SELECT status FROM commands WHERE id = :id", id=queued.body["id"]) == [
+        {"status": "accepted"}
+    ]

@@ -308,10 +308,13 @@ async def test_failures_and_invalid_requests(operator: ApiClient, stack: LocalSt
         operator, CP, "send-local-list", {"updateType": "Differential", "idTokens": [{"idToken": "X" * 21}]}
     )
     assert (named_full.status, too_long.status) == (422, 422)
-    # and an offline charger fails at once
-    offline = await send(operator, CP, "send-local-list", {"updateType": "Full"})
-    assert (offline.body["status"], offline.body["reason"]) == ("failed", "station offline")
-    # Versions keep growing across failures: the next list never reuses one
+    # and an offline charger's list waits for it, in order before the next one
+    offline = await send(operator, CP, "send-local-list", {"updateType": "Full"}, wait=0)
+    assert (offline.body["status"], offline.body["request"]["listVersion"]) == ("queued", 2)
+    # Versions keep growing: the next list never reuses one
     async with connected(stack, CP, ListCharger):
         again = await send(operator, CP, "send-local-list", {"updateType": "Full"})
     assert (again.body["status"], again.body["request"]["listVersion"]) == ("accepted", 3)
+    first = await get(operator, f"/commands/{offline.body['id']}")
+    assert first.body["status"] == "accepted"
+    assert first.body["finishedAt"] <= again.body["sentAt"]

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from websockets.asyncio.client import ClientConnection
 
 from csms.app import wiring
+from csms.clock import FixedClock
 from csms.local.stack import LocalStack
 from tests.integration.api_client import ApiClient
 from tests.integration.charger import SimulatedCharger, connected, open_socket
@@ -128,9 +129,15 @@ async def test_refusals_and_failures(operator: ApiClient, stack: LocalStack) -> 
             "reserve-now",
             {"evseId": 2, "expiryDateTime": in_hours(1), "idToken": {"idToken": "D"}},
         )
-    offline = await send(
-        operator, CP, "reserve-now", {"evseId": 1, "expiryDateTime": in_hours(1), "idToken": {"idToken": "D"}}
+    offline = await asyncio.to_thread(
+        operator.post,
+        f"/api/v1/stations/{CP}/commands/reserve-now?expiresIn=10",
+        {"evseId": 1, "expiryDateTime": in_hours(1), "idToken": {"idToken": "D"}},
     )
+    # the station stays away past the command's expiry: the sweeper times it out
+    later = FixedClock(datetime.now(UTC) + timedelta(seconds=30))
+    await asyncio.to_thread(wiring.commands(later).sweep)
+    offline = await get(operator, f"/commands/{offline.body['id']}")
     socket = await open_socket(stack, CP)
     pending = asyncio.create_task(
         send(
@@ -146,7 +153,8 @@ async def test_refusals_and_failures(operator: ApiClient, stack: LocalStack) -> 
     await socket.close()
     assert (occupied.body["status"], occupied.body["reason"]) == ("rejected", "station answered Occupied")
     assert (await reservation(operator, occupied.body["request"]["reservationId"]))["status"] == "rejected"
-    assert (offline.body["status"], offline.body["reason"]) == ("failed", "station offline")
+    assert offline.body["status"] == "timed_out"
+    assert offline.body["reason"].endswith("before it could be sent: the station did not connect in time")
     assert (await reservation(operator, offline.body["request"]["reservationId"]))["status"] == "failed"
     assert call_error.body["status"] == "failed"
     assert (await reservation(operator, call_error.body["request"]["reservationId"]))["status"] == "failed"

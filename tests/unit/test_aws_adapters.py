@@ -1,4 +1,5 @@
-"""The DynamoDB connection store against moto, and the @connections sender with Stubber."""
+"""The DynamoDB connection store and the pending-call slots against moto, and the @connections
+sender with Stubber."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from moto import mock_aws
 
 from csms.aws.connections import DynamoConnectionStore
 from csms.aws.gateway import ApiGatewaySender
-from csms.aws.provisioning import ensure_connections_table
+from csms.aws.pending import DynamoPendingCalls
+from csms.aws.provisioning import ensure_connections_table, ensure_pending_calls_table
+from csms.domain.commands import Answer, PendingCall
 from csms.domain.connections import ConnectionRecord
 from csms.domain.stations import RegistrationStatus
 from csms.errors import ConnectionGone
@@ -126,6 +129,69 @@ def test_registration_status_follows_the_connection(store: DynamoConnectionStore
     assert record is not None
     assert record.registration_status is RegistrationStatus.ACCEPTED
     store.set_registration_status("gone", RegistrationStatus.ACCEPTED)  # no error
+
+
+def test_only_the_first_answered_frame_of_an_accepted_station_clears_its_flag(
+    store: DynamoConnectionStore,
+) -> None:
+    # $connect flags the connection; the station's own item (read by delivery) is not flagged
+    store.register(a_record(registration_status=RegistrationStatus.PENDING))
+    touched = store.touch("c1", NOW)
+    assert touched is not None
+    assert touched.awaiting_first_frame
+    assert not store.current_record("CP-1").awaiting_first_frame  # type: ignore[union-attr]
+    # While Pending the flag stays; once Accepted, one call clears it, the next finds it gone
+    assert store.first_frame_answered("c1") is False
+    store.set_registration_status("c1", RegistrationStatus.ACCEPTED)
+    assert (store.first_frame_answered("c1"), store.first_frame_answered("c1")) == (True, False)
+    assert not store.touch("c1", NOW).awaiting_first_frame  # type: ignore[union-attr]
+    assert store.first_frame_answered("unknown") is False
+
+
+@pytest.fixture
+def slots() -> Iterator[DynamoPendingCalls]:
+    with mock_aws():
+        client = boto3.client(
+            "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        ensure_pending_calls_table(None, "pending", "us-east-1", client=client)
+        yield DynamoPendingCalls(client, "pending")
+
+
+def a_call(unique_id: str = "u1", deadline: datetime = NOW + timedelta(seconds=60)) -> PendingCall:
+    return PendingCall("CP-1", unique_id, "Reset", "cmd-1", "t1", deadline)
+
+
+def test_an_answer_is_kept_on_the_slot_once_and_holds_it_past_the_deadline(
+    slots: DynamoPendingCalls,
+) -> None:
+    assert slots.claim(a_call(), NOW)
+    # The answer to another call, or a second answer, takes nothing
+    assert slots.answer("CP-1", "other", Answer({"status": "Accepted"})) is None
+    kept = slots.answer("CP-1", "u1", Answer({"status": "Accepted"}))
+    assert kept is not None
+    assert kept.answer == Answer({"status": "Accepted"}, None)
+    assert slots.answer("CP-1", "u1", Answer(None, ("InternalError", "again"))) is None
+    # Past its deadline an answered slot is not taken by the next call; the sweep sees the answer
+    later = NOW + timedelta(minutes=5)
+    assert not slots.claim(a_call("u2", later + timedelta(seconds=60)), later)
+    assert [c.answer for c in slots.expired(later)] == [Answer({"status": "Accepted"}, None)]
+    # Freed once its outcome is stored, the slot takes the next call
+    assert slots.pop("CP-1", "u1") is not None
+    assert slots.claim(a_call("u2", later + timedelta(seconds=60)), later)
+
+
+def test_an_error_answer_round_trips_and_an_unanswered_expired_slot_can_be_taken(
+    slots: DynamoPendingCalls,
+) -> None:
+    assert slots.claim(a_call(), NOW)
+    assert slots.answer("CP-1", "u1", Answer(None, ("NotSupported", "no"))).answer == Answer(  # type: ignore[union-attr]
+        None, ("NotSupported", "no")
+    )
+    slots.pop("CP-1", "u1")
+    assert slots.claim(a_call("u2"), NOW)
+    later = NOW + timedelta(minutes=5)
+    assert slots.claim(a_call("u3", later + timedelta(seconds=60)), later)  # u2 expired unanswered
 
 
 def test_records_expire_after_the_longest_possible_connection(store: DynamoConnectionStore) -> None:

@@ -3,6 +3,7 @@ submit and again at delivery, one request split into several commands (``expand`
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,10 +11,10 @@ from typing import Any
 import pytest
 
 from csms.clock import FixedClock
-from csms.domain.commands import Command, CommandStatus, PendingCall, Translation
+from csms.domain.commands import Answer, Command, CommandStatus, PendingCall, Translation
 from csms.domain.connections import ConnectionRecord
 from csms.domain.tenancy import TenantScope
-from csms.errors import Conflict, InvalidInput
+from csms.errors import Conflict, InvalidInput, StorageUnavailable
 from csms.ocppj.frames import call
 from csms.services.commands import (
     ActionSpec,
@@ -37,6 +38,8 @@ class Commands:
         self.rows: dict[str, Command] = {}
         self.enqueued: list[str] = []
         self.ids = iter(range(1, 1000))
+        #: PostgreSQL refuses to finish commands (an outage between an answer and its outcome).
+        self.down = False
 
     def add(self, command: Command) -> None:
         self.rows[command.id] = command
@@ -66,12 +69,65 @@ class Commands:
 
     def mark_sent(self, command_id: str, unique_id: str, sent_at: datetime, deadline: datetime) -> bool:
         command = self.rows[command_id]
-        self.rows[command_id] = replace(command, status=CommandStatus.SENT, ocpp_unique_id=unique_id)
-        return command.status is CommandStatus.QUEUED
+        if command.status is not CommandStatus.QUEUED:
+            return False
+        self.rows[command_id] = replace(
+            command,
+            status=CommandStatus.SENT,
+            ocpp_unique_id=unique_id,
+            deadline=deadline,
+            attempts=command.attempts + 1,
+            reason=None,
+        )
+        return True
 
-    def finish(self, command_id: str, status: CommandStatus, at: datetime, **fields: Any) -> bool:
+    def requeue(self, command_id: str, unique_id: str, reason: str) -> bool:
+        command = self.rows[command_id]
+        if command.status is not CommandStatus.SENT or command.ocpp_unique_id != unique_id:
+            return False
+        self.rows[command_id] = replace(
+            command, status=CommandStatus.QUEUED, ocpp_unique_id=None, deadline=None, reason=reason
+        )
+        return True
+
+    def queued_expired(self, now: datetime, limit: int) -> list[Command]:
+        return [
+            c
+            for c in self.rows.values()
+            if c.status is CommandStatus.QUEUED and c.expires_at is not None and c.expires_at <= now
+        ][:limit]
+
+    def sent_with_deadline_before(self, cutoff: datetime, limit: int) -> list[Command]:
+        return []
+
+    def chargers_with_stale_queue(self, older_than: datetime) -> list[str]:
+        return sorted({c.charge_point_id for c in self.rows.values() if c.status is CommandStatus.QUEUED})
+
+    def by_unique_id(self, charge_point_id: str, unique_id: str) -> Command | None:
+        return next((c for c in self.rows.values() if c.ocpp_unique_id == unique_id), None)
+
+    def record_late_response(self, command_id: str, payload: dict[str, Any], at: datetime) -> None:
+        self.rows[command_id] = replace(self.rows[command_id], late_response=payload)
+
+    def finish(
+        self,
+        command_id: str,
+        status: CommandStatus,
+        at: datetime,
+        unique_id: str | None = None,
+        only: CommandStatus | None = None,
+        **fields: Any,
+    ) -> bool:
+        if self.down:
+            raise StorageUnavailable("postgresql is down (fake)")
         command = self.rows[command_id]
         if command.status.final:
+            return False
+        if unique_id is not None and (
+            command.status is not CommandStatus.SENT or command.ocpp_unique_id != unique_id
+        ):
+            return False
+        if only is not None and command.status is not only:
             return False
         self.rows[command_id] = replace(command, status=status, **fields)
         return True
@@ -82,7 +138,21 @@ class Slots:
         self.held: dict[str, PendingCall] = {}
 
     def claim(self, call: PendingCall, now: datetime) -> bool:
-        return self.held.setdefault(call.charge_point_id, call) is call
+        held = self.held.get(call.charge_point_id)
+        if held is not None and (held.deadline >= now or held.answer is not None):
+            return False
+        self.held[call.charge_point_id] = call
+        return True
+
+    def answer(self, charge_point_id: str, unique_id: str, answer: Answer) -> PendingCall | None:
+        held = self.held.get(charge_point_id)
+        if held is None or held.unique_id != unique_id or held.answer is not None:
+            return None
+        self.held[charge_point_id] = replace(held, answer=answer)
+        return self.held[charge_point_id]
+
+    def expired(self, now: datetime) -> list[PendingCall]:
+        return [call for call in self.held.values() if call.deadline < now]
 
     def pop(self, charge_point_id: str, unique_id: str) -> PendingCall | None:
         held = self.held.get(charge_point_id)
@@ -113,6 +183,7 @@ class Pipeline:
         self.connections = FakeConnectionStore()
         self.sender = RecordingSender()
         self.slots = Slots()
+        self.clock = FixedClock(NOW)
         self.service = CommandService(
             self.commands,  # type: ignore[arg-type]  # what the pipeline uses of the store
             self.slots,  # type: ignore[arg-type]
@@ -120,10 +191,11 @@ class Pipeline:
             self.connections,
             lambda: self.sender,
             {r.protocol: r for r in registries},
-            FixedClock(NOW),
+            self.clock,
             stations=stations_where(protocols=protocols if protocols is not None else {"CP": V16}),
             timeout=timedelta(seconds=30),
             call_frame=call,
+            expiry=timedelta(minutes=10),
         )
 
     def connect(self, protocol: str, connection_id: str = "c1") -> None:
@@ -305,3 +377,150 @@ def test_parts_expanded_at_delivery_are_queued_after_the_first() -> None:
         ({"part": 1}, CommandStatus.QUEUED, "Part"),
         ({"part": 2}, CommandStatus.QUEUED, "Part"),
     ]
+
+
+# --- a station away: offline, a connection gone, an expiry ------------------------------------
+
+
+def unique_id_of(frame: str) -> str:
+    return str(json.loads(frame)[1])
+
+
+def test_a_command_for_an_offline_station_waits_queued_for_its_next_connection() -> None:
+    pipeline = Pipeline(a_registry(V16, say("Say16")))
+    # Given a station that is not connected
+    command = pipeline.service.submit(OPERATOR, "CP", "say", {"text": "hi"})
+    # When its delivery is tried (the SQS trigger, the sweeper's kick)
+    assert pipeline.service.deliver_next("CP") is None
+    # Then it stays queued, with its expiry, and nothing was sent
+    waiting = pipeline.commands.rows[command.id]
+    assert (waiting.status, waiting.expires_at, waiting.attempts) == (
+        CommandStatus.QUEUED,
+        NOW + timedelta(minutes=10),
+        0,
+    )
+    assert pipeline.frames() == []
+    # and when the station connects, it goes
+    pipeline.connect(V16)
+    sent = pipeline.service.deliver_next("CP")
+    assert sent is not None
+    assert sent.id == command.id
+    assert pipeline.commands.rows[command.id].attempts == 1
+
+
+def test_a_send_that_finds_the_connection_gone_requeues_in_order() -> None:
+    pipeline = Pipeline(a_registry(V16, say("Say16")))
+    pipeline.connect(V16, "old")
+    pipeline.sender.gone.add("old")  # API Gateway cut it; $disconnect not handled yet
+    first = pipeline.service.submit(OPERATOR, "CP", "say", {"text": "one"})
+    pipeline.clock.advance(1)
+    second = pipeline.service.submit(OPERATOR, "CP", "say", {"text": "two"})
+    # When the first is sent to the gone connection
+    assert pipeline.service.deliver_next("CP") is None
+    # Then it is queued again (not failed), the slot is free, and the order holds
+    requeued = pipeline.commands.rows[first.id]
+    assert (requeued.status, requeued.attempts, requeued.ocpp_unique_id) == (CommandStatus.QUEUED, 1, None)
+    assert requeued.reason is not None
+    assert "connection was gone" in requeued.reason
+    assert pipeline.slots.held == {}
+    # and on the next connection both go, the first first
+    pipeline.connect(V16, "new")
+    assert pipeline.service.deliver_next("CP") is not None
+    assert [json.loads(f)[3]["text"] for f in pipeline.frames()] == ["one"]
+    answered = pipeline.service.complete("CP", unique_id_of(pipeline.frames()[0]), {}, None)
+    assert answered is not None
+    assert (answered.status, answered.attempts) == (CommandStatus.ACCEPTED, 2)
+    assert [json.loads(f)[3]["text"] for f in pipeline.frames()] == ["one", "two"]
+    assert pipeline.commands.rows[second.id].status is CommandStatus.SENT
+
+
+def test_a_send_to_a_gone_connection_tries_the_connection_that_replaced_it() -> None:
+    pipeline = Pipeline(a_registry(V16, say("Say16")))
+    pipeline.connect(V16, "old")
+    pipeline.sender.gone.add("old")
+
+    class Reconnecting:
+        """The station reconnects while the send to its old connection is on its way."""
+
+        def send(self, connection_id: str, frame: str) -> None:
+            if connection_id == "old":
+                pipeline.connect(V16, "new")
+            pipeline.sender.send(connection_id, frame)
+
+    pipeline.service._sender = lambda: Reconnecting()  # type: ignore[assignment,return-value]
+    command = pipeline.service.submit(OPERATOR, "CP", "say", {"text": "hi"})
+    sent = pipeline.service.deliver_next("CP")
+    assert sent is not None
+    assert sent.id == command.id
+    assert pipeline.sender.sent[0][0] == "new"
+
+
+def test_a_queued_command_past_its_expiry_is_timed_out_with_the_reason() -> None:
+    pipeline = Pipeline(a_registry(V16, say("Say16")))
+    late = pipeline.service.submit(OPERATOR, "CP", "say", {"text": "hi"}, expires_in=timedelta(minutes=1))
+    kept = pipeline.service.submit(OPERATOR, "CP", "say", {"text": "later"})
+    # When the sweep runs after the first one's expiry, the station still away
+    pipeline.clock.advance(61)
+    result = pipeline.service.sweep()
+    # Then it is timed out, saying why; the other still waits
+    expired = pipeline.commands.rows[late.id]
+    assert (result["expired"], expired.status) == (1, CommandStatus.TIMED_OUT)
+    assert expired.reason == (
+        "expired at 2026-11-21T12:01:00+00:00 before it could be sent: the station did not connect in time"
+    )
+    assert pipeline.commands.rows[kept.id].status is CommandStatus.QUEUED
+
+
+def test_a_station_that_reconnects_after_the_expiry_never_gets_the_command() -> None:
+    pipeline = Pipeline(a_registry(V16, say("Say16")))
+    command = pipeline.service.submit(OPERATOR, "CP", "say", {"text": "hi"}, expires_in=timedelta(minutes=1))
+    pipeline.clock.advance(60)
+    pipeline.connect(V16)
+    assert pipeline.service.deliver_next("CP") is None
+    assert pipeline.commands.rows[command.id].status is CommandStatus.TIMED_OUT
+    assert pipeline.frames() == []
+
+
+def test_the_slot_is_freed_only_after_the_outcome_is_stored() -> None:
+    pipeline = Pipeline(a_registry(V16, say("Say16")))
+    pipeline.connect(V16)
+    command = pipeline.service.submit(OPERATOR, "CP", "say", {"text": "hi"})
+    pipeline.service.deliver_next("CP")
+    unique_id = unique_id_of(pipeline.frames()[0])
+    # Given PostgreSQL fails as the answer arrives
+    pipeline.commands.down = True
+    with pytest.raises(StorageUnavailable):
+        pipeline.service.complete("CP", unique_id, {"status": "Accepted"}, None)
+    # Then the slot still holds the call, with the answer; nothing else can be sent
+    held = pipeline.slots.held["CP"]
+    assert (held.unique_id, held.answer) == (unique_id, Answer({"status": "Accepted"}, None))
+    assert pipeline.commands.rows[command.id].status is CommandStatus.SENT
+    # and a repeated answer does not run it twice
+    assert pipeline.service.complete("CP", unique_id, {"status": "Accepted"}, None) is None
+    # When PostgreSQL is back and the sweep runs after the deadline
+    pipeline.commands.down = False
+    pipeline.clock.advance(31)
+    pipeline.service.sweep()
+    # Then the outcome is the station's answer, not a timeout, and the slot is free
+    assert pipeline.commands.rows[command.id].status is CommandStatus.ACCEPTED
+    assert pipeline.slots.held == {}
+
+
+def test_a_settlement_that_finds_the_outcome_stored_only_frees_the_slot() -> None:
+    pipeline = Pipeline(a_registry(V16, say("Say16")))
+    pipeline.connect(V16)
+    command = pipeline.service.submit(OPERATOR, "CP", "say", {"text": "hi"})
+    pipeline.service.deliver_next("CP")
+    unique_id = unique_id_of(pipeline.frames()[0])
+    # Given the outcome was stored but the slot not freed (killed in between)
+    pipeline.slots.answer("CP", unique_id, Answer({}, None))
+    pipeline.commands.finish(command.id, CommandStatus.ACCEPTED, NOW, unique_id=unique_id)
+    # When the sweep settles it again with another outcome in hand
+    pipeline.slots.held["CP"] = replace(
+        pipeline.slots.held["CP"], answer=Answer(None, ("InternalError", "x"))
+    )
+    pipeline.clock.advance(31)
+    pipeline.service.sweep()
+    # Then the stored outcome stands and the slot is free
+    assert pipeline.commands.rows[command.id].status is CommandStatus.ACCEPTED
+    assert pipeline.slots.held == {}

@@ -138,3 +138,28 @@ def test_a_sampled_routine_frame_gets_one_line(world: World, caplog: pytest.LogC
     with caplog.at_level("INFO", logger="csms.app.message"):
         world.receive('[2, "h1", "Heartbeat", {}]')
     assert [r.getMessage() for r in caplog.records if r.name == "csms.app.message"] == ["frame"]
+
+
+def test_commands_that_waited_go_after_the_first_frame_answered_while_accepted(world: World) -> None:
+    delivered: list[tuple[str, int]] = []
+    world.deps = replace(
+        world.deps, deliver_waiting=lambda cp: delivered.append((cp, len(world.sender.sent)))
+    )
+    # Given a station that reconnects Pending
+    world.connect(RegistrationStatus.PENDING)
+    world.db.uow.chargers["CP-1"] = replace(
+        world.db.uow.chargers["CP-1"], registration_status=RegistrationStatus.PENDING
+    )
+    world.receive('[2,"h1","Heartbeat",{}]')
+    # Then nothing is sent while it is Pending
+    assert delivered == []
+    # When its BootNotification is answered Accepted, what waited goes, after that answer
+    world.db.uow.chargers["CP-1"] = replace(
+        world.db.uow.chargers["CP-1"], registration_status=RegistrationStatus.ACCEPTED
+    )
+    world.receive('[2,"b1","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]')
+    assert delivered == [("CP-1", 2)]
+    assert world.answers()[1][:2] == [3, "b1"]
+    # and only once per connection
+    world.receive('[2,"h2","Heartbeat",{}]')
+    assert delivered == [("CP-1", 2)]

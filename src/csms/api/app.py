@@ -51,6 +51,7 @@ ROUTERS = (
     "reservations",
     "charging_profiles",
     "users",
+    "settings",
     "events",
 )
 DOCS_PATH = "/api/docs"

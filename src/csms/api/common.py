@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar, overload
+from typing import Annotated, Generic, Literal, TypeVar, overload
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -23,6 +23,17 @@ def _utc(value: datetime) -> str:
 
 #: A timestamp as the API writes it: ISO 8601 in UTC with a Z.
 UtcDatetime = Annotated[datetime, PlainSerializer(_utc, return_type=str, when_used="json")]
+
+
+def _not_a_boolean(value: object) -> object:
+    # JSON true/false are not the numbers 1/0 (a Literal of ints would take them).
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not true or false")
+    return value
+
+
+#: An OCPP security profile: 0 (no password), 1 or 2 (HTTP Basic auth; 2 over TLS).
+SecurityProfile = Annotated[Literal[0, 1, 2], BeforeValidator(_not_a_boolean)]
 
 
 class ApiModel(BaseModel):

@@ -11,6 +11,7 @@ reservation id, across tenants), the router sees it through a narrower Protocol 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from csms.services.meter_series import MeterSeriesService
     from csms.services.reports import ReportService
     from csms.services.sessions import SessionService
+    from csms.services.tenant_settings import TenantSettingsService
     from csms.services.users import UserService
 
 #: The key of the resolver's context that holds the :class:`ApiServices`.
@@ -50,7 +52,13 @@ class CommandRequests(Protocol):
     """The operator's side of the command pipeline (csms.services.commands.CommandService)."""
 
     def submit_all(
-        self, scope: TenantScope, charge_point_id: str, action: str, request: dict[str, Any]
+        self,
+        scope: TenantScope,
+        charge_point_id: str,
+        action: str,
+        request: dict[str, Any],
+        *,
+        expires_in: timedelta | None = None,
     ) -> list[Command]: ...
 
     def get(self, scope: TenantScope, command_id: str) -> Command: ...
@@ -171,6 +179,8 @@ class ApiServices(Protocol):
     def smart_charging(self) -> ChargingProfileRecords: ...
     @property
     def users(self) -> UserService: ...
+    @property
+    def tenant_settings(self) -> TenantSettingsService: ...
     @property
     def security_events(self) -> SecurityEvents: ...
     @property

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from csms.services.sessions import SessionService
     from csms.services.smart_charging import SmartChargingService
     from csms.services.stuck_transactions import StuckTransactionService
+    from csms.services.tenant_settings import TenantSettingsService
     from csms.services.users import UserService
 
 
@@ -113,6 +114,10 @@ class _ApiServices:
     @property
     def users(self) -> UserService:
         return wiring.users()
+
+    @property
+    def tenant_settings(self) -> TenantSettingsService:
+        return wiring.tenant_settings()
 
     @property
     def security_events(self) -> SecurityEventService:

@@ -46,6 +46,9 @@ class MessageDeps:
     frames: FrameLimiter | None = None
     #: Counts a metric (csms.observability.add_count).
     count: Callable[[str, int], None] = lambda name, value: None
+    #: Sends the commands that waited for the station to connect (its first frame on a new
+    #: connection was answered): csms.app.wiring.deliver_waiting_commands.
+    deliver_waiting: Callable[[str], None] = lambda charge_point_id: None
 
 
 #: Outcomes of a frame that went as expected: sampled in the logs. Anything else (a CALLERROR
@@ -67,6 +70,7 @@ def default_deps() -> MessageDeps:
         wiring.settings().frame_log_sample_rate,
         frames=wiring.frame_limiter(),
         count=add_count,
+        deliver_waiting=wiring.deliver_waiting_commands,
     )
 
 
@@ -143,9 +147,26 @@ def handle(event: dict[str, Any], context: Any, deps: MessageDeps | None = None)
                 "sampled": routine,
             },
         )
+    if record.awaiting_first_frame:
+        _first_frame_answered(deps, record.connection_id, ctx.charge_point_id)
     # The charger has its answer: now the events (the relay never raises).
     deps.flush_events()
     return OK
+
+
+def _first_frame_answered(deps: MessageDeps, connection_id: str, charge_point_id: str) -> None:
+    """The station spoke on its new connection and has its answer: the commands that waited
+    for it to connect (offline, or sent to a connection that was gone) go now. After its first
+    frame rather than at $connect, where the socket is not open yet (a send would find it gone),
+    and after the answer, so a station that rebooted gets its BootNotification answered first;
+    only once it is Accepted (the flag stays until then): a Pending or Rejected station gets
+    what waited when it is accepted. A failure here is the sweeper's to repeat (it sends stale
+    queues every minute)."""
+    try:
+        if deps.connections.first_frame_answered(connection_id):
+            deps.deliver_waiting(charge_point_id)
+    except Exception:
+        log.exception("sending the commands that waited for the station failed")
 
 
 def _refuse_flood(

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from csms.services.station_reports import StationReportService
     from csms.services.stations import Stations
     from csms.services.stuck_transactions import StuckTransactionService
+    from csms.services.tenant_settings import TenantSettingsService
     from csms.services.users import UserService
 
 
@@ -406,7 +407,28 @@ def commands(clock_override: Clock | None = None) -> CommandService:
         call_frame=call,
         follow_ups=PgFollowUps(database()),
         file_url_rules=file_url_rules,
+        expiry=timedelta(seconds=s.command_expiry_seconds),
     )
+
+
+def deliver_waiting_commands(charge_point_id: str) -> None:
+    """A station's first frame on a new connection was answered: send what waited for it. One
+    indexed read first, so a container that never handles a command does not build the command
+    pipeline (both protocols' command registries) for every station that connects."""
+    from csms.data.commands import PgCommandStore
+
+    if PgCommandStore(database()).oldest_queued(charge_point_id, clock().now()) is None:
+        return
+    commands().deliver_next(charge_point_id)
+
+
+@cache
+def tenant_settings() -> TenantSettingsService:
+    """A tenant's settings as its admins read and change them."""
+    from csms.data.tenants import PgTenantSettings
+    from csms.services.tenant_settings import TenantSettingsService
+
+    return TenantSettingsService(PgTenantSettings(database()), clock(), settings().file_url_schemes)
 
 
 def file_url_rules(tenant_id: str) -> FileUrlRules:

@@ -41,6 +41,7 @@ def _record(item: dict[str, Any]) -> ConnectionRecord:
         connected_at=datetime.fromisoformat(item["connected_at"]["S"]),
         registration_status=RegistrationStatus(item["registration_status"]["S"]),
         last_seen=datetime.fromisoformat(item["last_seen"]["S"]) if "last_seen" in item else None,
+        awaiting_first_frame="awaiting_first_frame" in item,
     )
 
 
@@ -72,7 +73,17 @@ class DynamoConnectionStore:
             "registration_status": {"S": record.registration_status.value},
             TTL_ATTRIBUTE: {"N": str(expires)},
         }
-        self._client.put_item(TableName=self._table, Item={**_conn_key(record.connection_id), **attributes})
+        # The station's own item (read by the command pipeline) does not carry the flag: a
+        # command goes to any current connection; the flag only tells the message function
+        # which frame is the first.
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                **_conn_key(record.connection_id),
+                **attributes,
+                "awaiting_first_frame": {"BOOL": True},
+            },
+        )
         previous = self._client.put_item(
             TableName=self._table,
             Item={**_cp_key(record.charge_point_id), **attributes},
@@ -119,6 +130,22 @@ class DynamoConnectionStore:
                 ExpressionAttributeNames={"#pk": PARTITION_KEY},
                 ExpressionAttributeValues={":s": {"S": status.value}},
             )
+
+    def first_frame_answered(self, connection_id: str) -> bool:
+        # One write per connection (its first frame): the condition picks one of concurrent
+        # first frames, and leaves the flag while the station is not Accepted.
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_conn_key(connection_id),
+                UpdateExpression="REMOVE awaiting_first_frame",
+                ConditionExpression="attribute_exists(awaiting_first_frame) "
+                "AND registration_status = :accepted",
+                ExpressionAttributeValues={":accepted": {"S": RegistrationStatus.ACCEPTED.value}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def unregister(self, connection_id: str) -> ConnectionRecord | None:
         # Closed, not deleted: a frame the charger sent just before closing may still be

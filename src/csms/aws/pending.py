@@ -1,23 +1,34 @@
 """The charger's single outstanding-CALL slot in DynamoDB (table ``csms-pending-calls``).
 
 One item per charger (``pk = cp#{id}``): claiming is a conditional put that succeeds only
-when no unexpired call holds the slot; freeing is a conditional delete on the uniqueId, so an
-answer can only free the call it answers. Items carry a TTL as a backstop to the sweeper.
+when no unexpired call holds the slot (nor an answered one not settled yet); the station's
+answer is first recorded on the item (a conditional update on the uniqueId, so an answer can
+only settle the call it answers, once), and the item is deleted only after the command's
+outcome is in PostgreSQL. Items carry a TTL as a backstop to the sweeper.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from csms.aws.schema import PENDING_KEY, PENDING_TTL_ATTRIBUTE
-from csms.domain.commands import PendingCall
+from csms.domain.commands import Answer, PendingCall
 
 _TTL_SLACK = timedelta(hours=1)
 
 
 def _key(charge_point_id: str) -> dict[str, Any]:
     return {PENDING_KEY: {"S": f"cp#{charge_point_id}"}}
+
+
+def _answer(item: dict[str, Any]) -> Answer | None:
+    if "answer" not in item:
+        return None
+    recorded = json.loads(item["answer"]["S"])
+    error = recorded.get("error")
+    return Answer(payload=recorded.get("payload"), error=(error[0], error[1]) if error else None)
 
 
 def _call(item: dict[str, Any]) -> PendingCall:
@@ -28,6 +39,7 @@ def _call(item: dict[str, Any]) -> PendingCall:
         command_id=item["command_id"]["S"],
         tenant_id=item["tenant_id"]["S"],
         deadline=datetime.fromisoformat(item["deadline"]["S"]),
+        answer=_answer(item),
     )
 
 
@@ -51,14 +63,34 @@ class DynamoPendingCalls:
                     "deadline_epoch": {"N": str(int(call.deadline.timestamp()))},
                     PENDING_TTL_ATTRIBUTE: {"N": str(int((call.deadline + _TTL_SLACK).timestamp()))},
                 },
-                # Free, or held by a call past its deadline (the sweeper will time it out).
-                ConditionExpression="attribute_not_exists(#pk) OR deadline_epoch < :now",
+                # Free, or held by a call past its deadline that was not answered (the sweeper
+                # times it out); an answered call holds the slot until its outcome is stored.
+                ConditionExpression="attribute_not_exists(#pk) OR "
+                "(deadline_epoch < :now AND attribute_not_exists(answer))",
                 ExpressionAttributeNames={"#pk": PENDING_KEY},
                 ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def answer(self, charge_point_id: str, unique_id: str, answer: Answer) -> PendingCall | None:
+        recorded = {"payload": answer.payload} if answer.error is None else {"error": list(answer.error)}
+        try:
+            item = self._client.update_item(
+                TableName=self._table,
+                Key=_key(charge_point_id),
+                UpdateExpression="SET answer = :answer",
+                ConditionExpression="unique_id = :uid AND attribute_not_exists(answer)",
+                ExpressionAttributeValues={
+                    ":uid": {"S": unique_id},
+                    ":answer": {"S": json.dumps(recorded, separators=(",", ":"))},
+                },
+                ReturnValues="ALL_NEW",
+            ).get("Attributes")
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _call(item) if item else None
 
     def pop(self, charge_point_id: str, unique_id: str) -> PendingCall | None:
         try:

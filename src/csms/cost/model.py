@@ -247,10 +247,12 @@ class Assumptions:
     #: Cold starts a month (each reads the database secret once).
     cold_starts: float = 20_000.0
     # --- DynamoDB
-    #: $connect: two PutItem, $disconnect: an UpdateItem and a DeleteItem, each also written
-    #: to the by-tenant index (the items carry tenant_id).
-    dynamodb_wru_per_connection: float = 8.0
-    dynamodb_wru_per_command: float = 2.0  # claim and free the pending-call slot
+    #: $connect: two PutItem, the first frame an UpdateItem (clearing awaiting_first_frame, ADR
+    #: 0025), $disconnect: an UpdateItem and a DeleteItem, each also written to the by-tenant
+    #: index (the items carry tenant_id).
+    dynamodb_wru_per_connection: float = 10.0
+    #: Claim the pending-call slot, record the answer on it, free it (ADR 0025).
+    dynamodb_wru_per_command: float = 3.0
     dynamodb_bytes_per_charger: float = 600.0  # cp# and conn# items (each ~300 bytes)
     # --- events (ADR 0014)
     #: "frame": one MeterValuesReceived per MeterValues frame (now); "quarter-hour": one per

@@ -46,6 +46,8 @@ def _command(row: Row[Any]) -> Command:
         finished_at=m["finished_at"],
         late_response=m["late_response"],
         late_response_at=m["late_response_at"],
+        expires_at=m["expires_at"],
+        attempts=m["attempts"],
     )
 
 
@@ -72,6 +74,7 @@ class PgCommandStore:
                     status=command.status.value,
                     requested_by=command.requested_by,
                     created_at=command.created_at,
+                    expires_at=command.expires_at,
                 )
             )
 
@@ -164,9 +167,41 @@ class PgCommandStore:
                     ocpp_unique_id=unique_id,
                     sent_at=sent_at,
                     deadline=deadline,
+                    attempts=commands.c.attempts + 1,
+                    reason=None,
                 )
             )
             return bool(result.rowcount)
+
+    def requeue(self, command_id: str, unique_id: str, reason: str) -> bool:
+        with self._db.begin() as conn:
+            result = conn.execute(
+                update(commands)
+                .where(
+                    commands.c.id == command_id,
+                    commands.c.status == CommandStatus.SENT.value,
+                    commands.c.ocpp_unique_id == unique_id,
+                )
+                .values(
+                    status=CommandStatus.QUEUED.value,
+                    ocpp_unique_id=None,
+                    sent_at=None,
+                    deadline=None,
+                    reason=reason,
+                )
+            )
+            return bool(result.rowcount)
+
+    def queued_expired(self, now: datetime, limit: int) -> list[Command]:
+        # Served by the partial index ix_commands_queued_expiry (status = 'queued').
+        with self._db.connect() as conn:
+            rows = conn.execute(
+                select(commands)
+                .where(commands.c.status == CommandStatus.QUEUED.value, commands.c.expires_at <= now)
+                .order_by(commands.c.expires_at)
+                .limit(limit)
+            )
+            return [_command(r) for r in rows]
 
     def finish(
         self,
@@ -178,11 +213,21 @@ class PgCommandStore:
         error_code: str | None = None,
         reason: str | None = None,
         result: dict[str, Any] | None = None,
+        unique_id: str | None = None,
+        only: CommandStatus | None = None,
     ) -> bool:
+        conditions = [commands.c.id == command_id, commands.c.status.in_(_OPEN)]
+        if unique_id is not None:
+            conditions += [
+                commands.c.status == CommandStatus.SENT.value,
+                commands.c.ocpp_unique_id == unique_id,
+            ]
+        if only is not None:
+            conditions.append(commands.c.status == only.value)
         with self._db.begin() as conn:
             row = conn.execute(
                 update(commands)
-                .where(commands.c.id == command_id, commands.c.status.in_(_OPEN))
+                .where(*conditions)
                 .values(
                     status=status.value,
                     finished_at=at,

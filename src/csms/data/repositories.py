@@ -49,6 +49,7 @@ from csms.data.transactions import PgTransactions
 from csms.domain.credentials import PasswordUsed, Rotation
 from csms.domain.metering import UNKNOWN_EVSE, AddedSamples, MeterSample
 from csms.domain.stations import (
+    DEFAULT_SECURITY_PROFILE,
     AvailabilityState,
     BootInfo,
     ChargingState,
@@ -82,6 +83,12 @@ class PgTenants:
             pg_insert(tenants).values(id=tenant_id, name=tenant_id, created_at=at).on_conflict_do_nothing()
         )
 
+    def default_security_profile(self, tenant_id: str) -> int:
+        found = self._conn.execute(
+            select(tenants.c.default_security_profile).where(tenants.c.id == tenant_id)
+        ).scalar()
+        return DEFAULT_SECURITY_PROFILE if found is None else int(found)
+
 
 def _charge_point(row: Row[Any]) -> ChargingStation:
     m = row._mapping
@@ -108,6 +115,7 @@ def _charge_point(row: Row[Any]) -> ChargingStation:
         last_protocol=m["last_protocol"],
         boot_reason=m["boot_reason"],
         security_profile=m["security_profile"],
+        security_profile_source=m["security_profile_source"],
         pending_password_hash=m["pending_password_hash"],
         previous_password_hash=m["previous_password_hash"],
     )
@@ -167,6 +175,7 @@ class PgChargePoints:
                         tenant_id=charge_point.tenant_id,
                         password_hash=charge_point.password_hash,
                         security_profile=charge_point.security_profile,
+                        security_profile_source=charge_point.security_profile_source,
                         registration_status=charge_point.registration_status.value,
                         created_at=at,
                         updated_at=at,

@@ -41,6 +41,8 @@ tenants = Table(
     # (NULL: the deployment's default, CSMS_FILE_URL_SCHEMES; hosts NULL: any).
     Column("file_url_schemes", ARRAY(Text)),
     Column("file_url_hosts", ARRAY(Text)),
+    # Migration 0020: the security profile a station gets when provisioned without one.
+    Column("default_security_profile", SmallInteger, nullable=False, server_default="2"),
 )
 
 charge_points = Table(
@@ -82,6 +84,8 @@ charge_points = Table(
     Column("boot_reason", Text),
     # Migration 0017: 0 (no password, an explicit choice), 1 or 2 (HTTP Basic auth; 2 = TLS).
     Column("security_profile", SmallInteger, nullable=False, server_default="2"),
+    # Migration 0020: 'station' (asked for, or implied by a password) or 'tenant' (its default).
+    Column("security_profile_source", Text, nullable=False, server_default="station"),
 )
 
 locations = Table(
@@ -336,6 +340,10 @@ commands = Table(
     Column("finished_at", TS),
     Column("late_response", JSONB),
     Column("late_response_at", TS),
+    # Migration 0020: until when it may wait to be sent (station offline, connection gone), and
+    # how many times it was sent.
+    Column("expires_at", TS),
+    Column("attempts", Integer, nullable=False, server_default="0"),
 )
 
 #: The device model: one row per attribute (absent instances '', absent EVSE/connector -1).

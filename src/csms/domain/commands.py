@@ -58,6 +58,22 @@ class Command:
     finished_at: datetime | None = None
     late_response: dict[str, Any] | None = None
     late_response_at: datetime | None = None
+    #: Until when it may still be sent: a command whose station is offline (or whose send found
+    #: the connection gone) waits for the station's next connection until then, and is timed
+    #: out with the reason after (migration 0020). None: rows from before 0020.
+    expires_at: datetime | None = None
+    #: How many times it was sent (a send that found the connection gone counts).
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The station's answer to one of our CALLs, as received: a CALLRESULT's ``payload`` or a
+    CALLERROR's ``error`` (code, description). Kept on the slot until the command's outcome is
+    stored, so a crash in between loses nothing (the sweeper settles it)."""
+
+    payload: dict[str, Any] | None = None
+    error: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +86,8 @@ class PendingCall:
     command_id: str
     tenant_id: str
     deadline: datetime
+    #: The station's answer once it arrived (the slot is freed after the outcome is stored).
+    answer: Answer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +153,16 @@ class CommandStore(Protocol):
         ...
 
     def mark_sent(self, command_id: str, unique_id: str, sent_at: datetime, deadline: datetime) -> bool:
-        """queued → sent; False if it was not queued any more."""
+        """queued → sent (one more attempt); False if it was not queued any more."""
+        ...
+
+    def requeue(self, command_id: str, unique_id: str, reason: str) -> bool:
+        """sent (as ``unique_id``) → queued again, with the reason it waits; False if it is not
+        sent as that call any more."""
+        ...
+
+    def queued_expired(self, now: datetime, limit: int) -> list[Command]:
+        """Commands still queued whose expiry passed (oldest expiry first)."""
         ...
 
     def finish(
@@ -148,8 +175,12 @@ class CommandStore(Protocol):
         error_code: str | None = None,
         reason: str | None = None,
         result: dict[str, Any] | None = None,
+        unique_id: str | None = None,
+        only: CommandStatus | None = None,
     ) -> bool:
-        """queued/sent → a final status; False if it had already ended."""
+        """queued/sent → a final status; False if it had already ended. ``unique_id``: only if
+        it is sent as that call (an answer or a deadline settles the call it is about, never a
+        re-queued command); ``only``: only from that status."""
         ...
 
     def by_unique_id(self, charge_point_id: str, unique_id: str) -> Command | None: ...
@@ -178,14 +209,22 @@ class FollowUps(Protocol):
 
 class PendingCalls(Protocol):
     def claim(self, call: PendingCall, now: datetime) -> bool:
-        """Take the charger's slot unless another unexpired call holds it."""
+        """Take the charger's slot unless another call holds it (unexpired, or answered and
+        not settled yet)."""
+        ...
+
+    def answer(self, charge_point_id: str, unique_id: str, answer: Answer) -> PendingCall | None:
+        """Record the station's answer on the slot if it holds ``unique_id`` and has no answer
+        yet; returns the call (with the answer), None otherwise (a late or repeated answer)."""
         ...
 
     def pop(self, charge_point_id: str, unique_id: str) -> PendingCall | None:
         """Free the slot if it holds ``unique_id``; returns the call it held."""
         ...
 
-    def expired(self, now: datetime) -> list[PendingCall]: ...
+    def expired(self, now: datetime) -> list[PendingCall]:
+        """Calls past their deadline, with their answer if one was recorded and not settled."""
+        ...
 
 
 class CommandQueue(Protocol):

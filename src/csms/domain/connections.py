@@ -22,6 +22,9 @@ class ConnectionRecord:
     connected_at: datetime
     registration_status: RegistrationStatus = RegistrationStatus.ACCEPTED
     last_seen: datetime | None = None
+    #: True from $connect until the station's first frame on it was answered while Accepted
+    #: (then commands that waited for it are sent: csms.app.message).
+    awaiting_first_frame: bool = False
 
 
 class ConnectionStore(Protocol):
@@ -35,6 +38,11 @@ class ConnectionStore(Protocol):
         ...
 
     def set_registration_status(self, connection_id: str, status: RegistrationStatus) -> None: ...
+
+    def first_frame_answered(self, connection_id: str) -> bool:
+        """Clear the connection's ``awaiting_first_frame`` if the station is Accepted on it;
+        True for the one call that cleared it."""
+        ...
 
     def unregister(self, connection_id: str) -> ConnectionRecord | None:
         """Forget a closed connection. Returns its record if it was the charger's current one

@@ -469,8 +469,9 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
     "CommandFinished": EventSpec(
         2,
         "A command sent to a station reached a final state: accepted or rejected by the "
-        "station's answer, failed (CALLERROR, invalid answer, station offline, not expressible "
-        "in the station's protocol) or timed_out. name is the neutral command (or the OCPP "
+        "station's answer, failed (CALLERROR, invalid answer, not expressible in the station's "
+        "protocol) or timed_out (no answer before the deadline, or expired while the station was "
+        "away). name is the neutral command (or the OCPP "
         "action of a protocol-specific one), action the OCPP action sent (null if none was).",
         _object(
             {

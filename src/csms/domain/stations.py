@@ -103,6 +103,9 @@ class ChargingStation:
     #: How it authenticates (:data:`SECURITY_PROFILES`): 0 without a password (an explicit
     #: choice), 1 and 2 with HTTP Basic auth (2: over TLS).
     security_profile: int = 2
+    #: Where the profile came from: ``station`` (asked for, or implied by a password given) or
+    #: ``tenant`` (the tenant's default when it was provisioned; migration 0020).
+    security_profile_source: str = "station"
     #: A password rotation (csms.domain.credentials): the new password's hash while in flight
     #: or unconfirmed, the old one's after the station accepted (until it connects with the new).
     pending_password_hash: str | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from csms.errors import Forbidden
 
@@ -91,4 +91,31 @@ class UserDirectory(Protocol):
 class TenantRepository(Protocol):
     def ensure(self, tenant_id: str, at: datetime) -> None:
         """Create the tenant if it does not exist yet."""
+        ...
+
+    def default_security_profile(self, tenant_id: str) -> int:
+        """The security profile the tenant's stations get when provisioned without one."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSettings:
+    """What a tenant's admin sets for the whole tenant (migrations 0017 and 0020)."""
+
+    #: The security profile a station gets when it is provisioned without one (2: a password
+    #: over TLS; 0: no password, which then needs no securityProfile 0 per station).
+    default_security_profile: int = 2
+    #: URL schemes firmware and diagnostics/log URLs may use (None: the deployment's default).
+    file_url_schemes: tuple[str, ...] | None = None
+    #: Host names they may use (``host`` or ``*.domain``; None: any host).
+    file_url_hosts: tuple[str, ...] | None = None
+
+
+class TenantSettingsStore(Protocol):
+    def get(self, tenant_id: str) -> TenantSettings:
+        """The tenant's settings (the defaults for a tenant with no row yet)."""
+        ...
+
+    def update(self, tenant_id: str, changes: dict[str, Any], at: datetime) -> TenantSettings:
+        """Change the named fields of :class:`TenantSettings` (creating the tenant's row)."""
         ...

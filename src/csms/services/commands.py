@@ -3,9 +3,17 @@
 PostgreSQL is the queue of record (``commands`` rows, oldest first per charger); SQS FIFO
 (group = charger) only triggers delivery. Whoever finds a charger's single outstanding-CALL
 slot free — the commands function on an SQS message, the message function when an answer
-frees the slot, the timeout sweeper — sends that charger's *oldest* queued command. The slot
-is a conditional DynamoDB write and ``queued → sent`` a conditional update, so a command is
-sent once and in order, and a busy slot never waits for an SQS redelivery.
+frees the slot or when a station's first frame on a new connection was answered, the timeout
+sweeper — sends that charger's *oldest* queued command. The slot is a conditional DynamoDB
+write and ``queued → sent`` a conditional update, so a command is sent once and in order, and
+a busy slot never waits for an SQS redelivery.
+
+A station that is offline, or whose connection turns out to be gone when the command is sent
+(API Gateway cuts every connection at 2 hours), keeps its commands queued, in order, until
+each one's expiry (``expires_at``); they go out after its first frame on its next connection,
+and the sweeper times out those whose expiry passed. An answer is recorded on the slot first,
+then its outcome in PostgreSQL, and only then is the slot freed: a crash in between leaves an
+answered slot that the sweeper settles, idempotently.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from typing import Any, Final
 from csms.clock import Clock
 from csms.constants import MAX_FRAME_BYTES
 from csms.domain.commands import (
+    Answer,
     Command,
     CommandQueue,
     CommandStatus,
@@ -43,6 +52,10 @@ log = logging.getLogger(__name__)
 #: How long after its deadline a command still "sent" without a pending call is timed out by
 #: the sweeper's safety net (well after the slot-based timeout, so that one always goes first).
 ORPHAN_GRACE: Final = timedelta(minutes=5)
+#: How long a command may wait to be sent unless the deployment or the request says otherwise.
+DEFAULT_EXPIRY: Final = timedelta(minutes=15)
+#: How many connections one delivery tries when sends keep finding them gone.
+MAX_GONE_RETRIES: Final = 3
 
 
 #: Prepares a command's request at submit time (allocate ids, create rows) and returns the
@@ -144,6 +157,16 @@ class SlotBusy(Exception):
     """The charger has an outstanding CALL; the command stays queued."""
 
 
+class _Parked(Exception):
+    """The station is offline, or the send found its connection gone: the command stays (or is
+    again) queued for the station's next connection."""
+
+    def __init__(self, connection_id: str | None) -> None:
+        super().__init__(connection_id)
+        #: The connection the send found gone (None: there was none).
+        self.connection_id = connection_id
+
+
 def answered(status: object, payload: Mapping[str, Any]) -> str:
     """``station answered X``, with a 2.0.1 statusInfo's reason code and text when given."""
     info = payload.get("statusInfo")
@@ -203,6 +226,7 @@ class CommandService:
         file_url_rules: Callable[[str], FileUrlRules] = lambda tenant_id: FileUrlRules(
             ("https", "ftps", "sftp")
         ),
+        expiry: timedelta = DEFAULT_EXPIRY,
     ) -> None:
         self._store = store
         self._pending = pending
@@ -216,17 +240,33 @@ class CommandService:
         self._call_frame = call_frame
         self._follow_ups = follow_ups
         self._file_url_rules = file_url_rules
+        self._expiry = expiry
 
     # --- submit ---------------------------------------------------------------------------
 
-    def submit(self, scope: TenantScope, charge_point_id: str, name: str, request: dict[str, Any]) -> Command:
+    def submit(
+        self,
+        scope: TenantScope,
+        charge_point_id: str,
+        name: str,
+        request: dict[str, Any],
+        *,
+        expires_in: timedelta | None = None,
+    ) -> Command:
         """Validate, translate, record as queued, and trigger delivery. The station must be
         the scope's (NotFound) and in service (Conflict); the command is requested by the
-        scope's subject."""
-        return self.submit_all(scope, charge_point_id, name, request)[0]
+        scope's subject. It may wait to be sent (station offline) for ``expires_in``, by default
+        the deployment's expiry."""
+        return self.submit_all(scope, charge_point_id, name, request, expires_in=expires_in)[0]
 
     def submit_all(
-        self, scope: TenantScope, charge_point_id: str, name: str, request: dict[str, Any]
+        self,
+        scope: TenantScope,
+        charge_point_id: str,
+        name: str,
+        request: dict[str, Any],
+        *,
+        expires_in: timedelta | None = None,
     ) -> list[Command]:
         """As :meth:`submit`; a command with an ``expand`` hook may become several, returned
         in sending order. All are translated and validated before any is recorded.
@@ -238,6 +278,7 @@ class CommandService:
         protocol-specific command needs the protocol now (Conflict)."""
         station = self._stations.require_in_service(scope, charge_point_id)
         protocol = station.ocpp_version or station.last_protocol
+        now = self._clock.now()
         command = Command(
             id=str(uuid.uuid4()),
             tenant_id=scope.tenant_id,
@@ -245,8 +286,9 @@ class CommandService:
             name=name,
             request=request,
             status=CommandStatus.QUEUED,
-            created_at=self._clock.now(),
+            created_at=now,
             requested_by=scope.subject,
+            expires_at=now + (expires_in if expires_in is not None else self._expiry),
         )
         if protocol is None:
             specs = [registry.find(name) for registry in self._registries.values()]
@@ -377,14 +419,20 @@ class CommandService:
     # --- deliver --------------------------------------------------------------------------
 
     def deliver_next(self, charge_point_id: str) -> Command | None:
-        """Send the station's oldest queued command if its slot is free; commands that
-        cannot be sent (station offline, not expressible in its protocol, frame too large)
-        fail at once and the next is tried. Returns the command sent, None if none was
-        (nothing queued, slot busy)."""
+        """Send the station's oldest queued command if its slot is free. A station offline (or
+        whose connection the send found gone) keeps it queued for its next connection; one past
+        its expiry is timed out and the next is tried; one that cannot be sent (not expressible
+        in the station's protocol, frame too large) fails at once and the next is tried.
+        Returns the command sent, None if none was (nothing queued, slot busy, offline)."""
+        gone_retries = 0
         while True:
-            command = self._store.oldest_queued(charge_point_id, self._clock.now())
+            now = self._clock.now()
+            command = self._store.oldest_queued(charge_point_id, now)
             if command is None:
                 return None
+            if command.expires_at is not None and command.expires_at <= now:
+                self._expire(command, now)
+                continue
             try:
                 sent = self._deliver(command)
                 if sent is not None:
@@ -393,14 +441,30 @@ class CommandService:
                 return None
             except _AlreadyTaken:
                 continue  # someone else sent it meanwhile: look at the next one
+            except _Parked as parked:
+                # A send that found the connection gone: if the station connected again
+                # meanwhile (its first frame found the command still "sent"), try that one.
+                current = self._connections.current_record(charge_point_id)
+                gone_retries += 1
+                if (
+                    parked.connection_id is None
+                    or current is None
+                    or current.connection_id == parked.connection_id
+                    or gone_retries >= MAX_GONE_RETRIES
+                ):
+                    return None
 
     def _deliver(self, command: Command) -> Command | None:
-        """The command as sent; None if it failed at once. Raises SlotBusy / _AlreadyTaken."""
+        """The command as sent; None if it failed at once. Raises SlotBusy / _AlreadyTaken /
+        _Parked."""
         now = self._clock.now()
         connection = self._connections.current_record(command.charge_point_id)
         if connection is None:
-            self._fail(command, now, "station offline")
-            return None
+            log.info(
+                "station offline: the command waits for its next connection",
+                extra={"command_id": command.id, "expires_at": command.expires_at},
+            )
+            raise _Parked(None)
         if command.protocol != connection.protocol:
             translated = self._retranslate(command, connection.protocol, now)
             if translated is None:
@@ -439,9 +503,20 @@ class CommandService:
         try:
             self._sender().send(connection.connection_id, frame)
         except ConnectionGone:
+            # The frame never left (API Gateway knows no such connection): back in the queue at
+            # its place, then the slot is freed (a crash in between leaves the slot to expire;
+            # the command waits, queued, meanwhile).
+            self._store.requeue(
+                command.id,
+                unique_id,
+                "the connection was gone when it was sent: waiting for the station's next connection",
+            )
             self._pending.pop(command.charge_point_id, unique_id)
-            self._fail(command, now, "station offline (connection gone)")
-            return None
+            log.info(
+                "connection gone: the command waits for the station's next connection",
+                extra={"command_id": command.id, "connection_id": connection.connection_id},
+            )
+            raise _Parked(connection.connection_id) from None
         except Exception:
             # Unknown whether it left: keep the slot; the answer or the deadline decides.
             log.exception("sending the command failed", extra={"command_id": command.id})
@@ -491,60 +566,88 @@ class CommandService:
         error: tuple[str, str] | None,
     ) -> Command | None:
         """Handle the station's CALLRESULT (``payload``) or CALLERROR (``error`` = code,
-        description) for our CALL ``unique_id``, then send the next queued command."""
+        description) for our CALL ``unique_id``, then send the next queued command.
+
+        The answer is recorded on the slot first (which only the call it answers can take,
+        once), then its outcome is stored in PostgreSQL, then the slot is freed: a failure in
+        between leaves the answered slot for the sweeper to settle (:meth:`sweep`), and a
+        settlement that finds the outcome stored already only frees the slot."""
         now = self._clock.now()
-        pending = self._pending.pop(charge_point_id, unique_id)
-        if pending is None:
+        call = self._pending.answer(charge_point_id, unique_id, Answer(payload, error))
+        if call is None:
             self._late(charge_point_id, unique_id, payload, error, now)
             return None
-        command = self._store.get_any(pending.command_id)
+        command = self._settle(call, payload, error, now)
+        if command is not None and command.status is CommandStatus.TIMED_OUT:
+            # The sweeper timed it out just before the answer came (and frees the slot).
+            self._store.record_late_response(command.id, _recorded(payload, error), now)
+        self._pending.pop(charge_point_id, unique_id)
+        self.deliver_next(charge_point_id)
+        return self._store.get_any(command.id) if command is not None else None
+
+    def _settle(
+        self,
+        call: PendingCall,
+        payload: dict[str, Any] | None,
+        error: tuple[str, str] | None,
+        now: datetime,
+    ) -> Command | None:
+        """Store the outcome the answer to ``call`` gives its command (side effects included),
+        unless the command is not sent as that call any more (settled already: nothing runs
+        twice). Returns the command as it was read."""
+        command = self._store.get_any(call.command_id)
         if command is None:  # pragma: no cover - the row is written before the slot is taken
-            log.error("pending call for an unknown command", extra={"command_id": pending.command_id})
-            self.deliver_next(charge_point_id)
+            log.error("pending call for an unknown command", extra={"command_id": call.command_id})
             return None
+        if command.status is not CommandStatus.SENT or command.ocpp_unique_id != call.unique_id:
+            return command
         spec = self._spec(command)
         on_failure = spec.on_failure if spec is not None else None
+        uid = call.unique_id
         if error is not None:
             code, description = error
             # finish() is False if the command ended meanwhile (the sweeper's safety net):
             # its on_failure ran there, and must not run twice.
             if (
-                self._store.finish(command.id, CommandStatus.FAILED, now, error_code=code, reason=description)
+                self._store.finish(
+                    command.id, CommandStatus.FAILED, now, error_code=code, reason=description, unique_id=uid
+                )
                 and on_failure
             ):
                 _in_command(replace(command, status=CommandStatus.FAILED), on_failure, now)
-        else:
-            assert payload is not None
-            try:
-                if spec is None or command.protocol is None or command.action is None:  # pragma: no cover
-                    raise ValueError("the command was never translated")
-                self._registries[command.protocol].validate_response(command.action, payload)
-            except Exception as exc:
-                if (
-                    self._store.finish(
-                        command.id,
-                        CommandStatus.FAILED,
-                        now,
-                        response=payload,
-                        reason=f"invalid response: {exc}",
-                    )
-                    and on_failure
-                ):
-                    _in_command(replace(command, status=CommandStatus.FAILED), on_failure, now)
-            else:
-                assert spec is not None
-                with correlation(f"command:{command.id}"):
-                    outcome = spec.on_result(command, payload, now)
+            return command
+        assert payload is not None
+        try:
+            if spec is None or command.protocol is None or command.action is None:  # pragma: no cover
+                raise ValueError("the command was never translated")
+            self._registries[command.protocol].validate_response(command.action, payload)
+        except Exception as exc:
+            if (
                 self._store.finish(
                     command.id,
-                    outcome.status,
+                    CommandStatus.FAILED,
                     now,
                     response=payload,
-                    reason=outcome.reason,
-                    result=outcome.result,
+                    reason=f"invalid response: {exc}",
+                    unique_id=uid,
                 )
-        self.deliver_next(charge_point_id)
-        return self._store.get_any(command.id)
+                and on_failure
+            ):
+                _in_command(replace(command, status=CommandStatus.FAILED), on_failure, now)
+            return command
+        assert spec is not None
+        with correlation(f"command:{command.id}"):
+            outcome = spec.on_result(command, payload, now)
+        self._store.finish(
+            command.id,
+            outcome.status,
+            now,
+            response=payload,
+            reason=outcome.reason,
+            result=outcome.result,
+            unique_id=uid,
+        )
+        return command
 
     def _spec(self, command: Command) -> ActionSpec | None:
         """The spec the command was translated by (not yet translated: the neutral one)."""
@@ -565,14 +668,11 @@ class CommandService:
         if command is None:
             log.warning("answer to no call of ours", extra={"ocpp_unique_id": unique_id})
             return
-        recorded = (
-            payload
-            if payload is not None
-            else {"errorCode": error[0], "errorDescription": error[1]}
-            if error
-            else {}
-        )
-        self._store.record_late_response(command.id, recorded, now)
+        if command.status is CommandStatus.SENT:
+            # The slot has its first answer, being settled (or left for the sweeper to settle).
+            log.warning("answer repeated: the first one counts", extra={"command_id": command.id})
+            return
+        self._store.record_late_response(command.id, _recorded(payload, error), now)
         log.warning("late answer recorded", extra={"command_id": command.id, "status": command.status.value})
 
     # --- sweep ----------------------------------------------------------------------------
@@ -585,24 +685,43 @@ class CommandService:
         timed_out = errors = 0
         for call in self._pending.expired(now):
             # One station's failure (a dependency down, a command that cannot be sent) must
-            # not stop the sweep for the others. A slot popped but not finished is the safety
-            # net's below; a queue not kicked, the stale-queue kick's of a later run.
+            # not stop the sweep for the others. The outcome is stored before the slot is
+            # freed, so a run that fails half-way is repeated by the next one.
             try:
-                if self._pending.pop(call.charge_point_id, call.unique_id) is None:
-                    continue  # answered meanwhile
-                command = self._store.get_any(call.command_id)
-                if command is not None and self._store.finish(
-                    command.id, CommandStatus.TIMED_OUT, now, reason="no answer before the deadline"
-                ):
-                    timed_out += 1
-                    spec = self._spec(command)
-                    if spec and spec.on_failure:
-                        _in_command(replace(command, status=CommandStatus.TIMED_OUT), spec.on_failure, now)
+                if call.answer is not None:
+                    # Answered, but its outcome was not stored (the message function failed or
+                    # was killed in between): settle it from the recorded answer.
+                    self._settle(call, call.answer.payload, call.answer.error, now)
+                else:
+                    command = self._store.get_any(call.command_id)
+                    if command is not None and self._store.finish(
+                        command.id,
+                        CommandStatus.TIMED_OUT,
+                        now,
+                        reason="no answer before the deadline",
+                        unique_id=call.unique_id,
+                    ):
+                        timed_out += 1
+                        spec = self._spec(command)
+                        if spec and spec.on_failure:
+                            _in_command(
+                                replace(command, status=CommandStatus.TIMED_OUT), spec.on_failure, now
+                            )
+                self._pending.pop(call.charge_point_id, call.unique_id)
                 self.deliver_next(call.charge_point_id)
             except Exception:
                 log.exception(
                     "sweeping an expired call failed", extra={"charge_point_id": call.charge_point_id}
                 )
+                errors += 1
+        # Commands that waited for an offline station past their expiry.
+        expired = 0
+        for command in self._store.queued_expired(now, limit=500):
+            try:
+                if self._expire(command, now):
+                    expired += 1
+            except Exception:
+                log.exception("expiring a queued command failed", extra={"command_id": command.id})
                 errors += 1
         # Safety net: a command whose slot is gone but which is still "sent" in PostgreSQL
         # (its answer took the slot, then PostgreSQL failed or the function was killed before
@@ -637,13 +756,48 @@ class CommandService:
                     extra={"charge_point_id": charge_point_id},
                 )
                 errors += 1
-        return {"timed_out": timed_out + orphaned, "orphaned": orphaned, "kicked": kicked, "errors": errors}
+        return {
+            "timed_out": timed_out + orphaned + expired,
+            "orphaned": orphaned,
+            "expired": expired,
+            "kicked": kicked,
+            "errors": errors,
+        }
+
+    def _expire(self, command: Command, now: datetime) -> bool:
+        """Time out a queued command whose expiry passed, with the reason it was never sent."""
+        assert command.expires_at is not None
+        connection = self._connections.current_record(command.charge_point_id)
+        why = (
+            "the station did not connect in time"
+            if connection is None
+            else "the station was busy with earlier commands"
+        )
+        if command.attempts:
+            why += f" (sent {command.attempts} time(s), the connection was gone)"
+        reason = f"expired at {command.expires_at.isoformat()} before it could be sent: {why}"
+        if not self._store.finish(
+            command.id, CommandStatus.TIMED_OUT, now, reason=reason, only=CommandStatus.QUEUED
+        ):
+            return False
+        spec = self._spec(command)
+        if spec and spec.on_failure:
+            _in_command(replace(command, status=CommandStatus.TIMED_OUT), spec.on_failure, now)
+        log.info("command expired before it could be sent", extra={"command_id": command.id})
+        return True
 
     def _fail(self, command: Command, now: datetime, reason: str) -> None:
         if self._store.finish(command.id, CommandStatus.FAILED, now, reason=reason):
             spec = self._spec(command)
             if spec and spec.on_failure:
                 _in_command(replace(command, status=CommandStatus.FAILED), spec.on_failure, now)
+
+
+def _recorded(payload: dict[str, Any] | None, error: tuple[str, str] | None) -> dict[str, Any]:
+    """An answer as the command's ``lateResponse`` shows it."""
+    if payload is not None:
+        return payload
+    return {"errorCode": error[0], "errorDescription": error[1]} if error else {}
 
 
 def _in_command(command: Command, callback: Callable[[Command, datetime], None], now: datetime) -> None:

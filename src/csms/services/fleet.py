@@ -170,6 +170,8 @@ class FleetService:
             changes["security_profile"] = check_security_profile(security_profile, has_password)
             if security_profile == 0:
                 changes["password_hash"] = None
+        if changes.get("security_profile", current.security_profile) != current.security_profile:
+            changes["security_profile_source"] = "station"
         if registration_status is not None:
             changes["registration_status"] = registration_status.value
         if set_location:

@@ -59,6 +59,25 @@ def check_security_profile(profile: int | None, has_password: bool) -> int:
     return NO_PASSWORD_PROFILE
 
 
+def resolve_security_profile(profile: int | None, has_password: bool, tenant_default: int) -> tuple[int, str]:
+    """The profile a new station gets and where it comes from (``station`` or ``tenant``).
+    Asked for: that one, checked against the password. Not asked for: the tenant's default,
+    which a password given fits when it is 1 or 2 (a tenant without passwords by default still
+    gets Basic auth over TLS for a station given one) and no password fits when it is 0."""
+    if profile is not None:
+        return check_security_profile(profile, has_password), "station"
+    if has_password:
+        if tenant_default == NO_PASSWORD_PROFILE:
+            return DEFAULT_SECURITY_PROFILE, "station"
+        return tenant_default, "tenant"
+    if tenant_default == NO_PASSWORD_PROFILE:
+        return NO_PASSWORD_PROFILE, "tenant"
+    raise InvalidInput(
+        "a station needs a password (16-40 characters) or generatePassword; to let it connect "
+        "without one, say securityProfile 0 (or make 0 the tenant's defaultSecurityProfile)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ProvisionedCharger:
     charge_point: ChargingStation
@@ -81,7 +100,8 @@ class ProvisioningService:
         security_profile: int | None = None,
     ) -> ProvisionedCharger:
         """Add a station with ``password`` (or one generated), or without any when
-        ``security_profile`` is 0: a password is the default, going without one a choice."""
+        ``security_profile`` is 0 or, not given, the tenant's default is 0: a password is the
+        default, going without one a choice (the station's or its tenant's)."""
         if not CHARGE_POINT_ID_PATTERN.fullmatch(charge_point_id):
             raise InvalidInput(
                 f"invalid charge point id {charge_point_id!r}: 1-48 characters, "
@@ -92,19 +112,26 @@ class ProvisioningService:
             raise InvalidInput("give either password or generatePassword, not both")
         if password is not None:
             check_password(password)
-        profile = check_security_profile(security_profile, password is not None or generate)
+        has_password = password is not None or generate
+        if security_profile is not None:
+            check_security_profile(security_profile, has_password)  # before a password is hashed
         generated = generate_password() if generate else None
         secret = password if password is not None else generated
-        charge_point = ChargingStation(
-            id=charge_point_id,
-            tenant_id=tenant_id,
-            registration_status=RegistrationStatus.ACCEPTED,
-            password_hash=hash_password(secret) if secret is not None else None,
-            security_profile=profile,
-        )
+        password_hash = hash_password(secret) if secret is not None else None
 
         def work(uow: UnitOfWork) -> ChargingStation:
             uow.tenants.ensure(tenant_id, now)
+            profile, source = resolve_security_profile(
+                security_profile, has_password, uow.tenants.default_security_profile(tenant_id)
+            )
+            charge_point = ChargingStation(
+                id=charge_point_id,
+                tenant_id=tenant_id,
+                registration_status=RegistrationStatus.ACCEPTED,
+                password_hash=password_hash,
+                security_profile=profile,
+                security_profile_source=source,
+            )
             uow.charge_points.add(charge_point, now)
             stored = uow.charge_points.get(charge_point_id)
             assert stored is not None

@@ -9,6 +9,7 @@ sent by their OCPP name (``POST /stations/{id}/ocpp/{Action}``) with the OCPP pa
 # No `from __future__ import annotations`: the per-command routes are made in a loop and
 # Powertools reads their annotations, which must be the real model classes.
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -37,6 +38,8 @@ router = APIGatewayRouter()
 TAG = ["commands"]
 #: Longest inline wait: well under API Gateway's 29 s integration timeout.
 MAX_WAIT_SECONDS = 25
+#: Longest a command may wait for its station: a week.
+MAX_EXPIRY_SECONDS = 604_800
 
 
 class ChunkOut(ApiModel):
@@ -84,6 +87,13 @@ class CommandOut(ApiModel):
     finished_at: UtcDatetime | None
     late_response: dict[str, Any] | None = Field(description="an answer that arrived after the deadline")
     late_response_at: UtcDatetime | None
+    expires_at: UtcDatetime | None = Field(
+        description="until when it may wait to be sent (station offline, or its connection gone when it "
+        "was sent): then it is timed out with the reason"
+    )
+    attempts: int = Field(
+        description="how many times it was sent (a send that found the connection gone counts)"
+    )
     transaction: TransactionRef | None = Field(
         default=None,
         description="start-transaction: the transaction the station started with its remoteStartId",
@@ -143,10 +153,18 @@ def _wait_all(
     return current
 
 
-def _submit(charge_point_id: str, name: str, payload: dict[str, Any], wait: float) -> Response[CommandOut]:
+def _submit(
+    charge_point_id: str, name: str, payload: dict[str, Any], wait: float, expires_in: int | None
+) -> Response[CommandOut]:
     scope = caller(router, Role.OPERATOR).scope
     service = _service()
-    batch = service.submit_all(scope, charge_point_id, name, payload)
+    batch = service.submit_all(
+        scope,
+        charge_point_id,
+        name,
+        payload,
+        expires_in=timedelta(seconds=expires_in) if expires_in is not None else None,
+    )
     if wait > 0:
         batch = _wait_all(service, scope, batch, wait)
     command = batch[0]
@@ -169,6 +187,19 @@ Wait = Annotated[
 ]
 
 
+ExpiresIn = Annotated[
+    int | None,
+    Query(
+        ge=10,
+        le=MAX_EXPIRY_SECONDS,
+        description="seconds the command may wait to be sent while the station is offline (or its "
+        "connection was gone when it was sent; it goes out after the station's first frame on its next "
+        "connection); then it ends timed_out with the reason. Default: the deployment's "
+        "CSMS_COMMAND_EXPIRY_SECONDS (900)",
+    ),
+]
+
+
 def _submitted() -> Any:
     return {
         202: {"description": "queued or sent; poll the command"},
@@ -182,9 +213,10 @@ def _register(name: str, model: type[ApiModel]) -> None:
         stationId: StationId,
         body: Annotated[model, Body()],  # type: ignore[valid-type]  # a real class at run time
         wait: Wait = 0,
+        expiresIn: ExpiresIn = None,
     ) -> Response[CommandOut]:
         payload: dict[str, Any] = body.model_dump(by_alias=True, exclude_none=True, mode="json")  # type: ignore[attr-defined]
-        return _submit(stationId, name, payload, wait)
+        return _submit(stationId, name, payload, wait, expiresIn)
 
     operation = "".join(part.title() for part in name.split("-"))
     send.__name__ = f"send_{name.replace('-', '_')}"
@@ -221,10 +253,13 @@ for _name, _model in COMMANDS.items():
     responses=_submitted(),
 )
 def rotate_password(
-    stationId: StationId, body: Annotated[RotatePassword, Body()], wait: Wait = 0
+    stationId: StationId,
+    body: Annotated[RotatePassword, Body()],
+    wait: Wait = 0,
+    expiresIn: ExpiresIn = None,
 ) -> Response[CommandOut]:
     password = body.password or rotation_password()
-    response = _submit(stationId, "rotate-password", {"password": password}, wait)
+    response = _submit(stationId, "rotate-password", {"password": password}, wait, expiresIn)
     if body.password is None and response.body is not None:
         response.body.generated_password = password
     return response
@@ -259,8 +294,9 @@ def send_ocpp_action(
     action: OcppAction,
     body: Annotated[dict[str, Any], Body(description="the OCPP payload")],
     wait: Wait = 0,
+    expiresIn: ExpiresIn = None,
 ) -> Response[CommandOut]:
-    return _submit(stationId, action, body, wait)
+    return _submit(stationId, action, body, wait, expiresIn)
 
 
 @router.get(

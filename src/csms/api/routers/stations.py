@@ -21,6 +21,7 @@ from csms.api.common import (
     Limit,
     Offset,
     Page,
+    SecurityProfile,
     StationId,
     To,
     UtcDatetime,
@@ -49,11 +50,10 @@ TAG = ["stations"]
 #: What connectorId means, wherever the API shows one.
 CONNECTOR_ID = "the connector within its EVSE (1.6 connector N is EVSE N, connector 1)"
 OcppVersion = Literal["ocpp1.6", "ocpp2.0.1"]
-SecurityProfile = Literal[0, 1, 2]
 _PROFILE = (
     "OCPP security profile: 1 or 2 (HTTP Basic auth with the station's password; 2 over TLS, as on AWS, "
     "the default when a password is given), or 0: the station connects without a password, which must "
-    "be asked for explicitly"
+    "be asked for explicitly, for the station or as its tenant's default"
 )
 _PIN = (
     f"the only protocol the station may connect with ({OCPP16} or {OCPP201}); null: it may use "
@@ -72,7 +72,11 @@ class StationCreate(ApiModel):
     generate_password: StrictBool = Field(default=False, description="generate a password, returned once")
     location_id: str | None = Field(default=None, pattern=LOCATION_ID_PATTERN.pattern)
     ocpp_version: OcppVersion | None = Field(default=None, description=_PIN)
-    security_profile: SecurityProfile | None = Field(default=None, description=_PROFILE)
+    security_profile: SecurityProfile | None = Field(
+        default=None,
+        description=f"{_PROFILE}. Absent: the tenant's defaultSecurityProfile (GET /settings): with a "
+        "password its 1 or 2 (2 if the default is 0), without one its 0 (else 422)",
+    )
 
 
 class StationUpdate(ApiModel):
@@ -117,6 +121,10 @@ class StationOut(ApiModel):
     registration_status: RegistrationStatus
     has_password: bool
     security_profile: SecurityProfile = Field(description=_PROFILE)
+    security_profile_source: Literal["station", "tenant"] = Field(
+        description="where the profile comes from: station (asked for, or implied by the password given) "
+        "or tenant (the tenant's defaultSecurityProfile when the station was provisioned)"
+    )
     ocpp_version: OcppVersion | None = Field(description=_PIN)
     protocol: str | None = Field(description="the protocol of the live connection; null when offline")
     last_protocol: str | None = Field(description="the protocol of the latest connection")
@@ -185,6 +193,7 @@ def _out(view: ChargePointView, now: datetime) -> dict[str, object]:
         "registration_status": cp.registration_status,
         "has_password": cp.password_hash is not None,
         "security_profile": cp.security_profile,
+        "security_profile_source": cp.security_profile_source,
         "ocpp_version": cp.ocpp_version,
         "protocol": live.protocol if live else None,
         "last_protocol": cp.last_protocol,
