@@ -26,7 +26,7 @@ MFA_MODES = ("off", "optional", "required")
 #: ``command_timeout_seconds``: the bounds ``csms.settings.Settings`` accepts.
 COMMAND_TIMEOUT_RANGE = (5, 3600)
 #: ``command_expiry_seconds`` (how long a command may wait for a station that is away, ADR
-#: 0025): the bounds ``csms.settings.Settings`` accepts.
+#: 0027): the bounds ``csms.settings.Settings`` accepts.
 COMMAND_EXPIRY_RANGE = (10, 604_800)
 #: ``egress``: how the functions in the VPC reach the AWS APIs that have no free gateway endpoint
 #: (ADR 0020): ``ipv6`` = dual-stack subnets and an egress-only internet gateway (no fixed

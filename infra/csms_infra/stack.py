@@ -158,7 +158,7 @@ class CsmsStack(Stack):
         # Submitting a command writes its row (PostgreSQL) and enqueues a trigger; reading
         # commands is PostgreSQL only. The api never delivers, so no pending-calls table.
         self.command_queue.grant_send(self.api_function)
-        # A command's expiry is set when it is submitted (ADR 0025).
+        # A command's expiry is set when it is submitted (ADR 0027).
         self.api_function.add_environment(
             names.Env.COMMAND_EXPIRY_SECONDS, str(config.command_expiry_seconds)
         )

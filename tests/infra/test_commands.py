@@ -162,7 +162,7 @@ def test_the_commands_function_runs_its_handler_in_the_vpc_after_the_migration(d
 
 
 def test_the_api_sets_each_commands_expiry_from_the_stage(dev: Synth) -> None:
-    # A command submitted for a station that is away waits until then (ADR 0025).
+    # A command submitted for a station that is away waits until then (ADR 0027).
     assert environment_of(dev, dev.stack.api_function)["CSMS_COMMAND_EXPIRY_SECONDS"] == "900"
 
 

@@ -248,10 +248,10 @@ class Assumptions:
     cold_starts: float = 20_000.0
     # --- DynamoDB
     #: $connect: two PutItem, the first frame an UpdateItem (clearing awaiting_first_frame, ADR
-    #: 0025), $disconnect: an UpdateItem and a DeleteItem, each also written to the by-tenant
+    #: 0027), $disconnect: an UpdateItem and a DeleteItem, each also written to the by-tenant
     #: index (the items carry tenant_id).
     dynamodb_wru_per_connection: float = 10.0
-    #: Claim the pending-call slot, record the answer on it, free it (ADR 0025).
+    #: Claim the pending-call slot, record the answer on it, free it (ADR 0027).
     dynamodb_wru_per_command: float = 3.0
     dynamodb_bytes_per_charger: float = 600.0  # cp# and conn# items (each ~300 bytes)
     # --- events (ADR 0014)

@@ -1,5 +1,5 @@
 """Commands wait for an offline station until they expire; a tenant's default security profile
-(issue 13, the rest of it; ADRs 0025 and 0026).
+(issue 13, the rest of it; ADRs 0027 and 0026).
 
 - ``commands.expires_at``: until when a command may wait to be sent. A station offline, or whose
   connection a send found gone (API Gateway cuts every connection at 2 hours), keeps its

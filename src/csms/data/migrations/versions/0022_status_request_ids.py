@@ -6,7 +6,7 @@ UpdateFirmware or GetLog it reports on (the command's ``request_id``); the timel
 two updates apart. 1.6 notifications carry none: existing rows and 1.6 rows stay NULL.
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
