@@ -201,6 +201,19 @@ class Settings:
     command_timeout_seconds: int = setting(
         60, ge=5, le=3600, doc="How long a charger has to answer one of our CALLs."
     )
+    load_retry_minutes: int = setting(
+        15,
+        ge=1,
+        le=10080,
+        doc="Load management: how long an EVSE whose charging profile was refused counts at its "
+        "maximum before a profile is tried again.",
+    )
+    load_allocation_retention_days: int = setting(
+        7,
+        ge=1,
+        le=3650,
+        doc="Load management: how long recorded allocations are kept (a site's latest always is).",
+    )
     aws_region: str = setting("us-east-1", env=("AWS_REGION", "AWS_DEFAULT_REGION", "CSMS_AWS_REGION"))
     ws_management_endpoint: str | None = setting(
         None,

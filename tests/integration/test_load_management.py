@@ -23,6 +23,7 @@ from csms.services.provisioning import ProvisioningService
 from tests.integration.api_client import ApiClient
 from tests.integration.charger import connected
 from tests.integration.event_helpers import data_of, stored
+from tests.integration.load_stations import HoldingCharger16, until
 
 pytestmark = pytest.mark.integration
 V1 = "/api/v1"
@@ -64,6 +65,19 @@ def limits(allocation: dict[str, Any]) -> dict[str, tuple[float, bool]]:
     return {e["stationId"]: (e["limitA"], e["controlled"]) for e in allocation["evses"]}
 
 
+async def answered(operator: ApiClient, site: str = "yard") -> list[dict[str, Any]]:
+    """The latest allocation's outcomes, once none is waiting for its answer."""
+    found: list[dict[str, Any]] = []
+
+    def settled() -> bool:
+        nonlocal found
+        found = operator.get(f"{V1}/sites/{site}/allocation").body["outcomes"]
+        return all(o["status"] != "sent" for o in found)
+
+    await until(settled, "every answer")
+    return found
+
+
 async def start(cp: Any, token: str) -> None:
     answer = await cp.call(
         call.StartTransaction(connector_id=1, id_tag=token, meter_start=0, timestamp="2026-12-07T06:00:00Z")
@@ -77,8 +91,8 @@ async def test_two_sessions_share_the_grid_and_an_offline_station_counts_at_its_
     admin, operator = api.as_(TENANT, "admin"), api.as_(TENANT, "operator")
     given_a_yard(admin, provisioning, now)
     # Given both stations online, each with a session
-    async with connected(stack, "LM-1") as one:
-        async with connected(stack, "LM-2") as two:
+    async with connected(stack, "LM-1", HoldingCharger16) as one:
+        async with connected(stack, "LM-2", HoldingCharger16) as two:
             await start(one, "DRIVER-1")
             await start(two, "DRIVER-2")
             # When an operator reallocates the site
@@ -88,6 +102,13 @@ async def test_two_sessions_share_the_grid_and_an_offline_station_counts_at_its_
             assert limits(shared.body) == {"LM-1": (16.0, True), "LM-2": (16.0, True)}
             grid = next(n for n in shared.body["nodes"] if n["nodeId"] == "grid")
             assert grid["allocatedA"] == {"L1": 32.0, "L2": 32.0, "L3": 32.0}
+            # And each station holds it as its TxDefaultProfile, sent by the command pipeline
+            await until(lambda: one.limits == {1: 16.0} and two.limits == {1: 16.0})
+            outcomes = await answered(operator)
+            assert [(o["stationId"], o["status"], o["limit"], o["unit"]) for o in outcomes] == [
+                ("LM-1", "accepted", 16.0, "A"),
+                ("LM-2", "accepted", 16.0, "A"),
+            ]
             # And the job comes to the same (nothing changed: nothing recorded, no event)
             result = load_handler("scheduled")({"job": "load-allocation"}, LocalLambdaContext("scheduled"))
             assert (result["sites"], result["failed"]) == (1, 0)

@@ -406,7 +406,16 @@ def commands(clock_override: Clock | None = None) -> CommandService:
         call_frame=call,
         follow_ups=PgFollowUps(database()),
         file_url_rules=file_url_rules,
+        on_finished=_load_command_finished,
     )
+
+
+def _load_command_finished(command: Any) -> None:
+    """A load-management profile ended: its site's plan may go on (ADR 0024 §9)."""
+    from csms.domain.load import LOAD_MANAGER
+
+    if command.requested_by == LOAD_MANAGER:
+        load_management().command_finished(command, clock().now())
 
 
 def file_url_rules(tenant_id: str) -> FileUrlRules:
@@ -737,12 +746,18 @@ def sites() -> SiteService:
 
 @cache
 def load_management() -> LoadManagementService:
-    from csms.data.load import PgLoadStore
-    from csms.services.load_management import LoadManagementService, PlanRecorder
+    from datetime import timedelta
 
-    # The sender over the neutral command pipeline lands with it (ADR 0024 §5): until then the
-    # plan is recorded with the allocation and nothing is sent.
-    return LoadManagementService(PgLoadStore(database()), connections(), PlanRecorder())
+    from csms.data.load import PgLoadStore
+    from csms.services.load_management import LoadManagementService
+    from csms.services.load_profiles import CommandLimitSender
+
+    return LoadManagementService(
+        PgLoadStore(database()),
+        connections(),
+        CommandLimitSender(commands()),
+        retry_after=timedelta(minutes=settings().load_retry_minutes),
+    )
 
 
 def _reallocate_quietly(scope: Any, site_id: str, cause: str) -> None:

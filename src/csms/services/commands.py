@@ -203,6 +203,7 @@ class CommandService:
         file_url_rules: Callable[[str], FileUrlRules] = lambda tenant_id: FileUrlRules(
             ("https", "ftps", "sftp")
         ),
+        on_finished: Callable[[Command], None] | None = None,
     ) -> None:
         self._store = store
         self._pending = pending
@@ -216,6 +217,9 @@ class CommandService:
         self._call_frame = call_frame
         self._follow_ups = follow_ups
         self._file_url_rules = file_url_rules
+        #: Told of every command that ended (answered, refused, failed, timed out), after its
+        #: row says so: the load manager goes on with its plan (ADR 0024 §9). Never raises.
+        self.on_finished = on_finished
 
     # --- submit ---------------------------------------------------------------------------
 
@@ -544,7 +548,19 @@ class CommandService:
                     result=outcome.result,
                 )
         self.deliver_next(charge_point_id)
-        return self._store.get_any(command.id)
+        finished = self._store.get_any(command.id)
+        self._tell_finished(finished)
+        return finished
+
+    def _tell_finished(self, command: Command | None) -> None:
+        if command is None or self.on_finished is None or not command.status.final:
+            return
+        try:
+            self.on_finished(command)
+        except Exception:
+            # The command's own outcome stands; whoever waited on it has a safety net (the
+            # load-allocation job drives a plan on every minute).
+            log.exception("a finished command's observer failed", extra={"command_id": command.id})
 
     def _spec(self, command: Command) -> ActionSpec | None:
         """The spec the command was translated by (not yet translated: the neutral one)."""
@@ -598,6 +614,7 @@ class CommandService:
                     spec = self._spec(command)
                     if spec and spec.on_failure:
                         _in_command(replace(command, status=CommandStatus.TIMED_OUT), spec.on_failure, now)
+                    self._tell_finished(self._store.get_any(command.id))
                 self.deliver_next(call.charge_point_id)
             except Exception:
                 log.exception(
@@ -621,6 +638,7 @@ class CommandService:
                     spec = self._spec(command)
                     if spec and spec.on_failure:
                         _in_command(replace(command, status=CommandStatus.TIMED_OUT), spec.on_failure, now)
+                    self._tell_finished(self._store.get_any(command.id))
             except Exception:
                 log.exception("timing out an orphaned command failed", extra={"command_id": command.id})
                 errors += 1
@@ -644,6 +662,7 @@ class CommandService:
             spec = self._spec(command)
             if spec and spec.on_failure:
                 _in_command(replace(command, status=CommandStatus.FAILED), spec.on_failure, now)
+            self._tell_finished(self._store.get_any(command.id))
 
 
 def _in_command(command: Command, callback: Callable[[Command, datetime], None], now: datetime) -> None:
