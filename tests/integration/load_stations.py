@@ -42,6 +42,12 @@ class _Holder:
 
     answer = "Accepted"
     observer: ProfileObserver | None = None
+    #: Seconds the station takes before it applies a profile (real ones vary): None, at once.
+    delay: Callable[[], float] | None = None
+
+    async def _pause(self) -> None:
+        if self.delay is not None:
+            await asyncio.sleep(self.delay())
 
     def _take(self, station: str, evse: int, purpose: str, schedule: dict[str, Any]) -> str:
         if self.answer != "Accepted":
@@ -66,9 +72,10 @@ class HoldingCharger16(SimulatedCharger, _Holder):
         self._init_holder()
 
     @on(Action.set_charging_profile)
-    def on_set_charging_profile(
+    async def on_set_charging_profile(
         self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any
     ) -> result16.SetChargingProfile:
+        await self._pause()
         status = self._take(
             self.id,
             connector_id,
@@ -84,9 +91,10 @@ class HoldingStation201(SimulatedStation, _Holder):
         self._init_holder()
 
     @on("SetChargingProfile")
-    def on_set_charging_profile(
+    async def on_set_charging_profile(
         self, evse_id: int, charging_profile: dict[str, Any], **_: Any
     ) -> result201.SetChargingProfile:
+        await self._pause()
         status = self._take(
             self.id,
             evse_id,
