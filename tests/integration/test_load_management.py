@@ -1,12 +1,13 @@
 """Load management end to end on real PostgreSQL and the local stack: sessions of simulated
-stations on a tree, reallocation by the API and by the job, stations going offline counted at
-their maximum, the AllocationChanged event, and the site's row lock serializing reallocations."""
+stations on a tree, reallocation by their events, the API and the job, stations going offline
+counted at their maximum, the AllocationChanged event, the site's row lock serializing
+reallocations, and the retention of recorded allocations."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from csms.services.load_management import LoadManagementService, PlanRecorder
 from csms.services.provisioning import ProvisioningService
 from tests.integration.api_client import ApiClient
 from tests.integration.charger import connected
+from tests.integration.conftest import rows
 from tests.integration.event_helpers import data_of, stored
 from tests.integration.load_stations import HoldingCharger16, until
 
@@ -95,28 +97,25 @@ async def test_two_sessions_share_the_grid_and_an_offline_station_counts_at_its_
         async with connected(stack, "LM-2", HoldingCharger16) as two:
             await start(one, "DRIVER-1")
             await start(two, "DRIVER-2")
-            # When an operator reallocates the site
+            # Then their sessions' events reallocate the site: each station holds half of the
+            # grid connection as its TxDefaultProfile, sent by the command pipeline
+            await until(lambda: one.limits == {1: 16.0} and two.limits == {1: 16.0}, "16 A each")
+            outcomes = await answered(operator)
+            assert {(o["status"], o["limit"], o["unit"]) for o in outcomes} <= {("accepted", 16.0, "A")}
+            # When an operator reallocates the site, it comes to the same
             shared = await asyncio.to_thread(operator.post, f"{V1}/sites/yard/allocation")
-            # Then each gets half of the grid connection
             assert shared.status == 200, shared.body
             assert limits(shared.body) == {"LM-1": (16.0, True), "LM-2": (16.0, True)}
             grid = next(n for n in shared.body["nodes"] if n["nodeId"] == "grid")
             assert grid["allocatedA"] == {"L1": 32.0, "L2": 32.0, "L3": 32.0}
-            # And each station holds it as its TxDefaultProfile, sent by the command pipeline
-            await until(lambda: one.limits == {1: 16.0} and two.limits == {1: 16.0})
-            outcomes = await answered(operator)
-            assert [(o["stationId"], o["status"], o["limit"], o["unit"]) for o in outcomes] == [
-                ("LM-1", "accepted", 16.0, "A"),
-                ("LM-2", "accepted", 16.0, "A"),
-            ]
-            # And the job comes to the same (nothing changed: nothing recorded, no event)
+            # And so does the job (nothing changed: nothing recorded, no event)
             result = load_handler("scheduled")({"job": "load-allocation"}, LocalLambdaContext("scheduled"))
             assert (result["sites"], result["failed"]) == (1, 0)
             latest = await asyncio.to_thread(operator.get, f"{V1}/sites/yard/allocation")
             assert latest.body["id"] == shared.body["id"]
-        # When LM-2 goes offline with its session open
-        await asyncio.sleep(0.5)  # its $disconnect
-        after = await asyncio.to_thread(operator.post, f"{V1}/sites/yard/allocation")
+        # When LM-2 goes offline with its session open (its ChargerDisconnected reallocates)
+        await until(lambda: one.limits == {1: 0.0}, "LM-1 paused")
+        after = await asyncio.to_thread(operator.get, f"{V1}/sites/yard/allocation")
     # Then LM-2 counts at its maximum and LM-1 is paused: 32 A leave no room for its minimum
     assert limits(after.body) == {"LM-1": (0.0, True), "LM-2": (32.0, False)}
     assert [e["paused"] for e in after.body["evses"]] == [True, False]
@@ -165,3 +164,41 @@ def test_reallocations_of_one_site_wait_for_its_row_lock(
     # And goes on once it is released
     worker.join(timeout=30)
     assert done.is_set()
+
+
+def test_the_job_forgets_allocations_past_the_retention_but_never_a_sites_latest(
+    api: ApiClient, stack: LocalStack, engine: Engine
+) -> None:
+    # Given allocations of two sites: A's a week and a day old and one an hour old, B's only one
+    # a week and a day old
+    admin = api.as_("t1", "admin")
+    for site in ("A", "B"):
+        assert admin.post(f"{V1}/sites", {"id": site, "name": site}).status == 201
+    moment = datetime.now(UTC)
+    ages = [
+        ("A", timedelta(days=8)),
+        ("A", timedelta(days=8)),
+        ("A", timedelta(hours=1)),
+        ("B", timedelta(days=8)),
+    ]
+    with engine.begin() as conn:
+        for site, age in ages:
+            conn.execute(
+                text(
+                    "INSERT INTO load_allocations "
+                    "(tenant_id, site_id, computed_at, cause, inputs, result, plan) "
+                    "VALUES ('t1', :site, :at, 'Test', '{}', '{}', '{}')"
+                ),
+                {"site": site, "at": moment - age},
+            )
+    # When the load-allocation job runs (retention: 7 days by default)
+    result = load_handler("scheduled")({"job": "load-allocation"}, LocalLambdaContext("scheduled"))
+    # Then A's two old ones are gone; A's recent one and B's only one (its latest) stay
+    assert result["pruned"] == 2
+    left = rows(
+        engine, "SELECT site_id, computed_at FROM load_allocations WHERE tenant_id = 't1' ORDER BY id"
+    )
+    assert [(r["site_id"], moment - r["computed_at"] < timedelta(days=1)) for r in left] == [
+        ("A", True),
+        ("B", False),
+    ]

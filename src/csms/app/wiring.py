@@ -757,6 +757,7 @@ def load_management() -> LoadManagementService:
         connections(),
         CommandLimitSender(commands()),
         retry_after=timedelta(minutes=settings().load_retry_minutes),
+        retention=timedelta(days=settings().load_allocation_retention_days),
     )
 
 

@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 _SAME = 0.05
 #: A refused profile is tried again after this long (its EVSE counts at its maximum meanwhile).
 DEFAULT_RETRY_AFTER: Final = timedelta(minutes=15)
+#: How long recorded allocations are kept (CSMS_LOAD_ALLOCATION_RETENTION_DAYS).
+DEFAULT_RETENTION: Final = timedelta(days=7)
+#: Allocations deleted per run at most: a backlog goes over several minutes, each delete short.
+PRUNE_BATCH: Final = 5000
 
 
 class PlanRecorder:
@@ -73,11 +77,13 @@ class LoadManagementService:
         sender: ChargingLimitSender,
         *,
         retry_after: timedelta = DEFAULT_RETRY_AFTER,
+        retention: timedelta = DEFAULT_RETENTION,
     ) -> None:
         self._store = store
         self._online = online
         self._sender = sender
         self._retry_after = retry_after
+        self._retention = retention
 
     def reallocate(self, scope: TenantScope, site_id: str, now: datetime, cause: str) -> RecordedAllocation:
         """Compute, record and start applying the site's allocation (its decreases go out);
@@ -251,9 +257,10 @@ class LoadManagementService:
                 failed += 1
         return {"sites": done, "failed": failed}
 
-    def prune(self, before: datetime, limit: int = 10_000) -> int:
-        """Forget allocations computed before ``before`` (never a site's latest)."""
-        return self._store.prune_allocations(before, limit)
+    def prune(self, now: datetime, limit: int = PRUNE_BATCH) -> int:
+        """Forget allocations older than the retention (never a site's latest, which the next
+        allocation plans from); at most ``limit`` a run, the rest next run."""
+        return self._store.prune_allocations(now - self._retention, limit)
 
 
 def plan_allocation(
