@@ -305,3 +305,30 @@ def test_parts_expanded_at_delivery_are_queued_after_the_first() -> None:
         ({"part": 1}, CommandStatus.QUEUED, "Part"),
         ({"part": 2}, CommandStatus.QUEUED, "Part"),
     ]
+
+
+# --- finished -------------------------------------------------------------------------------------
+
+
+def test_whoever_waits_is_told_of_each_command_that_ends_after_its_row_says_so_and_cannot_break_it() -> None:
+    pipeline = Pipeline(a_registry(V16, say("Say16")))
+    told: list[tuple[str, CommandStatus]] = []
+
+    def observe(command: Command) -> None:
+        told.append((command.id, pipeline.commands.rows[command.id].status))
+        raise RuntimeError("the observer failed")
+
+    pipeline.service.on_finished = observe
+    pipeline.connect(V16)
+    answered = pipeline.service.submit(OPERATOR, "CP", "say", {"text": "hi"})
+    assert pipeline.service.deliver_next("CP") is not None
+    # An answer: told once, with the row already final; the observer's failure is its own
+    finished = pipeline.service.complete("CP", pipeline.slots.held["CP"].unique_id, {}, None)
+    assert finished is not None
+    assert finished.status is CommandStatus.ACCEPTED
+    # A command that fails at delivery (the station gone): told too
+    pipeline.connections.records.clear()
+    pipeline.connections.current.clear()
+    failed = pipeline.service.submit(OPERATOR, "CP", "say", {"text": "again"})
+    assert pipeline.service.deliver_next("CP") is None
+    assert told == [(answered.id, CommandStatus.ACCEPTED), (failed.id, CommandStatus.FAILED)]

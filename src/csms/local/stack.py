@@ -192,7 +192,11 @@ class LocalStack:
         self.command_trigger = mapping
         # Lambda's SQS event source of the scheduled function: the load-trigger rules' queue.
         load_triggers = EventSourceMapping(
-            client("sqs", region), self.load_triggers_queue_url, self.function("scheduled"), region
+            client("sqs", region),
+            self.load_triggers_queue_url,
+            self.function("scheduled"),
+            region,
+            function_name="scheduled",
         )
         self._stopping.clear()
         self._tasks = [

@@ -549,18 +549,22 @@ class CommandService:
                 )
         self.deliver_next(charge_point_id)
         finished = self._store.get_any(command.id)
-        self._tell_finished(finished)
+        if finished is not None:
+            self._tell_finished(finished.id, finished)
         return finished
 
-    def _tell_finished(self, command: Command | None) -> None:
-        if command is None or self.on_finished is None or not command.status.final:
+    def _tell_finished(self, command_id: str, command: Command | None = None) -> None:
+        if self.on_finished is None:
             return
         try:
+            command = command or self._store.get_any(command_id)
+            if command is None or not command.status.final:
+                return
             self.on_finished(command)
         except Exception:
             # The command's own outcome stands; whoever waited on it has a safety net (the
             # load-allocation job drives a plan on every minute).
-            log.exception("a finished command's observer failed", extra={"command_id": command.id})
+            log.exception("a finished command's observer failed", extra={"command_id": command_id})
 
     def _spec(self, command: Command) -> ActionSpec | None:
         """The spec the command was translated by (not yet translated: the neutral one)."""
@@ -614,7 +618,7 @@ class CommandService:
                     spec = self._spec(command)
                     if spec and spec.on_failure:
                         _in_command(replace(command, status=CommandStatus.TIMED_OUT), spec.on_failure, now)
-                    self._tell_finished(self._store.get_any(command.id))
+                    self._tell_finished(command.id)
                 self.deliver_next(call.charge_point_id)
             except Exception:
                 log.exception(
@@ -638,7 +642,7 @@ class CommandService:
                     spec = self._spec(command)
                     if spec and spec.on_failure:
                         _in_command(replace(command, status=CommandStatus.TIMED_OUT), spec.on_failure, now)
-                    self._tell_finished(self._store.get_any(command.id))
+                    self._tell_finished(command.id)
             except Exception:
                 log.exception("timing out an orphaned command failed", extra={"command_id": command.id})
                 errors += 1
@@ -662,7 +666,7 @@ class CommandService:
             spec = self._spec(command)
             if spec and spec.on_failure:
                 _in_command(replace(command, status=CommandStatus.FAILED), spec.on_failure, now)
-            self._tell_finished(self._store.get_any(command.id))
+            self._tell_finished(command.id)
 
 
 def _in_command(command: Command, callback: Callable[[Command, datetime], None], now: datetime) -> None:
