@@ -206,7 +206,7 @@ class Settings:
         ge=1,
         le=10080,
         doc="Load management: how long an EVSE whose charging profile was refused counts at its "
-        "maximum before a profile is tried again.",
+        "maximum before a profile is tried again (at once when its station reconnected since).",
     )
     load_allocation_retention_days: int = setting(
         7,

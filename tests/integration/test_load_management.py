@@ -138,8 +138,8 @@ def test_an_idle_site_is_reallocated_when_its_tree_changes(
 
 
 class _Online:
-    def online(self, tenant_id: str, station_ids: Any) -> set[str]:
-        return set(station_ids)
+    def online(self, tenant_id: str, station_ids: Any) -> dict[str, datetime]:
+        return dict.fromkeys(station_ids, datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def test_reallocations_of_one_site_wait_for_its_row_lock(

@@ -193,6 +193,20 @@ def test_a_refused_profile_counts_at_its_maximum_until_it_is_tried_again() -> No
     ]
 
 
+def test_a_station_that_reconnected_since_its_refusal_is_tried_again_at_once() -> None:
+    refused = (
+        EvseControl("A", 1, held_a=0.0),
+        EvseControl("B", 1, refused_at=T0),
+        EvseControl("C", 1, held_a=0.0),
+    )
+    snapshot = a_site_snapshot(a_session("A"), controls=refused)
+    # B's refusal came before its current connection (it went offline and came back)
+    online = {"A": T0 - timedelta(hours=1), "B": T0 + timedelta(minutes=1), "C": T0 - timedelta(hours=1)}
+    new = plan_allocation("acme", snapshot, online, T0 + timedelta(minutes=2), "ChargerConnected")
+    assert {e.station_id: e.controlled for e in new.allocation.evses} == {"A": True, "B": True, "C": True}
+    assert [(s.station_id, s.direction) for s in new.plan.decreases] == [("B", Direction.DECREASE)]
+
+
 def test_a_refusal_at_submission_is_read_from_the_previous_allocation() -> None:
     first = plan_allocation("acme", a_site_snapshot(a_session("A")), {"A", "B", "C"}, T0, "T")
     previous = RecordedAllocation(
@@ -316,8 +330,8 @@ class _Sender(PlanRecorder):
 
 
 class _NoneOnline:
-    def online(self, tenant_id: str, station_ids: Sequence[str]) -> set[str]:
-        return set()
+    def online(self, tenant_id: str, station_ids: Sequence[str]) -> dict[str, datetime]:
+        return {}
 
 
 def answer(store: _Store, station: str, status: str) -> None:

@@ -501,6 +501,6 @@ class Progress:
 
 
 class OnlineStations(Protocol):
-    def online(self, tenant_id: str, station_ids: Sequence[str]) -> set[str]:
-        """Those of the stations that have a current connection."""
+    def online(self, tenant_id: str, station_ids: Sequence[str]) -> Mapping[str, datetime]:
+        """Those of the stations that have a current connection, with when it began."""
         ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -96,7 +96,7 @@ class LoadManagementService:
         stations = sorted(
             {n.evse.station_id for n in self._store.nodes(scope.tenant_id, site_id) if n.evse is not None}
         )
-        online = self._online.online(scope.tenant_id, stations) if stations else set()
+        online = dict(self._online.online(scope.tenant_id, stations)) if stations else {}
         retry_after = self._retry_after
 
         def compute(snapshot: SiteSnapshot) -> NewAllocation:
@@ -266,7 +266,7 @@ class LoadManagementService:
 def plan_allocation(
     tenant_id: str,
     snapshot: SiteSnapshot,
-    online: set[str],
+    online: Mapping[str, datetime] | Collection[str],
     now: datetime,
     cause: str,
     retry_after: timedelta = DEFAULT_RETRY_AFTER,
@@ -279,7 +279,7 @@ def plan_allocation(
     site = snapshot.site
     nodes = snapshot.nodes
     previous = _previous_limits(snapshot.previous)
-    refused = _refused_since(snapshot, now - retry_after)
+    refused = _refused_since(snapshot, now - retry_after, online if isinstance(online, Mapping) else {})
     controls = {c.key: c for c in snapshot.controls}
     sessions = {(s.station_id, s.evse_id): s for s in snapshot.sessions}
     demands: list[EvseDemand] = []
@@ -350,14 +350,26 @@ def _refused(outcome: StepOutcome) -> bool:
 _REFUSED = frozenset(s.value for s in StepStatus if s.refused)
 
 
-def _refused_since(snapshot: SiteSnapshot, since: datetime) -> set[tuple[str, int]]:
-    """EVSEs whose latest profile was refused after ``since``: by the station or the pipeline
+def _refused_since(
+    snapshot: SiteSnapshot, since: datetime, connected: Mapping[str, datetime]
+) -> set[tuple[str, int]]:
+    """EVSEs whose latest profile was refused after ``since``, and during the station's current
+    connection (one that reconnected is tried again at once): by the station or the pipeline
     (its command), or at submission (no command: read from the previous allocation's outcomes)."""
-    found = {c.key for c in snapshot.controls if c.refused_at is not None and c.refused_at > since}
+
+    def counts(station: str, at: datetime) -> bool:
+        began = connected.get(station)
+        return at > since and (began is None or at >= began)
+
+    found = {
+        c.key for c in snapshot.controls if c.refused_at is not None and counts(c.station_id, c.refused_at)
+    }
     previous = snapshot.previous
-    if previous is not None and previous.computed_at > since:
+    if previous is not None:
         found |= {
-            (o.station_id, o.evse_id) for o in previous.outcomes if _refused(o) and o.command_id is None
+            (o.station_id, o.evse_id)
+            for o in previous.outcomes
+            if _refused(o) and o.command_id is None and counts(o.station_id, previous.computed_at)
         }
     return found
 
