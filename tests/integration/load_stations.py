@@ -44,8 +44,12 @@ class _Holder:
     observer: ProfileObserver | None = None
     #: Seconds the station takes before it applies a profile (real ones vary): None, at once.
     delay: Callable[[], float] | None = None
+    #: While set and not open, the station holds its answers (a slow one, without timing).
+    gate: asyncio.Event | None = None
 
     async def _pause(self) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
         if self.delay is not None:
             await asyncio.sleep(self.delay())
 

@@ -125,6 +125,48 @@ async def test_two_sessions_share_the_grid_and_an_offline_station_counts_at_its_
     assert [(c["stationId"], c["limitA"]) for c in changes[-2]] == [("LM-1", 16.0), ("LM-2", 16.0)]
 
 
+async def test_increases_wait_for_a_slow_decrease_and_the_job_meanwhile_changes_nothing(
+    api: ApiClient, stack: LocalStack, provisioning: ProvisioningService, now: datetime, engine: Engine
+) -> None:
+    admin, operator = api.as_(TENANT, "admin"), api.as_(TENANT, "operator")
+    given_a_yard(admin, provisioning, now)
+    async with (
+        connected(stack, "LM-1", HoldingCharger16) as one,
+        connected(stack, "LM-2", HoldingCharger16) as two,
+    ):
+        await until(lambda: one.limits == {1: 0.0} and two.limits == {1: 0.0}, "the idle limits")
+        await start(one, "DRIVER-1")
+        await until(lambda: one.limits == {1: 32.0}, "LM-1 at 32 A")
+        # Given LM-1 slow to answer its next profile
+        gate = one.gate = asyncio.Event()
+        # When LM-2's session starts: LM-1 must come down to 16 A before LM-2 goes up
+        await start(two, "DRIVER-2")
+        waiting: dict[str, Any] = {}
+
+        def decrease_sent() -> bool:
+            nonlocal waiting
+            waiting = operator.get(f"{V1}/sites/yard/allocation").body
+            return [(o["stationId"], o["direction"], o["status"]) for o in waiting["outcomes"]] == [
+                ("LM-1", "decrease", "sent")
+            ]
+
+        await until(decrease_sent, "LM-1's decrease on its way")
+        # Then the job, meanwhile, lets the plan under way go on: no new allocation, nothing sent
+        for _ in range(2):
+            load_handler("scheduled")({"job": "load-allocation"}, LocalLambdaContext("scheduled"))
+        again = await asyncio.to_thread(operator.get, f"{V1}/sites/yard/allocation")
+        assert again.body["id"] == waiting["id"]
+        assert [s["stationId"] for s in again.body["plan"]] == ["LM-1", "LM-2"]
+        assert two.limits == {1: 0.0}
+        # And once LM-1 answers, LM-2 goes up
+        gate.set()
+        await until(lambda: one.limits == {1: 16.0} and two.limits == {1: 16.0}, "16 A each")
+        assert [(o["stationId"], o["status"]) for o in await answered(operator)] == [
+            ("LM-1", "accepted"),
+            ("LM-2", "accepted"),
+        ]
+
+
 def test_an_idle_site_is_reallocated_when_its_tree_changes(
     api: ApiClient, stack: LocalStack, provisioning: ProvisioningService, now: datetime
 ) -> None:

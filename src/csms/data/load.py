@@ -275,8 +275,11 @@ class PgLoadStore:
             )
             new = compute(snapshot)
             previous = snapshot.previous
-            if previous is not None and not new.plan.steps and new.allocation == previous.allocation:
-                return previous  # the same again: a row a minute per site would say nothing new
+            same = previous is not None and new.allocation == previous.allocation
+            if previous is not None and same and _within(new.plan, previous.plan):
+                # The same again (a row a minute per site would say nothing new), or a plan still
+                # under way whose remaining steps are these: the previous one goes on.
+                return previous
             allocation_id = conn.execute(
                 load_allocations.insert()
                 .values(
@@ -353,6 +356,15 @@ class PgLoadStore:
         with self._db.begin() as conn:
             result = conn.execute(delete(load_allocations).where(a.id.in_(doomed.scalar_subquery())))
             return int(result.rowcount or 0)
+
+
+def _within(plan: ChargingPlan, previous: ChargingPlan) -> bool:
+    """Every step of ``plan`` is one of ``previous`` (the same EVSE, limit, unit and direction)."""
+
+    def key(step: LimitStep) -> tuple[str, int, float, str, str]:
+        return (step.station_id, step.evse_id, step.limit_a, step.unit, step.direction.value)
+
+    return {key(s) for s in plan.steps} <= {key(s) for s in previous.steps}
 
 
 # --- what the load manager's own commands say ------------------------------------------------------

@@ -229,19 +229,6 @@ class LoadManagementService:
                 return True  # it wants more again
         return False
 
-    def reallocate_stations(
-        self, tenant_id: str, station_ids: Sequence[str], now: datetime, cause: str
-    ) -> int:
-        """Reallocate every site with an EVSE of these stations (the event trigger); how many."""
-        done = 0
-        for site_id in self._store.sites_of(tenant_id, station_ids):
-            try:
-                self.reallocate(TenantScope(tenant_id, LOAD_MANAGER), site_id, now, cause)
-                done += 1
-            except NotFound:
-                continue
-        return done
-
     def reallocate_all(self, now: datetime, cause: str = "Scheduled") -> dict[str, int]:
         """Every site with a tree (the load-allocation job, the safety net: it also drives on a
         plan whose answers were missed); one failing site does not stop the rest."""
