@@ -554,7 +554,8 @@ def reallocate(siteId: SiteId) -> AllocationOut:
     "/sites/<siteId>/allocation",
     summary="The site's current allocation",
     description="Per EVSE its limit; per node its allocated amperes per phase against its limit in force; "
-    "and the plan of limits sent (decreases first).",
+    "the plan of limits (decreases first, increases once every decrease was accepted) and each "
+    "step's outcome: the charging profile sent through the command pipeline and its answer.",
     tags=TAG,
     responses={200: {"description": "the latest allocation"}, **error_responses(401, 404, 422, 503)},
 )
