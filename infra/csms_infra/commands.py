@@ -107,13 +107,18 @@ class CommandQueue(Construct):
         self.secrets_key.grant(fn.role, "kms:Encrypt")
         self.name_it(fn)
 
+    def grant_enqueue(self, fn: CsmsFunction) -> None:
+        """Enqueue commands without secrets (the load manager's profiles): ``sqs:SendMessage``."""
+        self.queue.grant(fn.role, *SEND_ACTIONS)
+        self.name_it(fn)
+
     def name_it(self, fn: CsmsFunction) -> None:
         """The queue URL and the command-secrets key, which it may decrypt with (to deliver).
 
         ``csms.app.wiring.commands()`` refuses to build the command service without the queue,
         so every function that builds the service gets it; the api and the reservations job
-        (``scheduled``) send to the queue (and encrypt), ``message`` delivers directly and
-        never enqueues.
+        (``scheduled``) send to the queue (and encrypt), ``message`` and ``commands`` deliver
+        directly and enqueue only the load manager's profiles (no secret in them).
         """
         fn.add_environment(names.Env.COMMANDS_QUEUE_URL, self.queue.queue_url)
         fn.add_environment(names.Env.COMMAND_SECRETS_KEY_ID, self.secrets_key.key_arn)

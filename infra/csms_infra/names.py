@@ -254,6 +254,11 @@ def events_parking_queue_name(stage: str) -> str:
     return f"{PROJECT}-{stage}-events-parked"
 
 
+def load_triggers_queue_name(stage: str) -> str:
+    """The domain events that reallocate a site, for the scheduled function (ADR 0024 §3)."""
+    return f"{PROJECT}-{stage}-load-triggers"
+
+
 def events_dead_letter_queue_name(stage: str) -> str:
     """Events the event-delivery job could never publish (an alarm fires on the first)."""
     return f"{PROJECT}-{stage}-events-dlq"

@@ -26,6 +26,7 @@ from .data import (
 from .events import DomainEventBus
 from .frontdoor import ChargerFrontDoor, OriginVerifySecret
 from .function import CsmsFunction
+from .load_triggers import LoadTriggers
 from .migration import DatabaseMigration
 from .network import Network
 from .operations import Operations
@@ -239,6 +240,14 @@ class CsmsStack(Stack):
         # The reservations job asks chargers for a connector's status (TriggerMessage).
         self.command_queue.grant_send(self.scheduled)
         self.jobs = ScheduledJobs(self, "Jobs", config=config, function=self.scheduled)
+        # Domain events reallocate the sites they touch (load management, ADR 0024 §3).
+        self.load_triggers = LoadTriggers(
+            self, "LoadTriggers", config=config, bus=self.events.bus, consumer=self.scheduled
+        )
+        # The load manager's next profiles go out when one is answered (message), fails at
+        # delivery (commands) or times out (scheduled): those enqueue them.
+        for fn in (self.message, self.commands):
+            self.command_queue.grant_enqueue(fn)
 
         # Every function that changes state publishes domain events (the migration does not).
         for fn in (

@@ -208,6 +208,19 @@ class Settings:
         doc="How long a command may wait to be sent (station offline, or its connection gone when "
         "it was sent) unless the request says otherwise (expiresIn); then it is timed out.",
     )
+    load_retry_minutes: int = setting(
+        15,
+        ge=1,
+        le=10080,
+        doc="Load management: how long an EVSE whose charging profile was refused counts at its "
+        "maximum before a profile is tried again (at once when its station reconnected since).",
+    )
+    load_allocation_retention_days: int = setting(
+        7,
+        ge=1,
+        le=3650,
+        doc="Load management: how long recorded allocations are kept (a site's latest always is).",
+    )
     aws_region: str = setting("us-east-1", env=("AWS_REGION", "AWS_DEFAULT_REGION", "CSMS_AWS_REGION"))
     ws_management_endpoint: str | None = setting(
         None,

@@ -94,7 +94,9 @@ def test_every_queue_is_encrypted_and_takes_tls_only(variant: Synth) -> None:
     queues = variant.of_type("AWS::SQS::Queue")
     policies = variant.of_type("AWS::SQS::QueuePolicy").values()
 
-    assert len(queues) == 4  # commands, their dead letters, the events' dead letters and parking
+    assert (
+        len(queues) == 5
+    )  # commands, their dead letters, the events' dead letters and parking, load triggers
     for logical_id, queue in queues.items():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True, logical_id
         [policy] = [p for p in policies if p["Properties"]["Queues"] == [{"Ref": logical_id}]]
@@ -142,9 +144,15 @@ def test_a_consumer_slower_than_the_visibility_timeout_allows_is_refused() -> No
 
 # --- the commands function and its trigger -------------------------------------------------
 def test_the_commands_function_is_triggered_by_the_queue_with_partial_batch_responses(dev: Synth) -> None:
-    mapping = the_one(dev.of_type("AWS::Lambda::EventSourceMapping"))["Properties"]
+    queue = {"Fn::GetAtt": [dev.logical_id(dev.stack.command_queue.queue), "Arn"]}
+    mapping = the_one(
+        {
+            k: m
+            for k, m in dev.of_type("AWS::Lambda::EventSourceMapping").items()
+            if m["Properties"]["EventSourceArn"] == queue
+        }
+    )["Properties"]
 
-    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [dev.logical_id(dev.stack.command_queue.queue), "Arn"]}
     assert mapping["FunctionName"] == {"Ref": dev.logical_id(dev.stack.commands.function)}
     assert mapping["BatchSize"] == BATCH_SIZE == 10
     # Powertools' SqsFifoPartialProcessor returns batchItemFailures.
@@ -207,14 +215,20 @@ def test_the_api_may_send_to_the_queue_and_do_nothing_else_with_it(dev: Synth) -
     assert not any(a.startswith("sqs:") for a in actions_of(dev, dev.stack.api_function) - sqs)
 
 
-def test_only_the_commands_function_consumes_and_it_never_sends(dev: Synth) -> None:
+def test_only_the_commands_function_consumes(dev: Synth) -> None:
     assert on_queue(dev, dev.stack.commands) >= CONSUME_ACTIONS
-    assert "sqs:SendMessage" not in on_queue(dev, dev.stack.commands)
     for fn in serving_functions(dev.stack):
         if fn is not dev.stack.commands:
             assert not on_queue(dev, fn) & CONSUME_ACTIONS, fn.name
-    # message delivers directly: the queue is only named, never touched.
-    for fn in (dev.stack.message, dev.stack.connect, dev.stack.disconnect):
+    # message and commands deliver directly; they enqueue only the load manager's next profiles
+    # (when one of its profiles is answered or fails), never a secret.
+    assert on_queue(dev, dev.stack.message) == {"sqs:SendMessage"}
+    assert on_queue(dev, dev.stack.commands) - CONSUME_ACTIONS == {
+        "sqs:SendMessage",
+        "sqs:GetQueueAttributes",  # the event source mapping's own
+        "sqs:GetQueueUrl",
+    }
+    for fn in (dev.stack.connect, dev.stack.disconnect):
         assert not on_queue(dev, fn), fn.name
     # scheduled enqueues a TriggerMessage when a reservation expires (jobs/reservations.py)
     assert on_queue(dev, dev.stack.scheduled) == {"sqs:SendMessage"}

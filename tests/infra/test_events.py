@@ -75,11 +75,14 @@ def test_only_this_account_may_put_events_on_the_bus(variant: Synth) -> None:
     assert "Condition" not in statement  # no organisation-wide or cross-account grant
 
 
-def test_no_rules_the_subscribers_bring_their_own(variant: Synth) -> None:
-    # Subscribers add their own rules (infra/README.md); the stack creates none.
-    variant.template.resource_count_is("AWS::Events::Rule", 0)
-    # the command queue, its DLQ, and the events' publishing dead letters
-    assert len(variant.of_type("AWS::SQS::Queue")) == 4  # with the parked events
+def test_no_rules_but_load_managements_the_subscribers_bring_their_own(variant: Synth) -> None:
+    # Subscribers add their own rules (infra/README.md); the stack's are load management's own.
+    rules = [r["Properties"]["Name"] for r in variant.of_type("AWS::Events::Rule").values()]
+    assert all("-load-triggers-" in name for name in rules)
+    assert len(rules) == 2
+    # the command queue, its DLQ, the events' publishing dead letters, the parked events, and
+    # the load triggers
+    assert len(variant.of_type("AWS::SQS::Queue")) == 5
 
 
 def test_events_that_never_publish_go_to_an_encrypted_dead_letter_queue_only_scheduled_sends_to(
@@ -159,3 +162,43 @@ def test_outputs_name_the_bus(dev: Synth) -> None:
     assert outputs["EventBusName"]["Value"] == {"Ref": bus}
     assert outputs["EventBusArn"]["Value"] == bus_arn(dev)
     assert "rule" in outputs["EventBusName"]["Description"]
+
+
+# --- the events that reallocate a site (load management) ------------------------------------
+def test_the_load_trigger_rules_are_the_patterns_the_code_defines_and_feed_the_scheduled_function(
+    dev: Synth,
+) -> None:
+    from csms.load_triggers import patterns
+
+    queue = dev.logical_id(dev.stack.load_triggers.queue)
+    rules = [r["Properties"] for r in dev.of_type("AWS::Events::Rule").values()]
+    mine = [r for r in rules if r.get("Name", "").startswith(names.load_triggers_queue_name("dev"))]
+    assert sorted(json.dumps(r["EventPattern"], sort_keys=True) for r in mine) == sorted(
+        json.dumps(p, sort_keys=True) for p in patterns().values()
+    )
+    for rule in mine:
+        assert rule["EventBusName"] == {"Ref": dev.logical_id(dev.stack.events.bus)}
+        assert [t["Arn"] for t in rule["Targets"]] == [{"Fn::GetAtt": [queue, "Arn"]}]
+    # The scheduled function consumes the queue, a few invocations at a time
+    mappings = [
+        m["Properties"]
+        for m in dev.of_type("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}
+    ]
+    assert [m["FunctionName"] for m in mappings] == [{"Ref": dev.logical_id(dev.stack.scheduled.function)}]
+    assert mappings[0]["ScalingConfig"] == {"MaximumConcurrency": 5}
+    # Only EventBridge, for these rules, may send to it
+    [policy] = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in dev.of_type("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": queue}]
+    ]
+    senders = [s for s in policy if s["Effect"] == "Allow"]
+    assert {s["Principal"]["Service"] for s in senders} == {"events.amazonaws.com"}
+    assert all("aws:SourceArn" in s["Condition"]["ArnEquals"] for s in senders)
+
+
+def test_the_functions_that_answer_the_load_managers_profiles_may_enqueue_the_next(dev: Synth) -> None:
+    queue = dev.logical_id(dev.stack.command_queue.queue)
+    for fn in (dev.stack.message, dev.stack.commands, dev.stack.scheduled):
+        assert "sqs:SendMessage" in actions_on(dev, fn, queue), fn.name

@@ -1,12 +1,13 @@
 """Load management end to end on real PostgreSQL and the local stack: sessions of simulated
-stations on a tree, reallocation by the API and by the job, stations going offline counted at
-their maximum, the AllocationChanged event, and the site's row lock serializing reallocations."""
+stations on a tree, reallocation by their events, the API and the job, stations going offline
+counted at their maximum, the AllocationChanged event, the site's row lock serializing
+reallocations, and the retention of recorded allocations."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +23,9 @@ from csms.services.load_management import LoadManagementService, PlanRecorder
 from csms.services.provisioning import ProvisioningService
 from tests.integration.api_client import ApiClient
 from tests.integration.charger import connected
+from tests.integration.conftest import rows
 from tests.integration.event_helpers import data_of, stored
+from tests.integration.load_stations import HoldingCharger16, until
 
 pytestmark = pytest.mark.integration
 V1 = "/api/v1"
@@ -64,6 +67,19 @@ def limits(allocation: dict[str, Any]) -> dict[str, tuple[float, bool]]:
     return {e["stationId"]: (e["limitA"], e["controlled"]) for e in allocation["evses"]}
 
 
+async def answered(operator: ApiClient, site: str = "yard") -> list[dict[str, Any]]:
+    """The latest allocation's outcomes, once none is waiting for its answer."""
+    found: list[dict[str, Any]] = []
+
+    def settled() -> bool:
+        nonlocal found
+        found = operator.get(f"{V1}/sites/{site}/allocation").body["outcomes"]
+        return all(o["status"] != "sent" for o in found)
+
+    await until(settled, "every answer")
+    return found
+
+
 async def start(cp: Any, token: str) -> None:
     answer = await cp.call(
         call.StartTransaction(connector_id=1, id_tag=token, meter_start=0, timestamp="2026-12-07T06:00:00Z")
@@ -77,25 +93,29 @@ async def test_two_sessions_share_the_grid_and_an_offline_station_counts_at_its_
     admin, operator = api.as_(TENANT, "admin"), api.as_(TENANT, "operator")
     given_a_yard(admin, provisioning, now)
     # Given both stations online, each with a session
-    async with connected(stack, "LM-1") as one:
-        async with connected(stack, "LM-2") as two:
+    async with connected(stack, "LM-1", HoldingCharger16) as one:
+        async with connected(stack, "LM-2", HoldingCharger16) as two:
             await start(one, "DRIVER-1")
             await start(two, "DRIVER-2")
-            # When an operator reallocates the site
+            # Then their sessions' events reallocate the site: each station holds half of the
+            # grid connection as its TxDefaultProfile, sent by the command pipeline
+            await until(lambda: one.limits == {1: 16.0} and two.limits == {1: 16.0}, "16 A each")
+            outcomes = await answered(operator)
+            assert {(o["status"], o["limit"], o["unit"]) for o in outcomes} <= {("accepted", 16.0, "A")}
+            # When an operator reallocates the site, it comes to the same
             shared = await asyncio.to_thread(operator.post, f"{V1}/sites/yard/allocation")
-            # Then each gets half of the grid connection
             assert shared.status == 200, shared.body
             assert limits(shared.body) == {"LM-1": (16.0, True), "LM-2": (16.0, True)}
             grid = next(n for n in shared.body["nodes"] if n["nodeId"] == "grid")
             assert grid["allocatedA"] == {"L1": 32.0, "L2": 32.0, "L3": 32.0}
-            # And the job comes to the same (nothing changed: nothing recorded, no event)
+            # And so does the job (nothing changed: nothing recorded, no event)
             result = load_handler("scheduled")({"job": "load-allocation"}, LocalLambdaContext("scheduled"))
             assert (result["sites"], result["failed"]) == (1, 0)
             latest = await asyncio.to_thread(operator.get, f"{V1}/sites/yard/allocation")
             assert latest.body["id"] == shared.body["id"]
-        # When LM-2 goes offline with its session open
-        await asyncio.sleep(0.5)  # its $disconnect
-        after = await asyncio.to_thread(operator.post, f"{V1}/sites/yard/allocation")
+        # When LM-2 goes offline with its session open (its ChargerDisconnected reallocates)
+        await until(lambda: one.limits == {1: 0.0}, "LM-1 paused")
+        after = await asyncio.to_thread(operator.get, f"{V1}/sites/yard/allocation")
     # Then LM-2 counts at its maximum and LM-1 is paused: 32 A leave no room for its minimum
     assert limits(after.body) == {"LM-1": (0.0, True), "LM-2": (32.0, False)}
     assert [e["paused"] for e in after.body["evses"]] == [True, False]
@@ -103,6 +123,48 @@ async def test_two_sessions_share_the_grid_and_an_offline_station_counts_at_its_
     changes = [d["changes"] for d in data_of(stored(engine, "AllocationChanged"), "AllocationChanged")]
     assert [(c["stationId"], c["limitA"]) for c in changes[-1]] == [("LM-1", 0.0)]
     assert [(c["stationId"], c["limitA"]) for c in changes[-2]] == [("LM-1", 16.0), ("LM-2", 16.0)]
+
+
+async def test_increases_wait_for_a_slow_decrease_and_the_job_meanwhile_changes_nothing(
+    api: ApiClient, stack: LocalStack, provisioning: ProvisioningService, now: datetime, engine: Engine
+) -> None:
+    admin, operator = api.as_(TENANT, "admin"), api.as_(TENANT, "operator")
+    given_a_yard(admin, provisioning, now)
+    async with (
+        connected(stack, "LM-1", HoldingCharger16) as one,
+        connected(stack, "LM-2", HoldingCharger16) as two,
+    ):
+        await until(lambda: one.limits == {1: 0.0} and two.limits == {1: 0.0}, "the idle limits")
+        await start(one, "DRIVER-1")
+        await until(lambda: one.limits == {1: 32.0}, "LM-1 at 32 A")
+        # Given LM-1 slow to answer its next profile
+        gate = one.gate = asyncio.Event()
+        # When LM-2's session starts: LM-1 must come down to 16 A before LM-2 goes up
+        await start(two, "DRIVER-2")
+        waiting: dict[str, Any] = {}
+
+        def decrease_sent() -> bool:
+            nonlocal waiting
+            waiting = operator.get(f"{V1}/sites/yard/allocation").body
+            return [(o["stationId"], o["direction"], o["status"]) for o in waiting["outcomes"]] == [
+                ("LM-1", "decrease", "sent")
+            ]
+
+        await until(decrease_sent, "LM-1's decrease on its way")
+        # Then the job, meanwhile, lets the plan under way go on: no new allocation, nothing sent
+        for _ in range(2):
+            load_handler("scheduled")({"job": "load-allocation"}, LocalLambdaContext("scheduled"))
+        again = await asyncio.to_thread(operator.get, f"{V1}/sites/yard/allocation")
+        assert again.body["id"] == waiting["id"]
+        assert [s["stationId"] for s in again.body["plan"]] == ["LM-1", "LM-2"]
+        assert two.limits == {1: 0.0}
+        # And once LM-1 answers, LM-2 goes up
+        gate.set()
+        await until(lambda: one.limits == {1: 16.0} and two.limits == {1: 16.0}, "16 A each")
+        assert [(o["stationId"], o["status"]) for o in await answered(operator)] == [
+            ("LM-1", "accepted"),
+            ("LM-2", "accepted"),
+        ]
 
 
 def test_an_idle_site_is_reallocated_when_its_tree_changes(
@@ -118,8 +180,8 @@ def test_an_idle_site_is_reallocated_when_its_tree_changes(
 
 
 class _Online:
-    def online(self, tenant_id: str, station_ids: Any) -> set[str]:
-        return set(station_ids)
+    def online(self, tenant_id: str, station_ids: Any) -> dict[str, datetime]:
+        return dict.fromkeys(station_ids, datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def test_reallocations_of_one_site_wait_for_its_row_lock(
@@ -144,3 +206,41 @@ def test_reallocations_of_one_site_wait_for_its_row_lock(
     # And goes on once it is released
     worker.join(timeout=30)
     assert done.is_set()
+
+
+def test_the_job_forgets_allocations_past_the_retention_but_never_a_sites_latest(
+    api: ApiClient, stack: LocalStack, engine: Engine
+) -> None:
+    # Given allocations of two sites: A's a week and a day old and one an hour old, B's only one
+    # a week and a day old
+    admin = api.as_("t1", "admin")
+    for site in ("A", "B"):
+        assert admin.post(f"{V1}/sites", {"id": site, "name": site}).status == 201
+    moment = datetime.now(UTC)
+    ages = [
+        ("A", timedelta(days=8)),
+        ("A", timedelta(days=8)),
+        ("A", timedelta(hours=1)),
+        ("B", timedelta(days=8)),
+    ]
+    with engine.begin() as conn:
+        for site, age in ages:
+            conn.execute(
+                text(
+                    "INSERT INTO load_allocations "
+                    "(tenant_id, site_id, computed_at, cause, inputs, result, plan) "
+                    "VALUES ('t1', :site, :at, 'Test', '{}', '{}', '{}')"
+                ),
+                {"site": site, "at": moment - age},
+            )
+    # When the load-allocation job runs (retention: 7 days by default)
+    result = load_handler("scheduled")({"job": "load-allocation"}, LocalLambdaContext("scheduled"))
+    # Then A's two old ones are gone; A's recent one and B's only one (its latest) stay
+    assert result["pruned"] == 2
+    left = rows(
+        engine, "SELECT site_id, computed_at FROM load_allocations WHERE tenant_id = 't1' ORDER BY id"
+    )
+    assert [(r["site_id"], moment - r["computed_at"] < timedelta(days=1)) for r in left] == [
+        ("A", True),
+        ("B", False),
+    ]

@@ -524,3 +524,34 @@ def test_a_settlement_that_finds_the_outcome_stored_only_frees_the_slot() -> Non
     # Then the stored outcome stands and the slot is free
     assert pipeline.commands.rows[command.id].status is CommandStatus.ACCEPTED
     assert pipeline.slots.held == {}
+
+
+# --- finished -------------------------------------------------------------------------------------
+
+
+def test_whoever_waits_is_told_of_each_command_that_ends_after_its_row_says_so_and_cannot_break_it() -> None:
+    pipeline = Pipeline(a_registry(V16, say("Say16")))
+    told: list[tuple[str, CommandStatus]] = []
+
+    def observe(command: Command) -> None:
+        told.append((command.id, pipeline.commands.rows[command.id].status))
+        raise RuntimeError("the observer failed")
+
+    pipeline.service.on_finished = observe
+    pipeline.connect(V16)
+    answered = pipeline.service.submit(OPERATOR, "CP", "say", {"text": "hi"})
+    assert pipeline.service.deliver_next("CP") is not None
+    # An answer: told once, with the row already final; the observer's failure is its own
+    finished = pipeline.service.complete("CP", pipeline.slots.held["CP"].unique_id, {}, None)
+    assert finished is not None
+    assert finished.status is CommandStatus.ACCEPTED
+    # A command that waited for the station past its expiry: told too
+    pipeline.connections.records.clear()
+    pipeline.connections.current.clear()
+    expired = pipeline.service.submit(
+        OPERATOR, "CP", "say", {"text": "again"}, expires_in=timedelta(minutes=1)
+    )
+    assert pipeline.service.deliver_next("CP") is None
+    pipeline.clock.advance(61)
+    pipeline.service.sweep()
+    assert told == [(answered.id, CommandStatus.ACCEPTED), (expired.id, CommandStatus.TIMED_OUT)]

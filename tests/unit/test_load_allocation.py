@@ -178,6 +178,10 @@ def test_what_an_evse_does_not_use_goes_to_the_others() -> None:
 
 def test_a_vehicle_drawing_up_to_its_limit_is_offered_its_maximum_again() -> None:
     assert demand_estimate(32, previous_a=16, measured_a=15.5, headroom_a=2) == 32
+    # Between half the headroom and the headroom below its limit it keeps the limit: a limit of
+    # measurement + headroom does not flip back to the maximum at the next allocation
+    assert demand_estimate(32, previous_a=10, measured_a=8, headroom_a=2) == 10
+    assert demand_estimate(32, previous_a=10, measured_a=9, headroom_a=2) == 32
     assert demand_estimate(32, previous_a=None, measured_a=3, headroom_a=2) == 32
     assert demand_estimate(32, previous_a=16, measured_a=None, headroom_a=2) == 32
 

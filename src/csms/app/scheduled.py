@@ -6,6 +6,7 @@ composition root's :class:`csms.jobs.context.JobServices`."""
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -59,8 +60,37 @@ def run(job: str, now: datetime | None = None) -> dict[str, Any]:
         wiring.flush_events()
 
 
+def load_triggers(event: dict[str, Any]) -> dict[str, Any]:
+    """The domain events the load-trigger rules put on their SQS queue (csms.load_triggers):
+    each record's body is an EventBridge event whose detail is the event's envelope."""
+    from csms.app import wiring
+    from csms.domain.events import correlation
+
+    envelopes = []
+    for record in event.get("Records", []):
+        try:
+            detail = json.loads(record["body"]).get("detail")
+        except (KeyError, TypeError, ValueError):
+            log.error("unreadable load trigger", extra={"message_id": record.get("messageId")})
+            continue
+        if isinstance(detail, dict):
+            envelopes.append(detail)
+    try:
+        with correlation(f"job:load-triggers:{uuid.uuid4()}"):
+            # A site that fails is left to the minute's job; anything else raises and the batch
+            # comes back (reallocating is idempotent).
+            return wiring.load_management().on_events(envelopes, wiring.clock().now())
+    finally:
+        wiring.flush_events()
+
+
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     reset_invocation()
+    if "Records" in event:
+        bind_invocation(job="load-triggers")
+        result = load_triggers(event)
+        log.info("load triggers done", extra={"result": result})
+        return {"job": "load-triggers", **result}
     job = str(event.get("job", ""))
     bind_invocation(job=job)
     if job not in JOBS:

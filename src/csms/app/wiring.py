@@ -408,6 +408,7 @@ def commands(clock_override: Clock | None = None) -> CommandService:
         follow_ups=PgFollowUps(database()),
         file_url_rules=file_url_rules,
         expiry=timedelta(seconds=s.command_expiry_seconds),
+        on_finished=_load_command_finished,
     )
 
 
@@ -429,6 +430,14 @@ def tenant_settings() -> TenantSettingsService:
     from csms.services.tenant_settings import TenantSettingsService
 
     return TenantSettingsService(PgTenantSettings(database()), clock(), settings().file_url_schemes)
+
+
+def _load_command_finished(command: Any) -> None:
+    """A load-management profile ended: its site's plan may go on (ADR 0024 §9)."""
+    from csms.domain.load import LOAD_MANAGER
+
+    if command.requested_by == LOAD_MANAGER:
+        load_management().command_finished(command, clock().now())
 
 
 def file_url_rules(tenant_id: str) -> FileUrlRules:
@@ -759,12 +768,19 @@ def sites() -> SiteService:
 
 @cache
 def load_management() -> LoadManagementService:
-    from csms.data.load import PgLoadStore
-    from csms.services.load_management import LoadManagementService, PlanRecorder
+    from datetime import timedelta
 
-    # The sender over the neutral command pipeline lands with it (ADR 0024 §5): until then the
-    # plan is recorded with the allocation and nothing is sent.
-    return LoadManagementService(PgLoadStore(database()), connections(), PlanRecorder())
+    from csms.data.load import PgLoadStore
+    from csms.services.load_management import LoadManagementService
+    from csms.services.load_profiles import CommandLimitSender
+
+    return LoadManagementService(
+        PgLoadStore(database()),
+        connections(),
+        CommandLimitSender(commands()),
+        retry_after=timedelta(minutes=settings().load_retry_minutes),
+        retention=timedelta(days=settings().load_allocation_retention_days),
+    )
 
 
 def _reallocate_quietly(scope: Any, site_id: str, cause: str) -> None:

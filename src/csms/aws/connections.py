@@ -194,9 +194,15 @@ class DynamoConnectionStore:
         ).get("Item")
         return _record(item) if item else None
 
-    def online(self, tenant_id: str, station_ids: Sequence[str]) -> set[str]:
-        """:class:`csms.domain.load.OnlineStations`: those of the stations connected now."""
-        return set(self.tenant_connections(tenant_id)) & set(station_ids)
+    def online(self, tenant_id: str, station_ids: Sequence[str]) -> dict[str, datetime]:
+        """:class:`csms.domain.load.OnlineStations`: those of the stations connected now, with
+        when their connection began."""
+        wanted = set(station_ids)
+        return {
+            station: record.connected_at
+            for station, record in self.tenant_connections(tenant_id).items()
+            if station in wanted
+        }
 
     def tenant_connections(self, tenant_id: str) -> dict[str, ConnectionRecord]:
         """The tenant's chargers that are connected now, by charge point id: one Query of the

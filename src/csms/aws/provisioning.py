@@ -155,6 +155,28 @@ def ensure_queue(endpoint_url: str | None, queue_name: str, region: str) -> str:
     return url
 
 
+def ensure_load_trigger_rules(
+    events_endpoint: str | None, sqs_endpoint: str | None, bus_name: str, queue_url: str, region: str
+) -> list[str]:
+    """The load-trigger rules (csms.load_triggers) on the bus, each delivering to the queue;
+    returns the rule names. For the local stack (moto: the meter rule without its filter inside
+    the samples, which moto cannot match); the CDK app deploys the real ones."""
+    import json
+
+    from csms.load_triggers import patterns
+
+    sqs = provisioning_client("sqs", sqs_endpoint, region)
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = provisioning_client("events", events_endpoint, region)
+    names = []
+    for suffix, pattern in patterns(within_arrays=False).items():
+        name = f"{bus_name}-load-{suffix}"
+        events.put_rule(Name=name, EventBusName=bus_name, EventPattern=json.dumps(pattern), State="ENABLED")
+        events.put_targets(Rule=name, EventBusName=bus_name, Targets=[{"Id": "load-triggers", "Arn": arn}])
+        names.append(name)
+    return names
+
+
 def ensure_user_pool(endpoint_url: str | None, pool_name: str, region: str) -> str:
     """The id of the operators' user pool ``pool_name``, created (with the tenant and role
     attributes the API reads) unless it exists. For the local stack; the CDK app deploys

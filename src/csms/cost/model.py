@@ -454,6 +454,8 @@ FREE_RESOURCES: Mapping[str, str] = {
     "AWS::EC2::VPCCidrBlock": "Amazon-provided IPv6 block: no charge",
     "AWS::EC2::VPCGatewayAttachment": "configuration",
     "AWS::Events::EventBusPolicy": "configuration",
+    "AWS::Events::Rule": "configuration: matching and delivering to an SQS queue of the account is "
+    "in the custom events' price (load management's triggers; the queue's requests are SQS's)",
     "AWS::IAM::Policy": "IAM is free",
     "AWS::IAM::Role": "IAM is free",
     "AWS::Lambda::EventInvokeConfig": "configuration",

@@ -8,15 +8,19 @@ reallocation and a change of its tree) run one after the other.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, delete, func, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from csms.data.database import PgDatabase
 from csms.data.outbox import append
 from csms.data.tables import (
+    commands,
+    device_model_variables,
     load_allocations,
     load_limit_schedules,
     load_live_loads,
@@ -27,12 +31,15 @@ from csms.data.tables import (
     tenants,
     transactions,
 )
+from csms.domain.commands import CommandStatus
 from csms.domain.load import (
+    LOAD_MANAGER,
     ActiveSession,
     Allocation,
     ChargingPlan,
     Direction,
     EvseAllocation,
+    EvseControl,
     EvseWiring,
     LimitPeriod,
     LimitSchedule,
@@ -43,10 +50,13 @@ from csms.domain.load import (
     NodeAllocation,
     NodeConflict,
     NodeKind,
+    Progress,
     RecordedAllocation,
     Site,
     SiteSnapshot,
+    SmartChargingSupport,
     StepOutcome,
+    StepStatus,
 )
 
 #: A reading older than this does not say what an EVSE draws now.
@@ -252,6 +262,7 @@ class PgLoadStore:
             if site is None:
                 return None
             nodes = _nodes(conn, tenant_id, site_id)
+            stations = sorted({n.evse.station_id for n in nodes if n.evse is not None})
             snapshot = SiteSnapshot(
                 site=site,
                 nodes=tuple(nodes),
@@ -259,11 +270,16 @@ class PgLoadStore:
                 schedules=tuple(_schedules(conn, tenant_id, site_id)),
                 sessions=tuple(_sessions(conn, tenant_id, nodes, at)),
                 previous=_latest(conn, tenant_id, site_id),
+                controls=tuple(_controls(conn, tenant_id, stations)),
+                support=_support(conn, tenant_id, stations),
             )
             new = compute(snapshot)
             previous = snapshot.previous
-            if previous is not None and not new.plan.steps and new.allocation == previous.allocation:
-                return previous  # the same again: a row a minute per site would say nothing new
+            same = previous is not None and new.allocation == previous.allocation
+            if previous is not None and same and _within(new.plan, previous.plan):
+                # The same again (a row a minute per site would say nothing new), or a plan still
+                # under way whose remaining steps are these: the previous one goes on.
+                return previous
             allocation_id = conn.execute(
                 load_allocations.insert()
                 .values(
@@ -281,13 +297,205 @@ class PgLoadStore:
                 append(conn, [new.event])
         return RecordedAllocation(int(allocation_id), site_id, at, new.cause, new.allocation, new.plan)
 
-    def record_outcomes(self, allocation_id: int, outcomes: Sequence[StepOutcome]) -> None:
+    def advance(
+        self,
+        tenant_id: str,
+        site_id: str,
+        decide: Callable[[Progress], Sequence[StepOutcome]],
+    ) -> Progress | None:
         with self._db.begin() as conn:
-            conn.execute(
-                update(load_allocations)
-                .where(load_allocations.c.id == allocation_id)
-                .values(outcomes=[_outcome_json(o) for o in outcomes])
+            if _lock_site(conn, tenant_id, site_id) is None:
+                return None
+            latest = _latest(conn, tenant_id, site_id)
+            if latest is None:
+                return None
+            outcomes = _refreshed(conn, latest.outcomes)
+            in_flight = conn.execute(
+                select(func.count())
+                .select_from(commands)
+                .where(
+                    commands.c.tenant_id == tenant_id,
+                    commands.c.requested_by == LOAD_MANAGER,
+                    commands.c.status.in_(_OPEN),
+                    commands.c.request.contains(
+                        {"loadManagement": {"siteId": site_id, "direction": Direction.DECREASE.value}}
+                    ),
+                )
+            ).scalar_one()
+            progress = Progress(replace(latest, outcomes=outcomes), int(in_flight))
+            added = tuple(decide(progress))
+            everything = outcomes + added
+            if everything != latest.outcomes:
+                conn.execute(
+                    update(load_allocations)
+                    .where(load_allocations.c.id == latest.id)
+                    .values(outcomes=[_outcome_json(o) for o in everything])
+                )
+        return Progress(replace(latest, outcomes=everything), int(in_flight))
+
+    def sites_of(self, tenant_id: str, station_ids: Sequence[str]) -> list[str]:
+        if not station_ids:
+            return []
+        with self._db.connect() as conn:
+            rows = conn.execute(
+                select(load_nodes.c.site_id)
+                .distinct()
+                .where(
+                    load_nodes.c.tenant_id == tenant_id,
+                    load_nodes.c.kind == NodeKind.EVSE.value,
+                    load_nodes.c.station_id.in_(sorted(set(station_ids))),
+                )
+                .order_by(load_nodes.c.site_id)
             )
+            return [r.site_id for r in rows]
+
+    def prune_allocations(self, before: datetime, limit: int) -> int:
+        a = load_allocations.c
+        latest = select(func.max(a.id)).group_by(a.tenant_id, a.site_id)
+        doomed = select(a.id).where(a.computed_at < before, a.id.not_in(latest)).order_by(a.id).limit(limit)
+        with self._db.begin() as conn:
+            result = conn.execute(delete(load_allocations).where(a.id.in_(doomed.scalar_subquery())))
+            return int(result.rowcount or 0)
+
+
+def _within(plan: ChargingPlan, previous: ChargingPlan) -> bool:
+    """Every step of ``plan`` is one of ``previous`` (the same EVSE, limit, unit and direction)."""
+
+    def key(step: LimitStep) -> tuple[str, int, float, str, str]:
+        return (step.station_id, step.evse_id, step.limit_a, step.unit, step.direction.value)
+
+    return {key(s) for s in plan.steps} <= {key(s) for s in previous.steps}
+
+
+# --- what the load manager's own commands say ------------------------------------------------------
+
+_OPEN = (CommandStatus.QUEUED.value, CommandStatus.SENT.value)
+_REFUSED = (CommandStatus.REJECTED.value, CommandStatus.FAILED.value, CommandStatus.TIMED_OUT.value)
+
+
+def _refreshed(conn: Connection, outcomes: Sequence[StepOutcome]) -> tuple[StepOutcome, ...]:
+    """The outcomes with each step still ``sent`` brought up to its command's status."""
+    waiting = [o.command_id for o in outcomes if o.status == StepStatus.SENT.value and o.command_id]
+    if not waiting:
+        return tuple(outcomes)
+    found = {
+        r.id: r
+        for r in conn.execute(
+            select(commands.c.id, commands.c.status, commands.c.reason).where(commands.c.id.in_(waiting))
+        )
+    }
+    out: list[StepOutcome] = []
+    for outcome in outcomes:
+        row = found.get(outcome.command_id or "")
+        if outcome.status == StepStatus.SENT.value and row is not None and row.status not in _OPEN:
+            outcome = replace(outcome, status=row.status, reason=row.reason)
+        out.append(outcome)
+    return tuple(out)
+
+
+def _controls(conn: Connection, tenant_id: str, stations: Sequence[str]) -> list[EvseControl]:
+    """Per EVSE of these stations, what the load manager's latest profile left: the last limit
+    accepted, one in flight, or a refusal."""
+    if not stations:
+        return []
+    c = commands.c
+    evse = c.request["evseId"].as_integer()
+    mine = (
+        c.tenant_id == tenant_id,
+        c.charge_point_id.in_(stations),
+        c.requested_by == LOAD_MANAGER,
+        c.name == "set-charging-profile",
+    )
+
+    def latest(*where: Any) -> dict[tuple[str, int], Any]:
+        rows = conn.execute(
+            select(c.charge_point_id, evse.label("evse_id"), c.status, c.request, c.finished_at)
+            .where(*mine, *where)
+            .ext(distinct_on(c.charge_point_id, evse))
+            .order_by(c.charge_point_id, evse, c.created_at.desc())
+        )
+        return {(r.charge_point_id, r.evse_id): r for r in rows}
+
+    last = latest()
+    accepted = latest(c.status == CommandStatus.ACCEPTED.value)
+    found = []
+    for key, row in sorted(last.items()):
+        held = accepted.get(key)
+        found.append(
+            EvseControl(
+                station_id=key[0],
+                evse_id=key[1],
+                held_a=_limit_a(held.request) if held is not None else None,
+                in_flight_a=_limit_a(row.request) if row.status in _OPEN else None,
+                refused_at=(row.finished_at if row.status in _REFUSED else None),
+            )
+        )
+    return found
+
+
+def _limit_a(request: dict[str, Any]) -> float | None:
+    value = (request.get("loadManagement") or {}).get("limitA")
+    return float(value) if isinstance(value, int | float) else None
+
+
+#: The device-model variables that say whether and in which unit a station takes profiles.
+_SUPPORT_VARIABLES = (
+    ("smartchargingctrlr", "available"),
+    ("smartchargingctrlr", "enabled"),
+    ("smartchargingctrlr", "rateunit"),
+    ("ocpp16", "supportedfeatureprofiles"),
+    ("ocpp16", "chargingscheduleallowedchargingrateunit"),
+)
+
+
+def _support(conn: Connection, tenant_id: str, stations: Sequence[str]) -> dict[str, SmartChargingSupport]:
+    if not stations:
+        return {}
+    v = device_model_variables.c
+    rows = conn.execute(
+        select(v.charge_point_id, v.component, v.variable, v.value, v.known).where(
+            v.tenant_id == tenant_id,
+            v.charge_point_id.in_(stations),
+            v.evse_id == -1,
+            v.attribute_type == "Actual",
+            func.row(func.lower(v.component), func.lower(v.variable)).in_(
+                [func.row(component, variable) for component, variable in _SUPPORT_VARIABLES]
+            ),
+        )
+    )
+    values: dict[str, dict[tuple[str, str], str | None]] = {}
+    for r in rows:
+        values.setdefault(r.charge_point_id, {})[(r.component.lower(), r.variable.lower())] = (
+            r.value if r.known else ""
+        )
+    return {station: smart_charging_support(found) for station, found in values.items()}
+
+
+def smart_charging_support(values: dict[tuple[str, str], str | None]) -> SmartChargingSupport:
+    """What the device model says (absent: unknown, assumed supported, in amperes). An unknown
+    variable reads as ""."""
+
+    def words(key: tuple[str, str]) -> set[str] | None:
+        value = values.get(key)
+        return None if value is None else {w.strip().lower() for w in value.split(",") if w.strip()}
+
+    supported = True
+    for flag in (("smartchargingctrlr", "available"), ("smartchargingctrlr", "enabled")):
+        said = values.get(flag)
+        if said is not None and said.strip().lower() != "true":
+            supported = False
+    profiles = words(("ocpp16", "supportedfeatureprofiles"))
+    if profiles is not None and "smartcharging" not in profiles:
+        supported = False
+    units = words(("smartchargingctrlr", "rateunit")) or words(
+        ("ocpp16", "chargingscheduleallowedchargingrateunit")
+    )
+    amperes = True
+    if units is not None:
+        amperes = bool(units & {"a", "current"})
+        if not amperes and not units & {"w", "power"}:
+            supported = False
+    return SmartChargingSupport(supported=supported, amperes=amperes)
 
 
 # --- rows -------------------------------------------------------------------------------------
@@ -515,7 +723,7 @@ def _latest(conn: Connection, tenant_id: str, site_id: str) -> RecordedAllocatio
         cause=row.cause,
         allocation=allocation_from_json(row.result),
         plan=plan_from_json(row.plan),
-        outcomes=tuple(StepOutcome(**o) for o in (row.outcomes or [])),
+        outcomes=tuple(_outcome(o) for o in (row.outcomes or [])),
     )
 
 
@@ -594,6 +802,7 @@ def _step_json(step: LimitStep) -> dict[str, Any]:
         "previousA": step.previous_a,
         "direction": step.direction.value,
         "transactionId": step.transaction_id,
+        "unit": step.unit,
     }
 
 
@@ -607,6 +816,7 @@ def _step(document: dict[str, Any]) -> LimitStep:
         previous_a=document["previousA"],
         direction=Direction(document["direction"]),
         transaction_id=document["transactionId"],
+        unit=document.get("unit", "A"),
     )
 
 
@@ -630,4 +840,21 @@ def _outcome_json(outcome: StepOutcome) -> dict[str, Any]:
         "evse_id": outcome.evse_id,
         "status": outcome.status,
         "command_id": outcome.command_id,
+        "direction": outcome.direction,
+        "limit": outcome.limit,
+        "unit": outcome.unit,
+        "reason": outcome.reason,
     }
+
+
+def _outcome(document: dict[str, Any]) -> StepOutcome:
+    return StepOutcome(
+        station_id=document["station_id"],
+        evse_id=document["evse_id"],
+        status=document["status"],
+        command_id=document.get("command_id"),
+        direction=document.get("direction"),
+        limit=document.get("limit"),
+        unit=document.get("unit"),
+        reason=document.get("reason"),
+    )

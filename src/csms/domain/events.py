@@ -565,9 +565,10 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         1,
         "Load management gave a site's EVSEs new current limits (ADR 0024). stationId is null "
         "(a site spans stations); cause is what asked for it (Scheduled, TreeChanged, LoadPosted, "
-        "LimitScheduleSet, Requested...); changes lists each EVSE whose limit changed, in the order "
-        "the limits go out (decreases first); overloadedNodes lists nodes whose uncontrollable load "
-        "alone exceeds a limit.",
+        "LimitScheduleSet, Requested, ProfileRefused, or the domain event types that triggered it "
+        "joined by +, e.g. TransactionStarted+ChargerConnected); changes lists each EVSE whose limit "
+        "changed, in the order the limits go out (decreases first; increases once every decrease "
+        "was accepted); overloadedNodes lists nodes whose uncontrollable load alone exceeds a limit.",
         _object(
             {
                 "siteId": {"type": "string"},

@@ -244,8 +244,11 @@ class LimitStep:
     #: What it was given before (None: never limited by us).
     previous_a: float | None
     direction: Direction
-    #: The transaction on the EVSE (the protocol's id), if any: a TxProfile applies to it.
+    #: The transaction on the EVSE (the protocol's id), if any (recorded; the profile is the
+    #: EVSE's TxDefaultProfile, which applies to it too: ADR 0024 §9).
     transaction_id: str | None = None
+    #: The unit the station takes: "A" (limit_a per phase) or "W" (limit_w).
+    unit: str = "A"
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,20 +263,82 @@ class ChargingPlan:
         return self.decreases + self.increases
 
 
+#: Who a load-management command is requested by (``commands.requested_by``).
+LOAD_MANAGER: Final = "load-management"
+#: The charging profile a site's limit travels in, one per EVSE: a TxDefaultProfile with this
+#: id plus the EVSE id (a range operators leave alone), at this stack level (ADR 0024 §9).
+PROFILE_ID_BASE: Final = 1_000_000_000
+PROFILE_STACK_LEVEL: Final = 1
+
+
+class StepStatus(StrEnum):
+    """Where one step of a plan is. ``sent``: submitted to the command pipeline, not answered
+    yet; ``accepted``: the station holds the limit; the others are refusals (the EVSE counts
+    at its maximum until a later profile is accepted)."""
+
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def refused(self) -> bool:
+        return self in (StepStatus.REJECTED, StepStatus.FAILED, StepStatus.TIMED_OUT)
+
+
 @dataclass(frozen=True, slots=True)
 class StepOutcome:
     station_id: str
     evse_id: int
-    #: sent | accepted | rejected | failed | recorded (no sender yet)
+    #: sent | accepted | rejected | failed | timed_out (a StepStatus), or recorded (no sender)
     status: str
     command_id: str | None = None
+    direction: str | None = None
+    #: What was sent, in the station's unit: amperes per phase (A) or watts (W).
+    limit: float | None = None
+    unit: str | None = None
+    #: Why it was refused (the station's answer, the pipeline's reason).
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvseControl:
+    """What an EVSE holds as far as the load manager knows, from its own latest commands."""
+
+    station_id: str
+    evse_id: int
+    #: The latest limit the station accepted (None: none yet, it may draw its maximum).
+    held_a: float | None = None
+    #: A limit sent or queued and not answered yet.
+    in_flight_a: float | None = None
+    #: When its latest profile was refused (rejected, not supported, failed, timed out), if it was.
+    refused_at: datetime | None = None
+
+    @property
+    def key(self) -> EvseKey:
+        return (self.station_id, self.evse_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SmartChargingSupport:
+    """What a station's device model says about smart charging (unknown: assumed, in A)."""
+
+    #: False: known not to take charging profiles (1.6 no SmartCharging feature profile,
+    #: 2.0.1 SmartChargingCtrlr not available or not enabled).
+    supported: bool = True
+    #: Profiles in amperes (else watts, when it takes only those).
+    amperes: bool = True
 
 
 class ChargingLimitSender(Protocol):
-    """Turns a plan into charging profiles on the stations (ADR 0024 §5)."""
+    """Turns steps of a plan into charging profiles on the stations (ADR 0024 §5, §9)."""
 
-    def apply(self, scope: TenantScope, plan: ChargingPlan) -> list[StepOutcome]:
-        """Send the decreases, wait for their answers, then send the increases."""
+    def send(
+        self, scope: TenantScope, site_id: str, allocation_id: int, steps: Sequence[LimitStep]
+    ) -> list[StepOutcome]:
+        """Submit one profile per step (not waiting for answers); each outcome is ``sent`` with
+        its command, or ``failed`` when the pipeline refused it at once."""
         ...
 
 
@@ -313,6 +378,10 @@ class SiteSnapshot:
     schedules: tuple[LimitSchedule, ...]
     sessions: tuple[ActiveSession, ...]
     previous: RecordedAllocation | None
+    #: What the site's EVSEs hold, from the load manager's own commands.
+    controls: tuple[EvseControl, ...] = ()
+    #: Per station of the tree, what its device model says (a station left out: unknown).
+    support: Mapping[str, SmartChargingSupport] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,10 +469,38 @@ class LoadStore(Protocol):
         returned then). None if there is no such site."""
         ...
 
-    def record_outcomes(self, allocation_id: int, outcomes: Sequence[StepOutcome]) -> None: ...
+    def advance(
+        self,
+        tenant_id: str,
+        site_id: str,
+        decide: Callable[[Progress], Sequence[StepOutcome]],
+    ) -> Progress | None:
+        """Under the site's row lock: read the latest allocation with its steps' outcomes
+        brought up to date from their commands, call ``decide`` (which may submit further
+        steps), add the outcomes it returns to the allocation's, commit. None if the site
+        has no allocation (or no longer exists)."""
+        ...
+
+    def sites_of(self, tenant_id: str, station_ids: Sequence[str]) -> list[str]:
+        """The sites whose tree has an EVSE of one of these stations."""
+        ...
+
+    def prune_allocations(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` allocations computed before ``before``, never a site's latest;
+        how many went."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a site's latest plan stands (what :meth:`LoadStore.advance` reads under the lock)."""
+
+    latest: RecordedAllocation
+    #: The site's load-management decreases not answered yet, of this allocation or an older one.
+    decreases_in_flight: int
 
 
 class OnlineStations(Protocol):
-    def online(self, tenant_id: str, station_ids: Sequence[str]) -> set[str]:
-        """Those of the stations that have a current connection."""
+    def online(self, tenant_id: str, station_ids: Sequence[str]) -> Mapping[str, datetime]:
+        """Those of the stations that have a current connection, with when it began."""
         ...

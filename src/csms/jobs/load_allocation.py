@@ -1,7 +1,8 @@
-"""load-allocation: reallocate every site with an electrical tree (ADR 0024). The safety net of
+"""load-allocation: reallocate every site with an electrical tree (ADR 0024), then forget
+allocations older than the retention (CSMS_LOAD_ALLOCATION_RETENTION_DAYS, 7). The safety net of
 load management: it picks up what no event announces (a live load that expired, a schedule
-period that began, a station gone silent) and, until the event trigger lands, bounds how long
-a transaction start waits for its share to a minute."""
+period that began, a station gone silent, a trigger lost) and drives on a plan whose answers were
+missed."""
 
 from __future__ import annotations
 
@@ -13,4 +14,6 @@ if TYPE_CHECKING:
 
 
 def run(services: JobServices, now: datetime) -> dict[str, Any]:
-    return services.load_management.reallocate_all(now)
+    result: dict[str, Any] = services.load_management.reallocate_all(now)
+    result["pruned"] = services.load_management.prune(now)
+    return result

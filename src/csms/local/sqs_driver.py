@@ -1,5 +1,6 @@
-"""Lambda's SQS event source mapping, locally: poll the FIFO queue, invoke the function with
-an SQS event, delete what succeeded and leave reported failures to reappear."""
+"""Lambda's SQS event source mapping, locally: poll a queue (the FIFO command queue, the
+load-trigger queue), invoke the function with an SQS event, delete what succeeded and leave
+reported failures to reappear."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class EventSourceMapping:
         region: str,
         batch_size: int = 10,
         deliver_twice: bool = False,
+        function_name: str = "commands",
     ) -> None:
         self._client = client
         self._url = queue_url
@@ -33,14 +35,16 @@ class EventSourceMapping:
         self._batch_size = batch_size
         #: Fault injection: hand every batch to the function twice (SQS delivers at least once).
         self.deliver_twice = deliver_twice
-        self._arn = f"arn:aws:sqs:{region}:000000000000:{queue_url.rsplit('/', 1)[-1]}"
+        self._name = queue_url.rsplit("/", 1)[-1]
+        self._function = function_name
+        self._arn = f"arn:aws:sqs:{region}:000000000000:{self._name}"
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 handled = await asyncio.to_thread(self._poll_once)
             except Exception:
-                log.exception("polling the command queue failed")
+                log.exception("polling a queue failed", extra={"queue": self._name})
                 handled = 0
             if not handled:
                 with contextlib.suppress(TimeoutError):
@@ -56,9 +60,9 @@ class EventSourceMapping:
         if not messages:
             return 0
         event = {"Records": [self._record(m) for m in messages]}
-        result = self._handler(event, LocalLambdaContext("commands", budget_seconds=60))
+        result = self._handler(event, LocalLambdaContext(self._function, budget_seconds=60))
         if self.deliver_twice:
-            result = self._handler(event, LocalLambdaContext("commands", budget_seconds=60))
+            result = self._handler(event, LocalLambdaContext(self._function, budget_seconds=60))
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:

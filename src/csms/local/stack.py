@@ -139,6 +139,8 @@ class LocalStack:
         #: How often the supervisor restarted the embedded PostgreSQL.
         self.postgres_restarts = 0
         self._pools: dict[str, FunctionPool] = {}
+        #: The SQS queue the load-trigger rules deliver to (set when AWS is provisioned).
+        self.load_triggers_queue_url = ""
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -188,8 +190,19 @@ class LocalStack:
             client("sqs", region), os.environ["CSMS_COMMANDS_QUEUE_URL"], self.function("commands"), region
         )
         self.command_trigger = mapping
+        # Lambda's SQS event source of the scheduled function: the load-trigger rules' queue.
+        load_triggers = EventSourceMapping(
+            client("sqs", region),
+            self.load_triggers_queue_url,
+            self.function("scheduled"),
+            region,
+            function_name="scheduled",
+        )
         self._stopping.clear()
-        self._tasks = [asyncio.create_task(mapping.run(self._stopping))]
+        self._tasks = [
+            asyncio.create_task(mapping.run(self._stopping)),
+            asyncio.create_task(load_triggers.run(self._stopping)),
+        ]
         if self._postgres is not None:
             self._tasks.append(asyncio.create_task(self._supervise_postgres()))
         if self.config.run_schedules:
@@ -354,6 +367,7 @@ class LocalStack:
             ensure_event_bus,
             ensure_idempotency_table,
             ensure_limits_table,
+            ensure_load_trigger_rules,
             ensure_pending_calls_table,
             ensure_queue,
             ensure_user_pool,
@@ -411,6 +425,10 @@ class LocalStack:
             sqs_endpoint, "csms-events-dlq", region
         )
         os.environ["CSMS_EVENTS_PARKING_QUEUE_URL"] = ensure_queue(sqs_endpoint, "csms-events-parked", region)
+        # The events that reallocate a site, as the CDK app routes them (csms.load_triggers).
+        self.load_triggers_queue_url = ensure_queue(sqs_endpoint, "csms-load-triggers", region)
+        bus = os.environ["CSMS_EVENT_BUS_NAME"]
+        ensure_load_trigger_rules(events_endpoint, sqs_endpoint, bus, self.load_triggers_queue_url, region)
         return endpoint
 
     def _configure_functions(self) -> None:

@@ -227,6 +227,7 @@ class CommandService:
             ("https", "ftps", "sftp")
         ),
         expiry: timedelta = DEFAULT_EXPIRY,
+        on_finished: Callable[[Command], None] | None = None,
     ) -> None:
         self._store = store
         self._pending = pending
@@ -241,6 +242,9 @@ class CommandService:
         self._follow_ups = follow_ups
         self._file_url_rules = file_url_rules
         self._expiry = expiry
+        #: Told of every command that ended (answered, refused, failed, timed out), after its
+        #: row says so: the load manager goes on with its plan (ADR 0024 §9). Never raises.
+        self.on_finished = on_finished
 
     # --- submit ---------------------------------------------------------------------------
 
@@ -583,7 +587,17 @@ class CommandService:
             self._store.record_late_response(command.id, _recorded(payload, error), now)
         self._pending.pop(charge_point_id, unique_id)
         self.deliver_next(charge_point_id)
-        return self._store.get_any(command.id) if command is not None else None
+        if command is None:
+            return None
+        finished = self._store.get_any(command.id)
+        if (
+            finished is not None
+            and command.status is CommandStatus.SENT
+            and command.ocpp_unique_id == unique_id
+        ):
+            # settled by this answer (not earlier by the sweeper, which told then)
+            self._tell_finished(finished.id, finished)
+        return finished
 
     def _settle(
         self,
@@ -649,6 +663,19 @@ class CommandService:
         )
         return command
 
+    def _tell_finished(self, command_id: str, command: Command | None = None) -> None:
+        if self.on_finished is None:
+            return
+        try:
+            command = command or self._store.get_any(command_id)
+            if command is None or not command.status.final:
+                return
+            self.on_finished(command)
+        except Exception:
+            # The command's own outcome stands; whoever waited on it has a safety net (the
+            # load-allocation job drives a plan on every minute).
+            log.exception("a finished command's observer failed", extra={"command_id": command_id})
+
     def _spec(self, command: Command) -> ActionSpec | None:
         """The spec the command was translated by (not yet translated: the neutral one)."""
         if command.protocol is None:
@@ -692,6 +719,7 @@ class CommandService:
                     # Answered, but its outcome was not stored (the message function failed or
                     # was killed in between): settle it from the recorded answer.
                     self._settle(call, call.answer.payload, call.answer.error, now)
+                    self._tell_finished(call.command_id)
                 else:
                     command = self._store.get_any(call.command_id)
                     if command is not None and self._store.finish(
@@ -707,6 +735,7 @@ class CommandService:
                             _in_command(
                                 replace(command, status=CommandStatus.TIMED_OUT), spec.on_failure, now
                             )
+                        self._tell_finished(command.id)
                 self._pending.pop(call.charge_point_id, call.unique_id)
                 self.deliver_next(call.charge_point_id)
             except Exception:
@@ -740,6 +769,7 @@ class CommandService:
                     spec = self._spec(command)
                     if spec and spec.on_failure:
                         _in_command(replace(command, status=CommandStatus.TIMED_OUT), spec.on_failure, now)
+                    self._tell_finished(command.id)
             except Exception:
                 log.exception("timing out an orphaned command failed", extra={"command_id": command.id})
                 errors += 1
@@ -784,6 +814,7 @@ class CommandService:
         if spec and spec.on_failure:
             _in_command(replace(command, status=CommandStatus.TIMED_OUT), spec.on_failure, now)
         log.info("command expired before it could be sent", extra={"command_id": command.id})
+        self._tell_finished(command.id)
         return True
 
     def _fail(self, command: Command, now: datetime, reason: str) -> None:
@@ -791,6 +822,7 @@ class CommandService:
             spec = self._spec(command)
             if spec and spec.on_failure:
                 _in_command(replace(command, status=CommandStatus.FAILED), spec.on_failure, now)
+            self._tell_finished(command.id)
 
 
 def _recorded(payload: dict[str, Any] | None, error: tuple[str, str] | None) -> dict[str, Any]:

@@ -373,13 +373,16 @@ def demand_estimate(
     maximum_a: float, previous_a: float | None, measured_a: float | None, headroom_a: float
 ) -> float:
     """What an active EVSE wants: its maximum, unless it draws less than it was given by more
-    than the headroom; then its measurement plus the headroom (the rest goes to others, and it
-    is offered its maximum again once it draws up to its limit)."""
+    than the headroom; then its measurement plus the headroom (the rest goes to others). It is
+    offered its maximum again once it draws within half the headroom of its limit; in between
+    it keeps what it was given, so a limit of measurement + headroom is stable."""
     if previous_a is None or measured_a is None:
+        return maximum_a
+    if measured_a >= previous_a - headroom_a / 2:
         return maximum_a
     if measured_a < previous_a - headroom_a:
         return min(maximum_a, max(0.0, measured_a) + headroom_a)
-    return maximum_a
+    return min(maximum_a, previous_a)
 
 
 def proportional_split(problem: AllocationProblem) -> dict[EvseKey, float]:

@@ -204,6 +204,18 @@ class StepOut(ApiModel):
     number_phases: int
     previous_a: float | None
     direction: str
+    unit: str = Field(description="the unit the station takes: A, else W")
+
+
+class OutcomeOut(ApiModel):
+    station_id: str
+    evse_id: int
+    direction: str | None
+    status: str = Field(description="sent, accepted, rejected, failed, timed_out")
+    command_id: str | None = Field(description="the set-charging-profile command (GET .../commands/{id})")
+    limit: float | None = Field(description="as sent, in unit")
+    unit: str | None = Field(description="A (per phase) or W")
+    reason: str | None
 
 
 class AllocationOut(ApiModel):
@@ -214,6 +226,10 @@ class AllocationOut(ApiModel):
     evses: list[EvseAllocationOut]
     nodes: list[NodeAllocationOut]
     plan: list[StepOut] = Field(description="in the order sent: decreases first, then increases")
+    outcomes: list[OutcomeOut] = Field(
+        description="each step's charging profile as submitted and answered; increases are submitted "
+        "once every decrease was accepted"
+    )
 
 
 def _sites() -> SiteService:
@@ -300,6 +316,7 @@ def allocation_out(recorded: RecordedAllocation) -> AllocationOut:
         evses=[EvseAllocationOut.model_validate(e) for e in recorded.allocation.evses],
         nodes=[NodeAllocationOut.model_validate(n) for n in recorded.allocation.nodes],
         plan=[StepOut.model_validate(s) for s in recorded.plan.steps],
+        outcomes=[OutcomeOut.model_validate(o) for o in recorded.outcomes],
     )
 
 
@@ -537,7 +554,8 @@ def reallocate(siteId: SiteId) -> AllocationOut:
     "/sites/<siteId>/allocation",
     summary="The site's current allocation",
     description="Per EVSE its limit; per node its allocated amperes per phase against its limit in force; "
-    "and the plan of limits sent (decreases first).",
+    "the plan of limits (decreases first, increases once every decrease was accepted) and each "
+    "step's outcome: the charging profile sent through the command pipeline and its answer.",
     tags=TAG,
     responses={200: {"description": "the latest allocation"}, **error_responses(401, 404, 422, 503)},
 )
