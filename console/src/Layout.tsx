@@ -5,6 +5,7 @@ import { useApp, useCan } from './context';
 
 const LINKS: { to: string; label: string; admin?: boolean }[] = [
   { to: '/fleet', label: 'Fleet' },
+  { to: '/sessions', label: 'Sessions' },
 ];
 
 const LIVE_COLOR = { live: 'green', connecting: 'yellow', reconnecting: 'orange', stopped: 'gray' } as const;
