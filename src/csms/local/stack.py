@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiohttp import web
 
 import csms
-from csms.constants import OCPP_PATH_PREFIX, ROUTE_FUNCTIONS, SUPPORTED_SUBPROTOCOLS
+from csms.constants import CONSOLE_PATH, OCPP_PATH_PREFIX, ROUTE_FUNCTIONS, SUPPORTED_SUBPROTOCOLS
 from csms.local.lambdas import load_handler
 
 if TYPE_CHECKING:
+    from csms.local.console import LocalConsole
     from csms.local.lambdas import FunctionPool
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,11 @@ class StackConfig:
     concurrency: dict[str, int] = field(default_factory=dict)
     #: API Gateway's quotas (csms.local.gateway.GatewayLimits); None = AWS's.
     gateway_limits: Any = None
+    #: The built operator console served under /console/ (csms.local.console); None = the
+    #: checkout's ``console/dist``.
+    console_dist: Path | None = None
+    #: The console's live-update settings (``live`` of /console/config.json).
+    console_live: dict[str, Any] = field(default_factory=lambda: {"mode": "poll"})
 
 
 #: The functions' environment of a running ``csms dev`` (see StackConfig.publish_environment).
@@ -179,6 +185,8 @@ class LocalStack:
 
         assert self.config.api_signing_key is not None
         LocalRestApi(self.function("api"), self.config.api_signing_key).attach(self._gateway.app)
+        self.console = self._console()
+        self.console.attach(self._gateway.app)
         await self._gateway.start()
         from csms.aws.clients import client
         from csms.local.sqs_driver import EventSourceMapping
@@ -230,6 +238,24 @@ class LocalStack:
                 name, concurrency=self.config.concurrency.get(name), environment=environment
             )
         return self._pools[name]
+
+    def _console(self) -> LocalConsole:
+        from csms.app import wiring
+        from csms.data.tenants import tenant_names
+        from csms.local.console import LocalConsole, default_console_dist
+
+        assert self.config.api_signing_key is not None
+        live = self.config.console_live
+        return LocalConsole(
+            self.config.console_dist or default_console_dist(),
+            self.config.api_signing_key,
+            lambda: tenant_names(wiring.database()),
+            live=live,
+            connect_sources=(live["url"],) if "url" in live else (),
+        )
+
+    def console_url(self) -> str:
+        return f"http://{self.config.host}:{self.config.port}{CONSOLE_PATH}"
 
     @property
     def pools(self) -> dict[str, FunctionPool]:
@@ -448,6 +474,10 @@ class LocalStack:
         return f"ws://{self.config.host}:{self.config.port}{OCPP_PATH_PREFIX}{charge_point_id}"
 
     async def _index(self, request: web.Request) -> web.Response:
+        if "text/html" in request.headers.get("Accept", ""):
+            # A browser opening the server's address gets the console; a client asking for
+            # JSON gets what the server is.
+            raise web.HTTPFound(CONSOLE_PATH)
         return web.json_response(
             {
                 "name": "csms",
@@ -457,6 +487,7 @@ class LocalStack:
                 "ocpp": {"url": self.charger_url(), "subprotocols": list(SUPPORTED_SUBPROTOCOLS)},
                 "health": "/health",
                 "api": {"base": "/api/v1", "docs": "/api/docs", "openapi": "/api/openapi.json"},
+                "console": CONSOLE_PATH,
             }
         )
 
