@@ -17,7 +17,7 @@ export interface CrudListProps<T> {
   load: (limit: number, offset: number) => Promise<Page<T>>;
   columns: [string, (row: T) => ReactNode][];
   rowKey: (row: T) => string;
-  create?: { label: string; schema: Record<string, unknown>; role: Role; send: (body: Record<string, unknown>) => Promise<void> };
+  create?: { label: string; schema: Record<string, unknown>; validatorKey: string; role: Role; send: (body: Record<string, unknown>) => Promise<void> };
   actions?: (row: T) => ReactNode;
   actionsRole?: Role;
   filters?: ReactNode;
@@ -84,6 +84,7 @@ export function CrudList<T>({ title, queryKey, load, columns, rowKey, create, ac
             schema={create.schema}
             submitText={create.label}
             idPrefix={queryKey}
+            validatorKey={create.validatorKey}
             onSubmit={async (body) => {
               await create.send(body);
               setCreating(false);

@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Badge, Button, Group, TextInput } from '@mantine/core';
 import { useApi } from '../context';
 import { data, type Schemas } from '../api/client';
-import { schemaOf } from '../api/commands';
+import { bodySchema } from '../api/commands';
 import { CrudList } from '../components/CrudList';
 import { formatTime, ProblemAlert } from '../components/common';
 
@@ -78,7 +78,8 @@ export default function IdTokensPage() {
       create={{
         label: 'Add id token',
         role: 'admin',
-        schema: schemaOf('IdTokenCreate'),
+        schema: bodySchema('IdTokenCreate'),
+        validatorKey: 'IdTokenCreate',
         send: async (body) => {
           await api.POST('/api/v1/id-tokens', { body: body as Schemas['IdTokenCreate'] });
         },

@@ -4,7 +4,7 @@ import { Anchor, Button } from '@mantine/core';
 import { Link } from 'react-router-dom';
 import { useApi } from '../context';
 import { data, type Schemas } from '../api/client';
-import { schemaOf } from '../api/commands';
+import { bodySchema } from '../api/commands';
 import { CrudList } from '../components/CrudList';
 import { ProblemAlert } from '../components/common';
 
@@ -55,7 +55,8 @@ export default function LocationsPage() {
       create={{
         label: 'Add location',
         role: 'admin',
-        schema: schemaOf('LocationCreate'),
+        schema: bodySchema('LocationCreate'),
+        validatorKey: 'LocationCreate',
         send: async (body) => {
           await api.POST('/api/v1/locations', { body: body as Schemas['LocationCreate'] });
         },

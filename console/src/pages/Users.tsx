@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Button, Group, Select } from '@mantine/core';
 import { useApi } from '../context';
 import { data, type Schemas } from '../api/client';
-import { schemaOf } from '../api/commands';
+import { bodySchema } from '../api/commands';
 import { CrudList } from '../components/CrudList';
 import { formatTime, ProblemAlert } from '../components/common';
 
@@ -69,7 +69,8 @@ export default function UsersPage() {
       create={{
         label: 'Invite user',
         role: 'admin',
-        schema: schemaOf('UserCreate'),
+        schema: bodySchema('UserCreate'),
+        validatorKey: 'UserCreate',
         send: async (body) => {
           await api.POST('/api/v1/users', { body: body as Schemas['UserCreate'] });
         },
