@@ -2,7 +2,7 @@
 import { useState, type ReactNode } from 'react';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Button, Group, Modal, Pagination, Table, Title } from '@mantine/core';
-import { Muted, ProblemAlert, RequireRole } from './common';
+import { Loading, Muted, ProblemAlert, RequireRole } from './common';
 import { LazySchemaForm } from './LazyCommandForm';
 import type { Role } from '../auth/session';
 
@@ -76,6 +76,7 @@ export function CrudList<T>({ title, queryKey, load, columns, rowKey, create, ac
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
+      {list.isLoading ? <Loading label={`Loading the ${title.toLowerCase()}`} /> : null}
       {list.data && !list.data.total ? <Muted>None yet.</Muted> : null}
       {list.data && list.data.total > 25 ? <Pagination mt="md" total={Math.ceil(list.data.total / 25)} value={page} onChange={setPage} /> : null}
       {create && creating ? (

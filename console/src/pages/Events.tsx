@@ -2,7 +2,8 @@ import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { Anchor, Badge, Button, Code, Group, MultiSelect, Table, Text, TextInput, Title } from '@mantine/core';
 import { useApp } from '../context';
-import type { LiveEvent } from '../live/client';
+import { ProblemAlert } from '../components/common';
+import type { FeedPage, LiveEvent } from '../live/client';
 import { formatTime, Muted } from '../components/common';
 
 const TYPES = [
@@ -30,10 +31,26 @@ export function summary(e: LiveEvent): string {
   }
 }
 
-/** The live feed of the tenant's domain events, newest first (the last 200 since the page opened). */
+/** The tenant's domain events, newest first: the latest ones of the feed, then live ones as they come. */
 export default function EventsPage() {
-  const { live } = useApp();
+  const { live, api } = useApp();
   const [events, setEvents] = useState<LiveEvent[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    let current = true;
+    (async () => {
+      const head = ((await api.GET('/api/v1/events', { params: { query: {} } })).data as FeedPage).cursor;
+      const recent = (await api.GET('/api/v1/events', { params: { query: { after: Math.max(0, head - 200), limit: 200 } } })).data as FeedPage;
+      if (!current) return;
+      setEvents((live) => {
+        const seen = new Set(live.map((e) => e.id));
+        return [...live, ...recent.items.filter((e) => !seen.has(e.id)).reverse()].slice(0, 200);
+      });
+    })().catch((e: unknown) => current && setError(e));
+    return () => {
+      current = false;
+    };
+  }, [api]);
   const [paused, setPaused] = useState(false);
   const [types, setTypes] = useState<string[]>([]);
   const [station, setStation] = useState('');
@@ -62,8 +79,9 @@ export default function EventsPage() {
         </Button>
       </Group>
       <Text size="sm" c="dimmed" mb="xs">
-        Events arrive as they happen (since this page opened).
+        The latest events, and new ones as they happen.
       </Text>
+      <ProblemAlert error={error} title="Could not read the latest events" />
       <Table aria-label="Live events" striped>
         <Table.Thead>
           <Table.Tr>

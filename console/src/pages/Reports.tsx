@@ -68,15 +68,15 @@ export default function ReportsPage() {
   const rows = bucketDays(energy.data?.days ?? [], by);
   const connectors = (utilisation.data?.connectors ?? []).map((c) => ({
     connector: `${c.stationId} ${c.evseId}/${c.connectorId}`,
-    charging: Math.round(((c.chargingSeconds ?? 0) / Math.max(1, c.rangeSeconds)) * 1000) / 10,
-    occupied: Math.round(((c.occupiedSeconds ?? 0) / Math.max(1, c.rangeSeconds)) * 1000) / 10,
+    charging: Math.round(((c.chargingSeconds ?? 0) / Math.max(1, c.rangeSeconds)) * 10000) / 100,
+    occupied: Math.round(((c.occupiedSeconds ?? 0) / Math.max(1, c.rangeSeconds)) * 10000) / 100,
   }));
 
   return (
     <Stack>
       <Title order={1}>Reports</Title>
       <Group align="flex-end">
-        <DatePickerInput type="range" label="Date range (UTC days)" value={range} onChange={(v) => setRange(v as [string | null, string | null])} w={260} />
+        <DatePickerInput type="range" label="Date range (UTC days)" value={range} onChange={(v) => setRange(v as [string | null, string | null])} w={320} />
         <TextInput label="Station" placeholder="all stations" value={stationId} onChange={(e) => setStationId(e.currentTarget.value.trim())} w={160} />
         <Select
           label="Location"
@@ -107,7 +107,7 @@ export default function ReportsPage() {
         <Card withBorder>
           <Text size="xs" c="dimmed">Utilisation (charging time)</Text>
           <Text fw={700} size="xl">
-            {utilisation.data?.totals.utilisation != null ? `${(utilisation.data.totals.utilisation * 100).toFixed(1)} %` : '—'}
+            {utilisation.data?.totals.utilisation != null ? `${(utilisation.data.totals.utilisation * 100).toFixed(2)} %` : '—'}
           </Text>
         </Card>
       </SimpleGrid>
