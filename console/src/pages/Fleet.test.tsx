@@ -3,7 +3,7 @@ import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { FleetPage } from './Fleet';
 import { fakeApi, renderPage, signInAs, type Call } from '../test/harness';
-import { page, station } from '../test/fixtures';
+import { meter, page, station } from '../test/fixtures';
 
 function api({ method, url }: Call) {
   if (method !== 'GET') return undefined;
@@ -14,6 +14,7 @@ function api({ method, url }: Call) {
   }
   if (/^\/api\/v1\/stations\/CP-[12]\/evses$/.test(url.pathname)) return { body: station('CP-1').evses };
   if (url.pathname === '/api/v1/locations') return { body: page([]) };
+  if (/^\/api\/v1\/stations\/CP-[12]\/evses\/1\/meter-values$/.test(url.pathname)) return { body: meter };
   return undefined;
 }
 
@@ -28,6 +29,8 @@ describe('fleet page', () => {
     expect(within(row).getByText('ocpp2.0.1')).toBeInTheDocument();
     expect(await within(row).findByTitle('EVSE 1 connector 1: Occupied')).toBeInTheDocument();
     expect(screen.getByText('2 stations')).toBeInTheDocument();
+    // its charging EVSE's latest power reading
+    expect(await within(row).findByText('7.2 kW')).toBeInTheDocument();
   });
 
   it('searches by the start of the station id, on the server', async () => {

@@ -7,17 +7,22 @@ import { useApi } from '../context';
 import { data, type Schemas } from '../api/client';
 import { formatPower, formatTime, Muted, OnlineBadge, ProblemAlert, StateBadge } from '../components/common';
 import { useStationPower } from '../live/power';
+import { meterRows, type MeterSeries } from '../charts/series';
 
 const PAGE = 25;
 type Sort = 'id' | 'createdAt' | 'lastBootAt';
 
-function Connectors({ stationId }: { stationId: string }) {
+function useEvses(stationId: string) {
   const api = useApi();
-  const evses = useQuery({
+  return useQuery({
     queryKey: ['station', stationId, 'evses'],
     queryFn: async () => data(await api.GET('/api/v1/stations/{stationId}/evses', { params: { path: { stationId } } })),
     staleTime: 30000,
   });
+}
+
+function Connectors({ stationId }: { stationId: string }) {
+  const evses = useEvses(stationId);
   const connectors = (evses.data ?? [])
     .filter((e) => e.evseId > 0)
     .flatMap((e) => e.connectors.map((c) => ({ ...c, evseId: e.evseId })));
@@ -36,8 +41,38 @@ function Connectors({ stationId }: { stationId: string }) {
   );
 }
 
+/**
+ * The station's power: the latest reading of each charging EVSE (the last 15 minutes' samples,
+ * refreshed as MeterValuesReceived invalidates the station's meter queries), or the live
+ * events' reading when that is newer.
+ */
 function Power({ stationId }: { stationId: string }) {
-  return <>{formatPower(useStationPower(stationId))}</>;
+  const api = useApi();
+  const evses = useEvses(stationId);
+  const live = useStationPower(stationId);
+  const charging = (evses.data ?? [])
+    .filter((e) => e.evseId > 0 && e.connectors.some((c) => c.chargingState === 'Charging'))
+    .map((e) => e.evseId);
+  const latest = useQuery({
+    queryKey: ['station', stationId, 'meter', 'power', charging],
+    enabled: charging.length > 0,
+    queryFn: async () => {
+      const from = new Date(Date.now() - 15 * 60 * 1000).toISOString();
+      let watts = 0;
+      for (const evseId of charging) {
+        const series = data(
+          await api.GET('/api/v1/stations/{stationId}/evses/{evseId}/meter-values', {
+            params: { path: { stationId, evseId }, query: { measurand: ['Power.Active.Import'], from } },
+          }),
+        ).series;
+        const rows = meterRows(series as MeterSeries[], { 'Power.Active.Import': 'kW' });
+        watts += (rows[rows.length - 1]?.kW ?? 0) * 1000;
+      }
+      return watts;
+    },
+  });
+  const watts = charging.length ? (latest.data ?? live) : live;
+  return <>{formatPower(watts)}</>;
 }
 
 function SortHeader({ label, field, sort, order, onSort }: { label: string; field: Sort; sort: Sort; order: string; onSort: (f: Sort) => void }) {
