@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiohttp import web
 
 import csms
-from csms.constants import OCPP_PATH_PREFIX, ROUTE_FUNCTIONS, SUPPORTED_SUBPROTOCOLS
+from csms.constants import (
+    LIVE_PATH,
+    LIVE_SUBPROTOCOL,
+    LIVE_TOKEN_PREFIX,
+    OCPP_PATH_PREFIX,
+    ROUTE_FUNCTIONS,
+    SUPPORTED_SUBPROTOCOLS,
+)
 from csms.local.lambdas import load_handler
 
 if TYPE_CHECKING:
@@ -139,6 +146,8 @@ class LocalStack:
         #: How often the supervisor restarted the embedded PostgreSQL.
         self.postgres_restarts = 0
         self._pools: dict[str, FunctionPool] = {}
+        self._live_queue_url = ""
+        self.live_gateway: Any = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -173,6 +182,27 @@ class LocalStack:
             management_credentials=self._management_credentials(),
             limits=self.config.gateway_limits,
         )
+        from csms.constants import LIVE_PATH, LIVE_ROUTES, LIVE_STAGE
+        from csms.local.live import local_authorizer
+
+        assert self.config.api_signing_key is not None
+        live = self.function("live")
+        # The consoles' live API (ADR 0025): on AWS a WebSocket API of its own; here on the
+        # same port, as the console's origin serves it.
+        self.live_gateway = LocalGateway(
+            {route: live for route in LIVE_ROUTES},
+            host=self.config.host,
+            port=self.config.port,
+            stage=LIVE_STAGE,
+            api_id="live",
+            max_workers=16,
+            management_credentials=self._management_credentials(),
+            limits=self.config.gateway_limits,
+            path=LIVE_PATH,
+            authorize=local_authorizer(self.config.api_signing_key),
+            app=self._gateway.app,
+            front_door=False,
+        )
         self._gateway.app.router.add_get("/", self._index)
         self._gateway.app.router.add_get("/health", self._health)
         from csms.local.restapi import LocalRestApi
@@ -180,6 +210,7 @@ class LocalStack:
         assert self.config.api_signing_key is not None
         LocalRestApi(self.function("api"), self.config.api_signing_key).attach(self._gateway.app)
         await self._gateway.start()
+        self.live_gateway.port = self._gateway.port
         from csms.aws.clients import client
         from csms.local.sqs_driver import EventSourceMapping
 
@@ -189,7 +220,16 @@ class LocalStack:
         )
         self.command_trigger = mapping
         self._stopping.clear()
-        self._tasks = [asyncio.create_task(mapping.run(self._stopping))]
+        from csms.local.live import RuleTarget
+
+        #: The live rule's Lambda target, locally (csms.local.live).
+        self.live_rule_target = RuleTarget(
+            client("sqs", region), self._live_queue_url, self.function("fanout")
+        )
+        self._tasks = [
+            asyncio.create_task(mapping.run(self._stopping)),
+            asyncio.create_task(self.live_rule_target.run(self._stopping)),
+        ]
         if self._postgres is not None:
             self._tasks.append(asyncio.create_task(self._supervise_postgres()))
         if self.config.run_schedules:
@@ -281,6 +321,9 @@ class LocalStack:
         for task in self._tasks:
             await task
         self._tasks = []
+        if self.live_gateway is not None:
+            await self.live_gateway.stop()
+            self.live_gateway = None
         if self._gateway is not None:
             await self._gateway.stop()
             self._gateway = None
@@ -356,6 +399,7 @@ class LocalStack:
             ensure_limits_table,
             ensure_pending_calls_table,
             ensure_queue,
+            ensure_rule_to_queue,
             ensure_user_pool,
         )
 
@@ -411,6 +455,16 @@ class LocalStack:
             sqs_endpoint, "csms-events-dlq", region
         )
         os.environ["CSMS_EVENTS_PARKING_QUEUE_URL"] = ensure_queue(sqs_endpoint, "csms-events-parked", region)
+        # The live rule (ADR 0025): every domain event to the fan-out; here through a queue the
+        # stack polls (csms.local.live.RuleTarget), on AWS straight to the function.
+        from csms.local.live import LIVE_QUEUE, LIVE_RULE
+        from csms.services.console_live import EVENT_PATTERN
+
+        live_queue = ensure_queue(sqs_endpoint, LIVE_QUEUE, region)
+        ensure_rule_to_queue(
+            events_endpoint, region, os.environ["CSMS_EVENT_BUS_NAME"], LIVE_RULE, EVENT_PATTERN, live_queue
+        )
+        self._live_queue_url = live_queue
         return endpoint
 
     def _configure_functions(self) -> None:
@@ -420,6 +474,7 @@ class LocalStack:
         env = {
             "DATABASE_URL": self.database_url,
             "CSMS_WS_MANAGEMENT_ENDPOINT": f"http://{cfg.host}:{cfg.port}/local",
+            "CSMS_LIVE_MANAGEMENT_ENDPOINT": f"http://{cfg.host}:{cfg.port}/live",
             "CSMS_ORIGIN_VERIFY_SECRET": secrets.token_urlsafe(24),
             "CSMS_ALLOW_UNKNOWN_CHARGERS": "true" if cfg.allow_unknown_chargers else "false",
             # A container serves one invocation at a time, as on Lambda; in "threads" mode one
@@ -444,6 +499,11 @@ class LocalStack:
 
     # --- HTTP endpoints of the local server ----------------------------------------------------
 
+    @property
+    def live_url(self) -> str:
+        """The consoles' live WebSocket (ADR 0025): ``ws://host:port/live``."""
+        return f"ws://{self.config.host}:{self.config.port}{LIVE_PATH}"
+
     def charger_url(self, charge_point_id: str = "{chargePointId}") -> str:
         return f"ws://{self.config.host}:{self.config.port}{OCPP_PATH_PREFIX}{charge_point_id}"
 
@@ -457,6 +517,10 @@ class LocalStack:
                 "ocpp": {"url": self.charger_url(), "subprotocols": list(SUPPORTED_SUBPROTOCOLS)},
                 "health": "/health",
                 "api": {"base": "/api/v1", "docs": "/api/docs", "openapi": "/api/openapi.json"},
+                "live": {
+                    "url": self.live_url,
+                    "subprotocols": [LIVE_SUBPROTOCOL, f"{LIVE_TOKEN_PREFIX}<token>"],
+                },
             }
         )
 
