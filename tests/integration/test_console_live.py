@@ -66,7 +66,7 @@ class Received:
 
     async def _read(self) -> None:
         async for message in self.socket:
-            self.events.append(check(json.loads(message)))
+            self.events += [check(envelope) for envelope in json.loads(message)["events"]]
 
     async def wait_for(self, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
         deadline = asyncio.get_running_loop().time() + WAIT

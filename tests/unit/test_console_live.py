@@ -16,7 +16,7 @@ from csms.app import fanout, live
 from csms.aws.tokens import CognitoIdTokens, InvalidToken
 from csms.constants import LIVE_SUBPROTOCOL, MAX_MESSAGE_BYTES
 from csms.domain.tenancy import Role
-from csms.services.console_live import ConsoleLive, message_of, offered_token
+from csms.services.console_live import ConsoleLive, messages_of, offered_token
 from tests.fakes import FakeLiveSubscribers, RecordingSender
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -57,18 +57,24 @@ def test_the_token_is_the_offered_bearer_subprotocol(header: str | None, expecte
     assert offered_token(header) == expected
 
 
-def test_an_event_goes_to_every_console_of_its_tenant_only_and_gone_ones_are_dropped() -> None:
+def test_a_batch_goes_to_every_console_of_each_tenant_only_in_one_message_and_gone_ones_are_dropped() -> None:
     sender = RecordingSender()
     live_, subscribers = service(sender)
     for connection, tenant in (("a1", "acme"), ("a2", "acme"), ("g1", "globex"), ("a3", "acme")):
         live_.admit(connection, tenant, Role.VIEWER, "someone")
     sender.gone.add("a2")
+    first, second = an_envelope("acme", id="e-1"), an_envelope("acme", id="e-2")
+    elsewhere = an_envelope("globex", id="e-3")
 
-    outcome = live_.fan_out(an_envelope("acme"))
+    outcome = live_.fan_out([first, elsewhere, second])
 
-    assert (outcome.sent, outcome.dropped, outcome.failed) == (2, 1, 0)
-    assert [c for c, _ in sender.sent] == ["a1", "a3"]
-    assert json.loads(sender.sent[0][1]) == an_envelope("acme")
+    assert (outcome.sent, outcome.dropped, outcome.failed) == (3, 1, 0)
+    received = {c: json.loads(text) for c, text in sender.sent}
+    assert received == {
+        "a1": {"events": [first, second]},
+        "a3": {"events": [first, second]},
+        "g1": {"events": [elsewhere]},
+    }
     assert sorted(subscribers.by_connection) == ["a1", "a3", "g1"]
 
 
@@ -84,7 +90,7 @@ def test_one_failing_console_does_not_keep_the_event_from_the_others() -> None:
     live_.admit("a1", "acme", Role.ADMIN, "")
     live_.admit("a2", "acme", Role.ADMIN, "")
 
-    outcome = live_.fan_out(an_envelope())
+    outcome = live_.fan_out([an_envelope()])
 
     assert (outcome.sent, outcome.dropped, outcome.failed) == (1, 0, 1)
     assert sorted(subscribers.by_connection) == ["a1", "a2"]  # kept: not gone, just failed
@@ -94,15 +100,24 @@ def test_an_event_without_a_tenant_goes_nowhere() -> None:
     sender = RecordingSender()
     live_, _ = service(sender)
     live_.admit("a1", "acme", Role.ADMIN, "")
-    assert live_.fan_out(an_envelope(tenantId=None)).sent == 0
+    assert live_.fan_out([an_envelope(tenantId=None)]).sent == 0
     assert sender.sent == []
+
+
+def test_events_are_packed_into_messages_under_128_kb_in_their_order() -> None:
+    events = [an_envelope(id=f"e-{n}", data={"blob": "x" * 30_000}) for n in range(9)]
+    messages = messages_of(events)
+    assert len(messages) == 3  # four of ~30 KB a message
+    assert all(len(m.encode()) <= MAX_MESSAGE_BYTES for m in messages)
+    assert [e["id"] for m in messages for e in json.loads(m)["events"]] == [f"e-{n}" for n in range(9)]
 
 
 def test_an_event_too_large_for_a_websocket_message_goes_without_its_data() -> None:
     big = an_envelope(data={"blob": "x" * MAX_MESSAGE_BYTES})
-    message = json.loads(message_of(big))
-    assert (message["data"], message["dataOmitted"], message["id"]) == ({}, True, big["id"])
-    assert json.loads(message_of(an_envelope())) == an_envelope()
+    [message] = messages_of([an_envelope(id="small"), big])
+    small, omitted = json.loads(message)["events"]
+    assert small == an_envelope(id="small")
+    assert (omitted["data"], omitted["dataOmitted"], omitted["id"]) == ({}, True, big["id"])
 
 
 def verify_as(claims: dict[str, Any] | Exception) -> Any:
@@ -175,13 +190,20 @@ def test_connect_without_the_authorizers_context_admits_nobody() -> None:
     assert subscribers.by_connection == {}
 
 
-def test_the_fanout_function_sends_the_eventbridge_events_detail() -> None:
+def an_sqs_record(body: str, message_id: str = "m-1") -> dict[str, Any]:
+    return {"messageId": message_id, "body": body, "eventSource": "aws:sqs"}
+
+
+def test_the_fanout_function_sends_the_details_of_the_eventbridge_events_the_queue_holds() -> None:
     sender = RecordingSender()
     live_, _ = service(sender)
     live_.admit("a1", "acme", Role.VIEWER, "")
-    event = {"detail-type": "ConnectorStatusChanged", "source": "csms", "detail": an_envelope()}
-    assert fanout.handle(event, None, live_) == {"sent": 1, "dropped": 0, "failed": 0}
-    assert fanout.handle({"detail-type": "X"}, None, live_) == {"sent": 0, "dropped": 0, "failed": 0}
+    bridged = {"detail-type": "ConnectorStatusChanged", "source": "csms", "detail": an_envelope()}
+    event = {"Records": [an_sqs_record(json.dumps(bridged)), an_sqs_record("not json", "m-2")]}
+
+    assert fanout.handle(event, None, live_) == {"events": 1, "sent": 1, "dropped": 0, "failed": 0}
+    assert json.loads(sender.sent[0][1]) == {"events": [an_envelope()]}
+    assert fanout.handle({"Records": []}, None, live_) == {"events": 0, "sent": 0, "dropped": 0, "failed": 0}
 
 
 # --- Cognito ID tokens -------------------------------------------------------------------------

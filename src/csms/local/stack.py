@@ -220,15 +220,17 @@ class LocalStack:
         )
         self.command_trigger = mapping
         self._stopping.clear()
-        from csms.local.live import RuleTarget
-
-        #: The live rule's Lambda target, locally (csms.local.live).
-        self.live_rule_target = RuleTarget(
-            client("sqs", region), self._live_queue_url, self.function("fanout")
+        #: The fan-out's SQS trigger, locally (ADR 0025): the live rule on moto's bus fills the queue.
+        self.live_trigger = EventSourceMapping(
+            client("sqs", region),
+            self._live_queue_url,
+            self.function("fanout"),
+            region,
+            function_name="fanout",
         )
         self._tasks = [
             asyncio.create_task(mapping.run(self._stopping)),
-            asyncio.create_task(self.live_rule_target.run(self._stopping)),
+            asyncio.create_task(self.live_trigger.run(self._stopping)),
         ]
         if self._postgres is not None:
             self._tasks.append(asyncio.create_task(self._supervise_postgres()))
@@ -455,8 +457,7 @@ class LocalStack:
             sqs_endpoint, "csms-events-dlq", region
         )
         os.environ["CSMS_EVENTS_PARKING_QUEUE_URL"] = ensure_queue(sqs_endpoint, "csms-events-parked", region)
-        # The live rule (ADR 0025): every domain event to the fan-out; here through a queue the
-        # stack polls (csms.local.live.RuleTarget), on AWS straight to the function.
+        # The live rule (ADR 0025): every domain event to the fan-out's queue, as on AWS.
         from csms.local.live import LIVE_QUEUE, LIVE_RULE
         from csms.services.console_live import EVENT_PATTERN
 

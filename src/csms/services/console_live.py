@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,22 +41,47 @@ def offered_token(protocols: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class FanOut:
-    """What one event's fan-out did."""
+    """What one batch's fan-out did: messages sent, consoles dropped (gone), failed sends."""
 
     sent: int
     dropped: int
     failed: int
 
 
-def message_of(envelope: Mapping[str, Any]) -> str:
-    """The text a console receives for one event: its envelope as compact JSON (the same
-    JSON as the bus's ``detail`` and a feed item without ``sequence``). One that would exceed
-    API Gateway's 128 KB message goes without its ``data`` and says so (``dataOmitted``):
-    the console reads it from ``GET /api/v1/events``."""
-    text = json.dumps(envelope, separators=(",", ":"))
-    if len(text.encode("utf-8")) <= MAX_MESSAGE_BYTES:
+def _compact(envelope: Mapping[str, Any]) -> str:
+    return json.dumps(envelope, separators=(",", ":"))
+
+
+def _fitting(envelope: Mapping[str, Any]) -> str:
+    """An envelope as JSON; one too large for a WebSocket message goes without its ``data`` and
+    says so (``dataOmitted``): the console reads it from ``GET /api/v1/events``."""
+    text = _compact(envelope)
+    if len(text.encode("utf-8")) <= _ROOM:
         return text
-    return json.dumps({**envelope, "data": {}, "dataOmitted": True}, separators=(",", ":"))
+    return _compact({**envelope, "data": {}, "dataOmitted": True})
+
+
+#: What a message may hold besides its wrapper, under API Gateway's 128 KB.
+_ROOM = MAX_MESSAGE_BYTES - 64
+
+
+def messages_of(envelopes: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The texts a console receives for these events, in their order: ``{"events": [...]}``, as
+    many envelopes (the bus's ``detail``, a feed item without ``sequence``) as fit in one message.
+    API Gateway bills a message per 32 KB, so a second's events cost one message, not one each."""
+    messages: list[str] = []
+    current: list[str] = []
+    size = 0
+    for envelope in envelopes:
+        text = _fitting(envelope)
+        if current and size + len(text.encode("utf-8")) + 1 > _ROOM:
+            messages.append('{"events":[' + ",".join(current) + "]}")
+            current, size = [], 0
+        current.append(text)
+        size += len(text.encode("utf-8")) + 1
+    if current:
+        messages.append('{"events":[' + ",".join(current) + "]}")
+    return messages
 
 
 class ConsoleLive:
@@ -76,29 +101,40 @@ class ConsoleLive:
     def leave(self, connection_id: str) -> None:
         self._subscribers.remove(connection_id)
 
-    def fan_out(self, envelope: Mapping[str, Any]) -> FanOut:
-        """Send one event to every live console of its tenant. A connection API Gateway says
-        is gone is forgotten; any other failure is logged and the others still get the event
-        (the console catches up from the feed when it reconnects)."""
+    def fan_out(self, envelopes: Sequence[Mapping[str, Any]]) -> FanOut:
+        """Send a batch of events to every live console of each event's tenant (one Query per
+        tenant, one message per console for what fits in one). A connection API Gateway says is
+        gone is forgotten; any other failure is logged and the others still get their events
+        (a console catches up from the feed when it reconnects)."""
         if self._sender is None:
             raise RuntimeError("this ConsoleLive has no @connections sender: it cannot fan out")
-        tenant_id = envelope.get("tenantId")
-        if not isinstance(tenant_id, str) or not tenant_id:
-            log.warning("an event without a tenant is not fanned out", extra={"event_id": envelope.get("id")})
-            return FanOut(0, 0, 0)
-        connections = self._subscribers.of_tenant(tenant_id)
-        if not connections:
-            return FanOut(0, 0, 0)
-        message = message_of(envelope)
+        by_tenant: dict[str, list[Mapping[str, Any]]] = {}
+        for envelope in envelopes:
+            tenant_id = envelope.get("tenantId")
+            if isinstance(tenant_id, str) and tenant_id:
+                by_tenant.setdefault(tenant_id, []).append(envelope)
+            else:
+                log.warning(
+                    "an event without a tenant is not fanned out", extra={"event_id": envelope.get("id")}
+                )
         sent = dropped = failed = 0
-        for connection_id in connections:
-            try:
-                self._sender.send(connection_id, message)
-                sent += 1
-            except ConnectionGone:
-                self._subscribers.remove(connection_id)
-                dropped += 1
-            except Exception:
-                log.exception("could not post an event to a console", extra={"connection_id": connection_id})
-                failed += 1
+        for tenant_id, events in by_tenant.items():
+            connections = self._subscribers.of_tenant(tenant_id)
+            if not connections:
+                continue
+            messages = messages_of(events)
+            for connection_id in connections:
+                for message in messages:
+                    try:
+                        self._sender.send(connection_id, message)
+                        sent += 1
+                    except ConnectionGone:
+                        self._subscribers.remove(connection_id)
+                        dropped += 1
+                        break
+                    except Exception:
+                        log.exception(
+                            "could not post events to a console", extra={"connection_id": connection_id}
+                        )
+                        failed += 1
         return FanOut(sent, dropped, failed)
