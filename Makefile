@@ -106,7 +106,7 @@ clean-state:  ## delete the local stack's state (.csms/: the embedded PostgreSQL
 # Benchmarks (docs/benchmarks.md): each prints its figures and never fails on timing. Loopback
 # only; each starts and stops its own PostgreSQL (or uses DATABASE_URL). ARGS passes options,
 # e.g. make bench-load ARGS="--chargers 2000 --duration 60".
-.PHONY: bench bench-message bench-coldstart bench-load bench-storm bench-ingest bench-allocation
+.PHONY: bench bench-message bench-coldstart bench-load bench-storm bench-ingest bench-allocation bench-live
 
 bench-message: $(VENV)/.dev-installed  ## per-action handler cost vs the ocpp library's route_message
 	$(BIN)/python benchmarks/bench_message.py $(ARGS)
@@ -123,10 +123,13 @@ bench-storm: $(VENV)/.dev-installed  ## every charger drops and reconnects at on
 bench-ingest: $(VENV)/.dev-installed  ## meter samples/s through the write path vs COPY
 	$(BIN)/python benchmarks/bench_ingest.py $(ARGS)
 
+bench-live: $(VENV)/.dev-installed  ## a charger's frame to the event on an operator's live console (ADR 0025)
+	$(BIN)/python benchmarks/bench_live.py $(ARGS)
+
 bench-allocation: $(VENV)/.dev-installed  ## load allocator: one site of 500 EVSEs, a tenant of 10,000, vs a proportional split
 	$(BIN)/python benchmarks/bench_allocation.py $(ARGS)
 
 faults: $(VENV)/.dev-installed  ## fault injection: chargers through the local stack while PostgreSQL, DynamoDB, EventBridge, SQS, a function and every connection fail; exits 1 below the bar
 	$(BIN)/python benchmarks/bench_faults.py $(ARGS)
 
-bench: bench-message bench-coldstart bench-load bench-storm bench-ingest bench-allocation  ## every benchmark, one after the other
+bench: bench-message bench-coldstart bench-load bench-storm bench-ingest bench-allocation bench-live  ## every benchmark, one after the other

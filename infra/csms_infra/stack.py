@@ -15,6 +15,7 @@ from .assets import CodeAssets
 from .commands import COMMANDS_TIMEOUT, CommandQueue
 from .config import StageConfig
 from .console import ConsoleLogin, ConsoleSite
+from .console_live import ConsoleLiveApi
 from .data import (
     ConnectionsTable,
     Database,
@@ -256,6 +257,35 @@ class CsmsStack(Stack):
         self.events.grant_park(self.scheduled)
         self.events.grant_recover(self.scheduled)
 
+        # --- consoles' live updates (ADR 0025) --------------------------------------------------
+        # Neither touches PostgreSQL: outside the VPC, where the authorizer reaches the user
+        # pool's key set and the fan-out the live API's @connections.
+        self.live = self.add_function(
+            "Live",
+            names.LIVE,
+            "csms: consoles' live WebSocket - $connect authorizer (Cognito ID token) and routes",
+            database=False,
+            environment={names.Env.LIVE_TOKEN_ISSUER: self.users.pool.user_pool_provider_url},
+        )
+        self.connections.grant_live(self.live)
+        self.fanout = self.add_function(
+            "Fanout",
+            names.FANOUT,
+            "csms: every domain event to its tenant's live consoles (@connections)",
+            database=False,
+            memory_size=256,
+        )
+        self.connections.grant_fanout(self.fanout)
+        self.console_live = ConsoleLiveApi(
+            self,
+            "ConsoleLive",
+            config=config,
+            live=self.live,
+            fanout=self.fanout,
+            bus=self.events.bus,
+            account_logging=self.chargers.account_logging,
+        )
+
         # New code takes traffic only after its migrations ran.
         self.migration.run_before(*routes.values(), self.api_function, self.commands, self.scheduled)
 
@@ -277,6 +307,9 @@ class CsmsStack(Stack):
             distribution=self.front_door.distribution,
             api_origin_domain=self.operator_api.execute_api_domain,
             login=self.console_login,
+            # ADR 0025: the operators' WebSocket API, which the CSP's connect-src must allow.
+            live={"mode": "websocket", "url": self.console_live.url},
+            live_origin=self.console_live.url,
         )
         self.operations = Operations(
             self,
@@ -408,3 +441,10 @@ class CsmsStack(Stack):
             description="Domain events: subscribe with an EventBridge rule on this bus (infra/README.md)",
         )
         CfnOutput(self, "EventBusArn", value=self.events.bus.event_bus_arn)
+        CfnOutput(
+            self,
+            "ConsoleLiveUrl",
+            value=self.console_live.url,
+            description="The console's live.url (/console/config.json): WebSocket, subprotocols "
+            "csms.live.v1 and bearer.<ID token> (ADR 0025)",
+        )

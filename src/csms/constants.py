@@ -83,3 +83,21 @@ def console_security_headers(connect_sources: tuple[str, ...] = ()) -> dict[str,
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "X-Frame-Options": "DENY",
     }
+
+
+# --- Console live updates (ADR 0025) ---------------------------------------------------------
+#: Where the console's live WebSocket is served: ``csms dev`` at ``ws://host:port/live``; on AWS
+#: the operators' WebSocket API's stage of this name (``wss://{api}.execute-api.{region}.../live``).
+LIVE_PATH: Final = "/live"
+LIVE_STAGE: Final = "live"
+#: The subprotocol the console offers and ``$connect`` echoes.
+LIVE_SUBPROTOCOL: Final = "csms.live.v1"
+#: The console's token rides as a second offered subprotocol, ``bearer.<JWT>`` (a browser's
+#: WebSocket cannot send an Authorization header; a query string would land in access logs).
+LIVE_TOKEN_PREFIX: Final = "bearer."
+#: Function names (directories under ``functions/``) of the live path: the WebSocket routes (and
+#: the $connect authorizer) and the fan-out of domain events to a tenant's consoles.
+LIVE_FUNCTION: Final = "live"
+FANOUT_FUNCTION: Final = "fanout"
+#: The ``live`` function's routes on the operators' WebSocket API.
+LIVE_ROUTES: Final = ("$connect", "$default", "$disconnect")

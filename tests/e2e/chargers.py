@@ -120,6 +120,10 @@ class Charger16(ChargePoint16):  # type: ignore[misc]
                 )
             )
 
+    async def on_remote_start_now(self, id_tag: str, connector: int = 1) -> None:
+        """A transaction started at the charger (a card at the reader), not from the console."""
+        await self._start(id_tag, connector)
+
     @on(Action16.remote_stop_transaction)
     def on_remote_stop(self, transaction_id: int) -> Any:
         if transaction_id != self.transaction_id:
@@ -261,6 +265,23 @@ class Station201(ChargePoint201):  # type: ignore[misc]
                     }
                 ],
             )
+
+    async def on_local_start_now(self, id_token: str) -> None:
+        """A transaction started at the station (a card at the reader), not from the console."""
+        self.transaction_id = f"TX-{self.id}-{next(self._seq)}"
+        await self.call(
+            call201.StatusNotification(
+                timestamp=now_iso(), connector_status="Occupied", evse_id=1, connector_id=1
+            )
+        )
+        await self._event(
+            "Started",
+            "Authorized",
+            id_token={"id_token": id_token, "type": "Central"},
+            evse={"id": 1, "connector_id": 1},
+            info={"charging_state": "Charging"},
+        )
+        self._metering = asyncio.ensure_future(self._meter())
 
     @on(Action201.request_stop_transaction)
     def on_request_stop(self, transaction_id: str) -> Any:

@@ -94,7 +94,8 @@ def test_every_queue_is_encrypted_and_takes_tls_only(variant: Synth) -> None:
     queues = variant.of_type("AWS::SQS::Queue")
     policies = variant.of_type("AWS::SQS::QueuePolicy").values()
 
-    assert len(queues) == 4  # commands, their dead letters, the events' dead letters and parking
+    # commands, their dead letters, the events' dead letters and parking, the consoles' live events
+    assert len(queues) == 5
     for logical_id, queue in queues.items():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True, logical_id
         [policy] = [p for p in policies if p["Properties"]["Queues"] == [{"Ref": logical_id}]]
@@ -142,7 +143,14 @@ def test_a_consumer_slower_than_the_visibility_timeout_allows_is_refused() -> No
 
 # --- the commands function and its trigger -------------------------------------------------
 def test_the_commands_function_is_triggered_by_the_queue_with_partial_batch_responses(dev: Synth) -> None:
-    mapping = the_one(dev.of_type("AWS::Lambda::EventSourceMapping"))["Properties"]
+    queue = dev.logical_id(dev.stack.command_queue.queue)
+    mapping = the_one(
+        {
+            k: m
+            for k, m in dev.of_type("AWS::Lambda::EventSourceMapping").items()
+            if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}
+        }
+    )["Properties"]
 
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": [dev.logical_id(dev.stack.command_queue.queue), "Arn"]}
     assert mapping["FunctionName"] == {"Ref": dev.logical_id(dev.stack.commands.function)}

@@ -75,11 +75,14 @@ def test_only_this_account_may_put_events_on_the_bus(variant: Synth) -> None:
     assert "Condition" not in statement  # no organisation-wide or cross-account grant
 
 
-def test_no_rules_the_subscribers_bring_their_own(variant: Synth) -> None:
-    # Subscribers add their own rules (infra/README.md); the stack creates none.
-    variant.template.resource_count_is("AWS::Events::Rule", 0)
-    # the command queue, its DLQ, and the events' publishing dead letters
-    assert len(variant.of_type("AWS::SQS::Queue")) == 4  # with the parked events
+def test_one_rule_of_its_own_the_subscribers_bring_theirs(variant: Synth) -> None:
+    # Subscribers add their own rules (infra/README.md); the stack creates one: every event to
+    # the consoles' fan-out (ADR 0025).
+    [rule] = variant.of_type("AWS::Events::Rule").values()
+    assert variant.logical_id(variant.stack.console_live.queue) in json.dumps(rule["Properties"]["Targets"])
+    # the command queue, its DLQ, the events' publishing dead letters, the parked events and
+    # the consoles' live events (ADR 0025)
+    assert len(variant.of_type("AWS::SQS::Queue")) == 5
 
 
 def test_events_that_never_publish_go_to_an_encrypted_dead_letter_queue_only_scheduled_sends_to(

@@ -49,7 +49,9 @@ def test_each_route_invokes_its_function(dev: Synth) -> None:
     }
     integrations = dev.of_type("AWS::ApiGatewayV2::Integration")
     routes = {
-        r["Properties"]["RouteKey"]: r["Properties"] for r in dev.of_type("AWS::ApiGatewayV2::Route").values()
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in dev.of_type("AWS::ApiGatewayV2::Route").values()
+        if r["Properties"]["ApiId"] == {"Ref": dev.logical_id(dev.stack.chargers.api)}
     }
 
     assert set(routes) == set(expected)
@@ -70,7 +72,7 @@ def test_replies_go_through_connections_not_route_responses(dev: Synth) -> None:
 
 
 def test_the_stage_auto_deploys_logs_access_and_throttles(dev: Synth) -> None:
-    stage = the_one(dev.of_type("AWS::ApiGatewayV2::Stage"))["Properties"]
+    stage = dev.resources[dev.logical_id(dev.stack.chargers.stage)]["Properties"]
 
     assert stage["StageName"] == "dev"
     assert stage["AutoDeploy"] is True
@@ -314,7 +316,7 @@ def test_prod_aurora_is_protected_and_has_a_reader_in_another_az(prod: Synth) ->
 
 
 def test_prod_has_no_access_log_line_per_frame_but_an_error_log(prod: Synth) -> None:
-    stage = the_one(prod.of_type("AWS::ApiGatewayV2::Stage"))["Properties"]
+    stage = prod.resources[prod.logical_id(prod.stack.chargers.stage)]["Properties"]
 
     assert "AccessLogSettings" not in stage
     assert stage["DefaultRouteSettings"]["LoggingLevel"] == "ERROR"

@@ -123,7 +123,15 @@ def test_an_unbuilt_console_says_how_to_build_it(stack: LocalStack, unbuilt: Pat
 def test_the_runtime_configuration_names_the_api_dev_sign_in_and_live_mode(stack: LocalStack) -> None:
     reply = fetch(stack, "GET", "/console/config.json")
     assert reply.status == 200
-    assert json.loads(reply.data) == {"apiBase": "/api/v1", "auth": {"mode": "dev"}, "live": {"mode": "poll"}}
+    port = stack.config.port
+    # The live WebSocket (ADR 0025) on the host the browser asked for: same origin as the page.
+    assert json.loads(reply.data) == {
+        "apiBase": "/api/v1",
+        "auth": {"mode": "dev"},
+        "live": {"mode": "websocket", "url": f"ws://127.0.0.1:{port}/live"},
+    }
+    other_name = fetch(stack, "GET", "/console/config.json", Host=f"localhost:{port}")
+    assert json.loads(other_name.data)["live"]["url"] == f"ws://localhost:{port}/live"
     assert reply.headers["Cache-Control"] == "no-cache"
 
 

@@ -25,12 +25,14 @@ class EventSourceMapping:
         region: str,
         batch_size: int = 10,
         deliver_twice: bool = False,
+        function_name: str = "commands",
     ) -> None:
         self._client = client
         self._url = queue_url
         self._handler = handler
         self._region = region
         self._batch_size = batch_size
+        self._function = function_name
         #: Fault injection: hand every batch to the function twice (SQS delivers at least once).
         self.deliver_twice = deliver_twice
         self._arn = f"arn:aws:sqs:{region}:000000000000:{queue_url.rsplit('/', 1)[-1]}"
@@ -40,7 +42,7 @@ class EventSourceMapping:
             try:
                 handled = await asyncio.to_thread(self._poll_once)
             except Exception:
-                log.exception("polling the command queue failed")
+                log.exception("polling the queue failed", extra={"function": self._function})
                 handled = 0
             if not handled:
                 with contextlib.suppress(TimeoutError):
@@ -56,9 +58,9 @@ class EventSourceMapping:
         if not messages:
             return 0
         event = {"Records": [self._record(m) for m in messages]}
-        result = self._handler(event, LocalLambdaContext("commands", budget_seconds=60))
+        result = self._handler(event, LocalLambdaContext(self._function, budget_seconds=60))
         if self.deliver_twice:
-            result = self._handler(event, LocalLambdaContext("commands", budget_seconds=60))
+            result = self._handler(event, LocalLambdaContext(self._function, budget_seconds=60))
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:

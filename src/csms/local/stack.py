@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiohttp import web
 
 import csms
-from csms.constants import CONSOLE_PATH, OCPP_PATH_PREFIX, ROUTE_FUNCTIONS, SUPPORTED_SUBPROTOCOLS
+from csms.constants import (
+    CONSOLE_PATH,
+    LIVE_PATH,
+    LIVE_SUBPROTOCOL,
+    LIVE_TOKEN_PREFIX,
+    OCPP_PATH_PREFIX,
+    ROUTE_FUNCTIONS,
+    SUPPORTED_SUBPROTOCOLS,
+)
 from csms.local.lambdas import load_handler
 
 if TYPE_CHECKING:
@@ -78,8 +86,9 @@ class StackConfig:
     #: The built operator console served under /console/ (csms.local.console); None = the
     #: checkout's ``console/dist``.
     console_dist: Path | None = None
-    #: The console's live-update settings (``live`` of /console/config.json).
-    console_live: dict[str, Any] = field(default_factory=lambda: {"mode": "poll"})
+    #: The console's live-update settings (``live`` of /console/config.json); None = the live
+    #: WebSocket this stack serves at /live (ADR 0025), on the host the browser used.
+    console_live: dict[str, Any] | None = None
 
 
 #: The functions' environment of a running ``csms dev`` (see StackConfig.publish_environment).
@@ -145,6 +154,8 @@ class LocalStack:
         #: How often the supervisor restarted the embedded PostgreSQL.
         self.postgres_restarts = 0
         self._pools: dict[str, FunctionPool] = {}
+        self._live_queue_url = ""
+        self.live_gateway: Any = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -179,6 +190,27 @@ class LocalStack:
             management_credentials=self._management_credentials(),
             limits=self.config.gateway_limits,
         )
+        from csms.constants import LIVE_PATH, LIVE_ROUTES, LIVE_STAGE
+        from csms.local.live import local_authorizer
+
+        assert self.config.api_signing_key is not None
+        live = self.function("live")
+        # The consoles' live API (ADR 0025): on AWS a WebSocket API of its own; here on the
+        # same port, as the console's origin serves it.
+        self.live_gateway = LocalGateway(
+            {route: live for route in LIVE_ROUTES},
+            host=self.config.host,
+            port=self.config.port,
+            stage=LIVE_STAGE,
+            api_id="live",
+            max_workers=16,
+            management_credentials=self._management_credentials(),
+            limits=self.config.gateway_limits,
+            path=LIVE_PATH,
+            authorize=local_authorizer(self.config.api_signing_key),
+            app=self._gateway.app,
+            front_door=False,
+        )
         self._gateway.app.router.add_get("/", self._index)
         self._gateway.app.router.add_get("/health", self._health)
         from csms.local.restapi import LocalRestApi
@@ -188,6 +220,7 @@ class LocalStack:
         self.console = self._console()
         self.console.attach(self._gateway.app)
         await self._gateway.start()
+        self.live_gateway.port = self._gateway.port
         from csms.aws.clients import client
         from csms.local.sqs_driver import EventSourceMapping
 
@@ -197,7 +230,18 @@ class LocalStack:
         )
         self.command_trigger = mapping
         self._stopping.clear()
-        self._tasks = [asyncio.create_task(mapping.run(self._stopping))]
+        #: The fan-out's SQS trigger, locally (ADR 0025): the live rule on moto's bus fills the queue.
+        self.live_trigger = EventSourceMapping(
+            client("sqs", region),
+            self._live_queue_url,
+            self.function("fanout"),
+            region,
+            function_name="fanout",
+        )
+        self._tasks = [
+            asyncio.create_task(mapping.run(self._stopping)),
+            asyncio.create_task(self.live_trigger.run(self._stopping)),
+        ]
         if self._postgres is not None:
             self._tasks.append(asyncio.create_task(self._supervise_postgres()))
         if self.config.run_schedules:
@@ -251,7 +295,8 @@ class LocalStack:
             self.config.api_signing_key,
             lambda: tenant_names(wiring.database()),
             live=live,
-            connect_sources=(live["url"],) if "url" in live else (),
+            live_path=LIVE_PATH if live is None else None,
+            connect_sources=(live["url"],) if live and "url" in live else (),
         )
 
     def console_url(self) -> str:
@@ -307,6 +352,9 @@ class LocalStack:
         for task in self._tasks:
             await task
         self._tasks = []
+        if self.live_gateway is not None:
+            await self.live_gateway.stop()
+            self.live_gateway = None
         if self._gateway is not None:
             await self._gateway.stop()
             self._gateway = None
@@ -382,6 +430,7 @@ class LocalStack:
             ensure_limits_table,
             ensure_pending_calls_table,
             ensure_queue,
+            ensure_rule_to_queue,
             ensure_user_pool,
         )
 
@@ -437,6 +486,15 @@ class LocalStack:
             sqs_endpoint, "csms-events-dlq", region
         )
         os.environ["CSMS_EVENTS_PARKING_QUEUE_URL"] = ensure_queue(sqs_endpoint, "csms-events-parked", region)
+        # The live rule (ADR 0025): every domain event to the fan-out's queue, as on AWS.
+        from csms.local.live import LIVE_QUEUE, LIVE_RULE
+        from csms.services.console_live import EVENT_PATTERN
+
+        live_queue = ensure_queue(sqs_endpoint, LIVE_QUEUE, region)
+        ensure_rule_to_queue(
+            events_endpoint, region, os.environ["CSMS_EVENT_BUS_NAME"], LIVE_RULE, EVENT_PATTERN, live_queue
+        )
+        self._live_queue_url = live_queue
         return endpoint
 
     def _configure_functions(self) -> None:
@@ -446,6 +504,7 @@ class LocalStack:
         env = {
             "DATABASE_URL": self.database_url,
             "CSMS_WS_MANAGEMENT_ENDPOINT": f"http://{cfg.host}:{cfg.port}/local",
+            "CSMS_LIVE_MANAGEMENT_ENDPOINT": f"http://{cfg.host}:{cfg.port}/live",
             "CSMS_ORIGIN_VERIFY_SECRET": secrets.token_urlsafe(24),
             "CSMS_ALLOW_UNKNOWN_CHARGERS": "true" if cfg.allow_unknown_chargers else "false",
             # A container serves one invocation at a time, as on Lambda; in "threads" mode one
@@ -470,6 +529,11 @@ class LocalStack:
 
     # --- HTTP endpoints of the local server ----------------------------------------------------
 
+    @property
+    def live_url(self) -> str:
+        """The consoles' live WebSocket (ADR 0025): ``ws://host:port/live``."""
+        return f"ws://{self.config.host}:{self.config.port}{LIVE_PATH}"
+
     def charger_url(self, charge_point_id: str = "{chargePointId}") -> str:
         return f"ws://{self.config.host}:{self.config.port}{OCPP_PATH_PREFIX}{charge_point_id}"
 
@@ -488,6 +552,10 @@ class LocalStack:
                 "health": "/health",
                 "api": {"base": "/api/v1", "docs": "/api/docs", "openapi": "/api/openapi.json"},
                 "console": CONSOLE_PATH,
+                "live": {
+                    "url": self.live_url,
+                    "subprotocols": [LIVE_SUBPROTOCOL, f"{LIVE_TOKEN_PREFIX}<token>"],
+                },
             }
         )
 
