@@ -643,3 +643,19 @@ class FakeDeviceModelStore:
             key=lambda v: v.address.key(),
         )
         return found[query.offset : query.offset + query.limit], len(found)
+
+
+class FakeLiveSubscribers:
+    """:class:`csms.domain.live.LiveSubscribers` in memory."""
+
+    def __init__(self) -> None:
+        self.by_connection: dict[str, Any] = {}
+
+    def add(self, subscriber: Any) -> None:
+        self.by_connection[subscriber.connection_id] = subscriber
+
+    def remove(self, connection_id: str) -> None:
+        self.by_connection.pop(connection_id, None)
+
+    def of_tenant(self, tenant_id: str) -> list[str]:
+        return [c for c, s in self.by_connection.items() if s.tenant_id == tenant_id]

@@ -53,6 +53,13 @@ LIVENESS_ACTIONS: tuple[str, ...] = (
 #: PutItem), ``answer`` (a conditional UpdateItem keeping the station's answer until its outcome
 #: is stored) and ``pop`` (a conditional DeleteItem returning the old item).
 SLOT_ACTIONS: tuple[str, ...] = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+#: The live function (``csms.aws.live.DynamoLiveSubscribers.add``/``remove``): a console's
+#: ``live#`` item written at $connect, deleted at $disconnect (ADR 0025).
+LIVE_ACTIONS: tuple[str, ...] = ("dynamodb:PutItem", "dynamodb:DeleteItem")
+#: The fan-out (``of_tenant``, ``remove``): a Query of the ``by-tenant`` index, a DeleteItem of a
+#: connection API Gateway says is gone.
+FANOUT_TABLE_ACTIONS: tuple[str, ...] = ("dynamodb:DeleteItem",)
+FANOUT_INDEX_ACTIONS: tuple[str, ...] = ("dynamodb:Query",)
 #: ``expired`` (the deadline sweep) scans the table, which holds one item per busy charger.
 SWEEP_ACTIONS: tuple[str, ...] = (*SLOT_ACTIONS, "dynamodb:Scan")
 
@@ -136,6 +143,27 @@ class ConnectionsTable(Construct):
         and release its charger (conditional writes); no index, no other writes."""
         iam.Grant.add_to_principal(
             grantee=fn.role, actions=list(LIVENESS_ACTIONS), resource_arns=[self.table.table_arn]
+        )
+        self._name_it(fn)
+
+    def grant_live(self, fn: CsmsFunction) -> None:
+        """Write and delete items of the table alone: the consoles' ``live#`` records (the live
+        function's $connect and $disconnect); no reads, no index."""
+        iam.Grant.add_to_principal(
+            grantee=fn.role, actions=list(LIVE_ACTIONS), resource_arns=[self.table.table_arn]
+        )
+        self._name_it(fn)
+
+    def grant_fanout(self, fn: CsmsFunction) -> None:
+        """Query the ``by-tenant`` index (a tenant's consoles) and delete items of the table
+        (gone consoles): the fan-out, nothing else."""
+        iam.Grant.add_to_principal(
+            grantee=fn.role, actions=list(FANOUT_TABLE_ACTIONS), resource_arns=[self.table.table_arn]
+        )
+        iam.Grant.add_to_principal(
+            grantee=fn.role,
+            actions=list(FANOUT_INDEX_ACTIONS),
+            resource_arns=[f"{self.table.table_arn}/index/{TENANT_INDEX}"],
         )
         self._name_it(fn)
 

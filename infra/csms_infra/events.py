@@ -37,9 +37,10 @@ class DomainEventBus(Construct):
       so a subscriber added later, or one that was down, can replay (``aws events
       start-replay``). The archive is a replay buffer; PostgreSQL stays the record.
     - **Subscribers** add an EventBridge rule on this bus with a target of their choice
-      (``infra/README.md``). The stack's only rules are load management's
-      (``load_triggers.py``); a subscriber's target brings its own
-      delivery dead-letter queue (``--targets ... DeadLetterConfig``).
+      (``infra/README.md``); a rule's target brings its own delivery dead-letter queue
+      (``--targets ... DeadLetterConfig``). The stack's own rules are load management's
+      (``load_triggers.py``) and one that sends every event to the consoles' fan-out
+      (:class:`~csms_infra.console_live.ConsoleLiveApi`, ADR 0025).
     - **Publishing dead letters**: events are recorded in PostgreSQL with the change and
       published after the commit; the ``event-delivery`` job retries what failed and, after
       ``CSMS_EVENT_PUBLISH_MAX_ATTEMPTS``, sends it to :attr:`dead_letters` (granted by

@@ -16,6 +16,9 @@ from csms.api.app import PUBLIC_PATHS
 from csms.api.problems import PROBLEM_JSON
 from csms.constants import (
     CHARGE_POINT_ID_HEADER,
+    FANOUT_FUNCTION,
+    LIVE_FUNCTION,
+    LIVE_STAGE,
     OCPP_PATH_PREFIX,
     ORIGIN_VERIFY_HEADER,
     ROLE_CLAIM,
@@ -88,6 +91,9 @@ class Env:
     DATABASE_ROLE_SECRET_ARNS: Final = setting_env_var("database_role_secret_arns")
     #: Where events PostgreSQL could not record wait (SQS).
     EVENTS_PARKING_QUEUE_URL: Final = setting_env_var("events_parking_queue_url")
+    #: The operators' live WebSocket API (ADR 0025): its @connections and the token issuer.
+    LIVE_MANAGEMENT_ENDPOINT: Final = setting_env_var("live_management_endpoint")
+    LIVE_TOKEN_ISSUER: Final = setting_env_var("live_token_issuer")
     #: Share of routine frames the message function logs.
     FRAME_LOG_SAMPLE_RATE: Final = setting_env_var("frame_log_sample_rate")
     #: The SDKs' (and the lean client's) endpoint override: EventBridge's dual-stack endpoint.
@@ -98,9 +104,9 @@ class Env:
 # --- Functions ----------------------------------------------------------------------------
 #: Reserved concurrency per function with ``reserved_concurrency`` (prod), ADR 0021. A
 #: reservation is a guarantee and a cap: the charger path (connect, message, disconnect) keeps
-#: 350 whatever the operator path does, and the operator path (api, users) can never hold more
-#: than 55 of the account's executions. 430 in all, leaving 570 of the default 1,000 (at least
-#: 100 must stay unreserved).
+#: 350 whatever the operator path does, and the operator path (api, users, and the consoles' live
+#: and fanout, ADR 0025) can never hold more than 70 of the account's executions. 445 in all,
+#: leaving 555 of the default 1,000 (at least 100 must stay unreserved).
 RESERVED_CONCURRENCY: Final = {
     "connect": 100,  # a 2-hour cut of the fleet: 500 handshakes/s (the account quota) x 0.2 s
     "message": 200,  # the stage admits 1,000 frames/s (burst 2,000); at 0.1-0.2 s p99 that is 100-200
@@ -109,6 +115,8 @@ RESERVED_CONCURRENCY: Final = {
     "users": 5,
     "commands": 20,
     "scheduled": 5,  # seven schedules, a minute apart at most
+    "live": 5,  # consoles connecting (and a keep-alive every few minutes): a few per second at most
+    "fanout": 10,  # one short invocation per domain event; EventBridge retries what is throttled
 }
 #: Directory names under ``functions/`` of the WebSocket route handlers.
 CONNECT: Final = ROUTE_FUNCTIONS["$connect"]
@@ -120,6 +128,9 @@ API: Final = "api"
 COMMANDS: Final = "commands"
 #: The scheduled jobs (``functions/scheduled``, EventBridge Scheduler).
 SCHEDULED: Final = "scheduled"
+#: The operators' live WebSocket API (ADR 0025): its authorizer and routes, and the fan-out.
+LIVE: Final = LIVE_FUNCTION
+FANOUT: Final = FANOUT_FUNCTION
 FUNCTIONS_DIR: Final = "functions"
 #: The migration runs from the shared package, not from a ``functions/`` entry point.
 MIGRATE_HANDLER: Final = "csms.app.migrate.lambda_handler"
@@ -191,6 +202,20 @@ def charger_url(host: str) -> str:
 
 def websocket_api_name(stage: str) -> str:
     return f"{PROJECT}-{stage}-chargers"
+
+
+# --- Console live updates (ADR 0025) -----------------------------------------------------------
+#: The stage of the operators' live WebSocket API: ``wss://{api}.execute-api.{region}.../live``.
+LIVE_STAGE_NAME: Final = LIVE_STAGE
+
+
+def live_api_name(stage: str) -> str:
+    return f"{PROJECT}-{stage}-console-live"
+
+
+def live_queue_name(stage: str) -> str:
+    """Every domain event on its way to the consoles' fan-out (batches of up to a second)."""
+    return f"{PROJECT}-{stage}-console-live"
 
 
 # --- Operator REST API -------------------------------------------------------------------

@@ -14,6 +14,8 @@ from . import names
 from .assets import CodeAssets
 from .commands import COMMANDS_TIMEOUT, CommandQueue
 from .config import StageConfig
+from .console import ConsoleLogin, ConsoleSite
+from .console_live import ConsoleLiveApi
 from .data import (
     ConnectionsTable,
     Database,
@@ -268,6 +270,35 @@ class CsmsStack(Stack):
         self.events.grant_park(self.scheduled)
         self.events.grant_recover(self.scheduled)
 
+        # --- consoles' live updates (ADR 0025) --------------------------------------------------
+        # Neither touches PostgreSQL: outside the VPC, where the authorizer reaches the user
+        # pool's key set and the fan-out the live API's @connections.
+        self.live = self.add_function(
+            "Live",
+            names.LIVE,
+            "csms: consoles' live WebSocket - $connect authorizer (Cognito ID token) and routes",
+            database=False,
+            environment={names.Env.LIVE_TOKEN_ISSUER: self.users.pool.user_pool_provider_url},
+        )
+        self.connections.grant_live(self.live)
+        self.fanout = self.add_function(
+            "Fanout",
+            names.FANOUT,
+            "csms: every domain event to its tenant's live consoles (@connections)",
+            database=False,
+            memory_size=256,
+        )
+        self.connections.grant_fanout(self.fanout)
+        self.console_live = ConsoleLiveApi(
+            self,
+            "ConsoleLive",
+            config=config,
+            live=self.live,
+            fanout=self.fanout,
+            bus=self.events.bus,
+            account_logging=self.chargers.account_logging,
+        )
+
         # New code takes traffic only after its migrations ran.
         self.migration.run_before(*routes.values(), self.api_function, self.commands, self.scheduled)
 
@@ -277,6 +308,21 @@ class CsmsStack(Stack):
             config=config,
             origin_domain=self.chargers.execute_api_domain,
             origin_verify=self.origin_verify,
+        )
+        # The operator console (issue 14): on the distribution's host with the API under /api/.
+        self.console_login = ConsoleLogin(
+            self, "ConsoleLogin", config=config, pool=self.users.pool, host=self.front_door.host
+        )
+        self.console = ConsoleSite(
+            self,
+            "Console",
+            config=config,
+            distribution=self.front_door.distribution,
+            api_origin_domain=self.operator_api.execute_api_domain,
+            login=self.console_login,
+            # ADR 0025: the operators' WebSocket API, which the CSP's connect-src must allow.
+            live={"mode": "websocket", "url": self.console_live.url},
+            live_origin=self.console_live.url,
         )
         self.operations = Operations(
             self,
@@ -355,6 +401,13 @@ class CsmsStack(Stack):
         CfnOutput(self, "CloudFrontDomain", value=self.front_door.distribution.distribution_domain_name)
         CfnOutput(
             self,
+            "ConsoleUrl",
+            value=f"https://{self.front_door.host}/console/",
+            description="The operator console (sign in through Cognito's managed login)",
+        )
+        CfnOutput(self, "ConsoleClientId", value=self.console_login.client.user_pool_client_id)
+        CfnOutput(
+            self,
             "ExecuteApiUrl",
             value=self.chargers.stage.url,
             description="WebSocket API behind CloudFront; $connect refuses calls without the origin secret",
@@ -401,3 +454,10 @@ class CsmsStack(Stack):
             description="Domain events: subscribe with an EventBridge rule on this bus (infra/README.md)",
         )
         CfnOutput(self, "EventBusArn", value=self.events.bus.event_bus_arn)
+        CfnOutput(
+            self,
+            "ConsoleLiveUrl",
+            value=self.console_live.url,
+            description="The console's live.url (/console/config.json): WebSocket, subprotocols "
+            "csms.live.v1 and bearer.<ID token> (ADR 0025)",
+        )

@@ -54,3 +54,50 @@ ROUTE_FUNCTIONS: Final = {"$connect": "connect", "$default": "message", "$discon
 TENANT_CLAIM: Final = "custom:tenant"
 ROLE_CLAIM: Final = "custom:role"
 GROUPS_CLAIM: Final = "cognito:groups"
+
+#: The operator console (issue 14): a single-page app under this path, on the API's origin
+#: (``csms dev`` locally, CloudFront + S3 on AWS), reading its runtime settings from CONSOLE_CONFIG.
+CONSOLE_PATH: Final = "/console/"
+CONSOLE_CONFIG: Final = "/console/config.json"
+#: Where the console's build writes the hashed, never-changing files (Vite's ``assets/``).
+CONSOLE_ASSETS: Final = "/console/assets/"
+
+
+def console_security_headers(connect_sources: tuple[str, ...] = ()) -> dict[str, str]:
+    """The console's response security headers, the same locally and on CloudFront, so a page
+    the browser tests pass is one the deployed policy lets run. ``connect_sources``: origins the
+    page may call beyond its own (the live-update socket, the Cognito domain's token endpoint).
+    Styles allow 'unsafe-inline' because component and chart libraries set style attributes;
+    scripts come from the origin only."""
+    connect = " ".join(("'self'", *connect_sources))
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; "
+        f"connect-src {connect}; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Frame-Options": "DENY",
+    }
+
+
+# --- Console live updates (ADR 0025) ---------------------------------------------------------
+#: Where the console's live WebSocket is served: ``csms dev`` at ``ws://host:port/live``; on AWS
+#: the operators' WebSocket API's stage of this name (``wss://{api}.execute-api.{region}.../live``).
+LIVE_PATH: Final = "/live"
+LIVE_STAGE: Final = "live"
+#: The subprotocol the console offers and ``$connect`` echoes.
+LIVE_SUBPROTOCOL: Final = "csms.live.v1"
+#: The console's token rides as a second offered subprotocol, ``bearer.<JWT>`` (a browser's
+#: WebSocket cannot send an Authorization header; a query string would land in access logs).
+LIVE_TOKEN_PREFIX: Final = "bearer."
+#: Function names (directories under ``functions/``) of the live path: the WebSocket routes (and
+#: the $connect authorizer) and the fan-out of domain events to a tenant's consoles.
+LIVE_FUNCTION: Final = "live"
+FANOUT_FUNCTION: Final = "fanout"
+#: The ``live`` function's routes on the operators' WebSocket API.
+LIVE_ROUTES: Final = ("$connect", "$default", "$disconnect")

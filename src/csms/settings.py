@@ -228,6 +228,18 @@ class Settings:
         "https://abc123.execute-api.eu-west-1.amazonaws.com/prod. Derived from the "
         "event (domainName/stage) when unset.",
     )
+    live_management_endpoint: str | None = setting(
+        None,
+        doc="Base URL of the @connections API of the operators' live WebSocket API (ADR 0025), "
+        "e.g. https://def456.execute-api.eu-west-1.amazonaws.com/live: where the fan-out posts "
+        "domain events to the consoles.",
+    )
+    live_token_issuer: str | None = setting(
+        None,
+        doc="Issuer of the tokens the live $connect authorizer accepts (the Cognito user pool's "
+        "https://cognito-idp.<region>.amazonaws.com/<pool id>); their keys are read from its "
+        "/.well-known/jwks.json. Unset: the authorizer refuses every token.",
+    )
 
     # --- Charger admission --------------------------------------------------------------
     allow_unknown_chargers: bool = setting(

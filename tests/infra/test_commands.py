@@ -94,9 +94,9 @@ def test_every_queue_is_encrypted_and_takes_tls_only(variant: Synth) -> None:
     queues = variant.of_type("AWS::SQS::Queue")
     policies = variant.of_type("AWS::SQS::QueuePolicy").values()
 
-    assert (
-        len(queues) == 5
-    )  # commands, their dead letters, the events' dead letters and parking, load triggers
+    # commands, their dead letters, the events' dead letters and parking, load triggers, the
+    # consoles' live events
+    assert len(queues) == 6
     for logical_id, queue in queues.items():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True, logical_id
         [policy] = [p for p in policies if p["Properties"]["Queues"] == [{"Ref": logical_id}]]

@@ -107,7 +107,7 @@ def test_the_per_frame_knobs_of_the_template_are_the_models(deployed: tuple[Synt
     assert message["MemorySize"] == a.lambda_memory_mb
     # Lambda's START/END/REPORT records are dropped (WARN) exactly when the model counts none.
     assert (message["LoggingConfig"]["SystemLogLevel"] == "WARN") == (a.platform_log_bytes == 0)
-    stage = next(iter(synth.of_type("AWS::ApiGatewayV2::Stage").values()))["Properties"]
+    stage = synth.resources[synth.logical_id(stack.chargers.stage)]["Properties"]
     assert ("AccessLogSettings" in stage) == (a.access_log_bytes > 0)
     archive = next(iter(synth.of_type("AWS::Events::Archive").values()))["Properties"]
     assert archive["RetentionDays"] == a.archive_days

@@ -75,14 +75,19 @@ def test_only_this_account_may_put_events_on_the_bus(variant: Synth) -> None:
     assert "Condition" not in statement  # no organisation-wide or cross-account grant
 
 
-def test_no_rules_but_load_managements_the_subscribers_bring_their_own(variant: Synth) -> None:
-    # Subscribers add their own rules (infra/README.md); the stack's are load management's own.
-    rules = [r["Properties"]["Name"] for r in variant.of_type("AWS::Events::Rule").values()]
-    assert all("-load-triggers-" in name for name in rules)
-    assert len(rules) == 2
-    # the command queue, its DLQ, the events' publishing dead letters, the parked events, and
-    # the load triggers
-    assert len(variant.of_type("AWS::SQS::Queue")) == 5
+def test_the_stacks_own_rules_the_subscribers_bring_theirs(variant: Synth) -> None:
+    # Subscribers add their own rules (infra/README.md); the stack's own are load management's
+    # two and one that sends every event to the consoles' fan-out (ADR 0025).
+    rules = {r["Properties"]["Name"]: r for r in variant.of_type("AWS::Events::Rule").values()}
+    load = [name for name in rules if "-load-triggers-" in name]
+    live = [rule for name, rule in rules.items() if "-load-triggers-" not in name]
+    assert len(load) == 2
+    assert len(live) == 1
+    targets = json.dumps(live[0]["Properties"]["Targets"])
+    assert variant.logical_id(variant.stack.console_live.queue) in targets
+    # the command queue, its DLQ, the events' publishing dead letters, the parked events, the
+    # load triggers and the consoles' live events
+    assert len(variant.of_type("AWS::SQS::Queue")) == 6
 
 
 def test_events_that_never_publish_go_to_an_encrypted_dead_letter_queue_only_scheduled_sends_to(

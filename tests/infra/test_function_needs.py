@@ -53,6 +53,14 @@ NEEDS: dict[str, tuple[Check, ...]] = {
     "user_directory": (_env(names.Env.USER_POOL_ID),),
     "event_parking": (_env(names.Env.EVENTS_PARKING_QUEUE_URL), _action("sqs:SendMessage")),
     "limits": (_env(names.Env.LIMITS_TABLE), _action("dynamodb:UpdateItem"), _action("dynamodb:GetItem")),
+    "live_subscribers": (_env(names.Env.CONNECTIONS_TABLE),),
+    "console_live": (_action("dynamodb:PutItem"), _action("dynamodb:DeleteItem")),
+    "console_fanout": (
+        _env(names.Env.LIVE_MANAGEMENT_ENDPOINT),
+        _action("dynamodb:Query"),
+        _action("dynamodb:DeleteItem"),
+    ),
+    "live_tokens": (_env(names.Env.LIVE_TOKEN_ISSUER),),
 }
 #: Factories a code path reaches that another deployment of the same code serves: the REST
 #: API sends /users to the users function, outside the VPC (ADR 0020).
@@ -140,7 +148,8 @@ def test_the_reading_of_the_code_finds_what_disconnect_needs() -> None:
 
 
 @pytest.mark.parametrize(
-    "attribute", ["connect", "message", "disconnect", "api_function", "commands", "scheduled"]
+    "attribute",
+    ["connect", "message", "disconnect", "api_function", "commands", "scheduled", "live", "fanout"],
 )
 def test_each_function_gets_what_its_code_needs(dev: Synth, attribute: str) -> None:
     fn = getattr(dev.stack, attribute)

@@ -4,6 +4,7 @@ tampered index went unnoticed). Regenerate with ``make lock``."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 from pathlib import Path
 
@@ -29,6 +30,17 @@ def pins() -> dict[str, tuple[str, str]]:
     return found
 
 
+def _extra_requirements(name: str, extra: str) -> set[str]:
+    """The distributions the installed ``name`` requires for ``extra`` (empty: none declared)."""
+    found = set()
+    for text in importlib.metadata.requires(name) or ():
+        requirement = Requirement(text)
+        marker = requirement.marker
+        if marker is not None and marker.evaluate({"extra": extra}) and not marker.evaluate({"extra": ""}):
+            found.add(canonicalize_name(requirement.name))
+    return found
+
+
 def test_every_runtime_dependency_of_pyproject_is_pinned_within_its_range() -> None:
     locked = pins()
     stale = []
@@ -37,9 +49,12 @@ def test_every_runtime_dependency_of_pyproject_is_pinned_within_its_range() -> N
         name = canonicalize_name(requirement.name)
         if name not in locked or not requirement.specifier.contains(locked[name][0], prereleases=True):
             stale.append(text)
-        for extra in requirement.extras:  # psycopg[binary] -> psycopg-binary
-            if canonicalize_name(f"{name}-{extra}") not in locked:
-                stale.append(f"{text} ({name}-{extra})")
+        for extra in requirement.extras:
+            # psycopg[binary] -> psycopg-binary; pyjwt[crypto] -> what its metadata names for
+            # the extra (cryptography)
+            wanted = _extra_requirements(name, extra) or {canonicalize_name(f"{name}-{extra}")}
+            if not wanted <= set(locked):
+                stale.append(f"{text} ({', '.join(sorted(wanted - set(locked)))})")
     assert stale == [], f"{LOCK_FILE} is out of date with pyproject.toml: run `make lock`"
 
 

@@ -49,7 +49,9 @@ def test_each_route_invokes_its_function(dev: Synth) -> None:
     }
     integrations = dev.of_type("AWS::ApiGatewayV2::Integration")
     routes = {
-        r["Properties"]["RouteKey"]: r["Properties"] for r in dev.of_type("AWS::ApiGatewayV2::Route").values()
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in dev.of_type("AWS::ApiGatewayV2::Route").values()
+        if r["Properties"]["ApiId"] == {"Ref": dev.logical_id(dev.stack.chargers.api)}
     }
 
     assert set(routes) == set(expected)
@@ -70,7 +72,7 @@ def test_replies_go_through_connections_not_route_responses(dev: Synth) -> None:
 
 
 def test_the_stage_auto_deploys_logs_access_and_throttles(dev: Synth) -> None:
-    stage = the_one(dev.of_type("AWS::ApiGatewayV2::Stage"))["Properties"]
+    stage = dev.resources[dev.logical_id(dev.stack.chargers.stage)]["Properties"]
 
     assert stage["StageName"] == "dev"
     assert stage["AutoDeploy"] is True
@@ -314,7 +316,7 @@ def test_prod_aurora_is_protected_and_has_a_reader_in_another_az(prod: Synth) ->
 
 
 def test_prod_has_no_access_log_line_per_frame_but_an_error_log(prod: Synth) -> None:
-    stage = the_one(prod.of_type("AWS::ApiGatewayV2::Stage"))["Properties"]
+    stage = prod.resources[prod.logical_id(prod.stack.chargers.stage)]["Properties"]
 
     assert "AccessLogSettings" not in stage
     assert stage["DefaultRouteSettings"]["LoggingLevel"] == "ERROR"
@@ -412,7 +414,8 @@ def test_database_functions_run_in_the_functions_subnets(dev: Synth) -> None:
 # --- front door --------------------------------------------------------------------------
 def test_cloudfront_forwards_to_the_stage_with_the_secret_header(dev: Synth) -> None:
     config = the_one(dev.of_type("AWS::CloudFront::Distribution"))["Properties"]["DistributionConfig"]
-    origin = the_one({o["Id"]: o for o in config["Origins"]})
+    # The chargers' origin is the default behaviour's (the console's S3 and the REST API have theirs).
+    origin = next(o for o in config["Origins"] if o["Id"] == config["DefaultCacheBehavior"]["TargetOriginId"])
     connect_secret = environment_of(dev, dev.stack.connect)["CSMS_ORIGIN_VERIFY_SECRET"]
 
     assert origin["OriginPath"] == "/dev"
@@ -444,7 +447,7 @@ def test_cloudfront_does_not_cache_and_forwards_handshake_and_auth_headers(dev: 
 def test_the_cloudfront_function_is_the_tested_file(dev: Synth) -> None:
     from csms_infra.frontdoor import CHARGER_PATH_FUNCTION
 
-    function = the_one(dev.of_type("AWS::CloudFront::Function"))["Properties"]
+    function = dev.resources[dev.logical_id(dev.stack.front_door.function)]["Properties"]
     assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
     assert function["FunctionCode"] == CHARGER_PATH_FUNCTION.read_text()
 

@@ -50,6 +50,7 @@ CASES = {
         ["| product", "| stateful", "tx open after"],
     ),
     "bench_ingest.py": (["--samples", "500"], ["| handler", "| repository", "| COPY", "samples/s"]),
+    "bench_live.py": (["--changes", "3", "--gap", "0.1"], ["| frame → event on the console", "p95 ms"]),
     "bench_allocation.py": (
         ["--evses", "40", "--sites", "3", "--site-evses", "20", "--repeat", "1"],
         ["| one site of 40", "| tenant: 3 x 20", "proportional ms"],

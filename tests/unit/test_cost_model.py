@@ -80,7 +80,8 @@ def frame_costs() -> FrameCosts:
 
 
 def a_fleet(chargers: int = 100, **overrides: object) -> Assumptions:
-    return replace(Assumptions(chargers=chargers), **overrides)  # type: ignore[arg-type]
+    """A fleet without the consoles' live updates unless asked (their own test below)."""
+    return replace(Assumptions(chargers=chargers), **{"console_live": 0.0, **overrides})  # type: ignore[arg-type]
 
 
 def bill_of(fleet: Assumptions, prices: PriceTable | None = None, mix: MessageMix | None = None) -> Bill:
@@ -288,6 +289,38 @@ def test_routine_frame_lines_are_sampled_and_the_rest_always_logged() -> None:
     invocations = t.frames_in + 2 * t.connections
     assert quantity(bill_of(before), "CloudWatch Logs", "ingestion") == pytest.approx(
         (t.frames_in * 1000 + invocations * 700 + 2 * t.frames_in * 252) / 1e9
+    )
+
+
+def test_consoles_cost_a_fanout_per_event_and_a_message_per_event_and_open_console() -> None:
+    # Given one console open around the clock (730 hours) and the same fleet without consoles
+    without = bill_of(a_fleet())
+    fleet = a_fleet(console_live=1.0, console_hours=730.0, console_keepalive_s=300.0)
+    bill = bill_of(fleet)
+    events = quantity(bill, "EventBridge", "custom events")
+    # Then every event invokes the fan-out and is one message to the open console
+    assert quantity(bill, "API Gateway", "consoles' live updates: WebSocket messages") == pytest.approx(
+        events + 730 * 3600 / 300
+    )
+    assert quantity(bill, "API Gateway", "consoles' live updates: connection minutes") == 730 * 60
+    connections = 730 / 2.0
+    assert quantity(bill, "Lambda", "requests") - quantity(without, "Lambda", "requests") == pytest.approx(
+        events + 3 * connections + 730 * 3600 / 300
+    )
+    assert quantity(bill, "DynamoDB", "read request units") - quantity(
+        without, "DynamoDB", "read request units"
+    ) == pytest.approx(events * 0.5)
+
+
+def test_a_busy_fleet_reaches_consoles_in_batches_of_a_second_not_a_message_an_event() -> None:
+    fleet = a_fleet(chargers=20_000, console_live=1.0, console_hours=730.0, console_keepalive_s=1e12)
+    bill = bill_of(fleet)
+    events = quantity(bill, "EventBridge", "custom events")
+    seconds = 730 * 3600
+    assert events > seconds  # busier than an event a second
+    per_batch_kb = events / seconds * fleet.event_bytes / 32768
+    assert quantity(bill, "API Gateway", "consoles' live updates: WebSocket messages") == pytest.approx(
+        seconds * max(1.0, per_batch_kb), rel=1e-6
     )
 
 

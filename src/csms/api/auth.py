@@ -35,7 +35,11 @@ def caller(resolver: Any, role: Role = Role.VIEWER) -> Principal:
 def principal_from_event(event: dict[str, Any]) -> Principal:
     """The caller described by the authorizer's claims; Unauthorized if they are unusable."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    claims = authorizer.get("claims") or {}
+    return principal_from_claims(authorizer.get("claims") or {})
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """The operator a verified token's claims name; Unauthorized if they name no tenant or role."""
     tenant = claims.get(TENANT_CLAIM)
     role = _role_from(claims)
     if not tenant or role is None:

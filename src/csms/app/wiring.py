@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from csms.aws.connections import DynamoConnectionStore
     from csms.aws.gateway import ApiGatewaySender
     from csms.aws.limits import DynamoCounters
+    from csms.aws.live import DynamoLiveSubscribers
+    from csms.aws.tokens import CognitoIdTokens
     from csms.aws.users import CognitoUsers
     from csms.data.database import PgDatabase
     from csms.data.events import PgEventLog
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from csms.services.api_access import ApiAccess
     from csms.services.charging_limits import ChargingLimitService
     from csms.services.commands import CommandService
+    from csms.services.console_live import ConsoleLive
     from csms.services.credentials import CredentialService
     from csms.services.device_model import DeviceModelService
     from csms.services.diagnostics import DiagnosticsService
@@ -789,3 +792,46 @@ def _reallocate_quietly(scope: Any, site_id: str, cause: str) -> None:
         load_management().reallocate(scope, site_id, clock().now(), cause)
     except Exception:
         log.exception("reallocation after a change failed", extra={"site_id": site_id, "cause": cause})
+
+
+# --- console live updates (ADR 0025) -------------------------------------------------------------
+
+
+@cache
+def live_subscribers() -> DynamoLiveSubscribers:
+    from csms.aws.clients import lean
+    from csms.aws.live import DynamoLiveSubscribers
+
+    s = settings()
+    return DynamoLiveSubscribers(lean("dynamodb", s.aws_region), s.connections_table)
+
+
+@cache
+def console_live() -> ConsoleLive:
+    """Admits and forgets consoles (the ``live`` function): no @connections needed."""
+    from csms.services.console_live import ConsoleLive
+
+    return ConsoleLive(live_subscribers(), None, clock().now)
+
+
+@cache
+def console_fanout() -> ConsoleLive:
+    """Fans published events out to the tenant's consoles (the ``fanout`` function) through
+    the operators' WebSocket API's @connections."""
+    from csms.services.console_live import ConsoleLive
+
+    endpoint = settings().live_management_endpoint
+    if not endpoint:
+        raise RuntimeError("no live @connections endpoint configured: set CSMS_LIVE_MANAGEMENT_ENDPOINT")
+    return ConsoleLive(live_subscribers(), _sender_for(endpoint), clock().now)
+
+
+@cache
+def live_tokens() -> CognitoIdTokens:
+    """The $connect authorizer's verifier of the user pool's ID tokens."""
+    from csms.aws.tokens import CognitoIdTokens
+
+    issuer = settings().live_token_issuer
+    if not issuer:
+        raise RuntimeError("no token issuer configured: set CSMS_LIVE_TOKEN_ISSUER")
+    return CognitoIdTokens(issuer)

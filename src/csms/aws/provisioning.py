@@ -6,7 +6,9 @@ DynamoDB endpoint (LocalStack, DynamoDB Local) or real AWS.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from typing import Any, Final
 
 import boto3  # type: ignore[import-untyped, unused-ignore]  # no stubs installed (see pyproject)
@@ -234,3 +236,22 @@ def _ensure_ttl(ddb: DynamoDBClient, table_name: str, ttl_attribute: str) -> Non
         TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
     )
     logger.info("Enabled TTL on %s.%s.", table_name, ttl_attribute)
+
+
+def ensure_rule_to_queue(
+    endpoint_url: str | None,
+    region: str,
+    bus_name: str,
+    rule_name: str,
+    pattern: dict[str, Any],
+    queue_url: str,
+) -> None:
+    """A rule on ``bus_name`` routing the events ``pattern`` matches to an SQS queue (created or
+    replaced). The local stack's stand-in for a rule with a Lambda target."""
+    events = provisioning_client("events", endpoint_url, region)
+    sqs_endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or endpoint_url
+    queue_arn = provisioning_client("sqs", sqs_endpoint, region).get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    events.put_rule(Name=rule_name, EventBusName=bus_name, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=rule_name, EventBusName=bus_name, Targets=[{"Id": "queue", "Arn": queue_arn}])

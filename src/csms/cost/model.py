@@ -289,9 +289,32 @@ class Assumptions:
     #: Custom metrics sent every hour: the gauges (ChargersOnline, OpenTransactions,
     #: EventBacklog, EnergyDaysPending); counts are sent only when not 0.
     custom_metrics: int = 4
+    # --- consoles' live updates (ADR 0025)
+    #: 1: the live API and its fan-out are deployed (now); 0: before issue 14.
+    console_live: float = 1.0
+    #: Hours a month consoles are open on the live WebSocket, all operators together: 10
+    #: operators, 8 hours a day, 22 days.
+    console_hours: float = 10 * 8 * 22
+    #: The console's keep-alive (API Gateway closes a connection idle for 10 minutes).
+    console_keepalive_s: float = 300.0
+    #: SQS requests a month of the fan-out's idle polling (Lambda's five pollers long-poll 20 s).
+    fanout_idle_polls: float = 5 * 3 * 60 * 730
+    #: Billed ms per fan-out invocation (one per batch of up to a second's events: a Query per
+    #: tenant, a POST per open console) and per live invocation (the authorizer with a cached key
+    #: set, $connect, $disconnect, a keep-alive).
+    fanout_ms: float = 15.0
+    fanout_memory_mb: float = 256.0
+    live_ms: float = 10.0
     # --- operators
     operators: float = 10.0  # Cognito monthly active users (Plus tier in prod)
     operator_requests: float = 100_000.0  # REST API requests a month
+    #: The console (issue 14): page loads a month, each fetching about this many files through
+    #: CloudFront (the rest is in the browser's cache) and this many bytes; index.html and
+    #: config.json are revalidated at S3 on every load. The bucket keeps every build's chunks.
+    console_page_loads: float = 3_000.0
+    console_files_per_load: float = 4.0
+    console_bytes_per_load: float = 400_000.0
+    console_storage_gb: float = 0.1
     #: The owner's database credentials, the two runtime roles' (ADR 0021), the origin secret.
     secrets: int = 4
     #: Rotations a month of the three database secrets (every 30 days), four invocations each.
@@ -338,6 +361,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
         "waf_web_acls": 0,
         "waf_rules": 0,
         "kms_keys": 0,
+        "console_live": 0.0,
     },
 }
 
@@ -428,6 +452,7 @@ RESOURCE_LINES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "AWS::Cognito::UserPool": (("Cognito", "monthly active users"),),
     "AWS::SNS::Topic": (("SNS", "alarm notifications"),),
     "AWS::EC2::FlowLog": (("CloudWatch Logs", "ingestion"),),
+    "AWS::S3::Bucket": (("S3", "storage"), ("S3", "GET requests")),
 }
 
 #: Resource types in the template that cost nothing themselves, and why.
@@ -439,6 +464,7 @@ FREE_RESOURCES: Mapping[str, str] = {
     "AWS::ApiGateway::Method": "configuration",
     "AWS::ApiGateway::Resource": "configuration",
     "AWS::ApiGateway::Stage": "configuration (requests are billed on the API)",
+    "AWS::ApiGatewayV2::Authorizer": "Lambda authorizer: its invocations are the live function's Lambda line",
     "AWS::ApiGatewayV2::Integration": "configuration",
     "AWS::ApiGatewayV2::Route": "configuration",
     "AWS::ApiGatewayV2::Stage": "configuration (messages and minutes are billed on the API)",
@@ -455,7 +481,8 @@ FREE_RESOURCES: Mapping[str, str] = {
     "AWS::EC2::VPCGatewayAttachment": "configuration",
     "AWS::Events::EventBusPolicy": "configuration",
     "AWS::Events::Rule": "configuration: matching and delivering to an SQS queue of the account is "
-    "in the custom events' price (load management's triggers; the queue's requests are SQS's)",
+    "in the custom events' price (load management's triggers, the consoles' live events; the queues' "
+    "requests are SQS's)",
     "AWS::IAM::Policy": "IAM is free",
     "AWS::IAM::Role": "IAM is free",
     "AWS::Lambda::EventInvokeConfig": "configuration",
@@ -472,6 +499,12 @@ FREE_RESOURCES: Mapping[str, str] = {
     "Custom::CsmsMigration": "a Lambda invocation per deploy (the migration function's few seconds)",
     "Custom::LogRetention": "a Lambda invocation per deploy",
     "Custom::VpcRestrictDefaultSG": "a Lambda invocation per deploy",
+    "Custom::CDKBucketDeployment": "a Lambda invocation per deploy, and a few dozen S3 PUTs (under a cent)",
+    "AWS::S3::BucketPolicy": "configuration",
+    "AWS::CloudFront::OriginAccessControl": "configuration",
+    "AWS::CloudFront::ResponseHeadersPolicy": "configuration",
+    "AWS::Cognito::UserPoolDomain": "the managed login is billed in the user pool's monthly active users",
+    "AWS::Cognito::ManagedLoginBranding": "configuration",
 }
 
 
@@ -589,6 +622,39 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix, costs: FrameCo
     if a.meter_events == "quarter-hour":
         publishing_frames -= n * meter_frames
 
+    # --- consoles' live updates (ADR 0025): the bus puts every event on the fan-out's queue,
+    # whether a console is open or not; the fan-out takes up to a second's events at once (a
+    # Query of the tenant's consoles) and sends each open console one message per 32 KB of
+    # them. A console reconnects every 2 hours (API Gateway's maximum) and sends a keep-alive
+    # every console_keepalive_s. (One tenant: with several, a batch is a message per tenant.)
+    console_hours = a.console_live * a.console_hours
+    open_consoles = console_hours / hours  # on average, at any moment
+    console_connections = console_hours / a.connection_hours
+    keepalives = console_hours * SECONDS_PER_HOUR / a.console_keepalive_s
+    fanouts = a.console_live * min(events, hours * SECONDS_PER_HOUR)  # batches: at most one a second
+    per_batch_bytes = events / max(fanouts, 1.0) * a.event_bytes
+    console_messages = fanouts * open_consoles * max(1.0, per_batch_bytes / 32768) + keepalives
+    first_console = min(console_messages, max(0.0, 1e9 - first))
+    lines.append(
+        Line(
+            "API Gateway",
+            "consoles' live updates: WebSocket messages (events delivered, keep-alives)",
+            console_messages,
+            "messages",
+            first_console / 1e6 * prices["api_gateway.websocket_messages"]
+            + (console_messages - first_console) / 1e6 * prices["api_gateway.websocket_messages_over_1b"],
+            "api_gateway.websocket_messages",
+        )
+    )
+    add(
+        "API Gateway",
+        "consoles' live updates: connection minutes",
+        console_hours * 60,
+        "minutes",
+        "api_gateway.connection_minutes",
+        1e6,
+    )
+
     # --- Lambda
     gb = a.lambda_memory_mb / 1024
     liveness_ms = a.read_before_write * t.liveness_writes / max(t.frames_in, 1.0) * a.liveness_write_ms
@@ -602,6 +668,10 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix, costs: FrameCo
         "commands": (n * t.commands, a.commands_ms),
         "scheduled": (a.scheduled_per_month, a.scheduled_ms),
         "api": (a.operator_requests, a.api_ms),
+        # (billed at the fan-out's own memory: its ms scaled to this line's GB)
+        "fanout": (fanouts, a.fanout_ms * a.fanout_memory_mb / a.lambda_memory_mb),
+        # authorizer + $connect + $disconnect per connection, and the keep-alives
+        "live": (3 * console_connections + keepalives, a.live_ms),
     }
     requests = sum(count for count, _ in invocations.values())
     gb_seconds = sum(count * ms / 1000 * gb for count, ms in invocations.values())
@@ -624,10 +694,12 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix, costs: FrameCo
     # per container, which a charger at these intervals never reaches: none.
     limit_rru = a.client_limits * (n * t.connections * 2 + a.operator_requests)
     limit_wru = a.client_limits * a.operator_requests * 2
-    rru = n * (reads_per_frame + t.commands) + scan_rru + limit_rru
+    fanout_rru = fanouts * 0.5  # one eventually consistent Query of the by-tenant index (< 4 KB)
+    rru = n * (reads_per_frame + t.commands) + scan_rru + limit_rru + fanout_rru
     add(
         "DynamoDB",
-        "read request units (frames, command lookups, gauge and liveness scans, login limits)",
+        "read request units (frames, command lookups, gauge and liveness scans, login limits, "
+        "console fan-out)",
         rru,
         "RRU",
         "dynamodb.read_request_unit",
@@ -641,6 +713,7 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix, costs: FrameCo
             + t.commands * a.dynamodb_wru_per_command
         )
         + limit_wru
+        + console_connections * 4  # a console's live# item: put and delete, each also in the index
     )
     add(
         "DynamoDB",
@@ -660,6 +733,14 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix, costs: FrameCo
     )
 
     # --- SQS and EventBridge
+    add(
+        "SQS",
+        "requests (consoles' live events: the bus's sends, Lambda's receives, deletes and idle polls)",
+        a.console_live * (events + fanouts + events / 10 + a.fanout_idle_polls),
+        "requests",
+        "sqs.standard_requests",
+        1e6,
+    )
     add(
         "SQS",
         "requests (command triggers: send, receive, delete)",
@@ -798,6 +879,41 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix, costs: FrameCo
         "invocations",
         "cloudfront.function_invocations",
         1e6,
+    )
+
+    # --- the operator console: its files and the operator API through the distribution
+    console_requests = a.console_page_loads * a.console_files_per_load + a.operator_requests
+    add(
+        "CloudFront",
+        "requests: the console's files and the operator API",
+        console_requests,
+        "requests",
+        "cloudfront.https_requests",
+        1e4,
+    )
+    add(
+        "CloudFront",
+        "data transfer to operators' browsers",
+        a.console_page_loads * a.console_bytes_per_load / 1e9,
+        "GB",
+        "cloudfront.data_transfer_out_gb",
+    )
+    add(
+        "CloudFront",
+        "requests: Function runs (the console's routes)",
+        a.console_page_loads * a.console_files_per_load,
+        "invocations",
+        "cloudfront.function_invocations",
+        1e6,
+    )
+    add("S3", "storage (the console's builds)", a.console_storage_gb, "GB-months", "s3.storage_gb_month")
+    add(
+        "S3",
+        "GET requests (CloudFront revalidating index.html and config.json)",
+        a.console_page_loads * 2,
+        "requests",
+        "s3.get_requests",
+        1e3,
     )
 
     # --- CloudWatch Logs

@@ -59,3 +59,10 @@ class PgTenantSettings:
                 else select(*_SETTINGS).where(tenants.c.id == tenant_id)
             ).first()
         return _settings(row)
+
+
+def tenant_names(db: PgDatabase) -> list[tuple[str, str]]:
+    """Every tenant as (id, name), by id: what the local console's development sign-in offers."""
+    with db.connect() as connection:
+        rows = connection.execute(select(tenants.c.id, tenants.c.name).order_by(tenants.c.id)).all()
+    return [(row.id, row.name) for row in rows]

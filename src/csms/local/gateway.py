@@ -60,6 +60,8 @@ logger = logging.getLogger("csms.local.gateway")
 
 #: A Lambda entry point: ``handler(event, context) -> result``.
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any] | None]
+#: A REQUEST authorizer, locally: the handshake's headers → the context to pass on, or None (401).
+Authorizer = Callable[[dict[str, str]], dict[str, Any] | None]
 
 _SEC_WEBSOCKET_PROTOCOL: Final = "Sec-WebSocket-Protocol"
 _OPCODE_CONTINUATION: Final = 0x0
@@ -206,6 +208,8 @@ class _Connection:
     finished: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
     watchdog: asyncio.Task[None] | None = None
+    #: What the $connect authorizer returned as context: every route's requestContext.authorizer.
+    authorizer: dict[str, Any] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -279,7 +283,16 @@ class LocalGateway:
         clock: Callable[[], float] = time.time,
         limits: GatewayLimits | None = None,
         management_credentials: Credentials | None = None,
+        path: str | None = None,
+        authorize: Authorizer | None = None,
+        app: web.Application | None = None,
+        front_door: bool = True,
     ) -> None:
+        """``path``, ``authorize``, ``app`` and ``front_door`` make a second API beside the
+        chargers' (the consoles' live API, ADR 0025): its WebSocket at one fixed ``path``, a
+        REQUEST authorizer run before ``$connect`` (None refuses the handshake with 401; its
+        context reaches every route as ``requestContext.authorizer``), served by another
+        gateway's ``app`` (same port), without the CloudFront headers of the chargers' front door."""
         self.host = host
         #: When set, @connections calls must be signed (SigV4) with these credentials, as IAM
         #: demands on AWS; the local stack sets them when it listens beyond loopback.
@@ -307,11 +320,17 @@ class LocalGateway:
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._warned_no_frame_guard = False
+        self._authorize = authorize
+        self._front_door = front_door
+        self._shares_app = app is not None
 
-        self.app = web.Application()
-        ocpp_route = f"{OCPP_PATH_PREFIX}{{chargePointId}}"
-        self.app.router.add_get(ocpp_route, self._handle_charger)
-        self.app.router.add_get(ocpp_route + "/", self._handle_charger)
+        self.app = app if app is not None else web.Application()
+        if path is not None:
+            self.app.router.add_get(path, self._handle_charger)
+        else:
+            ocpp_route = f"{OCPP_PATH_PREFIX}{{chargePointId}}"
+            self.app.router.add_get(ocpp_route, self._handle_charger)
+            self.app.router.add_get(ocpp_route + "/", self._handle_charger)
         connection_route = f"/{stage}/@connections/{{connectionId}}"
         self.app.router.add_post(connection_route, self._post_to_connection)
         self.app.router.add_get(connection_route, self._get_connection)
@@ -320,7 +339,10 @@ class LocalGateway:
     # --- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Bind the socket and start serving; ``port`` then holds the real port (useful with 0)."""
+        """Bind the socket and start serving; ``port`` then holds the real port (useful with 0).
+        A gateway on another's ``app`` is served by that one: set its ``port`` instead."""
+        if self._shares_app:
+            return
         runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
@@ -385,7 +407,7 @@ class LocalGateway:
     # --- charger endpoint -------------------------------------------------------------------
 
     async def _handle_charger(self, request: web.Request) -> web.StreamResponse:
-        charge_point_id = request.match_info["chargePointId"]
+        charge_point_id = request.match_info.get("chargePointId", "")
         # A header check rather than WebSocketResponse().can_prepare(): that probe knows no
         # subprotocols and logs a spurious "protocols don't overlap" warning per charger.
         if request.headers.get("Upgrade", "").lower() != "websocket":
@@ -407,6 +429,13 @@ class LocalGateway:
             opened_monotonic=monotonic,
             last_active_monotonic=monotonic,
         )
+        if self._authorize is not None:
+            loop = asyncio.get_running_loop()
+            conn.authorizer = await loop.run_in_executor(
+                self._executor, self._authorize, dict(request.headers)
+            )
+            if conn.authorizer is None:
+                return web.Response(status=401, text="Unauthorized")
         status, subprotocol = await self._call_connect(request, conn)
         if not 200 <= status < 300:
             logger.info(
@@ -500,8 +529,9 @@ class LocalGateway:
         pairs = [(name, value) for name, value in request.headers.items() if name.lower() not in front_door]
         # What the CloudFront Function and origin custom header add in production; a value
         # the client sent for either header is never trusted.
-        pairs.append((CHARGE_POINT_ID_HEADER, conn.charge_point_id))
-        if self._origin_verify_secret is not None:
+        if self._front_door:
+            pairs.append((CHARGE_POINT_ID_HEADER, conn.charge_point_id))
+        if self._front_door and self._origin_verify_secret is not None:
             pairs.append((ORIGIN_VERIFY_HEADER, self._origin_verify_secret))
             # CloudFront's own header with the viewer's address and port (origin request policy).
             peer = request.transport.get_extra_info("peername") if request.transport else None
@@ -778,6 +808,8 @@ class LocalGateway:
         }
         if event_type == "MESSAGE":
             context["messageId"] = _new_id()
+        if conn.authorizer is not None:
+            context["authorizer"] = dict(conn.authorizer)
         return context
 
     async def _invoke(self, route_key: str, event: dict[str, Any]) -> object:

@@ -33,10 +33,10 @@ class EventSourceMapping:
         self._handler = handler
         self._region = region
         self._batch_size = batch_size
+        self._function = function_name
         #: Fault injection: hand every batch to the function twice (SQS delivers at least once).
         self.deliver_twice = deliver_twice
         self._name = queue_url.rsplit("/", 1)[-1]
-        self._function = function_name
         self._arn = f"arn:aws:sqs:{region}:000000000000:{self._name}"
 
     async def run(self, stop: asyncio.Event) -> None:

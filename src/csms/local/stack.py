@@ -25,10 +25,19 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiohttp import web
 
 import csms
-from csms.constants import OCPP_PATH_PREFIX, ROUTE_FUNCTIONS, SUPPORTED_SUBPROTOCOLS
+from csms.constants import (
+    CONSOLE_PATH,
+    LIVE_PATH,
+    LIVE_SUBPROTOCOL,
+    LIVE_TOKEN_PREFIX,
+    OCPP_PATH_PREFIX,
+    ROUTE_FUNCTIONS,
+    SUPPORTED_SUBPROTOCOLS,
+)
 from csms.local.lambdas import load_handler
 
 if TYPE_CHECKING:
+    from csms.local.console import LocalConsole
     from csms.local.lambdas import FunctionPool
 
 log = logging.getLogger(__name__)
@@ -74,6 +83,12 @@ class StackConfig:
     concurrency: dict[str, int] = field(default_factory=dict)
     #: API Gateway's quotas (csms.local.gateway.GatewayLimits); None = AWS's.
     gateway_limits: Any = None
+    #: The built operator console served under /console/ (csms.local.console); None = the
+    #: checkout's ``console/dist``.
+    console_dist: Path | None = None
+    #: The console's live-update settings (``live`` of /console/config.json); None = the live
+    #: WebSocket this stack serves at /live (ADR 0025), on the host the browser used.
+    console_live: dict[str, Any] | None = None
 
 
 #: The functions' environment of a running ``csms dev`` (see StackConfig.publish_environment).
@@ -141,6 +156,8 @@ class LocalStack:
         self._pools: dict[str, FunctionPool] = {}
         #: The SQS queue the load-trigger rules deliver to (set when AWS is provisioned).
         self.load_triggers_queue_url = ""
+        self._live_queue_url = ""
+        self.live_gateway: Any = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -175,13 +192,37 @@ class LocalStack:
             management_credentials=self._management_credentials(),
             limits=self.config.gateway_limits,
         )
+        from csms.constants import LIVE_PATH, LIVE_ROUTES, LIVE_STAGE
+        from csms.local.live import local_authorizer
+
+        assert self.config.api_signing_key is not None
+        live = self.function("live")
+        # The consoles' live API (ADR 0025): on AWS a WebSocket API of its own; here on the
+        # same port, as the console's origin serves it.
+        self.live_gateway = LocalGateway(
+            {route: live for route in LIVE_ROUTES},
+            host=self.config.host,
+            port=self.config.port,
+            stage=LIVE_STAGE,
+            api_id="live",
+            max_workers=16,
+            management_credentials=self._management_credentials(),
+            limits=self.config.gateway_limits,
+            path=LIVE_PATH,
+            authorize=local_authorizer(self.config.api_signing_key),
+            app=self._gateway.app,
+            front_door=False,
+        )
         self._gateway.app.router.add_get("/", self._index)
         self._gateway.app.router.add_get("/health", self._health)
         from csms.local.restapi import LocalRestApi
 
         assert self.config.api_signing_key is not None
         LocalRestApi(self.function("api"), self.config.api_signing_key).attach(self._gateway.app)
+        self.console = self._console()
+        self.console.attach(self._gateway.app)
         await self._gateway.start()
+        self.live_gateway.port = self._gateway.port
         from csms.aws.clients import client
         from csms.local.sqs_driver import EventSourceMapping
 
@@ -199,9 +240,18 @@ class LocalStack:
             function_name="scheduled",
         )
         self._stopping.clear()
+        #: The fan-out's SQS trigger, locally (ADR 0025): the live rule on moto's bus fills the queue.
+        self.live_trigger = EventSourceMapping(
+            client("sqs", region),
+            self._live_queue_url,
+            self.function("fanout"),
+            region,
+            function_name="fanout",
+        )
         self._tasks = [
             asyncio.create_task(mapping.run(self._stopping)),
             asyncio.create_task(load_triggers.run(self._stopping)),
+            asyncio.create_task(self.live_trigger.run(self._stopping)),
         ]
         if self._postgres is not None:
             self._tasks.append(asyncio.create_task(self._supervise_postgres()))
@@ -243,6 +293,25 @@ class LocalStack:
                 name, concurrency=self.config.concurrency.get(name), environment=environment
             )
         return self._pools[name]
+
+    def _console(self) -> LocalConsole:
+        from csms.app import wiring
+        from csms.data.tenants import tenant_names
+        from csms.local.console import LocalConsole, default_console_dist
+
+        assert self.config.api_signing_key is not None
+        live = self.config.console_live
+        return LocalConsole(
+            self.config.console_dist or default_console_dist(),
+            self.config.api_signing_key,
+            lambda: tenant_names(wiring.database()),
+            live=live,
+            live_path=LIVE_PATH if live is None else None,
+            connect_sources=(live["url"],) if live and "url" in live else (),
+        )
+
+    def console_url(self) -> str:
+        return f"http://{self.config.host}:{self.config.port}{CONSOLE_PATH}"
 
     @property
     def pools(self) -> dict[str, FunctionPool]:
@@ -294,6 +363,9 @@ class LocalStack:
         for task in self._tasks:
             await task
         self._tasks = []
+        if self.live_gateway is not None:
+            await self.live_gateway.stop()
+            self.live_gateway = None
         if self._gateway is not None:
             await self._gateway.stop()
             self._gateway = None
@@ -370,6 +442,7 @@ class LocalStack:
             ensure_load_trigger_rules,
             ensure_pending_calls_table,
             ensure_queue,
+            ensure_rule_to_queue,
             ensure_user_pool,
         )
 
@@ -429,6 +502,15 @@ class LocalStack:
         self.load_triggers_queue_url = ensure_queue(sqs_endpoint, "csms-load-triggers", region)
         bus = os.environ["CSMS_EVENT_BUS_NAME"]
         ensure_load_trigger_rules(events_endpoint, sqs_endpoint, bus, self.load_triggers_queue_url, region)
+        # The live rule (ADR 0025): every domain event to the fan-out's queue, as on AWS.
+        from csms.local.live import LIVE_QUEUE, LIVE_RULE
+        from csms.services.console_live import EVENT_PATTERN
+
+        live_queue = ensure_queue(sqs_endpoint, LIVE_QUEUE, region)
+        ensure_rule_to_queue(
+            events_endpoint, region, os.environ["CSMS_EVENT_BUS_NAME"], LIVE_RULE, EVENT_PATTERN, live_queue
+        )
+        self._live_queue_url = live_queue
         return endpoint
 
     def _configure_functions(self) -> None:
@@ -438,6 +520,7 @@ class LocalStack:
         env = {
             "DATABASE_URL": self.database_url,
             "CSMS_WS_MANAGEMENT_ENDPOINT": f"http://{cfg.host}:{cfg.port}/local",
+            "CSMS_LIVE_MANAGEMENT_ENDPOINT": f"http://{cfg.host}:{cfg.port}/live",
             "CSMS_ORIGIN_VERIFY_SECRET": secrets.token_urlsafe(24),
             "CSMS_ALLOW_UNKNOWN_CHARGERS": "true" if cfg.allow_unknown_chargers else "false",
             # A container serves one invocation at a time, as on Lambda; in "threads" mode one
@@ -462,10 +545,19 @@ class LocalStack:
 
     # --- HTTP endpoints of the local server ----------------------------------------------------
 
+    @property
+    def live_url(self) -> str:
+        """The consoles' live WebSocket (ADR 0025): ``ws://host:port/live``."""
+        return f"ws://{self.config.host}:{self.config.port}{LIVE_PATH}"
+
     def charger_url(self, charge_point_id: str = "{chargePointId}") -> str:
         return f"ws://{self.config.host}:{self.config.port}{OCPP_PATH_PREFIX}{charge_point_id}"
 
     async def _index(self, request: web.Request) -> web.Response:
+        if "text/html" in request.headers.get("Accept", ""):
+            # A browser opening the server's address gets the console; a client asking for
+            # JSON gets what the server is.
+            raise web.HTTPFound(CONSOLE_PATH)
         return web.json_response(
             {
                 "name": "csms",
@@ -475,6 +567,11 @@ class LocalStack:
                 "ocpp": {"url": self.charger_url(), "subprotocols": list(SUPPORTED_SUBPROTOCOLS)},
                 "health": "/health",
                 "api": {"base": "/api/v1", "docs": "/api/docs", "openapi": "/api/openapi.json"},
+                "console": CONSOLE_PATH,
+                "live": {
+                    "url": self.live_url,
+                    "subprotocols": [LIVE_SUBPROTOCOL, f"{LIVE_TOKEN_PREFIX}<token>"],
+                },
             }
         )
 

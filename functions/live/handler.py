@@ -1,0 +1,13 @@
+"""The operators' live WebSocket API: its $connect authorizer and routes (ADR 0025)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from csms.app import live
+from csms.observability import logger
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return live.handle(event, context)
