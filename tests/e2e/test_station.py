@@ -65,6 +65,10 @@ def test_a_charging_1_6_transaction_shows_live_is_stopped_from_the_console_and_i
     expect(running.get_by_role("figure", name="Energy")).to_be_visible()
     # The charger meters every second: its values reach the open page's charts.
     expect(running.get_by_role("figure", name="Energy")).not_to_contain_text("No meter values yet.")
+    # (For the picture only: a few more samples on the charts; nothing is judged on time.)
+    while charger.meter_wh < 15:
+        page.wait_for_timeout(500)
+    page.wait_for_timeout(2000)
     screenshot(page, "station")
 
     stop_from_the_console_and_read_the_session(page, transaction)
@@ -105,20 +109,6 @@ def test_an_operator_starts_a_transaction_from_the_command_form_and_watches_it_c
     expect(page.get_by_label(f"Running transaction {charger.transaction_id}")).to_contain_text(
         "Token TAG-E2E-4"
     )
-
-
-@FORMS_BLOCKED_BY_CSP
-def test_a_command_the_api_refuses_shows_its_words(page: Any, csms_dev: DevServer, fleet: Fleet) -> None:
-    fleet.provision("CP-BAD-1")
-    fleet.connect("CP-BAD-1", "ocpp1.6")
-    sign_in(page, csms_dev, fleet.tenant, "operator")
-    open_station(page, "CP-BAD-1")
-    # The form's schema allows any positive EVSE id; only the API knows this station has two.
-    start_from_the_console(page, "TAG-ANY", 7)
-    expect(page.get_by_role("alert").filter(has_text="The command was not accepted")).to_be_visible(
-        timeout=5000
-    )
-    screenshot(page, "command-refused")
 
 
 def test_a_viewer_sees_the_station_and_no_action(page: Any, csms_dev: DevServer, fleet: Fleet) -> None:

@@ -63,7 +63,7 @@ def test_the_console_pages_carry_csp_hsts_and_the_other_security_headers(dev: Sy
     # The live WebSocket API (ADR 0025) and the managed login's domain (its token endpoint).
     assert "connect-src 'self' wss://" in csp
     assert ".amazoncognito.com" in csp
-    assert "ConsoleLive" in csp  # the live WebSocket API (ADR 0025)
+    assert "ConsoleLive" in csp  # the live WebSocket API's stage (ADR 0025)
     assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
     assert headers["ContentTypeOptions"]["Override"] is True
     assert headers["FrameOptions"]["FrameOption"] == "DENY"
