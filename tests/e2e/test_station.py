@@ -6,19 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DevServer, Fleet, screenshot, sign_in
-
-#: The command forms validate with ajv, which compiles its validators with ``new Function``: the
-#: console's CSP (script-src 'self', no 'unsafe-eval', ADR 0026) blocks that, the browser logs
-#: "Error compiling schema" and the form never submits. The console must precompile them
-#: (@rjsf/validator-ajv8's precompiled validators) for these cases to pass; strict, so the
-#: marker has to go when it does.
-FORMS_BLOCKED_BY_CSP = pytest.mark.xfail(
-    strict=True, reason="the command forms' ajv validators need 'unsafe-eval', which the CSP forbids"
-)
 
 
 def open_station(page: Any, station_id: str) -> None:
@@ -92,7 +82,6 @@ def test_a_charging_2_0_1_transaction_shows_live_and_is_stopped_from_the_console
     expect(page.get_by_role("figure", name="Energy")).to_be_visible()
 
 
-@FORMS_BLOCKED_BY_CSP
 def test_an_operator_starts_a_transaction_from_the_command_form_and_watches_it_charge(
     page: Any, csms_dev: DevServer, fleet: Fleet
 ) -> None:
