@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test test-unit test-integration test-infra lint format typecheck check clean-state lock faults
+.PHONY: help dev test test-unit test-integration test-infra test-console test-e2e console chromium lint format typecheck check clean-state lock faults
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,11 +25,53 @@ $(VENV)/.dev-installed: pyproject.toml infra/package-lock.json
 	cd infra && npm ci --no-audit --no-fund --loglevel=error  # the pinned CDK CLI (npm's latest is broken)
 	touch $(VENV)/.local-installed $@
 
-dev: $(VENV)/.local-installed  ## run the local stack (chargers: ws://127.0.0.1:8180/ocpp/{id}) until Ctrl-C
+# The operator console (console/, issue 14): npm installs its locked packages, `npm run build`
+# writes console/dist (generating the API client from docs/openapi.json first), rebuilt only
+# when a source changed. Nothing prebuilt is committed.
+CONSOLE_SOURCES := $(shell find console/src console/public console/scripts -type f 2>/dev/null) \
+	$(wildcard console/index.html console/package.json console/vite.config.* console/tsconfig*.json \
+	console/postcss.config.*) docs/openapi.json
+NPM_QUIET := --no-audit --no-fund --loglevel=error
+
+ifneq ($(wildcard console/package.json),)
+console/node_modules/.installed: console/package-lock.json
+	cd console && npm ci $(NPM_QUIET)
+	touch $@
+
+console/dist/index.html: console/node_modules/.installed $(CONSOLE_SOURCES)
+	cd console && npm run --silent build
+	touch $@
+
+else
+console/node_modules/.installed console/dist/index.html:
+	@echo "no console/ in this checkout: nothing to build"
+endif
+
+console: console/dist/index.html  ## build the operator console into console/dist (csms dev serves it at /console/)
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not
+# reachable everywhere): installed with apt-get when missing; CSMS_CHROMIUM names another.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || [ -n "$$CSMS_CHROMIUM" ] || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		else \
+			echo "the browser tests need Chromium: apt-get install chromium (as root), or CSMS_CHROMIUM=/path/to/chrome"; exit 1; \
+		fi; }
+
+dev: $(VENV)/.local-installed console  ## run the local stack and the console (http://127.0.0.1:8180/console/) until Ctrl-C
 	$(BIN)/csms dev $(ARGS)
 
-test: $(VENV)/.dev-installed  ## run the whole test suite (starts its own PostgreSQL)
+test: $(VENV)/.dev-installed console chromium  ## run every test: the console's component tests, then pytest (browser tests included; starts its own PostgreSQL)
+	[ ! -f console/package.json ] || { cd console && npm test --silent; }
 	$(BIN)/pytest $(ARGS)
+
+test-console: console/node_modules/.installed  ## the console's component tests (Vitest)
+	cd console && npm test --silent
+
+test-e2e: $(VENV)/.dev-installed console chromium  ## browser tests: headless Chromium against csms dev with simulated chargers
+	$(BIN)/pytest tests/e2e $(ARGS)
 
 test-unit: $(VENV)/.dev-installed  ## unit tests only (no network, no database)
 	$(BIN)/pytest tests/unit $(ARGS)

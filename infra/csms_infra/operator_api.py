@@ -340,6 +340,11 @@ class OperatorRestApi(Construct):
             )
 
     @property
+    def execute_api_domain(self) -> str:
+        """``{apiId}.execute-api.{region}.{urlSuffix}``: the distribution's ``/api/*`` origin."""
+        return f"{self.api.rest_api_id}.execute-api.{self.stage.stack.region}.{self.stage.stack.url_suffix}"
+
+    @property
     def url(self) -> str:
         """``https://{apiId}.execute-api.{region}.{urlSuffix}/{stage}/api/v1``."""
         return self.api.url_for_path(names.API_BASE_PATH)

@@ -14,6 +14,7 @@ from . import names
 from .assets import CodeAssets
 from .commands import COMMANDS_TIMEOUT, CommandQueue
 from .config import StageConfig
+from .console import ConsoleLogin, ConsoleSite
 from .console_live import ConsoleLiveApi
 from .data import (
     ConnectionsTable,
@@ -295,6 +296,21 @@ class CsmsStack(Stack):
             origin_domain=self.chargers.execute_api_domain,
             origin_verify=self.origin_verify,
         )
+        # The operator console (issue 14): on the distribution's host with the API under /api/.
+        self.console_login = ConsoleLogin(
+            self, "ConsoleLogin", config=config, pool=self.users.pool, host=self.front_door.host
+        )
+        self.console = ConsoleSite(
+            self,
+            "Console",
+            config=config,
+            distribution=self.front_door.distribution,
+            api_origin_domain=self.operator_api.execute_api_domain,
+            login=self.console_login,
+            # ADR 0025: the operators' live WebSocket API (not behind CloudFront).
+            live={"mode": "websocket", "url": self.console_live.url},
+            live_origin=self.console_live.origin,
+        )
         self.operations = Operations(
             self,
             "Operations",
@@ -370,6 +386,13 @@ class CsmsStack(Stack):
             description="Configure chargers with this URL (OCPP-J, Basic auth user = charge point id)",
         )
         CfnOutput(self, "CloudFrontDomain", value=self.front_door.distribution.distribution_domain_name)
+        CfnOutput(
+            self,
+            "ConsoleUrl",
+            value=f"https://{self.front_door.host}/console/",
+            description="The operator console (sign in through Cognito's managed login)",
+        )
+        CfnOutput(self, "ConsoleClientId", value=self.console_login.client.user_pool_client_id)
         CfnOutput(
             self,
             "ExecuteApiUrl",

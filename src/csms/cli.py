@@ -359,8 +359,14 @@ def _run_dev(args: argparse.Namespace) -> int:
         await stack.start()
         aws_description = f"moto at {stack.aws_endpoint}" if aws == "moto" else "from the environment"
         try:
+            console = f"  console              {stack.console_url()}\n"
+            if not stack.console.built:
+                from csms.local.console import BUILD_HINT
+
+                console += f"                       (not built: no {stack.console.dist}; run {BUILD_HINT})\n"
             print(
                 f"\ncsms {csms.__version__} is running\n"
+                f"{console}"
                 f"  stations connect to  {stack.charger_url()}  (subprotocol ocpp2.0.1 or ocpp1.6)\n"
                 f"  health               http://{args.host}:{stack.config.port}/health\n"
                 f"  database             {stack.database_url}\n"

@@ -71,3 +71,31 @@ LIVE_FUNCTION: Final = "live"
 FANOUT_FUNCTION: Final = "fanout"
 #: The ``live`` function's routes on the operators' WebSocket API.
 LIVE_ROUTES: Final = ("$connect", "$default", "$disconnect")
+#: The operator console (issue 14): a single-page app under this path, on the API's origin
+#: (``csms dev`` locally, CloudFront + S3 on AWS), reading its runtime settings from CONSOLE_CONFIG.
+CONSOLE_PATH: Final = "/console/"
+CONSOLE_CONFIG: Final = "/console/config.json"
+#: Where the console's build writes the hashed, never-changing files (Vite's ``assets/``).
+CONSOLE_ASSETS: Final = "/console/assets/"
+
+
+def console_security_headers(connect_sources: tuple[str, ...] = ()) -> dict[str, str]:
+    """The console's response security headers, the same locally and on CloudFront, so a page
+    the browser tests pass is one the deployed policy lets run. ``connect_sources``: origins the
+    page may call beyond its own (the live-update socket, the Cognito domain's token endpoint).
+    Styles allow 'unsafe-inline' because component and chart libraries set style attributes;
+    scripts come from the origin only."""
+    connect = " ".join(("'self'", *connect_sources))
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; "
+        f"connect-src {connect}; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Frame-Options": "DENY",
+    }

@@ -53,9 +53,9 @@ def a_viewer_request(
     }
 
 
-def run_function(event: dict[str, Any]) -> dict[str, Any]:
+def run_function(event: dict[str, Any], function: Path = FUNCTION) -> dict[str, Any]:
     completed = subprocess.run(
-        ["node", str(HARNESS), str(FUNCTION)],
+        ["node", str(HARNESS), str(function)],
         input=json.dumps(event),
         capture_output=True,
         text=True,
@@ -156,3 +156,45 @@ def test_anything_but_an_ocpp_charger_path_is_not_found(uri: str) -> None:
 
     assert response["statusCode"] == 404
     assert "uri" not in response  # a response, not a request sent on to the origin
+
+
+def a_browser_request(uri: str, method: str = "GET") -> dict[str, Any]:
+    event = a_viewer_request(uri)
+    del event["request"]["headers"]["upgrade"]
+    del event["request"]["headers"]["sec-websocket-protocol"]
+    event["request"]["method"] = method
+    return event
+
+
+@pytest.mark.parametrize("uri", ["/", "/console"])
+def test_a_browser_opening_the_root_is_sent_to_the_console(uri: str) -> None:
+    response = run_function(a_browser_request(uri))
+
+    assert response["statusCode"] == 302
+    assert response["headers"]["location"] == {"value": "/console/"}
+
+
+@pytest.mark.parametrize(("uri", "method"), [("/", "POST"), ("/favicon.ico", "GET"), ("/ocpp", "GET")])
+def test_other_browser_requests_are_still_not_found(uri: str, method: str) -> None:
+    assert run_function(a_browser_request(uri, method))["statusCode"] == 404
+
+
+CONSOLE_ROUTES = FUNCTION.with_name("console_routes.js")
+
+
+@pytest.mark.parametrize(
+    ("uri", "sent"),
+    [
+        ("/console/", "/console/index.html"),
+        ("/console/fleet", "/console/index.html"),
+        ("/console/stations/CP-1.2/sessions", "/console/index.html"),
+        ("/console/callback", "/console/index.html"),
+        ("/console/config.json", "/console/config.json"),
+        ("/console/assets/index-3f2a9c.js", "/console/assets/index-3f2a9c.js"),
+        ("/console/favicon.svg", "/console/favicon.svg"),
+    ],
+)
+def test_the_consoles_own_routes_get_its_page_and_its_files_pass(uri: str, sent: str) -> None:
+    request = run_function(a_browser_request(uri), CONSOLE_ROUTES)
+
+    assert request["uri"] == sent

@@ -75,7 +75,8 @@ def user_pool(synth: Synth) -> dict[str, Any]:
 
 
 def app_client(synth: Synth) -> dict[str, Any]:
-    properties: dict[str, Any] = the_one(synth.of_type("AWS::Cognito::UserPoolClient"))["Properties"]
+    """The API's client (the console has its own: tests/infra/test_console.py)."""
+    properties: dict[str, Any] = synth.resources[synth.logical_id(synth.stack.users.client)]["Properties"]
     return properties
 
 

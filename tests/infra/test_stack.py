@@ -414,7 +414,8 @@ def test_database_functions_run_in_the_functions_subnets(dev: Synth) -> None:
 # --- front door --------------------------------------------------------------------------
 def test_cloudfront_forwards_to_the_stage_with_the_secret_header(dev: Synth) -> None:
     config = the_one(dev.of_type("AWS::CloudFront::Distribution"))["Properties"]["DistributionConfig"]
-    origin = the_one({o["Id"]: o for o in config["Origins"]})
+    # The chargers' origin is the default behaviour's (the console's S3 and the REST API have theirs).
+    origin = next(o for o in config["Origins"] if o["Id"] == config["DefaultCacheBehavior"]["TargetOriginId"])
     connect_secret = environment_of(dev, dev.stack.connect)["CSMS_ORIGIN_VERIFY_SECRET"]
 
     assert origin["OriginPath"] == "/dev"
@@ -446,7 +447,7 @@ def test_cloudfront_does_not_cache_and_forwards_handshake_and_auth_headers(dev: 
 def test_the_cloudfront_function_is_the_tested_file(dev: Synth) -> None:
     from csms_infra.frontdoor import CHARGER_PATH_FUNCTION
 
-    function = the_one(dev.of_type("AWS::CloudFront::Function"))["Properties"]
+    function = dev.resources[dev.logical_id(dev.stack.front_door.function)]["Properties"]
     assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
     assert function["FunctionCode"] == CHARGER_PATH_FUNCTION.read_text()
 

@@ -8,7 +8,9 @@
 // only CloudFront may set them ($connect trusts the id header only next to the secret
 // origin header, which CloudFront adds as an origin custom header after this function).
 //
-// Anything that is not /ocpp/{id} or /ocpp/{id}/ gets 404 before it reaches API Gateway.
+// Anything that is not /ocpp/{id} or /ocpp/{id}/ gets 404 before it reaches API Gateway,
+// but a browser opening the distribution's root (or /console without its slash) is sent to
+// the operator console, served from the /console/* behaviour.
 //
 // Keep to ES5 syntax: this file runs unchanged in CloudFront and in the Node test harness.
 // The header names must equal csms.constants (lower case); the CDK app checks that.
@@ -16,6 +18,15 @@
 var CHARGE_POINT_ID_HEADER = 'x-csms-charge-point-id';
 var ORIGIN_VERIFY_HEADER = 'x-csms-origin-verify';
 var OCPP_PATH_PREFIX = '/ocpp/';
+var CONSOLE_PATH = '/console/';
+
+function toConsole() {
+    return {
+        statusCode: 302,
+        statusDescription: 'Found',
+        headers: { location: { value: CONSOLE_PATH }, 'cache-control': { value: 'no-cache' } },
+    };
+}
 
 function notFound() {
     return {
@@ -63,6 +74,10 @@ function handler(event) {
 
     var id = chargePointId(request.uri);
     if (id === null) {
+        var browsing = !request.headers.upgrade && (request.method === 'GET' || request.method === 'HEAD');
+        if (browsing && (request.uri === '/' || request.uri === CONSOLE_PATH.substring(0, CONSOLE_PATH.length - 1))) {
+            return toConsole();
+        }
         return notFound();
     }
     request.headers[CHARGE_POINT_ID_HEADER] = { value: id };

@@ -306,6 +306,13 @@ class Assumptions:
     # --- operators
     operators: float = 10.0  # Cognito monthly active users (Plus tier in prod)
     operator_requests: float = 100_000.0  # REST API requests a month
+    #: The console (issue 14): page loads a month, each fetching about this many files through
+    #: CloudFront (the rest is in the browser's cache) and this many bytes; index.html and
+    #: config.json are revalidated at S3 on every load. The bucket keeps every build's chunks.
+    console_page_loads: float = 3_000.0
+    console_files_per_load: float = 4.0
+    console_bytes_per_load: float = 400_000.0
+    console_storage_gb: float = 0.1
     #: The owner's database credentials, the two runtime roles' (ADR 0021), the origin secret.
     secrets: int = 4
     #: Rotations a month of the three database secrets (every 30 days), four invocations each.
@@ -443,6 +450,7 @@ RESOURCE_LINES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "AWS::Cognito::UserPool": (("Cognito", "monthly active users"),),
     "AWS::SNS::Topic": (("SNS", "alarm notifications"),),
     "AWS::EC2::FlowLog": (("CloudWatch Logs", "ingestion"),),
+    "AWS::S3::Bucket": (("S3", "storage"), ("S3", "GET requests")),
 }
 
 #: Resource types in the template that cost nothing themselves, and why.
@@ -487,6 +495,12 @@ FREE_RESOURCES: Mapping[str, str] = {
     "Custom::CsmsMigration": "a Lambda invocation per deploy (the migration function's few seconds)",
     "Custom::LogRetention": "a Lambda invocation per deploy",
     "Custom::VpcRestrictDefaultSG": "a Lambda invocation per deploy",
+    "Custom::CDKBucketDeployment": "a Lambda invocation per deploy, and a few dozen S3 PUTs (under a cent)",
+    "AWS::S3::BucketPolicy": "configuration",
+    "AWS::CloudFront::OriginAccessControl": "configuration",
+    "AWS::CloudFront::ResponseHeadersPolicy": "configuration",
+    "AWS::Cognito::UserPoolDomain": "the managed login is billed in the user pool's monthly active users",
+    "AWS::Cognito::ManagedLoginBranding": "configuration",
 }
 
 
@@ -861,6 +875,41 @@ def estimate(a: Assumptions, prices: PriceTable, mix: MessageMix, costs: FrameCo
         "invocations",
         "cloudfront.function_invocations",
         1e6,
+    )
+
+    # --- the operator console: its files and the operator API through the distribution
+    console_requests = a.console_page_loads * a.console_files_per_load + a.operator_requests
+    add(
+        "CloudFront",
+        "requests: the console's files and the operator API",
+        console_requests,
+        "requests",
+        "cloudfront.https_requests",
+        1e4,
+    )
+    add(
+        "CloudFront",
+        "data transfer to operators' browsers",
+        a.console_page_loads * a.console_bytes_per_load / 1e9,
+        "GB",
+        "cloudfront.data_transfer_out_gb",
+    )
+    add(
+        "CloudFront",
+        "requests: Function runs (the console's routes)",
+        a.console_page_loads * a.console_files_per_load,
+        "invocations",
+        "cloudfront.function_invocations",
+        1e6,
+    )
+    add("S3", "storage (the console's builds)", a.console_storage_gb, "GB-months", "s3.storage_gb_month")
+    add(
+        "S3",
+        "GET requests (CloudFront revalidating index.html and config.json)",
+        a.console_page_loads * 2,
+        "requests",
+        "s3.get_requests",
+        1e3,
     )
 
     # --- CloudWatch Logs

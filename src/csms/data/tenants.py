@@ -22,3 +22,10 @@ class PgTenantSettings:
                 select(tenants.c.file_url_schemes, tenants.c.file_url_hosts).where(tenants.c.id == tenant_id)
             ).first()
         return (row.file_url_schemes, row.file_url_hosts) if row else (None, None)
+
+
+def tenant_names(db: PgDatabase) -> list[tuple[str, str]]:
+    """Every tenant as (id, name), by id: what the local console's development sign-in offers."""
+    with db.connect() as connection:
+        rows = connection.execute(select(tenants.c.id, tenants.c.name).order_by(tenants.c.id)).all()
+    return [(row.id, row.name) for row in rows]

@@ -26,6 +26,7 @@ from aiohttp import web
 
 import csms
 from csms.constants import (
+    CONSOLE_PATH,
     LIVE_PATH,
     LIVE_SUBPROTOCOL,
     LIVE_TOKEN_PREFIX,
@@ -36,6 +37,7 @@ from csms.constants import (
 from csms.local.lambdas import load_handler
 
 if TYPE_CHECKING:
+    from csms.local.console import LocalConsole
     from csms.local.lambdas import FunctionPool
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,13 @@ class StackConfig:
     concurrency: dict[str, int] = field(default_factory=dict)
     #: API Gateway's quotas (csms.local.gateway.GatewayLimits); None = AWS's.
     gateway_limits: Any = None
+    #: The built operator console served under /console/ (csms.local.console); None = the
+    #: checkout's ``console/dist``.
+    console_dist: Path | None = None
+    #: The console's live-update settings (``live`` of /console/config.json): the live WebSocket
+    #: on this port (ADR 0025), a URL relative to the page, so any host name of this machine works;
+    #: ``{"mode": "poll"}`` makes the console long-poll the event feed instead.
+    console_live: dict[str, Any] = field(default_factory=lambda: {"mode": "websocket", "url": LIVE_PATH})
 
 
 #: The functions' environment of a running ``csms dev`` (see StackConfig.publish_environment).
@@ -209,6 +218,8 @@ class LocalStack:
 
         assert self.config.api_signing_key is not None
         LocalRestApi(self.function("api"), self.config.api_signing_key).attach(self._gateway.app)
+        self.console = self._console()
+        self.console.attach(self._gateway.app)
         await self._gateway.start()
         self.live_gateway.port = self._gateway.port
         from csms.aws.clients import client
@@ -272,6 +283,33 @@ class LocalStack:
                 name, concurrency=self.config.concurrency.get(name), environment=environment
             )
         return self._pools[name]
+
+    def _console(self) -> LocalConsole:
+        from csms.app import wiring
+        from csms.data.tenants import tenant_names
+        from csms.local.console import LocalConsole, default_console_dist
+
+        assert self.config.api_signing_key is not None
+        live = self.config.console_live
+        url = str(live.get("url", ""))
+        # A relative URL is the page's own origin, which 'self' covers for ws: too (CSP 3); the
+        # address csms dev prints is named as well, for browsers that do not.
+        if "://" in url:
+            sources: tuple[str, ...] = (url,)
+        elif live.get("mode") == "websocket":
+            sources = (self.live_url.removesuffix(LIVE_PATH),)
+        else:
+            sources = ()
+        return LocalConsole(
+            self.config.console_dist or default_console_dist(),
+            self.config.api_signing_key,
+            lambda: tenant_names(wiring.database()),
+            live=live,
+            connect_sources=sources,
+        )
+
+    def console_url(self) -> str:
+        return f"http://{self.config.host}:{self.config.port}{CONSOLE_PATH}"
 
     @property
     def pools(self) -> dict[str, FunctionPool]:
@@ -509,6 +547,10 @@ class LocalStack:
         return f"ws://{self.config.host}:{self.config.port}{OCPP_PATH_PREFIX}{charge_point_id}"
 
     async def _index(self, request: web.Request) -> web.Response:
+        if "text/html" in request.headers.get("Accept", ""):
+            # A browser opening the server's address gets the console; a client asking for
+            # JSON gets what the server is.
+            raise web.HTTPFound(CONSOLE_PATH)
         return web.json_response(
             {
                 "name": "csms",
@@ -522,6 +564,7 @@ class LocalStack:
                     "url": self.live_url,
                     "subprotocols": [LIVE_SUBPROTOCOL, f"{LIVE_TOKEN_PREFIX}<token>"],
                 },
+                "console": CONSOLE_PATH,
             }
         )
 

@@ -1,0 +1,44 @@
+import { lazy, Suspense, type ReactNode } from 'react';
+import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
+import { useApp } from './context';
+import { Layout } from './Layout';
+import { Loading } from './components/common';
+import { CallbackPage, SignInPage } from './pages/SignIn';
+import { FleetPage } from './pages/Fleet';
+
+// Everything but the fleet is loaded on first visit (the initial bundle budget).
+const StationPage = lazy(() => import('./pages/Station'));
+const SessionsPage = lazy(() => import('./pages/Sessions'));
+const SessionPage = lazy(() => import('./pages/Session'));
+
+function RequireSession({ children }: { children: ReactNode }) {
+  const { session } = useApp();
+  const location = useLocation();
+  if (!session) return <Navigate to="/sign-in" replace state={{ from: location.pathname + location.search }} />;
+  return <>{children}</>;
+}
+
+export function App() {
+  return (
+    <Suspense fallback={<Loading />}>
+      <Routes>
+        <Route path="/sign-in" element={<SignInPage />} />
+        <Route path="/callback" element={<CallbackPage />} />
+        <Route
+          element={
+            <RequireSession>
+              <Layout />
+            </RequireSession>
+          }
+        >
+          <Route index element={<Navigate to="/fleet" replace />} />
+          <Route path="/fleet" element={<FleetPage />} />
+          <Route path="/stations/:stationId" element={<StationPage />} />
+          <Route path="/sessions" element={<SessionsPage />} />
+          <Route path="/sessions/:ref" element={<SessionPage />} />
+          <Route path="*" element={<Navigate to="/fleet" replace />} />
+        </Route>
+      </Routes>
+    </Suspense>
+  );
+}

@@ -1,0 +1,59 @@
+import { NavLink as RouterLink, Outlet } from 'react-router-dom';
+import { AppShell, Badge, Burger, Button, Group, NavLink, Text, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { useApp, useCan } from './context';
+
+const LINKS: { to: string; label: string; admin?: boolean }[] = [
+  { to: '/fleet', label: 'Fleet' },
+  { to: '/sessions', label: 'Sessions' },
+];
+
+const LIVE_COLOR = { live: 'green', connecting: 'yellow', reconnecting: 'orange', stopped: 'gray' } as const;
+
+export function Layout() {
+  const { session, liveStatus, signOut, config } = useApp();
+  const admin = useCan('admin');
+  const [opened, { toggle, close }] = useDisclosure();
+
+  async function onSignOut() {
+    signOut();
+    if (config.auth.mode === 'cognito') {
+      const { signOutRedirect } = await import('./auth/cognito');
+      await signOutRedirect(config.auth);
+    }
+  }
+
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 200, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
+            <Title order={2} size="h4">
+              CSMS console
+            </Title>
+          </Group>
+          <Group gap="xs" wrap="nowrap">
+            <Badge color={LIVE_COLOR[liveStatus]} variant="dot" aria-label={`Live updates: ${liveStatus}`}>
+              {liveStatus}
+            </Badge>
+            <Text size="sm" visibleFrom="sm" aria-label="Signed in as">
+              {session?.tenantId} · {session?.role}
+            </Text>
+            <Button variant="default" size="xs" onClick={onSignOut}>
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label="Main">
+        {LINKS.filter((l) => !l.admin || admin).map((l) => (
+          <NavLink key={l.to} component={RouterLink} to={l.to} label={l.label} onClick={close} />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}

@@ -1,0 +1,35 @@
+/** Which cached queries an event makes stale (query keys: see src/api/keys.ts). */
+import type { QueryKey } from '@tanstack/react-query';
+import type { LiveEvent } from './client';
+
+const STATION_STATE = new Set([
+  'ChargerBooted',
+  'ChargerConnected',
+  'ChargerDisconnected',
+  'ChargerWentOffline',
+  'ConnectorStatusChanged',
+]);
+const TRANSACTION = new Set(['TransactionStarted', 'TransactionStopped', 'TransactionFlagged', 'TransactionStopCorrected']);
+
+export function keysFor(event: LiveEvent): QueryKey[] {
+  const sid = event.stationId;
+  const keys: QueryKey[] = [['events']];
+  const ref = event.data.transactionRef;
+  if (STATION_STATE.has(event.type)) {
+    keys.push(['stations']);
+    if (sid) keys.push(['station', sid]);
+  } else if (TRANSACTION.has(event.type)) {
+    keys.push(['transactions'], ['stations']);
+    if (sid) keys.push(['station', sid]);
+    if (typeof ref === 'number') keys.push(['transaction', ref]);
+  } else if (event.type === 'MeterValuesReceived') {
+    if (sid) keys.push(['station', sid, 'meter']);
+    if (typeof ref === 'number') keys.push(['transaction', ref]);
+  } else if (event.type === 'CommandFinished') {
+    if (typeof event.data.commandId === 'string') keys.push(['command', event.data.commandId]);
+    if (sid) keys.push(['station', sid]);
+  } else if (sid) {
+    keys.push(['station', sid]);
+  }
+  return keys;
+}
