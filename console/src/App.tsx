@@ -10,6 +10,12 @@ import { FleetPage } from './pages/Fleet';
 const StationPage = lazy(() => import('./pages/Station'));
 const SessionsPage = lazy(() => import('./pages/Sessions'));
 const SessionPage = lazy(() => import('./pages/Session'));
+const ChargingPage = lazy(() => import('./pages/Charging'));
+const ReportsPage = lazy(() => import('./pages/Reports'));
+const EventsPage = lazy(() => import('./pages/Events'));
+const IdTokensPage = lazy(() => import('./pages/IdTokens'));
+const LocationsPage = lazy(() => import('./pages/Locations'));
+const UsersPage = lazy(() => import('./pages/Users'));
 
 function RequireSession({ children }: { children: ReactNode }) {
   const { session } = useApp();
@@ -36,6 +42,12 @@ export function App() {
           <Route path="/stations/:stationId" element={<StationPage />} />
           <Route path="/sessions" element={<SessionsPage />} />
           <Route path="/sessions/:ref" element={<SessionPage />} />
+          <Route path="/charging" element={<ChargingPage />} />
+          <Route path="/reports" element={<ReportsPage />} />
+          <Route path="/events" element={<EventsPage />} />
+          <Route path="/id-tokens" element={<IdTokensPage />} />
+          <Route path="/locations" element={<LocationsPage />} />
+          <Route path="/users" element={<UsersPage />} />
           <Route path="*" element={<Navigate to="/fleet" replace />} />
         </Route>
       </Routes>

@@ -6,6 +6,12 @@ import { useApp, useCan } from './context';
 const LINKS: { to: string; label: string; admin?: boolean }[] = [
   { to: '/fleet', label: 'Fleet' },
   { to: '/sessions', label: 'Sessions' },
+  { to: '/charging', label: 'Smart charging' },
+  { to: '/reports', label: 'Reports' },
+  { to: '/events', label: 'Live events' },
+  { to: '/id-tokens', label: 'Id tokens' },
+  { to: '/locations', label: 'Locations' },
+  { to: '/users', label: 'Users', admin: true },
 ];
 
 const LIVE_COLOR = { live: 'green', connecting: 'yellow', reconnecting: 'orange', stopped: 'gray' } as const;

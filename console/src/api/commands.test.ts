@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { commandSpecs, formSchema, humanize } from './commands';
+import { commandSpecs } from './commands';
+import { buildForms, formSchema, humanize } from '../../scripts/forms.mjs';
 
 describe('form schemas from the OpenAPI document', () => {
   it('labels fields in words', () => {
@@ -25,7 +26,8 @@ describe('form schemas from the OpenAPI document', () => {
     expect(JSON.stringify(schema)).not.toContain('$ref');
   });
 
-  it('has a schema for every command', () => {
+  it('has a schema for every command, and the generated file is up to date with docs/openapi.json', () => {
+    expect(commandSpecs()).toEqual(buildForms().commands);
     for (const spec of commandSpecs()) {
       expect(spec.schema.type, spec.name).toBe('object');
       expect(JSON.stringify(spec.schema), spec.name).not.toContain('$ref');

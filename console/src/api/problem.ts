@@ -25,12 +25,18 @@ export class ApiError extends Error {
     this.retryAfter = retryAfter;
   }
 
-  /** The errors of body fields, keyed by their path below the body (`idToken.idToken`). */
+  /**
+   * The errors of body fields, keyed by their path below the body (`idToken.idToken`): the
+   * API names them `body.idToken.idToken`, or without `body.` when the body was valid but the
+   * station's protocol cannot express a field (`type`); query, path and header fields are not
+   * the body's.
+   */
   bodyFieldErrors(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const e of this.errors) {
+      if (/^(query|path|header|cookie)(\.|$)/.test(e.field)) continue;
       const path = e.field.replace(/^body\.?/, '');
-      if (e.field.startsWith('body')) out[path] = out[path] ? `${out[path]}; ${e.message}` : e.message;
+      out[path] = out[path] ? `${out[path]}; ${e.message}` : e.message;
     }
     return out;
   }

@@ -40,7 +40,7 @@ export function MeterChart({ title, series, columns, colors = ['blue.6', 'teal.6
         />
       ) : (
         <Text size="sm" c="dimmed">
-          No meter values yet.
+          No values.
         </Text>
       )}
     </figure>

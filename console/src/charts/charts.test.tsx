@@ -37,10 +37,10 @@ describe('charts render from data', () => {
     const { unmount } = wrap(<MeterChart title="Power" series={meter.series} columns={{ 'Power.Active.Import': 'Power (kW)' }} />);
     const figure = screen.getByRole('figure', { name: 'Power' });
     expect(within(figure).getByTestId('meter-chart')).toBeInTheDocument();
-    expect(within(figure).queryByText('No meter values yet.')).not.toBeInTheDocument();
+    expect(within(figure).queryByText('No values.')).not.toBeInTheDocument();
     unmount();
     wrap(<MeterChart title="Power" series={[]} columns={{ 'Power.Active.Import': 'Power (kW)' }} />);
-    expect(screen.getByText('No meter values yet.')).toBeInTheDocument();
+    expect(screen.getByText('No values.')).toBeInTheDocument();
   });
 
   it('draws a schedule with its periods readable as a table', () => {

@@ -28,6 +28,16 @@ const SCALE: Record<string, { to: string; factor: number }> = {
   Percent: { to: '%', factor: 1 },
 };
 
+/**
+ * Power in kW, energy in kWh: a station that names no unit gets OCPP's default, which for
+ * power readings is taken as W (2.0.1 defaults every unit to Wh).
+ */
+function scaleOf(measurand: string, unit: string): { factor: number } {
+  if (unit === 'kW' || unit === 'kWh' || unit === 'kvarh' || unit === 'kvar') return { factor: 1 };
+  if (measurand.startsWith('Power.') || measurand.startsWith('Energy.')) return { factor: 0.001 };
+  return SCALE[unit] ?? { factor: 1 };
+}
+
 function pointValue(p: MeterPoint, register: boolean): number | null {
   if (typeof p.numericValue === 'number') return p.numericValue;
   if (register && typeof p.last === 'number') return p.last;
@@ -52,7 +62,7 @@ export function meterRows(series: MeterSeries[], columns: Record<string, string>
     const whole = candidates.filter((s) => !s.phase);
     const chosen = whole.length ? whole.slice(0, 1) : candidates.filter((s) => /^L[123](-N)?$/.test(s.phase ?? ''));
     for (const s of chosen) {
-      const scale = SCALE[s.unit] ?? { factor: 1 };
+      const scale = scaleOf(measurand, s.unit);
       for (const p of s.points) {
         const v = pointValue(p, measurand.startsWith('Energy'));
         const t = pointTime(p);

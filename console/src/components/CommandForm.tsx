@@ -1,7 +1,7 @@
 /** A command's form, generated from its OpenAPI request schema, sent to the station. */
 import { Text } from '@mantine/core';
 import { useApi } from '../context';
-import type { CommandSpec } from '../api/commands';
+import { commandValidator, type CommandSpec } from '../api/commands';
 import type { Schemas } from '../api/client';
 import SchemaForm from './SchemaForm';
 
@@ -32,6 +32,7 @@ export default function CommandForm({ stationId, spec, initial, onSent }: Comman
         schema={spec.schema}
         submitText={`Send ${spec.label.toLowerCase()}`}
         idPrefix={`cmd-${spec.name}`}
+        validatorKey={commandValidator(spec.name)}
         initial={initial}
         errorTitle="The command was not accepted"
         onSubmit={send}

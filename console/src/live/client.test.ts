@@ -21,9 +21,17 @@ class FakeSocket {
   onmessage: ((m: { data: string }) => void) | null = null;
   onclose: (() => void) | null = null;
   onerror: (() => void) | null = null;
-  constructor(readonly url: string) {
+  sent: string[] = [];
+  readyState = 1;
+  constructor(
+    readonly url: string,
+    readonly protocols?: string[],
+  ) {
     FakeSocket.sockets.push(this);
     queueMicrotask(() => this.onopen?.());
+  }
+  send(text: string) {
+    this.sent.push(text);
   }
   close() {
     this.onclose?.();
@@ -85,9 +93,9 @@ describe('LiveClient', () => {
     client.start();
     await vi.waitFor(() => expect(FakeSocket.sockets).toHaveLength(1));
     const first = FakeSocket.sockets[0];
-    expect(new URL(first.url).searchParams.get('token')).toBe('tok');
+    expect(first.protocols).toEqual(['csms.live.v1', 'bearer.tok']); // ADR 0025: the token as a subprotocol
     await vi.waitFor(() => expect(client.status).toBe('live'));
-    first.onmessage?.({ data: JSON.stringify(event(21)) });
+    first.onmessage?.({ data: JSON.stringify({ events: [event(21)] }) });
     first.onmessage?.({ data: JSON.stringify({ events: [event(21), event(22)] }) });
     expect(got).toEqual(['e21', 'e22']);
     first.close(); // the connection drops; the client reconnects and reads what it missed
@@ -107,6 +115,10 @@ describe('what an event makes stale', () => {
     expect(keysFor(event(1, 'MeterValuesReceived', { transactionRef: 7 }))).toEqual(expect.arrayContaining([['transaction', 7]]));
     expect(keysFor(event(1, 'MeterValuesReceived', { transactionRef: 7 }))).not.toContainEqual(['stations']);
     expect(keysFor(event(1, 'CommandFinished', { commandId: 'c-1' }))).toEqual(expect.arrayContaining([['command', 'c-1']]));
+    // an event sent without its data (too large for a message): everything it may touch
+    expect(keysFor({ ...event(1, 'MeterValuesReceived'), dataOmitted: true })).toEqual(
+      expect.arrayContaining([['station', 'CP-1'], ['transaction'], ['transactions']]),
+    );
   });
 
   it('reads the power of a frame, in W, summing phases when no total is given', () => {

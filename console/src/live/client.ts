@@ -3,6 +3,11 @@
  * (config live.mode "websocket") or the long-polled feed GET /api/v1/events (mode "poll").
  * Delivery is at least once: events are deduplicated on their id. After a WebSocket
  * reconnects, the feed is read from the last sequence seen so nothing is missed.
+ *
+ * The WebSocket (ADR 0025) takes the token as a subprotocol: the console offers
+ * `csms.live.v1` and `bearer.<token>`; each message is `{"events": [...]}` (an envelope too
+ * large for a message comes with `dataOmitted` and empty data); the console sends a keep-alive
+ * now and then, as API Gateway closes a connection idle for 10 minutes.
  */
 import type { LiveConfig } from '../config';
 
@@ -16,7 +21,11 @@ export interface LiveEvent {
   correlationId: string;
   sequence?: number;
   data: Record<string, unknown>;
+  dataOmitted?: boolean;
 }
+
+export const LIVE_SUBPROTOCOL = 'csms.live.v1';
+export const KEEPALIVE_MS = 4 * 60 * 1000;
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'stopped';
 
@@ -141,13 +150,16 @@ export class LiveClient {
       }
       const opened = await new Promise<boolean>((resolve) => {
         const target = new URL(url, window.location.href);
+        if (target.protocol === 'http:') target.protocol = 'ws:';
+        if (target.protocol === 'https:') target.protocol = 'wss:';
         const token = this.token();
-        if (token) target.searchParams.set('token', token);
-        const socket = new WebSocket(target.toString());
+        const socket = new WebSocket(target.toString(), token ? [LIVE_SUBPROTOCOL, `bearer.${token}`] : [LIVE_SUBPROTOCOL]);
         this.socket = socket;
         let open = false;
+        let keepAlive: ReturnType<typeof setInterval> | undefined;
         socket.onopen = () => {
           open = true;
+          keepAlive = setInterval(() => socket.readyState === 1 && socket.send('{"action":"keepalive"}'), KEEPALIVE_MS);
           delay = this.backoff.initialMs;
           this.setStatus('live');
           if (!first) void this.catchUp(signal).catch(() => undefined);
@@ -161,7 +173,10 @@ export class LiveClient {
             /* not an event: ignored */
           }
         };
-        socket.onclose = () => resolve(open);
+        socket.onclose = () => {
+          clearInterval(keepAlive);
+          resolve(open);
+        };
         socket.onerror = () => socket.close();
         signal.addEventListener('abort', () => socket.close());
       });

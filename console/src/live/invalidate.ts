@@ -15,6 +15,12 @@ export function keysFor(event: LiveEvent): QueryKey[] {
   const sid = event.stationId;
   const keys: QueryKey[] = [['events']];
   const ref = event.data.transactionRef;
+  if (event.dataOmitted) {
+    // Too large for a live message: what it names is unknown, so everything of its station.
+    keys.push(['stations'], ['transactions'], ['transaction']);
+    if (sid) keys.push(['station', sid]);
+    return keys;
+  }
   if (STATION_STATE.has(event.type)) {
     keys.push(['stations']);
     if (sid) keys.push(['station', sid]);

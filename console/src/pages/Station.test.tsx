@@ -60,7 +60,7 @@ describe('station page', () => {
     expect(await screen.findByRole('button', { name: 'Stop transaction TX-7' })).toBeInTheDocument();
     expect(await screen.findByRole('figure', { name: 'Power' })).toBeInTheDocument();
     expect(await screen.findByRole('figure', { name: 'Energy' })).toBeInTheDocument();
-    expect(screen.queryByText('No meter values yet.')).not.toBeInTheDocument();
+    expect(screen.queryByText('No values.')).not.toBeInTheDocument();
   });
 
   it('shows an operator the command form and the Edit buttons of writable variables', async () => {

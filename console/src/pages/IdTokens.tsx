@@ -1,0 +1,90 @@
+import { useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { Badge, Button, Group, TextInput } from '@mantine/core';
+import { useApi } from '../context';
+import { data, type Schemas } from '../api/client';
+import { bodySchema } from '../api/commands';
+import { CrudList } from '../components/CrudList';
+import { formatTime, ProblemAlert } from '../components/common';
+
+type Token = Schemas['IdTokenOut'];
+
+function Actions({ token }: { token: Token }) {
+  const api = useApi();
+  const client = useQueryClient();
+  const [error, setError] = useState<unknown>(null);
+  const path = { type: token.type, idToken: token.idToken };
+  async function run(action: () => Promise<unknown>) {
+    setError(null);
+    try {
+      await action();
+      await client.invalidateQueries({ queryKey: ['id-tokens'] });
+    } catch (e) {
+      setError(e);
+    }
+  }
+  const blocked = token.status === 'Blocked';
+  return (
+    <>
+      <Group gap={4}>
+        <Button
+          size="xs"
+          variant="light"
+          aria-label={`${blocked ? 'Unblock' : 'Block'} ${token.idToken}`}
+          onClick={() =>
+            run(() =>
+              api.PATCH('/api/v1/id-tokens/{type}/{idToken}', {
+                params: { path: path as never },
+                body: { status: blocked ? 'Accepted' : 'Blocked' },
+              }),
+            )
+          }
+        >
+          {blocked ? 'Unblock' : 'Block'}
+        </Button>
+        <Button
+          size="xs"
+          variant="subtle"
+          color="red"
+          aria-label={`Delete ${token.idToken}`}
+          onClick={() => run(() => api.DELETE('/api/v1/id-tokens/{type}/{idToken}', { params: { path: path as never } }))}
+        >
+          Delete
+        </Button>
+      </Group>
+      <ProblemAlert error={error} />
+    </>
+  );
+}
+
+export default function IdTokensPage() {
+  const api = useApi();
+  const [q, setQ] = useState('');
+  return (
+    <CrudList<Token>
+      title="Id tokens"
+      queryKey="id-tokens"
+      params={q}
+      filters={<TextInput label="Search id tokens" placeholder="value starts with…" value={q} onChange={(e) => setQ(e.currentTarget.value)} maw={280} mb="md" />}
+      load={async (limit, offset) => data(await api.GET('/api/v1/id-tokens', { params: { query: { limit, offset, ...(q ? { q } : {}) } } }))}
+      rowKey={(t) => `${t.type}/${t.idToken}`}
+      columns={[
+        ['Id token', (t) => t.idToken],
+        ['Type', (t) => t.type],
+        ['Status', (t) => <Badge color={t.effectiveStatus === 'Accepted' ? 'green' : 'red'} variant="light">{t.effectiveStatus}</Badge>],
+        ['Group', (t) => t.groupIdToken?.idToken ?? '—'],
+        ['Expiry', (t) => formatTime(t.expiryDate)],
+      ]}
+      create={{
+        label: 'Add id token',
+        role: 'admin',
+        schema: bodySchema('IdTokenCreate'),
+        validatorKey: 'IdTokenCreate',
+        send: async (body) => {
+          await api.POST('/api/v1/id-tokens', { body: body as Schemas['IdTokenCreate'] });
+        },
+      }}
+      actions={(t) => <Actions token={t} />}
+    />
+  );
+}
