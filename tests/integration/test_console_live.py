@@ -217,6 +217,8 @@ async def test_connections_are_recorded_and_forgotten_and_a_gone_one_is_dropped(
     # Given a console connected: its connection is recorded under its tenant
     received = Received(await console(stack, token(a, "admin")))
     await _eventually(lambda: len(subscribers.of_tenant(a)) == 1)
+    # (the console's keep-alive goes to $default, which answers nothing and keeps it open)
+    await received.socket.send('{"action":"keepalive"}')
     # and a connection whose $disconnect never arrived (API Gateway says it is gone)
     from csms.domain.live import LiveSubscriber
     from csms.domain.tenancy import Role
