@@ -268,6 +268,8 @@ class CsmsStack(Stack):
             environment={names.Env.LIVE_TOKEN_ISSUER: self.users.pool.user_pool_provider_url},
         )
         self.connections.grant_live(self.live)
+        # $connect refuses tokens revoked since they were issued (ADR 0023's stamps).
+        self.limits.grant(self.live)
         self.fanout = self.add_function(
             "Fanout",
             names.FANOUT,

@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -202,6 +202,20 @@ async def test_a_bad_or_expired_token_is_refused(stack: LocalStack, offered: lis
     with pytest.raises(websockets.InvalidStatus) as refused:
         await websockets.connect(stack.live_url, subprotocols=offered, open_timeout=10)  # type: ignore[arg-type]
     assert refused.value.response.status_code == 401
+
+
+async def test_a_token_revoked_since_it_was_issued_is_refused(stack: LocalStack) -> None:
+    # Given an operator whose tokens issued before a moment were revoked (removed or demoted,
+    # ADR 0023), that moment after this token
+    a = tenant()
+    subject = f"revoked-{uuid.uuid4().hex[:8]}"
+    revoked = create_token(API_KEY, a, "admin", 3600, subject=subject)
+    wiring.limits().revoke(subject, datetime.now(UTC) + timedelta(minutes=5))
+    # When the console connects with it, Then the handshake is refused
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await console(stack, revoked)
+    assert refused.value.response.status_code == 401
+    assert wiring.live_subscribers().of_tenant(a) == []
 
 
 async def _eventually(check_: Callable[[], bool]) -> None:
