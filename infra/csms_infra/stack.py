@@ -324,6 +324,9 @@ class CsmsStack(Stack):
                 self.api_function,
                 self.commands,
                 self.scheduled,
+                # the consoles' live path (ADR 0025): a failure there silences open consoles
+                self.live,
+                self.fanout,
             ],  # the users function's failures are the operator API's 5XX alarm
             message=self.message,
             commands=self.commands,
