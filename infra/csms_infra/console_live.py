@@ -163,6 +163,12 @@ class ConsoleLiveApi(Construct):
         return self.stage.url
 
     @property
+    def origin(self) -> str:
+        """``wss://{apiId}.execute-api.{region}.{urlSuffix}``: what the console's CSP must allow."""
+        stack = Stack.of(self)
+        return f"wss://{self.api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
+
+    @property
     def management_endpoint(self) -> str:
         return self.stage.callback_url
 

@@ -281,6 +281,8 @@ class CsmsStack(Stack):
             environment={names.Env.LIVE_TOKEN_ISSUER: self.users.pool.user_pool_provider_url},
         )
         self.connections.grant_live(self.live)
+        # $connect refuses tokens revoked since they were issued (ADR 0023's stamps).
+        self.limits.grant(self.live)
         self.fanout = self.add_function(
             "Fanout",
             names.FANOUT,
@@ -320,9 +322,9 @@ class CsmsStack(Stack):
             distribution=self.front_door.distribution,
             api_origin_domain=self.operator_api.execute_api_domain,
             login=self.console_login,
-            # ADR 0025: the operators' WebSocket API, which the CSP's connect-src must allow.
+            # ADR 0025: the operators' live WebSocket API (not behind CloudFront).
             live={"mode": "websocket", "url": self.console_live.url},
-            live_origin=self.console_live.url,
+            live_origin=self.console_live.origin,
         )
         self.operations = Operations(
             self,
@@ -335,6 +337,9 @@ class CsmsStack(Stack):
                 self.api_function,
                 self.commands,
                 self.scheduled,
+                # the consoles' live path (ADR 0025): a failure there silences open consoles
+                self.live,
+                self.fanout,
             ],  # the users function's failures are the operator API's 5XX alarm
             message=self.message,
             commands=self.commands,

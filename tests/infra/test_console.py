@@ -60,10 +60,10 @@ def test_the_console_pages_carry_csp_hsts_and_the_other_security_headers(dev: Sy
     csp = json.dumps(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
     assert "script-src 'self';" in csp
     assert "frame-ancestors 'none'" in csp
-    # The live WebSocket API (ADR 0025) and the managed login's domain (its token endpoint).
+    # the live WebSocket API's origin (ADR 0025) and the managed login's domain (token endpoint)
     assert "connect-src 'self' wss://" in csp
-    assert ".amazoncognito.com" in csp
-    assert "ConsoleLive" in csp  # the live WebSocket API's stage (ADR 0025)
+    assert ".execute-api." in csp
+    assert ".amazoncognito.com;" in csp
     assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
     assert headers["ContentTypeOptions"]["Override"] is True
     assert headers["FrameOptions"]["FrameOption"] == "DENY"
@@ -95,9 +95,10 @@ def test_the_console_client_uses_the_code_flow_without_a_secret_on_the_distribut
 def test_config_json_is_written_at_deploy_from_the_stacks_values(dev: Synth) -> None:
     config = dev.stack.resolve(dev.stack.console.config_json)
     assert config["apiBase"] == "/api/v1"
-    # ADR 0025's operators' WebSocket API: its stage URL.
+    # ADR 0025: the operators' live WebSocket API
     assert config["live"]["mode"] == "websocket"
-    assert "ConsoleLive" in json.dumps(config["live"]["url"])
+    assert dev.logical_id(dev.stack.console_live.api) in json.dumps(config["live"]["url"])
+    assert "/live" in json.dumps(config["live"]["url"])
     auth = config["auth"]
     assert auth["mode"] == "cognito"
     assert auth["clientId"] == {"Ref": dev.logical_id(dev.stack.console_login.client)}

@@ -13,7 +13,14 @@ from csms.aws.schema import TENANT_INDEX
 from csms.constants import LIVE_ROUTES
 from csms.domain.events import EVENT_SOURCE
 from csms_infra import names
-from tests.infra.support import Synth, client_operations, environment_of, function_of, statements_of
+from tests.infra.support import (
+    Synth,
+    actions_on,
+    client_operations,
+    environment_of,
+    function_of,
+    statements_of,
+)
 
 pytestmark = pytest.mark.infra
 
@@ -78,14 +85,14 @@ def _grants(synth: Synth, fn: object) -> dict[str, str]:
     return found
 
 
-def test_the_live_function_writes_and_deletes_console_items_only(dev: Synth) -> None:
-    grants = _grants(dev, dev.stack.live)
+def test_the_live_function_writes_and_deletes_console_items_and_reads_revocations_only(dev: Synth) -> None:
     table = dev.logical_id(dev.stack.connections.table)
-    dynamodb = {a.removeprefix("dynamodb:") for a in grants if a.startswith("dynamodb:")}
-    assert dynamodb == client_operations(DynamoLiveSubscribers, "add", "remove") == {"PutItem", "DeleteItem"}
-    assert all(
-        table in grants[f"dynamodb:{a}"] and "/index/" not in grants[f"dynamodb:{a}"] for a in dynamodb
-    )
+    on_connections = actions_on(dev, dev.stack.live, table)
+    expected = {f"dynamodb:{a}" for a in client_operations(DynamoLiveSubscribers, "add", "remove")}
+    assert on_connections == expected == {"dynamodb:PutItem", "dynamodb:DeleteItem"}
+    # the revocation stamps (the limits grant the REST API's functions share)
+    assert "dynamodb:GetItem" in actions_on(dev, dev.stack.live, dev.logical_id(dev.stack.limits.table))
+    grants = _grants(dev, dev.stack.live)
     assert not any(a.startswith("execute-api:") for a in grants)
     environment = environment_of(dev, dev.stack.live)
     assert dev.logical_id(dev.stack.users.pool) in json.dumps(environment[names.Env.LIVE_TOKEN_ISSUER])

@@ -78,14 +78,23 @@ def test_every_serving_function_alarms_on_errors_and_throttles(variant: Synth) -
             assert watched["Threshold"] == 1
 
 
+def test_the_consoles_live_functions_alarm_on_errors_and_throttles(dev: Synth) -> None:
+    for fn in (dev.stack.live, dev.stack.fanout):
+        function = {"Name": "FunctionName", "Value": {"Ref": dev.logical_id(fn.function)}}
+        for subject, metric in (("errors", "Errors"), ("throttles", "Throttles")):
+            watched = alarm(dev, f"{fn.name}-{subject}")
+            assert (watched["MetricName"], watched["Dimensions"]) == (metric, [function])
+
+
 def test_every_alarm_notifies_the_topic_when_it_fires_and_clears(variant: Synth) -> None:
     topic = {"Ref": variant.logical_id(variant.stack.operations.topic)}
     found = alarms(variant)
 
-    # errors + throttles per function; API, WebSocket, 2 Aurora; 3 tables; DLQ, timeouts, schedules;
-    # events DLQ and lost events; the database unreachable; station logins refused
+    # errors + throttles per function (the six serving ones, the consoles' live and fanout); API,
+    # WebSocket, 2 Aurora; 3 tables; DLQ, timeouts, schedules; events DLQ and lost events; the
+    # database unreachable; station logins refused
     aurora_alarms = 2 if variant.stack.aurora is not None else 0
-    assert len(found) == 2 * 6 + 2 + aurora_alarms + 3 + 3 + 2 + 1 + 1
+    assert len(found) == 2 * 8 + 2 + aurora_alarms + 3 + 3 + 2 + 1 + 1
     for name, properties in found.items():
         assert name.startswith(f"csms-{variant.stack.config.stage}-")
         assert properties["AlarmActions"] == [topic], name

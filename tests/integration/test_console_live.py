@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -204,6 +204,20 @@ async def test_a_bad_or_expired_token_is_refused(stack: LocalStack, offered: lis
     assert refused.value.response.status_code == 401
 
 
+async def test_a_token_revoked_since_it_was_issued_is_refused(stack: LocalStack) -> None:
+    # Given an operator whose tokens issued before a moment were revoked (removed or demoted,
+    # ADR 0023), that moment after this token
+    a = tenant()
+    subject = f"revoked-{uuid.uuid4().hex[:8]}"
+    revoked = create_token(API_KEY, a, "admin", 3600, subject=subject)
+    wiring.limits().revoke(subject, datetime.now(UTC) + timedelta(minutes=5))
+    # When the console connects with it, Then the handshake is refused
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await console(stack, revoked)
+    assert refused.value.response.status_code == 401
+    assert wiring.live_subscribers().of_tenant(a) == []
+
+
 async def _eventually(check_: Callable[[], bool]) -> None:
     deadline = asyncio.get_running_loop().time() + WAIT
     while not await asyncio.to_thread(check_):
@@ -217,6 +231,8 @@ async def test_connections_are_recorded_and_forgotten_and_a_gone_one_is_dropped(
     # Given a console connected: its connection is recorded under its tenant
     received = Received(await console(stack, token(a, "admin")))
     await _eventually(lambda: len(subscribers.of_tenant(a)) == 1)
+    # (the console's keep-alive goes to $default, which answers nothing and keeps it open)
+    await received.socket.send('{"action":"keepalive"}')
     # and a connection whose $disconnect never arrived (API Gateway says it is gone)
     from csms.domain.live import LiveSubscriber
     from csms.domain.tenancy import Role

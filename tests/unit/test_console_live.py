@@ -135,7 +135,12 @@ def a_connect_request(protocols: str = f"{LIVE_SUBPROTOCOL}, bearer.the.token.he
 
 
 def test_the_authorizer_allows_this_connect_with_the_operators_tenant_role_and_subject() -> None:
-    claims = {"sub": "u-1", "custom:tenant": "acme", "cognito:groups": ["viewer", "operator"]}
+    claims = {
+        "sub": "u-1",
+        "iat": 1_800_000_000,
+        "custom:tenant": "acme",
+        "cognito:groups": ["viewer", "operator"],
+    }
 
     answer = live.authorize(a_connect_request(), verify_as(claims))
 
@@ -143,7 +148,12 @@ def test_the_authorizer_allows_this_connect_with_the_operators_tenant_role_and_s
     assert answer["policyDocument"]["Statement"] == [
         {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": METHOD_ARN}
     ]
-    assert answer["context"] == {"tenantId": "acme", "role": "operator", "subject": "u-1"}
+    assert answer["context"] == {
+        "tenantId": "acme",
+        "role": "operator",
+        "subject": "u-1",
+        "issuedAt": "1800000000",
+    }
 
 
 @pytest.mark.parametrize(
@@ -163,12 +173,20 @@ def test_the_authorizer_refuses_as_api_gateway_expects(protocols: str, claims: A
 
 def test_connect_records_the_console_and_echoes_the_subprotocol_and_disconnect_forgets_it() -> None:
     live_, subscribers = service()
-    context = {"tenantId": "acme", "role": "viewer", "subject": "u-1", "principalId": "u-1"}
+    context = {
+        "tenantId": "acme",
+        "role": "viewer",
+        "subject": "u-1",
+        "issuedAt": "1800000000",
+        "principalId": "u-1",
+    }
     connect = {"requestContext": {"routeKey": "$connect", "connectionId": "c-1", "authorizer": context}}
+    asked: list[tuple[str, int | None]] = []
 
-    answer = live.handle(connect, None, live_)
+    answer = live.handle(connect, None, live_, revoked=lambda subject, at: bool(asked.append((subject, at))))
 
     assert answer == {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": LIVE_SUBPROTOCOL}}
+    assert asked == [("u-1", 1_800_000_000)]
     [subscriber] = subscribers.by_connection.values()
     assert (subscriber.tenant_id, subscriber.role, subscriber.subject, subscriber.connected_at) == (
         "acme",
@@ -186,7 +204,15 @@ def test_connect_records_the_console_and_echoes_the_subprotocol_and_disconnect_f
 def test_connect_without_the_authorizers_context_admits_nobody() -> None:
     live_, subscribers = service()
     connect = {"requestContext": {"routeKey": "$connect", "connectionId": "c-1"}}
-    assert live.handle(connect, None, live_) == {"statusCode": 401}
+    assert live.handle(connect, None, live_, revoked=lambda subject, at: False) == {"statusCode": 401}
+    assert subscribers.by_connection == {}
+
+
+def test_connect_refuses_a_token_revoked_since_it_was_issued() -> None:
+    live_, subscribers = service()
+    context = {"tenantId": "acme", "role": "admin", "subject": "u-1", "issuedAt": "1800000000"}
+    connect = {"requestContext": {"routeKey": "$connect", "connectionId": "c-1", "authorizer": context}}
+    assert live.handle(connect, None, live_, revoked=lambda subject, at: True) == {"statusCode": 401}
     assert subscribers.by_connection == {}
 
 

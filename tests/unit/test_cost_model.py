@@ -221,10 +221,10 @@ def test_the_fixed_floor_is_one_writer_and_the_alarms_without_nat_or_endpoints()
     assert small.fixed == large.fixed
     schedules = 730 * (5 * 60 + 12 + 4 + 1)  # five a minute, one every 5, one every 15, one an hour
     rotations = 3 * 4 * 730 / (30 * 24)  # three database secrets, four steps, every 30 days
-    # Aurora writer minimum + 41 alarm metrics + 4 gauges + 1 dashboard + 4 secrets + a web ACL
+    # Aurora writer minimum + 45 alarm metrics + 4 gauges + 1 dashboard + 4 secrets + a web ACL
     # with one rule + the command-secrets key + schedules + secret rotations
     assert small.fixed == pytest.approx(
-        0.5 * 730 + 41 + 4 + 1 + 4 + 1 + 1 + 1 + (schedules + rotations) / 1e6
+        0.5 * 730 + 45 + 4 + 1 + 4 + 1 + 1 + 1 + (schedules + rotations) / 1e6
     )
     assert large.per_charger < small.per_charger
 

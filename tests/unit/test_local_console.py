@@ -63,5 +63,5 @@ def test_config_names_the_live_mode_it_was_given() -> None:
     live = {"mode": "websocket", "url": "ws://127.0.0.1:8180/live"}
     assert a_console(live=live).config() == {"apiBase": "/api/v1", "auth": {"mode": "dev"}, "live": live}
     assert a_console().config()["live"] == {"mode": "poll"}
-    served = a_console(live_path="/live").config("192.0.2.10:8180")
-    assert served["live"] == {"mode": "websocket", "url": "ws://192.0.2.10:8180/live"}
+    relative = {"mode": "websocket", "url": "/live"}  # ADR 0025: on the page's own host and port
+    assert a_console(live=relative).config()["live"] == relative

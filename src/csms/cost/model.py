@@ -284,7 +284,7 @@ class Assumptions:
     status_history_months: float = 12.0  # kept forever: the bill a year in
     event_row_retention_days: float = 30.0  # CSMS_EVENT_RETENTION_DAYS
     # --- CloudWatch (from the template; tests/infra/test_cost_coverage.py keeps them equal)
-    alarm_metrics: int = 41
+    alarm_metrics: int = 45  # 41, and the errors and throttles of live and fanout (ADR 0025)
     dashboards: int = 1
     #: Custom metrics sent every hour: the gauges (ChargersOnline, OpenTransactions,
     #: EventBacklog, EnergyDaysPending); counts are sent only when not 0.

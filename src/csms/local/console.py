@@ -91,15 +91,11 @@ class LocalConsole:
         tenants: Callable[[], list[tuple[str, str]]],
         live: dict[str, Any] | None = None,
         connect_sources: tuple[str, ...] = (),
-        live_path: str | None = None,
     ) -> None:
         self.dist = dist
         self._key = signing_key
         self._tenants = tenants
         self._live = live or {"mode": "poll"}
-        #: The live WebSocket's path on this server (ADR 0025): its URL is built from the host the
-        #: browser asked for, so it is same-origin ('self' in connect-src) whatever the address.
-        self._live_path = live_path
         headers = console_security_headers(connect_sources)
         # HSTS means nothing over plain HTTP (browsers ignore it there); CloudFront sends it.
         headers.pop("Strict-Transport-Security")
@@ -116,12 +112,10 @@ class LocalConsole:
         app.router.add_get(CONSOLE_PATH.rstrip("/"), self._to_console)
         app.router.add_get(CONSOLE_PATH + "{tail:.*}", self._static)
 
-    def config(self, host: str | None = None) -> dict[str, Any]:
-        """The console's runtime settings (``/console/config.json``) for a page served from ``host``."""
-        live = self._live
-        if self._live_path is not None and host:
-            live = {"mode": "websocket", "url": f"ws://{host}{self._live_path}"}
-        return {"apiBase": API_PREFIX, "auth": {"mode": "dev"}, "live": live}
+    def config(self) -> dict[str, Any]:
+        """The console's runtime settings (``/console/config.json``): the live WebSocket's URL is
+        relative to the page (ADR 0025), so it works on any host name of this machine."""
+        return {"apiBase": API_PREFIX, "auth": {"mode": "dev"}, "live": self._live}
 
     # --- routes ----------------------------------------------------------------------------
 
@@ -129,7 +123,7 @@ class LocalConsole:
         raise web.HTTPFound(CONSOLE_PATH)
 
     async def _config(self, request: web.Request) -> web.Response:
-        return web.json_response(self.config(request.host), headers={"Cache-Control": REVALIDATE})
+        return web.json_response(self.config(), headers={"Cache-Control": REVALIDATE})
 
     async def _static(self, request: web.Request) -> web.StreamResponse:
         if not self.built:

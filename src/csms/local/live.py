@@ -30,10 +30,10 @@ LIVE_RULE = "csms-console-live"
 def local_authorizer(key: bytes) -> Authorizer:
     def authorize(headers: dict[str, str]) -> dict[str, Any] | None:
         try:
-            principal = principal_of(headers, lambda token: verify_token(key, token))
+            principal, issued_at = principal_of(headers, lambda token: verify_token(key, token))
         except (Unauthorized, jwt.InvalidTokenError) as exc:
             log.info("live connection refused: %s", exc)
             return None
-        return {"principalId": principal.subject, **authorizer_context(principal)}
+        return {"principalId": principal.subject, **authorizer_context(principal, issued_at)}
 
     return authorize

@@ -86,9 +86,10 @@ class StackConfig:
     #: The built operator console served under /console/ (csms.local.console); None = the
     #: checkout's ``console/dist``.
     console_dist: Path | None = None
-    #: The console's live-update settings (``live`` of /console/config.json); None = the live
-    #: WebSocket this stack serves at /live (ADR 0025), on the host the browser used.
-    console_live: dict[str, Any] | None = None
+    #: The console's live-update settings (``live`` of /console/config.json): the live WebSocket
+    #: on this port (ADR 0025), a URL relative to the page, so any host name of this machine works;
+    #: ``{"mode": "poll"}`` makes the console long-poll the event feed instead.
+    console_live: dict[str, Any] = field(default_factory=lambda: {"mode": "websocket", "url": LIVE_PATH})
 
 
 #: The functions' environment of a running ``csms dev`` (see StackConfig.publish_environment).
@@ -301,13 +302,21 @@ class LocalStack:
 
         assert self.config.api_signing_key is not None
         live = self.config.console_live
+        url = str(live.get("url", ""))
+        # A relative URL is the page's own origin, which 'self' covers for ws: too (CSP 3); the
+        # address csms dev prints is named as well, for browsers that do not.
+        if "://" in url:
+            sources: tuple[str, ...] = (url,)
+        elif live.get("mode") == "websocket":
+            sources = (self.live_url.removesuffix(LIVE_PATH),)
+        else:
+            sources = ()
         return LocalConsole(
             self.config.console_dist or default_console_dist(),
             self.config.api_signing_key,
             lambda: tenant_names(wiring.database()),
             live=live,
-            live_path=LIVE_PATH if live is None else None,
-            connect_sources=(live["url"],) if live and "url" in live else (),
+            connect_sources=sources,
         )
 
     def console_url(self) -> str:
