@@ -901,6 +901,9 @@ async def test_what_2_0_1_alone_can_express_is_refused_for_a_16_charger_naming_t
         answer = await send(operator, CS, name, body, wait=0)
         assert answer.status == 422, (name, answer.body)
         assert field in answer.body["detail"], (name, answer.body)
+        # a field is named as the schema's errors name theirs, so a client shows it by the field
+        named = [e["field"] for e in answer.body.get("errors", [])]
+        assert named == ([] if " " in field else [field]), (name, answer.body)
     # and a 2.0.1 action is not a 1.6 charger's
     assert (await send_ocpp(operator, CS, "GetBaseReport", {"reportBase": "FullInventory"})).status == 422
     assert rows_of_commands(await get(operator, f"/stations/{CS}/commands")) == []

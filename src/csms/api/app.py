@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -106,6 +107,10 @@ def _json_body(text: str) -> Any:
     raise RequestValidationError([{"loc": ("body",), "msg": message, "type": "json_invalid"}])
 
 
+#: "field: message", the field a body path without spaces (``idToken.idToken``, ``chargingSchedule[1]``).
+_NAMED_FIELD = re.compile(r"(?P<field>[A-Za-z_][\w.\[\]]*): (?P<message>.+)", re.DOTALL)
+
+
 def build_app() -> APIGatewayRestResolver:
     """A resolver with every router mounted under /api/v1."""
     app = RestResolver(enable_validation=True, json_body_deserializer=_json_body)
@@ -138,7 +143,15 @@ def build_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(InvalidInput)
     def _invalid_input(exc: InvalidInput) -> Response[str]:
-        return problem(422, "Invalid request", str(exc))
+        # A rule of the service names its field first ("type: 1.6 has no OnIdle reset"): the
+        # problem lists it as the schema's errors do, so a client shows it next to the field.
+        detail = str(exc)
+        named = _NAMED_FIELD.match(detail)
+        if named is None:
+            return problem(422, "Invalid request", detail)
+        return problem(
+            422, "Invalid request", detail, errors=[{"field": named["field"], "message": named["message"]}]
+        )
 
     @app.exception_handler(Unauthorized)
     def _unauthorized(exc: Unauthorized) -> Response[str]:
