@@ -28,6 +28,7 @@ export function station(id: string, patch: Partial<Schemas['StationDetail']> = {
     lastSeen: '2026-01-01T00:00:00Z',
     locationId: null,
     securityProfile: 1,
+    securityProfileSource: 'station',
     evses: [
       {
         evseId: 1,
