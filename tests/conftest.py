@@ -12,6 +12,14 @@ from pathlib import Path
 import pytest
 
 
+@pytest.hookimpl(trylast=True)  # after any plugin that reorders (pytest-randomly)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests run last. Playwright's sync API keeps an event loop running in the main
+    thread from its first page until the session ends, and pytest-asyncio cannot start a test's
+    loop while one runs: async tests after a browser test would all fail."""
+    items.sort(key=lambda item: "tests/e2e/" in item.nodeid.replace("\\", "/"))
+
+
 @pytest.fixture(scope="session")
 def pg_base_dir() -> Iterator[Path]:
     """A temporary root for PostgreSQL data directories, outside pytest's basetemp.
