@@ -101,7 +101,14 @@ class Settings:
         doc="The migration: secrets of the runtime database roles it creates and grants (comma separated).",
     )
     database_pool_size: int = setting(1, ge=1, le=100, doc="1 on Lambda (one request per container).")
-    database_max_overflow: int = setting(0, ge=0, le=100)
+    database_max_overflow: int = setting(
+        1,
+        ge=0,
+        le=100,
+        doc="Connections a container may open beyond the pool while every pooled one is in use: "
+        "load management submits a site's charging profiles through the command pipeline while it "
+        "holds the site's row lock (ADR 0024), which takes a second connection.",
+    )
     database_statement_timeout_ms: int = setting(
         5000,
         ge=100,

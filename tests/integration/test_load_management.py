@@ -179,6 +179,33 @@ def test_an_idle_site_is_reallocated_when_its_tree_changes(
     assert next(n for n in allocation["nodes"] if n["nodeId"] == "grid")["overloaded"] is True
 
 
+async def test_with_the_pool_of_a_function_container_trees_and_profiles_go_through(
+    api: ApiClient, stack: LocalStack, provisioning: ProvisioningService, now: datetime, reconfigure: Any
+) -> None:
+    # Given the functions' database pools as on Lambda and in csms dev: one connection, and the
+    # one overflow connection the settings allow by default
+    from csms.settings import Settings
+
+    reconfigure(CSMS_DATABASE_POOL_SIZE="1", CSMS_DATABASE_MAX_OVERFLOW=str(Settings().database_max_overflow))
+    admin = api.as_(TENANT, "admin")
+    # Then a tree naming stations is saved (the stations are checked on the tree's connection)
+    given_a_yard(admin, provisioning, now)
+    # and an unknown station is refused, naming the node
+    grid = {"id": "grid", "kind": "grid", "limitA": {"L1": 32, "L2": 32, "L3": 32}}
+    refused = admin.put(f"{V1}/sites/yard/nodes", {"nodes": [grid, an_evse("LM-NONE")]})
+    assert refused.status == 422
+    assert "LM-NONE-1" in refused.body["detail"]
+    # And the limits go out as profiles while the site's lock is held: both sessions share the
+    # grid connection
+    async with (
+        connected(stack, "LM-1", HoldingCharger16) as one,
+        connected(stack, "LM-2", HoldingCharger16) as two,
+    ):
+        await start(one, "DRIVER-1")
+        await start(two, "DRIVER-2")
+        await until(lambda: one.limits == {1: 16.0} and two.limits == {1: 16.0}, "16 A each")
+
+
 class _Online:
     def online(self, tenant_id: str, station_ids: Any) -> dict[str, datetime]:
         return dict.fromkeys(station_ids, datetime(2026, 1, 1, tzinfo=UTC))

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from csms.data.database import PgDatabase
 from csms.data.outbox import append
 from csms.data.tables import (
+    charge_points,
     commands,
     device_model_variables,
     load_allocations,
@@ -57,6 +58,7 @@ from csms.domain.load import (
     SmartChargingSupport,
     StepOutcome,
     StepStatus,
+    UnknownStation,
 )
 
 #: A reading older than this does not say what an EVSE draws now.
@@ -154,6 +156,8 @@ class PgLoadStore:
                 return None
             rows = _node_rows(conn, tenant_id, site_id)
             wanted = change([_node(r) for r in rows])
+            # On this connection: a function's pool has one (a second would wait for it).
+            _refuse_unknown_stations(conn, tenant_id, wanted)
             _refuse_evses_elsewhere(conn, tenant_id, site_id, wanted)
             created = {r.id: r.created_at for r in rows}
             # Replace the tree whole (the unique EVSE index is not deferrable), keeping what
@@ -594,6 +598,23 @@ def _node_row(node: LoadNode) -> dict[str, Any]:
         "max_current_a": evse.max_current_a if evse else None,
         "priority": evse.priority if evse else None,
     }
+
+
+def _refuse_unknown_stations(conn: Connection, tenant_id: str, wanted: Sequence[LoadNode]) -> None:
+    named = [(n.id, n.evse.station_id if n.evse is not None else n.station_id) for n in wanted]
+    station_ids = {station for _, station in named if station is not None}
+    if not station_ids:
+        return
+    known = set(
+        conn.execute(
+            select(charge_points.c.id).where(
+                charge_points.c.tenant_id == tenant_id, charge_points.c.id.in_(station_ids)
+            )
+        ).scalars()
+    )
+    for node_id, station in named:
+        if station is not None and station not in known:
+            raise UnknownStation(node_id, station)
 
 
 def _refuse_evses_elsewhere(

@@ -395,6 +395,15 @@ class NewAllocation:
     event: DomainEvent | None
 
 
+class UnknownStation(Exception):
+    """A node of the tree names a station the tenant does not have."""
+
+    def __init__(self, node_id: str, station_id: str) -> None:
+        super().__init__(f"node {node_id!r}: no station {station_id!r}")
+        self.node_id = node_id
+        self.station_id = station_id
+
+
 class NodeConflict(Exception):
     """An EVSE of the tree is already a node of another site (or twice of this one)."""
 

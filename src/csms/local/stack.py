@@ -535,7 +535,7 @@ class LocalStack:
             # A container serves one invocation at a time, as on Lambda; in "threads" mode one
             # process serves every concurrent invocation.
             "CSMS_DATABASE_POOL_SIZE": "1" if cfg.functions == "processes" else "20",
-            "CSMS_DATABASE_MAX_OVERFLOW": "0" if cfg.functions == "processes" else "40",
+            "CSMS_DATABASE_MAX_OVERFLOW": "1" if cfg.functions == "processes" else "40",
             "CSMS_LOG_FORMAT": cfg.log_format,
             "CSMS_LOG_LEVEL": cfg.log_level,
             "POWERTOOLS_METRICS_DISABLED": "true",

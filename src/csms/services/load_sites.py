@@ -30,6 +30,7 @@ from csms.domain.load import (
     PhaseAmps,
     RecordedAllocation,
     Site,
+    UnknownStation,
 )
 from csms.domain.tenancy import TenantScope
 from csms.errors import AlreadyExists, Conflict, InvalidInput, NotFound
@@ -172,7 +173,6 @@ class SiteService:
         def checked(current: list[LoadNode]) -> list[LoadNode]:
             nodes = with_phases(change(current))
             check_tree(nodes)
-            self._check_stations(scope, nodes)
             return nodes
 
         try:
@@ -181,20 +181,15 @@ class SiteService:
             raise Conflict(
                 f"EVSE {conflict.evse_id} of station {conflict.station_id!r} is a node of another site"
             ) from None
+        except UnknownStation as unknown:
+            # checked by the store on the tree's own connection, under the site's lock
+            raise InvalidInput(
+                f"nodes.{unknown.node_id}.stationId: no station {unknown.station_id!r}"
+            ) from None
         if tree is None:
             raise NotFound(f"no site {site_id!r}")
         self.on_change(scope, site_id, "TreeChanged")
         return tree
-
-    def _check_stations(self, scope: TenantScope, nodes: Sequence[LoadNode]) -> None:
-        for node in nodes:
-            station_id = node.evse.station_id if node.evse is not None else node.station_id
-            if station_id is None:
-                continue
-            try:
-                self._stations.require(scope, station_id)
-            except NotFound:
-                raise InvalidInput(f"nodes.{node.id}.stationId: no station {station_id!r}") from None
 
     # --- what energy managers post ----------------------------------------------------------------
 
