@@ -15,6 +15,8 @@ const ReportsPage = lazy(() => import('./pages/Reports'));
 const EventsPage = lazy(() => import('./pages/Events'));
 const IdTokensPage = lazy(() => import('./pages/IdTokens'));
 const LocationsPage = lazy(() => import('./pages/Locations'));
+const SitesPage = lazy(() => import('./pages/Sites'));
+const SitePage = lazy(() => import('./pages/Site'));
 const UsersPage = lazy(() => import('./pages/Users'));
 
 function RequireSession({ children }: { children: ReactNode }) {
@@ -47,6 +49,8 @@ export function App() {
           <Route path="/events" element={<EventsPage />} />
           <Route path="/id-tokens" element={<IdTokensPage />} />
           <Route path="/locations" element={<LocationsPage />} />
+          <Route path="/sites" element={<SitesPage />} />
+          <Route path="/sites/:siteId" element={<SitePage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="*" element={<Navigate to="/fleet" replace />} />
         </Route>

@@ -11,6 +11,7 @@ const LINKS: { to: string; label: string; admin?: boolean }[] = [
   { to: '/events', label: 'Live events' },
   { to: '/id-tokens', label: 'Id tokens' },
   { to: '/locations', label: 'Locations' },
+  { to: '/sites', label: 'Sites' },
   { to: '/users', label: 'Users', admin: true },
 ];
 

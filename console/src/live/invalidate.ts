@@ -18,6 +18,7 @@ export function keysFor(event: LiveEvent): QueryKey[] {
   if (event.dataOmitted) {
     // Too large for a live message: what it names is unknown, so everything of its station.
     keys.push(['stations'], ['transactions'], ['transaction']);
+    if (event.type === 'AllocationChanged') keys.push(['site']);
     if (sid) keys.push(['station', sid]);
     return keys;
   }
@@ -34,6 +35,9 @@ export function keysFor(event: LiveEvent): QueryKey[] {
   } else if (event.type === 'CommandFinished') {
     if (typeof event.data.commandId === 'string') keys.push(['command', event.data.commandId]);
     if (sid) keys.push(['station', sid]);
+  } else if (event.type === 'AllocationChanged') {
+    // A site spans stations (stationId is null): its allocation, as the site page shows it.
+    if (typeof event.data.siteId === 'string') keys.push(['site', event.data.siteId, 'allocation']);
   } else if (sid) {
     keys.push(['station', sid]);
   }
