@@ -84,4 +84,5 @@ export const allocation: Schemas['AllocationOut'] = {
     nodeLoad('cp-1', { L1: 16, L2: 16, L3: 16 }, { L1: null, L2: null, L3: null }),
   ],
   plan: [],
+  outcomes: [],
 };
