@@ -13,7 +13,7 @@ received, compared lower-cased (as PostgreSQL lower() does).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -118,6 +118,23 @@ def address(
         Component(component, component_instance, evse_id, connector_id),
         Variable(variable, variable_instance),
         attribute_type,
+    )
+
+
+def address_of(item: Mapping[str, Any]) -> VariableAddress:
+    """The address a neutral command body (and a 2.0.1 GetVariableData, SetVariableData or their
+    results) names: ``component`` {name, instance?, evse? {id, connectorId?}}, ``variable``
+    {name, instance?}, ``attributeType``? (Actual by default)."""
+    component, variable = item["component"], item["variable"]
+    where = component.get("evse") or {}
+    return address(
+        component["name"],
+        variable["name"],
+        component_instance=component.get("instance"),
+        variable_instance=variable.get("instance"),
+        evse_id=where.get("id"),
+        connector_id=where.get("connectorId"),
+        attribute_type=AttributeType(item.get("attributeType", "Actual")),
     )
 
 

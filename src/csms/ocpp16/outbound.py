@@ -16,10 +16,8 @@ from typing import Any, Final
 from csms.constants import OCPP16
 from csms.domain.commands import Command, CommandStatus, Outcome, Translation
 from csms.domain.device_model import (
-    AttributeType,
-    VariableAddress,
     VariableSource,
-    address,
+    address_of,
 )
 from csms.domain.local_list import UpdateType
 from csms.domain.smart_charging import ClearCriteria
@@ -144,22 +142,8 @@ def charging_profile(p: dict[str, Any], field: str) -> dict[str, Any]:
     return out
 
 
-def _variable_address(v: dict[str, Any]) -> VariableAddress:
-    component, variable = v["component"], v["variable"]
-    evse = component.get("evse") or {}
-    return address(
-        component["name"],
-        variable["name"],
-        component_instance=component.get("instance"),
-        variable_instance=variable.get("instance"),
-        evse_id=evse.get("id"),
-        connector_id=evse.get("connectorId"),
-        attribute_type=AttributeType(v.get("attributeType", "Actual")),
-    )
-
-
 def _key(v: dict[str, Any], field: str) -> str:
-    found = key_of(_variable_address(v))
+    found = key_of(address_of(v))
     if found is None:
         c, var = v["component"], v["variable"]
         raise cannot(field, f"1.6 has no configuration key for {c['name']}.{var['name']}")

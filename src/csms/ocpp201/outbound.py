@@ -23,13 +23,13 @@ from typing import Any, Final
 from csms.constants import OCPP201
 from csms.domain.commands import Command, CommandStatus, Outcome, Translation
 from csms.domain.device_model import (
-    AttributeType,
     GetVariableResult,
     GetVariableStatus,
     SetVariableResult,
     SetVariableStatus,
     VariableAddress,
     address,
+    address_of,
     is_secret,
 )
 from csms.domain.events import iso
@@ -143,21 +143,6 @@ def component_variable(v: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def variable_address(item: Mapping[str, Any]) -> VariableAddress:
-    """The device-model address of a 2.0.1 GetVariableData / SetVariableData / result."""
-    component, variable = item["component"], item["variable"]
-    where = component.get("evse") or {}
-    return address(
-        component["name"],
-        variable["name"],
-        component_instance=component.get("instance"),
-        variable_instance=variable.get("instance"),
-        evse_id=where.get("id"),
-        connector_id=where.get("connectorId"),
-        attribute_type=AttributeType(item.get("attributeType", "Actual")),
-    )
-
-
 def _name(a: VariableAddress) -> str:
     return f"{a.component.name}.{a.variable.name}" + (
         f"[{a.variable.instance}]" if a.variable.instance else ""
@@ -186,14 +171,13 @@ def variables_written(device_model: DeviceModelService) -> ResultHandler:
 
     def handler(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
         sent = {
-            variable_address(d).key(): d["attributeValue"]
-            for d in (command.ocpp_request or {})["setVariableData"]
+            address_of(d).key(): d["attributeValue"] for d in (command.ocpp_request or {})["setVariableData"]
         }
         results = [
             SetVariableResult(
-                variable_address(r),
+                address_of(r),
                 SetVariableStatus(r["attributeStatus"]),
-                sent.get(variable_address(r).key(), ""),
+                sent.get(address_of(r).key(), ""),
             )
             for r in payload["setVariableResult"]
         ]
@@ -216,9 +200,7 @@ def provisioning(device_model: DeviceModelService, prep: Preparations) -> list[A
 
     def read(command: Command, payload: dict[str, Any], now: datetime) -> Outcome:
         results = [
-            GetVariableResult(
-                variable_address(r), GetVariableStatus(r["attributeStatus"]), r.get("attributeValue")
-            )
+            GetVariableResult(address_of(r), GetVariableStatus(r["attributeStatus"]), r.get("attributeValue"))
             for r in payload["getVariableResult"]
         ]
         device_model.read(command.tenant_id, command.charge_point_id, results, now)
@@ -269,7 +251,7 @@ def provisioning(device_model: DeviceModelService, prep: Preparations) -> list[A
     written = variables_written(device_model)
 
     def set_data(v: Mapping[str, Any], field: str) -> dict[str, Any]:
-        if is_secret(variable_address(v)):
+        if is_secret(address_of(v)):
             raise cannot(field, "the password is changed with the rotate-password command")
         if len(v["attributeValue"]) > MAX_VALUE_LENGTH:
             raise cannot(
@@ -294,7 +276,7 @@ def provisioning(device_model: DeviceModelService, prep: Preparations) -> list[A
 
     def no_secrets(command: Command) -> dict[str, Any]:
         for i, d in enumerate(command.request.get("setVariableData", [])):
-            if is_secret(variable_address(d)):
+            if is_secret(address_of(d)):
                 raise cannot(
                     f"setVariableData[{i}]", "the password is changed with the rotate-password command"
                 )
