@@ -78,9 +78,9 @@ def test_only_this_account_may_put_events_on_the_bus(variant: Synth) -> None:
 def test_the_stacks_own_rules_the_subscribers_bring_theirs(variant: Synth) -> None:
     # Subscribers add their own rules (infra/README.md); the stack's own are load management's
     # two and one that sends every event to the consoles' fan-out (ADR 0025).
-    rules = {r["Properties"]["Name"]: r for r in variant.of_type("AWS::Events::Rule").values()}
-    load = [name for name in rules if "-load-triggers-" in name]
-    live = [rule for name, rule in rules.items() if "-load-triggers-" not in name]
+    rules = list(variant.of_type("AWS::Events::Rule").values())
+    load = [r for r in rules if "-load-triggers-" in r["Properties"].get("Name", "")]
+    live = [r for r in rules if r not in load]
     assert len(load) == 2
     assert len(live) == 1
     targets = json.dumps(live[0]["Properties"]["Targets"])
