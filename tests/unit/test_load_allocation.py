@@ -216,6 +216,25 @@ def test_non_ev_load_and_a_kw_limit_reduce_the_capacity() -> None:
     assert limits(problem) == {"A-1": 19.8}
 
 
+def test_non_ev_load_on_a_sub_circuit_counts_against_every_node_above_it() -> None:
+    # A heat pump of 20 A on the workshop's circuit draws through the grid connection too: of the
+    # grid's 32 A, 12 A are left for the EVSE on the other circuit (not its circuit's 32 A)
+    problem = AllocationProblem(
+        nodes=(
+            a_grid(32),
+            a_circuit("workshop", "grid", 25),
+            a_circuit("yard", "grid", 32),
+            an_evse("A", parent="yard"),
+        ),
+        demands=(charging("A"),),
+        non_ev_a={"workshop": {"L1": 20.0, "L2": 20.0, "L3": 20.0}},
+    )
+    assert limits(problem) == {"A-1": 12.0}
+    grid = next(n for n in allocate(problem).nodes if n.node_id == "grid")
+    assert grid.allocated_a == {"L1": 32.0, "L2": 32.0, "L3": 32.0}
+    assert grid.non_ev_a == {}  # the load is the workshop's; the grid carries it
+
+
 def test_limits_are_rounded_down_to_a_tenth_of_an_ampere() -> None:
     problem = AllocationProblem(
         nodes=(a_grid(20), an_evse("A"), an_evse("B"), an_evse("C")),
@@ -325,7 +344,12 @@ def _constraint_sums(problem: AllocationProblem, limits_by_key: dict[tuple[str, 
     found = {}
     for node in problem.nodes:
         below = [n for n in problem.nodes if n.evse is not None and _is_below(n, node.id, nodes)]
-        non_ev = problem.non_ev_a.get(node.id, {})
+        # the non-EV load at the node and at every node below it flows through it
+        non_ev: dict[str, float] = {}
+        for other in problem.nodes:
+            if other.id == node.id or _is_below(other, node.id, nodes):
+                for phase, amps in problem.non_ev_a.get(other.id, {}).items():
+                    non_ev[phase] = non_ev.get(phase, 0.0) + amps
         for phase, limit in node.limit_a.items():
             used = non_ev.get(phase, 0.0) + sum(
                 limits_by_key[n.evse.key] for n in below if n.evse and phase in n.evse.phases

@@ -63,7 +63,8 @@ def allocate(problem: AllocationProblem, *, resolution: float = RESOLUTION_A) ->
     demands = _demands(problem.demands, wiring)
     voltage = problem.nominal_voltage_v
     below = _evses_below(nodes, home)
-    constraints = _constraints(problem, nodes, wiring, below)
+    through = _non_ev_through(nodes, problem.non_ev_a)
+    constraints = _constraints(problem, nodes, wiring, below, through)
     by_evse: dict[EvseKey, list[_Constraint]] = {key: [] for key in wiring}
     for constraint in constraints:
         for key in constraint.members:
@@ -106,7 +107,9 @@ def allocate(problem: AllocationProblem, *, resolution: float = RESOLUTION_A) ->
             for key, evse in sorted(wiring.items())
         ),
         nodes=tuple(
-            _node_allocation(problem, nodes[node_id], below[node_id], wiring, limits, voltage, overloaded)
+            _node_allocation(
+                problem, nodes[node_id], below[node_id], wiring, limits, voltage, overloaded, through[node_id]
+            )
             for node_id in sorted(nodes)
         ),
     )
@@ -164,18 +167,36 @@ def _evses_below(nodes: Mapping[str, LoadNode], home: Mapping[EvseKey, str]) -> 
     return below
 
 
+def _non_ev_through(
+    nodes: Mapping[str, LoadNode], non_ev_a: Mapping[str, PhaseAmps]
+) -> dict[str, dict[str, float]]:
+    """The non-EV load through each node: its own and that of every node below it (a heat pump
+    on a sub-circuit draws through the feeder and the grid connection above it too)."""
+    through: dict[str, dict[str, float]] = {node_id: {} for node_id in nodes}
+    for node_id, amps in sorted(non_ev_a.items()):
+        seen: set[str] = set()
+        at: str | None = node_id
+        while at is not None and at in nodes and at not in seen:
+            seen.add(at)
+            for phase, value in amps.items():
+                through[at][phase] = through[at].get(phase, 0.0) + value
+            at = nodes[at].parent_id
+    return through
+
+
 def _constraints(
     problem: AllocationProblem,
     nodes: Mapping[str, LoadNode],
     wiring: Mapping[EvseKey, EvseWiring],
     below: Mapping[str, list[EvseKey]],
+    through: Mapping[str, Mapping[str, float]],
 ) -> list[_Constraint]:
     voltage = problem.nominal_voltage_v
     found: list[_Constraint] = []
     for node_id in sorted(nodes):
         node = nodes[node_id]
         limit = problem.limits.get(node_id) or NodeLimit(node.limit_a, node.max_power_kw)
-        non_ev = problem.non_ev_a.get(node_id, {})
+        non_ev = through[node_id]
         for phase in PHASES:
             amps = limit.limit_a.get(phase)
             if amps is None:
@@ -306,11 +327,13 @@ def _node_allocation(
     limits: Mapping[EvseKey, float],
     voltage: float,
     overloaded: set[str],
+    non_ev_through: Mapping[str, float],
 ) -> NodeAllocation:
     limit = problem.limits.get(node.id) or NodeLimit(node.limit_a, node.max_power_kw)
     non_ev = problem.non_ev_a.get(node.id, {})
-    allocated = {phase: non_ev.get(phase, 0.0) for phase in node.phases}
-    watts = voltage * sum(non_ev.get(phase, 0.0) for phase in PHASES)
+    # what the node carries: the non-EV load at it and below it, and the EVSEs below it
+    allocated = {phase: non_ev_through.get(phase, 0.0) for phase in node.phases}
+    watts = voltage * sum(non_ev_through.get(phase, 0.0) for phase in PHASES)
     for key in below:
         amps = limits.get(key, 0.0)
         phases = wiring[key].phases
@@ -394,7 +417,7 @@ def proportional_split(problem: AllocationProblem) -> dict[EvseKey, float]:
     active = {d.key for d in problem.demands if d.key in wiring}
     below = _evses_below(nodes, home)
     ratio = dict.fromkeys(active, 1.0)
-    for constraint in _constraints(problem, nodes, wiring, below):
+    for constraint in _constraints(problem, nodes, wiring, below, _non_ev_through(nodes, problem.non_ev_a)):
         wanted = sum(
             constraint.members[k] * wiring[k].max_current_a for k in constraint.members if k in active
         )
