@@ -11,9 +11,8 @@ from tests.e2e.conftest import DevServer, Fleet, screenshot, sign_in
 
 
 def provision_site(fleet: Fleet) -> None:
-    """A 40 A grid connection limited to 20 kW whose building draws near (L1) and over (L3) its
-    limit, two feeders, two breakers under the second. Circuits only: a node naming a station
-    is not saved by csms dev yet (the request hangs, then 503)."""
+    """A 40 A grid connection limited to 20 kW whose building, with the 5 A a breaker below
+    carries, draws near (L1) and over (L3) its limit; two feeders, two breakers under the second."""
     server, admin = fleet.server, fleet.admin
     status, body = server.request("POST", "/api/v1/sites", {"id": "yard", "name": "Depot yard"}, admin)
     assert status == 201, body
@@ -21,7 +20,7 @@ def provision_site(fleet: Fleet) -> None:
     tree = {
         "nodes": [
             {"id": "grid", "kind": "grid", "name": "Grid connection", "limitA": three,
-             "maxPowerKw": 20, "nonEvAllowanceA": {"L1": 37, "L2": 30, "L3": 41}},
+             "maxPowerKw": 20, "nonEvAllowanceA": {"L1": 32, "L2": 25, "L3": 36}},
             {"id": "feeder-1", "parentId": "grid", "kind": "circuit",
              "limitA": {"L1": 32, "L2": 32, "L3": 32}},
             {"id": "feeder-2", "parentId": "grid", "kind": "circuit",
@@ -59,6 +58,10 @@ def test_a_sites_diagram_shows_its_tree_against_its_limits_and_a_refused_limit_b
     expect(feeder2.get_by_role("group", name="Circuit breaker-2a")).to_be_visible()
     expect(feeder2.get_by_role("meter", name="breaker-2a L1")).to_have_attribute(
         "aria-valuetext", "5 A of 16 A"
+    )
+    # and the breaker's load flows through its feeder
+    expect(feeder2.get_by_role("meter", name="feeder-2 L1")).to_have_attribute(
+        "aria-valuetext", "5 A of 25 A"
     )
     expect(feeder2.get_by_role("meter", name="breaker-2b L1")).to_have_attribute(
         "aria-valuetext", "0 A of 16 A"
