@@ -11,16 +11,15 @@ domain-event bus ── rule {source: csms} ── SQS ── (batches, up to 1 
 
 from __future__ import annotations
 
-from typing import Final, cast
+from typing import Final
 
-from aws_cdk import CfnElement, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -32,7 +31,7 @@ from csms.services.console_live import EVENT_PATTERN
 from . import nag, names
 from .config import StageConfig
 from .function import CsmsFunction
-from .websocket import _AccessLogSettings
+from .websocket import _AccessLogSettings, grant_manage_connections
 
 #: Where the authorizer finds the token: the console offers it as a subprotocol (ADR 0025).
 IDENTITY_SOURCE: Final = "route.request.header.Sec-WebSocket-Protocol"
@@ -173,28 +172,13 @@ class ConsoleLiveApi(Construct):
         return self.stage.callback_url
 
     def _grant_post(self, fn: CsmsFunction) -> None:
-        stack = Stack.of(self)
-        arns = [
-            stack.format_arn(
-                service="execute-api",
-                resource=self.api.api_id,
-                resource_name=f"{self.stage.stage_name}/{method}/@connections/*",
-            )
-            for method in FANOUT_METHODS
-        ]
-        iam.Grant.add_to_principal(
-            grantee=fn.role, actions=["execute-api:ManageConnections"], resource_arns=arns
+        grant_manage_connections(
+            self.api,
+            self.stage,
+            fn,
+            FANOUT_METHODS,
+            names.Env.LIVE_MANAGEMENT_ENDPOINT,
+            self.management_endpoint,
+            who="Console connection ids",
+            where="the live API's stage",
         )
-        fn.add_environment(names.Env.LIVE_MANAGEMENT_ENDPOINT, self.management_endpoint)
-        api_logical_id = stack.get_logical_id(cast(CfnElement, self.api.node.default_child))
-        for method in FANOUT_METHODS:
-            nag.acknowledge(
-                fn.role,
-                "IAM5",
-                "Console connection ids are only known at run time, so ManageConnections is granted on "
-                f"{method} @connections/* of the live API's stage and nothing else.",
-                finding=(
-                    "Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
-                    f"<{api_logical_id}>/{self.stage.stage_name}/{method}/@connections/*"
-                ),
-            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final, cast
 
 import jsii
@@ -202,28 +203,52 @@ class ChargerWebSocketApi(Construct):
         """
         if not methods or not set(methods) <= MANAGEMENT_METHODS:
             raise ValueError(f"methods must be some of {sorted(MANAGEMENT_METHODS)}, got {methods}")
-        stack = Stack.of(self)
-        arns = [
-            stack.format_arn(
-                service="execute-api",
-                resource=self.api.api_id,
-                resource_name=f"{self.stage.stage_name}/{method}/@connections/*",
-            )
-            for method in sorted(set(methods))
-        ]
-        iam.Grant.add_to_principal(
-            grantee=fn.role, actions=["execute-api:ManageConnections"], resource_arns=arns
+        grant_manage_connections(
+            self.api,
+            self.stage,
+            fn,
+            sorted(set(methods)),
+            names.Env.WS_MANAGEMENT_ENDPOINT,
+            self.management_endpoint,
+            who="Connection ids",
+            where="this API's stage",
         )
-        fn.add_environment(names.Env.WS_MANAGEMENT_ENDPOINT, self.management_endpoint)
-        api_logical_id = stack.get_logical_id(cast(CfnElement, self.api.node.default_child))
-        for method in sorted(set(methods)):
-            nag.acknowledge(
-                fn.role,
-                "IAM5",
-                "Connection ids are only known at run time, so ManageConnections is granted on "
-                f"{method} @connections/* of this API's stage and nothing else.",
-                finding=(
-                    "Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
-                    f"<{api_logical_id}>/{self.stage.stage_name}/{method}/@connections/*"
-                ),
-            )
+
+
+def grant_manage_connections(
+    api: apigwv2.WebSocketApi,
+    stage: apigwv2.WebSocketStage,
+    fn: CsmsFunction,
+    methods: Sequence[str],
+    env_var: str,
+    endpoint: str,
+    *,
+    who: str,
+    where: str,
+) -> None:
+    """``execute-api:ManageConnections`` on ``stage``'s ``@connections`` for ``methods`` only, the
+    endpoint in ``env_var``, and the cdk-nag acknowledgement of each wildcard (``who``: whose
+    connection ids, known only at run time; ``where``: which stage, in words)."""
+    stack = Stack.of(api)
+    arns = [
+        stack.format_arn(
+            service="execute-api",
+            resource=api.api_id,
+            resource_name=f"{stage.stage_name}/{method}/@connections/*",
+        )
+        for method in methods
+    ]
+    iam.Grant.add_to_principal(grantee=fn.role, actions=["execute-api:ManageConnections"], resource_arns=arns)
+    fn.add_environment(env_var, endpoint)
+    api_logical_id = stack.get_logical_id(cast(CfnElement, api.node.default_child))
+    for method in methods:
+        nag.acknowledge(
+            fn.role,
+            "IAM5",
+            f"{who} are only known at run time, so ManageConnections is granted on "
+            f"{method} @connections/* of {where} and nothing else.",
+            finding=(
+                "Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+                f"<{api_logical_id}>/{stage.stage_name}/{method}/@connections/*"
+            ),
+        )

@@ -8,31 +8,14 @@ on moto's bus fills, and invokes this function with SQS events (csms.local.stack
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
+from csms.aws.eventbus import envelopes_of
 from csms.observability import reset_invocation
 from csms.services.console_live import ConsoleLive
 
 log = logging.getLogger(__name__)
-
-
-def envelopes_of(event: dict[str, Any]) -> list[dict[str, Any]]:
-    """The domain-event envelopes of an SQS event whose bodies are EventBridge events."""
-    found: list[dict[str, Any]] = []
-    for record in event.get("Records") or []:
-        try:
-            detail = json.loads(record.get("body") or "").get("detail")
-        except (ValueError, AttributeError):
-            detail = None
-        if isinstance(detail, dict):
-            found.append(detail)
-        else:
-            log.warning(
-                "a record without an event's detail ignored", extra={"message_id": record.get("messageId")}
-            )
-    return found
 
 
 def handle(event: dict[str, Any], context: Any, live: ConsoleLive | None = None) -> dict[str, Any]:

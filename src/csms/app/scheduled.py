@@ -6,7 +6,6 @@ composition root's :class:`csms.jobs.context.JobServices`."""
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -64,17 +63,10 @@ def load_triggers(event: dict[str, Any]) -> dict[str, Any]:
     """The domain events the load-trigger rules put on their SQS queue (csms.load_triggers):
     each record's body is an EventBridge event whose detail is the event's envelope."""
     from csms.app import wiring
+    from csms.aws.eventbus import envelopes_of
     from csms.domain.events import correlation
 
-    envelopes = []
-    for record in event.get("Records", []):
-        try:
-            detail = json.loads(record["body"]).get("detail")
-        except (KeyError, TypeError, ValueError):
-            log.error("unreadable load trigger", extra={"message_id": record.get("messageId")})
-            continue
-        if isinstance(detail, dict):
-            envelopes.append(detail)
+    envelopes = envelopes_of(event)
     try:
         with correlation(f"job:load-triggers:{uuid.uuid4()}"):
             # A site that fails is left to the minute's job; anything else raises and the batch

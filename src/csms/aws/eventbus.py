@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from csms.domain.events import EVENT_SOURCE, DomainEvent, StoredEvent
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -170,3 +173,20 @@ def _dead_letter_body(stored: StoredEvent) -> str:
         return body
     envelope["data"] = {"omitted": "too large for SQS: read domain_events where sequence = this sequence"}
     return json.dumps(envelope, separators=(",", ":"))
+
+
+def envelopes_of(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The domain-event envelopes of an SQS event whose bodies are EventBridge events."""
+    found: list[dict[str, Any]] = []
+    for record in event.get("Records") or []:
+        try:
+            detail = json.loads(record.get("body") or "").get("detail")
+        except (ValueError, AttributeError):
+            detail = None
+        if isinstance(detail, dict):
+            found.append(detail)
+        else:
+            log.warning(
+                "a record without an event's detail ignored", extra={"message_id": record.get("messageId")}
+            )
+    return found

@@ -163,18 +163,14 @@ def ensure_load_trigger_rules(
     """The load-trigger rules (csms.load_triggers) on the bus, each delivering to the queue;
     returns the rule names. For the local stack (moto: the meter rule without its filter inside
     the samples, which moto cannot match); the CDK app deploys the real ones."""
-    import json
-
     from csms.load_triggers import patterns
 
-    sqs = provisioning_client("sqs", sqs_endpoint, region)
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events = provisioning_client("events", events_endpoint, region)
     names = []
     for suffix, pattern in patterns(within_arrays=False).items():
         name = f"{bus_name}-load-{suffix}"
-        events.put_rule(Name=name, EventBusName=bus_name, EventPattern=json.dumps(pattern), State="ENABLED")
-        events.put_targets(Rule=name, EventBusName=bus_name, Targets=[{"Id": "load-triggers", "Arn": arn}])
+        ensure_rule_to_queue(
+            events_endpoint, region, bus_name, name, pattern, queue_url, sqs_endpoint=sqs_endpoint
+        )
         names.append(name)
     return names
 
@@ -245,11 +241,13 @@ def ensure_rule_to_queue(
     rule_name: str,
     pattern: dict[str, Any],
     queue_url: str,
+    *,
+    sqs_endpoint: str | None = None,
 ) -> None:
     """A rule on ``bus_name`` routing the events ``pattern`` matches to an SQS queue (created or
     replaced). The local stack's stand-in for a rule with a Lambda target."""
     events = provisioning_client("events", endpoint_url, region)
-    sqs_endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or endpoint_url
+    sqs_endpoint = sqs_endpoint or os.environ.get("AWS_ENDPOINT_URL_SQS") or endpoint_url
     queue_arn = provisioning_client("sqs", sqs_endpoint, region).get_queue_attributes(
         QueueUrl=queue_url, AttributeNames=["QueueArn"]
     )["Attributes"]["QueueArn"]

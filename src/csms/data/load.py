@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from csms.data.database import PgDatabase
 from csms.data.outbox import append
+from csms.data.repositories import PgTenants
 from csms.data.tables import (
     charge_points,
     commands,
@@ -29,7 +30,6 @@ from csms.data.tables import (
     load_sites,
     locations,
     meter_samples,
-    tenants,
     transactions,
 )
 from csms.domain.commands import CommandStatus
@@ -73,11 +73,7 @@ class PgLoadStore:
 
     def add_site(self, tenant_id: str, site: Site) -> bool:
         with self._db.begin() as conn:
-            conn.execute(
-                pg_insert(tenants)
-                .values(id=tenant_id, name=tenant_id, created_at=site.created_at)
-                .on_conflict_do_nothing()
-            )
+            PgTenants(conn).ensure(tenant_id, site.created_at)
             inserted = conn.execute(
                 pg_insert(load_sites)
                 .values(tenant_id=tenant_id, **_site_row(site))

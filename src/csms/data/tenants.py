@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from csms.data.database import PgDatabase
+from csms.data.repositories import PgTenants
 from csms.data.tables import tenants
 from csms.domain.tenancy import TenantSettings
 
@@ -48,11 +48,7 @@ class PgTenantSettings:
     def update(self, tenant_id: str, changes: dict[str, Any], at: datetime) -> TenantSettings:
         values = {name: list(value) if isinstance(value, tuple) else value for name, value in changes.items()}
         with self._db.begin() as connection:
-            connection.execute(
-                pg_insert(tenants)
-                .values(id=tenant_id, name=tenant_id, created_at=at)
-                .on_conflict_do_nothing()
-            )
+            PgTenants(connection).ensure(tenant_id, at)
             row = connection.execute(
                 update(tenants).where(tenants.c.id == tenant_id).values(**values).returning(*_SETTINGS)
                 if values

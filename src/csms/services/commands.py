@@ -448,14 +448,12 @@ class CommandService:
             except _Parked as parked:
                 # A send that found the connection gone: if the station connected again
                 # meanwhile (its first frame found the command still "sent"), try that one.
-                current = self._connections.current_record(charge_point_id)
+                # (Offline, _deliver has just read that there is no connection: no second read.)
                 gone_retries += 1
-                if (
-                    parked.connection_id is None
-                    or current is None
-                    or current.connection_id == parked.connection_id
-                    or gone_retries >= MAX_GONE_RETRIES
-                ):
+                if parked.connection_id is None or gone_retries >= MAX_GONE_RETRIES:
+                    return None
+                current = self._connections.current_record(charge_point_id)
+                if current is None or current.connection_id == parked.connection_id:
                     return None
 
     def _deliver(self, command: Command) -> Command | None:
