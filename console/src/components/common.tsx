@@ -68,6 +68,12 @@ export function formatEnergy(wh: number | null | undefined): string {
   return wh >= 1000 ? `${(wh / 1000).toFixed(2)} kWh` : `${wh} Wh`;
 }
 
+/** Energy in kWh to the watt-hour (a running session's few Wh read as 0.003 kWh, not as "—"). */
+export function formatKwh(wh: number | null | undefined): string {
+  if (wh === null || wh === undefined) return '—';
+  return `${(wh / 1000).toFixed(3)} kWh`;
+}
+
 export function Muted({ children }: { children: ReactNode }) {
   return (
     <Text c="dimmed" size="sm">

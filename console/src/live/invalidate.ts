@@ -30,7 +30,8 @@ export function keysFor(event: LiveEvent): QueryKey[] {
     if (sid) keys.push(['station', sid]);
     if (typeof ref === 'number') keys.push(['transaction', ref]);
   } else if (event.type === 'MeterValuesReceived') {
-    if (sid) keys.push(['station', sid, 'meter']);
+    // The running transaction's energy so far (the API's energyWh) moves with each register sample.
+    if (sid) keys.push(['station', sid, 'meter'], ['station', sid, 'transactions']);
     if (typeof ref === 'number') keys.push(['transaction', ref]);
   } else if (event.type === 'CommandFinished') {
     if (typeof event.data.commandId === 'string') keys.push(['command', event.data.commandId]);

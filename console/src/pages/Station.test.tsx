@@ -103,3 +103,47 @@ describe('viewer mode', () => {
     charging.unmount();
   });
 });
+
+describe('the running transaction card', () => {
+  it("shows the energy so far, in kWh, and follows the transaction's meter values live", async () => {
+    signInAs('viewer');
+    let energyWh: number | null = null;
+    let sample: (() => void) | null = null;
+    const sampled = new Promise<void>((resolve) => (sample = resolve));
+    fakeApi(async (call) => {
+      const { url } = call;
+      if (url.pathname === '/api/v1/transactions') {
+        return { body: page([transaction({ energyWh, energyMeasuredAt: energyWh === null ? null : '2026-01-01T00:00:05Z' })]) };
+      }
+      if (url.pathname !== '/api/v1/events') return api(call);
+      if (!url.searchParams.has('after')) return { body: { items: [], cursor: 10 } };
+      if (url.searchParams.get('after') !== '10') return new Promise<undefined>(() => {});
+      // The feed's long poll answers when the charger's register sample arrives.
+      await sampled;
+      return {
+        body: {
+          items: [
+            {
+              id: 'e11',
+              type: 'MeterValuesReceived',
+              version: 1,
+              tenantId: 'default',
+              stationId: 'CP-1',
+              occurredAt: '2026-01-01T00:00:05Z',
+              correlationId: 'c',
+              sequence: 11,
+              data: { transactionRef: 7, evseId: 1, samples: [] },
+            },
+          ],
+          cursor: 11,
+        },
+      };
+    });
+    renderPage(<StationPage />, at('overview'));
+    const card = await screen.findByLabelText('Running transaction TX-7');
+    expect(await within(card).findByLabelText('Energy so far')).toHaveTextContent('—');
+    energyWh = 6;
+    sample!();
+    await expect.poll(() => within(card).getByLabelText('Energy so far').textContent, { timeout: 10000 }).toBe('0.006 kWh');
+  });
+});

@@ -20,7 +20,7 @@ import {
 import { useApi, useCan } from '../context';
 import { data, type Schemas } from '../api/client';
 import { commandSpecs } from '../api/commands';
-import { formatEnergy, formatTime, Loading, Muted, OnlineBadge, ProblemAlert, RequireRole, StateBadge } from '../components/common';
+import { formatKwh, formatTime, Loading, Muted, OnlineBadge, ProblemAlert, RequireRole, StateBadge } from '../components/common';
 import { CommandOutcome, CommandStatusBadge } from '../components/CommandOutcome';
 import { LazyCommandForm } from '../components/LazyCommandForm';
 import { MeterChart } from '../charts/lazy';
@@ -171,8 +171,16 @@ function RunningTransactions({ stationId }: { stationId: string }) {
                 on EVSE {t.evseId ?? '?'}
               </Text>
               <Text size="sm" c="dimmed">
-                {t.idToken ? `Token ${t.idToken.idToken}` : 'No token'} · started {formatTime(t.startedAt)} · {formatEnergy(t.energyWh)}
+                {t.idToken ? `Token ${t.idToken.idToken}` : 'No token'} · started {formatTime(t.startedAt)}
                 {t.chargingState ? ` · ${t.chargingState}` : ''}
+              </Text>
+            </div>
+            <div>
+              <Text size="xs" c="dimmed" id={`energy-so-far-${t.id}`}>
+                Energy so far
+              </Text>
+              <Text fw={700} size="lg" aria-labelledby={`energy-so-far-${t.id}`} title={t.energyMeasuredAt ? `measured ${formatTime(t.energyMeasuredAt)}` : undefined}>
+                {formatKwh(t.energyWh)}
               </Text>
             </div>
             <RequireRole role="operator">

@@ -26,7 +26,9 @@ export interface Call {
   headers: Headers;
 }
 
-type Handler = (call: Call) => { status?: number; body?: unknown; headers?: Record<string, string> } | undefined;
+type Answer = { status?: number; body?: unknown; headers?: Record<string, string> } | undefined;
+/** An answer, or a promise of one (a long poll the test ends when it wants). */
+type Handler = (call: Call) => Answer | Promise<Answer>;
 
 /**
  * A fake server: handlers answer by method and path; the event feed waits (until aborted)
@@ -40,7 +42,7 @@ export function fakeApi(handler: Handler) {
     const text = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.clone().text();
     const call: Call = { method: request.method, url, body: text ? JSON.parse(text) : undefined, headers: request.headers };
     calls.push(call);
-    const answer = handler(call);
+    const answer = await handler(call);
     if (!answer && url.pathname === '/api/v1/events') {
       return new Promise<Response>((_, reject) => {
         request.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
