@@ -18,6 +18,7 @@ const LocationsPage = lazy(() => import('./pages/Locations'));
 const SitesPage = lazy(() => import('./pages/Sites'));
 const SitePage = lazy(() => import('./pages/Site'));
 const UsersPage = lazy(() => import('./pages/Users'));
+const SettingsPage = lazy(() => import('./pages/Settings'));
 
 function RequireSession({ children }: { children: ReactNode }) {
   const { session } = useApp();
@@ -52,6 +53,7 @@ export function App() {
           <Route path="/sites" element={<SitesPage />} />
           <Route path="/sites/:siteId" element={<SitePage />} />
           <Route path="/users" element={<UsersPage />} />
+          <Route path="/settings" element={<SettingsPage />} />
           <Route path="*" element={<Navigate to="/fleet" replace />} />
         </Route>
       </Routes>

@@ -13,6 +13,7 @@ const LINKS: { to: string; label: string; admin?: boolean }[] = [
   { to: '/locations', label: 'Locations' },
   { to: '/sites', label: 'Sites' },
   { to: '/users', label: 'Users', admin: true },
+  { to: '/settings', label: 'Settings' },
 ];
 
 const LIVE_COLOR = { live: 'green', connecting: 'yellow', reconnecting: 'orange', stopped: 'gray' } as const;
