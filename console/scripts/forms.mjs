@@ -64,8 +64,8 @@ export function formSchema(schema, schemas = doc.components.schemas, depth = 0) 
 }
 
 const COMMAND_PATH = /^\/api\/v1\/stations\/\{stationId\}\/commands\/([a-z-]+)$/;
-/** The admins' create forms. */
-const BODIES = ['IdTokenCreate', 'LocationCreate', 'SiteCreate', 'UserCreate'];
+/** The admins' create (and edit) forms. */
+const BODIES = ['IdTokenCreate', 'IdTokenUpdate', 'LocationCreate', 'SiteCreate', 'UserCreate'];
 
 export function buildForms() {
   const commands = [];

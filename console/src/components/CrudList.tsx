@@ -5,6 +5,7 @@ import { Button, Group, Modal, Pagination, Table, Title } from '@mantine/core';
 import { Loading, Muted, ProblemAlert, RequireRole } from './common';
 import { LazySchemaForm } from './LazyCommandForm';
 import type { Role } from '../auth/session';
+import type { UiSchema } from '@rjsf/utils';
 
 export interface Page<T> {
   items: T[];
@@ -17,7 +18,14 @@ export interface CrudListProps<T> {
   load: (limit: number, offset: number) => Promise<Page<T>>;
   columns: [string, (row: T) => ReactNode][];
   rowKey: (row: T) => string;
-  create?: { label: string; schema: Record<string, unknown>; validatorKey: string; role: Role; send: (body: Record<string, unknown>) => Promise<void> };
+  create?: {
+    label: string;
+    schema: Record<string, unknown>;
+    validatorKey: string;
+    role: Role;
+    uiSchema?: UiSchema;
+    send: (body: Record<string, unknown>) => Promise<void>;
+  };
   actions?: (row: T) => ReactNode;
   actionsRole?: Role;
   filters?: ReactNode;
@@ -86,6 +94,7 @@ export function CrudList<T>({ title, queryKey, load, columns, rowKey, create, ac
             submitText={create.label}
             idPrefix={queryKey}
             validatorKey={create.validatorKey}
+            uiSchema={create.uiSchema}
             onSubmit={async (body) => {
               await create.send(body);
               setCreating(false);

@@ -1,13 +1,48 @@
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { Badge, Button, Group, TextInput } from '@mantine/core';
+import { Badge, Button, Group, Modal, TextInput } from '@mantine/core';
+import type { UiSchema } from '@rjsf/utils';
 import { useApi } from '../context';
 import { data, type Schemas } from '../api/client';
 import { bodySchema } from '../api/commands';
 import { CrudList } from '../components/CrudList';
+import { LazySchemaForm } from '../components/LazyCommandForm';
 import { formatTime, ProblemAlert } from '../components/common';
 
 type Token = Schemas['IdTokenOut'];
+
+/** The expiry date as ISO 8601 text (the API's words for a bad one land under it). */
+const UI: UiSchema = {
+  expiryDate: { 'ui:widget': 'text', 'ui:placeholder': '2027-01-01T00:00:00Z' },
+};
+
+function Edit({ token, onClose }: { token: Token; onClose: () => void }) {
+  const api = useApi();
+  const client = useQueryClient();
+  const initial: Record<string, unknown> = { status: token.status };
+  if (token.expiryDate) initial.expiryDate = token.expiryDate;
+  if (token.groupIdToken) initial.groupIdToken = token.groupIdToken;
+  return (
+    <Modal opened onClose={onClose} title={`Edit id token ${token.idToken}`} size="lg">
+      <LazySchemaForm
+        schema={bodySchema('IdTokenUpdate')}
+        submitText="Save id token"
+        idPrefix="id-token-edit"
+        validatorKey="IdTokenUpdate"
+        uiSchema={UI}
+        initial={initial}
+        onSubmit={async (body) => {
+          await api.PATCH('/api/v1/id-tokens/{type}/{idToken}', {
+            params: { path: { type: token.type, idToken: token.idToken } as never },
+            body: body as Schemas['IdTokenUpdate'],
+          });
+          onClose();
+          await client.invalidateQueries({ queryKey: ['id-tokens'] });
+        }}
+      />
+    </Modal>
+  );
+}
 
 function Actions({ token }: { token: Token }) {
   const api = useApi();
@@ -24,9 +59,13 @@ function Actions({ token }: { token: Token }) {
     }
   }
   const blocked = token.status === 'Blocked';
+  const [editing, setEditing] = useState(false);
   return (
     <>
-      <Group gap={4}>
+      <Group gap={4} wrap="nowrap">
+        <Button size="xs" variant="default" aria-label={`Edit ${token.idToken}`} onClick={() => setEditing(true)}>
+          Edit
+        </Button>
         <Button
           size="xs"
           variant="light"
@@ -53,6 +92,7 @@ function Actions({ token }: { token: Token }) {
         </Button>
       </Group>
       <ProblemAlert error={error} />
+      {editing ? <Edit token={token} onClose={() => setEditing(false)} /> : null}
     </>
   );
 }
@@ -80,6 +120,7 @@ export default function IdTokensPage() {
         role: 'admin',
         schema: bodySchema('IdTokenCreate'),
         validatorKey: 'IdTokenCreate',
+        uiSchema: UI,
         send: async (body) => {
           await api.POST('/api/v1/id-tokens', { body: body as Schemas['IdTokenCreate'] });
         },
