@@ -5,7 +5,7 @@ import { DatePickerInput } from '@mantine/dates';
 import '@mantine/dates/styles.css';
 import { useApi } from '../context';
 import { data } from '../api/client';
-import { formatEnergy, Muted, ProblemAlert } from '../components/common';
+import { formatKwh, Muted, ProblemAlert } from '../components/common';
 import { Bars } from '../charts/lazy';
 
 interface Day {
@@ -32,6 +32,99 @@ export function bucketDays(days: Day[], by: 'day' | 'week'): { period: string; k
     out.set(period, row);
   }
   return [...out.values()].sort((a, b) => a.period.localeCompare(b.period));
+}
+
+export interface EnergyRow {
+  key: string;
+  label: string;
+  /** kWh per period (only the periods of the table's columns) */
+  kWh: Record<string, number>;
+  totalWh: number;
+  sessions: number;
+}
+
+/**
+ * Energy per group (a station, a location) and period: the rows, and the periods with any
+ * activity as the columns, in order.
+ */
+export function pivot(
+  groups: { key: string; label: string; days: Day[]; energyWh: number; sessionCount: number }[],
+  by: 'day' | 'week',
+): { periods: string[]; rows: EnergyRow[] } {
+  const periods = new Set<string>();
+  const rows = groups.map((g) => {
+    const kWh: Record<string, number> = {};
+    for (const b of bucketDays(g.days, by)) {
+      kWh[b.period] = b.kWh;
+      periods.add(b.period);
+    }
+    return { key: g.key, label: g.label, kWh, totalWh: g.energyWh, sessions: g.sessionCount };
+  });
+  return { periods: [...periods].sort(), rows };
+}
+
+/** The stations' energy added up per location they are at now (none: "No location"). */
+export function byLocation(
+  stations: { locationId?: string | null; days: Day[]; energyWh: number; sessionCount: number }[],
+  names: Record<string, string>,
+): { key: string; label: string; days: Day[]; energyWh: number; sessionCount: number }[] {
+  const out = new Map<string, { key: string; label: string; days: Day[]; energyWh: number; sessionCount: number }>();
+  for (const s of stations) {
+    const key = s.locationId ?? '';
+    const row = out.get(key) ?? { key, label: key ? (names[key] ?? key) : 'No location', days: [], energyWh: 0, sessionCount: 0 };
+    row.days.push(...s.days);
+    row.energyWh += s.energyWh;
+    row.sessionCount += s.sessionCount;
+    out.set(key, row);
+  }
+  return [...out.values()].sort((a, b) => (!a.key ? 1 : !b.key ? -1 : a.label.localeCompare(b.label)));
+}
+
+/** A duration in words: "42 s", "3 min 5 s", "2 h 4 min". */
+export function formatSeconds(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+const kwh = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(3));
+
+function EnergyTable({ title, first, table, by }: { title: string; first: string; table: ReturnType<typeof pivot>; by: 'day' | 'week' }) {
+  return (
+    <Table.ScrollContainer minWidth={500}>
+      <Table aria-label={title} striped>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{first}</Table.Th>
+            {table.periods.map((p) => (
+              <Table.Th key={p}>{p} (kWh)</Table.Th>
+            ))}
+            <Table.Th>Total (kWh)</Table.Th>
+            <Table.Th>Sessions</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {table.rows.map((r) => (
+            <Table.Tr key={r.key}>
+              <Table.Th scope="row" fw={500}>
+                {r.label}
+              </Table.Th>
+              {table.periods.map((p) => (
+                <Table.Td key={p}>{kwh(r.kWh[p])}</Table.Td>
+              ))}
+              <Table.Td>{kwh(r.totalWh / 1000)}</Table.Td>
+              <Table.Td>{r.sessions}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      {!table.rows.length ? <Muted>No energy in this range.</Muted> : null}
+      <Text size="xs" c="dimmed">
+        Energy per {by}; days are UTC days{by === 'week' ? ', weeks start on Monday' : ''}.
+      </Text>
+    </Table.ScrollContainer>
+  );
 }
 
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
@@ -66,8 +159,16 @@ export default function ReportsPage() {
     queryFn: async () => data(await api.GET('/api/v1/reports/utilisation', { params: { query } })),
   });
   const rows = bucketDays(energy.data?.days ?? [], by);
+  const stations = energy.data?.stations ?? [];
+  const names = Object.fromEntries((locations.data?.items ?? []).map((l) => [l.id, l.name]));
+  const perStation = pivot(
+    stations.map((s) => ({ key: s.stationId, label: s.stationId, days: s.days, energyWh: s.energyWh, sessionCount: s.sessionCount })),
+    by,
+  );
+  const perLocation = pivot(byLocation(stations, names), by);
   const connectors = (utilisation.data?.connectors ?? []).map((c) => ({
     connector: `${c.stationId} ${c.evseId}/${c.connectorId}`,
+    chargingSeconds: c.chargingSeconds ?? 0,
     charging: Math.round(((c.chargingSeconds ?? 0) / Math.max(1, c.rangeSeconds)) * 10000) / 100,
     occupied: Math.round(((c.occupiedSeconds ?? 0) / Math.max(1, c.rangeSeconds)) * 10000) / 100,
   }));
@@ -98,7 +199,7 @@ export default function ReportsPage() {
       <SimpleGrid cols={{ base: 1, sm: 3 }}>
         <Card withBorder>
           <Text size="xs" c="dimmed">Energy</Text>
-          <Text fw={700} size="xl">{formatEnergy(energy.data?.totals.energyWh)}</Text>
+          <Text fw={700} size="xl">{formatKwh(energy.data?.totals.energyWh)}</Text>
         </Card>
         <Card withBorder>
           <Text size="xs" c="dimmed">Sessions</Text>
@@ -117,27 +218,14 @@ export default function ReportsPage() {
       <Title order={2} size="h3">
         Energy per station
       </Title>
-      <Table aria-label="Energy per station" striped>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Station</Table.Th>
-            <Table.Th>Location</Table.Th>
-            <Table.Th>Energy</Table.Th>
-            <Table.Th>Sessions</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {(energy.data?.stations ?? []).map((s) => (
-            <Table.Tr key={s.stationId}>
-              <Table.Td>{s.stationId}</Table.Td>
-              <Table.Td>{s.locationId ?? '—'}</Table.Td>
-              <Table.Td>{formatEnergy(s.energyWh)}</Table.Td>
-              <Table.Td>{s.sessionCount}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-      {energy.data && !energy.data.stations.length ? <Muted>No energy in this range.</Muted> : null}
+      <EnergyTable title="Energy per station" first="Station" table={perStation} by={by} />
+      <Title order={2} size="h3">
+        Energy per location
+      </Title>
+      <EnergyTable title="Energy per location" first="Location" table={perLocation} by={by} />
+      <Title order={2} size="h3">
+        Utilisation
+      </Title>
       <Card withBorder>
         <Bars
           title="Utilisation per connector (% of the range)"
@@ -150,6 +238,29 @@ export default function ReportsPage() {
           ]}
         />
       </Card>
+      <Table aria-label="Utilisation per connector" striped>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Connector</Table.Th>
+            <Table.Th>Charging time</Table.Th>
+            <Table.Th>Charging (% of the range)</Table.Th>
+            <Table.Th>Occupied (% of the range)</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {connectors.map((c) => (
+            <Table.Tr key={c.connector}>
+              <Table.Th scope="row" fw={500}>
+                {c.connector}
+              </Table.Th>
+              <Table.Td>{formatSeconds(c.chargingSeconds)}</Table.Td>
+              <Table.Td>{c.charging.toFixed(2)} %</Table.Td>
+              <Table.Td>{c.occupied.toFixed(2)} %</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      {utilisation.data && !connectors.length ? <Muted>No connector reported a status in this range.</Muted> : null}
     </Stack>
   );
 }
