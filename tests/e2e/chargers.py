@@ -59,6 +59,10 @@ class Charger16(ChargePoint16):  # type: ignore[misc]
         self.transaction_id: int | None = None
         self.meter_wh = 0
         self.profiles: list[dict[str, Any]] = []
+        #: False: no sample every second; the test sends them with ``meter_once`` (exact figures).
+        self.auto_meter = True
+        #: (connector, status, timestamp) of every StatusNotification sent, in order.
+        self.statuses: list[tuple[int, str, str]] = []
         self._metering: asyncio.Task[None] | None = None
 
     async def boot(self) -> None:
@@ -67,9 +71,11 @@ class Charger16(ChargePoint16):  # type: ignore[misc]
             await self.status(connector, "Available")
 
     async def status(self, connector: int, status: str) -> None:
+        timestamp = now_iso()
+        self.statuses.append((connector, status, timestamp))
         await self.call(
             call16.StatusNotification(
-                connector_id=connector, error_code="NoError", status=status, timestamp=now_iso()
+                connector_id=connector, error_code="NoError", status=status, timestamp=timestamp
             )
         )
 
@@ -89,13 +95,18 @@ class Charger16(ChargePoint16):  # type: ignore[misc]
         )
         self.transaction_id = answer.transaction_id
         await self.status(connector, "Charging")
-        self._metering = asyncio.ensure_future(self._meter(connector))
+        if self.auto_meter:
+            self._metering = asyncio.ensure_future(self._meter(connector))
 
     async def _meter(self, connector: int) -> None:
         while True:
             await asyncio.sleep(1)
-            self.meter_wh += 3  # 11 kW for one second
-            await self.call(
+            await self.meter_once(connector, 3)  # 11 kW for one second
+
+    async def meter_once(self, connector: int, wh: int) -> None:
+        """One MeterValues of the running transaction, its register ``wh`` higher."""
+        self.meter_wh += wh
+        await self.call(
                 call16.MeterValues(
                     connector_id=connector,
                     transaction_id=self.transaction_id,
@@ -123,6 +134,15 @@ class Charger16(ChargePoint16):  # type: ignore[misc]
     async def on_remote_start_now(self, id_tag: str, connector: int = 1) -> None:
         """A transaction started at the charger (a card at the reader), not from the console."""
         await self._start(id_tag, connector)
+
+    async def stop_now(self) -> None:
+        """The running transaction stopped at the charger (the card again), not from the console."""
+        await self._stop()
+
+    async def authorize(self, id_tag: str) -> str:
+        """A card at the reader: the CSMS's idTagInfo status for it."""
+        answer = await self.call(call16.Authorize(id_tag=id_tag))
+        return str(answer.id_tag_info["status"])
 
     @on(Action16.remote_stop_transaction)
     def on_remote_stop(self, transaction_id: int) -> Any:
@@ -197,6 +217,12 @@ class Station201(ChargePoint201):  # type: ignore[misc]
         self.transaction_id: str | None = None
         self.profiles: list[dict[str, Any]] = []
         self.meter_wh = 0
+        #: False: no sample every second; the test sends them with ``meter_once`` (exact figures).
+        self.auto_meter = True
+        #: The register readings sent, in order (the first one is the transaction's meterStart).
+        self.registers: list[int] = []
+        #: (eventType, timestamp) of every TransactionEvent sent, in order.
+        self.events: list[tuple[str, str]] = []
         self._metering: asyncio.Task[None] | None = None
 
     async def boot(self) -> None:
@@ -222,10 +248,12 @@ class Station201(ChargePoint201):  # type: ignore[misc]
         return result201.RequestStartTransaction(status="Accepted", transaction_id=self.transaction_id)
 
     async def _event(self, event_type: str, trigger: str, **extra: Any) -> None:
+        timestamp = now_iso()
+        self.events.append((event_type, timestamp))
         await self.call(
             call201.TransactionEvent(
                 event_type=event_type,
-                timestamp=now_iso(),
+                timestamp=timestamp,
                 trigger_reason=trigger,
                 seq_no=next(self._seq),
                 transaction_info={"transaction_id": self.transaction_id, **extra.pop("info", {})},
@@ -246,13 +274,19 @@ class Station201(ChargePoint201):  # type: ignore[misc]
             evse={"id": evse, "connector_id": 1},
             info={"charging_state": "Charging", "remote_start_id": remote_start_id},
         )
-        self._metering = asyncio.ensure_future(self._meter())
+        if self.auto_meter:
+            self._metering = asyncio.ensure_future(self._meter())
 
     async def _meter(self) -> None:
         while True:
             await asyncio.sleep(1)
-            self.meter_wh += 3
-            await self._event(
+            await self.meter_once(3)
+
+    async def meter_once(self, wh: int) -> None:
+        """One Updated event of the running transaction with its register ``wh`` higher."""
+        self.meter_wh += wh
+        self.registers.append(self.meter_wh)
+        await self._event(
                 "Updated",
                 "MeterValuePeriodic",
                 meter_value=[
@@ -281,7 +315,12 @@ class Station201(ChargePoint201):  # type: ignore[misc]
             evse={"id": 1, "connector_id": 1},
             info={"charging_state": "Charging"},
         )
-        self._metering = asyncio.ensure_future(self._meter())
+        if self.auto_meter:
+            self._metering = asyncio.ensure_future(self._meter())
+
+    async def stop_now(self) -> None:
+        """The running transaction stopped at the station, not from the console."""
+        await self._stop()
 
     @on(Action201.request_stop_transaction)
     def on_request_stop(self, transaction_id: str) -> Any:
