@@ -4,6 +4,7 @@ viewer may not do."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -55,9 +56,13 @@ def test_a_charging_1_6_transaction_shows_live_is_stopped_from_the_console_and_i
     expect(running.get_by_role("figure", name="Energy")).to_be_visible()
     # The charger meters every second: its values reach the open page's charts.
     expect(running.get_by_role("figure", name="Energy")).not_to_contain_text("No meter values yet.")
+    # The energy so far follows the register (the charger adds 3 Wh a second): a number, never "—".
+    energy = running.get_by_label("Energy so far")
+    expect(energy).to_have_text(re.compile(r"^\d+\.\d{3} kWh$"))
     # (For the picture only: a few more samples on the charts; nothing is judged on time.)
     while charger.meter_wh < 15:
         page.wait_for_timeout(500)
+    expect(energy).not_to_have_text("0.003 kWh")  # it moved on, live
     page.wait_for_timeout(2000)
     screenshot(page, "station")
 
