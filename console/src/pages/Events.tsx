@@ -31,6 +31,17 @@ export function summary(e: LiveEvent): string {
   }
 }
 
+/**
+ * A live batch put in front of what the page shows, newest first, leaving out what it already
+ * shows: the page reads the latest events from the feed itself, and the live client (which
+ * deduplicates only what it delivered) may bring an event of that read again.
+ */
+export function prependNew(shown: LiveEvent[], batch: LiveEvent[], limit = 200): LiveEvent[] {
+  const ids = new Set(shown.map((e) => e.id));
+  const fresh = batch.filter((e) => !ids.has(e.id));
+  return fresh.length ? [...fresh.reverse(), ...shown].slice(0, limit) : shown;
+}
+
 /** The tenant's domain events, newest first: the latest ones of the feed, then live ones as they come. */
 export default function EventsPage() {
   const { live, api } = useApp();
@@ -58,7 +69,7 @@ export default function EventsPage() {
   useEffect(
     () =>
       live.subscribe((batch) => {
-        if (!paused) setEvents((prev) => [...[...batch].reverse(), ...prev].slice(0, 200));
+        if (!paused) setEvents((prev) => prependNew(prev, batch));
       }),
     [live, paused],
   );
