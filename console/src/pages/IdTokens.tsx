@@ -13,8 +13,11 @@ type Token = Schemas['IdTokenOut'];
 
 /** The expiry date as ISO 8601 text (the API's words for a bad one land under it). */
 const UI: UiSchema = {
+  'ui:order': ['status', 'expiryDate', 'groupIdToken', '*'],
   expiryDate: { 'ui:widget': 'text', 'ui:placeholder': '2027-01-01T00:00:00Z' },
 };
+/** The create form: the token itself first. */
+const CREATE_UI: UiSchema = { ...UI, 'ui:order': ['idToken', 'type', ...(UI['ui:order'] as string[])] };
 
 function Edit({ token, onClose }: { token: Token; onClose: () => void }) {
   const api = useApi();
@@ -120,7 +123,7 @@ export default function IdTokensPage() {
         role: 'admin',
         schema: bodySchema('IdTokenCreate'),
         validatorKey: 'IdTokenCreate',
-        uiSchema: UI,
+        uiSchema: CREATE_UI,
         send: async (body) => {
           await api.POST('/api/v1/id-tokens', { body: body as Schemas['IdTokenCreate'] });
         },

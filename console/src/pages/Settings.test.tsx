@@ -51,7 +51,7 @@ describe('settings page', () => {
     const hosts = screen.getByRole('textbox', { name: 'URL hosts' });
     await user.type(hosts, 'bad_host{Enter}');
     await user.click(screen.getByRole('button', { name: 'Save settings' }));
-    expect(await screen.findByText('0: String should match pattern')).toBeInTheDocument();
+    expect(await screen.findByText('bad_host: String should match pattern')).toBeInTheDocument();
     expect(hosts).toHaveAttribute('aria-invalid', 'true');
     expect(calls.at(-1)?.body).toEqual({ defaultSecurityProfile: 0, fileUrlSchemes: ['https'], fileUrlHosts: ['bad_host'] });
 
@@ -59,7 +59,7 @@ describe('settings page', () => {
     await user.type(hosts, '{Backspace}*.files.example.com{Enter}');
     await user.click(screen.getByRole('button', { name: 'Save settings' }));
     expect(await screen.findByRole('status')).toHaveTextContent('Saved.');
-    expect(screen.queryByText('0: String should match pattern')).not.toBeInTheDocument();
+    expect(screen.queryByText('bad_host: String should match pattern')).not.toBeInTheDocument();
     expect(calls.at(-1)?.body).toEqual({ defaultSecurityProfile: 0, fileUrlSchemes: ['https'], fileUrlHosts: ['*.files.example.com'] });
   });
 });

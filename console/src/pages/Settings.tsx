@@ -8,7 +8,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Button, Card, Checkbox, Group, Radio, Stack, TagsInput, Text, Title } from '@mantine/core';
 import { useApi, useCan } from '../context';
 import { data, type Schemas } from '../api/client';
-import { ApiError, describeError } from '../api/problem';
+import { ApiError } from '../api/problem';
 import { Loading, ProblemAlert } from '../components/common';
 
 type Settings = Schemas['TenantSettingsOut'];
@@ -23,13 +23,18 @@ const PROFILES = [
   { value: '0', label: '0: no password (only for stations that can do nothing else)' },
 ];
 
-/** The API's field errors by the body field they name (`body.fileUrlHosts.1` → fileUrlHosts). */
-export function errorsByField(error: unknown): Record<string, string> {
+/**
+ * The API's field errors by the body field they name (`body.fileUrlHosts.1` → fileUrlHosts),
+ * an item of a list named by its value (`files_example.com: ...`), which the index is to the API.
+ */
+export function errorsByField(error: unknown, sent: Record<string, unknown> = {}): Record<string, string> {
   if (!(error instanceof ApiError) || error.status !== 422) return {};
   const out: Record<string, string> = {};
   for (const [path, message] of Object.entries(error.bodyFieldErrors())) {
     const [field, ...rest] = path.split('.');
-    const where = rest.length ? `${rest.join('.')}: ` : '';
+    const list = sent[field];
+    const item = Array.isArray(list) && rest.length === 1 && /^\d+$/.test(rest[0]) ? list[Number(rest[0])] : undefined;
+    const where = item !== undefined ? `${String(item)}: ` : rest.length ? `${rest.join('.')}: ` : '';
     out[field] = out[field] ? `${out[field]}; ${where}${message}` : `${where}${message}`;
   }
   // A 422 without field paths that names a field in its detail (the API's own checks).
@@ -65,7 +70,8 @@ function SettingsForm({ settings }: { settings: Settings }) {
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
   useEffect(() => setDraft(draftOf(settings)), [settings]);
-  const fieldErrors = errorsByField(error);
+  const [sent, setSent] = useState<Record<string, unknown>>({});
+  const fieldErrors = errorsByField(error, sent);
   const set = (patch: Partial<Draft>) => {
     setSaved(false);
     setDraft((d) => ({ ...d, ...patch }));
@@ -80,6 +86,7 @@ function SettingsForm({ settings }: { settings: Settings }) {
       fileUrlSchemes: draft.defaultSchemes ? null : (draft.schemes as NonNullable<Update['fileUrlSchemes']>),
       fileUrlHosts: draft.hosts,
     };
+    setSent(body as Record<string, unknown>);
     try {
       const answer = data(await api.PATCH('/api/v1/settings', { body }));
       client.setQueryData(['settings'], answer);
@@ -158,7 +165,7 @@ function SettingsForm({ settings }: { settings: Settings }) {
       {unplaced ? <ProblemAlert error={unplaced} title="The settings were not changed" /> : null}
       {error && Object.keys(fieldErrors).length ? (
         <Text size="sm" c="red" role="alert">
-          The settings were not changed: {describeError(error)}
+          The settings were not changed: the API refused what is marked above.
         </Text>
       ) : null}
       {admin ? (
