@@ -107,29 +107,29 @@ class Charger16(ChargePoint16):  # type: ignore[misc]
         """One MeterValues of the running transaction, its register ``wh`` higher."""
         self.meter_wh += wh
         await self.call(
-                call16.MeterValues(
-                    connector_id=connector,
-                    transaction_id=self.transaction_id,
-                    meter_value=[
-                        {
-                            "timestamp": now_iso(),
-                            "sampledValue": [
-                                {
-                                    "value": str(self.meter_wh),
-                                    "measurand": "Energy.Active.Import.Register",
-                                    "unit": "Wh",
-                                },
-                                {"value": "11000", "measurand": "Power.Active.Import", "unit": "W"},
-                                {
-                                    "value": str(min(100, 40 + self.meter_wh // 10)),
-                                    "measurand": "SoC",
-                                    "unit": "Percent",
-                                },
-                            ],
-                        }
-                    ],
-                )
+            call16.MeterValues(
+                connector_id=connector,
+                transaction_id=self.transaction_id,
+                meter_value=[
+                    {
+                        "timestamp": now_iso(),
+                        "sampledValue": [
+                            {
+                                "value": str(self.meter_wh),
+                                "measurand": "Energy.Active.Import.Register",
+                                "unit": "Wh",
+                            },
+                            {"value": "11000", "measurand": "Power.Active.Import", "unit": "W"},
+                            {
+                                "value": str(min(100, 40 + self.meter_wh // 10)),
+                                "measurand": "SoC",
+                                "unit": "Percent",
+                            },
+                        ],
+                    }
+                ],
             )
+        )
 
     async def on_remote_start_now(self, id_tag: str, connector: int = 1) -> None:
         """A transaction started at the charger (a card at the reader), not from the console."""
@@ -287,18 +287,18 @@ class Station201(ChargePoint201):  # type: ignore[misc]
         self.meter_wh += wh
         self.registers.append(self.meter_wh)
         await self._event(
-                "Updated",
-                "MeterValuePeriodic",
-                meter_value=[
-                    {
-                        "timestamp": now_iso(),
-                        "sampled_value": [
-                            {"value": self.meter_wh, "measurand": "Energy.Active.Import.Register"},
-                            {"value": 11000, "measurand": "Power.Active.Import"},
-                        ],
-                    }
-                ],
-            )
+            "Updated",
+            "MeterValuePeriodic",
+            meter_value=[
+                {
+                    "timestamp": now_iso(),
+                    "sampled_value": [
+                        {"value": self.meter_wh, "measurand": "Energy.Active.Import.Register"},
+                        {"value": 11000, "measurand": "Power.Active.Import"},
+                    ],
+                }
+            ],
+        )
 
     async def on_local_start_now(self, id_token: str) -> None:
         """A transaction started at the station (a card at the reader), not from the console."""

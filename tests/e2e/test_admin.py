@@ -154,4 +154,6 @@ def test_an_admin_invites_a_user_and_changes_the_role_and_a_viewer_may_do_neithe
         "POST", "/api/v1/users", {"email": "x@example.com", "role": "admin"}, token=viewer
     )
     assert status == 403, problem
-    assert csms_dev.request("PATCH", "/api/v1/settings", {"defaultSecurityProfile": 0}, token=viewer)[0] == 403
+    assert (
+        csms_dev.request("PATCH", "/api/v1/settings", {"defaultSecurityProfile": 0}, token=viewer)[0] == 403
+    )

@@ -36,10 +36,14 @@ def test_a_chargers_status_change_and_transaction_appear_on_the_events_page_with
     started = events.get_by_role("row").filter(has_text="TransactionStarted")
     expect(started).to_contain_text(f"transaction {charger.transaction_id} on EVSE 1")
     fleet.loop.run(charger.meter_once(1, 500))
-    expect(events.get_by_role("row").filter(has_text="MeterValuesReceived").first).to_contain_text("samples on EVSE 1")
+    expect(events.get_by_role("row").filter(has_text="MeterValuesReceived").first).to_contain_text(
+        "samples on EVSE 1"
+    )
     transaction = charger.transaction_id
     fleet.loop.run(charger.stop_now())
-    expect(events.get_by_role("row").filter(has_text="TransactionStopped")).to_contain_text(f"transaction {transaction}")
+    expect(events.get_by_role("row").filter(has_text="TransactionStopped")).to_contain_text(
+        f"transaction {transaction}"
+    )
     # Newest first, each once, and all of it without a reload.
     expect(events.get_by_role("row").nth(1)).to_contain_text("ConnectorStatusChanged")
     for once in ("ChargerConnected", "TransactionStarted", "TransactionStopped"):
@@ -94,7 +98,10 @@ def test_an_admin_changes_the_tenant_settings_and_the_api_s_422_shows_next_to_th
     # What it changes: a station provisioned without a profile now gets 0.
     status, created = csms_dev.request("POST", "/api/v1/stations", {"id": "CP-SET-1"}, fleet.admin)
     assert status == 201, created
-    assert (created["station"]["securityProfile"], created["station"]["securityProfileSource"]) == (0, "tenant")
+    assert (created["station"]["securityProfile"], created["station"]["securityProfileSource"]) == (
+        0,
+        "tenant",
+    )
     assert created["password"] is None
 
     # A viewer reads the same settings and has nothing to change them with.

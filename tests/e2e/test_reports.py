@@ -95,7 +95,9 @@ def test_the_reports_show_energy_per_day_and_week_per_station_and_location_and_u
 
     # When grouped by week, the same energy falls in this week's column
     page.get_by_text("Week", exact=True).click()
-    expect(per_station.get_by_role("columnheader", name=f"week of {monday.isoformat()} (kWh)")).to_be_visible()
+    expect(
+        per_station.get_by_role("columnheader", name=f"week of {monday.isoformat()} (kWh)")
+    ).to_be_visible()
     assert cells(per_station, "CP-REP-16") == ["2.345", "2.345", "1"]
     assert cells(per_location, "Airport") == ["1.750", "1.750", "1"]
     expect(page.get_by_role("figure", name="Energy per week")).to_be_visible()
