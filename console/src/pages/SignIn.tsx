@@ -59,7 +59,15 @@ function DevSignIn({ onToken }: { onToken: (token: string) => void }) {
         {options.length ? (
           <Select label="Tenant" data={options} value={chosen} onChange={setTenantId} allowDeselect={false} searchable />
         ) : (
-          <TextInput label="Tenant" value={tenantId ?? ''} onChange={(e) => setTenantId(e.currentTarget.value)} required />
+          // Until the tenants are listed the field waits: typed into now, it would be replaced by the list.
+          <TextInput
+            label="Tenant"
+            value={tenantId ?? ''}
+            onChange={(e) => setTenantId(e.currentTarget.value)}
+            required
+            disabled={tenants.isPending}
+            placeholder={tenants.isPending ? 'Loading the tenants…' : undefined}
+          />
         )}
         <div>
           <Text component="label" size="sm" fw={500} id="role-label">
