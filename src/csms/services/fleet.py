@@ -128,7 +128,8 @@ class FleetService:
 
     def get(self, scope: TenantScope, charge_point_id: str) -> ChargePointView:
         charge_point = self._stations.require(scope, charge_point_id)
-        live = self._connections.tenant_connections(scope.tenant_id).get(charge_point_id)
+        # Its own connection by key: not the tenant's whole connected set (ADR 0004's index).
+        live = self._connections.connections_of([charge_point_id]).get(charge_point_id)
         return ChargePointView(charge_point, live, self._queries.connectors(scope.tenant_id, charge_point_id))
 
     def connectors(self, scope: TenantScope, charge_point_id: str) -> list[ConnectorView]:
