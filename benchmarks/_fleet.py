@@ -161,7 +161,7 @@ def seed_fleet(
             ),
             {**p, "minutes": minutes},
         )
-        # Power ramps with the station's number: 3.6 kW to 22 kW, a little different each minute.
+        # Power: 3.6 kW to 22 kW by station and EVSE, a little different each minute.
         conn.execute(
             text(
                 """
@@ -173,7 +173,8 @@ def seed_fleet(
                        round(m.v::numeric, 1), at
                 FROM transactions t
                 JOIN charge_points cp ON cp.id = t.charge_point_id,
-                LATERAL (SELECT 3600 + (abs(hashtext(t.charge_point_id)) % 18400) AS watts) w,
+                LATERAL (SELECT 3600 + abs(hashtext(t.charge_point_id || '/' || t.evse_id)) % 18400
+                         AS watts) w,
                 generate_series(1, :minutes) minute,
                 LATERAL (SELECT :now - make_interval(mins => :minutes - minute) AS at,
                                 w.watts + (minute % 5) * 20 AS p) s,

@@ -111,7 +111,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--stations", type=int, default=10_000)
-    parser.add_argument("--online", type=int, default=3_000, help="stations with a live connection")
+    parser.add_argument(
+        "--online", type=int, default=1_000, help="stations with a live connection (moto slows with more)"
+    )
     parser.add_argument("--minutes", type=int, default=30, help="minutes of samples per running transaction")
     parser.add_argument("--history", type=int, default=5, help="closed transactions per station")
     parser.add_argument("--repeat", type=int, default=15, help="timed calls per case")

@@ -195,7 +195,7 @@ export function FleetPage() {
       </Table.ScrollContainer>
       {stations.data && !total ? <Muted>No station matches.</Muted> : null}
       <Group justify="space-between" mt="md">
-        <Muted>{stations.data ? `${total} station${total === 1 ? '' : 's'}` : 'Loading stations…'}</Muted>
+        <Muted>{stations.data ? `${total.toLocaleString()} station${total === 1 ? '' : 's'}` : 'Loading stations…'}</Muted>
         <Pagination
           total={Math.max(1, Math.ceil(total / PAGE))}
           value={page}
