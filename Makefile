@@ -106,7 +106,7 @@ clean-state:  ## delete the local stack's state (.csms/: the embedded PostgreSQL
 # Benchmarks (docs/benchmarks.md): each prints its figures and never fails on timing. Loopback
 # only; each starts and stops its own PostgreSQL (or uses DATABASE_URL). ARGS passes options,
 # e.g. make bench-load ARGS="--chargers 2000 --duration 60".
-.PHONY: bench bench-message bench-coldstart bench-load bench-storm bench-ingest bench-allocation bench-live
+.PHONY: bench bench-message bench-coldstart bench-load bench-storm bench-ingest bench-allocation bench-live bench-fleet
 
 bench-message: $(VENV)/.dev-installed  ## per-action handler cost vs the ocpp library's route_message
 	$(BIN)/python benchmarks/bench_message.py $(ARGS)
@@ -132,4 +132,7 @@ bench-allocation: $(VENV)/.dev-installed  ## load allocator: one site of 500 EVS
 faults: $(VENV)/.dev-installed  ## fault injection: chargers through the local stack while PostgreSQL, DynamoDB, EventBridge, SQS, a function and every connection fail; exits 1 below the bar
 	$(BIN)/python benchmarks/bench_faults.py $(ARGS)
 
-bench: bench-message bench-coldstart bench-load bench-storm bench-ingest bench-allocation bench-live  ## every benchmark, one after the other
+bench-fleet: $(VENV)/.dev-installed  ## the fleet page's REST calls at 10,000 stations vs GET /stations/{id}, and the per-row approach it replaced
+	$(BIN)/python benchmarks/bench_fleet.py $(ARGS)
+
+bench: bench-message bench-coldstart bench-load bench-storm bench-ingest bench-allocation bench-live bench-fleet  ## every benchmark, one after the other

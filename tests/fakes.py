@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import datetime
@@ -524,11 +524,21 @@ class FakeConnectionStore:
         connection_id = self.current.get(charge_point_id)
         return self.records.get(connection_id) if connection_id is not None else None
 
-    def tenant_connections(self, tenant_id: str) -> dict[str, ConnectionRecord]:
+    def tenant_connections(self, tenant_id: str, *, last_seen: bool = True) -> dict[str, ConnectionRecord]:
         return {
             cp: self.records[conn]
             for cp, conn in self.current.items()
             if conn in self.records and self.records[conn].tenant_id == tenant_id
+        }
+
+    def with_last_seen(self, records: Mapping[str, ConnectionRecord]) -> dict[str, ConnectionRecord]:
+        return {cp: self.records.get(record.connection_id, record) for cp, record in records.items()}
+
+    def connections_of(self, charge_point_ids: Sequence[str]) -> dict[str, ConnectionRecord]:
+        return {
+            cp: self.records[self.current[cp]]
+            for cp in charge_point_ids
+            if cp in self.current and self.current[cp] in self.records
         }
 
 

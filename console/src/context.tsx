@@ -7,7 +7,6 @@ import { ApiError } from './api/problem';
 import { can, clearToken, storedSession, storeToken, type Role, type Session } from './auth/session';
 import { LiveClient, type FeedPage, type LiveStatus } from './live/client';
 import { keysFor } from './live/invalidate';
-import { recordPower } from './live/power';
 
 interface AppContextValue {
   config: ConsoleConfig;
@@ -92,7 +91,6 @@ export function AppProvider({
     const pending = new Map<string, QueryKey>();
     let timer: ReturnType<typeof setTimeout> | null = null;
     const unsubscribe = live.subscribe((events) => {
-      recordPower(events);
       for (const e of events) for (const key of keysFor(e)) pending.set(JSON.stringify(key), key);
       // One refetch per key for a burst of events, well within the 2 s the console promises.
       timer ??= setTimeout(() => {

@@ -65,6 +65,17 @@ class DevServer:
     def charger_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ocpp/"
 
+    @property
+    def database_url(self) -> str:
+        """The embedded PostgreSQL's URL, as its banner printed it (for seeding in bulk what the
+        API would take minutes to provision one by one)."""
+        for _ in range(100):
+            for line in self.output:
+                if line.strip().startswith("database "):
+                    return line.split(None, 1)[1].strip()
+            time.sleep(0.1)  # the banner's last lines may still be on their way
+        raise AssertionError("csms dev printed no database URL:\n" + "\n".join(self.output[-40:]))
+
     def request(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         headers = {"Content-Type": "application/json"}
         if token:

@@ -42,7 +42,6 @@ def test_a_charger_that_connects_appears_live_on_the_fleet_page(
     row201 = stations.get_by_role("row").filter(has_text="CP-LIVE-201")
     expect(row201).to_contain_text("Online")
     expect(row201).to_contain_text("ocpp2.0.1")
-    screenshot(page, "fleet")
 
 
 def test_the_fleet_search_finds_a_station_by_the_start_of_its_id(

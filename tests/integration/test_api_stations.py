@@ -13,6 +13,7 @@ from tests.integration.charger import connected, open_socket
 
 pytestmark = pytest.mark.integration
 V1 = "/api/v1"
+TEN = "2026-11-21T10:00:00Z"
 
 
 @pytest.fixture
@@ -246,3 +247,84 @@ async def test_an_admin_pins_a_station_to_a_protocol(
     refused = admin.patch(f"{V1}/stations/CP-PIN", {"ocppVersion": "ocpp2.0"})
     assert refused.status == 422
     assert refused.body["errors"][0]["field"].endswith("ocppVersion")
+
+
+async def test_a_listing_summarises_each_station_without_a_request_per_station(
+    admin: ApiClient, stack: LocalStack
+) -> None:
+    # Given a station charging on both connectors: connector 1 reports its total power in kW,
+    # connector 2 per phase in W; and an idle station
+    assert admin.post(f"{V1}/id-tokens", {"idToken": "TAG-SUM"}).status == 201
+    for station in ("CP-SUM", "CP-IDLE"):
+        assert admin.post(f"{V1}/stations", {"id": station, "securityProfile": 0}).status == 201
+    async with connected(stack, "CP-SUM") as cp:
+        await cp.call(call.BootNotification(charge_point_model="M", charge_point_vendor="V"))
+        transactions = []
+        for connector in (1, 2):
+            await cp.call(
+                call.StatusNotification(
+                    connector_id=connector, error_code="NoError", status="Charging", timestamp=TEN
+                )
+            )
+            started = await cp.call(
+                call.StartTransaction(connector_id=connector, id_tag="TAG-SUM", meter_start=0, timestamp=TEN)
+            )
+            transactions.append(int(started.transaction_id))
+        power = {"measurand": "Power.Active.Import"}
+        for minute, kw in ((1, "7.0"), (2, "7.4")):  # the latest reading counts, not the first
+            await cp.call(
+                call.MeterValues(
+                    connector_id=1,
+                    transaction_id=transactions[0],
+                    meter_value=[
+                        {
+                            "timestamp": f"2026-11-21T10:0{minute}:00Z",
+                            "sampledValue": [{"value": kw, "unit": "kW", **power}],
+                        }
+                    ],
+                )
+            )
+        await cp.call(
+            call.MeterValues(
+                connector_id=2,
+                transaction_id=transactions[1],
+                meter_value=[
+                    {
+                        "timestamp": "2026-11-21T10:02:00Z",
+                        "sampledValue": [
+                            {"value": "1000", "unit": "W", "phase": phase, **power}
+                            for phase in ("L1-N", "L2-N", "L3-N")
+                        ],
+                    }
+                ],
+            )
+        )
+        # When an operator lists the stations
+        listed = await asyncio.to_thread(admin.get, f"{V1}/stations")
+        # and after connector 2's transaction ends
+        await cp.call(
+            call.StopTransaction(
+                transaction_id=transactions[1], meter_stop=500, timestamp="2026-11-21T10:03:00Z"
+            )
+        )
+        after = await asyncio.to_thread(admin.get, f"{V1}/stations", q="CP-SUM")
+        online = await asyncio.to_thread(admin.get, f"{V1}/stations", online="true")
+    # Then each item carries its connectors, running transactions and power
+    assert listed.status == 200
+    by_id = {item["id"]: item for item in listed.body["items"]}
+    busy, idle = by_id["CP-SUM"], by_id["CP-IDLE"]
+    charging = {"connectorId": 1, "status": "Charging", "state": "Occupied", "chargingState": "Charging"}
+    assert busy["connectors"] == [{"evseId": 1, **charging}, {"evseId": 2, **charging}]
+    assert busy["runningTransactions"] == 2
+    assert busy["powerW"] == 7400 + 3000  # 7.4 kW, and three phases of 1 kW
+    assert busy["powerAt"] == "2026-11-21T10:02:00Z"
+    assert idle["connectors"] == []
+    assert (idle["runningTransactions"], idle["powerW"], idle["powerAt"]) == (0, None, None)
+    # once one ends, only the other's power counts
+    [only] = after.body["items"]
+    assert (only["runningTransactions"], only["powerW"]) == (1, 7400)
+    # the online filter comes with the same summary, and the live connection's last_seen
+    [connected_item] = online.body["items"]
+    assert connected_item["id"] == "CP-SUM"
+    assert (connected_item["powerW"], connected_item["online"]) == (7400, True)
+    assert connected_item["lastSeen"] is not None

@@ -51,6 +51,10 @@ CASES = {
     ),
     "bench_ingest.py": (["--samples", "500"], ["| handler", "| repository", "| COPY", "samples/s"]),
     "bench_live.py": (["--changes", "3", "--gap", "0.1"], ["| frame → event on the console", "p95 ms"]),
+    "bench_fleet.py": (
+        ["--stations", "60", "--online", "10", "--minutes", "2", "--history", "1", "--repeat", "1"],
+        ["| GET /stations/{id} (baseline)", "| GET /stations online=true", "before: list + /evses", "by key"],
+    ),
     "bench_allocation.py": (
         ["--evses", "40", "--sites", "3", "--site-evses", "20", "--repeat", "1"],
         ["| one site of 40", "| tenant: 3 x 20", "proportional ms"],

@@ -90,6 +90,35 @@ def test_a_tenants_live_connections_carry_last_seen_although_the_index_does_not(
     assert store.tenant_connections("t1")["CP-1"].last_seen == NOW + timedelta(minutes=3)
 
 
+def test_the_connections_of_a_page_of_stations_are_read_by_key_not_by_tenant(
+    store: DynamoConnectionStore,
+) -> None:
+    # Given a connected station seen since, one whose connection was closed by the liveness job
+    # (its cp# item not yet released), one replaced by a newer connection, and an offline one
+    store.register(a_record("c1"))
+    store.touch("c1", NOW + timedelta(minutes=3))
+    store.register(a_record("c2", charge_point_id="CP-2"))
+    store.close_stale("c2", NOW)
+    store.register(a_record("c3", charge_point_id="CP-3"))
+    store.register(a_record("c4", charge_point_id="CP-3", connected_at=NOW + timedelta(minutes=1)))
+    # When a listing asks for their connections (more than one BatchGetItem's worth of keys)
+    found = store.connections_of(["CP-1", "CP-2", "CP-3", "CP-OFF", *(f"X-{n}" for n in range(150))])
+    # Then the connected ones come with their current connection and last_seen
+    assert sorted(found) == ["CP-1", "CP-3"]
+    assert found["CP-1"].last_seen == NOW + timedelta(minutes=3)
+    assert found["CP-3"].connection_id == "c4"
+
+
+def test_a_tenants_connected_set_without_last_seen_costs_the_index_query_only(
+    store: DynamoConnectionStore,
+) -> None:
+    store.register(a_record())
+    store.touch("c1", NOW + timedelta(minutes=3))
+    connected = store.tenant_connections("t1", last_seen=False)
+    assert connected["CP-1"].last_seen is None  # the index does not project it
+    assert store.with_last_seen(connected)["CP-1"].last_seen == NOW + timedelta(minutes=3)
+
+
 def test_register_returns_the_connection_it_replaces(store: DynamoConnectionStore) -> None:
     assert store.register(a_record("c1")) is None
     assert store.register(a_record("c2")) == "c1"

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LiveClient, type FeedPage, type LiveEvent } from './client';
 import { keysFor } from './invalidate';
-import { powerOf } from './power';
 
 const event = (sequence: number, type = 'ConnectorStatusChanged', data: Record<string, unknown> = {}): LiveEvent => ({
   id: `e${sequence}`,
@@ -119,13 +118,5 @@ describe('what an event makes stale', () => {
     expect(keysFor({ ...event(1, 'MeterValuesReceived'), dataOmitted: true })).toEqual(
       expect.arrayContaining([['station', 'CP-1'], ['transaction'], ['transactions']]),
     );
-  });
-
-  it('reads the power of a frame, in W, summing phases when no total is given', () => {
-    expect(powerOf([{ measurand: 'Power.Active.Import', phase: null, unit: 'kW', value: '7.4', timestamp: 't' }])?.watts).toBe(7400);
-    expect(
-      powerOf(['L1', 'L2', 'L3'].map((phase) => ({ measurand: 'Power.Active.Import', phase, unit: 'W', value: '2000', timestamp: 't' })))?.watts,
-    ).toBe(6000);
-    expect(powerOf([{ measurand: 'Energy.Active.Import.Register', phase: null, unit: 'Wh', value: '10' }])).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Anchor, Group, Pagination, Select, Table, Text, TextInput, Title, UnstyledButton } from '@mantine/core';
@@ -6,27 +6,16 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { useApi } from '../context';
 import { data, type Schemas } from '../api/client';
 import { formatPower, formatTime, Muted, OnlineBadge, ProblemAlert, StateBadge } from '../components/common';
-import { useStationPower } from '../live/power';
-import { meterRows, type MeterSeries } from '../charts/series';
+import { useFleetLiveRefresh } from '../live/fleet';
 
 const PAGE = 25;
 type Sort = 'id' | 'createdAt' | 'lastBootAt';
 
-function useEvses(stationId: string) {
-  const api = useApi();
-  return useQuery({
-    queryKey: ['station', stationId, 'evses'],
-    queryFn: async () => data(await api.GET('/api/v1/stations/{stationId}/evses', { params: { path: { stationId } } })),
-    staleTime: 30000,
-  });
-}
+type Listed = Schemas['StationListItem'];
 
-function Connectors({ stationId }: { stationId: string }) {
-  const evses = useEvses(stationId);
-  const connectors = (evses.data ?? [])
-    .filter((e) => e.evseId > 0)
-    .flatMap((e) => e.connectors.map((c) => ({ ...c, evseId: e.evseId })));
-  if (evses.isLoading) return <Muted>…</Muted>;
+/** The station's connectors as badges, from the listing's summary (EVSE 0 is the station itself). */
+function Connectors({ station }: { station: Listed }) {
+  const connectors = station.connectors.filter((c) => c.evseId > 0);
   if (!connectors.length) return <Muted>none reported</Muted>;
   return (
     <Group gap={4}>
@@ -39,40 +28,6 @@ function Connectors({ stationId }: { stationId: string }) {
       ))}
     </Group>
   );
-}
-
-/**
- * The station's power: the latest reading of each charging EVSE (the last 15 minutes' samples,
- * refreshed as MeterValuesReceived invalidates the station's meter queries), or the live
- * events' reading when that is newer.
- */
-function Power({ stationId }: { stationId: string }) {
-  const api = useApi();
-  const evses = useEvses(stationId);
-  const live = useStationPower(stationId);
-  const charging = (evses.data ?? [])
-    .filter((e) => e.evseId > 0 && e.connectors.some((c) => c.chargingState === 'Charging'))
-    .map((e) => e.evseId);
-  const latest = useQuery({
-    queryKey: ['station', stationId, 'meter', 'power', charging],
-    enabled: charging.length > 0,
-    queryFn: async () => {
-      const from = new Date(Date.now() - 15 * 60 * 1000).toISOString();
-      let watts = 0;
-      for (const evseId of charging) {
-        const series = data(
-          await api.GET('/api/v1/stations/{stationId}/evses/{evseId}/meter-values', {
-            params: { path: { stationId, evseId }, query: { measurand: ['Power.Active.Import'], from } },
-          }),
-        ).series;
-        const rows = meterRows(series as MeterSeries[], { 'Power.Active.Import': 'kW' });
-        watts += (rows[rows.length - 1]?.kW ?? 0) * 1000;
-      }
-      return watts;
-    },
-  });
-  const watts = charging.length ? (latest.data ?? live) : live;
-  return <>{formatPower(watts)}</>;
 }
 
 function SortHeader({ label, field, sort, order, onSort }: { label: string; field: Sort; sort: Sort; order: string; onSort: (f: Sort) => void }) {
@@ -131,12 +86,16 @@ export function FleetPage() {
     ...(registration !== 'all' ? { registrationStatus: registration as Schemas['RegistrationStatus'] } : {}),
     ...(locationId ? { locationId } : {}),
   };
+  // Not under ['stations']: a status change anywhere in the tenant must not refetch this page
+  // (live/invalidate.ts); useFleetLiveRefresh refetches it for its own stations, throttled.
   const stations = useQuery({
-    queryKey: ['stations', query],
+    queryKey: ['fleet', query],
     queryFn: async () => data(await api.GET('/api/v1/stations', { params: { query } })),
     placeholderData: keepPreviousData,
   });
   const total = stations.data?.total ?? 0;
+  const visible = useMemo(() => new Set((stations.data?.items ?? []).map((s) => s.id)), [stations.data]);
+  useFleetLiveRefresh({ visible, byConnection: online !== 'all', sort }, () => void stations.refetch());
 
   function onSort(field: Sort) {
     update({ sort: field, order: sort === field && order === 'asc' ? 'desc' : 'asc' });
@@ -223,11 +182,9 @@ export function FleetPage() {
                 </Table.Td>
                 <Table.Td>{s.protocol ?? s.lastProtocol ?? s.ocppVersion ?? '—'}</Table.Td>
                 <Table.Td>
-                  <Connectors stationId={s.id} />
+                  <Connectors station={s} />
                 </Table.Td>
-                <Table.Td>
-                  <Power stationId={s.id} />
-                </Table.Td>
+                <Table.Td>{formatPower(s.powerW)}</Table.Td>
                 <Table.Td>{s.registrationStatus}</Table.Td>
                 <Table.Td>{formatTime(s.lastBootAt)}</Table.Td>
                 <Table.Td>{formatTime(s.createdAt)}</Table.Td>
@@ -238,7 +195,7 @@ export function FleetPage() {
       </Table.ScrollContainer>
       {stations.data && !total ? <Muted>No station matches.</Muted> : null}
       <Group justify="space-between" mt="md">
-        <Muted>{stations.data ? `${total} station${total === 1 ? '' : 's'}` : 'Loading stations…'}</Muted>
+        <Muted>{stations.data ? `${total.toLocaleString()} station${total === 1 ? '' : 's'}` : 'Loading stations…'}</Muted>
         <Pagination
           total={Math.max(1, Math.ceil(total / PAGE))}
           value={page}

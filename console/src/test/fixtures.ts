@@ -114,3 +114,16 @@ export const meter = {
     },
   ],
 };
+
+/** A station as GET /stations lists it: its row and its summary (connectors, transactions, power). */
+export function listed(id: string, patch: Partial<Schemas['StationListItem']> = {}): Schemas['StationListItem'] {
+  const { evses: _evses, ...row } = station(id);
+  return {
+    ...row,
+    connectors: [{ evseId: 1, connectorId: 1, status: 'Occupied', state: 'Occupied', chargingState: 'Charging' }],
+    runningTransactions: 1,
+    powerW: 7200,
+    powerAt: '2026-01-01T00:00:00Z',
+    ...patch,
+  };
+}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -204,13 +204,15 @@ class DynamoConnectionStore:
             if station in wanted
         }
 
-    def tenant_connections(self, tenant_id: str) -> dict[str, ConnectionRecord]:
+    def tenant_connections(self, tenant_id: str, *, last_seen: bool = True) -> dict[str, ConnectionRecord]:
         """The tenant's chargers that are connected now, by charge point id: one Query of the
-        ``by-tenant`` index, then their ``last_seen`` from the table.
+        ``by-tenant`` index, then (``last_seen``) their ``last_seen`` from the table.
 
         The index projects what a listing needs but not ``last_seen`` (``schema.TENANT_INDEX_ATTRIBUTES``),
         so the liveness writes of the message path never write the index too; the listing pays
-        a ``BatchGetItem`` of the live records instead (0.5 read units each)."""
+        a ``BatchGetItem`` of the live records instead (0.5 read units each). Without
+        ``last_seen`` the records carry their connection's start as ``last_seen`` and cost the
+        Query only: who is connected, for a filter (:meth:`with_last_seen` completes a page)."""
         live: dict[str, ConnectionRecord] = {}
         kwargs: dict[str, Any] = {
             "TableName": self._table,
@@ -232,29 +234,63 @@ class DynamoConnectionStore:
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        seen = self._last_seen([record.connection_id for record in live.values()])
+        return self.with_last_seen(live) if last_seen else live
+
+    def with_last_seen(self, records: Mapping[str, ConnectionRecord]) -> dict[str, ConnectionRecord]:
+        """These connections with their current ``last_seen`` (one ``BatchGetItem`` per 100)."""
+        seen = self._last_seen([record.connection_id for record in records.values()])
         return {
             charger: replace(record, last_seen=seen.get(record.connection_id, record.last_seen))
-            for charger, record in live.items()
+            for charger, record in records.items()
         }
+
+    def connections_of(self, charge_point_ids: Sequence[str]) -> dict[str, ConnectionRecord]:
+        """The current connections of these stations (those connected), with ``last_seen``:
+        a ``BatchGetItem`` of their ``cp#`` items, then one of their connections' (which tell
+        ``last_seen`` and whether the connection was closed meanwhile), 100 keys a call: a
+        page of a listing costs two calls however large the tenant."""
+        current = {
+            item["charge_point_id"]["S"]: _record(item)
+            for item in self._batch_get([_cp_key(station) for station in dict.fromkeys(charge_point_ids)])
+        }
+        connections = {
+            item["connection_id"]["S"]: item
+            for item in self._batch_get(
+                [_conn_key(record.connection_id) for record in current.values()],
+                "connection_id, last_seen, closed_at",
+            )
+        }
+        found: dict[str, ConnectionRecord] = {}
+        for station, record in current.items():
+            item = connections.get(record.connection_id)
+            if item is None or "closed_at" in item:
+                continue
+            seen = datetime.fromisoformat(item["last_seen"]["S"]) if "last_seen" in item else record.last_seen
+            found[station] = replace(record, last_seen=seen)
+        return found
+
+    def _batch_get(self, keys: list[dict[str, Any]], projection: str | None = None) -> list[dict[str, Any]]:
+        """The items of these keys that exist (eventually consistent, 100 keys a call)."""
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            wanted: dict[str, Any] = {"Keys": keys[start : start + 100]}
+            if projection is not None:
+                wanted["ProjectionExpression"] = projection
+            request: dict[str, Any] = {self._table: wanted}
+            while request:
+                answer = self._client.batch_get_item(RequestItems=request)
+                items.extend(answer.get("Responses", {}).get(self._table, []))
+                request = answer.get("UnprocessedKeys") or {}
+        return items
 
     def _last_seen(self, connection_ids: list[str]) -> dict[str, datetime]:
         """``last_seen`` of these connections' records (eventually consistent, 100 a call)."""
-        found: dict[str, datetime] = {}
-        for start in range(0, len(connection_ids), 100):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [_conn_key(cid) for cid in connection_ids[start : start + 100]],
-                    "ProjectionExpression": "connection_id, last_seen",
-                }
-            }
-            while request:
-                answer = self._client.batch_get_item(RequestItems=request)
-                for item in answer.get("Responses", {}).get(self._table, []):
-                    if "last_seen" in item:
-                        found[item["connection_id"]["S"]] = datetime.fromisoformat(item["last_seen"]["S"])
-                request = answer.get("UnprocessedKeys") or {}
-        return found
+        keys = [_conn_key(cid) for cid in connection_ids]
+        return {
+            item["connection_id"]["S"]: datetime.fromisoformat(item["last_seen"]["S"])
+            for item in self._batch_get(keys, "connection_id, last_seen")
+            if "last_seen" in item
+        }
 
     def count_connected(self) -> int:
         """How many chargers have a current connection (all tenants; for the fleet gauge)."""

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol
@@ -56,8 +56,18 @@ class ConnectionStore(Protocol):
         """The charger's current connection with its negotiated protocol (None: offline)."""
         ...
 
-    def tenant_connections(self, tenant_id: str) -> dict[str, ConnectionRecord]:
-        """The tenant's connected chargers, by charge point id."""
+    def tenant_connections(self, tenant_id: str, *, last_seen: bool = True) -> dict[str, ConnectionRecord]:
+        """The tenant's connected chargers, by charge point id; without ``last_seen`` their
+        records may carry a stale ``last_seen`` (cheaper: who is connected, for a filter)."""
+        ...
+
+    def with_last_seen(self, records: Mapping[str, ConnectionRecord]) -> dict[str, ConnectionRecord]:
+        """These records (by charge point id) with their current ``last_seen``."""
+        ...
+
+    def connections_of(self, charge_point_ids: Sequence[str]) -> dict[str, ConnectionRecord]:
+        """The current connections of these stations (the connected ones), with ``last_seen``:
+        a cost in the number of stations asked for, not in the tenant's size."""
         ...
 
 

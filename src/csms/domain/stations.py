@@ -346,6 +346,20 @@ class ChargePointQuery:
     exclude_ids: Collection[str] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class StationSummary:
+    """What a fleet listing shows of a station besides its own row: its connectors' latest
+    statuses, how many transactions are running on it, and its current active import power."""
+
+    connectors: tuple[ConnectorView, ...] = ()
+    running_transactions: int = 0
+    #: The latest Power.Active.Import (W) of each EVSE with a running transaction, summed;
+    #: None when nothing runs or no running transaction reported power.
+    power_w: float | None = None
+    #: The newest of those readings' timestamps.
+    power_at: datetime | None = None
+
+
 class StationLookup(Protocol):
     def get(self, tenant_id: str, charge_point_id: str) -> ChargingStation | None:
         """The tenant's charge point (decommissioned ones too); None for another tenant's."""
@@ -356,6 +370,11 @@ class FleetQueries(StationLookup, Protocol):
     def search(self, tenant_id: str, query: ChargePointQuery) -> tuple[list[ChargingStation], int]: ...
 
     def connectors(self, tenant_id: str, charge_point_id: str) -> list[ConnectorView]: ...
+
+    def summaries(self, tenant_id: str, charge_point_ids: Collection[str]) -> dict[str, StationSummary]:
+        """The summary of each of these stations (a page of a listing), in a fixed number of
+        queries whatever their number; a station with nothing to tell gets an empty one."""
+        ...
 
     def status_history(
         self, tenant_id: str, charge_point_id: str, query: StatusQuery

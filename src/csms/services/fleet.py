@@ -16,6 +16,7 @@ from csms.domain.stations import (
     EvseView,
     FleetQueries,
     RegistrationStatus,
+    StationSummary,
     StatusEntry,
     StatusQuery,
     evses,
@@ -39,6 +40,8 @@ class ChargePointView:
     charge_point: ChargingStation
     connection: ConnectionRecord | None
     connectors: list[ConnectorView] = field(default_factory=list)
+    #: In a listing: its connectors, running transactions and power (None elsewhere).
+    summary: StationSummary | None = None
 
     @property
     def evses(self) -> list[EvseView]:
@@ -100,17 +103,33 @@ class FleetService:
     def search(
         self, scope: TenantScope, query: ChargePointQuery, online: bool | None
     ) -> tuple[list[ChargePointView], int]:
-        live = self._connections.tenant_connections(scope.tenant_id)
-        if online is True:
-            query = _with(query, only_ids=list(live))
-        elif online is False:
-            query = _with(query, exclude_ids=list(live))
-        charge_points, total = self._queries.search(scope.tenant_id, query)
-        return [ChargePointView(cp, live.get(cp.id)) for cp in charge_points], total
+        """A page of the tenant's stations, each with its live connection and its summary
+        (connectors, running transactions, power). What it costs depends on the page, not on
+        the tenant's size, except for ``online``: that filter needs the whole connected set
+        (one Query of the connections' tenant index, without their ``last_seen``)."""
+        if online is None:
+            charge_points, total = self._queries.search(scope.tenant_id, query)
+            live = self._connections.connections_of([cp.id for cp in charge_points])
+        else:
+            connected = self._connections.tenant_connections(scope.tenant_id, last_seen=False)
+            if online:
+                query = _with(query, only_ids=list(connected))
+            else:
+                query = _with(query, exclude_ids=list(connected))
+            charge_points, total = self._queries.search(scope.tenant_id, query)
+            live = self._connections.with_last_seen(
+                {cp.id: connected[cp.id] for cp in charge_points if cp.id in connected}
+            )
+        summaries = self._queries.summaries(scope.tenant_id, [cp.id for cp in charge_points])
+        return [
+            ChargePointView(cp, live.get(cp.id), summary=summaries.get(cp.id, StationSummary()))
+            for cp in charge_points
+        ], total
 
     def get(self, scope: TenantScope, charge_point_id: str) -> ChargePointView:
         charge_point = self._stations.require(scope, charge_point_id)
-        live = self._connections.tenant_connections(scope.tenant_id).get(charge_point_id)
+        # Its own connection by key: not the tenant's whole connected set (ADR 0004's index).
+        live = self._connections.connections_of([charge_point_id]).get(charge_point_id)
         return ChargePointView(charge_point, live, self._queries.connectors(scope.tenant_id, charge_point_id))
 
     def connectors(self, scope: TenantScope, charge_point_id: str) -> list[ConnectorView]:

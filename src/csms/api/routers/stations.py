@@ -39,6 +39,7 @@ from csms.domain.stations import (
     ConnectorView,
     EvseView,
     RegistrationStatus,
+    StationSummary,
     StatusQuery,
 )
 from csms.domain.tenancy import Role
@@ -148,6 +149,30 @@ class StationOut(ApiModel):
     connection_age_seconds: int | None
 
 
+class ConnectorSummary(ApiModel):
+    evse_id: int = Field(description="the EVSE (0: the station itself)")
+    connector_id: int = Field(description=CONNECTOR_ID)
+    status: str = Field(description="as reported (a 1.6 ChargePointStatus or a 2.0.1 ConnectorStatus)")
+    state: AvailabilityState = Field(description="normalized (2.0.1 ConnectorStatus vocabulary)")
+    charging_state: ChargingState | None = Field(description="normalized; null when unknown")
+
+
+class StationListItem(StationOut):
+    """A station as a listing shows it: its row, its live connection and a summary of what
+    happens on it (what GET /stations/{id}/evses and the meter values tell in full)."""
+
+    connectors: list[ConnectorSummary] = Field(
+        description="every connector the station reported a status for, by EVSE and connector id"
+    )
+    running_transactions: int = Field(description="its transactions that have not ended")
+    power_w: float | None = Field(
+        description="active import power now, in W: the latest Power.Active.Import reading of each EVSE "
+        "with a running transaction (the total, else its phases summed; kW readings converted), summed; "
+        "null when nothing runs or no running transaction reported power"
+    )
+    power_at: UtcDatetime | None = Field(description="when the newest of those readings was taken")
+
+
 class StationDetail(StationOut):
     evses: list[Evse] = Field(description="the EVSEs the station reported a status for, by id")
 
@@ -230,6 +255,28 @@ def _detail(view: ChargePointView, now: datetime) -> StationDetail:
     return StationDetail.model_validate({**_out(view, now), "evses": [_evse(e) for e in view.evses]})
 
 
+def _list_item(view: ChargePointView, now: datetime) -> StationListItem:
+    summary = view.summary or StationSummary()
+    return StationListItem.model_validate(
+        {
+            **_out(view, now),
+            "connectors": [
+                ConnectorSummary(
+                    evse_id=c.evse_id,
+                    connector_id=c.connector_id,
+                    status=c.status,
+                    state=c.state,
+                    charging_state=c.charging_state,
+                )
+                for c in summary.connectors
+            ],
+            "running_transactions": summary.running_transactions,
+            "power_w": summary.power_w,
+            "power_at": summary.power_at,
+        }
+    )
+
+
 def _fleet() -> tuple[FleetService, datetime]:
     found = services(router)
     return found.fleet, found.clock.now()
@@ -270,7 +317,10 @@ def provision(body: Annotated[StationCreate, Body()]) -> Response[StationCreated
 
 @router.get(
     "/stations",
-    summary="List charging stations with their live connection state",
+    summary="List charging stations with their live connection state, connectors and power",
+    description="Each item carries a summary of the station (its connectors' statuses, running "
+    "transactions and current power), computed for the page's stations only: a page costs the same "
+    "in a tenant of ten stations or of ten thousand. `online` needs the tenant's connected set.",
     tags=TAG,
     responses={200: {"description": "OK"}, **error_responses(401, 422)},
 )
@@ -289,7 +339,7 @@ def list_stations(
     include_decommissioned: Annotated[bool, Query(alias="includeDecommissioned")] = False,
     sort: Annotated[Literal["id", "createdAt", "lastBootAt"], Query()] = "id",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
-) -> Page[StationOut]:
+) -> Page[StationListItem]:
     scope = caller(router).scope
     fleet, now = _fleet()
     views, total = fleet.search(
@@ -307,8 +357,8 @@ def list_stations(
         ),
         online,
     )
-    items = [StationOut.model_validate(_out(v, now)) for v in views]
-    return Page[StationOut](items=items, total=total, limit=limit, offset=offset)
+    items = [_list_item(v, now) for v in views]
+    return Page[StationListItem](items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get(
