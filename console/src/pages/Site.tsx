@@ -189,7 +189,7 @@ export default function SitePage() {
       <Title order={2} size="h3" mb="xs">
         Single-line diagram
       </Title>
-      <Text size="sm" mb="sm" aria-label="Allocation">
+      <Text size="sm" mb="sm" role="status" aria-label="Allocation">
         {a ? `Allocation ${a.id} of ${formatTime(a.computedAt)} (${a.cause}): amperes allocated per phase against each limit in force, updated live.` : allocation.isSuccess ? 'No allocation yet: limits only.' : ''}
       </Text>
       {nodes.isLoading ? <Loading label="Loading the electrical tree" /> : null}
