@@ -90,6 +90,13 @@ export const theme = createTheme({
     // (Plain objects, not Modal.extend: that would pull the lazily loaded Modal into the
     // initial bundle.)
     Modal: { defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } },
+    // A long option list scrolls, and Chromium makes a scrolling box a Tab stop of its own: Tab
+    // from the field then lands on the (closing) list and focus falls out of a dialog. The
+    // options are reached with the arrow keys from the field (aria-activedescendant), so the
+    // scroller is taken out of the Tab order.
+    Select: { defaultProps: { scrollAreaProps: { viewportProps: { tabIndex: -1 } } } },
+    MultiSelect: { defaultProps: { scrollAreaProps: { viewportProps: { tabIndex: -1 } } } },
+    Autocomplete: { defaultProps: { scrollAreaProps: { viewportProps: { tabIndex: -1 } } } },
     Pagination: {
       defaultProps: {
         getControlProps: (control: string) => ({ 'aria-label': `${control[0].toUpperCase()}${control.slice(1)} page` }),

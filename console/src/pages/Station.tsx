@@ -6,7 +6,6 @@ import {
   Button,
   Card,
   Group,
-  Modal,
   Pagination,
   Select,
   SimpleGrid,
@@ -25,6 +24,7 @@ import { CommandOutcome, CommandStatusBadge } from '../components/CommandOutcome
 import { LazyCommandForm } from '../components/LazyCommandForm';
 import { MeterChart } from '../charts/lazy';
 import { ProfilesPanel } from '../components/Profiles';
+import { ModalDialog } from '../components/ModalDialog';
 
 type Command = Schemas['CommandOut'];
 
@@ -302,7 +302,7 @@ function EditVariable({ stationId, variable, onClose }: { stationId: string; var
   }
   const label = `${variable.component.name}.${variable.variable.name}`;
   return (
-    <Modal opened onClose={onClose} title={`Set ${label}`}>
+    <ModalDialog opened onClose={onClose} title={`Set ${label}`}>
       <form onSubmit={save}>
         <TextInput label="New value" value={value} onChange={(e) => setValue(e.currentTarget.value)} error={fieldError} data-autofocus />
         <Button type="submit" mt="sm">
@@ -311,7 +311,7 @@ function EditVariable({ stationId, variable, onClose }: { stationId: string; var
       </form>
       {sent ? <CommandOutcome command={sent} /> : null}
       <ProblemAlert error={error} title="The value was not sent" />
-    </Modal>
+    </ModalDialog>
   );
 }
 
