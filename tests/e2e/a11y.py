@@ -43,9 +43,8 @@ def describe(where: str, violations: list[dict[str, Any]]) -> str:
     """One line per rule and node: the rule, its impact, the node, what is wrong, where to read."""
     lines = []
     for violation in violations:
-        lines.append(
-            f"[{where}] {violation['id']} ({violation.get('impact')}): {violation['help']} — {violation['helpUrl']}"
-        )
+        rule = f"{violation['id']} ({violation.get('impact')})"
+        lines.append(f"[{where}] {rule}: {violation['help']} — {violation['helpUrl']}")
         for node in violation["nodes"]:
             target = " > ".join(json.dumps(t) if not isinstance(t, str) else t for t in node["target"])
             summary = " ".join((node.get("failureSummary") or "").split())

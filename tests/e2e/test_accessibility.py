@@ -69,9 +69,11 @@ def test_every_main_page_passes_axe_wcag_2_1_a_and_aa(page: Any, csms_dev: DevSe
         audit.check(page, f"station: {tab.lower()}")
 
     go(page, "Sessions", "Sessions")
-    expect(page.get_by_role("table", name="Sessions").get_by_role("link", name=transaction, exact=True)).to_be_visible()
+    sessions = page.get_by_role("table", name="Sessions")
+    session_link = sessions.get_by_role("link", name=transaction, exact=True)
+    expect(session_link).to_be_visible()
     audit.check(page, "sessions")
-    page.get_by_role("table", name="Sessions").get_by_role("link", name=transaction, exact=True).click()
+    session_link.click()
     settled(page, f"Session {transaction}")
     expect(page.get_by_role("figure", name="Energy")).to_be_visible()
     audit.check(page, "session")
