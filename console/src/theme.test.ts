@@ -3,7 +3,8 @@ import { DEFAULT_THEME, mergeMantineTheme } from '@mantine/core';
 import { contrast, cssVariablesResolver, darkenTo, over, theme } from './theme';
 
 const resolved = mergeMantineTheme(DEFAULT_THEME, theme);
-const light = cssVariablesResolver(resolved).light;
+// (the resolver returns CSS variables keyed by name; the test looks them up by computed names)
+const light = cssVariablesResolver(resolved).light as Record<string, string>;
 const gray = DEFAULT_THEME.colors.gray;
 
 describe('theme contrast (WCAG 2.1 AA, 4.5:1 for text)', () => {
