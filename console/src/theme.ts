@@ -89,7 +89,9 @@ export const theme = createTheme({
     // Icon-only controls get a name (axe: button-name): Mantine draws them as bare SVGs.
     // (Plain objects, not Modal.extend: that would pull the lazily loaded Modal into the
     // initial bundle.)
-    Modal: { defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } },
+    // Its title bar is a <header>, which Chromium exposes as a second banner landmark while a
+    // dialog is open (axe: landmark-no-duplicate-banner); it is only the dialog's title row.
+    Modal: { defaultProps: { closeButtonProps: { 'aria-label': 'Close' }, attributes: { header: { role: 'presentation' } } } },
     // A long option list scrolls, and Chromium makes a scrolling box a Tab stop of its own: Tab
     // from the field then lands on the (closing) list and focus falls out of a dialog. The
     // options are reached with the arrow keys from the field (aria-activedescendant), so the

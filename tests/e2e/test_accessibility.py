@@ -1,6 +1,7 @@
 """The console's accessibility in a real browser (issue 14: "keyboard navigation, labels,
-contrast"): axe-core's WCAG 2.1 A/AA rules on every main page, with real data on them (a station
-charging, its finished session, a site's diagram, an open command form).
+contrast"): axe-core's WCAG 2.1 A/AA rules (and its best practices: landmarks, heading order) on
+every main page, with real data on them (a station charging, its finished session, a site's
+diagram, an open command form).
 
 The console has one colour scheme (light: ``MantineProvider defaultColorScheme="light"``, no
 toggle), so light is what is audited.

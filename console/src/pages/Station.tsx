@@ -195,7 +195,7 @@ function CommandsTab({ stationId }: { stationId: string }) {
     <Stack>
       <RequireRole role="operator">
         <Card withBorder>
-          <Title order={3} size="h4" mb="sm">
+          <Title order={2} size="h4" mb="sm">
             Send a command
           </Title>
           <Select
@@ -229,7 +229,7 @@ function CommandHistory({ stationId }: { stationId: string }) {
   });
   return (
     <div>
-      <Title order={3} size="h4" mb="sm">
+      <Title order={2} size="h4" mb="sm">
         Command history
       </Title>
       <ProblemAlert error={history.error} />
@@ -402,7 +402,7 @@ function ConfigurationTab({ stationId }: { stationId: string }) {
 function Timeline<T>({ title, rows, columns }: { title: string; rows: T[] | undefined; columns: [string, (row: T) => React.ReactNode][] }) {
   return (
     <div>
-      <Title order={3} size="h5" mb={4}>
+      <Title order={2} size="h5" mb={4}>
         {title}
       </Title>
       <Table aria-label={title} striped>
@@ -554,6 +554,10 @@ export default function StationPage() {
           <ConfigurationTab stationId={s.id} />
         </Tabs.Panel>
         <Tabs.Panel value="charging" pt="md">
+          {/* The panel's own headings are h3: under the page's h1 they need an h2 (heading order). */}
+          <Title order={2} size="h3" mb="sm">
+            Charging profiles
+          </Title>
           <ProfilesPanel stationId={s.id} evses={s.evses.map((e) => e.evseId).filter((e) => e > 0)} />
         </Tabs.Panel>
         <Tabs.Panel value="timelines" pt="md">
