@@ -70,6 +70,7 @@ def sign_in_by_keyboard(page: Any, server: DevServer, tenant: str) -> None:
     page.goto(server.base_url + "/console/")
     expect(page.get_by_role("heading", name="Sign in to the CSMS console")).to_be_visible()
     tenant_field = page.get_by_role("textbox", name="Tenant")
+    expect(tenant_field).not_to_have_value("")  # the tenants' list has replaced the text box
     tab_to(page, tenant_field)
     page.keyboard.type(tenant)
     expect(page.get_by_role("option", name=tenant, exact=True)).to_be_visible()
