@@ -2,6 +2,7 @@ import { NavLink as RouterLink, Outlet } from 'react-router-dom';
 import { AppShell, Badge, Burger, Button, Group, NavLink, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useApp, useCan } from './context';
+import classes from './Layout.module.css';
 
 const LINKS: { to: string; label: string; admin?: boolean }[] = [
   { to: '/fleet', label: 'Fleet' },
@@ -31,12 +32,21 @@ export function Layout() {
     }
   }
 
+  // Focus moves itself rather than through the #main fragment: the router owns the URL.
+  function skipToContent(event: React.MouseEvent) {
+    event.preventDefault();
+    document.getElementById('main')?.focus();
+  }
+
   return (
-    <AppShell header={{ height: 56 }} navbar={{ width: 200, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
+    <AppShell header={{ height: 56 }} navbar={{ width: 200, breakpoint: 'md', collapsed: { mobile: !opened } }} padding="md">
+      <a href="#main" className={classes.skip} onClick={skipToContent}>
+        Skip to content
+      </a>
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group wrap="nowrap">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
+            <Burger opened={opened} onClick={toggle} hiddenFrom="md" size="sm" aria-label="Toggle navigation" aria-expanded={opened} />
             <Title order={2} size="h4">
               CSMS console
             </Title>
@@ -59,7 +69,7 @@ export function Layout() {
           <NavLink key={l.to} component={RouterLink} to={l.to} label={l.label} onClick={close} />
         ))}
       </AppShell.Navbar>
-      <AppShell.Main>
+      <AppShell.Main id="main" tabIndex={-1} className={classes.main}>
         <Outlet />
       </AppShell.Main>
     </AppShell>

@@ -6,6 +6,7 @@ import '@mantine/core/styles.css';
 import { loadConfig } from './config';
 import { AppProvider } from './context';
 import { App } from './App';
+import { cssVariablesResolver, theme } from './theme';
 
 const root = createRoot(document.getElementById('root')!);
 
@@ -13,7 +14,7 @@ loadConfig()
   .then((config) =>
     root.render(
       <StrictMode>
-        <MantineProvider defaultColorScheme="light">
+        <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="light">
           <AppProvider config={config}>
             <BrowserRouter basename={import.meta.env.BASE_URL.replace(/\/$/, '')}>
               <App />

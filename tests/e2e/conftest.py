@@ -250,6 +250,9 @@ def sign_in(page: Any, server: DevServer, tenant: str, role: str) -> None:
     page.goto(server.base_url + "/")
     page.get_by_role("heading", name="Sign in to the CSMS console").wait_for()
     tenant_field = page.get_by_role("textbox", name="Tenant")
+    # Until the tenants have loaded the field is a plain text box, replaced by the list when they
+    # arrive (which then shows the first): a click before that lands on the one that goes away.
+    expect(tenant_field).not_to_have_value("")
     tenant_field.click()
     # The tenants are listed once loaded (the default tenant always is).
     page.get_by_role("option", name="default", exact=True).wait_for()

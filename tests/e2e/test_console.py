@@ -15,6 +15,7 @@ def test_the_sign_in_page_lists_the_tenants_and_the_roles(
     fleet.provision("CP-SIGN-1")  # the tenant exists from its first station
     page.goto(csms_dev.base_url + "/console/")
     expect(page.get_by_role("heading", name="Sign in to the CSMS console")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Tenant")).not_to_have_value("")  # the list has loaded
     page.get_by_role("textbox", name="Tenant").click()
     expect(page.get_by_role("option", name="default", exact=True)).to_be_visible()
     expect(page.get_by_role("option", name=fleet.tenant, exact=True)).to_be_visible()

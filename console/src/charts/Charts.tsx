@@ -1,8 +1,8 @@
 /** Charts (Recharts through @mantine/charts), loaded only by the pages that draw them. */
 import { BarChart, LineChart } from '@mantine/charts';
 import '@mantine/charts/styles.css';
-import { Text } from '@mantine/core';
-import { meterRows, scheduleRows, type MeterSeries, type SchedulePeriod } from './series';
+import { Text, VisuallyHidden } from '@mantine/core';
+import { meterRows, meterSummary, scheduleRows, type MeterSeries, type SchedulePeriod } from './series';
 
 const timeLabel = (t: number) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
@@ -24,20 +24,25 @@ export function MeterChart({ title, series, columns, colors = ['blue.6', 'teal.6
         {title}
       </Text>
       {rows.length && labels.length ? (
-        <LineChart
-          h={220}
-          data={rows}
-          dataKey="time"
-          series={labels.map((name, i) => ({ name, color: colors[i % colors.length], yAxisId: i === 0 ? 'left' : 'right' }))}
-          withRightYAxis={labels.length > 1}
-          curveType="linear"
-          withDots={rows.length < 40}
-          connectNulls
-          xAxisProps={{ tickFormatter: timeLabel, type: 'number', domain: ['dataMin', 'dataMax'], scale: 'time' }}
-          tooltipProps={{ labelFormatter: (t: number) => new Date(t).toLocaleString() }}
-          withLegend
-          data-testid="meter-chart"
-        />
+        <>
+          {/* The drawing's text alternative (WCAG 1.1.1); the drawing itself is hidden from it. */}
+          <VisuallyHidden component="p">{meterSummary(rows, labels, (t) => new Date(t).toLocaleString())}</VisuallyHidden>
+          <LineChart
+            aria-hidden
+            h={220}
+            data={rows}
+            dataKey="time"
+            series={labels.map((name, i) => ({ name, color: colors[i % colors.length], yAxisId: i === 0 ? 'left' : 'right' }))}
+            withRightYAxis={labels.length > 1}
+            curveType="linear"
+            withDots={rows.length < 40}
+            connectNulls
+            xAxisProps={{ tickFormatter: timeLabel, type: 'number', domain: ['dataMin', 'dataMax'], scale: 'time' }}
+            tooltipProps={{ labelFormatter: (t: number) => new Date(t).toLocaleString() }}
+            withLegend
+            data-testid="meter-chart"
+          />
+        </>
       ) : (
         <Text size="sm" c="dimmed">
           No values.
@@ -70,6 +75,7 @@ export function ScheduleChart({ title, periods, unit, durationSeconds, start }: 
       </Text>
       {rows.length ? (
         <LineChart
+          aria-hidden
           h={220}
           data={rows}
           dataKey="second"
@@ -85,7 +91,7 @@ export function ScheduleChart({ title, periods, unit, durationSeconds, start }: 
           No periods.
         </Text>
       )}
-      <table aria-label={`${title} periods`} style={{ position: 'absolute', width: 1, height: 1, overflow: 'hidden', clip: 'rect(0 0 0 0)' }}>
+      <VisuallyHidden component="table" aria-label={`${title} periods`}>
         <thead>
           <tr>
             <th>Start (s)</th>
@@ -100,7 +106,7 @@ export function ScheduleChart({ title, periods, unit, durationSeconds, start }: 
             </tr>
           ))}
         </tbody>
-      </table>
+      </VisuallyHidden>
     </figure>
   );
 }
@@ -120,7 +126,33 @@ export function Bars({ title, data, dataKey, series, unit }: BarsProps) {
         {title}
       </Text>
       {data.length ? (
-        <BarChart h={240} data={data} dataKey={dataKey} series={series} unit={unit} withLegend data-testid="bar-chart" />
+        <>
+          <BarChart aria-hidden h={240} data={data} dataKey={dataKey} series={series} unit={unit} withLegend data-testid="bar-chart" />
+          {/* The bars' text alternative (WCAG 1.1.1): their values as a table. */}
+          <VisuallyHidden component="table" aria-label={`${title}: values`}>
+            <thead>
+              <tr>
+                <th>{dataKey}</th>
+                {series.map((s) => (
+                  <th key={s.name}>{s.label ?? s.name}</th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {data.map((row) => (
+                <tr key={String(row[dataKey])}>
+                  <th scope="row">{row[dataKey]}</th>
+                  {series.map((s) => (
+                    <td key={s.name}>
+                      {row[s.name] ?? '—'}
+                      {unit && row[s.name] !== undefined ? ` ${unit.trim()}` : ''}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </VisuallyHidden>
+        </>
       ) : (
         <Text size="sm" c="dimmed">
           Nothing in this range.

@@ -91,3 +91,23 @@ export function scheduleRows(periods: SchedulePeriod[], durationSeconds?: number
   rows.push({ second: end, limit: last.limit });
   return rows;
 }
+
+/**
+ * A chart's text alternative (WCAG 1.1.1): per column, how many readings over which span, the
+ * latest and the range, e.g. "Power (kW): 42 readings from 10:00:01 to 10:00:43; latest 11,
+ * lowest 7.2, highest 11." A live chart gains a reading a second, so a table of every reading
+ * would be too long to listen to.
+ */
+export function meterSummary(rows: ChartRow[], labels: string[], time: (t: number) => string): string {
+  return labels
+    .map((label) => {
+      const points = rows.filter((r) => typeof r[label] === 'number');
+      if (!points.length) return `${label}: no readings.`;
+      const values = points.map((r) => r[label]);
+      const first = points[0].time;
+      const last = points[points.length - 1].time;
+      const span = points.length === 1 ? `1 reading at ${time(first)}` : `${points.length} readings from ${time(first)} to ${time(last)}`;
+      return `${label}: ${span}; latest ${values[values.length - 1]}, lowest ${Math.min(...values)}, highest ${Math.max(...values)}.`;
+    })
+    .join(' ');
+}

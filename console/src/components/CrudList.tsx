@@ -1,11 +1,12 @@
 /** A paged list with a create form generated from the API's schema (admins). */
 import { useState, type ReactNode } from 'react';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Button, Group, Modal, Pagination, Table, Title } from '@mantine/core';
+import { Button, Group, Pagination, Table, Title } from '@mantine/core';
 import { Loading, Muted, ProblemAlert, RequireRole } from './common';
 import { LazySchemaForm } from './LazyCommandForm';
 import type { Role } from '../auth/session';
 import type { UiSchema } from '@rjsf/utils';
+import { ModalDialog } from './ModalDialog';
 
 export interface Page<T> {
   items: T[];
@@ -88,7 +89,7 @@ export function CrudList<T>({ title, queryKey, load, columns, rowKey, create, ac
       {list.data && !list.data.total ? <Muted>None yet.</Muted> : null}
       {list.data && list.data.total > 25 ? <Pagination mt="md" total={Math.ceil(list.data.total / 25)} value={page} onChange={setPage} /> : null}
       {create && creating ? (
-        <Modal opened onClose={() => setCreating(false)} title={create.label} size="lg">
+        <ModalDialog opened onClose={() => setCreating(false)} title={create.label} size="lg">
           <LazySchemaForm
             schema={create.schema}
             submitText={create.label}
@@ -101,7 +102,7 @@ export function CrudList<T>({ title, queryKey, load, columns, rowKey, create, ac
               await client.invalidateQueries({ queryKey: [queryKey] });
             }}
           />
-        </Modal>
+        </ModalDialog>
       ) : null}
     </>
   );

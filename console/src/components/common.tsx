@@ -17,7 +17,7 @@ export function ProblemAlert({ error, title = 'Something went wrong' }: { error:
 export function Loading({ label = 'Loading' }: { label?: string }) {
   return (
     <Center p="md">
-      <Loader size="sm" aria-label={label} />
+      <Loader size="sm" role="status" aria-label={label} />
     </Center>
   );
 }
@@ -38,7 +38,8 @@ const STATE_COLOR: Record<string, string> = {
 
 export function StateBadge({ state, label }: { state: string; label?: string }) {
   return (
-    <Badge color={STATE_COLOR[state] ?? 'gray'} variant="light" title={label}>
+    // At its full width: squeezed into a narrow column (a tablet) a badge would cut its word short.
+    <Badge color={STATE_COLOR[state] ?? 'gray'} variant="light" title={label} miw="max-content">
       {state}
     </Badge>
   );

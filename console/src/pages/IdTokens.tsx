@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { Badge, Button, Group, Modal, TextInput } from '@mantine/core';
+import { Badge, Button, Group, TextInput } from '@mantine/core';
+import { ModalDialog } from '../components/ModalDialog';
 import type { UiSchema } from '@rjsf/utils';
 import { useApi } from '../context';
 import { data, type Schemas } from '../api/client';
@@ -26,7 +27,7 @@ function Edit({ token, onClose }: { token: Token; onClose: () => void }) {
   if (token.expiryDate) initial.expiryDate = token.expiryDate;
   if (token.groupIdToken) initial.groupIdToken = token.groupIdToken;
   return (
-    <Modal opened onClose={onClose} title={`Edit id token ${token.idToken}`} size="lg">
+    <ModalDialog opened onClose={onClose} title={`Edit id token ${token.idToken}`} size="lg">
       <LazySchemaForm
         schema={bodySchema('IdTokenUpdate')}
         submitText="Save id token"
@@ -43,7 +44,7 @@ function Edit({ token, onClose }: { token: Token; onClose: () => void }) {
           await client.invalidateQueries({ queryKey: ['id-tokens'] });
         }}
       />
-    </Modal>
+    </ModalDialog>
   );
 }
 

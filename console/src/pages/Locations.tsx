@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { Anchor, Button, Group, Modal, Stack, TextInput } from '@mantine/core';
+import { Anchor, Button, Group, Stack, TextInput } from '@mantine/core';
+import { ModalDialog } from '../components/ModalDialog';
 import { Link } from 'react-router-dom';
 import { useApi } from '../context';
 import { data, type Schemas } from '../api/client';
@@ -37,7 +38,7 @@ function Assign({ location, onClose }: { location: Location; onClose: () => void
   // A 404 (no such station) or a 422 on stationIds belongs to the field; a 403 or 429 does not.
   const fieldError = error instanceof ApiError && (error.status === 404 || error.status === 422) ? describeError(error) : null;
   return (
-    <Modal opened onClose={onClose} title={`Assign a station to ${location.name}`}>
+    <ModalDialog opened onClose={onClose} title={`Assign a station to ${location.name}`}>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -54,7 +55,7 @@ function Assign({ location, onClose }: { location: Location; onClose: () => void
           </Group>
         </Stack>
       </form>
-    </Modal>
+    </ModalDialog>
   );
 }
 

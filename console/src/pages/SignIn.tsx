@@ -118,7 +118,7 @@ export function SignInPage() {
   }
 
   return (
-    <Container size={420} py="xl">
+    <Container component="main" size={420} py="xl">
       <Title order={1} ta="center" mb="md">
         Sign in to the CSMS console
       </Title>
@@ -154,7 +154,7 @@ export function CallbackPage() {
       .catch(setError);
   }
   return (
-    <Container size={420} py="xl">
+    <Container component="main" size={420} py="xl">
       <Title order={1}>Signing in…</Title>
       <ProblemAlert error={error} title="Sign-in failed" />
     </Container>

@@ -1,7 +1,7 @@
 /** A site's single-line diagram with its live allocation, and what the role may change. */
 import { useMemo, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Anchor, Button, Group, Modal, NumberInput, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Button, Group, NumberInput, Stack, Text, Title } from '@mantine/core';
 import { Link, useParams } from 'react-router-dom';
 import { useApi, useCan } from '../context';
 import { data, type Schemas } from '../api/client';
@@ -9,6 +9,7 @@ import { ApiError } from '../api/problem';
 import { formatTime, Loading, Muted, ProblemAlert, RequireRole } from '../components/common';
 import { SiteDiagram } from '../sites/SiteDiagram';
 import { buildTree, kindLabel, nodeLabel, PHASES, type SiteNode, type TreeNode } from '../sites/model';
+import { ModalDialog } from '../components/ModalDialog';
 
 /** The API's message for a body field (by its path below `body.`). */
 function fieldError(error: unknown, path: string): string | undefined {
@@ -56,7 +57,7 @@ function LimitEditor({ siteId, node, onClose }: { siteId: string; node: SiteNode
   }
 
   return (
-    <Modal opened onClose={onClose} title={`Limits of ${label}`}>
+    <ModalDialog opened onClose={onClose} title={`Limits of ${label}`}>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -96,7 +97,7 @@ function LimitEditor({ siteId, node, onClose }: { siteId: string; node: SiteNode
           </Group>
         </Stack>
       </form>
-    </Modal>
+    </ModalDialog>
   );
 }
 
@@ -189,7 +190,7 @@ export default function SitePage() {
       <Title order={2} size="h3" mb="xs">
         Single-line diagram
       </Title>
-      <Text size="sm" mb="sm" aria-label="Allocation">
+      <Text size="sm" mb="sm" role="status" aria-label="Allocation">
         {a ? `Allocation ${a.id} of ${formatTime(a.computedAt)} (${a.cause}): amperes allocated per phase against each limit in force, updated live.` : allocation.isSuccess ? 'No allocation yet: limits only.' : ''}
       </Text>
       {nodes.isLoading ? <Loading label="Loading the electrical tree" /> : null}

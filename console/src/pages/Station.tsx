@@ -6,7 +6,6 @@ import {
   Button,
   Card,
   Group,
-  Modal,
   Pagination,
   Select,
   SimpleGrid,
@@ -25,6 +24,7 @@ import { CommandOutcome, CommandStatusBadge } from '../components/CommandOutcome
 import { LazyCommandForm } from '../components/LazyCommandForm';
 import { MeterChart } from '../charts/lazy';
 import { ProfilesPanel } from '../components/Profiles';
+import { ModalDialog } from '../components/ModalDialog';
 
 type Command = Schemas['CommandOut'];
 
@@ -203,7 +203,7 @@ function CommandsTab({ stationId }: { stationId: string }) {
     <Stack>
       <RequireRole role="operator">
         <Card withBorder>
-          <Title order={3} size="h4" mb="sm">
+          <Title order={2} size="h4" mb="sm">
             Send a command
           </Title>
           <Select
@@ -237,7 +237,7 @@ function CommandHistory({ stationId }: { stationId: string }) {
   });
   return (
     <div>
-      <Title order={3} size="h4" mb="sm">
+      <Title order={2} size="h4" mb="sm">
         Command history
       </Title>
       <ProblemAlert error={history.error} />
@@ -310,7 +310,7 @@ function EditVariable({ stationId, variable, onClose }: { stationId: string; var
   }
   const label = `${variable.component.name}.${variable.variable.name}`;
   return (
-    <Modal opened onClose={onClose} title={`Set ${label}`}>
+    <ModalDialog opened onClose={onClose} title={`Set ${label}`}>
       <form onSubmit={save}>
         <TextInput label="New value" value={value} onChange={(e) => setValue(e.currentTarget.value)} error={fieldError} data-autofocus />
         <Button type="submit" mt="sm">
@@ -319,7 +319,7 @@ function EditVariable({ stationId, variable, onClose }: { stationId: string; var
       </form>
       {sent ? <CommandOutcome command={sent} /> : null}
       <ProblemAlert error={error} title="The value was not sent" />
-    </Modal>
+    </ModalDialog>
   );
 }
 
@@ -410,7 +410,7 @@ function ConfigurationTab({ stationId }: { stationId: string }) {
 function Timeline<T>({ title, rows, columns }: { title: string; rows: T[] | undefined; columns: [string, (row: T) => React.ReactNode][] }) {
   return (
     <div>
-      <Title order={3} size="h5" mb={4}>
+      <Title order={2} size="h5" mb={4}>
         {title}
       </Title>
       <Table aria-label={title} striped>
@@ -562,6 +562,10 @@ export default function StationPage() {
           <ConfigurationTab stationId={s.id} />
         </Tabs.Panel>
         <Tabs.Panel value="charging" pt="md">
+          {/* The panel's own headings are h3: under the page's h1 they need an h2 (heading order). */}
+          <Title order={2} size="h3" mb="sm">
+            Charging profiles
+          </Title>
           <ProfilesPanel stationId={s.id} evses={s.evses.map((e) => e.evseId).filter((e) => e > 0)} />
         </Tabs.Panel>
         <Tabs.Panel value="timelines" pt="md">

@@ -36,7 +36,7 @@ function LoadMeter({ name, label, value, limit, unit, detail }: { name: string; 
         <Text size="xs" fw={600}>
           {label}
         </Text>
-        <Text size="xs" c={level === 'over' ? 'red.8' : level === 'near' ? 'orange.8' : undefined} fw={level === 'over' ? 700 : undefined}>
+        <Text size="xs" c={level === 'over' ? 'red' : level === 'near' ? 'orange' : undefined} fw={level === 'over' ? 700 : undefined}>
           {text}
         </Text>
       </Group>

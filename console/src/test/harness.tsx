@@ -3,6 +3,7 @@ import type { ReactElement } from 'react';
 import { render } from '@testing-library/react';
 import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { MantineProvider } from '@mantine/core';
+import { cssVariablesResolver, theme } from '../theme';
 import { vi } from 'vitest';
 import { AppProvider, makeQueryClient } from '../context';
 import type { ConsoleConfig } from '../config';
@@ -65,7 +66,7 @@ export function renderPage(ui: ReactElement, { route = '/', path = '*', config =
   const queryClient = makeQueryClient();
   queryClient.setDefaultOptions({ queries: { retry: false, staleTime: 0 } });
   return render(
-    <MantineProvider env="test">
+    <MantineProvider env="test" theme={theme} cssVariablesResolver={cssVariablesResolver}>
       <AppProvider config={config} queryClient={queryClient} origin="http://localhost">
         <MemoryRouter initialEntries={[route]}>
           <Routes>
