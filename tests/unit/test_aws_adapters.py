@@ -109,6 +109,23 @@ def test_the_connections_of_a_page_of_stations_are_read_by_key_not_by_tenant(
     assert found["CP-3"].connection_id == "c4"
 
 
+def test_load_managements_online_stations_are_those_of_its_tenant_connected_now(
+    store: DynamoConnectionStore,
+) -> None:
+    # Given a site's stations: one connected, one reconnected, one closed by the liveness job,
+    # one offline, and a station of the same id space connected under another tenant
+    store.register(a_record("c1"))
+    store.register(a_record("c2", charge_point_id="CP-2"))
+    store.register(a_record("c3", charge_point_id="CP-2", connected_at=NOW + timedelta(minutes=1)))
+    store.register(a_record("c4", charge_point_id="CP-3"))
+    store.close_stale("c4", NOW)
+    store.register(a_record("c5", charge_point_id="CP-OTHER", tenant_id="t2"))
+    # When load management asks which of them are online
+    online = store.online("t1", ["CP-1", "CP-2", "CP-3", "CP-OFF", "CP-OTHER"])
+    # Then the connected ones of its tenant, each with when its current connection began
+    assert online == {"CP-1": NOW, "CP-2": NOW + timedelta(minutes=1)}
+
+
 def test_a_tenants_connected_set_without_last_seen_costs_the_index_query_only(
     store: DynamoConnectionStore,
 ) -> None:
