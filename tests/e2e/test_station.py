@@ -113,6 +113,11 @@ def test_a_viewer_sees_the_station_and_no_action(page: Any, csms_dev: DevServer,
     fleet.id_token("TAG-E2E-3")
     charger = fleet.connect("CP-VIEW-1", "ocpp1.6")
     fleet.loop.run(charger.on_remote_start_now("TAG-E2E-3"))
+    # an operator's command, which the viewer reads in the station's history
+    status, sent = csms_dev.request(
+        "POST", "/api/v1/stations/CP-VIEW-1/commands/clear-cache?wait=10", {}, fleet.admin
+    )
+    assert status in (200, 202), sent
     sign_in(page, csms_dev, fleet.tenant, "viewer")
     open_station(page, "CP-VIEW-1")
     running = page.get_by_label(f"Running transaction {charger.transaction_id}")
@@ -120,5 +125,7 @@ def test_a_viewer_sees_the_station_and_no_action(page: Any, csms_dev: DevServer,
     expect(running.get_by_role("button")).to_have_count(0)
     page.get_by_role("tab", name="Commands").click()
     expect(page.get_by_role("heading", name="Command history")).to_be_visible()
+    expect(page.get_by_role("table", name="Command history")).to_contain_text("clear-cache")
+    expect(page.get_by_role("tabpanel").get_by_role("alert")).to_have_count(0)
     expect(page.get_by_role("heading", name="Send a command")).to_have_count(0)
     expect(page.get_by_role("tabpanel").get_by_role("button")).to_have_count(0)

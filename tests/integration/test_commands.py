@@ -268,6 +268,12 @@ async def test_invalid_bodies_and_roles(operator: ApiClient, api: ApiClient) -> 
     assert (await send(other, "CMD-1", "reset", {"type": "Immediate"})).status == 404
     queued = await send(operator, "CMD-OFF", "clear-cache", {}, wait=0)
     assert (await asyncio.to_thread(other.get, f"{V1}/commands/{queued.body['id']}")).status == 404
+    # a viewer reads what was sent (the console's command history), and sends nothing
+    read = await asyncio.to_thread(viewer.get, f"{V1}/commands/{queued.body['id']}")
+    assert (read.status, read.body["name"]) == (200, queued.body["name"])
+    history = await asyncio.to_thread(viewer.get, f"{V1}/stations/CMD-OFF/commands")
+    assert history.status == 200
+    assert queued.body["id"] in [c["id"] for c in history.body["items"]]
 
 
 async def _next_frame(socket: ClientConnection, timeout: float = 10) -> list[Any]:
