@@ -423,3 +423,22 @@ async def test_remote_start_refuses_invalid_profiles(
     )
     assert answer.status == 422
     assert complaint in json.dumps(answer.body)
+
+
+async def test_a_model_rule_is_refused_at_the_field_it_names_in_words(operator: ApiClient) -> None:
+    # Periods out of order break a rule of the schedule (a model validator), not of one field:
+    # the problem places it at the periods, without pydantic's "Value error, " prefix, so the
+    # console shows it next to the periods (issue 14: "next to the field where they belong")
+    periods = [{"startPeriod": 0, "limit": 16}, {"startPeriod": 0, "limit": 8}]
+    profile = a_charging_profile(
+        chargingSchedule={"chargingRateUnit": "A", "chargingSchedulePeriod": periods}
+    )
+    answer = await send(operator, CP, "set-charging-profile", {"evseId": 0, "chargingProfile": profile})
+    assert answer.status == 422
+    assert answer.body["errors"] == [
+        {
+            "field": "body.chargingProfile.chargingSchedule.0.chargingSchedulePeriod",
+            "message": "startPeriod must increase from one period to the next",
+        }
+    ]
+    assert "Value error" not in answer.body["detail"]

@@ -235,6 +235,9 @@ export function ProfileEditor({ stationId, evses, initial, onSent }: ProfileEdit
                     <NumberInput
                       aria-label={`Period ${i + 1} start (minutes)`}
                       min={0}
+                      // Not clamped: a negative value typed here goes to the API, whose refusal shows
+                      // at this field (clamped on blur, -5 A would silently become 0 A, a pause).
+                      clampBehavior="none"
                       value={p.startMinutes}
                       onChange={(v) => setPeriod(i, { startMinutes: num(v) })}
                       error={fieldError(error, `${at}.startPeriod`)}
@@ -244,6 +247,9 @@ export function ProfileEditor({ stationId, evses, initial, onSent }: ProfileEdit
                     <NumberInput
                       aria-label={`Period ${i + 1} limit`}
                       min={0}
+                      // Not clamped: a negative value typed here goes to the API, whose refusal shows
+                      // at this field (clamped on blur, -5 A would silently become 0 A, a pause).
+                      clampBehavior="none"
                       decimalScale={1}
                       value={p.limit}
                       onChange={(v) => setPeriod(i, { limit: num(v) })}

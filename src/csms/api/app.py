@@ -7,6 +7,7 @@ import importlib
 import json
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -111,13 +112,30 @@ def _json_body(text: str) -> Any:
 _NAMED_FIELD = re.compile(r"(?P<field>[A-Za-z_][\w.\[\]]*): (?P<message>.+)", re.DOTALL)
 
 
+def _schema_error(error: Mapping[str, Any]) -> dict[str, str]:
+    """One schema error as ``{field, message}``. A validator's own message drops pydantic's
+    "Value error, " prefix, and one that names a field below its model ("chargingSchedulePeriod:
+    startPeriod must increase", the house style of model validators) is placed at that field, so
+    a client shows it next to the field it is about rather than at the model."""
+    field = _field(error.get("loc", ()))
+    message = str(error.get("msg", ""))
+    if error.get("type") == "value_error":
+        message = message.removeprefix("Value error, ")
+        named = _NAMED_FIELD.fullmatch(message)
+        if named is not None:
+            below = named["field"].replace("[", ".").replace("]", "")
+            field = f"{field}.{below}" if field else below
+            message = named["message"]
+    return {"field": field, "message": message}
+
+
 def build_app() -> APIGatewayRestResolver:
     """A resolver with every router mounted under /api/v1."""
     app = RestResolver(enable_validation=True, json_body_deserializer=_json_body)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
-        errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
+        errors = [_schema_error(e) for e in exc.errors()]
         first = errors[0] if errors else {"field": "", "message": "invalid request"}
         return problem(422, "Invalid request", f"{first['field']}: {first['message']}", errors=errors)
 
