@@ -554,6 +554,15 @@ def test_a_password_is_never_set_as_a_variable(protocol: str) -> None:
         translate(protocol, "set-variables", body)
 
 
+def test_a_tx_profile_without_its_transaction_is_refused_for_2_0_1_and_sent_to_1_6() -> None:
+    # OCPP 2.0.1 K01.FR.03: the CSMS includes the transactionId when it sets a TxProfile; a 1.6
+    # charge point applies one without it to the transaction running on the connector
+    body = {"evseId": 1, "chargingProfile": {**PROFILE, "chargingProfilePurpose": "TxProfile"}}
+    with pytest.raises(InvalidInput, match=r"chargingProfile\.transactionId"):
+        translate(OCPP201, "set-charging-profile", body)
+    translate(OCPP16, "set-charging-profile", body)
+
+
 def test_a_2_0_1_time_with_more_than_three_fraction_digits_is_refused() -> None:
     with pytest.raises(InvalidInput, match="three fraction digits"):
         v201.validate_request(

@@ -476,6 +476,11 @@ def smart_charging(prep: Preparations) -> list[ActionSpec]:
     schedule is the command's result."""
 
     def set_profile(r: dict[str, Any]) -> Translation:
+        profile = r["chargingProfile"]
+        if profile["chargingProfilePurpose"] == "TxProfile" and "transactionId" not in profile:
+            # K01.FR.03: the CSMS includes the transactionId when it sets a TxProfile (a 1.6
+            # station applies one without it to the running transaction; a 2.0.1 one rejects it).
+            raise cannot("chargingProfile.transactionId", "a 2.0.1 TxProfile names the transaction it is for")
         return Translation(
             "SetChargingProfile",
             {"evseId": r["evseId"], "chargingProfile": charging_profile(r["chargingProfile"])},
