@@ -66,7 +66,7 @@ def test_the_fleet_page_pages_searches_and_sorts_10000_stations_and_shows_a_char
         row = stations.get_by_role("row").filter(has=page.get_by_role("link", name=station, exact=True))
         expect(row).to_contain_text("Online")
         expect(row).to_contain_text(protocol)
-    page.set_viewport_size({"width": 1366, "height": 1800})  # the whole page of 25, with its total
+    page.set_viewport_size({"width": 1366, "height": 2000})  # the whole page of 25, with its total
     expect(page.get_by_role("button", name="Page 401")).to_be_in_viewport()
     screenshot(page, "fleet")
 

@@ -240,6 +240,13 @@ async def test_an_admin_pins_a_station_to_a_protocol(
     await socket.close()
     unpinned = admin.patch(f"{V1}/stations/CP-PIN", {"ocppVersion": None})
     assert (unpinned.body["ocppVersion"], unpinned.body["lastProtocol"]) == (None, "ocpp2.0.1")
+    # Unpinned, it is listed by the protocol it spoke last (what the listing shows), not by its pin
+    assert admin.get(f"{V1}/stations", ocppVersion="ocpp2.0.1").body["items"] == []
+    assert [s["id"] for s in admin.get(f"{V1}/stations", protocol="ocpp2.0.1").body["items"]] == ["CP-PIN"]
+    assert admin.get(f"{V1}/stations", protocol="ocpp1.6").body["items"] == []
+    # A station that never connected speaks the protocol it is pinned to
+    admin.post(f"{V1}/stations", {"id": "CP-PIN-16", "ocppVersion": "ocpp1.6", "securityProfile": 0})
+    assert [s["id"] for s in admin.get(f"{V1}/stations", protocol="ocpp1.6").body["items"]] == ["CP-PIN-16"]
     # Only admins pin, and only to a protocol we speak
     assert (
         api.as_("acme", "operator").patch(f"{V1}/stations/CP-PIN", {"ocppVersion": "ocpp1.6"}).status == 403

@@ -23,6 +23,7 @@ function api(stations: () => ReturnType<typeof listed>[]) {
 const fleet = () => [
   listed('CP-1', { connectors: [], runningTransactions: 0, powerW: null, powerAt: null }),
   listed('CP-2', { online: false }),
+  listed('CP-3', { online: true, powerW: 11000, powerAt: new Date().toISOString() }),
 ];
 
 /** The page's live client, to hand it events as the live socket would. */
@@ -55,11 +56,20 @@ describe('fleet page', () => {
     const row = (await within(table).findByRole('link', { name: 'CP-2' })).closest('tr')!;
     expect(within(row).getByText('Offline')).toBeInTheDocument();
     expect(within(row).getByText('ocpp2.0.1')).toBeInTheDocument();
-    expect(within(row).getByTitle('EVSE 1 connector 1: Occupied')).toBeInTheDocument();
+    // offline: what it last reported, and its last reading with when it was taken
+    expect(within(row).getByTitle('EVSE 1 connector 1: Occupied (last reported)')).toBeInTheDocument();
+    expect(within(row).getByText('last reported')).toBeInTheDocument();
     expect(within(row).getByText('7.2 kW')).toBeInTheDocument();
+    expect(within(row).getByText(/^as of /)).toBeInTheDocument();
+    // online and reporting: its power now, as it is
+    const charging = within(table).getByRole('link', { name: 'CP-3' }).closest('tr')!;
+    expect(within(charging).getByTitle('EVSE 1 connector 1: Occupied')).toBeInTheDocument();
+    expect(within(charging).getByText('11.0 kW')).toBeInTheDocument();
+    expect(within(charging).queryByText(/^as of /)).toBeNull();
+    expect(within(charging).queryByText('last reported')).toBeNull();
     const idle = within(table).getByRole('link', { name: 'CP-1' }).closest('tr')!;
     expect(within(idle).getByText('none reported')).toBeInTheDocument();
-    expect(screen.getByText('2 stations')).toBeInTheDocument();
+    expect(screen.getByText('3 stations')).toBeInTheDocument();
     // the summary came with the list: no request per row
     expect(perRow(calls)).toEqual([]);
   });

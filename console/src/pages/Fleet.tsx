@@ -18,15 +18,57 @@ function Connectors({ station }: { station: Listed }) {
   const connectors = station.connectors.filter((c) => c.evseId > 0);
   if (!connectors.length) return <Muted>none reported</Muted>;
   return (
-    <Group gap={4}>
-      {connectors.map((c) => (
-        <StateBadge
-          key={`${c.evseId}/${c.connectorId}`}
-          state={c.chargingState === 'Charging' ? 'Charging' : c.state}
-          label={`EVSE ${c.evseId} connector ${c.connectorId}: ${c.status}`}
-        />
-      ))}
-    </Group>
+    <>
+      <Group gap={4}>
+        {connectors.map((c) => (
+          <StateBadge
+            key={`${c.evseId}/${c.connectorId}`}
+            state={c.chargingState === 'Charging' ? 'Charging' : c.state}
+            label={`EVSE ${c.evseId} connector ${c.connectorId}: ${c.status}${station.online ? '' : ' (last reported)'}`}
+          />
+        ))}
+      </Group>
+      {/* An offline station's connectors are what it last said; it tells the rest on reconnecting. */}
+      {station.online ? null : (
+        <Text size="xs" c="dimmed">
+          last reported
+        </Text>
+      )}
+    </>
+  );
+}
+
+/** When a reading was taken, short: the time today, else the day and time. */
+function formatSince(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  const time = at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return at.toDateString() === new Date().toDateString()
+    ? time
+    : `${at.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })} ${time}`;
+}
+
+/** How old a reading may be and still be shown as the station's power now. */
+const FRESH_POWER_MS = 5 * 60 * 1000;
+
+/**
+ * The station's power: the latest reading of its running transactions. A station that went
+ * offline mid-session (its transaction still open) or stopped reporting shows its last reading
+ * with when it was taken, not as if it were drawing that now.
+ */
+function Power({ station }: { station: Listed }) {
+  if (station.powerW === null || station.powerW === undefined) return <>—</>;
+  const at = station.powerAt ? Date.parse(station.powerAt) : NaN;
+  const stale = !station.online || Number.isNaN(at) || Date.now() - at > FRESH_POWER_MS;
+  if (!stale) return <>{formatPower(station.powerW)}</>;
+  return (
+    <>
+      <span>{formatPower(station.powerW)}</span>
+      <Text size="xs" c="dimmed">
+        as of {formatSince(station.powerAt)}
+      </Text>
+    </>
   );
 }
 
@@ -34,7 +76,7 @@ function SortHeader({ label, field, sort, order, onSort }: { label: string; fiel
   const active = sort === field;
   return (
     <Table.Th aria-sort={active ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
-      <UnstyledButton onClick={() => onSort(field)} fw={600}>
+      <UnstyledButton onClick={() => onSort(field)} fw={600} fz="inherit">
         {label} {active ? (order === 'asc' ? '▲' : '▼') : ''}
       </UnstyledButton>
     </Table.Th>
@@ -46,8 +88,10 @@ export function FleetPage() {
   const [params, setParams] = useSearchParams();
   const [search, setSearch] = useState(params.get('q') ?? '');
   const [debounced] = useDebouncedValue(search, 300);
-  const online = params.get('online') ?? 'all';
-  const protocol = params.get('ocppVersion') ?? 'all';
+  // 'online' | 'offline' | 'all'; the API's own spelling (?online=true) is read the same way.
+  const onlineParam = params.get('online');
+  const online = onlineParam === 'true' ? 'online' : onlineParam === 'false' ? 'offline' : (onlineParam ?? 'all');
+  const protocol = params.get('protocol') ?? 'all';
   const registration = params.get('registrationStatus') ?? 'all';
   const locationId = params.get('locationId') ?? '';
   const sort = (params.get('sort') ?? 'id') as Sort;
@@ -82,7 +126,7 @@ export function FleetPage() {
     order,
     ...(params.get('q') ? { q: params.get('q')! } : {}),
     ...(online !== 'all' ? { online: online === 'online' } : {}),
-    ...(protocol !== 'all' ? { ocppVersion: protocol as 'ocpp1.6' | 'ocpp2.0.1' } : {}),
+    ...(protocol !== 'all' ? { protocol: protocol as 'ocpp1.6' | 'ocpp2.0.1' } : {}),
     ...(registration !== 'all' ? { registrationStatus: registration as Schemas['RegistrationStatus'] } : {}),
     ...(locationId ? { locationId } : {}),
   };
@@ -95,7 +139,8 @@ export function FleetPage() {
   });
   const total = stations.data?.total ?? 0;
   const visible = useMemo(() => new Set((stations.data?.items ?? []).map((s) => s.id)), [stations.data]);
-  useFleetLiveRefresh({ visible, byConnection: online !== 'all', sort }, () => void stations.refetch());
+  // A connection can move a station in or out of a connection or protocol filter.
+  useFleetLiveRefresh({ visible, byConnection: online !== 'all' || protocol !== 'all', sort }, () => void stations.refetch());
 
   function onSort(field: Sort) {
     update({ sort: field, order: sort === field && order === 'asc' ? 'desc' : 'asc' });
@@ -128,7 +173,7 @@ export function FleetPage() {
             { value: 'ocpp2.0.1', label: 'OCPP 2.0.1' },
           ]}
           value={protocol}
-          onChange={(v) => update({ ocppVersion: v })}
+          onChange={(v) => update({ protocol: v })}
           allowDeselect={false}
           w={140}
         />
@@ -184,7 +229,9 @@ export function FleetPage() {
                 <Table.Td>
                   <Connectors station={s} />
                 </Table.Td>
-                <Table.Td>{formatPower(s.powerW)}</Table.Td>
+                <Table.Td>
+                  <Power station={s} />
+                </Table.Td>
                 <Table.Td>{s.registrationStatus}</Table.Td>
                 <Table.Td>{formatTime(s.lastBootAt)}</Table.Td>
                 <Table.Td>{formatTime(s.createdAt)}</Table.Td>

@@ -89,6 +89,9 @@ class PgFleetQueries:
             conditions.append(charge_points.c.registration_status == query.registration_status.value)
         if query.ocpp_version is not None:
             conditions.append(charge_points.c.ocpp_version == query.ocpp_version)
+        if query.protocol is not None:
+            spoken = func.coalesce(charge_points.c.last_protocol, charge_points.c.ocpp_version)
+            conditions.append(spoken == query.protocol)
         if query.location_id is not None:
             conditions.append(charge_points.c.location_id == query.location_id)
         if query.id_prefix:

@@ -335,6 +335,9 @@ class ChargePointQuery:
     registration_status: RegistrationStatus | None = None
     #: Only stations pinned to this protocol.
     ocpp_version: str | None = None
+    #: Only stations that speak this protocol: that of their latest connection, else the one they
+    #: are pinned to (what a fleet listing shows as their protocol).
+    protocol: str | None = None
     location_id: str | None = None
     id_prefix: str | None = None
     include_decommissioned: bool = False

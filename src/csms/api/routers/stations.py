@@ -332,6 +332,13 @@ def list_stations(
     ocpp_version: Annotated[
         OcppVersion | None, Query(alias="ocppVersion", description="only stations pinned to this protocol")
     ] = None,
+    protocol: Annotated[
+        OcppVersion | None,
+        Query(
+            description="only stations that speak this protocol: that of their latest connection, else "
+            "the one they are pinned to (the protocol a listing shows)"
+        ),
+    ] = None,
     location_id: Annotated[str | None, Query(alias="locationId", pattern=LOCATION_ID_PATTERN.pattern)] = None,
     q: Annotated[
         str | None, Query(description="station id prefix", max_length=48, pattern=r"^[^\x00]*$")
@@ -347,6 +354,7 @@ def list_stations(
         ChargePointQuery(
             registration_status=registration_status,
             ocpp_version=ocpp_version,
+            protocol=protocol,
             location_id=location_id,
             id_prefix=q,
             include_decommissioned=include_decommissioned,
