@@ -111,7 +111,7 @@ def test_an_operator_reaches_a_station_and_starts_a_charge_with_the_keyboard_alo
 
     # Back up through the navigation, link by link, to Id tokens.
     passed = tab_to(page, nav.get_by_role("link", name="Id tokens"), "Shift+Tab")
-    assert passed == ["Users", "Sites", "Locations", "Id tokens"], passed
+    assert passed == ["Settings", "Users", "Sites", "Locations", "Id tokens"], passed
     expect_focus_ring(page)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Id tokens", level=1)).to_be_visible()

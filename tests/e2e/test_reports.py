@@ -69,12 +69,12 @@ def test_the_reports_show_energy_per_day_and_week_per_station_and_location_and_u
     expect(page.get_by_role("heading", name="Reports", level=1)).to_be_visible()
 
     # Then the energy is what the chargers' registers say, per station and per location, today
-    per_station = page.get_by_role("table", name="Energy per station")
+    per_station = page.get_by_role("table", name="Energy per station", exact=True)
     expect(per_station.get_by_role("columnheader", name=f"{today.isoformat()} (kWh)")).to_be_visible()
     expect(per_station.get_by_role("row").filter(has_text="CP-REP-16")).to_contain_text("2.345")
     assert cells(per_station, "CP-REP-16") == ["2.345", "2.345", "1"]
     assert cells(per_station, "CP-REP-201") == ["1.750", "1.750", "1"]
-    per_location = page.get_by_role("table", name="Energy per location")
+    per_location = page.get_by_role("table", name="Energy per location", exact=True)
     assert cells(per_location, "North car park") == ["2.345", "2.345", "1"]
     assert cells(per_location, "Airport") == ["1.750", "1.750", "1"]
     expect(page.get_by_text("4.095 kWh", exact=True)).to_be_visible()  # the total
@@ -82,7 +82,7 @@ def test_the_reports_show_energy_per_day_and_week_per_station_and_location_and_u
     # and utilisation: the 1.6 connector charged from its Charging status to its Available one
     connector_16 = next(ts for c, s, ts in charger.statuses if c == 1 and s == "Charging")
     available_16 = [ts for c, s, ts in charger.statuses if c == 1 and s == "Available"][-1]
-    utilisation = page.get_by_role("table", name="Utilisation per connector")
+    utilisation = page.get_by_role("table", name="Utilisation per connector", exact=True)
     charging_time = cells(utilisation, "CP-REP-16 1/1")[0]
     shown = int(re.fullmatch(r"(\d+) s", charging_time).group(1))  # type: ignore[union-attr]
     assert abs(shown - seconds_between(connector_16, available_16)) <= 1, (charging_time, charger.statuses)
