@@ -366,3 +366,32 @@ def test_charging_states_reach_the_connector_and_the_utilisation_report(
         3600.0,
         10800.0,
     )
+
+
+def test_an_end_below_the_start_is_stored_as_said_and_flagged(
+    service: TransactionService, engine: Engine
+) -> None:
+    # A meter replaced mid-session: the station ends the transaction with a register below its start
+    record(service, an_event(STARTED, 0, meter_values=(register("9000", 0, "Transaction.Begin"),)))
+    tx = record(
+        service, an_event(ENDED, 1, meter_values=(register("250", 1, "Transaction.End"),))
+    ).transaction
+    # Stored as the station said (never corrected), and flagged for an operator before billing
+    assert (tx.meter_start, tx.meter_stop, tx.energy_wh, tx.flag_reason) == (
+        9000,
+        250,
+        -8750,
+        "meter-went-backwards",
+    )
+    assert rows(engine, "SELECT flag_reason FROM transactions") == [{"flag_reason": "meter-went-backwards"}]
+    [flagged] = stored(engine, "TransactionFlagged")
+    assert (flagged["data"]["transactionRef"], flagged["data"]["reason"]) == (tx.id, "meter-went-backwards")
+
+
+def test_an_end_above_the_start_is_not_flagged(service: TransactionService, engine: Engine) -> None:
+    record(service, an_event(STARTED, 0, meter_values=(register("100", 0, "Transaction.Begin"),)))
+    tx = record(
+        service, an_event(ENDED, 1, meter_values=(register("100", 1, "Transaction.End"),))
+    ).transaction
+    assert (tx.energy_wh, tx.flag_reason) == (0, None)
+    assert stored(engine, "TransactionFlagged") == []

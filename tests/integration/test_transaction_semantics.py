@@ -439,3 +439,18 @@ async def test_meter_values_after_the_stop_are_kept_and_flag_the_transaction_onc
     ]
     [flagged] = stored(engine, "TransactionFlagged")
     assert (flagged["data"]["transactionRef"], flagged["data"]["reason"]) == (tx, "meter-values-after-stop")
+
+
+async def test_a_stop_below_the_start_is_stored_as_said_and_flagged_once(
+    stack: LocalStack, engine: Engine
+) -> None:
+    # A meter replaced or reset mid-session: meterStop below meterStart
+    a = await raw_charger(stack, CP_A)
+    tx = (await a.call("StartTransaction", a_start_transaction(meterStart=9000)))["transactionId"]
+    await a.call("StopTransaction", a_stop_transaction(tx, meterStop=250))
+    await a.socket.close()
+    assert rows(
+        engine, "SELECT meter_start, meter_stop, flag_reason FROM transactions WHERE id = :tx", tx=tx
+    ) == [{"meter_start": 9000, "meter_stop": 250, "flag_reason": "meter-went-backwards"}]
+    [flagged] = stored(engine, "TransactionFlagged")
+    assert (flagged["data"]["transactionRef"], flagged["data"]["reason"]) == (tx, "meter-went-backwards")

@@ -412,7 +412,9 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
         "(charger-rebooted); the CSMS refused it and the station has not stopped it "
         "(deauthorized-not-stopped); samples taken after its stop arrived, 1.6 "
         "(meter-values-after-stop); an event numbered after its Ended arrived, 2.0.1 "
-        "(event-after-end). The last two mean station and CSMS disagree on whether it runs.",
+        "(event-after-end): these two mean station and CSMS disagree on whether it runs; it ended "
+        "with a stop reading below its start, a meter replaced or reset (meter-went-backwards): its "
+        "energy is negative, to be checked before billing.",
         _object(
             {
                 "transactionRef": _INT,
@@ -428,6 +430,7 @@ CATALOGUE: Final[dict[str, EventSpec]] = {
                         "deauthorized-not-stopped",
                         "meter-values-after-stop",
                         "event-after-end",
+                        "meter-went-backwards",
                     ]
                 },
                 "lastActivityAt": _TIME,

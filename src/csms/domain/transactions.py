@@ -45,6 +45,9 @@ class FlagReason(StrEnum):
     METER_VALUES_AFTER_STOP = "meter-values-after-stop"
     #: An event with a seqNo above its Ended arrived (2.0.1): the station still counts it running.
     EVENT_AFTER_END = "event-after-end"
+    #: It ended with a stop reading below its start (a meter replaced or reset mid-session): its
+    #: energy is negative, to be checked before it is billed.
+    METER_WENT_BACKWARDS = "meter-went-backwards"
 
 
 #: The register an event's Transaction.Begin / Transaction.End reading carries.

@@ -149,6 +149,8 @@ class TransactionService:
             stopped = uow.transactions.stop(ctx.tenant_id, ctx.charge_point_id, stop, now)
             if stopped.stopped_now:
                 uow.events.add(_stop_event(ctx, stop, stopped, now))
+                if stopped.transaction is not None:
+                    _flag_if_meter_went_backwards(uow, stopped.transaction, now)
             elif stopped.corrected is not None and stopped.transaction is not None:
                 replaced = stopped_data(stopped.corrected, "csms")
                 uow.events.add(
@@ -288,6 +290,8 @@ class TransactionService:
                         stopped_data(after, "charger"),
                     )
                 )
+            if after.ended and not before.ended:
+                after = _flag_if_meter_went_backwards(uow, after, now)
             if received.after_end:
                 flagged = uow.transactions.flag(after.id, FlagReason.EVENT_AFTER_END, now)
                 if flagged is not None:
@@ -479,6 +483,19 @@ def _stop_reading(before: Transaction, samples: Sequence[MeterSample]) -> Readin
         ):
             current = (round(wh), sample.timestamp, sample.context)
     return current
+
+
+def _flag_if_meter_went_backwards(uow: UnitOfWork, transaction: Transaction, now: datetime) -> Transaction:
+    """Flag a transaction that ended with negative energy (its meter replaced or reset while it
+    ran): stored as the station said, never corrected, but not billed unseen."""
+    energy = transaction.energy_wh
+    if energy is None or energy >= 0:
+        return transaction
+    flagged = uow.transactions.flag(transaction.id, FlagReason.METER_WENT_BACKWARDS, now)
+    if flagged is None:
+        return transaction
+    uow.events.add(flagged_event(flagged, FlagReason.METER_WENT_BACKWARDS, now, now))
+    return flagged
 
 
 def _evse(transaction: Transaction) -> int:

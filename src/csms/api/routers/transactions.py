@@ -55,6 +55,7 @@ FlagReason = Literal[
     "deauthorized-not-stopped",
     "meter-values-after-stop",
     "event-after-end",
+    "meter-went-backwards",
 ]
 
 #: Far enough from datetime's limits to convert to UTC and add a year without overflowing.
@@ -138,7 +139,8 @@ class TransactionOut(ApiModel):
         description="no-activity: no meter value or status for too long; charger-rebooted: its station "
         "booted after it started and did not stop it; deauthorized-not-stopped: refused by the CSMS and "
         "not stopped; meter-values-after-stop: samples taken after its stop arrived (1.6); "
-        "event-after-end: an event numbered after its Ended arrived (2.0.1)"
+        "event-after-end: an event numbered after its Ended arrived (2.0.1); meter-went-backwards: it ended "
+        "with a stop reading below its start (a meter replaced or reset): negative energy, check before billing"
     )
 
 
