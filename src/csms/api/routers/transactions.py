@@ -139,8 +139,9 @@ class TransactionOut(ApiModel):
         description="no-activity: no meter value or status for too long; charger-rebooted: its station "
         "booted after it started and did not stop it; deauthorized-not-stopped: refused by the CSMS and "
         "not stopped; meter-values-after-stop: samples taken after its stop arrived (1.6); "
-        "event-after-end: an event numbered after its Ended arrived (2.0.1); meter-went-backwards: it ended "
-        "with a stop reading below its start (a meter replaced or reset): negative energy, check before billing"
+        "event-after-end: an event numbered after its Ended arrived (2.0.1); meter-went-backwards: it "
+        "ended with a stop reading below its start (a meter replaced or reset): negative energy, check "
+        "before billing"
     )
 
 
