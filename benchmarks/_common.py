@@ -108,6 +108,25 @@ class Postgres:
         return postgres_version(url) + (" (DATABASE_URL)" if self.external else " (embedded, fsync off)")
 
 
+def api_stack(url: str, key: bytes, environment: dict[str, str] | None = None) -> Any:
+    """``csms dev``'s stack as the API benchmarks run it: the functions in processes of their own,
+    no scheduled jobs, warnings only, tokens signed with ``key``; not started."""
+    from csms.local.stack import BackgroundStack, StackConfig
+
+    return BackgroundStack(
+        StackConfig(
+            port=0,
+            database_url=url,
+            durable_database=False,
+            log_level="WARNING",
+            api_signing_key=key,
+            run_schedules=False,
+            functions="processes",
+            environment=environment or {},
+        )
+    )
+
+
 @contextlib.contextmanager
 def postgres() -> Iterator[Postgres]:
     server = Postgres()

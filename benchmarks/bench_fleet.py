@@ -120,7 +120,6 @@ def main() -> int:
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     args = parser.parse_args()
     from csms.data.database import make_engine
-    from csms.local.stack import BackgroundStack, StackConfig
     from csms.local.tokens import create_token
 
     figures: dict[str, Any] = {}
@@ -133,17 +132,8 @@ def main() -> int:
         fleet = seed_fleet(engine, TENANT, args.stations, now=now, minutes=args.minutes, history=args.history)
         seeded_s = time.perf_counter() - started
         engine.dispose()
-        background = BackgroundStack(
-            StackConfig(
-                port=0,
-                database_url=url,
-                durable_database=False,
-                log_level="WARNING",
-                api_signing_key=KEY,
-                run_schedules=False,
-                functions="processes",
-                environment={"CSMS_API_RATE_PER_PRINCIPAL": "0", "CSMS_API_RATE_PER_TENANT": "0"},
-            )
+        background = bench.api_stack(
+            url, KEY, {"CSMS_API_RATE_PER_PRINCIPAL": "0", "CSMS_API_RATE_PER_TENANT": "0"}
         )
         stack = background.start()
         bench.quiet_logs()

@@ -106,21 +106,10 @@ def main() -> int:
     parser.add_argument("--gap", type=float, default=0.3, help="seconds between changes")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     args = parser.parse_args()
-    from csms.local.stack import BackgroundStack, StackConfig
 
     with bench.postgres() as pg:
         url = pg.database("csms_bench_live")
-        background = BackgroundStack(
-            StackConfig(
-                port=0,
-                database_url=url,
-                durable_database=False,
-                log_level="WARNING",
-                api_signing_key=KEY,
-                run_schedules=False,
-                functions="processes",
-            )
-        )
+        background = bench.api_stack(url, KEY)
         stack = background.start()
         bench.quiet_logs()
         try:
