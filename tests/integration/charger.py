@@ -47,8 +47,11 @@ async def open_socket(
 class SimulatedCharger(ChargePoint):  # type: ignore[misc]
     """ChargePoint with a shorter timeout, so a missing answer fails fast."""
 
+    #: Seconds to wait for an answer: a missing one fails fast.
+    response_timeout = 10
+
     def __init__(self, charge_point_id: str, connection: ClientConnection) -> None:
-        super().__init__(charge_point_id, connection, response_timeout=10)
+        super().__init__(charge_point_id, connection, response_timeout=self.response_timeout)
 
 
 @asynccontextmanager
