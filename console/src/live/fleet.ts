@@ -1,8 +1,8 @@
 /**
  * The fleet page refreshes its one list request from live events, not a request per row: an
  * event about a station on the page (its connection, connectors, transactions, power), or one
- * that may bring another station onto it (a connection change under the Connection filter, a
- * boot when sorted by last boot). At most one refresh a second, however busy the fleet: the
+ * that may bring another station onto it (a connection change under the Connection or Protocol
+ * filter, a boot when sorted by last boot). At most one refresh a second, however busy the fleet: the
  * first event refreshes at once, the rest of that second's events in one refresh after it.
  */
 import { useEffect, useRef } from 'react';
@@ -23,7 +23,8 @@ const ROW = new Set([
 export interface FleetView {
   /** The stations the page shows. */
   visible: ReadonlySet<string>;
-  /** The list is filtered by connection (online or offline). */
+  /** The list is filtered by something a connection changes: online or offline, or the protocol
+   *  spoken (a station's latest connection sets it). */
   byConnection: boolean;
   sort: string;
 }
